@@ -1,0 +1,10 @@
+#pragma once
+#include <zlib.h>
+
+// deflateInit2 and inflateInit2 are macros (they pass the library version and struct size).
+static inline int CZlib_deflateInit2(z_streamp strm, int level, int method, int windowBits, int memLevel, int strategy) {
+    return deflateInit2(strm, level, method, windowBits, memLevel, strategy);
+}
+static inline int CZlib_inflateInit2(z_streamp strm, int windowBits) {
+    return inflateInit2(strm, windowBits);
+}

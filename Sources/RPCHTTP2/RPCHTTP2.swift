@@ -1,0 +1,1 @@
+// The RPCHTTP2 module.

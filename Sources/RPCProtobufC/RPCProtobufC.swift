@@ -1,0 +1,1 @@
+// The RPCProtobufC module.

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the Swift suites and the Python polyglot
+# tests (grpcio clients and servers against ours on real loopback sockets).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+scripts/install-deps.sh
+scripts/generate-protos.sh --check
+swift build --build-tests
+swift test --skip-build
+scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
+AIMASS_BIN_DIR="$(swift build --show-bin-path)" .venv/bin/python -m pytest -q tests/python
