@@ -14,6 +14,7 @@ let dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
 ]
 
 let nio: [Target.Dependency] = [
@@ -32,7 +33,9 @@ let targets: [Target] = [
     .target(name: "CAIMassProtos", dependencies: ["CProtobufC"], cSettings: [.unsafeFlags(["-w"])]),
 
     // MARK: RPC: transport-free core, HTTP/2 transport, protobuf-c codecs, health
-    .target(name: "RPCCore", dependencies: [logging], swiftSettings: defaultSwiftSettings),
+    .target(
+        name: "RPCCore",
+        dependencies: [logging, .product(name: "DequeModule", package: "swift-collections")], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: defaultSwiftSettings),
     .target(
         name: "RPCHTTP2",

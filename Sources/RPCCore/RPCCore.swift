@@ -1,1 +1,0 @@
-// The RPCCore module.

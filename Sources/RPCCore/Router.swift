@@ -1,0 +1,130 @@
+/// How a method is served, in bytes; built by the typed `register…` methods of ``RPCRouter``.
+public enum MethodHandler: Sendable {
+    /// A unary method answered synchronously on the connection's I/O thread.
+    ///
+    /// For cheap handlers that never block (health checks, lookups in memory): it saves two thread
+    /// hops per call. Anything that waits must be ``streaming(_:)``.
+    case inlineUnary(@Sendable (_ request: InboundMessage, _ context: ServerContext) throws(RPCError) -> [UInt8])
+    /// Any call kind, run as a task: requests arrive on the queue, responses go to the sink.
+    case streaming(
+        @Sendable (_ requests: InboundMessageQueue, _ responses: any ResponseSink, _ context: ServerContext)
+            async throws -> Void
+    )
+}
+
+/// A service: a set of methods registered under their full paths.
+public protocol RPCService: Sendable {
+    /// Registers every method of the service.
+    func registerMethods(with router: inout RPCRouter)
+}
+
+/// Maps method paths to handlers; the server dispatches on `:path` with it.
+///
+/// ```swift
+/// var router = RPCRouter()
+/// router.registerUnary(MethodDescriptor(service: "demo.Echo", method: "Get")) { (request: EchoRequest, context) in
+///     EchoResponse(text: request.text)
+/// }
+/// ```
+public struct RPCRouter: Sendable {
+    private var handlers: [String: MethodHandler] = [:]
+
+    public init() {}
+
+    /// Registers every method of each service.
+    public init(services: [any RPCService]) {
+        for service in services { service.registerMethods(with: &self) }
+    }
+
+    /// The handler for a `:path`, if any.
+    public func handler(forPath path: String) -> MethodHandler? { handlers[path] }
+
+    /// Whether any method of the service is registered (to tell an unknown service from an unknown method).
+    public func hasService(_ service: String) -> Bool {
+        let prefix = "/\(service)/"
+        return handlers.keys.contains { $0.hasPrefix(prefix) }
+    }
+
+    /// Every registered path.
+    public var paths: [String] { handlers.keys.sorted() }
+
+    /// Registers a raw handler.
+    public mutating func register(_ descriptor: MethodDescriptor, handler: MethodHandler) {
+        handlers[descriptor.path] = handler
+    }
+
+    /// Registers a unary method run as a task.
+    public mutating func registerUnary<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        _ body: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) {
+        register(descriptor, handler: .streaming { requests, responses, context in
+            let request: Request = try await Self.single(from: requests, context: context)
+            let response = try await body(request, context)
+            try await responses.send(response.wireBytes(), compress: context.compressResponses)
+        })
+    }
+
+    /// Registers a unary method answered on the I/O thread; `body` must never block.
+    public mutating func registerInlineUnary<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        _ body: @escaping @Sendable (Request, ServerContext) throws(RPCError) -> Response
+    ) {
+        register(descriptor, handler: .inlineUnary { (message, context) throws(RPCError) in
+            context.requestWasCompressed = message.wasCompressed
+            let request = try Request(wireBytes: message.bytes)
+            return try body(request, context).wireBytes()
+        })
+    }
+
+    /// Registers a server-streaming method.
+    public mutating func registerServerStreaming<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        _ body: @escaping @Sendable (Request, RPCWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        register(descriptor, handler: .streaming { requests, responses, context in
+            let request: Request = try await Self.single(from: requests, context: context)
+            try await body(request, RPCWriter(sink: responses, context: context), context)
+        })
+    }
+
+    /// Registers a client-streaming method.
+    public mutating func registerClientStreaming<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        _ body: @escaping @Sendable (RPCRequestStream<Request>, ServerContext) async throws -> Response
+    ) {
+        register(descriptor, handler: .streaming { requests, responses, context in
+            let response = try await body(RPCRequestStream(queue: requests, context: context), context)
+            try await responses.send(response.wireBytes(), compress: context.compressResponses)
+        })
+    }
+
+    /// Registers a bidirectional-streaming method.
+    public mutating func registerBidirectionalStreaming<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        _ body: @escaping @Sendable (RPCRequestStream<Request>, RPCWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        register(descriptor, handler: .streaming { requests, responses, context in
+            try await body(
+                RPCRequestStream(queue: requests, context: context),
+                RPCWriter(sink: responses, context: context),
+                context
+            )
+        })
+    }
+
+    /// Reads exactly one request, as unary and server-streaming calls require.
+    private static func single<Request: WireMessage>(
+        from requests: InboundMessageQueue,
+        context: ServerContext
+    ) async throws -> Request {
+        guard let first = try await requests.next() else {
+            throw RPCError(code: .internalError, message: "expected one request message, received none")
+        }
+        guard try await requests.next() == nil else {
+            throw RPCError(code: .internalError, message: "expected one request message, received more")
+        }
+        context.requestWasCompressed = first.wasCompressed
+        return try Request(wireBytes: first.bytes)
+    }
+}

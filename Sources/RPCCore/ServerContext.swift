@@ -1,0 +1,101 @@
+import Logging
+import Synchronization
+
+/// Everything a handler knows about its call, and what it may set on the response.
+///
+/// One context exists per call. It is a reference type so that what a handler sets (response
+/// metadata, compression) reaches the transport; the mutable parts are guarded by a lock, which is
+/// why it is `Sendable`.
+public final class ServerContext: Sendable {
+    /// The called method.
+    public let descriptor: MethodDescriptor
+    /// The request's custom metadata (reserved headers removed).
+    public let requestMetadata: Metadata
+    /// When the call must be finished by, from `grpc-timeout`; `nil` without one.
+    public let deadline: ContinuousClock.Instant?
+    /// The peer's address, e.g. `ipv4:127.0.0.1:53124`.
+    public let remotePeer: String
+    /// Whether the client listed gzip in `grpc-accept-encoding`.
+    public let peerAcceptsGzip: Bool
+    /// A logger carrying the call's method and peer.
+    public let logger: Logger
+
+    private struct State {
+        var initialMetadata = Metadata()
+        var trailingMetadata = Metadata()
+        var compressResponses = false
+        var requestWasCompressed = false
+        var cancelled = false
+        var cancellationHandlers: [@Sendable () -> Void] = []
+    }
+    private let state = Mutex(State())
+
+    public init(
+        descriptor: MethodDescriptor,
+        requestMetadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        remotePeer: String,
+        peerAcceptsGzip: Bool,
+        logger: Logger
+    ) {
+        self.descriptor = descriptor
+        self.requestMetadata = requestMetadata
+        self.deadline = deadline
+        self.remotePeer = remotePeer
+        self.peerAcceptsGzip = peerAcceptsGzip
+        self.logger = logger
+    }
+
+    /// Time left before the deadline, for propagating it to downstream calls.
+    public var timeRemaining: Duration? {
+        deadline.map { $0 - ContinuousClock.now }
+    }
+
+    /// Metadata sent in the response headers; set it before the first response message.
+    public var responseInitialMetadata: Metadata {
+        get { state.withLock { $0.initialMetadata } }
+        set { state.withLock { $0.initialMetadata = newValue } }
+    }
+
+    /// Metadata sent in the trailers with the status.
+    public var responseTrailingMetadata: Metadata {
+        get { state.withLock { $0.trailingMetadata } }
+        set { state.withLock { $0.trailingMetadata = newValue } }
+    }
+
+    /// Asks for gzip-compressed responses; honoured only when the peer accepts gzip.
+    public var compressResponses: Bool {
+        get { state.withLock { $0.compressResponses } }
+        set { state.withLock { $0.compressResponses = newValue } }
+    }
+
+    /// Whether the (last) request message arrived with the compressed flag set.
+    public var requestWasCompressed: Bool {
+        get { state.withLock { $0.requestWasCompressed } }
+        set { state.withLock { $0.requestWasCompressed = newValue } }
+    }
+
+    /// Whether the peer cancelled the call, or its deadline passed.
+    public var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Runs `handler` when the call is cancelled (at once if it already is).
+    public func onCancel(_ handler: @escaping @Sendable () -> Void) {
+        let runNow = state.withLock { state -> Bool in
+            if state.cancelled { return true }
+            state.cancellationHandlers.append(handler)
+            return false
+        }
+        if runNow { handler() }
+    }
+
+    /// Marks the call cancelled; called by the transport.
+    public func cancel() {
+        let handlers = state.withLock { state -> [@Sendable () -> Void] in
+            guard !state.cancelled else { return [] }
+            state.cancelled = true
+            defer { state.cancellationHandlers = [] }
+            return state.cancellationHandlers
+        }
+        for handler in handlers { handler() }
+    }
+}

@@ -1,1 +1,0 @@
-// The RPCHTTP2 module.

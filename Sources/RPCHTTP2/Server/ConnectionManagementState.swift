@@ -1,0 +1,107 @@
+import NIOCore
+
+/// Keepalive and connection lifetime for one server connection: when to ping, when a client
+/// pings too often, and when an idle or old connection is closed.
+struct ConnectionManagementState {
+    let configuration: ServerConfiguration.ConnectionManagement
+    private(set) var activeStreams = 0
+    private var lastPingReceived: ContinuousClock.Instant?
+    private var pingStrikes = 0
+    private var awaitingPingAck = false
+    private var lastRead = ContinuousClock.now
+    private var lastStreamClosed = ContinuousClock.now
+    var repeatedTask: RepeatedTask?
+
+    init(configuration: ServerConfiguration.ConnectionManagement) {
+        self.configuration = configuration
+    }
+
+    mutating func readHappened() { lastRead = .now }
+    mutating func streamOpened() { activeStreams += 1 }
+
+    mutating func streamClosed() {
+        activeStreams -= 1
+        lastStreamClosed = .now
+    }
+
+    /// Records a client PING; returns `false` when the client has pinged too often (the caller
+    /// then sends GOAWAY `too_many_pings`). Pings while calls are active are always allowed.
+    mutating func pingReceived(activeStreams: Int) -> Bool {
+        let now = ContinuousClock.now
+        defer { lastPingReceived = now }
+        guard activeStreams == 0, let last = lastPingReceived else { return true }
+        if now - last < configuration.minPingInterval {
+            pingStrikes += 1
+            return pingStrikes <= configuration.maxPingStrikes
+        }
+        return true
+    }
+
+    mutating func pingAcknowledged() { awaitingPingAck = false }
+
+    /// What the periodic check decides.
+    enum Action {
+        case none
+        case sendPing
+        case close
+        case drain
+    }
+
+    /// Called every tick; `age` is how long the connection has existed.
+    mutating func tick(age: Duration) -> Action {
+        let now = ContinuousClock.now
+        if let maxAge = configuration.maxAge {
+            if age > maxAge + configuration.maxAgeGrace { return .close }
+            if age > maxAge { return .drain }
+        }
+        if let maxIdle = configuration.maxIdle, activeStreams == 0, now - lastStreamClosed > maxIdle {
+            return .drain
+        }
+        if let interval = configuration.keepaliveInterval, now - lastRead > interval {
+            if awaitingPingAck {
+                if now - lastRead > interval + configuration.keepaliveTimeout { return .close }
+                return .none
+            }
+            awaitingPingAck = true
+            return .sendPing
+        }
+        return .none
+    }
+
+    mutating func cancelTimers() {
+        repeatedTask?.cancel()
+        repeatedTask = nil
+    }
+}
+
+extension ServerConnectionHandler {
+    /// Starts the periodic keepalive / idle / age check, if any of them is configured.
+    func startManagementTimers(context: ChannelHandlerContext) {
+        let configuration = shared.configuration.connection
+        let intervals = [configuration.keepaliveInterval, configuration.maxIdle, configuration.maxAge].compactMap { $0 }
+        guard let shortest = intervals.min() else { return }
+        let tick = max(Duration.milliseconds(50), min(shortest / 4, .seconds(1)))
+        let opened = ContinuousClock.now
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let timer = context.eventLoop.scheduleRepeatedTask(
+            initialDelay: .nanoseconds(Self.nanoseconds(tick)),
+            delay: .nanoseconds(Self.nanoseconds(tick))
+        ) { _ in
+            handler.value.managementTick(age: ContinuousClock.now - opened)
+        }
+        management.repeatedTask = timer
+    }
+
+    func managementTick(age: Duration) {
+        switch management.tick(age: age) {
+        case .none: return
+        case .sendPing:
+            session?.submitPing()
+            flush()
+        case .drain:
+            beginDraining()
+        case .close:
+            channelContext?.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RPCCore
+import Synchronization
+
+/// A gRPC server over HTTP/2 (nghttp2), serving the methods of an ``RPCRouter``.
+///
+/// ```swift
+/// let server = RPCServer(configuration: .defaults { $0.port = 0 }, services: [HealthService()])
+/// let address = try await server.start()
+/// // …
+/// await server.shutdown()
+/// ```
+public final class RPCServer: Sendable {
+    private let shared: ServerShared
+    private let group: MultiThreadedEventLoopGroup
+    private let channelBox = ChannelBox()
+
+    /// Creates a server; nothing listens until ``start()``.
+    public init(
+        configuration: ServerConfiguration = .defaults,
+        router: RPCRouter,
+        interceptors: [any ServerInterceptor] = [],
+        logger: Logger = Logger(label: "aimass.rpc.server")
+    ) {
+        self.shared = ServerShared(configuration: configuration, router: router, interceptors: interceptors, logger: logger)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+    }
+
+    /// Creates a server for a set of services.
+    public convenience init(
+        configuration: ServerConfiguration = .defaults,
+        services: [any RPCService],
+        interceptors: [any ServerInterceptor] = [],
+        logger: Logger = Logger(label: "aimass.rpc.server")
+    ) {
+        self.init(configuration: configuration, router: RPCRouter(services: services), interceptors: interceptors, logger: logger)
+    }
+
+    /// Binds and starts accepting connections; returns the address it listens on.
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let shared = self.shared
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = ServerConnectionHandler(shared: shared, allocator: channel.allocator)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel = try await bootstrap.bind(host: shared.configuration.host, port: shared.configuration.port).get()
+        channelBox.set(channel)
+        guard let address = channel.localAddress else {
+            throw RPCError(code: .internalError, message: "the listening socket has no address")
+        }
+        shared.logger.info("listening", metadata: ["address": "\(address)"])
+        return address
+    }
+
+    /// The address the server listens on, once started.
+    public var listeningAddress: SocketAddress? { channelBox.get()?.localAddress }
+
+    /// Stops accepting, lets in-flight calls finish within `gracePeriod` (new calls get GOAWAY,
+    /// which clients report as `UNAVAILABLE`), then closes everything.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) async {
+        if let channel = channelBox.get() { try? await channel.close() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.shared.drainAll() }
+            group.addTask { try? await Task.sleep(for: gracePeriod) }
+            await group.next()
+            group.cancelAll()
+        }
+        shared.closeAll()
+        try? await group.shutdownGracefully()
+    }
+
+    /// Waits until the listening socket is closed.
+    public func waitUntilClosed() async throws {
+        try await channelBox.get()?.closeFuture.get()
+    }
+}
+
+/// Holds the listening channel once bound.
+private final class ChannelBox: Sendable {
+    private let channel = Mutex<(any Channel)?>(nil)
+    func set(_ value: any Channel) { channel.withLock { $0 = value } }
+    func get() -> (any Channel)? { channel.withLock { $0 } }
+}

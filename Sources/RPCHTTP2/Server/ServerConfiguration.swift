@@ -1,0 +1,94 @@
+import NIOCore
+
+/// How an ``RPCServer`` listens and what it allows; `defaults` follows gRPC's defaults.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind; `127.0.0.1` by default, `::` or `0.0.0.0` for every interface.
+    public var host: String
+    /// The port to bind; 0 picks a free one (read it back from ``RPCServer/listeningAddress``).
+    public var port: Int
+    /// Largest request message accepted, after decompression (gRPC default 4 MiB).
+    public var maxReceiveMessageSize: Int
+    /// SETTINGS_MAX_CONCURRENT_STREAMS: streams a client may have open on one connection.
+    public var maxConcurrentStreams: UInt32
+    /// SETTINGS_MAX_HEADER_LIST_SIZE, also enforced on received header blocks.
+    public var maxHeaderListSize: UInt32
+    /// SETTINGS_INITIAL_WINDOW_SIZE: bytes a client may send on a stream before we read them.
+    public var initialStreamWindowSize: UInt32
+    /// The connection-level receive window.
+    public var connectionWindowSize: Int32
+    /// Keepalive and connection lifetime.
+    public var connection: ConnectionManagement
+    /// Event-loop threads; defaults to one per core.
+    public var eventLoopThreads: Int
+
+    /// Keepalive pings and connection lifetime limits.
+    public struct ConnectionManagement: Sendable {
+        /// Send a PING after this long without reading anything; `nil` disables it.
+        public var keepaliveInterval: Duration?
+        /// Close the connection when a keepalive PING is not acknowledged within this.
+        public var keepaliveTimeout: Duration
+        /// Clients pinging more often than this (without calls in flight) get GOAWAY `too_many_pings`.
+        public var minPingInterval: Duration
+        /// How many too-early pings are tolerated before the GOAWAY.
+        public var maxPingStrikes: Int
+        /// Close a connection that had no calls for this long.
+        public var maxIdle: Duration?
+        /// Start a graceful close of any connection this old.
+        public var maxAge: Duration?
+        /// How long calls may still run after ``maxAge`` before the connection is closed.
+        public var maxAgeGrace: Duration
+
+        public init(
+            keepaliveInterval: Duration? = .seconds(7200),
+            keepaliveTimeout: Duration = .seconds(20),
+            minPingInterval: Duration = .seconds(300),
+            maxPingStrikes: Int = 2,
+            maxIdle: Duration? = nil,
+            maxAge: Duration? = nil,
+            maxAgeGrace: Duration = .seconds(30)
+        ) {
+            self.keepaliveInterval = keepaliveInterval
+            self.keepaliveTimeout = keepaliveTimeout
+            self.minPingInterval = minPingInterval
+            self.maxPingStrikes = maxPingStrikes
+            self.maxIdle = maxIdle
+            self.maxAge = maxAge
+            self.maxAgeGrace = maxAgeGrace
+        }
+
+        public static var defaults: Self { Self() }
+    }
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        maxReceiveMessageSize: Int = 4 * 1024 * 1024,
+        maxConcurrentStreams: UInt32 = 256,
+        maxHeaderListSize: UInt32 = 16 * 1024,
+        initialStreamWindowSize: UInt32 = 1024 * 1024,
+        connectionWindowSize: Int32 = 8 * 1024 * 1024,
+        connection: ConnectionManagement = .defaults,
+        eventLoopThreads: Int = System.coreCount
+    ) {
+        self.host = host
+        self.port = port
+        self.maxReceiveMessageSize = maxReceiveMessageSize
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.maxHeaderListSize = maxHeaderListSize
+        self.initialStreamWindowSize = initialStreamWindowSize
+        self.connectionWindowSize = connectionWindowSize
+        self.connection = connection
+        self.eventLoopThreads = eventLoopThreads
+    }
+
+    public static var defaults: Self { Self() }
+
+    /// The defaults, adjusted by `configure`.
+    public static func defaults(configure: (inout Self) -> Void) -> Self {
+        var configuration = Self.defaults
+        configure(&configuration)
+        return configuration
+    }
+}
+
+

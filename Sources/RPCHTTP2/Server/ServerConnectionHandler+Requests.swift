@@ -1,0 +1,342 @@
+import Logging
+import NIOCore
+import RPCCore
+
+/// The request side: headers, dispatch, DATA and the end of streams, as nghttp2 reports them.
+extension ServerConnectionHandler: HTTP2SessionDelegate {
+    func sessionBeginHeaders(streamID: Int32) {
+        guard streams[streamID] == nil else { return }  // trailers from the client: nothing to set up
+        streams[streamID] = ServerStream(id: streamID)
+        management.streamOpened()
+    }
+
+    func sessionHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        guard let stream = streams[streamID], stream.context == nil, stream.inlineHandler == nil else { return true }
+        stream.headerListSize += name.count + value.count + 32
+        if stream.headerListSize > Int(shared.configuration.maxHeaderListSize) {
+            stream.malformedHeader = "header list larger than \(shared.configuration.maxHeaderListSize) bytes"
+            return true
+        }
+        let name = String(decoding: name, as: UTF8.self)
+        let value = String(decoding: value, as: UTF8.self)
+        switch name {
+        case ":method": stream.method = value
+        case ":path": stream.path = value
+        case "content-type": stream.contentType = value
+        case "grpc-timeout": stream.timeout = value
+        case "grpc-encoding": stream.encoding = value
+        case "grpc-accept-encoding": stream.acceptEncoding = value
+        default:
+            guard !Metadata.isReserved(name) else { break }
+            if Metadata.isBinaryKey(name) {
+                guard let bytes = Base64.decode(value) else {
+                    stream.malformedHeader = "metadata \(name) is not valid base64"
+                    break
+                }
+                stream.metadata.add(binary: bytes, forKey: name)
+            } else {
+                stream.metadata.add(value, forKey: name)
+            }
+        }
+        return true
+    }
+
+    func sessionHeadersComplete(streamID: Int32, endStream: Bool) {
+        guard let stream = streams[streamID] else { return }
+        if stream.context == nil && stream.inlineHandler == nil && !stream.finished {
+            startCall(stream)
+        }
+        if endStream { remoteEnded(stream) }
+    }
+
+    func sessionData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+        guard let stream = streams[streamID], !stream.finished, var deframer = stream.deframer else {
+            session?.consume(streamID: streamID, count: bytes.count)
+            return
+        }
+        // Give the window back at once unless the handler is behind on what it already has.
+        if stream.unconsumedBytes.load(ordering: .relaxed) < Int(shared.configuration.initialStreamWindowSize) {
+            session?.consume(streamID: streamID, count: bytes.count)
+        } else {
+            stream.windowOwed.add(bytes.count, ordering: .relaxed)
+        }
+        let messages: [InboundMessage]
+        do {
+            messages = try deframer.append(bytes)
+            stream.deframer = deframer
+        } catch {
+            finish(stream, status: error, trailers: Metadata())
+            return
+        }
+        for message in messages { deliver(message, to: stream) }
+    }
+
+    func sessionDataEndStream(streamID: Int32) {
+        guard let stream = streams[streamID] else { return }
+        remoteEnded(stream)
+    }
+
+    func sessionStreamClosed(streamID: Int32, errorCode: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        stream.closed = true
+        session?.consumeConnection(count: stream.windowOwed.exchange(0, ordering: .relaxed))
+        if !stream.finished {
+            abandon(stream, reason: "the client cancelled the call (RST_STREAM \(errorCode))")
+        }
+        failDrainWaiters(stream)
+        management.streamClosed()
+        if draining && streams.isEmpty { flush() }
+    }
+
+    func sessionReadOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2Session.OutboundRead {
+        guard let stream = streams[streamID] else { return .end(0, trailers: nil) }
+        let count = stream.readOutbound(into: buffer)
+        if stream.outboundBytes < Self.lowWatermark { resumeDrainWaiters(stream) }
+        if stream.outbound.isEmpty, let trailers = stream.trailers {
+            stream.trailers = nil
+            return .end(count, trailers: trailers)
+        }
+        if count == 0 {
+            stream.isDeferred = true
+            return .deferred
+        }
+        return .bytes(count)
+    }
+
+    func sessionGoAway(lastStreamID: Int32, errorCode: UInt32) {
+        draining = true
+    }
+
+    func sessionPing(ack: Bool) {
+        if ack {
+            management.pingAcknowledged()
+        } else if !management.pingReceived(activeStreams: streams.count) {
+            // Pinged too often: tell the client why and close (grpc's "too_many_pings").
+            session?.submitGoAway(errorCode: .enhanceYourCalm, debugData: "too_many_pings")
+            draining = true
+            needsFlush = true
+        }
+    }
+
+    // MARK: Dispatch
+
+    private func startCall(_ stream: ServerStream) {
+        if let problem = stream.malformedHeader {
+            return reject(stream, httpStatus: nil, status: RPCError(code: .internalError, message: problem))
+        }
+        guard stream.method == "POST" else {
+            return reject(
+                stream,
+                httpStatus: "405",
+                status: RPCError(code: .internalError, message: "method \(stream.method ?? "none") not allowed: use POST")
+            )
+        }
+        guard let contentType = stream.contentType, contentType.hasPrefix("application/grpc") else {
+            return reject(
+                stream,
+                httpStatus: "415",
+                status: RPCError(
+                    code: .internalError,
+                    message: "invalid content-type \(stream.contentType ?? "none"): expected application/grpc"
+                )
+            )
+        }
+        let path = stream.path ?? ""
+        guard let descriptor = MethodDescriptor(path: path) else {
+            return reject(stream, httpStatus: nil, status: RPCError(code: .unimplemented, message: "malformed path \(path)"))
+        }
+        guard let handler = shared.router.handler(forPath: path) else {
+            let known = shared.router.hasService(descriptor.service)
+            let message = known ? "method \(path) is not implemented" : "service \(descriptor.service) is not implemented"
+            return reject(stream, httpStatus: nil, status: RPCError(code: .unimplemented, message: message))
+        }
+        let encoding = stream.encoding ?? "identity"
+        guard encoding == "identity" || encoding == "gzip" else {
+            return reject(
+                stream,
+                httpStatus: nil,
+                status: RPCError(code: .unimplemented, message: "grpc-encoding \(encoding) is not supported")
+            )
+        }
+        var deadline: ContinuousClock.Instant?
+        var timeout: Duration?
+        if let header = stream.timeout {
+            guard let parsed = GRPCTimeout.parse(header) else {
+                return reject(stream, httpStatus: nil, status: RPCError(code: .internalError, message: "invalid grpc-timeout \(header)"))
+            }
+            timeout = parsed
+            deadline = ContinuousClock.now + parsed
+        }
+        let acceptsGzip = stream.acceptEncoding.map { $0.contains("gzip") } ?? false
+        var callLogger = logger
+        callLogger[metadataKey: "rpc"] = "\(path)"
+        let context = ServerContext(
+            descriptor: descriptor,
+            requestMetadata: stream.metadata,
+            deadline: deadline,
+            remotePeer: remotePeer,
+            peerAcceptsGzip: acceptsGzip,
+            logger: callLogger
+        )
+        stream.context = context
+        stream.startedAt = ContinuousClock.now
+        stream.deframer = MessageDeframer(
+            maxMessageSize: shared.configuration.maxReceiveMessageSize,
+            gzipEnabled: encoding == "gzip"
+        )
+        do throws(RPCError) {
+            for interceptor in shared.interceptors { try interceptor.callStarted(context) }
+        } catch {
+            return finish(stream, status: error, trailers: error.metadata)
+        }
+        if let timeout, let eventLoop = channelContext?.eventLoop {
+            let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+            let streamBound = NIOLoopBound(stream, eventLoop: eventLoop)
+            stream.deadlineTask = eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) {
+                loopBound.value.deadlineExpired(streamBound.value)
+            }
+        }
+        switch handler {
+        case .inlineUnary(let body):
+            stream.inlineHandler = body
+        case .streaming(let body):
+            startTask(stream, context: context, body: body)
+        }
+    }
+
+    private func startTask(
+        _ stream: ServerStream,
+        context: ServerContext,
+        body: @escaping @Sendable (InboundMessageQueue, any ResponseSink, ServerContext) async throws -> Void
+    ) {
+        guard let eventLoop = channelContext?.eventLoop else { return }
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        let boundStream = NIOLoopBound(stream, eventLoop: eventLoop)
+        let unconsumed = StreamCounters(stream: stream)
+        let queue = InboundMessageQueue { size in
+            // Runs on the handler's task: open the window again if we had held it back.
+            if unconsumed.consumed(size) {
+                eventLoop.execute { handler.value.releaseOwedWindow(boundStream.value) }
+            }
+        }
+        stream.queue = queue
+        if stream.remoteClosed { queue.finish() }
+        let sink = StreamResponseSink(handler: handler, stream: boundStream, eventLoop: eventLoop, context: context)
+        stream.task = Task {
+            let status: RPCError?
+            do {
+                try await body(queue, sink, context)
+                status = nil
+            } catch {
+                status = RPCError(mapping: error)
+            }
+            let trailers = context.responseTrailingMetadata
+            eventLoop.execute {
+                let stream = boundStream.value
+                if let status {
+                    var merged = status
+                    for entry in trailers { merged.metadata.add(entry) }
+                    handler.value.finish(stream, status: merged, trailers: merged.metadata)
+                } else {
+                    handler.value.finish(stream, status: nil, trailers: trailers)
+                }
+                handler.value.flush()
+            }
+        }
+    }
+
+    private func deliver(_ message: InboundMessage, to stream: ServerStream) {
+        if stream.inlineHandler != nil {
+            if stream.inlineRequest != nil {
+                return finish(
+                    stream,
+                    status: RPCError(code: .internalError, message: "expected one request message, received more"),
+                    trailers: Metadata()
+                )
+            }
+            stream.inlineRequest = message
+        } else if let queue = stream.queue {
+            stream.unconsumedBytes.add(message.bytes.count, ordering: .relaxed)
+            queue.push(message)
+        }
+    }
+
+    private func remoteEnded(_ stream: ServerStream) {
+        guard !stream.remoteClosed else { return }
+        stream.remoteClosed = true
+        guard !stream.finished else { return }
+        if stream.deframer?.hasPartialMessage == true {
+            let error = RPCError(code: .internalError, message: "the request ended in the middle of a message")
+            stream.queue?.finish(throwing: error)
+            return finish(stream, status: error, trailers: Metadata())
+        }
+        if let body = stream.inlineHandler, let context = stream.context {
+            guard let request = stream.inlineRequest else {
+                return finish(
+                    stream,
+                    status: RPCError(code: .internalError, message: "expected one request message, received none"),
+                    trailers: Metadata()
+                )
+            }
+            do throws(RPCError) {
+                let response = try body(request, context)
+                sendInlineResponse(stream, response: response, context: context)
+            } catch {
+                var merged = error
+                for entry in context.responseTrailingMetadata { merged.metadata.add(entry) }
+                finish(stream, status: merged, trailers: merged.metadata)
+            }
+        } else {
+            stream.queue?.finish()
+        }
+    }
+
+    private func reject(_ stream: ServerStream, httpStatus: String?, status: RPCError) {
+        if let httpStatus {
+            stream.finished = true
+            var headers = HeaderList()
+            headers.add(":status", httpStatus)
+            headers.add("content-type", "application/grpc")
+            headers.add("grpc-status", String(status.code.rawValue))
+            headers.add("grpc-message", GRPCMessageEncoding.encode(status.message))
+            try? session?.submitResponse(streamID: stream.id, headers: headers, hasBody: false)
+            return
+        }
+        finish(stream, status: status, trailers: Metadata())
+    }
+
+    func deadlineExpired(_ stream: ServerStream) {
+        guard !stream.finished else { return }
+        finish(stream, status: RPCError(code: .deadlineExceeded, message: "the call's deadline expired"), trailers: Metadata())
+        flush()
+    }
+
+    func releaseOwedWindow(_ stream: ServerStream) {
+        guard !stream.closed else { return }
+        let owed = stream.windowOwed.exchange(0, ordering: .relaxed)
+        if owed > 0 {
+            session?.consume(streamID: stream.id, count: owed)
+            flush()
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (total, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max : total &+ attoseconds / 1_000_000_000
+    }
+}
+
+/// The per-stream counters a handler task updates as it consumes messages.
+struct StreamCounters: @unchecked Sendable {
+    // The stream object is only read through its two atomics here, which are safe from any thread.
+    private let stream: ServerStream
+
+    init(stream: ServerStream) { self.stream = stream }
+
+    /// Records a consumed message; returns whether window bytes are owed (a hop to the loop is needed).
+    func consumed(_ size: Int) -> Bool {
+        stream.unconsumedBytes.subtract(size, ordering: .relaxed)
+        return stream.windowOwed.load(ordering: .relaxed) > 0
+    }
+}

@@ -1,0 +1,129 @@
+import Logging
+import NIOCore
+import RPCCore
+
+/// Serves gRPC on one accepted connection: feeds the socket's bytes to an nghttp2 server session,
+/// dispatches each request stream to its handler, and writes what nghttp2 produces.
+///
+/// Everything here runs on the channel's event loop; handler tasks reach back through
+/// `eventLoop.execute` with a loop-bound reference.
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let shared: ServerShared
+    let logger: Logger
+    var session: HTTP2Session?
+    var channelContext: ChannelHandlerContext?
+    var streams: [Int32: ServerStream] = [:]
+    var remotePeer = "unknown"
+    var outputBuffer: ByteBuffer
+    var isReading = false
+    var needsFlush = false
+    var draining = false
+    var management: ConnectionManagementState
+
+    init(shared: ServerShared, allocator: ByteBufferAllocator) {
+        self.shared = shared
+        self.logger = shared.logger
+        self.outputBuffer = allocator.buffer(capacity: 16 * 1024)
+        self.management = ConnectionManagementState(configuration: shared.configuration.connection)
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        channelContext = context
+        remotePeer = Self.describe(context.channel.remoteAddress)
+        do {
+            let session = try HTTP2Session(isServer: true)
+            session.delegate = self
+            let configuration = shared.configuration
+            try session.start(
+                settings: .init(
+                    maxConcurrentStreams: configuration.maxConcurrentStreams,
+                    initialWindowSize: configuration.initialStreamWindowSize,
+                    maxFrameSize: 16_384,
+                    maxHeaderListSize: configuration.maxHeaderListSize,
+                    connectionWindowSize: configuration.connectionWindowSize
+                )
+            )
+            self.session = session
+        } catch {
+            logger.error("cannot create an HTTP/2 session", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
+        }
+        shared.connectionOpened(self, eventLoop: context.eventLoop)
+        startManagementTimers(context: context)
+        flush()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        for stream in streams.values { abandon(stream, reason: "the connection closed") }
+        streams.removeAll()
+        management.cancelTimers()
+        shared.connectionClosed(self)
+        session?.delegate = nil
+        session = nil
+        channelContext = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        management.readHappened()
+        guard let session else { return }
+        isReading = true
+        defer { isReading = false }
+        do {
+            try buffer.withUnsafeReadableBytes { bytes in try session.receive(bytes) }
+        } catch {
+            logger.debug("HTTP/2 protocol error, closing", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
+            flush()
+            context.close(promise: nil)
+            return
+        }
+        needsFlush = true
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// Writes whatever nghttp2 has queued, and closes the connection once the session is done.
+    func flush() {
+        guard let session, let context = channelContext else { return }
+        if isReading {
+            needsFlush = true
+            return
+        }
+        needsFlush = false
+        do {
+            if try session.drainOutput(into: &outputBuffer) {
+                let out = outputBuffer
+                outputBuffer = context.channel.allocator.buffer(capacity: 16 * 1024)
+                context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            }
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if !session.isAlive || (draining && streams.isEmpty) {
+            context.close(promise: nil)
+        }
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        switch address {
+        case .v4(let v4)?: "ipv4:\(v4.host):\(address?.port ?? 0)"
+        case .v6(let v6)?: "ipv6:[\(v6.host)]:\(address?.port ?? 0)"
+        case .unixDomainSocket?: "unix:\(address?.pathname ?? "")"
+        case nil: "unknown"
+        }
+    }
+}
