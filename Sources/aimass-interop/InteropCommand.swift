@@ -12,7 +12,7 @@ struct InteropCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aimass-interop",
         abstract: "The gRPC interop test server and client of AI Mass.",
-        subcommands: [Server.self]
+        subcommands: [Server.self, Client.self]
     )
 
     struct Server: AsyncParsableCommand {
@@ -44,6 +44,42 @@ struct InteropCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("aimass-interop listening on \(host):\(address.port ?? port)\n".utf8))
             try await waitForTermination()
             await server.shutdown(gracePeriod: .seconds(2))
+        }
+    }
+}
+
+extension InteropCommand {
+    struct Client: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run one official interop client case.")
+
+        @Option(name: .customLong("server_host"), help: "The server's host.")
+        var serverHost: String = "127.0.0.1"
+
+        @Option(name: .customLong("server_port"), help: "The server's port.")
+        var serverPort: Int = 10000
+
+        @Option(name: .customLong("test_case"), help: "The case to run, e.g. large_unary.")
+        var testCase: String = "large_unary"
+
+        @Option(name: .customLong("use_tls"), help: "TLS is not supported; must be false.")
+        var useTLS: Bool = false
+
+        func run() async throws {
+            guard !useTLS else { throw ValidationError("TLS is not supported") }
+            guard let testCase = InteropClientCase(rawValue: testCase) else {
+                let known = InteropClientCase.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ValidationError("unknown test case \(testCase); known: \(known)")
+            }
+            let client = RPCClient(host: serverHost, port: serverPort)
+            do {
+                try await testCase.run(with: client)
+                await client.close()
+                FileHandle.standardOutput.write(Data("\(testCase.rawValue): PASSED\n".utf8))
+            } catch {
+                await client.close()
+                FileHandle.standardError.write(Data("\(testCase.rawValue): FAILED: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
         }
     }
 }

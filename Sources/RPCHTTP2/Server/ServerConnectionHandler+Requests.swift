@@ -55,10 +55,10 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             return
         }
         // Give the window back at once unless the handler is behind on what it already has.
-        if stream.unconsumedBytes.load(ordering: .relaxed) < Int(shared.configuration.initialStreamWindowSize) {
+        if stream.flow.unconsumed.load(ordering: .relaxed) < Int(shared.configuration.initialStreamWindowSize) {
             session?.consume(streamID: streamID, count: bytes.count)
         } else {
-            stream.windowOwed.add(bytes.count, ordering: .relaxed)
+            stream.flow.owed.add(bytes.count, ordering: .relaxed)
         }
         let messages: [InboundMessage]
         do {
@@ -79,7 +79,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
     func sessionStreamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         stream.closed = true
-        session?.consumeConnection(count: stream.windowOwed.exchange(0, ordering: .relaxed))
+        session?.consumeConnection(count: stream.flow.owed.exchange(0, ordering: .relaxed))
         if !stream.finished {
             abandon(stream, reason: "the client cancelled the call (RST_STREAM \(errorCode))")
         }
@@ -90,8 +90,8 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
 
     func sessionReadOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2Session.OutboundRead {
         guard let stream = streams[streamID] else { return .end(0, trailers: nil) }
-        let count = stream.readOutbound(into: buffer)
-        if stream.outboundBytes < Self.lowWatermark { resumeDrainWaiters(stream) }
+        let count = stream.outbound.read(into: buffer)
+        if stream.outbound.byteCount < Self.lowWatermark { resumeDrainWaiters(stream) }
         if stream.outbound.isEmpty, let trailers = stream.trailers {
             stream.trailers = nil
             return .end(count, trailers: trailers)
@@ -212,10 +212,10 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         guard let eventLoop = channelContext?.eventLoop else { return }
         let handler = NIOLoopBound(self, eventLoop: eventLoop)
         let boundStream = NIOLoopBound(stream, eventLoop: eventLoop)
-        let unconsumed = StreamCounters(stream: stream)
+        let flow = stream.flow
         let queue = InboundMessageQueue { size in
             // Runs on the handler's task: open the window again if we had held it back.
-            if unconsumed.consumed(size) {
+            if flow.consumed(size) {
                 eventLoop.execute { handler.value.releaseOwedWindow(boundStream.value) }
             }
         }
@@ -256,7 +256,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             }
             stream.inlineRequest = message
         } else if let queue = stream.queue {
-            stream.unconsumedBytes.add(message.bytes.count, ordering: .relaxed)
+            stream.flow.unconsumed.add(message.bytes.count, ordering: .relaxed)
             queue.push(message)
         }
     }
@@ -313,7 +313,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
 
     func releaseOwedWindow(_ stream: ServerStream) {
         guard !stream.closed else { return }
-        let owed = stream.windowOwed.exchange(0, ordering: .relaxed)
+        let owed = stream.flow.owed.exchange(0, ordering: .relaxed)
         if owed > 0 {
             session?.consume(streamID: stream.id, count: owed)
             flush()
@@ -324,19 +324,5 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         let (seconds, attoseconds) = duration.components
         let (total, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         return overflow ? Int64.max : total &+ attoseconds / 1_000_000_000
-    }
-}
-
-/// The per-stream counters a handler task updates as it consumes messages.
-struct StreamCounters: @unchecked Sendable {
-    // The stream object is only read through its two atomics here, which are safe from any thread.
-    private let stream: ServerStream
-
-    init(stream: ServerStream) { self.stream = stream }
-
-    /// Records a consumed message; returns whether window bytes are owed (a hop to the loop is needed).
-    func consumed(_ size: Int) -> Bool {
-        stream.unconsumedBytes.subtract(size, ordering: .relaxed)
-        return stream.windowOwed.load(ordering: .relaxed) > 0
     }
 }

@@ -18,7 +18,6 @@ extension ServerConnectionHandler {
     func enqueue(_ framed: [UInt8], compressed: Bool, on stream: ServerStream) {
         guard !stream.finished, !stream.closed else { return }
         stream.outbound.append(framed)
-        stream.outboundBytes += framed.count
         if !stream.headersSent {
             sendHeaders(stream, gzip: compressed || (stream.context?.peerAcceptsGzip ?? false))
         } else if stream.isDeferred {
@@ -156,7 +155,7 @@ struct StreamResponseSink: ResponseSink {
                     return
                 }
                 handler.enqueue(framed, compressed: compress, on: stream)
-                if stream.outboundBytes < ServerConnectionHandler.highWatermark {
+                if stream.outbound.byteCount < ServerConnectionHandler.highWatermark {
                     continuation.resume()
                 } else {
                     stream.drainWaiters.append(continuation)

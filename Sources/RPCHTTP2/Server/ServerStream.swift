@@ -1,4 +1,3 @@
-import DequeModule
 import NIOCore
 import RPCCore
 import Synchronization
@@ -39,42 +38,15 @@ final class ServerStream {
     // Outbound.
     var headersSent = false
     var responseGzip = false
-    var outbound = Deque<[UInt8]>()
-    var outboundOffset = 0
-    var outboundBytes = 0
+    var outbound = OutboundBuffer()
     var trailers: HeaderList?
     var isDeferred = false
     var drainWaiters: [CheckedContinuation<Void, any Error>] = []
 
-    // Inbound flow control: bytes handed to the handler but not yet consumed by it, and bytes
-    // whose window we have not given back because the handler is behind.
-    let unconsumedBytes = Atomic<Int>(0)
-    let windowOwed = Atomic<Int>(0)
+    /// Inbound flow control, shared with the handler's task.
+    let flow = FlowCounters()
 
     init(id: Int32) {
         self.id = id
-    }
-
-    /// Copies queued outbound bytes into nghttp2's buffer.
-    func readOutbound(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        var written = 0
-        while written < buffer.count, let chunk = outbound.first {
-            let available = chunk.count - outboundOffset
-            let count = min(available, buffer.count - written)
-            chunk.withUnsafeBytes { source in
-                let start = source.baseAddress! + outboundOffset  // chunk is never empty: frames have a 5-byte prefix
-                UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + count)])
-                    .copyMemory(from: UnsafeRawBufferPointer(start: start, count: count))
-            }
-            written += count
-            if count == available {
-                outbound.removeFirst()
-                outboundOffset = 0
-            } else {
-                outboundOffset += count
-            }
-        }
-        outboundBytes -= written
-        return written
     }
 }

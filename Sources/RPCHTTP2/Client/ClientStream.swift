@@ -1,0 +1,28 @@
+import NIOCore
+import RPCCore
+
+/// The client side of one call on a connection: outbound messages, the response headers,
+/// deframed responses and the final status. Touched only on the connection's event loop, except
+/// the two atomics, which the consumer updates as it reads responses.
+final class ClientStream {
+    var id: Int32 = -1
+    let call: RawClientCall
+    var outbound = OutboundBuffer()
+    var sendClosed = false
+    var isDeferred = false
+    var drainWaiters: [CheckedContinuation<Void, any Error>] = []
+    var deframer: MessageDeframer?
+    var sawResponseHeaders = false
+    var httpStatus: String?
+    var grpcStatus: String?
+    var grpcMessage: String?
+    var encoding: String?
+    var headerMetadata = Metadata()
+    var finished = false
+    var deadlineTask: Scheduled<Void>?
+    var flow: FlowCounters { call.flow }
+
+    init(call: RawClientCall) {
+        self.call = call
+    }
+}

@@ -1,0 +1,271 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RPCCore
+import Synchronization
+
+/// A gRPC client channel to one server over HTTP/2 (nghttp2).
+///
+/// One connection is shared by every call; it is opened on first use, and reopened after it
+/// closes or the server sends GOAWAY. A failed connection attempt makes calls fail with
+/// `UNAVAILABLE` until the backoff delay has passed, which grows with each failure.
+///
+/// ```swift
+/// let client = RPCClient(host: "127.0.0.1", port: 50051)
+/// let reply: HealthCheckResponse = try await client.unary(
+///     MethodDescriptor(service: "grpc.health.v1.Health", method: "Check"),
+///     request: HealthCheckRequest(),
+///     options: CallOptions(timeout: .seconds(5))
+/// )
+/// ```
+public final class RPCClient: Sendable {
+    public let host: String
+    public let port: Int
+    private let configuration: ClientConfiguration
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+
+    private struct Connection {
+        let handler: NIOLoopBound<ClientConnectionHandler>
+        let channel: any Channel
+        let id: Int
+    }
+    private struct State {
+        var connection: Connection?
+        var connecting: [CheckedContinuation<Connection, any Error>]?
+        var failures = 0
+        var retryAfter: ContinuousClock.Instant?
+        var lastError: String?
+        var nextID = 0
+        var closed = false
+    }
+    private let state = Mutex(State())
+
+    public init(host: String, port: Int, configuration: ClientConfiguration = .defaults,
+                logger: Logger = Logger(label: "aimass.rpc.client")) {
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+    }
+
+    /// Closes the connection and the client's threads; calls still running fail with `UNAVAILABLE`.
+    public func close() async {
+        let channel = state.withLock { state -> (any Channel)? in
+            state.closed = true
+            defer { state.connection = nil }
+            return state.connection?.channel
+        }
+        try? await channel?.close()
+        try? await group.shutdownGracefully()
+    }
+
+    // MARK: Calls
+
+    /// Starts a call of any kind; see ``ClientCall``.
+    public func makeCall<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        options: CallOptions = .defaults,
+        request: Request.Type = Request.self,
+        response: Response.Type = Response.self
+    ) async throws -> ClientCall<Request, Response> {
+        ClientCall(raw: try await startRawCall(descriptor, options: options))
+    }
+
+    /// A unary call: one request, one response.
+    public func unary<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        request: Request,
+        options: CallOptions = .defaults
+    ) async throws -> Response {
+        try await unaryWithMetadata(descriptor, request: request, options: options).message
+    }
+
+    /// A unary call that also returns the response metadata.
+    public func unaryWithMetadata<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        request: Request,
+        options: CallOptions = .defaults
+    ) async throws -> UnaryResponse<Response> {
+        let call: ClientCall<Request, Response> = try await makeCall(descriptor, options: options)
+        return try await withTaskCancellationHandler {
+            try await call.send(request)
+            call.finishSending()
+            var response: Response?
+            for try await message in call.responses {
+                guard response == nil else {
+                    call.cancel()
+                    throw RPCError(code: .internalError, message: "the server sent more than one response to a unary call")
+                }
+                response = message
+            }
+            guard let response else {
+                throw RPCError(code: .internalError, message: "the server sent no response to a unary call")
+            }
+            return UnaryResponse(
+                message: response,
+                initialMetadata: await call.initialMetadata(),
+                trailingMetadata: call.trailingMetadata ?? Metadata()
+            )
+        } onCancel: {
+            call.cancel()
+        }
+    }
+
+    /// A server-streaming call: returns the call, whose ``ClientCall/responses`` yields each message.
+    public func serverStreaming<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        request: Request,
+        options: CallOptions = .defaults
+    ) async throws -> ClientCall<Request, Response> {
+        let call: ClientCall<Request, Response> = try await makeCall(descriptor, options: options)
+        try await call.send(request)
+        call.finishSending()
+        return call
+    }
+
+    func startRawCall(_ descriptor: MethodDescriptor, options: CallOptions) async throws -> RawClientCall {
+        // One retry: a connection that was closing when picked is replaced once.
+        for attempt in 0..<2 {
+            let connection = try await connection()
+            let call = RawClientCall(
+                descriptor: descriptor,
+                options: options,
+                handler: connection.handler,
+                eventLoop: connection.channel.eventLoop
+            )
+            do {
+                try await connection.channel.eventLoop.submit {
+                    try connection.handler.value.open(call)
+                }.get()
+                return call
+            } catch let error as RPCError where error.code == .unavailable && attempt == 0 {
+                forget(connection)
+                continue
+            }
+        }
+        throw RPCError(code: .unavailable, message: "no usable connection to \(host):\(port)")
+    }
+
+    // MARK: Connection
+
+    private func connection() async throws -> Connection {
+        enum Next {
+            case ready(Connection)
+            case wait
+            case connect
+            case fail(RPCError)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let next = state.withLock { state -> Next in
+                if state.closed { return .fail(RPCError(code: .unavailable, message: "the client is closed")) }
+                if let connection = state.connection { return .ready(connection) }
+                if state.connecting != nil {
+                    state.connecting?.append(continuation)
+                    return .wait
+                }
+                if let retryAfter = state.retryAfter, ContinuousClock.now < retryAfter {
+                    return .fail(
+                        RPCError(
+                            code: .unavailable,
+                            message: "cannot connect to \(host):\(port): \(state.lastError ?? "unknown error")"
+                        )
+                    )
+                }
+                state.connecting = [continuation]
+                return .connect
+            }
+            switch next {
+            case .ready(let connection): continuation.resume(returning: connection)
+            case .wait: break
+            case .fail(let error): continuation.resume(throwing: error)
+            case .connect: Task { await self.connect() }
+            }
+        }
+    }
+
+    private func connect() async {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        let configuration = self.configuration
+        let logger = self.logger
+        let authority = "\(host):\(port)"
+        let result: Result<Connection, any Error>
+        do {
+            let bootstrap = ClientBootstrap(group: group)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.nanoseconds(ServerConnectionHandler.nanoseconds(configuration.connectTimeout)))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = ClientConnectionHandler(
+                            configuration: configuration,
+                            authority: authority,
+                            logger: logger,
+                            allocator: channel.allocator
+                        ) { [weak self] in self?.connectionClosed(id: id) }
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                }
+            let channel = try await bootstrap.connect(host: host, port: port).get()
+            let handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self), eventLoop: channel.eventLoop)
+            }.get()
+            result = .success(Connection(handler: handler, channel: channel, id: id))
+        } catch {
+            result = .failure(error)
+        }
+        let waiters = state.withLock { state -> [CheckedContinuation<Connection, any Error>] in
+            defer { state.connecting = nil }
+            switch result {
+            case .success(let connection):
+                state.connection = connection
+                state.failures = 0
+                state.retryAfter = nil
+            case .failure(let error):
+                state.failures += 1
+                state.lastError = "\(error)"
+                state.retryAfter = ContinuousClock.now + backoff(failures: state.failures)
+            }
+            return state.connecting ?? []
+        }
+        for waiter in waiters {
+            switch result {
+            case .success(let connection): waiter.resume(returning: connection)
+            case .failure(let error):
+                waiter.resume(throwing: RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(error)"))
+            }
+        }
+    }
+
+    private func backoff(failures: Int) -> Duration {
+        let initial = Double(ServerConnectionHandler.nanoseconds(configuration.initialBackoff))
+        let maximum = Double(ServerConnectionHandler.nanoseconds(configuration.maxBackoff))
+        let base = min(maximum, initial * pow(configuration.backoffMultiplier, Double(failures - 1)))
+        // ±20 % jitter so that many clients do not reconnect in step.
+        return .nanoseconds(Int64(base * Double.random(in: 0.8...1.2)))
+    }
+
+    private func forget(_ connection: Connection) {
+        state.withLock { state in
+            if state.connection?.id == connection.id { state.connection = nil }
+        }
+    }
+
+    private func connectionClosed(id: Int) {
+        state.withLock { state in
+            if state.connection?.id == id { state.connection = nil }
+        }
+    }
+}
+
+/// A unary response with its metadata.
+public struct UnaryResponse<Message: Sendable>: Sendable {
+    public var message: Message
+    public var initialMetadata: Metadata
+    public var trailingMetadata: Metadata
+}
+
+import Foundation
