@@ -39,8 +39,6 @@ _CODES = {c.value[0]: c for c in grpc.StatusCode}
 SERVER_OPTIONS = [
     ("grpc.per_message_decompression", 0),
     ("grpc.so_reuseport", 0),
-    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-    ("grpc.max_send_message_length", 16 * 1024 * 1024),
 ]
 
 
