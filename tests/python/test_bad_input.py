@@ -5,7 +5,7 @@ answers a grpc.health.v1 Check.
 
 Harness check: AIMASS_BAD_INPUT_PEER=python runs these tests against the grpcio interop server
 instead, to tell a harness bug from a server bug. grpcio is more lenient than we mean to be and
-fails four of them by design: it takes compressed flag 7 as "compressed", ignores content-type
+fails three of them by design: it often (not always) accepts compressed flag 7, ignores content-type
 (no 415), and advertises no stream limit. The flood test was also checked against nghttpd (limit
 100: 100 accepted, the rest refused by GOAWAY).
 """
