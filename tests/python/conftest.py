@@ -199,6 +199,17 @@ def python_interop_server(stubs_dir):
     stop_server(sp)
 
 
+@pytest.fixture(scope="session")
+def broken_python_interop_server(stubs_dir):
+    """interop_server.py --broken: every feature subtly wrong, for negative tests."""
+    sp = start_server("python-interop-broken",
+                      [sys.executable, HERE / "interop_server.py", "--port", "0", "--stubs-dir", stubs_dir,
+                       "--broken"],
+                      r"python-interop-broken listening on (127\.0\.0\.1):(\d+)")
+    yield sp
+    stop_server(sp)
+
+
 @pytest.fixture
 def aimass_server(tmp_path):
     """`aimass serve` on a free port with an empty data dir in tmp_path."""

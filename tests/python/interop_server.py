@@ -74,13 +74,19 @@ def _encode(msg) -> bytes:
 
 
 class TestService:
-    def __init__(self, stubs):
+    """The official server features. With broken=True every feature is subtly wrong (sizes off by
+    one, no metadata echo, status messages missing their last character, compression inverted, compression expectations
+    ignored, UnimplementedCall implemented): clients must notice (see test_interop_negative.py)."""
+
+    def __init__(self, stubs, broken: bool = False):
         self.pb = stubs.messages_pb2
         self.empty = stubs.empty_pb2
+        self.broken = broken
 
     # -- helpers -------------------------------------------------------------------------------
-    @staticmethod
-    def _echo_metadata(context):
+    def _echo_metadata(self, context):
+        if self.broken:
+            return
         md = dict(context.invocation_metadata())
         initial = [(ECHO_INITIAL_KEY, md[ECHO_INITIAL_KEY])] if ECHO_INITIAL_KEY in md else []
         if initial:
@@ -88,19 +94,20 @@ class TestService:
         if ECHO_TRAILING_KEY in md:
             context.set_trailing_metadata([(ECHO_TRAILING_KEY, md[ECHO_TRAILING_KEY])])
 
-    @staticmethod
-    def _echo_status(context, status):
+    def _echo_status(self, context, status):
         if status is not None and status.code != 0:
             code = _CODES.get(status.code, grpc.StatusCode.UNKNOWN)
-            context.abort(code, status.message)
+            context.abort(code, status.message[:-1] if self.broken else status.message)
 
     def _payload(self, size: int):
         if size < 0:
             raise ValueError("negative size")
+        if self.broken:
+            size += 1
         return self.pb.Payload(type=self.pb.COMPRESSABLE, body=b"\0" * size)
 
     def _check_compressed(self, context, req: _Req, expect):
-        if expect.value and not req.compressed:
+        if expect.value and not req.compressed and not self.broken:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                           "expect_compressed is true but the request was not compressed")
 
@@ -111,12 +118,17 @@ class TestService:
     # -- methods -------------------------------------------------------------------------------
     def EmptyCall(self, req: _Req, context):
         self._echo_metadata(context)
+        if self.broken:
+            context.abort(grpc.StatusCode.INTERNAL, "broken server")
+        return self.empty.Empty()
+
+    def UnimplementedCall(self, req: _Req, context):  # only served when broken
         return self.empty.Empty()
 
     def UnaryCall(self, req: _Req, context):
         r = req.msg
         # Compression is chosen before initial metadata leaves (it sets grpc-encoding).
-        if r.response_compressed.value:
+        if r.response_compressed.value != self.broken:
             context.set_compression(grpc.Compression.Gzip)
         self._echo_metadata(context)
         self._check_compressed(context, req, r.expect_compressed)
@@ -136,6 +148,8 @@ class TestService:
         for req in request_iterator:
             self._check_compressed(context, req, req.msg.expect_compressed)
             total += len(req.msg.payload.body)
+        if self.broken:
+            total += 1
         return self.pb.StreamingInputCallResponse(aggregated_payload_size=total)
 
     def _responses(self, context, r, compression_set: bool):
@@ -144,12 +158,12 @@ class TestService:
         for p in r.response_parameters:
             if p.interval_us > 0:
                 time.sleep(p.interval_us / 1e6)
-            if compression_set and not p.compressed.value:
+            if compression_set and p.compressed.value == self.broken:
                 context.disable_next_message_compression()
             yield self.pb.StreamingOutputCallResponse(payload=self._payload(p.size))
 
     def _maybe_compress(self, context, r) -> bool:
-        if any(p.compressed.value for p in r.response_parameters):
+        if self.broken or any(p.compressed.value for p in r.response_parameters):
             context.set_compression(grpc.Compression.Gzip)
             return True
         return False
@@ -173,6 +187,8 @@ class TestService:
             yield from self._responses(context, r, compressed)
         if compressed is None:
             self._echo_metadata(context)
+        if self.broken:  # one response nobody asked for
+            yield self.pb.StreamingOutputCallResponse(payload=self._payload(1))
 
     def HalfDuplexCall(self, request_iterator, context):
         buffered = []
@@ -188,8 +204,8 @@ class TestService:
             yield from self._responses(context, r, compressed)
 
 
-def make_handler(stubs) -> grpc.GenericRpcHandler:
-    svc = TestService(stubs)
+def make_handler(stubs, broken: bool = False) -> list:
+    svc = TestService(stubs, broken)
     pb, empty = stubs.messages_pb2, stubs.empty_pb2
     handlers = {
         "EmptyCall": grpc.unary_unary_rpc_method_handler(
@@ -211,15 +227,23 @@ def make_handler(stubs) -> grpc.GenericRpcHandler:
         "HalfDuplexCall": grpc.stream_stream_rpc_method_handler(
             svc.HalfDuplexCall, request_deserializer=_decoder(pb.StreamingOutputCallRequest),
             response_serializer=_encode),
-        # UnimplementedCall is deliberately absent: grpcio answers UNIMPLEMENTED.
+        # UnimplementedCall is absent (grpcio answers UNIMPLEMENTED) unless broken.
     }
-    return grpc.method_handlers_generic_handler("grpc.testing.TestService", handlers)
+    out = []
+    if broken:
+        unimpl = grpc.unary_unary_rpc_method_handler(
+            svc.UnimplementedCall, request_deserializer=_decoder(empty.Empty), response_serializer=_encode)
+        handlers["UnimplementedCall"] = unimpl
+        out.append(grpc.method_handlers_generic_handler("grpc.testing.UnimplementedService",
+                                                        {"UnimplementedCall": unimpl}))
+    out.append(grpc.method_handlers_generic_handler("grpc.testing.TestService", handlers))
+    return out
 
 
-def serve(port: int, stubs) -> tuple[grpc.Server, int]:
+def serve(port: int, stubs, broken: bool = False) -> tuple[grpc.Server, int]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=SERVER_OPTIONS,
                          maximum_concurrent_rpcs=None)
-    server.add_generic_rpc_handlers((make_handler(stubs),))
+    server.add_generic_rpc_handlers(tuple(make_handler(stubs, broken)))
     try:
         from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
@@ -241,6 +265,7 @@ def main(argv=None) -> int:
     ap.add_argument("--stubs-dir", default=None,
                     help="folder holding stubs made by protogen.generate (generated into a temp dir if absent)")
     ap.add_argument("--use_tls", default="false")
+    ap.add_argument("--broken", action="store_true", help="serve subtly wrong answers (negative tests)")
     args = ap.parse_args(argv)
     if args.use_tls.lower() not in ("false", "0", "no"):
         print("only plaintext is supported", file=sys.stderr)
@@ -251,11 +276,11 @@ def main(argv=None) -> int:
         import tempfile
 
         stubs = protogen.generate_and_load(Path(tempfile.mkdtemp(prefix="aimass-pystubs-")))
-    server, port = serve(args.port, stubs)
+    server, port = serve(args.port, stubs, args.broken)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    print(f"python-interop listening on 127.0.0.1:{port}", flush=True)
+    print(f"python-interop{'-broken' if args.broken else ''} listening on 127.0.0.1:{port}", flush=True)
     while not stop.wait(0.5):
         pass
     server.stop(grace=0.5).wait(5)
