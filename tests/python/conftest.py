@@ -1,0 +1,222 @@
+"""Fixtures of the Python polyglot suite.
+
+Binaries come from $AIMASS_BIN_DIR (CI always sets it). A missing variable or binary FAILS the
+tests that need it, with the reason; it never skips them.
+
+CLI contract relied on:
+  $AIMASS_BIN_DIR/aimass-interop server --port 0
+      -> prints `aimass-interop listening on 127.0.0.1:PORT` (flushed) once listening; SIGTERM stops it
+  $AIMASS_BIN_DIR/aimass-interop client --server_host H --server_port N --test_case NAME --use_tls=false
+      -> exit 0 when the case passes, non-zero with a message on stderr otherwise
+  $AIMASS_BIN_DIR/aimass serve --port 0 --data-dir DIR
+      -> prints `aimass listening on 127.0.0.1:PORT`; serves grpc.health.v1.Health
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+import protogen  # noqa: E402
+
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+# -- stubs -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def stubs_dir(tmp_path_factory) -> Path:
+    """Flat stubs generated once per session from proto/ (see protogen.py)."""
+    return protogen.generate(tmp_path_factory.mktemp("pystubs"))
+
+
+@pytest.fixture(scope="session")
+def stubs(stubs_dir):
+    """Namespace: empty_pb2, messages_pb2, test_pb2, test_pb2_grpc, health_pb2 (ours, with List)."""
+    return protogen.load(stubs_dir)
+
+
+# -- binaries ----------------------------------------------------------------------------------
+
+def aimass_binary(name: str) -> Path:
+    bin_dir = os.environ.get("AIMASS_BIN_DIR")
+    if not bin_dir:
+        pytest.fail("AIMASS_BIN_DIR is not set: point it at the Swift build's bin directory, e.g. "
+                    "AIMASS_BIN_DIR=\"$(swift build --show-bin-path)\" (scripts/test.sh does this)",
+                    pytrace=False)
+    path = Path(bin_dir) / name
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.fail(f"{name} not found (or not executable) at {path}: build it first with `swift build`",
+                    pytrace=False)
+    return path
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+@dataclass
+class ServerProcess:
+    """A server subprocess that announced `... listening on HOST:PORT` on stdout."""
+
+    name: str
+    argv: list
+    proc: subprocess.Popen
+    stderr_path: Path
+    host: str = ""
+    port: int = 0
+    stdout_lines: list = field(default_factory=list)
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def stderr_tail(self, n: int = 60) -> str:
+        try:
+            lines = self.stderr_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no stderr)"
+        return "\n".join(lines[-n:]) or "(empty stderr)"
+
+    def report(self) -> str:
+        return (f"{self.name} ({' '.join(map(str, self.argv))}), pid {self.proc.pid}, "
+                f"exit code {self.proc.poll()}\n--- stdout ---\n" + "\n".join(self.stdout_lines[-20:])
+                + f"\n--- stderr (tail) ---\n{self.stderr_tail()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def assert_alive(self):
+        assert self.alive(), f"the server process died:\n{self.report()}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT)
+
+
+def start_server(name: str, argv: list, ready_re: str, cwd: Path = REPO_ROOT,
+                 timeout: float = STARTUP_TIMEOUT) -> ServerProcess:
+    """Starts argv, waits (bounded) for the ready line; fails with the server's stderr otherwise."""
+    err = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".stderr", delete=False)
+    proc = subprocess.Popen([str(a) for a in argv], cwd=str(cwd), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=err, text=True, bufsize=1)
+    err.close()
+    sp = ServerProcess(name=name, argv=argv, proc=proc, stderr_path=Path(err.name))
+    lines: queue.Queue = queue.Queue()
+
+    def drain():  # keeps reading so a chatty server never blocks on a full pipe
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            sp.stdout_lines.append(line)
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=drain, name=f"{name}-stdout", daemon=True).start()
+    pattern = re.compile(ready_re)
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            sp.stop()
+            pytest.fail(f"{name} did not print its listening line within {timeout:.0f}s:\n{sp.report()}",
+                        pytrace=False)
+        try:
+            line = lines.get(timeout=min(left, 0.5))
+        except queue.Empty:
+            if proc.poll() is not None and lines.empty():
+                time.sleep(0.1)
+                if lines.empty():
+                    pytest.fail(f"{name} exited before listening:\n{sp.report()}", pytrace=False)
+            continue
+        if line is None:
+            sp.stop()
+            pytest.fail(f"{name} closed stdout before listening:\n{sp.report()}", pytrace=False)
+        m = pattern.search(line)
+        if m:
+            sp.host, sp.port = m.group(1), int(m.group(2))
+            return sp
+
+
+def stop_server(sp: ServerProcess, expect_alive: bool = True):
+    died = sp.proc.poll()
+    sp.stop()
+    try:
+        os.unlink(sp.stderr_path)
+    except OSError:
+        pass
+    if expect_alive and died is not None:
+        pytest.fail(f"{sp.name} exited on its own (code {died}) before the end of its tests", pytrace=False)
+
+
+def _start_interop(name="aimass-interop") -> ServerProcess:
+    exe = aimass_binary("aimass-interop")
+    return start_server(name, [exe, "server", "--port", "0"],
+                        r"aimass-interop listening on (127\.0\.0\.1):(\d+)")
+
+
+@pytest.fixture(scope="session")
+def interop_server():
+    """Our Swift aimass-interop server (TestService + Health), one per session."""
+    sp = _start_interop()
+    yield sp
+    stop_server(sp)
+
+
+@pytest.fixture
+def fresh_interop_server():
+    """A dedicated aimass-interop server for one test (bad-input tests must not poison others)."""
+    sp = _start_interop()
+    yield sp
+    stop_server(sp)
+
+
+@pytest.fixture(scope="session")
+def python_interop_server(stubs_dir):
+    """The grpcio TestService of interop_server.py, in a subprocess."""
+    sp = start_server("python-interop",
+                      [sys.executable, HERE / "interop_server.py", "--port", "0", "--stubs-dir", stubs_dir],
+                      r"python-interop listening on (127\.0\.0\.1):(\d+)")
+    yield sp
+    stop_server(sp)
+
+
+@pytest.fixture(scope="session")
+def broken_python_interop_server(stubs_dir):
+    """interop_server.py --broken: every feature subtly wrong, for negative tests."""
+    sp = start_server("python-interop-broken",
+                      [sys.executable, HERE / "interop_server.py", "--port", "0", "--stubs-dir", stubs_dir,
+                       "--broken"],
+                      r"python-interop-broken listening on (127\.0\.0\.1):(\d+)")
+    yield sp
+    stop_server(sp)
+
+
+@pytest.fixture
+def aimass_server(tmp_path):
+    """`aimass serve` on a free port with an empty data dir in tmp_path."""
+    exe = aimass_binary("aimass")
+    data = tmp_path / "data"
+    data.mkdir()
+    sp = start_server("aimass", [exe, "serve", "--port", "0", "--data-dir", data],
+                      r"aimass listening on (127\.0\.0\.1):(\d+)")
+    yield sp
+    stop_server(sp)
