@@ -198,7 +198,8 @@ struct InteropCases {
         try await call.send(
             StreamingOutputCallRequest(responseParameters: [ResponseParameters(size: 31_415)], payload: .zeros(27_182))
         )
-        try expect(try await call.next() != nil, "cancel_after_first_response: no first response")
+        let first = try await call.next()
+        try expect(first?.payload == .zeros(31_415), "cancel_after_first_response: no first response of 31415 zero bytes")
         call.cancel()
         _ = try await expectStatus(.cancelled, "cancel_after_first_response") { while try await call.next() != nil {} }
     }

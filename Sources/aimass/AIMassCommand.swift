@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `aimass`: the AI Mass command line.
+@main
+struct AIMassCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aimass",
+        abstract: "AI Mass: an inference platform for recommendation models, served as gRPC.",
+        subcommands: [Serve.self]
+    )
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+@preconcurrency import Foundation
+import Logging
+import RPCHTTP2
+import RPCHealth
+
+/// `aimass serve`: runs the platform on a data directory.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the AI Mass server.",
+        discussion: """
+            Examples:
+              aimass serve --port 50051 --data-dir ./data
+              aimass serve --port 0            # picks a free port and prints it
+            """
+    )
+
+    @Option(help: "The address to bind.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The port to listen on; 0 picks a free one.")
+    var port: Int = 50051
+
+    @Option(name: .customLong("data-dir"), help: "Where metadata and artifacts are stored.")
+    var dataDirectory: String = "./aimass-data"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "aimass")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let health = HealthService()
+        let server = RPCServer(
+            configuration: .defaults {
+                $0.host = host
+                $0.port = port
+            },
+            services: [health],
+            logger: logger
+        )
+        let address = try await server.start()
+        FileHandle.standardOutput.write(Data("aimass listening on \(host):\(address.port ?? port)\n".utf8))
+        await waitForTermination()
+        health.markAllNotServing()
+        await server.shutdown(gracePeriod: .seconds(5))
+    }
+}
+
+/// The signal sources stay alive for the whole process; they are only used on their queue.
+nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
+
+/// Suspends until SIGTERM or SIGINT.
+func waitForTermination() async {
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let (stream, continuation) = AsyncStream<Void>.makeStream()
+    for signalNumber in [SIGTERM, SIGINT] {
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler { continuation.yield() }
+        source.resume()
+        signalSources.append(source)
+    }
+    for await _ in stream { return }
+}
