@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/common.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/common.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.VersionSelector`: Chooses one version of a model, by number or by alias.
 public struct VersionSelector: WireMessage, Hashable {
@@ -151,5 +152,7 @@ public enum HealthStatus: Int32, Sendable, Hashable, CaseIterable {
         self = HealthStatus(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? .unspecified
     }
 
-    var cValue: Aimass__V1__HealthStatus { Aimass__V1__HealthStatus(rawValue: .init(truncatingIfNeeded: rawValue)) }
+    var cValue: Aimass__V1__HealthStatus {
+        Aimass__V1__HealthStatus(rawValue: .init(truncatingIfNeeded: rawValue))
+    }
 }

@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/mesh.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/mesh.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.EventKind`: Kind of a MeshEvent; names the payload it carries.
 public enum EventKind: Int32, Sendable, Hashable, CaseIterable {
@@ -27,7 +28,9 @@ public enum EventKind: Int32, Sendable, Hashable, CaseIterable {
         self = EventKind(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? .unspecified
     }
 
-    var cValue: Aimass__V1__EventKind { Aimass__V1__EventKind(rawValue: .init(truncatingIfNeeded: rawValue)) }
+    var cValue: Aimass__V1__EventKind {
+        Aimass__V1__EventKind(rawValue: .init(truncatingIfNeeded: rawValue))
+    }
 }
 
 /// `aimass.v1.WatchRequest`: Request of Mesh.Watch.

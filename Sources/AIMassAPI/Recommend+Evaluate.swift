@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/recommend.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/recommend.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.EvalProtocol`: How the interactions are split for evaluation.
 public enum EvalProtocol: Int32, Sendable, Hashable, CaseIterable {
@@ -16,7 +17,9 @@ public enum EvalProtocol: Int32, Sendable, Hashable, CaseIterable {
         self = EvalProtocol(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? .unspecified
     }
 
-    var cValue: Aimass__V1__EvalProtocol { Aimass__V1__EvalProtocol(rawValue: .init(truncatingIfNeeded: rawValue)) }
+    var cValue: Aimass__V1__EvalProtocol {
+        Aimass__V1__EvalProtocol(rawValue: .init(truncatingIfNeeded: rawValue))
+    }
 }
 
 /// `aimass.v1.EvaluateRequest`: Request of Recommend.Evaluate.
@@ -116,7 +119,9 @@ public struct EvaluateResponse: WireMessage, Hashable {
     init(c: Aimass__V1__EvaluateResponse) {
         model = ProtobufC.string(c.model)
         version = c.version
-        metrics = cMap(c.metrics, count: c.n_metrics) { (ProtobufC.string($0.key), $0.value) }
+        metrics = cMap(c.metrics, count: c.n_metrics) {
+            (ProtobufC.string($0.key), $0.value)
+        }
         stored = c.stored != 0
         evaluatedAtMs = c.evaluated_at_ms
     }

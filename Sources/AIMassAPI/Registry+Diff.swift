@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/registry.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/registry.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.ChangeKind`: How a field differs between the two versions.
 public enum ChangeKind: Int32, Sendable, Hashable, CaseIterable {
@@ -17,7 +18,9 @@ public enum ChangeKind: Int32, Sendable, Hashable, CaseIterable {
         self = ChangeKind(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? .unspecified
     }
 
-    var cValue: Aimass__V1__ChangeKind { Aimass__V1__ChangeKind(rawValue: .init(truncatingIfNeeded: rawValue)) }
+    var cValue: Aimass__V1__ChangeKind {
+        Aimass__V1__ChangeKind(rawValue: .init(truncatingIfNeeded: rawValue))
+    }
 }
 
 /// `aimass.v1.DiffVersionsRequest`: Request of ModelRegistry.DiffVersions.

@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/registry.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/registry.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.Model`: A model: the unit that is versioned, deployed and called.
 public struct Model: WireMessage, Hashable {
@@ -79,13 +80,21 @@ public struct Model: WireMessage, Hashable {
         tags = ProtobufC.strings(c.tags, count: c.n_tags)
         inputSchema = cMessages(c.input_schema, count: c.n_input_schema) { SchemaField(c: $0) }
         outputSchema = cMessages(c.output_schema, count: c.n_output_schema) { SchemaField(c: $0) }
-        metrics = cMap(c.metrics, count: c.n_metrics) { (ProtobufC.string($0.key), $0.value) }
+        metrics = cMap(c.metrics, count: c.n_metrics) {
+            (ProtobufC.string($0.key), $0.value)
+        }
         dependencies = ProtobufC.strings(c.dependencies, count: c.n_dependencies)
         sizeBytes = c.size_bytes
         intendedUse = ProtobufC.string(c.intended_use)
-        annotations = cMap(c.annotations, count: c.n_annotations) { (ProtobufC.string($0.key), ProtobufC.string($0.value)) }
-        manifest = cMap(c.manifest, count: c.n_manifest) { (ProtobufC.string($0.key), ProtobufC.string($0.value)) }
-        aliases = cMap(c.aliases, count: c.n_aliases) { (ProtobufC.string($0.key), $0.value) }
+        annotations = cMap(c.annotations, count: c.n_annotations) {
+            (ProtobufC.string($0.key), ProtobufC.string($0.value))
+        }
+        manifest = cMap(c.manifest, count: c.n_manifest) {
+            (ProtobufC.string($0.key), ProtobufC.string($0.value))
+        }
+        aliases = cMap(c.aliases, count: c.n_aliases) {
+            (ProtobufC.string($0.key), $0.value)
+        }
     }
 
     func cStruct(_ arena: CArena) -> Aimass__V1__Model {

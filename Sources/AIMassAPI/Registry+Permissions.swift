@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/registry.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/registry.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.Role`: A role on a model; each role includes the rights of the ones below it.
 public enum Role: Int32, Sendable, Hashable, CaseIterable {
@@ -18,7 +19,9 @@ public enum Role: Int32, Sendable, Hashable, CaseIterable {
         self = Role(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? .unspecified
     }
 
-    var cValue: Aimass__V1__Role { Aimass__V1__Role(rawValue: .init(truncatingIfNeeded: rawValue)) }
+    var cValue: Aimass__V1__Role {
+        Aimass__V1__Role(rawValue: .init(truncatingIfNeeded: rawValue))
+    }
 }
 
 /// `aimass.v1.Permission`: One grant of a role to a principal.

@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/registry.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/registry.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.UploadVersionRequest`: One message of the UploadVersion stream: a header first, then chunks.
 public struct UploadVersionRequest: WireMessage, Hashable {
@@ -116,12 +117,18 @@ public struct VersionHeader: WireMessage, Hashable {
         description = ProtobufC.string(c.description)
         sizeBytes = c.size_bytes
         sha256 = ProtobufC.string(c.sha256)
-        manifest = cMap(c.manifest, count: c.n_manifest) { (ProtobufC.string($0.key), ProtobufC.string($0.value)) }
-        metrics = cMap(c.metrics, count: c.n_metrics) { (ProtobufC.string($0.key), $0.value) }
+        manifest = cMap(c.manifest, count: c.n_manifest) {
+            (ProtobufC.string($0.key), ProtobufC.string($0.value))
+        }
+        metrics = cMap(c.metrics, count: c.n_metrics) {
+            (ProtobufC.string($0.key), $0.value)
+        }
         dependencies = ProtobufC.strings(c.dependencies, count: c.n_dependencies)
         inputSchema = cMessages(c.input_schema, count: c.n_input_schema) { SchemaField(c: $0) }
         outputSchema = cMessages(c.output_schema, count: c.n_output_schema) { SchemaField(c: $0) }
-        annotations = cMap(c.annotations, count: c.n_annotations) { (ProtobufC.string($0.key), ProtobufC.string($0.value)) }
+        annotations = cMap(c.annotations, count: c.n_annotations) {
+            (ProtobufC.string($0.key), ProtobufC.string($0.value))
+        }
     }
 
     func cStruct(_ arena: CArena) -> Aimass__V1__VersionHeader {
@@ -220,7 +227,8 @@ public struct DownloadVersionRequest: WireMessage, Hashable {
     }
 }
 
-/// `aimass.v1.DownloadVersionResponse`: One message of the DownloadVersion stream: the version first, then chunks.
+/// `aimass.v1.DownloadVersionResponse`: One message of the DownloadVersion stream: the version first, then
+/// chunks.
 public struct DownloadVersionResponse: WireMessage, Hashable {
     /// The `part` oneof.
     public enum Part: Hashable, Sendable {

@@ -2,10 +2,12 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/registry.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/registry.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
-/// `aimass.v1.Version`: An immutable version of a model: one artifact (the interactions table) plus the metadata it was published with.
+/// `aimass.v1.Version`: An immutable version of a model: one artifact (the interactions table) plus the metadata
+/// it was published with.
 public struct Version: WireMessage, Hashable {
     public var model: String
     public var number: UInt32
@@ -74,13 +76,19 @@ public struct Version: WireMessage, Hashable {
         description = ProtobufC.string(c.description)
         sizeBytes = c.size_bytes
         sha256 = ProtobufC.string(c.sha256)
-        manifest = cMap(c.manifest, count: c.n_manifest) { (ProtobufC.string($0.key), ProtobufC.string($0.value)) }
-        metrics = cMap(c.metrics, count: c.n_metrics) { (ProtobufC.string($0.key), $0.value) }
+        manifest = cMap(c.manifest, count: c.n_manifest) {
+            (ProtobufC.string($0.key), ProtobufC.string($0.value))
+        }
+        metrics = cMap(c.metrics, count: c.n_metrics) {
+            (ProtobufC.string($0.key), $0.value)
+        }
         metricsUpdatedAtMs = c.metrics_updated_at_ms
         dependencies = ProtobufC.strings(c.dependencies, count: c.n_dependencies)
         inputSchema = cMessages(c.input_schema, count: c.n_input_schema) { SchemaField(c: $0) }
         outputSchema = cMessages(c.output_schema, count: c.n_output_schema) { SchemaField(c: $0) }
-        annotations = cMap(c.annotations, count: c.n_annotations) { (ProtobufC.string($0.key), ProtobufC.string($0.value)) }
+        annotations = cMap(c.annotations, count: c.n_annotations) {
+            (ProtobufC.string($0.key), ProtobufC.string($0.value))
+        }
         aliases = ProtobufC.strings(c.aliases, count: c.n_aliases)
     }
 

@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/scheduler.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/scheduler.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.JoinResponse`: Control plane -> worker on the Join stream.
 public struct JoinResponse: WireMessage, Hashable {
@@ -170,7 +171,9 @@ public struct PlaceReplica: WireMessage, Hashable {
         version = c.version
         sha256 = ProtobufC.string(c.sha256)
         sizeBytes = c.size_bytes
-        manifest = cMap(c.manifest, count: c.n_manifest) { (ProtobufC.string($0.key), ProtobufC.string($0.value)) }
+        manifest = cMap(c.manifest, count: c.n_manifest) {
+            (ProtobufC.string($0.key), ProtobufC.string($0.value))
+        }
         resources = c.resources.map { Resources(c: $0.pointee) }
         targetConcurrency = c.target_concurrency
     }
@@ -205,7 +208,8 @@ public struct PlaceReplica: WireMessage, Hashable {
     }
 }
 
-/// `aimass.v1.RemoveReplica`: Instruction to unload a replica; the worker reports DRAINING (if draining) then REMOVED.
+/// `aimass.v1.RemoveReplica`: Instruction to unload a replica; the worker reports DRAINING (if draining) then
+/// REMOVED.
 public struct RemoveReplica: WireMessage, Hashable {
     public var replicaId: String
     public var drain: Bool
@@ -248,7 +252,8 @@ public struct RemoveReplica: WireMessage, Hashable {
     }
 }
 
-/// `aimass.v1.Drain`: Instruction to drain the whole worker: stop accepting new calls (health DRAINING), finish in-flight calls; the control plane then removes its replicas and the worker may leave.
+/// `aimass.v1.Drain`: Instruction to drain the whole worker: stop accepting new calls (health DRAINING), finish
+/// in-flight calls; the control plane then removes its replicas and the worker may leave.
 public struct Drain: WireMessage, Hashable {
     public var reason: String
 

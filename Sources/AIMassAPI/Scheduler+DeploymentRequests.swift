@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/scheduler.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/scheduler.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.DeployRequest`: Request of Scheduler.Deploy.
 public struct DeployRequest: WireMessage, Hashable {
@@ -241,7 +242,8 @@ public struct ListDeploymentsResponse: WireMessage, Hashable {
     }
 }
 
-/// `aimass.v1.ScaleRequest`: Every field except `id` is optional with 0 = leave unchanged (a replica count of 0 is never valid, so there is no ambiguity).
+/// `aimass.v1.ScaleRequest`: Every field except `id` is optional with 0 = leave unchanged (a replica count of 0
+/// is never valid, so there is no ambiguity).
 public struct ScaleRequest: WireMessage, Hashable {
     public var id: String
     public var minReplicas: UInt32

@@ -2,8 +2,9 @@ import CAIMassProtos
 import RPCCore
 import RPCProtobufC
 
-// Swift values for the messages of proto/aimass/v1/scheduler.proto, converted by hand to and from
-// protobuf-c structs. The .proto file is the reference for every field's meaning.
+// Swift values for the messages of proto/aimass/v1/scheduler.proto, converted to and from protobuf-c
+// structs field by field. The .proto file is the reference for every field's meaning. First written
+// out by a one-off script from the .proto (not kept); maintain by hand, like RPCHealth/HealthMessages.
 
 /// `aimass.v1.DeploymentState`: State of a deployment as a whole.
 public enum DeploymentState: Int32, Sendable, Hashable, CaseIterable {
@@ -20,7 +21,9 @@ public enum DeploymentState: Int32, Sendable, Hashable, CaseIterable {
         self = DeploymentState(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? .unspecified
     }
 
-    var cValue: Aimass__V1__DeploymentState { Aimass__V1__DeploymentState(rawValue: .init(truncatingIfNeeded: rawValue)) }
+    var cValue: Aimass__V1__DeploymentState {
+        Aimass__V1__DeploymentState(rawValue: .init(truncatingIfNeeded: rawValue))
+    }
 }
 
 /// `aimass.v1.ReplicaState`: State of one replica.
@@ -39,7 +42,9 @@ public enum ReplicaState: Int32, Sendable, Hashable, CaseIterable {
         self = ReplicaState(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? .unspecified
     }
 
-    var cValue: Aimass__V1__ReplicaState { Aimass__V1__ReplicaState(rawValue: .init(truncatingIfNeeded: rawValue)) }
+    var cValue: Aimass__V1__ReplicaState {
+        Aimass__V1__ReplicaState(rawValue: .init(truncatingIfNeeded: rawValue))
+    }
 }
 
 /// `aimass.v1.Replica`: One replica of a deployment.

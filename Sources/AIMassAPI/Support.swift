@@ -4,7 +4,11 @@ import RPCProtobufC
 // (`ProtobufC.repeated` takes a throwing closure; none of these conversions can fail.)
 
 /// The elements of a repeated message field, converted.
-func cMessages<T, R>(_ pointer: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, count: Int, _ convert: (T) -> R) -> [R] {
+func cMessages<T, R>(
+    _ pointer: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?,
+    count: Int,
+    _ convert: (T) -> R
+) -> [R] {
     guard let pointer, count > 0 else { return [] }
     var result: [R] = []
     result.reserveCapacity(count)
