@@ -69,6 +69,10 @@ let targets: [Target] = [
         swiftSettings: defaultSwiftSettings
     ),
 
+    // MARK: API messages
+    .target(name: "AIMassAPI", dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "AIMassAPITests", dependencies: ["AIMassAPI", "RPCCore"], swiftSettings: defaultSwiftSettings),
+
     // MARK: Domain cores (no transport)
     .target(name: "RecommendCore", swiftSettings: defaultSwiftSettings),
     .testTarget(name: "RecommendCoreTests", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
