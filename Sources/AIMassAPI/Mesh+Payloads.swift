@@ -57,7 +57,7 @@ public struct Snapshot: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -100,7 +100,7 @@ public struct WorkerLeft: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -153,7 +153,7 @@ public struct HealthChanged: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -183,7 +183,7 @@ public struct Heartbeat: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }

@@ -59,7 +59,7 @@ public struct ListModelsRequest: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -103,7 +103,7 @@ public struct ListModelsResponse: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -147,7 +147,7 @@ public struct UpdateModelRequest: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }

@@ -154,7 +154,7 @@ public struct Model: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -192,7 +192,7 @@ public struct CreateModelRequest: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -230,7 +230,7 @@ public struct GetModelRequest: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -268,7 +268,7 @@ public struct DeleteModelRequest: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -298,7 +298,7 @@ public struct DeleteModelResponse: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }

@@ -141,7 +141,7 @@ public struct Version: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -184,7 +184,7 @@ public struct GetVersionRequest: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -232,7 +232,7 @@ public struct ListVersionsRequest: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -276,7 +276,7 @@ public struct ListVersionsResponse: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }

@@ -73,7 +73,7 @@ public struct JoinResponse: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -116,7 +116,7 @@ public struct Welcome: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -203,7 +203,7 @@ public struct PlaceReplica: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -247,7 +247,7 @@ public struct RemoveReplica: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -286,7 +286,7 @@ public struct Drain: WireMessage, Hashable {
     public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var message = cStruct(arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }

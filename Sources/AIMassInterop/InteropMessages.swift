@@ -118,7 +118,7 @@ public struct SimpleRequest: WireMessage, Hashable {
             message.response_compressed = boolValue(responseCompressed, arena)
             message.response_status = responseStatus.map { arena.box($0.cStruct(arena)) }
             message.expect_compressed = boolValue(expectCompressed, arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -143,7 +143,7 @@ public struct SimpleResponse: WireMessage, Hashable {
             var message = Grpc__Testing__SimpleResponse()
             grpc__testing__simple_response__init(&message)
             message.payload = payload.map { arena.box($0.cStruct(arena)) }
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -178,7 +178,7 @@ public struct StreamingInputCallRequest: WireMessage, Hashable {
             grpc__testing__streaming_input_call_request__init(&message)
             message.payload = payload.map { arena.box($0.cStruct(arena)) }
             message.expect_compressed = boolValue(expectCompressed, arena)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -202,7 +202,7 @@ public struct StreamingInputCallResponse: WireMessage, Hashable {
         var message = Grpc__Testing__StreamingInputCallResponse()
         grpc__testing__streaming_input_call_response__init(&message)
         message.aggregated_payload_size = aggregatedPayloadSize
-        return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+        return ProtobufC.pack(&message)
     }
 }
 
@@ -265,7 +265,7 @@ public struct StreamingOutputCallRequest: WireMessage, Hashable {
             message.response_parameters = arena.messages(parameters)
             message.payload = payload.map { arena.box($0.cStruct(arena)) }
             message.response_status = responseStatus.map { arena.box($0.cStruct(arena)) }
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -290,7 +290,7 @@ public struct StreamingOutputCallResponse: WireMessage, Hashable {
             var message = Grpc__Testing__StreamingOutputCallResponse()
             grpc__testing__streaming_output_call_response__init(&message)
             message.payload = payload.map { arena.box($0.cStruct(arena)) }
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }

@@ -31,7 +31,7 @@ public struct HealthCheckRequest: WireMessage, Hashable {
             var message = Grpc__Health__V1__HealthCheckRequest()
             grpc__health__v1__health_check_request__init(&message)
             if !service.isEmpty { message.service = arena.string(service) }
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }
@@ -66,7 +66,7 @@ public struct HealthCheckResponse: WireMessage, Hashable {
 
     public func wireBytes() -> [UInt8] {
         var message = cStruct()
-        return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+        return ProtobufC.pack(&message)
     }
 }
 
@@ -121,7 +121,7 @@ public struct HealthListResponse: WireMessage, Hashable {
             }
             message.n_statuses = entries.count
             message.statuses = arena.messages(entries)
-            return withUnsafePointer(to: &message.base) { ProtobufC.pack($0) }
+            return ProtobufC.pack(&message)
         }
     }
 }

@@ -75,7 +75,18 @@ public enum ProtobufC {
         return withExtendedLifetime(arena) { build(arena) }
     }
 
-    /// Packs a message whose fields are all set.
+    /// Packs a generated message struct, whose first member is its `ProtobufCMessage` base.
+    ///
+    /// The pointer must be to the whole struct: protobuf-c reads every field at its offset from
+    /// the base, so a pointer to a copy of `base` alone (which `&message.base` may give in an
+    /// optimised build) would pack garbage.
+    public static func pack<Message>(_ message: inout Message) -> [UInt8] {
+        withUnsafeMutablePointer(to: &message) { pointer in
+            UnsafeMutableRawPointer(pointer).withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { pack($0) }
+        }
+    }
+
+    /// Packs a message given by its base pointer (into the whole struct).
     public static func pack(_ message: UnsafePointer<ProtobufCMessage>) -> [UInt8] {
         let size = protobuf_c_message_get_packed_size(message)
         var out = [UInt8](repeating: 0, count: size)

@@ -14,8 +14,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var session: HTTP2Session?
     var channelContext: ChannelHandlerContext?
     var streams: [Int32: ClientStream] = [:]
-    var outputBuffer: ByteBuffer
     var isReading = false
+    var isFlushing = false
+    var needsFlush = false
     /// Set once the server sent GOAWAY or the connection closed: no new calls go here.
     var isUsable = true
     let onClose: @Sendable () -> Void
@@ -25,7 +26,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         self.configuration = configuration
         self.authority = authority
         self.logger = logger
-        self.outputBuffer = allocator.buffer(capacity: 16 * 1024)
         self.onClose = onClose
     }
 
@@ -87,16 +87,26 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func flush() {
-        guard !isReading, let session, let context = channelContext else { return }
-        do {
-            if try session.drainOutput(into: &outputBuffer) {
-                let out = outputBuffer
-                outputBuffer = context.channel.allocator.buffer(capacity: 16 * 1024)
-                context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-            }
-        } catch {
-            context.close(promise: nil)
+        guard let session, let context = channelContext else { return }
+        // nghttp2 callbacks run inside receive and drain; a flush asked for there happens after.
+        if isReading || isFlushing {
+            needsFlush = true
+            return
         }
+        isFlushing = true
+        defer { isFlushing = false }
+        repeat {
+            needsFlush = false
+            do {
+                var out = context.channel.allocator.buffer(capacity: 16 * 1024)
+                if try session.drainOutput(into: &out) {
+                    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+                }
+            } catch {
+                context.close(promise: nil)
+                return
+            }
+        } while needsFlush
     }
 
     // MARK: Calls

@@ -17,8 +17,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     var channelContext: ChannelHandlerContext?
     var streams: [Int32: ServerStream] = [:]
     var remotePeer = "unknown"
-    var outputBuffer: ByteBuffer
     var isReading = false
+    var isFlushing = false
     var needsFlush = false
     var draining = false
     var management: ConnectionManagementState
@@ -26,7 +26,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     init(shared: ServerShared, allocator: ByteBufferAllocator) {
         self.shared = shared
         self.logger = shared.logger
-        self.outputBuffer = allocator.buffer(capacity: 16 * 1024)
         self.management = ConnectionManagementState(configuration: shared.configuration.connection)
     }
 
@@ -74,10 +73,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         management.readHappened()
         guard let session else { return }
         isReading = true
-        defer { isReading = false }
         do {
             try buffer.withUnsafeReadableBytes { bytes in try session.receive(bytes) }
+            isReading = false
         } catch {
+            isReading = false
             logger.debug("HTTP/2 protocol error, closing", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
             flush()
             context.close(promise: nil)
@@ -98,21 +98,25 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Writes whatever nghttp2 has queued, and closes the connection once the session is done.
     func flush() {
         guard let session, let context = channelContext else { return }
-        if isReading {
+        // nghttp2 callbacks run inside receive and drain; a flush asked for there happens after.
+        if isReading || isFlushing {
             needsFlush = true
             return
         }
-        needsFlush = false
-        do {
-            if try session.drainOutput(into: &outputBuffer) {
-                let out = outputBuffer
-                outputBuffer = context.channel.allocator.buffer(capacity: 16 * 1024)
-                context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        isFlushing = true
+        defer { isFlushing = false }
+        repeat {
+            needsFlush = false
+            do {
+                var out = context.channel.allocator.buffer(capacity: 16 * 1024)
+                if try session.drainOutput(into: &out) {
+                    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+                }
+            } catch {
+                context.close(promise: nil)
+                return
             }
-        } catch {
-            context.close(promise: nil)
-            return
-        }
+        } while needsFlush
         if !session.isAlive || (draining && streams.isEmpty) {
             context.close(promise: nil)
         }
