@@ -150,6 +150,7 @@ extension ModelRegistry {
                 try database.execute("DELETE FROM models WHERE id = ?", ref.id)
                 return hashes
             }
+            CrashPoint.reach(.modelRowsDeleted)
             for sha256 in hashes {
                 try self.removeArtifactIfUnreferenced(database, sha256: sha256)
             }

@@ -49,6 +49,7 @@ extension ModelRegistry {
             }
             try database.authorize(principal, model: model, required: .writer, to: "upload a version")
             _ = try self.store.install(temporary: temporaryPath, sha256: header.sha256, sizeBytes: header.sizeBytes)
+            CrashPoint.reach(.artifactInstalled)
             do throws(RegistryError) {
                 let number = try database.transaction { () throws(RegistryError) -> Int in
                     let number =
