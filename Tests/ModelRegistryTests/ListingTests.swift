@@ -56,6 +56,12 @@ struct ListingTests {
         #expect(try names(ModelFilter(tag: "none")) == [])
         #expect(try names(ModelFilter()) == ["food-a", "movies-a", "movies-b"])
         #expect(errorCode { _ = try names(ModelFilter(namePrefix: "a/b")) } == .invalidArgument)
+
+        let ann = try fixture.user("ann")
+        _ = try registry.createModel(Model(name: "anns-model"), by: ann)
+        #expect(try names(ModelFilter(owner: "ann")) == ["anns-model"])
+        #expect(try names(ModelFilter(owner: "admin")) == ["food-a", "movies-a", "movies-b"])
+        #expect(try registry.listModels(by: ann).models.map(\.name) == ["anns-model"])
     }
 
     @Test("Page size defaults and bounds; bad tokens")

@@ -147,4 +147,32 @@ struct UploadTests {
         try FileSystem.removeFile(path)
         #expect(errorCode { _ = try fixture.registry.openArtifact(model: "m", version: 1, by: fixture.admin) } == .dataLoss)
     }
+
+    @Test("Upload from an async sequence; a failing stream stores nothing")
+    func streaming() async throws {
+        let fixture = try Fixture()
+        let registry = fixture.registry
+        _ = try registry.createModel(Model(name: "m"), by: fixture.admin)
+        let bytes = artifact(10_000)
+        let header = VersionHeader(sizeBytes: 10_000, sha256: sha256(bytes))
+        let chunks = AsyncStream<[UInt8]> { continuation in
+            for start in stride(from: 0, to: bytes.count, by: 3000) {
+                continuation.yield(Array(bytes[start..<min(bytes.count, start + 3000)]))
+            }
+            continuation.finish()
+        }
+        let version = try await registry.uploadVersion(model: "m", header: header, chunks: chunks, by: fixture.admin)
+        #expect(version.number == 1)
+
+        struct Cancelled: Error {}
+        let failing = AsyncThrowingStream<[UInt8], any Error> { continuation in
+            continuation.yield(Array(bytes[0..<3000]))
+            continuation.finish(throwing: Cancelled())
+        }
+        await #expect(throws: Cancelled.self) {
+            _ = try await registry.uploadVersion(model: "m", header: header, chunks: failing, by: fixture.admin)
+        }
+        #expect(try registry.listVersions(model: "m", by: fixture.admin).count == 1)
+        #expect(fixture.files(under: "tmp").isEmpty)
+    }
 }

@@ -6,11 +6,14 @@ public struct ModelFilter: Sendable, Hashable {
     public var author: String?
     /// Only models whose name starts with this.
     public var namePrefix: String?
+    /// Only models on which this user holds a direct ``Role/owner`` grant (e.g. their creator).
+    public var owner: String?
 
-    public init(tag: String? = nil, author: String? = nil, namePrefix: String? = nil) {
+    public init(tag: String? = nil, author: String? = nil, namePrefix: String? = nil, owner: String? = nil) {
         self.tag = tag
         self.author = author
         self.namePrefix = namePrefix
+        self.owner = owner
     }
 }
 

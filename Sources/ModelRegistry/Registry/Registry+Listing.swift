@@ -20,7 +20,7 @@ extension ModelRegistry {
     /// } while token != nil
     /// ```
     /// - Parameters:
-    ///   - filter: Tag, author and name-prefix filters; all set ones must match.
+    ///   - filter: Tag, author, name-prefix and owner filters; all set ones must match.
     ///   - pageSize: 1…1000; `nil` or 0 means 50, larger values are reduced to 1000.
     ///   - pageToken: The ``ModelPage/nextPageToken`` of the previous page, or `nil` for the first.
     /// - Throws: `invalidArgument` for a negative page size, a bad filter, or a token that is malformed or was
@@ -50,6 +50,7 @@ extension ModelRegistry {
             .integer(0),  // is_admin, filled in below
             .integer(principal.userID),
             .integer(Int64(size + 1)),
+            filter.owner.sqliteValue,
         ]
         return try self.withDatabase { (database) throws(RegistryError) -> ModelPage in
             var bindings = bindings
@@ -64,6 +65,9 @@ extension ModelRegistry {
                   AND (?6 = 1 OR EXISTS (
                         SELECT 1 FROM permissions p WHERE p.model_id = m.id
                           AND (p.user_id = ?7 OR p.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?7))))
+                  AND (?9 IS NULL OR EXISTS (
+                        SELECT 1 FROM permissions p JOIN users u ON u.id = p.user_id
+                        WHERE p.model_id = m.id AND p.role = 3 AND u.name = ?9))
                 ORDER BY m.name
                 LIMIT ?8
                 """,
@@ -89,10 +93,12 @@ extension ModelRegistry {
         if let tag = filter.tag { try Validate.tag(tag) }
         if let author = filter.author { try Validate.text(author, field: "author filter", limit: Validate.maxKey) }
         if let prefix = filter.namePrefix { try Validate.namePrefix(prefix) }
+        if let owner = filter.owner { try Validate.principalName(owner, kind: "owner filter user") }
     }
 
     private static func fingerprint(_ filter: ModelFilter) throws(RegistryError) -> String {
-        let text = [filter.tag ?? "\u{1}", filter.author ?? "\u{1}", filter.namePrefix ?? ""].joined(separator: "\u{0}")
+        let text = [filter.tag ?? "\u{1}", filter.author ?? "\u{1}", filter.namePrefix ?? "", filter.owner ?? "\u{1}"]
+            .joined(separator: "\u{0}")
         return String(try SHA256Hasher.hex(of: text.utf8).prefix(16))
     }
 
