@@ -24,10 +24,13 @@ final class FileHandle {
         return FileHandle(descriptor: fd, path: path)
     }
 
-    /// Opens an existing file for reading.
+    /// Opens an existing file for reading; `notFound` if there is none.
     static func openForReading(_ path: String) throws(RegistryError) -> FileHandle {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSystem.error("open", path) }
+        guard fd >= 0 else {
+            if errno == ENOENT { throw .notFound("no file at \(path)") }
+            throw FileSystem.error("open", path)
+        }
         return FileHandle(descriptor: fd, path: path)
     }
 

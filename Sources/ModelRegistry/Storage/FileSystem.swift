@@ -2,14 +2,14 @@
 import Glibc
 
 /// POSIX file-system calls used by the artifact store, each turning `-1`/`errno` into a ``RegistryError`` that names
-/// the operation and the path. `ENOSPC`/`EDQUOT` become `resourceExhausted`; everything else is `internal`.
+/// the operation and the path. `ENOSPC`/`EDQUOT` become `resourceExhausted`; everything else is `internal` (a
+/// missing file the registry expected is its own bug or damage; callers that expect `ENOENT` check for it).
 enum FileSystem {
     static func error(_ operation: String, _ path: String, errno code: Int32 = errno) -> RegistryError {
         let reason = String(cString: strerror(code))
         let message = "\(operation) \(path): \(reason)"
         switch code {
         case ENOSPC, EDQUOT: return .resourceExhausted(message)
-        case ENOENT: return .notFound(message)
         default: return .internal(message)
         }
     }
