@@ -183,6 +183,19 @@ struct LifecycleTests {
         #expect(fixture.files(under: "artifacts").isEmpty)
     }
 
+    @Test("Text round-trips exactly: Unicode, newlines, empty strings")
+    func textRoundTrip() throws {
+        let fixture = try Fixture()
+        let text = "Empfehlungen für Gerichte 🍜\nzweite Zeile\twith tab"
+        let model = Model(name: "unicode", description: text, annotations: ["schlüssel": "wert ✓", "empty": ""])
+        _ = try fixture.registry.createModel(model, by: fixture.admin)
+        let registry = try fixture.reopen()
+        let read = try registry.getModel("unicode", by: fixture.admin)
+        #expect(read.description == text)
+        #expect(read.annotations == ["schlüssel": "wert ✓", "empty": ""])
+        #expect(read.author == "")
+    }
+
     @Test("Empty artifact")
     func emptyArtifact() throws {
         let fixture = try Fixture()

@@ -44,8 +44,24 @@ final class Statement {
             case .real(let real):
                 rc = sqlite3_bind_double(self.handle, index, real)
             case .text(let text):
-                // SQLITE_TRANSIENT: SQLite copies the bytes, so the Swift string may go away after the call.
-                rc = sqlite3_bind_text(self.handle, index, text, -1, CSQLite_TRANSIENT())
+                // Bound with an explicit byte count (an embedded NUL must not truncate the value), and
+                // SQLITE_TRANSIENT so SQLite copies the bytes before the Swift string goes away.
+                let bytes = Array(text.utf8)
+                if bytes.isEmpty {
+                    // A NULL pointer would bind SQL NULL; "" bridges to a valid empty C string for the call.
+                    rc = sqlite3_bind_text64(self.handle, index, "", 0, CSQLite_TRANSIENT(), UInt8(SQLITE_UTF8))
+                } else {
+                    rc = bytes.withUnsafeBytes { buffer in
+                        sqlite3_bind_text64(
+                            self.handle,
+                            index,
+                            buffer.baseAddress?.assumingMemoryBound(to: CChar.self),
+                            sqlite3_uint64(buffer.count),
+                            CSQLite_TRANSIENT(),
+                            UInt8(SQLITE_UTF8)
+                        )
+                    }
+                }
             case .blob(let bytes):
                 rc = bytes.withUnsafeBytes { buffer in
                     sqlite3_bind_blob64(
@@ -83,8 +99,11 @@ final class Statement {
             case SQLITE_FLOAT:
                 values.append(.real(sqlite3_column_double(self.handle, column)))
             case SQLITE_TEXT:
-                if let text = sqlite3_column_text(self.handle, column) {
-                    values.append(.text(String(cString: text)))
+                // column_text first, then column_bytes: the order SQLite documents for a stable byte count.
+                let text = sqlite3_column_text(self.handle, column)
+                let count = Int(sqlite3_column_bytes(self.handle, column))
+                if let text, count > 0 {
+                    values.append(.text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)))
                 } else {
                     values.append(.text(""))
                 }
