@@ -66,18 +66,25 @@ public enum Grantee: Sendable, Hashable, CustomStringConvertible {
 
 /// A role granted on one model.
 public struct Permission: Sendable, Hashable {
+    /// The model the role is granted on.
     public var model: String
+    /// Who holds the role.
     public var grantee: Grantee
+    /// The role granted.
     public var role: Role
+    /// When it was granted.
     public var grantedAt: Date
+    /// The user who granted it.
     public var grantedBy: String
 }
 
 /// A registry user.
 public struct User: Sendable, Hashable {
+    /// The unique user name.
     public var name: String
     /// A global admin may do everything, on every model.
     public var isAdmin: Bool
+    /// When the user was created.
     public var createdAt: Date
     /// The groups the user belongs to, sorted.
     public var groups: [String]
@@ -85,7 +92,9 @@ public struct User: Sendable, Hashable {
 
 /// A group of users; a role granted to the group applies to each member.
 public struct Group: Sendable, Hashable {
+    /// The unique group name.
     public var name: String
+    /// When the group was created.
     public var createdAt: Date
     /// The members' user names, sorted.
     public var members: [String]
@@ -103,9 +112,13 @@ public struct IssuedToken: Sendable, Hashable {
 
 /// What the registry knows about a token (never the plaintext).
 public struct TokenInfo: Sendable, Hashable {
+    /// The token's id.
     public var id: Int64
+    /// The user it authenticates as.
     public var user: String
+    /// The note given at creation.
     public var label: String
+    /// When it was created.
     public var createdAt: Date
     /// When it was revoked; `nil` while valid.
     public var revokedAt: Date?

@@ -9,6 +9,7 @@ public struct ModelFilter: Sendable, Hashable {
     /// Only models on which this user holds a direct ``Role/owner`` grant (e.g. their creator).
     public var owner: String?
 
+    /// Creates a filter; `nil` fields do not filter.
     public init(tag: String? = nil, author: String? = nil, namePrefix: String? = nil, owner: String? = nil) {
         self.tag = tag
         self.author = author

@@ -59,14 +59,21 @@ public struct ModelVersion: Sendable, Hashable {
     public var model: String
     /// The version number, starting at 1.
     public var number: Int
+    /// What changed in this version.
     public var description: String
+    /// Who built this version (free text).
     public var author: String
     /// Evaluation metrics; the only mutable part of a version.
     public var metrics: [String: Double]
+    /// What this version needs to run.
     public var dependencies: [String]
+    /// The input schema of this version.
     public var inputSchema: String
+    /// The output schema of this version.
     public var outputSchema: String
+    /// Free-form key → value metadata.
     public var annotations: [String: String]
+    /// The configuration manifest of this version, key → value.
     public var manifest: [String: String]
     /// The artifact's size in bytes.
     public var sizeBytes: Int64
@@ -86,10 +93,14 @@ public struct ModelVersion: Sendable, Hashable {
 
 /// A record of one ``ModelRegistry/setVersionMetrics(model:version:metrics:by:)`` call.
 public struct MetricsUpdate: Sendable, Hashable {
+    /// The model's name.
     public var model: String
+    /// The version number.
     public var version: Int
     /// The metrics the version got.
     public var metrics: [String: Double]
+    /// When the metrics were set.
     public var at: Date
+    /// Who set them.
     public var by: String
 }

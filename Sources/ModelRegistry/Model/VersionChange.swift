@@ -11,6 +11,7 @@ public struct VersionChange: Sendable, Hashable, CustomStringConvertible {
     /// The value in the second version, `nil` if absent there.
     public var new: String?
 
+    /// Creates a change record.
     public init(field: String, old: String?, new: String?) {
         self.field = field
         self.old = old
@@ -22,6 +23,7 @@ public struct VersionChange: Sendable, Hashable, CustomStringConvertible {
         case added, removed, changed
     }
 
+    /// Added, removed or changed, from which side is `nil`.
     public var kind: Kind {
         switch (self.old, self.new) {
         case (nil, _): .added

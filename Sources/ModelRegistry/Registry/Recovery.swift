@@ -17,6 +17,7 @@ public struct RecoveryReport: Sendable, Hashable {
     /// Whether this open created the `admin` user and its token file.
     public var createdAdmin = false
 
+    /// An empty report.
     public init() {}
 }
 
