@@ -1,0 +1,51 @@
+extension ModelRegistry {
+    /// Limits and durability settings of a registry.
+    ///
+    /// ```swift
+    /// let configuration = ModelRegistry.Configuration.defaults { $0.maxArtifactBytes = 64 << 20 }
+    /// ```
+    public struct Configuration: Sendable, Hashable {
+        /// The largest artifact accepted, in bytes. An upload that declares or sends more fails with
+        /// `resourceExhausted` as soon as the limit is exceeded. Default 4 GiB.
+        public var maxArtifactBytes: Int64
+        /// SQLite's `synchronous` setting. Default ``Synchronous/full``.
+        public var synchronous: Synchronous
+        /// How long SQLite waits for a lock held by another connection. Default 5000 ms.
+        public var busyTimeoutMilliseconds: Int
+        /// Whether the first open creates the `admin` user and `DATADIR/admin.token`. Default `true`.
+        public var createAdminUser: Bool
+
+        /// Creates a configuration.
+        public init(
+            maxArtifactBytes: Int64 = 4 << 30,
+            synchronous: Synchronous = .full,
+            busyTimeoutMilliseconds: Int = 5000,
+            createAdminUser: Bool = true
+        ) {
+            self.maxArtifactBytes = maxArtifactBytes
+            self.synchronous = synchronous
+            self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+            self.createAdminUser = createAdminUser
+        }
+
+        /// The default configuration.
+        public static var defaults: Configuration { Configuration() }
+
+        /// The defaults, changed by `configure`.
+        public static func defaults(configure: (inout Configuration) -> Void) -> Configuration {
+            var configuration = Configuration.defaults
+            configure(&configuration)
+            return configuration
+        }
+
+        /// SQLite's `PRAGMA synchronous` in WAL mode.
+        public enum Synchronous: String, Sendable, Hashable {
+            /// Every commit is fsynced before it returns: acknowledged writes survive power loss. The registry's
+            /// write rate is low (uploads, alias moves), so the extra fsync per commit costs little.
+            case full = "FULL"
+            /// The WAL is fsynced only at checkpoints: survives a process crash, but the last commits may be lost
+            /// on power loss or an OS crash. For tests and throwaway directories.
+            case normal = "NORMAL"
+        }
+    }
+}

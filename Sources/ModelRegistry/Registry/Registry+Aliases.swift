@@ -1,0 +1,190 @@
+extension ModelRegistry {
+    /// Points an alias (`production`, `staging`, …) at a version, creating it if needed, and records the move.
+    /// Needs ``Role/writer``.
+    ///
+    /// `version` may itself be an alias (`setAlias(… alias: "production", version: "staging" …)` promotes what
+    /// staging points at). Setting an alias to the version it already points at changes nothing and records
+    /// nothing.
+    /// - Parameters:
+    ///   - alias: 1–64 characters of `[A-Za-z0-9._-]` starting with a letter; not `latest`.
+    ///   - version: The target version.
+    /// - Returns: The move (``AliasMove/fromVersion`` is `nil` if the alias is new).
+    /// - Throws: `invalidArgument` for a bad alias name, `notFound` for an unknown model or version,
+    ///   `permissionDenied`.
+    @discardableResult
+    public func setAlias(
+        model: String,
+        alias: String,
+        version: VersionReference,
+        by principal: Principal
+    ) throws(RegistryError) -> AliasMove {
+        try Validate.modelName(model)
+        try Validate.aliasName(alias)
+        return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
+            let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
+            let target = try database.resolve(version, in: ref)
+            return try Self.moveAlias(database, model: ref, alias: alias, to: target, by: principal)
+        }
+    }
+
+    /// Deletes an alias and records the move (with ``AliasMove/toVersion`` `nil`). Needs ``Role/writer``.
+    ///
+    /// - Throws: `notFound` if the model or alias does not exist, `permissionDenied`.
+    @discardableResult
+    public func deleteAlias(model: String, alias: String, by principal: Principal) throws(RegistryError) -> AliasMove {
+        try Validate.modelName(model)
+        try Validate.aliasName(alias)
+        return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
+            let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
+            _ = try database.resolve(.alias(alias), in: ref)
+            return try Self.moveAlias(database, model: ref, alias: alias, to: nil, by: principal)
+        }
+    }
+
+    /// Undoes the most recent move of an alias: points it back at the version it had before (re-creating it if
+    /// the last move deleted it), recording this as a new move. Needs ``Role/writer``.
+    ///
+    /// Rolling back twice undoes the rollback; to go further back, use ``setAlias(model:alias:version:by:)`` with a
+    /// version from ``aliasHistory(model:alias:by:)``.
+    /// - Throws: `notFound` if the alias never existed, `failedPrecondition` if its last move created it (there is
+    ///   no earlier version), `permissionDenied`.
+    @discardableResult
+    public func rollbackAlias(
+        model: String,
+        alias: String,
+        by principal: Principal
+    ) throws(RegistryError) -> AliasMove {
+        try Validate.modelName(model)
+        try Validate.aliasName(alias)
+        return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
+            let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
+            guard
+                let last = try database.queryOne(
+                    "SELECT old_version FROM alias_history WHERE model_id = ? AND alias = ? ORDER BY id DESC LIMIT 1",
+                    ref.id,
+                    alias
+                )
+            else {
+                throw .notFound("model '\(ref.name)' has no alias '\(alias)' and never had one")
+            }
+            guard let previous = last.optionalInt64(0) else {
+                throw .failedPrecondition(
+                    "alias '\(alias)' of model '\(ref.name)' has no earlier version to roll back to"
+                )
+            }
+            return try Self.moveAlias(database, model: ref, alias: alias, to: Int(previous), by: principal)
+        }
+    }
+
+    /// The model's aliases, sorted by name. Needs ``Role/reader``.
+    ///
+    /// - Throws: `notFound`, `permissionDenied`.
+    public func listAliases(model: String, by principal: Principal) throws(RegistryError) -> [Alias] {
+        try Validate.modelName(model)
+        return try self.withDatabase { (database) throws(RegistryError) -> [Alias] in
+            let ref = try database.authorize(principal, model: model, required: .reader, to: "read its aliases")
+            return try database.query(
+                "SELECT name, version, updated_at, updated_by FROM aliases WHERE model_id = ? ORDER BY name",
+                ref.id
+            ).map {
+                Alias(
+                    model: ref.name,
+                    name: $0.string(0),
+                    version: $0.int(1),
+                    updatedAt: Timestamp.date($0.int64(2)),
+                    updatedBy: $0.string(3)
+                )
+            }
+        }
+    }
+
+    /// Every recorded alias move of a model (or of one alias), oldest first. Needs ``Role/reader``.
+    ///
+    /// - Parameters:
+    ///   - alias: Only this alias's moves; `nil` for all.
+    /// - Throws: `notFound`, `permissionDenied`, `invalidArgument` for a bad alias name.
+    public func aliasHistory(
+        model: String,
+        alias: String? = nil,
+        by principal: Principal
+    ) throws(RegistryError) -> [AliasMove] {
+        try Validate.modelName(model)
+        if let alias { try Validate.aliasName(alias) }
+        return try self.withDatabase { (database) throws(RegistryError) -> [AliasMove] in
+            let ref = try database.authorize(principal, model: model, required: .reader, to: "read its aliases")
+            return try database.query(
+                """
+                SELECT alias, old_version, new_version, at, by_user FROM alias_history
+                WHERE model_id = ?1 AND (?2 IS NULL OR alias = ?2) ORDER BY id
+                """,
+                ref.id,
+                alias
+            ).map {
+                AliasMove(
+                    model: ref.name,
+                    alias: $0.string(0),
+                    fromVersion: $0.optionalInt64(1).map { Int($0) },
+                    toVersion: $0.optionalInt64(2).map { Int($0) },
+                    at: Timestamp.date($0.int64(3)),
+                    by: $0.string(4)
+                )
+            }
+        }
+    }
+
+    /// Moves (or creates, or with `to: nil` deletes) an alias and appends the move to its history, in one
+    /// transaction.
+    private static func moveAlias(
+        _ database: Database,
+        model: ModelRef,
+        alias: String,
+        to target: Int?,
+        by principal: Principal
+    ) throws(RegistryError) -> AliasMove {
+        let now = Timestamp.now()
+        return try database.transaction { () throws(RegistryError) -> AliasMove in
+            let current = try database.queryOne(
+                "SELECT version FROM aliases WHERE model_id = ? AND name = ?",
+                model.id,
+                alias
+            )?.int(0)
+            let move = AliasMove(
+                model: model.name,
+                alias: alias,
+                fromVersion: current,
+                toVersion: target,
+                at: Timestamp.date(now),
+                by: principal.userName
+            )
+            guard current != target else { return move }
+            if let target {
+                try database.execute(
+                    """
+                    INSERT INTO aliases (model_id, name, version, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5)
+                    ON CONFLICT (model_id, name) DO UPDATE SET version = ?3, updated_at = ?4, updated_by = ?5
+                    """,
+                    model.id,
+                    alias,
+                    target,
+                    now,
+                    principal.userName
+                )
+            } else {
+                try database.execute("DELETE FROM aliases WHERE model_id = ? AND name = ?", model.id, alias)
+            }
+            try database.execute(
+                """
+                INSERT INTO alias_history (model_id, alias, old_version, new_version, at, by_user)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                model.id,
+                alias,
+                current,
+                target,
+                now,
+                principal.userName
+            )
+            return move
+        }
+    }
+}
