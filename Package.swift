@@ -83,11 +83,28 @@ let targets: [Target] = [
     ),
     .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"], swiftSettings: defaultSwiftSettings),
 
+    // MARK: Services (gRPC on top of the domain cores) and the server that assembles them
+    .target(
+        name: "AIMassServices",
+        dependencies: ["RPCCore", "AIMassAPI", "ModelRegistry", "RecommendCore", logging],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .testTarget(
+        name: "AIMassServicesTests",
+        dependencies: ["AIMassServices", "AIMassServer", "RPCHTTP2"],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .target(
+        name: "AIMassServer",
+        dependencies: ["AIMassServices", "RPCHTTP2", "RPCHealth", "ModelRegistry", logging],
+        swiftSettings: defaultSwiftSettings
+    ),
+
     // MARK: The aimass command
     .executableTarget(
         name: "aimass",
         dependencies: [
-            "RPCHTTP2", "RPCHealth", logging,
+            "AIMassServer", "AIMassAPI", "RPCHTTP2", "RPCHealth", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

@@ -1,8 +1,7 @@
 import ArgumentParser
 @preconcurrency import Foundation
 import Logging
-import RPCHTTP2
-import RPCHealth
+import AIMassServer
 
 /// `aimass serve`: runs the platform on a data directory.
 struct Serve: AsyncParsableCommand {
@@ -32,20 +31,13 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "aimass")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        let health = HealthService()
-        let server = RPCServer(
-            configuration: .defaults {
-                $0.host = host
-                $0.port = port
-            },
-            services: [health],
+        let platform = try await Platform.start(
+            configuration: .init(host: host, port: port, dataDirectory: dataDirectory),
             logger: logger
         )
-        let address = try await server.start()
-        FileHandle.standardOutput.write(Data("aimass listening on \(host):\(address.port ?? port)\n".utf8))
+        FileHandle.standardOutput.write(Data("aimass listening on \(host):\(platform.address.port ?? port)\n".utf8))
         await waitForTermination()
-        health.markAllNotServing()
-        await server.shutdown(gracePeriod: .seconds(5))
+        await platform.shutdown()
     }
 }
 

@@ -1,0 +1,89 @@
+import AIMassServices
+import Logging
+import ModelRegistry
+import NIOCore
+import RPCCore
+import RPCHTTP2
+import RPCHealth
+
+/// The embedded AI Mass platform in one process: the registry on a data directory and every
+/// service, served by one ``RPCServer``.
+///
+/// ```swift
+/// let platform = try await Platform.start(configuration: .init(dataDirectory: "./data", port: 0))
+/// print(platform.address)
+/// await platform.shutdown()
+/// ```
+public final class Platform: Sendable {
+    /// Where and how the platform runs.
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// Holds `registry.sqlite`, `artifacts/`, `admin.token`.
+        public var dataDirectory: String
+        /// Largest model artifact accepted by an upload.
+        public var maxArtifactBytes: Int64
+
+        public init(host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30) {
+            self.host = host
+            self.port = port
+            self.dataDirectory = dataDirectory
+            self.maxArtifactBytes = maxArtifactBytes
+        }
+    }
+
+    public let registry: ModelRegistry
+    public let health: HealthService
+    public let address: SocketAddress
+    private let server: RPCServer
+
+    private init(registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress) {
+        self.registry = registry
+        self.health = health
+        self.server = server
+        self.address = address
+    }
+
+    /// Opens the data directory, starts every service and listens.
+    public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass")) async throws -> Platform {
+        let registry = try ModelRegistry.open(
+            dataDirectory: configuration.dataDirectory,
+            configuration: .defaults { $0.maxArtifactBytes = configuration.maxArtifactBytes },
+            logger: logger
+        )
+        let health = HealthService()
+        let services = makeServices(registry: registry, logger: logger)
+        let server = RPCServer(
+            configuration: .defaults {
+                $0.host = configuration.host
+                $0.port = configuration.port
+            },
+            services: [health] + services,
+            logger: logger
+        )
+        let address: SocketAddress
+        do {
+            address = try await server.start()
+        } catch {
+            registry.close()
+            throw error
+        }
+        for service in serviceNames { health.setStatus(.serving, for: service) }
+        return Platform(registry: registry, health: health, server: server, address: address)
+    }
+
+    /// The platform's services, in the order they are registered.
+    static func makeServices(registry: ModelRegistry, logger: Logger) -> [any RPCService] {
+        []
+    }
+
+    /// The gRPC service names reported by the health service.
+    static let serviceNames: [String] = []
+
+    /// Marks every service NOT_SERVING, drains calls (GOAWAY) and closes the registry.
+    public func shutdown(gracePeriod: Duration = .seconds(5)) async {
+        health.markAllNotServing()
+        await server.shutdown(gracePeriod: gracePeriod)
+        registry.close()
+    }
+}
