@@ -20,6 +20,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     var outputBuffer: ByteBuffer
     var isReading = false
     var needsFlush = false
+    /// Set while `flush()` runs: nghttp2 callbacks fired by `drainOutput` (a stream closing once its
+    /// trailers are sent) must not re-enter it, which would be a second `inout` access to `outputBuffer`.
+    var isFlushing = false
     var draining = false
     var management: ConnectionManagementState
 
@@ -98,10 +101,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Writes whatever nghttp2 has queued, and closes the connection once the session is done.
     func flush() {
         guard let session, let context = channelContext else { return }
-        if isReading {
+        if isReading || isFlushing {
             needsFlush = true
             return
         }
+        isFlushing = true
+        defer { isFlushing = false }
         needsFlush = false
         do {
             if try session.drainOutput(into: &outputBuffer) {
