@@ -73,6 +73,15 @@ let targets: [Target] = [
     .target(name: "AIMassAPI", dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "AIMassAPITests", dependencies: ["AIMassAPI", "RPCCore"], swiftSettings: defaultSwiftSettings),
 
+    // MARK: Fuzzing
+    // libFuzzer target for MessageDeframer + protobuf-c decoding: scripts/fuzz.sh builds it with
+    // `-sanitize=fuzzer,address -DFUZZING` in .build-fuzz; a plain build makes it a corpus replayer.
+    .executableTarget(
+        name: "fuzz-deframer",
+        dependencies: ["RPCCore", "RPCHTTP2", "AIMassInterop", "RPCHealth"],
+        swiftSettings: defaultSwiftSettings
+    ),
+
     // MARK: Domain cores (no transport)
     .target(name: "RecommendCore", swiftSettings: defaultSwiftSettings),
     .testTarget(name: "RecommendCoreTests", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),

@@ -24,6 +24,11 @@ public enum GRPCTimeout {
     /// never sees a shorter deadline than ours.
     public static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
+        // Beyond ~285 years the nanosecond count below would overflow Int64 (a trap): use hours.
+        if seconds >= 9_000_000_000 {
+            let hours = seconds / 3600 + (seconds % 3600 > 0 || attoseconds > 0 ? 1 : 0)
+            return "\(min(hours, 99_999_999))H"
+        }
         let nanos = max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000
         let units: [(Int64, Character)] = [
             (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
