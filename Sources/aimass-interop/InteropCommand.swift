@@ -27,8 +27,29 @@ struct InteropCommand: AsyncParsableCommand {
         @Option(name: .customLong("use_tls"), help: "TLS is not supported; must be false.")
         var useTLS: Bool = false
 
+        @Option(name: .customLong("keepalive_ms"), help: "Send a PING after this long without reading (0: default 2 h).")
+        var keepaliveMilliseconds: Int = 0
+
+        @Option(name: .customLong("min_ping_interval_ms"), help: "Answer pings closer than this with GOAWAY too_many_pings.")
+        var minPingIntervalMilliseconds: Int = 300_000
+
+        @Option(name: .customLong("max_connection_idle_ms"), help: "Close connections idle this long (0: never).")
+        var maxIdleMilliseconds: Int = 0
+
+        @Option(name: .customLong("max_connection_age_ms"), help: "Drain connections this old (0: never).")
+        var maxAgeMilliseconds: Int = 0
+
+        @Option(name: .customLong("max_connection_age_grace_ms"), help: "Then close them after this grace.")
+        var maxAgeGraceMilliseconds: Int = 30_000
+
         func run() async throws {
             guard !useTLS else { throw ValidationError("TLS is not supported") }
+            var management = ServerConfiguration.ConnectionManagement.defaults
+            if keepaliveMilliseconds > 0 { management.keepaliveInterval = .milliseconds(keepaliveMilliseconds) }
+            management.minPingInterval = .milliseconds(minPingIntervalMilliseconds)
+            if maxIdleMilliseconds > 0 { management.maxIdle = .milliseconds(maxIdleMilliseconds) }
+            if maxAgeMilliseconds > 0 { management.maxAge = .milliseconds(maxAgeMilliseconds) }
+            management.maxAgeGrace = .milliseconds(maxAgeGraceMilliseconds)
             LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
             var logger = Logger(label: "aimass-interop")
             logger.logLevel = .warning
@@ -36,6 +57,7 @@ struct InteropCommand: AsyncParsableCommand {
                 configuration: .defaults {
                     $0.host = host
                     $0.port = port
+                    $0.connection = management
                 },
                 services: [TestService(), HealthService()],
                 logger: logger
