@@ -6,8 +6,8 @@ extension InteractionTable {
     /// - The delimiter is a tab if the first non-blank line has one, else a comma if it has one, else runs of spaces.
     ///   Fields are trimmed of spaces; quoting is not supported.
     /// - Blank lines and lines starting with `#` are skipped.
-    /// - The first non-blank line is a header when its first field, lower-cased and cut at the first `:` (RecBole's
-    ///   `user_id:token`), is `user`, `user_id`, `userid` or `uid`. A header maps columns by name: user
+    /// - The first non-blank line is a header when, with each field lower-cased and cut at its first `:` (RecBole's
+    ///   `user_id:token`), it names both a user and an item column. A header maps columns by name: user
     ///   (`user`, `user_id`, `userid`, `uid`), item (`item`, `item_id`, `itemid`, `iid`, `movie_id`, `movieid`),
     ///   rating (`rating`, `score`, `value`, `weight`) and timestamp (`timestamp`, `time`, `ts`). Without a header the
     ///   columns are positional.
@@ -94,7 +94,7 @@ struct InteractionParser {
             self.delimiter =
                 line.contains(UInt8(ascii: "\t")) ? .tab : line.contains(UInt8(ascii: ",")) ? .comma : .spaces
             self.split(line)
-            if try self.readHeader(line, line: number) {
+            if self.readHeader(line) {
                 return
             }
         } else {
@@ -129,18 +129,17 @@ struct InteractionParser {
     }
 
     /// Reads the first line as a header if it is one; returns whether it was.
-    private mutating func readHeader(_ line: UnsafeBufferPointer<UInt8>, line number: Int) throws(RecommendError) -> Bool {
+    private mutating func readHeader(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         let names = self.fields.map { range -> String in
             let name = String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self).lowercased()
             return String(name.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         }
-        guard let firstName = names.first, Self.userNames.contains(firstName) else {
+        guard let user = names.firstIndex(where: Self.userNames.contains),
+            let item = names.firstIndex(where: Self.itemNames.contains)
+        else {
             return false
         }
-        guard let item = names.firstIndex(where: Self.itemNames.contains) else {
-            throw .malformed(line: number, "header has no item column (item, item_id, ...): '\(names.joined(separator: " "))'")
-        }
-        self.userColumn = 0
+        self.userColumn = user
         self.itemColumn = item
         self.ratingColumn = names.firstIndex(where: Self.ratingNames.contains)
         self.timestampColumn = names.firstIndex(where: Self.timestampNames.contains)
