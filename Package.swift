@@ -76,6 +76,9 @@ let targets: [Target] = [
     ),
     .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"], swiftSettings: defaultSwiftSettings),
 
+    // MARK: Recommend tools
+    .executableTarget(name: "recommend-bench", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
+
     // MARK: The aimass command
     .executableTarget(
         name: "aimass",
