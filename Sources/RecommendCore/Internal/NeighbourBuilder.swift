@@ -25,7 +25,8 @@ enum NeighbourBuilder {
     ) -> SparseMatrix {
         let rowCount = entities.rowCount
         let norms = entities.rowSquaredNorms()
-        let blockCount = max(1, min(rowCount, 8 * ProcessInfo.processInfo.activeProcessorCount))
+        let boundaries = Self.balancedBlocks(entities: entities, features: features)
+        let blockCount = boundaries.count - 1
         var blocks = [[ScoredIndex]](repeating: [], count: blockCount)
         var counts = [Int](repeating: 0, count: rowCount)
         blocks.withUnsafeMutableBufferPointer { blockResults in
@@ -34,29 +35,21 @@ enum NeighbourBuilder {
                 nonisolated(unsafe) let blockResults = blockResults
                 nonisolated(unsafe) let rowCounts = rowCounts
                 DispatchQueue.concurrentPerform(iterations: blockCount) { block in
-                    let lower = rowCount * block / blockCount
-                    let upper = rowCount * (block + 1) / blockCount
                     var accumulator = [Double](repeating: 0, count: rowCount)
                     var marked = [Bool](repeating: false, count: rowCount)
                     var touched: [Int32] = []
                     var candidates: [ScoredIndex] = []
                     var output: [ScoredIndex] = []
-                    for a in lower..<upper {
-                        for entry in entities.row(a) {
-                            let f = Int(entities.columns[entry])
-                            var weight = entities.values[entry]
-                            if let divisors {
-                                weight /= divisors[f]
-                            }
-                            for featureEntry in features.row(f) {
-                                let b = Int(features.columns[featureEntry])
-                                if !marked[b] {
-                                    marked[b] = true
-                                    touched.append(Int32(b))
-                                }
-                                accumulator[b] += weight * features.values[featureEntry]
-                            }
-                        }
+                    for a in boundaries[block]..<boundaries[block + 1] {
+                        Self.accumulate(
+                            row: a,
+                            entities: entities,
+                            features: features,
+                            divisors: divisors,
+                            into: &accumulator,
+                            marked: &marked,
+                            touched: &touched
+                        )
                         candidates.removeAll(keepingCapacity: true)
                         for b32 in touched {
                             let b = Int(b32)
@@ -102,5 +95,74 @@ enum NeighbourBuilder {
             columns: columns,
             values: values
         )
+    }
+
+    /// Adds row `a`'s dot products with every row sharing a feature into `accumulator`, recording newly touched rows.
+    ///
+    /// The hot loop: unchecked buffer access over arrays whose indices come from the matrices themselves.
+    @inline(__always)
+    private static func accumulate(
+        row a: Int,
+        entities: SparseMatrix,
+        features: SparseMatrix,
+        divisors: [Double]?,
+        into accumulator: inout [Double],
+        marked: inout [Bool],
+        touched: inout [Int32]
+    ) {
+        features.columns.withUnsafeBufferPointer { featureColumns in
+            features.values.withUnsafeBufferPointer { featureValues in
+                accumulator.withUnsafeMutableBufferPointer { sums in
+                    marked.withUnsafeMutableBufferPointer { isTouched in
+                        for entry in entities.row(a) {
+                            let f = Int(entities.columns[entry])
+                            var weight = entities.values[entry]
+                            if let divisors {
+                                weight /= divisors[f]
+                            }
+                            for featureEntry in features.row(f) {
+                                let b = Int(featureColumns[featureEntry])
+                                if !isTouched[b] {
+                                    isTouched[b] = true
+                                    touched.append(Int32(truncatingIfNeeded: b))
+                                }
+                                sums[b] += weight * featureValues[featureEntry]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Row boundaries of about 8 blocks per core with equal work (Σ over a row's features of the feature's degree),
+    /// so that the few heavy rows of popular items do not all land in one block.
+    static func balancedBlocks(entities: SparseMatrix, features: SparseMatrix) -> [Int] {
+        let rowCount = entities.rowCount
+        guard rowCount > 0 else {
+            return [0, 0]
+        }
+        var total = 0
+        var cost = [Int](repeating: 0, count: rowCount)
+        for a in 0..<rowCount {
+            for entry in entities.row(a) {
+                cost[a] += features.row(Int(entities.columns[entry])).count
+            }
+            cost[a] += 1
+            total += cost[a]
+        }
+        let blockCount = max(1, min(rowCount, 8 * ProcessInfo.processInfo.activeProcessorCount))
+        var boundaries = [0]
+        var running = 0
+        for a in 0..<rowCount {
+            running += cost[a]
+            if running * blockCount >= total * boundaries.count && boundaries.count < blockCount {
+                boundaries.append(a + 1)
+            }
+        }
+        if boundaries.last != rowCount {
+            boundaries.append(rowCount)
+        }
+        return boundaries
     }
 }
