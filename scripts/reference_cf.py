@@ -16,9 +16,15 @@ Spec, as implemented here:
   * itemcf score(u, i) = sum_j r(u, j) * S[j, i]; usercf score(u, i) = sum_v N[u, v] * r(v, i).
   * "smaller id": integers compare numerically, other ids by UTF-8 bytes (integers first in a mixed set).
 
+  * evaluation splits: h(seed, u, i) = sm(sm(sm(seed) ^ u) ^ i) with splitmix64's finaliser; integer ids enter as
+    their value, others as FNV-1a 64 of their UTF-8 bytes. Leave-last-one-out orders each user's rows by
+    (timestamp, h, item) and holds out the last (users with >= 2 rows); 80/20 orders by (h, item) and holds out the
+    first floor(n/5).
+
 Usage:
   reference_cf.py --data data/ml-100k.inter --algorithm itemcf --neighbours 20 --weighting iuf [--normalize]
                   [--feedback implicit|explicit] [--top 10] --out ref.json
+  reference_cf.py --data data/ml-100k.inter --algorithm usercf --evaluate loo
 """
 
 import argparse
@@ -42,10 +48,10 @@ def id_key(identifier):
 
 
 def load(path):
-    """Returns {(user, item): rating or None}, last row winning."""
+    """Returns {(user, item): (rating or None, timestamp)}, the last row winning; a missing timestamp is 0."""
     pairs = {}
     delimiter = None
-    user_col, item_col, rating_col = 0, 1, 2
+    user_col, item_col, rating_col, time_col = 0, 1, 2, 3
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             line = line.rstrip("\r\n")
@@ -61,12 +67,17 @@ def load(path):
                     item_col = names.index(items[0])
                     ratings = [n for n in names if n in _RATING_NAMES]
                     rating_col = names.index(ratings[0]) if ratings else None
+                    times = [n for n in names if n in ("timestamp", "time", "ts")]
+                    time_col = names.index(times[0]) if times else None
                     continue
             fields = [f.strip() for f in line.split(delimiter)]
             rating = None
             if rating_col is not None and rating_col < len(fields) and fields[rating_col]:
                 rating = float(fields[rating_col])
-            pairs[(fields[user_col], fields[item_col])] = rating
+            timestamp = 0.0
+            if time_col is not None and time_col < len(fields) and fields[time_col]:
+                timestamp = float(fields[time_col])
+            pairs[(fields[user_col], fields[item_col])] = (rating, timestamp)
     return pairs
 
 
@@ -80,7 +91,7 @@ class Model:
         item_index = {i: n for n, i in enumerate(self.items)}
         self.R = np.zeros((len(self.users), len(self.items)))
         self.seen = np.zeros(self.R.shape, dtype=bool)
-        for (u, i), rating in pairs.items():
+        for (u, i), (rating, _) in pairs.items():
             self.R[user_index[u], item_index[i]] = 1.0 if feedback == "implicit" else rating
             self.seen[user_index[u], item_index[i]] = True
         self.algorithm = algorithm
@@ -140,6 +151,81 @@ class Model:
         return result
 
 
+MASK = (1 << 64) - 1
+
+
+def splitmix64(x):
+    z = (x + 0x9E3779B97F4A7C15) & MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def fnv1a64(text):
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 0x100000001B3) & MASK
+    return value
+
+
+def id_value(identifier):
+    """An integer id that fits in int64 is its value (two's complement); any other id is FNV-1a 64 of its UTF-8."""
+    if _INTEGER.match(identifier) and -(1 << 63) <= int(identifier) < (1 << 63):
+        return int(identifier) & MASK
+    return fnv1a64(identifier)
+
+
+def split_hash(seed, user, item):
+    return splitmix64(splitmix64(splitmix64(seed) ^ id_value(user)) ^ id_value(item))
+
+
+def split(pairs, protocol, seed=42):
+    """(train pairs, {user: [held-out items]}) for protocol "loo" (leave-last-one-out) or "8020"."""
+    by_user = {}
+    for (user, item), value in pairs.items():
+        by_user.setdefault(user, []).append((item, value))
+    train, held = {}, {}
+    for user, rows in by_user.items():
+        if protocol == "loo":
+            rows.sort(key=lambda row: (row[1][1], split_hash(seed, user, row[0]), id_key(row[0])))
+            out = rows[-1:] if len(rows) >= 2 else []
+        else:
+            rows.sort(key=lambda row: (split_hash(seed, user, row[0]), id_key(row[0])))
+            out = rows[: len(rows) // 5]
+        out_items = {item for item, _ in out}
+        if out:
+            held[user] = [item for item, _ in out]
+        for item, value in rows:
+            if item not in out_items:
+                train[(user, item)] = value
+    return train, held
+
+
+def evaluate(pairs, protocol, cutoff=10, seed=42, **variant):
+    """Metrics of one variant under one protocol, as RecommendCore's Evaluation defines them."""
+    train, held = split(pairs, protocol, seed)
+    model = Model(train, **variant)
+    top = model.top(cutoff)
+    sums, recommended = {}, set()
+    for user, items in held.items():
+        ranked = [item for item, _ in top[user]]
+        recommended.update(ranked)
+        hits = [position for position, item in enumerate(ranked) if item in set(items)]
+        dcg = sum(1 / math.log2(position + 2) for position in hits)
+        if protocol == "loo":
+            sums["hr"] = sums.get("hr", 0) + (1 if hits else 0)
+            sums["ndcg"] = sums.get("ndcg", 0) + dcg
+        else:
+            ideal = sum(1 / math.log2(position + 2) for position in range(min(cutoff, len(items))))
+            sums["precision"] = sums.get("precision", 0) + len(hits) / cutoff
+            sums["recall"] = sums.get("recall", 0) + len(hits) / len(items)
+            sums["ndcg"] = sums.get("ndcg", 0) + dcg / ideal
+    metrics = {f"{name}@{cutoff}": total / len(held) for name, total in sums.items()}
+    metrics[f"coverage@{cutoff}"] = len(recommended) / len(model.items)
+    metrics["users"] = float(len(held))
+    return metrics
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True)
@@ -149,9 +235,17 @@ def main():
     parser.add_argument("--weighting", choices=["none", "iuf", "iif"], default="none")
     parser.add_argument("--normalize", action="store_true")
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--evaluate", choices=["loo", "8020"], help="print the protocol's metrics instead")
+    parser.add_argument("--out", help="JSON file for the top-N lists")
     args = parser.parse_args()
-    model = Model(load(args.data), args.algorithm, args.neighbours, args.feedback, args.weighting, args.normalize)
+    variant = dict(algorithm=args.algorithm, neighbours=args.neighbours, feedback=args.feedback,
+                   weighting=args.weighting, normalize=args.normalize)
+    if args.evaluate:
+        print(json.dumps(evaluate(load(args.data), args.evaluate, cutoff=args.top, **variant), sort_keys=True))
+        return
+    if not args.out:
+        parser.error("--out is required unless --evaluate is given")
+    model = Model(load(args.data), **variant)
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump({"top": args.top, "users": model.top(args.top)}, handle)
 

@@ -59,7 +59,11 @@ public enum Evaluation {
         try Recommender.check(k: cutoff)
         let split = EvaluationSplit(table, protocol: evaluationProtocol, seed: seed)
         let model = try Recommender(interactions: split.train, manifest: manifest)
-        var sums: [String: Double] = [:]
+        var sums: [String: Double] =
+            switch evaluationProtocol {
+            case .leaveLastOneOut: ["hr@\(cutoff)": 0, "ndcg@\(cutoff)": 0]
+            case .holdout8020: ["precision@\(cutoff)": 0, "recall@\(cutoff)": 0, "ndcg@\(cutoff)": 0]
+            }
         var recommended = Set<Int32>()
         var users = 0
         for (u, user) in model.userIds.enumerated() {

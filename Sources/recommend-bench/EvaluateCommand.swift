@@ -1,3 +1,4 @@
+import Foundation
 import RecommendCore
 
 /// Offline metrics of one manifest, or of the whole variant grid as a Markdown table.
@@ -18,12 +19,19 @@ enum EvaluateCommand {
             return
         }
         let manifest = try arguments.manifest()
+        let out = arguments.string("out")
+        var reports: [String] = []
         for evaluationProtocol in protocols {
             let (report, seconds) = try timed {
                 try Evaluation.evaluate(table, manifest: manifest, protocol: evaluationProtocol)
             }
             let metrics = report.metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(format($0.value))" }
             print("\(report.protocolName): \(metrics.joined(separator: " ")) (\(format(seconds)) s)")
+            let fields = report.metrics.sorted { $0.key < $1.key }.map { "\(quoted($0.key)): \($0.value)" }
+            reports.append("\(quoted(report.protocolName)): {\(fields.joined(separator: ", "))}")
+        }
+        if let out {
+            try Data("{\(reports.joined(separator: ", "))}\n".utf8).write(to: URL(filePath: out))
         }
     }
 

@@ -2,7 +2,7 @@
 //
 //   recommend-bench reference --data FILE [manifest options] [--top 10] --out FILE.json
 //   recommend-bench bench (--data FILE | --synthetic) [manifest options] [--queries 2000]
-//   recommend-bench evaluate --data FILE [manifest options] [--protocol loo|8020|both] [--grid]
+//   recommend-bench evaluate --data FILE [manifest options] [--protocol loo|8020|both] [--out FILE.json] [--grid]
 //   recommend-bench generate --out FILE [--users 100000] [--items 20000] [--interactions 10000000]
 //
 // Manifest options: --manifest FILE, or --algorithm itemcf|usercf --neighbours K --feedback implicit|explicit
@@ -15,7 +15,7 @@ let usage = """
       reference --data FILE [manifest options] [--top 10] --out FILE.json
       bench (--data FILE | --synthetic [--users N --items N --interactions N --alpha A]) [manifest options]
             [--queries 2000]
-      evaluate --data FILE [manifest options] [--protocol loo|8020|both] [--grid]
+      evaluate --data FILE [manifest options] [--protocol loo|8020|both] [--out FILE.json] [--grid]
       generate --out FILE [--users 100000] [--items 20000] [--interactions 10000000] [--alpha 0.8] [--seed 42]
     manifest options: --manifest FILE | --algorithm itemcf|usercf [--neighbours 20] [--feedback implicit|explicit]
                       [--weighting none|iuf|iif] [--normalize]

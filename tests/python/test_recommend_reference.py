@@ -1,5 +1,7 @@
 """RecommendCore against the independent numpy reference (scripts/reference_cf.py) on MovieLens 100k.
 
+Top-10 lists of every user for six variants, and the evaluation protocols' metrics for two.
+
 For every user, our top-10 ids and scores must match the reference's: scores to 1e-9 position by position, ids
 exactly, except that where two items' reference scores are within 1e-9 of each other (a tie that rounding in a
 different summation order may break either way) either order is accepted; such swaps are counted and must be rare.
@@ -40,18 +42,23 @@ def pairs():
     return reference_cf.load(DATA)
 
 
-def run_ours(variant, out):
+def bench(command, variant, *extra):
+    """Runs `recommend-bench COMMAND --data DATA <variant options> EXTRA...`."""
     bin_dir = os.environ.get("AIMASS_BIN_DIR")
     if not bin_dir:
         pytest.skip("AIMASS_BIN_DIR is not set (the directory holding recommend-bench)")
-    command = [
-        str(pathlib.Path(bin_dir) / "recommend-bench"), "reference", "--data", str(DATA),
+    arguments = [
+        str(pathlib.Path(bin_dir) / "recommend-bench"), command, "--data", str(DATA),
         "--algorithm", variant["algorithm"], "--neighbours", str(variant["neighbours"]),
-        "--feedback", variant["feedback"], "--weighting", variant["weighting"], "--top", "10", "--out", str(out),
+        "--feedback", variant["feedback"], "--weighting", variant["weighting"], *extra,
     ]
     if variant["normalize"]:
-        command.append("--normalize")
-    subprocess.run(command, check=True, timeout=600)
+        arguments.append("--normalize")
+    subprocess.run(arguments, check=True, timeout=600, stdout=subprocess.DEVNULL)
+
+
+def run_ours(variant, out):
+    bench("reference", variant, "--top", "10", "--out", str(out))
     with open(out, encoding="utf-8") as handle:
         return json.load(handle)["users"]
 
@@ -87,3 +94,15 @@ def test_top10_matches_reference(variant, pairs, tmp_path):
     assert swaps <= total // 1000, f"{swaps} tie swaps out of {total} entries"
     print(f"{variant}: {total} entries, {swaps} tie-order differences")
 
+
+@pytest.mark.parametrize("variant", [VARIANTS[1], VARIANTS[4]], ids=["itemcf-iuf-normalize", "usercf-iif"])
+def test_evaluation_matches_reference(variant, pairs, tmp_path):
+    """Both split protocols and every metric agree with the reference's independent split and metrics."""
+    bench("evaluate", variant, "--protocol", "both", "--out", str(tmp_path / "metrics.json"))
+    with open(tmp_path / "metrics.json", encoding="utf-8") as handle:
+        ours = json.load(handle)
+    for protocol, name in [("loo", "leave-last-one-out"), ("8020", "holdout-80-20")]:
+        expected = reference_cf.evaluate(pairs, protocol, **variant)
+        assert set(ours[name]) == set(expected), f"{name}: metric names differ"
+        for metric, value in expected.items():
+            assert abs(ours[name][metric] - value) <= TOLERANCE, f"{name} {metric}: {ours[name][metric]} vs {value}"
