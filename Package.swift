@@ -109,6 +109,9 @@ let targets: [Target] = [
         swiftSettings: defaultSwiftSettings
     ),
 
+    // MARK: Recommend tools
+    .executableTarget(name: "recommend-bench", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
+
     // MARK: The aimass command
     .executableTarget(
         name: "aimass",

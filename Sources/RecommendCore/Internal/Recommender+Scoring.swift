@@ -1,0 +1,144 @@
+/// A user's items and values, items ascending.
+struct Profile {
+    var items: [Int32]
+    var values: [Double]
+
+    /// An anonymous profile: each distinct seed with value 1.
+    init(seeds: [Int32]) {
+        self.items = Array(Set(seeds)).sorted()
+        self.values = [Double](repeating: 1, count: self.items.count)
+    }
+
+    init(items: [Int32], values: [Double]) {
+        self.items = items
+        self.values = values
+    }
+}
+
+extension Recommender {
+    /// The profile of a known user.
+    func profile(userIndex u: Int) -> Profile {
+        let row = self.ratings.row(u)
+        return Profile(items: Array(self.ratings.columns[row]), values: Array(self.ratings.values[row]))
+    }
+
+    /// The top `k` items (score > 0) for a known user.
+    func rank(userIndex u: Int, k: Int, excludeSeen: Bool) -> [ScoredIndex] {
+        self.rank(profile: self.profile(userIndex: u), userIndex: u, k: k, excludeSeen: excludeSeen)
+    }
+
+    /// The top `k` items (score > 0) for a profile; `userIndex` selects stored UserCF neighbours, `nil` computes
+    /// them on demand.
+    func rank(profile: Profile, userIndex: Int?, k: Int, excludeSeen: Bool) -> [ScoredIndex] {
+        var scores = [Double](repeating: 0, count: self.itemIds.count)
+        var marked = [Bool](repeating: false, count: self.itemIds.count)
+        var touched: [Int32] = []
+        func add(_ item: Int32, _ amount: Double) {
+            let i = Int(item)
+            if !marked[i] {
+                marked[i] = true
+                touched.append(item)
+            }
+            scores[i] += amount
+        }
+        switch self.manifest.algorithm {
+        case .itemCF:
+            for (position, j) in profile.items.enumerated() {
+                let value = profile.values[position]
+                for entry in self.neighbours.row(Int(j)) {
+                    add(self.neighbours.columns[entry], self.neighbours.values[entry] * value)
+                }
+            }
+        case .userCF:
+            let neighbours = userIndex.map(self.storedUserNeighbours) ?? self.userNeighbours(of: profile)
+            for neighbour in neighbours {
+                for entry in self.ratings.row(Int(neighbour.index)) {
+                    add(self.ratings.columns[entry], neighbour.score * self.ratings.values[entry])
+                }
+            }
+        }
+        if excludeSeen {
+            for item in profile.items {
+                scores[Int(item)] = 0
+            }
+        }
+        var candidates: [ScoredIndex] = []
+        for item in touched where scores[Int(item)] > 0 {
+            candidates.append(ScoredIndex(index: item, score: scores[Int(item)]))
+        }
+        return candidates.topRanked(k)
+    }
+
+    private func storedUserNeighbours(_ u: Int) -> [ScoredIndex] {
+        self.neighbours.row(u).map { ScoredIndex(index: self.neighbours.columns[$0], score: self.neighbours.values[$0]) }
+    }
+
+    /// UserCF: the top-K users by cosine with an anonymous profile (weighted like the stored neighbours).
+    func userNeighbours(of profile: Profile) -> [ScoredIndex] {
+        var dots = [Double](repeating: 0, count: self.userIds.count)
+        var marked = [Bool](repeating: false, count: self.userIds.count)
+        var touched: [Int32] = []
+        var profileNorm = 0.0
+        for (position, i) in profile.items.enumerated() {
+            let value = profile.values[position]
+            profileNorm += value * value
+            let weight = self.divisors.map { value / $0[Int(i)] } ?? value
+            for entry in self.itemRatings.row(Int(i)) {
+                let v = Int(self.itemRatings.columns[entry])
+                if !marked[v] {
+                    marked[v] = true
+                    touched.append(Int32(v))
+                }
+                dots[v] += weight * self.itemRatings.values[entry]
+            }
+        }
+        var candidates: [ScoredIndex] = []
+        for v in touched where dots[Int(v)] > 0 {
+            let norm = self.userSquaredNorm(Int(v))
+            candidates.append(ScoredIndex(index: v, score: dots[Int(v)] / (profileNorm * norm).squareRoot()))
+        }
+        return candidates.topRanked(self.manifest.neighbours)
+    }
+
+    private func userSquaredNorm(_ u: Int) -> Double {
+        var sum = 0.0
+        for entry in self.ratings.row(u) {
+            sum += self.ratings.values[entry] * self.ratings.values[entry]
+        }
+        return sum
+    }
+
+    /// UserCF's `similarItems`: unweighted cosine of item `i` with every other item.
+    func itemCosineOnDemand(_ i: Int) -> [ScoredIndex] {
+        var dots = [Double](repeating: 0, count: self.itemIds.count)
+        var marked = [Bool](repeating: false, count: self.itemIds.count)
+        var touched: [Int32] = []
+        for entry in self.itemRatings.row(i) {
+            let u = Int(self.itemRatings.columns[entry])
+            let value = self.itemRatings.values[entry]
+            for userEntry in self.ratings.row(u) {
+                let j = Int(self.ratings.columns[userEntry])
+                if !marked[j] {
+                    marked[j] = true
+                    touched.append(Int32(j))
+                }
+                dots[j] += value * self.ratings.values[userEntry]
+            }
+        }
+        let norm = self.itemSquaredNorm(i)
+        var candidates: [ScoredIndex] = []
+        for j in touched where Int(j) != i && dots[Int(j)] > 0 {
+            let score = dots[Int(j)] / (norm * self.itemSquaredNorm(Int(j))).squareRoot()
+            candidates.append(ScoredIndex(index: j, score: score))
+        }
+        return candidates
+    }
+
+    private func itemSquaredNorm(_ i: Int) -> Double {
+        var sum = 0.0
+        for entry in self.itemRatings.row(i) {
+            sum += self.itemRatings.values[entry] * self.itemRatings.values[entry]
+        }
+        return sum
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import RecommendCore
+
+/// Offline metrics of one manifest, or of the whole variant grid as a Markdown table.
+enum EvaluateCommand {
+    static func run(_ arguments: inout Arguments) throws {
+        let data = try arguments.required("data")
+        let protocols: [EvaluationProtocol]
+        switch arguments.string("protocol") ?? "both" {
+        case "loo": protocols = [.leaveLastOneOut]
+        case "8020": protocols = [.holdout8020]
+        case "both": protocols = [.leaveLastOneOut, .holdout8020]
+        case let other: throw UsageError(message: "unknown --protocol '\(other)' (loo, 8020 or both)")
+        }
+        let table = try loadTable(data)
+        if arguments.flag("grid") {
+            let feedback = Manifest.Feedback(rawValue: arguments.string("feedback") ?? "implicit") ?? .implicit
+            try self.grid(table, feedback: feedback)
+            return
+        }
+        let manifest = try arguments.manifest()
+        let out = arguments.string("out")
+        var reports: [String] = []
+        for evaluationProtocol in protocols {
+            let (report, seconds) = try timed {
+                try Evaluation.evaluate(table, manifest: manifest, protocol: evaluationProtocol)
+            }
+            let metrics = report.metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(format($0.value))" }
+            print("\(report.protocolName): \(metrics.joined(separator: " ")) (\(format(seconds)) s)")
+            let fields = report.metrics.sorted { $0.key < $1.key }.map { "\(quoted($0.key)): \($0.value)" }
+            reports.append("\(quoted(report.protocolName)): {\(fields.joined(separator: ", "))}")
+        }
+        if let out {
+            try Data("{\(reports.joined(separator: ", "))}\n".utf8).write(to: URL(filePath: out))
+        }
+    }
+
+    /// itemcf none/iuf × normalize off/on, usercf none/iif, each with K 20 and 50; both protocols.
+    static func grid(_ table: InteractionTable, feedback: Manifest.Feedback) throws {
+        var manifests: [Manifest] = []
+        for neighbours in [20, 50] {
+            for weighting in [Manifest.Weighting.none, .iuf] {
+                for normalize in [false, true] {
+                    manifests.append(
+                        Manifest(algorithm: .itemCF, neighbours: neighbours, feedback: feedback, weighting: weighting, normalize: normalize)
+                    )
+                }
+            }
+            for weighting in [Manifest.Weighting.none, .iif] {
+                manifests.append(Manifest(algorithm: .userCF, neighbours: neighbours, feedback: feedback, weighting: weighting))
+            }
+        }
+        print("| algorithm | K | weighting | normalize | LOO HR@10 | LOO NDCG@10 | LOO cov@10 | P@10 | R@10 | NDCG@10 | cov@10 |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for manifest in manifests {
+            let loo = try Evaluation.evaluate(table, manifest: manifest, protocol: .leaveLastOneOut).metrics
+            let holdout = try Evaluation.evaluate(table, manifest: manifest, protocol: .holdout8020).metrics
+            let cells = [
+                manifest.algorithm.rawValue, "\(manifest.neighbours)", manifest.weighting.rawValue,
+                manifest.algorithm == .itemCF ? (manifest.normalize ? "on" : "off") : "–",
+                format(loo["hr@10"]), format(loo["ndcg@10"]), format(loo["coverage@10"]),
+                format(holdout["precision@10"]), format(holdout["recall@10"]), format(holdout["ndcg@10"]),
+                format(holdout["coverage@10"]),
+            ]
+            print("| " + cells.joined(separator: " | ") + " |")
+        }
+    }
+}
+
+func format(_ value: Double?) -> String {
+    guard let value else {
+        return "–"
+    }
+    return String(format: "%.4f", value)
+}
