@@ -1,3 +1,4 @@
+import AIMassAPI
 import ModelRegistry
 import RPCCore
 
@@ -42,3 +43,25 @@ extension ModelRegistry {
 }
 
 import Foundation
+
+extension VersionSelector {
+    /// The registry reference this selector names: a number, an alias, or (when empty) the latest version.
+    ///
+    /// - Throws: ``RPCError`` `INVALID_ARGUMENT` when both a number and an alias are set.
+    public func reference() throws(RPCError) -> VersionReference {
+        switch (number, alias.isEmpty) {
+        case (0, true): return .latest
+        case (0, false): return alias == "latest" ? .latest : .alias(alias)
+        case (_, true): return .number(Int(number))
+        default: throw RPCError(code: .invalidArgument, message: "set either a version number or an alias, not both")
+        }
+    }
+}
+
+extension Optional where Wrapped == VersionSelector {
+    /// The registry reference of an optional selector; absent means the latest version.
+    public func reference() throws(RPCError) -> VersionReference {
+        guard let selector = self else { return .latest }
+        return try selector.reference()
+    }
+}
