@@ -26,7 +26,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
@@ -36,6 +38,7 @@ import protogen  # noqa: E402
 
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+HEALTH_TIMEOUT = 10.0
 
 
 # -- stubs -------------------------------------------------------------------------------------
@@ -210,13 +213,41 @@ def broken_python_interop_server(stubs_dir):
     stop_server(sp)
 
 
-@pytest.fixture
-def aimass_server(tmp_path):
-    """`aimass serve` on a free port with an empty data dir in tmp_path."""
+@pytest.fixture(scope="module")
+def aimass_server(tmp_path_factory):
+    """`aimass serve` on a free port with an empty data dir of its own (one per test module)."""
     exe = aimass_binary("aimass")
-    data = tmp_path / "data"
-    data.mkdir()
+    data = tmp_path_factory.mktemp("aimass-data")
     sp = start_server("aimass", [exe, "serve", "--port", "0", "--data-dir", data],
                       r"aimass listening on (127\.0\.0\.1):(\d+)")
     yield sp
     stop_server(sp)
+
+
+# -- raw HTTP/2 tests ---------------------------------------------------------------------------
+
+@pytest.fixture
+def raw_peer(request, stubs_dir):
+    """A fresh aimass-interop server; AIMASS_BAD_INPUT_PEER=python swaps in the grpcio one."""
+    if os.environ.get("AIMASS_BAD_INPUT_PEER") == "python":
+        sp = start_server("python-interop",
+                          [sys.executable, HERE / "interop_server.py", "--port", "0", "--stubs-dir", stubs_dir],
+                          r"python-interop listening on (127\.0\.0\.1):(\d+)")
+        yield sp
+        stop_server(sp)
+    else:
+        yield request.getfixturevalue("fresh_interop_server")
+
+
+@pytest.fixture
+def healthy(raw_peer):
+    """Yields the server; afterwards asserts it is alive and SERVING on a new connection."""
+    server = raw_peer
+    yield server
+    server.assert_alive()
+    with grpc.insecure_channel(server.target) as ch:
+        resp = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=""), timeout=HEALTH_TIMEOUT)
+    assert resp.status == health_pb2.HealthCheckResponse.SERVING
+    server.assert_alive()
+
+

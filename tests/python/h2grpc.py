@@ -88,7 +88,10 @@ class ConnectionClosed(Exception):
 
 
 class H2GrpcConnection:
-    def __init__(self, host: str, port: int, timeout: float = 10.0):
+    def __init__(self, host: str, port: int, timeout: float = 10.0, big_windows: bool = True,
+                 extra_settings: dict | None = None):
+        """big_windows=False keeps HTTP/2's default 65,535-byte windows, so a server sending more
+        must wait for our WINDOW_UPDATEs. extra_settings go into our first SETTINGS frame."""
         self.host, self.port, self.timeout = host, port, timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -98,9 +101,18 @@ class H2GrpcConnection:
         self.terminated: h2.events.ConnectionTerminated | None = None
         self.closed = False
         self.remote_settings_seen = False
+        self.ping_acks: list[bytes] = []
         self.conn.initiate_connection()
-        self.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 8 * 1024 * 1024})
-        self.conn.increment_flow_control_window(16 * 1024 * 1024)
+        if extra_settings:  # h2 refuses unknown ids: splice them into the first SETTINGS frame
+            out = self.conn.data_to_send()
+            preface, hdr, body = out[:24], out[24:33], out[33:]
+            length = int.from_bytes(hdr[:3], "big")
+            assert hdr[3] == 0x4 and len(body) == length, "unexpected h2 connection preamble"
+            body += b"".join(struct.pack(">HI", k, v) for k, v in extra_settings.items())
+            self.sock.sendall(preface + len(body).to_bytes(3, "big") + hdr[3:] + body)
+        if big_windows:
+            self.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 8 * 1024 * 1024})
+            self.conn.increment_flow_control_window(16 * 1024 * 1024)
         self.flush()
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -163,6 +175,8 @@ class H2GrpcConnection:
             self.terminated = ev
         elif isinstance(ev, h2.events.RemoteSettingsChanged):
             self.remote_settings_seen = True
+        elif isinstance(ev, h2.events.PingAckReceived):
+            self.ping_acks.append(bytes(ev.ping_data))
 
     def wait_settings(self, timeout: float | None = None):
         deadline = time.monotonic() + (timeout or self.timeout)
@@ -180,16 +194,34 @@ class H2GrpcConnection:
             (":method", "POST"), (":scheme", "http"), (":path", path),
             (":authority", f"{self.host}:{self.port}"),
             ("content-type", content_type), ("te", "trailers"),
-            ("grpc-accept-encoding", "identity,gzip"), ("grpc-timeout", "10S"),
+            ("grpc-accept-encoding", "identity,gzip"),
         ]
-        headers += list(extra_headers)
+        extra = list(extra_headers)
+        if not any(k == "grpc-timeout" for k, _ in extra):
+            headers.append(("grpc-timeout", "10S"))
+        headers += extra
         self.conn.send_headers(sid, headers, end_stream=end_stream)
         self._st(sid)
         self.flush()
         return sid
 
-    def send(self, sid: int, data: bytes, end_stream: bool = False, timeout: float | None = None) -> bool:
-        """Sends data honouring flow control. Returns False if the server ended/reset the stream first."""
+    def ping(self, opaque: bytes = b"aimass!!", timeout: float | None = None) -> float:
+        """Sends a PING and waits for its ACK; returns the round trip in seconds."""
+        t0 = time.monotonic()
+        self.conn.ping(opaque)
+        self.flush()
+        deadline = t0 + (timeout or self.timeout)
+        while opaque not in self.ping_acks:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no PING ACK from the server")
+            self.pump(left)
+        return time.monotonic() - t0
+
+    def send(self, sid: int, data: bytes, end_stream: bool = False, timeout: float | None = None,
+             max_frame: int | None = None) -> bool:
+        """Sends data honouring flow control, in DATA frames of at most max_frame bytes.
+        Returns False if the server ended/reset the stream first."""
         deadline = time.monotonic() + (timeout or self.timeout)
         view = memoryview(data)
         st = self._st(sid)
@@ -204,7 +236,8 @@ class H2GrpcConnection:
                         return False
                     self.flush()
                 return True
-            window = min(self.conn.local_flow_control_window(sid), self.conn.max_outbound_frame_size)
+            window = min(self.conn.local_flow_control_window(sid), self.conn.max_outbound_frame_size,
+                         max_frame or (1 << 30))
             if window <= 0:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -220,7 +253,8 @@ class H2GrpcConnection:
             self.flush()
             view = view[window:]
             # let WINDOW_UPDATEs, RST_STREAMs and early responses in without blocking
-            self.pump(0.001)
+            if max_frame is None or not view:
+                self.pump(0.001)
 
     def end(self, sid: int):
         self.conn.end_stream(sid)

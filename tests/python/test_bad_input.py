@@ -1,7 +1,7 @@
 """Raw HTTP/2 abuse of our interop server (h2 over a plain socket, prior knowledge).
 
-Every test gets its own server process and ends by checking that the process is still alive and
-answers a grpc.health.v1 Check.
+Every test gets its own server process (fixture `healthy`, conftest.py) and ends by checking that
+the process is still alive and answers a grpc.health.v1 Check.
 
 Harness check: AIMASS_BAD_INPUT_PEER=python runs these tests against the grpcio interop server
 instead, to tell a harness bug from a server bug. grpcio is more lenient than we mean to be and
@@ -12,9 +12,7 @@ fails three of them by design: it often (not always) accepts compressed flag 7, 
 
 from __future__ import annotations
 
-import os
 import socket
-import sys
 import time
 
 import grpc
@@ -22,10 +20,8 @@ import h2.errors
 import hpack
 import hyperframe.frame as hf
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import h2grpc
-from conftest import HERE, start_server, stop_server
 
 UNARY = "/grpc.testing.TestService/UnaryCall"
 TIMEOUT = 10.0
@@ -33,29 +29,6 @@ MAX_MESSAGE = 4 * 1024 * 1024
 
 # grpc status codes
 OK, INTERNAL, RESOURCE_EXHAUSTED, UNIMPLEMENTED = 0, 13, 8, 12
-
-
-@pytest.fixture
-def server(request, stubs_dir):
-    if os.environ.get("AIMASS_BAD_INPUT_PEER") == "python":
-        sp = start_server("python-interop",
-                          [sys.executable, HERE / "interop_server.py", "--port", "0", "--stubs-dir", stubs_dir],
-                          r"python-interop listening on (127\.0\.0\.1):(\d+)")
-        yield sp
-        stop_server(sp)
-    else:
-        yield request.getfixturevalue("fresh_interop_server")
-
-
-@pytest.fixture
-def healthy(server):
-    """Yields the server; afterwards asserts it is alive and SERVING on a new connection."""
-    yield server
-    server.assert_alive()
-    with grpc.insecure_channel(server.target) as ch:
-        resp = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=""), timeout=TIMEOUT)
-    assert resp.status == health_pb2.HealthCheckResponse.SERVING
-    server.assert_alive()
 
 
 def _connect(server) -> h2grpc.H2GrpcConnection:
