@@ -91,6 +91,10 @@ let targets: [Target] = [
         swiftSettings: defaultSwiftSettings
     ),
     .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"], swiftSettings: defaultSwiftSettings),
+    .target(name: "SchedulerCore", swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"], swiftSettings: defaultSwiftSettings),
+    .target(name: "MeshCore", swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "MeshCoreTests", dependencies: ["MeshCore"], swiftSettings: defaultSwiftSettings),
 
     // MARK: Services (gRPC on top of the domain cores) and the server that assembles them
     .target(

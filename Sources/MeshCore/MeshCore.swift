@@ -1,0 +1,1 @@
+// The MeshCore module: see its issue.

@@ -1,0 +1,1 @@
+// The SchedulerCore module: see its issue.
