@@ -74,11 +74,11 @@ public final class Platform: Sendable {
 
     /// The platform's services, in the order they are registered.
     static func makeServices(registry: ModelRegistry, logger: Logger) -> [any RPCService] {
-        []
+        [RegistryService(registry: registry, logger: logger)]
     }
 
     /// The gRPC service names reported by the health service.
-    static let serviceNames: [String] = []
+    static let serviceNames: [String] = [RegistryService.serviceName]
 
     /// Marks every service NOT_SERVING, drains calls (GOAWAY) and closes the registry.
     public func shutdown(gracePeriod: Duration = .seconds(5)) async {
