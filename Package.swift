@@ -104,7 +104,9 @@ let targets: [Target] = [
     .executableTarget(
         name: "aimass",
         dependencies: [
-            "AIMassServer", "AIMassAPI", "RPCHTTP2", "RPCHealth", logging,
+            // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
+            // SHA-256 of uploads and downloads.
+            "AIMassServer", "AIMassAPI", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", "COpenSSLCrypto", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings
