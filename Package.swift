@@ -91,7 +91,7 @@ let targets: [Target] = [
     ),
     .testTarget(
         name: "AIMassServicesTests",
-        dependencies: ["AIMassServices", "AIMassServer", "RPCHTTP2"],
+        dependencies: ["AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore"],
         swiftSettings: defaultSwiftSettings
     ),
     .target(
