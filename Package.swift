@@ -104,7 +104,7 @@ let targets: [Target] = [
     ),
     .testTarget(
         name: "AIMassServicesTests",
-        dependencies: ["AIMassServices", "AIMassServer", "RPCHTTP2"],
+        dependencies: ["AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore"],
         swiftSettings: defaultSwiftSettings
     ),
     .target(
@@ -120,7 +120,9 @@ let targets: [Target] = [
     .executableTarget(
         name: "aimass",
         dependencies: [
-            "AIMassServer", "AIMassAPI", "RPCHTTP2", "RPCHealth", logging,
+            // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
+            // SHA-256 of uploads and downloads.
+            "AIMassServer", "AIMassAPI", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", "COpenSSLCrypto", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

@@ -74,11 +74,11 @@ public final class Platform: Sendable {
 
     /// The platform's services, in the order they are registered.
     static func makeServices(registry: ModelRegistry, logger: Logger) -> [any RPCService] {
-        [RecommendService(registry: registry)]
+        [RegistryService(registry: registry, logger: logger), RecommendService(registry: registry)]
     }
 
     /// The gRPC service names reported by the health service.
-    static let serviceNames: [String] = [RecommendService.serviceName]
+    static let serviceNames: [String] = [RegistryService.serviceName, RecommendService.serviceName]
 
     /// Marks every service NOT_SERVING, drains calls (GOAWAY) and closes the registry.
     public func shutdown(gracePeriod: Duration = .seconds(5)) async {

@@ -55,6 +55,12 @@ def stubs(stubs_dir):
     return protogen.load(stubs_dir)
 
 
+@pytest.fixture(scope="session")
+def aimass_stubs(tmp_path_factory):
+    """Namespace: common_pb2, registry_pb2, registry_pb2_grpc of aimass.v1, generated from proto/."""
+    return protogen.load_aimass(protogen.generate_aimass(tmp_path_factory.mktemp("aimass_stubs")))
+
+
 # -- binaries ----------------------------------------------------------------------------------
 
 def aimass_binary(name: str) -> Path:
@@ -211,6 +217,13 @@ def broken_python_interop_server(stubs_dir):
                       r"python-interop-broken listening on (127\.0\.0\.1):(\d+)")
     yield sp
     stop_server(sp)
+
+
+def start_aimass(data_dir: Path, name: str = "aimass", extra=()) -> ServerProcess:
+    """`aimass serve --port 0 --data-dir DATA_DIR`; returns once it listens."""
+    exe = aimass_binary("aimass")
+    return start_server(name, [exe, "serve", "--port", "0", "--data-dir", data_dir, *extra],
+                        r"aimass listening on (127\.0\.0\.1):(\d+)")
 
 
 @pytest.fixture(scope="module")

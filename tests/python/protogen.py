@@ -83,3 +83,40 @@ def load(out_dir: Path) -> SimpleNamespace:
 def generate_and_load(out_dir: Path) -> SimpleNamespace:
     generate(out_dir)
     return load(out_dir)
+
+
+# -- the AI Mass API (aimass/v1) ---------------------------------------------------------------
+
+AIMASS_PROTOS = ["aimass/v1/common.proto", "aimass/v1/registry.proto"]
+
+
+def generate_aimass(out_dir: Path, proto_root: Path = PROTO_ROOT, protos=None) -> Path:
+    """Writes the aimass.v1 stubs (package folders `aimass/v1/*_pb2*.py`) into out_dir and returns it.
+
+    These protos import only each other, so protoc runs on proto/ directly (no flat copy needed); a
+    separate out_dir keeps them apart from the flat grpc.testing stubs.
+    """
+    from grpc_tools import protoc
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    protos = list(protos or AIMASS_PROTOS)
+    for rel in protos:
+        if not (proto_root / rel).is_file():
+            raise FileNotFoundError(f"proto missing: {proto_root / rel}")
+    args = ["grpc_tools.protoc", f"-I{proto_root}", f"--python_out={out_dir}", f"--grpc_python_out={out_dir}"]
+    rc = protoc.main(args + protos)
+    if rc != 0:
+        raise RuntimeError(f"grpc_tools.protoc failed with exit code {rc}: {' '.join(args + protos)}")
+    return out_dir
+
+
+def load_aimass(out_dir: Path) -> SimpleNamespace:
+    """Imports aimass.v1 common_pb2, registry_pb2 and registry_pb2_grpc from out_dir."""
+    out = str(Path(out_dir))
+    if out not in sys.path:
+        sys.path.insert(0, out)
+    common = importlib.import_module("aimass.v1.common_pb2")
+    registry = importlib.import_module("aimass.v1.registry_pb2")
+    registry_grpc = importlib.import_module("aimass.v1.registry_pb2_grpc")
+    return SimpleNamespace(dir=out, common_pb2=common, registry_pb2=registry, registry_pb2_grpc=registry_grpc)

@@ -1,0 +1,107 @@
+import ArgumentParser
+@preconcurrency import Foundation
+
+/// Printing helpers: errors, JSON, tables, the progress bar.
+enum CLIOutput {
+    /// Prints `error: MESSAGE` on stderr and exits with status 1.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+
+    static func stderr(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Prints a JSON value (dictionaries, arrays, strings, numbers, bools) with sorted keys.
+    static func printJSON(_ value: Any) {
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])
+        else {
+            fail("cannot encode the result as JSON")
+        }
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    /// Prints rows under a header, columns padded to their widest cell.
+    static func printTable(_ header: [String], _ rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+
+    /// `1.5 MiB`.
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    /// `2024-05-01 12:00:00` (UTC) for milliseconds since 1970; `-` for 0.
+    static func time(_ ms: Int64) -> String {
+        guard ms > 0 else { return "-" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+}
+
+/// A progress bar on stderr, redrawn at most ten times a second (and only when stderr is a terminal, unless forced).
+final class ProgressBar {
+    private let label: String
+    private let total: Int64
+    private let enabled: Bool
+    private var done: Int64 = 0
+    private var lastDraw = Date.distantPast
+    private let start = Date()
+
+    init(label: String, total: Int64, enabled: Bool = isatty(STDERR_FILENO) == 1) {
+        self.label = label
+        self.total = max(total, 0)
+        self.enabled = enabled
+    }
+
+    func advance(by count: Int) {
+        done += Int64(count)
+        let now = Date()
+        if now.timeIntervalSince(lastDraw) >= 0.1 || done >= total {
+            lastDraw = now
+            draw()
+        }
+    }
+
+    func finish() {
+        guard enabled else { return }
+        draw()
+        CLIOutput.stderr("\n")
+    }
+
+    private func draw() {
+        guard enabled else { return }
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let elapsed = max(Date().timeIntervalSince(start), 0.001)
+        let rate = CLIOutput.bytes(Int64(Double(done) / elapsed))
+        CLIOutput.stderr(
+            "\r\(label) [\(bar)] \(String(format: "%3.0f", fraction * 100))% "
+                + "\(CLIOutput.bytes(done))/\(CLIOutput.bytes(total)) \(rate)/s"
+        )
+    }
+}

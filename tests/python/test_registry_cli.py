@@ -1,0 +1,76 @@
+"""Smoke test of `aimass model …` against `aimass serve`: create, upload, list --json, versions,
+download (sha256 verified), alias, grant, and readable errors with exit code 1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+
+from conftest import aimass_binary, start_aimass, stop_server
+
+
+def test_cli_create_upload_list_versions_download(tmp_path):
+    data = tmp_path / "data"
+    sp = start_aimass(data)
+    exe = str(aimass_binary("aimass"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+    env["AIMASS_SERVER"] = sp.target  # the CLI's default server comes from the environment
+
+    def cli(*args, check=True):
+        out = subprocess.run([exe, "model", *args, "--data-dir", str(data)], capture_output=True, text=True,
+                             timeout=120, env=env, cwd=tmp_path)
+        if check:
+            assert out.returncode == 0, f"aimass model {' '.join(args)}: {out.stderr}"
+        return out
+
+    try:
+        artifact = tmp_path / "ratings.tsv"
+        artifact.write_bytes(b"".join(b"u%d\ti%d\t%d\n" % (i % 943, i % 1682, i % 5 + 1) for i in range(300_000)))
+        cli("create", "movies", "--description", "cli test", "--tag", "movies", "--manifest", "neighbours=50")
+        up = cli("upload", "movies", str(artifact), "--description", "first", "--json", "--progress")
+        version = json.loads(up.stdout)
+        assert version["number"] == 1 and version["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest()
+        assert "uploading" in up.stderr and "100%" in up.stderr  # the progress bar
+        cli("upload", "movies", str(artifact), "--manifest", "neighbours=20")
+
+        listed = json.loads(cli("list", "--json").stdout)
+        assert [m["name"] for m in listed["models"]] == ["movies"]
+        assert listed["models"][0]["latest_version"] == 2
+        table = cli("list").stdout.splitlines()
+        assert table[0].split()[:3] == ["NAME", "LATEST", "SIZE"] and table[1].startswith("movies")
+
+        versions = json.loads(cli("versions", "movies", "--json").stdout)["versions"]
+        assert [v["number"] for v in versions] == [2, 1]
+        assert "VERSION" in cli("versions", "movies").stdout
+
+        diff = json.loads(cli("diff", "movies", "--json").stdout)
+        assert {c["field"] for c in diff["changes"]} == {"description", "manifest.neighbours"}
+
+        cli("alias", "movies", "production", "1")
+        out = tmp_path / "got.tsv"
+        down = cli("download", "movies", "--version", "production", "-o", str(out), "--json")
+        assert json.loads(down.stdout)["number"] == 1
+        assert out.read_bytes() == artifact.read_bytes()
+        assert not (tmp_path / "got.tsv.part").exists()
+
+        history = cli("alias", "movies", "production").stdout
+        assert "production" in history
+
+        missing = cli("show", "nope", check=False)
+        assert missing.returncode == 1
+        assert missing.stderr.strip() == "error: NOT_FOUND: model 'nope' does not exist", missing.stderr
+        assert "Traceback" not in missing.stderr and "Fatal" not in missing.stderr
+
+        bad_token = subprocess.run([exe, "model", "list", "--token", "aimass_wrong"], capture_output=True, text=True,
+                                   timeout=60, env=env)
+        assert bad_token.returncode == 1 and bad_token.stderr.startswith("error: UNAUTHENTICATED:")
+
+        grant = cli("grant", "movies", "user:ghost", "reader", check=False)
+        assert grant.returncode == 1 and grant.stderr.startswith("error: NOT_FOUND:")
+
+        help_text = subprocess.run([exe, "model", "upload", "--help"], capture_output=True, text=True, timeout=60).stdout
+        assert "Example" in help_text and "--server" in help_text and "--json" in help_text
+    finally:
+        stop_server(sp)

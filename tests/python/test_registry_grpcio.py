@@ -1,0 +1,200 @@
+"""aimass.v1.ModelRegistry through a grpcio client generated from proto/ at test time, against
+`aimass serve --port 0 --data-dir TMP` with the admin token the server wrote to TMP/admin.token.
+
+The reader's token comes from `aimass token create --user bob --data-dir TMP`, run before the
+server starts (it opens the registry directly, and the server holds the data directory's lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+
+import grpc
+import pytest
+
+from conftest import aimass_binary, start_aimass, stop_server
+
+MiB = 1 << 20
+TIMEOUT = 60
+
+
+def upload_requests(pb, model: str, data: bytes, chunk: int = MiB, **header):
+    yield pb.UploadVersionRequest(header=pb.VersionHeader(
+        model=model, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), **header))
+    for i in range(0, len(data), chunk):
+        yield pb.UploadVersionRequest(chunk=data[i:i + chunk])
+
+
+def download(stub, pb, common, model: str, number: int = 0, alias: str = "", md=()):
+    stream = stub.DownloadVersion(pb.DownloadVersionRequest(
+        model=model, version=common.VersionSelector(number=number, alias=alias)), metadata=md, timeout=TIMEOUT)
+    first = next(stream)
+    assert first.WhichOneof("part") == "version"
+    body = b"".join(m.chunk for m in stream)
+    return first.version, body
+
+
+def create_token(data_dir, user: str) -> str:
+    out = subprocess.run([str(aimass_binary("aimass")), "token", "create", "--user", user, "--data-dir", str(data_dir)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def registry(tmp_path, aimass_stubs):
+    data = tmp_path / "data"
+    reader_token = create_token(data, "bob")
+    sp = start_aimass(data)
+    admin_token = (data / "admin.token").read_text().strip()
+    channel = grpc.insecure_channel(sp.target)
+    stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
+    yield stub, [("authorization", f"Bearer {admin_token}")], [("authorization", f"Bearer {reader_token}")], data
+    channel.close()
+    stop_server(sp)
+
+
+def test_register_upload_list_diff_alias_and_refuse(registry, aimass_stubs):
+    stub, admin, reader, data_dir = registry
+    pb, common = aimass_stubs.registry_pb2, aimass_stubs.common_pb2
+
+    model = stub.CreateModel(pb.CreateModelRequest(model=pb.Model(
+        name="movies-itemcf", description="item CF on MovieLens", tags=["movies", "itemcf"],
+        manifest={"algorithm": "itemcf", "neighbours": "50"},
+        input_schema=[common.SchemaField(name="user_id", type="string")])), metadata=admin, timeout=TIMEOUT)
+    assert model.name == "movies-itemcf" and model.author == "user:admin" and model.latest_version == 0
+    assert model.created_at_ms > 0
+
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="movies-itemcf")), metadata=admin, timeout=TIMEOUT)
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+    # Version 1: 50 MiB in 1 MiB chunks.
+    big = os.urandom(50 * MiB)
+    v1 = stub.UploadVersion(upload_requests(pb, "movies-itemcf", big, description="first", metrics={"loo.ndcg@10": 0.31}),
+                            metadata=admin, timeout=TIMEOUT)
+    assert v1.number == 1 and v1.size_bytes == len(big) and v1.sha256 == hashlib.sha256(big).hexdigest()
+    assert v1.manifest["neighbours"] == "50" and v1.author == "user:admin" and "latest" in v1.aliases
+    assert [f.name for f in v1.input_schema] == ["user_id"]
+
+    # Version 2: small, different manifest and metrics.
+    small = b"u1\ti1\t5\nu2\ti1\t4\n"
+    v2 = stub.UploadVersion(upload_requests(pb, "movies-itemcf", small, description="second",
+                                            manifest={"neighbours": "20"}, metrics={"loo.ndcg@10": 0.35}),
+                            metadata=admin, timeout=TIMEOUT)
+    assert v2.number == 2 and v2.manifest == {"algorithm": "itemcf", "neighbours": "20"}
+
+    got = stub.GetModel(pb.GetModelRequest(name="movies-itemcf"), metadata=admin, timeout=TIMEOUT)
+    assert got.latest_version == 2 and got.size_bytes == len(small) and got.metrics["loo.ndcg@10"] == 0.35
+
+    listed = stub.ListModels(pb.ListModelsRequest(tag="movies"), metadata=admin, timeout=TIMEOUT)
+    assert [m.name for m in listed.models] == ["movies-itemcf"] and listed.next_page_token == ""
+    assert stub.ListModels(pb.ListModelsRequest(tag="nope"), metadata=admin, timeout=TIMEOUT).models == []
+    assert len(stub.ListModels(pb.ListModelsRequest(author="user:admin"), metadata=admin, timeout=TIMEOUT).models) == 1
+
+    versions = stub.ListVersions(pb.ListVersionsRequest(model="movies-itemcf"), metadata=admin, timeout=TIMEOUT)
+    assert [v.number for v in versions.versions] == [2, 1]
+    page = stub.ListVersions(pb.ListVersionsRequest(model="movies-itemcf", page_size=1), metadata=admin, timeout=TIMEOUT)
+    assert [v.number for v in page.versions] == [2] and page.next_page_token
+    page = stub.ListVersions(pb.ListVersionsRequest(model="movies-itemcf", page_size=1, page_token=page.next_page_token),
+                             metadata=admin, timeout=TIMEOUT)
+    assert [v.number for v in page.versions] == [1] and page.next_page_token == ""
+
+    version, body = download(stub, pb, common, "movies-itemcf", number=1, md=admin)
+    assert version.number == 1 and hashlib.sha256(body).digest() == hashlib.sha256(big).digest()
+
+    diff = stub.DiffVersions(pb.DiffVersionsRequest(model="movies-itemcf"), metadata=admin, timeout=TIMEOUT)
+    assert (diff.old_version, diff.new_version) == (1, 2)
+    changes = {c.field: c for c in diff.changes}
+    assert changes["manifest.neighbours"].old_value == "50" and changes["manifest.neighbours"].new_value == "20"
+    assert changes["manifest.neighbours"].kind == pb.CHANGE_KIND_CHANGED
+    assert changes["description"].new_value == "second"
+    assert changes["size_bytes"].old_value == str(len(big))
+    assert "sha256" in changes and "metrics.loo.ndcg@10" in changes
+    assert [c.field for c in diff.changes] == sorted(c.field for c in diff.changes)
+
+    # Alias: set to 2, roll back to 1 by moving it.
+    move = stub.SetAlias(pb.SetAliasRequest(model="movies-itemcf", alias="production", version=2), metadata=admin,
+                         timeout=TIMEOUT)
+    assert (move.change.previous_version, move.change.version) == (0, 2)
+    move = stub.SetAlias(pb.SetAliasRequest(model="movies-itemcf", alias="production", version=1,
+                                            reason="rollback: ndcg"), metadata=admin, timeout=TIMEOUT)
+    assert (move.change.previous_version, move.change.version, move.change.principal) == (2, 1, "user:admin")
+    got = stub.GetVersion(pb.GetVersionRequest(model="movies-itemcf", version=common.VersionSelector(alias="production")),
+                          metadata=admin, timeout=TIMEOUT)
+    assert got.number == 1 and "production" in got.aliases
+    history = stub.ListAliasHistory(pb.ListAliasHistoryRequest(model="movies-itemcf"), metadata=admin, timeout=TIMEOUT)
+    assert [(c.previous_version, c.version) for c in history.changes] == [(2, 1), (0, 2)]
+    assert stub.GetModel(pb.GetModelRequest(name="movies-itemcf"), metadata=admin, timeout=TIMEOUT).aliases == \
+        {"production": 1}
+    with pytest.raises(grpc.RpcError) as err:
+        stub.SetAlias(pb.SetAliasRequest(model="movies-itemcf", alias="latest", version=1), metadata=admin, timeout=TIMEOUT)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    # Without a token; with an unknown one.
+    for md in ((), [("authorization", "Bearer aimass_nope")]):
+        with pytest.raises(grpc.RpcError) as err:
+            stub.GetModel(pb.GetModelRequest(name="movies-itemcf"), metadata=md, timeout=TIMEOUT)
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    # bob has no role yet: the model is hidden.
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetModel(pb.GetModelRequest(name="movies-itemcf"), metadata=reader, timeout=TIMEOUT)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    assert stub.ListModels(pb.ListModelsRequest(), metadata=reader, timeout=TIMEOUT).models == []
+
+    perms = stub.SetPermission(pb.SetPermissionRequest(model="movies-itemcf", principal="user:bob", role=pb.ROLE_READER),
+                               metadata=admin, timeout=TIMEOUT)
+    assert {(p.principal, p.role) for p in perms.permissions} == {("user:admin", pb.ROLE_OWNER),
+                                                                   ("user:bob", pb.ROLE_READER)}
+    # As a reader bob reads and downloads, but may not upload, move aliases or grant.
+    assert stub.GetModel(pb.GetModelRequest(name="movies-itemcf"), metadata=reader, timeout=TIMEOUT).latest_version == 2
+    _, body = download(stub, pb, common, "movies-itemcf", md=reader)
+    assert body == small
+    with pytest.raises(grpc.RpcError) as err:
+        stub.UploadVersion(upload_requests(pb, "movies-itemcf", small), metadata=reader, timeout=TIMEOUT)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "movies-itemcf" in err.value.details()
+    with pytest.raises(grpc.RpcError) as err:
+        stub.SetAlias(pb.SetAliasRequest(model="movies-itemcf", alias="production", version=2), metadata=reader,
+                      timeout=TIMEOUT)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:
+        stub.SetPermission(pb.SetPermissionRequest(model="movies-itemcf", principal="user:bob", role=pb.ROLE_OWNER),
+                           metadata=reader, timeout=TIMEOUT)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert [v.number for v in stub.ListVersions(pb.ListVersionsRequest(model="movies-itemcf"), metadata=admin,
+                                                timeout=TIMEOUT).versions] == [2, 1]
+
+
+def test_upload_errors_store_nothing(registry, aimass_stubs):
+    stub, admin, _, data_dir = registry
+    pb = aimass_stubs.registry_pb2
+    stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="m")), metadata=admin, timeout=TIMEOUT)
+    payload = b"x" * 300_000
+
+    def chunks_first():
+        yield pb.UploadVersionRequest(chunk=b"abc")
+
+    cases = [
+        (chunks_first(), grpc.StatusCode.INVALID_ARGUMENT),
+        # ends early: declared size larger than what is sent
+        (iter([pb.UploadVersionRequest(header=pb.VersionHeader(model="m", size_bytes=len(payload) + 10,
+                                                                sha256=hashlib.sha256(payload).hexdigest())),
+               pb.UploadVersionRequest(chunk=payload)]), grpc.StatusCode.INVALID_ARGUMENT),
+        # sha mismatch
+        (iter([pb.UploadVersionRequest(header=pb.VersionHeader(model="m", size_bytes=len(payload), sha256="0" * 64)),
+               pb.UploadVersionRequest(chunk=payload)]), grpc.StatusCode.DATA_LOSS),
+        (upload_requests(pb, "nope", payload), grpc.StatusCode.NOT_FOUND),
+    ]
+    for requests, code in cases:
+        with pytest.raises(grpc.RpcError) as err:
+            stub.UploadVersion(requests, metadata=admin, timeout=TIMEOUT)
+        assert err.value.code() == code, err.value.details()
+    assert stub.ListVersions(pb.ListVersionsRequest(model="m"), metadata=admin, timeout=TIMEOUT).versions == []
+    assert os.listdir(data_dir / "tmp") == []
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetModel(pb.GetModelRequest(name="absent"), metadata=admin, timeout=TIMEOUT)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND and "absent" in err.value.details()
