@@ -64,7 +64,7 @@ struct InteropCommand: AsyncParsableCommand {
             )
             let address = try await server.start()
             FileHandle.standardOutput.write(Data("aimass-interop listening on \(host):\(address.port ?? port)\n".utf8))
-            try await waitForTermination()
+            await TerminationSignal.wait()
             await server.shutdown(gracePeriod: .seconds(2))
         }
     }
@@ -104,21 +104,4 @@ extension InteropCommand {
             }
         }
     }
-}
-
-/// The signal sources stay alive for the whole process; they are only read on their queue.
-nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
-
-/// Suspends until SIGTERM or SIGINT.
-func waitForTermination() async throws {
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    let (stream, continuation) = AsyncStream<Void>.makeStream()
-    for signalNumber in [SIGTERM, SIGINT] {
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { continuation.yield() }
-        source.resume()
-        signalSources.append(source)
-    }
-    for await _ in stream { return }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 @preconcurrency import Foundation
 import Logging
 import AIMassServer
+import RPCHTTP2
 
 /// `aimass serve`: runs the platform on a data directory.
 struct Serve: AsyncParsableCommand {
@@ -36,24 +37,7 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         FileHandle.standardOutput.write(Data("aimass listening on \(host):\(platform.address.port ?? port)\n".utf8))
-        await waitForTermination()
+        await TerminationSignal.wait()
         await platform.shutdown()
     }
-}
-
-/// The signal sources stay alive for the whole process; they are only used on their queue.
-nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
-
-/// Suspends until SIGTERM or SIGINT.
-func waitForTermination() async {
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    let (stream, continuation) = AsyncStream<Void>.makeStream()
-    for signalNumber in [SIGTERM, SIGINT] {
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { continuation.yield() }
-        source.resume()
-        signalSources.append(source)
-    }
-    for await _ in stream { return }
 }

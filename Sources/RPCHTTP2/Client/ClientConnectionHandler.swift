@@ -14,9 +14,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var session: HTTP2Session?
     var channelContext: ChannelHandlerContext?
     var streams: [Int32: ClientStream] = [:]
-    var isReading = false
-    var isFlushing = false
-    var needsFlush = false
+    let output = OutputPump()
     /// Set once the server sent GOAWAY or the connection closed: no new calls go here.
     var isUsable = true
     let onClose: @Sendable () -> Void
@@ -67,17 +65,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         guard let session else { return }
-        isReading = true
+        output.isReading = true
         do {
             try buffer.withUnsafeReadableBytes { try session.receive($0) }
         } catch {
-            isReading = false
+            output.isReading = false
             logger.debug("HTTP/2 protocol error from the server", metadata: ["error": "\(error)"])
             flush()
             context.close(promise: nil)
             return
         }
-        isReading = false
+        output.isReading = false
     }
 
     func channelReadComplete(context: ChannelHandlerContext) { flush() }
@@ -88,25 +86,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func flush() {
         guard let session, let context = channelContext else { return }
-        // nghttp2 callbacks run inside receive and drain; a flush asked for there happens after.
-        if isReading || isFlushing {
-            needsFlush = true
-            return
-        }
-        isFlushing = true
-        defer { isFlushing = false }
-        repeat {
-            needsFlush = false
-            do {
-                var out = context.channel.allocator.buffer(capacity: 16 * 1024)
-                if try session.drainOutput(into: &out) {
-                    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-                }
-            } catch {
-                context.close(promise: nil)
-                return
-            }
-        } while needsFlush
+        output.flush(session, to: context)
     }
 
     // MARK: Calls

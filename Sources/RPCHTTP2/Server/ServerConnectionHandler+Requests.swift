@@ -114,7 +114,6 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             // Pinged too often: tell the client why and close (grpc's "too_many_pings").
             session?.submitGoAway(errorCode: .enhanceYourCalm, debugData: "too_many_pings")
             draining = true
-            needsFlush = true
         }
     }
 

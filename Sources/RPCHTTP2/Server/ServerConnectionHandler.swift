@@ -17,9 +17,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     var channelContext: ChannelHandlerContext?
     var streams: [Int32: ServerStream] = [:]
     var remotePeer = "unknown"
-    var isReading = false
-    var isFlushing = false
-    var needsFlush = false
+    let output = OutputPump()
     var draining = false
     var management: ConnectionManagementState
 
@@ -72,18 +70,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         management.readHappened()
         guard let session else { return }
-        isReading = true
+        output.isReading = true
         do {
             try buffer.withUnsafeReadableBytes { bytes in try session.receive(bytes) }
-            isReading = false
+            output.isReading = false
         } catch {
-            isReading = false
+            output.isReading = false
             logger.debug("HTTP/2 protocol error, closing", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
             flush()
             context.close(promise: nil)
             return
         }
-        needsFlush = true
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -98,25 +95,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Writes whatever nghttp2 has queued, and closes the connection once the session is done.
     func flush() {
         guard let session, let context = channelContext else { return }
-        // nghttp2 callbacks run inside receive and drain; a flush asked for there happens after.
-        if isReading || isFlushing {
-            needsFlush = true
-            return
-        }
-        isFlushing = true
-        defer { isFlushing = false }
-        repeat {
-            needsFlush = false
-            do {
-                var out = context.channel.allocator.buffer(capacity: 16 * 1024)
-                if try session.drainOutput(into: &out) {
-                    context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-                }
-            } catch {
-                context.close(promise: nil)
-                return
-            }
-        } while needsFlush
+        let nested = output.isBusy
+        guard output.flush(session, to: context), !nested else { return }
         if !session.isAlive || (draining && streams.isEmpty) {
             context.close(promise: nil)
         }
