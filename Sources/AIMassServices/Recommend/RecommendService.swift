@@ -138,7 +138,7 @@ public struct RecommendService: RPCService {
         } catch {
             throw RPCError(
                 code: .failedPrecondition,
-                message: "version \(version.number) of model '\(version.model)' cannot be loaded: \(error)"
+                message: "version \(version.number) of model '\(version.model)' cannot be loaded: \((error as? RecommendError)?.message ?? "\(error)")"
             )
         }
     }
@@ -171,6 +171,6 @@ extension RecommendError: RPCErrorConvertible {
             case .malformedInput: .failedPrecondition
             default: .internalError
             }
-        return RPCError(code: code, message: description)
+        return RPCError(code: code, message: message)
     }
 }
