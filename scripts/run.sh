@@ -46,7 +46,9 @@ upload_model() {
   "$AIMASS" model show "$name" >/dev/null 2>&1 || "$AIMASS" model create "$name" "${manifest[@]}" >/dev/null
   local sha
   sha=$(sha256sum "$file" | cut -d' ' -f1)
-  if "$AIMASS" model versions "$name" --json | grep -q "\"$sha\""; then
+  local versions
+  versions=$("$AIMASS" model versions "$name" --json)
+  if [[ "$versions" == *"\"$sha\""* ]]; then
     echo "== $name: $(basename "$file") is already uploaded"
   else
     "$AIMASS" model upload "$name" "$file" "${manifest[@]}"

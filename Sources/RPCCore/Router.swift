@@ -27,7 +27,13 @@ public protocol RPCService: Sendable {
 /// }
 /// ```
 public struct RPCRouter: Sendable {
-    private var handlers: [String: MethodHandler] = [:]
+    /// A registered method: its descriptor and handler.
+    public struct Route: Sendable {
+        public let descriptor: MethodDescriptor
+        public let handler: MethodHandler
+    }
+
+    private var handlers: [String: Route] = [:]
 
     public init() {}
 
@@ -37,7 +43,10 @@ public struct RPCRouter: Sendable {
     }
 
     /// The handler for a `:path`, if any.
-    public func handler(forPath path: String) -> MethodHandler? { handlers[path] }
+    public func handler(forPath path: String) -> MethodHandler? { handlers[path]?.handler }
+
+    /// The route for a `:path`, if any.
+    public func route(forPath path: String) -> Route? { handlers[path] }
 
     /// Whether any method of the service is registered (to tell an unknown service from an unknown method).
     public func hasService(_ service: String) -> Bool {
@@ -50,7 +59,7 @@ public struct RPCRouter: Sendable {
 
     /// Registers a raw handler.
     public mutating func register(_ descriptor: MethodDescriptor, handler: MethodHandler) {
-        handlers[descriptor.path] = handler
+        handlers[descriptor.path] = Route(descriptor: descriptor, handler: handler)
     }
 
     /// Registers a unary method run as a task.

@@ -17,8 +17,14 @@ public final class ServerContext: Sendable {
     public let remotePeer: String
     /// Whether the client listed gzip in `grpc-accept-encoding`.
     public let peerAcceptsGzip: Bool
-    /// A logger carrying the call's method and peer.
-    public let logger: Logger
+    /// A logger carrying the call's method and peer (made when first asked for: most calls never log).
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "rpc"] = "\(descriptor.path)"
+        logger[metadataKey: "peer"] = "\(remotePeer)"
+        return logger
+    }
+    private let baseLogger: Logger
 
     private struct State {
         var initialMetadata = Metadata()
@@ -43,7 +49,7 @@ public final class ServerContext: Sendable {
         self.deadline = deadline
         self.remotePeer = remotePeer
         self.peerAcceptsGzip = peerAcceptsGzip
-        self.logger = logger
+        self.baseLogger = logger
     }
 
     /// Time left before the deadline, for propagating it to downstream calls.

@@ -3,14 +3,22 @@ import ArgumentParser
 
 /// Printing helpers: errors, JSON, tables, the progress bar.
 enum CLIOutput {
+    /// Writes with stdio: a reader that went away (`| head`) must not crash the command, which
+    /// FileHandle.write does on EPIPE.
+    static func write(_ text: String, to file: UnsafeMutablePointer<FILE>) {
+        signal(SIGPIPE, SIG_IGN)
+        fputs(text, file)
+        fflush(file)
+    }
+
     /// Prints `error: MESSAGE` on stderr and exits with status 1.
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        write("error: \(message)\n", to: Glibc.stderr)
         Foundation.exit(1)
     }
 
     static func stderr(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        write(text, to: Glibc.stderr)
     }
 
     /// Prints a JSON value (dictionaries, arrays, strings, numbers, bools) with sorted keys.
@@ -19,8 +27,7 @@ enum CLIOutput {
         else {
             fail("cannot encode the result as JSON")
         }
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        write(String(decoding: data, as: UTF8.self) + "\n", to: stdout)
     }
 
     /// Prints rows under a header, columns padded to their widest cell.

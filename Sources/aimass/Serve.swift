@@ -36,7 +36,7 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(host: host, port: port, dataDirectory: dataDirectory),
             logger: logger
         )
-        FileHandle.standardOutput.write(Data("aimass listening on \(host):\(platform.address.port ?? port)\n".utf8))
+        CLIOutput.write("aimass listening on \(host):\(platform.address.port ?? port)\n", to: stdout)
         await TerminationSignal.wait()
         await platform.shutdown()
     }

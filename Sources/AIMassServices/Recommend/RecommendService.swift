@@ -138,7 +138,7 @@ public struct RecommendService: RPCService {
         } catch {
             throw RPCError(
                 code: .failedPrecondition,
-                message: "version \(version.number) of model '\(version.model)' cannot be loaded: \((error as? RecommendError)?.message ?? "\(error)")"
+                message: "version \(version.number) of model '\(version.model)' cannot be loaded: \(error.message)"
             )
         }
     }

@@ -17,25 +17,28 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             stream.malformedHeader = "header list larger than \(shared.configuration.maxHeaderListSize) bytes"
             return true
         }
-        let name = String(decoding: name, as: UTF8.self)
-        let value = String(decoding: value, as: UTF8.self)
-        switch name {
-        case ":method": stream.method = value
-        case ":path": stream.path = value
-        case "content-type": stream.contentType = value
-        case "grpc-timeout": stream.timeout = value
-        case "grpc-encoding": stream.encoding = value
-        case "grpc-accept-encoding": stream.acceptEncoding = value
-        default:
+        // Compared as bytes: making Strings of every header costs more than the rest of a call.
+        switch RequestHeader(name) {
+        case .method: stream.isPost = value.elementsEqualBytes("POST")
+        case .path: stream.path = String(decoding: value, as: UTF8.self)
+        case .contentType:
+            stream.contentType = value.hasPrefixBytes("application/grpc") ? nil : String(decoding: value, as: UTF8.self)
+            stream.sawContentType = true
+        case .timeout: stream.timeout = String(decoding: value, as: UTF8.self)
+        case .encoding: stream.encoding = String(decoding: value, as: UTF8.self)
+        case .acceptEncoding: stream.acceptsGzip = value.containsBytes("gzip")
+        case .ignored: break
+        case .other:
+            let name = String(decoding: name, as: UTF8.self)
             guard !Metadata.isReserved(name) else { break }
             if Metadata.isBinaryKey(name) {
-                guard let bytes = Base64.decode(value) else {
+                guard let bytes = Base64.decode(String(decoding: value, as: UTF8.self)) else {
                     stream.malformedHeader = "metadata \(name) is not valid base64"
                     break
                 }
                 stream.metadata.add(binary: bytes, forKey: name)
             } else {
-                stream.metadata.add(value, forKey: name)
+                stream.metadata.add(String(decoding: value, as: UTF8.self), forKey: name)
             }
         }
         return true
@@ -123,14 +126,14 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         if let problem = stream.malformedHeader {
             return reject(stream, httpStatus: nil, status: RPCError(code: .internalError, message: problem))
         }
-        guard stream.method == "POST" else {
+        guard stream.isPost else {
             return reject(
                 stream,
                 httpStatus: "405",
-                status: RPCError(code: .internalError, message: "method \(stream.method ?? "none") not allowed: use POST")
+                status: RPCError(code: .internalError, message: "HTTP method not allowed: use POST")
             )
         }
-        guard let contentType = stream.contentType, contentType.hasPrefix("application/grpc") else {
+        guard stream.sawContentType, stream.contentType == nil else {
             return reject(
                 stream,
                 httpStatus: "415",
@@ -141,10 +144,10 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             )
         }
         let path = stream.path ?? ""
-        guard let descriptor = MethodDescriptor(path: path) else {
-            return reject(stream, httpStatus: nil, status: RPCError(code: .unimplemented, message: "malformed path \(path)"))
-        }
-        guard let handler = shared.router.handler(forPath: path) else {
+        guard let route = shared.router.route(forPath: path) else {
+            guard let descriptor = MethodDescriptor(path: path) else {
+                return reject(stream, httpStatus: nil, status: RPCError(code: .unimplemented, message: "malformed path \(path)"))
+            }
             let known = shared.router.hasService(descriptor.service)
             let message = known ? "method \(path) is not implemented" : "service \(descriptor.service) is not implemented"
             return reject(stream, httpStatus: nil, status: RPCError(code: .unimplemented, message: message))
@@ -166,16 +169,13 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             timeout = parsed
             deadline = ContinuousClock.now + parsed
         }
-        let acceptsGzip = stream.acceptEncoding.map { $0.contains("gzip") } ?? false
-        var callLogger = logger
-        callLogger[metadataKey: "rpc"] = "\(path)"
         let context = ServerContext(
-            descriptor: descriptor,
+            descriptor: route.descriptor,
             requestMetadata: stream.metadata,
             deadline: deadline,
             remotePeer: remotePeer,
-            peerAcceptsGzip: acceptsGzip,
-            logger: callLogger
+            peerAcceptsGzip: stream.acceptsGzip,
+            logger: logger
         )
         stream.context = context
         stream.startedAt = ContinuousClock.now
@@ -195,7 +195,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
                 loopBound.value.deadlineExpired(streamBound.value)
             }
         }
-        switch handler {
+        switch route.handler {
         case .inlineUnary(let body):
             stream.inlineHandler = body
         case .streaming(let body):

@@ -26,15 +26,21 @@ extension ServerConnectionHandler {
         }
     }
 
+    /// The response headers of almost every call, laid out once.
+    static let plainResponseHeaders = HeaderList.prepared([
+        (":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity,gzip"),
+    ])
+    static let gzipResponseHeaders = HeaderList.prepared([
+        (":status", "200"), ("content-type", "application/grpc"), ("grpc-encoding", "gzip"),
+        ("grpc-accept-encoding", "identity,gzip"),
+    ])
+    static let okTrailers = HeaderList.prepared([("grpc-status", "0")])
+
     private func sendHeaders(_ stream: ServerStream, gzip: Bool) {
         stream.headersSent = true
         stream.responseGzip = gzip
-        var headers = HeaderList()
-        headers.add(":status", "200")
-        headers.add("content-type", "application/grpc")
-        if gzip { headers.add("grpc-encoding", "gzip") }
-        headers.add("grpc-accept-encoding", "identity,gzip")
-        if let metadata = stream.context?.responseInitialMetadata { Self.append(metadata, to: &headers) }
+        var headers = gzip ? Self.gzipResponseHeaders : Self.plainResponseHeaders
+        if let metadata = stream.context?.responseInitialMetadata, !metadata.isEmpty { Self.append(metadata, to: &headers) }
         do {
             try session?.submitResponse(streamID: stream.id, headers: headers, hasBody: true)
         } catch {
@@ -56,12 +62,13 @@ extension ServerConnectionHandler {
             stream.task?.cancel()
             stream.context?.cancel()
         }
-        var fields = HeaderList()
-        fields.add("grpc-status", String(code.rawValue))
-        if let message = status?.message, !message.isEmpty {
-            fields.add("grpc-message", GRPCMessageEncoding.encode(message))
+        var fields = Self.okTrailers
+        if let status {
+            fields = HeaderList()
+            fields.add("grpc-status", String(status.code.rawValue))
+            if !status.message.isEmpty { fields.add("grpc-message", GRPCMessageEncoding.encode(status.message)) }
         }
-        Self.append(trailers, to: &fields)
+        if !trailers.isEmpty { Self.append(trailers, to: &fields) }
         if let context = stream.context {
             let duration = ContinuousClock.now - stream.startedAt
             let result = RPCStatus(code: code, message: status?.message ?? "")

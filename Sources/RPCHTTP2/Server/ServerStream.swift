@@ -11,12 +11,14 @@ final class ServerStream {
     let id: Int32
 
     // Request headers, as they arrive.
-    var method: String?
+    var isPost = false
     var path: String?
+    var sawContentType = false
+    /// The content-type, kept only when it is not gRPC's (for the error message).
     var contentType: String?
     var timeout: String?
     var encoding: String?
-    var acceptEncoding: String?
+    var acceptsGzip = false
     var metadata = Metadata()
     var headerListSize = 0
     var malformedHeader: String?
