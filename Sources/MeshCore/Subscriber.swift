@@ -30,14 +30,15 @@ final class Subscriber: Sendable {
         return self.buffer.withLock { $0.take(limit: limit, now: now, wallMs: wallMs) }
     }
 
-    /// Suspends until there is something to take; returns at once if the task is cancelled.
-    func wait() async {
+    /// Suspends until there is something to take; on task cancellation calls `onCancel`, which must end the
+    /// subscriber.
+    func wait(onCancel: @escaping @Sendable () -> Void) async {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 self.buffer.withLock { $0.park(continuation) }?.resume()
             }
         } onCancel: {
-            self.end(.finished)
+            onCancel()
         }
     }
 

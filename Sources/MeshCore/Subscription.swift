@@ -48,7 +48,8 @@ public struct Subscription: AsyncSequence, Sendable {
                     self.batch = []
                     throw error
                 case .wait:
-                    await self.handle.subscriber.wait()
+                    let handle = self.handle
+                    await handle.subscriber.wait { handle.hub.remove(handle.subscriber) }
                 }
             }
         }
