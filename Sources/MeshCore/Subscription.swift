@@ -3,6 +3,7 @@
 /// Iteration ends (returns nil) when the consuming task is cancelled, and throws ``MeshError`` when the hub ends
 /// the subscriber. Dropping the subscription (and its iterator) unsubscribes.
 public struct Subscription: AsyncSequence, Sendable {
+    /// Events, in revision order.
     public typealias Element = MeshEvent
 
     let handle: SubscriptionHandle
@@ -12,6 +13,7 @@ public struct Subscription: AsyncSequence, Sendable {
         self.handle.hub.remove(self.handle.subscriber)
     }
 
+    /// The iterator; make one per subscription.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(handle: self.handle)
     }

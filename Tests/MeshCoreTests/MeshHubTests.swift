@@ -112,6 +112,20 @@ import Testing
         #expect(hub.state.workers["w1"]?.load?.total.inFlight == 1_000)
     }
 
+    @Test func pendingLoadReportOfAWorkerThatLeftIsDropped() async throws {
+        let hub = Fixture.hub()
+        try hub.publish(Fixture.worker("w1"))
+        var events = hub.subscribe(fromRevision: 1).makeAsyncIterator()
+        try hub.publish(Fixture.load("w1", inFlight: 1))
+        try hub.publish(.workerLeft(WorkerLeft(workerId: "w1", reason: "lease expired")))
+        try hub.publish(Fixture.worker("w1"))
+        try hub.publish(Fixture.load("w1", inFlight: 7))
+        let received = try await events.take(3)
+        #expect(received.map(\.kind) == [.workerLeft, .workerJoined, .loadReported])
+        #expect(received.last?.load?.total.inFlight == 7)
+        #expect(received.map(\.revision) == [2, 3, 3])
+    }
+
     @Test func tooSlowSubscriberIsEndedWithItsLastDeliveredRevision() async throws {
         let hub = Fixture.hub(buffer: 5)
         try hub.publish(Fixture.worker("w1"))
