@@ -116,6 +116,9 @@ let targets: [Target] = [
     // MARK: Recommend tools
     .executableTarget(name: "recommend-bench", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
 
+    // MARK: Mesh tools
+    .executableTarget(name: "mesh-bench", dependencies: ["MeshCore"], swiftSettings: defaultSwiftSettings),
+
     // MARK: The aimass command
     .executableTarget(
         name: "aimass",

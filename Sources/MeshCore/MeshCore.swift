@@ -1,1 +1,0 @@
-// The MeshCore module: see its issue.

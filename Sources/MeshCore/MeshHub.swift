@@ -1,0 +1,199 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The live mesh: applies published changes to a ``MeshState``, numbers them, keeps the recent ones in an
+/// ``EventLog`` and fans them out to subscribers.
+///
+/// Publishing takes one lock, does O(subscribers) work and never suspends; a slow subscriber only fills its own
+/// bounded buffer (see ``Configuration/bufferLimit``) and is ended with ``MeshError/subscriberTooSlow(lastDeliveredRevision:)``
+/// when it overflows.
+public final class MeshHub: Sendable {
+    /// Limits and defaults of a hub.
+    public struct Configuration: Sendable {
+        /// State-changing events kept for resume.
+        public var logCapacity: Int
+        /// State events a subscriber may have queued before it is ended as too slow (load reports excluded).
+        public var bufferLimit: Int
+        /// Heartbeat interval when a subscriber names none; nil = no heartbeats.
+        public var heartbeatInterval: Duration?
+        /// Most events a consumer takes per lock acquisition.
+        public var batchLimit: Int
+
+        /// 10,000 events of history, 1,000 queued events per subscriber, heartbeats every 5 s.
+        public static var defaults: Configuration {
+            Configuration(logCapacity: 10_000, bufferLimit: 1_000, heartbeatInterval: .seconds(5), batchLimit: 256)
+        }
+
+        /// The defaults, changed by `configure`.
+        public static func defaults(configure: (inout Configuration) -> Void) -> Configuration {
+            var configuration = Configuration.defaults
+            configure(&configuration)
+            return configuration
+        }
+
+        /// Creates a configuration.
+        public init(logCapacity: Int, bufferLimit: Int, heartbeatInterval: Duration?, batchLimit: Int = 256) {
+            self.logCapacity = logCapacity
+            self.bufferLimit = bufferLimit
+            self.heartbeatInterval = heartbeatInterval
+            self.batchLimit = batchLimit
+        }
+    }
+
+    private struct Inner {
+        var state: MeshState
+        var log: EventLog
+        var subscribers: [UInt64: Subscriber] = [:]
+        var nextSubscriberId: UInt64 = 1
+        var shuttingDown = false
+    }
+
+    /// The configuration the hub was made with.
+    public let configuration: Configuration
+    private let inner: Mutex<Inner>
+    private let wallClock: @Sendable () -> Int64
+
+    /// Creates a hub starting from `state` (empty by default); `wallClock` gives Unix milliseconds for
+    /// `occurredAtMs`.
+    public init(
+        configuration: Configuration = .defaults, state: MeshState = MeshState(),
+        wallClock: @escaping @Sendable () -> Int64 = MeshHub.unixMilliseconds
+    ) {
+        self.configuration = configuration
+        self.inner = Mutex(Inner(state: state, log: EventLog(capacity: configuration.logCapacity)))
+        self.wallClock = wallClock
+    }
+
+    /// The system clock in Unix milliseconds.
+    @Sendable public static func unixMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    /// Applies a change and sends it to every subscriber whose filter matches.
+    ///
+    /// - Returns: the event as sent (revision stamped, `previous` fields filled), or nil when it changed nothing.
+    /// - Throws: ``MeshError/notPublishable(_:)`` for snapshots and heartbeats.
+    @discardableResult
+    public func publish(_ payload: MeshEvent.Payload) throws(MeshError) -> MeshEvent? {
+        let occurredAtMs = self.wallClock()
+        let (event, wakes) = try self.inner.withLock { inner throws(MeshError) -> (MeshEvent?, [UnsafeContinuation<Void, Never>]) in
+            guard let applied = try inner.state.apply(payload) else { return (nil, []) }
+            let event = MeshEvent(revision: inner.state.revision, occurredAtMs: occurredAtMs, payload: applied)
+            if applied.kind.isStateChange {
+                inner.log.append(event)
+            }
+            var wakes: [UnsafeContinuation<Void, Never>] = []
+            var ended: [UInt64] = []
+            for subscriber in inner.subscribers.values {
+                let outcome = subscriber.enqueue(event)
+                if let wake = outcome.wake { wakes.append(wake) }
+                if outcome.ended { ended.append(subscriber.id) }
+            }
+            for id in ended {
+                inner.subscribers.removeValue(forKey: id)
+            }
+            return (event, wakes)
+        }
+        for wake in wakes {
+            wake.resume()
+        }
+        return event
+    }
+
+    /// Subscribes to the stream.
+    ///
+    /// - `fromRevision` 0: a snapshot (`reset = false`), then live events.
+    /// - A revision whose successors the log still holds: exactly the missed events, then live events.
+    /// - An older revision (or one never issued): a snapshot with `reset = true`, then live events.
+    ///
+    /// The snapshot holds every worker and the deployments and replicas `filter` lets through. Load reports and
+    /// heartbeats are not replayed. `heartbeatInterval` (default: the configuration's) sends a heartbeat when nothing
+    /// was sent for that long. The subscription ends when the consuming task is cancelled, the subscription is
+    /// dropped, or with an error (too slow, shutting down).
+    public func subscribe(
+        fromRevision: UInt64 = 0, filter: MeshFilter = .all, heartbeatInterval: Duration? = nil,
+        bufferLimit: Int? = nil
+    ) -> Subscription {
+        let wallMs = self.wallClock()
+        let now = ContinuousClock.now
+        let limit = bufferLimit ?? self.configuration.bufferLimit
+        let subscriber = self.inner.withLock { inner -> Subscriber in
+            let id = inner.nextSubscriberId
+            inner.nextSubscriberId += 1
+            let revision = inner.state.revision
+            let replay = fromRevision == 0 ? nil : (fromRevision == revision ? [] : inner.log.events(after: fromRevision))
+            let backlog: [MeshEvent]
+            let delivered: UInt64
+            if let replay {
+                backlog = replay.filter { filter.matches($0.payload) }
+                delivered = fromRevision
+            } else {
+                let snapshot = inner.state.snapshot(filter: filter, reset: fromRevision != 0)
+                backlog = [MeshEvent(revision: revision, occurredAtMs: wallMs, payload: .snapshot(snapshot))]
+                delivered = 0
+            }
+            var buffer = SubscriberBuffer(
+                bound: limit, backlog: backlog, revision: revision, deliveredRevision: delivered, now: now)
+            if inner.shuttingDown {
+                _ = buffer.end(.failed(.shuttingDown(lastDeliveredRevision: fromRevision)))
+            }
+            let subscriber = Subscriber(id: id, filter: filter, buffer: buffer, wallClock: self.wallClock)
+            if !inner.shuttingDown {
+                inner.subscribers[id] = subscriber
+            }
+            return subscriber
+        }
+        let interval = heartbeatInterval ?? self.configuration.heartbeatInterval
+        return Subscription(
+            handle: SubscriptionHandle(
+                hub: self, subscriber: subscriber, heartbeatInterval: interval, batchLimit: self.configuration.batchLimit))
+    }
+
+    /// Subscribes with the filters of a `WatchRequest`: `models` and `kinds` empty = all.
+    public func subscribe(
+        fromRevision: UInt64 = 0, models: Set<String>, kinds: Set<EventKind> = [], heartbeatInterval: Duration? = nil
+    ) -> Subscription {
+        self.subscribe(
+            fromRevision: fromRevision, filter: MeshFilter(models: models, kinds: kinds),
+            heartbeatInterval: heartbeatInterval)
+    }
+
+    func remove(_ subscriber: Subscriber) {
+        _ = self.inner.withLock { $0.subscribers.removeValue(forKey: subscriber.id) }
+        subscriber.end(.finished)
+    }
+
+    /// Ends every subscription with ``MeshError/shuttingDown(lastDeliveredRevision:)`` and refuses new ones the same
+    /// way; ``health`` turns `overall` to draining.
+    public func shutdown() {
+        let subscribers = self.inner.withLock { inner -> [Subscriber] in
+            inner.shuttingDown = true
+            defer { inner.subscribers = [:] }
+            return Array(inner.subscribers.values)
+        }
+        for subscriber in subscribers {
+            subscriber.end(.failed(.shuttingDown(lastDeliveredRevision: subscriber.deliveredRevision)))
+        }
+    }
+
+    /// The current revision.
+    public var revision: UInt64 { self.inner.withLock { $0.state.revision } }
+
+    /// A copy of the current state.
+    public var state: MeshState { self.inner.withLock { $0.state } }
+
+    /// Number of live subscribers.
+    public var subscriberCount: Int { self.inner.withLock { $0.subscribers.count } }
+
+    /// Health of the control plane, the workers and the models, for `grpc.health.v1`.
+    public var health: HealthView {
+        self.inner.withLock { HealthView(state: $0.state, shuttingDown: $0.shuttingDown) }
+    }
+}

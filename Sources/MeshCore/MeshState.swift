@@ -1,0 +1,104 @@
+/// The mesh's view of the pool at one revision: a pure value, changed only by ``apply(_:)``.
+///
+/// Only state changes increase ``revision``; a payload that changes nothing (an unknown worker's health, a replica
+/// published twice unchanged) is dropped, so it takes no revision and reaches no subscriber. Load reports update the
+/// worker's `load` but keep the revision (they are ephemeral on the stream).
+public struct MeshState: Sendable, Hashable {
+    /// Revision of the last state change; 0 before the first.
+    public private(set) var revision: UInt64
+    /// Workers by id.
+    public private(set) var workers: [String: Worker]
+    /// Deployments by id (those being deleted are gone).
+    public private(set) var deployments: [String: Deployment]
+    /// Replicas not removed, by id.
+    public private(set) var replicas: [String: Replica]
+    /// Published version numbers by model.
+    public private(set) var versions: [String: Set<UInt32>]
+    /// Aliases by model, alias → version.
+    public private(set) var aliases: [String: [String: UInt32]]
+
+    /// An empty state at revision 0.
+    public init() {
+        self.revision = 0
+        self.workers = [:]
+        self.deployments = [:]
+        self.replicas = [:]
+        self.versions = [:]
+        self.aliases = [:]
+    }
+
+    /// Applies a change.
+    ///
+    /// - Returns: the payload to broadcast (normalised: `HealthChanged.previous` and `AliasChange.previousVersion`
+    ///   come from the state) or nil when nothing changed. ``revision`` grows by one for every non-nil result except
+    ///   a load report.
+    /// - Throws: ``MeshError/notPublishable(_:)`` for snapshots and heartbeats.
+    public mutating func apply(_ payload: MeshEvent.Payload) throws(MeshError) -> MeshEvent.Payload? {
+        guard let applied = try self.change(payload) else { return nil }
+        if applied.kind.isStateChange {
+            self.revision += 1
+        }
+        return applied
+    }
+
+    private mutating func change(_ payload: MeshEvent.Payload) throws(MeshError) -> MeshEvent.Payload? {
+        switch payload {
+        case .snapshot, .heartbeat:
+            throw MeshError.notPublishable(payload.kind)
+        case .workerJoined(let worker):
+            guard self.workers[worker.id] != worker else { return nil }
+            self.workers[worker.id] = worker
+            return payload
+        case .workerLeft(let left):
+            guard self.workers.removeValue(forKey: left.workerId) != nil else { return nil }
+            self.replicas = self.replicas.filter { $0.value.workerId != left.workerId }
+            return payload
+        case .healthChanged(var change):
+            guard let current = self.workers[change.workerId]?.health, current != change.health else { return nil }
+            change.previous = current
+            self.workers[change.workerId]?.health = change.health
+            return .healthChanged(change)
+        case .loadReported(let report):
+            guard var worker = self.workers[report.workerId] else { return nil }
+            worker.load = report
+            worker.lastSeenAtMs = max(worker.lastSeenAtMs, report.reportedAtMs)
+            self.workers[report.workerId] = worker
+            return payload
+        case .replicaPlaced(let replica), .replicaReady(let replica), .replicaDraining(let replica):
+            guard self.replicas[replica.id] != replica else { return nil }
+            self.replicas[replica.id] = replica
+            return payload
+        case .replicaRemoved(let replica):
+            guard self.replicas.removeValue(forKey: replica.id) != nil else { return nil }
+            return payload
+        case .deploymentScaled(let deployment):
+            if deployment.state == .deleting {
+                guard self.deployments.removeValue(forKey: deployment.id) != nil else { return nil }
+            } else {
+                guard self.deployments[deployment.id] != deployment else { return nil }
+                self.deployments[deployment.id] = deployment
+            }
+            return payload
+        case .versionPublished(let version):
+            guard self.versions[version.model, default: []].insert(version.number).inserted else { return nil }
+            return payload
+        case .aliasMoved(var change):
+            let previous = self.aliases[change.model]?[change.alias] ?? 0
+            guard previous != change.version else { return nil }
+            change.previousVersion = previous
+            self.aliases[change.model, default: [:]][change.alias] = change.version == 0 ? nil : change.version
+            return .aliasMoved(change)
+        }
+    }
+
+    /// The state as a snapshot: every worker, and the deployments and replicas of the models the filter lets
+    /// through, each sorted by id.
+    public func snapshot(filter: MeshFilter = .all, reset: Bool = false) -> Snapshot {
+        Snapshot(
+            reset: reset,
+            workers: self.workers.values.sorted { $0.id < $1.id },
+            deployments: self.deployments.values.filter { filter.matches(model: $0.model) }.sorted { $0.id < $1.id },
+            replicas: self.replicas.values.filter { filter.matches(model: $0.model) }.sorted { $0.id < $1.id }
+        )
+    }
+}
