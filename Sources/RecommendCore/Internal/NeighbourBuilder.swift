@@ -25,7 +25,8 @@ enum NeighbourBuilder {
     ) -> SparseMatrix {
         let rowCount = entities.rowCount
         let norms = entities.rowSquaredNorms()
-        let boundaries = Self.balancedBlocks(entities: entities, features: features)
+        let costs = Self.rowCosts(entities: entities, features: features)
+        let boundaries = Self.balancedBlocks(costs: costs)
         let blockCount = boundaries.count - 1
         var blocks = [[ScoredIndex]](repeating: [], count: blockCount)
         var counts = [Int](repeating: 0, count: rowCount)
@@ -41,26 +42,45 @@ enum NeighbourBuilder {
                     var candidates: [ScoredIndex] = []
                     var output: [ScoredIndex] = []
                     for a in boundaries[block]..<boundaries[block + 1] {
-                        Self.accumulate(
-                            row: a,
-                            entities: entities,
-                            features: features,
-                            divisors: divisors,
-                            into: &accumulator,
-                            marked: &marked,
-                            touched: &touched
-                        )
                         candidates.removeAll(keepingCapacity: true)
-                        for b32 in touched {
-                            let b = Int(b32)
-                            let dot = accumulator[b]
-                            accumulator[b] = 0
-                            marked[b] = false
-                            if b != a && dot > 0 {
-                                candidates.append(ScoredIndex(index: b32, score: dot / (norms[a] * norms[b]).squareRoot()))
+                        if costs[a] >= rowCount {
+                            // Dense row: most rows are touched anyway, so skip the bookkeeping and scan them all.
+                            Self.accumulateDense(
+                                row: a,
+                                entities: entities,
+                                features: features,
+                                divisors: divisors,
+                                into: &accumulator
+                            )
+                            for b in 0..<rowCount where accumulator[b] != 0 {
+                                let dot = accumulator[b]
+                                accumulator[b] = 0
+                                if b != a && dot > 0 {
+                                    let score = dot / (norms[a] * norms[b]).squareRoot()
+                                    candidates.append(ScoredIndex(index: Int32(truncatingIfNeeded: b), score: score))
+                                }
                             }
+                        } else {
+                            Self.accumulate(
+                                row: a,
+                                entities: entities,
+                                features: features,
+                                divisors: divisors,
+                                into: &accumulator,
+                                marked: &marked,
+                                touched: &touched
+                            )
+                            for b32 in touched {
+                                let b = Int(b32)
+                                let dot = accumulator[b]
+                                accumulator[b] = 0
+                                marked[b] = false
+                                if b != a && dot > 0 {
+                                    candidates.append(ScoredIndex(index: b32, score: dot / (norms[a] * norms[b]).squareRoot()))
+                                }
+                            }
+                            touched.removeAll(keepingCapacity: true)
                         }
-                        touched.removeAll(keepingCapacity: true)
                         var kept = candidates.topRanked(k)
                         if normalize, let maximum = kept.first?.score {
                             for position in kept.indices {
@@ -135,27 +155,58 @@ enum NeighbourBuilder {
         }
     }
 
+    /// ``accumulate(row:entities:features:divisors:into:marked:touched:)`` without tracking touched rows; the sums are
+    /// made in the same order, so the results are bit-identical.
+    @inline(__always)
+    private static func accumulateDense(
+        row a: Int,
+        entities: SparseMatrix,
+        features: SparseMatrix,
+        divisors: [Double]?,
+        into accumulator: inout [Double]
+    ) {
+        features.columns.withUnsafeBufferPointer { featureColumns in
+            features.values.withUnsafeBufferPointer { featureValues in
+                accumulator.withUnsafeMutableBufferPointer { sums in
+                    for entry in entities.row(a) {
+                        let f = Int(entities.columns[entry])
+                        var weight = entities.values[entry]
+                        if let divisors {
+                            weight /= divisors[f]
+                        }
+                        for featureEntry in features.row(f) {
+                            sums[Int(featureColumns[featureEntry])] += weight * featureValues[featureEntry]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The work of each row: Σ over its features of the feature's degree, plus one.
+    static func rowCosts(entities: SparseMatrix, features: SparseMatrix) -> [Int] {
+        (0..<entities.rowCount).map { a in
+            var cost = 1
+            for entry in entities.row(a) {
+                cost += features.row(Int(entities.columns[entry])).count
+            }
+            return cost
+        }
+    }
+
     /// Row boundaries of about 8 blocks per core with equal work (Σ over a row's features of the feature's degree),
     /// so that the few heavy rows of popular items do not all land in one block.
-    static func balancedBlocks(entities: SparseMatrix, features: SparseMatrix) -> [Int] {
-        let rowCount = entities.rowCount
+    static func balancedBlocks(costs: [Int]) -> [Int] {
+        let rowCount = costs.count
         guard rowCount > 0 else {
             return [0, 0]
         }
-        var total = 0
-        var cost = [Int](repeating: 0, count: rowCount)
-        for a in 0..<rowCount {
-            for entry in entities.row(a) {
-                cost[a] += features.row(Int(entities.columns[entry])).count
-            }
-            cost[a] += 1
-            total += cost[a]
-        }
+        let total = costs.reduce(0, +)
         let blockCount = max(1, min(rowCount, 8 * ProcessInfo.processInfo.activeProcessorCount))
         var boundaries = [0]
         var running = 0
         for a in 0..<rowCount {
-            running += cost[a]
+            running += costs[a]
             if running * blockCount >= total * boundaries.count && boundaries.count < blockCount {
                 boundaries.append(a + 1)
             }
