@@ -126,3 +126,11 @@ func megabytes(_ bytes: Int) -> String {
 func loadTable(_ path: String) throws -> InteractionTable {
     try InteractionTable(contentsOfFile: path)
 }
+
+/// User + system CPU seconds of this process so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+}

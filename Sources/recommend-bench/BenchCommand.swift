@@ -19,9 +19,11 @@ enum BenchCommand {
         print("data: \(table.userIds.count) users, \(table.itemIds.count) items, \(table.count) interactions")
         print(String(format: "load: %.3f s", loadSeconds))
         print("manifest: \(manifest.description.split(separator: "\n").joined(separator: ", "))")
+        let cpuBefore = cpuSeconds()
         let (model, buildSeconds) = try timed { try Recommender(interactions: table, manifest: manifest) }
+        let buildCPU = cpuSeconds() - cpuBefore
         let statistics = model.statistics
-        print(String(format: "index build: %.3f s", buildSeconds))
+        print(String(format: "index build: %.3f s (CPU %.3f s, %.2f cores busy)", buildSeconds, buildCPU, buildCPU / max(buildSeconds, 1e-9)))
         print("index: \(statistics.neighbourEntries) neighbour entries, raw size \(megabytes(statistics.indexBytes))")
 
         var state: UInt64 = 7
