@@ -22,6 +22,7 @@ public final class RPCClient: Sendable {
     public let host: String
     public let port: Int
     private let configuration: ClientConfiguration
+    private let interceptors: [any ClientInterceptor]
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
 
@@ -42,10 +43,12 @@ public final class RPCClient: Sendable {
     private let state = Mutex(State())
 
     public init(host: String, port: Int, configuration: ClientConfiguration = .defaults,
+                interceptors: [any ClientInterceptor] = [],
                 logger: Logger = Logger(label: "aimass.rpc.client")) {
         self.host = host
         self.port = port
         self.configuration = configuration
+        self.interceptors = interceptors
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
     }
@@ -126,6 +129,22 @@ public final class RPCClient: Sendable {
     }
 
     func startRawCall(_ descriptor: MethodDescriptor, options: CallOptions) async throws -> RawClientCall {
+        var options = options
+        for interceptor in interceptors { try interceptor.callStarting(descriptor, metadata: &options.metadata) }
+        let call = try await openRawCall(descriptor, options: options)
+        if !interceptors.isEmpty {
+            let interceptors = self.interceptors
+            let started = ContinuousClock.now
+            call.onFinish { status in
+                for interceptor in interceptors {
+                    interceptor.callEnded(descriptor, status: status, duration: ContinuousClock.now - started)
+                }
+            }
+        }
+        return call
+    }
+
+    private func openRawCall(_ descriptor: MethodDescriptor, options: CallOptions) async throws -> RawClientCall {
         // One retry: a connection that was closing when picked is replaced once.
         for attempt in 0..<2 {
             let connection = try await connection()

@@ -19,6 +19,7 @@ final class RawClientCall: Sendable {
         var trailingMetadata: Metadata?
         var status: RPCStatus?
         var metadataWaiters: [CheckedContinuation<Metadata, Never>] = []
+        var finishHandlers: [@Sendable (RPCStatus) -> Void] = []
     }
     // The stream reference is only dereferenced on the event loop.
     private let state: Mutex<State>
@@ -95,16 +96,29 @@ final class RawClientCall: Sendable {
 
     func publishStatus(_ status: RPCStatus, trailers: Metadata) {
         publishInitialMetadata(Metadata())
-        state.withLock { state in
-            guard state.status == nil else { return }
+        let handlers = state.withLock { state -> [@Sendable (RPCStatus) -> Void] in
+            guard state.status == nil else { return [] }
             state.status = status
             state.trailingMetadata = trailers
+            defer { state.finishHandlers = [] }
+            return state.finishHandlers
         }
+        for handler in handlers { handler(status) }
         if status.code == .ok {
             responses.finish()
         } else {
             responses.finish(throwing: RPCError(code: status.code, message: status.message, metadata: trailers))
         }
+    }
+
+    /// Runs `handler` with the final status once the call ends (at once if it has).
+    func onFinish(_ handler: @escaping @Sendable (RPCStatus) -> Void) {
+        let ended = state.withLock { state -> RPCStatus? in
+            if let status = state.status { return status }
+            state.finishHandlers.append(handler)
+            return nil
+        }
+        if let ended { handler(ended) }
     }
 
     /// The response headers' metadata (empty for a trailers-only response).
