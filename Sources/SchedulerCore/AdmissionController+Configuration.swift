@@ -1,0 +1,52 @@
+extension AdmissionController {
+    /// Tunables of admission control.
+    public struct Configuration: Hashable, Sendable {
+        /// The concurrency limit before any latency is observed (the replica's target concurrency).
+        public var initialLimit: Int
+        /// Lower bound of the adaptive limit.
+        public var minLimit: Int
+        /// Upper bound of the adaptive limit.
+        public var maxLimit: Int
+        /// The most calls waiting at once.
+        public var queueCapacity: Int
+        /// For each priority class (0 = batch, 1 = normal, 2 = critical), the share of the limit and of the queue
+        /// it may use; higher classes keep the rest in reserve. Priorities beyond the list use the last share.
+        public var classShares: [Double]
+        /// Weight of a new latency sample in the latency EWMA.
+        public var latencySmoothing: Double
+        /// Weight of each gradient step in the limit.
+        public var limitSmoothing: Double
+        /// Seconds after which the minimum latency is re-learned (so a lasting slowdown is accepted).
+        public var minLatencyWindow: Double
+
+        /// Creates a configuration.
+        public init(
+            initialLimit: Int, minLimit: Int, maxLimit: Int, queueCapacity: Int, classShares: [Double],
+            latencySmoothing: Double, limitSmoothing: Double, minLatencyWindow: Double
+        ) {
+            self.initialLimit = initialLimit
+            self.minLimit = minLimit
+            self.maxLimit = maxLimit
+            self.queueCapacity = queueCapacity
+            self.classShares = classShares
+            self.latencySmoothing = latencySmoothing
+            self.limitSmoothing = limitSmoothing
+            self.minLatencyWindow = minLatencyWindow
+        }
+
+        /// Limit 4 in [1, 64], queue 32, shares 50 % / 80 % / 100 %, EWMA 0.2, limit smoothing 0.2, 30 s window.
+        public static var defaults: Self {
+            Self(
+                initialLimit: 4, minLimit: 1, maxLimit: 64, queueCapacity: 32, classShares: [0.5, 0.8, 1.0],
+                latencySmoothing: 0.2, limitSmoothing: 0.2, minLatencyWindow: 30
+            )
+        }
+
+        /// The defaults, changed by `configure`.
+        public static func defaults(configure: (inout Self) -> Void) -> Self {
+            var config = Self.defaults
+            configure(&config)
+            return config
+        }
+    }
+}

@@ -1,0 +1,98 @@
+/// What a user asked for: a model version kept running as replicas on the pool.
+public struct DeploymentSpec: Hashable, Sendable {
+    /// Deployment id (`MODEL@SELECTOR`).
+    public var id: DeploymentID
+    /// Model name.
+    public var model: String
+    /// The version the selector resolves to now; new replicas get it.
+    public var version: UInt32
+    /// Lower bound of the replica count (≥ 1).
+    public var minReplicas: Int
+    /// Upper bound of the replica count (≥ `minReplicas`).
+    public var maxReplicas: Int
+    /// Resources reserved per replica.
+    public var resources: Resources
+    /// Placement priority: higher is placed first and may preempt lower ones above their minimum.
+    public var priority: Int
+    /// In-flight calls per ready replica the autoscaler aims at; also each replica's concurrency limit.
+    public var targetConcurrency: Int
+
+    /// Creates a spec; defaults follow `DeployRequest` (min 1, max = min, target concurrency 4, priority 0).
+    public init(
+        id: DeploymentID,
+        model: String,
+        version: UInt32,
+        minReplicas: Int = 1,
+        maxReplicas: Int? = nil,
+        resources: Resources = .defaults,
+        priority: Int = 0,
+        targetConcurrency: Int = 4
+    ) {
+        self.id = id
+        self.model = model
+        self.version = version
+        self.minReplicas = minReplicas
+        self.maxReplicas = maxReplicas ?? minReplicas
+        self.resources = resources
+        self.priority = priority
+        self.targetConcurrency = targetConcurrency
+    }
+
+    func validate() throws(SchedulerError) {
+        func bad(_ m: String) -> SchedulerError { SchedulerError(code: .invalidArgument, message: m) }
+        if minReplicas < 1 { throw bad("min_replicas must be at least 1, got \(minReplicas)") }
+        if maxReplicas < minReplicas { throw bad("max_replicas \(maxReplicas) is below min_replicas \(minReplicas)") }
+        if resources.cpuMillis < 0 || resources.memoryBytes < 0 { throw bad("resources must not be negative") }
+        if targetConcurrency < 1 { throw bad("target_concurrency must be at least 1") }
+    }
+}
+
+/// State of a deployment as a whole (same values as `aimass.v1.DeploymentState`).
+public enum DeploymentState: Hashable, Sendable {
+    /// No replica placed yet (see the reason).
+    case pending
+    /// Moving towards the desired count of ready replicas of the current version.
+    case progressing
+    /// The desired count of replicas of the current version are ready, and no old one is left.
+    case ready
+    /// At least one replica is ready but fewer than desired, and progress is stalled (see the reason).
+    case degraded
+    /// No replica can become ready (replicas keep failing); see the reason. A new spec (scale, version) retries.
+    case failed
+    /// Undeployed: replicas are draining; the deployment disappears once all are removed.
+    case deleting
+}
+
+/// A deployment as reported by `GetDeployment`.
+public struct Deployment: Hashable, Sendable {
+    /// What was asked for.
+    public var spec: DeploymentSpec
+    /// The replica count the scheduler aims at, within [min, max].
+    public var desiredReplicas: Int
+    /// Replicas in state ready (any version).
+    public var readyReplicas: Int
+    /// State of the deployment.
+    public var state: DeploymentState
+    /// Why it is not ready (for example the capacity shortfall); empty when ready.
+    public var reason: String
+    /// Every non-terminal replica, oldest first.
+    public var replicas: [Replica]
+    /// When it was deployed.
+    public var createdAt: Double
+    /// When its spec or state last changed.
+    public var updatedAt: Double
+}
+
+struct DeploymentRecord: Sendable {
+    var spec: DeploymentSpec
+    var desired: Int
+    var state: DeploymentState = .pending
+    var reason: String = ""
+    var createdAt: Double
+    var updatedAt: Double
+    var deleting = false
+    var consecutiveFailures = 0
+    var lastError = ""
+    /// Capacity shortfall found by the last placement pass, if any replica stayed unplaced.
+    var shortfall: String?
+}

@@ -1,1 +1,0 @@
-// The SchedulerCore module: see its issue.
