@@ -10,8 +10,47 @@ struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
         abstract: "Manage API tokens on a local data directory (while the server is stopped).",
-        subcommands: [Create.self]
+        subcommands: [Create.self, Group.self]
     )
+
+    struct Group: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a group (if needed) and add users to it (while the server is stopped).",
+            discussion: """
+                A group's role on a model (`aimass model grant MODEL group:NAME reader`) applies to every member.
+
+                Example:
+                  aimass token group analysts --member ana --member bob --data-dir ./aimass-data
+                """
+        )
+
+        @Argument(help: "The group's name.")
+        var name: String
+
+        @Option(name: .customLong("member"), help: "A user to add (created if missing; repeatable).")
+        var members: [String] = []
+
+        @Option(name: .customLong("data-dir"), help: "The data directory (default: $AIMASS_DATA_DIR or ./aimass-data).")
+        var dataDirectory: String?
+
+        func run() async throws {
+            let directory = dataDirectory ?? ProcessInfo.processInfo.environment["AIMASS_DATA_DIR"] ?? "./aimass-data"
+            let result = Result { () throws(RegistryError) in try update(directory: directory) }
+            if case .failure(let error) = result { CLIOutput.fail("\(error.code.grpcName): \(error.message)") }
+            print("group \(name): \(members.joined(separator: ", "))")
+        }
+
+        private func update(directory: String) throws(RegistryError) {
+            let registry = try ModelRegistry.open(dataDirectory: directory)
+            defer { registry.close() }
+            let admin = try registry.adminPrincipalFromTokenFile()
+            if (try? registry.getGroup(name, by: admin)) == nil { _ = try registry.createGroup(name, by: admin) }
+            for member in members {
+                if (try? registry.getUser(member, by: admin)) == nil { _ = try registry.createUser(member, by: admin) }
+                try registry.addToGroup(user: member, group: name, by: admin)
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -58,14 +97,21 @@ struct TokenCommand: AsyncParsableCommand {
         private func issue(directory: String) throws(RegistryError) -> String {
             let registry = try ModelRegistry.open(dataDirectory: directory)
             defer { registry.close() }
-            guard let text = try? String(contentsOfFile: registry.adminTokenPath, encoding: .utf8) else {
-                throw RegistryError(.failedPrecondition, "cannot read \(registry.adminTokenPath)")
-            }
-            let admin = try registry.authenticate(token: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            let admin = try registry.adminPrincipalFromTokenFile()
             let exists = (try? registry.getUser(user, by: admin)) != nil
             if !exists { try registry.createUser(user, isAdmin: self.admin, by: admin) }
             return try registry.createToken(for: user, label: label, by: admin).token
         }
+    }
+}
+
+extension ModelRegistry {
+    /// The admin principal, authenticated with the token the registry wrote to its data directory.
+    func adminPrincipalFromTokenFile() throws(RegistryError) -> Principal {
+        guard let text = try? String(contentsOfFile: adminTokenPath, encoding: .utf8) else {
+            throw RegistryError(.failedPrecondition, "cannot read \(adminTokenPath)")
+        }
+        return try authenticate(token: text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 

@@ -198,3 +198,33 @@ def test_upload_errors_store_nothing(registry, aimass_stubs):
     with pytest.raises(grpc.RpcError) as err:
         stub.GetModel(pb.GetModelRequest(name="absent"), metadata=admin, timeout=TIMEOUT)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND and "absent" in err.value.details()
+
+
+def test_group_role_applies_to_its_members(tmp_path, aimass_stubs):
+    data = tmp_path / "data"
+    exe = str(aimass_binary("aimass"))
+    ana = create_token(data, "ana")
+    outsider = create_token(data, "eve")
+    out = subprocess.run([exe, "token", "group", "analysts", "--member", "ana", "--data-dir", str(data)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    sp = start_aimass(data)
+    try:
+        admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+        pb = aimass_stubs.registry_pb2
+        with grpc.insecure_channel(sp.target) as channel:
+            stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
+            stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="shared")), metadata=admin, timeout=TIMEOUT)
+            stub.SetPermission(pb.SetPermissionRequest(model="shared", principal="group:analysts", role=pb.ROLE_READER),
+                               metadata=admin, timeout=TIMEOUT)
+            member = [("authorization", f"Bearer {ana}")]
+            assert stub.GetModel(pb.GetModelRequest(name="shared"), metadata=member, timeout=TIMEOUT).name == "shared"
+            with pytest.raises(grpc.RpcError) as err:
+                stub.UploadVersion(upload_requests(pb, "shared", b"u i\n"), metadata=member, timeout=TIMEOUT)
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            with pytest.raises(grpc.RpcError) as err:
+                stub.GetModel(pb.GetModelRequest(name="shared"), metadata=[("authorization", f"Bearer {outsider}")],
+                              timeout=TIMEOUT)
+            assert err.value.code() == grpc.StatusCode.NOT_FOUND  # no role at all: the model's existence is not revealed
+    finally:
+        stop_server(sp)
