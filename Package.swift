@@ -115,6 +115,11 @@ let targets: [Target] = [
 
     // MARK: Recommend tools
     .executableTarget(name: "recommend-bench", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
+    .executableTarget(
+        name: "recommend-grpc-bench",
+        dependencies: ["AIMassServer", "AIMassAPI", "ModelRegistry", "RPCCore", "RPCHTTP2"],
+        swiftSettings: defaultSwiftSettings
+    ),
 
     // MARK: Mesh tools
     .executableTarget(name: "mesh-bench", dependencies: ["MeshCore"], swiftSettings: defaultSwiftSettings),
@@ -125,7 +130,7 @@ let targets: [Target] = [
         dependencies: [
             // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
             // SHA-256 of uploads and downloads.
-            "AIMassServer", "AIMassAPI", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", "COpenSSLCrypto", logging,
+            "AIMassServer", "AIMassAPI", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

@@ -1,6 +1,7 @@
 import AIMassAPI
 import ArgumentParser
 @preconcurrency import Foundation
+import ModelRegistry
 import RPCCore
 import RPCHTTP2
 
@@ -176,16 +177,16 @@ struct ModelCommand: AsyncParsableCommand {
                 CLIOutput.fail("cannot read \(file)")
             }
             let chunkSize = chunkKib * 1024
-            let hasher = StreamingSHA256()
+            let hasher = try SHA256Hasher()
             let hashing = ProgressBar(label: "hashing  ", total: size, enabled: progress || isatty(STDERR_FILENO) == 1)
             while true {
                 let data = handle.readData(ofLength: chunkSize)
                 if data.isEmpty { break }
-                hasher.update([UInt8](data))
+                try hasher.update([UInt8](data))
                 hashing.advance(by: data.count)
             }
             hashing.finish()
-            let sha256 = hasher.finish()
+            let sha256 = try hasher.finish()
             let header = AIMassAPI.VersionHeader(
                 model: name, description: description, sizeBytes: size, sha256: sha256,
                 manifest: keyValues(manifest, option: "manifest"), metrics: metricValues(metrics),
@@ -256,19 +257,19 @@ struct ModelCommand: AsyncParsableCommand {
                 else {
                     CLIOutput.fail("cannot write \(partial)")
                 }
-                let hasher = StreamingSHA256()
+                let hasher = try SHA256Hasher()
                 let bar = ProgressBar(label: "downloading", total: info.sizeBytes, enabled: progress || isatty(STDERR_FILENO) == 1)
                 do {
                     while let message = try await call.next() {
                         guard case .chunk(let bytes)? = message.part else { continue }
-                        hasher.update(bytes)
+                        try hasher.update(bytes)
                         out.write(Data(bytes))
                         bar.advance(by: bytes.count)
                     }
                     bar.finish()
                     try out.synchronize()
                     try out.close()
-                    let digest = hasher.finish()
+                    let digest = try hasher.finish()
                     guard digest == info.sha256 else {
                         throw RPCError(code: .dataLoss, message: "downloaded bytes have sha256 \(digest), the version says \(info.sha256)")
                     }

@@ -3,11 +3,11 @@ internal import COpenSSLCrypto
 /// Incremental SHA-256 over OpenSSL's EVP interface. Owns one `EVP_MD_CTX *`, freed exactly once in `deinit`.
 ///
 /// Not thread-safe; each upload or reader owns its own hasher inside its `Mutex`.
-final class SHA256Hasher {
+public final class SHA256Hasher {
     private let context: OpaquePointer
     private var finished = false
 
-    init() throws(RegistryError) {
+    public init() throws(RegistryError) {
         guard let context = EVP_MD_CTX_new() else { throw .internal("EVP_MD_CTX_new failed") }
         guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
             EVP_MD_CTX_free(context)
@@ -21,7 +21,16 @@ final class SHA256Hasher {
     }
 
     /// Adds bytes to the digest (`EVP_DigestUpdate`).
-    func update(_ bytes: UnsafeRawBufferPointer) throws(RegistryError) {
+    /// Adds bytes to the digest.
+    public func update(_ bytes: [UInt8]) throws(RegistryError) {
+        var failure: RegistryError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(RegistryError) { try update(buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) throws(RegistryError) {
         guard !self.finished else { throw .internal("sha256 hasher used after finish") }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         guard EVP_DigestUpdate(self.context, base, bytes.count) == 1 else {
@@ -30,7 +39,7 @@ final class SHA256Hasher {
     }
 
     /// Finishes the digest (`EVP_DigestFinal_ex`) and returns it as 64 lowercase hex characters. Call once.
-    func finish() throws(RegistryError) -> String {
+    public func finish() throws(RegistryError) -> String {
         guard !self.finished else { throw .internal("sha256 hasher finished twice") }
         self.finished = true
         var digest = [UInt8](repeating: 0, count: 32)
@@ -43,7 +52,7 @@ final class SHA256Hasher {
     }
 
     /// The SHA-256 of `bytes` as lowercase hex.
-    static func hex(of bytes: some Collection<UInt8>) throws(RegistryError) -> String {
+    public static func hex(of bytes: some Collection<UInt8>) throws(RegistryError) -> String {
         let hasher = try SHA256Hasher()
         let array = Array(bytes)
         try array.withBytes { (buffer) throws(RegistryError) in try hasher.update(buffer) }
