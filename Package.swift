@@ -125,6 +125,13 @@ let targets: [Target] = [
     // MARK: Mesh tools
     .executableTarget(name: "mesh-bench", dependencies: ["MeshCore"], swiftSettings: defaultSwiftSettings),
 
+    // MARK: Scheduler tools
+    .executableTarget(
+        name: "overload-bench",
+        dependencies: ["AIMassServices", "AIMassAPI", "RPCCore", "RPCHTTP2", "RecommendCore", "SchedulerCore"],
+        swiftSettings: defaultSwiftSettings
+    ),
+
     // MARK: The aimass command
     .executableTarget(
         name: "aimass",

@@ -19,11 +19,13 @@ public struct ReplicaModelSource: ModelSource {
     let store: ReplicaStore
     let resolve: Resolver
     let fallback: (any ModelSource)?
+    let protection: Bool
 
-    /// Creates a source over `store`.
-    public init(store: ReplicaStore, fallback: (any ModelSource)? = nil, resolve: @escaping Resolver) {
+    /// Creates a source over `store`; `protection: false` skips admission control (for overload benchmarks only).
+    public init(store: ReplicaStore, fallback: (any ModelSource)? = nil, protection: Bool = true, resolve: @escaping Resolver) {
         self.store = store
         self.fallback = fallback
+        self.protection = protection
         self.resolve = resolve
     }
 
@@ -42,6 +44,11 @@ public struct ReplicaModelSource: ModelSource {
             throw RPCError(code: .unavailable, message: "no ready replica of model '\(model)'\(which) on \(worker)")
         }
         defer { store.finish(entry.id) }
+        let served = ServedModel(
+            recommender: recommender,
+            servedBy: ServedBy(workerId: store.workerID, replicaId: entry.id, version: entry.version)
+        )
+        guard protection else { return try await body(served) }
         let admission = entry.admission
         let ticket: AdmissionTicket
         let decision = admission.admit(
@@ -62,10 +69,6 @@ public struct ReplicaModelSource: ModelSource {
             throw Self.rpcError(AdmissionError(code: code, retryAfter: retryAfter))
         }
         let start = MonotonicTime.now()
-        let served = ServedModel(
-            recommender: recommender,
-            servedBy: ServedBy(workerId: store.workerID, replicaId: entry.id, version: entry.version)
-        )
         do {
             let result = try await body(served)
             let end = MonotonicTime.now()
