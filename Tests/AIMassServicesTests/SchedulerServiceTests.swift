@@ -5,6 +5,8 @@ import RPCCore
 import RPCHTTP2
 import Testing
 
+@testable import ModelRegistry
+
 /// The Scheduler service on an embedded platform: its local worker joins over loopback, deployed replicas are
 /// downloaded, loaded and served by it; pending deployments, scaling, undeploying, and Join protocol errors.
 @Suite("Scheduler service", .serialized)
@@ -137,6 +139,51 @@ struct SchedulerServiceTests {
             // Not deployed any more: served by the lazy loader, as before deployments existed.
             let response: RecommendResponse = try await fixture.call("Recommend", RecommendRequest(model: "dishes", userId: "alice"))
             #expect(response.servedBy?.workerId == "local")
+        }
+    }
+
+    @Test("moving an alias rolls the deployments that follow it to the new version")
+    func aliasMoveRolls() async throws {
+        try await Self.withFixture { fixture in
+            let registry = fixture.platform.registry
+            let token = try String(contentsOfFile: registry.adminTokenPath, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let admin = try registry.authenticate(token: token)
+            let dishes = RecommendServiceTests.repositoryRoot.appendingPathComponent("examples/dishes/interactions.tsv")
+            let bytes = Array(try Data(contentsOf: dishes))
+            let upload = try registry.beginUpload(
+                model: "dishes",
+                header: VersionHeader(
+                    sizeBytes: Int64(bytes.count), sha256: try SHA256Hasher.hex(of: bytes),
+                    manifest: ["algorithm": "itemcf", "neighbours": "3"]
+                ),
+                by: admin
+            )
+            try upload.append(bytes)
+            _ = try upload.finish()
+            let moved: SetAliasResponse = try await fixture.client.unary(
+                MethodDescriptor(service: "aimass.v1.ModelRegistry", method: "SetAlias"),
+                request: SetAliasRequest(model: "dishes", alias: "production", version: 1), options: fixture.options
+            )
+            #expect(moved.change?.version == 1)
+            let deployed: Deployment = try await Self.scheduler(
+                fixture, "Deploy", DeployRequest(model: "dishes", version: VersionSelector(alias: "production"))
+            )
+            #expect(deployed.id == "dishes@production" && deployed.resolvedVersion == 1)
+            _ = try await Self.waitFor(fixture, deployed.id) { $0.readyReplicas == 1 }
+            let _: SetAliasResponse = try await fixture.client.unary(
+                MethodDescriptor(service: "aimass.v1.ModelRegistry", method: "SetAlias"),
+                request: SetAliasRequest(model: "dishes", alias: "production", version: 2), options: fixture.options
+            )
+            let rolled = try await Self.waitFor(fixture, deployed.id) {
+                $0.resolvedVersion == 2 && $0.state == .ready && $0.replicas.allSatisfy { $0.version == 2 }
+            }
+            #expect(rolled.readyReplicas == 1)
+            let response: RecommendResponse = try await fixture.call(
+                "Recommend", RecommendRequest(model: "dishes", version: VersionSelector(alias: "production"), userId: "alice")
+            )
+            #expect(response.servedBy?.version == 2)
+            #expect(response.servedBy?.workerId == fixture.platform.localWorker?.workerID)
         }
     }
 
