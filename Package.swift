@@ -99,17 +99,23 @@ let targets: [Target] = [
     // MARK: Services (gRPC on top of the domain cores) and the server that assembles them
     .target(
         name: "AIMassServices",
-        dependencies: ["RPCCore", "AIMassAPI", "ModelRegistry", "RecommendCore", logging],
+        dependencies: ["RPCCore", "AIMassAPI", "ModelRegistry", "RecommendCore", "SchedulerCore", "MeshCore", logging],
         swiftSettings: defaultSwiftSettings
     ),
     .testTarget(
         name: "AIMassServicesTests",
-        dependencies: ["AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore"],
+        dependencies: [
+            "AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore", "SchedulerCore",
+            "MeshCore",
+        ],
         swiftSettings: defaultSwiftSettings
     ),
     .target(
         name: "AIMassServer",
-        dependencies: ["AIMassServices", "RPCHTTP2", "RPCHealth", "ModelRegistry", logging],
+        dependencies: [
+            "AIMassServices", "AIMassAPI", "RPCHTTP2", "RPCHealth", "ModelRegistry", "RecommendCore", "SchedulerCore",
+            "MeshCore", "COpenSSLCrypto", logging,
+        ],
         swiftSettings: defaultSwiftSettings
     ),
 
@@ -123,6 +129,13 @@ let targets: [Target] = [
 
     // MARK: Mesh tools
     .executableTarget(name: "mesh-bench", dependencies: ["MeshCore"], swiftSettings: defaultSwiftSettings),
+
+    // MARK: Scheduler tools
+    .executableTarget(
+        name: "overload-bench",
+        dependencies: ["AIMassServices", "AIMassAPI", "RPCCore", "RPCHTTP2", "RecommendCore", "SchedulerCore"],
+        swiftSettings: defaultSwiftSettings
+    ),
 
     // MARK: The aimass command
     .executableTarget(

@@ -1,13 +1,23 @@
+import AIMassAPI
 import AIMassServices
+import Foundation
 import Logging
+import MeshCore
 import ModelRegistry
 import NIOCore
 import RPCCore
 import RPCHTTP2
 import RPCHealth
+import SchedulerCore
 
-/// The embedded AI Mass platform in one process: the registry on a data directory and every
-/// service, served by one ``RPCServer``.
+/// The AI Mass control plane in one process: the registry on a data directory, the scheduler, the mesh hub and
+/// every service, served by one ``RPCServer``; in the embedded role also one local worker.
+///
+/// The local worker is a real ``WorkerAgent``: it joins this server's `Scheduler/Join` over loopback with the
+/// admin token and downloads artifacts through `ModelRegistry/DownloadVersion`, so every code path is the one a
+/// pool uses. Its replicas serve `aimass.v1.Recommend` on this server's port: a call for a deployed model goes
+/// to a ready local replica of the resolved version (through admission control); a call for a model that is not
+/// deployed here is served by loading the version lazily, as before deployments existed.
 ///
 /// ```swift
 /// let platform = try await Platform.start(configuration: .init(dataDirectory: "./data", port: 0))
@@ -15,6 +25,14 @@ import RPCHealth
 /// await platform.shutdown()
 /// ```
 public final class Platform: Sendable {
+    /// Which parts run in this process.
+    public enum Role: String, Sendable {
+        /// Control plane plus one local worker (the default).
+        case embedded
+        /// Control plane only: replicas go to `--role worker` processes.
+        case controlPlane = "control-plane"
+    }
+
     /// Where and how the platform runs.
     public struct Configuration: Sendable {
         public var host: String
@@ -23,28 +41,53 @@ public final class Platform: Sendable {
         public var dataDirectory: String
         /// Largest model artifact accepted by an upload.
         public var maxArtifactBytes: Int64
+        /// Embedded (with a local worker) or control plane only.
+        public var role: Role
+        /// Scheduler tunables (lease, tick, autoscaler).
+        public var scheduler: SchedulerController.Configuration
+        /// Capacity of the local worker (default: this machine).
+        public var localWorkerCapacity: AIMassAPI.Capacity
 
-        public init(host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
+            role: Role = .embedded, scheduler: SchedulerController.Configuration = .defaults,
+            localWorkerCapacity: AIMassAPI.Capacity = WorkerServer.machineCapacity()
+        ) {
             self.host = host
             self.port = port
             self.dataDirectory = dataDirectory
             self.maxArtifactBytes = maxArtifactBytes
+            self.role = role
+            self.scheduler = scheduler
+            self.localWorkerCapacity = localWorkerCapacity
         }
     }
 
     public let registry: ModelRegistry
     public let health: HealthService
     public let address: SocketAddress
+    /// The pool's events (workers, replicas, deployments), for `Mesh/Watch`.
+    public let mesh: MeshHub
+    /// The scheduler.
+    public let scheduler: SchedulerController
+    /// The local worker of the embedded role; `nil` for a control plane only.
+    public let localWorker: WorkerAgent?
     private let server: RPCServer
 
-    private init(registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress) {
+    private init(
+        registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
+        scheduler: SchedulerController, localWorker: WorkerAgent?
+    ) {
         self.registry = registry
         self.health = health
         self.server = server
         self.address = address
+        self.mesh = mesh
+        self.scheduler = scheduler
+        self.localWorker = localWorker
     }
 
-    /// Opens the data directory, starts every service and listens.
+    /// Opens the data directory, starts every service and listens; the local worker then joins in the background.
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass")) async throws -> Platform {
         let registry = try ModelRegistry.open(
             dataDirectory: configuration.dataDirectory,
@@ -52,7 +95,28 @@ public final class Platform: Sendable {
             logger: logger
         )
         let health = HealthService()
-        let services = makeServices(registry: registry, logger: logger)
+        let mesh = MeshHub()
+        let scheduler = SchedulerController(configuration: configuration.scheduler, mesh: mesh, logger: logger) { model, version in
+            let admin = try registry.principal(forUser: "admin")
+            let found = try registry.getVersion(model: model, .number(Int(version)), by: admin)
+            return .init(sha256: found.sha256, sizeBytes: found.sizeBytes, manifest: found.manifest)
+        }
+        let store = ReplicaStore()
+        let lazy = RegistryModelSource(registry: registry)
+        let source: any ModelSource =
+            configuration.role == .embedded
+            ? ReplicaModelSource(store: store, fallback: lazy) { model, selector, context in
+                let principal = try registry.principal(for: context)
+                return UInt32(clamping: try registry.getVersion(model: model, try selector.reference(), by: principal).number)
+            }
+            : lazy
+        let services: [any RPCService] = [
+            RegistryService(registry: registry, logger: logger) { model, alias, version in
+                scheduler.aliasMoved(model: model, alias: alias, version: version)
+            },
+            RecommendService(source: source, registry: registry),
+            SchedulerService(registry: registry, controller: scheduler, logger: logger),
+        ]
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
@@ -68,21 +132,40 @@ public final class Platform: Sendable {
             registry.close()
             throw error
         }
+        scheduler.start()
         for service in serviceNames { health.setStatus(.serving, for: service) }
-        return Platform(registry: registry, health: health, server: server, address: address)
-    }
-
-    /// The platform's services, in the order they are registered.
-    static func makeServices(registry: ModelRegistry, logger: Logger) -> [any RPCService] {
-        [RegistryService(registry: registry, logger: logger), RecommendService(registry: registry)]
+        var localWorker: WorkerAgent?
+        if configuration.role == .embedded {
+            let token = try String(contentsOfFile: registry.adminTokenPath, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let port = address.port ?? configuration.port
+            let loopback = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+            let agent = WorkerAgent(
+                configuration: .init(
+                    controlPlaneHost: loopback, controlPlanePort: port, advertisedAddress: "\(loopback):\(port)",
+                    capacity: configuration.localWorkerCapacity, token: token
+                ),
+                store: store, logger: logger
+            )
+            agent.start()
+            localWorker = agent
+        }
+        return Platform(
+            registry: registry, health: health, server: server, address: address, mesh: mesh, scheduler: scheduler,
+            localWorker: localWorker
+        )
     }
 
     /// The gRPC service names reported by the health service.
-    static let serviceNames: [String] = [RegistryService.serviceName, RecommendService.serviceName]
+    static let serviceNames: [String] = [RegistryService.serviceName, RecommendService.serviceName, SchedulerService.serviceName]
 
-    /// Marks every service NOT_SERVING, drains calls (GOAWAY) and closes the registry.
+    /// Marks every service NOT_SERVING, stops the local worker and the scheduler, drains calls (GOAWAY) and closes
+    /// the registry.
     public func shutdown(gracePeriod: Duration = .seconds(5)) async {
         health.markAllNotServing()
+        await localWorker?.stop()
+        scheduler.shutdown()
+        mesh.shutdown()
         await server.shutdown(gracePeriod: gracePeriod)
         registry.close()
     }

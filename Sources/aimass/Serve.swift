@@ -1,19 +1,25 @@
+import AIMassAPI
+import AIMassServer
 import ArgumentParser
 @preconcurrency import Foundation
 import Logging
-import AIMassServer
 import RPCHTTP2
 
-/// `aimass serve`: runs the platform on a data directory.
+/// `aimass serve`: runs the platform (control plane + local worker), a control plane alone, or a worker.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the AI Mass server.",
+        abstract: "Run the AI Mass server: embedded (default), control plane only, or a pool worker.",
         discussion: """
             Examples:
-              aimass serve --port 50051 --data-dir ./data
-              aimass serve --port 0            # picks a free port and prints it
+              aimass serve --port 50051 --data-dir ./data        # control plane + one local worker
+              aimass serve --port 0                              # picks a free port and prints it
+              aimass serve --role control-plane --port 50051     # replicas go to worker processes
+              aimass serve --role worker --join 127.0.0.1:50051 --port 0 --token ADMIN_TOKEN
             """
     )
+
+    @Option(help: "embedded (control plane + local worker), control-plane, or worker.")
+    var role: String = "embedded"
 
     @Option(help: "The address to bind.")
     var host: String = "127.0.0.1"
@@ -21,23 +27,86 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 picks a free one.")
     var port: Int = 50051
 
-    @Option(name: .customLong("data-dir"), help: "Where metadata and artifacts are stored.")
+    @Option(name: .customLong("data-dir"), help: "Where metadata and artifacts are stored (control plane).")
     var dataDirectory: String = "./aimass-data"
+
+    @Option(help: "Worker: the control plane to join, HOST:PORT.")
+    var join: String?
+
+    @Option(help: "Worker: an admin token (default: $AIMASS_TOKEN).")
+    var token: String?
+
+    @Option(name: .customLong("capacity-cpu-millis"), help: "Worker capacity in CPU millicores (default: every core).")
+    var capacityCPUMillis: Int64?
+
+    @Option(name: .customLong("capacity-memory-bytes"), help: "Worker capacity in bytes (default: physical memory).")
+    var capacityMemoryBytes: Int64?
+
+    @Option(name: .customLong("capacity-replicas"), help: "Worker capacity in replica slots (default 8).")
+    var capacityReplicas: UInt32?
+
+    @Option(name: .customLong("lease-ms"), help: "Control plane: a worker silent this long is gone (default 5000).")
+    var leaseMs: Int = 5000
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
+
+    func capacity() -> Capacity {
+        var capacity = WorkerServer.machineCapacity()
+        if let capacityCPUMillis { capacity.cpuMillis = capacityCPUMillis }
+        if let capacityMemoryBytes { capacity.memoryBytes = capacityMemoryBytes }
+        if let capacityReplicas { capacity.replicaSlots = capacityReplicas }
+        guard capacity.cpuMillis > 0, capacity.memoryBytes > 0, capacity.replicaSlots > 0 else {
+            CLIOutput.fail("every capacity must be > 0")
+        }
+        return capacity
+    }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "aimass")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        let platform = try await Platform.start(
-            configuration: .init(host: host, port: port, dataDirectory: dataDirectory),
+        switch role {
+        case "worker":
+            try await runWorker(logger: logger)
+        case "embedded", "control-plane":
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
+            let platform = try await Platform.start(
+                configuration: .init(
+                    host: host, port: port, dataDirectory: dataDirectory,
+                    role: role == "embedded" ? .embedded : .controlPlane,
+                    scheduler: .init(lease: Double(leaseMs) / 1000), localWorkerCapacity: capacity()
+                ),
+                logger: logger
+            )
+            CLIOutput.write("aimass listening on \(host):\(platform.address.port ?? port)\n", to: stdout)
+            await TerminationSignal.wait()
+            await platform.shutdown()
+        default:
+            CLIOutput.fail("--role must be embedded, control-plane or worker, got '\(role)'")
+        }
+    }
+
+    private func runWorker(logger: Logger) async throws {
+        guard let join, let colon = join.lastIndex(of: ":"), let joinPort = Int(join[join.index(after: colon)...]),
+            joinPort > 0, joinPort < 65536
+        else {
+            CLIOutput.fail("--role worker needs --join HOST:PORT")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        guard let token = token ?? environment["AIMASS_TOKEN"], !token.isEmpty else {
+            CLIOutput.fail("--role worker needs --token (an admin token) or $AIMASS_TOKEN")
+        }
+        let worker = try await WorkerServer.start(
+            configuration: .init(
+                host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
+                capacity: capacity(), token: token
+            ),
             logger: logger
         )
-        CLIOutput.write("aimass listening on \(host):\(platform.address.port ?? port)\n", to: stdout)
+        CLIOutput.write("aimass worker listening on \(host):\(worker.address.port ?? port)\n", to: stdout)
         await TerminationSignal.wait()
-        await platform.shutdown()
+        await worker.shutdown()
     }
 }

@@ -23,7 +23,7 @@ extension RegistryService {
         let principal = try registry.principal(for: context)
         try Self.requireName(request.model, field: "model")
         try Self.validateAlias(request.alias)
-        return try hidingUnreadable(request.model, principal) {
+        let response = try hidingUnreadable(request.model, principal) {
             let move =
                 request.version == 0
                 ? try self.registry.deleteAlias(model: request.model, alias: request.alias, by: principal)
@@ -35,6 +35,8 @@ extension RegistryService {
                 )
             return SetAliasResponse(change: RegistryConversions.aliasChange(move, reason: request.reason))
         }
+        onAliasMoved?(request.model, request.alias, request.version)
+        return response
     }
 
     /// Alias moves, newest first, paged. The token is the number of (oldest) moves still to list: history is

@@ -17,12 +17,18 @@ public struct RegistryService: RPCService {
     /// Bytes per `DownloadVersion` chunk.
     public static let downloadChunkSize = 64 * 1024
 
+    /// Called after an alias was created, moved or (version 0) deleted: model, alias, new version.
+    public typealias AliasHook = @Sendable (_ model: String, _ alias: String, _ version: UInt32) -> Void
+
     let registry: ModelRegistry
     let logger: Logger
+    let onAliasMoved: AliasHook?
 
-    public init(registry: ModelRegistry, logger: Logger) {
+    /// Creates the service; `onAliasMoved` lets the scheduler roll deployments that follow a moved alias.
+    public init(registry: ModelRegistry, logger: Logger, onAliasMoved: AliasHook? = nil) {
         self.registry = registry
         self.logger = logger
+        self.onAliasMoved = onAliasMoved
     }
 
     static func method(_ name: String) -> MethodDescriptor {

@@ -1,0 +1,220 @@
+import AIMassAPI
+import AIMassServices
+import Logging
+import RPCCore
+import RPCHTTP2
+import SchedulerCore
+import Synchronization
+
+/// A worker's membership of the pool: it opens `Scheduler/Join` on the control plane, says hello (id, the address
+/// where it serves inference, capacity), sends a load report every second, and carries out placements and
+/// removals on its ``ReplicaStore`` (download with sha256 check, build, serve; drain, remove). A broken stream is
+/// re-opened with backoff, rejoining with the same id and the replicas still held.
+///
+/// ```swift
+/// let agent = WorkerAgent(configuration: .init(controlPlaneHost: "127.0.0.1", controlPlanePort: 50051,
+///                                              advertisedAddress: "127.0.0.1:7001", capacity: capacity, token: token))
+/// agent.start()
+/// ```
+public final class WorkerAgent: Sendable {
+    /// Where the control plane is and what this worker offers.
+    public struct Configuration: Sendable {
+        /// Control plane host.
+        public var controlPlaneHost: String
+        /// Control plane port.
+        public var controlPlanePort: Int
+        /// `host:port` where this worker serves `aimass.v1.Recommend`.
+        public var advertisedAddress: String
+        /// What this worker offers.
+        public var capacity: AIMassAPI.Capacity
+        /// Bearer token (an admin token) for Join and artifact downloads.
+        public var token: String
+        /// Interval of load reports (default 1 s; the lease is several times longer).
+        public var loadInterval: Duration
+
+        /// Creates a configuration.
+        public init(
+            controlPlaneHost: String, controlPlanePort: Int, advertisedAddress: String, capacity: AIMassAPI.Capacity,
+            token: String, loadInterval: Duration = .seconds(1)
+        ) {
+            self.controlPlaneHost = controlPlaneHost
+            self.controlPlanePort = controlPlanePort
+            self.advertisedAddress = advertisedAddress
+            self.capacity = capacity
+            self.token = token
+            self.loadInterval = loadInterval
+        }
+    }
+
+    typealias JoinCall = ClientCall<JoinRequest, JoinResponse>
+
+    private struct Live: Sendable {
+        var loop: Task<Void, Never>?
+        var expiry: Task<Void, Never>?
+        var call: JoinCall?
+        var outbox: AsyncStream<JoinRequest>.Continuation?
+        var stopping = false
+    }
+
+    /// The configuration.
+    public let configuration: Configuration
+    /// The replicas this worker holds.
+    public let store: ReplicaStore
+    let client: RPCClient
+    let logger: Logger
+    private let live = Mutex(Live())
+
+    /// Creates an agent over `store` (the store the worker's Recommend service serves from).
+    public init(configuration: Configuration, store: ReplicaStore = ReplicaStore(), logger: Logger = Logger(label: "aimass.worker")) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.client = RPCClient(
+            host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
+            configuration: .defaults {
+                $0.initialBackoff = .milliseconds(100)
+                $0.maxBackoff = .seconds(1)
+                $0.eventLoopThreads = 1
+            }
+        )
+    }
+
+    /// The id the control plane assigned ("" until the first Welcome).
+    public var workerID: String { store.workerID }
+
+    /// Starts joining (and re-joining) the pool.
+    public func start() {
+        let loop = Task { [self] in await run() }
+        let expiry = Task { [store] in
+            while !Task.isCancelled {
+                let now = MonotonicTime.now()
+                for entry in store.entries { entry.admission.expire(now: now) }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        live.withLock {
+            $0.loop = loop
+            $0.expiry = expiry
+        }
+    }
+
+    /// Leaves the pool (half-closes the Join stream so the control plane re-places the replicas at once) and stops.
+    public func stop() async {
+        let (loop, expiry, call) = live.withLock { live in
+            live.stopping = true
+            return (live.loop, live.expiry, live.call)
+        }
+        call?.finishSending()
+        if let loop {
+            let timeout = Task {
+                try? await Task.sleep(for: .seconds(2))
+                loop.cancel()
+            }
+            await loop.value
+            timeout.cancel()
+        }
+        expiry?.cancel()
+        await client.close()
+    }
+
+    // MARK: The Join stream
+
+    private var authorization: Metadata { ["authorization": .string("Bearer \(configuration.token)")] }
+
+    private func run() async {
+        var backoff = 0.1
+        while !Task.isCancelled, !live.withLock({ $0.stopping }) {
+            do {
+                try await session()
+                backoff = 0.1
+            } catch {
+                if live.withLock({ $0.stopping }) { break }
+                logger.info("join stream ended; reconnecting", metadata: ["error": "\(error)"])
+            }
+            if live.withLock({ $0.stopping }) { break }
+            try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
+            backoff = min(backoff * 2, 2)
+        }
+    }
+
+    /// One Join stream, from hello to its end.
+    private func session() async throws {
+        let call: JoinCall = try await client.makeCall(
+            MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: CallOptions(metadata: authorization)
+        )
+        defer { call.cancel() }
+        let held = store.entries.map { ReplicaStatus(replicaId: $0.id, state: Self.apiState($0.phase)) }
+        let hello = WorkerHello(
+            workerId: store.workerID, address: configuration.advertisedAddress, capacity: configuration.capacity,
+            replicas: held
+        )
+        try await call.send(JoinRequest(payload: .hello(hello)))
+        guard let first = try await call.next(), case .welcome(let welcome)? = first.payload else {
+            throw RPCError(code: .internalError, message: "the control plane did not answer hello with welcome")
+        }
+        store.workerID = welcome.workerId
+        logger.info("joined the pool", metadata: ["worker": "\(welcome.workerId)", "lease_ms": "\(welcome.leaseMs)"])
+        let (outgoing, outbox) = AsyncStream<JoinRequest>.makeStream()
+        live.withLock {
+            $0.call = call
+            $0.outbox = outbox
+        }
+        defer {
+            live.withLock {
+                $0.call = nil
+                $0.outbox = nil
+            }
+            outbox.finish()
+        }
+        let interval = configuration.loadInterval
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await message in outgoing { try await call.send(message) }
+            }
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    outbox.yield(JoinRequest(payload: .load(loadReport())))
+                    try await Task.sleep(for: interval)
+                }
+            }
+            group.addTask { [self] in
+                while let response = try await call.next() { handle(response) }
+                if live.withLock({ $0.stopping }) { return }
+                throw RPCError(code: .unavailable, message: "the control plane ended the Join stream")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func handle(_ response: JoinResponse) {
+        switch response.payload {
+        case .place(let place)?:
+            Task { [self] in await self.place(place) }
+        case .remove(let remove)?:
+            Task { [self] in await self.remove(remove) }
+        case .drain(let drain)?:
+            logger.info("drain requested", metadata: ["reason": "\(drain.reason)"])
+            for entry in store.entries {
+                store.beginDrain(entry.id)
+                report(entry.id, .draining)
+            }
+        case .welcome?, nil:
+            break
+        }
+    }
+
+    /// Sends a replica status if the stream is up (otherwise the next hello carries the state).
+    func report(_ replica: String, _ state: AIMassAPI.ReplicaState, error: String = "") {
+        let message = JoinRequest(payload: .status(ReplicaStatus(replicaId: replica, state: state, error: error)))
+        _ = live.withLock { $0.outbox?.yield(message) }
+    }
+
+    static func apiState(_ phase: ReplicaStore.Phase) -> AIMassAPI.ReplicaState {
+        switch phase {
+        case .loading: .loading
+        case .ready: .ready
+        case .draining: .draining
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import AIMassAPI
+import AIMassServices
+import Foundation
+import Logging
+import NIOCore
+import RPCCore
+import RPCHTTP2
+import RPCHealth
+
+/// A worker process (`aimass serve --role worker`): its own ``RPCServer`` with `aimass.v1.Recommend`
+/// (Recommend and SimilarItems from its ready replicas, through admission control) and health, plus a
+/// ``WorkerAgent`` that joins the control plane.
+public final class WorkerServer: Sendable {
+    /// Where the worker listens and whom it joins.
+    public struct Configuration: Sendable {
+        /// Address to bind.
+        public var host: String
+        /// Port; 0 picks a free one.
+        public var port: Int
+        /// Control plane host.
+        public var controlPlaneHost: String
+        /// Control plane port.
+        public var controlPlanePort: Int
+        /// What this worker offers.
+        public var capacity: AIMassAPI.Capacity
+        /// Admin token for Join and downloads.
+        public var token: String
+
+        /// Creates a configuration; the capacity defaults to this machine (cores, memory, 8 replica slots).
+        public init(
+            host: String = "127.0.0.1", port: Int = 0, controlPlaneHost: String, controlPlanePort: Int,
+            capacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(), token: String
+        ) {
+            self.host = host
+            self.port = port
+            self.controlPlaneHost = controlPlaneHost
+            self.controlPlanePort = controlPlanePort
+            self.capacity = capacity
+            self.token = token
+        }
+    }
+
+    /// The bound address.
+    public let address: SocketAddress
+    /// The agent in the pool.
+    public let agent: WorkerAgent
+    /// Health of the worker's services.
+    public let health: HealthService
+    private let server: RPCServer
+    private let authClient: RPCClient
+
+    private init(address: SocketAddress, agent: WorkerAgent, health: HealthService, server: RPCServer, authClient: RPCClient) {
+        self.address = address
+        self.agent = agent
+        self.health = health
+        self.server = server
+        self.authClient = authClient
+    }
+
+    /// This machine's capacity: every core, the physical memory, 8 replica slots.
+    public static func machineCapacity() -> AIMassAPI.Capacity {
+        AIMassAPI.Capacity(
+            cpuMillis: Int64(ProcessInfo.processInfo.activeProcessorCount) * 1000,
+            memoryBytes: Int64(clamping: ProcessInfo.processInfo.physicalMemory), replicaSlots: 8
+        )
+    }
+
+    /// Starts serving, then joins the control plane (in the background, retrying until it answers).
+    public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass.worker")) async throws -> WorkerServer {
+        let store = ReplicaStore()
+        let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
+        let authorizer = ControlPlaneAuthorizer(client: authClient)
+        let source = ReplicaModelSource(store: store) { model, selector, context in
+            try await authorizer.authorize(model: model, context: context)
+            // A worker does not know the registry's aliases: a number pins the version, anything else takes the
+            // newest version held (the deployment follows its alias).
+            if let number = selector?.number, number > 0 { return number }
+            return nil
+        }
+        let health = HealthService()
+        let server = RPCServer(
+            configuration: .defaults {
+                $0.host = configuration.host
+                $0.port = configuration.port
+            },
+            services: [health, RecommendService(source: source, registry: nil)],
+            logger: logger
+        )
+        let address: SocketAddress
+        do {
+            address = try await server.start()
+        } catch {
+            await authClient.close()
+            throw error
+        }
+        health.setStatus(.serving, for: RecommendService.serviceName)
+        let agent = WorkerAgent(
+            configuration: .init(
+                controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
+                advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
+                capacity: configuration.capacity, token: configuration.token
+            ),
+            store: store, logger: logger
+        )
+        agent.start()
+        return WorkerServer(address: address, agent: agent, health: health, server: server, authClient: authClient)
+    }
+
+    /// Leaves the pool, drains calls and stops.
+    public func shutdown(gracePeriod: Duration = .seconds(5)) async {
+        health.markAllNotServing()
+        await agent.stop()
+        await server.shutdown(gracePeriod: gracePeriod)
+        await authClient.close()
+    }
+}

@@ -1,0 +1,110 @@
+import AIMassAPI
+import RPCCore
+import SchedulerCore
+
+/// Serves calls from a worker's ready replicas (``ReplicaStore``), each call through the replica's
+/// `AdmissionController` first.
+///
+/// - The caller is authorized, and the version to serve chosen, by `resolve` (a worker asks the control plane
+///   whether the token can read the model; the embedded control plane asks its registry and resolves aliases).
+/// - Priority comes from the `priority` request metadata (`batch`/`normal`/`critical` or `0`/`1`/`2`; default
+///   normal), the deadline from `grpc-timeout`.
+/// - A shed call fails at once with `RESOURCE_EXHAUSTED` and a `retry-after-ms` trailer; a call whose deadline
+///   passed while queued with `DEADLINE_EXCEEDED`.
+/// - With no ready replica of the model here, the call goes to `fallback`, or fails with `UNAVAILABLE`.
+public struct ReplicaModelSource: ModelSource {
+    /// Authorizes a call and returns the version to serve (`nil`: the newest ready one).
+    public typealias Resolver = @Sendable (_ model: String, _ selector: VersionSelector?, _ context: ServerContext) async throws -> UInt32?
+
+    let store: ReplicaStore
+    let resolve: Resolver
+    let fallback: (any ModelSource)?
+    let protection: Bool
+
+    /// Creates a source over `store`; `protection: false` skips admission control (for overload benchmarks only).
+    public init(store: ReplicaStore, fallback: (any ModelSource)? = nil, protection: Bool = true, resolve: @escaping Resolver) {
+        self.store = store
+        self.fallback = fallback
+        self.protection = protection
+        self.resolve = resolve
+    }
+
+    public func withModel<T: Sendable>(
+        _ model: String,
+        _ selector: VersionSelector?,
+        context: ServerContext,
+        _ body: @Sendable (ServedModel) async throws -> T
+    ) async throws -> T {
+        guard !model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
+        let version = try await resolve(model, selector, context)
+        guard let entry = store.begin(model: model, version: version), let recommender = entry.recommender else {
+            if let fallback { return try await fallback.withModel(model, selector, context: context, body) }
+            let which = version.map { " version \($0)" } ?? ""
+            let worker = store.workerID.isEmpty ? "this worker" : "worker \(store.workerID)"
+            throw RPCError(code: .unavailable, message: "no ready replica of model '\(model)'\(which) on \(worker)")
+        }
+        defer { store.finish(entry.id) }
+        let served = ServedModel(
+            recommender: recommender,
+            servedBy: ServedBy(workerId: store.workerID, replicaId: entry.id, version: entry.version)
+        )
+        guard protection else { return try await body(served) }
+        let admission = entry.admission
+        let ticket: AdmissionTicket
+        let decision = admission.admit(
+            priority: Self.priority(context.requestMetadata),
+            deadline: context.deadline.map(MonotonicTime.seconds),
+            now: MonotonicTime.now()
+        )
+        switch decision {
+        case .admitted(let admitted):
+            ticket = admitted
+        case .queued(let handle):
+            do {
+                ticket = try await admission.wait(for: handle)
+            } catch let error as AdmissionError {
+                throw Self.rpcError(error)
+            }
+        case .rejected(let code, let retryAfter):
+            throw Self.rpcError(AdmissionError(code: code, retryAfter: retryAfter))
+        }
+        let start = MonotonicTime.now()
+        do {
+            let result = try await body(served)
+            let end = MonotonicTime.now()
+            admission.release(ticket, latency: end - start, now: end)
+            return result
+        } catch {
+            let end = MonotonicTime.now()
+            admission.release(ticket, latency: end - start, now: end)
+            throw error
+        }
+    }
+
+    /// The priority class named by the `priority` metadata: 0 batch, 1 normal (default), 2 critical.
+    public static func priority(_ metadata: Metadata) -> Int {
+        guard let text = metadata.firstString(forKey: "priority")?.lowercased() else { return 1 }
+        switch text {
+        case "batch", "0", "low": return 0
+        case "critical", "2", "high": return 2
+        default: return 1
+        }
+    }
+
+    /// The gRPC status of an admission rejection, with the `retry-after-ms` trailer.
+    public static func rpcError(_ error: AdmissionError) -> RPCError {
+        if error.code == .deadlineExceeded {
+            return RPCError(code: .deadlineExceeded, message: error.code.description)
+        }
+        if error.code == .cancelled {
+            return RPCError(code: .cancelled, message: error.code.description)
+        }
+        let seconds = error.retryAfter.isFinite ? min(max(error.retryAfter, 0), 60) : 1
+        let millis = max(1, Int((seconds * 1000).rounded(.up)))
+        return RPCError(
+            code: .resourceExhausted,
+            message: error.code.description,
+            metadata: ["retry-after-ms": .string(String(millis))]
+        )
+    }
+}

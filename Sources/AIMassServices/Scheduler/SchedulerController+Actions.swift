@@ -1,0 +1,84 @@
+import AIMassAPI
+import RPCCore
+import SchedulerCore
+
+extension SchedulerController {
+    /// The periodic pass: expired leases, autoscaling, retried placements.
+    func tick() {
+        state.withLock { s in
+            guard !s.stopped else { return }
+            let now = MonotonicTime.now()
+            var actions = s.core.tick(now: now)
+            actions += autoscale(&s, now: now)
+            perform(actions, &s)
+            publishChanges(&s)
+        }
+    }
+
+    func autoscale(_ s: inout State, now: Double) -> [SchedulerAction] {
+        var concurrency: [String: Double] = [:]
+        for report in s.loads.values {
+            for load in report.replicas { concurrency[load.replicaId] = Double(load.inFlight) + Double(load.queueDepth) }
+        }
+        var actions: [SchedulerAction] = []
+        for deployment in s.core.allDeployments where deployment.state != .deleting {
+            let spec = deployment.spec
+            var scaler =
+                s.scalers[spec.id]
+                ?? Autoscaler(
+                    targetConcurrency: spec.targetConcurrency, minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas,
+                    configuration: configuration.autoscaler
+                )
+            scaler.targetConcurrency = Swift.max(spec.targetConcurrency, 1)
+            scaler.minReplicas = spec.minReplicas
+            scaler.maxReplicas = spec.maxReplicas
+            let total = deployment.replicas.reduce(0.0) { $0 + (concurrency[$1.id.rawValue] ?? 0) }
+            scaler.record(concurrency: total, at: now)
+            let decision = scaler.decide(current: deployment.desiredReplicas, now: now)
+            s.scalers[spec.id] = scaler
+            if decision.desired != deployment.desiredReplicas {
+                logger.info(
+                    "autoscaling",
+                    metadata: ["deployment": "\(spec.id)", "from": "\(deployment.desiredReplicas)", "to": "\(decision.desired)"]
+                )
+                actions += (try? s.core.scale(spec.id, desiredReplicas: decision.desired, now: now)) ?? []
+            }
+        }
+        return actions
+    }
+
+    /// Carries out actions: commands down worker streams, bookkeeping for lost workers and removed deployments.
+    func perform(_ actions: [SchedulerAction], _ s: inout State) {
+        for action in actions {
+            switch action {
+            case .place(let replica, let worker):
+                let artifact = s.artifacts[Self.key(replica.model, replica.version)]
+                let place = PlaceReplica(
+                    replicaId: replica.id.rawValue, deploymentId: replica.deploymentID.rawValue, model: replica.model,
+                    version: replica.version, sha256: artifact?.sha256 ?? "", sizeBytes: artifact?.sizeBytes ?? 0,
+                    manifest: artifact?.manifest ?? [:],
+                    resources: AIMassAPI.Resources(cpuMillis: replica.resources.cpuMillis, memoryBytes: replica.resources.memoryBytes),
+                    targetConcurrency: UInt32(clamping: replica.targetConcurrency)
+                )
+                send(.message(JoinResponse(payload: .place(place))), to: worker, &s)
+            case .remove(let replica, let worker, let drain):
+                send(.message(JoinResponse(payload: .remove(RemoveReplica(replicaId: replica.rawValue, drain: drain)))), to: worker, &s)
+            case .workerLost(let worker, let replicas):
+                logger.info("worker left the pool", metadata: ["worker": "\(worker)", "replicas": "\(replicas.count)"])
+                if let session = s.sessions.removeValue(forKey: worker) {
+                    session.outbox.yield(.close(RPCError(code: .unavailable, message: "worker \(worker) left the pool (lease expired): join again")))
+                    session.outbox.finish()
+                }
+                s.loads[worker] = nil
+            case .deploymentRemoved(let id):
+                s.scalers[id] = nil
+                s.selectors[id] = nil
+            }
+        }
+    }
+
+    func send(_ message: Outbound, to worker: WorkerID, _ s: inout State) {
+        guard let session = s.sessions[worker], session.connected else { return }
+        session.outbox.yield(message)
+    }
+}

@@ -1,0 +1,180 @@
+import AIMassAPI
+import MeshCore
+import RPCCore
+import SchedulerCore
+
+/// A worker's Join stream as the controller sees it: the worker's id and the messages to send down.
+public struct WorkerSession: Sendable {
+    /// The worker's id (assigned, or the one it rejoined with).
+    public let workerID: WorkerID
+    let serial: UInt64
+    /// Messages for the worker, the Welcome first; ends after a ``SchedulerController/Outbound/close(_:)``.
+    public let outbox: AsyncStream<SchedulerController.Outbound>
+}
+
+extension SchedulerController {
+    /// A worker said hello: it joins the pool (or rejoins with the replicas it still holds) and gets its Welcome
+    /// as the first outbound message.
+    ///
+    /// - Throws: ``RPCError`` `INVALID_ARGUMENT` (bad address or capacity), `ALREADY_EXISTS` (the id is connected on
+    ///   another stream), `UNAVAILABLE` (shutting down).
+    public func attach(_ hello: WorkerHello) throws -> WorkerSession {
+        guard Self.isHostPort(hello.address) else {
+            throw RPCError(code: .invalidArgument, message: "hello.address must be HOST:PORT, got '\(hello.address)'")
+        }
+        guard let capacity = hello.capacity, capacity.cpuMillis > 0, capacity.memoryBytes > 0, capacity.replicaSlots > 0 else {
+            throw RPCError(code: .invalidArgument, message: "hello.capacity: cpu_millis, memory_bytes and replica_slots must be > 0")
+        }
+        let (stream, continuation) = AsyncStream<Outbound>.makeStream()
+        let lease = Int64(configuration.lease * 1000)
+        let id: WorkerID = try state.withLock { s in
+            guard !s.stopped else {
+                throw RPCError(code: .unavailable, message: "control plane shutting down: reconnect later")
+            }
+            let now = MonotonicTime.now()
+            let id = hello.workerId.isEmpty ? Self.newWorkerID(&s) : WorkerID(hello.workerId)
+            if let session = s.sessions[id], session.connected {
+                throw RPCError(code: .alreadyExists, message: "worker \(id) is connected on another stream")
+            }
+            s.sessions[id]?.outbox.finish()
+            let serial = s.nextSession
+            s.nextSession += 1
+            s.sessions[id] = Session(serial: serial, outbox: continuation, connected: true)
+            continuation.yield(.message(JoinResponse(payload: .welcome(Welcome(workerId: id.rawValue, leaseMs: lease)))))
+            var actions: [SchedulerAction] = []
+            let held = Dictionary(hello.replicas.map { ($0.replicaId, $0) }, uniquingKeysWith: { $1 })
+            if let known = s.core.pool.first(where: { $0.id == id }) {
+                try? s.core.heartbeat(id, now: now)
+                let mine = Set(known.replicas.map(\.id.rawValue))
+                for replica in known.replicas where held[replica.id.rawValue] == nil {
+                    actions += (try? s.core.replicaStatus(replica.id, .failed, error: "lost while the worker was away", now: now)) ?? []
+                }
+                for status in hello.replicas {
+                    if mine.contains(status.replicaId), let state = Self.coreState(status.state), state != .pending {
+                        actions += (try? s.core.replicaStatus(ReplicaID(status.replicaId), state, error: status.error, now: now)) ?? []
+                    } else if !mine.contains(status.replicaId) {
+                        let remove = RemoveReplica(replicaId: status.replicaId, drain: false)
+                        continuation.yield(.message(JoinResponse(payload: .remove(remove))))
+                    }
+                }
+            } else {
+                do {
+                    actions += try s.core.join(
+                        id, address: hello.address,
+                        capacity: SchedulerCore.Capacity(
+                            cpuMillis: capacity.cpuMillis, memoryBytes: capacity.memoryBytes,
+                            replicaSlots: Int(capacity.replicaSlots)
+                        ),
+                        now: now
+                    )
+                } catch {
+                    s.sessions[id] = nil
+                    throw error
+                }
+                for status in hello.replicas {
+                    continuation.yield(.message(JoinResponse(payload: .remove(RemoveReplica(replicaId: status.replicaId, drain: false)))))
+                }
+            }
+            perform(actions, &s)
+            publishChanges(&s)
+            return id
+        }
+        logger.info("worker joined", metadata: ["worker": "\(id)", "address": "\(hello.address)"])
+        guard let serial = state.withLock({ $0.sessions[id]?.serial }) else {
+            throw RPCError(code: .unavailable, message: "worker \(id) left while joining")
+        }
+        return WorkerSession(workerID: id, serial: serial, outbox: stream)
+    }
+
+    /// A message from a worker after its hello: a load report (renews the lease) or a replica status.
+    ///
+    /// - Throws: ``RPCError`` `INVALID_ARGUMENT` (a second hello, an empty message, an unspecified or PENDING
+    ///   state), `UNAVAILABLE` (the worker's lease expired or its session was replaced: join again).
+    public func receive(_ request: JoinRequest, from session: WorkerSession) throws {
+        try mutate { s, now in
+            let id = session.workerID
+            guard s.sessions[id]?.serial == session.serial else {
+                throw RPCError(code: .unavailable, message: "worker \(id): this stream was replaced or expired; join again")
+            }
+            switch request.payload {
+            case nil:
+                throw RPCError(code: .invalidArgument, message: "empty JoinRequest: set hello, load or status")
+            case .hello:
+                throw RPCError(code: .invalidArgument, message: "hello may be sent only once, first")
+            case .load(var report):
+                do {
+                    try s.core.heartbeat(id, now: now)
+                } catch {
+                    throw RPCError(code: .unavailable, message: "worker \(id) is no longer in the pool (lease expired): join again")
+                }
+                report.workerId = id.rawValue
+                s.loads[id] = report
+                _ = try? mesh.publish(.loadReported(Self.meshLoadReport(report)))
+                return []
+            case .status(let status):
+                guard let state = Self.coreState(status.state) else {
+                    throw RPCError(code: .invalidArgument, message: "replica \(status.replicaId): state must be set")
+                }
+                do {
+                    return try s.core.replicaStatus(ReplicaID(status.replicaId), state, error: status.error, now: now)
+                } catch let error as SchedulerError where error.code == .notFound {
+                    if !state.isTerminal {
+                        let remove = RemoveReplica(replicaId: status.replicaId, drain: false)
+                        send(.message(JoinResponse(payload: .remove(remove))), to: id, &s)
+                    }
+                    return []
+                }
+            }
+        }
+    }
+
+    /// The worker's stream ended. A clean end (the worker closed its side) means it left; a broken stream starts
+    /// the lease: the worker is NOT_SERVING and keeps its replicas until the lease expires or it rejoins.
+    public func detach(_ session: WorkerSession, clean: Bool) {
+        try? mutate { s, now in
+            let id = session.workerID
+            guard let current = s.sessions[id], current.serial == session.serial else { return [] }
+            current.outbox.finish()
+            if clean {
+                s.sessions[id] = nil
+                s.loads[id] = nil
+                logger.info("worker left", metadata: ["worker": "\(id)"])
+                return (try? s.core.leave(id, now: now)) ?? []
+            }
+            s.sessions[id]?.connected = false
+            logger.info("worker stream broken; lease running", metadata: ["worker": "\(id)"])
+            return []
+        }
+    }
+
+    // MARK: Helpers
+
+    static func newWorkerID(_ s: inout State) -> WorkerID {
+        let taken = Set(s.core.pool.map(\.id)).union(s.sessions.keys)
+        while true {
+            let id = WorkerID("worker-\(s.nextWorker)")
+            s.nextWorker += 1
+            if !taken.contains(id) { return id }
+        }
+    }
+
+    static func isHostPort(_ text: String) -> Bool {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex,
+            let port = Int(text[text.index(after: colon)...]), port > 0, port < 65536
+        else { return false }
+        return true
+    }
+
+    static func coreState(_ state: AIMassAPI.ReplicaState) -> SchedulerCore.ReplicaState? {
+        switch state {
+        case .unspecified: nil
+        case .pending: .pending
+        case .downloading: .downloading
+        case .loading: .loading
+        case .ready: .ready
+        case .draining: .draining
+        case .removed: .removed
+        case .failed: .failed
+        }
+    }
+}

@@ -1,0 +1,258 @@
+import AIMassAPI
+import Logging
+import MeshCore
+import RPCCore
+import SchedulerCore
+import Synchronization
+
+/// The control plane's scheduler: a `SchedulerCore.SchedulerState` and one `Autoscaler` per deployment behind a
+/// lock, driven by the gRPC service (deploy, scale, worker streams) and by a periodic tick (lease expiry,
+/// autoscaling, retried placements).
+///
+/// Every event turns into `SchedulerAction`s that are carried out at once: placements and removals go down the
+/// worker's Join stream (its ``WorkerSession`` outbox), and the resulting changes of workers, replicas and
+/// deployments are published to the ``MeshHub`` (WORKER_JOINED/LEFT, HEALTH_CHANGED, LOAD_REPORTED,
+/// REPLICA_PLACED/READY/DRAINING/REMOVED, DEPLOYMENT_SCALED). Nothing here suspends while holding the lock.
+public final class SchedulerController: Sendable {
+    /// Tunables of the control plane.
+    public struct Configuration: Sendable {
+        /// Seconds without a message from a worker before it is declared gone (default 5).
+        public var lease: Double
+        /// How often leases, autoscaling and pending placements are re-examined (default 500 ms).
+        public var tickInterval: Duration
+        /// Failures in a row after which a deployment is FAILED (default 5).
+        public var maxConsecutiveFailures: Int
+        /// Autoscaler windows and thresholds (Knative defaults).
+        public var autoscaler: Autoscaler.Configuration
+
+        /// Creates a configuration.
+        public init(
+            lease: Double = 5, tickInterval: Duration = .milliseconds(500), maxConsecutiveFailures: Int = 5,
+            autoscaler: Autoscaler.Configuration = .defaults
+        ) {
+            self.lease = lease
+            self.tickInterval = tickInterval
+            self.maxConsecutiveFailures = maxConsecutiveFailures
+            self.autoscaler = autoscaler
+        }
+
+        /// A 5 s lease, a 500 ms tick, 5 failures, Knative autoscaler windows.
+        public static var defaults: Self { Self() }
+    }
+
+    /// What a worker needs to fetch and check a version's artifact.
+    public struct ArtifactInfo: Sendable, Hashable {
+        /// SHA-256 of the artifact, lowercase hex.
+        public var sha256: String
+        /// Size in bytes.
+        public var sizeBytes: Int64
+        /// The version's effective manifest.
+        public var manifest: [String: String]
+
+        /// Creates the description of an artifact.
+        public init(sha256: String, sizeBytes: Int64, manifest: [String: String]) {
+            self.sha256 = sha256
+            self.sizeBytes = sizeBytes
+            self.manifest = manifest
+        }
+    }
+
+    /// Finds the artifact of a model version (used when an alias moves).
+    public typealias ArtifactLookup = @Sendable (_ model: String, _ version: UInt32) throws -> ArtifactInfo
+
+    /// A message for a worker's Join stream, or the end of the stream.
+    public enum Outbound: Sendable {
+        /// Send this message.
+        case message(JoinResponse)
+        /// End the stream with this status.
+        case close(RPCError)
+    }
+
+    struct Session: Sendable {
+        let serial: UInt64
+        let outbox: AsyncStream<Outbound>.Continuation
+        var connected: Bool
+    }
+
+    struct State: Sendable {
+        var core: SchedulerState
+        var scalers: [DeploymentID: Autoscaler] = [:]
+        var selectors: [DeploymentID: AIMassAPI.VersionSelector] = [:]
+        var artifacts: [String: ArtifactInfo] = [:]
+        var sessions: [WorkerID: Session] = [:]
+        var loads: [WorkerID: AIMassAPI.LoadReport] = [:]
+        var published = PublishedView()
+        var nextWorker = 1
+        var nextSession: UInt64 = 1
+        var stopped = false
+    }
+
+    let state: Mutex<State>
+    /// The hub the pool's changes are published to.
+    public let mesh: MeshHub
+    /// The tunables.
+    public let configuration: Configuration
+    let lookup: ArtifactLookup
+    let logger: Logger
+    let wallOffsetMs: Int64
+    private let ticker = Mutex<Task<Void, Never>?>(nil)
+
+    /// Creates a controller; call ``start()`` to run its periodic tick.
+    public init(
+        configuration: Configuration = .defaults, mesh: MeshHub, logger: Logger = Logger(label: "aimass.scheduler"),
+        lookup: @escaping ArtifactLookup
+    ) {
+        self.configuration = configuration
+        self.mesh = mesh
+        self.lookup = lookup
+        self.logger = logger
+        self.wallOffsetMs = MeshHub.unixMilliseconds() - Int64(MonotonicTime.now() * 1000)
+        let core = SchedulerState(
+            configuration: .init(lease: configuration.lease, maxConsecutiveFailures: configuration.maxConsecutiveFailures)
+        )
+        self.state = Mutex(State(core: core))
+    }
+
+    /// Starts the periodic tick.
+    public func start() {
+        let interval = configuration.tickInterval
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self else { return }
+                self.tick()
+            }
+        }
+        ticker.withLock { $0 = task }
+    }
+
+    /// Stops the tick and ends every worker stream with `UNAVAILABLE` (workers reconnect later).
+    public func shutdown() {
+        ticker.withLock { $0?.cancel() }
+        let sessions = state.withLock { s -> [Session] in
+            s.stopped = true
+            defer { s.sessions = [:] }
+            return Array(s.sessions.values)
+        }
+        for session in sessions {
+            session.outbox.yield(.close(RPCError(code: .unavailable, message: "control plane shutting down: reconnect later")))
+            session.outbox.finish()
+        }
+    }
+
+    // MARK: Deployments
+
+    /// Creates a deployment (its replicas are placed as capacity allows; a shortfall leaves it PENDING).
+    public func deploy(_ spec: DeploymentSpec, selector: AIMassAPI.VersionSelector, artifact: ArtifactInfo) throws -> SchedulerCore.Deployment {
+        try mutate { s, now in
+            let actions = try s.core.deploy(spec, now: now)
+            s.selectors[spec.id] = selector
+            s.artifacts[Self.key(spec.model, spec.version)] = artifact
+            return actions
+        }
+        return try existing(spec.id)
+    }
+
+    /// Undeploys: replicas drain and are removed; returns the deployment in state DELETING.
+    public func undeploy(_ id: DeploymentID) throws -> SchedulerCore.Deployment {
+        var before = try existing(id)
+        try mutate { s, now in try s.core.undeploy(id, now: now) }
+        before = deployment(id) ?? before
+        before.state = .deleting
+        return before
+    }
+
+    /// Changes the bounds and/or the desired count (`nil` = unchanged).
+    public func scale(_ id: DeploymentID, min: Int?, max: Int?, desired: Int?) throws -> SchedulerCore.Deployment {
+        try mutate { s, now in
+            try s.core.scale(id, minReplicas: min, maxReplicas: max, desiredReplicas: desired, now: now)
+        }
+        return try existing(id)
+    }
+
+    /// An alias moved: every deployment following it rolls to `version` (new replicas first, then old ones drain).
+    ///
+    /// - Returns: the ids of the deployments that roll.
+    @discardableResult
+    public func aliasMoved(model: String, alias: String, version: UInt32) -> [DeploymentID] {
+        let following = state.withLock { s in
+            s.core.allDeployments.filter {
+                $0.spec.model == model && s.selectors[$0.spec.id]?.alias == alias && $0.spec.version != version
+                    && $0.state != .deleting
+            }.map(\.spec.id)
+        }
+        guard !following.isEmpty, version > 0 else { return [] }
+        let artifact: ArtifactInfo
+        do {
+            artifact = try lookup(model, version)
+        } catch {
+            logger.warning("alias moved but the version cannot be read", metadata: ["model": "\(model)", "error": "\(error)"])
+            return []
+        }
+        var rolled: [DeploymentID] = []
+        for id in following {
+            do {
+                try mutate { s, now in
+                    s.artifacts[Self.key(model, version)] = artifact
+                    return try s.core.roll(id, to: version, now: now)
+                }
+                rolled.append(id)
+            } catch {
+                logger.warning("roll failed", metadata: ["deployment": "\(id)", "error": "\(error)"])
+            }
+        }
+        return rolled
+    }
+
+    /// One deployment with its replicas.
+    public func deployment(_ id: DeploymentID) -> SchedulerCore.Deployment? {
+        state.withLock { $0.core.deployment(id) }
+    }
+
+    /// Every deployment, ordered by id.
+    public var deployments: [SchedulerCore.Deployment] { state.withLock { $0.core.allDeployments } }
+
+    /// The selector a deployment was made with (a pinned number or a followed alias).
+    public func selector(of id: DeploymentID) -> AIMassAPI.VersionSelector? {
+        state.withLock { $0.selectors[id] }
+    }
+
+    // MARK: Internals
+
+    func existing(_ id: DeploymentID) throws -> SchedulerCore.Deployment {
+        guard let deployment = deployment(id) else {
+            throw SchedulerError(code: .notFound, message: "deployment \(id) not found")
+        }
+        return deployment
+    }
+
+    /// Runs one event under the lock, carries out its actions and publishes what changed.
+    func mutate(_ body: (inout State, Double) throws -> [SchedulerAction]) throws {
+        try state.withLock { s in
+            let now = MonotonicTime.now()
+            let actions = try body(&s, now)
+            perform(actions, &s)
+            publishChanges(&s)
+        }
+    }
+
+    static func key(_ model: String, _ version: UInt32) -> String { "\(model)@\(version)" }
+
+    /// Wall-clock Unix milliseconds of a monotonic reading.
+    func wallMs(_ seconds: Double) -> Int64 { wallOffsetMs + Int64(seconds * 1000) }
+}
+
+extension SchedulerError: RPCErrorConvertible {
+    /// The gRPC status a scheduler error is reported as.
+    public var rpcError: RPCError {
+        let status: StatusCode =
+            switch code {
+            case .invalidArgument: .invalidArgument
+            case .notFound: .notFound
+            case .alreadyExists: .alreadyExists
+            case .failedPrecondition: .failedPrecondition
+            default: .internalError
+            }
+        return RPCError(code: status, message: message)
+    }
+}

@@ -1,0 +1,242 @@
+import AIMassAPI
+import ArgumentParser
+@preconcurrency import Foundation
+import RPCCore
+import RPCHTTP2
+
+/// Calls of `aimass.v1.Scheduler` through the CLI's client.
+extension RegistryClient {
+    func scheduler<Request: WireMessage, Response: WireMessage>(_ name: String, _ request: Request) async throws -> Response {
+        try await client.unary(
+            MethodDescriptor(service: "aimass.v1.Scheduler", method: name), request: request, options: options.callOptions()
+        )
+    }
+}
+
+enum PoolText {
+    static func state(_ s: DeploymentState) -> String {
+        switch s {
+        case .unspecified: "UNSPECIFIED"
+        case .pending: "PENDING"
+        case .progressing: "PROGRESSING"
+        case .ready: "READY"
+        case .degraded: "DEGRADED"
+        case .failed: "FAILED"
+        case .deleting: "DELETING"
+        }
+    }
+
+    static func state(_ s: ReplicaState) -> String {
+        switch s {
+        case .unspecified: "UNSPECIFIED"
+        case .pending: "PENDING"
+        case .downloading: "DOWNLOADING"
+        case .loading: "LOADING"
+        case .ready: "READY"
+        case .draining: "DRAINING"
+        case .removed: "REMOVED"
+        case .failed: "FAILED"
+        }
+    }
+
+    static func health(_ h: HealthStatus) -> String {
+        switch h {
+        case .unspecified: "UNSPECIFIED"
+        case .serving: "SERVING"
+        case .notServing: "NOT_SERVING"
+        case .draining: "DRAINING"
+        }
+    }
+
+    static func replica(_ r: Replica) -> [String: Any] {
+        [
+            "id": r.id, "deployment_id": r.deploymentId, "model": r.model, "version": r.version, "worker_id": r.workerId,
+            "state": state(r.state), "error": r.error, "updated_at_ms": r.updatedAtMs,
+        ]
+    }
+
+    static func capacity(_ c: Capacity?) -> [String: Any] {
+        ["cpu_millis": c?.cpuMillis ?? 0, "memory_bytes": c?.memoryBytes ?? 0, "replica_slots": c?.replicaSlots ?? 0]
+    }
+
+    static func deployment(_ d: Deployment) -> [String: Any] {
+        [
+            "id": d.id, "model": d.model,
+            "version": ["number": d.version?.number ?? 0, "alias": d.version?.alias ?? ""],
+            "resolved_version": d.resolvedVersion, "min_replicas": d.minReplicas, "max_replicas": d.maxReplicas,
+            "desired_replicas": d.desiredReplicas, "ready_replicas": d.readyReplicas,
+            "resources": ["cpu_millis": d.resources?.cpuMillis ?? 0, "memory_bytes": d.resources?.memoryBytes ?? 0],
+            "priority": d.priority, "target_concurrency": d.targetConcurrency, "state": state(d.state), "reason": d.reason,
+            "replicas": d.replicas.map(replica), "created_at_ms": d.createdAtMs, "updated_at_ms": d.updatedAtMs,
+        ]
+    }
+
+    static func worker(_ w: Worker) -> [String: Any] {
+        var json: [String: Any] = [
+            "id": w.id, "address": w.address, "capacity": capacity(w.capacity), "allocated": capacity(w.allocated),
+            "health": health(w.health), "replicas": w.replicas.map(replica), "joined_at_ms": w.joinedAtMs,
+            "last_seen_at_ms": w.lastSeenAtMs, "utilisation": w.load?.total?.utilisation ?? 0,
+        ]
+        if let load = w.load?.total {
+            json["load"] = [
+                "in_flight": load.inFlight, "queue_depth": load.queueDepth, "served_per_sec": load.servedPerSec,
+                "rejected_per_sec": load.rejectedPerSec, "latency_ewma_us": load.latencyEwmaUs,
+            ]
+        }
+        return json
+    }
+
+    static func printDeployments(_ deployments: [Deployment], json: Bool) {
+        if json {
+            CLIOutput.printJSON(["deployments": deployments.map(deployment)])
+            return
+        }
+        CLIOutput.printTable(
+            ["ID", "VERSION", "READY", "DESIRED", "MIN-MAX", "STATE", "REASON"],
+            deployments.map {
+                [
+                    $0.id, "\($0.resolvedVersion)", "\($0.readyReplicas)", "\($0.desiredReplicas)",
+                    "\($0.minReplicas)-\($0.maxReplicas)", state($0.state), $0.reason,
+                ]
+            }
+        )
+    }
+}
+
+/// `aimass deploy`: keeps a model version running as replicas on the pool.
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy",
+        abstract: "Deploy a model version (pinned number or followed alias) as replicas on the pool.",
+        discussion: """
+            Examples:
+              aimass deploy --model movies --min 2 --max 4
+              aimass deploy --model movies --alias production --cpu-millis 1000 --memory-bytes 1073741824
+            """
+    )
+    @OptionGroup var options: ClientOptions
+    @Option(help: "The model.") var model: String
+    @Option(help: "Pin this version number (default: the newest now).") var version: UInt32?
+    @Option(help: "Follow this alias as it moves.") var alias: String?
+    @Option(help: "Minimum replicas (default 1).") var min: UInt32 = 0
+    @Option(help: "Maximum replicas (default: min).") var max: UInt32 = 0
+    @Option(name: .customLong("cpu-millis"), help: "CPU per replica (default 500).") var cpuMillis: Int64 = 0
+    @Option(name: .customLong("memory-bytes"), help: "Memory per replica (default 512 MiB).") var memoryBytes: Int64 = 0
+    @Option(help: "Placement priority (default 0).") var priority: Int32 = 0
+    @Option(name: .customLong("target-concurrency"), help: "In-flight calls per replica to aim at (default 4).")
+    var targetConcurrency: UInt32 = 0
+
+    func run() async throws {
+        if version != nil, alias != nil { CLIOutput.fail("give --version or --alias, not both") }
+        let selector: VersionSelector? =
+            if let version { VersionSelector(number: version) } else if let alias { VersionSelector(alias: alias) } else { nil }
+        let request = DeployRequest(
+            model: model, version: selector, minReplicas: min, maxReplicas: max,
+            resources: Resources(cpuMillis: cpuMillis, memoryBytes: memoryBytes), priority: priority,
+            targetConcurrency: targetConcurrency
+        )
+        await options.run { client in
+            let deployment: Deployment = try await client.scheduler("Deploy", request)
+            if options.json { CLIOutput.printJSON(PoolText.deployment(deployment)) } else {
+                PoolText.printDeployments([deployment], json: false)
+            }
+        }
+    }
+}
+
+/// `aimass undeploy`: drains and removes a deployment's replicas.
+struct UndeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undeploy", abstract: "Remove a deployment (its replicas drain, then go).",
+        discussion: "Example:\n  aimass undeploy movies@production"
+    )
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The deployment id, MODEL@SELECTOR.") var id: String
+
+    func run() async throws {
+        await options.run { client in
+            let deployment: Deployment = try await client.scheduler("Undeploy", UndeployRequest(id: id))
+            if options.json { CLIOutput.printJSON(PoolText.deployment(deployment)) } else {
+                PoolText.printDeployments([deployment], json: false)
+            }
+        }
+    }
+}
+
+/// `aimass scale`: changes a deployment's replica bounds or desired count.
+struct ScaleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale", abstract: "Change a deployment's replica bounds or desired count (0 = unchanged).",
+        discussion: "Examples:\n  aimass scale movies@3 --replicas 3\n  aimass scale movies@3 --min 2 --max 6"
+    )
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The deployment id, MODEL@SELECTOR.") var id: String
+    @Option(help: "New minimum.") var min: UInt32 = 0
+    @Option(help: "New maximum.") var max: UInt32 = 0
+    @Option(help: "Replica count to aim at now.") var replicas: UInt32 = 0
+
+    func run() async throws {
+        let request = ScaleRequest(id: id, minReplicas: min, maxReplicas: max, desiredReplicas: replicas)
+        await options.run { client in
+            let deployment: Deployment = try await client.scheduler("Scale", request)
+            if options.json { CLIOutput.printJSON(PoolText.deployment(deployment)) } else {
+                PoolText.printDeployments([deployment], json: false)
+            }
+        }
+    }
+}
+
+/// `aimass deployments`: lists deployments.
+struct DeploymentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deployments", abstract: "List deployments with their state and replicas."
+    )
+    @OptionGroup var options: ClientOptions
+    @Option(help: "Only this model.") var model: String = ""
+
+    func run() async throws {
+        await options.run { client in
+            var all: [Deployment] = []
+            var token = ""
+            repeat {
+                let page: ListDeploymentsResponse = try await client.scheduler(
+                    "ListDeployments", ListDeploymentsRequest(model: model, pageSize: 500, pageToken: token)
+                )
+                all += page.deployments
+                token = page.nextPageToken
+            } while !token.isEmpty
+            PoolText.printDeployments(all, json: options.json)
+        }
+    }
+}
+
+/// `aimass pool`: the workers, their capacity, allocation, utilisation and replicas.
+struct PoolCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool", abstract: "Show the workers of the pool with their capacity, allocation and replicas."
+    )
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        await options.run { client in
+            let pool: GetPoolResponse = try await client.scheduler("GetPool", GetPoolRequest())
+            if options.json {
+                CLIOutput.printJSON(["workers": pool.workers.map(PoolText.worker)])
+                return
+            }
+            CLIOutput.printTable(
+                ["WORKER", "ADDRESS", "HEALTH", "CPU", "MEMORY", "SLOTS", "UTIL", "REPLICAS"],
+                pool.workers.map { w in
+                    [
+                        w.id, w.address, PoolText.health(w.health),
+                        "\(w.allocated?.cpuMillis ?? 0)/\(w.capacity?.cpuMillis ?? 0)m",
+                        "\(CLIOutput.bytes(w.allocated?.memoryBytes ?? 0))/\(CLIOutput.bytes(w.capacity?.memoryBytes ?? 0))",
+                        "\(w.allocated?.replicaSlots ?? 0)/\(w.capacity?.replicaSlots ?? 0)",
+                        String(format: "%.0f%%", (w.load?.total?.utilisation ?? 0) * 100),
+                        w.replicas.map { "\($0.id) \(PoolText.state($0.state))" }.joined(separator: ", "),
+                    ]
+                }
+            )
+        }
+    }
+}

@@ -1,0 +1,151 @@
+"""A pool on loopback: `aimass serve --role control-plane` and three `--role worker` processes. ML-100k is
+uploaded and deployed with min 2 through the CLI; the two replicas become READY on two different workers; one
+of them is SIGKILLed and its replica is re-placed on the third worker within the lease plus a few seconds, while
+Recommend calls (routed by the client to workers holding a READY replica, as the mesh balancer does) keep being
+answered. A deployment that does not fit is reported PENDING with the shortfall.
+
+Needs data/ml-100k.inter (the test runs scripts/fetch-ml100k.sh when it is missing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import aimass_binary, start_server, stop_server
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data" / "ml-100k.inter"
+LEASE_MS = 3000
+
+
+def ensure_ml100k():
+    if DATA.exists():
+        return
+    out = subprocess.run(["bash", str(ROOT / "scripts" / "fetch-ml100k.sh"), str(DATA.parent)],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHON": sys.executable})
+    if out.returncode != 0 or not DATA.exists():
+        pytest.skip(f"cannot fetch ML-100k: {out.stderr[-500:]}")
+
+
+@pytest.fixture
+def pool(tmp_path):
+    ensure_ml100k()
+    exe = aimass_binary("aimass")
+    data = tmp_path / "data"
+    cp = start_server("control-plane", [exe, "serve", "--role", "control-plane", "--port", "0", "--data-dir", data,
+                                        "--lease-ms", str(LEASE_MS)],
+                      r"aimass listening on (127\.0\.0\.1):(\d+)")
+    token = (data / "admin.token").read_text().strip()
+    workers = []
+    try:
+        for i in range(3):
+            workers.append(start_server(
+                f"worker{i}",
+                [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0", "--token", token,
+                 "--capacity-cpu-millis", "2000", "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4"],
+                r"aimass worker listening on (127\.0\.0\.1):(\d+)"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
+        yield cp, workers, env, exe
+    finally:
+        for w in workers:
+            stop_server(w, expect_alive=False)
+        stop_server(cp)
+
+
+def cli(exe, env, *args, check=True, timeout=120):
+    out = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=timeout, env=env)
+    if check:
+        assert out.returncode == 0, f"aimass {' '.join(args)}: {out.stderr}"
+    return out
+
+
+def wait_until(what, predicate, timeout):
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < end, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(0.2)
+
+
+def ready_holders(exe, env, deployment):
+    """worker id -> address for workers holding a READY replica of the deployment."""
+    workers = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]
+    return {w["id"]: w["address"] for w in workers
+            if any(r["deployment_id"] == deployment and r["state"] == "READY" for r in w["replicas"])}
+
+
+def recommend_via(exe, env, addresses):
+    """Calls Recommend on the first worker that answers, like a client balancer with retries; returns served_by."""
+    errors = []
+    for address in addresses:
+        out = cli(exe, {**env, "AIMASS_SERVER": address}, "recommend", "--model", "movies", "--user", "196", "-k", "5",
+                  "--json", "--timeout", "5", check=False)
+        if out.returncode == 0:
+            return json.loads(out.stdout)["served_by"]
+        errors.append(f"{address}: {out.stderr.strip()}")
+    raise AssertionError("no worker answered: " + "; ".join(errors))
+
+
+def test_pool_failover_and_pending(pool):
+    cp, workers, env, exe = pool
+    wait_until("3 workers in the pool", lambda: len(json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]) == 3, 20)
+
+    cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+    cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+    deployed = json.loads(cli(exe, env, "deploy", "--model", "movies", "--min", "2", "--json").stdout)
+    assert deployed["id"] == "movies@1" and deployed["min_replicas"] == 2
+
+    holders = wait_until("2 READY replicas on 2 workers", lambda: (h := ready_holders(exe, env, "movies@1"))
+                         and len(h) == 2 and h, 60)
+    listed = json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]
+    assert listed[0]["id"] == "movies@1" and listed[0]["state"] == "READY" and listed[0]["ready_replicas"] == 2
+    assert "READY" in cli(exe, env, "deployments").stdout
+    served = recommend_via(exe, env, list(holders.values()))
+    assert served["worker_id"] in holders
+
+    # SIGKILL one worker holding a replica.
+    by_address = {w.target: w for w in workers}
+    victim_id, victim_address = sorted(holders.items())[0]
+    survivor_id = next(i for i in holders if i != victim_id)
+    by_address[victim_address].proc.send_signal(signal.SIGKILL)
+    by_address[victim_address].proc.wait(10)
+    killed_at = time.monotonic()
+
+    answered = 0
+    while True:
+        current = ready_holders(exe, env, "movies@1")
+        live = [a for i, a in current.items() if i != victim_id]
+        served = recommend_via(exe, env, live)
+        assert served["worker_id"] != victim_id
+        answered += 1
+        new = [i for i in current if i not in (victim_id, survivor_id)]
+        if new:
+            break
+        assert time.monotonic() - killed_at < LEASE_MS / 1000 + 20, f"replica not re-placed: {current}"
+        time.sleep(0.3)
+    elapsed = time.monotonic() - killed_at
+    print(f"replica re-placed on {new[0]} {elapsed:.1f}s after SIGKILL; {answered} rounds of calls answered")
+    pool_now = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]
+    assert victim_id not in {w["id"] for w in pool_now}
+    assert recommend_via(exe, env, [a for i, a in ready_holders(exe, env, "movies@1").items()])["worker_id"] in (
+        survivor_id, new[0])
+
+    # A deployment that cannot fit anywhere is PENDING with the shortfall as its reason.
+    cli(exe, env, "model", "alias", "movies", "big", "1")
+    pending = json.loads(cli(exe, env, "deploy", "--model", "movies", "--alias", "big", "--cpu-millis", "100000",
+                             "--json").stdout)
+    assert pending["id"] == "movies@big" and pending["state"] == "PENDING"
+    assert "unplaced" in pending["reason"] and "cpu" in pending["reason"], pending["reason"]
+    table = cli(exe, env, "deployments").stdout
+    assert "movies@big" in table and "PENDING" in table
+    assert "SERVING" in cli(exe, env, "pool").stdout
