@@ -58,6 +58,28 @@ upload_model() {
 upload_model dishes examples/dishes/interactions.tsv algorithm=itemcf neighbours=5
 upload_model movielens-itemcf data/ml-100k.inter algorithm=itemcf neighbours=50 weighting=iuf
 
+# deploy_model NAME : deploys the model's newest version on the pool (the local worker) unless a
+# deployment of it exists, then waits until a replica is ready.
+deploy_model() {
+  local name=$1 listing
+  listing=$("$AIMASS" deployments --model "$name" --json)
+  if [[ "$listing" != *"\"$name@"* ]]; then
+    "$AIMASS" deploy --model "$name" --min 1 --max 2 >/dev/null
+  fi
+  for _ in $(seq 1 300); do
+    listing=$("$AIMASS" deployments --model "$name" --json)
+    [[ "$listing" == *'"ready_replicas" : 0'* || "$listing" != *'"ready_replicas"'* ]] || { echo "== $name: deployed, replica ready"; return 0; }
+    sleep 0.2
+  done
+  echo "$name did not become ready:" >&2
+  "$AIMASS" deployments --model "$name" >&2
+  return 1
+}
+
+deploy_model dishes
+deploy_model movielens-itemcf
+"$AIMASS" pool
+
 echo "== evaluation (leave-last-one-out, stored on the versions)"
 "$AIMASS" evaluate --model dishes
 "$AIMASS" evaluate --model movielens-itemcf

@@ -1,5 +1,5 @@
 """The README's first command, `scripts/run.sh`, run with --demo-only in a temporary data directory:
-it must upload both models, print an evaluation line, similar dishes and recommendations obtained
+it must upload and deploy both models, print an evaluation line, similar dishes and recommendations obtained
 over gRPC, and a second run must not duplicate anything."""
 
 import os
@@ -26,6 +26,9 @@ def test_run_script_demo_then_rerun_is_safe(tmp_path):
     out = _run(tmp_path / "data")
     assert "uploaded dishes version 1" in out
     assert "uploaded movielens-itemcf version 1" in out
+    assert "== dishes: deployed, replica ready" in out
+    assert "== movielens-itemcf: deployed, replica ready" in out
+    assert re.search(r"served by worker-\S+, version 1", out), "recommendations were not served by a deployed replica"
     evaluation = re.search(r"evaluated movielens-itemcf v1: .*loo\.hr@10=(\d\.\d+)", out)
     assert evaluation, out
     assert 0.0 < float(evaluation.group(1)) < 1.0
@@ -40,3 +43,4 @@ def test_run_script_demo_then_rerun_is_safe(tmp_path):
     assert "dishes: interactions.tsv is already uploaded" in again
     assert "movielens-itemcf: ml-100k.inter is already uploaded" in again
     assert "version 2" not in again
+    assert "ALREADY_EXISTS" not in again
