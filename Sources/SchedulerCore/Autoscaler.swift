@@ -120,11 +120,13 @@ public struct Autoscaler: Sendable {
             desired = max(current, wantPanic, wantStable)
         } else if wantStable >= current {
             desired = wantStable
-        } else if !covered || lastScaleDown.map({ now - $0 < config.stableWindow }) == true {
+        } else if wantPanic >= current || !covered || lastScaleDown.map({ now - $0 < config.stableWindow }) == true {
+            // The recent (panic-window) load still needs the current replicas: the stable average lags
+            // behind a rising load, so it alone must not scale down (it did, right after a panic ended).
             desired = current
         } else {
             let floor = Int((Double(current) / max(config.maxScaleDownRate, 1)).rounded(.up))
-            desired = max(wantStable, floor)
+            desired = max(wantStable, wantPanic, floor)
         }
         if panicSince == nil, covered, !samples.isEmpty,
             samples.allSatisfy({ $0.concurrency < config.idleThreshold * capacity })

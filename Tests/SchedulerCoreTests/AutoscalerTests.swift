@@ -53,6 +53,18 @@ struct AutoscalerTests {
         #expect(current == (peak + 1) / 2)
     }
 
+    @Test("A load still rising when panic ends is never scaled down on the lagging stable average")
+    func noDipAfterPanic() {
+        var scaler = Autoscaler(targetConcurrency: 4, minReplicas: 1, maxReplicas: 20)
+        var current = 1
+        _ = run(&scaler, current: &current, from: 0, to: 60) { _ in 2 }
+        // A steep step, then a steady climb: the 60 s average lags far behind the load.
+        let log = run(&scaler, current: &current, from: 61, to: 240) { t in 30 + (t - 61) * 0.2 }
+        #expect(zip(log, log.dropFirst()).allSatisfy { $0.decision.desired <= $1.decision.desired })
+        // At t = 240 the last 60 s averaged 30 + 0.2 × (149.5) ≈ 59.9: ⌈59.9 / 4⌉ = 15 replicas at least.
+        #expect(current >= 15)
+    }
+
     @Test("Scale-down is at most a halving per stable window")
     func scaleDownRate() {
         var scaler = Autoscaler(targetConcurrency: 4, minReplicas: 1, maxReplicas: 10)
