@@ -99,17 +99,19 @@ let targets: [Target] = [
     // MARK: Services (gRPC on top of the domain cores) and the server that assembles them
     .target(
         name: "AIMassServices",
-        dependencies: ["RPCCore", "AIMassAPI", "ModelRegistry", "RecommendCore", logging],
+        dependencies: ["RPCCore", "AIMassAPI", "ModelRegistry", "RecommendCore", "MeshCore", logging],
         swiftSettings: defaultSwiftSettings
     ),
     .testTarget(
         name: "AIMassServicesTests",
-        dependencies: ["AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore"],
+        dependencies: [
+            "AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore", "MeshCore", "RPCHealth",
+        ],
         swiftSettings: defaultSwiftSettings
     ),
     .target(
         name: "AIMassServer",
-        dependencies: ["AIMassServices", "RPCHTTP2", "RPCHealth", "ModelRegistry", logging],
+        dependencies: ["AIMassServices", "RPCHTTP2", "RPCHealth", "ModelRegistry", "MeshCore", logging],
         swiftSettings: defaultSwiftSettings
     ),
 

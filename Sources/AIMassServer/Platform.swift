@@ -1,5 +1,6 @@
 import AIMassServices
 import Logging
+import MeshCore
 import ModelRegistry
 import NIOCore
 import RPCCore
@@ -23,25 +24,39 @@ public final class Platform: Sendable {
         public var dataDirectory: String
         /// Largest model artifact accepted by an upload.
         public var maxArtifactBytes: Int64
+        /// History, buffer bounds and heartbeats of the mesh hub behind `Mesh/Watch`.
+        public var mesh: MeshHub.Configuration
 
-        public init(host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
+            mesh: MeshHub.Configuration = .defaults
+        ) {
             self.host = host
             self.port = port
             self.dataDirectory = dataDirectory
             self.maxArtifactBytes = maxArtifactBytes
+            self.mesh = mesh
         }
     }
 
     public let registry: ModelRegistry
     public let health: HealthService
+    /// The live state of the pool behind `Mesh/Watch`; the scheduler publishes into it.
+    public let mesh: MeshHub
     public let address: SocketAddress
     private let server: RPCServer
+    private let healthBridge: Task<Void, Never>
 
-    private init(registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress) {
+    private init(
+        registry: ModelRegistry, health: HealthService, mesh: MeshHub, server: RPCServer, address: SocketAddress,
+        healthBridge: Task<Void, Never>
+    ) {
         self.registry = registry
         self.health = health
+        self.mesh = mesh
         self.server = server
         self.address = address
+        self.healthBridge = healthBridge
     }
 
     /// Opens the data directory, starts every service and listens.
@@ -52,7 +67,8 @@ public final class Platform: Sendable {
             logger: logger
         )
         let health = HealthService()
-        let services = makeServices(registry: registry, logger: logger)
+        let mesh = MeshHub(configuration: configuration.mesh)
+        let services = makeServices(registry: registry, mesh: mesh, logger: logger)
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
@@ -69,19 +85,30 @@ public final class Platform: Sendable {
             throw error
         }
         for service in serviceNames { health.setStatus(.serving, for: service) }
-        return Platform(registry: registry, health: health, server: server, address: address)
+        let bridge = MeshHealthBridge(hub: mesh, health: health)
+        let healthBridge = Task { await bridge.run() }
+        return Platform(
+            registry: registry, health: health, mesh: mesh, server: server, address: address, healthBridge: healthBridge)
     }
 
     /// The platform's services, in the order they are registered.
-    static func makeServices(registry: ModelRegistry, logger: Logger) -> [any RPCService] {
-        [RegistryService(registry: registry, logger: logger), RecommendService(registry: registry)]
+    static func makeServices(registry: ModelRegistry, mesh: MeshHub, logger: Logger) -> [any RPCService] {
+        [
+            RegistryService(registry: registry, logger: logger), RecommendService(registry: registry),
+            MeshService(hub: mesh, registry: registry, logger: logger),
+        ]
     }
 
     /// The gRPC service names reported by the health service.
-    static let serviceNames: [String] = [RegistryService.serviceName, RecommendService.serviceName]
+    static let serviceNames: [String] = [
+        RegistryService.serviceName, RecommendService.serviceName, MeshService.serviceName,
+    ]
 
-    /// Marks every service NOT_SERVING, drains calls (GOAWAY) and closes the registry.
+    /// Ends every `Mesh/Watch` stream (`UNAVAILABLE`, resume elsewhere), marks every service NOT_SERVING, drains calls
+    /// (GOAWAY) and closes the registry.
     public func shutdown(gracePeriod: Duration = .seconds(5)) async {
+        healthBridge.cancel()
+        mesh.shutdown()
         health.markAllNotServing()
         await server.shutdown(gracePeriod: gracePeriod)
         registry.close()
