@@ -115,6 +115,23 @@ let targets: [Target] = [
         swiftSettings: defaultSwiftSettings
     ),
 
+    // MARK: Client library (Mesh/Watch follower and mesh-aware load balancer) and its benchmark
+    .target(
+        name: "AIMassClient",
+        dependencies: ["RPCCore", "RPCHTTP2", "AIMassAPI", logging],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .testTarget(
+        name: "AIMassClientTests",
+        dependencies: ["AIMassClient", "AIMassServer", "AIMassServices", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .executableTarget(
+        name: "mesh-balancer-bench",
+        dependencies: ["AIMassClient", "AIMassServer", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
+        swiftSettings: defaultSwiftSettings
+    ),
+
     // MARK: Recommend tools
     .executableTarget(name: "recommend-bench", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
 
