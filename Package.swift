@@ -144,7 +144,8 @@ let targets: [Target] = [
         dependencies: [
             // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
             // SHA-256 of uploads and downloads.
-            "AIMassServer", "AIMassAPI", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", "COpenSSLCrypto", logging,
+            "AIMassServer", "AIMassAPI", "AIMassClient", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", "COpenSSLCrypto",
+            logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

@@ -18,6 +18,11 @@ public struct MeshView: Sendable, Hashable {
     /// An empty view at revision 0.
     public init() {}
 
+    /// An empty view that resumes after `revision` (events at or below it are ignored).
+    init(revision: UInt64) {
+        self.revision = revision
+    }
+
     /// Applies one event of the stream.
     ///
     /// - Returns: false when the event was ignored: a state event the view already holds (revision not above

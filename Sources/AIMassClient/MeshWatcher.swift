@@ -30,6 +30,8 @@ public final class MeshWatcher: Sendable {
         public var maxBackoff: Duration
         /// Options of the control-plane connections.
         public var client: ClientConfiguration
+        /// Revision to resume from on the first Watch (0 = start with a snapshot). The view starts empty either way.
+        public var startRevision: UInt64 = 0
 
         /// All models and kinds, heartbeats every 2 s, backoff 100 ms … 5 s.
         public static var defaults: Configuration {
@@ -97,6 +99,7 @@ public final class MeshWatcher: Sendable {
         self.clients = parsed.map { RPCClient(host: $0.1.host, port: $0.1.port, configuration: configuration.client, logger: logger) }
         self.configuration = configuration
         self.logger = logger
+        self.state.withLock { $0.view = MeshView(revision: configuration.startRevision) }
     }
 
     /// The current view.

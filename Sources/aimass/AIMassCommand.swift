@@ -6,6 +6,6 @@ struct AIMassCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aimass",
         abstract: "AI Mass: an inference platform for recommendation models, served as gRPC.",
-        subcommands: [Serve.self, RecommendCommand.self, SimilarCommand.self, EvaluateCommand.self, ModelCommand.self, TokenCommand.self]
+        subcommands: [Serve.self, RecommendCommand.self, SimilarCommand.self, EvaluateCommand.self, ModelCommand.self, TokenCommand.self, WatchCommand.self]
     )
 }
