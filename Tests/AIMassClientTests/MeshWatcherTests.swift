@@ -53,6 +53,8 @@ struct MeshWatcherTests {
         try fixture.setHealth(0, .draining)
         try fixture.setReplica(1, .draining)
         #expect(await eventually { watcher.view.revision == fixture.platform.mesh.revision })
+        // The view is updated before the change reaches the stream's consumer.
+        #expect(await eventually { recorder.stateEvents.last?.revision == 8 })
 
         let events = recorder.events.filter { $0.kind != .heartbeat }
         #expect(events.first?.kind == .snapshot)
@@ -97,6 +99,7 @@ struct MeshWatcherTests {
         }
         let final = fixture.platform.mesh.revision
         #expect(await eventually { watcher.view.revision == final })
+        #expect(await eventually { recorder.stateEvents.last?.revision == final })
 
         let revisions = recorder.stateEvents.map(\.revision)
         #expect(revisions == Array(4...final), "every revision exactly once, in order")
