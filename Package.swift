@@ -106,7 +106,7 @@ let targets: [Target] = [
         name: "AIMassServicesTests",
         dependencies: [
             "AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore", "SchedulerCore",
-            "MeshCore",
+            "MeshCore", "RPCHealth",
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -116,6 +116,23 @@ let targets: [Target] = [
             "AIMassServices", "AIMassAPI", "RPCHTTP2", "RPCHealth", "ModelRegistry", "RecommendCore", "SchedulerCore",
             "MeshCore", "COpenSSLCrypto", logging,
         ],
+        swiftSettings: defaultSwiftSettings
+    ),
+
+    // MARK: Client library (Mesh/Watch follower and mesh-aware load balancer) and its benchmark
+    .target(
+        name: "AIMassClient",
+        dependencies: ["RPCCore", "RPCHTTP2", "AIMassAPI", logging],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .testTarget(
+        name: "AIMassClientTests",
+        dependencies: ["AIMassClient", "AIMassServer", "AIMassServices", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .executableTarget(
+        name: "mesh-balancer-bench",
+        dependencies: ["AIMassClient", "AIMassServer", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
         swiftSettings: defaultSwiftSettings
     ),
 
@@ -143,7 +160,7 @@ let targets: [Target] = [
         dependencies: [
             // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
             // SHA-256 of uploads and downloads.
-            "AIMassServer", "AIMassAPI", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", logging,
+            "AIMassServer", "AIMassAPI", "AIMassClient", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

@@ -47,11 +47,14 @@ public final class Platform: Sendable {
         public var scheduler: SchedulerController.Configuration
         /// Capacity of the local worker (default: this machine).
         public var localWorkerCapacity: AIMassAPI.Capacity
+        /// History, buffer bounds and heartbeats of the mesh hub behind `Mesh/Watch`.
+        public var mesh: MeshHub.Configuration
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
             role: Role = .embedded, scheduler: SchedulerController.Configuration = .defaults,
-            localWorkerCapacity: AIMassAPI.Capacity = WorkerServer.machineCapacity()
+            localWorkerCapacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(),
+            mesh: MeshHub.Configuration = .defaults
         ) {
             self.host = host
             self.port = port
@@ -60,6 +63,7 @@ public final class Platform: Sendable {
             self.role = role
             self.scheduler = scheduler
             self.localWorkerCapacity = localWorkerCapacity
+            self.mesh = mesh
         }
     }
 
@@ -73,10 +77,11 @@ public final class Platform: Sendable {
     /// The local worker of the embedded role; `nil` for a control plane only.
     public let localWorker: WorkerAgent?
     private let server: RPCServer
+    private let healthBridge: Task<Void, Never>
 
     private init(
         registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
-        scheduler: SchedulerController, localWorker: WorkerAgent?
+        scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>
     ) {
         self.registry = registry
         self.health = health
@@ -85,6 +90,7 @@ public final class Platform: Sendable {
         self.mesh = mesh
         self.scheduler = scheduler
         self.localWorker = localWorker
+        self.healthBridge = healthBridge
     }
 
     /// Opens the data directory, starts every service and listens; the local worker then joins in the background.
@@ -95,7 +101,7 @@ public final class Platform: Sendable {
             logger: logger
         )
         let health = HealthService()
-        let mesh = MeshHub()
+        let mesh = MeshHub(configuration: configuration.mesh)
         let scheduler = SchedulerController(configuration: configuration.scheduler, mesh: mesh, logger: logger) { model, version in
             let admin = try registry.principal(forUser: "admin")
             let found = try registry.getVersion(model: model, .number(Int(version)), by: admin)
@@ -116,6 +122,7 @@ public final class Platform: Sendable {
             },
             RecommendService(source: source, registry: registry),
             SchedulerService(registry: registry, controller: scheduler, logger: logger),
+            MeshService(hub: mesh, registry: registry, logger: logger),
         ]
         let server = RPCServer(
             configuration: .defaults {
@@ -134,6 +141,8 @@ public final class Platform: Sendable {
         }
         scheduler.start()
         for service in serviceNames { health.setStatus(.serving, for: service) }
+        let bridge = MeshHealthBridge(hub: mesh, health: health)
+        let healthBridge = Task { await bridge.run() }
         var localWorker: WorkerAgent?
         if configuration.role == .embedded {
             let token = try String(contentsOfFile: registry.adminTokenPath, encoding: .utf8)
@@ -152,20 +161,24 @@ public final class Platform: Sendable {
         }
         return Platform(
             registry: registry, health: health, server: server, address: address, mesh: mesh, scheduler: scheduler,
-            localWorker: localWorker
+            localWorker: localWorker, healthBridge: healthBridge
         )
     }
 
     /// The gRPC service names reported by the health service.
-    static let serviceNames: [String] = [RegistryService.serviceName, RecommendService.serviceName, SchedulerService.serviceName]
+    static let serviceNames: [String] = [
+        RegistryService.serviceName, RecommendService.serviceName, SchedulerService.serviceName, MeshService.serviceName,
+    ]
 
     /// Marks every service NOT_SERVING, stops the local worker and the scheduler, drains calls (GOAWAY) and closes
     /// the registry.
     public func shutdown(gracePeriod: Duration = .seconds(5)) async {
+        healthBridge.cancel()
+        // Watch streams end first (UNAVAILABLE: resume elsewhere) so they do not hold up the drain.
+        mesh.shutdown()
         health.markAllNotServing()
         await localWorker?.stop()
         scheduler.shutdown()
-        mesh.shutdown()
         await server.shutdown(gracePeriod: gracePeriod)
         registry.close()
     }
