@@ -48,11 +48,15 @@ public final class InboundMessageQueue: Sendable {
     }
 
     /// Ends the stream: normally (`nil`) or with an error that the consumer will throw.
-    public func finish(throwing error: RPCError? = nil) {
+    ///
+    /// - Parameter keepBuffered: With an error, whether messages already received are still handed out
+    ///   before it (a client reading responses that precede a non-OK status) or dropped (a cancelled call).
+    public func finish(throwing error: RPCError? = nil, keepBuffered: Bool = false) {
         let waiter = state.withLock { state -> CheckedContinuation<InboundMessage?, any Error>? in
             guard state.end == nil else { return nil }
             state.end = error.map { .failure($0) } ?? .success(())
-            if error != nil { state.buffer.removeAll() }
+            if error != nil && !keepBuffered { state.buffer.removeAll() }
+            // A waiter exists only when the buffer is empty, so it gets the end at once.
             defer { state.waiter = nil }
             return state.waiter
         }

@@ -122,6 +122,29 @@ struct ChannelTests {
         await server.shutdown(gracePeriod: .seconds(1))
     }
 
+    @Test("responses sent before an error status are all read, then the status is thrown")
+    func messagesBeforeError() async throws {
+        var router = RPCRouter()
+        let descriptor = MethodDescriptor(service: "test.Partial", method: "Stream")
+        router.registerServerStreaming(descriptor) { (_: Empty, writer: RPCWriter<SimpleResponse>, _) in
+            for size in 1...3 { try await writer.write(SimpleResponse(payload: Payload(body: [UInt8](repeating: 1, count: size)))) }
+            throw RPCError(code: .aborted, message: "stopped after three")
+        }
+        let (server, port) = try await Self.server(router: router)
+        let client = RPCClient(host: "127.0.0.1", port: port)
+        let call: ClientCall<Empty, SimpleResponse> = try await client.serverStreaming(descriptor, request: Empty())
+        // Let every frame arrive before reading, so the status is known while messages are still buffered.
+        try await Task.sleep(for: .milliseconds(200))
+        var sizes: [Int] = []
+        let error = await expectRPCError(.aborted) {
+            for try await message in call.responses { sizes.append(message.payload?.body.count ?? 0) }
+        }
+        #expect(sizes == [1, 2, 3])
+        #expect(error?.message == "stopped after three")
+        await client.close()
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+
     @Test("calls fail UNAVAILABLE while nothing listens, then succeed once the server is up")
     func reconnectsWithBackoff() async throws {
         // Find a free port, then leave it closed.

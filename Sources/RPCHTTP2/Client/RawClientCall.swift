@@ -107,7 +107,11 @@ final class RawClientCall: Sendable {
         if status.code == .ok {
             responses.finish()
         } else {
-            responses.finish(throwing: RPCError(code: status.code, message: status.message, metadata: trailers))
+            // Responses received before the status are still read, in order, then the status is thrown.
+            responses.finish(
+                throwing: RPCError(code: status.code, message: status.message, metadata: trailers),
+                keepBuffered: true
+            )
         }
     }
 
