@@ -113,7 +113,14 @@ public final class Platform: Sendable {
             configuration.role == .embedded
             ? ReplicaModelSource(store: store, fallback: lazy) { model, selector, context in
                 let principal = try registry.principal(for: context)
-                return UInt32(clamping: try registry.getVersion(model: model, try selector.reference(), by: principal).number)
+                let reference = try selector.reference()
+                // No version asked for: the newest version with a ready replica here (the proto's rule), once
+                // the caller may read the model; only a model with no ready replica falls back to the latest.
+                if reference == .latest, selector?.alias != "latest", store.hasReady(model: model, version: nil) {
+                    _ = try registry.getModel(model, by: principal)
+                    return nil
+                }
+                return UInt32(clamping: try registry.getVersion(model: model, reference, by: principal).number)
             }
             : lazy
         let services: [any RPCService] = [

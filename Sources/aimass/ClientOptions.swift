@@ -23,8 +23,11 @@ struct ClientOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
+    /// The configuration file, read on first use (flags, then environment, then this file).
+    var configFile: CLIConfigFile { CLIConfigFile.load(environment: environment) }
+
     func endpoint() -> (host: String, port: Int) {
-        let text = server ?? environment["AIMASS_SERVER"] ?? "127.0.0.1:50051"
+        let text = server ?? environment["AIMASS_SERVER"] ?? configFile["server"] ?? "127.0.0.1:50051"
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), port > 0,
             port < 65536
         else {
@@ -36,7 +39,9 @@ struct ClientOptions: ParsableArguments {
     func resolvedToken() -> String {
         if let token, !token.isEmpty { return token }
         if let token = environment["AIMASS_TOKEN"], !token.isEmpty { return token }
-        let directory = dataDirectory ?? environment["AIMASS_DATA_DIR"] ?? "./aimass-data"
+        let config = configFile
+        if let token = config["token"], !token.isEmpty { return token }
+        let directory = dataDirectory ?? environment["AIMASS_DATA_DIR"] ?? config["data-dir"] ?? "./aimass-data"
         let path = (directory as NSString).appendingPathComponent("admin.token")
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             CLIOutput.fail(
@@ -49,7 +54,7 @@ struct ClientOptions: ParsableArguments {
 
     /// Call options with the bearer token and, for unary calls, the deadline (30 s unless --timeout).
     func callOptions(transfer: Bool = false) -> CallOptions {
-        let seconds = timeout ?? (transfer ? nil : 30)
+        let seconds = timeout ?? configFile["timeout"].flatMap(Double.init) ?? (transfer ? nil : 30)
         return CallOptions(
             timeout: seconds.map { .milliseconds(Int64($0 * 1000)) },
             metadata: ["authorization": .string("Bearer \(resolvedToken())")]
@@ -66,7 +71,7 @@ struct ClientOptions: ParsableArguments {
             await client.close()
         } catch let error as RPCError {
             await client.close()
-            CLIOutput.fail("\(error.code): \(error.message)")
+            CLIOutput.fail(error, server: "\(host):\(port)")
         } catch let error as ExitCode {
             await client.close()
             Foundation.exit(error.rawValue)

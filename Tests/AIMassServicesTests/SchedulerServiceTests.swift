@@ -171,6 +171,10 @@ struct SchedulerServiceTests {
             )
             #expect(deployed.id == "dishes@production" && deployed.resolvedVersion == 1)
             _ = try await Self.waitFor(fixture, deployed.id) { $0.readyReplicas == 1 }
+            // No version asked for: the newest version with a ready replica (1), not the newest upload (2).
+            let unpinned: RecommendResponse = try await fixture.call("Recommend", RecommendRequest(model: "dishes", userId: "alice"))
+            #expect(unpinned.servedBy?.version == 1)
+            #expect(unpinned.servedBy?.workerId == fixture.platform.localWorker?.workerID)
             let _: SetAliasResponse = try await fixture.client.unary(
                 MethodDescriptor(service: "aimass.v1.ModelRegistry", method: "SetAlias"),
                 request: SetAliasRequest(model: "dishes", alias: "production", version: 2), options: fixture.options

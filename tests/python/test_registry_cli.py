@@ -59,16 +59,31 @@ def test_cli_create_upload_list_versions_download(tmp_path):
         assert "production" in history
 
         missing = cli("show", "nope", check=False)
-        assert missing.returncode == 1
-        assert missing.stderr.strip() == "error: NOT_FOUND: model 'nope' does not exist", missing.stderr
+        assert missing.returncode == 10 + 5  # exit code 10 + the gRPC status (NOT_FOUND = 5)
+        assert missing.stderr.splitlines()[0] == "error: NOT_FOUND: model 'nope' does not exist", missing.stderr
+        assert missing.stderr.splitlines()[1].startswith("hint: "), missing.stderr
         assert "Traceback" not in missing.stderr and "Fatal" not in missing.stderr
 
         bad_token = subprocess.run([exe, "model", "list", "--token", "aimass_wrong"], capture_output=True, text=True,
                                    timeout=60, env=env)
-        assert bad_token.returncode == 1 and bad_token.stderr.startswith("error: UNAUTHENTICATED:")
+        assert bad_token.returncode == 10 + 16 and bad_token.stderr.startswith("error: UNAUTHENTICATED:")
+        assert "--token" in bad_token.stderr  # the hint says what to do
 
         grant = cli("grant", "movies", "user:ghost", "reader", check=False)
-        assert grant.returncode == 1 and grant.stderr.startswith("error: NOT_FOUND:")
+        assert grant.returncode == 10 + 5 and grant.stderr.startswith("error: NOT_FOUND:")
+
+        # Settings from a configuration file when no flag or environment variable gives them.
+        config = tmp_path / "aimass.conf"
+        config.write_text(f"# test\nserver = {sp.host}:{sp.port}\ntoken = aimass_from_file\n")
+        from_file = subprocess.run([exe, "model", "list"], capture_output=True, text=True, timeout=60,
+                                   env={k: v for k, v in env.items() if k not in ("AIMASS_SERVER", "AIMASS_TOKEN",
+                                                                                   "AIMASS_DATA_DIR")}
+                                   | {"AIMASS_CONFIG": str(config)})
+        assert from_file.returncode == 10 + 16 and "UNAUTHENTICATED" in from_file.stderr  # the file's token was used
+        config.write_text("serverr = x\n")
+        typo = subprocess.run([exe, "model", "list"], capture_output=True, text=True, timeout=60,
+                              env=env | {"AIMASS_CONFIG": str(config)})
+        assert typo.returncode == 1 and "unknown key 'serverr'" in typo.stderr
 
         help_text = subprocess.run([exe, "model", "upload", "--help"], capture_output=True, text=True, timeout=60).stdout
         assert "Example" in help_text and "--server" in help_text and "--json" in help_text
