@@ -189,7 +189,8 @@ struct ScaleCommand: AsyncParsableCommand {
 /// `aimass deployments`: lists deployments.
 struct DeploymentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "deployments", abstract: "List deployments with their state and replicas."
+        commandName: "deployments", abstract: "List deployments with their state and replicas.",
+        discussion: "Examples:\n  aimass deployments\n  aimass deployments --model movies --json"
     )
     @OptionGroup var options: ClientOptions
     @Option(help: "Only this model.") var model: String = ""
@@ -213,7 +214,8 @@ struct DeploymentsCommand: AsyncParsableCommand {
 /// `aimass pool`: the workers, their capacity, allocation, utilisation and replicas.
 struct PoolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pool", abstract: "Show the workers of the pool with their capacity, allocation and replicas."
+        commandName: "pool", abstract: "Show the workers of the pool with their capacity, allocation and replicas.",
+        discussion: "Examples:\n  aimass pool\n  aimass pool --json | jq '.workers[].replicas'"
     )
     @OptionGroup var options: ClientOptions
 

@@ -13,6 +13,11 @@ struct WatchCommand: AsyncParsableCommand {
         discussion: """
             One line per event, e.g. `r42 REPLICA_READY movies@1 on w2`; --json prints one JSON object per line. \
             The stream resumes by itself after a drop; a line `# reconnecting …` says so.
+
+            Examples:
+              aimass watch
+              aimass watch --model movies --kinds REPLICA_READY,REPLICA_REMOVED
+              aimass watch --from 42 --json
             """
     )
 
