@@ -129,7 +129,20 @@ struct EvaluateCommand: AsyncParsableCommand {
             dryRun: dryRun
         )
         await options.run { client in
+            // A live elapsed-time line on a terminal: evaluating a large model takes a while.
+            let ticker = isatty(STDERR_FILENO) == 1 ? Task {
+                let start = ContinuousClock.now
+                while !Task.isCancelled {
+                    let seconds = Double((ContinuousClock.now - start).components.seconds)
+                    CLIOutput.stderr(String(format: "\revaluating %@ … %.0f s", model, seconds))
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+                CLIOutput.stderr("\r\u{1B}[K")
+            } : nil
+            defer { ticker?.cancel() }
             let response: EvaluateResponse = try await client.recommend("Evaluate", request)
+            ticker?.cancel()
+            _ = await ticker?.value
             if options.json {
                 CLIOutput.printJSON([
                     "model": response.model, "version": response.version, "metrics": response.metrics,
