@@ -32,7 +32,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-artifact-mb"),
-        help: "Control plane: the largest model artifact an upload may store, in MiB (default 4096)."
+        help: "Control plane: the largest model artifact an upload may store, in MiB."
     )
     var maxArtifactMB: Int64 = 4096
 
