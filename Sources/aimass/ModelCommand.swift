@@ -409,11 +409,11 @@ struct ModelCommand: AsyncParsableCommand {
                     "ListAliasHistory", ListAliasHistoryRequest(model: name, alias: alias, pageSize: 500))
                 if options.json { CLIOutput.printJSON(["changes": history.changes.map(JSONForm.aliasChange)]); return }
                 CLIOutput.printTable(
-                    ["WHEN", "ALIAS", "FROM", "TO", "BY"],
+                    ["WHEN", "ALIAS", "FROM", "TO", "BY", "REASON"],
                     history.changes.map {
                         [
                             CLIOutput.time($0.changedAtMs), $0.alias, $0.previousVersion == 0 ? "-" : "\($0.previousVersion)",
-                            $0.version == 0 ? "-" : "\($0.version)", $0.principal,
+                            $0.version == 0 ? "-" : "\($0.version)", $0.principal, $0.reason,
                         ]
                     }
                 )

@@ -30,6 +30,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Where metadata and artifacts are stored (control plane).")
     var dataDirectory: String = "./aimass-data"
 
+    @Option(
+        name: .customLong("max-artifact-mb"),
+        help: "Control plane: the largest model artifact an upload may store, in MiB."
+    )
+    var maxArtifactMB: Int64 = 4096
+
     @Option(help: "Worker: the control plane to join, HOST:PORT.")
     var join: String?
 
@@ -72,9 +78,12 @@ struct Serve: AsyncParsableCommand {
         case "embedded", "control-plane":
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
+            guard maxArtifactMB > 0, maxArtifactMB <= Int64.max >> 20 else {
+                CLIOutput.fail("--max-artifact-mb must be between 1 and \(Int64.max >> 20), got \(maxArtifactMB)")
+            }
             let platform = try await Platform.start(
                 configuration: .init(
-                    host: host, port: port, dataDirectory: dataDirectory,
+                    host: host, port: port, dataDirectory: dataDirectory, maxArtifactBytes: maxArtifactMB << 20,
                     role: role == "embedded" ? .embedded : .controlPlane,
                     scheduler: .init(lease: Double(leaseMs) / 1000), localWorkerCapacity: capacity()
                 ),

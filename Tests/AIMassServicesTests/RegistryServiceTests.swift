@@ -157,10 +157,12 @@ import Testing
             let history: ListAliasHistoryResponse = try await client.unary(
                 Self.method("ListAliasHistory"), request: ListAliasHistoryRequest(model: "movies", pageSize: 1), options: admin)
             #expect(history.changes.map(\.version) == [1] && !history.nextPageToken.isEmpty)
+            #expect(history.changes.map(\.reason) == ["rollback"])  // stored, not only echoed
             let older: ListAliasHistoryResponse = try await client.unary(
                 Self.method("ListAliasHistory"),
                 request: ListAliasHistoryRequest(model: "movies", pageSize: 1, pageToken: history.nextPageToken), options: admin)
             #expect(older.changes.map(\.version) == [2] && older.nextPageToken.isEmpty)
+            #expect(older.changes.map(\.reason) == [""])
 
             // Update with a field mask.
             let updated: AIMassAPI.Model = try await client.unary(
@@ -211,6 +213,15 @@ import Testing
             #expect(seen.name == "guarded")
             #expect(await Self.code {
                 _ = try await Self.upload(client, model: "guarded", bytes: Self.bytes(10_000, seed: 3), options: rita)
+            } == .permissionDenied)
+            // A reader sees who has access, but may not grant.
+            let listed: PermissionsResponse = try await client.unary(
+                Self.method("GetPermissions"), request: GetPermissionsRequest(model: "guarded"), options: rita)
+            #expect(listed.permissions == granted.permissions)
+            #expect(await Self.code {
+                let _: PermissionsResponse = try await client.unary(
+                    Self.method("SetPermission"), request: SetPermissionRequest(model: "guarded", principal: "user:rita", role: .owner),
+                    options: rita)
             } == .permissionDenied)
             #expect(await Self.code {
                 let _: PermissionsResponse = try await client.unary(

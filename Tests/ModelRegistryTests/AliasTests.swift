@@ -49,6 +49,40 @@ struct AliasTests {
         #expect(try registry.getVersion(model: "m", "staging", by: alice).number == 3)
     }
 
+    @Test("The reason of every move is stored and returned by the history")
+    func reasons() throws {
+        let fixture = try Fixture()
+        let registry = fixture.registry
+        let admin = fixture.admin
+        _ = try registry.createModel(Model(name: "m"), by: admin)
+        for seed in 1...2 { try fixture.upload(artifact(100, seed: UInt64(seed)), to: "m", by: admin) }
+
+        let first = try registry.setAlias(model: "m", alias: "production", version: 1, by: admin)
+        #expect(first.reason == "")
+        let second = try registry.setAlias(
+            model: "m", alias: "production", version: 2, reason: "promote: ndcg +3%", by: admin)
+        #expect(second.reason == "promote: ndcg +3%")
+        try registry.rollbackAlias(model: "m", alias: "production", reason: "rollback: latency\ndoubled", by: admin)
+        try registry.deleteAlias(model: "m", alias: "production", reason: "retired", by: admin)
+        #expect(
+            try registry.aliasHistory(model: "m", alias: "production", by: admin).map(\.reason)
+                == ["", "promote: ndcg +3%", "rollback: latency\ndoubled", "retired"]
+        )
+        // A reopened registry finds the reasons.
+        let reopened = try fixture.reopen()
+        #expect(try reopened.aliasHistory(model: "m", by: fixture.admin).map(\.reason).last == "retired")
+
+        try fixture.registry.setAlias(model: "m", alias: "staging", version: 1, by: fixture.admin)
+        for bad in ["bell\u{7}", String(repeating: "x", count: 16 * 1024 + 1)] {
+            #expect(
+                errorCode {
+                    try fixture.registry.setAlias(model: "m", alias: "staging", version: 2, reason: bad, by: fixture.admin)
+                } == .invalidArgument
+            )
+        }
+        #expect(try fixture.registry.getVersion(model: "m", "staging", by: fixture.admin).number == 1)
+    }
+
     @Test("Alias errors")
     func aliasErrors() throws {
         let fixture = try Fixture()

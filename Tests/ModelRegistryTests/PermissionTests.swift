@@ -38,6 +38,12 @@ struct PermissionTests {
         #expect(errorCode { try registry.setAlias(model: "m", alias: "prod", version: 1, by: reader) } == .permissionDenied)
         #expect(errorCode { try registry.checkRole(reader, model: "m", required: .writer) } == .permissionDenied)
         #expect(errorCode { try registry.checkRole(reader, model: "m", required: .reader) } == nil)
+        // Readers may see who has access (changing it needs owner).
+        #expect(try registry.getPermissions(model: "m", by: reader).count == 3)
+        #expect(
+            errorCode { try registry.setPermission(model: "m", grantee: .user("reader"), role: .owner, by: reader) }
+                == .permissionDenied
+        )
 
         // Writer: upload, edit, alias, metrics; not grant, not delete, not rename.
         #expect(errorCode { try registry.setAlias(model: "m", alias: "prod", version: 1, by: writer) } == nil)
@@ -48,7 +54,8 @@ struct PermissionTests {
             try registry.setPermission(model: "m", grantee: .user("stranger"), role: .reader, by: writer)
         }
         #expect(grantMessage?.contains("needs role owner") == true)
-        #expect(errorCode { _ = try registry.getPermissions(model: "m", by: writer) } == .permissionDenied)
+        #expect(errorCode { _ = try registry.getPermissions(model: "m", by: writer) } == nil)
+        #expect(errorCode { _ = try registry.getPermissions(model: "m", by: stranger) } == .permissionDenied)
         #expect(errorCode { try registry.deleteModel("m", by: writer) } == .permissionDenied)
         #expect(
             errorCode { _ = try registry.updateModel("m", with: Model(name: "renamed"), fieldMask: ["name"], by: writer) }

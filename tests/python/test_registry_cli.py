@@ -48,7 +48,7 @@ def test_cli_create_upload_list_versions_download(tmp_path):
         diff = json.loads(cli("diff", "movies", "--json").stdout)
         assert {c["field"] for c in diff["changes"]} == {"description", "manifest.neighbours"}
 
-        cli("alias", "movies", "production", "1")
+        cli("alias", "movies", "production", "1", "--reason", "first release")
         out = tmp_path / "got.tsv"
         down = cli("download", "movies", "--version", "production", "-o", str(out), "--json")
         assert json.loads(down.stdout)["number"] == 1
@@ -56,7 +56,7 @@ def test_cli_create_upload_list_versions_download(tmp_path):
         assert not (tmp_path / "got.tsv.part").exists()
 
         history = cli("alias", "movies", "production").stdout
-        assert "production" in history
+        assert "production" in history and "first release" in history  # the reason is stored
 
         missing = cli("show", "nope", check=False)
         assert missing.returncode == 10 + 5  # exit code 10 + the gRPC status (NOT_FOUND = 5)

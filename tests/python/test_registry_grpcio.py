@@ -127,6 +127,7 @@ def test_register_upload_list_diff_alias_and_refuse(registry, aimass_stubs):
     assert got.number == 1 and "production" in got.aliases
     history = stub.ListAliasHistory(pb.ListAliasHistoryRequest(model="movies-itemcf"), metadata=admin, timeout=TIMEOUT)
     assert [(c.previous_version, c.version) for c in history.changes] == [(2, 1), (0, 2)]
+    assert [c.reason for c in history.changes] == ["rollback: ndcg", ""]  # stored, not only echoed
     assert stub.GetModel(pb.GetModelRequest(name="movies-itemcf"), metadata=admin, timeout=TIMEOUT).aliases == \
         {"production": 1}
     with pytest.raises(grpc.RpcError) as err:
@@ -151,6 +152,9 @@ def test_register_upload_list_diff_alias_and_refuse(registry, aimass_stubs):
                                                                    ("user:bob", pb.ROLE_READER)}
     # As a reader bob reads and downloads, but may not upload, move aliases or grant.
     assert stub.GetModel(pb.GetModelRequest(name="movies-itemcf"), metadata=reader, timeout=TIMEOUT).latest_version == 2
+    # A reader sees who has access (granting stays owner-only, below).
+    seen = stub.GetPermissions(pb.GetPermissionsRequest(model="movies-itemcf"), metadata=reader, timeout=TIMEOUT)
+    assert {(p.principal, p.role) for p in seen.permissions} == {(p.principal, p.role) for p in perms.permissions}
     _, body = download(stub, pb, common, "movies-itemcf", md=reader)
     assert body == small
     with pytest.raises(grpc.RpcError) as err:
@@ -198,6 +202,37 @@ def test_upload_errors_store_nothing(registry, aimass_stubs):
     with pytest.raises(grpc.RpcError) as err:
         stub.GetModel(pb.GetModelRequest(name="absent"), metadata=admin, timeout=TIMEOUT)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND and "absent" in err.value.details()
+
+
+def test_max_artifact_mb_limits_uploads(tmp_path, aimass_stubs):
+    """`aimass serve --max-artifact-mb 1`: a 2 MiB upload is RESOURCE_EXHAUSTED and stores nothing; 0.5 MiB is fine."""
+    data = tmp_path / "data"
+    sp = start_aimass(data, extra=("--max-artifact-mb", "1"))
+    try:
+        admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+        pb = aimass_stubs.registry_pb2
+        with grpc.insecure_channel(sp.target) as channel:
+            stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
+            stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="capped")), metadata=admin, timeout=TIMEOUT)
+            with pytest.raises(grpc.RpcError) as err:
+                stub.UploadVersion(upload_requests(pb, "capped", os.urandom(2 * MiB), chunk=256 * 1024),
+                                   metadata=admin, timeout=TIMEOUT)
+            assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, err.value.details()
+            assert stub.ListVersions(pb.ListVersionsRequest(model="capped"), metadata=admin,
+                                     timeout=TIMEOUT).versions == []
+            assert os.listdir(data / "tmp") == []
+            small = os.urandom(MiB // 2)
+            version = stub.UploadVersion(upload_requests(pb, "capped", small, chunk=128 * 1024), metadata=admin,
+                                         timeout=TIMEOUT)
+            assert version.number == 1 and version.size_bytes == len(small)
+            _, body = download(stub, pb, aimass_stubs.common_pb2, "capped", number=1, md=admin)
+            assert body == small
+    finally:
+        stop_server(sp)
+    # Nonsense values are refused before the server starts.
+    out = subprocess.run([str(aimass_binary("aimass")), "serve", "--port", "0", "--data-dir", str(data),
+                          "--max-artifact-mb", "0"], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "--max-artifact-mb" in out.stderr
 
 
 def test_group_role_applies_to_its_members(tmp_path, aimass_stubs):

@@ -231,7 +231,7 @@ enum RegistryConversions {
 
     // MARK: Aliases and permissions
 
-    static func aliasChange(_ move: AliasMove, reason: String = "") -> AliasChange {
+    static func aliasChange(_ move: AliasMove) -> AliasChange {
         AliasChange(
             model: move.model,
             alias: move.alias,
@@ -239,7 +239,7 @@ enum RegistryConversions {
             version: UInt32(clamping: move.toVersion ?? 0),
             principal: principalString(user: move.by),
             changedAtMs: milliseconds(move.at),
-            reason: reason
+            reason: move.reason
         )
     }
 

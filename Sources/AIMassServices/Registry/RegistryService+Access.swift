@@ -18,7 +18,7 @@ extension RegistryService {
         }
     }
 
-    /// Creates, moves or (version 0) deletes an alias.
+    /// Creates, moves or (version 0) deletes an alias; the request's reason is stored with the move.
     func setAlias(_ request: SetAliasRequest, context: ServerContext) throws -> SetAliasResponse {
         let principal = try registry.principal(for: context)
         try Self.requireName(request.model, field: "model")
@@ -26,14 +26,20 @@ extension RegistryService {
         let response = try hidingUnreadable(request.model, principal) {
             let move =
                 request.version == 0
-                ? try self.registry.deleteAlias(model: request.model, alias: request.alias, by: principal)
+                ? try self.registry.deleteAlias(
+                    model: request.model,
+                    alias: request.alias,
+                    reason: request.reason,
+                    by: principal
+                )
                 : try self.registry.setAlias(
                     model: request.model,
                     alias: request.alias,
                     version: .number(Int(request.version)),
+                    reason: request.reason,
                     by: principal
                 )
-            return SetAliasResponse(change: RegistryConversions.aliasChange(move, reason: request.reason))
+            return SetAliasResponse(change: RegistryConversions.aliasChange(move))
         }
         onAliasMoved?(request.model, request.alias, request.version)
         return response
@@ -70,6 +76,7 @@ extension RegistryService {
         }
     }
 
+    /// Every grant on a model; readers may list them (granting needs OWNER).
     func getPermissions(_ request: GetPermissionsRequest, context: ServerContext) throws -> PermissionsResponse {
         let principal = try registry.principal(for: context)
         try Self.requireName(request.model, field: "model")

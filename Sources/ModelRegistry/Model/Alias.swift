@@ -28,4 +28,7 @@ public struct AliasMove: Sendable, Hashable {
     public var at: Date
     /// Who moved it.
     public var by: String
+    /// Why, as given by whoever moved it (e.g. `rollback: ndcg dropped`); empty if none was given, and for moves
+    /// recorded before schema version 2.
+    public var reason: String = ""
 }

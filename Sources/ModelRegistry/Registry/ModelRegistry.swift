@@ -57,6 +57,22 @@ public final class ModelRegistry: Sendable {
         configuration: Configuration = .defaults,
         logger: Logger = Logger(label: "aimass.registry", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws(RegistryError) -> ModelRegistry {
+        try self.open(
+            dataDirectory: dataDirectory,
+            configuration: configuration,
+            logger: logger,
+            schemaVersion: Migrations.latestVersion
+        )
+    }
+
+    /// ``open(dataDirectory:configuration:logger:)`` migrating only up to `schemaVersion`: tests use it to build a
+    /// data directory as an older build left it (the API then only works where that schema suffices).
+    static func open(
+        dataDirectory: String,
+        configuration: Configuration = .defaults,
+        logger: Logger = Logger(label: "aimass.registry", factory: { _ in SwiftLogNoOpLogHandler() }),
+        schemaVersion: Int
+    ) throws(RegistryError) -> ModelRegistry {
         guard !dataDirectory.isEmpty else { throw .invalidArgument("data directory path is empty") }
         guard configuration.maxArtifactBytes >= 0 else {
             throw .invalidArgument("maxArtifactBytes must not be negative")
@@ -69,7 +85,7 @@ public final class ModelRegistry: Sendable {
         let database = try Database(path: layout.databasePath)
         try self.configure(database, configuration: configuration)
         var report = RecoveryReport()
-        report.appliedMigrations = try Migrations.migrate(database)
+        report.appliedMigrations = try Migrations.migrate(database, to: schemaVersion)
         try Recovery.run(database: database, store: store, logger: logger, report: &report)
         if configuration.createAdminUser {
             report.createdAdmin = try Bootstrap.createAdminIfNeeded(database, layout: layout, logger: logger)

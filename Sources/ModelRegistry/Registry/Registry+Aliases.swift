@@ -8,6 +8,8 @@ extension ModelRegistry {
     /// - Parameters:
     ///   - alias: 1–64 characters of `[A-Za-z0-9._-]` starting with a letter; not `latest`.
     ///   - version: The target version.
+    ///   - reason: Why, kept in the alias history (at most 16 KiB, no control characters except tab and newline);
+    ///     empty for none.
     /// - Returns: The move (``AliasMove/fromVersion`` is `nil` if the alias is new).
     /// - Throws: `invalidArgument` for a bad alias name, `notFound` for an unknown model or version,
     ///   `permissionDenied`.
@@ -16,46 +18,58 @@ extension ModelRegistry {
         model: String,
         alias: String,
         version: VersionReference,
+        reason: String = "",
         by principal: Principal
     ) throws(RegistryError) -> AliasMove {
         try Validate.modelName(model)
         try Validate.aliasName(alias)
+        try Validate.text(reason, field: "reason")
         return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
             let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
             let target = try database.resolve(version, in: ref)
-            return try Self.moveAlias(database, model: ref, alias: alias, to: target, by: principal)
+            return try Self.moveAlias(database, model: ref, alias: alias, to: target, reason: reason, by: principal)
         }
     }
 
-    /// Deletes an alias and records the move (with ``AliasMove/toVersion`` `nil`). Needs ``Role/writer``.
+    /// Deletes an alias and records the move (with ``AliasMove/toVersion`` `nil`) and its `reason`. Needs
+    /// ``Role/writer``.
     ///
-    /// - Throws: `notFound` if the model or alias does not exist, `permissionDenied`.
+    /// - Throws: `notFound` if the model or alias does not exist, `permissionDenied`, `invalidArgument` for a bad
+    ///   alias name or reason.
     @discardableResult
-    public func deleteAlias(model: String, alias: String, by principal: Principal) throws(RegistryError) -> AliasMove {
+    public func deleteAlias(
+        model: String,
+        alias: String,
+        reason: String = "",
+        by principal: Principal
+    ) throws(RegistryError) -> AliasMove {
         try Validate.modelName(model)
         try Validate.aliasName(alias)
+        try Validate.text(reason, field: "reason")
         return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
             let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
             _ = try database.resolve(.alias(alias), in: ref)
-            return try Self.moveAlias(database, model: ref, alias: alias, to: nil, by: principal)
+            return try Self.moveAlias(database, model: ref, alias: alias, to: nil, reason: reason, by: principal)
         }
     }
 
     /// Undoes the most recent move of an alias: points it back at the version it had before (re-creating it if
-    /// the last move deleted it), recording this as a new move. Needs ``Role/writer``.
+    /// the last move deleted it), recording this as a new move with `reason`. Needs ``Role/writer``.
     ///
-    /// Rolling back twice undoes the rollback; to go further back, use ``setAlias(model:alias:version:by:)`` with a
-    /// version from ``aliasHistory(model:alias:by:)``.
+    /// Rolling back twice undoes the rollback; to go further back, use ``setAlias(model:alias:version:reason:by:)``
+    /// with a version from ``aliasHistory(model:alias:by:)``.
     /// - Throws: `notFound` if the alias never existed, `failedPrecondition` if its last move created it (there is
     ///   no earlier version), `permissionDenied`.
     @discardableResult
     public func rollbackAlias(
         model: String,
         alias: String,
+        reason: String = "",
         by principal: Principal
     ) throws(RegistryError) -> AliasMove {
         try Validate.modelName(model)
         try Validate.aliasName(alias)
+        try Validate.text(reason, field: "reason")
         return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
             let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
             guard
@@ -72,7 +86,14 @@ extension ModelRegistry {
                     "alias '\(alias)' of model '\(ref.name)' has no earlier version to roll back to"
                 )
             }
-            return try Self.moveAlias(database, model: ref, alias: alias, to: Int(previous), by: principal)
+            return try Self.moveAlias(
+                database,
+                model: ref,
+                alias: alias,
+                to: Int(previous),
+                reason: reason,
+                by: principal
+            )
         }
     }
 
@@ -114,7 +135,7 @@ extension ModelRegistry {
             let ref = try database.authorize(principal, model: model, required: .reader, to: "read its aliases")
             return try database.query(
                 """
-                SELECT alias, old_version, new_version, at, by_user FROM alias_history
+                SELECT alias, old_version, new_version, at, by_user, reason FROM alias_history
                 WHERE model_id = ?1 AND (?2 IS NULL OR alias = ?2) ORDER BY id
                 """,
                 ref.id,
@@ -126,19 +147,21 @@ extension ModelRegistry {
                     fromVersion: $0.optionalInt64(1).map { Int($0) },
                     toVersion: $0.optionalInt64(2).map { Int($0) },
                     at: Timestamp.date($0.int64(3)),
-                    by: $0.string(4)
+                    by: $0.string(4),
+                    reason: $0.string(5)
                 )
             }
         }
     }
 
-    /// Moves (or creates, or with `to: nil` deletes) an alias and appends the move to its history, in one
-    /// transaction.
+    /// Moves (or creates, or with `to: nil` deletes) an alias and appends the move (with its reason) to its history,
+    /// in one transaction.
     private static func moveAlias(
         _ database: Database,
         model: ModelRef,
         alias: String,
         to target: Int?,
+        reason: String,
         by principal: Principal
     ) throws(RegistryError) -> AliasMove {
         let now = Timestamp.now()
@@ -154,7 +177,8 @@ extension ModelRegistry {
                 fromVersion: current,
                 toVersion: target,
                 at: Timestamp.date(now),
-                by: principal.userName
+                by: principal.userName,
+                reason: reason
             )
             guard current != target else { return move }
             if let target {
@@ -174,15 +198,16 @@ extension ModelRegistry {
             }
             try database.execute(
                 """
-                INSERT INTO alias_history (model_id, alias, old_version, new_version, at, by_user)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO alias_history (model_id, alias, old_version, new_version, at, by_user, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
                 model.id,
                 alias,
                 current,
                 target,
                 now,
-                principal.userName
+                principal.userName,
+                reason
             )
             return move
         }

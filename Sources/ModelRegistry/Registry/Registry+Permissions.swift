@@ -43,13 +43,14 @@ extension ModelRegistry {
         }
     }
 
-    /// The grants on a model, users first then groups, each sorted by name. Needs ``Role/owner``.
+    /// The grants on a model, users first then groups, each sorted by name. Needs ``Role/reader``: whoever can use a
+    /// model may see who else can (and whom to ask for access); changing grants needs ``Role/owner``.
     ///
     /// - Throws: `notFound`, `permissionDenied`.
     public func getPermissions(model: String, by principal: Principal) throws(RegistryError) -> [Permission] {
         try Validate.modelName(model)
         return try self.withDatabase { (database) throws(RegistryError) -> [Permission] in
-            let ref = try database.authorize(principal, model: model, required: .owner, to: "read its permissions")
+            let ref = try database.authorize(principal, model: model, required: .reader, to: "read its permissions")
             return try database.query(
                 """
                 SELECT u.name, g.name, p.role, p.granted_at, p.granted_by FROM permissions p
