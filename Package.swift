@@ -135,6 +135,11 @@ let targets: [Target] = [
         dependencies: ["AIMassClient", "AIMassServer", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
         swiftSettings: defaultSwiftSettings
     ),
+    .executableTarget(
+        name: "mesh-watch-bench",
+        dependencies: ["AIMassServer", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
+        swiftSettings: defaultSwiftSettings
+    ),
 
     // MARK: Recommend tools
     .executableTarget(name: "recommend-bench", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
