@@ -257,9 +257,12 @@ private struct PairContext {
                     let dot = sums[b]
                     sums[b] = 0
                     if dot > 0 {
-                        let score = dot / (normA * self.norms[b]).squareRoot()
-                        heaps.offer(row: a, index: b, score: score)
-                        heaps.offer(row: b, index: a, score: score)
+                        let product = normA * self.norms[b]
+                        if heaps.mayEnter(a, b, dot: dot, product: product) {
+                            let score = dot / product.squareRoot()
+                            heaps.offer(row: a, index: b, score: score)
+                            heaps.offer(row: b, index: a, score: score)
+                        }
                     }
                 }
             } else {
@@ -269,9 +272,12 @@ private struct PairContext {
                     sums[b] = 0
                     isTouched[b] = false
                     if dot > 0 {
-                        let score = dot / (normA * self.norms[b]).squareRoot()
-                        heaps.offer(row: a, index: b, score: score)
-                        heaps.offer(row: b, index: a, score: score)
+                        let product = normA * self.norms[b]
+                        if heaps.mayEnter(a, b, dot: dot, product: product) {
+                            let score = dot / product.squareRoot()
+                            heaps.offer(row: a, index: b, score: score)
+                            heaps.offer(row: b, index: a, score: score)
+                        }
                     }
                 }
                 touched.removeAll(keepingCapacity: true)
@@ -286,6 +292,18 @@ private struct Heaps {
     let count: UnsafeMutableBufferPointer<Int32>
     let floor: UnsafeMutableBufferPointer<Double>
     let capacity: Int
+
+    /// A cheap, conservative test before the square root and division: `false` only when `dot / sqrt(product)` is
+    /// certainly below both rows' floors (dot² < floor² · product with a relative margin of 1e-9, far above the few
+    /// ulps of rounding in either side), so no candidate that ``offer(row:index:score:)`` would keep is skipped.
+    @inline(__always)
+    func mayEnter(_ a: Int, _ b: Int, dot: Double, product: Double) -> Bool {
+        let threshold = dot * dot * (1 + 1e-9)
+        let floorA = self.floor[a]
+        let floorB = self.floor[b]
+        return floorA <= 0 || floorB <= 0 || threshold >= floorA * floorA * product
+            || threshold >= floorB * floorB * product
+    }
 
     @inline(__always)
     func offer(row: Int, index: Int, score: Double) {
