@@ -7,7 +7,7 @@
 #   5. with --rounds N (needs `implicit`): N interleaved rounds on the synthetic set, each our ItemCF K 20 build
 #      (a fresh `recommend-bench bench --synthetic` process) then implicit's fit in one Python process that loaded
 #      the data once, so both see the same machine load; prints each round's ratio and the medians.
-# Usage: scripts/bench-recommend.sh [--no-synthetic] [--no-implicit] [--rounds N]
+# Usage: [PYTHON=...] [BENCH_BIN=...] scripts/bench-recommend.sh [--no-synthetic] [--no-implicit] [--rounds N]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -25,7 +25,7 @@ PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 DATA=$ROOT/data/ml-100k.inter
 [[ -f "$DATA" ]] || scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
 swift build -c release --product recommend-bench >/dev/null
-BIN=$(swift build -c release --show-bin-path)/recommend-bench
+BIN=${BENCH_BIN:-$(swift build -c release --show-bin-path)/recommend-bench}  # BENCH_BIN: compare another build
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -116,7 +116,7 @@ if [[ $ROUNDS -gt 0 ]] && [[ -x "$PYTHON" ]] && "$PYTHON" -c "import implicit" 2
   echo "## interleaved rounds: RecommendCore itemcf K 20 build vs implicit CosineRecommender(K=21) fit, synthetic 10M"
   "$BIN" generate --out "$TMP/rounds.tsv" >/dev/null
   OMP_NUM_THREADS=$(nproc) "$PYTHON" - "$BIN" "$TMP/rounds.tsv" "$ROUNDS" <<'PY'
-import re, statistics, subprocess, sys, time, warnings
+import re, resource, statistics, subprocess, sys, time, warnings
 warnings.filterwarnings("ignore")
 import numpy as np
 import scipy.sparse as sp
@@ -130,22 +130,29 @@ _, user_index = np.unique(raw[:, 0], return_inverse=True)
 _, item_index = np.unique(raw[:, 1], return_inverse=True)
 matrix = sp.csr_matrix((np.ones(len(raw), dtype=np.float32), (user_index, item_index)))
 matrix.data[:] = 1.0
-ours, theirs = [], []
+ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 for r in range(rounds):
     out = subprocess.run([binary, "bench", "--synthetic", "--algorithm", "itemcf", "--neighbours", "20"],
                          check=True, capture_output=True, text=True).stdout
     ours.append(float(re.search(r"index build: ([0-9.]+) s", out).group(1)))
     cores = re.search(r"([0-9.]+) cores busy", out).group(1)
+    ours_cpu.append(float(re.search(r"CPU ([0-9.]+) s", out).group(1)))
     model = CosineRecommender(K=21)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), cpu()
     model.fit(matrix, show_progress=False)
     theirs.append(time.perf_counter() - start)
+    theirs_cpu.append(cpu() - start_cpu)
     load = open("/proc/loadavg").read().split()[0]
-    print(f"round {r + 1}: ours {ours[-1]:.3f} s ({cores} cores busy), implicit {theirs[-1]:.3f} s, "
-          f"ratio {ours[-1] / theirs[-1]:.3f}, load {load}", flush=True)
+    print(f"round {r + 1}: ours {ours[-1]:.3f} s (CPU {ours_cpu[-1]:.3f} s, {cores} cores busy), "
+          f"implicit {theirs[-1]:.3f} s (CPU {theirs_cpu[-1]:.3f} s), ratio {ours[-1] / theirs[-1]:.3f} "
+          f"(CPU {ours_cpu[-1] / theirs_cpu[-1]:.3f}), load {load}", flush=True)
 ratios = [a / b for a, b in zip(ours, theirs)]
 print(f"median: ours {statistics.median(ours):.3f} s (min {min(ours):.3f}), implicit {statistics.median(theirs):.3f} s "
       f"(min {min(theirs):.3f}); ratio of medians {statistics.median(ours) / statistics.median(theirs):.3f}, "
-      f"median per-round ratio {statistics.median(ratios):.3f}")
+      f"median per-round ratio {statistics.median(ratios):.3f}; CPU: ours median {statistics.median(ours_cpu):.3f} s, "
+      f"implicit median {statistics.median(theirs_cpu):.3f} s, ratio {statistics.median(ours_cpu) / statistics.median(theirs_cpu):.3f}")
 PY
 fi
