@@ -4,23 +4,28 @@
 #   2. ML-100k: the evaluation grid (both protocols) as a Markdown table;
 #   3. synthetic 10M interactions (100k users, 20k items, power-law items): ItemCF build and latency;
 #   4. if PYTHON (default .venv/bin/python) can import `implicit`: implicit's CosineRecommender on the same data.
-# Usage: scripts/bench-recommend.sh [--no-synthetic] [--no-implicit]
+#   5. with --rounds N (needs `implicit`): N interleaved rounds on the synthetic set, each our ItemCF K 20 build
+#      (a fresh `recommend-bench bench --synthetic` process) then implicit's fit in one Python process that loaded
+#      the data once, so both see the same machine load; prints each round's ratio and the medians.
+# Usage: [PYTHON=...] [BENCH_BIN=...] scripts/bench-recommend.sh [--no-synthetic] [--no-implicit] [--rounds N]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-SYNTHETIC=1; IMPLICIT=1
-for arg in "$@"; do
-  case "$arg" in
+SYNTHETIC=1; IMPLICIT=1; ROUNDS=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     --no-synthetic) SYNTHETIC=0 ;;
     --no-implicit) IMPLICIT=0 ;;
-    *) echo "unknown option $arg" >&2; exit 2 ;;
+    --rounds) ROUNDS=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
   esac
+  shift
 done
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 DATA=$ROOT/data/ml-100k.inter
 [[ -f "$DATA" ]] || scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
 swift build -c release --product recommend-bench >/dev/null
-BIN=$(swift build -c release --show-bin-path)/recommend-bench
+BIN=${BENCH_BIN:-$(swift build -c release --show-bin-path)/recommend-bench}  # BENCH_BIN: compare another build
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -105,4 +110,49 @@ if os.path.exists(sys.argv[3]):
 PY
 else
   echo "## implicit: not run (no $PYTHON with 'implicit' installed, or --no-implicit)"
+fi
+
+if [[ $ROUNDS -gt 0 ]] && [[ -x "$PYTHON" ]] && "$PYTHON" -c "import implicit" 2>/dev/null; then
+  echo "## interleaved rounds: RecommendCore itemcf K 20 build vs implicit CosineRecommender(K=21) fit, synthetic 10M"
+  "$BIN" generate --out "$TMP/rounds.tsv" >/dev/null
+  OMP_NUM_THREADS=$(nproc) "$PYTHON" - "$BIN" "$TMP/rounds.tsv" "$ROUNDS" <<'PY'
+import re, resource, statistics, subprocess, sys, time, warnings
+warnings.filterwarnings("ignore")
+import numpy as np
+import scipy.sparse as sp
+from implicit.nearest_neighbours import CosineRecommender
+
+binary, path, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(path, "rb") as handle:
+    handle.readline()
+    raw = np.array(handle.read().split(), dtype=np.int64).reshape(-1, 2)
+_, user_index = np.unique(raw[:, 0], return_inverse=True)
+_, item_index = np.unique(raw[:, 1], return_inverse=True)
+matrix = sp.csr_matrix((np.ones(len(raw), dtype=np.float32), (user_index, item_index)))
+matrix.data[:] = 1.0
+ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+for r in range(rounds):
+    out = subprocess.run([binary, "bench", "--synthetic", "--algorithm", "itemcf", "--neighbours", "20"],
+                         check=True, capture_output=True, text=True).stdout
+    ours.append(float(re.search(r"index build: ([0-9.]+) s", out).group(1)))
+    cores = re.search(r"([0-9.]+) cores busy", out).group(1)
+    ours_cpu.append(float(re.search(r"CPU ([0-9.]+) s", out).group(1)))
+    model = CosineRecommender(K=21)
+    start, start_cpu = time.perf_counter(), cpu()
+    model.fit(matrix, show_progress=False)
+    theirs.append(time.perf_counter() - start)
+    theirs_cpu.append(cpu() - start_cpu)
+    load = open("/proc/loadavg").read().split()[0]
+    print(f"round {r + 1}: ours {ours[-1]:.3f} s (CPU {ours_cpu[-1]:.3f} s, {cores} cores busy), "
+          f"implicit {theirs[-1]:.3f} s (CPU {theirs_cpu[-1]:.3f} s), ratio {ours[-1] / theirs[-1]:.3f} "
+          f"(CPU {ours_cpu[-1] / theirs_cpu[-1]:.3f}), load {load}", flush=True)
+ratios = [a / b for a, b in zip(ours, theirs)]
+print(f"median: ours {statistics.median(ours):.3f} s (min {min(ours):.3f}), implicit {statistics.median(theirs):.3f} s "
+      f"(min {min(theirs):.3f}); ratio of medians {statistics.median(ours) / statistics.median(theirs):.3f}, "
+      f"median per-round ratio {statistics.median(ratios):.3f}; CPU: ours median {statistics.median(ours_cpu):.3f} s, "
+      f"implicit median {statistics.median(theirs_cpu):.3f} s, ratio {statistics.median(ours_cpu) / statistics.median(theirs_cpu):.3f}")
+PY
 fi

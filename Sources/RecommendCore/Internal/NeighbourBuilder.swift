@@ -1,5 +1,6 @@
 import Dispatch
 import FoundationEssentials
+import Synchronization
 
 /// Builds the top-K cosine neighbours of every row of a sparse matrix, on all cores.
 ///
@@ -21,6 +22,34 @@ enum NeighbourBuilder {
     ///   - normalize: Divide each kept row by its maximum.
     /// - Returns: The neighbour matrix, each row in ranking order.
     static func build(
+        entities: SparseMatrix,
+        features: SparseMatrix,
+        divisors: [Double]?,
+        k: Int,
+        normalize: Bool
+    ) -> SparseMatrix {
+        let unitFeatures = features.values.allSatisfy { $0 == 1 }
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let capacity = max(0, min(k, entities.rowCount - 1))
+        let heapBytes = workers * entities.rowCount * capacity * MemoryLayout<ScoredIndex>.stride
+        // The pair-once build needs dot(a, b) == dot(b, a) bit for bit: true without divisors (x·y == y·x) and with
+        // unit values ((1 / d) · 1 either way), but not for (x / d) · y against (y / d) · x. Its per-worker heaps must
+        // also stay small next to the matrices.
+        if (divisors == nil || unitFeatures) && heapBytes <= entities.byteCount + features.byteCount {
+            return Self.buildSymmetric(
+                entities: entities,
+                features: features,
+                divisors: divisors,
+                unitFeatures: unitFeatures,
+                k: k,
+                normalize: normalize
+            )
+        }
+        return Self.buildFull(entities: entities, features: features, divisors: divisors, k: k, normalize: normalize)
+    }
+
+    /// Computes every row's dot products against all rows (each pair twice); for explicit values with divisors.
+    static func buildFull(
         entities: SparseMatrix,
         features: SparseMatrix,
         divisors: [Double]?,
