@@ -99,6 +99,54 @@ struct AdmissionTests {
         }
     }
 
+    @Test("The queue is bounded in time: a call expected to wait longer than maxQueueWait service times is shed at once")
+    func queueWaitBound() {
+        let admission = AdmissionController(
+            configuration: .defaults {
+                $0.initialLimit = 2
+                $0.maxLimit = 2
+                $0.queueCapacity = 32
+                $0.maxQueueWait = 1
+            }
+        )
+        // Teach it a service time of 10 ms.
+        for _ in 0..<20 {
+            guard let t = ticket(admission.admit(priority: 2, deadline: nil, now: 0)) else { return }
+            admission.release(t, latency: 0.01, now: 0)
+        }
+        _ = admission.admit(priority: 2, deadline: nil, now: 1)
+        _ = admission.admit(priority: 2, deadline: nil, now: 1)
+        // Full; each queued call waits about (ahead + 1) × 10 ms / 2: the 1st 5 ms, the 2nd 10 ms (= 1 service
+        // time), the 3rd 15 ms — shed although 29 queue places and a 10 s deadline remain.
+        for _ in 0..<2 {
+            guard case .queued = admission.admit(priority: 2, deadline: 11, now: 1) else {
+                Issue.record("expected queued")
+                return
+            }
+        }
+        guard case .rejected(.queueFull, let retryAfter) = admission.admit(priority: 2, deadline: 11, now: 1) else {
+            Issue.record("expected queueFull from the wait bound")
+            return
+        }
+        #expect(abs(retryAfter - 0.015) < 1e-9)
+        #expect(admission.loadReport(now: 1).queueDepth == 2)
+        // With the bound off, the count alone limits the queue (the old behaviour).
+        let unbounded = AdmissionController(configuration: .defaults {
+            $0.initialLimit = 1
+            $0.maxLimit = 1
+            $0.maxQueueWait = .infinity
+        })
+        guard let t = ticket(unbounded.admit(priority: 2, deadline: nil, now: 0)) else { return }
+        unbounded.release(t, latency: 0.01, now: 0)
+        _ = unbounded.admit(priority: 2, deadline: nil, now: 0)
+        for _ in 0..<32 {
+            guard case .queued = unbounded.admit(priority: 2, deadline: nil, now: 0) else {
+                Issue.record("expected queued with the wait bound off")
+                return
+            }
+        }
+    }
+
     @Test("A queued call whose deadline passes is shed by expire")
     func expiry() async {
         let admission = controller(limit: 1, queue: 4)
