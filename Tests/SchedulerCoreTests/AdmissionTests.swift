@@ -147,6 +147,29 @@ struct AdmissionTests {
         }
     }
 
+    @Test("On a one-core replica (latency = calls in flight × service) the limit settles at 1-2, not at 4")
+    func limitOnOneCore() {
+        func settle(tolerance: Double) -> Int {
+            let admission = AdmissionController(configuration: .defaults { $0.congestionTolerance = tolerance })
+            var now = 0.0
+            // Light load first: one call at a time teaches the minimum latency (1 ms).
+            for _ in 0..<5 {
+                guard let t = ticket(admission.admit(priority: 2, deadline: nil, now: now)) else { return 0 }
+                admission.release(t, latency: 0.001, now: now)
+            }
+            // Then saturated: every slot busy.
+            for _ in 0..<200 {
+                let tickets = (0..<admission.limit).compactMap { _ in ticket(admission.admit(priority: 2, deadline: nil, now: now)) }
+                for t in tickets { admission.release(t, latency: Double(tickets.count) * 0.001, now: now) }
+                now += 0.01
+            }
+            return admission.limit
+        }
+        #expect(settle(tolerance: 1.5) <= 2)
+        // The plain gradient's √limit headroom holds it at 4 (limit × 0.5 + √limit = limit at 4).
+        #expect(settle(tolerance: .infinity) >= 4)
+    }
+
     @Test("A queued call whose deadline passes is shed by expire")
     func expiry() async {
         let admission = controller(limit: 1, queue: 4)

@@ -101,7 +101,9 @@ struct AdmissionState: Sendable {
         let minimum = min(previousWindowMin ?? .infinity, currentWindowMin ?? latency)
         guard ewma > 0 else { return }
         let gradient = min(max(minimum / ewma, 0.5), 1)
-        var proposed = limit * gradient + limit.squareRoot()
+        // Headroom only while not congested; `.infinity` tolerance = always (the plain gradient).
+        let congested = ewma > config.congestionTolerance * minimum
+        var proposed = limit * gradient + (congested ? 0 : limit.squareRoot())
         if Double(busy) < limit / 2 { proposed = min(proposed, limit) }
         limit += config.limitSmoothing * (proposed - limit)
         limit = min(max(limit, Double(config.minLimit)), Double(config.maxLimit))
