@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Overload protection and autoscaling, print-only (not a test):
 #   1. overload-bench: one worker replica (RPCServer + Recommend from a ReplicaStore, as a worker process serves)
-#      driven open-loop at MULTIPLIER x its measured capacity, admission control on vs off: admitted p50/p99,
-#      shed and deadline counts, goodput;
+#      in its own process pinned to CPU $SERVER_CPU (default 0), driven from this process pinned to CPU $CLIENT_CPU
+#      (default 1) over several connections, open-loop at MULTIPLIER x its measured capacity, each call with a
+#      deadline (grpc-timeout), admission control on vs off: sent / not sent by the generator, ok, shed, deadline,
+#      admitted p50/p99 from send to response, goodput;
 #   2. overload-bench --autoscale: SchedulerCore.Autoscaler on a simulated load ramp, replicas over time.
-# Usage: scripts/bench-overload.sh [--seconds S] [--multiplier M]     (CONFIG=debug for a debug build)
+# Usage: scripts/bench-overload.sh [--seconds S] [--multiplier M] [--connections N] [--per-connection C]
+#        [--deadline-ms D]     (CONFIG=debug for a debug build)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 CONFIG=${CONFIG:-release}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
 [[ -f data/ml-100k.inter ]] || scripts/fetch-ml100k.sh data
 swift build -c "$CONFIG" --product overload-bench >&2
 BIN=$(swift build -c "$CONFIG" --show-bin-path)/overload-bench
-"$BIN" --data data/ml-100k.inter "$@" 2> >(grep -v ' info ' >&2)
+taskset -c "$CLIENT_CPU" "$BIN" --server-cpu "$SERVER_CPU" --data data/ml-100k.inter "$@" 2> >(grep -v ' info ' >&2)
 echo
 "$BIN" --autoscale

@@ -18,12 +18,24 @@ extension AdmissionController {
         public var limitSmoothing: Double
         /// Seconds after which the minimum latency is re-learned (so a lasting slowdown is accepted).
         public var minLatencyWindow: Double
+        /// The longest expected queue wait accepted, in service times (latency EWMA): a call that would wait longer
+        /// is shed at once with `queueFull`, whatever its deadline. Bounds the queue in time, not only in count, so
+        /// admitted calls never wait much longer than they run; `.infinity` bounds it by `queueCapacity` alone.
+        public var maxQueueWait: Double
+        /// The limit grows (by √limit per step) only while the latency EWMA is within this multiple of the minimum
+        /// latency; above it the replica is congested and the limit only follows the gradient down. Without it the
+        /// √limit headroom holds the limit at 4 or more even on a one-core replica, where each extra call in flight
+        /// adds a whole service time to every call's latency.
+        public var congestionTolerance: Double
 
         /// Creates a configuration.
         public init(
             initialLimit: Int, minLimit: Int, maxLimit: Int, queueCapacity: Int, classShares: [Double],
-            latencySmoothing: Double, limitSmoothing: Double, minLatencyWindow: Double
+            latencySmoothing: Double, limitSmoothing: Double, minLatencyWindow: Double, maxQueueWait: Double = 1,
+            congestionTolerance: Double = 1.5
         ) {
+            self.congestionTolerance = congestionTolerance
+            self.maxQueueWait = maxQueueWait
             self.initialLimit = initialLimit
             self.minLimit = minLimit
             self.maxLimit = maxLimit
@@ -34,11 +46,13 @@ extension AdmissionController {
             self.minLatencyWindow = minLatencyWindow
         }
 
-        /// Limit 4 in [1, 64], queue 32, shares 50 % / 80 % / 100 %, EWMA 0.2, limit smoothing 0.2, 30 s window.
+        /// Limit 4 in [1, 64], queue 32 calls and at most 1 service time of expected wait, shares 50 % / 80 % /
+        /// 100 %, EWMA 0.2, limit smoothing 0.2, 30 s window, grows only while latency ≤ 1.5 × its minimum.
         public static var defaults: Self {
             Self(
                 initialLimit: 4, minLimit: 1, maxLimit: 64, queueCapacity: 32, classShares: [0.5, 0.8, 1.0],
-                latencySmoothing: 0.2, limitSmoothing: 0.2, minLatencyWindow: 30
+                latencySmoothing: 0.2, limitSmoothing: 0.2, minLatencyWindow: 30,
+                maxQueueWait: 1, congestionTolerance: 1.5
             )
         }
 

@@ -1,10 +1,22 @@
 // overload-bench: drives one worker replica (a real RPCServer serving aimass.v1.Recommend from a ReplicaStore,
-// as `aimass serve --role worker` does) at a multiple of its capacity, with admission control on and off, and
-// prints admitted p50/p99 latency and goodput; `--autoscale` instead runs SchedulerCore.Autoscaler on a simulated
-// load ramp and prints the replica count over time. Print-only: not a test.
+// as `aimass serve --role worker` does, with the worker's admission configuration) at a multiple of its
+// capacity, with admission control on and off, and prints admitted p50/p99 latency and goodput; `--autoscale`
+// instead runs SchedulerCore.Autoscaler on a simulated load ramp and prints the replica count over time.
+// Print-only: not a test.
 //
-//   swift run -c release overload-bench [--data data/ml-100k.inter] [--seconds 5] [--multiplier 3]
-//   swift run -c release overload-bench --autoscale
+// The server runs in its own process (`overload-bench --serve`, started by the driver, pinned with
+// `taskset -c SERVER_CPU` when given, one event-loop thread); the driver (pin it yourself, e.g. `taskset -c 1`)
+// spreads open-loop arrivals over several connections, each with a cap on its own outstanding calls below the
+// server's stream limit (arrivals over the cap are counted as "not sent", never queued in the generator), and every
+// call carries a deadline as grpc-timeout. Latency is measured from send to response. The server prints on exit
+// how long calls took from their arrival (header parsing, where grpc-timeout starts) to the replica source, i.e.
+// the wait admission cannot see.
+//
+//   taskset -c 1 overload-bench --server-cpu 0 [--data data/ml-100k.inter] [--seconds 5] [--multiplier 3]
+//       [--connections 4] [--per-connection 32] [--deadline-ms 50]
+//       [--repeat N [--yield]]       model work N× per call, after admission (--yield: Task.yield between repeats)
+//       [--max-limit L] [--max-queue-wait W]    override the worker's admission configuration
+//   overload-bench --autoscale
 import AIMassAPI
 import AIMassServices
 import Foundation
@@ -19,6 +31,18 @@ struct Options {
     var seconds = 5.0
     var multiplier = 3.0
     var autoscale = false
+    var serve = false
+    var protection = true
+    var serverCPU: String?
+    var threads = 1
+    var target = 4
+    var connections = 4
+    var perConnection = 32
+    var deadlineMs = 50.0
+    var repeats = 1
+    var yieldBetween = false
+    var maxLimit: Int?
+    var maxQueueWait: Double?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -28,6 +52,18 @@ struct Options {
             case "--seconds": seconds = iterator.next().flatMap(Double.init) ?? seconds
             case "--multiplier": multiplier = iterator.next().flatMap(Double.init) ?? multiplier
             case "--autoscale": autoscale = true
+            case "--serve": serve = true
+            case "--protection": protection = iterator.next() != "off"
+            case "--server-cpu": serverCPU = iterator.next()
+            case "--threads": threads = iterator.next().flatMap(Int.init) ?? threads
+            case "--target": target = iterator.next().flatMap(Int.init) ?? target
+            case "--connections": connections = iterator.next().flatMap(Int.init) ?? connections
+            case "--per-connection": perConnection = iterator.next().flatMap(Int.init) ?? perConnection
+            case "--yield": yieldBetween = true
+            case "--max-queue-wait": maxQueueWait = iterator.next().flatMap(Double.init)
+            case "--max-limit": maxLimit = iterator.next().flatMap(Int.init)
+            case "--repeat": repeats = max(iterator.next().flatMap(Int.init) ?? repeats, 1)
+            case "--deadline-ms": deadlineMs = iterator.next().flatMap(Double.init) ?? deadlineMs
             default:
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(2)
@@ -40,20 +76,24 @@ struct Options {
 final class Tally: Sendable {
     struct Counts {
         var ok: [Double] = []
-        var shed = 0
+        var shed: [Double] = []
+        var shedWithoutRetryAfter = 0
         var deadline = 0
         var other = 0
+        var notSent = 0
     }
     let counts = Mutex(Counts())
     func ok(_ latency: Double) { counts.withLock { $0.ok.append(latency) } }
-    func failed(_ code: StatusCode?) {
+    func failed(_ error: RPCError?, latency: Double) {
         counts.withLock {
-            switch code {
-            case .resourceExhausted?: $0.shed += 1
+            switch error?.code {
+            case .resourceExhausted?:
+                $0.shed.append(latency)
+                if error?.metadata.firstString(forKey: "retry-after-ms") == nil { $0.shedWithoutRetryAfter += 1 }
             case .deadlineExceeded?, .cancelled?: $0.deadline += 1
             default:
                 $0.other += 1
-                if $0.other <= 3 { FileHandle.standardError.write(Data("other: \(String(describing: code))\n".utf8)) }
+                if $0.other <= 3 { FileHandle.standardError.write(Data("other: \(String(describing: error))\n".utf8)) }
             }
         }
     }
@@ -67,32 +107,142 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
 
 func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
 
-/// A server with one ready replica of the model; admission on or off.
-func startWorker(recommender: Recommender, protection: Bool) async throws -> (RPCServer, Int) {
+func loadRecommender(_ path: String) throws -> Recommender {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        print("cannot read \(path); run scripts/fetch-ml100k.sh data")
+        exit(1)
+    }
+    return try Recommender(
+        interactions: try InteractionTable(parsing: text),
+        manifest: try Manifest(parsing: "algorithm = itemcf\nneighbours = 50")
+    )
+}
+
+/// `--serve`: a worker with one ready replica of the model, admission on or off, configured as
+/// `WorkerAgent.admissionConfiguration(targetConcurrency:)` does; prints `port N`, serves until stdin closes.
+func serve(_ options: Options) async throws {
+    let recommender = try loadRecommender(options.data)
     let store = ReplicaStore()
     store.workerID = "bench"
-    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let target = max(options.target, 1)
     let admission = AdmissionController(configuration: .defaults {
-        $0.initialLimit = cores
-        $0.maxLimit = cores * 4
-        $0.queueCapacity = cores * 2
+        $0.initialLimit = target
+        $0.maxLimit = options.maxLimit ?? max(target * 4, 4)
+        $0.initialLimit = min($0.initialLimit, $0.maxLimit)
+        if let wait = options.maxQueueWait { $0.maxQueueWait = wait }
     })
     store.add(id: "movies@1#1", deploymentID: "movies@1", model: "movies", version: 1, admission: admission)
     store.markReady("movies@1#1", recommender: recommender)
     let expiry = Task {
         while !Task.isCancelled {
             admission.expire(now: MonotonicTime.now())
-            try? await Task.sleep(for: .milliseconds(5))
+            try? await Task.sleep(for: .milliseconds(10))
         }
     }
-    _ = expiry
-    let source = ReplicaModelSource(store: store, protection: protection) { _, _, _ in nil }
+    let source = ReplicaModelSource(store: store, protection: options.protection) { _, _, _ in nil }
+    let model = HeavierModel(inner: source, repeats: options.repeats, yieldBetween: options.yieldBetween, timeout: options.deadlineMs / 1000)
     let server = RPCServer(
-        configuration: .defaults { $0.port = 0 },
-        services: [RecommendService(source: source, registry: nil)]
+        configuration: .defaults {
+            $0.port = 0
+            $0.eventLoopThreads = options.threads
+        },
+        services: [RecommendService(source: model, registry: nil)]
     )
     let address = try await server.start()
-    return (server, address.port ?? 0)
+    FileHandle.standardOutput.write(Data("port \(address.port ?? 0)\n".utf8))
+    // Serve until the driver closes our stdin.
+    await Task.detached {
+        while let line = readLine(), line != "quit" { _ = line }
+    }.value
+    let report = admission.loadReport(now: MonotonicTime.now())
+    // Only calls sent with the benchmark deadline (the load), not the 5 s warm-up/capacity ones.
+    let before = model.beforeAdmission.values.withLock { $0 }.filter { $0 >= 0 && $0 < 1 }
+    FileHandle.standardError.write(Data(
+        ("server (admission \(options.protection ? "on" : "off")): final limit \(report.limit), latency EWMA \(ms(report.latencyEWMA)); "
+            + "arrival to admission: p50 \(ms(percentile(before, 0.5))), p99 \(ms(percentile(before, 0.99)))\n").utf8))
+    expiry.cancel()
+    await server.shutdown(gracePeriod: .seconds(1))
+}
+
+/// A model `repeats` times as expensive: the real recommendation runs `repeats` times per call, all of it after
+/// admission (inside the replica source's body), so admission control sees a service time the RPC stack does not
+/// dwarf.
+/// Also records, from each call's remaining grpc-timeout, how long it took to reach the replica source (the time
+/// spent in the socket, the event loop and the task pool before admission could see the call).
+struct HeavierModel: ModelSource {
+    let inner: ReplicaModelSource
+    let repeats: Int
+    let yieldBetween: Bool
+    let timeout: Double
+    let beforeAdmission = SampleBox()
+
+    func withModel<T: Sendable>(
+        _ model: String, _ selector: VersionSelector?, context: ServerContext,
+        _ body: @Sendable (ServedModel) async throws -> T
+    ) async throws -> T {
+        if let left = context.timeRemaining {
+            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+            beforeAdmission.add(timeout - seconds)
+        }
+        return try await inner.withModel(model, selector, context: context) { served in
+            for _ in 1..<repeats {
+                _ = try await body(served)
+                if yieldBetween { await Task.yield() }
+            }
+            return try await body(served)
+        }
+    }
+}
+
+final class SampleBox: Sendable {
+    let values = Mutex<[Double]>([])
+    func add(_ value: Double) { values.withLock { $0.append(value) } }
+}
+
+/// A server process started by the driver.
+final class ServerProcess {
+    let process = Process()
+    let input = Pipe()
+    let output = Pipe()
+    let port: Int
+
+    init(_ options: Options, protection: Bool) throws {
+        var arguments = [
+            CommandLine.arguments[0], "--serve", "--protection", protection ? "on" : "off", "--data", options.data,
+            "--threads", String(options.threads), "--target", String(options.target), "--repeat", String(options.repeats),
+            "--deadline-ms", String(options.deadlineMs),
+        ]
+        if options.yieldBetween { arguments.append("--yield") }
+        if let maxLimit = options.maxLimit { arguments += ["--max-limit", String(maxLimit)] }
+        if let wait = options.maxQueueWait { arguments += ["--max-queue-wait", String(wait)] }
+        if let cpu = options.serverCPU {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            arguments = ["-c", cpu] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            arguments.removeFirst()
+        }
+        process.arguments = arguments
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("port "), let port = Int(text.dropFirst(5)) else {
+            throw RPCError(code: .unavailable, message: "server did not start: \(text)")
+        }
+        self.port = port
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
 }
 
 let method = MethodDescriptor(service: "aimass.v1.Recommend", method: "Recommend")
@@ -115,12 +265,13 @@ func unloaded(_ client: RPCClient, calls: Int) async throws -> [Double] {
     return latencies
 }
 
-/// Closed loop with `concurrency` callers for `seconds`: the capacity in calls per second.
-func capacity(_ client: RPCClient, concurrency: Int, seconds: Double) async -> Double {
+/// Closed loop with `concurrency` callers spread over the clients for `seconds`: the capacity in calls per second.
+func capacity(_ clients: [RPCClient], concurrency: Int, seconds: Double) async -> Double {
     let end = MonotonicTime.now() + seconds
     let done = Tally()
     await withTaskGroup(of: Void.self) { group in
         for worker in 0..<concurrency {
+            let client = clients[worker % clients.count]
             group.addTask {
                 var i = worker
                 while MonotonicTime.now() < end {
@@ -133,33 +284,51 @@ func capacity(_ client: RPCClient, concurrency: Int, seconds: Double) async -> D
     return Double(done.counts.withLock { $0.ok.count }) / seconds
 }
 
-/// Open loop: `rate` arrivals per second for `seconds`, each with `deadline`.
-func overload(_ client: RPCClient, rate: Double, seconds: Double, deadline: Duration) async -> (Tally, Int) {
+/// Open loop: `rate` arrivals per second for `seconds`, round-robin over the clients, each call with `deadline`
+/// (grpc-timeout). An arrival whose connection already has `cap` calls outstanding is not sent (counted).
+func overload(_ clients: [RPCClient], rate: Double, seconds: Double, deadline: Duration, cap: Int) async -> (Tally, Int) {
     let tally = Tally()
+    final class Outstanding: Sendable {
+        let counts: Mutex<[Int]>
+        init(_ n: Int) { counts = Mutex([Int](repeating: 0, count: n)) }
+    }
+    let outstanding = Outstanding(clients.count)
     let start = MonotonicTime.now()
-    var sent = 0
+    var arrivals = 0
     await withTaskGroup(of: Void.self) { group in
         while MonotonicTime.now() - start < seconds {
             let due = Int((MonotonicTime.now() - start) * rate)
-            while sent < due {
-                let user = 1 + sent % 943
-                sent += 1
+            while arrivals < due {
+                let user = 1 + arrivals % 943
+                let index = arrivals % clients.count
+                arrivals += 1
+                let admitted = outstanding.counts.withLock { counts -> Bool in
+                    guard counts[index] < cap else { return false }
+                    counts[index] += 1
+                    return true
+                }
+                guard admitted else {
+                    tally.counts.withLock { $0.notSent += 1 }
+                    continue
+                }
+                let client = clients[index]
                 group.addTask {
                     let t0 = MonotonicTime.now()
                     do {
                         try await call(client, user: user, timeout: deadline)
                         tally.ok(MonotonicTime.now() - t0)
                     } catch let error as RPCError {
-                        tally.failed(error.code)
+                        tally.failed(error, latency: MonotonicTime.now() - t0)
                     } catch {
-                        tally.failed(nil)
+                        tally.failed(nil, latency: MonotonicTime.now() - t0)
                     }
+                    outstanding.counts.withLock { $0[index] -= 1 }
                 }
             }
-            try? await Task.sleep(for: .milliseconds(2))
+            try? await Task.sleep(for: .milliseconds(1))
         }
     }
-    return (tally, sent)
+    return (tally, arrivals)
 }
 
 func autoscaleRamp() {
@@ -186,48 +355,63 @@ if options.autoscale {
     autoscaleRamp()
     exit(0)
 }
-guard let text = try? String(contentsOfFile: options.data, encoding: .utf8) else {
-    print("cannot read \(options.data); run scripts/fetch-ml100k.sh data")
-    exit(1)
+if options.serve {
+    try await serve(options)
+    exit(0)
 }
-let recommender = try Recommender(
-    interactions: try InteractionTable(parsing: text),
-    manifest: try Manifest(parsing: "algorithm = itemcf\nneighbours = 50")
+let deadline = Duration.microseconds(Int64(options.deadlineMs * 1000))
+print(
+    "overload-bench: ML-100k itemcf" + (options.repeats > 1 ? " computed \(options.repeats)× per call" : "") + ", one replica; server process "
+        + (options.serverCPU.map { "pinned to cpu \($0)" } ?? "unpinned") + " with \(options.threads) event-loop thread(s); "
+        + "\(options.connections) connections, ≤ \(options.perConnection) outstanding each (server limit 256); "
+        + "deadline \(Int(options.deadlineMs)) ms; \(options.multiplier)× capacity for \(options.seconds) s"
 )
-let cores = ProcessInfo.processInfo.activeProcessorCount
-print("overload-bench: ML-100k itemcf, one replica, \(cores) cores, \(options.multiplier)× capacity for \(options.seconds) s")
+// Calibration on a server without admission: unloaded latency, then capacity = the best closed-loop throughput
+// with 1 or 8 callers per connection (nothing is shed; 8 keeps a cheap model's pipeline full, 1 avoids
+// interleaving a heavy model's calls into thrashing).
 var baselineP99 = 0.0
-var results: [(String, Tally, Int)] = []
 var rate = 0.0
-var deadline = Duration.milliseconds(100)
-for protection in [true, false] {
-    let (server, port) = try await startWorker(recommender: recommender, protection: protection)
-    let client = RPCClient(host: "127.0.0.1", port: port)
-    if protection {
-        let base = try await unloaded(client, calls: 300)
-        baselineP99 = percentile(base, 0.99)
-        print("unloaded: p50 \(ms(percentile(base, 0.5))), p99 \(ms(baselineP99))")
-        let capacityRate = await capacity(client, concurrency: cores * 2, seconds: 2)
-        rate = capacityRate * options.multiplier
-        deadline = .microseconds(Int64(max(baselineP99 * 10, 0.05) * 1_000_000))
-        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
-        print(String(format: "capacity: %.0f calls/s; offered: %.0f calls/s; deadline per call: ", capacityRate, rate) + ms(seconds))
-    }
-    let (tally, sent) = await overload(client, rate: rate, seconds: options.seconds, deadline: deadline)
-    results.append((protection ? "admission on" : "admission off", tally, sent))
-    await client.close()
-    await server.shutdown(gracePeriod: .seconds(1))
+do {
+    let server = try ServerProcess(options, protection: false)
+    let clients = (0..<options.connections).map { _ in RPCClient(host: "127.0.0.1", port: server.port) }
+    for client in clients { _ = try await unloaded(client, calls: 50) }
+    let base = try await unloaded(clients[0], calls: 2000)
+    baselineP99 = percentile(base, 0.99)
+    print("unloaded (sequential, 2000 calls): p50 \(ms(percentile(base, 0.5))), p99 \(ms(baselineP99))")
+    let few = await capacity(clients, concurrency: options.connections, seconds: 2)
+    let many = await capacity(clients, concurrency: options.connections * 8, seconds: 2)
+    let capacityRate = max(few, many)
+    rate = capacityRate * options.multiplier
+    print(String(
+        format: "capacity (closed loop, best of %d / %d callers: %.0f / %.0f): %.0f calls/s; offered: %.0f calls/s",
+        options.connections, options.connections * 8, few, many, capacityRate, rate
+    ))
+    for client in clients { await client.close() }
+    server.stop()
 }
-print("mode           sent    ok      shed    deadline  other  admitted p50  admitted p99  p99/unloaded  goodput/s")
-for (name, tally, sent) in results {
+var results: [(String, Tally, Int)] = []
+for protection in [true, false] {
+    let server = try ServerProcess(options, protection: protection)
+    let clients = (0..<options.connections).map { _ in RPCClient(host: "127.0.0.1", port: server.port) }
+    // Warm up every connection and the replica.
+    for client in clients { _ = try await unloaded(client, calls: 50) }
+    let (tally, arrivals) = await overload(clients, rate: rate, seconds: options.seconds, deadline: deadline, cap: options.perConnection)
+    results.append((protection ? "admission on" : "admission off", tally, arrivals))
+    for client in clients { await client.close() }
+    server.stop()
+}
+func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+print("mode           arrivals  not-sent    sent      ok    shed  deadline  other  admitted p50  admitted p99  p99/unloaded  goodput/s  shed p50/p99")
+for (name, tally, arrivals) in results {
     let c = tally.counts.withLock { $0 }
     let p50 = percentile(c.ok, 0.5)
     let p99 = percentile(c.ok, 0.99)
-    func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
     print(
         name.padding(toLength: 13, withPad: " ", startingAt: 0)
-            + String(format: "  %6d  %6d  %6d  %8d  %5d  ", sent, c.ok.count, c.shed, c.deadline, c.other)
+            + String(format: "  %8d  %8d  %6d  %6d  %6d  %8d  %5d  ", arrivals, c.notSent, arrivals - c.notSent, c.ok.count, c.shed.count, c.deadline, c.other)
             + pad(ms(p50), 12) + "  " + pad(ms(p99), 12)
-            + String(format: "  %11.1f×  %9.0f", p99 / baselineP99, Double(c.ok.count) / options.seconds)
+            + String(format: "  %11.1f×  %9.0f  ", p99 / baselineP99, Double(c.ok.count) / options.seconds)
+            + (c.shed.isEmpty ? "-" : ms(percentile(c.shed, 0.5)) + " / " + ms(percentile(c.shed, 0.99)))
     )
+    if c.shedWithoutRetryAfter > 0 { print("  \(c.shedWithoutRetryAfter) RESOURCE_EXHAUSTED without retry-after-ms") }
 }

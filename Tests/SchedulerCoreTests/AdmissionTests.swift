@@ -99,6 +99,77 @@ struct AdmissionTests {
         }
     }
 
+    @Test("The queue is bounded in time: a call expected to wait longer than maxQueueWait service times is shed at once")
+    func queueWaitBound() {
+        let admission = AdmissionController(
+            configuration: .defaults {
+                $0.initialLimit = 2
+                $0.maxLimit = 2
+                $0.queueCapacity = 32
+                $0.maxQueueWait = 1
+            }
+        )
+        // Teach it a service time of 10 ms.
+        for _ in 0..<20 {
+            guard let t = ticket(admission.admit(priority: 2, deadline: nil, now: 0)) else { return }
+            admission.release(t, latency: 0.01, now: 0)
+        }
+        _ = admission.admit(priority: 2, deadline: nil, now: 1)
+        _ = admission.admit(priority: 2, deadline: nil, now: 1)
+        // Full; each queued call waits about (ahead + 1) × 10 ms / 2: the 1st 5 ms, the 2nd 10 ms (= 1 service
+        // time), the 3rd 15 ms — shed although 29 queue places and a 10 s deadline remain.
+        for _ in 0..<2 {
+            guard case .queued = admission.admit(priority: 2, deadline: 11, now: 1) else {
+                Issue.record("expected queued")
+                return
+            }
+        }
+        guard case .rejected(.queueFull, let retryAfter) = admission.admit(priority: 2, deadline: 11, now: 1) else {
+            Issue.record("expected queueFull from the wait bound")
+            return
+        }
+        #expect(abs(retryAfter - 0.015) < 1e-9)
+        #expect(admission.loadReport(now: 1).queueDepth == 2)
+        // With the bound off, the count alone limits the queue (the old behaviour).
+        let unbounded = AdmissionController(configuration: .defaults {
+            $0.initialLimit = 1
+            $0.maxLimit = 1
+            $0.maxQueueWait = .infinity
+        })
+        guard let t = ticket(unbounded.admit(priority: 2, deadline: nil, now: 0)) else { return }
+        unbounded.release(t, latency: 0.01, now: 0)
+        _ = unbounded.admit(priority: 2, deadline: nil, now: 0)
+        for _ in 0..<32 {
+            guard case .queued = unbounded.admit(priority: 2, deadline: nil, now: 0) else {
+                Issue.record("expected queued with the wait bound off")
+                return
+            }
+        }
+    }
+
+    @Test("On a one-core replica (latency = calls in flight × service) the limit settles at 1-2, not at 4")
+    func limitOnOneCore() {
+        func settle(tolerance: Double) -> Int {
+            let admission = AdmissionController(configuration: .defaults { $0.congestionTolerance = tolerance })
+            var now = 0.0
+            // Light load first: one call at a time teaches the minimum latency (1 ms).
+            for _ in 0..<5 {
+                guard let t = ticket(admission.admit(priority: 2, deadline: nil, now: now)) else { return 0 }
+                admission.release(t, latency: 0.001, now: now)
+            }
+            // Then saturated: every slot busy.
+            for _ in 0..<200 {
+                let tickets = (0..<admission.limit).compactMap { _ in ticket(admission.admit(priority: 2, deadline: nil, now: now)) }
+                for t in tickets { admission.release(t, latency: Double(tickets.count) * 0.001, now: now) }
+                now += 0.01
+            }
+            return admission.limit
+        }
+        #expect(settle(tolerance: 1.5) <= 2)
+        // The plain gradient's √limit headroom holds it at 4 (limit × 0.5 + √limit = limit at 4).
+        #expect(settle(tolerance: .infinity) >= 4)
+    }
+
     @Test("A queued call whose deadline passes is shed by expire")
     func expiry() async {
         let admission = controller(limit: 1, queue: 4)

@@ -58,6 +58,9 @@ struct AdmissionState: Sendable {
         // Each of the limit's slots frees about once per service time.
         let wait = Double(ahead + 1) * service / Double(effectiveLimit)
         if let deadline, deadline - now < wait + service { return reject(.deadlineTooShort, retryAfter: wait) }
+        // A queue bounded only by count lets calls wait many service times (32 calls ahead of a 4-slot limit is
+        // 8 service times): bound the expected wait too, so admitted calls wait at most about as long as they run.
+        if wait > config.maxQueueWait * service { return reject(.queueFull, retryAfter: wait) }
         let room = max(Int(Double(config.queueCapacity) * share(cls)), 1)
         if queueDepth >= room || queueDepth >= config.queueCapacity {
             return reject(.queueFull, retryAfter: max(wait, service))
@@ -98,7 +101,9 @@ struct AdmissionState: Sendable {
         let minimum = min(previousWindowMin ?? .infinity, currentWindowMin ?? latency)
         guard ewma > 0 else { return }
         let gradient = min(max(minimum / ewma, 0.5), 1)
-        var proposed = limit * gradient + limit.squareRoot()
+        // Headroom only while not congested; `.infinity` tolerance = always (the plain gradient).
+        let congested = ewma > config.congestionTolerance * minimum
+        var proposed = limit * gradient + (congested ? 0 : limit.squareRoot())
         if Double(busy) < limit / 2 { proposed = min(proposed, limit) }
         limit += config.limitSmoothing * (proposed - limit)
         limit = min(max(limit, Double(config.minLimit)), Double(config.maxLimit))
