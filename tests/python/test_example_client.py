@@ -1,8 +1,8 @@
 """examples/python/client.py, run as a user would, against `aimass serve --port 0 --data-dir TMP`.
 
 The client generates its own stubs from proto/ (grpcio-tools), reads the admin token from the data
-directory, creates a model, uploads the dish interactions in chunks, deploys (UNIMPLEMENTED is
-tolerated), asks SimilarItems and Recommend, and watches Mesh/Watch (UNIMPLEMENTED tolerated).
+directory, creates a model, uploads the dish interactions in chunks, deploys it on the
+local worker, asks SimilarItems and Recommend (served by the replica), and watches Mesh/Watch.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def test_example_client_uploads_recommends_and_watches(tmp_path):
         similar = similar_dishes(out.stdout)
         assert len(similar) == 5 and set(similar) <= DISHES and "kung_pao_chicken" not in similar, out.stdout
         assert "recommended for alice" in out.stdout, out.stdout
-        assert "Mesh/Watch" in out.stdout, out.stdout
-        assert "Scheduler/Deploy: not implemented" in out.stdout or "deployed " in out.stdout, out.stdout
+        assert "deployed dishes-python@1" in out.stdout and "DEPLOYMENT_STATE_READY" in out.stdout, out.stdout
+        assert "served by worker-" in out.stdout, out.stdout  # answered by the deployed replica
+        assert "EVENT_KIND_SNAPSHOT" in out.stdout and "Mesh/Watch: " in out.stdout, out.stdout
 
         # Re-running is safe: the model is reused and a second version uploaded.
         again = run_client(sp, data, "--watch-events", "0")
