@@ -6,7 +6,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 scripts/install-deps.sh
 scripts/generate-protos.sh --check
+# MovieLens-100k is real test data for both suites (Swift and Python): fetch it first.
+scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
 swift build --build-tests
 swift test --skip-build
-scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
 AIMASS_BIN_DIR="$(swift build --show-bin-path)" .venv/bin/python -m pytest -q tests/python
