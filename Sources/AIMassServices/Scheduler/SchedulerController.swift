@@ -36,6 +36,20 @@ public final class SchedulerController: Sendable {
             self.autoscaler = autoscaler
         }
 
+        /// Creates a configuration with the default autoscaler thresholds but its own stable and panic windows in
+        /// seconds (`aimass serve --autoscale-stable-ms/--autoscale-panic-ms`, for demos and tests).
+        public init(
+            lease: Double = 5, tickInterval: Duration = .milliseconds(500), maxConsecutiveFailures: Int = 5,
+            autoscalerStableWindow: Double, autoscalerPanicWindow: Double
+        ) {
+            var autoscaler = Autoscaler.Configuration.defaults
+            autoscaler.stableWindow = autoscalerStableWindow
+            autoscaler.panicWindow = autoscalerPanicWindow
+            self.init(
+                lease: lease, tickInterval: tickInterval, maxConsecutiveFailures: maxConsecutiveFailures, autoscaler: autoscaler
+            )
+        }
+
         /// A 5 s lease, a 500 ms tick, 5 failures, Knative autoscaler windows.
         public static var defaults: Self { Self() }
     }
