@@ -16,13 +16,14 @@ extension SchedulerController {
     }
 
     func autoscale(_ s: inout State, now: Double) -> [SchedulerAction] {
-        var concurrency: [String: Double] = [:]
+        var loads: [String: AIMassAPI.Load] = [:]
         for report in s.loads.values {
-            for load in report.replicas { concurrency[load.replicaId] = Double(load.inFlight) + Double(load.queueDepth) }
+            for load in report.replicas { loads[load.replicaId] = load }
         }
         var actions: [SchedulerAction] = []
         for deployment in s.core.allDeployments where deployment.state != .deleting {
             let spec = deployment.spec
+            let target = Swift.max(spec.targetConcurrency, 1)
             var scaler =
                 s.scalers[spec.id]
                 ?? Autoscaler(
@@ -32,7 +33,9 @@ extension SchedulerController {
             scaler.targetConcurrency = Swift.max(spec.targetConcurrency, 1)
             scaler.minReplicas = spec.minReplicas
             scaler.maxReplicas = spec.maxReplicas
-            let total = deployment.replicas.reduce(0.0) { $0 + (concurrency[$1.id.rawValue] ?? 0) }
+            let total = deployment.replicas.reduce(0.0) { sum, replica in
+                sum + (loads[replica.id.rawValue].map { Self.offeredConcurrency($0, targetConcurrency: target) } ?? 0)
+            }
             scaler.record(concurrency: total, at: now)
             let decision = scaler.decide(current: deployment.desiredReplicas, now: now)
             s.scalers[spec.id] = scaler
@@ -45,6 +48,21 @@ extension SchedulerController {
             }
         }
         return actions
+    }
+
+    /// The concurrency a replica's load report stands for, as the autoscaler sees it: its in-flight plus queued
+    /// calls, and, when it shed calls since its previous report, the demand it turned away too.
+    ///
+    /// Admission control caps what a busy replica can report: its adaptive limit (which shrinks under
+    /// congestion, often below the target) plus a queue bounded to about one service time. Everything beyond is
+    /// rejected at once and never shows up as in-flight or queued, so a replica shedding most of its callers
+    /// reported about the target concurrency and the deployment never scaled up. A shedding replica is full:
+    /// its concurrency counts as at least the target, scaled by offered over served calls.
+    static func offeredConcurrency(_ load: AIMassAPI.Load, targetConcurrency: Int) -> Double {
+        let observed = Double(load.inFlight) + Double(load.queueDepth)
+        guard load.rejectedPerSec > 0 else { return observed }
+        let offered = (load.servedPerSec + load.rejectedPerSec) / Swift.max(load.servedPerSec, 1)
+        return Swift.max(observed, Double(targetConcurrency)) * Swift.min(offered, 100)
     }
 
     /// Carries out actions: commands down worker streams, bookkeeping for lost workers and removed deployments.
