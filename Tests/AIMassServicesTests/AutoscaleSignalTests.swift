@@ -48,3 +48,15 @@ struct AutoscaleSignalTests {
         #expect(SchedulerController.offeredConcurrency(load, targetConcurrency: 2) >= 100)
     }
 }
+
+/// Scale-downs wait one stable window after a scale-up.
+@Suite("Autoscale scale-down delay")
+struct AutoscaleScaleDownDelayTests {
+    @Test("a scale-down right after a scale-up is held; later, or without a scale-up, it goes through")
+    func heldAfterScaleUp() {
+        #expect(SchedulerController.holdingScaleDown(current: 2, desired: 1, lastScaleUp: 10, now: 11, delay: 6) == 2)
+        #expect(SchedulerController.holdingScaleDown(current: 2, desired: 1, lastScaleUp: 10, now: 16, delay: 6) == 1)
+        #expect(SchedulerController.holdingScaleDown(current: 2, desired: 1, lastScaleUp: nil, now: 11, delay: 6) == 1)
+        #expect(SchedulerController.holdingScaleDown(current: 2, desired: 3, lastScaleUp: 10, now: 11, delay: 6) == 3)
+    }
+}

@@ -37,8 +37,13 @@ extension SchedulerController {
                 sum + (loads[replica.id.rawValue].map { Self.offeredConcurrency($0, targetConcurrency: target) } ?? 0)
             }
             scaler.record(concurrency: total, at: now)
-            let decision = scaler.decide(current: deployment.desiredReplicas, now: now)
+            var decision = scaler.decide(current: deployment.desiredReplicas, now: now)
             s.scalers[spec.id] = scaler
+            decision.desired = Self.holdingScaleDown(
+                current: deployment.desiredReplicas, desired: decision.desired, lastScaleUp: s.scaledUp[spec.id], now: now,
+                delay: configuration.autoscaler.stableWindow
+            )
+            if decision.desired > deployment.desiredReplicas { s.scaledUp[spec.id] = now }
             if decision.desired != deployment.desiredReplicas {
                 logger.info(
                     "autoscaling",
@@ -48,6 +53,16 @@ extension SchedulerController {
             }
         }
         return actions
+    }
+
+    /// `desired`, except that no scale-down happens within `delay` seconds (one stable window) of a scale-up.
+    ///
+    /// Once new replicas are ready, a deployment that was shedding stops shedding and its signal falls back to
+    /// what the replicas serve, often below the target: without this delay it scaled down on the next tick and
+    /// up again once shedding resumed (2 -> 1 -> 2 within seconds under steady load).
+    static func holdingScaleDown(current: Int, desired: Int, lastScaleUp: Double?, now: Double, delay: Double) -> Int {
+        guard desired < current, let lastScaleUp, now - lastScaleUp < delay else { return desired }
+        return current
     }
 
     /// The concurrency a replica's load report stands for, as the autoscaler sees it: its in-flight plus queued
@@ -90,6 +105,7 @@ extension SchedulerController {
                 s.loads[worker] = nil
             case .deploymentRemoved(let id):
                 s.scalers[id] = nil
+                s.scaledUp[id] = nil
                 s.selectors[id] = nil
             }
         }

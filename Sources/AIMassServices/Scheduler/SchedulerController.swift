@@ -91,6 +91,8 @@ public final class SchedulerController: Sendable {
     struct State: Sendable {
         var core: SchedulerState
         var scalers: [DeploymentID: Autoscaler] = [:]
+        /// When the autoscaler last scaled each deployment up (scale-downs wait one stable window after it).
+        var scaledUp: [DeploymentID: Double] = [:]
         var selectors: [DeploymentID: AIMassAPI.VersionSelector] = [:]
         var artifacts: [String: ArtifactInfo] = [:]
         var sessions: [WorkerID: Session] = [:]
