@@ -56,13 +56,13 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("autoscale-stable-ms"),
-        help: "Control plane: the autoscaler's stable window in ms, averaged for steady decisions (default 60000)."
+        help: "Control plane: the autoscaler's stable window in ms, averaged for steady decisions."
     )
     var autoscaleStableMs: Int = 60000
 
     @Option(
         name: .customLong("autoscale-panic-ms"),
-        help: "Control plane: the autoscaler's panic window in ms, averaged for bursts (default 6000)."
+        help: "Control plane: the autoscaler's panic window in ms, averaged for bursts."
     )
     var autoscalePanicMs: Int = 6000
 
