@@ -54,6 +54,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("lease-ms"), help: "Control plane: a worker silent this long is gone (default 5000).")
     var leaseMs: Int = 5000
 
+    @Option(
+        name: .customLong("autoscale-stable-ms"),
+        help: "Control plane: the autoscaler's stable window in ms, averaged for steady decisions."
+    )
+    var autoscaleStableMs: Int = 60000
+
+    @Option(
+        name: .customLong("autoscale-panic-ms"),
+        help: "Control plane: the autoscaler's panic window in ms, averaged for bursts."
+    )
+    var autoscalePanicMs: Int = 6000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -78,6 +90,11 @@ struct Serve: AsyncParsableCommand {
         case "embedded", "control-plane":
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
+            guard autoscaleStableMs > 0, autoscalePanicMs > 0, autoscalePanicMs <= autoscaleStableMs else {
+                CLIOutput.fail(
+                    "--autoscale-stable-ms and --autoscale-panic-ms must be > 0 with panic <= stable, got \(autoscaleStableMs) and \(autoscalePanicMs)"
+                )
+            }
             guard maxArtifactMB > 0, maxArtifactMB <= Int64.max >> 20 else {
                 CLIOutput.fail("--max-artifact-mb must be between 1 and \(Int64.max >> 20), got \(maxArtifactMB)")
             }
@@ -85,7 +102,11 @@ struct Serve: AsyncParsableCommand {
                 configuration: .init(
                     host: host, port: port, dataDirectory: dataDirectory, maxArtifactBytes: maxArtifactMB << 20,
                     role: role == "embedded" ? .embedded : .controlPlane,
-                    scheduler: .init(lease: Double(leaseMs) / 1000), localWorkerCapacity: capacity()
+                    scheduler: .init(
+                        lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
+                        autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
+                    ),
+                    localWorkerCapacity: capacity()
                 ),
                 logger: logger
             )

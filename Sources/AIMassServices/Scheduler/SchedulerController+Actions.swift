@@ -16,13 +16,14 @@ extension SchedulerController {
     }
 
     func autoscale(_ s: inout State, now: Double) -> [SchedulerAction] {
-        var concurrency: [String: Double] = [:]
+        var loads: [String: AIMassAPI.Load] = [:]
         for report in s.loads.values {
-            for load in report.replicas { concurrency[load.replicaId] = Double(load.inFlight) + Double(load.queueDepth) }
+            for load in report.replicas { loads[load.replicaId] = load }
         }
         var actions: [SchedulerAction] = []
         for deployment in s.core.allDeployments where deployment.state != .deleting {
             let spec = deployment.spec
+            let target = Swift.max(spec.targetConcurrency, 1)
             var scaler =
                 s.scalers[spec.id]
                 ?? Autoscaler(
@@ -32,10 +33,17 @@ extension SchedulerController {
             scaler.targetConcurrency = Swift.max(spec.targetConcurrency, 1)
             scaler.minReplicas = spec.minReplicas
             scaler.maxReplicas = spec.maxReplicas
-            let total = deployment.replicas.reduce(0.0) { $0 + (concurrency[$1.id.rawValue] ?? 0) }
+            let total = deployment.replicas.reduce(0.0) { sum, replica in
+                sum + (loads[replica.id.rawValue].map { Self.offeredConcurrency($0, targetConcurrency: target) } ?? 0)
+            }
             scaler.record(concurrency: total, at: now)
-            let decision = scaler.decide(current: deployment.desiredReplicas, now: now)
+            var decision = scaler.decide(current: deployment.desiredReplicas, now: now)
             s.scalers[spec.id] = scaler
+            decision.desired = Self.holdingScaleDown(
+                current: deployment.desiredReplicas, desired: decision.desired, lastScaleUp: s.scaledUp[spec.id], now: now,
+                delay: configuration.autoscaler.stableWindow
+            )
+            if decision.desired > deployment.desiredReplicas { s.scaledUp[spec.id] = now }
             if decision.desired != deployment.desiredReplicas {
                 logger.info(
                     "autoscaling",
@@ -45,6 +53,31 @@ extension SchedulerController {
             }
         }
         return actions
+    }
+
+    /// `desired`, except that no scale-down happens within `delay` seconds (one stable window) of a scale-up.
+    ///
+    /// Once new replicas are ready, a deployment that was shedding stops shedding and its signal falls back to
+    /// what the replicas serve, often below the target: without this delay it scaled down on the next tick and
+    /// up again once shedding resumed (2 -> 1 -> 2 within seconds under steady load).
+    static func holdingScaleDown(current: Int, desired: Int, lastScaleUp: Double?, now: Double, delay: Double) -> Int {
+        guard desired < current, let lastScaleUp, now - lastScaleUp < delay else { return desired }
+        return current
+    }
+
+    /// The concurrency a replica's load report stands for, as the autoscaler sees it: its in-flight plus queued
+    /// calls, and, when it shed calls since its previous report, the demand it turned away too.
+    ///
+    /// Admission control caps what a busy replica can report: its adaptive limit (which shrinks under
+    /// congestion, often below the target) plus a queue bounded to about one service time. Everything beyond is
+    /// rejected at once and never shows up as in-flight or queued, so a replica shedding most of its callers
+    /// reported about the target concurrency and the deployment never scaled up. A shedding replica is full:
+    /// its concurrency counts as at least the target, scaled by offered over served calls.
+    static func offeredConcurrency(_ load: AIMassAPI.Load, targetConcurrency: Int) -> Double {
+        let observed = Double(load.inFlight) + Double(load.queueDepth)
+        guard load.rejectedPerSec > 0 else { return observed }
+        let offered = (load.servedPerSec + load.rejectedPerSec) / Swift.max(load.servedPerSec, 1)
+        return Swift.max(observed, Double(targetConcurrency)) * Swift.min(offered, 100)
     }
 
     /// Carries out actions: commands down worker streams, bookkeeping for lost workers and removed deployments.
@@ -72,6 +105,7 @@ extension SchedulerController {
                 s.loads[worker] = nil
             case .deploymentRemoved(let id):
                 s.scalers[id] = nil
+                s.scaledUp[id] = nil
                 s.selectors[id] = nil
             }
         }

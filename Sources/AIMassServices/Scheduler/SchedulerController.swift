@@ -36,6 +36,20 @@ public final class SchedulerController: Sendable {
             self.autoscaler = autoscaler
         }
 
+        /// Creates a configuration with the default autoscaler thresholds but its own stable and panic windows in
+        /// seconds (`aimass serve --autoscale-stable-ms/--autoscale-panic-ms`, for demos and tests).
+        public init(
+            lease: Double = 5, tickInterval: Duration = .milliseconds(500), maxConsecutiveFailures: Int = 5,
+            autoscalerStableWindow: Double, autoscalerPanicWindow: Double
+        ) {
+            var autoscaler = Autoscaler.Configuration.defaults
+            autoscaler.stableWindow = autoscalerStableWindow
+            autoscaler.panicWindow = autoscalerPanicWindow
+            self.init(
+                lease: lease, tickInterval: tickInterval, maxConsecutiveFailures: maxConsecutiveFailures, autoscaler: autoscaler
+            )
+        }
+
         /// A 5 s lease, a 500 ms tick, 5 failures, Knative autoscaler windows.
         public static var defaults: Self { Self() }
     }
@@ -77,6 +91,8 @@ public final class SchedulerController: Sendable {
     struct State: Sendable {
         var core: SchedulerState
         var scalers: [DeploymentID: Autoscaler] = [:]
+        /// When the autoscaler last scaled each deployment up (scale-downs wait one stable window after it).
+        var scaledUp: [DeploymentID: Double] = [:]
         var selectors: [DeploymentID: AIMassAPI.VersionSelector] = [:]
         var artifacts: [String: ArtifactInfo] = [:]
         var sessions: [WorkerID: Session] = [:]
