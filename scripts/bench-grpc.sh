@@ -15,4 +15,8 @@ BIN="$(swift build -c release --show-bin-path)/aimass-interop"
 # A copy, so that a rebuild during the run cannot change the binary under test.
 cp "$BIN" /tmp/aimass-interop-bench
 PORT=${BENCH_PORT:-50099}
-exec "$HARNESS" --install --peers cpp,go --start "aimass=$PORT=/tmp/aimass-interop-bench server --port $PORT" "$@"
+# The idle spinner (ServerConfiguration.busyPollWindow) keeps the server's core out of idle for 2 ms after each
+# read: the latency at concurrency 1 then no longer includes waking a halted vCPU. BUSY_POLL_US=0 turns it off.
+BUSY_POLL_US=${BUSY_POLL_US:-2000}
+exec "$HARNESS" --install --peers cpp,go \
+  --start "aimass=$PORT=/tmp/aimass-interop-bench server --port $PORT --busy_poll_us $BUSY_POLL_US" "$@"

@@ -42,6 +42,9 @@ struct InteropCommand: AsyncParsableCommand {
         @Option(name: .customLong("max_connection_age_grace_ms"), help: "Then close them after this grace.")
         var maxAgeGraceMilliseconds: Int = 30_000
 
+        @Option(name: .customLong("busy_poll_us"), help: "Keep the core out of idle this long after each read (0: off).")
+        var busyPollMicroseconds: Int = 0
+
         func run() async throws {
             guard !useTLS else { throw ValidationError("TLS is not supported") }
             var management = ServerConfiguration.ConnectionManagement.defaults
@@ -58,6 +61,7 @@ struct InteropCommand: AsyncParsableCommand {
                     $0.host = host
                     $0.port = port
                     $0.connection = management
+                    if busyPollMicroseconds > 0 { $0.busyPollWindow = .microseconds(busyPollMicroseconds) }
                 },
                 services: [TestService(), HealthService()],
                 logger: logger

@@ -169,3 +169,31 @@ struct ChannelTests {
         await server.shutdown(gracePeriod: .seconds(1))
     }
 }
+
+@Suite("Idle spinner")
+struct IdleSpinnerTests {
+    @Test("a server with the idle spinner serves calls and shuts down")
+    func servesWithSpinner() async throws {
+        let server = RPCServer(
+            configuration: .defaults {
+                $0.port = 0
+                $0.eventLoopThreads = 1
+                $0.busyPollWindow = .milliseconds(1)
+            },
+            router: RPCRouter(services: [HealthService()])
+        )
+        let port = try #require(try await server.start().port)
+        let client = RPCClient(host: "127.0.0.1", port: port)
+        for _ in 0..<20 {
+            let response: HealthCheckResponse = try await client.unary(
+                ChannelTests.check, request: HealthCheckRequest(), options: CallOptions(timeout: .seconds(5)))
+            #expect(response.status == .serving)
+        }
+        // Past the window the spinner sleeps; a later call wakes it and is served as well.
+        try await Task.sleep(for: .milliseconds(20))
+        let late: HealthCheckResponse = try await client.unary(ChannelTests.check, request: HealthCheckRequest())
+        #expect(late.status == .serving)
+        await client.close()
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+}

@@ -76,6 +76,7 @@ public final class RPCServer: Sendable {
             group.cancelAll()
         }
         shared.closeAll()
+        shared.spinner?.stop()
         try? await group.shutdownGracefully()
     }
 

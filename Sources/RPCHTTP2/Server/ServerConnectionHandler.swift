@@ -69,6 +69,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         management.readHappened()
+        shared.spinner?.activity()
         guard let session else { return }
         output.isReading = true
         do {

@@ -10,6 +10,8 @@ final class ServerShared: Sendable {
     let router: RPCRouter
     let interceptors: [any ServerInterceptor]
     let logger: Logger
+    /// Present when ``ServerConfiguration/busyPollWindow`` is set.
+    let spinner: IdleSpinner?
 
     private struct Connection {
         let handler: NIOLoopBound<ServerConnectionHandler>
@@ -27,6 +29,7 @@ final class ServerShared: Sendable {
         self.router = router
         self.interceptors = interceptors
         self.logger = logger
+        self.spinner = configuration.busyPollWindow.map { IdleSpinner(window: $0) }
     }
 
     func connectionOpened(_ handler: ServerConnectionHandler, eventLoop: any EventLoop) {
