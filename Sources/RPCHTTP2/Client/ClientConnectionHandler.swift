@@ -119,7 +119,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if let timeout = call.options.timeout, let eventLoop = channelContext?.eventLoop {
             let handler = NIOLoopBound(self, eventLoop: eventLoop)
             let bound = NIOLoopBound(stream, eventLoop: eventLoop)
-            stream.deadlineTask = eventLoop.scheduleTask(in: .nanoseconds(ServerConnectionHandler.nanoseconds(timeout))) {
+            stream.deadlineTask = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 handler.value.fail(
                     bound.value,
                     with: RPCError(code: .deadlineExceeded, message: "the call did not finish within \(timeout)"),

@@ -216,7 +216,7 @@ public final class RPCClient: Sendable {
         do {
             let bootstrap = ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connectTimeout(.nanoseconds(ServerConnectionHandler.nanoseconds(configuration.connectTimeout)))
+                .connectTimeout(TimeAmount(configuration.connectTimeout))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = ClientConnectionHandler(
@@ -260,8 +260,8 @@ public final class RPCClient: Sendable {
     }
 
     private func backoff(failures: Int) -> Duration {
-        let initial = Double(ServerConnectionHandler.nanoseconds(configuration.initialBackoff))
-        let maximum = Double(ServerConnectionHandler.nanoseconds(configuration.maxBackoff))
+        let initial = Double(configuration.initialBackoff.saturatingNanoseconds)
+        let maximum = Double(configuration.maxBackoff.saturatingNanoseconds)
         let base = min(maximum, initial * pow(configuration.backoffMultiplier, Double(failures - 1)))
         // ±20 % jitter so that many clients do not reconnect in step.
         return .nanoseconds(Int64(base * Double.random(in: 0.8...1.2)))

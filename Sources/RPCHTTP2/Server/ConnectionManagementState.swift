@@ -84,8 +84,8 @@ extension ServerConnectionHandler {
         let opened = ContinuousClock.now
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let timer = context.eventLoop.scheduleRepeatedTask(
-            initialDelay: .nanoseconds(Self.nanoseconds(tick)),
-            delay: .nanoseconds(Self.nanoseconds(tick))
+            initialDelay: TimeAmount(tick),
+            delay: TimeAmount(tick)
         ) { _ in
             handler.value.managementTick(age: ContinuousClock.now - opened)
         }

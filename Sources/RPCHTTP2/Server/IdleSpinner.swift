@@ -21,8 +21,7 @@ final class IdleSpinner: Sendable {
     private let wakeup = DispatchSemaphore(value: 0)
 
     init(window: Duration) {
-        let (seconds, attoseconds) = window.components
-        self.window = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        self.window = UInt64(max(0, window.saturatingNanoseconds))
         let thread = Thread { [self] in self.run() }
         thread.name = "aimass-idle-spinner"
         thread.start()

@@ -191,7 +191,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         if let timeout, let eventLoop = channelContext?.eventLoop {
             let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
             let streamBound = NIOLoopBound(stream, eventLoop: eventLoop)
-            stream.deadlineTask = eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) {
+            stream.deadlineTask = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 loopBound.value.deadlineExpired(streamBound.value)
             }
         }
@@ -317,11 +317,5 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             session?.consume(streamID: stream.id, count: owed)
             flush()
         }
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (total, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int64.max : total &+ attoseconds / 1_000_000_000
     }
 }

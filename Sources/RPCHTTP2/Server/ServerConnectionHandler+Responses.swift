@@ -90,10 +90,6 @@ extension ServerConnectionHandler {
             if let metadata = stream.context?.responseInitialMetadata { Self.append(metadata, to: &headers) }
             try? session?.submitResponse(streamID: stream.id, headers: headers, hasBody: false)
         }
-        if !stream.remoteClosed && status != nil {
-            // The client is still sending: tell it to stop, the answer is final.
-            stream.queue?.finish(throwing: status ?? RPCError(code: .cancelled, message: ""))
-        }
     }
 
     /// Stops a call that can no longer answer (the stream or connection is gone).
