@@ -21,11 +21,7 @@ extension ModelRegistry {
         reason: String = "",
         by principal: Principal
     ) throws(RegistryError) -> AliasMove {
-        try Validate.modelName(model)
-        try Validate.aliasName(alias)
-        try Validate.text(reason, field: "reason")
-        return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
-            let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
+        try withAliasMove(model: model, alias: alias, reason: reason, by: principal) { (database, ref) throws(RegistryError) in
             let target = try database.resolve(version, in: ref)
             return try Self.moveAlias(database, model: ref, alias: alias, to: target, reason: reason, by: principal)
         }
@@ -43,11 +39,7 @@ extension ModelRegistry {
         reason: String = "",
         by principal: Principal
     ) throws(RegistryError) -> AliasMove {
-        try Validate.modelName(model)
-        try Validate.aliasName(alias)
-        try Validate.text(reason, field: "reason")
-        return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
-            let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
+        try withAliasMove(model: model, alias: alias, reason: reason, by: principal) { (database, ref) throws(RegistryError) in
             _ = try database.resolve(.alias(alias), in: ref)
             return try Self.moveAlias(database, model: ref, alias: alias, to: nil, reason: reason, by: principal)
         }
@@ -67,11 +59,7 @@ extension ModelRegistry {
         reason: String = "",
         by principal: Principal
     ) throws(RegistryError) -> AliasMove {
-        try Validate.modelName(model)
-        try Validate.aliasName(alias)
-        try Validate.text(reason, field: "reason")
-        return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
-            let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
+        try withAliasMove(model: model, alias: alias, reason: reason, by: principal) { (database, ref) throws(RegistryError) in
             guard
                 let last = try database.queryOne(
                     "SELECT old_version FROM alias_history WHERE model_id = ? AND alias = ? ORDER BY id DESC LIMIT 1",
@@ -210,6 +198,24 @@ extension ModelRegistry {
                 reason
             )
             return move
+        }
+    }
+
+    /// The part every alias move shares: validate the names and the reason, then run `body` in the database as
+    /// an authorized ``Role/writer`` of the model.
+    private func withAliasMove(
+        model: String,
+        alias: String,
+        reason: String,
+        by principal: Principal,
+        _ body: (Database, ModelRef) throws(RegistryError) -> AliasMove
+    ) throws(RegistryError) -> AliasMove {
+        try Validate.modelName(model)
+        try Validate.aliasName(alias)
+        try Validate.text(reason, field: "reason")
+        return try self.withDatabase { (database) throws(RegistryError) -> AliasMove in
+            let ref = try database.authorize(principal, model: model, required: .writer, to: "move its aliases")
+            return try body(database, ref)
         }
     }
 }
