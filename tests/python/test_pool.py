@@ -2,7 +2,8 @@
 uploaded and deployed with min 2 through the CLI; the two replicas become READY on two different workers; one
 of them is SIGKILLed and its replica is re-placed on the third worker within the lease plus a few seconds, while
 Recommend calls (routed by the client to workers holding a READY replica, as the mesh balancer does) keep being
-answered. A deployment that does not fit is reported PENDING with the shortfall.
+answered. A deployment that does not fit is reported PENDING with the shortfall. `aimass pool drain` moves a
+replica off a worker while calls run (the replacement is READY before the old one stops), then `uncordon`.
 
 Needs data/ml-100k.inter (the test runs scripts/fetch-ml100k.sh when it is missing)."""
 
@@ -13,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -149,3 +151,64 @@ def test_pool_failover_and_pending(pool):
     table = cli(exe, env, "deployments").stdout
     assert "movies@big" in table and "PENDING" in table
     assert "SERVING" in cli(exe, env, "pool").stdout
+
+
+def test_drain_moves_replica_while_calls_run(pool):
+    """`aimass pool drain` on the worker holding the only replica while Recommend calls run: the replica comes up
+    on another worker first, every call is answered, and the drained worker ends DRAINING with no replica."""
+    cp, workers, env, exe = pool
+    wait_until("3 workers in the pool", lambda: len(json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]) == 3, 20)
+    cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+    cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+    cli(exe, env, "deploy", "--model", "movies", "--min", "1", "--json")
+    holders = wait_until("1 READY replica", lambda: (h := ready_holders(exe, env, "movies@1")) and len(h) == 1 and h, 60)
+    victim_id, victim_address = next(iter(holders.items()))
+    every_address = [w.target for w in workers]
+
+    # Calls run throughout, each routed to the workers holding a READY replica (then the others, as a balancer
+    # retrying on UNAVAILABLE would): each must be answered by some worker.
+    results, stop = [], threading.Event()
+
+    def call_loop():
+        while not stop.is_set():
+            try:
+                current = list(ready_holders(exe, env, "movies@1").values())
+                served = recommend_via(exe, env, current + [a for a in every_address if a not in current])
+                results.append(("ok", served["worker_id"]))
+            except Exception as error:  # recorded, asserted below
+                results.append(("error", str(error)))
+
+    caller = threading.Thread(target=call_loop, daemon=True)
+    caller.start()
+    try:
+        wait_until("calls before the drain", lambda: len(results) >= 2, 30)
+        drained = json.loads(cli(exe, env, "pool", "drain", victim_id, "--reason", "maintenance", "--json").stdout)
+        assert drained["workers"][0]["cordoned"] and drained["workers"][0]["drain_reason"] == "maintenance"
+
+        def finished():
+            listed = {w["id"]: w for w in json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]}
+            moved = [i for i, w in listed.items() if i != victim_id
+                     and any(r["deployment_id"] == "movies@1" and r["state"] == "READY" for r in w["replicas"])]
+            victim = listed[victim_id]
+            return moved and not victim["replicas"] and victim["health"] == "DRAINING" and (moved, victim)
+
+        moved, victim = wait_until("the replica moved and the worker drained", finished, 60)
+        calls_at_end = len(results)
+        wait_until("calls after the drain", lambda: len(results) >= calls_at_end + 2, 30)
+    finally:
+        stop.set()
+        caller.join(30)
+    errors = [r for r in results if r[0] == "error"]
+    assert not errors, errors
+    assert results[-1][1] == moved[0], results[-3:]
+    assert victim["cordoned"] and victim["drain_reason"] == "maintenance"
+    deployment = json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"][0]
+    assert deployment["state"] == "READY" and deployment["ready_replicas"] == 1
+    print(f"replica moved from {victim_id} to {moved[0]}; {len(results)} calls answered, none failed")
+
+    table = cli(exe, env, "pool").stdout
+    assert "DRAINING,CORDONED" in table
+    undone = json.loads(cli(exe, env, "pool", "uncordon", victim_id, "--json").stdout)["workers"][0]
+    assert not undone["cordoned"] and undone["health"] == "SERVING"
+    missing = cli(exe, env, "pool", "drain", "worker-99", check=False)
+    assert missing.returncode == 15 and "NOT_FOUND" in missing.stderr, missing.stderr
