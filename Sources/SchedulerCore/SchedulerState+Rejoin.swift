@@ -28,7 +28,7 @@ extension SchedulerState {
     /// - A worker still in the pool (within its lease) keeps its record: each replica the scheduler placed there
     ///   and the worker still holds is kept with the worker's state; one it no longer holds is forgotten and
     ///   replaced (no failure counted), except one never acknowledged, whose `place` is sent again; one being
-    ///   stopped gets its `remove` again.
+    ///   stopped gets its `remove` again; a drained worker gets its `Drain` again.
     /// - Any other replica it holds is *adopted* when still wanted: its deployment exists and is not being
     ///   deleted, it is of the deployment's current version, the worker is not draining, and it fits. Adopted
     ///   replicas count towards the deployment (an extra one is trimmed as usual: unplaced, least advanced and
@@ -53,6 +53,8 @@ extension SchedulerState {
             record.capacity = capacity
             record.lastSeen = max(record.lastSeen, now)
             workers[id] = record
+            // Told to drain while its stream was down, perhaps: tell it again.
+            if record.drained { actions.append(.drainWorker(id, reason: record.drainReason)) }
             let byID = Dictionary(held.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
             foreign = held.filter { replicas[$0.id]?.workerID != id }
             for replica in replicas.values.sorted(by: { $0.id < $1.id }) where replica.workerID == id {

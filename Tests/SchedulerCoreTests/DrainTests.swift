@@ -55,6 +55,10 @@ struct DrainTests {
         #expect(pool.deployment("m@1")?.replicas.contains { $0.id == before.id } == false)
         let drained = try #require(pool.pool.first { $0.id == victim })
         #expect(drained.cordoned && drained.drained)
+        // Its stream broke and it rejoins: it is told to drain again, and stays cordoned.
+        let rejoined = try pool.rejoin(victim, address: "\(victim):1", capacity: capacity(cpu: 2000, memory: 4 * gib), holding: [], now: t)
+        #expect(rejoined == [.drainWorker(victim, reason: "kernel upgrade")])
+        #expect(pool.pool.first { $0.id == victim }?.cordoned == true)
         // Cordoned: a scale-up never lands on it.
         let up = try pool.scale("m@1", maxReplicas: 3, desiredReplicas: 3, now: t + 1)
         #expect(up.placements.count == 1 && up.placements.first?.1 != victim)
