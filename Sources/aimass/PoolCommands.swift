@@ -269,10 +269,12 @@ struct PoolDrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drain", abstract: "Drain a worker: no new replicas; its replicas move elsewhere first, then it drains.",
         discussion: """
-            The worker is cordoned at once. Each replica is re-placed on another worker and stopped only once its
-            replacement is READY; with no room elsewhere it stays (see `aimass deployments` REASON) unless --force.
-            Returns at once; watch `aimass pool` (HEALTH becomes DRAINING once no replica is left serving there).
-            Needs an admin token. Exit codes: 0 done, 15 NOT_FOUND (no such worker), 17 PERMISSION_DENIED.
+            The worker is cordoned at once. Each replica is re-placed elsewhere
+            and stopped only once its replacement is READY; with no room
+            elsewhere it stays (`aimass deployments` REASON) unless --force.
+            Returns at once: watch `aimass pool` (HEALTH becomes DRAINING once
+            no replica is left serving there). Needs an admin token.
+            Exit codes: 0 done, 15 NOT_FOUND, 17 PERMISSION_DENIED.
             Examples:
               aimass pool drain worker-2 --reason "kernel upgrade"
               aimass pool drain worker-2 --force --json
@@ -297,7 +299,8 @@ struct PoolUncordonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uncordon", abstract: "Let a drained (cordoned) worker take new replicas again.",
         discussion: """
-            Needs an admin token. Exit codes: 0 done, 15 NOT_FOUND (no such worker), 17 PERMISSION_DENIED.
+            Needs an admin token.
+            Exit codes: 0 done, 15 NOT_FOUND, 17 PERMISSION_DENIED.
             Example:
               aimass pool uncordon worker-2
             """
