@@ -104,7 +104,9 @@ struct SchedulerDrainRejoinTests {
         try await S.withFixture { fixture in
             let hello = WorkerHello(address: "127.0.0.1:1", capacity: Capacity(cpuMillis: 4000, memoryBytes: 4 << 30, replicaSlots: 4))
             func open() async throws -> ClientCall<JoinRequest, JoinResponse> {
-                try await fixture.client.makeCall(MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: fixture.options)
+                try await fixture.client.makeCall(
+                    MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: fixture.options
+                )
             }
             let first = try await open()
             try await first.send(JoinRequest(payload: .hello(hello)))

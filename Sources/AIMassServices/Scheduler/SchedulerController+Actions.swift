@@ -111,7 +111,9 @@ extension SchedulerController {
                 s.loads[worker] = nil
                 s.departures[worker] = reason.description
             case .drainWorker(let worker, let reason):
-                logger.info("worker drained: every replica stopped; sending Drain", metadata: ["worker": "\(worker)", "reason": "\(reason)"])
+                logger.info(
+                    "worker drained: every replica stopped; sending Drain", metadata: ["worker": "\(worker)", "reason": "\(reason)"]
+                )
                 send(.message(JoinResponse(payload: .drain(Drain(reason: reason)))), to: worker, &s)
             case .deploymentRemoved(let id):
                 s.scalers[id] = nil
