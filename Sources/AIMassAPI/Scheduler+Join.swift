@@ -131,15 +131,21 @@ public struct ReplicaStatus: WireMessage, Hashable {
     public var replicaId: String
     public var state: ReplicaState
     public var error: String
+    public var deploymentId: String
+    public var version: UInt32
 
     public init(
         replicaId: String = "",
         state: ReplicaState = .unspecified,
-        error: String = ""
+        error: String = "",
+        deploymentId: String = "",
+        version: UInt32 = 0
     ) {
         self.replicaId = replicaId
         self.state = state
         self.error = error
+        self.deploymentId = deploymentId
+        self.version = version
     }
 
     public init(wireBytes: UnsafeRawBufferPointer) throws(RPCError) {
@@ -155,6 +161,8 @@ public struct ReplicaStatus: WireMessage, Hashable {
         replicaId = ProtobufC.string(c.replica_id)
         state = ReplicaState(c: c.state)
         error = ProtobufC.string(c.error)
+        deploymentId = ProtobufC.string(c.deployment_id)
+        version = c.version
     }
 
     func cStruct(_ arena: CArena) -> Aimass__V1__ReplicaStatus {
@@ -163,6 +171,8 @@ public struct ReplicaStatus: WireMessage, Hashable {
         message.replica_id = arena.string(replicaId)
         message.state = state.cValue
         message.error = arena.string(error)
+        message.deployment_id = arena.string(deploymentId)
+        message.version = version
         return message
     }
 

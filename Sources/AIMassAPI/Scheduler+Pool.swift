@@ -134,6 +134,8 @@ public struct Worker: WireMessage, Hashable {
     public var load: LoadReport?
     public var joinedAtMs: Int64
     public var lastSeenAtMs: Int64
+    public var cordoned: Bool
+    public var drainReason: String
 
     public init(
         id: String = "",
@@ -144,7 +146,9 @@ public struct Worker: WireMessage, Hashable {
         replicas: [Replica] = [],
         load: LoadReport? = nil,
         joinedAtMs: Int64 = 0,
-        lastSeenAtMs: Int64 = 0
+        lastSeenAtMs: Int64 = 0,
+        cordoned: Bool = false,
+        drainReason: String = ""
     ) {
         self.id = id
         self.address = address
@@ -155,6 +159,8 @@ public struct Worker: WireMessage, Hashable {
         self.load = load
         self.joinedAtMs = joinedAtMs
         self.lastSeenAtMs = lastSeenAtMs
+        self.cordoned = cordoned
+        self.drainReason = drainReason
     }
 
     public init(wireBytes: UnsafeRawBufferPointer) throws(RPCError) {
@@ -176,6 +182,8 @@ public struct Worker: WireMessage, Hashable {
         load = c.load.map { LoadReport(c: $0.pointee) }
         joinedAtMs = c.joined_at_ms
         lastSeenAtMs = c.last_seen_at_ms
+        cordoned = c.cordoned != 0
+        drainReason = ProtobufC.string(c.drain_reason)
     }
 
     func cStruct(_ arena: CArena) -> Aimass__V1__Worker {
@@ -191,6 +199,8 @@ public struct Worker: WireMessage, Hashable {
         message.load = load.map { arena.box($0.cStruct(arena)) }
         message.joined_at_ms = joinedAtMs
         message.last_seen_at_ms = lastSeenAtMs
+        message.cordoned = cordoned ? 1 : 0
+        message.drain_reason = arena.string(drainReason)
         return message
     }
 

@@ -5,11 +5,15 @@
 /// - desired = ⌈average concurrency over the stable window / target concurrency⌉;
 /// - when the panic-window average reaches `panicThreshold` × the target of the current replicas, it panics:
 ///   it scales up on the panic-window average at once and does not scale down until a whole stable window
-///   passes without a new panic;
+///   passes without a new panic; after panic it keeps the highest count panic chose until the stable window
+///   catches up with it, or has wanted fewer for a whole stable window (Knative's behaviour: a ramp still
+///   rising when panic ends is not scaled down on the lagging stable average);
 /// - it scales down only with a full stable window of history, at most once per stable window, and by at most
 ///   `maxScaleDownRate` (2 = halve) each time;
 /// - when every sample of a full stable window is below `idleThreshold` of the target per replica, the idle
 ///   replicas are released at once, down to the minimum;
+/// - with throughput samples (``record(servedPerSecond:rejectedPerSecond:replicas:at:)``), it never scales down
+///   to fewer replicas than were seen saturated (shedding) at the calls per second offered in the panic window;
 /// - the result is always within [min, max].
 ///
 /// ```swift
@@ -76,6 +80,13 @@ public struct Autoscaler: Sendable {
     private var firstSample: Double?
     private var panicSince: Double?
     private var lastScaleDown: Double?
+    /// The highest count chosen in the current or last panic, kept as a floor after it until released.
+    private var panicPeak: Int?
+    /// Since when the stable recommendation has been below ``panicPeak`` without interruption.
+    private var belowPeakSince: Double?
+    private var throughput: [(time: Double, offered: Double)] = []
+    /// Calls per second one replica served while the deployment shed calls (the latest such sample).
+    private var saturatedPerReplica: Double?
 
     /// Creates an autoscaler with no history.
     public init(targetConcurrency: Int, minReplicas: Int, maxReplicas: Int, configuration: Configuration = .defaults) {
@@ -91,6 +102,20 @@ public struct Autoscaler: Sendable {
         samples.append((time, max(concurrency, 0)))
     }
 
+    /// Records the deployment's calls served and rejected per second at `time` with `replicas` serving them.
+    ///
+    /// Optional. When calls were rejected, the replicas were saturated: `servedPerSecond / replicas` is what one
+    /// replica can serve, and no scale-down goes below what the offered rate (served + rejected) then needs.
+    /// Why: a concurrency signal measured on N replicas that shed nothing says nothing about N − 1 replicas whose
+    /// admission limit may sit below the target (it falls to 1 when the CPU is contended), so scaling down on it
+    /// alone flapped (2 → 1 → 3 under a steady load in `scripts/bench-autoscale.sh`).
+    public mutating func record(servedPerSecond: Double, rejectedPerSecond: Double, replicas: Int, at time: Double) {
+        let served = max(servedPerSecond, 0)
+        let rejected = max(rejectedPerSecond, 0)
+        throughput.append((time, served + rejected))
+        if rejected > 0, replicas > 0, served > 0 { saturatedPerReplica = served / Double(replicas) }
+    }
+
     /// Decides the replica count to aim at, given the `current` count (ready replicas) at `now`.
     ///
     /// It is mutating because it ages out old samples and remembers panic mode and the last scale-down.
@@ -101,6 +126,7 @@ public struct Autoscaler: Sendable {
         } else {
             samples.removeAll()
         }
+        throughput.removeAll { $0.time <= now - config.panicWindow }
         let target = Double(targetConcurrency)
         let stable = average(since: now - config.stableWindow)
         let panic = average(since: now - config.panicWindow)
@@ -118,6 +144,8 @@ public struct Autoscaler: Sendable {
         var idle = false
         if panicSince != nil {
             desired = max(current, wantPanic, wantStable)
+            panicPeak = max(panicPeak ?? 0, desired)
+            belowPeakSince = nil
         } else if wantStable >= current {
             desired = wantStable
         } else if wantPanic >= current || !covered || lastScaleDown.map({ now - $0 < config.stableWindow }) == true {
@@ -127,6 +155,27 @@ public struct Autoscaler: Sendable {
         } else {
             let floor = Int((Double(current) / max(config.maxScaleDownRate, 1)).rounded(.up))
             desired = max(wantStable, wantPanic, floor)
+        }
+        if panicSince == nil, let peak = panicPeak {
+            // Out of panic: keep its highest count until the stable window catches up with it, or has wanted
+            // fewer for a whole window.
+            if wantStable >= peak {
+                panicPeak = nil
+            } else {
+                let since = belowPeakSince ?? now
+                belowPeakSince = since
+                if now - since >= config.stableWindow {
+                    panicPeak = nil
+                } else {
+                    desired = max(desired, peak)
+                }
+            }
+            if panicPeak == nil { belowPeakSince = nil }
+        }
+        if desired < current, let perReplica = saturatedPerReplica, perReplica > 0,
+            let offered = throughput.map(\.offered).max()
+        {
+            desired = max(desired, min(current, Int((offered / perReplica).rounded(.up))))
         }
         if panicSince == nil, covered, !samples.isEmpty,
             samples.allSatisfy({ $0.concurrency < config.idleThreshold * capacity })

@@ -45,4 +45,7 @@ public struct Replica: Hashable, Sendable {
     public internal(set) var updatedAt: Double
     /// Worker whose lower-priority replicas are draining to make room for this pending replica.
     var nominatedWorker: WorkerID?
+    /// On a worker being drained: it no longer counts towards its deployment, and is stopped once a
+    /// replacement elsewhere is ready (like a replica of an old version during a roll).
+    public internal(set) var evacuating = false
 }

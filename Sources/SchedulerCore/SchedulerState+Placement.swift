@@ -12,7 +12,7 @@ extension SchedulerState {
     /// Places unplaced replicas, highest priority first; preempts lower-priority replicas when nothing fits, and
     /// records the shortfall of what still cannot be placed.
     mutating func placePending(now: Double, into actions: inout [SchedulerAction]) {
-        var free = freeCapacity()
+        var free = freeCapacity().filter { isSchedulable($0.key) }
         let order = deployments.values.filter { !$0.deleting }.sorted {
             $0.spec.priority != $1.spec.priority ? $0.spec.priority > $1.spec.priority : $0.spec.id < $1.spec.id
         }
@@ -85,7 +85,7 @@ extension SchedulerState {
         }
         guard spare.values.contains(where: { $0 > 0 }) else { return nil }
         var best: (WorkerID, [ReplicaID])?
-        for worker in workers.keys.sorted() {
+        for worker in workers.keys.sorted() where isSchedulable(worker) {
             guard var room = free[worker] else { continue }
             var budget = spare
             var victims: [ReplicaID] = []
@@ -125,7 +125,10 @@ extension SchedulerState {
                 best = (score, worker, room)
             }
         }
-        guard let best else { return "\(needs); no worker in the pool" }
+        guard let best else {
+            let cordoned = workers.values.count(where: \.cordoned)
+            return cordoned == 0 ? "\(needs); no worker in the pool" : "\(needs); no worker takes new replicas (\(cordoned) draining)"
+        }
         let slots = best.room.replicaSlots > 0 ? "" : " (no free replica slot)"
         return "\(needs); the largest free is \(max(best.room.cpuMillis, 0)) cpu millis / "
             + "\(formatBytes(max(best.room.memoryBytes, 0))) on \(best.worker)\(slots)"

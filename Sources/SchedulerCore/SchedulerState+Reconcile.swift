@@ -4,6 +4,7 @@ extension SchedulerState {
         var actions: [SchedulerAction] = []
         for id in deployments.keys.sorted() { adjustReplicas(of: id, now: now, into: &actions) }
         placePending(now: now, into: &actions)
+        finishDrains(into: &actions)
         for id in deployments.keys.sorted() { updateStatus(of: id, now: now) }
         return actions
     }
@@ -21,8 +22,9 @@ extension SchedulerState {
             return
         }
         let version = record.spec.version
-        let current = mine.filter { $0.version == version && $0.state.isLive }
-        let old = mine.filter { $0.version != version && $0.state.isLive }
+        // Replicas on a draining worker count as old ones: replaced first, stopped as replacements become ready.
+        let current = mine.filter { $0.version == version && $0.state.isLive && !$0.evacuating }
+        let old = mine.filter { ($0.version != version || $0.evacuating) && $0.state.isLive }
         let failing = record.consecutiveFailures >= configuration.maxConsecutiveFailures
         if current.count < record.desired, !failing {
             for _ in current.count..<record.desired { create(for: record.spec, now: now) }
@@ -31,7 +33,8 @@ extension SchedulerState {
                 stop(replica.id, now: now, into: &actions)
             }
         }
-        // Rolling: keep one old replica for each new one not yet ready, so the ready count never drops to zero.
+        // Rolling and draining: keep one old replica for each new one not yet ready, so the ready count never
+        // drops below what it was.
         let readyNew = current.count { $0.state == .ready }
         let keepOld = max(0, record.desired - readyNew)
         if old.count > keepOld {
@@ -80,6 +83,7 @@ extension SchedulerState {
         let readyNew = mine.count { $0.state == .ready && $0.version == version }
         let live = mine.filter(\.state.isLive)
         let oldLive = live.count { $0.version != version }
+        let evacuating = live.filter { $0.evacuating && $0.version == version }
         let placed = live.count { $0.workerID != nil }
         let state: DeploymentState
         var reason = ""
@@ -89,16 +93,22 @@ extension SchedulerState {
         } else if record.consecutiveFailures >= configuration.maxConsecutiveFailures, readyAll == 0 {
             state = .failed
             reason = "\(record.consecutiveFailures) failures in a row; last: \(record.lastError)"
-        } else if readyNew == record.desired, oldLive == 0 {
+        } else if readyNew == record.desired, oldLive == 0, evacuating.isEmpty {
             state = .ready
         } else if let shortfall = record.shortfall {
             state = readyAll > 0 ? .degraded : placed > 0 ? .progressing : .pending
             reason = shortfall
+            if let kept = evacuating.first?.workerID {
+                reason += "; \(evacuating.count) replica(s) kept on draining worker \(kept) until replaced "
+                    + "(DrainWorker with force stops them now)"
+            }
         } else {
             state = placed > 0 || readyAll > 0 ? .progressing : .pending
             reason = oldLive > 0
                 ? "rolling to version \(version): \(readyNew) of \(record.desired) new replicas ready, \(oldLive) old left"
-                : "\(readyNew) of \(record.desired) replicas ready"
+                : !evacuating.isEmpty
+                    ? "moving \(evacuating.count) replica(s) off a draining worker: \(readyNew) of \(record.desired) replacements ready"
+                    : "\(readyNew) of \(record.desired) replicas ready"
             if !record.lastError.isEmpty, record.consecutiveFailures > 0 { reason += "; last error: \(record.lastError)" }
         }
         if state != record.state || reason != record.reason {

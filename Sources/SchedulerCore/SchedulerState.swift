@@ -45,21 +45,26 @@ public struct SchedulerState: Sendable {
 
     /// A worker joins the pool with its capacity; pending replicas may now be placed on it.
     ///
-    /// - Throws: `invalidArgument` for a capacity without room for one replica, `alreadyExists` for a joined id.
+    /// - Throws: `invalidArgument` for a capacity without room for one replica, `alreadyExists` for a joined id (a
+    ///   worker coming back with its id uses ``rejoin(_:address:capacity:holding:now:)``).
     public mutating func join(
         _ id: WorkerID,
         address: String,
         capacity: Capacity,
         now: Double
     ) throws(SchedulerError) -> [SchedulerAction] {
-        guard capacity.cpuMillis > 0, capacity.memoryBytes > 0, capacity.replicaSlots > 0 else {
-            throw SchedulerError(code: .invalidArgument, message: "worker \(id): every capacity field must be > 0")
-        }
+        try Self.check(capacity, of: id)
         guard workers[id] == nil else {
-            throw SchedulerError(code: .alreadyExists, message: "worker \(id) is already in the pool")
+            throw SchedulerError(code: .alreadyExists, message: "worker \(id) is already in the pool: use rejoin")
         }
         workers[id] = WorkerRecord(id: id, address: address, capacity: capacity, joinedAt: now, lastSeen: now)
         return reconcile(now: now)
+    }
+
+    static func check(_ capacity: Capacity, of id: WorkerID) throws(SchedulerError) {
+        guard capacity.cpuMillis > 0, capacity.memoryBytes > 0, capacity.replicaSlots > 0 else {
+            throw SchedulerError(code: .invalidArgument, message: "worker \(id): every capacity field must be > 0")
+        }
     }
 
     /// Renews a worker's lease (a load report or any message from it).
@@ -73,7 +78,7 @@ public struct SchedulerState: Sendable {
     /// A worker leaves (its stream ended): its replicas are gone and are placed elsewhere.
     public mutating func leave(_ id: WorkerID, now: Double) throws(SchedulerError) -> [SchedulerAction] {
         guard workers[id] != nil else { throw notFound("worker \(id)") }
-        var actions = [forget(worker: id)]
+        var actions = [forget(worker: id, reason: .left)]
         actions += reconcile(now: now)
         return actions
     }
@@ -83,17 +88,17 @@ public struct SchedulerState: Sendable {
         var actions: [SchedulerAction] = []
         for (id, worker) in workers.sorted(by: { $0.key < $1.key })
         where now - worker.lastSeen > configuration.lease {
-            actions.append(forget(worker: id))
+            actions.append(forget(worker: id, reason: .leaseExpired(silence: now - worker.lastSeen)))
         }
         return actions + reconcile(now: now)
     }
 
-    private mutating func forget(worker id: WorkerID) -> SchedulerAction {
+    private mutating func forget(worker id: WorkerID, reason: WorkerLossReason) -> SchedulerAction {
         workers[id] = nil
         let lost = replicas.values.filter { $0.workerID == id }.map(\.id).sorted()
         for replica in lost { replicas[replica] = nil }
         for (rid, replica) in replicas where replica.nominatedWorker == id { replicas[rid]?.nominatedWorker = nil }
-        return .workerLost(id, replicas: lost)
+        return .workerLost(id, replicas: lost, reason: reason)
     }
 
     // MARK: Deployments
@@ -218,7 +223,8 @@ public struct SchedulerState: Sendable {
             for replica in mine { allocated.add(replica.resources) }
             return Worker(
                 id: record.id, address: record.address, capacity: record.capacity, allocated: allocated,
-                replicas: mine, joinedAt: record.joinedAt, lastSeen: record.lastSeen
+                replicas: mine, joinedAt: record.joinedAt, lastSeen: record.lastSeen, cordoned: record.cordoned,
+                drainReason: record.drainReason, drained: record.drained
             )
         }
     }

@@ -14,6 +14,12 @@ public struct Worker: Hashable, Sendable {
     public var joinedAt: Double
     /// When the scheduler last heard from it.
     public var lastSeen: Double
+    /// Whether new replicas are kept off it (``SchedulerState/drain(_:reason:force:now:)``).
+    public var cordoned: Bool = false
+    /// Why it is being drained; empty when it is not.
+    public var drainReason: String = ""
+    /// Whether the worker was told to drain (`Drain` sent): no live replica is left on it.
+    public var drained: Bool = false
 
     /// Capacity minus allocation.
     public var free: Capacity { capacity.minus(allocated) }
@@ -25,6 +31,27 @@ struct WorkerRecord: Sendable {
     var capacity: Capacity
     var joinedAt: Double
     var lastSeen: Double
+    /// No new placements (drain requested).
+    var cordoned = false
+    var drainReason = ""
+    /// `Drain` was sent: every replica on it had been stopped.
+    var drained = false
+}
+
+/// Why a worker left the pool.
+public enum WorkerLossReason: Hashable, Sendable, CustomStringConvertible {
+    /// Its Join stream ended cleanly: it left.
+    case left
+    /// Nothing arrived from it for longer than the lease; `silence` is how long (seconds).
+    case leaseExpired(silence: Double)
+
+    /// `left the pool`, or `lease expired after 5200 ms`.
+    public var description: String {
+        switch self {
+        case .left: "left the pool"
+        case .leaseExpired(let silence): "lease expired after \(Int((silence * 1000).rounded())) ms"
+        }
+    }
 }
 
 /// What the caller of ``SchedulerState`` must do: send an instruction down a worker's Join stream, or publish a
@@ -35,7 +62,9 @@ public enum SchedulerAction: Hashable, Sendable {
     /// Send `RemoveReplica` to the worker; with `drain`, in-flight calls finish first.
     case remove(ReplicaID, from: WorkerID, drain: Bool)
     /// The worker's lease expired or it left: close its stream; these replicas were on it and are gone.
-    case workerLost(WorkerID, replicas: [ReplicaID])
+    case workerLost(WorkerID, replicas: [ReplicaID], reason: WorkerLossReason)
+    /// Send `Drain` to the worker: it was drained (cordoned, every replica re-placed elsewhere and stopped there).
+    case drainWorker(WorkerID, reason: String)
     /// An undeployed deployment has no replica left and was forgotten.
     case deploymentRemoved(DeploymentID)
 }

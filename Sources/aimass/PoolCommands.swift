@@ -76,6 +76,7 @@ enum PoolText {
             "id": w.id, "address": w.address, "capacity": capacity(w.capacity), "allocated": capacity(w.allocated),
             "health": health(w.health), "replicas": w.replicas.map(replica), "joined_at_ms": w.joinedAtMs,
             "last_seen_at_ms": w.lastSeenAtMs, "utilisation": w.load?.total?.utilisation ?? 0,
+            "cordoned": w.cordoned, "drain_reason": w.drainReason,
         ]
         if let load = w.load?.total {
             json["load"] = [
@@ -84,6 +85,26 @@ enum PoolText {
             ]
         }
         return json
+    }
+
+    static func printWorkers(_ workers: [Worker], json: Bool) {
+        if json {
+            CLIOutput.printJSON(["workers": workers.map(worker)])
+            return
+        }
+        CLIOutput.printTable(
+            ["WORKER", "ADDRESS", "HEALTH", "CPU", "MEMORY", "SLOTS", "UTIL", "REPLICAS"],
+            workers.map { w in
+                [
+                    w.id, w.address, PoolText.health(w.health) + (w.cordoned ? ",CORDONED" : ""),
+                    "\(w.allocated?.cpuMillis ?? 0)/\(w.capacity?.cpuMillis ?? 0)m",
+                    "\(CLIOutput.bytes(w.allocated?.memoryBytes ?? 0))/\(CLIOutput.bytes(w.capacity?.memoryBytes ?? 0))",
+                    "\(w.allocated?.replicaSlots ?? 0)/\(w.capacity?.replicaSlots ?? 0)",
+                    String(format: "%.0f%%", (w.load?.total?.utilisation ?? 0) * 100),
+                    w.replicas.map { "\($0.id) \(PoolText.state($0.state))" }.joined(separator: ", "),
+                ]
+            }
+        )
     }
 
     static func printDeployments(_ deployments: [Deployment], json: Bool) {
@@ -211,34 +232,86 @@ struct DeploymentsCommand: AsyncParsableCommand {
     }
 }
 
-/// `aimass pool`: the workers, their capacity, allocation, utilisation and replicas.
+/// `aimass pool`: the workers (`aimass pool` = `aimass pool list`), and draining or uncordoning one.
 struct PoolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pool", abstract: "Show the workers of the pool with their capacity, allocation and replicas.",
-        discussion: "Examples:\n  aimass pool\n  aimass pool --json | jq '.workers[].replicas'"
+        commandName: "pool", abstract: "Show the workers of the pool; drain or uncordon one.",
+        discussion: """
+            Examples:
+              aimass pool
+              aimass pool --json | jq '.workers[].replicas'
+              aimass pool drain worker-2 --reason "kernel upgrade"
+              aimass pool uncordon worker-2
+            """,
+        subcommands: [PoolListCommand.self, PoolDrainCommand.self, PoolUncordonCommand.self],
+        defaultSubcommand: PoolListCommand.self
+    )
+}
+
+/// `aimass pool list`: the workers, their capacity, allocation, utilisation and replicas.
+struct PoolListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Show the workers of the pool with their capacity, allocation and replicas.",
+        discussion: "Examples:\n  aimass pool\n  aimass pool list --json | jq '.workers[].replicas'"
     )
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
         await options.run { client in
             let pool: GetPoolResponse = try await client.scheduler("GetPool", GetPoolRequest())
-            if options.json {
-                CLIOutput.printJSON(["workers": pool.workers.map(PoolText.worker)])
-                return
-            }
-            CLIOutput.printTable(
-                ["WORKER", "ADDRESS", "HEALTH", "CPU", "MEMORY", "SLOTS", "UTIL", "REPLICAS"],
-                pool.workers.map { w in
-                    [
-                        w.id, w.address, PoolText.health(w.health),
-                        "\(w.allocated?.cpuMillis ?? 0)/\(w.capacity?.cpuMillis ?? 0)m",
-                        "\(CLIOutput.bytes(w.allocated?.memoryBytes ?? 0))/\(CLIOutput.bytes(w.capacity?.memoryBytes ?? 0))",
-                        "\(w.allocated?.replicaSlots ?? 0)/\(w.capacity?.replicaSlots ?? 0)",
-                        String(format: "%.0f%%", (w.load?.total?.utilisation ?? 0) * 100),
-                        w.replicas.map { "\($0.id) \(PoolText.state($0.state))" }.joined(separator: ", "),
-                    ]
-                }
-            )
+            PoolText.printWorkers(pool.workers, json: options.json)
+        }
+    }
+}
+
+/// `aimass pool drain`: moves a worker's replicas elsewhere, then tells it to drain.
+struct PoolDrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain", abstract: "Drain a worker: no new replicas; its replicas move elsewhere first, then it drains.",
+        discussion: """
+            The worker is cordoned at once. Each replica is re-placed elsewhere
+            and stopped only once its replacement is READY; with no room
+            elsewhere it stays (`aimass deployments` REASON) unless --force.
+            Returns at once: watch `aimass pool` (HEALTH becomes DRAINING once
+            no replica is left serving there). Needs an admin token.
+            Exit codes: 0 done, 15 NOT_FOUND, 17 PERMISSION_DENIED.
+            Examples:
+              aimass pool drain worker-2 --reason "kernel upgrade"
+              aimass pool drain worker-2 --force --json
+            """
+    )
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The worker id (see `aimass pool`).") var worker: String
+    @Option(help: "Why (shown in the pool and the worker's logs).") var reason: String = ""
+    @Flag(help: "Stop every replica now, even when no other worker has room for a replacement.") var force = false
+
+    func run() async throws {
+        let request = DrainWorkerRequest(workerId: worker, reason: reason, force: force)
+        await options.run { client in
+            let drained: Worker = try await client.scheduler("DrainWorker", request)
+            PoolText.printWorkers([drained], json: options.json)
+        }
+    }
+}
+
+/// `aimass pool uncordon`: undoes `aimass pool drain`.
+struct PoolUncordonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uncordon", abstract: "Let a drained (cordoned) worker take new replicas again.",
+        discussion: """
+            Needs an admin token.
+            Exit codes: 0 done, 15 NOT_FOUND, 17 PERMISSION_DENIED.
+            Example:
+              aimass pool uncordon worker-2
+            """
+    )
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The worker id (see `aimass pool`).") var worker: String
+
+    func run() async throws {
+        await options.run { client in
+            let worker: Worker = try await client.scheduler("UncordonWorker", UncordonWorkerRequest(workerId: worker))
+            PoolText.printWorkers([worker], json: options.json)
         }
     }
 }

@@ -294,7 +294,17 @@ enum Samples {
         replicas: [Samples.replica, Replica()],
         load: Samples.loadReport,
         joinedAtMs: 1700000007000,
-        lastSeenAtMs: 1700000062000
+        lastSeenAtMs: 1700000062000,
+        cordoned: true,
+        drainReason: "Worker.drain_reason-0"
+    )
+    static let drainWorkerRequest: DrainWorkerRequest = DrainWorkerRequest(
+        workerId: "DrainWorkerRequest.worker_id-0",
+        reason: "DrainWorkerRequest.reason-0",
+        force: true
+    )
+    static let uncordonWorkerRequest: UncordonWorkerRequest = UncordonWorkerRequest(
+        workerId: "UncordonWorkerRequest.worker_id-0"
     )
     static let load: Load = Load(
         replicaId: "Load.replica_id-0",
@@ -323,7 +333,9 @@ enum Samples {
     static let replicaStatus: ReplicaStatus = ReplicaStatus(
         replicaId: "ReplicaStatus.replica_id-0",
         state: .failed,
-        error: "ReplicaStatus.error-0"
+        error: "ReplicaStatus.error-0",
+        deploymentId: "ReplicaStatus.deployment_id-0",
+        version: 7
     )
     static let joinResponse: JoinResponse = JoinResponse(
         payload: .welcome(Samples.welcome)

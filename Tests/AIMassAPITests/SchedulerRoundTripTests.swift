@@ -52,6 +52,14 @@ import Testing
         try expectRoundTrip(Samples.worker)
     }
 
+    @Test func drainWorkerRequest() throws {
+        try expectRoundTrip(Samples.drainWorkerRequest)
+    }
+
+    @Test func uncordonWorkerRequest() throws {
+        try expectRoundTrip(Samples.uncordonWorkerRequest)
+    }
+
     @Test func load() throws {
         try expectRoundTrip(Samples.load)
     }

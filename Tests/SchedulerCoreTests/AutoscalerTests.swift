@@ -46,11 +46,59 @@ struct AutoscalerTests {
         #expect(current >= 5)
         let peak = current
         // Load falls back: no scale-down while panicking, i.e. until 60 s after the last trigger (t = 61).
-        let calm = run(&scaler, current: &current, from: 64, to: 120) { _ in 2 }
+        // (3, not 2: 2 over the peak's replicas would be below the idle threshold, which releases at once.)
+        let calm = run(&scaler, current: &current, from: 64, to: 120) { _ in 3 }
         #expect(calm.allSatisfy { $0.decision.desired == peak && $0.decision.panicking })
-        let after = run(&scaler, current: &current, from: 121, to: 121) { _ in 2 }
-        #expect(!after[0].decision.panicking)
+        // Out of panic at 121, it keeps the panic peak until the stable window has wanted fewer for a whole window.
+        let after = run(&scaler, current: &current, from: 121, to: 180) { _ in 3 }
+        #expect(after.allSatisfy { !$0.decision.panicking && $0.decision.desired == peak })
+        let released = run(&scaler, current: &current, from: 181, to: 181) { _ in 3 }
+        #expect(!released[0].decision.panicking)
         #expect(current == (peak + 1) / 2)
+    }
+
+    @Test("overload-bench's ramp: no dip when panic ends while the load still rises; released after the drop")
+    func benchRampHasNoDip() {
+        var scaler = Autoscaler(targetConcurrency: 4, minReplicas: 1, maxReplicas: 20)
+        var current = 1
+        // 0-60 s at 2, ramp to 60 by 180 s, hold until 240 s, then 4 (as `overload-bench --autoscale`).
+        let log = run(&scaler, current: &current, from: 0, to: 420) { t in
+            t < 60 ? 2 : t < 180 ? 2 + (t - 60) / 120 * 58 : t < 240 ? 60 : 4
+        }
+        let rising = log.filter { $0.time < 240 }
+        #expect(zip(rising, rising.dropFirst()).allSatisfy { $0.decision.desired <= $1.decision.desired })
+        #expect(log.contains { $0.decision.panicking })
+        // Panic ended while the load still rose, and the count kept climbing on the stable window.
+        #expect(log.first { $0.time == 239 }.map { $0.decision.desired >= 15 } == true)
+        #expect(current == 1)
+    }
+
+    @Test("No scale-down below what the offered calls per second needed when the replicas were shedding")
+    func saturationGuard() {
+        var configuration = Autoscaler.Configuration.defaults
+        configuration.stableWindow = 6
+        configuration.panicWindow = 1
+        var scaler = Autoscaler(targetConcurrency: 2, minReplicas: 1, maxReplicas: 6, configuration: configuration)
+        // One replica shed: it served 450 calls/s of 600 offered.
+        scaler.record(servedPerSecond: 450, rejectedPerSecond: 150, replicas: 1, at: 0)
+        // Two replicas since, shedding nothing at 700 calls/s, with about one call in flight: the concurrency
+        // alone would scale down to one replica (⌈1 / 2⌉), which the shedding showed cannot serve 700 calls/s.
+        var current = 2
+        for step in 1...40 {
+            let t = Double(step) * 0.5
+            scaler.record(concurrency: 1, at: t)
+            scaler.record(servedPerSecond: 700, rejectedPerSecond: 0, replicas: 2, at: t)
+            current = scaler.decide(current: current, now: t).desired
+            #expect(current == 2, "at \(t)")
+        }
+        // The offered rate falls to what one replica served while saturated: it may scale down.
+        for step in 41...80 {
+            let t = Double(step) * 0.5
+            scaler.record(concurrency: 0.8, at: t)
+            scaler.record(servedPerSecond: 300, rejectedPerSecond: 0, replicas: 2, at: t)
+            current = scaler.decide(current: current, now: t).desired
+        }
+        #expect(current == 1)
     }
 
     @Test("A load still rising when panic ends is never scaled down on the lagging stable average")

@@ -22,11 +22,14 @@ struct LifecycleTests {
             if t < 5 { #expect(pool.tick(now: t).isEmpty) }
         }
         let actions = pool.tick(now: 6)
-        guard case .workerLost(let lost, let gone)? = actions.first else {
+        guard case .workerLost(let lost, let gone, let reason)? = actions.first else {
             Issue.record("expected workerLost first, got \(actions)")
             return
         }
         #expect(lost == victim)
+        // Last heard at 0 (the deploy), declared gone at 6: the lease (5 s) expired after 6000 ms of silence.
+        #expect(reason == .leaseExpired(silence: 6))
+        #expect("\(reason)" == "lease expired after 6000 ms")
         #expect(gone.count == 1)
         let placed = actions.placements
         #expect(placed.count == 1)
@@ -52,18 +55,8 @@ struct LifecycleTests {
         while !pending.isEmpty {
             t += 1
             let action = pending.removeFirst()
-            switch action {
-            case .place(let replica, _):
-                pending += try pool.replicaStatus(replica.id, .downloading, now: t)
-                pending += try pool.replicaStatus(replica.id, .loading, now: t)
-                pending += try pool.replicaStatus(replica.id, .ready, now: t)
-            case .remove(let id, _, let drain):
-                #expect(drain)
-                pending += try pool.replicaStatus(id, .draining, now: t)
-                pending += try pool.replicaStatus(id, .removed, now: t)
-            default:
-                break
-            }
+            if case .remove(_, _, let drain) = action { #expect(drain) }
+            pending += try pool.carryOut(action, now: t)
             let deployment = try #require(pool.deployment("m@prod"))
             #expect(deployment.readyReplicas >= 1)
         }

@@ -2,7 +2,9 @@
 uploaded and deployed with min 2 through the CLI; the two replicas become READY on two different workers; one
 of them is SIGKILLed and its replica is re-placed on the third worker within the lease plus a few seconds, while
 Recommend calls (routed by the client to workers holding a READY replica, as the mesh balancer does) keep being
-answered. A deployment that does not fit is reported PENDING with the shortfall.
+answered. A deployment that does not fit is reported PENDING with the shortfall. `aimass pool drain` moves a
+replica off a worker while calls run (the replacement is READY before the old one stops), then `uncordon`. A
+control plane restarted on the same port sees its worker rejoin with its previous id; it adopts nothing.
 
 Needs data/ml-100k.inter (the test runs scripts/fetch-ml100k.sh when it is missing)."""
 
@@ -11,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -149,3 +153,124 @@ def test_pool_failover_and_pending(pool):
     table = cli(exe, env, "deployments").stdout
     assert "movies@big" in table and "PENDING" in table
     assert "SERVING" in cli(exe, env, "pool").stdout
+
+
+def test_drain_moves_replica_while_calls_run(pool):
+    """`aimass pool drain` on the worker holding the only replica while Recommend calls run: the replica comes up
+    on another worker first, every call is answered, and the drained worker ends DRAINING with no replica."""
+    cp, workers, env, exe = pool
+    wait_until("3 workers in the pool", lambda: len(json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]) == 3, 20)
+    cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+    cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+    cli(exe, env, "deploy", "--model", "movies", "--min", "1", "--json")
+    holders = wait_until("1 READY replica", lambda: (h := ready_holders(exe, env, "movies@1")) and len(h) == 1 and h, 60)
+    victim_id, victim_address = next(iter(holders.items()))
+    every_address = [w.target for w in workers]
+
+    # Calls run throughout, each routed to the workers holding a READY replica (then the others, as a balancer
+    # retrying on UNAVAILABLE would): each must be answered by some worker.
+    results, stop = [], threading.Event()
+
+    def call_loop():
+        while not stop.is_set():
+            try:
+                current = list(ready_holders(exe, env, "movies@1").values())
+                served = recommend_via(exe, env, current + [a for a in every_address if a not in current])
+                results.append(("ok", served["worker_id"]))
+            except Exception as error:  # recorded, asserted below
+                results.append(("error", str(error)))
+
+    caller = threading.Thread(target=call_loop, daemon=True)
+    caller.start()
+    try:
+        wait_until("calls before the drain", lambda: len(results) >= 2, 30)
+        drained = json.loads(cli(exe, env, "pool", "drain", victim_id, "--reason", "maintenance", "--json").stdout)
+        assert drained["workers"][0]["cordoned"] and drained["workers"][0]["drain_reason"] == "maintenance"
+
+        def finished():
+            listed = {w["id"]: w for w in json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]}
+            moved = [i for i, w in listed.items() if i != victim_id
+                     and any(r["deployment_id"] == "movies@1" and r["state"] == "READY" for r in w["replicas"])]
+            victim = listed[victim_id]
+            return moved and not victim["replicas"] and victim["health"] == "DRAINING" and (moved, victim)
+
+        moved, victim = wait_until("the replica moved and the worker drained", finished, 60)
+        calls_at_end = len(results)
+        wait_until("calls after the drain", lambda: len(results) >= calls_at_end + 2, 30)
+    finally:
+        stop.set()
+        caller.join(30)
+    errors = [r for r in results if r[0] == "error"]
+    assert not errors, errors
+    assert results[-1][1] == moved[0], results[-3:]
+    assert victim["cordoned"] and victim["drain_reason"] == "maintenance"
+    deployment = json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"][0]
+    assert deployment["state"] == "READY" and deployment["ready_replicas"] == 1
+    print(f"replica moved from {victim_id} to {moved[0]}; {len(results)} calls answered, none failed")
+
+    table = cli(exe, env, "pool").stdout
+    assert "DRAINING,CORDONED" in table
+    undone = json.loads(cli(exe, env, "pool", "uncordon", victim_id, "--json").stdout)["workers"][0]
+    assert not undone["cordoned"] and undone["health"] == "SERVING"
+    missing = cli(exe, env, "pool", "drain", "worker-99", check=False)
+    assert missing.returncode == 15 and "NOT_FOUND" in missing.stderr, missing.stderr
+
+
+def test_worker_rejoins_restarted_control_plane(tmp_path):
+    """The control plane restarts (same port and data directory, no memory of deployments): the worker reconnects
+    with its previous id, its replica is removed (a restarted control plane adopts nothing), and a new deployment
+    is placed on it afresh without reusing the old replica id."""
+    ensure_ml100k()
+    exe = aimass_binary("aimass")
+    data = tmp_path / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = [exe, "serve", "--role", "control-plane", "--port", str(port), "--data-dir", data, "--lease-ms", str(LEASE_MS)]
+    ready = r"aimass listening on (127\.0\.0\.1):(\d+)"
+    cp = start_server("control-plane", argv, ready)
+    worker = None
+    try:
+        token = (data / "admin.token").read_text().strip()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
+
+        def start_worker(name):
+            return start_server(name, [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0", "--token",
+                                       token, "--capacity-cpu-millis", "2000", "--capacity-memory-bytes",
+                                       str(4 << 30), "--capacity-replicas", "4"],
+                                r"aimass worker listening on (127\.0\.0\.1):(\d+)")
+
+        # A first worker joins and leaves, so the one that stays is worker-2: a fresh join after the restart
+        # would be worker-1, a rejoin keeps worker-2.
+        first = start_worker("worker-a")
+        wait_until("worker-1 in the pool", lambda: json.loads(cli(exe, env, "pool", "--json").stdout)["workers"], 20)
+        stop_server(first)
+        wait_until("worker-1 gone", lambda: not json.loads(cli(exe, env, "pool", "--json").stdout)["workers"], 20)
+        worker = start_worker("worker-b")
+        cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+        cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+        cli(exe, env, "deploy", "--model", "movies", "--min", "1")
+        holders = wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 60)
+        worker_id = next(iter(holders))
+        assert worker_id == "worker-2", holders
+        old_replica = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+
+        stop_server(cp)
+        cp = start_server("control-plane-again", argv, ready)
+
+        def rejoined():
+            workers = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]
+            return len(workers) == 1 and workers[0]["health"] == "SERVING" and not workers[0]["replicas"] and workers[0]
+        back = wait_until("the worker back with its id and no replica", rejoined, 30)
+        assert back["id"] == worker_id
+        assert json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"] == []
+        cli(exe, env, "deploy", "--model", "movies", "--min", "1")
+        wait_until("READY again", lambda: ready_holders(exe, env, "movies@1") == {worker_id: worker.target}, 60)
+        replica = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+        assert replica != old_replica, (replica, old_replica)
+        assert recommend_via(exe, env, [worker.target])["worker_id"] == worker_id
+    finally:
+        if worker is not None:
+            stop_server(worker, expect_alive=False)
+        stop_server(cp, expect_alive=False)

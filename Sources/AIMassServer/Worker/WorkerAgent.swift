@@ -143,7 +143,10 @@ public final class WorkerAgent: Sendable {
             MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: CallOptions(metadata: authorization)
         )
         defer { call.cancel() }
-        let held = store.entries.map { ReplicaStatus(replicaId: $0.id, state: Self.apiState($0.phase)) }
+        // With their deployment and version, so that a control plane that lost track of them can adopt them.
+        let held = store.entries.map {
+            ReplicaStatus(replicaId: $0.id, state: Self.apiState($0.phase), deploymentId: $0.deploymentID, version: $0.version)
+        }
         let hello = WorkerHello(
             workerId: store.workerID, address: configuration.advertisedAddress, capacity: configuration.capacity,
             replicas: held
@@ -194,10 +197,10 @@ public final class WorkerAgent: Sendable {
         case .remove(let remove)?:
             Task { [self] in await self.remove(remove) }
         case .drain(let drain)?:
+            // Sent once the control plane stopped every replica here; anything left finishes its calls and goes.
             logger.info("drain requested", metadata: ["reason": "\(drain.reason)"])
             for entry in store.entries {
-                store.beginDrain(entry.id)
-                report(entry.id, .draining)
+                Task { [self] in await self.remove(RemoveReplica(replicaId: entry.id, drain: true)) }
             }
         case .welcome?, nil:
             break

@@ -33,10 +33,13 @@ extension SchedulerController {
             scaler.targetConcurrency = Swift.max(spec.targetConcurrency, 1)
             scaler.minReplicas = spec.minReplicas
             scaler.maxReplicas = spec.maxReplicas
-            let total = deployment.replicas.reduce(0.0) { sum, replica in
-                sum + (loads[replica.id.rawValue].map { Self.offeredConcurrency($0, targetConcurrency: target) } ?? 0)
-            }
+            let reported = deployment.replicas.compactMap { loads[$0.id.rawValue] }
+            let total = reported.reduce(0.0) { $0 + Self.offeredConcurrency($1, targetConcurrency: target) }
             scaler.record(concurrency: total, at: now)
+            scaler.record(
+                servedPerSecond: reported.reduce(0) { $0 + $1.servedPerSec },
+                rejectedPerSecond: reported.reduce(0) { $0 + $1.rejectedPerSec }, replicas: deployment.readyReplicas, at: now
+            )
             var decision = scaler.decide(current: deployment.desiredReplicas, now: now)
             s.scalers[spec.id] = scaler
             decision.desired = Self.holdingScaleDown(
@@ -96,13 +99,22 @@ extension SchedulerController {
                 send(.message(JoinResponse(payload: .place(place))), to: worker, &s)
             case .remove(let replica, let worker, let drain):
                 send(.message(JoinResponse(payload: .remove(RemoveReplica(replicaId: replica.rawValue, drain: drain)))), to: worker, &s)
-            case .workerLost(let worker, let replicas):
-                logger.info("worker left the pool", metadata: ["worker": "\(worker)", "replicas": "\(replicas.count)"])
+            case .workerLost(let worker, let replicas, let reason):
+                logger.info(
+                    "worker gone from the pool",
+                    metadata: ["worker": "\(worker)", "reason": "\(reason)", "replicas": "\(replicas.count)"]
+                )
                 if let session = s.sessions.removeValue(forKey: worker) {
-                    session.outbox.yield(.close(RPCError(code: .unavailable, message: "worker \(worker) left the pool (lease expired): join again")))
+                    session.outbox.yield(.close(RPCError(code: .unavailable, message: "worker \(worker): \(reason): join again")))
                     session.outbox.finish()
                 }
                 s.loads[worker] = nil
+                s.departures[worker] = reason.description
+            case .drainWorker(let worker, let reason):
+                logger.info(
+                    "worker drained: every replica stopped; sending Drain", metadata: ["worker": "\(worker)", "reason": "\(reason)"]
+                )
+                send(.message(JoinResponse(payload: .drain(Drain(reason: reason)))), to: worker, &s)
             case .deploymentRemoved(let id):
                 s.scalers[id] = nil
                 s.scaledUp[id] = nil

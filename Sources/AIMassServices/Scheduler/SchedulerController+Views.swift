@@ -13,16 +13,29 @@ extension SchedulerController {
     /// The pool as `GetPool` reports it: every worker with capacity, allocation, health, replicas and latest load.
     public var pool: [AIMassAPI.Worker] {
         state.withLock { s in
-            s.core.pool.map { worker in
-                AIMassAPI.Worker(
-                    id: worker.id.rawValue, address: worker.address, capacity: Self.apiCapacity(worker.capacity),
-                    allocated: Self.apiCapacity(worker.allocated),
-                    health: s.sessions[worker.id]?.connected == true ? .serving : .notServing,
-                    replicas: worker.replicas.map(apiReplica), load: s.loads[worker.id],
-                    joinedAtMs: wallMs(worker.joinedAt), lastSeenAtMs: wallMs(worker.lastSeen)
-                )
-            }
+            s.core.pool.map { apiWorker($0, s) }
         }
+    }
+
+    /// One worker of the pool as `GetPool` reports it, or `nil`.
+    public func worker(_ id: WorkerID) -> AIMassAPI.Worker? {
+        state.withLock { s in s.core.pool.first { $0.id == id }.map { apiWorker($0, s) } }
+    }
+
+    func apiWorker(_ worker: SchedulerCore.Worker, _ s: State) -> AIMassAPI.Worker {
+        AIMassAPI.Worker(
+            id: worker.id.rawValue, address: worker.address, capacity: Self.apiCapacity(worker.capacity),
+            allocated: Self.apiCapacity(worker.allocated), health: Self.apiHealth(worker, s),
+            replicas: worker.replicas.map(apiReplica), load: s.loads[worker.id],
+            joinedAtMs: wallMs(worker.joinedAt), lastSeenAtMs: wallMs(worker.lastSeen), cordoned: worker.cordoned,
+            drainReason: worker.drainReason
+        )
+    }
+
+    /// NOT_SERVING while its stream is down, DRAINING once told to drain, SERVING otherwise.
+    static func apiHealth(_ worker: SchedulerCore.Worker, _ s: State) -> AIMassAPI.HealthStatus {
+        guard s.sessions[worker.id]?.connected == true else { return .notServing }
+        return worker.drained ? .draining : .serving
     }
 
     /// A deployment as the API reports it, with its replicas.
@@ -58,11 +71,13 @@ extension SchedulerController {
     /// Publishes to the mesh what changed since the last call (called under the lock after every event).
     func publishChanges(_ s: inout State) {
         var workers: [String: MeshCore.Worker] = [:]
+        var drainReasons: [String: String] = [:]
         for worker in s.core.pool {
+            drainReasons[worker.id.rawValue] = worker.drainReason
             workers[worker.id.rawValue] = MeshCore.Worker(
                 id: worker.id.rawValue, address: worker.address, capacity: Self.meshCapacity(worker.capacity),
                 allocated: Self.meshCapacity(worker.allocated),
-                health: s.sessions[worker.id]?.connected == true ? .serving : .notServing,
+                health: MeshCore.HealthStatus(rawValue: Int(Self.apiHealth(worker, s).rawValue)) ?? .unspecified,
                 joinedAtMs: wallMs(worker.joinedAt), lastSeenAtMs: wallMs(worker.lastSeen)
             )
         }
@@ -78,7 +93,12 @@ extension SchedulerController {
         for (id, worker) in workers.sorted(by: { $0.key < $1.key }) {
             if let previous = old.workers[id] {
                 if previous.health != worker.health {
-                    let reason = worker.health == .serving ? "stream connected" : "stream lost: lease running"
+                    let reason =
+                        switch worker.health {
+                        case .serving: previous.health == .draining ? "uncordoned" : "stream connected"
+                        case .draining: "drained: \(drainReasons[id] ?? "")"
+                        default: "stream lost: lease running"
+                        }
                     publish(.healthChanged(HealthChanged(workerId: id, health: worker.health, reason: reason)))
                 }
             } else {
@@ -106,8 +126,10 @@ extension SchedulerController {
             publish(.deploymentScaled(gone))
         }
         for id in old.workers.keys.sorted() where workers[id] == nil {
-            publish(.workerLeft(WorkerLeft(workerId: id, reason: "left the pool")))
+            let reason = s.departures[WorkerID(id)] ?? WorkerLossReason.left.description
+            publish(.workerLeft(WorkerLeft(workerId: id, reason: reason)))
         }
+        s.departures = [:]
         s.published = PublishedView(workers: workers, replicas: replicas, deployments: deployments)
     }
 

@@ -16,6 +16,10 @@ extension SchedulerController {
     /// A worker said hello: it joins the pool (or rejoins with the replicas it still holds) and gets its Welcome
     /// as the first outbound message.
     ///
+    /// A hello with an id rejoins (``SchedulerState/rejoin(_:address:capacity:holding:now:)``): within its lease the
+    /// worker keeps the replicas placed there that it still holds; any other replica it lists is adopted when its
+    /// deployment still wants it, else removed. A restarted control plane knows no deployment and removes them all.
+    ///
     /// - Throws: ``RPCError`` `INVALID_ARGUMENT` (bad address or capacity), `ALREADY_EXISTS` (the id is connected on
     ///   another stream), `UNAVAILABLE` (shutting down).
     public func attach(_ hello: WorkerHello) throws -> WorkerSession {
@@ -41,39 +45,21 @@ extension SchedulerController {
             s.nextSession += 1
             s.sessions[id] = Session(serial: serial, outbox: continuation, connected: true)
             continuation.yield(.message(JoinResponse(payload: .welcome(Welcome(workerId: id.rawValue, leaseMs: lease)))))
-            var actions: [SchedulerAction] = []
-            let held = Dictionary(hello.replicas.map { ($0.replicaId, $0) }, uniquingKeysWith: { $1 })
-            if let known = s.core.pool.first(where: { $0.id == id }) {
-                try? s.core.heartbeat(id, now: now)
-                let mine = Set(known.replicas.map(\.id.rawValue))
-                for replica in known.replicas where held[replica.id.rawValue] == nil {
-                    actions += (try? s.core.replicaStatus(replica.id, .failed, error: "lost while the worker was away", now: now)) ?? []
-                }
-                for status in hello.replicas {
-                    if mine.contains(status.replicaId), let state = Self.coreState(status.state), state != .pending {
-                        actions += (try? s.core.replicaStatus(ReplicaID(status.replicaId), state, error: status.error, now: now)) ?? []
-                    } else if !mine.contains(status.replicaId) {
-                        let remove = RemoveReplica(replicaId: status.replicaId, drain: false)
-                        continuation.yield(.message(JoinResponse(payload: .remove(remove))))
-                    }
-                }
-            } else {
-                do {
-                    actions += try s.core.join(
-                        id, address: hello.address,
-                        capacity: SchedulerCore.Capacity(
-                            cpuMillis: capacity.cpuMillis, memoryBytes: capacity.memoryBytes,
-                            replicaSlots: Int(capacity.replicaSlots)
-                        ),
-                        now: now
+            let offered = SchedulerCore.Capacity(
+                cpuMillis: capacity.cpuMillis, memoryBytes: capacity.memoryBytes, replicaSlots: Int(capacity.replicaSlots)
+            )
+            let actions: [SchedulerAction]
+            do {
+                if hello.workerId.isEmpty {
+                    actions = try s.core.join(id, address: hello.address, capacity: offered, now: now)
+                } else {
+                    actions = try s.core.rejoin(
+                        id, address: hello.address, capacity: offered, holding: hello.replicas.compactMap(Self.held), now: now
                     )
-                } catch {
-                    s.sessions[id] = nil
-                    throw error
                 }
-                for status in hello.replicas {
-                    continuation.yield(.message(JoinResponse(payload: .remove(RemoveReplica(replicaId: status.replicaId, drain: false)))))
-                }
+            } catch {
+                s.sessions[id] = nil
+                throw error
             }
             perform(actions, &s)
             publishChanges(&s)
@@ -138,7 +124,7 @@ extension SchedulerController {
             if clean {
                 s.sessions[id] = nil
                 s.loads[id] = nil
-                logger.info("worker left", metadata: ["worker": "\(id)"])
+                logger.info("worker left the pool (its stream ended)", metadata: ["worker": "\(id)"])
                 return (try? s.core.leave(id, now: now)) ?? []
             }
             s.sessions[id]?.connected = false
@@ -163,6 +149,39 @@ extension SchedulerController {
             let port = Int(text[text.index(after: colon)...]), port > 0, port < 65536
         else { return false }
         return true
+    }
+
+    /// A replica listed in a hello, or `nil` when its state is unset.
+    static func held(_ status: ReplicaStatus) -> HeldReplica? {
+        guard let state = coreState(status.state) else { return nil }
+        return HeldReplica(
+            id: ReplicaID(status.replicaId), deploymentID: DeploymentID(status.deploymentId), version: status.version,
+            state: state, error: status.error
+        )
+    }
+
+    /// DrainWorker: cordons the worker, re-places its replicas elsewhere before stopping them (all at once with
+    /// `force`), then sends it `Drain`. Returns the worker as GetPool shows it.
+    ///
+    /// - Throws: ``SchedulerError`` `notFound`.
+    public func drain(_ id: WorkerID, reason: String, force: Bool) throws -> AIMassAPI.Worker {
+        try mutate { s, now in try s.core.drain(id, reason: reason, force: force, now: now) }
+        logger.info("draining worker", metadata: ["worker": "\(id)", "reason": "\(reason)", "force": "\(force)"])
+        return try existingWorker(id)
+    }
+
+    /// UncordonWorker: the worker takes new replicas again. Returns the worker as GetPool shows it.
+    ///
+    /// - Throws: ``SchedulerError`` `notFound`.
+    public func uncordon(_ id: WorkerID) throws -> AIMassAPI.Worker {
+        try mutate { s, now in try s.core.uncordon(id, now: now) }
+        logger.info("worker uncordoned", metadata: ["worker": "\(id)"])
+        return try existingWorker(id)
+    }
+
+    private func existingWorker(_ id: WorkerID) throws -> AIMassAPI.Worker {
+        guard let worker = worker(id) else { throw SchedulerError(code: .notFound, message: "worker \(id) not found") }
+        return worker
     }
 
     static func coreState(_ state: AIMassAPI.ReplicaState) -> SchedulerCore.ReplicaState? {

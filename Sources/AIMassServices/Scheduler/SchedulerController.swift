@@ -97,6 +97,8 @@ public final class SchedulerController: Sendable {
         var artifacts: [String: ArtifactInfo] = [:]
         var sessions: [WorkerID: Session] = [:]
         var loads: [WorkerID: AIMassAPI.LoadReport] = [:]
+        /// Why each worker gone since the last publication left (for its WORKER_LEFT event).
+        var departures: [WorkerID: String] = [:]
         var published = PublishedView()
         var nextWorker = 1
         var nextSession: UInt64 = 1

@@ -8,7 +8,8 @@ import SchedulerCore
 ///
 /// Access follows `scheduler.proto`: Deploy, Undeploy and Scale need WRITER on the model; GetDeployment and
 /// ListDeployments need READER (deployments of models the caller cannot read are NOT_FOUND / left out); GetPool
-/// needs any authenticated caller; Join needs an admin token (the platform's workers run with one).
+/// needs any authenticated caller; DrainWorker, UncordonWorker and Join need an admin token (the platform's workers
+/// run with one).
 ///
 /// Deploy resolves the version or alias through the registry. A deployment that cannot be placed is not an
 /// error: it is returned PENDING (or DEGRADED) with the shortfall in `reason`, as the proto specifies.
@@ -58,6 +59,13 @@ public struct SchedulerService: RPCService {
             _ = try registry.principal(for: context)
             return GetPoolResponse(workers: controller.pool)
         }
+        router.registerUnary(Self.method("DrainWorker")) { (request: DrainWorkerRequest, context) in
+            let id = try workerID(request.workerId, admin: "drain", context: context)
+            return try controller.drain(id, reason: request.reason, force: request.force)
+        }
+        router.registerUnary(Self.method("UncordonWorker")) { (request: UncordonWorkerRequest, context) in
+            try controller.uncordon(try workerID(request.workerId, admin: "uncordon", context: context))
+        }
         router.registerBidirectionalStreaming(Self.method("Join")) {
             (requests: RPCRequestStream<JoinRequest>, writer: RPCWriter<JoinResponse>, context) in
             try await join(requests, writer: writer, context: context)
@@ -100,6 +108,16 @@ public struct SchedulerService: RPCService {
             metadata: ["deployment": "\(spec.id)", "version": "\(number)", "state": "\(deployment.state)", "by": "\(principal.userName)"]
         )
         return controller.apiDeployment(deployment)
+    }
+
+    /// The worker id of a DrainWorker/UncordonWorker request, once the caller is known to be an admin.
+    func workerID(_ id: String, admin action: String, context: ServerContext) throws -> WorkerID {
+        let principal = try registry.principal(for: context)
+        guard principal.isAdmin else {
+            throw RPCError(code: .permissionDenied, message: "\(principal) may not \(action) workers: it needs an admin token")
+        }
+        guard !id.isEmpty else { throw RPCError(code: .invalidArgument, message: "worker_id is required") }
+        return WorkerID(id)
     }
 
     /// The caller and the deployment, if the caller may read its model (otherwise NOT_FOUND, as for no deployment).

@@ -42,6 +42,19 @@ extension SchedulerState {
         return actions
     }
 
+    /// Acts as the worker for one action: a placed replica goes downloading, loading, ready; a removed one
+    /// draining, removed. Returns the actions that follow.
+    mutating func carryOut(_ action: SchedulerAction, now: Double) throws -> [SchedulerAction] {
+        switch action {
+        case .place(let replica, _):
+            return try makeReady(replica.id, now: now)
+        case .remove(let id, _, _):
+            return try replicaStatus(id, .draining, now: now) + replicaStatus(id, .removed, now: now)
+        default:
+            return []
+        }
+    }
+
     /// Acts as every worker: each placed replica becomes ready, each removed one is reported removed, until quiet.
     mutating func settle(_ first: [SchedulerAction], now: Double) throws {
         var queue = first

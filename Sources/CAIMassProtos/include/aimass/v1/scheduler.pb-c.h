@@ -28,6 +28,8 @@ typedef struct Aimass__V1__GetPoolRequest Aimass__V1__GetPoolRequest;
 typedef struct Aimass__V1__GetPoolResponse Aimass__V1__GetPoolResponse;
 typedef struct Aimass__V1__Capacity Aimass__V1__Capacity;
 typedef struct Aimass__V1__Worker Aimass__V1__Worker;
+typedef struct Aimass__V1__DrainWorkerRequest Aimass__V1__DrainWorkerRequest;
+typedef struct Aimass__V1__UncordonWorkerRequest Aimass__V1__UncordonWorkerRequest;
 typedef struct Aimass__V1__Load Aimass__V1__Load;
 typedef struct Aimass__V1__LoadReport Aimass__V1__LoadReport;
 typedef struct Aimass__V1__JoinRequest Aimass__V1__JoinRequest;
@@ -501,10 +503,61 @@ struct  Aimass__V1__Worker
    * When the control plane last heard from it.
    */
   int64_t last_seen_at_ms;
+  /*
+   * True from DrainWorker until UncordonWorker: no new replica goes there.
+   */
+  protobuf_c_boolean cordoned;
+  /*
+   * Why it is being drained (DrainWorker's reason); empty when not.
+   */
+  char *drain_reason;
 };
 #define AIMASS__V1__WORKER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__worker__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, AIMASS__V1__HEALTH_STATUS__HEALTH_STATUS_UNSPECIFIED, 0,NULL, NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, AIMASS__V1__HEALTH_STATUS__HEALTH_STATUS_UNSPECIFIED, 0,NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request of Scheduler.DrainWorker.
+ */
+struct  Aimass__V1__DrainWorkerRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Id of the worker (GetPool). Required.
+   */
+  char *worker_id;
+  /*
+   * Why, for logs, the pool view and the worker; empty = `drained by an
+   * operator`.
+   */
+  char *reason;
+  /*
+   * True: drain every replica of the worker now, even when the rest of the
+   * pool has no room for its replacements. False: keep a replica until a
+   * replacement is READY elsewhere.
+   */
+  protobuf_c_boolean force;
+};
+#define AIMASS__V1__DRAIN_WORKER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__drain_worker_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Request of Scheduler.UncordonWorker.
+ */
+struct  Aimass__V1__UncordonWorkerRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Id of the worker. Required.
+   */
+  char *worker_id;
+};
+#define AIMASS__V1__UNCORDON_WORKER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__uncordon_worker_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
 
 
 /*
@@ -664,10 +717,21 @@ struct  Aimass__V1__ReplicaStatus
    * Error text when FAILED; empty otherwise.
    */
   char *error;
+  /*
+   * In `hello` only: the deployment the replica was placed for (from
+   * PlaceReplica), so that a control plane that lost track of it can adopt
+   * it. Ignored in status updates.
+   */
+  char *deployment_id;
+  /*
+   * In `hello` only: the version the replica serves. Ignored in status
+   * updates.
+   */
+  uint32_t version;
 };
 #define AIMASS__V1__REPLICA_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__replica_status__descriptor) \
-    , (char *)protobuf_c_empty_string, AIMASS__V1__REPLICA_STATE__REPLICA_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, AIMASS__V1__REPLICA_STATE__REPLICA_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 typedef enum {
@@ -818,8 +882,10 @@ struct  Aimass__V1__RemoveReplica
 
 /*
  * Instruction to drain the whole worker: stop accepting new calls (health
- * DRAINING), finish in-flight calls; the control plane then removes its
- * replicas and the worker may leave.
+ * DRAINING), finish in-flight calls. Sent after DrainWorker once every
+ * replica of the worker has been stopped (replaced elsewhere first); the
+ * worker may then leave. A later PlaceReplica (after UncordonWorker) is
+ * served normally.
  */
 struct  Aimass__V1__Drain
 {
@@ -1062,6 +1128,44 @@ Aimass__V1__Worker *
 void   aimass__v1__worker__free_unpacked
                      (Aimass__V1__Worker *message,
                       ProtobufCAllocator *allocator);
+/* Aimass__V1__DrainWorkerRequest methods */
+void   aimass__v1__drain_worker_request__init
+                     (Aimass__V1__DrainWorkerRequest         *message);
+size_t aimass__v1__drain_worker_request__get_packed_size
+                     (const Aimass__V1__DrainWorkerRequest   *message);
+size_t aimass__v1__drain_worker_request__pack
+                     (const Aimass__V1__DrainWorkerRequest   *message,
+                      uint8_t             *out);
+size_t aimass__v1__drain_worker_request__pack_to_buffer
+                     (const Aimass__V1__DrainWorkerRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__DrainWorkerRequest *
+       aimass__v1__drain_worker_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__drain_worker_request__free_unpacked
+                     (Aimass__V1__DrainWorkerRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Aimass__V1__UncordonWorkerRequest methods */
+void   aimass__v1__uncordon_worker_request__init
+                     (Aimass__V1__UncordonWorkerRequest         *message);
+size_t aimass__v1__uncordon_worker_request__get_packed_size
+                     (const Aimass__V1__UncordonWorkerRequest   *message);
+size_t aimass__v1__uncordon_worker_request__pack
+                     (const Aimass__V1__UncordonWorkerRequest   *message,
+                      uint8_t             *out);
+size_t aimass__v1__uncordon_worker_request__pack_to_buffer
+                     (const Aimass__V1__UncordonWorkerRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__UncordonWorkerRequest *
+       aimass__v1__uncordon_worker_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__uncordon_worker_request__free_unpacked
+                     (Aimass__V1__UncordonWorkerRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Aimass__V1__Load methods */
 void   aimass__v1__load__init
                      (Aimass__V1__Load         *message);
@@ -1293,6 +1397,12 @@ typedef void (*Aimass__V1__Capacity_Closure)
 typedef void (*Aimass__V1__Worker_Closure)
                  (const Aimass__V1__Worker *message,
                   void *closure_data);
+typedef void (*Aimass__V1__DrainWorkerRequest_Closure)
+                 (const Aimass__V1__DrainWorkerRequest *message,
+                  void *closure_data);
+typedef void (*Aimass__V1__UncordonWorkerRequest_Closure)
+                 (const Aimass__V1__UncordonWorkerRequest *message,
+                  void *closure_data);
 typedef void (*Aimass__V1__Load_Closure)
                  (const Aimass__V1__Load *message,
                   void *closure_data);
@@ -1357,6 +1467,14 @@ struct Aimass__V1__Scheduler_Service
                    const Aimass__V1__GetPoolRequest *input,
                    Aimass__V1__GetPoolResponse_Closure closure,
                    void *closure_data);
+  void (*drain_worker)(Aimass__V1__Scheduler_Service *service,
+                       const Aimass__V1__DrainWorkerRequest *input,
+                       Aimass__V1__Worker_Closure closure,
+                       void *closure_data);
+  void (*uncordon_worker)(Aimass__V1__Scheduler_Service *service,
+                          const Aimass__V1__UncordonWorkerRequest *input,
+                          Aimass__V1__Worker_Closure closure,
+                          void *closure_data);
   void (*join)(Aimass__V1__Scheduler_Service *service,
                const Aimass__V1__JoinRequest *input,
                Aimass__V1__JoinResponse_Closure closure,
@@ -1375,6 +1493,8 @@ void aimass__v1__scheduler__init (Aimass__V1__Scheduler_Service *service,
       function_prefix__ ## list_deployments,\
       function_prefix__ ## scale,\
       function_prefix__ ## get_pool,\
+      function_prefix__ ## drain_worker,\
+      function_prefix__ ## uncordon_worker,\
       function_prefix__ ## join  }
 void aimass__v1__scheduler__deploy(ProtobufCService *service,
                                    const Aimass__V1__DeployRequest *input,
@@ -1400,6 +1520,14 @@ void aimass__v1__scheduler__get_pool(ProtobufCService *service,
                                      const Aimass__V1__GetPoolRequest *input,
                                      Aimass__V1__GetPoolResponse_Closure closure,
                                      void *closure_data);
+void aimass__v1__scheduler__drain_worker(ProtobufCService *service,
+                                         const Aimass__V1__DrainWorkerRequest *input,
+                                         Aimass__V1__Worker_Closure closure,
+                                         void *closure_data);
+void aimass__v1__scheduler__uncordon_worker(ProtobufCService *service,
+                                            const Aimass__V1__UncordonWorkerRequest *input,
+                                            Aimass__V1__Worker_Closure closure,
+                                            void *closure_data);
 void aimass__v1__scheduler__join(ProtobufCService *service,
                                  const Aimass__V1__JoinRequest *input,
                                  Aimass__V1__JoinResponse_Closure closure,
@@ -1421,6 +1549,8 @@ extern const ProtobufCMessageDescriptor aimass__v1__get_pool_request__descriptor
 extern const ProtobufCMessageDescriptor aimass__v1__get_pool_response__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__capacity__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__worker__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__drain_worker_request__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__uncordon_worker_request__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__load__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__load_report__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__join_request__descriptor;

@@ -547,6 +547,96 @@ void   aimass__v1__worker__free_unpacked
   assert(message->base.descriptor == &aimass__v1__worker__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aimass__v1__drain_worker_request__init
+                     (Aimass__V1__DrainWorkerRequest         *message)
+{
+  static const Aimass__V1__DrainWorkerRequest init_value = AIMASS__V1__DRAIN_WORKER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__drain_worker_request__get_packed_size
+                     (const Aimass__V1__DrainWorkerRequest *message)
+{
+  assert(message->base.descriptor == &aimass__v1__drain_worker_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__drain_worker_request__pack
+                     (const Aimass__V1__DrainWorkerRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__drain_worker_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__drain_worker_request__pack_to_buffer
+                     (const Aimass__V1__DrainWorkerRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__drain_worker_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__DrainWorkerRequest *
+       aimass__v1__drain_worker_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__DrainWorkerRequest *)
+     protobuf_c_message_unpack (&aimass__v1__drain_worker_request__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__drain_worker_request__free_unpacked
+                     (Aimass__V1__DrainWorkerRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__drain_worker_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aimass__v1__uncordon_worker_request__init
+                     (Aimass__V1__UncordonWorkerRequest         *message)
+{
+  static const Aimass__V1__UncordonWorkerRequest init_value = AIMASS__V1__UNCORDON_WORKER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__uncordon_worker_request__get_packed_size
+                     (const Aimass__V1__UncordonWorkerRequest *message)
+{
+  assert(message->base.descriptor == &aimass__v1__uncordon_worker_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__uncordon_worker_request__pack
+                     (const Aimass__V1__UncordonWorkerRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__uncordon_worker_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__uncordon_worker_request__pack_to_buffer
+                     (const Aimass__V1__UncordonWorkerRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__uncordon_worker_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__UncordonWorkerRequest *
+       aimass__v1__uncordon_worker_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__UncordonWorkerRequest *)
+     protobuf_c_message_unpack (&aimass__v1__uncordon_worker_request__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__uncordon_worker_request__free_unpacked
+                     (Aimass__V1__UncordonWorkerRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__uncordon_worker_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   aimass__v1__load__init
                      (Aimass__V1__Load         *message)
 {
@@ -1869,7 +1959,7 @@ const ProtobufCMessageDescriptor aimass__v1__capacity__descriptor =
   (ProtobufCMessageInit) aimass__v1__capacity__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__worker__field_descriptors[9] =
+static const ProtobufCFieldDescriptor aimass__v1__worker__field_descriptors[11] =
 {
   {
     "id",
@@ -1979,11 +2069,37 @@ static const ProtobufCFieldDescriptor aimass__v1__worker__field_descriptors[9] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "cordoned",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__Worker, cordoned),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "drain_reason",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__Worker, drain_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__worker__field_indices_by_name[] = {
   1,   /* field[1] = address */
   3,   /* field[3] = allocated */
   2,   /* field[2] = capacity */
+  9,   /* field[9] = cordoned */
+  10,   /* field[10] = drain_reason */
   4,   /* field[4] = health */
   0,   /* field[0] = id */
   7,   /* field[7] = joined_at_ms */
@@ -1994,7 +2110,7 @@ static const unsigned aimass__v1__worker__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__worker__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor aimass__v1__worker__descriptor =
 {
@@ -2004,11 +2120,113 @@ const ProtobufCMessageDescriptor aimass__v1__worker__descriptor =
   "Aimass__V1__Worker",
   "aimass.v1",
   sizeof(Aimass__V1__Worker),
-  9,
+  11,
   aimass__v1__worker__field_descriptors,
   aimass__v1__worker__field_indices_by_name,
   1,  aimass__v1__worker__number_ranges,
   (ProtobufCMessageInit) aimass__v1__worker__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__drain_worker_request__field_descriptors[3] =
+{
+  {
+    "worker_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__DrainWorkerRequest, worker_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__DrainWorkerRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "force",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__DrainWorkerRequest, force),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__drain_worker_request__field_indices_by_name[] = {
+  2,   /* field[2] = force */
+  1,   /* field[1] = reason */
+  0,   /* field[0] = worker_id */
+};
+static const ProtobufCIntRange aimass__v1__drain_worker_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor aimass__v1__drain_worker_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.DrainWorkerRequest",
+  "DrainWorkerRequest",
+  "Aimass__V1__DrainWorkerRequest",
+  "aimass.v1",
+  sizeof(Aimass__V1__DrainWorkerRequest),
+  3,
+  aimass__v1__drain_worker_request__field_descriptors,
+  aimass__v1__drain_worker_request__field_indices_by_name,
+  1,  aimass__v1__drain_worker_request__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__drain_worker_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__uncordon_worker_request__field_descriptors[1] =
+{
+  {
+    "worker_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__UncordonWorkerRequest, worker_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__uncordon_worker_request__field_indices_by_name[] = {
+  0,   /* field[0] = worker_id */
+};
+static const ProtobufCIntRange aimass__v1__uncordon_worker_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor aimass__v1__uncordon_worker_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.UncordonWorkerRequest",
+  "UncordonWorkerRequest",
+  "Aimass__V1__UncordonWorkerRequest",
+  "aimass.v1",
+  sizeof(Aimass__V1__UncordonWorkerRequest),
+  1,
+  aimass__v1__uncordon_worker_request__field_descriptors,
+  aimass__v1__uncordon_worker_request__field_indices_by_name,
+  1,  aimass__v1__uncordon_worker_request__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__uncordon_worker_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor aimass__v1__load__field_descriptors[7] =
@@ -2345,7 +2563,7 @@ const ProtobufCMessageDescriptor aimass__v1__worker_hello__descriptor =
   (ProtobufCMessageInit) aimass__v1__worker_hello__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__replica_status__field_descriptors[3] =
+static const ProtobufCFieldDescriptor aimass__v1__replica_status__field_descriptors[5] =
 {
   {
     "replica_id",
@@ -2383,16 +2601,42 @@ static const ProtobufCFieldDescriptor aimass__v1__replica_status__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "deployment_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ReplicaStatus, deployment_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ReplicaStatus, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__replica_status__field_indices_by_name[] = {
+  3,   /* field[3] = deployment_id */
   2,   /* field[2] = error */
   0,   /* field[0] = replica_id */
   1,   /* field[1] = state */
+  4,   /* field[4] = version */
 };
 static const ProtobufCIntRange aimass__v1__replica_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor aimass__v1__replica_status__descriptor =
 {
@@ -2402,7 +2646,7 @@ const ProtobufCMessageDescriptor aimass__v1__replica_status__descriptor =
   "Aimass__V1__ReplicaStatus",
   "aimass.v1",
   sizeof(Aimass__V1__ReplicaStatus),
-  3,
+  5,
   aimass__v1__replica_status__field_descriptors,
   aimass__v1__replica_status__field_indices_by_name,
   1,  aimass__v1__replica_status__number_ranges,
@@ -2897,7 +3141,7 @@ const ProtobufCEnumDescriptor aimass__v1__replica_state__descriptor =
   aimass__v1__replica_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor aimass__v1__scheduler__method_descriptors[7] =
+static const ProtobufCMethodDescriptor aimass__v1__scheduler__method_descriptors[9] =
 {
   { "Deploy", &aimass__v1__deploy_request__descriptor, &aimass__v1__deployment__descriptor },
   { "Undeploy", &aimass__v1__undeploy_request__descriptor, &aimass__v1__deployment__descriptor },
@@ -2905,15 +3149,19 @@ static const ProtobufCMethodDescriptor aimass__v1__scheduler__method_descriptors
   { "ListDeployments", &aimass__v1__list_deployments_request__descriptor, &aimass__v1__list_deployments_response__descriptor },
   { "Scale", &aimass__v1__scale_request__descriptor, &aimass__v1__deployment__descriptor },
   { "GetPool", &aimass__v1__get_pool_request__descriptor, &aimass__v1__get_pool_response__descriptor },
+  { "DrainWorker", &aimass__v1__drain_worker_request__descriptor, &aimass__v1__worker__descriptor },
+  { "UncordonWorker", &aimass__v1__uncordon_worker_request__descriptor, &aimass__v1__worker__descriptor },
   { "Join", &aimass__v1__join_request__descriptor, &aimass__v1__join_response__descriptor },
 };
 const unsigned aimass__v1__scheduler__method_indices_by_name[] = {
   0,        /* Deploy */
+  6,        /* DrainWorker */
   2,        /* GetDeployment */
   5,        /* GetPool */
-  6,        /* Join */
+  8,        /* Join */
   3,        /* ListDeployments */
   4,        /* Scale */
+  7,        /* UncordonWorker */
   1         /* Undeploy */
 };
 const ProtobufCServiceDescriptor aimass__v1__scheduler__descriptor =
@@ -2923,7 +3171,7 @@ const ProtobufCServiceDescriptor aimass__v1__scheduler__descriptor =
   "Scheduler",
   "Aimass__V1__Scheduler",
   "aimass.v1",
-  7,
+  9,
   aimass__v1__scheduler__method_descriptors,
   aimass__v1__scheduler__method_indices_by_name
 };
@@ -2975,13 +3223,29 @@ void aimass__v1__scheduler__get_pool(ProtobufCService *service,
   assert(service->descriptor == &aimass__v1__scheduler__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void aimass__v1__scheduler__drain_worker(ProtobufCService *service,
+                                         const Aimass__V1__DrainWorkerRequest *input,
+                                         Aimass__V1__Worker_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &aimass__v1__scheduler__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void aimass__v1__scheduler__uncordon_worker(ProtobufCService *service,
+                                            const Aimass__V1__UncordonWorkerRequest *input,
+                                            Aimass__V1__Worker_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &aimass__v1__scheduler__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void aimass__v1__scheduler__join(ProtobufCService *service,
                                  const Aimass__V1__JoinRequest *input,
                                  Aimass__V1__JoinResponse_Closure closure,
                                  void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__scheduler__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__scheduler__init (Aimass__V1__Scheduler_Service *service,
                                   Aimass__V1__Scheduler_ServiceDestroy destroy)

@@ -1,0 +1,117 @@
+/// A replica a rejoining worker says it holds (from its `hello`).
+public struct HeldReplica: Hashable, Sendable {
+    /// Replica id from the `PlaceReplica` that created it.
+    public var id: ReplicaID
+    /// Deployment it was placed for.
+    public var deploymentID: DeploymentID
+    /// Version it serves.
+    public var version: UInt32
+    /// Its state on the worker.
+    public var state: ReplicaState
+    /// Error text when failed.
+    public var error: String
+
+    /// Creates the description of a held replica.
+    public init(id: ReplicaID, deploymentID: DeploymentID, version: UInt32, state: ReplicaState, error: String = "") {
+        self.id = id
+        self.deploymentID = deploymentID
+        self.version = version
+        self.state = state
+        self.error = error
+    }
+}
+
+extension SchedulerState {
+    /// A worker comes back with the id it had (its stream broke, or the control plane restarted) and lists the
+    /// replicas it still holds.
+    ///
+    /// - A worker still in the pool (within its lease) keeps its record: each replica the scheduler placed there
+    ///   and the worker still holds is kept with the worker's state; one it no longer holds is forgotten and
+    ///   replaced (no failure counted), except one never acknowledged, whose `place` is sent again; one being
+    ///   stopped gets its `remove` again; a drained worker gets its `Drain` again.
+    /// - Any other replica it holds is *adopted* when still wanted: its deployment exists and is not being
+    ///   deleted, it is of the deployment's current version, the worker is not draining, and it fits. Adopted
+    ///   replicas count towards the deployment (an extra one is trimmed as usual: unplaced, least advanced and
+    ///   newest first, so a ready adopted replica wins over a replacement still loading). The rest are removed.
+    /// - A worker not in the pool (its lease expired, or this is a restarted control plane that remembers
+    ///   nothing) joins afresh with that id, then adoption applies. A restarted control plane has no deployments,
+    ///   so it adopts nothing and removes every held replica; new replica ids skip past every reported one.
+    ///
+    /// - Throws: `invalidArgument` for a capacity without room for one replica.
+    public mutating func rejoin(
+        _ id: WorkerID,
+        address: String,
+        capacity: Capacity,
+        holding held: [HeldReplica],
+        now: Double
+    ) throws(SchedulerError) -> [SchedulerAction] {
+        try Self.check(capacity, of: id)
+        var actions: [SchedulerAction] = []
+        var foreign = held
+        if var record = workers[id] {
+            record.address = address
+            record.capacity = capacity
+            record.lastSeen = max(record.lastSeen, now)
+            workers[id] = record
+            // Told to drain while its stream was down, perhaps: tell it again.
+            if record.drained { actions.append(.drainWorker(id, reason: record.drainReason)) }
+            let byID = Dictionary(held.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+            foreign = held.filter { replicas[$0.id]?.workerID != id }
+            for replica in replicas.values.sorted(by: { $0.id < $1.id }) where replica.workerID == id {
+                resume(replica, as: byID[replica.id], now: now, into: &actions)
+            }
+        } else {
+            workers[id] = WorkerRecord(id: id, address: address, capacity: capacity, joinedAt: now, lastSeen: now)
+        }
+        for replica in held { nextSerial = max(nextSerial, replica.id.serial + 1) }
+        for replica in foreign.sorted(by: { $0.id < $1.id }) { adoptOrRemove(replica, on: id, now: now, into: &actions) }
+        return actions + reconcile(now: now)
+    }
+
+    /// A replica the scheduler had on a rejoining worker, as the worker now reports it (`nil`: not held).
+    private mutating func resume(_ replica: Replica, as report: HeldReplica?, now: Double, into actions: inout [SchedulerAction]) {
+        guard let worker = replica.workerID else { return }
+        guard let report else {
+            if replica.state == .pending {
+                actions.append(.place(replica, on: worker))  // the place was lost with the stream
+            } else {
+                replicas[replica.id] = nil
+            }
+            return
+        }
+        switch report.state {
+        case .removed, .failed:
+            replicas[replica.id] = nil
+            if report.state == .failed {
+                deployments[replica.deploymentID]?.consecutiveFailures += 1
+                deployments[replica.deploymentID]?.lastError = "replica \(replica.id) failed: \(report.error)"
+            }
+        default:
+            if replica.state == .draining {
+                actions.append(.remove(replica.id, from: worker, drain: report.state == .ready))
+            } else if report.state.rawValue > replica.state.rawValue {
+                replicas[replica.id]?.state = report.state
+                replicas[replica.id]?.updatedAt = now
+            }
+        }
+    }
+
+    /// Adopts a replica the scheduler does not know on this worker if its deployment still wants it, else
+    /// removes it from the worker.
+    private mutating func adoptOrRemove(_ held: HeldReplica, on worker: WorkerID, now: Double, into actions: inout [SchedulerAction]) {
+        guard !held.state.isTerminal else { return }
+        let remove = SchedulerAction.remove(held.id, from: worker, drain: held.state == .ready)
+        guard replicas[held.id] == nil, held.state.isLive, held.state != .pending, isSchedulable(worker),
+            let record = deployments[held.deploymentID], !record.deleting, record.spec.version == held.version,
+            freeCapacity()[worker]?.fits(record.spec.resources) == true
+        else {
+            actions.append(remove)
+            return
+        }
+        let spec = record.spec
+        replicas[held.id] = Replica(
+            id: held.id, deploymentID: spec.id, model: spec.model, version: spec.version, resources: spec.resources,
+            targetConcurrency: spec.targetConcurrency, workerID: worker, state: held.state, error: "", updatedAt: now
+        )
+    }
+}
