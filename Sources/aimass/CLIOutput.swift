@@ -22,16 +22,18 @@ enum CLIOutput {
     /// 10 + the gRPC status code (e.g. 15 for NOT_FOUND, 24 for UNAVAILABLE), so scripts can tell them apart.
     static func fail(_ error: RPCError, server: String) -> Never {
         var text = "error: \(error.code): \(error.message)\n"
-        if let hint = hint(for: error.code, server: server) { text += "hint: \(hint)\n" }
+        if let hint = hint(for: error, server: server) { text += "hint: \(hint)\n" }
         write(text, to: Glibc.stderr)
         Foundation.exit(10 + error.code.rawValue)
     }
 
-    static func hint(for code: StatusCode, server: String) -> String? {
-        switch code {
+    static func hint(for error: RPCError, server: String) -> String? {
+        switch error.code {
         case .unavailable: "is `aimass serve` running at \(server)? (--server, $AIMASS_SERVER)"
         case .unauthenticated: "pass --token, set $AIMASS_TOKEN, or point --data-dir at the server's data directory"
         case .permissionDenied: "ask an owner of the model: aimass model grant MODEL user:NAME reader|writer|owner"
+        case .notFound where error.message.hasPrefix("worker "): "aimass pool list shows the workers"
+        case .notFound where error.message.hasPrefix("deployment "): "aimass deployments lists the deployments"
         case .notFound: "aimass model list shows the models you can read"
         case .deadlineExceeded: "raise --timeout"
         case .resourceExhausted: "the server is shedding load or the message is too large: retry later or send less"
