@@ -112,12 +112,14 @@ public final class Platform: Sendable {
         let source: any ModelSource =
             configuration.role == .embedded
             ? ReplicaModelSource(store: store, fallback: lazy) { model, selector, context in
+                // Token, role and version answers come from the registry's access cache (no SQLite on a hit;
+                // every registry write invalidates it at once, see docs/registry-service.md).
                 let principal = try registry.principal(for: context)
                 let reference = try selector.reference()
                 // No version asked for: the newest version with a ready replica here (the proto's rule), once
                 // the caller may read the model; only a model with no ready replica falls back to the latest.
                 if reference == .latest, selector?.alias != "latest", store.hasReady(model: model, version: nil) {
-                    _ = try registry.getModel(model, by: principal)
+                    try registry.checkRole(principal, model: model, required: .reader)
                     return nil
                 }
                 return UInt32(clamping: try registry.getVersion(model: model, reference, by: principal).number)

@@ -6,7 +6,8 @@ import RPCHTTP2
 
 /// Top-10 latency over gRPC: an embedded platform on a temporary data directory, an interactions
 /// file uploaded as a model, then sequential `Recommend` calls for pseudo-random users through our
-/// client on loopback. Prints median and p99 (µs). Usage:
+/// client on loopback. Prints median and p99 (µs) and the machine's load. Compare builds by running two binaries
+/// interleaved (A, B, A, B; docs/benchmarks.md). Usage:
 ///
 ///     recommend-grpc-bench DATA_FILE [--calls N] [--algorithm itemcf|usercf] [--neighbours K]
 @main
@@ -72,6 +73,9 @@ struct RecommendGRPCBench {
         let median = samples[samples.count / 2]
         let p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
         print("file \(dataFile): \(users.count) users, \(algorithm) K \(neighbours)")
+        // The machine's load, so a figure carries its conditions (these machines are shared).
+        let loadAverage = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(loadAverage?.joined(separator: " ") ?? "unknown")")
         print("first call (load + index build): \(load)")
         print(String(format: "top-10 over gRPC, %d sequential calls: median %.1f us, p99 %.1f us", calls, median, p99))
         await client.close()

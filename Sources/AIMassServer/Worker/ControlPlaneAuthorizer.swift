@@ -6,6 +6,11 @@ import Synchronization
 /// Authorizes inference calls on a worker: the caller's token must be able to read the model, which the worker
 /// asks the control plane with `ModelRegistry/GetModel` under that token. Answers (allowed, or a definite
 /// NOT_FOUND / PERMISSION_DENIED / UNAUTHENTICATED) are cached per (token, model) for ``ttl``.
+///
+/// Unlike the control plane's own cache, nothing invalidates these answers: a token revoked (or a grant removed)
+/// on the control plane keeps working on a worker that already allowed it for up to ``ttl`` (default 5 s), and a
+/// new grant is seen after at most as long. A shorter TTL costs one `GetModel` round trip per (token, model) and
+/// TTL on the worker's calls.
 final class ControlPlaneAuthorizer: Sendable {
     private struct Key: Hashable {
         var authorization: String
@@ -20,7 +25,8 @@ final class ControlPlaneAuthorizer: Sendable {
     let ttl: Duration
     private let cache = Mutex<[Key: Answer]>([:])
 
-    init(client: RPCClient, ttl: Duration = .seconds(30)) {
+    /// - Parameter ttl: How long an answer is kept: the longest a revoked token or removed grant still works here.
+    init(client: RPCClient, ttl: Duration = .seconds(5)) {
         self.client = client
         self.ttl = ttl
     }

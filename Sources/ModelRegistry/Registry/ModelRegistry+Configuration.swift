@@ -14,18 +14,23 @@ extension ModelRegistry {
         public var busyTimeoutMilliseconds: Int
         /// Whether the first open creates the `admin` user and `DATADIR/admin.token`. Default `true`.
         public var createAdminUser: Bool
+        /// The memo of authentication, authorization and version resolution that keeps SQLite off the path of
+        /// inference calls. Default: 2 s, 10 000 entries per table.
+        public var accessCaching: AccessCaching
 
         /// Creates a configuration.
         public init(
             maxArtifactBytes: Int64 = 4 << 30,
             synchronous: Synchronous = .full,
             busyTimeoutMilliseconds: Int = 5000,
-            createAdminUser: Bool = true
+            createAdminUser: Bool = true,
+            accessCaching: AccessCaching = .defaults
         ) {
             self.maxArtifactBytes = maxArtifactBytes
             self.synchronous = synchronous
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
             self.createAdminUser = createAdminUser
+            self.accessCaching = accessCaching
         }
 
         /// The default configuration.
@@ -46,6 +51,32 @@ extension ModelRegistry {
             /// The WAL is fsynced only at checkpoints: survives a process crash, but the last commits may be lost
             /// on power loss or an OS crash. For tests and throwaway directories.
             case normal = "NORMAL"
+        }
+
+        /// How long and how many answers of ``ModelRegistry/authenticate(token:)``,
+        /// ``ModelRegistry/checkRole(_:model:required:)`` and ``ModelRegistry/getVersion(model:_:by:)`` are kept.
+        ///
+        /// Every write through the registry makes all kept answers stale at once (a revoked token is refused, a
+        /// moved alias followed, on the very next call), so the TTL only bounds how long a change made to
+        /// `registry.sqlite` by another program goes unseen.
+        public struct AccessCaching: Sendable, Hashable {
+            /// How long an answer is kept. Default 2 s.
+            public var ttl: Duration
+            /// The most answers kept in each of the two tables (principals by token; authorization and version
+            /// answers). `0` turns the cache off. Default 10 000.
+            public var capacity: Int
+
+            /// Creates the settings.
+            public init(ttl: Duration = .seconds(2), capacity: Int = 10_000) {
+                self.ttl = ttl
+                self.capacity = capacity
+            }
+
+            /// The default settings.
+            public static var defaults: AccessCaching { AccessCaching() }
+
+            /// No caching: every call reads SQLite.
+            public static var disabled: AccessCaching { AccessCaching(capacity: 0) }
         }
     }
 }

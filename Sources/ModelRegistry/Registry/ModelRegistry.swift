@@ -31,6 +31,10 @@ public final class ModelRegistry: Sendable {
     let layout: DataDirectory
     let store: ArtifactStore
     let logger: Logger
+    /// Answers of authentication, authorization and version resolution; see ``AccessCache``.
+    let accessCache: AccessCache
+    /// How many times the database was entered (``withDatabase(_:)``): tests check that cache hits stay at zero.
+    let databaseEntries = Atomic<Int>(0)
     private let state: Mutex<State>
 
     /// The mutable part: the connection and the data-directory lock, both released by ``close()``.
@@ -116,6 +120,7 @@ public final class ModelRegistry: Sendable {
         self.store = store
         self.recovery = recovery
         self.logger = logger
+        self.accessCache = AccessCache(configuration.accessCaching)
         self.state = Mutex(State(database: database, lock: lock))
     }
 
@@ -150,6 +155,7 @@ public final class ModelRegistry: Sendable {
     /// file). Safe to call more than once; also done when the registry is deallocated.
     public func close() {
         self.state.withLock { state in
+            self.accessCache.close()
             state.database?.close()
             state.database = nil
             state.lock = nil
@@ -157,10 +163,19 @@ public final class ModelRegistry: Sendable {
     }
 
     /// Runs `body` with the connection while holding the registry's mutex.
+    ///
+    /// If `body` changed any row (SQLite's total change count moved, whether or not it then threw or rolled
+    /// back), the access cache is invalidated before the mutex is released: this is the one place every write
+    /// passes through, so no write path can forget to.
     func withDatabase<T: Sendable>(_ body: (Database) throws(RegistryError) -> T) throws(RegistryError) -> T {
-        try self.state.withLock { (state) throws(RegistryError) -> T in
+        self.databaseEntries.add(1, ordering: .relaxed)
+        return try self.state.withLock { (state) throws(RegistryError) -> T in
             guard let database = state.database else {
                 throw .failedPrecondition("the registry at \(self.dataDirectory) is closed")
+            }
+            let changesBefore = database.totalChanges
+            defer {
+                if database.totalChanges != changesBefore { self.accessCache.invalidate() }
             }
             return try body(database)
         }

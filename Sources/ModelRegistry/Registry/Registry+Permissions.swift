@@ -77,13 +77,17 @@ extension ModelRegistry {
 
     /// Checks that a principal has at least `required` on a model (admins always do).
     ///
-    /// For the service layer, to authorise an operation before starting work (e.g. before reading a stream).
+    /// For the service layer, to authorise an operation before starting work (e.g. before reading a stream), and
+    /// for inference calls. Answers are cached (``Configuration/AccessCaching``); a grant changed through the
+    /// registry applies to the very next call.
     /// - Throws: `notFound` if the model does not exist; `permissionDenied` naming the role needed and the role
     ///   held; `unauthenticated` if the user no longer exists.
     public func checkRole(_ principal: Principal, model: String, required: Role) throws(RegistryError) {
         try Validate.modelName(model)
-        try self.withDatabase { (database) throws(RegistryError) in
+        _ = try self.cachedAnswer(.role(required), model: model, by: principal) {
+            (database) throws(RegistryError) -> AccessCache.Answer in
             _ = try database.authorize(principal, model: model, required: required, to: "do this")
+            return .allowed
         }
     }
 

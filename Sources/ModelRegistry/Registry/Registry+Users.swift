@@ -1,11 +1,13 @@
 extension ModelRegistry {
     /// Resolves an API token to its user.
     ///
+    /// Answers are cached by the token's SHA-256 (``Configuration/AccessCaching``); creating or revoking a token,
+    /// or any other write through the registry, applies to the very next call. Unknown tokens are not cached.
     /// - Throws: `unauthenticated` if the token is unknown or revoked (the message does not say which).
     public func authenticate(token: String) throws(RegistryError) -> Principal {
         guard !token.isEmpty, token.utf8.count <= 512 else { throw .unauthenticated("invalid or revoked token") }
         let hash = try Tokens.hash(token)
-        return try self.withDatabase { (database) throws(RegistryError) -> Principal in
+        return try self.cachedPrincipal(tokenHash: hash) { (database) throws(RegistryError) -> Principal in
             guard
                 let row = try database.queryOne(
                     """

@@ -89,6 +89,9 @@ extension ModelRegistry {
 
     /// Returns one version, by number, alias or `.latest`. Needs ``Role/reader``.
     ///
+    /// Answers, refusals included, are cached per (user, model, reference) (``Configuration/AccessCaching``); any
+    /// write through the registry — an alias moved, a version uploaded, a grant removed — applies to the very
+    /// next call.
     /// - Throws: `notFound` for an unknown model, version or alias; `invalidArgument` for a malformed alias;
     ///   `permissionDenied`.
     public func getVersion(
@@ -97,10 +100,13 @@ extension ModelRegistry {
         by principal: Principal
     ) throws(RegistryError) -> ModelVersion {
         try Validate.modelName(model)
-        return try self.withDatabase { (database) throws(RegistryError) -> ModelVersion in
+        let answer = try self.cachedAnswer(.version(version), model: model, by: principal) {
+            (database) throws(RegistryError) -> AccessCache.Answer in
             let ref = try database.authorize(principal, model: model, required: .reader, to: "read its versions")
-            return try database.loadVersion(ref, number: try database.resolve(version, in: ref))
+            return .version(try database.loadVersion(ref, number: try database.resolve(version, in: ref)))
         }
+        guard case .version(let found) = answer else { throw .internal("access cache answered a version with a role") }
+        return found
     }
 
     /// Lists every version of a model, oldest first. Needs ``Role/reader``.

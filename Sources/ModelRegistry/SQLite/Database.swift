@@ -110,6 +110,13 @@ final class Database {
         return sqlite3_changes64(handle)
     }
 
+    /// Rows changed by every `INSERT`, `UPDATE` or `DELETE` since the connection opened, including those of
+    /// triggers and foreign-key cascades and those later rolled back (`sqlite3_total_changes64`).
+    var totalChanges: Int64 {
+        guard let handle = self.handle else { return 0 }
+        return sqlite3_total_changes64(handle)
+    }
+
     /// Runs `body` in one transaction: `BEGIN IMMEDIATE` (takes the write lock up front, so a transaction never
     /// fails half-way with `SQLITE_BUSY` on lock upgrade), `COMMIT` on success, `ROLLBACK` on any error.
     func transaction<T>(_ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {

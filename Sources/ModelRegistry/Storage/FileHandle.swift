@@ -114,7 +114,10 @@ final class FileLock {
     }
 
     deinit {
-        // Closing the descriptor releases the lock.
+        // Unlock explicitly before closing: the lock belongs to the open file description, and a child process
+        // being spawned at this moment (between its fork and its exec, which closes O_CLOEXEC descriptors) holds
+        // a copy of it; closing ours alone would leave the directory locked until that child execs.
+        _ = flock(self.handle, LOCK_UN)
         _ = Glibc.close(self.handle)
     }
 }

@@ -1,0 +1,46 @@
+extension ModelRegistry {
+    /// The principal a token hash authenticates, from the cache or (on a miss) from the database.
+    func cachedPrincipal(
+        tokenHash: String,
+        lookup: (Database) throws(RegistryError) -> Principal
+    ) throws(RegistryError) -> Principal {
+        let cache = self.accessCache
+        let now = ContinuousClock.now
+        if cache.isOpen, let principal = cache.principals.value(for: tokenHash, generation: cache.generation, now: now) {
+            return principal
+        }
+        // The generation is read under the mutex, where writes bump it: it is exactly the data the lookup saw.
+        let (principal, generation) = try self.withDatabase { (database) throws(RegistryError) -> (Principal, UInt64) in
+            (try lookup(database), cache.generation)
+        }
+        cache.principals.insert(principal, for: tokenHash, generation: generation, now: now)
+        return principal
+    }
+
+    /// The answer to `question` for `principal` on `model`, from the cache or (on a miss) computed by `compute` on
+    /// the database. Errors that are a function of the data (``AccessCache/isAnswer(_:)``) are cached too.
+    func cachedAnswer(
+        _ question: AccessCache.Question,
+        model: String,
+        by principal: Principal,
+        compute: (Database) throws(RegistryError) -> AccessCache.Answer
+    ) throws(RegistryError) -> AccessCache.Answer {
+        let cache = self.accessCache
+        let key = AccessCache.Key(userID: principal.userID, model: model, question: question)
+        let now = ContinuousClock.now
+        if cache.isOpen, let answer = cache.answers.value(for: key, generation: cache.generation, now: now) {
+            return try answer.get()
+        }
+        typealias Computed = (Result<AccessCache.Answer, RegistryError>, UInt64)
+        let (answer, generation) = try self.withDatabase { (database) throws(RegistryError) -> Computed in
+            do throws(RegistryError) {
+                return (.success(try compute(database)), cache.generation)
+            } catch {
+                guard AccessCache.isAnswer(error) else { throw error }
+                return (.failure(error), cache.generation)
+            }
+        }
+        cache.answers.insert(answer, for: key, generation: generation, now: now)
+        return try answer.get()
+    }
+}
