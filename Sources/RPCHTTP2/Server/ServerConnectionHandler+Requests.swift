@@ -169,6 +169,17 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             timeout = parsed
             deadline = ContinuousClock.now + parsed
         }
+        if let gate = shared.gate, gate.gates(path: path) {
+            // Before the context, the deadline timer and the task exist: a shed costs only its trailers.
+            let now = ContinuousClock.now
+            switch gate.admit(GatedCall(method: route.descriptor, metadata: stream.metadata, deadline: deadline, now: now)) {
+            case .reject(let error):
+                return finish(stream, status: error, trailers: error.metadata)
+            case .admit(let token):
+                stream.gateToken = token
+                stream.startedAt = now
+            }
+        }
         let context = ServerContext(
             descriptor: route.descriptor,
             requestMetadata: stream.metadata,
@@ -178,7 +189,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             logger: logger
         )
         stream.context = context
-        stream.startedAt = ContinuousClock.now
+        if stream.gateToken == nil { stream.startedAt = ContinuousClock.now }
         stream.deframer = MessageDeframer(
             maxMessageSize: shared.configuration.maxReceiveMessageSize,
             gzipEnabled: encoding == "gzip"

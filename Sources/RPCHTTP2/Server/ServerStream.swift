@@ -32,6 +32,8 @@ final class ServerStream {
     var task: Task<Void, Never>?
     var deadlineTask: Scheduled<Void>?
     var startedAt = ContinuousClock.now
+    /// The ``ServerCallGate`` token of an admitted gated call, until it is handed back when the call ends.
+    var gateToken: (any Sendable)?
     var remoteClosed = false
     /// The status was submitted (or the call was abandoned): nothing more is sent.
     var finished = false
