@@ -1,0 +1,134 @@
+import RPCCore
+import SchedulerCore
+import Synchronization
+
+/// Overload protection for a whole server, at the transport: a ``ServerCallGate`` backed by an
+/// `AdmissionController` (gradient concurrency limit learnt from call latency, priority classes from the
+/// `priority` metadata, deadline-aware rejection), with no queue: a call over the limit is shed at once.
+///
+/// It counts a call in flight from its request headers to its end, so the time calls wait for the event loop or
+/// for a thread of the task pool is latency the limiter sees — unlike the per-replica admission inside the
+/// handler, which sees a call only once its task runs (see docs/scheduler.md, "Overload benchmark"). A shed call
+/// gets `RESOURCE_EXHAUSTED` with a `retry-after-ms` trailer before its request is even decoded, which costs the
+/// server a few microseconds; the per-replica admission behind it still applies per-model limits and its queue.
+///
+/// Failed calls teach the limit nothing about the service time (a call rejected by a replica ends fast): they
+/// count as at least the typical successful call.
+///
+/// ```swift
+/// let gate = AdmissionCallGate.recommendInference(cores: System.coreCount)
+/// let server = RPCServer(services: [health, RecommendService(source: source, registry: nil)], callGate: gate)
+/// ```
+public final class AdmissionCallGate: ServerCallGate {
+    /// Calls seen by the gate since it was created.
+    public struct Counters: Sendable, Hashable {
+        /// Calls admitted.
+        public var admitted: Int
+        /// Calls shed (every reason).
+        public var shed: Int
+        /// Of the shed calls, those whose deadline was shorter than the expected service time.
+        public var shedForDeadline: Int
+    }
+
+    private let admission: AdmissionController
+    private let paths: Set<String>
+    private let admitted = Atomic<Int>(0)
+    private let shed = Atomic<Int>(0)
+    private let shedForDeadline = Atomic<Int>(0)
+    /// EWMA of successful call durations, in nanoseconds (0 before the first).
+    private let typicalNanos = Atomic<Int>(0)
+
+    /// A gate for the methods whose full paths are in `gatedPaths` (`/package.Service/Method`).
+    ///
+    /// The configuration's queue is ignored (set to 0): the gate runs on the I/O thread and cannot wait.
+    public init(gatedPaths: Set<String>, configuration: AdmissionController.Configuration) {
+        var configuration = configuration
+        configuration.queueCapacity = 0
+        configuration.maxQueueWait = 0
+        self.admission = AdmissionController(configuration: configuration)
+        self.paths = gatedPaths
+    }
+
+    /// The gate of a worker (and of the embedded platform): `aimass.v1.Recommend`'s inference methods (Recommend and
+    /// SimilarItems) are gated; nothing else is (health, the registry, `Scheduler/Join`, `Mesh/Watch`, Evaluate).
+    ///
+    /// The limit starts at 4 calls per core and never falls below one per core (`cores`, e.g. NIO's
+    /// `System.coreCount`, which honours CPU affinity): on a multi-core worker serving models of different costs,
+    /// the latency is never uniform enough for the gradient alone to keep every core busy.
+    public static func recommendInference(cores: Int) -> AdmissionCallGate {
+        let cores = max(cores, 1)
+        let paths: Set<String> = ["Recommend", "SimilarItems"].map {
+            MethodDescriptor(service: RecommendService.serviceName, method: $0).path
+        }.reduce(into: []) { $0.insert($1) }
+        return AdmissionCallGate(
+            gatedPaths: paths,
+            configuration: .defaults {
+                $0.initialLimit = 4 * cores
+                $0.minLimit = cores
+                $0.maxLimit = 256 * cores
+            }
+        )
+    }
+
+    public func gates(_ method: MethodDescriptor) -> Bool { paths.contains(method.path) }
+
+    public func admit(_ call: GatedCall) -> CallGateDecision<AdmissionTicket> {
+        let decision = admission.admit(
+            priority: ReplicaModelSource.priority(call.metadata),
+            deadline: call.deadline.map(MonotonicTime.seconds),
+            now: MonotonicTime.seconds(call.now)
+        )
+        switch decision {
+        case .admitted(let ticket):
+            admitted.add(1, ordering: .relaxed)
+            return .admit(ticket)
+        case .rejected(let code, let retryAfter):
+            shed.add(1, ordering: .relaxed)
+            if code == .deadlineTooShort { shedForDeadline.add(1, ordering: .relaxed) }
+            return .reject(Self.rpcError(code: code, retryAfter: retryAfter))
+        case .queued:
+            // Unreachable: the queue capacity is 0 (see init), so the controller never queues.
+            shed.add(1, ordering: .relaxed)
+            return .reject(Self.rpcError(code: .queueFull, retryAfter: 0))
+        }
+    }
+
+    public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
+        let (seconds, attoseconds) = outcome.duration.components
+        let nanos = max(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000), 0)
+        let latency: Int
+        if outcome.succeeded {
+            let typical = typicalNanos.load(ordering: .relaxed)
+            typicalNanos.store(typical == 0 ? nanos : typical + (nanos - typical) / 5, ordering: .relaxed)
+            latency = nanos
+        } else {
+            latency = max(nanos, typicalNanos.load(ordering: .relaxed))
+        }
+        let now = MonotonicTime.now()
+        admission.release(token, latency: Double(latency) / 1e9, now: now)
+    }
+
+    /// Calls admitted and shed so far.
+    public var counters: Counters {
+        Counters(
+            admitted: admitted.load(ordering: .relaxed), shed: shed.load(ordering: .relaxed),
+            shedForDeadline: shedForDeadline.load(ordering: .relaxed)
+        )
+    }
+
+    /// The current concurrency limit.
+    public var limit: Int { admission.limit }
+
+    /// In flight, limit, latency EWMA and shed rate since the previous call (for the worker's load report).
+    public func loadReport(now: Double) -> LoadReport { admission.loadReport(now: now) }
+
+    /// `RESOURCE_EXHAUSTED` with `retry-after-ms`, said to come from the server rather than a replica.
+    static func rpcError(code: AdmissionError.Code, retryAfter: Double) -> RPCError {
+        var error = ReplicaModelSource.rpcError(AdmissionError(code: code, retryAfter: retryAfter))
+        error.message =
+            code == .deadlineTooShort
+            ? "server overloaded: deadline shorter than the expected service time"
+            : "server overloaded: at its concurrency limit"
+        return error
+    }
+}
