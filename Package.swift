@@ -155,7 +155,10 @@ let targets: [Target] = [
     // MARK: Scheduler tools
     .executableTarget(
         name: "overload-bench",
-        dependencies: ["AIMassServices", "AIMassAPI", "RPCCore", "RPCHTTP2", "RecommendCore", "SchedulerCore"],
+        dependencies: [
+            "AIMassServices", "AIMassAPI", "RPCCore", "RPCHTTP2", "RecommendCore", "SchedulerCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ],
         swiftSettings: defaultSwiftSettings
     ),
 
