@@ -155,10 +155,7 @@ let targets: [Target] = [
     // MARK: Scheduler tools
     .executableTarget(
         name: "overload-bench",
-        dependencies: [
-            "AIMassServices", "AIMassAPI", "RPCCore", "RPCHTTP2", "RecommendCore", "SchedulerCore",
-            .product(name: "NIOCore", package: "swift-nio"),
-        ],
+        dependencies: ["AIMassServices", "AIMassAPI", "RPCCore", "RPCHTTP2", "RecommendCore", "SchedulerCore"],
         swiftSettings: defaultSwiftSettings
     ),
 

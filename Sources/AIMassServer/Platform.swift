@@ -124,7 +124,7 @@ public final class Platform: Sendable {
             }
             : lazy
         // Sheds overload of Recommend's inference methods only, on the event loop (see AdmissionCallGate).
-        let gate = AdmissionCallGate.recommendInference(cores: System.coreCount)
+        let gate = AdmissionCallGate.recommendInference()
         let services: [any RPCService] = [
             RegistryService(registry: registry, logger: logger) { model, alias, version in
                 scheduler.aliasMoved(model: model, alias: alias, version: version)

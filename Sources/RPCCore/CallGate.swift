@@ -70,11 +70,16 @@ public enum CallGateDecision<Token: Sendable>: Sendable {
 public struct GatedCallOutcome: Sendable, Hashable {
     /// From the complete request headers (``GatedCall/now``) to the call's status (or its cancellation).
     public var duration: Duration
+    /// From the end of the request (the client's END_STREAM) to the call's status: the part of ``duration`` that
+    /// the server alone decides (waiting for a thread included), without the time a slow client took to send its
+    /// request. `nil` when the call ended before its request did.
+    public var sinceRequestEnd: Duration?
     /// The call's status code; ``StatusCode/cancelled`` when the peer or the connection went away.
     public var code: StatusCode
 
-    public init(duration: Duration, code: StatusCode) {
+    public init(duration: Duration, sinceRequestEnd: Duration? = nil, code: StatusCode) {
         self.duration = duration
+        self.sinceRequestEnd = sinceRequestEnd
         self.code = code
     }
 

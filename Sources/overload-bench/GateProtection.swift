@@ -3,7 +3,6 @@
 import AIMassAPI
 import AIMassServices
 import Foundation
-import NIOCore
 import RPCCore
 import RPCHTTP2
 import Synchronization
@@ -35,7 +34,7 @@ struct GateOptions {
     var modes: [Protection] = Protection.allCases
     /// `--serve`: whether the server installs the call gate (only with `--protection on`).
     var gate = true
-    /// Cores the gate is sized for; the worker's value (NIO's `System.coreCount`, which honours `taskset`) by default.
+    /// Cores the gate is sized for; the worker's value (the CPUs the server may run on: 1 when pinned) by default.
     var cores: Int?
     /// `--serve`: every call sleeps this long before the replica source (tests use it for calls that stay in flight).
     var holdMs = 0
@@ -73,7 +72,8 @@ struct GateOptions {
 /// `--serve`: the worker's call gate, or `nil` when protection or the gate is off.
 func makeCallGate(_ options: Options) -> AdmissionCallGate? {
     guard options.protection, options.gateOptions.gate else { return nil }
-    return AdmissionCallGate.recommendInference(cores: options.gateOptions.cores ?? System.coreCount)
+    guard let cores = options.gateOptions.cores else { return AdmissionCallGate.recommendInference() }
+    return AdmissionCallGate.recommendInference(cores: cores)
 }
 
 /// Counts the calls a replica shed (`RESOURCE_EXHAUSTED` from the replica source), and holds calls when asked.
@@ -131,6 +131,17 @@ struct ServerCounters {
 }
 
 extension ServerProcess {
+    /// CPU time (user + system) the server process has used, from /proc (0 when unreadable).
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Stops the server and reads the counters it prints on the way out.
     func stopReadingCounters() -> ServerCounters? {
         try? input.fileHandleForWriting.close()
@@ -142,21 +153,25 @@ extension ServerProcess {
 
 /// One overload run per protection mode (each on a fresh server), then the table.
 func runProtectionModes(_ options: Options, rate: Double, deadline: Duration, baselineP99: Double) async throws {
-    var results: [(Protection, Tally, Int, ServerCounters?)] = []
+    var results: [(Protection, Tally, Int, ServerCounters?, Double, Double)] = []
     for protection in options.gateOptions.modes {
         let server = try ServerProcess(options, protection: protection)
         let clients = (0..<options.connections).map { _ in RPCClient(host: "127.0.0.1", port: server.port) }
         // Warm up every connection and the replica.
         for client in clients { _ = try await unloaded(client, calls: 50) }
+        let cpuBefore = server.cpuSeconds()
+        let generatorBefore = generatorCPUSeconds()
         let (tally, arrivals) = await overload(clients, rate: rate, seconds: options.seconds, deadline: deadline, cap: options.perConnection)
+        let cpu = server.cpuSeconds() - cpuBefore
+        let generator = generatorCPUSeconds() - generatorBefore
         for client in clients { await client.close() }
-        results.append((protection, tally, arrivals, server.stopReadingCounters()))
+        results.append((protection, tally, arrivals, server.stopReadingCounters(), cpu, generator))
     }
     print(
         "mode           arrivals  not-sent    sent      ok    shed  at-gate  at-replica  deadline  other  admitted p50  admitted p99  "
             + "p99/unloaded  goodput/s  shed p50/p99"
     )
-    for (protection, tally, arrivals, counters) in results {
+    for (protection, tally, arrivals, counters, cpu, generator) in results {
         let c = tally.counts.withLock { $0 }
         let p99 = percentile(c.ok, 0.99)
         let gateShed = protection.gate ? String(counters?.gateShed ?? -1) : "-"
@@ -171,13 +186,60 @@ func runProtectionModes(_ options: Options, rate: Double, deadline: Duration, ba
                 + (c.shed.isEmpty ? "-" : ms(percentile(c.shed, 0.5)) + " / " + ms(percentile(c.shed, 0.99)))
         )
         if c.shedWithoutRetryAfter > 0 { print("  \(c.shedWithoutRetryAfter) RESOURCE_EXHAUSTED without retry-after-ms") }
+        let sent = max(arrivals - c.notSent, 1)
+        var server = String(
+            format: "  server: %.0f %% of its cpu during the run, %.1f µs per call sent (generator: %.0f %% of its cpu)",
+            cpu / options.seconds * 100, cpu / Double(sent) * 1e6, generator / options.seconds * 100
+        )
         if let counters, protection.gate {
-            print(
-                "  gate: admitted \(counters.gateAdmitted), shed \(counters.gateShed) (\(counters.gateShedForDeadline) for their "
-                    + "deadline), final limit \(counters.gateLimit)"
-            )
+            server += "; gate: admitted \(counters.gateAdmitted), shed \(counters.gateShed) (\(counters.gateShedForDeadline) for their "
+                + "deadline), final limit \(counters.gateLimit)"
         }
+        print(server)
     }
 }
 
 func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+
+/// CPU time (user + system) this process (the load generator) has used.
+func generatorCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+/// The worker's gate, measured: forwards to it and records each admitted call's time from headers to request end
+/// (the client sending its request) and from request end to status (what the gate's limit learns).
+final class MeasuredGate: ServerCallGate {
+    let gate: AdmissionCallGate
+    let upload = SampleBox()
+    let service = SampleBox()
+    let limits = SampleBox()
+
+    init(_ gate: AdmissionCallGate) { self.gate = gate }
+
+    func gates(_ method: MethodDescriptor) -> Bool { gate.gates(method) }
+    func admit(_ call: GatedCall) -> CallGateDecision<AdmissionCallGate.Token> { gate.admit(call) }
+    func callEnded(_ token: AdmissionCallGate.Token, outcome: GatedCallOutcome) {
+        if let sinceEnd = outcome.sinceRequestEnd {
+            upload.add(seconds(outcome.duration - sinceEnd))
+            service.add(seconds(sinceEnd))
+        }
+        gate.callEnded(token, outcome: outcome)
+        limits.add(Double(gate.limit))
+    }
+
+    /// One line for the server's report.
+    var summary: String {
+        let upload = self.upload.values.withLock { $0 }
+        let service = self.service.values.withLock { $0 }
+        return "gate: headers to request end p50 \(ms(percentile(upload, 0.5))), p99 \(ms(percentile(upload, 0.99))); "
+            + "request end to status p50 \(ms(percentile(service, 0.5))), p99 \(ms(percentile(service, 0.99))); "
+            + "limit after each call p50 \(percentile(limits.values.withLock { $0 }, 0.5)), final \(gate.limit)"
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}

@@ -149,13 +149,14 @@ func serve(_ options: Options) async throws {
     let model = HeavierModel(inner: source, repeats: options.repeats, yieldBetween: options.yieldBetween, timeout: options.deadlineMs / 1000)
     let counted = ReplicaShedCounter(inner: model, holdMs: options.gateOptions.holdMs)
     let gate = makeCallGate(options)
+    let measured = gate.map(MeasuredGate.init)
     let server = RPCServer(
         configuration: .defaults {
             $0.port = 0
             $0.eventLoopThreads = options.threads
         },
         services: [RecommendService(source: counted, registry: nil)],
-        callGate: gate
+        callGate: measured
     )
     let address = try await server.start()
     FileHandle.standardOutput.write(Data("port \(address.port ?? 0)\n".utf8))
@@ -167,6 +168,7 @@ func serve(_ options: Options) async throws {
     // Only calls sent with the benchmark deadline (the load), not the 5 s warm-up/capacity ones.
     let before = model.beforeAdmission.values.withLock { $0 }.filter { $0 >= 0 && $0 < 1 }
     FileHandle.standardOutput.write(Data(ServerCounters(gate: gate, replica: counted).line.utf8))
+    if let measured { FileHandle.standardError.write(Data("server \(measured.summary)\n".utf8)) }
     FileHandle.standardError.write(Data(
         ("server (gate \(gate == nil ? "off" : "on"), admission \(options.protection ? "on" : "off")): replica final limit \(report.limit), latency EWMA \(ms(report.latencyEWMA)); "
             + "arrival to admission: p50 \(ms(percentile(before, 0.5))), p99 \(ms(percentile(before, 0.99)))\n").utf8))

@@ -59,7 +59,7 @@ struct AdmissionCallGateTests {
         ] {
             #expect(!gate.gates(ungated), "\(ungated.path)")
         }
-        #expect(gate.limit == 8, "4 per core to start")
+        #expect(gate.limit == 16, "8 per core to start")
     }
 
     @Test("a deadline shorter than the expected service time is shed at once, before the handler runs")
@@ -83,15 +83,15 @@ struct AdmissionCallGateTests {
 
     @Test("over the limit a normal call is shed, a critical one still admitted (priority from metadata)")
     func priorityClasses() async throws {
-        let gate = AdmissionCallGate.recommendInference(cores: 1)  // limit 4: normal calls may fill 3 slots
+        let gate = AdmissionCallGate.recommendInference(cores: 1)  // limit 8: normal calls may fill 6 slots
         try await Self.withServer(gate: gate) { client, handled in
-            let parked = (0..<3).map { _ in
+            let parked = (0..<6).map { _ in
                 Task { () async throws -> RecommendResponse in
                     try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 20_000))
                 }
             }
-            for _ in 0..<2000 where handled.value.load(ordering: .relaxed) < 3 { try await Task.sleep(for: .milliseconds(5)) }
-            #expect(gate.counters.admitted == 3)
+            for _ in 0..<2000 where handled.value.load(ordering: .relaxed) < 6 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(gate.counters.admitted == 6)
             let shed = await expectError(.resourceExhausted) {
                 let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 0))
             }
@@ -99,7 +99,7 @@ struct AdmissionCallGateTests {
             #expect(shed?.metadata.firstString(forKey: "retry-after-ms") != nil)
             let _: RecommendResponse = try await client.unary(
                 Self.recommend, request: RecommendRequest(model: "m", k: 0), options: CallOptions(metadata: ["priority": "critical"]))
-            #expect(handled.value.load(ordering: .relaxed) == 4)
+            #expect(handled.value.load(ordering: .relaxed) == 7)
             for task in parked { task.cancel() }
             for task in parked { _ = try? await task.value }
         }
@@ -119,7 +119,7 @@ struct AdmissionCallGateTests {
         )
         _ = agent.loadReport()
         let call = GatedCall(method: Self.recommend, metadata: [:], deadline: nil, now: .now)
-        for _ in 0..<4 { _ = gate.admit(call) }  // fills the limit (normal: 3 slots), then sheds
+        for _ in 0..<6 { _ = gate.admit(call) }  // fills the limit (normal: 6 of 8 slots), then sheds
         for _ in 0..<10 { _ = gate.admit(call) }
         let report = agent.loadReport()
         #expect(gate.counters.shed >= 10)

@@ -79,7 +79,7 @@ public final class WorkerServer: Sendable {
             return nil
         }
         let health = HealthService()
-        let gate = AdmissionCallGate.recommendInference(cores: System.coreCount)
+        let gate = AdmissionCallGate.recommendInference()
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host

@@ -1,3 +1,4 @@
+import Foundation
 import RPCCore
 import SchedulerCore
 import Synchronization
@@ -6,7 +7,8 @@ import Synchronization
 /// `AdmissionController` (gradient concurrency limit learnt from call latency, priority classes from the
 /// `priority` metadata, deadline-aware rejection), with no queue: a call over the limit is shed at once.
 ///
-/// It counts a call in flight from its request headers to its end, so the time calls wait for the event loop or
+/// It counts a call in flight from its request headers to its end, and learns its latency from the end of its request
+/// (so that a client slow to send does not look like congestion), so the time calls wait for the event loop or
 /// for a thread of the task pool is latency the limiter sees — unlike the per-replica admission inside the
 /// handler, which sees a call only once its task runs (see docs/scheduler.md, "Overload benchmark"). A shed call
 /// gets `RESOURCE_EXHAUSTED` with a `retry-after-ms` trailer before its request is even decoded, which costs the
@@ -16,7 +18,7 @@ import Synchronization
 /// count as at least the typical successful call.
 ///
 /// ```swift
-/// let gate = AdmissionCallGate.recommendInference(cores: System.coreCount)
+/// let gate = AdmissionCallGate.recommendInference()
 /// let server = RPCServer(services: [health, RecommendService(source: source, registry: nil)], callGate: gate)
 /// ```
 public final class AdmissionCallGate: ServerCallGate {
@@ -52,10 +54,13 @@ public final class AdmissionCallGate: ServerCallGate {
     /// The gate of a worker (and of the embedded platform): `aimass.v1.Recommend`'s inference methods (Recommend and
     /// SimilarItems) are gated; nothing else is (health, the registry, `Scheduler/Join`, `Mesh/Watch`, Evaluate).
     ///
-    /// The limit starts at 4 calls per core and never falls below one per core (`cores`, e.g. NIO's
-    /// `System.coreCount`, which honours CPU affinity): on a multi-core worker serving models of different costs,
-    /// the latency is never uniform enough for the gradient alone to keep every core busy.
-    public static func recommendInference(cores: Int) -> AdmissionCallGate {
+    /// The limit starts at 8 calls per core and never falls below 4 per core (`cores`: by default the CPUs this
+    /// process may run on, see ``schedulableCores()``). Why a floor well above one call per core: the latency of
+    /// cheap calls jitters by several times its minimum (event-loop batches, thread wake-ups), which the gradient
+    /// reads as congestion, so it sinks to its floor; a floor of one per core then cut goodput to ~3 % of capacity
+    /// in the overload benchmark (docs/scheduler.md). With 4 per core a normal call still waits behind at most 3
+    /// others per core, which bounds what a model that holds its thread can add to admitted latency.
+    public static func recommendInference(cores: Int = schedulableCores()) -> AdmissionCallGate {
         let cores = max(cores, 1)
         let paths: Set<String> = ["Recommend", "SimilarItems"].map {
             MethodDescriptor(service: RecommendService.serviceName, method: $0).path
@@ -63,11 +68,26 @@ public final class AdmissionCallGate: ServerCallGate {
         return AdmissionCallGate(
             gatedPaths: paths,
             configuration: .defaults {
-                $0.initialLimit = 4 * cores
-                $0.minLimit = cores
+                $0.initialLimit = 8 * cores
+                $0.minLimit = 4 * cores
                 $0.maxLimit = 256 * cores
             }
         )
+    }
+
+    /// The CPUs this process may run on: its affinity mask (`taskset`, cpusets; `Cpus_allowed` in
+    /// `/proc/self/status`), else every active core.
+    public static func schedulableCores() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        {
+            // A hex mask in comma-separated 32-bit groups, e.g. "ff,ffffffff".
+            let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { count, digit in
+                count + (digit.hexDigitValue?.nonzeroBitCount ?? 0)
+            }
+            if count > 0 { return count }
+        }
+        return ProcessInfo.processInfo.activeProcessorCount
     }
 
     public func gates(_ method: MethodDescriptor) -> Bool { paths.contains(method.path) }
@@ -94,7 +114,9 @@ public final class AdmissionCallGate: ServerCallGate {
     }
 
     public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
-        let (seconds, attoseconds) = outcome.duration.components
+        // The latency the limit learns starts at the end of the request: a client slow to send its request must not
+        // make the server look congested (the call still counted in flight from its headers).
+        let (seconds, attoseconds) = (outcome.sinceRequestEnd ?? outcome.duration).components
         let nanos = max(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000), 0)
         let latency: Int
         if outcome.succeeded {

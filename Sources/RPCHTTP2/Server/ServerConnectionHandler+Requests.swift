@@ -275,6 +275,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         guard !stream.remoteClosed else { return }
         stream.remoteClosed = true
         guard !stream.finished else { return }
+        if stream.gateToken != nil { stream.requestEndedAt = ContinuousClock.now }
         if stream.deframer?.hasPartialMessage == true {
             let error = RPCError(code: .internalError, message: "the request ended in the middle of a message")
             stream.queue?.finish(throwing: error)

@@ -116,7 +116,10 @@ extension ServerConnectionHandler {
     private func endGatedCall(_ stream: ServerStream, code: StatusCode) {
         guard let token = stream.gateToken else { return }
         stream.gateToken = nil
-        let outcome = GatedCallOutcome(duration: ContinuousClock.now - stream.startedAt, code: code)
+        let now = ContinuousClock.now
+        let outcome = GatedCallOutcome(
+            duration: now - stream.startedAt, sinceRequestEnd: stream.requestEndedAt.map { now - $0 }, code: code
+        )
         shared.gate?.callEnded(token, outcome: outcome)
     }
 

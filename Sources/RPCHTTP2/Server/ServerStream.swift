@@ -34,6 +34,8 @@ final class ServerStream {
     var startedAt = ContinuousClock.now
     /// The ``ServerCallGate`` token of an admitted gated call, until it is handed back when the call ends.
     var gateToken: (any Sendable)?
+    /// When the request ended (END_STREAM), recorded for gated calls only.
+    var requestEndedAt: ContinuousClock.Instant?
     var remoteClosed = false
     /// The status was submitted (or the call was abandoned): nothing more is sent.
     var finished = false
