@@ -1,16 +1,21 @@
-/// Sheds calls at the transport, as soon as their request headers are complete: before a handler task exists,
-/// before any request message is read or decoded.
+/// Sheds calls at the transport, as soon as their request is complete: before a handler task exists, before any
+/// request message is decoded.
 ///
 /// The server asks ``gates(_:)`` once per registered method when it is created; only the methods it answers
-/// `true` for ever reach ``admit(_:)``. `admit` runs synchronously on the connection's I/O thread for every call of
-/// those methods, so it must be cheap and must never block: a rejected call is answered right there with a
-/// trailers-only response carrying the returned ``RPCError`` (status, message and its metadata as trailers), its
-/// request messages are discarded, and it costs the server a few microseconds. An admitted call runs as usual;
-/// when it ends — with any status, cancelled, or its connection lost — the server calls ``callEnded(_:outcome:)``
-/// exactly once with the token, so the gate can count calls in flight from their headers to their end (time spent
-/// waiting for a thread included).
+/// `true` for ever reach ``admit(_:)``. For those, the server keeps the handler and the request's (framed, not
+/// decoded) messages aside until the request ends (the client's END_STREAM), then calls `admit` synchronously on
+/// the connection's I/O thread, so it must be cheap and must never block. A rejected call is answered right there
+/// with a trailers-only response carrying the returned ``RPCError`` (status, message and its metadata as trailers),
+/// its messages dropped: it costs the server about what a health check costs. An admitted call's handler then
+/// starts; when the call ends — with any status, cancelled, or its connection lost — the server calls
+/// ``callEnded(_:outcome:)`` exactly once with the token, so the gate can count calls in flight from their request
+/// to their end (time spent waiting for a thread included). A call that ends before its request does (deadline,
+/// cancellation) never reaches the gate.
 ///
-/// Leave long-lived streams and health checks ungated: a gate is for short calls whose latency it can learn.
+/// Why the end of the request and not its headers: a client may send its message well after its headers (ours
+/// does when busy), and that time says nothing about the server's load, yet counted against a concurrency limit it
+/// starves the server. Gate only unary methods (their request ends with their one message), never long-lived
+/// streams or health checks: a gate is for short calls whose latency it can learn.
 ///
 /// ```swift
 /// struct OneAtATime: ServerCallGate {
@@ -39,7 +44,7 @@ public protocol ServerCallGate: Sendable {
     func callEnded(_ token: Token, outcome: GatedCallOutcome)
 }
 
-/// What a ``ServerCallGate`` knows about a call when its request headers are complete.
+/// What a ``ServerCallGate`` knows about a call when its request is complete (nothing of it decoded yet).
 public struct GatedCall: Sendable {
     /// The called method.
     public var method: MethodDescriptor
@@ -47,7 +52,7 @@ public struct GatedCall: Sendable {
     public var metadata: Metadata
     /// When the call must be finished by, from `grpc-timeout`; `nil` without one.
     public var deadline: ContinuousClock.Instant?
-    /// When the headers were complete (the start of the call's duration in ``GatedCallOutcome``).
+    /// When the request was complete (the start of the call's duration in ``GatedCallOutcome``).
     public var now: ContinuousClock.Instant
 
     public init(method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, now: ContinuousClock.Instant) {
@@ -68,18 +73,13 @@ public enum CallGateDecision<Token: Sendable>: Sendable {
 
 /// How an admitted call ended, for ``ServerCallGate/callEnded(_:outcome:)``.
 public struct GatedCallOutcome: Sendable, Hashable {
-    /// From the complete request headers (``GatedCall/now``) to the call's status (or its cancellation).
+    /// From the admission (``GatedCall/now``) to the call's status (or its cancellation).
     public var duration: Duration
-    /// From the end of the request (the client's END_STREAM) to the call's status: the part of ``duration`` that
-    /// the server alone decides (waiting for a thread included), without the time a slow client took to send its
-    /// request. `nil` when the call ended before its request did.
-    public var sinceRequestEnd: Duration?
     /// The call's status code; ``StatusCode/cancelled`` when the peer or the connection went away.
     public var code: StatusCode
 
-    public init(duration: Duration, sinceRequestEnd: Duration? = nil, code: StatusCode) {
+    public init(duration: Duration, code: StatusCode) {
         self.duration = duration
-        self.sinceRequestEnd = sinceRequestEnd
         self.code = code
     }
 

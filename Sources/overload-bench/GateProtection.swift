@@ -209,11 +209,10 @@ func generatorCPUSeconds() -> Double {
     return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
-/// The worker's gate, measured: forwards to it and records each admitted call's time from headers to request end
-/// (the client sending its request) and from request end to status (what the gate's limit learns).
+/// The worker's gate, measured: forwards to it and records each admitted call's time from admission to status
+/// (what the gate's limit learns) and the limit after each call.
 final class MeasuredGate: ServerCallGate {
     let gate: AdmissionCallGate
-    let upload = SampleBox()
     let service = SampleBox()
     let limits = SampleBox()
 
@@ -222,20 +221,15 @@ final class MeasuredGate: ServerCallGate {
     func gates(_ method: MethodDescriptor) -> Bool { gate.gates(method) }
     func admit(_ call: GatedCall) -> CallGateDecision<AdmissionCallGate.Token> { gate.admit(call) }
     func callEnded(_ token: AdmissionCallGate.Token, outcome: GatedCallOutcome) {
-        if let sinceEnd = outcome.sinceRequestEnd {
-            upload.add(seconds(outcome.duration - sinceEnd))
-            service.add(seconds(sinceEnd))
-        }
+        service.add(seconds(outcome.duration))
         gate.callEnded(token, outcome: outcome)
         limits.add(Double(gate.limit))
     }
 
     /// One line for the server's report.
     var summary: String {
-        let upload = self.upload.values.withLock { $0 }
         let service = self.service.values.withLock { $0 }
-        return "gate: headers to request end p50 \(ms(percentile(upload, 0.5))), p99 \(ms(percentile(upload, 0.99))); "
-            + "request end to status p50 \(ms(percentile(service, 0.5))), p99 \(ms(percentile(service, 0.99))); "
+        return "gate: admission to status p50 \(ms(percentile(service, 0.5))), p99 \(ms(percentile(service, 0.99))); "
             + "limit after each call p50 \(percentile(limits.values.withLock { $0 }, 0.5)), final \(gate.limit)"
     }
 }

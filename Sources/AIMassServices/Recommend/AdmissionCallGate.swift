@@ -7,12 +7,10 @@ import Synchronization
 /// `AdmissionController` (gradient concurrency limit learnt from call latency, priority classes from the
 /// `priority` metadata, deadline-aware rejection), with no queue: a call over the limit is shed at once.
 ///
-/// It counts a call in flight from its request headers to its end, and learns its latency from the end of its request
-/// (so that a client slow to send does not look like congestion), so the time calls wait for the event loop or
-/// for a thread of the task pool is latency the limiter sees — unlike the per-replica admission inside the
+/// It counts a call in flight from the end of its request (its headers and message received, nothing decoded) to
+/// its end, so the time calls wait for the event loop or for a thread of the task pool is latency the limiter sees — unlike the per-replica admission inside the
 /// handler, which sees a call only once its task runs (see docs/scheduler.md, "Overload benchmark"). A shed call
-/// gets `RESOURCE_EXHAUSTED` with a `retry-after-ms` trailer before its request is even decoded, which costs the
-/// server a few microseconds; the per-replica admission behind it still applies per-model limits and its queue.
+/// gets `RESOURCE_EXHAUSTED` with a `retry-after-ms` trailer before its request is decoded or a task exists; the per-replica admission behind it still applies per-model limits and its queue.
 ///
 /// Failed calls teach the limit nothing about the service time (a call rejected by a replica ends fast): they
 /// count as at least the typical successful call.
@@ -114,9 +112,7 @@ public final class AdmissionCallGate: ServerCallGate {
     }
 
     public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
-        // The latency the limit learns starts at the end of the request: a client slow to send its request must not
-        // make the server look congested (the call still counted in flight from its headers).
-        let (seconds, attoseconds) = (outcome.sinceRequestEnd ?? outcome.duration).components
+        let (seconds, attoseconds) = outcome.duration.components
         let nanos = max(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000), 0)
         let latency: Int
         if outcome.succeeded {

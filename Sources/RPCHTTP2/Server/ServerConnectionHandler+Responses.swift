@@ -114,12 +114,9 @@ extension ServerConnectionHandler {
 
     /// Hands an admitted gated call's token back to the gate, once.
     private func endGatedCall(_ stream: ServerStream, code: StatusCode) {
-        guard let token = stream.gateToken else { return }
+        guard let token = stream.gateToken, let admittedAt = stream.gateAdmittedAt else { return }
         stream.gateToken = nil
-        let now = ContinuousClock.now
-        let outcome = GatedCallOutcome(
-            duration: now - stream.startedAt, sinceRequestEnd: stream.requestEndedAt.map { now - $0 }, code: code
-        )
+        let outcome = GatedCallOutcome(duration: ContinuousClock.now - admittedAt, code: code)
         shared.gate?.callEnded(token, outcome: outcome)
     }
 
