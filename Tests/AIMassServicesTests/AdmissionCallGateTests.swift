@@ -66,11 +66,12 @@ struct AdmissionCallGateTests {
     func deadlineTooShort() async throws {
         let gate = AdmissionCallGate.recommendInference(cores: 1)
         try await Self.withServer(gate: gate) { client, handled in
-            // One call that takes 300 ms teaches the gate its service time.
-            let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 300))
+            // One call that takes 3 s teaches the gate its service time (long, so that a 1 s deadline is short for
+            // it but long enough to reach the gate on a busy machine).
+            let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 3000))
             let shed = await expectError(.resourceExhausted) {
                 let _: RecommendResponse = try await client.unary(
-                    Self.recommend, request: RecommendRequest(model: "m", k: 0), options: CallOptions(timeout: .milliseconds(100)))
+                    Self.recommend, request: RecommendRequest(model: "m", k: 0), options: CallOptions(timeout: .seconds(1)))
             }
             #expect(shed?.message.contains("deadline") == true, "\(String(describing: shed))")
             #expect(Int(shed?.metadata.firstString(forKey: "retry-after-ms") ?? "") ?? 0 >= 1)

@@ -215,7 +215,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
     /// Why at the end of the request rather than at its headers: a slot held from the headers is also held while
     /// the client is still sending its message, which has nothing to do with the server's load — in the overload
     /// benchmark a busy client sent each call's DATA 1.8 ms (p50) after its HEADERS, and with the few slots the
-    /// limit allows, goodput fell to 7 % of capacity. Gated methods are unary, so the request ends with its message.
+    /// limit allows, goodput fell to 8 % of capacity. Gated methods are unary, so the request ends with its message.
     private func admitGated(_ stream: ServerStream) -> Bool {
         stream.awaitingGate = false
         guard let gate = shared.gate, let context = stream.context else { return true }
