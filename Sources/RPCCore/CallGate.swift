@@ -18,7 +18,7 @@
 /// streams or health checks: a gate is for short calls whose latency it can learn.
 ///
 /// ```swift
-/// struct OneAtATime: ServerCallGate {
+/// final class OneAtATime: ServerCallGate {
 ///     let busy = Atomic<Bool>(false)
 ///     func gates(_ method: MethodDescriptor) -> Bool { method.service == "demo.Work" }
 ///     func admit(_ call: GatedCall) -> CallGateDecision<Void> {
