@@ -59,7 +59,7 @@ struct AdmissionCallGateTests {
         ] {
             #expect(!gate.gates(ungated), "\(ungated.path)")
         }
-        #expect(gate.limit == 16, "8 per core to start")
+        #expect(gate.limit == 64, "32 per core to start")
     }
 
     @Test("a deadline shorter than the expected service time is shed at once, before the handler runs")
@@ -84,15 +84,15 @@ struct AdmissionCallGateTests {
 
     @Test("over the limit a normal call is shed, a critical one still admitted (priority from metadata)")
     func priorityClasses() async throws {
-        let gate = AdmissionCallGate.recommendInference(cores: 1)  // limit 8: normal calls may fill 6 slots
+        let gate = Self.smallGate()  // limit 4: normal calls may fill 3 slots
         try await Self.withServer(gate: gate) { client, handled in
-            let parked = (0..<6).map { _ in
+            let parked = (0..<3).map { _ in
                 Task { () async throws -> RecommendResponse in
                     try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 20_000))
                 }
             }
-            for _ in 0..<2000 where handled.value.load(ordering: .relaxed) < 6 { try await Task.sleep(for: .milliseconds(5)) }
-            #expect(gate.counters.admitted == 6)
+            for _ in 0..<2000 where handled.value.load(ordering: .relaxed) < 3 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(gate.counters.admitted == 3)
             let shed = await expectError(.resourceExhausted) {
                 let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 0))
             }
@@ -100,15 +100,60 @@ struct AdmissionCallGateTests {
             #expect(shed?.metadata.firstString(forKey: "retry-after-ms") != nil)
             let _: RecommendResponse = try await client.unary(
                 Self.recommend, request: RecommendRequest(model: "m", k: 0), options: CallOptions(metadata: ["priority": "critical"]))
-            #expect(handled.value.load(ordering: .relaxed) == 7)
+            #expect(handled.value.load(ordering: .relaxed) == 4)
             for task in parked { task.cancel() }
             for task in parked { _ = try? await task.value }
         }
     }
 
+    @Test("the wait budget: calls in flight × their typical duration; critical calls may use all of it")
+    func waitBudget() async throws {
+        // 1 s of budget (normal calls 0.8 s), a fixed limit of 64: only the budget can shed here.
+        let gate = AdmissionCallGate(
+            gatedPaths: [Self.recommend.path],
+            configuration: .defaults {
+                $0.initialLimit = 64
+                $0.minLimit = 64
+                $0.maxLimit = 64
+            },
+            waitBudget: .seconds(1)
+        )
+        try await Self.withServer(gate: gate) { client, handled in
+            // A 300 ms call teaches the typical duration; 3 calls in flight then make 0.9 s of wait.
+            let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 300))
+            let parked = (0..<3).map { _ in
+                Task { () async throws -> RecommendResponse in
+                    try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 20_000))
+                }
+            }
+            for _ in 0..<2000 where handled.value.load(ordering: .relaxed) < 4 { try await Task.sleep(for: .milliseconds(5)) }
+            let shed = await expectError(.resourceExhausted) {
+                let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 0))
+            }
+            #expect(Int(shed?.metadata.firstString(forKey: "retry-after-ms") ?? "") ?? 0 >= 300)
+            let _: RecommendResponse = try await client.unary(
+                Self.recommend, request: RecommendRequest(model: "m", k: 0), options: CallOptions(metadata: ["priority": "critical"]))
+            #expect(handled.value.load(ordering: .relaxed) == 5)
+            for task in parked { task.cancel() }
+            for task in parked { _ = try? await task.value }
+        }
+    }
+
+    /// A gate with a fixed limit of 4 (normal calls: 3 slots) and no wait budget.
+    static func smallGate() -> AdmissionCallGate {
+        AdmissionCallGate(
+            gatedPaths: [recommend.path],
+            configuration: .defaults {
+                $0.initialLimit = 4
+                $0.minLimit = 4
+                $0.maxLimit = 4
+            }
+        )
+    }
+
     @Test("the worker's load report counts the gate's sheds as rejected by its replicas")
     func loadReportCountsGateSheds() async throws {
-        let gate = AdmissionCallGate.recommendInference(cores: 1)
+        let gate = Self.smallGate()
         let store = ReplicaStore()
         store.add(id: "m@1#1", deploymentID: "m@1", model: "m", version: 1, admission: AdmissionController())
         let agent = WorkerAgent(
@@ -120,7 +165,7 @@ struct AdmissionCallGateTests {
         )
         _ = agent.loadReport()
         let call = GatedCall(method: Self.recommend, metadata: [:], deadline: nil, now: .now)
-        for _ in 0..<6 { _ = gate.admit(call) }  // fills the limit (normal: 6 of 8 slots), then sheds
+        for _ in 0..<3 { _ = gate.admit(call) }  // fills the limit (normal: 3 of 4 slots), then sheds
         for _ in 0..<10 { _ = gate.admit(call) }
         let report = agent.loadReport()
         #expect(gate.counters.shed >= 10)

@@ -1,9 +1,9 @@
 """A call shed by the server's transport gate, as grpcio sees it.
 
 The server is `overload-bench --serve` (one worker replica of ML-100k itemcf behind the worker's call gate,
-`AdmissionCallGate.recommendInference`, sized for one core: a limit of 8, of which normal-priority calls may
-fill 6). Every call is held 3 s in the handler (`--hold-ms`), so six calls in flight fill the gate and the
-next Recommend is shed on the event loop as soon as its headers arrive: grpcio must report RESOURCE_EXHAUSTED
+`AdmissionCallGate.recommendInference`, sized for one core: it sheds while the calls in flight times the typical
+call duration exceed 80 % of a 5 ms wait budget). Every call is held 3 s in the handler (`--hold-ms`): once one
+call has completed (3 s typical), one call in flight fills the budget and the next Recommend is shed on the event loop as soon as its headers arrive: grpcio must report RESOURCE_EXHAUSTED
 with the `retry-after-ms` trailer and the message, while the held calls succeed. (That ungated methods such as
 health are never shed is tested in Swift, Tests/RPCHTTP2Tests/CallGateTests.swift.)
 
@@ -66,8 +66,10 @@ def test_shed_call_reaches_grpcio_as_resource_exhausted_with_retry_after(gated_s
     request = pb.RecommendRequest(model="movies", user_id="1", k=5)
     with grpc.insecure_channel(target) as held_channel, grpc.insecure_channel(target) as channel:
         held_stub = pb_grpc.RecommendStub(held_channel)
-        held = [held_stub.Recommend.future(request, timeout=60) for _ in range(6)]
-        time.sleep(0.2)  # not needed for correctness: lets the six held calls arrive first
+        first = held_stub.Recommend(request, timeout=60)  # teaches the gate the typical duration (3 s)
+        assert len(first.items) == 5
+        held = [held_stub.Recommend.future(request, timeout=60)]
+        time.sleep(0.2)  # not needed for correctness: lets the held call arrive first
         stub = pb_grpc.RecommendStub(channel)
         shed = None
         # Once the held calls' headers are in, the gate is full; until then a probe may still be admitted, and is
@@ -82,7 +84,7 @@ def test_shed_call_reaches_grpcio_as_resource_exhausted_with_retry_after(gated_s
             except grpc.RpcError as error:
                 shed = error
                 break
-        assert shed is not None, "no call was shed while six calls held the gate"
+        assert shed is not None, "no call was shed while calls held the gate"
         assert shed.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, f"{shed.code()}: {shed.details()}"
         assert "overloaded" in shed.details(), shed.details()
         trailers = dict(shed.trailing_metadata() or ())
@@ -97,4 +99,4 @@ def test_shed_call_reaches_grpcio_as_resource_exhausted_with_retry_after(gated_s
     counters = [line.split() for line in out.splitlines() if line.startswith("counters ")]
     assert counters, f"no counters line in {out!r}"
     admitted, gate_shed, _, _, replica_shed = map(int, counters[0][1:])
-    assert gate_shed >= 1 and replica_shed == 0 and admitted >= 6, counters[0]
+    assert gate_shed >= 1 and replica_shed == 0 and admitted >= 2, counters[0]

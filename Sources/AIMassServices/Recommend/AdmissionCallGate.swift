@@ -32,6 +32,10 @@ public final class AdmissionCallGate: ServerCallGate {
 
     private let admission: AdmissionController
     private let paths: Set<String>
+    private let classShares: [Double]
+    /// `waitBudget × cores`, in nanoseconds (0: no budget).
+    private let budgetNanos: Double
+    private let inFlight = Atomic<Int>(0)
     private let admitted = Atomic<Int>(0)
     private let shed = Atomic<Int>(0)
     private let shedForDeadline = Atomic<Int>(0)
@@ -40,24 +44,42 @@ public final class AdmissionCallGate: ServerCallGate {
 
     /// A gate for the methods whose full paths are in `gatedPaths` (`/package.Service/Method`).
     ///
-    /// The configuration's queue is ignored (set to 0): the gate runs on the I/O thread and cannot wait.
-    public init(gatedPaths: Set<String>, configuration: AdmissionController.Configuration) {
+    /// - Parameters:
+    ///   - configuration: The limiter's; its queue is ignored (set to 0): the gate runs on the I/O thread and
+    ///     cannot wait.
+    ///   - waitBudget: A call is also shed while the calls in flight, each lasting the typical (EWMA) call duration,
+    ///     would keep it waiting this long or more on each of `cores` cores (times its class's share: a critical
+    ///     call may wait longer than a batch one); `nil` for no such bound.
+    public init(
+        gatedPaths: Set<String>, configuration: AdmissionController.Configuration, waitBudget: Duration? = nil,
+        cores: Int = 1
+    ) {
         var configuration = configuration
         configuration.queueCapacity = 0
         configuration.maxQueueWait = 0
         self.admission = AdmissionController(configuration: configuration)
         self.paths = gatedPaths
+        self.classShares = configuration.classShares.isEmpty ? [1] : configuration.classShares
+        let budget = waitBudget.map { Double($0.components.seconds) * 1e9 + Double($0.components.attoseconds) / 1e9 } ?? 0
+        self.budgetNanos = budget * Double(max(cores, 1))
     }
 
     /// The gate of a worker (and of the embedded platform): `aimass.v1.Recommend`'s inference methods (Recommend and
     /// SimilarItems) are gated; nothing else is (health, the registry, `Scheduler/Join`, `Mesh/Watch`, Evaluate).
     ///
-    /// The limit starts at 8 calls per core and never falls below 4 per core (`cores`: by default the CPUs this
-    /// process may run on, see ``schedulableCores()``). Why a floor well above one call per core: the latency of
-    /// cheap calls jitters by several times its minimum (event-loop batches, thread wake-ups), which the gradient
-    /// reads as congestion, so it sinks to its floor; a floor of one per core then cut goodput to ~3 % of capacity
-    /// in the overload benchmark (docs/scheduler.md). With 4 per core a normal call still waits behind at most 3
-    /// others per core, which bounds what a model that holds its thread can add to admitted latency.
+    /// Two bounds, whichever is lower (`cores`: by default the CPUs this process may run on, see
+    /// ``schedulableCores()``):
+    /// - a wait budget of 5 ms per core: calls in flight × their typical duration must stay under 5 ms × `cores`
+    ///   (normal calls 80 % of it), so about 8 cheap calls (0.5 ms each under load) but 2 heavy ones (1.5 ms, whose
+    ///   duration grows with each other call in flight) per core are admitted at once;
+    /// - the gradient limit, from 32 calls per core, never below 16 per core.
+    ///
+    /// Why not the gradient alone: cheap calls' latency jitters by several times its minimum (event-loop batches,
+    /// thread wake-ups), which the gradient reads as congestion, so under load it sits at its floor, and no floor
+    /// suits both kinds of model. In the overload benchmark (docs/scheduler.md) a floor of 4 per core shed bursts of
+    /// cheap calls the server had CPU for (goodput 3567/s at 1.5× capacity, server 48 % busy, against 15029/s
+    /// without the gate), and a floor of 16 let heavy calls that hold their thread queue (admitted p99 8× unloaded);
+    /// with the budget, 1.6× (5 ms) or 2.0× (10 ms).
     public static func recommendInference(cores: Int = schedulableCores()) -> AdmissionCallGate {
         let cores = max(cores, 1)
         let paths: Set<String> = ["Recommend", "SimilarItems"].map {
@@ -66,10 +88,11 @@ public final class AdmissionCallGate: ServerCallGate {
         return AdmissionCallGate(
             gatedPaths: paths,
             configuration: .defaults {
-                $0.initialLimit = 8 * cores
-                $0.minLimit = 4 * cores
+                $0.initialLimit = 32 * cores
+                $0.minLimit = 16 * cores
                 $0.maxLimit = 256 * cores
-            }
+            },
+            waitBudget: .milliseconds(5), cores: cores
         )
     }
 
@@ -91,14 +114,24 @@ public final class AdmissionCallGate: ServerCallGate {
     public func gates(_ method: MethodDescriptor) -> Bool { paths.contains(method.path) }
 
     public func admit(_ call: GatedCall) -> CallGateDecision<AdmissionTicket> {
+        let priority = ReplicaModelSource.priority(call.metadata)
+        let typical = typicalNanos.load(ordering: .relaxed)
+        if budgetNanos > 0, typical > 0 {
+            let share = classShares[min(max(priority, 0), classShares.count - 1)]
+            if Double(inFlight.load(ordering: .relaxed) * typical) >= budgetNanos * share {
+                shed.add(1, ordering: .relaxed)
+                return .reject(Self.rpcError(code: .queueFull, retryAfter: Double(typical) / 1e9))
+            }
+        }
         let decision = admission.admit(
-            priority: ReplicaModelSource.priority(call.metadata),
+            priority: priority,
             deadline: call.deadline.map(MonotonicTime.seconds),
             now: MonotonicTime.seconds(call.now)
         )
         switch decision {
         case .admitted(let ticket):
             admitted.add(1, ordering: .relaxed)
+            inFlight.add(1, ordering: .relaxed)
             return .admit(ticket)
         case .rejected(let code, let retryAfter):
             shed.add(1, ordering: .relaxed)
@@ -112,6 +145,7 @@ public final class AdmissionCallGate: ServerCallGate {
     }
 
     public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
+        inFlight.subtract(1, ordering: .relaxed)
         let (seconds, attoseconds) = outcome.duration.components
         let nanos = max(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000), 0)
         let latency: Int
