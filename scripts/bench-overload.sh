@@ -3,11 +3,12 @@
 #   1. overload-bench: one worker replica (RPCServer + Recommend from a ReplicaStore, as a worker process serves)
 #      in its own process pinned to CPU $SERVER_CPU (default 0), driven from this process pinned to CPU $CLIENT_CPU
 #      (default 1) over several connections, open-loop at MULTIPLIER x its measured capacity, each call with a
-#      deadline (grpc-timeout), admission control on vs off: sent / not sent by the generator, ok, shed, deadline,
-#      admitted p50/p99 from send to response, goodput;
+#      deadline (grpc-timeout), with three protections: gate+replica (the worker's: the transport call gate, then
+#      the replica's admission), replica only, off (neither): sent / not sent by the generator, ok, shed (and where:
+#      at the gate or at the replica), deadline, admitted p50/p99 from send to response, goodput;
 #   2. overload-bench --autoscale: SchedulerCore.Autoscaler on a simulated load ramp, replicas over time.
 # Usage: scripts/bench-overload.sh [--seconds S] [--multiplier M] [--connections N] [--per-connection C]
-#        [--deadline-ms D]     (CONFIG=debug for a debug build)
+#        [--deadline-ms D] [--repeat N [--yield]] [--modes full,replica,off]     (CONFIG=debug for a debug build)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

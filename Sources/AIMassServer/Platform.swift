@@ -125,6 +125,8 @@ public final class Platform: Sendable {
                 return UInt32(clamping: try registry.getVersion(model: model, reference, by: principal).number)
             }
             : lazy
+        // Sheds overload of Recommend's inference methods only, on the event loop (see AdmissionCallGate).
+        let gate = AdmissionCallGate.recommendInference()
         let services: [any RPCService] = [
             RegistryService(registry: registry, logger: logger) { model, alias, version in
                 scheduler.aliasMoved(model: model, alias: alias, version: version)
@@ -139,6 +141,7 @@ public final class Platform: Sendable {
                 $0.port = configuration.port
             },
             services: [health] + services,
+            callGate: gate,
             logger: logger
         )
         let address: SocketAddress
@@ -163,7 +166,7 @@ public final class Platform: Sendable {
                     controlPlaneHost: loopback, controlPlanePort: port, advertisedAddress: "\(loopback):\(port)",
                     capacity: configuration.localWorkerCapacity, token: token
                 ),
-                store: store, logger: logger
+                store: store, callGate: gate, logger: logger
             )
             agent.start()
             localWorker = agent

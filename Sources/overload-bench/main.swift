@@ -1,6 +1,7 @@
 // overload-bench: drives one worker replica (a real RPCServer serving aimass.v1.Recommend from a ReplicaStore,
-// as `aimass serve --role worker` does, with the worker's admission configuration) at a multiple of its
-// capacity, with admission control on and off, and prints admitted p50/p99 latency and goodput; `--autoscale`
+// as `aimass serve --role worker` does, with the worker's call gate and admission configuration) at a multiple of
+// its capacity, with protection gate+replica, replica only and off, and prints admitted p50/p99 latency, goodput and
+// where calls were shed (at the transport gate or at the replica); `--autoscale`
 // instead runs SchedulerCore.Autoscaler on a simulated load ramp and prints the replica count over time.
 // Print-only: not a test.
 //
@@ -16,6 +17,9 @@
 //       [--connections 4] [--per-connection 32] [--deadline-ms 50]
 //       [--repeat N [--yield]]       model work N× per call, after admission (--yield: Task.yield between repeats)
 //       [--max-limit L] [--max-queue-wait W]    override the worker's admission configuration
+//       [--modes full,replica,off]   which protections to run (default all three; see GateProtection.swift)
+//       [--gate-cores N]             size the gate for N cores (default: the server's cores, 1 when pinned)
+//   overload-bench --serve --data D [--protection on|off] [--gate on|off] [--hold-ms H]   a server alone (tests)
 //   overload-bench --autoscale
 import AIMassAPI
 import AIMassServices
@@ -43,6 +47,7 @@ struct Options {
     var yieldBetween = false
     var maxLimit: Int?
     var maxQueueWait: Double?
+    var gateOptions = GateOptions()
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -65,6 +70,7 @@ struct Options {
             case "--repeat": repeats = max(iterator.next().flatMap(Int.init) ?? repeats, 1)
             case "--deadline-ms": deadlineMs = iterator.next().flatMap(Double.init) ?? deadlineMs
             default:
+                if gateOptions.parse(argument, &iterator) { continue }
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(2)
             }
@@ -141,12 +147,16 @@ func serve(_ options: Options) async throws {
     }
     let source = ReplicaModelSource(store: store, protection: options.protection) { _, _, _ in nil }
     let model = HeavierModel(inner: source, repeats: options.repeats, yieldBetween: options.yieldBetween, timeout: options.deadlineMs / 1000)
+    let counted = ReplicaShedCounter(inner: model, holdMs: options.gateOptions.holdMs)
+    let gate = makeCallGate(options)
+    let measured = gate.map(MeasuredGate.init)
     let server = RPCServer(
         configuration: .defaults {
             $0.port = 0
             $0.eventLoopThreads = options.threads
         },
-        services: [RecommendService(source: model, registry: nil)]
+        services: [RecommendService(source: counted, registry: nil)],
+        callGate: measured
     )
     let address = try await server.start()
     FileHandle.standardOutput.write(Data("port \(address.port ?? 0)\n".utf8))
@@ -157,8 +167,10 @@ func serve(_ options: Options) async throws {
     let report = admission.loadReport(now: MonotonicTime.now())
     // Only calls sent with the benchmark deadline (the load), not the 5 s warm-up/capacity ones.
     let before = model.beforeAdmission.values.withLock { $0 }.filter { $0 >= 0 && $0 < 1 }
+    FileHandle.standardOutput.write(Data(ServerCounters(gate: gate, replica: counted).line.utf8))
+    if let measured { FileHandle.standardError.write(Data("server \(measured.summary)\n".utf8)) }
     FileHandle.standardError.write(Data(
-        ("server (admission \(options.protection ? "on" : "off")): final limit \(report.limit), latency EWMA \(ms(report.latencyEWMA)); "
+        ("server (gate \(gate == nil ? "off" : "on"), admission \(options.protection ? "on" : "off")): replica final limit \(report.limit), latency EWMA \(ms(report.latencyEWMA)); "
             + "arrival to admission: p50 \(ms(percentile(before, 0.5))), p99 \(ms(percentile(before, 0.99)))\n").utf8))
     expiry.cancel()
     await server.shutdown(gracePeriod: .seconds(1))
@@ -206,15 +218,16 @@ final class ServerProcess {
     let output = Pipe()
     let port: Int
 
-    init(_ options: Options, protection: Bool) throws {
+    init(_ options: Options, protection: Protection) throws {
         var arguments = [
-            CommandLine.arguments[0], "--serve", "--protection", protection ? "on" : "off", "--data", options.data,
+            CommandLine.arguments[0], "--serve", "--protection", protection.replicaAdmission ? "on" : "off", "--data", options.data,
             "--threads", String(options.threads), "--target", String(options.target), "--repeat", String(options.repeats),
             "--deadline-ms", String(options.deadlineMs),
         ]
         if options.yieldBetween { arguments.append("--yield") }
         if let maxLimit = options.maxLimit { arguments += ["--max-limit", String(maxLimit)] }
         if let wait = options.maxQueueWait { arguments += ["--max-queue-wait", String(wait)] }
+        arguments += options.gateOptions.serverArguments(protection)
         if let cpu = options.serverCPU {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
             arguments = ["-c", cpu] + arguments
@@ -372,7 +385,7 @@ print(
 var baselineP99 = 0.0
 var rate = 0.0
 do {
-    let server = try ServerProcess(options, protection: false)
+    let server = try ServerProcess(options, protection: .off)
     let clients = (0..<options.connections).map { _ in RPCClient(host: "127.0.0.1", port: server.port) }
     for client in clients { _ = try await unloaded(client, calls: 50) }
     let base = try await unloaded(clients[0], calls: 2000)
@@ -389,29 +402,4 @@ do {
     for client in clients { await client.close() }
     server.stop()
 }
-var results: [(String, Tally, Int)] = []
-for protection in [true, false] {
-    let server = try ServerProcess(options, protection: protection)
-    let clients = (0..<options.connections).map { _ in RPCClient(host: "127.0.0.1", port: server.port) }
-    // Warm up every connection and the replica.
-    for client in clients { _ = try await unloaded(client, calls: 50) }
-    let (tally, arrivals) = await overload(clients, rate: rate, seconds: options.seconds, deadline: deadline, cap: options.perConnection)
-    results.append((protection ? "admission on" : "admission off", tally, arrivals))
-    for client in clients { await client.close() }
-    server.stop()
-}
-func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
-print("mode           arrivals  not-sent    sent      ok    shed  deadline  other  admitted p50  admitted p99  p99/unloaded  goodput/s  shed p50/p99")
-for (name, tally, arrivals) in results {
-    let c = tally.counts.withLock { $0 }
-    let p50 = percentile(c.ok, 0.5)
-    let p99 = percentile(c.ok, 0.99)
-    print(
-        name.padding(toLength: 13, withPad: " ", startingAt: 0)
-            + String(format: "  %8d  %8d  %6d  %6d  %6d  %8d  %5d  ", arrivals, c.notSent, arrivals - c.notSent, c.ok.count, c.shed.count, c.deadline, c.other)
-            + pad(ms(p50), 12) + "  " + pad(ms(p99), 12)
-            + String(format: "  %11.1f×  %9.0f  ", p99 / baselineP99, Double(c.ok.count) / options.seconds)
-            + (c.shed.isEmpty ? "-" : ms(percentile(c.shed, 0.5)) + " / " + ms(percentile(c.shed, 0.99)))
-    )
-    if c.shedWithoutRetryAfter > 0 { print("  \(c.shedWithoutRetryAfter) RESOURCE_EXHAUSTED without retry-after-ms") }
-}
+try await runProtectionModes(options, rate: rate, deadline: deadline, baselineP99: baselineP99)

@@ -86,9 +86,11 @@ extension WorkerAgent {
         return bytes
     }
 
-    /// The worker's load: per replica from its admission controller, and the totals.
+    /// The worker's load: per replica from its admission controller, and the totals. Calls shed by the server's call
+    /// gate (before their model is known) count as rejected by the replicas in proportion to what each served.
     func loadReport() -> AIMassAPI.LoadReport {
         let now = MonotonicTime.now()
+        let gateShed = callGate?.loadReport(now: now).rejectedPerSecond ?? 0
         var loads: [AIMassAPI.Load] = []
         var total = AIMassAPI.Load()
         var limits = 0
@@ -109,6 +111,11 @@ extension WorkerAgent {
             limits += report.limit
         }
         let weights = loads.reduce(0.0) { $0 + max($1.servedPerSec, 0.001) }
+        for index in loads.indices where gateShed > 0 {
+            let share = gateShed * max(loads[index].servedPerSec, 0.001) / weights
+            loads[index].rejectedPerSec += share
+            total.rejectedPerSec += share
+        }
         total.latencyEwmaUs = weights > 0 ? Int64(latencyWeighted / weights * 1_000_000) : 0
         total.utilisation = limits > 0 ? min(1, Double(total.inFlight) / Double(limits)) : 0
         return AIMassAPI.LoadReport(

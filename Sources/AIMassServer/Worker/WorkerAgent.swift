@@ -60,14 +60,21 @@ public final class WorkerAgent: Sendable {
     public let configuration: Configuration
     /// The replicas this worker holds.
     public let store: ReplicaStore
+    /// The server's call gate, whose sheds count in the load reports (see ``loadReport()``).
+    let callGate: AdmissionCallGate?
     let client: RPCClient
     let logger: Logger
     private let live = Mutex(Live())
 
-    /// Creates an agent over `store` (the store the worker's Recommend service serves from).
-    public init(configuration: Configuration, store: ReplicaStore = ReplicaStore(), logger: Logger = Logger(label: "aimass.worker")) {
+    /// Creates an agent over `store` (the store the worker's Recommend service serves from) and the call gate of
+    /// the server that serves it, if any.
+    public init(
+        configuration: Configuration, store: ReplicaStore = ReplicaStore(), callGate: AdmissionCallGate? = nil,
+        logger: Logger = Logger(label: "aimass.worker")
+    ) {
         self.configuration = configuration
         self.store = store
+        self.callGate = callGate
         self.logger = logger
         self.client = RPCClient(
             host: configuration.controlPlaneHost, port: configuration.controlPlanePort,

@@ -9,7 +9,8 @@ import RPCHealth
 
 /// A worker process (`aimass serve --role worker`): its own ``RPCServer`` with `aimass.v1.Recommend`
 /// (Recommend and SimilarItems from its ready replicas, through admission control) and health, plus a
-/// ``WorkerAgent`` that joins the control plane.
+/// ``WorkerAgent`` that joins the control plane. Recommend and SimilarItems also pass the server's
+/// ``AdmissionCallGate``, which sheds overload on the event loop before a handler task exists.
 public final class WorkerServer: Sendable {
     /// Where the worker listens and whom it joins.
     public struct Configuration: Sendable {
@@ -78,12 +79,14 @@ public final class WorkerServer: Sendable {
             return nil
         }
         let health = HealthService()
+        let gate = AdmissionCallGate.recommendInference()
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
             },
             services: [health, RecommendService(source: source, registry: nil)],
+            callGate: gate,
             logger: logger
         )
         let address: SocketAddress
@@ -100,7 +103,7 @@ public final class WorkerServer: Sendable {
                 advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
                 capacity: configuration.capacity, token: configuration.token
             ),
-            store: store, logger: logger
+            store: store, callGate: gate, logger: logger
         )
         agent.start()
         return WorkerServer(address: address, agent: agent, health: health, server: server, authClient: authClient)

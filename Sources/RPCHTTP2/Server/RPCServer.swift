@@ -18,13 +18,20 @@ public final class RPCServer: Sendable {
     private let channelBox = ChannelBox()
 
     /// Creates a server; nothing listens until ``start()``.
+    ///
+    /// - Parameters:
+    ///   - callGate: Sheds calls of the methods it gates on the I/O thread, as soon as their headers are complete
+    ///     (see ``ServerCallGate``); `nil` (the default) admits everything at no cost.
     public init(
         configuration: ServerConfiguration = .defaults,
         router: RPCRouter,
         interceptors: [any ServerInterceptor] = [],
+        callGate: (any ServerCallGate)? = nil,
         logger: Logger = Logger(label: "aimass.rpc.server")
     ) {
-        self.shared = ServerShared(configuration: configuration, router: router, interceptors: interceptors, logger: logger)
+        self.shared = ServerShared(
+            configuration: configuration, router: router, interceptors: interceptors, gate: callGate, logger: logger
+        )
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
     }
 
@@ -33,9 +40,13 @@ public final class RPCServer: Sendable {
         configuration: ServerConfiguration = .defaults,
         services: [any RPCService],
         interceptors: [any ServerInterceptor] = [],
+        callGate: (any ServerCallGate)? = nil,
         logger: Logger = Logger(label: "aimass.rpc.server")
     ) {
-        self.init(configuration: configuration, router: RPCRouter(services: services), interceptors: interceptors, logger: logger)
+        self.init(
+            configuration: configuration, router: RPCRouter(services: services), interceptors: interceptors,
+            callGate: callGate, logger: logger
+        )
     }
 
     /// Binds and starts accepting connections; returns the address it listens on.

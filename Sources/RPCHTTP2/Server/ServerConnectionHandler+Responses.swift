@@ -69,6 +69,7 @@ extension ServerConnectionHandler {
             if !status.message.isEmpty { fields.add("grpc-message", GRPCMessageEncoding.encode(status.message)) }
         }
         if !trailers.isEmpty { Self.append(trailers, to: &fields) }
+        endGatedCall(stream, code: code)
         if let context = stream.context {
             let duration = ContinuousClock.now - stream.startedAt
             let result = RPCStatus(code: code, message: status?.message ?? "")
@@ -102,12 +103,21 @@ extension ServerConnectionHandler {
         stream.task?.cancel()
         stream.context?.cancel()
         failDrainWaiters(stream)
+        endGatedCall(stream, code: .cancelled)
         if !wasFinished, let context = stream.context {
             let duration = ContinuousClock.now - stream.startedAt
             for interceptor in shared.interceptors {
                 interceptor.callEnded(context, status: RPCStatus(code: .cancelled, message: reason), duration: duration)
             }
         }
+    }
+
+    /// Hands an admitted gated call's token back to the gate, once.
+    private func endGatedCall(_ stream: ServerStream, code: StatusCode) {
+        guard let token = stream.gateToken, let admittedAt = stream.gateAdmittedAt else { return }
+        stream.gateToken = nil
+        let outcome = GatedCallOutcome(duration: ContinuousClock.now - admittedAt, code: code)
+        shared.gate?.callEnded(token, outcome: outcome)
     }
 
     func resumeDrainWaiters(_ stream: ServerStream) {

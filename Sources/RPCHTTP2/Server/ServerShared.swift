@@ -3,12 +3,14 @@ import NIOCore
 import RPCCore
 import Synchronization
 
-/// What every connection of one server shares: configuration, router, interceptors, and the set
+/// What every connection of one server shares: configuration, router, interceptors, call gate, and the set
 /// of open connections (to drain them on shutdown).
 final class ServerShared: Sendable {
     let configuration: ServerConfiguration
     let router: RPCRouter
     let interceptors: [any ServerInterceptor]
+    /// Present when a ``ServerCallGate`` gates at least one registered method.
+    let gate: InstalledCallGate?
     let logger: Logger
     /// Present when ``ServerConfiguration/busyPollWindow`` is set.
     let spinner: IdleSpinner?
@@ -24,10 +26,17 @@ final class ServerShared: Sendable {
     }
     private let state = Mutex(State())
 
-    init(configuration: ServerConfiguration, router: RPCRouter, interceptors: [any ServerInterceptor], logger: Logger) {
+    init(
+        configuration: ServerConfiguration,
+        router: RPCRouter,
+        interceptors: [any ServerInterceptor],
+        gate: (any ServerCallGate)?,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.router = router
         self.interceptors = interceptors
+        self.gate = InstalledCallGate(gate, router: router)
         self.logger = logger
         self.spinner = configuration.busyPollWindow.map { IdleSpinner(window: $0) }
     }

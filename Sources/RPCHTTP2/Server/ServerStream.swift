@@ -32,6 +32,13 @@ final class ServerStream {
     var task: Task<Void, Never>?
     var deadlineTask: Scheduled<Void>?
     var startedAt = ContinuousClock.now
+    // A gated call: its handler and request messages wait for the end of the request and the gate's decision;
+    // an admitted call holds its token until it ends.
+    var awaitingGate = false
+    var gatedBody: (@Sendable (InboundMessageQueue, any ResponseSink, ServerContext) async throws -> Void)?
+    var pendingMessages: [InboundMessage] = []
+    var gateToken: (any Sendable)?
+    var gateAdmittedAt: ContinuousClock.Instant?
     var remoteClosed = false
     /// The status was submitted (or the call was abandoned): nothing more is sent.
     var finished = false

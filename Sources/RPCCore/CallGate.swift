@@ -1,0 +1,88 @@
+/// Sheds calls at the transport, as soon as their request is complete: before a handler task exists, before any
+/// request message is decoded.
+///
+/// The server asks ``gates(_:)`` once per registered method when it is created; only the methods it answers
+/// `true` for ever reach ``admit(_:)``. For those, the server keeps the handler and the request's (framed, not
+/// decoded) messages aside until the request ends (the client's END_STREAM), then calls `admit` synchronously on
+/// the connection's I/O thread, so it must be cheap and must never block. A rejected call is answered right there
+/// with a trailers-only response carrying the returned ``RPCError`` (status, message and its metadata as trailers),
+/// its messages dropped: it costs the server about what a health check costs. An admitted call's handler then
+/// starts; when the call ends — with any status, cancelled, or its connection lost — the server calls
+/// ``callEnded(_:outcome:)`` exactly once with the token, so the gate can count calls in flight from their request
+/// to their end (time spent waiting for a thread included). A call that ends before its request does (deadline,
+/// cancellation) never reaches the gate.
+///
+/// Why the end of the request and not its headers: a client may send its message well after its headers (ours
+/// does when busy), and that time says nothing about the server's load, yet counted against a concurrency limit it
+/// starves the server. Gate only unary methods (their request ends with their one message), never long-lived
+/// streams or health checks: a gate is for short calls whose latency it can learn.
+///
+/// ```swift
+/// final class OneAtATime: ServerCallGate {
+///     let busy = Atomic<Bool>(false)
+///     func gates(_ method: MethodDescriptor) -> Bool { method.service == "demo.Work" }
+///     func admit(_ call: GatedCall) -> CallGateDecision<Void> {
+///         busy.exchange(true, ordering: .acquiring)
+///             ? .reject(RPCError(code: .resourceExhausted, message: "busy", metadata: ["retry-after-ms": "10"]))
+///             : .admit(())
+///     }
+///     func callEnded(_ token: Void, outcome: GatedCallOutcome) { busy.store(false, ordering: .releasing) }
+/// }
+/// ```
+public protocol ServerCallGate: Sendable {
+    /// What an admitted call holds until it ends (for example a concurrency-limiter ticket). Keep it small (at
+    /// most three words): the server stores it in an existential box, which then needs no allocation.
+    associatedtype Token: Sendable
+
+    /// Whether calls to `method` go through the gate; asked once per registered method when the server is created.
+    func gates(_ method: MethodDescriptor) -> Bool
+
+    /// Decides whether a call starts; runs on the I/O thread and must not block.
+    func admit(_ call: GatedCall) -> CallGateDecision<Token>
+
+    /// Called exactly once for every admitted call, when its status is known (or it was cancelled).
+    func callEnded(_ token: Token, outcome: GatedCallOutcome)
+}
+
+/// What a ``ServerCallGate`` knows about a call when its request is complete (nothing of it decoded yet).
+public struct GatedCall: Sendable {
+    /// The called method.
+    public var method: MethodDescriptor
+    /// The request's custom metadata (for example a `priority` key).
+    public var metadata: Metadata
+    /// When the call must be finished by, from `grpc-timeout`; `nil` without one.
+    public var deadline: ContinuousClock.Instant?
+    /// When the request was complete (the start of the call's duration in ``GatedCallOutcome``).
+    public var now: ContinuousClock.Instant
+
+    public init(method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, now: ContinuousClock.Instant) {
+        self.method = method
+        self.metadata = metadata
+        self.deadline = deadline
+        self.now = now
+    }
+}
+
+/// The answer of ``ServerCallGate/admit(_:)``.
+public enum CallGateDecision<Token: Sendable>: Sendable {
+    /// The call starts; the token comes back in ``ServerCallGate/callEnded(_:outcome:)``.
+    case admit(Token)
+    /// The call ends at once with this status (use `RESOURCE_EXHAUSTED` and a `retry-after-ms` trailer for sheds).
+    case reject(RPCError)
+}
+
+/// How an admitted call ended, for ``ServerCallGate/callEnded(_:outcome:)``.
+public struct GatedCallOutcome: Sendable, Hashable {
+    /// From the admission (``GatedCall/now``) to the call's status (or its cancellation).
+    public var duration: Duration
+    /// The call's status code; ``StatusCode/cancelled`` when the peer or the connection went away.
+    public var code: StatusCode
+
+    public init(duration: Duration, code: StatusCode) {
+        self.duration = duration
+        self.code = code
+    }
+
+    /// Whether the call ended with OK.
+    public var succeeded: Bool { code == .ok }
+}
