@@ -91,8 +91,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: Calls
 
-    /// Opens the HTTP/2 stream of a call.
-    func open(_ call: RawClientCall) throws(RPCError) {
+    /// Opens the HTTP/2 stream of a call; `onlyRequest` (a framed message) is queued and the request stream
+    /// closed before the headers are submitted, so nghttp2 writes HEADERS, DATA and END_STREAM together.
+    func open(_ call: RawClientCall, onlyRequest: [UInt8]? = nil) throws(RPCError) {
         guard isUsable, let session else {
             throw RPCError(code: .unavailable, message: "the connection is closing")
         }
@@ -109,6 +110,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         headers.add("grpc-accept-encoding", "identity,gzip")
         ServerConnectionHandler.append(call.options.metadata, to: &headers)
         let stream = ClientStream(call: call)
+        if let onlyRequest {
+            stream.outbound.append(onlyRequest)
+            stream.sendClosed = true
+        }
         do {
             stream.id = try session.submitRequest(headers: headers)
         } catch {

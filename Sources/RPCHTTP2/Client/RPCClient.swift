@@ -91,10 +91,8 @@ public final class RPCClient: Sendable {
         request: Request,
         options: CallOptions = .defaults
     ) async throws -> UnaryResponse<Response> {
-        let call: ClientCall<Request, Response> = try await makeCall(descriptor, options: options)
+        let call: ClientCall<Request, Response> = try await startCall(descriptor, options: options, onlyRequest: request)
         return try await withTaskCancellationHandler {
-            try await call.send(request)
-            call.finishSending()
             var response: Response?
             for try await message in call.responses {
                 guard response == nil else {
@@ -122,16 +120,25 @@ public final class RPCClient: Sendable {
         request: Request,
         options: CallOptions = .defaults
     ) async throws -> ClientCall<Request, Response> {
-        let call: ClientCall<Request, Response> = try await makeCall(descriptor, options: options)
-        try await call.send(request)
-        call.finishSending()
-        return call
+        try await startCall(descriptor, options: options, onlyRequest: request)
     }
 
-    func startRawCall(_ descriptor: MethodDescriptor, options: CallOptions) async throws -> RawClientCall {
+    /// Starts a call whose whole request stream is `request`: its HEADERS, DATA and END_STREAM leave in one write
+    /// (one hop to the event loop instead of three, one packet instead of up to three).
+    private func startCall<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        options: CallOptions,
+        onlyRequest request: Request
+    ) async throws -> ClientCall<Request, Response> {
+        let framed = MessageFramer.frame(try request.wireBytes(), compress: options.compressRequests)
+        return ClientCall(raw: try await startRawCall(descriptor, options: options, onlyRequest: framed))
+    }
+
+    /// Opens a call; with `onlyRequest` (a framed message) the request stream is sent and closed with the headers.
+    func startRawCall(_ descriptor: MethodDescriptor, options: CallOptions, onlyRequest: [UInt8]? = nil) async throws -> RawClientCall {
         var options = options
         for interceptor in interceptors { try interceptor.callStarting(descriptor, metadata: &options.metadata) }
-        let call = try await openRawCall(descriptor, options: options)
+        let call = try await openRawCall(descriptor, options: options, onlyRequest: onlyRequest)
         if !interceptors.isEmpty {
             let interceptors = self.interceptors
             let started = ContinuousClock.now
@@ -144,7 +151,7 @@ public final class RPCClient: Sendable {
         return call
     }
 
-    private func openRawCall(_ descriptor: MethodDescriptor, options: CallOptions) async throws -> RawClientCall {
+    private func openRawCall(_ descriptor: MethodDescriptor, options: CallOptions, onlyRequest: [UInt8]?) async throws -> RawClientCall {
         // One retry: a connection that was closing when picked is replaced once.
         for attempt in 0..<2 {
             let connection = try await connection()
@@ -156,7 +163,7 @@ public final class RPCClient: Sendable {
             )
             do {
                 try await connection.channel.eventLoop.submit {
-                    try connection.handler.value.open(call)
+                    try connection.handler.value.open(call, onlyRequest: onlyRequest)
                 }.get()
                 return call
             } catch let error as RPCError where error.code == .unavailable && attempt == 0 {
