@@ -79,9 +79,14 @@ public struct ReplicaModelSource: ModelSource {
         }
         let start = MonotonicTime.now()
         do {
-            let result = try await run(deadline: deadline) { try body(served) }
+            // The service time (on the thread, without the wait for it) tells admission how jittery the model is.
+            let (result, service) = try await run(deadline: deadline) {
+                let begin = MonotonicTime.now()
+                let result = try body(served)
+                return (result, MonotonicTime.now() - begin)
+            }
             let end = MonotonicTime.now()
-            admission.release(ticket, latency: end - start, now: end)
+            admission.release(ticket, latency: end - start, serviceTime: service, now: end)
             return result
         } catch {
             let end = MonotonicTime.now()

@@ -15,7 +15,8 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// A replica simulated in virtual time behind an ``AdmissionController``: `threads` calls run at once, each for
 /// `service × (1 ± jitter)` seconds (uniform); more wait first in, first out for a thread, as on the worker's
-/// inference executor. Enough closed-loop callers keep every slot the limit allows busy.
+/// inference executor. Enough closed-loop callers keep every slot the limit allows busy. Each call reports its
+/// latency and its service time, as the worker's replica source does.
 struct SimulatedService {
     /// What one phase of a run showed.
     struct Phase {
@@ -30,6 +31,7 @@ struct SimulatedService {
     private struct Call {
         var ticket: AdmissionTicket
         var start: Double
+        var duration = 0.0
     }
 
     let admission: AdmissionController
@@ -60,7 +62,9 @@ struct SimulatedService {
         while let next = running.indices.min(by: { running[$0].end < running[$1].end }), running[next].end <= end {
             let done = running.remove(at: next)
             now = done.end
-            admission.release(done.call.ticket, latency: now - done.call.start, now: now)
+            admission.release(
+                done.call.ticket, latency: now - done.call.start, serviceTime: done.call.duration, now: now
+            )
             if now >= measureFrom {
                 limits += Double(admission.limit)
                 samples += 1
@@ -84,9 +88,9 @@ struct SimulatedService {
             waiting.append(Call(ticket: ticket, start: now))
         }
         while running.count < threads, !waiting.isEmpty {
-            let call = waiting.removeFirst()
-            let duration = service * (1 + Double.random(in: -jitter...jitter, using: &random))
-            running.append((now + duration, call))
+            var call = waiting.removeFirst()
+            call.duration = service * (1 + Double.random(in: -jitter...jitter, using: &random))
+            running.append((now + call.duration, call))
         }
     }
 }
