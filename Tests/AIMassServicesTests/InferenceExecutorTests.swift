@@ -155,6 +155,19 @@ struct InferenceExecutorTests {
     }
 }
 
+@Suite("Service time estimate")
+struct ServiceTimeEstimateTests {
+    @Test("unknown until the first sample (so a model's first call goes to the executor), then an EWMA of samples")
+    func estimate() {
+        let estimate = ServiceTimeEstimate()
+        #expect(estimate.seconds == .infinity)
+        estimate.record(0.002)
+        #expect(estimate.seconds == 0.002)
+        estimate.record(0.012)
+        #expect(abs(estimate.seconds - 0.004) < 1e-12)
+    }
+}
+
 extension Result {
     var failure: Failure? {
         if case .failure(let error) = self { return error }

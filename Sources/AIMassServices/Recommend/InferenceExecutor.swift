@@ -17,6 +17,10 @@ import RPCCore
 /// One executor per process is shared by every replica (``shared``, one thread per core): replicas of a worker
 /// compete for the same cores anyway, and admission control per replica already bounds each one's share.
 ///
+/// Cheap work does not hop: the sources run a call inline when its model's measured service time is below
+/// ``inlineThreshold`` (0.1 ms by default), where the hop (a thread wake-up and two context switches) costs as much as
+/// the work and holding a pool thread that long delays other tasks no more than the RPC stack's own work per call.
+///
 /// ```swift
 /// let executor = InferenceExecutor(threads: 2)
 /// defer { executor.shutdown() }
@@ -69,14 +73,19 @@ public final class InferenceExecutor: Sendable {
 
     /// How many threads run jobs.
     public let threads: Int
+    /// Seconds of measured service time below which the model sources run a call inline, on the calling task
+    /// (0: never).
+    public let inlineThreshold: Double
     // NSCondition: the queue's lock and the idle threads' wait in one (Mutex has no condition variable).
     private let condition = NSCondition()
     // Only touched with `condition` locked.
     nonisolated(unsafe) private var state = State()
 
-    /// Starts `threads` threads (at least one) named `name-N`.
-    public init(threads: Int, name: String = "aimass-inference") {
+    /// Starts `threads` threads (at least one) named `name-N`; calls of models faster than `inlineThreshold` seconds
+    /// run inline.
+    public init(threads: Int, inlineThreshold: Double = 0.000_1, name: String = "aimass-inference") {
         self.threads = max(threads, 1)
+        self.inlineThreshold = max(inlineThreshold, 0)
         for index in 0..<self.threads {
             let thread = Thread { [self] in self.loop() }
             thread.name = "\(name)-\(index)"

@@ -44,6 +44,7 @@ public struct RegistryModelSource: ModelSource {
     let cache: LoadedModelCache
     let workerID: String
     let executor: InferenceExecutor
+    let serviceTimes = ServiceTimeEstimates()
 
     /// Creates the source over a registry.
     public init(
@@ -73,7 +74,8 @@ public struct RegistryModelSource: ModelSource {
             workerId: workerID, replicaId: "\(workerID)/\(version.model)@\(version.number)", version: UInt32(version.number)
         )
         let served = ServedModel(recommender: recommender, servedBy: servedBy)
-        return try await executor.run(deadline: context.deadline) { try body(served) }
+        let estimate = serviceTimes.estimate(for: servedBy.replicaId)
+        return try await executor.run(deadline: context.deadline, measuring: estimate) { try body(served) }.0
     }
 }
 

@@ -57,7 +57,7 @@ public struct ReplicaModelSource: ModelSource {
             servedBy: ServedBy(workerId: store.workerID, replicaId: entry.id, version: entry.version)
         )
         let deadline = context.deadline
-        guard protection else { return try await run(deadline: deadline) { try body(served) } }
+        guard protection else { return try await run(deadline: deadline, entry: entry) { try body(served) }.0 }
         let admission = entry.admission
         let ticket: AdmissionTicket
         let decision = admission.admit(
@@ -80,11 +80,7 @@ public struct ReplicaModelSource: ModelSource {
         let start = MonotonicTime.now()
         do {
             // The service time (on the thread, without the wait for it) tells admission how jittery the model is.
-            let (result, service) = try await run(deadline: deadline) {
-                let begin = MonotonicTime.now()
-                let result = try body(served)
-                return (result, MonotonicTime.now() - begin)
-            }
+            let (result, service) = try await run(deadline: deadline, entry: entry) { try body(served) }
             let end = MonotonicTime.now()
             admission.release(ticket, latency: end - start, serviceTime: service, now: end)
             return result
@@ -95,12 +91,19 @@ public struct ReplicaModelSource: ModelSource {
         }
     }
 
+    /// Runs the query on the executor (inline when the replica's model is cheap, or without an executor); returns
+    /// the result and the service time.
     private func run<T: Sendable>(
         deadline: ContinuousClock.Instant?,
+        entry: ReplicaStore.Entry,
         _ work: @escaping @Sendable () throws -> T
-    ) async throws -> T {
-        guard let executor else { return try work() }
-        return try await executor.run(deadline: deadline, work)
+    ) async throws -> (T, Double) {
+        guard let executor else {
+            let begin = MonotonicTime.now()
+            let result = try work()
+            return (result, MonotonicTime.now() - begin)
+        }
+        return try await executor.run(deadline: deadline, measuring: entry.serviceTime, work)
     }
 
     /// The priority class named by the `priority` metadata: 0 batch, 1 normal (default), 2 critical.

@@ -52,6 +52,8 @@ public final class ReplicaStore: Sendable {
         public var admission: AdmissionController
         /// Calls running on it now (admitted or queued).
         public var inFlight: Int
+        /// The measured service time of its model (decides whether calls run inline or on the executor).
+        public var serviceTime = ServiceTimeEstimate()
         /// When ``ReplicaStore/begin(model:version:)`` last picked it (a pick count; 0: never).
         var lastPicked: UInt64 = 0
     }
