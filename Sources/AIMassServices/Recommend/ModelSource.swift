@@ -38,7 +38,8 @@ public protocol ModelSource: Sendable {
 }
 
 /// The lazy loader of the embedded process: a version is read from the registry and built on its first call,
-/// then kept in a ``LoadedModelCache`` (no deployment needed; no admission control). Queries run on `executor`.
+/// then kept in a ``LoadedModelCache`` (no deployment needed; no admission control). Queries run on `executor`
+/// (inline for a version whose measured service time is under its ``InferenceExecutor/inlineThreshold``).
 public struct RegistryModelSource: ModelSource {
     let registry: ModelRegistry
     let cache: LoadedModelCache

@@ -12,9 +12,11 @@ import SchedulerCore
 /// - A shed call fails at once with `RESOURCE_EXHAUSTED` and a `retry-after-ms` trailer; a call whose deadline
 ///   passed while queued with `DEADLINE_EXCEEDED`.
 /// - With no ready replica of the model here, the call goes to `fallback`, or fails with `UNAVAILABLE`.
-/// - The admitted query runs on `executor` (the process's shared one by default); the latency admission learns
-///   includes the wait for a thread, so a replica whose executor is saturated lowers its limit. With no executor
-///   (`nil`) it runs inline on the calling task, on the cooperative pool: only to measure what the hop costs.
+/// - The admitted query runs on `executor` (the process's shared one by default), or inline when the replica's
+///   measured service time is under the executor's ``InferenceExecutor/inlineThreshold``; the latency admission
+///   learns includes the wait for a thread, so a replica whose executor is saturated lowers its limit, and the
+///   service time (on the thread) tells it how jittery the model is. With no executor (`nil`) every query runs
+///   inline on the calling task, on the cooperative pool: only to measure what the hop costs.
 public struct ReplicaModelSource: ModelSource {
     /// Authorizes a call and returns the version to serve (`nil`: the newest ready one).
     public typealias Resolver = @Sendable (_ model: String, _ selector: VersionSelector?, _ context: ServerContext) async throws -> UInt32?
