@@ -171,7 +171,7 @@ func serve(_ options: Options) async throws {
         : options.executorThreads == nil && options.inlineBelowMicros == nil
             ? .shared
             : InferenceExecutor(
-                threads: options.executorThreads ?? ProcessInfo.processInfo.activeProcessorCount,
+                threads: options.executorThreads ?? InferenceExecutor.usableCores,
                 inlineThreshold: options.inlineBelowMicros.map { $0 / 1e6 } ?? 0.000_1
             )
     let source = ReplicaModelSource(store: store, protection: options.protection, executor: executor) { _, _, _ in nil }

@@ -91,6 +91,13 @@ struct InferenceExecutorTests {
         }
     }
 
+    @Test("the shared executor has one thread per core the process may run on")
+    func sharedSize() {
+        #expect(InferenceExecutor.usableCores >= 1)
+        #expect(InferenceExecutor.usableCores <= ProcessInfo.processInfo.activeProcessorCount)
+        #expect(InferenceExecutor.shared.threads == InferenceExecutor.usableCores)
+    }
+
     @Test("a call cancelled while waiting for a thread fails with CANCELLED and never runs")
     func cancelledWhileQueued() async throws {
         try await withBusyThread { executor, blocker in

@@ -14,7 +14,7 @@ import RPCCore
 /// - ``shutdown()`` fails the jobs still waiting with `UNAVAILABLE`, lets running ones finish and joins every
 ///   thread, once; later submissions fail with `UNAVAILABLE`.
 ///
-/// One executor per process is shared by every replica (``shared``, one thread per core): replicas of a worker
+/// One executor per process is shared by every replica (``shared``, one thread per usable core): replicas of a worker
 /// compete for the same cores anyway, and admission control per replica already bounds each one's share.
 ///
 /// Cheap work does not hop: the sources run a call inline when its model's measured service time is below
@@ -69,7 +69,22 @@ public final class InferenceExecutor: Sendable {
 
     /// The process's executor: one thread per core the process may run on, started on first use and never shut
     /// down (it lives as long as the process, as NIO's singleton event loops do).
-    public static let shared = InferenceExecutor(threads: ProcessInfo.processInfo.activeProcessorCount, name: "aimass-inference")
+    public static let shared = InferenceExecutor(threads: usableCores, name: "aimass-inference")
+
+    /// The cores this process may run on: its CPU affinity on Linux (`taskset`; the `Cpus_allowed` mask of
+    /// `/proc/self/status`, as Glibc's module does not export `sched_getaffinity`), else every active core
+    /// (`ProcessInfo.activeProcessorCount` ignores the affinity).
+    public static var usableCores: Int {
+        let all = ProcessInfo.processInfo.activeProcessorCount
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        else { return all }
+        // "Cpus_allowed:\t00000000,00000003": hexadecimal words, one bit per core.
+        let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { count, character in
+            count + (character.hexDigitValue?.nonzeroBitCount ?? 0)
+        }
+        return count > 0 ? min(count, all) : all
+    }
 
     /// How many threads run jobs.
     public let threads: Int
