@@ -14,8 +14,8 @@ import RPCCore
 /// - ``shutdown()`` fails the jobs still waiting with `UNAVAILABLE`, lets running ones finish and joins every
 ///   thread, once; later submissions fail with `UNAVAILABLE`.
 ///
-/// One executor per process is shared by every replica (``shared``, one thread per usable core): replicas of a worker
-/// compete for the same cores anyway, and admission control per replica already bounds each one's share.
+/// One executor per process is shared by every replica (``shared``, one thread per usable core): replicas of a
+/// worker compete for the same cores anyway, and admission control per replica already bounds each one's share.
 ///
 /// Cheap work does not hop: the sources run a call inline when its model's measured service time is below
 /// ``inlineThreshold`` (0.1 ms by default), where the hop (a thread wake-up and two context switches) costs as much as
@@ -193,7 +193,7 @@ public final class InferenceExecutor: Sendable {
                 state.running += 1
                 condition.unlock()
                 if let deadline = job.deadline, deadline <= .now {
-                    job.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded while waiting for an inference thread"))
+                    job.fail(Self.deadlineExceeded)
                 } else {
                     job.run()
                 }
@@ -215,5 +215,10 @@ public final class InferenceExecutor: Sendable {
         return body(&state)
     }
 
-    private static let cancelled = RPCError(code: .cancelled, message: "cancelled while waiting for an inference thread")
+    private static let cancelled = RPCError(
+        code: .cancelled, message: "cancelled while waiting for an inference thread"
+    )
+    private static let deadlineExceeded = RPCError(
+        code: .deadlineExceeded, message: "deadline exceeded while waiting for an inference thread"
+    )
 }

@@ -82,7 +82,9 @@ struct AdmissionState: Sendable {
     }
 
     /// Gives a slot back, learns from the latency, and hands free slots to queued calls (highest class first).
-    mutating func release(_ ticket: AdmissionTicket, latency: Double, serviceTime: Double?, now: Double) -> [Resolution] {
+    mutating func release(
+        _ ticket: AdmissionTicket, latency: Double, serviceTime: Double?, now: Double
+    ) -> [Resolution] {
         let busy = inFlight
         inFlight = max(inFlight - 1, 0)
         served += 1
