@@ -14,7 +14,7 @@ extension AdmissionController {
         public var classShares: [Double]
         /// Weight of a new latency sample in the latency EWMA.
         public var latencySmoothing: Double
-        /// Weight of each gradient step in the limit.
+        /// Weight of each gradient step in the limit, per round trip (each call's step is this divided by the limit).
         public var limitSmoothing: Double
         /// Seconds after which the minimum latency is re-learned (so a lasting slowdown is accepted).
         public var minLatencyWindow: Double
@@ -27,13 +27,21 @@ extension AdmissionController {
         /// √limit headroom holds the limit at 4 or more even on a one-core replica, where each extra call in flight
         /// adds a whole service time to every call's latency.
         public var congestionTolerance: Double
+        /// How many mean deviations of the service time (EWMA of each sample's distance from the service-time EWMA;
+        /// the latency's when the caller does not report service times) are added to the minimum latency to make the
+        /// baseline that the gradient and `congestionTolerance` compare against. A jittery service's best sample is
+        /// far below its typical latency even when nothing waits; measured against the bare minimum it looks
+        /// congested at any load, and a replica that can run 8 calls at once was held at 1. `0` compares against the
+        /// bare minimum (the old rule).
+        public var jitterAllowance: Double
 
         /// Creates a configuration.
         public init(
             initialLimit: Int, minLimit: Int, maxLimit: Int, queueCapacity: Int, classShares: [Double],
             latencySmoothing: Double, limitSmoothing: Double, minLatencyWindow: Double, maxQueueWait: Double = 1,
-            congestionTolerance: Double = 1.5
+            congestionTolerance: Double = 1.5, jitterAllowance: Double = 2
         ) {
+            self.jitterAllowance = jitterAllowance
             self.congestionTolerance = congestionTolerance
             self.maxQueueWait = maxQueueWait
             self.initialLimit = initialLimit
@@ -47,12 +55,13 @@ extension AdmissionController {
         }
 
         /// Limit 4 in [1, 64], queue 32 calls and at most 1 service time of expected wait, shares 50 % / 80 % /
-        /// 100 %, EWMA 0.2, limit smoothing 0.2, 30 s window, grows only while latency ≤ 1.5 × its minimum.
+        /// 100 %, EWMA 0.2, limit smoothing 0.2, 30 s window, grows only while latency ≤ 1.5 × (its minimum + two
+        /// mean deviations of the service time).
         public static var defaults: Self {
             Self(
                 initialLimit: 4, minLimit: 1, maxLimit: 64, queueCapacity: 32, classShares: [0.5, 0.8, 1.0],
                 latencySmoothing: 0.2, limitSmoothing: 0.2, minLatencyWindow: 30,
-                maxQueueWait: 1, congestionTolerance: 1.5
+                maxQueueWait: 1, congestionTolerance: 1.5, jitterAllowance: 2
             )
         }
 

@@ -85,8 +85,15 @@ public final class AdmissionController: Sendable {
     }
 
     /// Gives a slot back after the call finished, teaching the limit its latency; queued calls may start.
-    public func release(_ ticket: AdmissionTicket, latency: Double, now: Double) {
-        deliver { $0.release(ticket, latency: latency, now: now) }
+    ///
+    /// - Parameters:
+    ///   - latency: Seconds from admission to the end of the call.
+    ///   - serviceTime: The part of it spent doing the work, without waiting (for example for an inference thread),
+    ///     when known: its jitter is what the limit tolerates (see ``Configuration/jitterAllowance``). Without it
+    ///     the latency's own jitter is used, which counts queueing as jitter.
+    ///   - now: The current time.
+    public func release(_ ticket: AdmissionTicket, latency: Double, serviceTime: Double? = nil, now: Double) {
+        deliver { $0.release(ticket, latency: latency, serviceTime: serviceTime, now: now) }
     }
 
     /// Sheds queued calls whose deadline can no longer be met; call it periodically (for example every 10 ms).

@@ -89,7 +89,7 @@ final class ReplicaShedCounter: ModelSource {
 
     func withModel<T: Sendable>(
         _ model: String, _ selector: VersionSelector?, context: ServerContext,
-        _ body: @Sendable (ServedModel) async throws -> T
+        _ body: @escaping @Sendable (ServedModel) throws -> T
     ) async throws -> T {
         if holdMs > 0 { try await Task.sleep(for: .milliseconds(holdMs)) }
         do {

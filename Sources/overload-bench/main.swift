@@ -15,8 +15,19 @@
 //
 //   taskset -c 1 overload-bench --server-cpu 0 [--data data/ml-100k.inter] [--seconds 5] [--multiplier 3]
 //       [--connections 4] [--per-connection 32] [--deadline-ms 50]
-//       [--repeat N [--yield]]       model work N× per call, after admission (--yield: Task.yield between repeats)
-//       [--max-limit L] [--max-queue-wait W]    override the worker's admission configuration
+//       [--repeat N]                 model work N× per call, after admission, as one synchronous piece on the
+//                                    replica's inference executor (a heavy model that never yields)
+//       [--executor-threads T]       inference threads of the server (default: the cores it may run on; 0: no
+//                                    executor, queries inline on the Swift cooperative pool as before it existed)
+//       [--inline-below-us U]        run a call inline when its model's measured service time is below U µs
+//                                    (default 100; 0: always on the executor)
+//       [--sleep-ms S [--jitter J]]  add S ms off-CPU per call (the executor thread sleeps, as when waiting on an
+//                                    accelerator or a remote feature store), each call S × (1 ± J) uniformly
+//       [--max-limit L] [--max-queue-wait W] [--tolerance C] [--jitter-allowance A]
+//                                    override the worker's admission configuration
+//   taskset -c 1 overload-bench --server-cpu 0 --closed-loop N [same options]
+//                                    N closed-loop callers against congestion tolerance 1.5, infinity and no
+//                                    admission: throughput and latency (does admission use a concurrent replica?)
 //       [--modes full,replica,off]   which protections to run (default all three; see GateProtection.swift)
 //       [--gate-cores N]             size the gate for N cores (default: the server's cores, 1 when pinned)
 //   overload-bench --serve --data D [--protection on|off] [--gate on|off] [--hold-ms H]   a server alone (tests)
@@ -44,10 +55,16 @@ struct Options {
     var perConnection = 32
     var deadlineMs = 50.0
     var repeats = 1
-    var yieldBetween = false
     var maxLimit: Int?
     var maxQueueWait: Double?
     var gateOptions = GateOptions()
+    var tolerance: Double?
+    var jitterAllowance: Double?
+    var executorThreads: Int?
+    var inlineBelowMicros: Double?
+    var sleepMs = 0.0
+    var jitter = 0.0
+    var closedLoop: Int?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -64,7 +81,13 @@ struct Options {
             case "--target": target = iterator.next().flatMap(Int.init) ?? target
             case "--connections": connections = iterator.next().flatMap(Int.init) ?? connections
             case "--per-connection": perConnection = iterator.next().flatMap(Int.init) ?? perConnection
-            case "--yield": yieldBetween = true
+            case "--tolerance": tolerance = iterator.next().flatMap(Double.init)
+            case "--jitter-allowance": jitterAllowance = iterator.next().flatMap(Double.init)
+            case "--executor-threads": executorThreads = iterator.next().flatMap(Int.init)
+            case "--inline-below-us": inlineBelowMicros = iterator.next().flatMap(Double.init)
+            case "--sleep-ms": sleepMs = iterator.next().flatMap(Double.init) ?? sleepMs
+            case "--jitter": jitter = min(max(iterator.next().flatMap(Double.init) ?? jitter, 0), 1)
+            case "--closed-loop": closedLoop = iterator.next().flatMap(Int.init)
             case "--max-queue-wait": maxQueueWait = iterator.next().flatMap(Double.init)
             case "--max-limit": maxLimit = iterator.next().flatMap(Int.init)
             case "--repeat": repeats = max(iterator.next().flatMap(Int.init) ?? repeats, 1)
@@ -136,6 +159,8 @@ func serve(_ options: Options) async throws {
         $0.maxLimit = options.maxLimit ?? max(target * 4, 4)
         $0.initialLimit = min($0.initialLimit, $0.maxLimit)
         if let wait = options.maxQueueWait { $0.maxQueueWait = wait }
+        if let tolerance = options.tolerance { $0.congestionTolerance = tolerance }
+        if let allowance = options.jitterAllowance { $0.jitterAllowance = allowance }
     })
     store.add(id: "movies@1#1", deploymentID: "movies@1", model: "movies", version: 1, admission: admission)
     store.markReady("movies@1#1", recommender: recommender)
@@ -145,8 +170,21 @@ func serve(_ options: Options) async throws {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
-    let source = ReplicaModelSource(store: store, protection: options.protection) { _, _, _ in nil }
-    let model = HeavierModel(inner: source, repeats: options.repeats, yieldBetween: options.yieldBetween, timeout: options.deadlineMs / 1000)
+    // --executor-threads 0: no executor, queries inline on the cooperative pool (as before the executor).
+    let executor: InferenceExecutor? =
+        options.executorThreads == 0
+        ? nil
+        : options.executorThreads == nil && options.inlineBelowMicros == nil
+            ? .shared
+            : InferenceExecutor(
+                threads: options.executorThreads ?? InferenceExecutor.usableCores,
+                inlineThreshold: options.inlineBelowMicros.map { $0 / 1e6 } ?? 0.000_1
+            )
+    let source = ReplicaModelSource(store: store, protection: options.protection, executor: executor) { _, _, _ in nil }
+    let model = HeavierModel(
+        inner: source, repeats: options.repeats, sleep: options.sleepMs / 1000, jitter: options.jitter,
+        timeout: options.deadlineMs / 1000
+    )
     let counted = ReplicaShedCounter(inner: model, holdMs: options.gateOptions.holdMs)
     let gate = makeCallGate(options)
     let measured = gate.map(MeasuredGate.init)
@@ -169,39 +207,48 @@ func serve(_ options: Options) async throws {
     let before = model.beforeAdmission.values.withLock { $0 }.filter { $0 >= 0 && $0 < 1 }
     FileHandle.standardOutput.write(Data(ServerCounters(gate: gate, replica: counted).line.utf8))
     if let measured { FileHandle.standardError.write(Data("server \(measured.summary)\n".utf8)) }
-    FileHandle.standardError.write(Data(
-        ("server (gate \(gate == nil ? "off" : "on"), admission \(options.protection ? "on" : "off")): replica final limit \(report.limit), latency EWMA \(ms(report.latencyEWMA)); "
-            + "arrival to admission: p50 \(ms(percentile(before, 0.5))), p99 \(ms(percentile(before, 0.99)))\n").utf8))
+    let mode = "gate \(gate == nil ? "off" : "on"), admission \(options.protection ? "on" : "off")"
+    let tolerance = options.tolerance.map { ", tolerance \($0)" } ?? ""
+    let threads = executor.map { "\($0.threads) inference thread(s), inline below \($0.inlineThreshold * 1e6) µs" }
+        ?? "inline on the cooperative pool"
+    let arrival = "arrival to admission: p50 \(ms(percentile(before, 0.5))), p99 \(ms(percentile(before, 0.99)))"
+    let line = "server (\(mode)\(tolerance)): replica final limit \(report.limit), latency EWMA \(ms(report.latencyEWMA)), "
+    FileHandle.standardError.write(Data((line + threads + "; " + arrival + "\n").utf8))
     expiry.cancel()
     await server.shutdown(gracePeriod: .seconds(1))
+    if let executor, executor !== InferenceExecutor.shared { executor.shutdown() }
 }
 
 /// A model `repeats` times as expensive: the real recommendation runs `repeats` times per call, all of it after
-/// admission (inside the replica source's body), so admission control sees a service time the RPC stack does not
-/// dwarf.
+/// admission as one synchronous piece of work on the inference executor (inside the replica source's body), so
+/// admission control sees a service time the RPC stack does not dwarf. With `sleep`, each call also waits that long
+/// off-CPU (× 1 ± `jitter`), holding its executor thread: work that more threads really do run in parallel.
 /// Also records, from each call's remaining grpc-timeout, how long it took to reach the replica source (the time
 /// spent in the socket, the event loop and the task pool before admission could see the call).
 struct HeavierModel: ModelSource {
     let inner: ReplicaModelSource
     let repeats: Int
-    let yieldBetween: Bool
+    let sleep: Double
+    let jitter: Double
     let timeout: Double
     let beforeAdmission = SampleBox()
 
     func withModel<T: Sendable>(
         _ model: String, _ selector: VersionSelector?, context: ServerContext,
-        _ body: @Sendable (ServedModel) async throws -> T
+        _ body: @escaping @Sendable (ServedModel) throws -> T
     ) async throws -> T {
         if let left = context.timeRemaining {
             let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
             beforeAdmission.add(timeout - seconds)
         }
+        let (repeats, sleep, jitter) = (self.repeats, self.sleep, self.jitter)
         return try await inner.withModel(model, selector, context: context) { served in
-            for _ in 1..<repeats {
-                _ = try await body(served)
-                if yieldBetween { await Task.yield() }
+            for _ in 1..<repeats { _ = try body(served) }
+            if sleep > 0 {
+                let seconds = sleep * (1 + Double.random(in: -jitter...jitter))
+                usleep(UInt32(max(seconds, 0) * 1e6))
             }
-            return try await body(served)
+            return try body(served)
         }
     }
 }
@@ -224,7 +271,11 @@ final class ServerProcess {
             "--threads", String(options.threads), "--target", String(options.target), "--repeat", String(options.repeats),
             "--deadline-ms", String(options.deadlineMs),
         ]
-        if options.yieldBetween { arguments.append("--yield") }
+        if let tolerance = options.tolerance { arguments += ["--tolerance", String(tolerance)] }
+        if let allowance = options.jitterAllowance { arguments += ["--jitter-allowance", String(allowance)] }
+        if let threads = options.executorThreads { arguments += ["--executor-threads", String(threads)] }
+        if let micros = options.inlineBelowMicros { arguments += ["--inline-below-us", String(micros)] }
+        if options.sleepMs > 0 { arguments += ["--sleep-ms", String(options.sleepMs), "--jitter", String(options.jitter)] }
         if let maxLimit = options.maxLimit { arguments += ["--max-limit", String(maxLimit)] }
         if let wait = options.maxQueueWait { arguments += ["--max-queue-wait", String(wait)] }
         arguments += options.gateOptions.serverArguments(protection)
@@ -363,6 +414,67 @@ func autoscaleRamp() {
     }
 }
 
+/// `--closed-loop N`: N callers, each sending its next call as soon as the previous one ends (after a shed call, once
+/// the `retry-after-ms` it carries has passed), for
+/// `seconds`, against a server with congestion tolerance 1.5 (or `--tolerance`), one with infinite tolerance and
+/// one without admission; prints throughput and latency of the answered calls. Shows whether admission lets a
+/// replica that can run several calls at once (`--executor-threads`, `--sleep-ms`) actually run them.
+func closedLoopComparison(_ options: Options, callers: Int) async throws {
+    print(
+        "overload-bench --closed-loop: \(callers) closed-loop callers over \(options.connections) connections for \(options.seconds) s; "
+            + "model: ML-100k itemcf" + (options.repeats > 1 ? " × \(options.repeats)" : "")
+            + (options.sleepMs > 0 ? String(format: " + %.2f ms off-CPU (± %.0f %%)", options.sleepMs, options.jitter * 100) : "")
+            + "; inference threads \(options.executorThreads.map(String.init) ?? "default"); server "
+            + (options.serverCPU.map { "pinned to cpu \($0)" } ?? "unpinned")
+    )
+    let modes: [(String, Double?, Bool)] = [
+        ("tolerance \(options.tolerance.map { String($0) } ?? "1.5")", options.tolerance, true),
+        ("tolerance inf", .infinity, true), ("admission off", nil, false),
+    ]
+    print("mode             calls/s      ok    shed  other  p50          p99")
+    for (name, tolerance, protection) in modes {
+        var serverOptions = options
+        serverOptions.tolerance = tolerance
+        let server = try ServerProcess(serverOptions, protection: protection ? .replicaOnly : .off)
+        let clients = (0..<options.connections).map { _ in RPCClient(host: "127.0.0.1", port: server.port) }
+        for client in clients { _ = try await unloaded(client, calls: 20) }
+        let tally = Tally()
+        let end = MonotonicTime.now() + options.seconds
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<callers {
+                let client = clients[worker % clients.count]
+                group.addTask {
+                    var user = worker
+                    while MonotonicTime.now() < end {
+                        let t0 = MonotonicTime.now()
+                        do {
+                            try await call(client, user: 1 + user % 943, timeout: .seconds(1))
+                            tally.ok(MonotonicTime.now() - t0)
+                        } catch {
+                            let rpcError = error as? RPCError
+                            tally.failed(rpcError, latency: MonotonicTime.now() - t0)
+                            // A shed caller waits as the retry-after-ms trailer asks (at most 100 ms), as a
+                            // well-behaved client does; retrying at once would load the server with rejections.
+                            if let hint = rpcError?.metadata.firstString(forKey: "retry-after-ms").flatMap(Int.init) {
+                                try? await Task.sleep(for: .milliseconds(min(hint, 100)))
+                            }
+                        }
+                        user += callers
+                    }
+                }
+            }
+        }
+        for client in clients { await client.close() }
+        server.stop()
+        let c = tally.counts.withLock { $0 }
+        print(
+            name.padding(toLength: 15, withPad: " ", startingAt: 0)
+                + String(format: "  %7.0f  %6d  %6d  %5d  ", Double(c.ok.count) / options.seconds, c.ok.count, c.shed.count, c.deadline + c.other)
+                + ms(percentile(c.ok, 0.5)).padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + ms(percentile(c.ok, 0.99))
+        )
+    }
+}
+
 let options = Options(CommandLine.arguments)
 if options.autoscale {
     autoscaleRamp()
@@ -370,6 +482,10 @@ if options.autoscale {
 }
 if options.serve {
     try await serve(options)
+    exit(0)
+}
+if let callers = options.closedLoop {
+    try await closedLoopComparison(options, callers: max(callers, 1))
     exit(0)
 }
 let deadline = Duration.microseconds(Int64(options.deadlineMs * 1000))

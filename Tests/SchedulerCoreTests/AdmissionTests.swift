@@ -170,6 +170,31 @@ struct AdmissionTests {
         #expect(settle(tolerance: .infinity) >= 4)
     }
 
+    @Test("On a jittery 8-thread replica the limit reaches the 8 calls it can run at once, and keeps it busy")
+    func limitOnJitteryConcurrentReplica() {
+        // 2 ms ± 50 % per call (uniform): the best sample is half the typical one.
+        var replica = SimulatedService(admission: AdmissionController(), service: 0.002, jitter: 0.5)
+        let phase = replica.run(seconds: 20, threads: 8)
+        #expect(phase.meanLimit >= 8)
+        #expect(phase.throughput >= 0.95 * 8 / 0.002)
+        // Not far past it either: calls wait little for a thread.
+        #expect(phase.medianLatency < 1.5 * 0.002)
+    }
+
+    @Test("The limit still falls under real congestion: when the replica can run fewer calls, and on one core")
+    func limitFallsUnderCongestion() {
+        var replica = SimulatedService(admission: AdmissionController(), service: 0.002, jitter: 0.5)
+        let wide = replica.run(seconds: 20, threads: 8)
+        // The same replica loses 6 of its 8 threads (say, to a noisy neighbour): latency would quadruple.
+        let narrow = replica.run(seconds: 20, threads: 2)
+        #expect(narrow.meanLimit <= 4)
+        #expect(narrow.meanLimit < wide.meanLimit / 2)
+        #expect(narrow.throughput >= 0.95 * 2 / 0.002)
+        // One core, fixed service time: every extra call in flight adds a whole service time.
+        var oneCore = SimulatedService(admission: AdmissionController(), service: 0.002, jitter: 0)
+        #expect(oneCore.run(seconds: 20, threads: 1).meanLimit <= 2.5)
+    }
+
     @Test("A queued call whose deadline passes is shed by expire")
     func expiry() async {
         let admission = controller(limit: 1, queue: 4)

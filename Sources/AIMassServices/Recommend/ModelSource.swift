@@ -21,39 +21,48 @@ public struct ServedModel: Sendable {
 /// Where ``RecommendService`` gets the model that serves a call.
 ///
 /// Implementations authorize the caller (READER on the model), pick or load the model, and may wrap the call in
-/// overload protection; `body` runs the query.
+/// overload protection; `body` runs the query: synchronous model work, which they run on an
+/// ``InferenceExecutor`` thread rather than on the Swift cooperative pool.
 public protocol ModelSource: Sendable {
     /// Runs `body` with the model that serves `model` at `selector` for this call.
     ///
     /// - Throws: ``RPCError`` (`NOT_FOUND`, `PERMISSION_DENIED`, `UNAUTHENTICATED`, `UNAVAILABLE` when nothing
-    ///   serves the model here, `RESOURCE_EXHAUSTED` when shed) or whatever `body` throws.
+    ///   serves the model here, `RESOURCE_EXHAUSTED` when shed, `CANCELLED` or `DEADLINE_EXCEEDED` when the call
+    ///   ended while waiting for an inference thread) or whatever `body` throws.
     func withModel<T: Sendable>(
         _ model: String,
         _ selector: VersionSelector?,
         context: ServerContext,
-        _ body: @Sendable (ServedModel) async throws -> T
+        _ body: @escaping @Sendable (ServedModel) throws -> T
     ) async throws -> T
 }
 
 /// The lazy loader of the embedded process: a version is read from the registry and built on its first call,
-/// then kept in a ``LoadedModelCache`` (no deployment needed; no admission control).
+/// then kept in a ``LoadedModelCache`` (no deployment needed; no admission control). Queries run on `executor`
+/// (inline for a version whose measured service time is under its ``InferenceExecutor/inlineThreshold``).
 public struct RegistryModelSource: ModelSource {
     let registry: ModelRegistry
     let cache: LoadedModelCache
     let workerID: String
+    let executor: InferenceExecutor
+    let serviceTimes = ServiceTimeEstimates()
 
     /// Creates the source over a registry.
-    public init(registry: ModelRegistry, cache: LoadedModelCache = LoadedModelCache(), workerID: String = "local") {
+    public init(
+        registry: ModelRegistry, cache: LoadedModelCache = LoadedModelCache(), workerID: String = "local",
+        executor: InferenceExecutor = .shared
+    ) {
         self.registry = registry
         self.cache = cache
         self.workerID = workerID
+        self.executor = executor
     }
 
     public func withModel<T: Sendable>(
         _ model: String,
         _ selector: VersionSelector?,
         context: ServerContext,
-        _ body: @Sendable (ServedModel) async throws -> T
+        _ body: @escaping @Sendable (ServedModel) throws -> T
     ) async throws -> T {
         guard !model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
         let principal = try registry.principal(for: context)
@@ -65,7 +74,9 @@ public struct RegistryModelSource: ModelSource {
         let servedBy = ServedBy(
             workerId: workerID, replicaId: "\(workerID)/\(version.model)@\(version.number)", version: UInt32(version.number)
         )
-        return try await body(ServedModel(recommender: recommender, servedBy: servedBy))
+        let served = ServedModel(recommender: recommender, servedBy: servedBy)
+        let estimate = serviceTimes.estimate(for: servedBy.replicaId)
+        return try await executor.run(deadline: context.deadline, measuring: estimate) { try body(served) }.0
     }
 }
 

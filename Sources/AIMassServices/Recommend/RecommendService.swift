@@ -19,9 +19,12 @@ public struct RecommendService: RPCService {
     let source: any ModelSource
 
     /// The embedded default: lazy loading from the registry, plus `Evaluate`.
-    public init(registry: ModelRegistry, cache: LoadedModelCache = LoadedModelCache(), workerID: String = "local") {
+    public init(
+        registry: ModelRegistry, cache: LoadedModelCache = LoadedModelCache(), workerID: String = "local",
+        executor: InferenceExecutor = .shared
+    ) {
         self.registry = registry
-        self.source = RegistryModelSource(registry: registry, cache: cache, workerID: workerID)
+        self.source = RegistryModelSource(registry: registry, cache: cache, workerID: workerID, executor: executor)
     }
 
     /// A service whose models come from `source`; `Evaluate` is registered only when `registry` is given.

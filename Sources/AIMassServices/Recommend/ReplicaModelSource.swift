@@ -3,7 +3,7 @@ import RPCCore
 import SchedulerCore
 
 /// Serves calls from a worker's ready replicas (``ReplicaStore``), each call through the replica's
-/// `AdmissionController` first.
+/// `AdmissionController` first, then on an ``InferenceExecutor`` thread.
 ///
 /// - The caller is authorized, and the version to serve chosen, by `resolve` (a worker asks the control plane
 ///   whether the token can read the model; the embedded control plane asks its registry and resolves aliases).
@@ -12,6 +12,11 @@ import SchedulerCore
 /// - A shed call fails at once with `RESOURCE_EXHAUSTED` and a `retry-after-ms` trailer; a call whose deadline
 ///   passed while queued with `DEADLINE_EXCEEDED`.
 /// - With no ready replica of the model here, the call goes to `fallback`, or fails with `UNAVAILABLE`.
+/// - The admitted query runs on `executor` (the process's shared one by default), or inline when the replica's
+///   measured service time is under the executor's ``InferenceExecutor/inlineThreshold``; the latency admission
+///   learns includes the wait for a thread, so a replica whose executor is saturated lowers its limit, and the
+///   service time (on the thread) tells it how jittery the model is. With no executor (`nil`) every query runs
+///   inline on the calling task, on the cooperative pool: only to measure what the hop costs.
 public struct ReplicaModelSource: ModelSource {
     /// Authorizes a call and returns the version to serve (`nil`: the newest ready one).
     public typealias Resolver = @Sendable (_ model: String, _ selector: VersionSelector?, _ context: ServerContext) async throws -> UInt32?
@@ -20,12 +25,17 @@ public struct ReplicaModelSource: ModelSource {
     let resolve: Resolver
     let fallback: (any ModelSource)?
     let protection: Bool
+    let executor: InferenceExecutor?
 
     /// Creates a source over `store`; `protection: false` skips admission control (for overload benchmarks only).
-    public init(store: ReplicaStore, fallback: (any ModelSource)? = nil, protection: Bool = true, resolve: @escaping Resolver) {
+    public init(
+        store: ReplicaStore, fallback: (any ModelSource)? = nil, protection: Bool = true,
+        executor: InferenceExecutor? = .shared, resolve: @escaping Resolver
+    ) {
         self.store = store
         self.fallback = fallback
         self.protection = protection
+        self.executor = executor
         self.resolve = resolve
     }
 
@@ -33,7 +43,7 @@ public struct ReplicaModelSource: ModelSource {
         _ model: String,
         _ selector: VersionSelector?,
         context: ServerContext,
-        _ body: @Sendable (ServedModel) async throws -> T
+        _ body: @escaping @Sendable (ServedModel) throws -> T
     ) async throws -> T {
         guard !model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
         let version = try await resolve(model, selector, context)
@@ -48,7 +58,8 @@ public struct ReplicaModelSource: ModelSource {
             recommender: recommender,
             servedBy: ServedBy(workerId: store.workerID, replicaId: entry.id, version: entry.version)
         )
-        guard protection else { return try await body(served) }
+        let deadline = context.deadline
+        guard protection else { return try await run(deadline: deadline, entry: entry) { try body(served) }.0 }
         let admission = entry.admission
         let ticket: AdmissionTicket
         let decision = admission.admit(
@@ -70,15 +81,31 @@ public struct ReplicaModelSource: ModelSource {
         }
         let start = MonotonicTime.now()
         do {
-            let result = try await body(served)
+            // The service time (on the thread, without the wait for it) tells admission how jittery the model is.
+            let (result, service) = try await run(deadline: deadline, entry: entry) { try body(served) }
             let end = MonotonicTime.now()
-            admission.release(ticket, latency: end - start, now: end)
+            admission.release(ticket, latency: end - start, serviceTime: service, now: end)
             return result
         } catch {
             let end = MonotonicTime.now()
             admission.release(ticket, latency: end - start, now: end)
             throw error
         }
+    }
+
+    /// Runs the query on the executor (inline when the replica's model is cheap, or without an executor); returns
+    /// the result and the service time.
+    private func run<T: Sendable>(
+        deadline: ContinuousClock.Instant?,
+        entry: ReplicaStore.Entry,
+        _ work: @escaping @Sendable () throws -> T
+    ) async throws -> (T, Double) {
+        guard let executor else {
+            let begin = MonotonicTime.now()
+            let result = try work()
+            return (result, MonotonicTime.now() - begin)
+        }
+        return try await executor.run(deadline: deadline, measuring: entry.serviceTime, work)
     }
 
     /// The priority class named by the `priority` metadata: 0 batch, 1 normal (default), 2 critical.

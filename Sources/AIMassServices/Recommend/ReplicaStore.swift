@@ -52,11 +52,16 @@ public final class ReplicaStore: Sendable {
         public var admission: AdmissionController
         /// Calls running on it now (admitted or queued).
         public var inFlight: Int
+        /// The measured service time of its model (decides whether calls run inline or on the executor).
+        public var serviceTime = ServiceTimeEstimate()
+        /// When ``ReplicaStore/begin(model:version:)`` last picked it (a pick count; 0: never).
+        var lastPicked: UInt64 = 0
     }
 
     private struct State {
         var workerID = ""
         var entries: [String: Entry] = [:]
+        var picks: UInt64 = 0
     }
     private let state = Mutex(State())
 
@@ -116,17 +121,35 @@ public final class ReplicaStore: Sendable {
 
     /// Picks a ready replica of `model` (of `version` when given, else the newest version held) with the fewest calls
     /// in flight, and counts the call on it; give it back with ``finish(_:)``.
+    ///
+    /// Ties go to the replica picked least recently, so idle replicas take sequential calls in turn (round robin)
+    /// instead of the first one taking them all. O(replicas held), no allocation.
     public func begin(model: String, version: UInt32?) -> Entry? {
         state.withLock { state in
-            let candidates = state.entries.values.filter {
-                $0.model == model && $0.phase == .ready && (version == nil || $0.version == version)
+            func serves(_ entry: Entry) -> Bool {
+                entry.model == model && entry.phase == .ready && (version == nil || entry.version == version)
             }
-            let newest = candidates.map(\.version).max()
-            guard
-                let best = candidates.filter({ $0.version == newest })
-                    .min(by: { ($0.inFlight, $0.id) < ($1.inFlight, $1.id) })
-            else { return nil }
+            var newest: UInt32?
+            if version == nil {
+                for entry in state.entries.values where serves(entry) { newest = max(newest ?? 0, entry.version) }
+            } else {
+                newest = version
+            }
+            guard let newest else { return nil }
+            var best: Entry?
+            for entry in state.entries.values where serves(entry) && entry.version == newest {
+                guard let current = best else {
+                    best = entry
+                    continue
+                }
+                if (entry.inFlight, entry.lastPicked, entry.id) < (current.inFlight, current.lastPicked, current.id) {
+                    best = entry
+                }
+            }
+            guard let best else { return nil }
+            state.picks += 1
             state.entries[best.id]?.inFlight += 1
+            state.entries[best.id]?.lastPicked = state.picks
             return best
         }
     }

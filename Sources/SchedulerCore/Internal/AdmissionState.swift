@@ -19,6 +19,10 @@ struct AdmissionState: Sendable {
     private(set) var queueDepth = 0
     private var nextID: UInt64 = 1
     private(set) var latencyEWMA: Double?
+    /// EWMA of the service time (the latency without queueing, when the caller reports it) and of each sample's
+    /// distance from it: how jittery the service itself is.
+    private var serviceEWMA: Double?
+    private var serviceDeviation = 0.0
     private var previousWindowMin: Double?
     private var currentWindowMin: Double?
     private var windowStart: Double?
@@ -78,17 +82,24 @@ struct AdmissionState: Sendable {
     }
 
     /// Gives a slot back, learns from the latency, and hands free slots to queued calls (highest class first).
-    mutating func release(_ ticket: AdmissionTicket, latency: Double, now: Double) -> [Resolution] {
+    mutating func release(
+        _ ticket: AdmissionTicket, latency: Double, serviceTime: Double?, now: Double
+    ) -> [Resolution] {
         let busy = inFlight
         inFlight = max(inFlight - 1, 0)
         served += 1
-        observe(latency: max(latency, 0), busy: busy, now: now)
+        observe(latency: max(latency, 0), service: max(serviceTime ?? latency, 0), busy: busy, now: now)
         return promote(now: now)
     }
 
-    /// Gradient step: limit × clamp(minimum latency / recent latency, 0.5, 1) + √limit, smoothed; it does not grow
-    /// while less than half the limit is in use (the load, not the replica, is the bottleneck).
-    private mutating func observe(latency: Double, busy: Int, now: Double) {
+    /// Gradient step: limit × clamp(baseline / recent latency, 0.5, 1) + √limit, smoothed per round trip; it does
+    /// not grow while less than half the limit is in use (the load, not the replica, is the bottleneck). The
+    /// baseline is the minimum latency plus `jitterAllowance` mean deviations of the service time.
+    private mutating func observe(latency: Double, service: Double, busy: Int, now: Double) {
+        if let previous = serviceEWMA {
+            serviceDeviation += config.latencySmoothing * (abs(service - previous) - serviceDeviation)
+        }
+        serviceEWMA = serviceEWMA.map { $0 + config.latencySmoothing * (service - $0) } ?? service
         let ewma = latencyEWMA.map { $0 + config.latencySmoothing * (latency - $0) } ?? latency
         latencyEWMA = ewma
         if let start = windowStart, now - start < config.minLatencyWindow {
@@ -100,12 +111,19 @@ struct AdmissionState: Sendable {
         }
         let minimum = min(previousWindowMin ?? .infinity, currentWindowMin ?? latency)
         guard ewma > 0 else { return }
-        let gradient = min(max(minimum / ewma, 0.5), 1)
+        // A jittery service's best sample is far below its typical one even when nothing waits: without the
+        // allowance an 8-thread replica at 2 ms ± 50 % looked congested at any load and its limit fell to 1.
+        // The deviation of the service time, not of the latency: waiting in a queue varies too, and counted as
+        // jitter it let a one-core replica's limit creep up.
+        let baseline = minimum + config.jitterAllowance * serviceDeviation
+        let gradient = min(max(baseline / ewma, 0.5), 1)
         // Headroom only while not congested; `.infinity` tolerance = always (the plain gradient).
-        let congested = ewma > config.congestionTolerance * minimum
+        let congested = ewma > config.congestionTolerance * baseline
         var proposed = limit * gradient + (congested ? 0 : limit.squareRoot())
         if Double(busy) < limit / 2 { proposed = min(proposed, limit) }
-        limit += config.limitSmoothing * (proposed - limit)
+        // One step per round trip, not per call: `limit` calls complete per round trip, and stepping on each of them
+        // let a multi-thread replica's limit overshoot and oscillate (between 3 and 20 on 8 threads).
+        limit += config.limitSmoothing / max(limit, 1) * (proposed - limit)
         limit = min(max(limit, Double(config.minLimit)), Double(config.maxLimit))
     }
 
