@@ -108,32 +108,38 @@ struct AdmissionCallGateTests {
 
     @Test("the wait budget: calls in flight × their typical duration; critical calls may use all of it")
     func waitBudget() async throws {
-        // 1 s of budget (normal calls 0.8 s), a fixed limit of 64: only the budget can shed here.
+        // 10 s of budget (normal calls 8 s), a fixed limit of 256: only the budget can shed here.
         let gate = AdmissionCallGate(
             gatedPaths: [Self.recommend.path],
             configuration: .defaults {
-                $0.initialLimit = 64
-                $0.minLimit = 64
-                $0.maxLimit = 64
+                $0.initialLimit = 256
+                $0.minLimit = 256
+                $0.maxLimit = 256
             },
-            waitBudget: .seconds(1)
+            waitBudget: .seconds(10)
         )
         try await Self.withServer(gate: gate) { client, handled in
-            // A 300 ms call teaches the typical duration; 3 calls in flight then make 0.9 s of wait.
-            let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 300))
-            let parked = (0..<3).map { _ in
+            // A 100 ms call teaches the typical duration T (longer on a loaded machine); then n = ⌈8 s / T⌉ calls in
+            // flight make n × T of wait: at least the normal share (8 s), under the whole budget while T < 2 s.
+            let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 100))
+            let typical = gate.typicalCallDuration
+            #expect(typical >= .milliseconds(100))
+            let parkedCount = Int((Duration.seconds(8) / typical).rounded(.up))
+            let parked = (0..<parkedCount).map { _ in
                 Task { () async throws -> RecommendResponse in
-                    try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 20_000))
+                    try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 60_000))
                 }
             }
-            for _ in 0..<2000 where handled.value.load(ordering: .relaxed) < 4 { try await Task.sleep(for: .milliseconds(5)) }
+            for _ in 0..<2000 where handled.value.load(ordering: .relaxed) < parkedCount + 1 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             let shed = await expectError(.resourceExhausted) {
                 let _: RecommendResponse = try await client.unary(Self.recommend, request: RecommendRequest(model: "m", k: 0))
             }
-            #expect(Int(shed?.metadata.firstString(forKey: "retry-after-ms") ?? "") ?? 0 >= 300)
+            #expect(Int(shed?.metadata.firstString(forKey: "retry-after-ms") ?? "") ?? 0 >= 100)
             let _: RecommendResponse = try await client.unary(
                 Self.recommend, request: RecommendRequest(model: "m", k: 0), options: CallOptions(metadata: ["priority": "critical"]))
-            #expect(handled.value.load(ordering: .relaxed) == 5)
+            #expect(handled.value.load(ordering: .relaxed) == parkedCount + 2)
             for task in parked { task.cancel() }
             for task in parked { _ = try? await task.value }
         }

@@ -171,6 +171,9 @@ public final class AdmissionCallGate: ServerCallGate {
     /// The current concurrency limit.
     public var limit: Int { admission.limit }
 
+    /// The typical (EWMA) duration of an admitted call, from its headers to its end; zero before the first one.
+    public var typicalCallDuration: Duration { .nanoseconds(typicalNanos.load(ordering: .relaxed)) }
+
     /// In flight, limit, latency EWMA and shed rate since the previous call (for the worker's load report).
     public func loadReport(now: Double) -> LoadReport { admission.loadReport(now: now) }
 
