@@ -25,6 +25,8 @@
 //                                    accelerator or a remote feature store), each call S × (1 ± J) uniformly
 //       [--max-limit L] [--max-queue-wait W] [--tolerance C] [--jitter-allowance A]
 //                                    override the worker's admission configuration
+//       [--server-cgroup DIR]        put the server process in this cgroup (e.g. one with a CPU quota: see
+//                                    scripts/bench-overload.sh SERVER_CPU_QUOTA)
 //   taskset -c 1 overload-bench --server-cpu 0 --closed-loop N [same options]
 //                                    N closed-loop callers against congestion tolerance 1.5, infinity and no
 //                                    admission: throughput and latency (does admission use a concurrent replica?)
@@ -49,6 +51,7 @@ struct Options {
     var serve = false
     var protection = true
     var serverCPU: String?
+    var serverCgroup: String?
     var threads = 1
     var target = 4
     var connections = 4
@@ -77,6 +80,7 @@ struct Options {
             case "--serve": serve = true
             case "--protection": protection = iterator.next() != "off"
             case "--server-cpu": serverCPU = iterator.next()
+            case "--server-cgroup": serverCgroup = iterator.next()
             case "--threads": threads = iterator.next().flatMap(Int.init) ?? threads
             case "--target": target = iterator.next().flatMap(Int.init) ?? target
             case "--connections": connections = iterator.next().flatMap(Int.init) ?? connections
@@ -290,6 +294,11 @@ final class ServerProcess {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
+        if let cgroup = options.serverCgroup {
+            // A CPU quota smaller than the generator's core, so one generator core can offer 3× the server's capacity.
+            let procs = URL(fileURLWithPath: cgroup).appendingPathComponent("cgroup.procs")
+            try Data("\(process.processIdentifier)\n".utf8).write(to: procs)
+        }
         var line = Data()
         while true {
             let byte = output.fileHandleForReading.readData(ofLength: 1)
@@ -491,7 +500,8 @@ if let callers = options.closedLoop {
 let deadline = Duration.microseconds(Int64(options.deadlineMs * 1000))
 print(
     "overload-bench: ML-100k itemcf" + (options.repeats > 1 ? " computed \(options.repeats)× per call" : "") + ", one replica; server process "
-        + (options.serverCPU.map { "pinned to cpu \($0)" } ?? "unpinned") + " with \(options.threads) event-loop thread(s); "
+        + (options.serverCPU.map { "pinned to cpu \($0)" } ?? "unpinned")
+        + (options.serverCgroup.map { " in cgroup \($0)" } ?? "") + " with \(options.threads) event-loop thread(s); "
         + "\(options.connections) connections, ≤ \(options.perConnection) outstanding each (server limit 256); "
         + "deadline \(Int(options.deadlineMs)) ms; \(options.multiplier)× capacity for \(options.seconds) s"
 )

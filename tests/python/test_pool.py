@@ -20,7 +20,9 @@ import threading
 import time
 from pathlib import Path
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from conftest import aimass_binary, start_server, stop_server
 
@@ -155,6 +157,13 @@ def test_pool_failover_and_pending(pool):
     assert "SERVING" in cli(exe, env, "pool").stdout
 
 
+def worker_health(address):
+    """The worker's own grpc.health.v1 status of aimass.v1.Recommend."""
+    with grpc.insecure_channel(address) as channel:
+        request = health_pb2.HealthCheckRequest(service="aimass.v1.Recommend")
+        return health_pb2_grpc.HealthStub(channel).Check(request, timeout=5).status
+
+
 def test_drain_moves_replica_while_calls_run(pool):
     """`aimass pool drain` on the worker holding the only replica while Recommend calls run: the replica comes up
     on another worker first, every call is answered, and the drained worker ends DRAINING with no replica."""
@@ -204,6 +213,7 @@ def test_drain_moves_replica_while_calls_run(pool):
     assert not errors, errors
     assert results[-1][1] == moved[0], results[-3:]
     assert victim["cordoned"] and victim["drain_reason"] == "maintenance"
+    assert worker_health(victim_address) == health_pb2.HealthCheckResponse.NOT_SERVING
     deployment = json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"][0]
     assert deployment["state"] == "READY" and deployment["ready_replicas"] == 1
     print(f"replica moved from {victim_id} to {moved[0]}; {len(results)} calls answered, none failed")
@@ -212,6 +222,10 @@ def test_drain_moves_replica_while_calls_run(pool):
     assert "DRAINING,CORDONED" in table
     undone = json.loads(cli(exe, env, "pool", "uncordon", victim_id, "--json").stdout)["workers"][0]
     assert not undone["cordoned"] and undone["health"] == "SERVING"
+    # Its own health service serves again once it is given a replica: scale up so one lands there.
+    cli(exe, env, "scale", "movies@1", "--min", "3", "--max", "3", "--json")
+    wait_until("the uncordoned worker serves again",
+               lambda: worker_health(victim_address) == health_pb2.HealthCheckResponse.SERVING, 60)
     missing = cli(exe, env, "pool", "drain", "worker-99", check=False)
     assert missing.returncode == 15 and "NOT_FOUND" in missing.stderr, missing.stderr
 

@@ -62,19 +62,23 @@ public final class WorkerAgent: Sendable {
     public let store: ReplicaStore
     /// The server's call gate, whose sheds count in the load reports (see ``loadReport()``).
     let callGate: AdmissionCallGate?
+    /// Told `true` when the control plane drains this worker and `false` when it places a replica here again.
+    let onDrainChange: (@Sendable (_ draining: Bool) -> Void)?
     let client: RPCClient
     let logger: Logger
     private let live = Mutex(Live())
 
     /// Creates an agent over `store` (the store the worker's Recommend service serves from) and the call gate of
-    /// the server that serves it, if any.
+    /// the server that serves it, if any; `onDrainChange` hears when the worker is drained and when it serves again
+    /// (for its health service).
     public init(
         configuration: Configuration, store: ReplicaStore = ReplicaStore(), callGate: AdmissionCallGate? = nil,
-        logger: Logger = Logger(label: "aimass.worker")
+        logger: Logger = Logger(label: "aimass.worker"), onDrainChange: (@Sendable (_ draining: Bool) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.store = store
         self.callGate = callGate
+        self.onDrainChange = onDrainChange
         self.logger = logger
         self.client = RPCClient(
             host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
@@ -200,12 +204,14 @@ public final class WorkerAgent: Sendable {
     private func handle(_ response: JoinResponse) {
         switch response.payload {
         case .place(let place)?:
+            onDrainChange?(false)
             Task { [self] in await self.place(place) }
         case .remove(let remove)?:
             Task { [self] in await self.remove(remove) }
         case .drain(let drain)?:
             // Sent once the control plane stopped every replica here; anything left finishes its calls and goes.
             logger.info("drain requested", metadata: ["reason": "\(drain.reason)"])
+            onDrainChange?(true)
             for entry in store.entries {
                 Task { [self] in await self.remove(RemoveReplica(replicaId: entry.id, drain: true)) }
             }

@@ -104,7 +104,10 @@ public final class WorkerServer: Sendable {
                 capacity: configuration.capacity, token: configuration.token
             ),
             store: store, callGate: gate, logger: logger
-        )
+        ) { draining in
+            // Balancers that watch this worker's own health stop sending before its last calls end.
+            health.setStatus(draining ? .notServing : .serving, for: RecommendService.serviceName)
+        }
         agent.start()
         return WorkerServer(address: address, agent: agent, health: health, server: server, authClient: authClient)
     }
