@@ -1,4 +1,5 @@
 import AIMassServices
+@testable import AIMassServer
 import Foundation
 import RPCCore
 import Synchronization
@@ -179,5 +180,18 @@ extension Result {
     var failure: Failure? {
         if case .failure(let error) = self { return error }
         return nil
+    }
+}
+
+@Suite("Worker inference threads")
+struct WorkerInferenceThreadsTests {
+    @Test("a worker runs model work on one thread per whole core it offers, at most the cores it may use")
+    func threadsFollowOfferedCPU() {
+        let usable = InferenceExecutor.usableCores
+        #expect(WorkerServer.inferenceThreads(cpuMillis: 1000) == 1)
+        #expect(WorkerServer.inferenceThreads(cpuMillis: 500) == 1)
+        #expect(WorkerServer.inferenceThreads(cpuMillis: 1001) == min(2, usable))
+        #expect(WorkerServer.inferenceThreads(cpuMillis: 0) == usable)
+        #expect(WorkerServer.inferenceThreads(cpuMillis: Int64(usable + 7) * 1000) == usable)
     }
 }
