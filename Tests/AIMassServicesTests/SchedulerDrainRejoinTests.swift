@@ -108,12 +108,22 @@ struct SchedulerDrainRejoinTests {
                     MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: fixture.options
                 )
             }
+            // A worker reports load within its lease, or it is gone (a slow test would otherwise lose it).
+            func heartbeat(_ call: ClientCall<JoinRequest, JoinResponse>, _ id: String) -> Task<Void, Never> {
+                Task {
+                    while !Task.isCancelled {
+                        try? await call.send(JoinRequest(payload: .load(LoadReport(workerId: id, reportedAtMs: 0, total: nil, replicas: []))))
+                        try? await Task.sleep(for: .milliseconds(300))
+                    }
+                }
+            }
             let first = try await open()
             try await first.send(JoinRequest(payload: .hello(hello)))
             guard case .welcome(let welcome)? = try await first.next()?.payload else {
                 Issue.record("no welcome")
                 return
             }
+            let firstBeat = heartbeat(first, welcome.workerId)
             // Two replicas: spread puts one on the local worker and one on this raw worker.
             let deployed: Deployment = try await S.scheduler(fixture, "Deploy", DeployRequest(model: "dishes", minReplicas: 2))
             guard case .place(let place)? = try await first.next()?.payload else {
@@ -125,6 +135,8 @@ struct SchedulerDrainRejoinTests {
                 try await first.send(JoinRequest(payload: .status(ReplicaStatus(replicaId: place.replicaId, state: state))))
             }
             _ = try await S.waitFor(fixture, deployed.id) { $0.readyReplicas == 2 }
+            firstBeat.cancel()
+            await firstBeat.value
             first.cancel()  // the stream breaks (no clean half-close): the lease runs
             _ = try await Self.waitForPool(fixture, "the raw worker NOT_SERVING") { workers in
                 workers.contains { $0.id == welcome.workerId && $0.health == .notServing }
@@ -143,6 +155,8 @@ struct SchedulerDrainRejoinTests {
                 return
             }
             #expect(rejoined.workerId == welcome.workerId)
+            let secondBeat = heartbeat(second, welcome.workerId)
+            defer { secondBeat.cancel() }
             guard case .remove(let remove)? = try await second.next()?.payload else {
                 Issue.record("the unknown replica was not removed")
                 return

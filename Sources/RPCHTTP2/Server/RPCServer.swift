@@ -80,15 +80,20 @@ public final class RPCServer: Sendable {
     /// which clients report as `UNAVAILABLE`), then closes everything.
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         if let channel = channelBox.get() { try? await channel.close() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.shared.drainAll() }
-            group.addTask { try? await Task.sleep(for: gracePeriod) }
-            await group.next()
-            group.cancelAll()
-        }
+        shared.beginDrainingAll()
+        await Self.wait(upTo: gracePeriod) { self.shared.openConnections == 0 }
         shared.closeAll()
+        // Closing cancels the handler tasks; wait (briefly: model work cannot be interrupted) until none can hop to
+        // an event loop any more, since a hop to a loop that has shut down is dropped and its handler never resumes.
+        await Self.wait(upTo: .seconds(2)) { self.shared.runningHandlerTasks == 0 }
         shared.spinner?.stop()
         try? await group.shutdownGracefully()
+    }
+
+    /// Polls `done` every 5 ms until it holds or `limit` passes (only at shutdown, so polling costs nothing).
+    private static func wait(upTo limit: Duration, until done: () -> Bool) async {
+        let end = ContinuousClock.now + limit
+        while !done(), ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(5)) }
     }
 
     /// Waits until the listening socket is closed.

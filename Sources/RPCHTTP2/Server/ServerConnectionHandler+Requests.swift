@@ -259,7 +259,10 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         }
         if stream.remoteClosed { queue.finish() }
         let sink = StreamResponseSink(handler: handler, stream: boundStream, eventLoop: eventLoop, context: context)
+        let shared = self.shared
+        shared.handlerTaskStarted()
         stream.task = Task {
+            defer { shared.handlerTaskEnded() }
             let status: RPCError?
             do {
                 try await body(queue, sink, context)

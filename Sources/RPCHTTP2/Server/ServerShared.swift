@@ -22,7 +22,8 @@ final class ServerShared: Sendable {
     private struct State {
         var connections: [ObjectIdentifier: Connection] = [:]
         var draining = false
-        var drained: [CheckedContinuation<Void, Never>] = []
+        /// Handler tasks started and not yet done with the event loop.
+        var runningTasks = 0
     }
     private let state = Mutex(State())
 
@@ -51,29 +52,34 @@ final class ServerShared: Sendable {
     }
 
     func connectionClosed(_ handler: ServerConnectionHandler) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.connections[ObjectIdentifier(handler)] = nil
-            guard state.draining, state.connections.isEmpty else { return [] }
-            defer { state.drained = [] }
-            return state.drained
-        }
-        for waiter in waiters { waiter.resume() }
+        _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(handler)) }
     }
 
-    /// Sends GOAWAY on every connection and returns once all have closed.
-    func drainAll() async {
-        await withCheckedContinuation { continuation in
-            let connections = state.withLock { state -> [Connection]? in
-                state.draining = true
-                if state.connections.isEmpty { return nil }
-                state.drained.append(continuation)
-                return Array(state.connections.values)
-            }
-            guard let connections else { return continuation.resume() }
-            for connection in connections {
-                connection.eventLoop.execute { connection.handler.value.beginDraining() }
-            }
+    /// Sends GOAWAY on every connection, and on each one accepted from now on.
+    func beginDrainingAll() {
+        let connections = state.withLock { state -> [Connection] in
+            state.draining = true
+            return Array(state.connections.values)
         }
+        for connection in connections {
+            connection.eventLoop.execute { connection.handler.value.beginDraining() }
+        }
+    }
+
+    /// Connections still open.
+    var openConnections: Int { state.withLock { $0.connections.count } }
+
+    /// Handler tasks that may still hop to an event loop.
+    var runningHandlerTasks: Int { state.withLock { $0.runningTasks } }
+
+    /// A handler task starts; it must call ``handlerTaskEnded()`` after its last hop to the event loop.
+    func handlerTaskStarted() {
+        state.withLock { $0.runningTasks += 1 }
+    }
+
+    /// A handler task has made its last hop to the event loop.
+    func handlerTaskEnded() {
+        state.withLock { $0.runningTasks -= 1 }
     }
 
     /// Closes every connection at once.
