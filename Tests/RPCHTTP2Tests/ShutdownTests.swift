@@ -10,6 +10,20 @@ import Testing
 struct ShutdownTests {
     static let busy = MethodDescriptor(service: "test.Shutdown", method: "Busy")
 
+    /// A loopback server with `router` (one event loop) and a client of it.
+    static func start(_ router: RPCRouter) async throws -> (RPCServer, RPCClient) {
+        let server = RPCServer(
+            configuration: .defaults {
+                $0.host = "127.0.0.1"
+                $0.port = 0
+                $0.eventLoopThreads = 1
+            },
+            router: router
+        )
+        let port = try #require(try await server.start().port)
+        return (server, RPCClient(host: "127.0.0.1", port: port))
+    }
+
     @Test("a handler that writes after its connection closed gets an error, never a lost hop, and shutdown ends")
     func handlerWritingAfterShutdownIsTold() async throws {
         let entered = Atomic<Bool>(false)
@@ -31,16 +45,7 @@ struct ShutdownTests {
                 outcome.withLock { $0 = "error" }
             }
         }
-        let server = RPCServer(
-            configuration: .defaults {
-                $0.host = "127.0.0.1"
-                $0.port = 0
-                $0.eventLoopThreads = 1
-            },
-            router: router
-        )
-        let port = try #require(try await server.start().port)
-        let client = RPCClient(host: "127.0.0.1", port: port)
+        let (server, client) = try await Self.start(router)
         let call: ClientCall<Empty, Empty> = try await client.serverStreaming(Self.busy, request: Empty())
         for _ in 0..<2000 where !entered.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
         let handlerRan = entered.load(ordering: .relaxed)
@@ -63,15 +68,7 @@ struct ShutdownTests {
             try await Task.sleep(for: .seconds(60))
             try await writer.write(Empty())
         }
-        let server = RPCServer(
-            configuration: .defaults {
-                $0.host = "127.0.0.1"
-                $0.port = 0
-            },
-            router: router
-        )
-        let port = try #require(try await server.start().port)
-        let client = RPCClient(host: "127.0.0.1", port: port)
+        let (server, client) = try await Self.start(router)
         let call: ClientCall<Empty, Empty> = try await client.serverStreaming(Self.busy, request: Empty())
         for _ in 0..<2000 where !entered.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
 
