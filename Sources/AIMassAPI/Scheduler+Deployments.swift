@@ -138,6 +138,8 @@ public struct Deployment: WireMessage, Hashable {
     public var replicas: [Replica]
     public var createdAtMs: Int64
     public var updatedAtMs: Int64
+    /// Why replicas stay unplaced, as a gRPC status code (8 RESOURCE_EXHAUSTED: no capacity), 0 otherwise.
+    public var pendingCode: Int32
 
     public init(
         id: String = "",
@@ -155,7 +157,8 @@ public struct Deployment: WireMessage, Hashable {
         reason: String = "",
         replicas: [Replica] = [],
         createdAtMs: Int64 = 0,
-        updatedAtMs: Int64 = 0
+        updatedAtMs: Int64 = 0,
+        pendingCode: Int32 = 0
     ) {
         self.id = id
         self.model = model
@@ -173,6 +176,7 @@ public struct Deployment: WireMessage, Hashable {
         self.replicas = replicas
         self.createdAtMs = createdAtMs
         self.updatedAtMs = updatedAtMs
+        self.pendingCode = pendingCode
     }
 
     public init(wireBytes: UnsafeRawBufferPointer) throws(RPCError) {
@@ -201,6 +205,7 @@ public struct Deployment: WireMessage, Hashable {
         replicas = cMessages(c.replicas, count: c.n_replicas) { Replica(c: $0) }
         createdAtMs = c.created_at_ms
         updatedAtMs = c.updated_at_ms
+        pendingCode = c.pending_code
     }
 
     func cStruct(_ arena: CArena) -> Aimass__V1__Deployment {
@@ -223,6 +228,7 @@ public struct Deployment: WireMessage, Hashable {
         message.replicas = arena.messages(replicas.map { $0.cStruct(arena) })
         message.created_at_ms = createdAtMs
         message.updated_at_ms = updatedAtMs
+        message.pending_code = pendingCode
         return message
     }
 

@@ -75,6 +75,8 @@ public struct Deployment: Hashable, Sendable {
     public var state: DeploymentState
     /// Why it is not ready (for example the capacity shortfall); empty when ready.
     public var reason: String
+    /// Whether replicas stay unplaced because no worker has the free capacity (the shortfall is in `reason`).
+    public var lacksCapacity: Bool
     /// Every non-terminal replica, oldest first.
     public var replicas: [Replica]
     /// When it was deployed.
@@ -95,4 +97,6 @@ struct DeploymentRecord: Sendable {
     var lastError = ""
     /// Capacity shortfall found by the last placement pass, if any replica stayed unplaced.
     var shortfall: String?
+    /// Whether that shortfall is a lack of capacity (rather than waiting for preempted replicas).
+    var lacksCapacity = false
 }

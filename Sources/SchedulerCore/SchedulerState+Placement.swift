@@ -21,6 +21,7 @@ extension SchedulerState {
             let pending = replicas.values.filter { $0.deploymentID == id && $0.state == .pending && $0.workerID == nil }
             var unplaced = 0
             var shortfall = ""
+            var lacksCapacity = false
             for replica in pending.sorted(by: { $0.id < $1.id }) {
                 // Its own reservation is counted in `free`: hand it back while it looks for a worker.
                 if let nominated = replica.nominatedWorker { free[nominated]?.add(replica.resources) }
@@ -43,9 +44,12 @@ extension SchedulerState {
                     shortfall = "preempting \(victims.count) lower-priority replica(s) on \(worker)"
                 } else {
                     shortfall = describeShortfall(record.spec.resources, free: free)
+                    // With no worker to take replicas the deployment waits for one; that is not a lack of capacity.
+                    lacksCapacity = !free.isEmpty
                 }
             }
             deployments[id]?.shortfall = unplaced == 0 ? nil : "\(unplaced) of \(record.desired) replicas unplaced: \(shortfall)"
+            deployments[id]?.lacksCapacity = unplaced > 0 && lacksCapacity
         }
     }
 

@@ -14,6 +14,18 @@ extension RegistryClient {
 }
 
 enum PoolText {
+    /// Throws `RESOURCE_EXHAUSTED` with the shortfall when the pool lacks the capacity for some replicas of
+    /// `deployment` (`pending_code`): the deployment exists and waits for capacity, but the user asked for
+    /// replicas that cannot run now, so the command fails (exit 18) after printing it.
+    static func requirePlaceable(_ deployment: Deployment) throws(RPCError) {
+        guard deployment.pendingCode == Int32(StatusCode.resourceExhausted.rawValue) else { return }
+        throw RPCError(
+            code: .resourceExhausted,
+            message: "\(deployment.reason) (deployment \(deployment.id) kept \(state(deployment.state)): "
+                + "placed when capacity appears; aimass pool shows free capacity)"
+        )
+    }
+
     static func state(_ s: DeploymentState) -> String {
         switch s {
         case .unspecified: "UNSPECIFIED"
@@ -67,6 +79,7 @@ enum PoolText {
             "desired_replicas": d.desiredReplicas, "ready_replicas": d.readyReplicas,
             "resources": ["cpu_millis": d.resources?.cpuMillis ?? 0, "memory_bytes": d.resources?.memoryBytes ?? 0],
             "priority": d.priority, "target_concurrency": d.targetConcurrency, "state": state(d.state), "reason": d.reason,
+            "pending_code": d.pendingCode,
             "replicas": d.replicas.map(replica), "created_at_ms": d.createdAtMs, "updated_at_ms": d.updatedAtMs,
         ]
     }
@@ -161,6 +174,7 @@ struct DeployCommand: AsyncParsableCommand {
             if options.json { CLIOutput.printJSON(PoolText.deployment(deployment)) } else {
                 PoolText.printDeployments([deployment], json: false)
             }
+            try PoolText.requirePlaceable(deployment)
         }
     }
 }
@@ -203,6 +217,7 @@ struct ScaleCommand: AsyncParsableCommand {
             if options.json { CLIOutput.printJSON(PoolText.deployment(deployment)) } else {
                 PoolText.printDeployments([deployment], json: false)
             }
+            try PoolText.requirePlaceable(deployment)
         }
     }
 }

@@ -60,7 +60,7 @@ struct SchedulerServiceTests {
             #expect(deployed.id == "dishes@1")
             #expect(deployed.resolvedVersion == 1)
             let ready = try await Self.waitFor(fixture, deployed.id) { $0.readyReplicas == 1 }
-            #expect(ready.state == .ready)
+            #expect(ready.state == .ready && ready.pendingCode == 0)
             let replica = try #require(ready.replicas.first)
             let localID = try #require(fixture.platform.localWorker?.workerID)
             #expect(replica.workerId == localID && replica.state == .ready)
@@ -104,6 +104,16 @@ struct SchedulerServiceTests {
             #expect(pending.state == .pending)
             #expect(pending.reason.contains("1000000 cpu millis") || pending.reason.contains("cpu"))
             #expect(pending.replicas.allSatisfy { $0.workerId.isEmpty && $0.state == .pending })
+            // Machine-readable: RESOURCE_EXHAUSTED (8) once the pool has a worker but not the room.
+            for _ in 0..<200 {
+                let pool: GetPoolResponse = try await Self.scheduler(fixture, "GetPool", GetPoolRequest())
+                if !pool.workers.isEmpty { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let exhausted = try await Self.waitFor(fixture, deployed.id) {
+                $0.pendingCode == Int32(StatusCode.resourceExhausted.rawValue)
+            }
+            #expect(exhausted.state == .pending && exhausted.reason.contains("the largest free is"))
         }
     }
 

@@ -146,12 +146,18 @@ def test_pool_failover_and_pending(pool):
     assert recommend_via(exe, env, [a for i, a in ready_holders(exe, env, "movies@1").items()])["worker_id"] in (
         survivor_id, new[0])
 
-    # A deployment that cannot fit anywhere is PENDING with the shortfall as its reason.
+    # A deployment that cannot fit anywhere is RESOURCE_EXHAUSTED with the shortfall (exit 10 + 8), and kept
+    # PENDING with the shortfall as its reason, to be placed when capacity appears.
     cli(exe, env, "model", "alias", "movies", "big", "1")
-    pending = json.loads(cli(exe, env, "deploy", "--model", "movies", "--alias", "big", "--cpu-millis", "100000",
-                             "--json").stdout)
-    assert pending["id"] == "movies@big" and pending["state"] == "PENDING"
+    refused = cli(exe, env, "deploy", "--model", "movies", "--alias", "big", "--cpu-millis", "100000", "--json",
+                  check=False)
+    assert refused.returncode == 18, (refused.returncode, refused.stderr)
+    assert "RESOURCE_EXHAUSTED" in refused.stderr and "unplaced" in refused.stderr, refused.stderr
+    pending = json.loads(refused.stdout)
+    assert pending["id"] == "movies@big" and pending["state"] == "PENDING" and pending["pending_code"] == 8
     assert "unplaced" in pending["reason"] and "cpu" in pending["reason"], pending["reason"]
+    shown = json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]
+    assert any(d["id"] == "movies@big" and d["state"] == "PENDING" and d["pending_code"] == 8 for d in shown)
     table = cli(exe, env, "deployments").stdout
     assert "movies@big" in table and "PENDING" in table
     assert "SERVING" in cli(exe, env, "pool").stdout

@@ -1,5 +1,6 @@
 import AIMassAPI
 import MeshCore
+import RPCCore
 import SchedulerCore
 
 /// What the mesh was last told about the pool, to publish only the differences.
@@ -149,7 +150,8 @@ extension SchedulerController {
             resources: AIMassAPI.Resources(cpuMillis: spec.resources.cpuMillis, memoryBytes: spec.resources.memoryBytes),
             priority: Int32(clamping: spec.priority), targetConcurrency: UInt32(clamping: spec.targetConcurrency),
             state: Self.apiState(d.state), reason: d.reason, replicas: d.replicas.map(apiReplica),
-            createdAtMs: wallMs(d.createdAt), updatedAtMs: wallMs(d.updatedAt)
+            createdAtMs: wallMs(d.createdAt), updatedAtMs: wallMs(d.updatedAt),
+            pendingCode: d.lacksCapacity ? Int32(StatusCode.resourceExhausted.rawValue) : 0
         )
     }
 

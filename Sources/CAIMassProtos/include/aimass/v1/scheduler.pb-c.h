@@ -250,10 +250,19 @@ struct  Aimass__V1__Deployment
    * When its spec or state last changed.
    */
   int64_t updated_at_ms;
+  /*
+   * Output only. Why replicas stay unplaced, as a gRPC status code:
+   * RESOURCE_EXHAUSTED (8) when no worker has the free capacity for them
+   * (the shortfall is in `reason`); OK (0) otherwise. Deploy and Scale still
+   * succeed: the deployment is kept PENDING (or DEGRADED) and placed as soon
+   * as capacity appears; `aimass deploy` and `aimass scale` report it as
+   * RESOURCE_EXHAUSTED. Always 0 in Mesh events and snapshots.
+   */
+  int32_t pending_code;
 };
 #define AIMASS__V1__DEPLOYMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__deployment__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0, 0, NULL, 0, 0, AIMASS__V1__DEPLOYMENT_STATE__DEPLOYMENT_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0, 0, NULL, 0, 0, AIMASS__V1__DEPLOYMENT_STATE__DEPLOYMENT_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0 }
 
 
 /*

@@ -1222,7 +1222,7 @@ const ProtobufCMessageDescriptor aimass__v1__replica__descriptor =
   (ProtobufCMessageInit) aimass__v1__replica__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__deployment__field_descriptors[16] =
+static const ProtobufCFieldDescriptor aimass__v1__deployment__field_descriptors[17] =
 {
   {
     "id",
@@ -1416,6 +1416,18 @@ static const ProtobufCFieldDescriptor aimass__v1__deployment__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "pending_code",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__Deployment, pending_code),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__deployment__field_indices_by_name[] = {
   14,   /* field[14] = created_at_ms */
@@ -1424,6 +1436,7 @@ static const unsigned aimass__v1__deployment__field_indices_by_name[] = {
   5,   /* field[5] = max_replicas */
   4,   /* field[4] = min_replicas */
   1,   /* field[1] = model */
+  16,   /* field[16] = pending_code */
   9,   /* field[9] = priority */
   7,   /* field[7] = ready_replicas */
   12,   /* field[12] = reason */
@@ -1438,7 +1451,7 @@ static const unsigned aimass__v1__deployment__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__deployment__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor aimass__v1__deployment__descriptor =
 {
@@ -1448,7 +1461,7 @@ const ProtobufCMessageDescriptor aimass__v1__deployment__descriptor =
   "Aimass__V1__Deployment",
   "aimass.v1",
   sizeof(Aimass__V1__Deployment),
-  16,
+  17,
   aimass__v1__deployment__field_descriptors,
   aimass__v1__deployment__field_indices_by_name,
   1,  aimass__v1__deployment__number_ranges,
