@@ -22,10 +22,10 @@ final class ServerShared: Sendable {
     private struct State {
         var connections: [ObjectIdentifier: Connection] = [:]
         var draining = false
-        /// Handler tasks started and not yet done with the event loop.
-        var runningTasks = 0
     }
     private let state = Mutex(State())
+    /// Handler tasks started and not yet done with the event loop (an atomic: touched twice per task-based call).
+    private let runningTasks = Atomic<Int>(0)
 
     init(
         configuration: ServerConfiguration,
@@ -70,16 +70,16 @@ final class ServerShared: Sendable {
     var openConnections: Int { state.withLock { $0.connections.count } }
 
     /// Handler tasks that may still hop to an event loop.
-    var runningHandlerTasks: Int { state.withLock { $0.runningTasks } }
+    var runningHandlerTasks: Int { runningTasks.load(ordering: .acquiring) }
 
     /// A handler task starts; it must call ``handlerTaskEnded()`` after its last hop to the event loop.
     func handlerTaskStarted() {
-        state.withLock { $0.runningTasks += 1 }
+        runningTasks.add(1, ordering: .relaxed)
     }
 
     /// A handler task has made its last hop to the event loop.
     func handlerTaskEnded() {
-        state.withLock { $0.runningTasks -= 1 }
+        runningTasks.subtract(1, ordering: .releasing)
     }
 
     /// Closes every connection at once.
