@@ -78,10 +78,12 @@ public final class Platform: Sendable {
     public let localWorker: WorkerAgent?
     private let server: RPCServer
     private let healthBridge: Task<Void, Never>
+    private let inference: WorkerInference
 
     private init(
         registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
-        scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>
+        scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>,
+        inference: WorkerInference
     ) {
         self.registry = registry
         self.health = health
@@ -91,6 +93,7 @@ public final class Platform: Sendable {
         self.scheduler = scheduler
         self.localWorker = localWorker
         self.healthBridge = healthBridge
+        self.inference = inference
     }
 
     /// Opens the data directory, starts every service and listens; the local worker then joins in the background.
@@ -108,10 +111,13 @@ public final class Platform: Sendable {
             return .init(sha256: found.sha256, sizeBytes: found.sizeBytes, manifest: found.manifest)
         }
         let store = ReplicaStore()
-        let lazy = RegistryModelSource(registry: registry)
+        // The local worker's model work and its call gate follow the capacity it offers, as a worker process's do.
+        let inference = WorkerInference(
+            cpuMillis: configuration.role == .embedded ? configuration.localWorkerCapacity.cpuMillis : 0)
+        let lazy = RegistryModelSource(registry: registry, executor: inference.executor)
         let source: any ModelSource =
             configuration.role == .embedded
-            ? ReplicaModelSource(store: store, fallback: lazy) { model, selector, context in
+            ? ReplicaModelSource(store: store, fallback: lazy, executor: inference.executor) { model, selector, context in
                 // Token, role and version answers come from the registry's access cache (no SQLite on a hit;
                 // every registry write invalidates it at once, see docs/registry-service.md).
                 let principal = try registry.principal(for: context)
@@ -126,7 +132,7 @@ public final class Platform: Sendable {
             }
             : lazy
         // Sheds overload of Recommend's inference methods only, on the event loop (see AdmissionCallGate).
-        let gate = AdmissionCallGate.recommendInference()
+        let gate = inference.gate
         let services: [any RPCService] = [
             RegistryService(registry: registry, logger: logger) { model, alias, version in
                 scheduler.aliasMoved(model: model, alias: alias, version: version)
@@ -148,6 +154,7 @@ public final class Platform: Sendable {
         do {
             address = try await server.start()
         } catch {
+            inference.shutdown()
             registry.close()
             throw error
         }
@@ -173,7 +180,7 @@ public final class Platform: Sendable {
         }
         return Platform(
             registry: registry, health: health, server: server, address: address, mesh: mesh, scheduler: scheduler,
-            localWorker: localWorker, healthBridge: healthBridge
+            localWorker: localWorker, healthBridge: healthBridge, inference: inference
         )
     }
 
@@ -192,6 +199,7 @@ public final class Platform: Sendable {
         await localWorker?.stop()
         scheduler.shutdown()
         await server.shutdown(gracePeriod: gracePeriod)
+        inference.shutdown()
         registry.close()
     }
 }

@@ -188,10 +188,10 @@ struct WorkerInferenceThreadsTests {
     @Test("a worker runs model work on one thread per whole core it offers, at most the cores it may use")
     func threadsFollowOfferedCPU() {
         let usable = InferenceExecutor.usableCores
-        #expect(WorkerServer.inferenceThreads(cpuMillis: 1000) == 1)
-        #expect(WorkerServer.inferenceThreads(cpuMillis: 500) == 1)
-        #expect(WorkerServer.inferenceThreads(cpuMillis: 1001) == min(2, usable))
-        #expect(WorkerServer.inferenceThreads(cpuMillis: 0) == usable)
-        #expect(WorkerServer.inferenceThreads(cpuMillis: Int64(usable + 7) * 1000) == usable)
+        #expect(WorkerInference.threads(cpuMillis: 1000) == 1)
+        #expect(WorkerInference.threads(cpuMillis: 500) == 1)
+        #expect(WorkerInference.threads(cpuMillis: 1001) == min(2, usable))
+        #expect(WorkerInference.threads(cpuMillis: 0) == usable)
+        #expect(WorkerInference.threads(cpuMillis: Int64(usable + 7) * 1000) == usable)
     }
 }

@@ -49,19 +49,18 @@ public final class WorkerServer: Sendable {
     public let health: HealthService
     private let server: RPCServer
     private let authClient: RPCClient
-    /// The worker's own inference executor when it offers fewer cores than the process may use (else the shared one).
-    private let ownExecutor: InferenceExecutor?
+    private let inference: WorkerInference
 
     private init(
         address: SocketAddress, agent: WorkerAgent, health: HealthService, server: RPCServer, authClient: RPCClient,
-        ownExecutor: InferenceExecutor?
+        inference: WorkerInference
     ) {
         self.address = address
         self.agent = agent
         self.health = health
         self.server = server
         self.authClient = authClient
-        self.ownExecutor = ownExecutor
+        self.inference = inference
     }
 
     /// This machine's capacity: every core, the physical memory, 8 replica slots.
@@ -72,22 +71,13 @@ public final class WorkerServer: Sendable {
         )
     }
 
-    /// Inference threads for a worker offering `cpuMillis`: one per whole core offered (at least one), at most the
-    /// cores this process may run on.
-    static func inferenceThreads(cpuMillis: Int64) -> Int {
-        let offered = cpuMillis > 0 ? Int((cpuMillis + 999) / 1000) : InferenceExecutor.usableCores
-        return min(max(offered, 1), InferenceExecutor.usableCores)
-    }
-
     /// Starts serving, then joins the control plane (in the background, retrying until it answers).
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass.worker")) async throws -> WorkerServer {
         let store = ReplicaStore()
         let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
         let authorizer = ControlPlaneAuthorizer(client: authClient)
-        // The worker's model work runs on as many threads as the cores it offers (never more than it may use).
-        let cores = inferenceThreads(cpuMillis: configuration.capacity.cpuMillis)
-        let executor = cores == InferenceExecutor.usableCores ? InferenceExecutor.shared : InferenceExecutor(threads: cores)
-        let source = ReplicaModelSource(store: store, executor: executor) { model, selector, context in
+        let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis)
+        let source = ReplicaModelSource(store: store, executor: inference.executor) { model, selector, context in
             try await authorizer.authorize(model: model, context: context)
             // A worker does not know the registry's aliases: a number pins the version, anything else takes the
             // newest version held (the deployment follows its alias).
@@ -95,7 +85,7 @@ public final class WorkerServer: Sendable {
             return nil
         }
         let health = HealthService()
-        let gate = AdmissionCallGate.recommendInference(cores: cores)
+        let gate = inference.gate
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
@@ -110,7 +100,7 @@ public final class WorkerServer: Sendable {
             address = try await server.start()
         } catch {
             await authClient.close()
-            if executor !== InferenceExecutor.shared { executor.shutdown() }
+            inference.shutdown()
             throw error
         }
         health.setStatus(.serving, for: RecommendService.serviceName)
@@ -128,7 +118,7 @@ public final class WorkerServer: Sendable {
         agent.start()
         return WorkerServer(
             address: address, agent: agent, health: health, server: server, authClient: authClient,
-            ownExecutor: executor === InferenceExecutor.shared ? nil : executor
+            inference: inference
         )
     }
 
@@ -138,6 +128,6 @@ public final class WorkerServer: Sendable {
         await agent.stop()
         await server.shutdown(gracePeriod: gracePeriod)
         await authClient.close()
-        ownExecutor?.shutdown()
+        inference.shutdown()
     }
 }
