@@ -79,6 +79,7 @@ extension ClientConnectionHandler: HTTP2SessionDelegate {
 
     func sessionStreamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
+        defer { stream.call.detach() }
         session?.consumeConnection(count: stream.flow.owed.exchange(0, ordering: .relaxed))
         guard !stream.finished else { return }
         let code: StatusCode =

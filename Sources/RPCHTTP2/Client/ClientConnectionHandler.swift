@@ -55,6 +55,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         streams.removeAll()
         for stream in open {
             fail(stream, with: RPCError(code: .unavailable, message: "the connection closed"), reset: false)
+            stream.call.detach()
         }
         session?.delegate = nil
         session = nil

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import RPCCore
 
 /// The client side of one call on a connection: outbound messages, the response headers,
@@ -24,5 +25,14 @@ final class ClientStream {
 
     init(call: RawClientCall) {
         self.call = call
+        #if DEBUG
+        Self.live.add(1, ordering: .relaxed)
+        #endif
     }
+
+    #if DEBUG
+    /// Streams alive in this process (debug builds): tests check that finished calls free theirs.
+    static let live = Atomic<Int>(0)
+    deinit { Self.live.subtract(1, ordering: .relaxed) }
+    #endif
 }

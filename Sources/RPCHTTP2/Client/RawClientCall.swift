@@ -49,6 +49,12 @@ final class RawClientCall: Sendable {
         holder.stream = stream
     }
 
+    /// Forgets the stream once the connection is done with it (on the event loop): the stream references this
+    /// call, so keeping it would make a cycle that leaks both after every call.
+    func detach() {
+        holder.stream = nil
+    }
+
     /// Sends one message (framed and compressed here), waiting while the server is behind.
     func send(_ message: [UInt8], compress: Bool) async throws {
         let framed = MessageFramer.frame(message, compress: compress)

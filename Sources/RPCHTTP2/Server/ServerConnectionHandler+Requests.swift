@@ -87,6 +87,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             abandon(stream, reason: "the client cancelled the call (RST_STREAM \(errorCode))")
         }
         failDrainWaiters(stream)
+        stream.release()
         management.streamClosed()
         if draining && streams.isEmpty { flush() }
     }

@@ -57,7 +57,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        for stream in streams.values { abandon(stream, reason: "the connection closed") }
+        for stream in streams.values {
+            abandon(stream, reason: "the connection closed")
+            stream.release()
+        }
         streams.removeAll()
         management.cancelTimers()
         shared.connectionClosed(self)

@@ -57,5 +57,27 @@ final class ServerStream {
 
     init(id: Int32) {
         self.id = id
+        #if DEBUG
+        Self.live.add(1, ordering: .relaxed)
+        #endif
+    }
+
+    #if DEBUG
+    /// Streams alive in this process (debug builds): tests check that finished calls free theirs.
+    static let live = Atomic<Int>(0)
+    deinit { Self.live.subtract(1, ordering: .relaxed) }
+    #endif
+
+    /// Drops what the stream holds for its handler once the connection is done with it. The handler's task and
+    /// its message queue both reference this stream (through their closures), so keeping them here would make a
+    /// cycle that outlives the call: every task-based call would leak its stream, task and queue.
+    func release() {
+        task = nil
+        queue = nil
+        inlineHandler = nil
+        inlineRequest = nil
+        gatedBody = nil
+        pendingMessages = []
+        deframer = nil
     }
 }
