@@ -14,8 +14,6 @@ struct StreamLifetimeTests {
 
     @Test("after 400 unary calls (with a deadline, and failing) and 200 server-streaming calls no server or client stream is left alive")
     func finishedCallsFreeTheirStreams() async throws {
-        let serverBefore = ServerStream.live.load(ordering: .relaxed)
-        let clientBefore = ClientStream.live.load(ordering: .relaxed)
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = "127.0.0.1"
@@ -26,6 +24,10 @@ struct StreamLifetimeTests {
         )
         let port = try #require(try await server.start().port)
         let client = RPCClient(host: "127.0.0.1", port: port)
+        // Counted for this server and for this client's authority only: other tests run at the same time.
+        let authority = "127.0.0.1:\(port)"
+        func serverLive() -> Int { server.shared.liveStreams.load(ordering: .relaxed) }
+        func clientLive() -> Int { ClientStream.live.withLock { $0[authority, default: 0] } }
         for _ in 0..<200 {
             let _: SimpleResponse = try await client.unary(
                 Self.unary, request: SimpleRequest(responseSize: 8), options: CallOptions(timeout: .seconds(30)))
@@ -43,14 +45,12 @@ struct StreamLifetimeTests {
             for try await _ in call.responses {}
         }
         // Stream objects go when their last reference does, on the event loop and the handler tasks: let them.
-        for _ in 0..<200 where ServerStream.live.load(ordering: .relaxed) > serverBefore
-            || ClientStream.live.load(ordering: .relaxed) > clientBefore
-        {
+        for _ in 0..<200 where serverLive() > 0 || clientLive() > 0 {
             try await Task.sleep(for: .milliseconds(10))
         }
-        let serverLeft = ServerStream.live.load(ordering: .relaxed) - serverBefore
-        let clientLeft = ClientStream.live.load(ordering: .relaxed) - clientBefore
-        #expect(serverLeft <= 0 && clientLeft <= 0, "alive after the calls: \(serverLeft) server, \(clientLeft) client streams")
+        let serverLeft = serverLive()
+        let clientLeft = clientLive()
+        #expect(serverLeft == 0 && clientLeft == 0, "alive after the calls: \(serverLeft) server, \(clientLeft) client streams")
         await client.close()
         await server.shutdown(gracePeriod: .seconds(1))
     }

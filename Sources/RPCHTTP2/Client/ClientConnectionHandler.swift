@@ -111,6 +111,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         headers.add("grpc-accept-encoding", "identity,gzip")
         ServerConnectionHandler.append(call.options.metadata, to: &headers)
         let stream = ClientStream(call: call)
+        #if DEBUG
+        stream.countedAs = authority
+        #endif
         if let onlyRequest {
             stream.outbound.append(onlyRequest)
             stream.sendClosed = true

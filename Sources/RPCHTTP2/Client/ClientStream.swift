@@ -25,14 +25,17 @@ final class ClientStream {
 
     init(call: RawClientCall) {
         self.call = call
-        #if DEBUG
-        Self.live.add(1, ordering: .relaxed)
-        #endif
     }
 
     #if DEBUG
-    /// Streams alive in this process (debug builds): tests check that finished calls free theirs.
-    static let live = Atomic<Int>(0)
-    deinit { Self.live.subtract(1, ordering: .relaxed) }
+    /// Client streams alive now per server authority (debug builds): tests check that finished calls free theirs.
+    static let live = Mutex<[String: Int]>([:])
+    /// The authority this stream is counted under.
+    var countedAs: String? {
+        didSet { if let countedAs { Self.live.withLock { $0[countedAs, default: 0] += 1 } } }
+    }
+    deinit {
+        if let countedAs { Self.live.withLock { $0[countedAs, default: 0] -= 1 } }
+    }
     #endif
 }

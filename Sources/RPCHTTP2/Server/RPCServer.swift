@@ -13,7 +13,7 @@ import Synchronization
 /// await server.shutdown()
 /// ```
 public final class RPCServer: Sendable {
-    private let shared: ServerShared
+    let shared: ServerShared
     private let group: MultiThreadedEventLoopGroup
     private let channelBox = ChannelBox()
 

@@ -6,7 +6,11 @@ import RPCCore
 extension ServerConnectionHandler: HTTP2SessionDelegate {
     func sessionBeginHeaders(streamID: Int32) {
         guard streams[streamID] == nil else { return }  // trailers from the client: nothing to set up
-        streams[streamID] = ServerStream(id: streamID)
+        let stream = ServerStream(id: streamID)
+        #if DEBUG
+        stream.countedIn = shared
+        #endif
+        streams[streamID] = stream
         management.streamOpened()
     }
 

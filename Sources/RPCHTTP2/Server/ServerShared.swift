@@ -26,6 +26,10 @@ final class ServerShared: Sendable {
     private let state = Mutex(State())
     /// Handler tasks started and not yet done with the event loop (an atomic: touched twice per task-based call).
     private let runningTasks = Atomic<Int>(0)
+    #if DEBUG
+    /// Stream objects of this server alive now (debug builds): tests check that finished calls free theirs.
+    let liveStreams = Atomic<Int>(0)
+    #endif
 
     init(
         configuration: ServerConfiguration,

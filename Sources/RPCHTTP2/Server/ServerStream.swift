@@ -57,15 +57,14 @@ final class ServerStream {
 
     init(id: Int32) {
         self.id = id
-        #if DEBUG
-        Self.live.add(1, ordering: .relaxed)
-        #endif
     }
 
     #if DEBUG
-    /// Streams alive in this process (debug builds): tests check that finished calls free theirs.
-    static let live = Atomic<Int>(0)
-    deinit { Self.live.subtract(1, ordering: .relaxed) }
+    /// The server whose live streams this one is counted in (debug builds: tests check finished calls free theirs).
+    var countedIn: ServerShared? {
+        didSet { countedIn?.liveStreams.add(1, ordering: .relaxed) }
+    }
+    deinit { countedIn?.liveStreams.subtract(1, ordering: .relaxed) }
     #endif
 
     /// Drops what the stream holds for its handler once the connection is done with it. The handler's task and
