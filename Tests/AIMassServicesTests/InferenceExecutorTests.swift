@@ -195,3 +195,36 @@ struct WorkerInferenceThreadsTests {
         #expect(WorkerInference.threads(cpuMillis: Int64(usable + 7) * 1000) == usable)
     }
 }
+
+@Suite("Off-pool threads for model builds")
+struct OffPoolThreadTests {
+    @Test("builds run on threads of their own: more of them than the cooperative pool has threads run at once")
+    func buildsDoNotHoldThePool() async throws {
+        // Each job blocks until all have started: on the cooperative pool (one thread per core) the barrier would
+        // time out. The releasing job runs off the pool too.
+        let count = ProcessInfo.processInfo.activeProcessorCount + 2
+        let arrived = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    try await OffPoolThread.run(name: "test-build") {
+                        arrived.signal()
+                        return proceed.wait(timeout: .now() + 30) == .success
+                    }
+                }
+            }
+            try await OffPoolThread.run(name: "test-release") {
+                for _ in 0..<count { _ = arrived.wait(timeout: .now() + 30) }
+                for _ in 0..<count { proceed.signal() }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: count))
+        await #expect(throws: RPCError.self) {
+            try await OffPoolThread.run(name: "test-fail") { () throws -> Int in
+                throw RPCError(code: .failedPrecondition, message: "malformed artifact")
+            }
+        }
+    }
+}

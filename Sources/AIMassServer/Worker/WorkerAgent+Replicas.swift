@@ -32,16 +32,16 @@ extension WorkerAgent {
         do {
             let bytes = try await download(model: place.model, version: place.version)
             if !place.sha256.isEmpty {
-                let actual = ArtifactDigest.sha256Hex(bytes) ?? ""
+                let actual = try await OffPoolThread.run(name: "aimass-sha256") { ArtifactDigest.sha256Hex(bytes) ?? "" }
                 guard actual == place.sha256.lowercased() else {
                     throw RPCError(code: .dataLoss, message: "artifact sha256 \(actual) does not match \(place.sha256)")
                 }
             }
             report(place.replicaId, .loading)
             let manifest = place.manifest
-            let recommender = try await Task {
+            let recommender = try await OffPoolThread.run(name: "aimass-build") {
                 try RecommenderBuilder.build(bytes: bytes, manifest: manifest, model: place.model, version: Int(place.version))
-            }.value
+            }
             if store.markReady(place.replicaId, recommender: recommender) {
                 logger.info("replica ready", metadata: ["replica": "\(place.replicaId)"])
                 report(place.replicaId, .ready)

@@ -33,7 +33,7 @@ public final class LoadedModelCache: Sendable {
         let key = Key(sha256: version.sha256, manifest: version.manifest)
         let task = state.withLock { state -> Task<Recommender, any Error> in
             if let existing = state.loads[key] { return existing }
-            let task = Task { try load() }
+            let task = Task { try await OffPoolThread.run(name: "aimass-build", load) }
             state.loads[key] = task
             state.order.append(key)
             while state.order.count > capacity {
