@@ -201,6 +201,23 @@ struct CallGateTests {
         }
     }
 
+    @Test("an admitted gated call with a deadline ends at it and its token comes back (once, with the call's end)")
+    func admittedCallKeepsItsDeadline() async throws {
+        let gate = LimitGate(limit: 1, gated: [Self.slow.path])
+        let handler = ParkingHandler()
+        try await Self.withServer(gate: gate, handler: handler) { client in
+            _ = await expectRPCError(.deadlineExceeded) {
+                let _: Empty = try await client.unary(
+                    Self.slow, request: Empty(), options: CallOptions(timeout: .milliseconds(200)))
+            }
+            await gate.waitForOutcomes(1)
+            #expect(gate.snapshot.admitted == 1 && gate.snapshot.inFlight == 0)
+            // The server's timer starts at admission, a little after the client's: whichever fires first ends it.
+            #expect([.deadlineExceeded, .cancelled].contains(gate.snapshot.outcomes.first?.code))
+            #expect(gate.snapshot.outcomes.count == 1)
+        }
+    }
+
     @Test("shed calls free their streams and discard their request data; a cancelled admitted call is handed back")
     func nothingLeaks() async throws {
         let gate = LimitGate(limit: 0, gated: [Self.slow.path, Self.unaryCall.path])
