@@ -1,4 +1,3 @@
-import Foundation
 import RPCCore
 import SchedulerCore
 import Synchronization
@@ -60,15 +59,14 @@ public final class AdmissionCallGate: ServerCallGate {
         self.admission = AdmissionController(configuration: configuration)
         self.paths = gatedPaths
         self.classShares = configuration.classShares.isEmpty ? [1] : configuration.classShares
-        let budget = waitBudget.map { Double($0.components.seconds) * 1e9 + Double($0.components.attoseconds) / 1e9 } ?? 0
-        self.budgetNanos = budget * Double(max(cores, 1))
+        self.budgetNanos = Double(waitBudget?.saturatingNanoseconds ?? 0) * Double(max(cores, 1))
     }
 
     /// The gate of a worker (and of the embedded platform): `aimass.v1.Recommend`'s inference methods (Recommend and
     /// SimilarItems) are gated; nothing else is (health, the registry, `Scheduler/Join`, `Mesh/Watch`, Evaluate).
     ///
     /// Two bounds, whichever is lower (`cores`: by default the CPUs this process may run on, see
-    /// ``schedulableCores()``):
+    /// ``InferenceExecutor/usableCores``):
     /// - a wait budget of 5 ms per core: calls in flight × their typical duration must stay under 5 ms × `cores`
     ///   (normal calls 80 % of it), so about 8 cheap calls (0.5 ms each under load) but 2 heavy ones (1.5 ms, whose
     ///   duration grows with each other call in flight) per core are admitted at once;
@@ -80,7 +78,7 @@ public final class AdmissionCallGate: ServerCallGate {
     /// cheap calls the server had CPU for (goodput 3567/s at 1.5× capacity, server 48 % busy, against 15029/s
     /// without the gate), and a floor of 16 let heavy calls that hold their thread queue (admitted p99 8× unloaded);
     /// with the budget, 1.6× (5 ms) or 2.0× (10 ms).
-    public static func recommendInference(cores: Int = schedulableCores()) -> AdmissionCallGate {
+    public static func recommendInference(cores: Int = InferenceExecutor.usableCores) -> AdmissionCallGate {
         let cores = max(cores, 1)
         let paths: Set<String> = ["Recommend", "SimilarItems"].map {
             MethodDescriptor(service: RecommendService.serviceName, method: $0).path
@@ -94,21 +92,6 @@ public final class AdmissionCallGate: ServerCallGate {
             },
             waitBudget: .milliseconds(5), cores: cores
         )
-    }
-
-    /// The CPUs this process may run on: its affinity mask (`taskset`, cpusets; `Cpus_allowed` in
-    /// `/proc/self/status`), else every active core.
-    public static func schedulableCores() -> Int {
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
-        {
-            // A hex mask in comma-separated 32-bit groups, e.g. "ff,ffffffff".
-            let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { count, digit in
-                count + (digit.hexDigitValue?.nonzeroBitCount ?? 0)
-            }
-            if count > 0 { return count }
-        }
-        return ProcessInfo.processInfo.activeProcessorCount
     }
 
     public func gates(_ method: MethodDescriptor) -> Bool { paths.contains(method.path) }
@@ -146,8 +129,7 @@ public final class AdmissionCallGate: ServerCallGate {
 
     public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
         inFlight.subtract(1, ordering: .relaxed)
-        let (seconds, attoseconds) = outcome.duration.components
-        let nanos = max(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000), 0)
+        let nanos = Int(max(outcome.duration.saturatingNanoseconds, 0))
         let latency: Int
         if outcome.succeeded {
             let typical = typicalNanos.load(ordering: .relaxed)

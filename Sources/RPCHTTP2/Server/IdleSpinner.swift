@@ -1,4 +1,5 @@
 import Foundation
+import RPCCore
 import Synchronization
 
 #if canImport(Glibc)
