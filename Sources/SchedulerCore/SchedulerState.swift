@@ -204,8 +204,7 @@ public struct SchedulerState: Sendable {
             readyReplicas: mine.count { $0.state == .ready },
             state: record.state,
             reason: record.reason,
-            lacksCapacity: record.lacksCapacity && record.shortfall != nil
-                && [.pending, .progressing, .degraded].contains(record.state),
+            lacksCapacity: record.lacksCapacity && [.pending, .progressing, .degraded].contains(record.state),
             replicas: mine,
             createdAt: record.createdAt,
             updatedAt: record.updatedAt

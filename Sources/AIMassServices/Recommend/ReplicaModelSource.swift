@@ -99,12 +99,8 @@ public struct ReplicaModelSource: ModelSource {
         deadline: ContinuousClock.Instant?,
         entry: ReplicaStore.Entry,
         _ work: @escaping @Sendable () throws -> T
-    ) async throws -> (T, Double) {
-        guard let executor else {
-            let begin = MonotonicTime.now()
-            let result = try work()
-            return (result, MonotonicTime.now() - begin)
-        }
+    ) async throws -> (T, service: Double) {
+        guard let executor else { return try timed(work) }
         return try await executor.run(deadline: deadline, measuring: entry.serviceTime, work)
     }
 

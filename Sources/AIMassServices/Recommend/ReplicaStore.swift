@@ -129,24 +129,11 @@ public final class ReplicaStore: Sendable {
             func serves(_ entry: Entry) -> Bool {
                 entry.model == model && entry.phase == .ready && (version == nil || entry.version == version)
             }
-            var newest: UInt32?
-            if version == nil {
-                for entry in state.entries.values where serves(entry) { newest = max(newest ?? 0, entry.version) }
-            } else {
-                newest = version
-            }
-            guard let newest else { return nil }
-            var best: Entry?
-            for entry in state.entries.values where serves(entry) && entry.version == newest {
-                guard let current = best else {
-                    best = entry
-                    continue
-                }
-                if (entry.inFlight, entry.lastPicked, entry.id) < (current.inFlight, current.lastPicked, current.id) {
-                    best = entry
-                }
-            }
-            guard let best else { return nil }
+            let candidates = state.entries.values.lazy.filter(serves)
+            guard let newest = version ?? candidates.map(\.version).max(),
+                let best = candidates.filter({ $0.version == newest })
+                    .min(by: { ($0.inFlight, $0.lastPicked, $0.id) < ($1.inFlight, $1.lastPicked, $1.id) })
+            else { return nil }
             state.picks += 1
             state.entries[best.id]?.inFlight += 1
             state.entries[best.id]?.lastPicked = state.picks

@@ -46,13 +46,16 @@ extension InferenceExecutor {
         measuring estimate: ServiceTimeEstimate,
         _ work: @escaping @Sendable () throws -> T
     ) async throws -> (T, service: Double) {
-        let measured: @Sendable () throws -> (T, service: Double) = {
-            let begin = MonotonicTime.now()
-            let result = try work()
-            return (result, MonotonicTime.now() - begin)
-        }
+        let measured: @Sendable () throws -> (T, service: Double) = { try timed(work) }
         let outcome = try await estimate.seconds < inlineThreshold ? measured() : run(deadline: deadline, measured)
         estimate.record(outcome.service)
         return outcome
     }
+}
+
+/// Runs `work` and returns its result with the seconds it took (its service time, on whatever thread runs it).
+func timed<T>(_ work: () throws -> T) rethrows -> (T, service: Double) {
+    let begin = MonotonicTime.now()
+    let result = try work()
+    return (result, MonotonicTime.now() - begin)
 }
