@@ -6,7 +6,8 @@
 /// decoded) messages aside until the request ends (the client's END_STREAM), then calls `admit` synchronously on
 /// the connection's I/O thread, so it must be cheap and must never block. A rejected call is answered right there
 /// with a trailers-only response carrying the returned ``RPCError`` (status, message and its metadata as trailers),
-/// its messages dropped: it costs the server about what a health check costs. An admitted call's handler then
+/// its messages dropped: no task, no decoding (about a third of a cheap served call's CPU in the overload benchmark,
+/// docs/scheduler.md). An admitted call's handler then
 /// starts; when the call ends — with any status, cancelled, or its connection lost — the server calls
 /// ``callEnded(_:outcome:)`` exactly once with the token, so the gate can count calls in flight from their request
 /// to their end (time spent waiting for a thread included). A call that ends before its request does (deadline,

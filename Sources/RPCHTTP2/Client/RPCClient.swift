@@ -130,7 +130,7 @@ public final class RPCClient: Sendable {
         options: CallOptions,
         onlyRequest request: Request
     ) async throws -> ClientCall<Request, Response> {
-        let framed = MessageFramer.frame(try request.wireBytes(), compress: options.compressRequests)
+        let framed = MessageFramer.frame(request.wireBytes(), compress: options.compressRequests)
         return ClientCall(raw: try await startRawCall(descriptor, options: options, onlyRequest: framed))
     }
 

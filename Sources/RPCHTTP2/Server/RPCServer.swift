@@ -20,7 +20,7 @@ public final class RPCServer: Sendable {
     /// Creates a server; nothing listens until ``start()``.
     ///
     /// - Parameters:
-    ///   - callGate: Sheds calls of the methods it gates on the I/O thread, as soon as their headers are complete
+    ///   - callGate: Sheds calls of the methods it gates on the I/O thread, as soon as their request is complete
     ///     (see ``ServerCallGate``); `nil` (the default) admits everything at no cost.
     public init(
         configuration: ServerConfiguration = .defaults,
