@@ -115,20 +115,25 @@ public final class Platform: Sendable {
         let inference = WorkerInference(
             cpuMillis: configuration.role == .embedded ? configuration.localWorkerCapacity.cpuMillis : 0)
         let lazy = RegistryModelSource(registry: registry, executor: inference.executor)
+        // Token, role and version answers come from the registry's access cache (no SQLite on a hit; every registry
+        // write invalidates it at once, see docs/registry-service.md), so they are given on the I/O thread too.
+        let resolveLocally: ReplicaModelSource.InlineResolver = { model, selector, context in
+            let principal = try registry.principal(for: context)
+            let reference = try selector.reference()
+            // No version asked for: the newest version with a ready replica here (the proto's rule), once the caller
+            // may read the model; only a model with no ready replica falls back to the latest.
+            if reference == .latest, selector?.alias != "latest", store.hasReady(model: model, version: nil) {
+                try registry.checkRole(principal, model: model, required: .reader)
+                return .version(nil)
+            }
+            return .version(UInt32(clamping: try registry.getVersion(model: model, reference, by: principal).number))
+        }
         let source: any ModelSource =
             configuration.role == .embedded
-            ? ReplicaModelSource(store: store, fallback: lazy, executor: inference.executor) { model, selector, context in
-                // Token, role and version answers come from the registry's access cache (no SQLite on a hit;
-                // every registry write invalidates it at once, see docs/registry-service.md).
-                let principal = try registry.principal(for: context)
-                let reference = try selector.reference()
-                // No version asked for: the newest version with a ready replica here (the proto's rule), once
-                // the caller may read the model; only a model with no ready replica falls back to the latest.
-                if reference == .latest, selector?.alias != "latest", store.hasReady(model: model, version: nil) {
-                    try registry.checkRole(principal, model: model, required: .reader)
-                    return nil
-                }
-                return UInt32(clamping: try registry.getVersion(model: model, reference, by: principal).number)
+            ? ReplicaModelSource(store: store, fallback: lazy, executor: inference.executor, resolveNow: resolveLocally) {
+                model, selector, context in
+                guard case .version(let version) = try resolveLocally(model, selector, context) else { return nil }
+                return version
             }
             : lazy
         // Sheds overload of Recommend's inference methods only, on the event loop (see AdmissionCallGate).

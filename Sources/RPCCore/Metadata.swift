@@ -29,17 +29,17 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     public init() {}
 
     public init(dictionaryLiteral elements: (String, Value)...) {
-        for (key, value) in elements { entries.append(Entry(key: key.lowercased(), value: value)) }
+        for (key, value) in elements { entries.append(Entry(key: Self.normalized(key), value: value)) }
     }
 
     /// Adds an ASCII value; the key is lower-cased.
     public mutating func add(_ value: String, forKey key: String) {
-        entries.append(Entry(key: key.lowercased(), value: .string(value)))
+        entries.append(Entry(key: Self.normalized(key), value: .string(value)))
     }
 
     /// Adds a binary value; the key should end in `-bin`.
     public mutating func add(binary value: [UInt8], forKey key: String) {
-        entries.append(Entry(key: key.lowercased(), value: .binary(value)))
+        entries.append(Entry(key: Self.normalized(key), value: .binary(value)))
     }
 
     /// Adds an entry as it is.
@@ -49,13 +49,13 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
 
     /// Removes every value for a key.
     public mutating func removeAll(forKey key: String) {
-        let key = key.lowercased()
+        let key = Self.normalized(key)
         entries.removeAll { $0.key == key }
     }
 
     /// The first ASCII value for a key.
     public func firstString(forKey key: String) -> String? {
-        let key = key.lowercased()
+        let key = Self.normalized(key)
         for entry in entries where entry.key == key {
             if case .string(let value) = entry.value { return value }
         }
@@ -64,7 +64,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
 
     /// The first binary value for a key.
     public func firstBinary(forKey key: String) -> [UInt8]? {
-        let key = key.lowercased()
+        let key = Self.normalized(key)
         for entry in entries where entry.key == key {
             if case .binary(let value) = entry.value { return value }
         }
@@ -73,7 +73,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
 
     /// Every value for a key, in order.
     public subscript(key: String) -> [Value] {
-        let key = key.lowercased()
+        let key = Self.normalized(key)
         return entries.filter { $0.key == key }.map(\.value)
     }
 
@@ -97,5 +97,10 @@ extension Metadata {
         default:
             return false
         }
+    }
+
+    /// A key as stored (lowercase); keys are nearly always written lowercase already, so this copies only when not.
+    static func normalized(_ key: String) -> String {
+        key.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? key.lowercased() : key
     }
 }

@@ -1,15 +1,28 @@
 /// How a method is served, in bytes; built by the typed `register…` methods of ``RPCRouter``.
 public enum MethodHandler: Sendable {
-    /// A unary method answered synchronously on the connection's I/O thread.
+    /// A unary method started synchronously on the connection's I/O thread once its request is in: it answers
+    /// there (``UnaryOutcome/response(_:)``) or hands the rest of the call to a task
+    /// (``UnaryOutcome/continueAsync(_:)``).
     ///
-    /// For cheap handlers that never block (health checks, lookups in memory): it saves two thread
-    /// hops per call. Anything that waits must be ``streaming(_:)``.
-    case inlineUnary(@Sendable (_ request: InboundMessage, _ context: ServerContext) throws(RPCError) -> [UInt8])
+    /// For handlers that are cheap and never block on the common path (health checks, lookups in memory, a
+    /// cheap model): answering inline saves a task and two thread hops per call. Anything that waits must
+    /// continue as a task.
+    case inlineUnary(
+        @Sendable (_ request: InboundMessage, _ context: ServerContext) throws(RPCError) -> UnaryOutcome<[UInt8]>
+    )
     /// Any call kind, run as a task: requests arrive on the queue, responses go to the sink.
     case streaming(
         @Sendable (_ requests: InboundMessageQueue, _ responses: any ResponseSink, _ context: ServerContext)
             async throws -> Void
     )
+}
+
+/// What the inline part of a unary method decided (see ``RPCRouter/registerUnary(_:inlineFirst:)``).
+public enum UnaryOutcome<Response: Sendable>: Sendable {
+    /// The call is answered now, on the I/O thread.
+    case response(Response)
+    /// The call goes on as a task, which runs this and answers with its result (or error).
+    case continueAsync(@Sendable () async throws -> Response)
 }
 
 /// A service: a set of methods registered under their full paths.
@@ -82,7 +95,35 @@ public struct RPCRouter: Sendable {
         register(descriptor, handler: .inlineUnary { (message, context) throws(RPCError) in
             context.requestWasCompressed = message.wasCompressed
             let request = try Request(wireBytes: message.bytes)
-            return try body(request, context).wireBytes()
+            return .response(try body(request, context).wireBytes())
+        })
+    }
+
+    /// Registers a unary method that starts on the I/O thread and either answers there or continues as a task.
+    ///
+    /// `body` runs synchronously once the request is in (decoded there): it must never block; it returns
+    /// ``UnaryOutcome/response(_:)`` when it can answer at once, or ``UnaryOutcome/continueAsync(_:)`` with the
+    /// work that has to wait (a lookup over the network, a slow model, a queue).
+    ///
+    /// ```swift
+    /// router.registerUnary(descriptor, inlineFirst: { (request: LookupRequest, context) throws(RPCError) in
+    ///     if let hit = cache[request.key] { return .response(LookupResponse(value: hit)) }
+    ///     return .continueAsync { try await store.lookup(request.key) }
+    /// })
+    /// ```
+    public mutating func registerUnary<Request: WireMessage, Response: WireMessage>(
+        _ descriptor: MethodDescriptor,
+        inlineFirst body: @escaping @Sendable (Request, ServerContext) throws(RPCError) -> UnaryOutcome<Response>
+    ) {
+        register(descriptor, handler: .inlineUnary { (message, context) throws(RPCError) in
+            context.requestWasCompressed = message.wasCompressed
+            let request = try Request(wireBytes: message.bytes)
+            switch try body(request, context) {
+            case .response(let response):
+                return .response(response.wireBytes())
+            case .continueAsync(let rest):
+                return .continueAsync { try await rest().wireBytes() }
+            }
         })
     }
 

@@ -171,8 +171,19 @@ struct ServiceTimeEstimateTests {
         #expect(estimate.seconds == .infinity)
         estimate.record(0.002)
         #expect(estimate.seconds == 0.002)
-        estimate.record(0.012)
-        #expect(abs(estimate.seconds - 0.004) < 1e-12)
+        estimate.record(0.004)
+        #expect(abs(estimate.seconds - 0.0024) < 1e-12)
+    }
+
+    @Test("one preempted sample cannot move a cheap model past the inline threshold; a model that slowed converges")
+    func outliersClamped() {
+        let estimate = ServiceTimeEstimate()
+        estimate.record(0.000_010)
+        estimate.record(0.005)  // a 10 µs call preempted for 5 ms
+        #expect(abs(estimate.seconds - 0.000_016) < 1e-12, "counted as 4x the estimate, not 500x")
+        #expect(estimate.seconds < InferenceExecutor.shared.inlineThreshold)
+        for _ in 0..<40 { estimate.record(0.002) }  // the model really takes 2 ms now
+        #expect(abs(estimate.seconds - 0.002) < 0.000_1)
     }
 }
 

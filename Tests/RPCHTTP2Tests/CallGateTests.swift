@@ -126,6 +126,18 @@ struct CallGateTests {
             await handler.park()
             return Empty()
         }
+        try await serve(router: router, gate: gate, handler: handler, configuration: configuration, body)
+    }
+
+    /// Serves `router` on a port of its own behind `gate`, runs `body` with a client, then releases `handler`'s
+    /// parked calls and shuts down (also when `body` throws).
+    static func serve(
+        router: RPCRouter,
+        gate: LimitGate,
+        handler: ParkingHandler,
+        configuration: ServerConfiguration = .defaults { $0.eventLoopThreads = 1 },
+        _ body: (RPCClient) async throws -> Void
+    ) async throws {
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0

@@ -31,22 +31,21 @@ final class ControlPlaneAuthorizer: Sendable {
         self.ttl = ttl
     }
 
+    /// The cached answer, without waiting: true when the caller may read `model`, false when nothing is cached (ask
+    /// ``authorize(model:context:)``); throws the cached refusal.
+    func cachedAuthorization(model: String, context: ServerContext) throws(RPCError) -> Bool {
+        let header = try Self.authorization(context)
+        guard let cached = cachedAnswer(Key(authorization: header, model: model), now: .now) else { return false }
+        if let error = cached.error { throw error }
+        return true
+    }
+
     /// Returns when the caller may read `model`; throws the status to answer with otherwise.
     func authorize(model: String, context: ServerContext) async throws {
-        guard let header = context.requestMetadata.firstString(forKey: "authorization"), !header.isEmpty else {
-            throw RPCError(code: .unauthenticated, message: "missing authorization metadata: send 'Bearer <token>'")
-        }
+        let header = try Self.authorization(context)
         let key = Key(authorization: header, model: model)
         let now = ContinuousClock.now
-        let cached = cache.withLock { cache -> Answer? in
-            guard let answer = cache[key] else { return nil }
-            if answer.expires <= now {
-                cache[key] = nil
-                return nil
-            }
-            return answer
-        }
-        if let cached {
+        if let cached = cachedAnswer(key, now: now) {
             if let error = cached.error { throw error }
             return
         }
@@ -68,5 +67,23 @@ final class ControlPlaneAuthorizer: Sendable {
             cache[key] = answer
         }
         if let error { throw error }
+    }
+
+    private static func authorization(_ context: ServerContext) throws(RPCError) -> String {
+        guard let header = context.requestMetadata.firstString(forKey: "authorization"), !header.isEmpty else {
+            throw RPCError(code: .unauthenticated, message: "missing authorization metadata: send 'Bearer <token>'")
+        }
+        return header
+    }
+
+    private func cachedAnswer(_ key: Key, now: ContinuousClock.Instant) -> Answer? {
+        cache.withLock { cache -> Answer? in
+            guard let answer = cache[key] else { return nil }
+            if answer.expires <= now {
+                cache[key] = nil
+                return nil
+            }
+            return answer
+        }
     }
 }

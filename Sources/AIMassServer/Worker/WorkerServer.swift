@@ -77,12 +77,20 @@ public final class WorkerServer: Sendable {
         let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
         let authorizer = ControlPlaneAuthorizer(client: authClient)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis)
-        let source = ReplicaModelSource(store: store, executor: inference.executor) { model, selector, context in
+        // A worker does not know the registry's aliases: a number pins the version, anything else takes the newest
+        // version held (the deployment follows its alias).
+        let pinned: @Sendable (VersionSelector?) -> UInt32? = { selector in
+            guard let number = selector?.number, number > 0 else { return nil }
+            return number
+        }
+        let source = ReplicaModelSource(
+            store: store, executor: inference.executor,
+            resolveNow: { model, selector, context in
+                try authorizer.cachedAuthorization(model: model, context: context) ? .version(pinned(selector)) : .needsLookup
+            }
+        ) { model, selector, context in
             try await authorizer.authorize(model: model, context: context)
-            // A worker does not know the registry's aliases: a number pins the version, anything else takes the
-            // newest version held (the deployment follows its alias).
-            if let number = selector?.number, number > 0 { return number }
-            return nil
+            return pinned(selector)
         }
         let health = HealthService()
         let gate = inference.gate

@@ -71,20 +71,8 @@ public final class InferenceExecutor: Sendable {
     /// down (it lives as long as the process, as NIO's singleton event loops do).
     public static let shared = InferenceExecutor(threads: usableCores, name: "aimass-inference")
 
-    /// The cores this process may run on: its CPU affinity on Linux (`taskset`; the `Cpus_allowed` mask of
-    /// `/proc/self/status`, as Glibc's module does not export `sched_getaffinity`), else every active core
-    /// (`ProcessInfo.activeProcessorCount` ignores the affinity).
-    public static var usableCores: Int {
-        let all = ProcessInfo.processInfo.activeProcessorCount
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
-        else { return all }
-        // "Cpus_allowed:\t00000000,00000003": hexadecimal words, one bit per core.
-        let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { count, character in
-            count + (character.hexDigitValue?.nonzeroBitCount ?? 0)
-        }
-        return count > 0 ? min(count, all) : all
-    }
+    /// The cores this process may run on (``UsableCores``).
+    public static var usableCores: Int { UsableCores.count }
 
     /// How many threads run jobs.
     public let threads: Int

@@ -35,6 +35,29 @@ public protocol ModelSource: Sendable {
         context: ServerContext,
         _ body: @escaping @Sendable (ServedModel) throws -> T
     ) async throws -> T
+
+    /// Starts a call on the connection's I/O thread: answers it there when that needs no waiting (the caller's
+    /// access and the version already known, a cheap model admitted at once), else returns the rest of the call as
+    /// ``UnaryOutcome/continueAsync(_:)``. Must never block.
+    ///
+    /// The default continues every call with ``withModel(_:_:context:_:)``.
+    func startServing<T: Sendable>(
+        _ model: String,
+        _ selector: VersionSelector?,
+        context: ServerContext,
+        _ body: @escaping @Sendable (ServedModel) throws -> T
+    ) throws(RPCError) -> UnaryOutcome<T>
+}
+
+extension ModelSource {
+    public func startServing<T: Sendable>(
+        _ model: String,
+        _ selector: VersionSelector?,
+        context: ServerContext,
+        _ body: @escaping @Sendable (ServedModel) throws -> T
+    ) throws(RPCError) -> UnaryOutcome<T> {
+        .continueAsync { try await withModel(model, selector, context: context, body) }
+    }
 }
 
 /// The lazy loader of the embedded process: a version is read from the registry and built on its first call,

@@ -35,12 +35,13 @@ public struct RecommendService: RPCService {
 
     public func registerMethods(with router: inout RPCRouter) {
         func method(_ name: String) -> MethodDescriptor { MethodDescriptor(service: Self.serviceName, method: name) }
-        router.registerUnary(method("Recommend")) { (request: RecommendRequest, context) in
-            try await recommend(request, context: context)
-        }
-        router.registerUnary(method("SimilarItems")) { (request: SimilarItemsRequest, context) in
-            try await similarItems(request, context: context)
-        }
+        // Started on the I/O thread: a cheap model's answer never leaves it (see ModelSource.startServing).
+        router.registerUnary(method("Recommend"), inlineFirst: { (request: RecommendRequest, context) throws(RPCError) in
+            try startRecommend(request, context: context)
+        })
+        router.registerUnary(method("SimilarItems"), inlineFirst: { (request: SimilarItemsRequest, context) throws(RPCError) in
+            try startSimilarItems(request, context: context)
+        })
         if let registry {
             router.registerUnary(method("Evaluate")) { (request: EvaluateRequest, context) in
                 try await evaluate(request, registry: registry, context: context)
@@ -48,7 +49,7 @@ public struct RecommendService: RPCService {
         }
     }
 
-    func recommend(_ request: RecommendRequest, context: ServerContext) async throws -> RecommendResponse {
+    func startRecommend(_ request: RecommendRequest, context: ServerContext) throws(RPCError) -> UnaryOutcome<RecommendResponse> {
         let k = try Self.k(request.k)
         guard !request.model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
         switch (request.userId.isEmpty, request.seedItems.isEmpty) {
@@ -58,7 +59,7 @@ public struct RecommendService: RPCService {
             throw RPCError(code: .invalidArgument, message: "give a user_id or seed_items, not both")
         default: break
         }
-        return try await source.withModel(request.model, request.version, context: context) { served in
+        return try source.startServing(request.model, request.version, context: context) { served in
             let model = served.recommender
             let results =
                 request.userId.isEmpty
@@ -68,11 +69,13 @@ public struct RecommendService: RPCService {
         }
     }
 
-    func similarItems(_ request: SimilarItemsRequest, context: ServerContext) async throws -> SimilarItemsResponse {
+    func startSimilarItems(
+        _ request: SimilarItemsRequest, context: ServerContext
+    ) throws(RPCError) -> UnaryOutcome<SimilarItemsResponse> {
         let k = try Self.k(request.k)
         guard !request.model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
         guard !request.itemId.isEmpty else { throw RPCError(code: .invalidArgument, message: "item_id is required") }
-        return try await source.withModel(request.model, request.version, context: context) { served in
+        return try source.startServing(request.model, request.version, context: context) { served in
             let results = try served.recommender.similarItems(item: request.itemId, k: k)
             return SimilarItemsResponse(items: results.map(Self.scored), servedBy: served.servedBy)
         }

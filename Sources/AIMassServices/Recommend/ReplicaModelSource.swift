@@ -1,5 +1,6 @@
 import AIMassAPI
 import RPCCore
+import RecommendCore
 import SchedulerCore
 
 /// Serves calls from a worker's ready replicas (``ReplicaStore``), each call through the replica's
@@ -21,21 +22,39 @@ public struct ReplicaModelSource: ModelSource {
     /// Authorizes a call and returns the version to serve (`nil`: the newest ready one).
     public typealias Resolver = @Sendable (_ model: String, _ selector: VersionSelector?, _ context: ServerContext) async throws -> UInt32?
 
+    /// What a resolver knows without waiting: the version to serve (`nil`: the newest ready one), or that it has to
+    /// ask (for example the control plane, on a worker whose cache has no answer for this caller yet).
+    public enum Resolution: Sendable, Hashable {
+        /// The caller may read the model; serve this version (`nil`: the newest ready one).
+        case version(UInt32?)
+        /// Only ``Resolver`` can tell: the call continues as a task.
+        case needsLookup
+    }
+
+    /// Authorizes a call and chooses its version without blocking, on the I/O thread.
+    public typealias InlineResolver = @Sendable (_ model: String, _ selector: VersionSelector?, _ context: ServerContext) throws -> Resolution
+
     let store: ReplicaStore
     let resolve: Resolver
+    let resolveNow: InlineResolver?
     let fallback: (any ModelSource)?
     let protection: Bool
     let executor: InferenceExecutor?
 
     /// Creates a source over `store`; `protection: false` skips admission control (for overload benchmarks only).
+    ///
+    /// - Parameters:
+    ///   - resolveNow: Answers from memory when it can (a cache); without it every call starts as a task.
+    ///   - resolve: The full answer, which may wait.
     public init(
         store: ReplicaStore, fallback: (any ModelSource)? = nil, protection: Bool = true,
-        executor: InferenceExecutor? = .shared, resolve: @escaping Resolver
+        executor: InferenceExecutor? = .shared, resolveNow: InlineResolver? = nil, resolve: @escaping Resolver
     ) {
         self.store = store
         self.fallback = fallback
         self.protection = protection
         self.executor = executor
+        self.resolveNow = resolveNow
         self.resolve = resolve
     }
 
@@ -49,47 +68,144 @@ public struct ReplicaModelSource: ModelSource {
         let version = try await resolve(model, selector, context)
         guard let entry = store.begin(model: model, version: version), let recommender = entry.recommender else {
             if let fallback { return try await fallback.withModel(model, selector, context: context, body) }
-            let which = version.map { " version \($0)" } ?? ""
-            let worker = store.workerID.isEmpty ? "this worker" : "worker \(store.workerID)"
-            throw RPCError(code: .unavailable, message: "no ready replica of model '\(model)'\(which) on \(worker)")
+            throw noReplica(model, version)
         }
         defer { store.finish(entry.id) }
-        let served = ServedModel(
-            recommender: recommender,
-            servedBy: ServedBy(workerId: store.workerID, replicaId: entry.id, version: entry.version)
-        )
-        let deadline = context.deadline
-        guard protection else { return try await run(deadline: deadline, entry: entry) { try body(served) }.0 }
-        let admission = entry.admission
+        let served = servedModel(entry, recommender)
+        guard protection else { return try await run(deadline: context.deadline, entry: entry) { try body(served) }.0 }
         let ticket: AdmissionTicket
-        let decision = admission.admit(
+        switch admit(entry, context: context) {
+        case .admitted(let admitted):
+            ticket = admitted
+        case .queued(let handle):
+            ticket = try await waitForTurn(handle, entry: entry)
+        case .rejected(let code, let retryAfter):
+            throw Self.rpcError(AdmissionError(code: code, retryAfter: retryAfter))
+        }
+        return try await runAdmitted(ticket, entry: entry, deadline: context.deadline) { try body(served) }
+    }
+
+    /// Serves on the I/O thread when the caller's answer is known (``InlineResolver``), a ready replica's model is
+    /// cheap (its measured service time under the executor's ``InferenceExecutor/inlineThreshold``) and admission
+    /// admits the call at once; a queued call, a heavy model or an unknown caller continues as a task (the first
+    /// two keep the replica picked here).
+    public func startServing<T: Sendable>(
+        _ model: String,
+        _ selector: VersionSelector?,
+        context: ServerContext,
+        _ body: @escaping @Sendable (ServedModel) throws -> T
+    ) throws(RPCError) -> UnaryOutcome<T> {
+        guard !model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
+        let resolution: Resolution
+        do {
+            resolution = try resolveNow?(model, selector, context) ?? .needsLookup
+        } catch {
+            throw RPCError(mapping: error)
+        }
+        guard case .version(let version) = resolution else {
+            return .continueAsync { try await withModel(model, selector, context: context, body) }
+        }
+        guard let entry = store.begin(model: model, version: version), let recommender = entry.recommender else {
+            if let fallback { return try fallback.startServing(model, selector, context: context, body) }
+            throw noReplica(model, version)
+        }
+        let served = servedModel(entry, recommender)
+        let store = self.store
+        let cheap = executor.map { entry.serviceTime.seconds < $0.inlineThreshold } ?? false
+        guard protection else {
+            guard cheap else {
+                return .continueAsync {
+                    defer { store.finish(entry.id) }
+                    return try await run(deadline: context.deadline, entry: entry) { try body(served) }.0
+                }
+            }
+            defer { store.finish(entry.id) }
+            return .response(try runInline(entry) { try body(served) }.0)
+        }
+        switch admit(entry, context: context) {
+        case .admitted(let ticket) where cheap:
+            defer { store.finish(entry.id) }
+            let start = MonotonicTime.now()
+            do throws(RPCError) {
+                let (result, service) = try runInline(entry) { try body(served) }
+                let end = MonotonicTime.now()
+                entry.admission.release(ticket, latency: end - start, serviceTime: service, now: end)
+                return .response(result)
+            } catch {
+                let end = MonotonicTime.now()
+                entry.admission.release(ticket, latency: end - start, now: end)
+                throw error
+            }
+        case .admitted(let ticket):
+            return .continueAsync {
+                defer { store.finish(entry.id) }
+                return try await runAdmitted(ticket, entry: entry, deadline: context.deadline) { try body(served) }
+            }
+        case .queued(let handle):
+            return .continueAsync {
+                defer { store.finish(entry.id) }
+                let ticket = try await waitForTurn(handle, entry: entry)
+                return try await runAdmitted(ticket, entry: entry, deadline: context.deadline) { try body(served) }
+            }
+        case .rejected(let code, let retryAfter):
+            store.finish(entry.id)
+            throw Self.rpcError(AdmissionError(code: code, retryAfter: retryAfter))
+        }
+    }
+
+    private func servedModel(_ entry: ReplicaStore.Entry, _ recommender: Recommender) -> ServedModel {
+        ServedModel(recommender: recommender, servedBy: ServedBy(workerId: store.workerID, replicaId: entry.id, version: entry.version))
+    }
+
+    private func noReplica(_ model: String, _ version: UInt32?) -> RPCError {
+        let which = version.map { " version \($0)" } ?? ""
+        let worker = store.workerID.isEmpty ? "this worker" : "worker \(store.workerID)"
+        return RPCError(code: .unavailable, message: "no ready replica of model '\(model)'\(which) on \(worker)")
+    }
+
+    private func admit(_ entry: ReplicaStore.Entry, context: ServerContext) -> AdmissionDecision {
+        entry.admission.admit(
             priority: Self.priority(context.requestMetadata),
             deadline: context.deadline.map(MonotonicTime.seconds),
             now: MonotonicTime.now()
         )
-        switch decision {
-        case .admitted(let admitted):
-            ticket = admitted
-        case .queued(let handle):
-            do {
-                ticket = try await admission.wait(for: handle)
-            } catch let error as AdmissionError {
-                throw Self.rpcError(error)
-            }
-        case .rejected(let code, let retryAfter):
-            throw Self.rpcError(AdmissionError(code: code, retryAfter: retryAfter))
+    }
+
+    private func waitForTurn(_ handle: AdmissionWaitHandle, entry: ReplicaStore.Entry) async throws -> AdmissionTicket {
+        do {
+            return try await entry.admission.wait(for: handle)
+        } catch let error as AdmissionError {
+            throw Self.rpcError(error)
         }
+    }
+
+    /// Runs an admitted call's query (inline or on the executor) and hands its ticket back with what it took.
+    private func runAdmitted<T: Sendable>(
+        _ ticket: AdmissionTicket, entry: ReplicaStore.Entry, deadline: ContinuousClock.Instant?,
+        _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
         let start = MonotonicTime.now()
         do {
             // The service time (on the thread, without the wait for it) tells admission how jittery the model is.
-            let (result, service) = try await run(deadline: deadline, entry: entry) { try body(served) }
+            let (result, service) = try await run(deadline: deadline, entry: entry, work)
             let end = MonotonicTime.now()
-            admission.release(ticket, latency: end - start, serviceTime: service, now: end)
+            entry.admission.release(ticket, latency: end - start, serviceTime: service, now: end)
             return result
         } catch {
             let end = MonotonicTime.now()
-            admission.release(ticket, latency: end - start, now: end)
+            entry.admission.release(ticket, latency: end - start, now: end)
             throw error
+        }
+    }
+
+    /// Runs a cheap query on the calling thread, recording its service time; errors as gRPC statuses.
+    private func runInline<T>(_ entry: ReplicaStore.Entry, _ work: () throws -> T) throws(RPCError) -> (T, service: Double) {
+        do {
+            let outcome = try timed(work)
+            entry.serviceTime.record(outcome.service)
+            return outcome
+        } catch {
+            throw RPCError(mapping: error)
         }
     }
 

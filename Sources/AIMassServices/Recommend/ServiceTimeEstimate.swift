@@ -14,10 +14,16 @@ public final class ServiceTimeEstimate: Sendable {
     /// The estimate in seconds (infinity before the first sample).
     public var seconds: Double { Double(bitPattern: bits.load(ordering: .relaxed)) }
 
-    /// Adds a sample, in seconds.
+    /// Adds a sample, in seconds; one above 4× the estimate counts as 4×.
+    ///
+    /// Why the clamp: a sample is wall-clock time, and a call preempted by another thread of the core (a timer, the
+    /// executor, the kernel) can read 100× its work. Unclamped, one such sample moved a 10 µs model over the inline
+    /// threshold; its next calls then went to the executor and built up the concurrency that overload protection
+    /// sheds (RESOURCE_EXHAUSTED at 16 calls in flight on one core). A model that really got slower still converges:
+    /// the estimate may grow 1.6× per call.
     public func record(_ sample: Double) {
         let current = seconds
-        let next = current.isFinite ? current + 0.2 * (sample - current) : sample
+        let next = current.isFinite ? current + 0.2 * (min(sample, 4 * current) - current) : sample
         bits.store(next.bitPattern, ordering: .relaxed)
     }
 }

@@ -1,19 +1,23 @@
 extension ModelRegistry {
     /// The principal a token hash authenticates, from the cache or (on a miss) from the database.
+    /// The principal of a token, from the cache or (on a miss) by `lookup`.
+    ///
+    /// Keyed by the token itself, not its SHA-256: hashing on every call cost more than the rest of the check (2.6 µs
+    /// of a Recommend call). The cache holds tokens only in memory, as every request carrying one already does.
     func cachedPrincipal(
-        tokenHash: String,
+        token: String,
         lookup: (Database) throws(RegistryError) -> Principal
     ) throws(RegistryError) -> Principal {
         let cache = self.accessCache
         let now = ContinuousClock.now
-        if cache.isOpen, let principal = cache.principals.value(for: tokenHash, generation: cache.generation, now: now) {
+        if cache.isOpen, let principal = cache.principals.value(for: token, generation: cache.generation, now: now) {
             return principal
         }
         // The generation is read under the mutex, where writes bump it: it is exactly the data the lookup saw.
         let (principal, generation) = try self.withDatabase { (database) throws(RegistryError) -> (Principal, UInt64) in
             (try lookup(database), cache.generation)
         }
-        cache.principals.insert(principal, for: tokenHash, generation: generation, now: now)
+        cache.principals.insert(principal, for: token, generation: generation, now: now)
         return principal
     }
 

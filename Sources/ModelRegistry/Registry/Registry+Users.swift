@@ -6,8 +6,8 @@ extension ModelRegistry {
     /// - Throws: `unauthenticated` if the token is unknown or revoked (the message does not say which).
     public func authenticate(token: String) throws(RegistryError) -> Principal {
         guard !token.isEmpty, token.utf8.count <= 512 else { throw .unauthenticated("invalid or revoked token") }
-        let hash = try Tokens.hash(token)
-        return try self.cachedPrincipal(tokenHash: hash) { (database) throws(RegistryError) -> Principal in
+        return try self.cachedPrincipal(token: token) { (database) throws(RegistryError) -> Principal in
+            let hash = try Tokens.hash(token)
             guard
                 let row = try database.queryOne(
                     """

@@ -1,3 +1,4 @@
+import RPCCore
 import NIOCore
 
 /// How an ``RPCServer`` listens and what it allows; `defaults` follows gRPC's defaults.
@@ -18,7 +19,7 @@ public struct ServerConfiguration: Sendable {
     public var connectionWindowSize: Int32
     /// Keepalive and connection lifetime.
     public var connection: ConnectionManagement
-    /// Event-loop threads; defaults to one per core.
+    /// Event-loop threads; defaults to one per core this process may run on (``UsableCores``).
     public var eventLoopThreads: Int
     /// Keep the core out of idle this long after each read, with a `SCHED_IDLE` spinner that only uses
     /// otherwise idle CPU: lower latency at low load on VMs, where waking a halted vCPU costs tens of
@@ -72,7 +73,7 @@ public struct ServerConfiguration: Sendable {
         initialStreamWindowSize: UInt32 = 1024 * 1024,
         connectionWindowSize: Int32 = 8 * 1024 * 1024,
         connection: ConnectionManagement = .defaults,
-        eventLoopThreads: Int = System.coreCount
+        eventLoopThreads: Int = UsableCores.count
     ) {
         self.host = host
         self.port = port

@@ -329,8 +329,16 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
                 )
             }
             do throws(RPCError) {
-                let response = try body(request, context)
-                sendInlineResponse(stream, response: response, context: context)
+                switch try body(request, context) {
+                case .response(let response):
+                    sendInlineResponse(stream, response: response, context: context)
+                case .continueAsync(let rest):
+                    stream.inlineHandler = nil
+                    stream.inlineRequest = nil
+                    startTask(stream, context: context) { _, responses, context in
+                        try await responses.send(try await rest(), compress: context.compressResponses)
+                    }
+                }
             } catch {
                 var merged = error
                 for entry in context.responseTrailingMetadata { merged.metadata.add(entry) }

@@ -26,7 +26,7 @@ final class ServerStream {
     // The call.
     var context: ServerContext?
     var deframer: MessageDeframer?
-    var inlineHandler: (@Sendable (InboundMessage, ServerContext) throws(RPCError) -> [UInt8])?
+    var inlineHandler: (@Sendable (InboundMessage, ServerContext) throws(RPCError) -> UnaryOutcome<[UInt8]>)?
     var inlineRequest: InboundMessage?
     var queue: InboundMessageQueue?
     var task: Task<Void, Never>?
