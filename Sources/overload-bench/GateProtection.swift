@@ -38,6 +38,8 @@ struct GateOptions {
     var cores: Int?
     /// `--serve`: every call sleeps this long before the replica source (tests use it for calls that stay in flight).
     var holdMs = 0
+    /// How long a call over the gate's limit may wait for a slot (the worker's default: 5 ms; 0: no queue).
+    var queueBudgetMs = 5
 
     /// Consumes `argument` (and its value) if it is one of the gate's flags.
     mutating func parse(_ argument: String, _ rest: inout IndexingIterator<ArraySlice<String>>) -> Bool {
@@ -45,6 +47,7 @@ struct GateOptions {
         case "--gate": gate = rest.next() != "off"
         case "--gate-cores": cores = rest.next().flatMap(Int.init)
         case "--hold-ms": holdMs = rest.next().flatMap(Int.init) ?? holdMs
+        case "--queue-budget-ms": queueBudgetMs = rest.next().flatMap(Int.init) ?? queueBudgetMs
         case "--modes":
             let names = (rest.next() ?? "").split(separator: ",")
             modes = names.compactMap { name in
@@ -63,7 +66,9 @@ struct GateOptions {
 
     /// The `--serve` arguments for a server of `protection`.
     func serverArguments(_ protection: Protection) -> [String] {
-        var arguments = ["--gate", protection.gate ? "on" : "off", "--hold-ms", String(holdMs)]
+        var arguments = [
+            "--gate", protection.gate ? "on" : "off", "--hold-ms", String(holdMs), "--queue-budget-ms", String(queueBudgetMs),
+        ]
         if let cores { arguments += ["--gate-cores", String(cores)] }
         return arguments
     }
@@ -72,8 +77,9 @@ struct GateOptions {
 /// `--serve`: the worker's call gate, or `nil` when protection or the gate is off.
 func makeCallGate(_ options: Options) -> AdmissionCallGate? {
     guard options.protection, options.gateOptions.gate else { return nil }
-    guard let cores = options.gateOptions.cores else { return AdmissionCallGate.recommendInference() }
-    return AdmissionCallGate.recommendInference(cores: cores)
+    let budget = Duration.milliseconds(options.gateOptions.queueBudgetMs)
+    guard let cores = options.gateOptions.cores else { return AdmissionCallGate.recommendInference(queueBudget: budget) }
+    return AdmissionCallGate.recommendInference(cores: cores, queueBudget: budget)
 }
 
 /// Counts the calls a replica shed (`RESOURCE_EXHAUSTED` from the replica source), and holds calls when asked.
@@ -95,6 +101,32 @@ final class ReplicaShedCounter: ModelSource {
         do {
             return try await inner.withModel(model, selector, context: context, body)
         } catch let error as RPCError where error.code == .resourceExhausted {
+            shed.add(1, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    /// As the worker starts a call, on the I/O thread (unless calls are held: that waits, so it goes on as a task).
+    func startServing<T: Sendable>(
+        _ model: String, _ selector: VersionSelector?, context: ServerContext,
+        _ body: @escaping @Sendable (ServedModel) throws -> T
+    ) throws(RPCError) -> UnaryOutcome<T> {
+        guard holdMs == 0 else { return .continueAsync { try await self.withModel(model, selector, context: context, body) } }
+        do {
+            switch try inner.startServing(model, selector, context: context, body) {
+            case .response(let response):
+                return .response(response)
+            case .continueAsync(let rest):
+                return .continueAsync {
+                    do {
+                        return try await rest()
+                    } catch let error as RPCError where error.code == .resourceExhausted {
+                        self.shed.add(1, ordering: .relaxed)
+                        throw error
+                    }
+                }
+            }
+        } catch where error.code == .resourceExhausted {
             shed.add(1, ordering: .relaxed)
             throw error
         }
@@ -225,6 +257,8 @@ final class MeasuredGate: ServerCallGate {
         gate.callEnded(token, outcome: outcome)
         limits.add(Double(gate.limit))
     }
+    func withdraw(_ id: CallGateQueueID) { gate.withdraw(id) }
+    var saturation: Int? { gate.saturation }
 
     /// One line for the server's report.
     var summary: String {

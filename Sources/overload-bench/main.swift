@@ -184,7 +184,10 @@ func serve(_ options: Options) async throws {
                 threads: options.executorThreads ?? InferenceExecutor.usableCores,
                 inlineThreshold: options.inlineBelowMicros.map { $0 / 1e6 } ?? 0.000_1
             )
-    let source = ReplicaModelSource(store: store, protection: options.protection, executor: executor) { _, _, _ in nil }
+    // As a worker whose authorizer has the caller's answer cached: calls start on the I/O thread.
+    let source = ReplicaModelSource(
+        store: store, protection: options.protection, executor: executor, resolveNow: { _, _, _ in .version(nil) }
+    ) { _, _, _ in nil }
     let model = HeavierModel(
         inner: source, repeats: options.repeats, sleep: options.sleepMs / 1000, jitter: options.jitter,
         timeout: options.deadlineMs / 1000
@@ -254,6 +257,21 @@ struct HeavierModel: ModelSource {
             }
             return try body(served)
         }
+    }
+
+    /// The real model (no repeats, no sleep) starts as a worker's does, on the I/O thread; a heavier one as a task.
+    func startServing<T: Sendable>(
+        _ model: String, _ selector: VersionSelector?, context: ServerContext,
+        _ body: @escaping @Sendable (ServedModel) throws -> T
+    ) throws(RPCError) -> UnaryOutcome<T> {
+        guard repeats <= 1, sleep == 0 else {
+            return .continueAsync { try await self.withModel(model, selector, context: context, body) }
+        }
+        if let left = context.timeRemaining {
+            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+            beforeAdmission.add(timeout - seconds)
+        }
+        return try inner.startServing(model, selector, context: context, body)
     }
 }
 

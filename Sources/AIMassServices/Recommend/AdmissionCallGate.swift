@@ -9,8 +9,9 @@ import Synchronization
 /// A call over the limit waits in the queue (highest priority class first, then the call due first: see
 /// `DeadlineQueue`) when it can still start in time: its expected wait (the calls ahead of it, each freeing a slot
 /// in about the typical call duration divided by the calls in flight) must fit both the queue budget and, with a
-/// deadline, the time left minus the typical duration. The queue budget bounds every call's wait; a deadline can
-/// only shorten it. Why a short budget (5 ms by default) rather than waiting until the deadline: a queue that lets
+/// deadline, the time left minus the typical duration. The queue budget (and a typical call's duration) bounds every
+/// call's wait; a deadline can only shorten it. Why a short budget (5 ms by default) rather than waiting until the
+/// deadline: a queue that lets
 /// calls wait as long as their deadlines allow stays full under sustained overload, and then every admitted call
 /// waits that long (an open-loop load at 3x capacity with 100 ms deadlines would see ~100 ms, against ~2 ms
 /// unloaded). What cannot wait is shed; while the gate queues or sheds, it reports ``saturation`` and the server
@@ -181,7 +182,7 @@ public final class AdmissionCallGate: ServerCallGate {
     private func enqueue(_ waiter: CallGateWaiter, priority: Int, deadline: Double?, now: Double) -> UInt64? {
         guard queueBudget > 0 else { return nil }
         let typical = typicalSeconds
-        let latestStart = min(now + queueBudget, deadline.map { $0 - typical } ?? .infinity)
+        let latestStart = min(now + maxWait, deadline.map { $0 - typical } ?? .infinity)
         let id: UInt64? = waiting.withLock { queue in
             // The calls ahead each free a slot in about `typical` divided by the calls in flight.
             let ahead = Double(queue.count + 1)
@@ -253,10 +254,19 @@ public final class AdmissionCallGate: ServerCallGate {
         else { return nil }
         let running = max(inFlight.load(ordering: .relaxed), cores)
         let typical = max(typicalSeconds, 1e-6)
-        return running + Int(Double(running) * min(queueBudget / typical, 64))
+        return running + Int(Double(running) * min(maxWait / typical, 64))
     }
 
     private var typicalSeconds: Double { Double(typicalNanos.load(ordering: .relaxed)) / 1e9 }
+
+    /// The longest a call may wait now: the queue budget, and no longer than a typical call lasts (once one has been
+    /// measured): under sustained overload every admitted call waits about this long, so it bounds their latency at
+    /// about twice the unloaded one (the heavy model of docs/scheduler.md: admitted p99 2.0x unloaded with waits up
+    /// to the 5 ms budget, 1.3 ms calls).
+    private var maxWait: Double {
+        let typical = typicalSeconds
+        return typical > 0 ? min(queueBudget, typical) : queueBudget
+    }
 
     private func notePressure(now: Double) {
         lastPressureNanos.store(Int(now * 1e9), ordering: .relaxed)
