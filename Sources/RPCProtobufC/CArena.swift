@@ -38,9 +38,15 @@ public final class CArena {
 
     /// A heap copy of a struct (a sub-message).
     public func box<T>(_ value: T) -> UnsafeMutablePointer<T> {
+        let pointer = allocate(T.self)
+        pointer.initialize(to: value)
+        return pointer
+    }
+
+    /// Room for one struct, not initialised.
+    func allocate<T>(_: T.Type) -> UnsafeMutablePointer<T> {
         let pointer = UnsafeMutablePointer<T>.allocate(capacity: 1)
         allocations.append(UnsafeMutableRawPointer(pointer))
-        pointer.initialize(to: value)
         return pointer
     }
 
