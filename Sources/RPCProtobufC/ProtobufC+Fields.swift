@@ -5,14 +5,14 @@ import CProtobufC
 
 extension ProtobufC {
     /// A singular message field; `nil` when it is absent.
-    public static func message<Message: ProtobufCConvertible>(
+    @inlinable public static func message<Message: ProtobufCConvertible>(
         _ pointer: UnsafeMutablePointer<Message.CMessage>?
     ) -> Message? {
         pointer.map { Message(c: $0.pointee) }
     }
 
     /// A repeated message field.
-    public static func repeated<Message: ProtobufCConvertible>(
+    @inlinable public static func repeated<Message: ProtobufCConvertible>(
         _ pointer: UnsafeMutablePointer<UnsafeMutablePointer<Message.CMessage>?>?,
         count: Int
     ) -> [Message] {
@@ -20,12 +20,12 @@ extension ProtobufC {
     }
 
     /// A repeated enum field.
-    public static func repeated<Enum: ProtobufCEnum>(_ pointer: UnsafeMutablePointer<Enum.CEnum>?, count: Int) -> [Enum] {
+    @inlinable public static func repeated<Enum: ProtobufCEnum>(_ pointer: UnsafeMutablePointer<Enum.CEnum>?, count: Int) -> [Enum] {
         elements(pointer, count).map(Enum.init(c:))
     }
 
     /// A repeated string field.
-    public static func repeated(_ pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
+    @inlinable public static func repeated(_ pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
         strings(pointer, count: count)
     }
 
@@ -43,31 +43,31 @@ extension ProtobufC {
         return result
     }
 
-    private static func elements<T>(_ pointer: UnsafeMutablePointer<T>?, _ count: Int) -> UnsafeBufferPointer<T> {
+    @usableFromInline static func elements<T>(_ pointer: UnsafeMutablePointer<T>?, _ count: Int) -> UnsafeBufferPointer<T> {
         UnsafeBufferPointer(start: pointer, count: pointer == nil ? 0 : count)
     }
 }
 
 extension CArena {
     /// A singular message field; `nil` leaves it absent.
-    public func message<Message: ProtobufCConvertible>(_ message: Message?) -> UnsafeMutablePointer<Message.CMessage>? {
+    @inlinable public func message<Message: ProtobufCConvertible>(_ message: Message?) -> UnsafeMutablePointer<Message.CMessage>? {
         message.map { box($0.cStruct(in: self)) }
     }
 
     /// A repeated message field.
-    public func repeated<Message: ProtobufCConvertible>(
+    @inlinable public func repeated<Message: ProtobufCConvertible>(
         _ messages: [Message]
     ) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Message.CMessage>?>?) {
         (messages.count, self.messages(messages.map { $0.cStruct(in: self) }))
     }
 
     /// A repeated enum field.
-    public func repeated<Enum: ProtobufCEnum>(_ values: [Enum]) -> (Int, UnsafeMutablePointer<Enum.CEnum>?) {
+    @inlinable public func repeated<Enum: ProtobufCEnum>(_ values: [Enum]) -> (Int, UnsafeMutablePointer<Enum.CEnum>?) {
         (values.count, array(values.map(\.cValue)))
     }
 
     /// A repeated string field.
-    public func repeated(_ values: [String]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+    @inlinable public func repeated(_ values: [String]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
         (values.count, strings(values))
     }
 

@@ -21,7 +21,8 @@ import RPCCore
 /// ```
 ///
 /// The requirements are public only because a public conformance needs public witnesses; callers use
-/// ``WireMessage``.
+/// ``WireMessage``. The wire round trip and the field helpers are `@inlinable`, so that each conformance gets them
+/// specialised for its own struct rather than going through the protocol for every field.
 public protocol ProtobufCConvertible: WireMessage {
     /// The struct protoc-c generates for the message, e.g. `Aimass__V1__Model`.
     associatedtype CMessage
@@ -38,7 +39,7 @@ public protocol ProtobufCConvertible: WireMessage {
 
 extension ProtobufCConvertible {
     /// Decodes the message with `protobuf_c_message_unpack`, reads it, and frees the C copy at once.
-    public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
+    @inlinable public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         let descriptor = Self.cDescriptor
         var empty: UInt8 = 0
         let unpacked = withUnsafePointer(to: &empty) { empty in
@@ -56,7 +57,7 @@ extension ProtobufCConvertible {
     }
 
     /// Encodes the message with `protobuf_c_message_pack`.
-    public func wireBytes() -> [UInt8] {
+    @inlinable public func wireBytes() -> [UInt8] {
         ProtobufC.encode { arena in
             var c = cStruct(in: arena)
             return ProtobufC.pack(&c)
@@ -64,14 +65,14 @@ extension ProtobufCConvertible {
     }
 
     /// The message as its protobuf-c struct, which points into `arena`.
-    public func cStruct(in arena: CArena) -> CMessage {
+    @inlinable public func cStruct(in arena: CArena) -> CMessage {
         var c = Self.cDefault
         fill(&c, in: arena)
         return c
     }
 
     /// ``CMessage`` as ``cInit`` leaves it.
-    static var cDefault: CMessage {
+    @usableFromInline static var cDefault: CMessage {
         withUnsafeTemporaryAllocation(of: CMessage.self, capacity: 1) { buffer in
             cInit(buffer.baseAddress)
             return buffer.baseAddress!.move()
@@ -79,7 +80,7 @@ extension ProtobufCConvertible {
     }
 
     /// The descriptor that ``cInit`` sets: every protoc-c struct starts with its `ProtobufCMessage` base.
-    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+    @usableFromInline static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
         withUnsafeBytes(of: cDefault) { $0.load(as: ProtobufCMessage.self).descriptor }
     }
 }
@@ -94,12 +95,12 @@ public protocol ProtobufCEnum: RawRepresentable<Int32>, Hashable, Sendable {
 
 extension ProtobufCEnum {
     /// Reads a protobuf-c value; an unknown one reads as the zero value.
-    public init(c: CEnum) {
+    @inlinable public init(c: CEnum) {
         self = Self(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? Self(rawValue: 0)!
     }
 
     /// The protobuf-c value.
-    public var cValue: CEnum {
+    @inlinable public var cValue: CEnum {
         CEnum(rawValue: CEnum.RawValue(truncatingIfNeeded: rawValue))!
     }
 }
