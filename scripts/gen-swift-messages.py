@@ -13,7 +13,6 @@ Needs grpcio-tools (protoc and the descriptor classes), which the repository's .
 
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -38,11 +37,11 @@ SCALARS = {  # protobuf type: (Swift type, default)
 }
 # How a singular field reads from `c.<name>` and what `c.<name>` is set to, where it is not the value itself.
 CONVERSIONS = {
-    F.TYPE_STRING: ("ProtobufC.string({})", "arena.string({})"),
-    F.TYPE_BYTES: ("ProtobufC.bytes({})", "arena.bytes({})"),
-    F.TYPE_BOOL: ("{} != 0", "{} ? 1 : 0"),
-    F.TYPE_ENUM: (None, "{}.cValue"),
-    F.TYPE_MESSAGE: ("ProtobufC.message({})", "arena.message({})"),
+    F.TYPE_STRING: ("ProtobufC.string({c})", "arena.string({value})"),
+    F.TYPE_BYTES: ("ProtobufC.bytes({c})", "arena.bytes({value})"),
+    F.TYPE_BOOL: ("{c} != 0", "{value} ? 1 : 0"),
+    F.TYPE_ENUM: ("{type}(c: {c})", "{value}.cValue"),
+    F.TYPE_MESSAGE: ("ProtobufC.message({c})", "arena.message({value})"),
 }
 # Words that need backticks where Swift declares or names them bare.
 SWIFT_KEYWORDS = {
@@ -86,8 +85,20 @@ def bare(name: str) -> str:
 
 
 def camel_to_lower(name: str) -> str:
-    """protoc-c's CamelToLower: `_` before every capital."""
-    return name[0].lower() + "".join("_" + ch.lower() if ch.isupper() else ch for ch in name[1:])
+    """protoc-c's CamelToLower: `_` before a capital that follows a small letter or digit (`Sha256Sum` is
+    `sha256_sum`, `ABCThing` is `abcthing`)."""
+    out = name[0].lower()
+    for previous, ch in zip(name, name[1:]):
+        out += ("_" if ch.isupper() and not previous.isupper() else "") + ch.lower()
+    return out
+
+
+def lower_first_word(name: str) -> str:
+    """`GetModel` is `getModel`, `ABCThing` is `abcThing`."""
+    capitals = len(name) - len(name.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    if 1 < capitals < len(name):
+        capitals -= 1
+    return name[:capitals].lower() + name[capitals:]
 
 
 def c_field(field: F) -> str:
@@ -237,14 +248,12 @@ class MessageWriter:
 
     def read_value(self, field: F) -> str:
         """The Swift value of a singular field `c.<name>`."""
-        c = f"c.{c_field(field)}"
-        if field.type == F.TYPE_ENUM:
-            return f"{self.types.swift[field.type_name]}(c: {c})"
-        return CONVERSIONS.get(field.type, ("{}", "{}"))[0].format(c)
+        read = CONVERSIONS.get(field.type, ("{c}", ""))[0]
+        return read.format(c=f"c.{c_field(field)}", type=self.types.swift.get(field.type_name))
 
     def write_value(self, field: F, value: str) -> str:
         """What `c.<name>` is set to for the Swift value `value` of a singular field."""
-        return CONVERSIONS.get(field.type, ("{}", "{}"))[1].format(value)
+        return CONVERSIONS.get(field.type, ("", "{value}"))[1].format(value=value)
 
     def field(self, field: F, path: tuple[int, ...]) -> Field:
         name = lower_camel(field.name)
@@ -413,7 +422,7 @@ class MessageWriter:
             lines.append("")
             lines += doc(self.comments.get(path + (2, number)) + ["", call + "."], "    ")
             lines.append(
-                f'    public static let {lower_camel(camel_to_lower(method.name))} = '
+                f'    public static let {lower_first_word(method.name)} = '
                 f'MethodDescriptor(service: serviceName, method: "{method.name}")'
             )
         lines.append("}")
