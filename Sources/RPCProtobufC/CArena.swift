@@ -7,9 +7,9 @@ import RPCCore
 /// repeated fields are pointers. Each of those is allocated here and freed once, when the arena
 /// is released after packing; the struct never outlives the `withArena` call that made it.
 public final class CArena {
-    @usableFromInline var allocations: [UnsafeMutableRawPointer] = []
+    private var allocations: [UnsafeMutableRawPointer] = []
 
-    @usableFromInline init() {}
+    init() {}
 
     deinit {
         for allocation in allocations { allocation.deallocate() }
@@ -37,21 +37,15 @@ public final class CArena {
     }
 
     /// A heap copy of a struct (a sub-message).
-    @inlinable public func box<T>(_ value: T) -> UnsafeMutablePointer<T> {
-        let pointer = allocate(T.self)
+    public func box<T>(_ value: T) -> UnsafeMutablePointer<T> {
+        let pointer = UnsafeMutablePointer<T>.allocate(capacity: 1)
+        allocations.append(UnsafeMutableRawPointer(pointer))
         pointer.initialize(to: value)
         return pointer
     }
 
-    /// Room for one struct, not initialised.
-    @usableFromInline func allocate<T>(_: T.Type) -> UnsafeMutablePointer<T> {
-        let pointer = UnsafeMutablePointer<T>.allocate(capacity: 1)
-        allocations.append(UnsafeMutableRawPointer(pointer))
-        return pointer
-    }
-
     /// A heap array of values (a repeated scalar field); `nil` when empty.
-    @inlinable public func array<T>(_ values: [T]) -> UnsafeMutablePointer<T>? {
+    public func array<T>(_ values: [T]) -> UnsafeMutablePointer<T>? {
         guard !values.isEmpty else { return nil }
         let pointer = UnsafeMutablePointer<T>.allocate(capacity: values.count)
         allocations.append(UnsafeMutableRawPointer(pointer))
@@ -60,23 +54,23 @@ public final class CArena {
     }
 
     /// A heap array of boxed structs (a repeated message field); `nil` when empty.
-    @inlinable public func messages<T>(_ values: [T]) -> UnsafeMutablePointer<UnsafeMutablePointer<T>?>? {
+    public func messages<T>(_ values: [T]) -> UnsafeMutablePointer<UnsafeMutablePointer<T>?>? {
         array(values.map { Optional(box($0)) })
     }
 
     /// A heap array of strings (a repeated string field); `nil` when empty.
-    @inlinable public func strings(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    public func strings(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
         array(values.map { Optional(string($0)) })
     }
 }
 
-/// Helpers shared by the protobuf-c conversions, generated (``ProtobufCConvertible``) and hand-written.
+/// Helpers shared by every hand-written protobuf-c conversion.
 public enum ProtobufC {
     /// Runs `build` with a fresh arena, then packs the message it returns into bytes.
     ///
     /// `build` fills a protobuf-c struct (started with the generated `…__init`) and passes its
     /// `base` to `pack`, which returns the encoding.
-    @inlinable public static func encode(_ build: (CArena) -> [UInt8]) -> [UInt8] {
+    public static func encode(_ build: (CArena) -> [UInt8]) -> [UInt8] {
         let arena = CArena()
         return withExtendedLifetime(arena) { build(arena) }
     }
@@ -86,7 +80,7 @@ public enum ProtobufC {
     /// The pointer must be to the whole struct: protobuf-c reads every field at its offset from
     /// the base, so a pointer to a copy of `base` alone (which `&message.base` may give in an
     /// optimised build) would pack garbage.
-    @inlinable public static func pack<Message>(_ message: inout Message) -> [UInt8] {
+    public static func pack<Message>(_ message: inout Message) -> [UInt8] {
         withUnsafeMutablePointer(to: &message) { pointer in
             UnsafeMutableRawPointer(pointer).withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { pack($0) }
         }
@@ -156,7 +150,7 @@ public enum ProtobufC {
     }
 
     /// The elements of a repeated scalar field.
-    @inlinable public static func scalars<T>(_ pointer: UnsafeMutablePointer<T>?, count: Int) -> [T] {
+    public static func scalars<T>(_ pointer: UnsafeMutablePointer<T>?, count: Int) -> [T] {
         guard let pointer, count > 0 else { return [] }
         return Array(UnsafeBufferPointer(start: pointer, count: count))
     }

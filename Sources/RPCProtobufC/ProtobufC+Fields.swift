@@ -43,6 +43,14 @@ extension ProtobufC {
         return result
     }
 
+    /// A struct as its generated `…__init` leaves it: descriptor set, every field at its default.
+    @usableFromInline static func initialized<T>(_ cInit: (UnsafeMutablePointer<T>?) -> Void) -> T {
+        withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { buffer in
+            cInit(buffer.baseAddress)
+            return buffer.baseAddress!.move()
+        }
+    }
+
     @usableFromInline static func elements<T>(_ pointer: UnsafeMutablePointer<T>?, _ count: Int) -> UnsafeBufferPointer<T> {
         UnsafeBufferPointer(start: pointer, count: pointer == nil ? 0 : count)
     }
@@ -78,8 +86,7 @@ extension CArena {
         entry cInit: (UnsafeMutablePointer<Entry>?) -> Void
     ) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>?) {
         let entries = values.sorted { $0.key < $1.key }.map { key, value in
-            let entry = allocate(Entry.self)
-            cInit(entry)
+            let entry = box(ProtobufC.initialized(cInit))
             let fields = MapEntryFields(of: UnsafeMutableRawPointer(entry), value: Value.self)
             fields.key.storeBytes(of: string(key), as: UnsafeMutablePointer<CChar>.self)
             value.store(protobufC: fields.value, in: self)

@@ -73,10 +73,7 @@ extension ProtobufCConvertible {
 
     /// ``CMessage`` as ``cInit`` leaves it.
     @usableFromInline static var cDefault: CMessage {
-        withUnsafeTemporaryAllocation(of: CMessage.self, capacity: 1) { buffer in
-            cInit(buffer.baseAddress)
-            return buffer.baseAddress!.move()
-        }
+        ProtobufC.initialized(cInit)
     }
 
     /// The descriptor that ``cInit`` sets: every protoc-c struct starts with its `ProtobufCMessage` base.
