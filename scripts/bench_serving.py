@@ -13,7 +13,7 @@ and every error here (a shed, a deadline) is trailers-only (no DATA). The size i
 trailers `nghttp` checks for grpc-status 0.
 
 Columns: ok/s successful calls per second; shed % share of completed calls that were not successful; cpu_us/ok
-server CPU (user+system, every thread) per successful call; p50/p99 latency of every completed call (when shed % is
+server CPU (user+system, every thread) per successful call, and of it the kernel's (system); p50/p99 latency of every completed call (when shed % is
 0, of successful calls); rss the server's resident memory after the run (MiB), hwm its high-water mark.
 """
 import argparse
@@ -43,10 +43,11 @@ def free_port():
 
 
 def cpu_seconds(pid):
+    """(user + system, system) CPU seconds of a process, every thread."""
     with open(f"/proc/{pid}/stat") as f:
         text = f.read()
     fields = text[text.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / CLK
+    return (int(fields[11]) + int(fields[12])) / CLK, int(fields[12]) / CLK
 
 
 def memory_mib(pid):
@@ -221,9 +222,10 @@ def measure(args, target, workload, body, ok_bytes, load, workdir):
     clients, streams = load
     h2load(args, target, workload, body, clients, streams, args.warmup)
     log_file = os.path.join(workdir, f"{target.name}.{workload}.{clients}x{streams}.tsv")
-    before = cpu_seconds(target.process.pid)
+    before, system_before = cpu_seconds(target.process.pid)
     done, data, elapsed = h2load(args, target, workload, body, clients, streams, args.duration, log_file)
-    cpu = cpu_seconds(target.process.pid) - before
+    after, system_after = cpu_seconds(target.process.pid)
+    cpu, system = after - before, system_after - system_before
     rss, hwm = memory_mib(target.process.pid)
     ok = data // ok_bytes if ok_bytes else 0
     p50, p99 = latencies(log_file)
@@ -232,6 +234,7 @@ def measure(args, target, workload, body, ok_bytes, load, workdir):
         "ok_per_s": ok / elapsed, "done_per_s": done / elapsed,
         "shed_pct": 100.0 * (done - ok) / done if done else 0.0,
         "cpu_us_per_ok": 1e6 * cpu / ok if ok else float("inf"),
+        "sys_us_per_ok": 1e6 * system / ok if ok else float("inf"),
         "cpu_pct": 100.0 * cpu / elapsed, "p50_us": p50, "p99_us": p99, "rss": rss, "hwm": hwm,
     }
 
@@ -288,11 +291,12 @@ def main():
     print(f"h2load -t1 -D {args.duration} after a {args.warmup} s warm-up, median of {args.repeat}; server on cpu "
           f"{args.server_cpu}, h2load on cpu {args.client_cpu}; Recommend = user 196, k 10, ML-100k ItemCF K=50 IUF")
     print()
-    print("| server | call | load | ok/s | shed % | cpu_us/ok | server cpu % | p50 us | p99 us | rss MiB | hwm MiB |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| server | call | load | ok/s | shed % | cpu_us/ok | of which sys | server cpu % | p50 us | p99 us | rss MiB "
+          "| hwm MiB |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(f"| {row['target']} | {row['workload']} | {row['load']} | {row['ok_per_s']:.0f} | {row['shed_pct']:.1f} "
-              f"| {row['cpu_us_per_ok']:.1f} | {row['cpu_pct']:.0f} | {row['p50_us']} | {row['p99_us']} "
+              f"| {row['cpu_us_per_ok']:.1f} | {row['sys_us_per_ok']:.1f} | {row['cpu_pct']:.0f} | {row['p50_us']} | {row['p99_us']} "
               f"| {row['rss']:.0f} | {row['hwm']:.0f} |")
     print()
     for name in ("aimass", "grpc-go"):

@@ -7,7 +7,13 @@ import RPCCore
 /// repeated fields are pointers. Each of those is allocated here and freed once, when the arena
 /// is released after packing; the struct never outlives the `withArena` call that made it.
 public final class CArena {
+    /// Memory handed out from `block` (bump allocation), then from a new block when it is full; anything larger than
+    /// a block gets an allocation of its own. One malloc per block instead of one (or two) per field: encoding a
+    /// Recommend response of 10 items took ~40 mallocs.
     private var allocations: [UnsafeMutableRawPointer] = []
+    private var block: UnsafeMutableRawPointer?
+    private var used = 0
+    private static let blockSize = 4096
 
     init() {}
 
@@ -15,31 +21,51 @@ public final class CArena {
         for allocation in allocations { allocation.deallocate() }
     }
 
+    /// Uninitialised memory for `count` values of `T`, freed with the arena.
+    private func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let size = MemoryLayout<T>.stride * max(count, 1)
+        let alignment = max(MemoryLayout<T>.alignment, 16)
+        guard size <= Self.blockSize / 4 else {
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: alignment)
+            allocations.append(memory)
+            return memory.bindMemory(to: T.self, capacity: max(count, 1))
+        }
+        let start = (used + alignment - 1) & ~(alignment - 1)
+        if let block, start + size <= Self.blockSize {
+            used = start + size
+            return (block + start).bindMemory(to: T.self, capacity: max(count, 1))
+        }
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: Self.blockSize, alignment: 16)
+        allocations.append(fresh)
+        block = fresh
+        used = size
+        return fresh.bindMemory(to: T.self, capacity: max(count, 1))
+    }
+
     /// A NUL-terminated copy of a string.
     public func string(_ value: String) -> UnsafeMutablePointer<CChar> {
-        let utf8 = Array(value.utf8)
-        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: utf8.count + 1)
-        allocations.append(UnsafeMutableRawPointer(pointer))
-        utf8.withUnsafeBytes { source in
-            UnsafeMutableRawBufferPointer(start: pointer, count: utf8.count).copyMemory(from: source)
+        var value = value
+        return value.withUTF8 { utf8 in
+            let pointer = allocate(CChar.self, count: utf8.count + 1)
+            if let base = utf8.baseAddress {
+                UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: utf8.count)
+            }
+            pointer[utf8.count] = 0
+            return pointer
         }
-        pointer[utf8.count] = 0
-        return pointer
     }
 
     /// A copy of some bytes as protobuf-c binary data.
     public func bytes(_ value: [UInt8]) -> ProtobufCBinaryData {
         guard !value.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
-        let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: value.count)
-        allocations.append(UnsafeMutableRawPointer(pointer))
+        let pointer = allocate(UInt8.self, count: value.count)
         pointer.initialize(from: value, count: value.count)
         return ProtobufCBinaryData(len: value.count, data: pointer)
     }
 
     /// A heap copy of a struct (a sub-message).
     public func box<T>(_ value: T) -> UnsafeMutablePointer<T> {
-        let pointer = UnsafeMutablePointer<T>.allocate(capacity: 1)
-        allocations.append(UnsafeMutableRawPointer(pointer))
+        let pointer = allocate(T.self, count: 1)
         pointer.initialize(to: value)
         return pointer
     }
@@ -47,8 +73,7 @@ public final class CArena {
     /// A heap array of values (a repeated scalar field); `nil` when empty.
     public func array<T>(_ values: [T]) -> UnsafeMutablePointer<T>? {
         guard !values.isEmpty else { return nil }
-        let pointer = UnsafeMutablePointer<T>.allocate(capacity: values.count)
-        allocations.append(UnsafeMutableRawPointer(pointer))
+        let pointer = allocate(T.self, count: values.count)
         pointer.initialize(from: values, count: values.count)
         return pointer
     }
@@ -89,13 +114,10 @@ public enum ProtobufC {
     /// Packs a message given by its base pointer (into the whole struct).
     public static func pack(_ message: UnsafePointer<ProtobufCMessage>) -> [UInt8] {
         let size = protobuf_c_message_get_packed_size(message)
-        var out = [UInt8](repeating: 0, count: size)
-        if size > 0 {
-            out.withUnsafeMutableBufferPointer { buffer in
-                _ = protobuf_c_message_pack(message, buffer.baseAddress)
-            }
+        guard size > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = protobuf_c_message_pack(message, buffer.baseAddress)
         }
-        return out
     }
 
     /// Unpacks bytes with a generated `…__unpack` function, runs `read` on the struct, and frees it

@@ -60,8 +60,11 @@ public final class ReplicaStore: Sendable {
 
     private struct State {
         var workerID = ""
-        var entries: [String: Entry] = [:]
+        /// A handful per worker: an array scanned in order costs less per call than hashing ids.
+        var entries: [Entry] = []
         var picks: UInt64 = 0
+
+        func index(of id: String) -> Int? { entries.firstIndex { $0.id == id } }
     }
     private let state = Mutex(State())
 
@@ -78,10 +81,12 @@ public final class ReplicaStore: Sendable {
     @discardableResult
     public func add(id: String, deploymentID: String, model: String, version: UInt32, admission: AdmissionController) -> Bool {
         state.withLock { state in
-            guard state.entries[id] == nil else { return false }
-            state.entries[id] = Entry(
-                id: id, deploymentID: deploymentID, model: model, version: version, phase: .loading, recommender: nil,
-                admission: admission, inFlight: 0
+            guard state.index(of: id) == nil else { return false }
+            state.entries.append(
+                Entry(
+                    id: id, deploymentID: deploymentID, model: model, version: version, phase: .loading, recommender: nil,
+                    admission: admission, inFlight: 0
+                )
             )
             return true
         }
@@ -91,9 +96,9 @@ public final class ReplicaStore: Sendable {
     @discardableResult
     public func markReady(_ id: String, recommender: Recommender) -> Bool {
         state.withLock { state in
-            guard state.entries[id]?.phase == .loading else { return false }
-            state.entries[id]?.recommender = recommender
-            state.entries[id]?.phase = .ready
+            guard let index = state.index(of: id), state.entries[index].phase == .loading else { return false }
+            state.entries[index].recommender = recommender
+            state.entries[index].phase = .ready
             return true
         }
     }
@@ -102,22 +107,22 @@ public final class ReplicaStore: Sendable {
     @discardableResult
     public func beginDrain(_ id: String) -> Bool {
         state.withLock { state in
-            guard state.entries[id] != nil else { return false }
-            state.entries[id]?.phase = .draining
+            guard let index = state.index(of: id) else { return false }
+            state.entries[index].phase = .draining
             return true
         }
     }
 
     /// Forgets a replica.
     public func remove(_ id: String) {
-        _ = state.withLock { $0.entries.removeValue(forKey: id) }
+        state.withLock { state in state.entries.removeAll { $0.id == id } }
     }
 
     /// Every replica held, by id.
-    public var entries: [Entry] { state.withLock { $0.entries.values.sorted { $0.id < $1.id } } }
+    public var entries: [Entry] { state.withLock { $0.entries.sorted { $0.id < $1.id } } }
 
     /// One replica, if held.
-    public func entry(_ id: String) -> Entry? { state.withLock { $0.entries[id] } }
+    public func entry(_ id: String) -> Entry? { state.withLock { state in state.index(of: id).map { state.entries[$0] } } }
 
     /// Picks a ready replica of `model` (of `version` when given, else the newest version held) with the fewest calls
     /// in flight, and counts the call on it; give it back with ``finish(_:)``.
@@ -129,29 +134,39 @@ public final class ReplicaStore: Sendable {
             func serves(_ entry: Entry) -> Bool {
                 entry.model == model && entry.phase == .ready && (version == nil || entry.version == version)
             }
-            let candidates = state.entries.values.lazy.filter(serves)
-            guard let newest = version ?? candidates.map(\.version).max(),
-                let best = candidates.filter({ $0.version == newest })
-                    .min(by: { ($0.inFlight, $0.lastPicked, $0.id) < ($1.inFlight, $1.lastPicked, $1.id) })
-            else { return nil }
+            var newest = version
+            if newest == nil {
+                for entry in state.entries where serves(entry) { newest = max(newest ?? entry.version, entry.version) }
+            }
+            var best: Int?
+            for index in state.entries.indices where serves(state.entries[index]) && state.entries[index].version == newest {
+                guard let current = best else {
+                    best = index
+                    continue
+                }
+                let (x, y) = (state.entries[index], state.entries[current])
+                if (x.inFlight, x.lastPicked, x.id) < (y.inFlight, y.lastPicked, y.id) { best = index }
+            }
+            guard let best else { return nil }
+            let picked = state.entries[best]
             state.picks += 1
-            state.entries[best.id]?.inFlight += 1
-            state.entries[best.id]?.lastPicked = state.picks
-            return best
+            state.entries[best].inFlight += 1
+            state.entries[best].lastPicked = state.picks
+            return picked
         }
     }
 
     /// Ends a call counted by ``begin(model:version:)``.
     public func finish(_ id: String) {
         state.withLock { state in
-            if let count = state.entries[id]?.inFlight { state.entries[id]?.inFlight = max(0, count - 1) }
+            if let index = state.index(of: id) { state.entries[index].inFlight = max(0, state.entries[index].inFlight - 1) }
         }
     }
 
     /// Whether any replica of `model` (at `version` when given) is ready here.
     public func hasReady(model: String, version: UInt32?) -> Bool {
         state.withLock { state in
-            state.entries.values.contains { $0.model == model && $0.phase == .ready && (version == nil || $0.version == version) }
+            state.entries.contains { $0.model == model && $0.phase == .ready && (version == nil || $0.version == version) }
         }
     }
 

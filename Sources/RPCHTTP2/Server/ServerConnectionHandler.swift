@@ -19,6 +19,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     var remotePeer = "unknown"
     let output = OutputPump()
     var draining = false
+    /// A flush is scheduled for the end of this event-loop tick (see `channelReadComplete`).
+    var flushScheduled = false
     var management: ConnectionManagementState
 
     init(shared: ServerShared, allocator: ByteBufferAllocator) {
@@ -87,8 +89,19 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Flushes once the event loop has read every connection that was ready, not at once.
+    ///
+    /// Why: the responses of one loop tick then go out back to back, so a client woken by the first (a wake-up of a
+    /// sleeping peer cost ~10 µs of this server's CPU per write on the measured VMs) finds the next ones already
+    /// there. Responses written outside a read (handler tasks, timers) still flush at once.
     func channelReadComplete(context: ChannelHandlerContext) {
-        flush()
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            handler.value.flushScheduled = false
+            handler.value.flush()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

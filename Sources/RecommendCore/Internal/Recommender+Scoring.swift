@@ -30,43 +30,22 @@ extension Recommender {
     /// The top `k` items (score > 0) for a profile; `userIndex` selects stored UserCF neighbours, `nil` computes
     /// them on demand.
     func rank(profile: Profile, userIndex: Int?, k: Int, excludeSeen: Bool) -> [ScoredIndex] {
-        var scores = [Double](repeating: 0, count: self.itemIds.count)
-        var marked = [Bool](repeating: false, count: self.itemIds.count)
-        var touched: [Int32] = []
-        func add(_ item: Int32, _ amount: Double) {
-            let i = Int(item)
-            if !marked[i] {
-                marked[i] = true
-                touched.append(item)
-            }
-            scores[i] += amount
-        }
+        var scores = ScoreAccumulator(count: self.itemIds.count)
         switch self.manifest.algorithm {
         case .itemCF:
             for (position, j) in profile.items.enumerated() {
-                let value = profile.values[position]
-                for entry in self.neighbours.row(Int(j)) {
-                    add(self.neighbours.columns[entry], self.neighbours.values[entry] * value)
-                }
+                scores.add(row: self.neighbours.row(Int(j)), of: self.neighbours, times: profile.values[position])
             }
         case .userCF:
             let neighbours = userIndex.map(self.storedUserNeighbours) ?? self.userNeighbours(of: profile)
             for neighbour in neighbours {
-                for entry in self.ratings.row(Int(neighbour.index)) {
-                    add(self.ratings.columns[entry], neighbour.score * self.ratings.values[entry])
-                }
+                scores.add(row: self.ratings.row(Int(neighbour.index)), of: self.ratings, times: neighbour.score)
             }
         }
         if excludeSeen {
-            for item in profile.items {
-                scores[Int(item)] = 0
-            }
+            for item in profile.items { scores.clear(Int(item)) }
         }
-        var candidates: [ScoredIndex] = []
-        for item in touched where scores[Int(item)] > 0 {
-            candidates.append(ScoredIndex(index: item, score: scores[Int(item)]))
-        }
-        return candidates.topRanked(k)
+        return scores.positive().topRanked(k)
     }
 
     private func storedUserNeighbours(_ u: Int) -> [ScoredIndex] {
@@ -140,5 +119,64 @@ extension Recommender {
             sum += self.itemRatings.values[entry] * self.itemRatings.values[entry]
         }
         return sum
+    }
+}
+
+/// Sums scores into a dense array while remembering which entries were touched, in first-touch order.
+///
+/// The hot loop of every query (an ItemCF top-10 on MovieLens-100k adds ~2,000 neighbour scores), on unsafe
+/// buffers: bounds and uniqueness checks on three arrays per addition cost a third of a query's instructions
+/// (callgrind). The order of additions, hence every floating-point sum, is the one the callers give.
+private struct ScoreAccumulator {
+    private var scores: [Double]
+    private var marked: [Bool]
+    private var touched: [Int32] = []
+
+    init(count: Int) {
+        self.scores = [Double](repeating: 0, count: count)
+        self.marked = [Bool](repeating: false, count: count)
+        self.touched.reserveCapacity(count)
+    }
+
+    /// Adds `matrix`'s entries in `row`, each value times `factor`, to the scores of their columns.
+    mutating func add(row: Range<Int>, of matrix: SparseMatrix, times factor: Double) {
+        let count = self.scores.count
+        precondition(row.lowerBound >= 0 && row.upperBound <= matrix.columns.count)
+        precondition(matrix.columns.count == matrix.values.count)
+        self.scores.withUnsafeMutableBufferPointer { scores in
+            self.marked.withUnsafeMutableBufferPointer { marked in
+                matrix.columns.withUnsafeBufferPointer { columns in
+                    matrix.values.withUnsafeBufferPointer { values in
+                        for entry in row {
+                            let item = columns[entry]
+                            let i = Int(item)
+                            precondition(i >= 0 && i < count)
+                            if !marked[i] {
+                                marked[i] = true
+                                self.touched.append(item)
+                            }
+                            scores[i] += values[entry] * factor
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets an item's score to zero (it is then left out).
+    mutating func clear(_ item: Int) {
+        self.scores[item] = 0
+    }
+
+    /// The touched items whose score is positive, in first-touch order.
+    func positive() -> [ScoredIndex] {
+        var candidates: [ScoredIndex] = []
+        candidates.reserveCapacity(self.touched.count)
+        self.scores.withUnsafeBufferPointer { scores in
+            for item in self.touched where scores[Int(item)] > 0 {
+                candidates.append(ScoredIndex(index: item, score: scores[Int(item)]))
+            }
+        }
+        return candidates
     }
 }

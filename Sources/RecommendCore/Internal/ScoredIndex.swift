@@ -12,7 +12,13 @@ struct ScoredIndex: Sendable {
 }
 
 extension Array where Element == ScoredIndex {
-    /// The best `k` elements in ranking order, using a bounded heap when there are more than `k`.
+    /// The best `k` elements in ranking order.
+    ///
+    /// The ranking is a strict total order, so the result does not depend on the input's order nor on the method:
+    /// a sorted array of the best so far for a query's small `k` (after the first few candidates, nearly every one
+    /// is rejected by one comparison with the worst kept; an ItemCF top-10 query takes 27 % fewer instructions than
+    /// with the heap, callgrind), a bounded heap for the index build's larger `k` (where a kept candidate would move
+    /// too far).
     func topRanked(_ k: Int) -> [ScoredIndex] {
         guard k > 0 else {
             return []
@@ -20,6 +26,33 @@ extension Array where Element == ScoredIndex {
         if self.count <= k {
             return self.sorted { $0.ranks(before: $1) }
         }
+        return k <= 16 ? self.topRankedByInsertion(k) : self.topRankedByHeap(k)
+    }
+
+    private func topRankedByInsertion(_ k: Int) -> [ScoredIndex] {
+        var best = [ScoredIndex](repeating: ScoredIndex(index: 0, score: 0), count: k)
+        var kept = 0
+        best.withUnsafeMutableBufferPointer { best in
+            self.withUnsafeBufferPointer { candidates in
+                for candidate in candidates {
+                    if kept == k {
+                        guard candidate.ranks(before: best[k - 1]) else { continue }
+                    } else {
+                        kept += 1
+                    }
+                    var position = kept - 1
+                    while position > 0 && candidate.ranks(before: best[position - 1]) {
+                        best[position] = best[position - 1]
+                        position -= 1
+                    }
+                    best[position] = candidate
+                }
+            }
+        }
+        return best
+    }
+
+    private func topRankedByHeap(_ k: Int) -> [ScoredIndex] {
         // A heap of the k best so far whose root is the worst of them.
         var heap = Array(self[0..<k])
         func worse(_ a: ScoredIndex, _ b: ScoredIndex) -> Bool { b.ranks(before: a) }
