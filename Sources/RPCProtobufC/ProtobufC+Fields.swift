@@ -44,14 +44,14 @@ extension ProtobufC {
     }
 
     /// A struct as its generated `…__init` leaves it: descriptor set, every field at its default.
-    @usableFromInline static func initialized<T>(_ cInit: (UnsafeMutablePointer<T>?) -> Void) -> T {
+    @inlinable static func initialized<T>(_ cInit: (UnsafeMutablePointer<T>?) -> Void) -> T {
         withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { buffer in
             cInit(buffer.baseAddress)
             return buffer.baseAddress!.move()
         }
     }
 
-    @usableFromInline static func elements<T>(_ pointer: UnsafeMutablePointer<T>?, _ count: Int) -> UnsafeBufferPointer<T> {
+    @inlinable static func elements<T>(_ pointer: UnsafeMutablePointer<T>?, _ count: Int) -> UnsafeBufferPointer<T> {
         UnsafeBufferPointer(start: pointer, count: pointer == nil ? 0 : count)
     }
 }

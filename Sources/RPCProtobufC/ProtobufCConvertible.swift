@@ -72,12 +72,12 @@ extension ProtobufCConvertible {
     }
 
     /// ``CMessage`` as ``cInit`` leaves it.
-    @usableFromInline static var cDefault: CMessage {
+    @inlinable static var cDefault: CMessage {
         ProtobufC.initialized(cInit)
     }
 
     /// The descriptor that ``cInit`` sets: every protoc-c struct starts with its `ProtobufCMessage` base.
-    @usableFromInline static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+    @inlinable static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
         withUnsafeBytes(of: cDefault) { $0.load(as: ProtobufCMessage.self).descriptor }
     }
 }
