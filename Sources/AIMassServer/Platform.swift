@@ -49,13 +49,16 @@ public final class Platform: Sendable {
         public var localWorkerCapacity: AIMassAPI.Capacity
         /// History, buffer bounds and heartbeats of the mesh hub behind `Mesh/Watch`.
         public var mesh: MeshHub.Configuration
+        /// The longest an inference call over the local worker's limit waits for a slot before it is shed.
+        public var queueBudget: Duration
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
             role: Role = .embedded, scheduler: SchedulerController.Configuration = .defaults,
             localWorkerCapacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(),
-            mesh: MeshHub.Configuration = .defaults
+            mesh: MeshHub.Configuration = .defaults, queueBudget: Duration = .milliseconds(5)
         ) {
+            self.queueBudget = queueBudget
             self.host = host
             self.port = port
             self.dataDirectory = dataDirectory
@@ -113,7 +116,9 @@ public final class Platform: Sendable {
         let store = ReplicaStore()
         // The local worker's model work and its call gate follow the capacity it offers, as a worker process's do.
         let inference = WorkerInference(
-            cpuMillis: configuration.role == .embedded ? configuration.localWorkerCapacity.cpuMillis : 0)
+            cpuMillis: configuration.role == .embedded ? configuration.localWorkerCapacity.cpuMillis : 0,
+            queueBudget: configuration.queueBudget
+        )
         let lazy = RegistryModelSource(registry: registry, executor: inference.executor)
         // Token, role and version answers come from the registry's access cache (no SQLite on a hit; every registry
         // write invalidates it at once, see docs/registry-service.md), so they are given on the I/O thread too.

@@ -13,6 +13,11 @@
 /// to their end (time spent waiting for a thread included). A call that ends before its request does (deadline,
 /// cancellation) never reaches the gate.
 ///
+/// A gate may also queue a call (``CallGateDecision/queued(_:)``) and resume it later through the call's
+/// ``GatedCall/waiter``: the call keeps its stream and its undecoded request, and costs nothing meanwhile. While the
+/// gate says it is saturated (``saturation``), the server pushes back with HTTP/2 itself: it lowers each
+/// connection's `SETTINGS_MAX_CONCURRENT_STREAMS` to its share and pauses reading from connections that hold it.
+///
 /// Why the end of the request and not its headers: a client may send its message well after its headers (ours
 /// does when busy), and that time says nothing about the server's load, yet counted against a concurrency limit it
 /// starves the server. Gate only unary methods (their request ends with their one message), never long-lived
@@ -43,6 +48,52 @@ public protocol ServerCallGate: Sendable {
 
     /// Called exactly once for every admitted call, when its status is known (or it was cancelled).
     func callEnded(_ token: Token, outcome: GatedCallOutcome)
+
+    /// A call the gate queued (``CallGateDecision/queued(_:)``) ended before the gate resumed it (its deadline
+    /// passed, the client cancelled, the connection closed): forget it. If the gate resumes it anyway (a race), the
+    /// server hands the token straight back through ``callEnded(_:outcome:)``.
+    func withdraw(_ id: CallGateQueueID)
+
+    /// While the gate is saturated (it queues or sheds calls), how many gated calls it can hold at once, running and
+    /// queued; `nil` when it is not. The server then lowers each connection's `SETTINGS_MAX_CONCURRENT_STREAMS` to
+    /// its share of this and stops reading from a connection that holds its share, so that clients queue on their
+    /// side at no cost to the server instead of sending calls to be shed. Read on the I/O thread: keep it cheap.
+    var saturation: Int? { get }
+}
+
+extension ServerCallGate {
+    /// A gate that never queues has nothing to withdraw.
+    public func withdraw(_ id: CallGateQueueID) {}
+
+    /// A gate that reports nothing is never saturated: no back-pressure.
+    public var saturation: Int? { nil }
+}
+
+/// Identifies a call a gate queued, for ``ServerCallGate/withdraw(_:)``.
+public struct CallGateQueueID: Hashable, Sendable {
+    public let rawValue: UInt64
+
+    public init(rawValue: UInt64) {
+        self.rawValue = rawValue
+    }
+}
+
+/// How a gate gives a call it queued its turn, or its rejection, later and from any thread.
+///
+/// Call ``admit(_:)`` or ``reject(_:)`` exactly once for each queued call (and never for a withdrawn one).
+public struct CallGateWaiter: Sendable {
+    private let resume: @Sendable (Result<any Sendable, RPCError>) -> Void
+
+    /// A waiter that passes the outcome to `resume` (the server hops to the call's I/O thread there).
+    public init(_ resume: @escaping @Sendable (Result<any Sendable, RPCError>) -> Void) {
+        self.resume = resume
+    }
+
+    /// The call starts; `token` comes back in ``ServerCallGate/callEnded(_:outcome:)``.
+    public func admit<Token: Sendable>(_ token: Token) { resume(.success(token)) }
+
+    /// The call ends with this status (`RESOURCE_EXHAUSTED` or `DEADLINE_EXCEEDED` for a call that waited too long).
+    public func reject(_ error: RPCError) { resume(.failure(error)) }
 }
 
 /// What a ``ServerCallGate`` knows about a call when its request is complete (nothing of it decoded yet).
@@ -55,12 +106,18 @@ public struct GatedCall: Sendable {
     public var deadline: ContinuousClock.Instant?
     /// When the request was complete (the start of the call's duration in ``GatedCallOutcome``).
     public var now: ContinuousClock.Instant
+    /// How to resume the call if the gate queues it; `nil` when the caller cannot wait (the gate must decide now).
+    public var waiter: CallGateWaiter?
 
-    public init(method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, now: ContinuousClock.Instant) {
+    public init(
+        method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, now: ContinuousClock.Instant,
+        waiter: CallGateWaiter? = nil
+    ) {
         self.method = method
         self.metadata = metadata
         self.deadline = deadline
         self.now = now
+        self.waiter = waiter
     }
 }
 
@@ -70,6 +127,9 @@ public enum CallGateDecision<Token: Sendable>: Sendable {
     case admit(Token)
     /// The call ends at once with this status (use `RESOURCE_EXHAUSTED` and a `retry-after-ms` trailer for sheds).
     case reject(RPCError)
+    /// The call waits (only when ``GatedCall/waiter`` is given): the gate resumes it later through the waiter, or the
+    /// server withdraws it (``ServerCallGate/withdraw(_:)``) if it ends first.
+    case queued(CallGateQueueID)
 }
 
 /// How an admitted call ended, for ``ServerCallGate/callEnded(_:outcome:)``.

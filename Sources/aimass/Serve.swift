@@ -66,6 +66,12 @@ struct Serve: AsyncParsableCommand {
     )
     var autoscalePanicMs: Int = 6000
 
+    @Option(
+        name: .customLong("queue-budget-ms"),
+        help: "Worker: how long a Recommend call over the limit may wait for a slot before it is shed (default 5; 0: shed at once)."
+    )
+    var queueBudgetMs: Int = 5
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -82,6 +88,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        guard queueBudgetMs >= 0, queueBudgetMs <= 60_000 else {
+            CLIOutput.fail("--queue-budget-ms must be between 0 and 60000, got \(queueBudgetMs)")
+        }
         var logger = Logger(label: "aimass")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         switch role {
@@ -106,7 +115,7 @@ struct Serve: AsyncParsableCommand {
                         lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
                         autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
                     ),
-                    localWorkerCapacity: capacity()
+                    localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
                 ),
                 logger: logger
             )
@@ -131,7 +140,7 @@ struct Serve: AsyncParsableCommand {
         let worker = try await WorkerServer.start(
             configuration: .init(
                 host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
-                capacity: capacity(), token: token
+                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs)
             ),
             logger: logger
         )

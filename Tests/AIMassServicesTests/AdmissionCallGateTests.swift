@@ -182,6 +182,128 @@ struct AdmissionCallGateTests {
     }
 }
 
+/// Queueing at the gate, driven directly (no socket): what each waiter is told, in order, and how often.
+@Suite("AdmissionCallGate queue")
+struct AdmissionCallGateQueueTests {
+    static let recommend = AdmissionCallGateTests.recommend
+
+    /// A gate that runs one call at a time (no wait budget) and lets others wait up to `queueBudget`.
+    static func oneAtATime(queueBudget: Duration = .seconds(1000)) -> AdmissionCallGate {
+        AdmissionCallGate(
+            gatedPaths: [recommend.path],
+            configuration: .defaults {
+                $0.initialLimit = 1
+                $0.minLimit = 1
+                $0.maxLimit = 1
+                $0.classShares = [1, 1, 1]
+            },
+            queueBudget: queueBudget
+        )
+    }
+
+    /// Records what the gate tells each queued call, in the order it does.
+    final class Outcomes: Sendable {
+        let log = Mutex<[(name: String, result: Result<AdmissionTicket, RPCError>)]>([])
+        func waiter(_ name: String) -> CallGateWaiter {
+            CallGateWaiter { result in
+                self.log.withLock { $0.append((name, result.map { $0 as! AdmissionTicket })) }
+            }
+        }
+        var names: [String] { log.withLock { $0.map(\.name) } }
+        var tickets: [(String, AdmissionTicket)] {
+            log.withLock { $0.compactMap { entry in (try? entry.result.get()).map { (entry.name, $0) } } }
+        }
+    }
+
+    func call(_ name: String, _ outcomes: Outcomes, deadlineIn seconds: Double? = nil, priority: String? = nil) -> GatedCall {
+        let now = ContinuousClock.now
+        return GatedCall(
+            method: Self.recommend, metadata: priority.map { ["priority": .string($0)] } ?? [:],
+            deadline: seconds.map { now + .milliseconds(Int($0 * 1000)) }, now: now, waiter: outcomes.waiter(name))
+    }
+
+    @Test("calls over the limit wait and are admitted as slots free: higher class first, then the earliest deadline")
+    func deadlineOrder() throws {
+        let gate = Self.oneAtATime()
+        let outcomes = Outcomes()
+        guard case .admit(let running) = gate.admit(call("running", outcomes)) else { throw Failure("not admitted") }
+        for (name, deadline, priority) in [
+            ("due in 500 s", 500.0, nil), ("due in 200 s", 200.0, nil), ("no deadline", nil, nil),
+            ("critical", nil, "critical"), ("due in 300 s", 300.0, nil),
+        ] as [(String, Double?, String?)] {
+            guard case .queued = gate.admit(call(name, outcomes, deadlineIn: deadline, priority: priority)) else {
+                throw Failure("\(name) not queued")
+            }
+        }
+        #expect(gate.saturation != nil)
+        var token = running
+        for _ in 0..<5 {
+            gate.callEnded(token, outcome: GatedCallOutcome(duration: .milliseconds(1), code: .ok))
+            token = try #require(outcomes.tickets.last?.1)
+        }
+        gate.callEnded(token, outcome: GatedCallOutcome(duration: .milliseconds(1), code: .ok))
+        // Without a deadline a call is due at its arrival plus the queue budget (1000 s): after the 500 s one.
+        #expect(outcomes.names == ["critical", "due in 200 s", "due in 300 s", "due in 500 s", "no deadline"])
+        #expect(outcomes.tickets.count == 5, "each admitted once, none rejected")
+        #expect(gate.counters.admitted == 6 && gate.counters.shed == 0)
+    }
+
+    @Test("a withdrawn call is never resumed; the next one gets the slot")
+    func withdrawal() throws {
+        let gate = Self.oneAtATime()
+        let outcomes = Outcomes()
+        guard case .admit(let running) = gate.admit(call("running", outcomes)) else { throw Failure("not admitted") }
+        guard case .queued(let gone) = gate.admit(call("gone", outcomes)) else { throw Failure("not queued") }
+        guard case .queued = gate.admit(call("next", outcomes)) else { throw Failure("not queued") }
+        gate.withdraw(gone)
+        gate.callEnded(running, outcome: GatedCallOutcome(duration: .milliseconds(1), code: .ok))
+        #expect(outcomes.names == ["next"])
+    }
+
+    @Test("a call that cannot start within the queue budget is shed when a slot frees (RESOURCE_EXHAUSTED, once)")
+    func budgetExpiry() throws {
+        let gate = Self.oneAtATime(queueBudget: .milliseconds(1))
+        let outcomes = Outcomes()
+        guard case .admit(let running) = gate.admit(call("running", outcomes)) else { throw Failure("not admitted") }
+        // Arrived 10 s ago: its 1 ms budget is long spent when the slot frees.
+        var late = call("late", outcomes)
+        late.now = .now - .seconds(10)
+        guard case .queued = gate.admit(late) else { throw Failure("not queued") }
+        gate.callEnded(running, outcome: GatedCallOutcome(duration: .milliseconds(1), code: .ok))
+        let log = outcomes.log.withLock { $0 }
+        #expect(log.count == 1)
+        guard case .failure(let error)? = log.first?.result else { throw Failure("not shed") }
+        #expect(error.code == .resourceExhausted && error.message.contains("queue budget"))
+        #expect(error.metadata.firstString(forKey: "retry-after-ms") != nil)
+        #expect(gate.counters.shed == 1)
+    }
+
+    @Test("no queue budget, or no waiter: shed at once, as before")
+    func noQueue() {
+        let gate = Self.oneAtATime(queueBudget: .zero)
+        let outcomes = Outcomes()
+        _ = gate.admit(call("running", outcomes))
+        guard case .reject(let error) = gate.admit(call("over", outcomes)) else {
+            Issue.record("expected a shed")
+            return
+        }
+        #expect(error.code == .resourceExhausted)
+        let queueing = Self.oneAtATime()
+        _ = queueing.admit(call("running", outcomes))
+        var noWaiter = call("over", outcomes)
+        noWaiter.waiter = nil
+        guard case .reject = queueing.admit(noWaiter) else {
+            Issue.record("expected a shed")
+            return
+        }
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Counts the calls that reached a handler.
 final class HandledCounter: Sendable {
     let value = Atomic<Int>(0)

@@ -138,6 +138,17 @@ struct CallGateTests {
         configuration: ServerConfiguration = .defaults { $0.eventLoopThreads = 1 },
         _ body: (RPCClient) async throws -> Void
     ) async throws {
+        try await serveAny(router: router, gate: gate, handler: handler, configuration: configuration, body)
+    }
+
+    /// ``serve(router:gate:handler:configuration:_:)`` behind any gate.
+    static func serveAny(
+        router: RPCRouter,
+        gate: some ServerCallGate,
+        handler: ParkingHandler,
+        configuration: ServerConfiguration = .defaults { $0.eventLoopThreads = 1 },
+        _ body: (RPCClient) async throws -> Void
+    ) async throws {
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0

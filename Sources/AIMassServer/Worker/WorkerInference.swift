@@ -8,11 +8,12 @@ struct WorkerInference: Sendable {
     /// Sheds Recommend and SimilarItems calls on the event loop when the worker is overloaded.
     let gate: AdmissionCallGate
 
-    /// Inference for a worker offering `cpuMillis` (0: every core the process may use).
-    init(cpuMillis: Int64) {
+    /// Inference for a worker offering `cpuMillis` (0: every core the process may use), whose gate lets a call over
+    /// its limit wait up to `queueBudget` for a slot.
+    init(cpuMillis: Int64, queueBudget: Duration = .milliseconds(5)) {
         let cores = Self.threads(cpuMillis: cpuMillis)
         executor = cores == InferenceExecutor.usableCores ? .shared : InferenceExecutor(threads: cores)
-        gate = AdmissionCallGate.recommendInference(cores: cores)
+        gate = AdmissionCallGate.recommendInference(cores: cores, queueBudget: queueBudget)
     }
 
     /// Inference threads for a worker offering `cpuMillis`: one per whole core offered (at least one), at most the

@@ -26,12 +26,16 @@ public final class WorkerServer: Sendable {
         public var capacity: AIMassAPI.Capacity
         /// Admin token for Join and downloads.
         public var token: String
+        /// The longest an inference call over the worker's limit waits for a slot before it is shed.
+        public var queueBudget: Duration
 
         /// Creates a configuration; the capacity defaults to this machine (cores, memory, 8 replica slots).
         public init(
             host: String = "127.0.0.1", port: Int = 0, controlPlaneHost: String, controlPlanePort: Int,
-            capacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(), token: String
+            capacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(), token: String,
+            queueBudget: Duration = .milliseconds(5)
         ) {
+            self.queueBudget = queueBudget
             self.host = host
             self.port = port
             self.controlPlaneHost = controlPlaneHost
@@ -76,7 +80,7 @@ public final class WorkerServer: Sendable {
         let store = ReplicaStore()
         let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
         let authorizer = ControlPlaneAuthorizer(client: authClient)
-        let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis)
+        let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
         // A worker does not know the registry's aliases: a number pins the version, anything else takes the newest
         // version held (the deployment follows its alias).
         let pinned: @Sendable (VersionSelector?) -> UInt32? = { selector in

@@ -4,7 +4,18 @@ import Synchronization
 
 /// Overload protection for a whole server, at the transport: a ``ServerCallGate`` backed by an
 /// `AdmissionController` (gradient concurrency limit learnt from call latency, priority classes from the
-/// `priority` metadata, deadline-aware rejection), with no queue: a call over the limit is shed at once.
+/// `priority` metadata, deadline-aware rejection) and a bounded queue in front of it.
+///
+/// A call over the limit waits in the queue (highest priority class first, then the call due first: see
+/// `DeadlineQueue`) when it can still start in time: its expected wait (the calls ahead of it, each freeing a slot
+/// in about the typical call duration divided by the calls in flight) must fit both the queue budget and, with a
+/// deadline, the time left minus the typical duration. The queue budget bounds every call's wait; a deadline can
+/// only shorten it. Why a short budget (5 ms by default) rather than waiting until the deadline: a queue that lets
+/// calls wait as long as their deadlines allow stays full under sustained overload, and then every admitted call
+/// waits that long (an open-loop load at 3x capacity with 100 ms deadlines would see ~100 ms, against ~2 ms
+/// unloaded). What cannot wait is shed; while the gate queues or sheds, it reports ``saturation`` and the server
+/// pushes back on its connections with HTTP/2 (fewer concurrent streams, reads paused), so that clients hold their
+/// calls instead of sending them to be shed.
 ///
 /// It counts a call in flight from the end of its request (its headers and message received, nothing decoded) to
 /// its end, so the time calls wait for the event loop or for a thread of the task pool is latency the limiter sees — unlike the per-replica admission inside the
@@ -34,12 +45,29 @@ public final class AdmissionCallGate: ServerCallGate {
     private let classShares: [Double]
     /// `waitBudget × cores`, in nanoseconds (0: no budget).
     private let budgetNanos: Double
+    /// The cores the gate's calls run on.
+    private let cores: Int
     private let inFlight = Atomic<Int>(0)
     private let admitted = Atomic<Int>(0)
     private let shed = Atomic<Int>(0)
     private let shedForDeadline = Atomic<Int>(0)
     /// EWMA of successful call durations, in nanoseconds (0 before the first).
     private let typicalNanos = Atomic<Int>(0)
+    /// The longest a call waits in the queue, in seconds (0: no queue).
+    private let queueBudget: Double
+    /// Calls waiting for a slot, with when they queued (seconds) and how to resume them.
+    private let waiting: Mutex<DeadlineQueue<Waiting>>
+    /// Mirrors `waiting.count`, so that the hot path reads it without the lock.
+    private let queued = Atomic<Int>(0)
+    /// When a call was last queued or shed (``MonotonicTime`` nanoseconds): saturation is reported until 100 ms after.
+    private let lastPressureNanos = Atomic<Int>(Int.min / 2)
+
+    private struct Waiting: Sendable {
+        var waiter: CallGateWaiter
+        var priority: Int
+        var deadline: Double?
+        var queuedAt: Double
+    }
 
     /// A gate for the methods whose full paths are in `gatedPaths` (`/package.Service/Method`).
     ///
@@ -49,10 +77,15 @@ public final class AdmissionCallGate: ServerCallGate {
     ///   - waitBudget: A call is also shed while the calls in flight, each lasting the typical (EWMA) call duration,
     ///     would keep it waiting this long or more on each of `cores` cores (times its class's share: a critical
     ///     call may wait longer than a batch one); `nil` for no such bound.
+    ///   - queueBudget: The longest a call may wait in the queue for a slot (a deadline can only shorten it); zero
+    ///     or `nil` for no queue (calls over the limit are shed at once).
+    ///   - queueCapacity: The most calls that wait at once.
     public init(
         gatedPaths: Set<String>, configuration: AdmissionController.Configuration, waitBudget: Duration? = nil,
-        cores: Int = 1
+        cores: Int = 1, queueBudget: Duration? = nil, queueCapacity: Int = 4096
     ) {
+        self.queueBudget = Double(max(queueBudget?.saturatingNanoseconds ?? 0, 0)) / 1e9
+        self.waiting = Mutex(DeadlineQueue(capacity: queueCapacity))
         var configuration = configuration
         configuration.queueCapacity = 0
         configuration.maxQueueWait = 0
@@ -60,6 +93,7 @@ public final class AdmissionCallGate: ServerCallGate {
         self.paths = gatedPaths
         self.classShares = configuration.classShares.isEmpty ? [1] : configuration.classShares
         self.budgetNanos = Double(waitBudget?.saturatingNanoseconds ?? 0) * Double(max(cores, 1))
+        self.cores = max(cores, 1)
     }
 
     /// The gate of a worker (and of the embedded platform): `aimass.v1.Recommend`'s inference methods (Recommend and
@@ -78,7 +112,10 @@ public final class AdmissionCallGate: ServerCallGate {
     /// cheap calls the server had CPU for (goodput 3567/s at 1.5× capacity, server 48 % busy, against 15029/s
     /// without the gate), and a floor of 16 let heavy calls that hold their thread queue (admitted p99 8× unloaded);
     /// with the budget, 1.6× (5 ms) or 2.0× (10 ms).
-    public static func recommendInference(cores: Int = InferenceExecutor.usableCores) -> AdmissionCallGate {
+    /// Calls over these bounds wait up to `queueBudget` (5 ms by default) in the queue when they can start in time.
+    public static func recommendInference(
+        cores: Int = InferenceExecutor.usableCores, queueBudget: Duration = .milliseconds(5)
+    ) -> AdmissionCallGate {
         let cores = max(cores, 1)
         let paths: Set<String> = ["Recommend", "SimilarItems"].map {
             MethodDescriptor(service: RecommendService.serviceName, method: $0).path
@@ -90,7 +127,7 @@ public final class AdmissionCallGate: ServerCallGate {
                 $0.minLimit = 16 * cores
                 $0.maxLimit = 256 * cores
             },
-            waitBudget: .milliseconds(5), cores: cores
+            waitBudget: .milliseconds(5), cores: cores, queueBudget: queueBudget
         )
     }
 
@@ -98,33 +135,65 @@ public final class AdmissionCallGate: ServerCallGate {
 
     public func admit(_ call: GatedCall) -> CallGateDecision<AdmissionTicket> {
         let priority = ReplicaModelSource.priority(call.metadata)
+        let now = MonotonicTime.seconds(call.now)
+        let deadline = call.deadline.map(MonotonicTime.seconds)
+        // Calls already waiting go first: a newcomer of their class or lower queues behind them.
+        let overtakes = queued.load(ordering: .relaxed) == 0 || waiting.withLock { ($0.first?.priority ?? -1) < priority }
+        let refusal: CallGateDecision<AdmissionTicket>
+        switch overtakes ? tryAdmit(priority: priority, deadline: deadline, now: now) : .rejected(.queueFull, retryAfter: 0) {
+        case .admitted(let ticket):
+            return .admit(ticket)
+        case .rejected(let code, _) where code == .deadlineTooShort:
+            return shed(code: code, retryAfter: typicalSeconds, now: now)
+        case .rejected(let code, let retryAfter):
+            refusal = shed(code: code, retryAfter: retryAfter, now: now, counted: false)
+        case .queued:
+            refusal = shed(code: .queueFull, retryAfter: 0, now: now, counted: false)
+        }
+        guard let waiter = call.waiter, let id = enqueue(waiter, priority: priority, deadline: deadline, now: now) else {
+            shed.add(1, ordering: .relaxed)
+            return refusal
+        }
+        // A slot may have freed since `tryAdmit` (its call ended while the queue was still empty, so nothing
+        // promoted): without this look, a call queued behind no running call would wait for nothing.
+        promote(now: now)
+        return .queued(CallGateQueueID(rawValue: id))
+    }
+
+    /// Admits a call now if a slot is free under both bounds (wait budget, then the limit).
+    private func tryAdmit(priority: Int, deadline: Double?, now: Double) -> AdmissionDecision {
         let typical = typicalNanos.load(ordering: .relaxed)
         if budgetNanos > 0, typical > 0 {
             let share = classShares[min(max(priority, 0), classShares.count - 1)]
             if Double(inFlight.load(ordering: .relaxed) * typical) >= budgetNanos * share {
-                shed.add(1, ordering: .relaxed)
-                return .reject(Self.rpcError(code: .queueFull, retryAfter: Double(typical) / 1e9))
+                return .rejected(.queueFull, retryAfter: Double(typical) / 1e9)
             }
         }
-        let decision = admission.admit(
-            priority: priority,
-            deadline: call.deadline.map(MonotonicTime.seconds),
-            now: MonotonicTime.seconds(call.now)
-        )
-        switch decision {
-        case .admitted(let ticket):
+        let decision = admission.admit(priority: priority, deadline: deadline, now: now)
+        if case .admitted = decision {
             admitted.add(1, ordering: .relaxed)
             inFlight.add(1, ordering: .relaxed)
-            return .admit(ticket)
-        case .rejected(let code, let retryAfter):
-            shed.add(1, ordering: .relaxed)
-            if code == .deadlineTooShort { shedForDeadline.add(1, ordering: .relaxed) }
-            return .reject(Self.rpcError(code: code, retryAfter: retryAfter))
-        case .queued:
-            // Unreachable: the queue capacity is 0 (see init), so the controller never queues.
-            shed.add(1, ordering: .relaxed)
-            return .reject(Self.rpcError(code: .queueFull, retryAfter: 0))
         }
+        return decision
+    }
+
+    /// Queues a call over the limit when it can still start in time; its id, or `nil` (shed it).
+    private func enqueue(_ waiter: CallGateWaiter, priority: Int, deadline: Double?, now: Double) -> UInt64? {
+        guard queueBudget > 0 else { return nil }
+        let typical = typicalSeconds
+        let latestStart = min(now + queueBudget, deadline.map { $0 - typical } ?? .infinity)
+        let id: UInt64? = waiting.withLock { queue in
+            // The calls ahead each free a slot in about `typical` divided by the calls in flight.
+            let ahead = Double(queue.count + 1)
+            let expectedWait = ahead * typical / Double(max(inFlight.load(ordering: .relaxed), 1))
+            guard now + expectedWait <= latestStart else { return nil }
+            let item = Waiting(waiter: waiter, priority: priority, deadline: deadline, queuedAt: now)
+            guard let id = queue.insert(item, priority: priority, due: latestStart) else { return nil }
+            queued.store(queue.count, ordering: .relaxed)
+            return id
+        }
+        if id != nil { notePressure(now: now) }
+        return id
     }
 
     public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
@@ -140,6 +209,79 @@ public final class AdmissionCallGate: ServerCallGate {
         }
         let now = MonotonicTime.now()
         admission.release(token, latency: Double(latency) / 1e9, now: now)
+        if queued.load(ordering: .relaxed) > 0 { promote(now: now) }
+    }
+
+    /// Hands free slots to waiting calls, in the queue's order; sheds those that can no longer start in time.
+    private func promote(now: Double) {
+        var resumed: [(CallGateWaiter, Result<AdmissionTicket, RPCError>)] = []
+        waiting.withLock { queue in
+            for expired in queue.removeDue(now: now) {
+                let inTime = expired.item.deadline.map { $0 > now } ?? true
+                shed.add(1, ordering: .relaxed)
+                if !inTime { shedForDeadline.add(1, ordering: .relaxed) }
+                resumed.append((expired.item.waiter, .failure(Self.waitedTooLong(budget: queueBudget, deadlinePassed: !inTime))))
+            }
+            while let next = queue.first {
+                guard case .admitted(let ticket) = tryAdmit(priority: next.priority, deadline: next.item.deadline, now: now)
+                else { break }
+                _ = queue.popFirst()
+                resumed.append((next.item.waiter, .success(ticket)))
+            }
+            queued.store(queue.count, ordering: .relaxed)
+        }
+        for (waiter, result) in resumed {
+            switch result {
+            case .success(let ticket): waiter.admit(ticket)
+            case .failure(let error): waiter.reject(error)
+            }
+        }
+    }
+
+    public func withdraw(_ id: CallGateQueueID) {
+        waiting.withLock { queue in
+            _ = queue.remove(id: id.rawValue)
+            queued.store(queue.count, ordering: .relaxed)
+        }
+    }
+
+    /// While calls wait or were shed in the last 100 ms: the calls in flight (at least one per core) plus as many
+    /// again as can wait within the queue budget.
+    public var saturation: Int? {
+        let now = Int(MonotonicTime.now() * 1e9)
+        guard queued.load(ordering: .relaxed) > 0 || now - lastPressureNanos.load(ordering: .relaxed) < 100_000_000
+        else { return nil }
+        let running = max(inFlight.load(ordering: .relaxed), cores)
+        let typical = max(typicalSeconds, 1e-6)
+        return running + Int(Double(running) * min(queueBudget / typical, 64))
+    }
+
+    private var typicalSeconds: Double { Double(typicalNanos.load(ordering: .relaxed)) / 1e9 }
+
+    private func notePressure(now: Double) {
+        lastPressureNanos.store(Int(now * 1e9), ordering: .relaxed)
+    }
+
+    /// Counts a shed (unless the caller counts it later) and returns its status.
+    private func shed(
+        code: AdmissionError.Code, retryAfter: Double, now: Double, counted: Bool = true
+    ) -> CallGateDecision<AdmissionTicket> {
+        if counted {
+            shed.add(1, ordering: .relaxed)
+            if code == .deadlineTooShort { shedForDeadline.add(1, ordering: .relaxed) }
+        }
+        notePressure(now: now)
+        return .reject(Self.rpcError(code: code, retryAfter: retryAfter))
+    }
+
+    /// The status of a queued call that could not start in time.
+    static func waitedTooLong(budget: Double, deadlinePassed: Bool) -> RPCError {
+        if deadlinePassed {
+            return RPCError(code: .deadlineExceeded, message: "deadline exceeded while queued for a slot")
+        }
+        var error = rpcError(code: .queueFull, retryAfter: budget)
+        error.message = "server overloaded: no slot within the queue budget (\(Int((budget * 1000).rounded())) ms)"
+        return error
     }
 
     /// Calls admitted and shed so far.

@@ -24,10 +24,17 @@ struct InstalledCallGate: Sendable {
     /// Hands an admitted call's token back with its outcome.
     func callEnded(_ token: any Sendable, outcome: GatedCallOutcome) { Self.callEnded(token, outcome: outcome, by: gate) }
 
+    /// Forgets a queued call that ended before its turn.
+    func withdraw(_ id: CallGateQueueID) { gate.withdraw(id) }
+
+    /// How many gated calls the gate holds at most while saturated; `nil` when it is not.
+    var saturation: Int? { gate.saturation }
+
     private static func admit<Gate: ServerCallGate>(_ call: GatedCall, by gate: Gate) -> CallGateDecision<any Sendable> {
         switch gate.admit(call) {
         case .admit(let token): .admit(token)
         case .reject(let error): .reject(error)
+        case .queued(let id): .queued(id)
         }
     }
 

@@ -112,12 +112,22 @@ extension ServerConnectionHandler {
         }
     }
 
-    /// Hands an admitted gated call's token back to the gate, once.
+    /// Hands an admitted gated call's token back to the gate, or withdraws a queued one, once.
     private func endGatedCall(_ stream: ServerStream, code: StatusCode) {
+        if let id = stream.gateQueuedID {
+            stream.gateQueuedID = nil
+            gatedCallsHeld -= 1
+            gatedCallsQueued -= 1
+            shared.gate?.withdraw(id)
+            updateBackPressure()
+            return
+        }
         guard let token = stream.gateToken, let admittedAt = stream.gateAdmittedAt else { return }
         stream.gateToken = nil
+        gatedCallsHeld -= 1
         let outcome = GatedCallOutcome(duration: ContinuousClock.now - admittedAt, code: code)
         shared.gate?.callEnded(token, outcome: outcome)
+        updateBackPressure()
     }
 
     func resumeDrainWaiters(_ stream: ServerStream) {

@@ -7,8 +7,9 @@ import RPCCore
 ///
 /// Everything here runs on the channel's event loop; handler tasks reach back through
 /// `eventLoop.execute` with a loop-bound reference.
-final class ServerConnectionHandler: ChannelInboundHandler {
+final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let shared: ServerShared
@@ -22,11 +23,19 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// A flush is scheduled for the end of this event-loop tick (see `channelReadComplete`).
     var flushScheduled = false
     var management: ConnectionManagementState
+    /// Streams of this connection running or queued at the call gate, and of those, queued.
+    var gatedCallsHeld = 0
+    var gatedCallsQueued = 0
+    /// HTTP/2 back-pressure while the call gate is saturated (see ``BackPressure``).
+    var backPressure: BackPressure
+    /// NIO asked for a read while reading was paused.
+    var readPending = false
 
     init(shared: ServerShared, allocator: ByteBufferAllocator) {
         self.shared = shared
         self.logger = shared.logger
         self.management = ConnectionManagementState(configuration: shared.configuration.connection)
+        self.backPressure = BackPressure(configuredLimit: shared.configuration.maxConcurrentStreams)
     }
 
     // MARK: Channel events
@@ -100,7 +109,33 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.execute {
             handler.value.flushScheduled = false
+            handler.value.updateBackPressure()
             handler.value.flush()
+        }
+    }
+
+    /// Holds NIO's read while back-pressure pauses this connection (see ``BackPressure``).
+    func read(context: ChannelHandlerContext) {
+        if backPressure.readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Re-evaluates back-pressure against the gate's saturation: announces a new stream limit, resumes reading.
+    func updateBackPressure() {
+        guard let gate = shared.gate else { return }
+        let saturation = gate.saturation
+        // Nothing to look at (nor a lock to take for the connection count) in the common, unsaturated case.
+        guard saturation != nil || backPressure.announcedLimit != backPressure.configuredLimit || backPressure.readsPaused
+        else { return }
+        let action = backPressure.update(
+            saturation: saturation, connections: shared.openConnections, held: gatedCallsHeld, queued: gatedCallsQueued)
+        if let limit = action.announce { session?.submitMaxConcurrentStreams(limit) }
+        if action.resumeReading, readPending, let context = channelContext {
+            readPending = false
+            context.read()
         }
     }
 

@@ -39,6 +39,8 @@ final class ServerStream {
     var pendingMessages: [InboundMessage] = []
     var gateToken: (any Sendable)?
     var gateAdmittedAt: ContinuousClock.Instant?
+    /// Set while the gate holds the call in its queue.
+    var gateQueuedID: CallGateQueueID?
     var remoteClosed = false
     /// The status was submitted (or the call was abandoned): nothing more is sent.
     var finished = false

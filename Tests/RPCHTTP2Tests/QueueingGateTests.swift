@@ -1,0 +1,151 @@
+import AIMassInterop
+import RPCCore
+import Synchronization
+import Testing
+
+@testable import RPCHTTP2
+
+/// A gate that admits `limit` calls at once and queues the rest first come, first served (resumed as calls end);
+/// it records every withdrawal, and reports `saturation` while set.
+final class QueueingGate: ServerCallGate {
+    struct State {
+        var inFlight = 0
+        var nextID: UInt64 = 0
+        var queue: [(id: UInt64, waiter: CallGateWaiter)] = []
+        var queuedEver = 0
+        var withdrawn: [UInt64] = []
+        var ended = 0
+        var saturation: Int?
+    }
+    let limit: Int
+    let gated: Set<String>
+    let state = Mutex(State())
+
+    init(limit: Int, gated: Set<String>) {
+        self.limit = limit
+        self.gated = gated
+    }
+
+    func gates(_ method: MethodDescriptor) -> Bool { gated.contains(method.path) }
+
+    func admit(_ call: GatedCall) -> CallGateDecision<Int> {
+        state.withLock { state in
+            if state.inFlight < limit {
+                state.inFlight += 1
+                return .admit(1)
+            }
+            guard let waiter = call.waiter else { return .reject(RPCError(code: .resourceExhausted, message: "full")) }
+            state.nextID += 1
+            state.queue.append((state.nextID, waiter))
+            state.queuedEver += 1
+            return .queued(CallGateQueueID(rawValue: state.nextID))
+        }
+    }
+
+    func callEnded(_ token: Int, outcome: GatedCallOutcome) {
+        let next = state.withLock { state -> CallGateWaiter? in
+            state.ended += 1
+            guard !state.queue.isEmpty else {
+                state.inFlight -= 1
+                return nil
+            }
+            return state.queue.removeFirst().waiter  // the slot passes to the next call
+        }
+        next?.admit(1)
+    }
+
+    func withdraw(_ id: CallGateQueueID) {
+        state.withLock { state in
+            state.withdrawn.append(id.rawValue)
+            state.queue.removeAll { $0.id == id.rawValue }
+        }
+    }
+
+    var saturation: Int? { state.withLock { $0.saturation } }
+
+    var snapshot: State { state.withLock { $0 } }
+}
+
+@Suite("Queued calls and back-pressure on a real socket")
+struct QueueingGateTests {
+    static let slow = MethodDescriptor(service: "test.Gated", method: "Slow")
+
+    static func withServer(gate: QueueingGate, handler: ParkingHandler, _ body: (RPCClient) async throws -> Void) async throws {
+        var router = RPCRouter()
+        router.registerUnary(slow) { (request: SimpleRequest, _) in
+            await handler.park()
+            return SimpleResponse(payload: Payload(body: [UInt8](repeating: 3, count: Int(request.responseSize))))
+        }
+        try await CallGateTests.serveAny(router: router, gate: gate, handler: handler, body)
+    }
+
+    @Test("a queued call waits without running, then is served when a slot frees; each token comes back once")
+    func queuedThenServed() async throws {
+        let gate = QueueingGate(limit: 1, gated: [Self.slow.path])
+        let handler = ParkingHandler()
+        try await Self.withServer(gate: gate, handler: handler) { client in
+            let first = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) }
+            await handler.waitUntilEntered(1)
+            let second = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 2)) }
+            for _ in 0..<2000 where gate.snapshot.queuedEver < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(gate.snapshot.queuedEver == 1)
+            #expect(handler.entered == 1, "the queued call has not started")
+            handler.release()
+            #expect(try await first.value.payload?.body.count == 1)
+            #expect(try await second.value.payload?.body.count == 2)
+            for _ in 0..<2000 where gate.snapshot.ended < 2 { try await Task.sleep(for: .milliseconds(5)) }
+            let seen = gate.snapshot
+            #expect(seen.ended == 2 && seen.withdrawn.isEmpty && seen.queue.isEmpty)
+        }
+    }
+
+    @Test("a queued call whose deadline passes ends DEADLINE_EXCEEDED, is withdrawn from the gate and never runs")
+    func queuedCallDeadline() async throws {
+        let gate = QueueingGate(limit: 1, gated: [Self.slow.path])
+        let handler = ParkingHandler()
+        try await Self.withServer(gate: gate, handler: handler) { client in
+            let first = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) }
+            await handler.waitUntilEntered(1)
+            _ = await expectRPCError(.deadlineExceeded) {
+                let _: SimpleResponse = try await client.unary(
+                    Self.slow, request: SimpleRequest(responseSize: 2), options: CallOptions(timeout: .milliseconds(300)))
+            }
+            for _ in 0..<2000 where gate.snapshot.withdrawn.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(gate.snapshot.withdrawn.count == 1 && gate.snapshot.queue.isEmpty)
+            handler.release()
+            _ = try await first.value
+            #expect(handler.entered == 1, "the withdrawn call never ran")
+            for _ in 0..<2000 where gate.snapshot.ended < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(gate.snapshot.ended == 1, "only the admitted call hands a token back")
+        }
+    }
+
+    @Test("while the gate is saturated the server announces fewer concurrent streams, and the default again after")
+    func backPressureSettings() async throws {
+        let gate = QueueingGate(limit: 8, gated: [Self.slow.path])
+        let handler = ParkingHandler()
+        handler.release()
+        try await Self.withServer(gate: gate, handler: handler) { client in
+            _ = try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) as SimpleResponse
+            #expect(await client.peerMaxConcurrentStreams() == ServerConfiguration.defaults.maxConcurrentStreams)
+            gate.state.withLock { $0.saturation = 6 }  // one connection: its share is 6 streams, plus the headroom
+            let expected = 6 + BackPressure.headroom
+            var seen: UInt32?
+            for _ in 0..<2000 {
+                _ = try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) as SimpleResponse
+                seen = await client.peerMaxConcurrentStreams()
+                if seen == expected { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(seen == expected)
+            gate.state.withLock { $0.saturation = nil }
+            for _ in 0..<2000 {
+                _ = try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) as SimpleResponse
+                seen = await client.peerMaxConcurrentStreams()
+                if seen == ServerConfiguration.defaults.maxConcurrentStreams { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(seen == ServerConfiguration.defaults.maxConcurrentStreams)
+        }
+    }
+}
