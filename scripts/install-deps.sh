@@ -14,7 +14,4 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if [[ ! -x "$ROOT/.venv/bin/python" ]]; then
-  python3 -m venv "$ROOT/.venv"
-fi
-"$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/tests/python/requirements.txt"
+"$ROOT/scripts/venv.sh"

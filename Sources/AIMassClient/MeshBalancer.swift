@@ -20,7 +20,7 @@ import Synchronization
 /// let balancer = MeshBalancer(controlPlanes: ["cp:50051"], watcher: .defaults { $0.token = token })
 /// Task { await balancer.run() }
 /// let reply: RecommendResponse = try await balancer.unary(
-///     model: "movies", method: MeshBalancer.recommend, request: request, options: CallOptions(timeout: .seconds(1)))
+///     model: "movies", method: RecommendMethods.recommend, request: request, options: CallOptions(timeout: .seconds(1)))
 /// ```
 public final class MeshBalancer: Sendable {
     /// Tuning of the balancer.
@@ -49,7 +49,7 @@ public final class MeshBalancer: Sendable {
             Configuration(
                 ejectAfterFailures: 3, baseEjection: .seconds(1), maxEjection: .seconds(30), retryBudgetRatio: 0.2,
                 retryBudgetCap: 10, latencyAlpha: 0.3, latencyStaleAfter: .seconds(2),
-                idempotentMethods: [MeshBalancer.recommend.path, MeshBalancer.similarItems.path],
+                idempotentMethods: [RecommendMethods.recommend.path, RecommendMethods.similarItems.path],
                 client: .defaults { $0.initialBackoff = .milliseconds(50) })
         }
 
@@ -77,11 +77,6 @@ public final class MeshBalancer: Sendable {
             self.client = client
         }
     }
-
-    /// `aimass.v1.Recommend/Recommend` (idempotent).
-    public static let recommend = MethodDescriptor(service: "aimass.v1.Recommend", method: "Recommend")
-    /// `aimass.v1.Recommend/SimilarItems` (idempotent).
-    public static let similarItems = MethodDescriptor(service: "aimass.v1.Recommend", method: "SimilarItems")
 
     /// The configuration it was made with.
     public let configuration: Configuration

@@ -185,8 +185,7 @@ public final class MeshWatcher: Sendable {
             kinds: configuration.kinds, heartbeatIntervalMs: UInt32(clamping: interval.milliseconds))
         let call: ClientCall<WatchRequest, MeshEvent>
         do {
-            call = try await client.serverStreaming(
-                MethodDescriptor(service: "aimass.v1.Mesh", method: "Watch"), request: request, options: options)
+            call = try await client.serverStreaming(MeshMethods.watch, request: request, options: options)
         } catch {
             return (false, RPCError(mapping: error))
         }

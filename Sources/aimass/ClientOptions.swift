@@ -62,12 +62,12 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// Runs `body` with a connected client; RPC errors print as `error: CODE: message` and exit 1.
-    func run(_ body: (RegistryClient) async throws -> Void) async {
+    func run(_ body: (APIClient) async throws -> Void) async {
         let (host, port) = endpoint()
         let client = RPCClient(host: host, port: port)
-        let registry = RegistryClient(client: client, options: self)
+        let api = APIClient(client: client, options: self)
         do {
-            try await body(registry)
+            try await body(api)
             await client.close()
         } catch let error as RPCError {
             await client.close()
@@ -82,17 +82,14 @@ struct ClientOptions: ParsableArguments {
     }
 }
 
-/// Typed calls of `aimass.v1.ModelRegistry` through our ``RPCClient``.
-struct RegistryClient {
+/// Typed calls of the aimass.v1 services through our ``RPCClient``, with the CLI's call options.
+struct APIClient {
     let client: RPCClient
     let options: ClientOptions
 
-    static func method(_ name: String) -> MethodDescriptor {
-        MethodDescriptor(service: "aimass.v1.ModelRegistry", method: name)
-    }
-
-    func unary<Request: WireMessage, Response: WireMessage>(_ name: String, _ request: Request) async throws -> Response {
-        try await client.unary(Self.method(name), request: request, options: options.callOptions())
+    /// Calls a unary method, e.g. ``ModelRegistryMethods/getModel``.
+    func unary<Request: WireMessage, Response: WireMessage>(_ method: MethodDescriptor, _ request: Request) async throws -> Response {
+        try await client.unary(method, request: request, options: options.callOptions())
     }
 }
 

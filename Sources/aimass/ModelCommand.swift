@@ -50,7 +50,7 @@ struct ModelCommand: AsyncParsableCommand {
                 manifest: keyValues(manifest, option: "manifest")
             )
             await options.run { client in
-                let created: AIMassAPI.Model = try await client.unary("CreateModel", CreateModelRequest(model: model))
+                let created: AIMassAPI.Model = try await client.unary(ModelRegistryMethods.createModel, CreateModelRequest(model: model))
                 if options.json { CLIOutput.printJSON(JSONForm.model(created)) } else { print("created model \(created.name)") }
             }
         }
@@ -78,7 +78,7 @@ struct ModelCommand: AsyncParsableCommand {
                 var token = ""
                 repeat {
                     let page: ListModelsResponse = try await client.unary(
-                        "ListModels",
+                        ModelRegistryMethods.listModels,
                         ListModelsRequest(pageSize: 500, pageToken: token, tag: tag, author: author, namePrefix: prefix)
                     )
                     models += page.models
@@ -121,11 +121,11 @@ struct ModelCommand: AsyncParsableCommand {
             await options.run { client in
                 if let version {
                     let v: Version = try await client.unary(
-                        "GetVersion", GetVersionRequest(model: name, version: versionSelector(version)))
+                        ModelRegistryMethods.getVersion, GetVersionRequest(model: name, version: versionSelector(version)))
                     if options.json { CLIOutput.printJSON(JSONForm.version(v)) } else { printVersion(v) }
                     return
                 }
-                let m: AIMassAPI.Model = try await client.unary("GetModel", GetModelRequest(name: name))
+                let m: AIMassAPI.Model = try await client.unary(ModelRegistryMethods.getModel, GetModelRequest(name: name))
                 if options.json { CLIOutput.printJSON(JSONForm.model(m)); return }
                 print("name:           \(m.name)")
                 print("description:    \(m.description)")
@@ -195,7 +195,7 @@ struct ModelCommand: AsyncParsableCommand {
             await options.run { client in
                 handle.seek(toFileOffset: 0)
                 let call: ClientCall<UploadVersionRequest, Version> = try await client.client.makeCall(
-                    RegistryClient.method("UploadVersion"), options: options.callOptions(transfer: true))
+                    ModelRegistryMethods.uploadVersion, options: options.callOptions(transfer: true))
                 let bar = ProgressBar(label: "uploading", total: size, enabled: progress || isatty(STDERR_FILENO) == 1)
                 do {
                     try await call.send(UploadVersionRequest(part: .header(header)))
@@ -243,7 +243,7 @@ struct ModelCommand: AsyncParsableCommand {
         func run() async throws {
             await options.run { client in
                 let call: ClientCall<DownloadVersionRequest, DownloadVersionResponse> = try await client.client.serverStreaming(
-                    RegistryClient.method("DownloadVersion"),
+                    ModelRegistryMethods.downloadVersion,
                     request: DownloadVersionRequest(model: name, version: versionSelector(version)),
                     options: options.callOptions(transfer: true)
                 )
@@ -310,7 +310,7 @@ struct ModelCommand: AsyncParsableCommand {
                 var token = ""
                 repeat {
                     let page: ListVersionsResponse = try await client.unary(
-                        "ListVersions", ListVersionsRequest(model: name, pageSize: 500, pageToken: token))
+                        ModelRegistryMethods.listVersions, ListVersionsRequest(model: name, pageSize: 500, pageToken: token))
                     versions += page.versions
                     token = page.nextPageToken
                 } while !token.isEmpty
@@ -350,7 +350,7 @@ struct ModelCommand: AsyncParsableCommand {
         func run() async throws {
             await options.run { client in
                 let diff: DiffVersionsResponse = try await client.unary(
-                    "DiffVersions",
+                    ModelRegistryMethods.diffVersions,
                     DiffVersionsRequest(model: name, oldVersion: versionSelector(from), newVersion: versionSelector(to))
                 )
                 if options.json {
@@ -397,7 +397,7 @@ struct ModelCommand: AsyncParsableCommand {
                     let target: UInt32 = delete ? 0 : (version ?? 0)
                     guard delete || target > 0 else { CLIOutput.fail("version must be >= 1 (use --delete to remove)") }
                     let response: SetAliasResponse = try await client.unary(
-                        "SetAlias", SetAliasRequest(model: name, alias: alias, version: target, reason: reason))
+                        ModelRegistryMethods.setAlias, SetAliasRequest(model: name, alias: alias, version: target, reason: reason))
                     let change = response.change ?? AliasChange()
                     if options.json { CLIOutput.printJSON(JSONForm.aliasChange(change)); return }
                     let from = change.previousVersion == 0 ? "(new)" : "\(change.previousVersion)"
@@ -406,7 +406,7 @@ struct ModelCommand: AsyncParsableCommand {
                     return
                 }
                 let history: ListAliasHistoryResponse = try await client.unary(
-                    "ListAliasHistory", ListAliasHistoryRequest(model: name, alias: alias, pageSize: 500))
+                    ModelRegistryMethods.listAliasHistory, ListAliasHistoryRequest(model: name, alias: alias, pageSize: 500))
                 if options.json { CLIOutput.printJSON(["changes": history.changes.map(JSONForm.aliasChange)]); return }
                 CLIOutput.printTable(
                     ["WHEN", "ALIAS", "FROM", "TO", "BY", "REASON"],
@@ -446,7 +446,7 @@ struct ModelCommand: AsyncParsableCommand {
                 }
             await options.run { client in
                 let response: PermissionsResponse = try await client.unary(
-                    "SetPermission", SetPermissionRequest(model: name, principal: principal, role: parsed))
+                    ModelRegistryMethods.setPermission, SetPermissionRequest(model: name, principal: principal, role: parsed))
                 printPermissions(response, json: options.json)
             }
         }
@@ -467,7 +467,7 @@ struct ModelCommand: AsyncParsableCommand {
         func run() async throws {
             await options.run { client in
                 let response: PermissionsResponse = try await client.unary(
-                    "SetPermission", SetPermissionRequest(model: name, principal: principal, role: .none))
+                    ModelRegistryMethods.setPermission, SetPermissionRequest(model: name, principal: principal, role: .none))
                 printPermissions(response, json: options.json)
             }
         }

@@ -4,15 +4,6 @@ import ArgumentParser
 import RPCCore
 import RPCHTTP2
 
-/// Calls of `aimass.v1.Scheduler` through the CLI's client.
-extension RegistryClient {
-    func scheduler<Request: WireMessage, Response: WireMessage>(_ name: String, _ request: Request) async throws -> Response {
-        try await client.unary(
-            MethodDescriptor(service: "aimass.v1.Scheduler", method: name), request: request, options: options.callOptions()
-        )
-    }
-}
-
 enum PoolText {
     /// Throws `RESOURCE_EXHAUSTED` with the shortfall when the pool lacks the capacity for some replicas of
     /// `deployment` (`pending_code`): the deployment exists and waits for capacity, but the user asked for
@@ -170,7 +161,7 @@ struct DeployCommand: AsyncParsableCommand {
             targetConcurrency: targetConcurrency
         )
         await options.run { client in
-            let deployment: Deployment = try await client.scheduler("Deploy", request)
+            let deployment: Deployment = try await client.unary(SchedulerMethods.deploy, request)
             if options.json { CLIOutput.printJSON(PoolText.deployment(deployment)) } else {
                 PoolText.printDeployments([deployment], json: false)
             }
@@ -190,7 +181,7 @@ struct UndeployCommand: AsyncParsableCommand {
 
     func run() async throws {
         await options.run { client in
-            let deployment: Deployment = try await client.scheduler("Undeploy", UndeployRequest(id: id))
+            let deployment: Deployment = try await client.unary(SchedulerMethods.undeploy, UndeployRequest(id: id))
             if options.json { CLIOutput.printJSON(PoolText.deployment(deployment)) } else {
                 PoolText.printDeployments([deployment], json: false)
             }
@@ -213,7 +204,7 @@ struct ScaleCommand: AsyncParsableCommand {
     func run() async throws {
         let request = ScaleRequest(id: id, minReplicas: min, maxReplicas: max, desiredReplicas: replicas)
         await options.run { client in
-            let deployment: Deployment = try await client.scheduler("Scale", request)
+            let deployment: Deployment = try await client.unary(SchedulerMethods.scale, request)
             if options.json { CLIOutput.printJSON(PoolText.deployment(deployment)) } else {
                 PoolText.printDeployments([deployment], json: false)
             }
@@ -236,8 +227,8 @@ struct DeploymentsCommand: AsyncParsableCommand {
             var all: [Deployment] = []
             var token = ""
             repeat {
-                let page: ListDeploymentsResponse = try await client.scheduler(
-                    "ListDeployments", ListDeploymentsRequest(model: model, pageSize: 500, pageToken: token)
+                let page: ListDeploymentsResponse = try await client.unary(
+                    SchedulerMethods.listDeployments, ListDeploymentsRequest(model: model, pageSize: 500, pageToken: token)
                 )
                 all += page.deployments
                 token = page.nextPageToken
@@ -273,7 +264,7 @@ struct PoolListCommand: AsyncParsableCommand {
 
     func run() async throws {
         await options.run { client in
-            let pool: GetPoolResponse = try await client.scheduler("GetPool", GetPoolRequest())
+            let pool: GetPoolResponse = try await client.unary(SchedulerMethods.getPool, GetPoolRequest())
             PoolText.printWorkers(pool.workers, json: options.json)
         }
     }
@@ -303,7 +294,7 @@ struct PoolDrainCommand: AsyncParsableCommand {
     func run() async throws {
         let request = DrainWorkerRequest(workerId: worker, reason: reason, force: force)
         await options.run { client in
-            let drained: Worker = try await client.scheduler("DrainWorker", request)
+            let drained: Worker = try await client.unary(SchedulerMethods.drainWorker, request)
             PoolText.printWorkers([drained], json: options.json)
         }
     }
@@ -325,7 +316,7 @@ struct PoolUncordonCommand: AsyncParsableCommand {
 
     func run() async throws {
         await options.run { client in
-            let worker: Worker = try await client.scheduler("UncordonWorker", UncordonWorkerRequest(workerId: worker))
+            let worker: Worker = try await client.unary(SchedulerMethods.uncordonWorker, UncordonWorkerRequest(workerId: worker))
             PoolText.printWorkers([worker], json: options.json)
         }
     }

@@ -4,17 +4,6 @@ import ArgumentParser
 import RPCCore
 import RPCHTTP2
 
-/// Calls of `aimass.v1.Recommend` through the CLI's client.
-extension RegistryClient {
-    func recommend<Request: WireMessage, Response: WireMessage>(_ name: String, _ request: Request) async throws -> Response {
-        try await client.unary(
-            MethodDescriptor(service: "aimass.v1.Recommend", method: name),
-            request: request,
-            options: options.callOptions()
-        )
-    }
-}
-
 /// Prints scored items as a table or JSON.
 func printScored(_ items: [ScoredItem], servedBy: ServedBy?, json: Bool) {
     if json {
@@ -61,7 +50,7 @@ struct RecommendCommand: AsyncParsableCommand {
             excludeSeen: !includeSeen
         )
         await options.run { client in
-            let response: RecommendResponse = try await client.recommend("Recommend", request)
+            let response: RecommendResponse = try await client.unary(RecommendMethods.recommend, request)
             printScored(response.items, servedBy: response.servedBy, json: options.json)
         }
     }
@@ -86,7 +75,7 @@ struct SimilarCommand: AsyncParsableCommand {
     func run() async throws {
         let request = SimilarItemsRequest(model: model, version: versionSelector(version), itemId: item, k: k)
         await options.run { client in
-            let response: SimilarItemsResponse = try await client.recommend("SimilarItems", request)
+            let response: SimilarItemsResponse = try await client.unary(RecommendMethods.similarItems, request)
             printScored(response.items, servedBy: response.servedBy, json: options.json)
         }
     }
@@ -140,7 +129,7 @@ struct EvaluateCommand: AsyncParsableCommand {
                 CLIOutput.stderr("\r\u{1B}[K")
             } : nil
             defer { ticker?.cancel() }
-            let response: EvaluateResponse = try await client.recommend("Evaluate", request)
+            let response: EvaluateResponse = try await client.unary(RecommendMethods.evaluate, request)
             ticker?.cancel()
             _ = await ticker?.value
             if options.json {

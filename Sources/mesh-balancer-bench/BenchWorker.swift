@@ -67,7 +67,7 @@ final class BenchWorker: Sendable {
         let worker: BenchWorker
 
         func registerMethods(with router: inout RPCRouter) {
-            router.registerUnary(MeshBalancer.recommend) { (_: RecommendRequest, _) in
+            router.registerUnary(RecommendMethods.recommend) { (_: RecommendRequest, _) in
                 try await worker.handle()
             }
         }

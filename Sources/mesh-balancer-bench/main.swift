@@ -94,9 +94,9 @@ func run(_ balancerKind: Balancer, _ disruption: Disruption) async throws -> [Ou
                         let options = CallOptions(timeout: .seconds(2))
                         let response: RecommendResponse =
                             balancerKind == .mesh
-                            ? try await mesh.unary(model: "movies", method: MeshBalancer.recommend, request: request, options: options)
+                            ? try await mesh.unary(model: "movies", method: RecommendMethods.recommend, request: request, options: options)
                             : try await roundRobin.unary(
-                                model: "movies", method: MeshBalancer.recommend, request: request, options: options)
+                                model: "movies", method: RecommendMethods.recommend, request: request, options: options)
                         servedBy = response.servedBy?.workerId
                     } catch {}
                     let outcome = Outcome(latency: ContinuousClock.now - started, servedBy: servedBy)

@@ -130,7 +130,7 @@ let results = Results()
 var options = CallOptions()
 options.metadata.add("Bearer \(token)", forKey: "authorization")
 let callOptions = options
-let watch = MethodDescriptor(service: "aimass.v1.Mesh", method: "Watch")
+let watch = MeshMethods.watch
 
 let subscribers = Task {
     await withTaskGroup(of: Void.self) { group in

@@ -336,7 +336,7 @@ final class ServerProcess {
     }
 }
 
-let method = MethodDescriptor(service: "aimass.v1.Recommend", method: "Recommend")
+let method = RecommendMethods.recommend
 
 func call(_ client: RPCClient, user: Int, timeout: Duration?) async throws {
     let _: RecommendResponse = try await client.unary(

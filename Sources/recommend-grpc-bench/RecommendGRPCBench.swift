@@ -50,7 +50,7 @@ struct RecommendGRPCBench {
         let client = RPCClient(host: "127.0.0.1", port: platform.address.port ?? 0)
         var options = CallOptions(timeout: .seconds(30))
         options.metadata.add("Bearer \(token)", forKey: "authorization")
-        let method = MethodDescriptor(service: "aimass.v1.Recommend", method: "Recommend")
+        let method = RecommendMethods.recommend
         // The first call loads the model (index build); it is reported apart.
         let loadStart = ContinuousClock.now
         let _: RecommendResponse = try await client.unary(method, request: RecommendRequest(model: "bench", userId: users[0], k: 10), options: options)

@@ -10,7 +10,7 @@ import Testing
 struct MeshBalancerTests {
     static func call(_ balancer: MeshBalancer, timeout: Duration = .seconds(5)) async throws -> String {
         let response: RecommendResponse = try await balancer.unary(
-            model: "movies", method: MeshBalancer.recommend, request: RecommendRequest(model: "movies", userId: "u"),
+            model: "movies", method: RecommendMethods.recommend, request: RecommendRequest(model: "movies", userId: "u"),
             options: CallOptions(timeout: timeout))
         return response.servedBy?.workerId ?? ""
     }

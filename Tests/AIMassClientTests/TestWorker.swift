@@ -80,7 +80,7 @@ final class TestWorker: Sendable {
         let box: StateBox
 
         func registerMethods(with router: inout RPCRouter) {
-            router.registerUnary(MeshBalancer.recommend) { (_: RecommendRequest, context) in
+            router.registerUnary(RecommendMethods.recommend) { (_: RecommendRequest, context) in
                 guard let worker = box.worker.withLock({ $0 }) else {
                     throw RPCError(code: .unavailable, message: "starting")
                 }

@@ -12,7 +12,7 @@ import Testing
 
 @Suite("AdmissionCallGate")
 struct AdmissionCallGateTests {
-    static let recommend = MethodDescriptor(service: RecommendService.serviceName, method: "Recommend")
+    static let recommend = RecommendMethods.recommend
     static let healthCheck = MethodDescriptor(service: HealthService.serviceName, method: "Check")
 
     /// A server whose `Recommend` sleeps `k` milliseconds and counts its calls, behind the worker's gate.
@@ -48,12 +48,12 @@ struct AdmissionCallGateTests {
     func gatedMethods() {
         let gate = AdmissionCallGate.recommendInference(cores: 2)
         #expect(gate.gates(Self.recommend))
-        #expect(gate.gates(MethodDescriptor(service: RecommendService.serviceName, method: "SimilarItems")))
+        #expect(gate.gates(RecommendMethods.similarItems))
         for ungated in [
-            MethodDescriptor(service: RecommendService.serviceName, method: "Evaluate"),
-            MethodDescriptor(service: SchedulerService.serviceName, method: "Join"),
-            MethodDescriptor(service: MeshService.serviceName, method: "Watch"),
-            MethodDescriptor(service: RegistryService.serviceName, method: "ListModels"),
+            RecommendMethods.evaluate,
+            SchedulerMethods.join,
+            MeshMethods.watch,
+            ModelRegistryMethods.listModels,
             Self.healthCheck,
             MethodDescriptor(service: HealthService.serviceName, method: "Watch"),
         ] {

@@ -12,7 +12,7 @@ import Testing
 /// errors carry the last revision, and `grpc.health.v1` follows the mesh.
 @Suite("Mesh service", .serialized)
 struct MeshServiceTests {
-    static let watch = MethodDescriptor(service: "aimass.v1.Mesh", method: "Watch")
+    static let watch = MeshMethods.watch
 
     struct Fixture {
         let platform: Platform

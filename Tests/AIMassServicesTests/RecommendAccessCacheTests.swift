@@ -43,7 +43,7 @@ struct RecommendAccessCacheTests {
             options.metadata.add("Bearer \(token.token)", forKey: "authorization")
             func served() async throws -> UInt32? {
                 let response: RecommendResponse = try await fixture.client.unary(
-                    MethodDescriptor(service: "aimass.v1.Recommend", method: "Recommend"),
+                    RecommendMethods.recommend,
                     request: RecommendRequest(model: "dishes", version: VersionSelector(alias: "prod"), userId: "alice", k: 3),
                     options: options
                 )

@@ -53,8 +53,8 @@ struct RecommendServiceTests {
             try? FileManager.default.removeItem(at: directory)
         }
 
-        func call<Request: WireMessage, Response: WireMessage>(_ name: String, _ request: Request) async throws -> Response {
-            try await client.unary(MethodDescriptor(service: "aimass.v1.Recommend", method: name), request: request, options: options)
+        func call<Request: WireMessage, Response: WireMessage>(_ method: MethodDescriptor, _ request: Request) async throws -> Response {
+            try await client.unary(method, request: request, options: options)
         }
     }
 
@@ -63,7 +63,7 @@ struct RecommendServiceTests {
         let fixture = try await Fixture.start()
         do {
             let similar: SimilarItemsResponse = try await fixture.call(
-                "SimilarItems",
+                RecommendMethods.similarItems,
                 SimilarItemsRequest(model: "dishes", itemId: "kung_pao_chicken", k: 3)
             )
             #expect(!similar.items.isEmpty && similar.items.count <= 3)
@@ -72,14 +72,14 @@ struct RecommendServiceTests {
             #expect(similar.servedBy?.version == 1)
 
             let forUser: RecommendResponse = try await fixture.call(
-                "Recommend",
+                RecommendMethods.recommend,
                 RecommendRequest(model: "dishes", userId: "alice", k: 5, excludeSeen: true)
             )
             #expect(!forUser.items.isEmpty)
             #expect(!forUser.items.contains { ["kung_pao_chicken", "mapo_tofu"].contains($0.itemId) })
 
             let seeded: RecommendResponse = try await fixture.call(
-                "Recommend",
+                RecommendMethods.recommend,
                 RecommendRequest(model: "dishes", seedItems: ["mapo_tofu"], k: 4, excludeSeen: true)
             )
             #expect(!seeded.items.isEmpty && seeded.items.allSatisfy { $0.score > 0 })
@@ -98,27 +98,27 @@ struct RecommendServiceTests {
             return .ok
         }
         let unknownUser = await status {
-            let _: RecommendResponse = try await fixture.call("Recommend", RecommendRequest(model: "dishes", userId: "nobody"))
+            let _: RecommendResponse = try await fixture.call(RecommendMethods.recommend, RecommendRequest(model: "dishes", userId: "nobody"))
         }
         #expect(unknownUser == .notFound)
         let unknownModel = await status {
-            let _: RecommendResponse = try await fixture.call("Recommend", RecommendRequest(model: "nope", userId: "alice"))
+            let _: RecommendResponse = try await fixture.call(RecommendMethods.recommend, RecommendRequest(model: "nope", userId: "alice"))
         }
         #expect(unknownModel == .notFound)
         let hugeK = await status {
             let _: RecommendResponse = try await fixture.call(
-                "Recommend",
+                RecommendMethods.recommend,
                 RecommendRequest(model: "dishes", userId: "alice", k: 20_000)
             )
         }
         #expect(hugeK == .invalidArgument)
         let noUser = await status {
-            let _: RecommendResponse = try await fixture.call("Recommend", RecommendRequest(model: "dishes"))
+            let _: RecommendResponse = try await fixture.call(RecommendMethods.recommend, RecommendRequest(model: "dishes"))
         }
         #expect(noUser == .invalidArgument)
         let anonymous = await status {
             let _: RecommendResponse = try await fixture.client.unary(
-                MethodDescriptor(service: "aimass.v1.Recommend", method: "Recommend"),
+                RecommendMethods.recommend,
                 request: RecommendRequest(model: "dishes", userId: "alice"),
                 options: CallOptions(timeout: .seconds(5))
             )
@@ -132,7 +132,7 @@ struct RecommendServiceTests {
         let fixture = try await Fixture.start()
         do {
             let response: EvaluateResponse = try await fixture.call(
-                "Evaluate",
+                RecommendMethods.evaluate,
                 EvaluateRequest(model: "dishes", protocol: .leaveLastOneOut)
             )
             #expect(response.stored)

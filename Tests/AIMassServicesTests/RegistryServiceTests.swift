@@ -10,10 +10,6 @@ import Testing
 /// aimass.v1.ModelRegistry end to end: a real ``Platform`` on a temporary data directory, a real socket, and our
 /// ``RPCClient``.
 @Suite struct RegistryServiceTests {
-    static func method(_ name: String) -> MethodDescriptor {
-        MethodDescriptor(service: "aimass.v1.ModelRegistry", method: name)
-    }
-
     static func sha256(_ bytes: [UInt8]) -> String { try! SHA256Hasher.hex(of: bytes) }
 
     static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
@@ -56,7 +52,7 @@ import Testing
         manifest: [String: String] = [:],
         options: CallOptions
     ) async throws -> Version {
-        let call: ClientCall<UploadVersionRequest, Version> = try await client.makeCall(method("UploadVersion"), options: options)
+        let call: ClientCall<UploadVersionRequest, Version> = try await client.makeCall(ModelRegistryMethods.uploadVersion, options: options)
         let header = AIMassAPI.VersionHeader(
             model: model, sizeBytes: Int64(bytes.count), sha256: sha256 ?? Self.sha256(bytes), manifest: manifest)
         try await call.send(UploadVersionRequest(part: .header(header)))
@@ -74,7 +70,7 @@ import Testing
     static func download(_ client: RPCClient, model: String, selector: VersionSelector? = nil, offset: Int64 = 0,
                          options: CallOptions) async throws -> (Version, [UInt8]) {
         let call: ClientCall<DownloadVersionRequest, DownloadVersionResponse> = try await client.serverStreaming(
-            method("DownloadVersion"), request: DownloadVersionRequest(model: model, version: selector, offset: offset),
+            ModelRegistryMethods.downloadVersion, request: DownloadVersionRequest(model: model, version: selector, offset: offset),
             options: options)
         guard case .version(let version)? = try await call.next()?.part else {
             throw RPCError(code: .internalError, message: "version not first")
@@ -102,7 +98,7 @@ import Testing
     @Test func mainFlow() async throws {
         try await Self.withPlatform { platform, client, admin in
             let created: AIMassAPI.Model = try await client.unary(
-                Self.method("CreateModel"),
+                ModelRegistryMethods.createModel,
                 request: CreateModelRequest(model: AIMassAPI.Model(name: "movies", tags: ["movies"], manifest: ["neighbours": "50"])),
                 options: admin)
             #expect(created.name == "movies" && created.author == "user:admin" && created.latestVersion == 0)
@@ -116,16 +112,16 @@ import Testing
                                            manifest: ["neighbours": "20"], options: admin)
             #expect(v2.number == 2)
 
-            let model: AIMassAPI.Model = try await client.unary(Self.method("GetModel"), request: GetModelRequest(name: "movies"), options: admin)
+            let model: AIMassAPI.Model = try await client.unary(ModelRegistryMethods.getModel, request: GetModelRequest(name: "movies"), options: admin)
             #expect(model.latestVersion == 2 && model.sizeBytes == 300_000)
             let got: Version = try await client.unary(
-                Self.method("GetVersion"), request: GetVersionRequest(model: "movies", version: VersionSelector(number: 1)), options: admin)
+                ModelRegistryMethods.getVersion, request: GetVersionRequest(model: "movies", version: VersionSelector(number: 1)), options: admin)
             #expect(got.sha256 == v1.sha256 && got.aliases.isEmpty)
 
-            let list: ListModelsResponse = try await client.unary(Self.method("ListModels"), request: ListModelsRequest(tag: "movies"), options: admin)
+            let list: ListModelsResponse = try await client.unary(ModelRegistryMethods.listModels, request: ListModelsRequest(tag: "movies"), options: admin)
             #expect(list.models.map(\.name) == ["movies"])
             let versions: ListVersionsResponse = try await client.unary(
-                Self.method("ListVersions"), request: ListVersionsRequest(model: "movies"), options: admin)
+                ModelRegistryMethods.listVersions, request: ListVersionsRequest(model: "movies"), options: admin)
             #expect(versions.versions.map(\.number) == [2, 1])
 
             let (downloaded, body) = try await Self.download(client, model: "movies", selector: VersionSelector(number: 1), options: admin)
@@ -137,42 +133,42 @@ import Testing
             } == .invalidArgument)
 
             let diff: DiffVersionsResponse = try await client.unary(
-                Self.method("DiffVersions"), request: DiffVersionsRequest(model: "movies"), options: admin)
+                ModelRegistryMethods.diffVersions, request: DiffVersionsRequest(model: "movies"), options: admin)
             #expect(diff.oldVersion == 1 && diff.newVersion == 2)
             #expect(diff.changes.map(\.field) == ["manifest.neighbours", "sha256", "size_bytes"])
             #expect(diff.changes.first == FieldChange(field: "manifest.neighbours", oldValue: "50", newValue: "20", kind: .changed))
 
             // Alias, then roll back by moving it.
             let set: SetAliasResponse = try await client.unary(
-                Self.method("SetAlias"), request: SetAliasRequest(model: "movies", alias: "production", version: 2), options: admin)
+                ModelRegistryMethods.setAlias, request: SetAliasRequest(model: "movies", alias: "production", version: 2), options: admin)
             #expect(set.change?.previousVersion == 0 && set.change?.version == 2)
             let back: SetAliasResponse = try await client.unary(
-                Self.method("SetAlias"), request: SetAliasRequest(model: "movies", alias: "production", version: 1, reason: "rollback"),
+                ModelRegistryMethods.setAlias, request: SetAliasRequest(model: "movies", alias: "production", version: 1, reason: "rollback"),
                 options: admin)
             #expect(back.change?.previousVersion == 2 && back.change?.version == 1 && back.change?.principal == "user:admin")
             let production: Version = try await client.unary(
-                Self.method("GetVersion"), request: GetVersionRequest(model: "movies", version: VersionSelector(alias: "production")),
+                ModelRegistryMethods.getVersion, request: GetVersionRequest(model: "movies", version: VersionSelector(alias: "production")),
                 options: admin)
             #expect(production.number == 1 && production.aliases == ["production"])
             let history: ListAliasHistoryResponse = try await client.unary(
-                Self.method("ListAliasHistory"), request: ListAliasHistoryRequest(model: "movies", pageSize: 1), options: admin)
+                ModelRegistryMethods.listAliasHistory, request: ListAliasHistoryRequest(model: "movies", pageSize: 1), options: admin)
             #expect(history.changes.map(\.version) == [1] && !history.nextPageToken.isEmpty)
             #expect(history.changes.map(\.reason) == ["rollback"])  // stored, not only echoed
             let older: ListAliasHistoryResponse = try await client.unary(
-                Self.method("ListAliasHistory"),
+                ModelRegistryMethods.listAliasHistory,
                 request: ListAliasHistoryRequest(model: "movies", pageSize: 1, pageToken: history.nextPageToken), options: admin)
             #expect(older.changes.map(\.version) == [2] && older.nextPageToken.isEmpty)
             #expect(older.changes.map(\.reason) == [""])
 
             // Update with a field mask.
             let updated: AIMassAPI.Model = try await client.unary(
-                Self.method("UpdateModel"),
+                ModelRegistryMethods.updateModel,
                 request: UpdateModelRequest(model: AIMassAPI.Model(name: "movies", description: "new text"), updateMask: ["description"]),
                 options: admin)
             #expect(updated.description == "new text" && updated.tags == ["movies"] && updated.aliases == ["production": 1])
             #expect(await Self.code {
                 let _: AIMassAPI.Model = try await client.unary(
-                    Self.method("UpdateModel"), request: UpdateModelRequest(model: AIMassAPI.Model(name: "movies")), options: admin)
+                    ModelRegistryMethods.updateModel, request: UpdateModelRequest(model: AIMassAPI.Model(name: "movies")), options: admin)
             } == .invalidArgument)
             _ = platform
         }
@@ -181,12 +177,12 @@ import Testing
     @Test func authenticationAndPermissions() async throws {
         try await Self.withPlatform { platform, client, admin in
             let _: AIMassAPI.Model = try await client.unary(
-                Self.method("CreateModel"), request: CreateModelRequest(model: AIMassAPI.Model(name: "guarded")), options: admin)
+                ModelRegistryMethods.createModel, request: CreateModelRequest(model: AIMassAPI.Model(name: "guarded")), options: admin)
             // No token, a malformed header, an unknown token.
             for metadata: Metadata in [[:], ["authorization": "Basic abc"], ["authorization": "Bearer aimass_unknown"]] {
                 #expect(await Self.code {
                     let _: AIMassAPI.Model = try await client.unary(
-                        Self.method("GetModel"), request: GetModelRequest(name: "guarded"),
+                        ModelRegistryMethods.getModel, request: GetModelRequest(name: "guarded"),
                         options: CallOptions(timeout: .seconds(10), metadata: metadata))
                 } == .unauthenticated)
             }
@@ -201,31 +197,31 @@ import Testing
 
             // Without a role the model is hidden.
             #expect(await Self.code {
-                let _: AIMassAPI.Model = try await client.unary(Self.method("GetModel"), request: GetModelRequest(name: "guarded"), options: rita)
+                let _: AIMassAPI.Model = try await client.unary(ModelRegistryMethods.getModel, request: GetModelRequest(name: "guarded"), options: rita)
             } == .notFound)
             let granted: PermissionsResponse = try await client.unary(
-                Self.method("SetPermission"), request: SetPermissionRequest(model: "guarded", principal: "user:rita", role: .reader),
+                ModelRegistryMethods.setPermission, request: SetPermissionRequest(model: "guarded", principal: "user:rita", role: .reader),
                 options: admin)
             #expect(granted.permissions == [
                 AIMassAPI.Permission(principal: "user:admin", role: .owner), AIMassAPI.Permission(principal: "user:rita", role: .reader),
             ])
-            let seen: AIMassAPI.Model = try await client.unary(Self.method("GetModel"), request: GetModelRequest(name: "guarded"), options: rita)
+            let seen: AIMassAPI.Model = try await client.unary(ModelRegistryMethods.getModel, request: GetModelRequest(name: "guarded"), options: rita)
             #expect(seen.name == "guarded")
             #expect(await Self.code {
                 _ = try await Self.upload(client, model: "guarded", bytes: Self.bytes(10_000, seed: 3), options: rita)
             } == .permissionDenied)
             // A reader sees who has access, but may not grant.
             let listed: PermissionsResponse = try await client.unary(
-                Self.method("GetPermissions"), request: GetPermissionsRequest(model: "guarded"), options: rita)
+                ModelRegistryMethods.getPermissions, request: GetPermissionsRequest(model: "guarded"), options: rita)
             #expect(listed.permissions == granted.permissions)
             #expect(await Self.code {
                 let _: PermissionsResponse = try await client.unary(
-                    Self.method("SetPermission"), request: SetPermissionRequest(model: "guarded", principal: "user:rita", role: .owner),
+                    ModelRegistryMethods.setPermission, request: SetPermissionRequest(model: "guarded", principal: "user:rita", role: .owner),
                     options: rita)
             } == .permissionDenied)
             #expect(await Self.code {
                 let _: PermissionsResponse = try await client.unary(
-                    Self.method("SetPermission"), request: SetPermissionRequest(model: "guarded", principal: "user:rita", role: .unspecified),
+                    ModelRegistryMethods.setPermission, request: SetPermissionRequest(model: "guarded", principal: "user:rita", role: .unspecified),
                     options: admin)
             } == .invalidArgument)
             let versions = try registry.listVersions(model: "guarded", by: adminPrincipal)
@@ -236,13 +232,13 @@ import Testing
     @Test func badUploadsStoreNothing() async throws {
         try await Self.withPlatform { platform, client, admin in
             let _: AIMassAPI.Model = try await client.unary(
-                Self.method("CreateModel"), request: CreateModelRequest(model: AIMassAPI.Model(name: "m")), options: admin)
+                ModelRegistryMethods.createModel, request: CreateModelRequest(model: AIMassAPI.Model(name: "m")), options: admin)
             let bytes = Self.bytes(200_000, seed: 4)
 
             // Chunk before the header.
             #expect(await Self.code {
                 let call: ClientCall<UploadVersionRequest, Version> = try await client.makeCall(
-                    Self.method("UploadVersion"), options: admin)
+                    ModelRegistryMethods.uploadVersion, options: admin)
                 try await call.send(UploadVersionRequest(part: .chunk(Array(bytes[0..<1000]))))
                 call.finishSending()
                 _ = try await call.next()
@@ -250,7 +246,7 @@ import Testing
             // An empty stream.
             #expect(await Self.code {
                 let call: ClientCall<UploadVersionRequest, Version> = try await client.makeCall(
-                    Self.method("UploadVersion"), options: admin)
+                    ModelRegistryMethods.uploadVersion, options: admin)
                 call.finishSending()
                 _ = try await call.next()
             } == .invalidArgument)
@@ -261,7 +257,7 @@ import Testing
             // Ends early: the header promises more than is sent.
             #expect(await Self.code {
                 let call: ClientCall<UploadVersionRequest, Version> = try await client.makeCall(
-                    Self.method("UploadVersion"), options: admin)
+                    ModelRegistryMethods.uploadVersion, options: admin)
                 try await call.send(UploadVersionRequest(part: .header(AIMassAPI.VersionHeader(
                     model: "m", sizeBytes: 300_000, sha256: Self.sha256(bytes)))))
                 try await call.send(UploadVersionRequest(part: .chunk(bytes)))
@@ -274,7 +270,7 @@ import Testing
             } == .notFound)
 
             let versions: ListVersionsResponse = try await client.unary(
-                Self.method("ListVersions"), request: ListVersionsRequest(model: "m"), options: admin)
+                ModelRegistryMethods.listVersions, request: ListVersionsRequest(model: "m"), options: admin)
             #expect(versions.versions.isEmpty)
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: platform.registry.dataDirectory + "/tmp")
             #expect(leftovers.isEmpty)

@@ -18,7 +18,7 @@ struct SchedulerDrainRejoinTests {
     }
 
     static func pool(_ fixture: Fixture) async throws -> [Worker] {
-        let pool: GetPoolResponse = try await S.scheduler(fixture, "GetPool", GetPoolRequest())
+        let pool: GetPoolResponse = try await S.scheduler(fixture, SchedulerMethods.getPool, GetPoolRequest())
         return pool.workers
     }
 
@@ -47,13 +47,13 @@ struct SchedulerDrainRejoinTests {
             )
             do {
                 _ = try await Self.waitForPool(fixture, "two workers") { $0.count == 2 }
-                let deployed: Deployment = try await S.scheduler(fixture, "Deploy", DeployRequest(model: "dishes", minReplicas: 1))
+                let deployed: Deployment = try await S.scheduler(fixture, SchedulerMethods.deploy, DeployRequest(model: "dishes", minReplicas: 1))
                 let ready = try await S.waitFor(fixture, deployed.id) { $0.readyReplicas == 1 }
                 let original = try #require(ready.replicas.first)
                 let holder = original.workerId
 
                 let drained: Worker = try await S.scheduler(
-                    fixture, "DrainWorker", DrainWorkerRequest(workerId: holder, reason: "maintenance")
+                    fixture, SchedulerMethods.drainWorker, DrainWorkerRequest(workerId: holder, reason: "maintenance")
                 )
                 #expect(drained.cordoned && drained.drainReason == "maintenance")
                 #expect(drained.health == .serving)  // still serving its replica until the replacement is ready
@@ -61,7 +61,7 @@ struct SchedulerDrainRejoinTests {
                 let end = ContinuousClock.now + .seconds(20)
                 var moved: Deployment?
                 while ContinuousClock.now < end {
-                    let now: Deployment = try await S.scheduler(fixture, "GetDeployment", GetDeploymentRequest(id: deployed.id))
+                    let now: Deployment = try await S.scheduler(fixture, SchedulerMethods.getDeployment, GetDeploymentRequest(id: deployed.id))
                     #expect(now.readyReplicas >= 1, "\(now.replicas)")
                     if now.replicas.count == 1, let only = now.replicas.first, only.workerId != holder, only.state == .ready {
                         moved = now
@@ -76,19 +76,19 @@ struct SchedulerDrainRejoinTests {
                 }
                 #expect(workers.first { $0.id == holder }?.cordoned == true)
                 #expect(fixture.platform.mesh.state.workers[holder]?.health == .draining)
-                let response: RecommendResponse = try await fixture.call("Recommend", RecommendRequest(model: "dishes", userId: "alice"))
+                let response: RecommendResponse = try await fixture.call(RecommendMethods.recommend, RecommendRequest(model: "dishes", userId: "alice"))
                 #expect(response.servedBy != nil)
 
-                let uncordoned: Worker = try await S.scheduler(fixture, "UncordonWorker", UncordonWorkerRequest(workerId: holder))
+                let uncordoned: Worker = try await S.scheduler(fixture, SchedulerMethods.uncordonWorker, UncordonWorkerRequest(workerId: holder))
                 #expect(!uncordoned.cordoned && uncordoned.health == .serving && uncordoned.drainReason.isEmpty)
                 #expect(fixture.platform.mesh.state.workers[holder]?.health == .serving)
 
                 let unknown = await S.status {
-                    let _: Worker = try await S.scheduler(fixture, "DrainWorker", DrainWorkerRequest(workerId: "worker-99"))
+                    let _: Worker = try await S.scheduler(fixture, SchedulerMethods.drainWorker, DrainWorkerRequest(workerId: "worker-99"))
                 }
                 #expect(unknown == .notFound)
                 let empty = await S.status {
-                    let _: Worker = try await S.scheduler(fixture, "UncordonWorker", UncordonWorkerRequest())
+                    let _: Worker = try await S.scheduler(fixture, SchedulerMethods.uncordonWorker, UncordonWorkerRequest())
                 }
                 #expect(empty == .invalidArgument)
             } catch {
@@ -105,7 +105,7 @@ struct SchedulerDrainRejoinTests {
             let hello = WorkerHello(address: "127.0.0.1:1", capacity: Capacity(cpuMillis: 4000, memoryBytes: 4 << 30, replicaSlots: 4))
             func open() async throws -> ClientCall<JoinRequest, JoinResponse> {
                 try await fixture.client.makeCall(
-                    MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: fixture.options
+                    SchedulerMethods.join, options: fixture.options
                 )
             }
             // A worker reports load within its lease, or it is gone (a slow test would otherwise lose it).
@@ -125,7 +125,7 @@ struct SchedulerDrainRejoinTests {
             }
             let firstBeat = heartbeat(first, welcome.workerId)
             // Two replicas: spread puts one on the local worker and one on this raw worker.
-            let deployed: Deployment = try await S.scheduler(fixture, "Deploy", DeployRequest(model: "dishes", minReplicas: 2))
+            let deployed: Deployment = try await S.scheduler(fixture, SchedulerMethods.deploy, DeployRequest(model: "dishes", minReplicas: 2))
             guard case .place(let place)? = try await first.next()?.payload else {
                 Issue.record("no place on the raw worker")
                 return
@@ -166,7 +166,7 @@ struct SchedulerDrainRejoinTests {
                 workers.contains { $0.id == welcome.workerId && $0.health == .serving }
             }
             #expect(workers.first { $0.id == welcome.workerId }?.replicas.map(\.id) == [place.replicaId])
-            let kept: Deployment = try await S.scheduler(fixture, "GetDeployment", GetDeploymentRequest(id: deployed.id))
+            let kept: Deployment = try await S.scheduler(fixture, SchedulerMethods.getDeployment, GetDeploymentRequest(id: deployed.id))
             #expect(kept.readyReplicas == 2 && kept.replicas.contains { $0.id == place.replicaId && $0.state == .ready })
             second.finishSending()
             for try await _ in second.responses {}

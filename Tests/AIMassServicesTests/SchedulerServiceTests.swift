@@ -14,11 +14,9 @@ struct SchedulerServiceTests {
     typealias Fixture = RecommendServiceTests.Fixture
 
     static func scheduler<Request: WireMessage, Response: WireMessage>(
-        _ fixture: Fixture, _ name: String, _ request: Request
+        _ fixture: Fixture, _ method: MethodDescriptor, _ request: Request
     ) async throws -> Response {
-        try await fixture.client.unary(
-            MethodDescriptor(service: "aimass.v1.Scheduler", method: name), request: request, options: fixture.options
-        )
+        try await fixture.client.unary(method, request: request, options: fixture.options)
     }
 
     /// Polls GetDeployment until `done` holds (20 s at most).
@@ -27,7 +25,7 @@ struct SchedulerServiceTests {
     ) async throws -> Deployment {
         let end = ContinuousClock.now + .seconds(20)
         while true {
-            let deployment: Deployment = try await scheduler(fixture, "GetDeployment", GetDeploymentRequest(id: id))
+            let deployment: Deployment = try await scheduler(fixture, SchedulerMethods.getDeployment, GetDeploymentRequest(id: id))
             if done(deployment) { return deployment }
             guard ContinuousClock.now < end else {
                 Issue.record("timed out waiting for \(id): \(deployment.state) \(deployment.reason) \(deployment.replicas)")
@@ -56,7 +54,7 @@ struct SchedulerServiceTests {
     @Test("a deployed model becomes READY on the local worker and serves Recommend from it")
     func deployServesFromLocalWorker() async throws {
         try await Self.withFixture { fixture in
-            let deployed: Deployment = try await Self.scheduler(fixture, "Deploy", DeployRequest(model: "dishes", minReplicas: 1))
+            let deployed: Deployment = try await Self.scheduler(fixture, SchedulerMethods.deploy, DeployRequest(model: "dishes", minReplicas: 1))
             #expect(deployed.id == "dishes@1")
             #expect(deployed.resolvedVersion == 1)
             let ready = try await Self.waitFor(fixture, deployed.id) { $0.readyReplicas == 1 }
@@ -66,13 +64,13 @@ struct SchedulerServiceTests {
             #expect(replica.workerId == localID && replica.state == .ready)
 
             let response: RecommendResponse = try await fixture.call(
-                "Recommend", RecommendRequest(model: "dishes", userId: "alice", k: 3, excludeSeen: true)
+                RecommendMethods.recommend, RecommendRequest(model: "dishes", userId: "alice", k: 3, excludeSeen: true)
             )
             #expect(!response.items.isEmpty)
             #expect(response.servedBy?.workerId == localID)
             #expect(response.servedBy?.replicaId == replica.id)
 
-            let pool: GetPoolResponse = try await Self.scheduler(fixture, "GetPool", GetPoolRequest())
+            let pool: GetPoolResponse = try await Self.scheduler(fixture, SchedulerMethods.getPool, GetPoolRequest())
             #expect(pool.workers.count == 1)
             #expect(pool.workers.first?.health == .serving)
             #expect(pool.workers.first?.replicas.map(\.id) == [replica.id])
@@ -82,10 +80,10 @@ struct SchedulerServiceTests {
             #expect(mesh.replicas[replica.id]?.state == .ready)
             #expect(mesh.deployments[deployed.id]?.readyReplicas == 1)
 
-            let listed: ListDeploymentsResponse = try await Self.scheduler(fixture, "ListDeployments", ListDeploymentsRequest())
+            let listed: ListDeploymentsResponse = try await Self.scheduler(fixture, SchedulerMethods.listDeployments, ListDeploymentsRequest())
             #expect(listed.deployments.map(\.id) == ["dishes@1"])
             let again = await Self.status {
-                let _: Deployment = try await Self.scheduler(fixture, "Deploy", DeployRequest(model: "dishes", minReplicas: 1))
+                let _: Deployment = try await Self.scheduler(fixture, SchedulerMethods.deploy, DeployRequest(model: "dishes", minReplicas: 1))
             }
             #expect(again == .alreadyExists)
         }
@@ -98,7 +96,7 @@ struct SchedulerServiceTests {
                 model: "dishes", version: VersionSelector(number: 1), minReplicas: 1,
                 resources: Resources(cpuMillis: 1_000_000, memoryBytes: 1 << 20)
             )
-            let deployed: Deployment = try await Self.scheduler(fixture, "Deploy", request)
+            let deployed: Deployment = try await Self.scheduler(fixture, SchedulerMethods.deploy, request)
             #expect(deployed.state == .pending)
             let pending = try await Self.waitFor(fixture, deployed.id) { $0.reason.contains("unplaced") }
             #expect(pending.state == .pending)
@@ -106,7 +104,7 @@ struct SchedulerServiceTests {
             #expect(pending.replicas.allSatisfy { $0.workerId.isEmpty && $0.state == .pending })
             // Machine-readable: RESOURCE_EXHAUSTED (8) once the pool has a worker but not the room.
             for _ in 0..<200 {
-                let pool: GetPoolResponse = try await Self.scheduler(fixture, "GetPool", GetPoolRequest())
+                let pool: GetPoolResponse = try await Self.scheduler(fixture, SchedulerMethods.getPool, GetPoolRequest())
                 if !pool.workers.isEmpty { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -121,33 +119,33 @@ struct SchedulerServiceTests {
     func scaleAndUndeploy() async throws {
         try await Self.withFixture { fixture in
             let deployed: Deployment = try await Self.scheduler(
-                fixture, "Deploy", DeployRequest(model: "dishes", minReplicas: 1, maxReplicas: 3)
+                fixture, SchedulerMethods.deploy, DeployRequest(model: "dishes", minReplicas: 1, maxReplicas: 3)
             )
             _ = try await Self.waitFor(fixture, deployed.id) { $0.readyReplicas == 1 }
-            let scaled: Deployment = try await Self.scheduler(fixture, "Scale", ScaleRequest(id: deployed.id, desiredReplicas: 2))
+            let scaled: Deployment = try await Self.scheduler(fixture, SchedulerMethods.scale, ScaleRequest(id: deployed.id, desiredReplicas: 2))
             #expect(scaled.desiredReplicas == 2)
             _ = try await Self.waitFor(fixture, deployed.id) { $0.readyReplicas == 2 && $0.state == .ready }
             let invalid = await Self.status {
-                let _: Deployment = try await Self.scheduler(fixture, "Scale", ScaleRequest(id: deployed.id, minReplicas: 5))
+                let _: Deployment = try await Self.scheduler(fixture, SchedulerMethods.scale, ScaleRequest(id: deployed.id, minReplicas: 5))
             }
             #expect(invalid == .invalidArgument)
 
-            let undeployed: Deployment = try await Self.scheduler(fixture, "Undeploy", UndeployRequest(id: deployed.id))
+            let undeployed: Deployment = try await Self.scheduler(fixture, SchedulerMethods.undeploy, UndeployRequest(id: deployed.id))
             #expect(undeployed.state == .deleting)
             let end = ContinuousClock.now + .seconds(20)
             var gone = false
             while ContinuousClock.now < end, !gone {
                 gone = await Self.status {
-                    let _: Deployment = try await Self.scheduler(fixture, "GetDeployment", GetDeploymentRequest(id: deployed.id))
+                    let _: Deployment = try await Self.scheduler(fixture, SchedulerMethods.getDeployment, GetDeploymentRequest(id: deployed.id))
                 } == .notFound
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(gone)
-            let pool: GetPoolResponse = try await Self.scheduler(fixture, "GetPool", GetPoolRequest())
+            let pool: GetPoolResponse = try await Self.scheduler(fixture, SchedulerMethods.getPool, GetPoolRequest())
             #expect(pool.workers.first?.replicas.isEmpty == true)
             #expect(fixture.platform.localWorker?.store.entries.isEmpty == true)
             // Not deployed any more: served by the lazy loader, as before deployments existed.
-            let response: RecommendResponse = try await fixture.call("Recommend", RecommendRequest(model: "dishes", userId: "alice"))
+            let response: RecommendResponse = try await fixture.call(RecommendMethods.recommend, RecommendRequest(model: "dishes", userId: "alice"))
             #expect(response.servedBy?.workerId == "local")
         }
     }
@@ -172,21 +170,21 @@ struct SchedulerServiceTests {
             try upload.append(bytes)
             _ = try upload.finish()
             let moved: SetAliasResponse = try await fixture.client.unary(
-                MethodDescriptor(service: "aimass.v1.ModelRegistry", method: "SetAlias"),
+                ModelRegistryMethods.setAlias,
                 request: SetAliasRequest(model: "dishes", alias: "production", version: 1), options: fixture.options
             )
             #expect(moved.change?.version == 1)
             let deployed: Deployment = try await Self.scheduler(
-                fixture, "Deploy", DeployRequest(model: "dishes", version: VersionSelector(alias: "production"))
+                fixture, SchedulerMethods.deploy, DeployRequest(model: "dishes", version: VersionSelector(alias: "production"))
             )
             #expect(deployed.id == "dishes@production" && deployed.resolvedVersion == 1)
             _ = try await Self.waitFor(fixture, deployed.id) { $0.readyReplicas == 1 }
             // No version asked for: the newest version with a ready replica (1), not the newest upload (2).
-            let unpinned: RecommendResponse = try await fixture.call("Recommend", RecommendRequest(model: "dishes", userId: "alice"))
+            let unpinned: RecommendResponse = try await fixture.call(RecommendMethods.recommend, RecommendRequest(model: "dishes", userId: "alice"))
             #expect(unpinned.servedBy?.version == 1)
             #expect(unpinned.servedBy?.workerId == fixture.platform.localWorker?.workerID)
             let _: SetAliasResponse = try await fixture.client.unary(
-                MethodDescriptor(service: "aimass.v1.ModelRegistry", method: "SetAlias"),
+                ModelRegistryMethods.setAlias,
                 request: SetAliasRequest(model: "dishes", alias: "production", version: 2), options: fixture.options
             )
             let rolled = try await Self.waitFor(fixture, deployed.id) {
@@ -194,7 +192,7 @@ struct SchedulerServiceTests {
             }
             #expect(rolled.readyReplicas == 1)
             let response: RecommendResponse = try await fixture.call(
-                "Recommend", RecommendRequest(model: "dishes", version: VersionSelector(alias: "production"), userId: "alice")
+                RecommendMethods.recommend, RecommendRequest(model: "dishes", version: VersionSelector(alias: "production"), userId: "alice")
             )
             #expect(response.servedBy?.version == 2)
             #expect(response.servedBy?.workerId == fixture.platform.localWorker?.workerID)
@@ -207,7 +205,7 @@ struct SchedulerServiceTests {
             func joinStatus(_ first: JoinRequest) async -> StatusCode? {
                 await Self.status {
                     let call: ClientCall<JoinRequest, JoinResponse> = try await fixture.client.makeCall(
-                        MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: fixture.options
+                        SchedulerMethods.join, options: fixture.options
                     )
                     try await call.send(first)
                     call.finishSending()
@@ -225,7 +223,7 @@ struct SchedulerServiceTests {
             anonymous.metadata = [:]
             let unauthenticated = await Self.status {
                 let call: ClientCall<JoinRequest, JoinResponse> = try await fixture.client.makeCall(
-                    MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: anonymous
+                    SchedulerMethods.join, options: anonymous
                 )
                 try await call.send(JoinRequest(payload: .hello(good)))
                 call.finishSending()

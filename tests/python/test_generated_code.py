@@ -1,4 +1,4 @@
-"""The committed protobuf-c code matches proto/ (scripts/generate-protos.sh --check)."""
+"""The committed protobuf-c code and Swift message code match proto/ (scripts/generate-protos.sh --check)."""
 
 import subprocess
 from pathlib import Path

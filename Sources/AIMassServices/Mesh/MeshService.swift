@@ -13,7 +13,7 @@ import RPCCore
 /// ``lastRevisionKey``, so the client resumes from it.
 public struct MeshService: RPCService {
     /// The gRPC service name.
-    public static let serviceName = "aimass.v1.Mesh"
+    public static let serviceName = MeshMethods.serviceName
     /// Trailing metadata key carrying the last revision delivered to a stream that ended with an error.
     public static let lastRevisionKey = "aimass-last-revision"
     /// Bounds of `WatchRequest.heartbeat_interval_ms` (mesh.proto: clamped to [100, 60000]).
@@ -32,7 +32,7 @@ public struct MeshService: RPCService {
 
     /// Registers `Watch`.
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerServerStreaming(MethodDescriptor(service: Self.serviceName, method: "Watch")) {
+        router.registerServerStreaming(MeshMethods.watch) {
             (request: WatchRequest, writer: RPCWriter<AIMassAPI.MeshEvent>, context) in
             try await watch(request, writer: writer, context: context)
         }

@@ -4,16 +4,16 @@ import RPCCore
 
 extension RegistryService {
     func registerAccessMethods(with router: inout RPCRouter) {
-        router.registerUnary(Self.method("SetAlias")) { (request: SetAliasRequest, context) in
+        router.registerUnary(ModelRegistryMethods.setAlias) { (request: SetAliasRequest, context) in
             try self.setAlias(request, context: context)
         }
-        router.registerUnary(Self.method("ListAliasHistory")) { (request: ListAliasHistoryRequest, context) in
+        router.registerUnary(ModelRegistryMethods.listAliasHistory) { (request: ListAliasHistoryRequest, context) in
             try self.listAliasHistory(request, context: context)
         }
-        router.registerUnary(Self.method("SetPermission")) { (request: SetPermissionRequest, context) in
+        router.registerUnary(ModelRegistryMethods.setPermission) { (request: SetPermissionRequest, context) in
             try self.setPermission(request, context: context)
         }
-        router.registerUnary(Self.method("GetPermissions")) { (request: GetPermissionsRequest, context) in
+        router.registerUnary(ModelRegistryMethods.getPermissions) { (request: GetPermissionsRequest, context) in
             try self.getPermissions(request, context: context)
         }
     }

@@ -4,21 +4,21 @@ import RPCCore
 
 extension RegistryService {
     func registerVersionMethods(with router: inout RPCRouter) {
-        router.registerClientStreaming(Self.method("UploadVersion")) {
+        router.registerClientStreaming(ModelRegistryMethods.uploadVersion) {
             (requests: RPCRequestStream<UploadVersionRequest>, context) in
             try await self.uploadVersion(requests, context: context)
         }
-        router.registerUnary(Self.method("GetVersion")) { (request: GetVersionRequest, context) in
+        router.registerUnary(ModelRegistryMethods.getVersion) { (request: GetVersionRequest, context) in
             try self.getVersion(request, context: context)
         }
-        router.registerUnary(Self.method("ListVersions")) { (request: ListVersionsRequest, context) in
+        router.registerUnary(ModelRegistryMethods.listVersions) { (request: ListVersionsRequest, context) in
             try self.listVersions(request, context: context)
         }
-        router.registerServerStreaming(Self.method("DownloadVersion")) {
+        router.registerServerStreaming(ModelRegistryMethods.downloadVersion) {
             (request: DownloadVersionRequest, writer: RPCWriter<DownloadVersionResponse>, context) in
             try await self.downloadVersion(request, writer: writer, context: context)
         }
-        router.registerUnary(Self.method("DiffVersions")) { (request: DiffVersionsRequest, context) in
+        router.registerUnary(ModelRegistryMethods.diffVersions) { (request: DiffVersionsRequest, context) in
             try self.diffVersions(request, context: context)
         }
     }

@@ -13,7 +13,7 @@ import RPCCore
 /// permissions in `RegistryService+Access.swift`; message conversions in `RegistryConversions.swift`.
 public struct RegistryService: RPCService {
     /// The gRPC service name.
-    public static let serviceName = "aimass.v1.ModelRegistry"
+    public static let serviceName = ModelRegistryMethods.serviceName
     /// Bytes per `DownloadVersion` chunk.
     public static let downloadChunkSize = 64 * 1024
 
@@ -31,24 +31,20 @@ public struct RegistryService: RPCService {
         self.onAliasMoved = onAliasMoved
     }
 
-    static func method(_ name: String) -> MethodDescriptor {
-        MethodDescriptor(service: serviceName, method: name)
-    }
-
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(Self.method("CreateModel")) { (request: CreateModelRequest, context) in
+        router.registerUnary(ModelRegistryMethods.createModel) { (request: CreateModelRequest, context) in
             try self.createModel(request, context: context)
         }
-        router.registerUnary(Self.method("GetModel")) { (request: GetModelRequest, context) in
+        router.registerUnary(ModelRegistryMethods.getModel) { (request: GetModelRequest, context) in
             try self.getModel(request, context: context)
         }
-        router.registerUnary(Self.method("ListModels")) { (request: ListModelsRequest, context) in
+        router.registerUnary(ModelRegistryMethods.listModels) { (request: ListModelsRequest, context) in
             try self.listModels(request, context: context)
         }
-        router.registerUnary(Self.method("UpdateModel")) { (request: UpdateModelRequest, context) in
+        router.registerUnary(ModelRegistryMethods.updateModel) { (request: UpdateModelRequest, context) in
             try self.updateModel(request, context: context)
         }
-        router.registerUnary(Self.method("DeleteModel")) { (request: DeleteModelRequest, context) in
+        router.registerUnary(ModelRegistryMethods.deleteModel) { (request: DeleteModelRequest, context) in
             try self.deleteModel(request, context: context)
         }
         self.registerVersionMethods(with: &router)

@@ -15,7 +15,7 @@ import SchedulerCore
 /// error: it is returned PENDING (or DEGRADED) with the shortfall in `reason`, as the proto specifies.
 public struct SchedulerService: RPCService {
     /// The gRPC service name.
-    public static let serviceName = "aimass.v1.Scheduler"
+    public static let serviceName = SchedulerMethods.serviceName
 
     let registry: ModelRegistry
     let controller: SchedulerController
@@ -28,24 +28,22 @@ public struct SchedulerService: RPCService {
         self.logger = logger
     }
 
-    static func method(_ name: String) -> MethodDescriptor { MethodDescriptor(service: serviceName, method: name) }
-
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(Self.method("Deploy")) { (request: DeployRequest, context) in
+        router.registerUnary(SchedulerMethods.deploy) { (request: DeployRequest, context) in
             try deploy(request, context: context)
         }
-        router.registerUnary(Self.method("Undeploy")) { (request: UndeployRequest, context) in
+        router.registerUnary(SchedulerMethods.undeploy) { (request: UndeployRequest, context) in
             let (principal, deployment) = try visible(request.id, context: context)
             try registry.checkRole(principal, model: deployment.spec.model, required: .writer)
             return controller.apiDeployment(try controller.undeploy(deployment.spec.id))
         }
-        router.registerUnary(Self.method("GetDeployment")) { (request: GetDeploymentRequest, context) in
+        router.registerUnary(SchedulerMethods.getDeployment) { (request: GetDeploymentRequest, context) in
             controller.apiDeployment(try visible(request.id, context: context).1)
         }
-        router.registerUnary(Self.method("ListDeployments")) { (request: ListDeploymentsRequest, context) in
+        router.registerUnary(SchedulerMethods.listDeployments) { (request: ListDeploymentsRequest, context) in
             try listDeployments(request, context: context)
         }
-        router.registerUnary(Self.method("Scale")) { (request: ScaleRequest, context) in
+        router.registerUnary(SchedulerMethods.scale) { (request: ScaleRequest, context) in
             let (principal, deployment) = try visible(request.id, context: context)
             try registry.checkRole(principal, model: deployment.spec.model, required: .writer)
             func field(_ value: UInt32) -> Int? { value == 0 ? nil : Int(value) }
@@ -55,18 +53,18 @@ public struct SchedulerService: RPCService {
             )
             return controller.apiDeployment(scaled)
         }
-        router.registerUnary(Self.method("GetPool")) { (_: GetPoolRequest, context) in
+        router.registerUnary(SchedulerMethods.getPool) { (_: GetPoolRequest, context) in
             _ = try registry.principal(for: context)
             return GetPoolResponse(workers: controller.pool)
         }
-        router.registerUnary(Self.method("DrainWorker")) { (request: DrainWorkerRequest, context) in
+        router.registerUnary(SchedulerMethods.drainWorker) { (request: DrainWorkerRequest, context) in
             let id = try workerID(request.workerId, admin: "drain", context: context)
             return try controller.drain(id, reason: request.reason, force: request.force)
         }
-        router.registerUnary(Self.method("UncordonWorker")) { (request: UncordonWorkerRequest, context) in
+        router.registerUnary(SchedulerMethods.uncordonWorker) { (request: UncordonWorkerRequest, context) in
             try controller.uncordon(try workerID(request.workerId, admin: "uncordon", context: context))
         }
-        router.registerBidirectionalStreaming(Self.method("Join")) {
+        router.registerBidirectionalStreaming(SchedulerMethods.join) {
             (requests: RPCRequestStream<JoinRequest>, writer: RPCWriter<JoinResponse>, context) in
             try await join(requests, writer: writer, context: context)
         }
