@@ -120,32 +120,27 @@ struct QueueingGateTests {
         }
     }
 
-    @Test("while the gate is saturated the server announces fewer concurrent streams, and the default again after")
-    func backPressureSettings() async throws {
-        let gate = QueueingGate(limit: 8, gated: [Self.slow.path])
+    @Test("while the gate is saturated, a connection holding its share with a call queued stops reading until it resolves")
+    func readsPause() async throws {
+        let gate = QueueingGate(limit: 1, gated: [Self.slow.path])
+        gate.state.withLock { $0.saturation = 1 }  // one connection: its share is 1 call
         let handler = ParkingHandler()
-        handler.release()
         try await Self.withServer(gate: gate, handler: handler) { client in
-            _ = try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) as SimpleResponse
-            #expect(await client.peerMaxConcurrentStreams() == ServerConfiguration.defaults.maxConcurrentStreams)
-            gate.state.withLock { $0.saturation = 6 }  // one connection: its share is 6 streams, plus the headroom
-            let expected = 6 + BackPressure.headroom
-            var seen: UInt32?
-            for _ in 0..<2000 {
-                _ = try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) as SimpleResponse
-                seen = await client.peerMaxConcurrentStreams()
-                if seen == expected { break }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            #expect(seen == expected)
-            gate.state.withLock { $0.saturation = nil }
-            for _ in 0..<2000 {
-                _ = try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) as SimpleResponse
-                seen = await client.peerMaxConcurrentStreams()
-                if seen == ServerConfiguration.defaults.maxConcurrentStreams { break }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            #expect(seen == ServerConfiguration.defaults.maxConcurrentStreams)
+            let first = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) }
+            await handler.waitUntilEntered(1)
+            let second = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 2)) }
+            for _ in 0..<2000 where gate.snapshot.queuedEver < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            // Reading is paused now: a third call on the same connection is not even read.
+            let third = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 3)) }
+            // Room for it to arrive, were the server reading (a slow machine can only make this pass vacuously).
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(gate.snapshot.queuedEver == 1, "the third call never reached the gate while reads were paused")
+            handler.release()
+            #expect(try await first.value.payload?.body.count == 1)
+            #expect(try await second.value.payload?.body.count == 2)
+            #expect(try await third.value.payload?.body.count == 3)
+            for _ in 0..<2000 where gate.snapshot.ended < 3 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(gate.snapshot.ended == 3 && gate.snapshot.withdrawn.isEmpty)
         }
     }
 }

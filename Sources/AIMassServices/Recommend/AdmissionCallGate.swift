@@ -1,3 +1,4 @@
+import Dispatch
 import RPCCore
 import SchedulerCore
 import Synchronization
@@ -60,6 +61,8 @@ public final class AdmissionCallGate: ServerCallGate {
     private let waiting: Mutex<DeadlineQueue<Waiting>>
     /// Mirrors `waiting.count`, so that the hot path reads it without the lock.
     private let queued = Atomic<Int>(0)
+    /// A look at the queue is scheduled (see `armExpiry`).
+    private let expiryArmed = Atomic<Bool>(false)
     /// When a call was last queued or shed (``MonotonicTime`` nanoseconds): saturation is reported until 100 ms after.
     private let lastPressureNanos = Atomic<Int>(Int.min / 2)
 
@@ -223,19 +226,41 @@ public final class AdmissionCallGate: ServerCallGate {
                 if !inTime { shedForDeadline.add(1, ordering: .relaxed) }
                 resumed.append((expired.item.waiter, .failure(Self.waitedTooLong(budget: queueBudget, deadlinePassed: !inTime))))
             }
-            while let next = queue.first {
-                guard case .admitted(let ticket) = tryAdmit(priority: next.priority, deadline: next.item.deadline, now: now)
-                else { break }
-                _ = queue.popFirst()
-                resumed.append((next.item.waiter, .success(ticket)))
+            admitting: while let next = queue.first {
+                switch tryAdmit(priority: next.priority, deadline: next.item.deadline, now: now) {
+                case .admitted(let ticket):
+                    _ = queue.popFirst()
+                    resumed.append((next.item.waiter, .success(ticket)))
+                case .rejected(let code, let retryAfter) where code == .deadlineTooShort:
+                    // It will not finish in time even with a slot: shed it, or it would block every call behind it.
+                    _ = queue.popFirst()
+                    shed.add(1, ordering: .relaxed)
+                    shedForDeadline.add(1, ordering: .relaxed)
+                    resumed.append((next.item.waiter, .failure(Self.rpcError(code: code, retryAfter: retryAfter))))
+                default:
+                    break admitting  // no slot yet
+                }
             }
             queued.store(queue.count, ordering: .relaxed)
         }
+        if queued.load(ordering: .relaxed) > 0 { armExpiry() }
         for (waiter, result) in resumed {
             switch result {
             case .success(let ticket): waiter.admit(ticket)
             case .failure(let error): waiter.reject(error)
             }
+        }
+    }
+
+    /// Looks at the queue again after half the longest wait, while calls wait: a call that can no longer start in time
+    /// is shed then even if no running call ends meanwhile (a queued call never waits much past its budget).
+    private func armExpiry() {
+        guard expiryArmed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(maxWait / 2, 0.000_5)) { [weak self] in
+            guard let self else { return }
+            self.expiryArmed.store(false, ordering: .releasing)
+            if self.queued.load(ordering: .relaxed) > 0 { self.promote(now: MonotonicTime.now()) }
         }
     }
 

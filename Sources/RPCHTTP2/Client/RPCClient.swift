@@ -174,15 +174,6 @@ public final class RPCClient: Sendable {
         throw RPCError(code: .unavailable, message: "no usable connection to \(host):\(port)")
     }
 
-    /// The server's `SETTINGS_MAX_CONCURRENT_STREAMS` as this client's connection last saw it; `nil` without a
-    /// connection. For tests of the server's back-pressure.
-    func peerMaxConcurrentStreams() async -> UInt32? {
-        guard let connection = state.withLock({ $0.connection }) else { return nil }
-        return try? await connection.channel.eventLoop.submit {
-            connection.handler.value.session?.remoteMaxConcurrentStreams
-        }.get()
-    }
-
     // MARK: Connection
 
     private func connection() async throws -> Connection {

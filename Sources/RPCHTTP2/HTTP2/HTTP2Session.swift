@@ -209,20 +209,6 @@ final class HTTP2Session {
         }
     }
 
-    /// Announces a new `SETTINGS_MAX_CONCURRENT_STREAMS` (back-pressure); nghttp2 enforces it once the peer acks.
-    func submitMaxConcurrentStreams(_ limit: UInt32) {
-        var entry = nghttp2_settings_entry(
-            settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
-            value: limit
-        )
-        _ = nghttp2_submit_settings(raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entry, 1)
-    }
-
-    /// The peer's `SETTINGS_MAX_CONCURRENT_STREAMS` as last acknowledged (for tests of back-pressure).
-    var remoteMaxConcurrentStreams: UInt32 {
-        nghttp2_session_get_remote_settings(raw, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
-    }
-
     /// Sends a PING.
     func submitPing() {
         _ = nghttp2_submit_ping(raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)

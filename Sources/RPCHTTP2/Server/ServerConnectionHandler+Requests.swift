@@ -252,6 +252,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             gatedCallsHeld += 1
             gatedCallsQueued += 1
             stream.gateQueuedID = id
+            updateBackPressure()  // now, before NIO asks for the next read
             return false
         }
     }

@@ -26,7 +26,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Streams of this connection running or queued at the call gate, and of those, queued.
     var gatedCallsHeld = 0
     var gatedCallsQueued = 0
-    /// HTTP/2 back-pressure while the call gate is saturated (see ``BackPressure``).
+    /// Read back-pressure while the call gate is saturated (see ``BackPressure``).
     var backPressure: BackPressure
     /// NIO asked for a read while reading was paused.
     var readPending = false
@@ -35,7 +35,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.shared = shared
         self.logger = shared.logger
         self.management = ConnectionManagementState(configuration: shared.configuration.connection)
-        self.backPressure = BackPressure(configuredLimit: shared.configuration.maxConcurrentStreams)
+        self.backPressure = BackPressure()
     }
 
     // MARK: Channel events
@@ -123,25 +123,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Re-evaluates back-pressure against the gate's saturation: announces a new stream limit, resumes reading.
+    /// Re-evaluates back-pressure against the gate's saturation: pauses reading, or resumes it (see ``BackPressure``).
     func updateBackPressure() {
         guard let gate = shared.gate else { return }
-        let saturation = gate.saturation
-        // Nothing to look at (nor a lock to take for the connection count) in the common, unsaturated case.
-        guard saturation != nil || backPressure.announcedLimit != backPressure.configuredLimit || backPressure.readsPaused
-        else { return }
-        let action = backPressure.update(
-            saturation: saturation, connections: shared.openConnections, held: gatedCallsHeld, queued: gatedCallsQueued)
-        if let limit = action.announce { session?.submitMaxConcurrentStreams(limit) }
-        if action.resumeReading, readPending, let context = channelContext {
+        // Nothing to look at (nor a lock to take for the connection count) with no call of this connection queued.
+        guard gatedCallsQueued > 0 || backPressure.readsPaused else { return }
+        let resume = backPressure.update(
+            saturation: gate.saturation, connections: shared.openConnections, held: gatedCallsHeld, queued: gatedCallsQueued)
+        if resume, readPending, let context = channelContext {
             readPending = false
             context.read()
         }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("connection error", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
-        context.close(promise: nil)
     }
 
     /// Writes whatever nghttp2 has queued, and closes the connection once the session is done.
