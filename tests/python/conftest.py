@@ -14,6 +14,7 @@ CLI contract relied on:
 
 from __future__ import annotations
 
+import importlib
 import os
 import queue
 import re
@@ -62,6 +63,16 @@ def aimass_stubs(tmp_path_factory):
 
 
 # -- binaries ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def recommend_pb(tmp_path_factory):
+    """(recommend_pb2, recommend_pb2_grpc) for aimass.v1.Recommend, generated once per session."""
+    out = protogen.generate_aimass(tmp_path_factory.mktemp("recommend_stubs"),
+                                   protos=["aimass/v1/common.proto", "aimass/v1/recommend.proto"])
+    if str(out) not in sys.path:
+        sys.path.insert(0, str(out))
+    return (importlib.import_module("aimass.v1.recommend_pb2"), importlib.import_module("aimass.v1.recommend_pb2_grpc"))
+
 
 def aimass_binary(name: str) -> Path:
     bin_dir = os.environ.get("AIMASS_BIN_DIR")

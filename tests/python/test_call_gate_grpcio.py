@@ -11,30 +11,18 @@ Needs AIMASS_BIN_DIR (holding overload-bench) and data/ml-100k.inter (scripts/fe
 
 from __future__ import annotations
 
-import importlib
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import grpc
 import pytest
 
-import protogen
 from conftest import aimass_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "ml-100k.inter"
 HOLD_MS = 3000
-
-
-@pytest.fixture(scope="module")
-def recommend_stubs(tmp_path_factory):
-    out = protogen.generate_aimass(tmp_path_factory.mktemp("recommend_stubs"),
-                                   protos=["aimass/v1/common.proto", "aimass/v1/recommend.proto"])
-    if str(out) not in sys.path:
-        sys.path.insert(0, str(out))
-    return (importlib.import_module("aimass.v1.recommend_pb2"), importlib.import_module("aimass.v1.recommend_pb2_grpc"))
 
 
 @pytest.fixture
@@ -60,9 +48,9 @@ def gated_server():
                 proc.communicate()
 
 
-def test_shed_call_reaches_grpcio_as_resource_exhausted_with_retry_after(gated_server, recommend_stubs):
+def test_shed_call_reaches_grpcio_as_resource_exhausted_with_retry_after(gated_server, recommend_pb):
     target, proc = gated_server
-    pb, pb_grpc = recommend_stubs
+    pb, pb_grpc = recommend_pb
     request = pb.RecommendRequest(model="movies", user_id="1", k=5)
     with grpc.insecure_channel(target) as held_channel, grpc.insecure_channel(target) as channel:
         held_stub = pb_grpc.RecommendStub(held_channel)

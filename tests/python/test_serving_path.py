@@ -9,29 +9,17 @@ Needs AIMASS_BIN_DIR and data/ml-100k.inter (fetched when missing)."""
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
 
-import protogen
 from conftest import aimass_binary, start_server, stop_server
 from test_pool import DATA, cli, ensure_ml100k, wait_until
 
 USERS = [str(u) for u in (1, 7, 42, 100, 196, 305, 450, 601, 777, 900)]
-
-
-@pytest.fixture(scope="module")
-def recommend_pb(tmp_path_factory):
-    out = protogen.generate_aimass(tmp_path_factory.mktemp("serving_stubs"),
-                                   protos=["aimass/v1/common.proto", "aimass/v1/recommend.proto"])
-    if str(out) not in sys.path:
-        sys.path.insert(0, str(out))
-    return (importlib.import_module("aimass.v1.recommend_pb2"), importlib.import_module("aimass.v1.recommend_pb2_grpc"))
 
 
 @pytest.fixture(scope="module")
