@@ -10,4 +10,7 @@ scripts/generate-protos.sh --check
 scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
 swift build --build-tests
 swift test --skip-build
+# The release configuration too: optimised builds have broken what debug builds did not (a protobuf-c struct
+# packed from a copy), and the README's first command runs it (tests/python/test_run_serving.py).
+swift build -c release
 AIMASS_BIN_DIR="$(swift build --show-bin-path)" .venv/bin/python -m pytest -q tests/python

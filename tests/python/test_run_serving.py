@@ -1,0 +1,69 @@
+"""The README's first command as a user runs it: `scripts/run.sh` with the release build (its default) and no
+--demo-only, so after the demo it keeps serving until stopped. While it serves, a grpcio client gets
+recommendations from it with the admin token; Ctrl-C (SIGINT to the script) then stops the server and the script
+exits cleanly. scripts/test.sh builds the release configuration first, so this builds nothing new; it catches what
+only optimised builds get wrong (a protobuf-c struct packed from a copy did, once)."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import grpc
+import pytest
+
+from test_pool import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(1900)
+def test_run_script_keeps_serving_in_release_until_interrupted(tmp_path, recommend_pb):
+    pb, pb_grpc = recommend_pb
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k not in ("AIMASS_BUILD_CONFIG", "AIMASS_SERVER", "AIMASS_TOKEN")}
+    env.update(AIMASS_DATA_DIR=str(data), AIMASS_PORT="0")
+    script = subprocess.Popen([str(REPO / "scripts" / "run.sh")], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+    lines: list[str] = []
+    serving = threading.Event()
+
+    def read():
+        for line in script.stdout:
+            lines.append(line)
+            if "keeps serving on" in line:
+                serving.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert serving.wait(1800), "run.sh never said it keeps serving:\n" + "".join(lines[-60:])
+        output = "".join(lines)
+        assert "/release/aimass" in output, "the demo did not use the release build"
+        address = re.search(r"keeps serving on (\S+)\.", output).group(1)
+        token = (data / "admin.token").read_text().strip()
+        with grpc.insecure_channel(address) as channel:
+            response = pb_grpc.RecommendStub(channel).Recommend(
+                pb.RecommendRequest(model="movielens-itemcf", user_id="42", k=5),
+                metadata=[("authorization", f"Bearer {token}")], timeout=30)
+        assert len(response.items) == 5 and response.served_by.worker_id
+        script.send_signal(signal.SIGINT)
+        assert script.wait(timeout=60) == 0, "".join(lines[-40:])
+        # The server drains (up to its 5 s grace) after the script returns: wait until its port refuses connections.
+        host, port = address.rsplit(":", 1)
+        wait_until("the server to stop listening", lambda: not listening(host, int(port)), timeout=60)
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait()
