@@ -44,9 +44,11 @@ let targets: [Target] = [
     ),
     .testTarget(
         name: "RPCHTTP2Tests",
-        dependencies: ["RPCHTTP2", "RPCHealth", "AIMassInterop"] + nio,
+        dependencies: ["RPCHTTP2", "RPCHealth", "AIMassInterop", "TestSupport"] + nio,
         swiftSettings: defaultSwiftSettings
     ),
+    // What several test targets share (a seeded random generator); built for tests only.
+    .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: defaultSwiftSettings),
     .target(name: "RPCProtobufC", dependencies: ["RPCCore", "CProtobufC"], swiftSettings: defaultSwiftSettings),
     .target(
         name: "RPCHealth",
@@ -92,7 +94,8 @@ let targets: [Target] = [
     ),
     .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"], swiftSettings: defaultSwiftSettings),
     .target(name: "SchedulerCore", swiftSettings: defaultSwiftSettings),
-    .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"], swiftSettings: defaultSwiftSettings),
+    .testTarget(
+        name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "TestSupport"], swiftSettings: defaultSwiftSettings),
     .target(name: "MeshCore", swiftSettings: defaultSwiftSettings),
     .testTarget(name: "MeshCoreTests", dependencies: ["MeshCore"], swiftSettings: defaultSwiftSettings),
 

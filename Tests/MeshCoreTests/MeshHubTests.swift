@@ -162,13 +162,18 @@ import Testing
     @Test func cancellingTheConsumerEndsTheSubscription() async throws {
         let hub = Fixture.hub()
         let subscription = hub.subscribe()
+        let (received, receivedOne) = AsyncStream.makeStream(of: Void.self)
         let consumer = Task {
             var count = 0
-            for try await _ in subscription { count += 1 }
+            for try await _ in subscription {
+                count += 1
+                receivedOne.yield()
+            }
             return count
         }
-        while hub.subscriberCount == 0 { await Task.yield() }
-        try await Task.sleep(for: .milliseconds(20))
+        // Cancelled once it holds the snapshot, not after a guessed delay.
+        var iterator = received.makeAsyncIterator()
+        _ = await iterator.next()
         consumer.cancel()
         #expect(try await consumer.value == 1)
         #expect(hub.subscriberCount == 0)

@@ -20,7 +20,6 @@ struct AccessCacheTests {
         init(caching: ModelRegistry.Configuration.AccessCaching = .defaults) throws {
             self.fixture = try Fixture(
                 configuration: .defaults {
-                    $0.synchronous = .normal
                     $0.accessCaching = caching
                 }
             )

@@ -12,7 +12,7 @@ struct MigrationTests {
         let directory = NSTemporaryDirectory() + "aimass-registry-v1-" + UUID().uuidString
         let registry = try ModelRegistry.open(
             dataDirectory: directory,
-            configuration: .defaults { $0.synchronous = .normal },
+            configuration: .defaults,
             schemaVersion: 1
         )
         #expect(registry.recovery.appliedMigrations == [1])

@@ -84,7 +84,7 @@ struct RecoveryTests {
         defer { try? FileManager.default.removeItem(atPath: crashed) }
         try? FileManager.default.removeItem(atPath: crashed + "/registry.lock")
 
-        let recovered = try ModelRegistry.open(dataDirectory: crashed, configuration: .defaults { $0.synchronous = .normal })
+        let recovered = try ModelRegistry.open(dataDirectory: crashed, configuration: .defaults)
         defer { recovered.close() }
         #expect(recovered.recovery.removedTemporaryFiles.count == 2)
         #expect(recovered.recovery.removedOrphanArtifacts == [orphanHash])

@@ -49,7 +49,6 @@ struct UploadTests {
     func sizeLimit() throws {
         let fixture = try Fixture(configuration: .defaults {
             $0.maxArtifactBytes = 1000
-            $0.synchronous = .normal
         })
         let registry = fixture.registry
         _ = try registry.createModel(Model(name: "m"), by: fixture.admin)

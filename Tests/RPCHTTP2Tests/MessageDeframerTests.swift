@@ -1,4 +1,5 @@
 import RPCCore
+import TestSupport
 import Testing
 
 @testable import RPCHTTP2
@@ -18,17 +19,6 @@ private func prefix(flag: UInt8, length: UInt32) -> [UInt8] {
      UInt8(truncatingIfNeeded: length)]
 }
 
-/// A small deterministic pseudo-random generator, so failures can be reproduced.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("MessageDeframer and MessageFramer")
 struct MessageDeframerTests {
@@ -60,7 +50,7 @@ struct MessageDeframerTests {
     func arbitraryChunks(chunkSize: Int) throws {
         var deframer = MessageDeframer(maxMessageSize: 1 << 20, gzipEnabled: false)
         let stream = Self.messages.flatMap { MessageFramer.frame($0, compress: false) }
-        var random = SplitMix(state: UInt64(chunkSize) &+ 17)
+        var random = SplitMix64(seed: UInt64(chunkSize) &+ 17)
         var out: [[UInt8]] = []
         var index = 0
         while index < stream.count {
@@ -143,7 +133,7 @@ struct MessageDeframerTests {
 
     @Test("gzip round trip with MessageFramer", arguments: [0, 1, 100, 70_000, 300_000])
     func gzipRoundTrip(size: Int) throws {
-        var random = SplitMix(state: UInt64(size))
+        var random = SplitMix64(seed: UInt64(size))
         let message = (0..<size).map { index in index % 3 == 0 ? UInt8.random(in: 0...255, using: &random) : 0 }
         let framed = MessageFramer.frame(message, compress: true)
         #expect(framed.first == 1)

@@ -90,18 +90,25 @@ def ready_holders(exe, env, deployment):
             if any(r["deployment_id"] == deployment and r["state"] == "READY" for r in w["replicas"])}
 
 
-def recommend_via(exe, env, addresses):
-    """Calls Recommend on the first worker that answers, like a client balancer with retries; returns served_by."""
+def recommend_tried(exe, env, addresses):
+    """Calls Recommend on each worker in turn until one answers, like a client balancer with retries; returns
+    served_by and the addresses that failed first (the errors a client sees before its retry succeeds)."""
     errors = []
     for address in addresses:
         out = cli(exe, {**env, "AIMASS_SERVER": address}, "recommend", "--model", "movies", "--user", "196", "-k", "5",
                   "--json", "--timeout", "5", check=False)
         if out.returncode == 0:
-            return json.loads(out.stdout)["served_by"]
-        errors.append(f"{address}: {out.stderr.strip()}")
-    raise AssertionError("no worker answered: " + "; ".join(errors))
+            return json.loads(out.stdout)["served_by"], [address for address, _ in errors]
+        errors.append((address, out.stderr.strip()))
+    raise AssertionError("no worker answered: " + "; ".join(f"{a}: {e}" for a, e in errors))
 
 
+def recommend_via(exe, env, addresses):
+    """served_by of a Recommend call answered by the first of `addresses` that can."""
+    return recommend_tried(exe, env, addresses)[0]
+
+
+@pytest.mark.timeout(900)  # its own bounded waits add up past the suite's 120 s safety net
 def test_pool_failover_and_pending(pool):
     cp, workers, env, exe = pool
     wait_until("3 workers in the pool", lambda: len(json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]) == 3, 20)
@@ -127,20 +134,32 @@ def test_pool_failover_and_pending(pool):
     by_address[victim_address].proc.wait(10)
     killed_at = time.monotonic()
 
+    # A client that knows only what the pool says: it calls the READY holders the control plane lists (the victim
+    # too, until its lease runs out), the victim first every other call, and retries on the next one when a call
+    # fails, as the mesh balancer does. Every call must be answered; the errors it sees before its retry must come
+    # from the victim only, and stop once the pool no longer lists it.
     answered = 0
+    failed_attempts = []
+    listed_victim_after_kill = 0
     while True:
         current = ready_holders(exe, env, "movies@1")
-        live = [a for i, a in current.items() if i != victim_id]
-        served = recommend_via(exe, env, live)
+        listed_victim_after_kill += victim_id in current
+        order = sorted(current.values(), key=lambda address: (address != victim_address) == (answered % 2 == 0))
+        served, failed = recommend_tried(exe, env, order)
         assert served["worker_id"] != victim_id
         answered += 1
+        failed_attempts += [(address, victim_id in current) for address in failed]
         new = [i for i in current if i not in (victim_id, survivor_id)]
         if new:
             break
         assert time.monotonic() - killed_at < LEASE_MS / 1000 + 20, f"replica not re-placed: {current}"
-        time.sleep(0.3)
     elapsed = time.monotonic() - killed_at
-    print(f"replica re-placed on {new[0]} {elapsed:.1f}s after SIGKILL; {answered} rounds of calls answered")
+    assert {address for address, _ in failed_attempts} <= {victim_address}, failed_attempts
+    assert all(listed for _, listed in failed_attempts), "an error after the pool stopped listing the victim"
+    assert listed_victim_after_kill == 0 or failed_attempts, "the victim was listed but never tried"
+    assert len(failed_attempts) <= answered
+    print(f"replica re-placed on {new[0]} {elapsed:.1f}s after SIGKILL; {answered} calls answered, "
+          f"{len(failed_attempts)} failed first on the victim (listed in {listed_victim_after_kill} rounds)")
     pool_now = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]
     assert victim_id not in {w["id"] for w in pool_now}
     assert recommend_via(exe, env, [a for i, a in ready_holders(exe, env, "movies@1").items()])["worker_id"] in (
@@ -170,6 +189,7 @@ def worker_health(address):
         return health_pb2_grpc.HealthStub(channel).Check(request, timeout=5).status
 
 
+@pytest.mark.timeout(900)  # its own bounded waits add up past the suite's 120 s safety net
 def test_drain_moves_replica_while_calls_run(pool):
     """`aimass pool drain` on the worker holding the only replica while Recommend calls run: the replica comes up
     on another worker first, every call is answered, and the drained worker ends DRAINING with no replica."""
@@ -236,6 +256,7 @@ def test_drain_moves_replica_while_calls_run(pool):
     assert missing.returncode == 15 and "NOT_FOUND" in missing.stderr, missing.stderr
 
 
+@pytest.mark.timeout(900)  # its own bounded waits add up past the suite's 120 s safety net
 def test_worker_rejoins_restarted_control_plane(tmp_path):
     """The control plane restarts (same port and data directory, no memory of deployments): the worker reconnects
     with its previous id, its replica is removed (a restarted control plane adopts nothing), and a new deployment

@@ -10,7 +10,7 @@ final class Fixture {
     private(set) var admin: Principal
     let configuration: ModelRegistry.Configuration
 
-    init(configuration: ModelRegistry.Configuration = .defaults { $0.synchronous = .normal }) throws {
+    init(configuration: ModelRegistry.Configuration = .defaults) throws {
         self.directory = NSTemporaryDirectory() + "aimass-registry-test-" + UUID().uuidString
         self.configuration = configuration
         self.registry = try ModelRegistry.open(dataDirectory: self.directory, configuration: configuration)

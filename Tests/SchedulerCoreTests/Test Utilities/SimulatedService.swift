@@ -1,17 +1,6 @@
 import SchedulerCore
+import TestSupport
 
-/// A deterministic random source (SplitMix64), so simulated runs repeat exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A replica simulated in virtual time behind an ``AdmissionController``: `threads` calls run at once, each for
 /// `service × (1 ± jitter)` seconds (uniform); more wait first in, first out for a thread, as on the worker's
@@ -38,7 +27,7 @@ struct SimulatedService {
     var service: Double
     var jitter: Double
     var callers: Int
-    private var random = SeededGenerator(state: 42)
+    private var random = SplitMix64(seed: 42)
     private var now = 0.0
     private var running: [(end: Double, call: Call)] = []
     private var waiting: [Call] = []
