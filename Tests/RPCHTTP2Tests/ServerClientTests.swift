@@ -196,9 +196,9 @@ struct ServerClientTests {
                 )
                 while try await call.next() != nil {}
             }
-            let elapsed = clock.now - start
-            #expect(elapsed >= .milliseconds(45))
-            #expect(elapsed < .milliseconds(1000), "took \(elapsed)")
+            // Not before the deadline; no upper bound in wall-clock time (a loaded machine may be slow to answer):
+            // that the call ended at its deadline, not with its stream, is the DEADLINE_EXCEEDED status itself.
+            #expect(clock.now - start >= .milliseconds(45))
 
             // The server is unaffected.
             let _: Empty = try await harness.client.unary(Harness.method("EmptyCall"), request: Empty())
@@ -255,7 +255,7 @@ struct ServerClientTests {
         #expect(ended.contains { $0.0 == "StreamingOutputCall" && $0.1 == .ok })
     }
 
-    @Test("graceful shutdown: the in-flight call completes, a new call is UNAVAILABLE")
+    @Test("graceful shutdown: the in-flight call completes, a new call is UNAVAILABLE", .timeLimit(.minutes(2)))
     func gracefulShutdown() async throws {
         let harness = try await Harness.start()
         let client = harness.client
@@ -272,14 +272,22 @@ struct ServerClientTests {
         let first = try await call.next()
         #expect(first?.payload?.body.count == 1)
 
-        let clock = ContinuousClock()
-        let shutdownStart = clock.now
-        let shutdown = Task { await harness.server.shutdown(gracePeriod: .seconds(5)) }
-        try await Task.sleep(for: .milliseconds(200))
+        // A grace period far longer than the call: shutdown returning at all shows it waited for the call, not for
+        // the whole period (the suite's time limit catches a hang).
+        let shutdown = Task { await harness.server.shutdown(gracePeriod: .seconds(3600)) }
 
-        _ = await expectRPCError(.unavailable) {
-            let _: Empty = try await client.unary(Harness.method("EmptyCall"), request: Empty(), options: CallOptions(timeout: .seconds(5)))
+        // New calls are refused once the drain has begun (polled: the shutdown starts on another task).
+        var refused: RPCError?
+        for _ in 0..<2000 where refused == nil {
+            do {
+                let _: Empty = try await client.unary(
+                    Harness.method("EmptyCall"), request: Empty(), options: CallOptions(timeout: .seconds(5)))
+                try await Task.sleep(for: .milliseconds(5))
+            } catch let error as RPCError {
+                refused = error
+            }
         }
+        #expect(refused?.code == .unavailable, "\(String(describing: refused))")
 
         var rest: [Int] = []
         for try await message in call.responses { rest.append(message.payload?.body.count ?? -1) }
@@ -287,10 +295,6 @@ struct ServerClientTests {
         #expect(call.status?.code == .ok)
 
         await shutdown.value
-        let shutdownTook = clock.now - shutdownStart
-        // It waited for the call (≈0.9 s), not for the whole grace period.
-        #expect(shutdownTook >= .milliseconds(500))
-        #expect(shutdownTook < .seconds(4), "shutdown took \(shutdownTook)")
         await client.close()
     }
 
