@@ -1,4 +1,3 @@
-import Dispatch
 import RPCCore
 import SchedulerCore
 import Synchronization
@@ -42,31 +41,31 @@ public final class AdmissionCallGate: ServerCallGate {
         public var shedForDeadline: Int
     }
 
-    private let admission: AdmissionController
-    private let paths: Set<String>
-    private let classShares: [Double]
+    let admission: AdmissionController
+    let paths: Set<String>
+    let classShares: [Double]
     /// `waitBudget × cores`, in nanoseconds (0: no budget).
-    private let budgetNanos: Double
+    let budgetNanos: Double
     /// The cores the gate's calls run on.
-    private let cores: Int
-    private let inFlight = Atomic<Int>(0)
-    private let admitted = Atomic<Int>(0)
-    private let shed = Atomic<Int>(0)
-    private let shedForDeadline = Atomic<Int>(0)
+    let cores: Int
+    let inFlight = Atomic<Int>(0)
+    let admitted = Atomic<Int>(0)
+    let shed = Atomic<Int>(0)
+    let shedForDeadline = Atomic<Int>(0)
     /// EWMA of successful call durations, in nanoseconds (0 before the first).
-    private let typicalNanos = Atomic<Int>(0)
+    let typicalNanos = Atomic<Int>(0)
     /// The longest a call waits in the queue, in seconds (0: no queue).
-    private let queueBudget: Double
+    let queueBudget: Double
     /// Calls waiting for a slot, with when they queued (seconds) and how to resume them.
-    private let waiting: Mutex<DeadlineQueue<Waiting>>
+    let waiting: Mutex<DeadlineQueue<Waiting>>
     /// Mirrors `waiting.count`, so that the hot path reads it without the lock.
-    private let queued = Atomic<Int>(0)
+    let queued = Atomic<Int>(0)
     /// A look at the queue is scheduled (see `armExpiry`).
-    private let expiryArmed = Atomic<Bool>(false)
+    let expiryArmed = Atomic<Bool>(false)
     /// When a call was last queued or shed (``MonotonicTime`` nanoseconds): saturation is reported until 100 ms after.
-    private let lastPressureNanos = Atomic<Int>(Int.min / 2)
+    let lastPressureNanos = Atomic<Int>(Int.min / 2)
 
-    private struct Waiting: Sendable {
+    struct Waiting: Sendable {
         var waiter: CallGateWaiter
         var priority: Int
         var deadline: Double?
@@ -165,7 +164,7 @@ public final class AdmissionCallGate: ServerCallGate {
     }
 
     /// Admits a call now if a slot is free under both bounds (wait budget, then the limit).
-    private func tryAdmit(priority: Int, deadline: Double?, now: Double) -> AdmissionDecision {
+    func tryAdmit(priority: Int, deadline: Double?, now: Double) -> AdmissionDecision {
         let typical = typicalNanos.load(ordering: .relaxed)
         if budgetNanos > 0, typical > 0 {
             let share = classShares[min(max(priority, 0), classShares.count - 1)]
@@ -179,25 +178,6 @@ public final class AdmissionCallGate: ServerCallGate {
             inFlight.add(1, ordering: .relaxed)
         }
         return decision
-    }
-
-    /// Queues a call over the limit when it can still start in time; its id, or `nil` (shed it).
-    private func enqueue(_ waiter: CallGateWaiter, priority: Int, deadline: Double?, now: Double) -> UInt64? {
-        guard queueBudget > 0 else { return nil }
-        let typical = typicalSeconds
-        let latestStart = min(now + maxWait, deadline.map { $0 - typical } ?? .infinity)
-        let id: UInt64? = waiting.withLock { queue in
-            // The calls ahead each free a slot in about `typical` divided by the calls in flight.
-            let ahead = Double(queue.count + 1)
-            let expectedWait = ahead * typical / Double(max(inFlight.load(ordering: .relaxed), 1))
-            guard now + expectedWait <= latestStart else { return nil }
-            let item = Waiting(waiter: waiter, priority: priority, deadline: deadline, queuedAt: now)
-            guard let id = queue.insert(item, priority: priority, due: latestStart) else { return nil }
-            queued.store(queue.count, ordering: .relaxed)
-            return id
-        }
-        if id != nil { notePressure(now: now) }
-        return id
     }
 
     public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
@@ -214,109 +194,6 @@ public final class AdmissionCallGate: ServerCallGate {
         let now = MonotonicTime.now()
         admission.release(token, latency: Double(latency) / 1e9, now: now)
         if queued.load(ordering: .relaxed) > 0 { promote(now: now) }
-    }
-
-    /// Hands free slots to waiting calls, in the queue's order; sheds those that can no longer start in time.
-    private func promote(now: Double) {
-        var resumed: [(CallGateWaiter, Result<AdmissionTicket, RPCError>)] = []
-        waiting.withLock { queue in
-            for expired in queue.removeDue(now: now) {
-                let inTime = expired.item.deadline.map { $0 > now } ?? true
-                shed.add(1, ordering: .relaxed)
-                if !inTime { shedForDeadline.add(1, ordering: .relaxed) }
-                resumed.append((expired.item.waiter, .failure(Self.waitedTooLong(budget: queueBudget, deadlinePassed: !inTime))))
-            }
-            admitting: while let next = queue.first {
-                switch tryAdmit(priority: next.priority, deadline: next.item.deadline, now: now) {
-                case .admitted(let ticket):
-                    _ = queue.popFirst()
-                    resumed.append((next.item.waiter, .success(ticket)))
-                case .rejected(let code, let retryAfter) where code == .deadlineTooShort:
-                    // It will not finish in time even with a slot: shed it, or it would block every call behind it.
-                    _ = queue.popFirst()
-                    shed.add(1, ordering: .relaxed)
-                    shedForDeadline.add(1, ordering: .relaxed)
-                    resumed.append((next.item.waiter, .failure(Self.rpcError(code: code, retryAfter: retryAfter))))
-                default:
-                    break admitting  // no slot yet
-                }
-            }
-            queued.store(queue.count, ordering: .relaxed)
-        }
-        if queued.load(ordering: .relaxed) > 0 { armExpiry() }
-        for (waiter, result) in resumed {
-            switch result {
-            case .success(let ticket): waiter.admit(ticket)
-            case .failure(let error): waiter.reject(error)
-            }
-        }
-    }
-
-    /// Looks at the queue again after half the longest wait, while calls wait: a call that can no longer start in time
-    /// is shed then even if no running call ends meanwhile (a queued call never waits much past its budget).
-    private func armExpiry() {
-        guard expiryArmed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
-        else { return }
-        DispatchQueue.global().asyncAfter(deadline: .now() + max(maxWait / 2, 0.000_5)) { [weak self] in
-            guard let self else { return }
-            self.expiryArmed.store(false, ordering: .releasing)
-            if self.queued.load(ordering: .relaxed) > 0 { self.promote(now: MonotonicTime.now()) }
-        }
-    }
-
-    public func withdraw(_ id: CallGateQueueID) {
-        waiting.withLock { queue in
-            _ = queue.remove(id: id.rawValue)
-            queued.store(queue.count, ordering: .relaxed)
-        }
-    }
-
-    /// While calls wait or were shed in the last 100 ms: the calls in flight (at least one per core) plus as many
-    /// again as can wait within the queue budget.
-    public var saturation: Int? {
-        let now = Int(MonotonicTime.now() * 1e9)
-        guard queued.load(ordering: .relaxed) > 0 || now - lastPressureNanos.load(ordering: .relaxed) < 100_000_000
-        else { return nil }
-        let running = max(inFlight.load(ordering: .relaxed), cores)
-        let typical = max(typicalSeconds, 1e-6)
-        return running + Int(Double(running) * min(maxWait / typical, 64))
-    }
-
-    private var typicalSeconds: Double { Double(typicalNanos.load(ordering: .relaxed)) / 1e9 }
-
-    /// The longest a call may wait now: the queue budget, and no longer than a typical call lasts (once one has been
-    /// measured): under sustained overload every admitted call waits about this long, so it bounds their latency at
-    /// about twice the unloaded one (the heavy model of docs/scheduler.md: admitted p99 2.0x unloaded with waits up
-    /// to the 5 ms budget, 1.3 ms calls).
-    private var maxWait: Double {
-        let typical = typicalSeconds
-        return typical > 0 ? min(queueBudget, typical) : queueBudget
-    }
-
-    private func notePressure(now: Double) {
-        lastPressureNanos.store(Int(now * 1e9), ordering: .relaxed)
-    }
-
-    /// Counts a shed (unless the caller counts it later) and returns its status.
-    private func shed(
-        code: AdmissionError.Code, retryAfter: Double, now: Double, counted: Bool = true
-    ) -> CallGateDecision<AdmissionTicket> {
-        if counted {
-            shed.add(1, ordering: .relaxed)
-            if code == .deadlineTooShort { shedForDeadline.add(1, ordering: .relaxed) }
-        }
-        notePressure(now: now)
-        return .reject(Self.rpcError(code: code, retryAfter: retryAfter))
-    }
-
-    /// The status of a queued call that could not start in time.
-    static func waitedTooLong(budget: Double, deadlinePassed: Bool) -> RPCError {
-        if deadlinePassed {
-            return RPCError(code: .deadlineExceeded, message: "deadline exceeded while queued for a slot")
-        }
-        var error = rpcError(code: .queueFull, retryAfter: budget)
-        error.message = "server overloaded: no slot within the queue budget (\(Int((budget * 1000).rounded())) ms)"
-        return error
     }
 
     /// Calls admitted and shed so far.
