@@ -71,7 +71,7 @@ extension WorkerAgent {
     /// Downloads a version's artifact with `ModelRegistry/DownloadVersion` from the control plane.
     func download(model: String, version: UInt32) async throws -> [UInt8] {
         let call: ClientCall<DownloadVersionRequest, DownloadVersionResponse> = try await client.serverStreaming(
-            MethodDescriptor(service: "aimass.v1.ModelRegistry", method: "DownloadVersion"),
+            ModelRegistryMethods.downloadVersion,
             request: DownloadVersionRequest(model: model, version: AIMassAPI.VersionSelector(number: version)),
             options: CallOptions(timeout: .seconds(600), metadata: ["authorization": .string("Bearer \(configuration.token)")])
         )

@@ -151,7 +151,7 @@ public final class WorkerAgent: Sendable {
     /// One Join stream, from hello to its end.
     private func session() async throws {
         let call: JoinCall = try await client.makeCall(
-            MethodDescriptor(service: "aimass.v1.Scheduler", method: "Join"), options: CallOptions(metadata: authorization)
+            SchedulerMethods.join, options: CallOptions(metadata: authorization)
         )
         defer { call.cancel() }
         // With their deployment and version, so that a control plane that lost track of them can adopt them.

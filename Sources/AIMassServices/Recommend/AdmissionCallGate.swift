@@ -1,3 +1,4 @@
+import AIMassAPI
 import RPCCore
 import SchedulerCore
 import Synchronization
@@ -120,9 +121,7 @@ public final class AdmissionCallGate: ServerCallGate {
         cores: Int = InferenceExecutor.usableCores, queueBudget: Duration = .milliseconds(5)
     ) -> AdmissionCallGate {
         let cores = max(cores, 1)
-        let paths: Set<String> = ["Recommend", "SimilarItems"].map {
-            MethodDescriptor(service: RecommendService.serviceName, method: $0).path
-        }.reduce(into: []) { $0.insert($1) }
+        let paths: Set<String> = [RecommendMethods.recommend.path, RecommendMethods.similarItems.path]
         return AdmissionCallGate(
             gatedPaths: paths,
             configuration: .defaults {
@@ -211,7 +210,7 @@ public final class AdmissionCallGate: ServerCallGate {
     public var typicalCallDuration: Duration { .nanoseconds(typicalNanos.load(ordering: .relaxed)) }
 
     /// In flight, limit, latency EWMA and shed rate since the previous call (for the worker's load report).
-    public func loadReport(now: Double) -> LoadReport { admission.loadReport(now: now) }
+    public func loadReport(now: Double) -> SchedulerCore.LoadReport { admission.loadReport(now: now) }
 
     /// `RESOURCE_EXHAUSTED` with `retry-after-ms`, said to come from the server rather than a replica.
     static func rpcError(code: AdmissionError.Code, retryAfter: Double) -> RPCError {

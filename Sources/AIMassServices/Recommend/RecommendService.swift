@@ -13,7 +13,7 @@ import RecommendCore
 /// replicas serve (``ReplicaModelSource``). Every call needs the READER role on the model; `Evaluate` exists only
 /// where there is a registry (the control plane) and storing its metrics needs WRITER.
 public struct RecommendService: RPCService {
-    public static let serviceName = "aimass.v1.Recommend"
+    public static let serviceName = RecommendMethods.serviceName
 
     let registry: ModelRegistry?
     let source: any ModelSource
@@ -34,16 +34,15 @@ public struct RecommendService: RPCService {
     }
 
     public func registerMethods(with router: inout RPCRouter) {
-        func method(_ name: String) -> MethodDescriptor { MethodDescriptor(service: Self.serviceName, method: name) }
         // Started on the I/O thread: a cheap model's answer never leaves it (see ModelSource.startServing).
-        router.registerUnary(method("Recommend"), inlineFirst: { (request: RecommendRequest, context) throws(RPCError) in
+        router.registerUnary(RecommendMethods.recommend, inlineFirst: { (request: RecommendRequest, context) throws(RPCError) in
             try startRecommend(request, context: context)
         })
-        router.registerUnary(method("SimilarItems"), inlineFirst: { (request: SimilarItemsRequest, context) throws(RPCError) in
+        router.registerUnary(RecommendMethods.similarItems, inlineFirst: { (request: SimilarItemsRequest, context) throws(RPCError) in
             try startSimilarItems(request, context: context)
         })
         if let registry {
-            router.registerUnary(method("Evaluate")) { (request: EvaluateRequest, context) in
+            router.registerUnary(RecommendMethods.evaluate) { (request: EvaluateRequest, context) in
                 try await evaluate(request, registry: registry, context: context)
             }
         }
