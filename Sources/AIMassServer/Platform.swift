@@ -144,7 +144,10 @@ public final class Platform: Sendable {
         // Sheds overload of Recommend's inference methods only, on the event loop (see AdmissionCallGate).
         let gate = inference.gate
         let services: [any RPCService] = [
-            RegistryService(registry: registry, logger: logger) { model, alias, version in
+            RegistryService(
+                registry: registry, logger: logger,
+                versionInUse: { model, version in scheduler.deploymentServing(model: model, version: version) }
+            ) { model, alias, version in
                 scheduler.aliasMoved(model: model, alias: alias, version: version)
             },
             RecommendService(source: source, registry: registry),

@@ -36,13 +36,70 @@ extension Manifest {
                 throw .malformed(line: lineNumber, "key '\(key)' repeats the one on line \(first)")
             }
             seen[canonical] = lineNumber
-            try manifest.apply(key: canonical, value: value, line: lineNumber)
+            if let problem = manifest.apply(key: canonical, value: value) {
+                throw .malformed(line: lineNumber, problem)
+            }
         }
         guard seen["algorithm"] != nil else {
             throw .malformed(line: max(lineNumber, 1), "manifest has no 'algorithm' line (itemcf or usercf)")
         }
         try manifest.validate()
         self = manifest
+    }
+
+    /// The keys a manifest accepts, in the order ``description`` writes them (`neighbors` and `k` are also read as
+    /// `neighbours`, `normalise` as `normalize`).
+    public static let keys = ["algorithm", "neighbours", "feedback", "weighting", "normalize", "data"]
+
+    /// Reads a manifest from a key → value map (a registry version's manifest), with the keys, values and defaults
+    /// of ``init(parsing:)``: `algorithm` is required, every other key optional.
+    ///
+    /// ```swift
+    /// let manifest = try Manifest(values: ["algorithm": "itemcf", "neighbours": "50"])
+    /// ```
+    ///
+    /// - Throws: ``RecommendError`` with code `invalidArgument` whose message names the key and what it allows:
+    ///   an unknown key, an unknown value, a key given twice (`k` and `neighbours`), no `algorithm`, or a
+    ///   combination ``validate()`` rejects.
+    public init(values: [String: String]) throws(RecommendError) {
+        let (manifest, seen) = try Self.applying(values)
+        guard seen.contains("algorithm") else {
+            throw .invalidArgument("manifest key 'algorithm' is required: itemcf or usercf")
+        }
+        try manifest.validate()
+        self = manifest
+    }
+
+    /// Checks the keys and values of a partial manifest, such as a model's default manifest that each version's
+    /// keys complete: every key must be known and every value allowed (K in range too); `algorithm` may be left to
+    /// the versions, and the combination is checked when a version is read with ``init(values:)``.
+    ///
+    /// - Throws: ``RecommendError`` with code `invalidArgument` naming the key and what it allows.
+    public static func check(partial values: [String: String]) throws(RecommendError) {
+        let (manifest, seen) = try Self.applying(values)
+        if seen.contains("neighbours") {
+            try Manifest(algorithm: .itemCF, neighbours: manifest.neighbours).validate()
+        }
+        if seen.contains("algorithm") {
+            try manifest.validate()
+        }
+    }
+
+    private static func applying(_ values: [String: String]) throws(RecommendError) -> (Manifest, Set<String>) {
+        var manifest = Manifest(algorithm: .itemCF)
+        var seen: [String: String] = [:]
+        for (rawKey, rawValue) in values.sorted(by: { $0.key < $1.key }) {
+            let key = rawKey.trimmingSpaces().lowercased()
+            let canonical = Self.canonicalKey(key)
+            if let first = seen[canonical] {
+                throw .invalidArgument("manifest keys '\(first)' and '\(rawKey)' both set '\(canonical)'; keep one")
+            }
+            seen[canonical] = rawKey
+            if let problem = manifest.apply(key: canonical, value: rawValue.trimmingSpaces()) {
+                throw .invalidArgument("manifest \(problem)")
+            }
+        }
+        return (manifest, Set(seen.keys))
     }
 
     private static func canonicalKey(_ key: String) -> String {
@@ -53,40 +110,42 @@ extension Manifest {
         }
     }
 
-    private mutating func apply(key: String, value: String, line: Int) throws(RecommendError) {
+    /// Sets one key; returns what is wrong (naming the key and what it allows), or nil.
+    private mutating func apply(key: String, value: String) -> String? {
         let lowered = value.lowercased()
         switch key {
         case "algorithm":
             guard let algorithm = Algorithm(rawValue: lowered) else {
-                throw .malformed(line: line, "unknown algorithm '\(value)' (expected itemcf or usercf)")
+                return "key 'algorithm': unknown algorithm '\(value)' (allowed: itemcf, usercf)"
             }
             self.algorithm = algorithm
         case "neighbours":
             guard let neighbours = Int(value) else {
-                throw .malformed(line: line, "neighbours '\(value)' is not an integer")
+                return "key 'neighbours': '\(value)' is not an integer (allowed: 1...\(Self.maximumNeighbours))"
             }
             self.neighbours = neighbours
         case "feedback":
             guard let feedback = Feedback(rawValue: lowered) else {
-                throw .malformed(line: line, "unknown feedback '\(value)' (expected implicit or explicit)")
+                return "key 'feedback': unknown feedback '\(value)' (allowed: implicit, explicit)"
             }
             self.feedback = feedback
         case "weighting":
             guard let weighting = Weighting(rawValue: lowered) else {
-                throw .malformed(line: line, "unknown weighting '\(value)' (expected none, iuf or iif)")
+                return "key 'weighting': unknown weighting '\(value)' (allowed: none, iuf for itemcf, iif for usercf)"
             }
             self.weighting = weighting
         case "normalize":
             switch lowered {
             case "true", "yes", "on", "1": self.normalize = true
             case "false", "no", "off", "0": self.normalize = false
-            default: throw .malformed(line: line, "normalize '\(value)' is not a boolean (true or false)")
+            default: return "key 'normalize': '\(value)' is not a boolean (allowed: true, false)"
             }
         case "data":
             self.data = value
         default:
-            throw .malformed(line: line, "unknown key '\(key)'")
+            return "unknown key '\(key)' (allowed: \(Self.keys.joined(separator: ", ")))"
         }
+        return nil
     }
 }
 

@@ -15,8 +15,8 @@ struct ModelCommand: AsyncParsableCommand {
             token (--token, $AIMASS_TOKEN, else admin.token in --data-dir / $AIMASS_DATA_DIR / ./aimass-data).
             """,
         subcommands: [
-            Create.self, List.self, Show.self, Upload.self, Download.self, Versions.self, Diff.self, AliasCmd.self,
-            Grant.self, Revoke.self,
+            Create.self, List.self, Show.self, Update.self, Upload.self, Download.self, Versions.self, Diff.self,
+            AliasCmd.self, Delete.self, Grant.self, Revoke.self,
         ]
     )
 

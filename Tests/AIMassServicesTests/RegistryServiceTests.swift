@@ -99,14 +99,15 @@ import Testing
         try await Self.withPlatform { platform, client, admin in
             let created: AIMassAPI.Model = try await client.unary(
                 ModelRegistryMethods.createModel,
-                request: CreateModelRequest(model: AIMassAPI.Model(name: "movies", tags: ["movies"], manifest: ["neighbours": "50"])),
+                request: CreateModelRequest(model: AIMassAPI.Model(
+                    name: "movies", tags: ["movies"], manifest: ["algorithm": "itemcf", "neighbours": "50"])),
                 options: admin)
             #expect(created.name == "movies" && created.author == "user:admin" && created.latestVersion == 0)
 
             let first = Self.bytes(1_000_000, seed: 1)
             let v1 = try await Self.upload(client, model: "movies", bytes: first, options: admin)
             #expect(v1.number == 1 && v1.sizeBytes == 1_000_000 && v1.sha256 == Self.sha256(first))
-            #expect(v1.manifest == ["neighbours": "50"] && v1.aliases == ["latest"])
+            #expect(v1.manifest == ["algorithm": "itemcf", "neighbours": "50"] && v1.aliases == ["latest"])
             let second = Self.bytes(300_000, seed: 2)
             let v2 = try await Self.upload(client, model: "movies", bytes: second, chunkSize: 65_536,
                                            manifest: ["neighbours": "20"], options: admin)
@@ -177,7 +178,7 @@ import Testing
     @Test func authenticationAndPermissions() async throws {
         try await Self.withPlatform { platform, client, admin in
             let _: AIMassAPI.Model = try await client.unary(
-                ModelRegistryMethods.createModel, request: CreateModelRequest(model: AIMassAPI.Model(name: "guarded")), options: admin)
+                ModelRegistryMethods.createModel, request: CreateModelRequest(model: AIMassAPI.Model(name: "guarded", manifest: ["algorithm": "itemcf"])), options: admin)
             // No token, a malformed header, an unknown token.
             for metadata: Metadata in [[:], ["authorization": "Basic abc"], ["authorization": "Bearer aimass_unknown"]] {
                 #expect(await Self.code {
@@ -232,7 +233,7 @@ import Testing
     @Test func badUploadsStoreNothing() async throws {
         try await Self.withPlatform { platform, client, admin in
             let _: AIMassAPI.Model = try await client.unary(
-                ModelRegistryMethods.createModel, request: CreateModelRequest(model: AIMassAPI.Model(name: "m")), options: admin)
+                ModelRegistryMethods.createModel, request: CreateModelRequest(model: AIMassAPI.Model(name: "m", manifest: ["algorithm": "usercf"])), options: admin)
             let bytes = Self.bytes(200_000, seed: 4)
 
             // Chunk before the header.

@@ -68,3 +68,42 @@ struct ManifestTests {
         #expect(throws: RecommendError.self) { try Recommender(interactions: Fixtures.fourUserTable(), manifest: manifest) }
     }
 }
+
+@Suite("Manifest from a registry map")
+struct ManifestValuesTests {
+    @Test("Reads the keys, spellings and defaults of the text form")
+    func reads() throws {
+        #expect(try Manifest(values: ["algorithm": "usercf"]) == Manifest(algorithm: .userCF))
+        #expect(
+            try Manifest(values: ["Algorithm": "ITEMCF", "k": "50", "weighting": "iuf", "normalise": "yes"])
+                == Manifest(algorithm: .itemCF, neighbours: 50, weighting: .iuf, normalize: true)
+        )
+    }
+
+    @Test(
+        "Rejects with invalidArgument naming the key and what it allows",
+        arguments: [
+            (["algorithm": "itemcf", "neighbours": "-3"], "neighbours must be in 1...100000, got -3"),
+            (["algorithm": "svd"], "unknown algorithm 'svd' (allowed: itemcf, usercf)"),
+            (["algorithm": "itemcf", "format": "csv"], "unknown key 'format' (allowed: algorithm, neighbours"),
+            (["algorithm": "itemcf", "weighting": "idf"], "key 'weighting'"),
+            (["algorithm": "usercf", "weighting": "iuf"], "'iuf' applies to itemcf only"),
+            (["algorithm": "itemcf", "k": "5", "neighbours": "6"], "both set 'neighbours'"),
+            (["neighbours": "5"], "'algorithm' is required: itemcf or usercf"),
+        ]
+    )
+    func rejects(values: [String: String], mention: String) {
+        let error = #expect(throws: RecommendError.self) { try Manifest(values: values) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains(mention) == true, "\(error?.message ?? "")")
+    }
+
+    @Test("A partial (default) manifest may leave the algorithm out, but not hold a bad key or value")
+    func partial() throws {
+        try Manifest.check(partial: [:])
+        try Manifest.check(partial: ["neighbours": "50", "weighting": "iif"])
+        #expect(throws: RecommendError.self) { try Manifest.check(partial: ["neighbours": "0"]) }
+        #expect(throws: RecommendError.self) { try Manifest.check(partial: ["similarity": "cosine"]) }
+        #expect(throws: RecommendError.self) { try Manifest.check(partial: ["algorithm": "itemcf", "weighting": "iif"]) }
+    }
+}

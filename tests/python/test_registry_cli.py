@@ -1,5 +1,5 @@
 """Smoke test of `aimass model …` against `aimass serve`: create, upload, list --json, versions,
-download (sha256 verified), alias, grant, and readable errors with exit code 1."""
+download (sha256 verified), alias, grant, update, delete (a version, then the model), and readable errors."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def test_cli_create_upload_list_versions_download(tmp_path):
     try:
         artifact = tmp_path / "ratings.tsv"
         artifact.write_bytes(b"".join(b"u%d\ti%d\t%d\n" % (i % 943, i % 1682, i % 5 + 1) for i in range(300_000)))
-        cli("create", "movies", "--description", "cli test", "--tag", "movies", "--manifest", "neighbours=50")
+        cli("create", "movies", "--description", "cli test", "--tag", "movies", "--manifest", "algorithm=itemcf",
+            "--manifest", "neighbours=50")
         up = cli("upload", "movies", str(artifact), "--description", "first", "--json", "--progress")
         version = json.loads(up.stdout)
         assert version["number"] == 1 and version["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest()
@@ -87,5 +88,29 @@ def test_cli_create_upload_list_versions_download(tmp_path):
 
         help_text = subprocess.run([exe, "model", "upload", "--help"], capture_output=True, text=True, timeout=60).stdout
         assert "Example" in help_text and "--server" in help_text and "--json" in help_text
+
+        # A manifest the replicas cannot load is refused at upload, naming the key.
+        refused = cli("upload", "movies", str(artifact), "--manifest", "neighbours=-3", check=False)
+        assert refused.returncode == 10 + 3 and refused.stderr.startswith("error: INVALID_ARGUMENT:"), refused.stderr
+        assert "neighbours" in refused.stderr
+
+        # update: only the fields given change.
+        updated = json.loads(cli("update", "movies", "--description", "renamed", "--tag", "films", "--json").stdout)
+        assert updated["description"] == "renamed" and updated["tags"] == ["films"]
+        assert updated["manifest"] == {"algorithm": "itemcf", "neighbours": "50"}
+        bad = cli("update", "movies", "--manifest", "weighting=idf", check=False)
+        assert bad.returncode == 10 + 3 and "weighting" in bad.stderr and "iuf" in bad.stderr, bad.stderr
+        assert "update" in cli("--help").stdout and "Example" in cli("update", "--help").stdout
+
+        # delete --version: refused while an alias points at it, then done.
+        aliased = cli("delete", "movies", "--version", "1", check=False)
+        assert aliased.returncode == 10 + 9 and aliased.stderr.startswith("error: FAILED_PRECONDITION:")
+        assert "production" in aliased.stderr
+        cli("alias", "movies", "production", "2")
+        gone = json.loads(cli("delete", "movies", "--version", "1", "--json").stdout)
+        assert gone == {"model": "movies", "version": 1, "deleted": True}
+        assert [v["number"] for v in json.loads(cli("versions", "movies", "--json").stdout)["versions"]] == [2]
+        assert cli("delete", "movies").stdout.strip() == "deleted model movies"
+        assert json.loads(cli("list", "--json").stdout)["models"] == []
     finally:
         stop_server(sp)

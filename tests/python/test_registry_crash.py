@@ -22,7 +22,8 @@ def test_kill_mid_upload_loses_nothing_acknowledged(tmp_path, aimass_stubs):
     admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
     channel = grpc.insecure_channel(sp.target)
     stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
-    stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="crashy")), metadata=admin, timeout=TIMEOUT)
+    stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="crashy", manifest={"algorithm": "itemcf"})),
+                     metadata=admin, timeout=TIMEOUT)
     acknowledged = [os.urandom(3 * MiB + 17), os.urandom(1 * MiB)]
     for body in acknowledged:
         stub.UploadVersion(upload_requests(pb, "crashy", body), metadata=admin, timeout=TIMEOUT)

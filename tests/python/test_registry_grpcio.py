@@ -176,7 +176,8 @@ def test_register_upload_list_diff_alias_and_refuse(registry, aimass_stubs):
 def test_upload_errors_store_nothing(registry, aimass_stubs):
     stub, admin, _, data_dir = registry
     pb = aimass_stubs.registry_pb2
-    stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="m")), metadata=admin, timeout=TIMEOUT)
+    stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="m", manifest={"algorithm": "itemcf"})),
+                     metadata=admin, timeout=TIMEOUT)
     payload = b"x" * 300_000
 
     def chunks_first():
@@ -192,11 +193,19 @@ def test_upload_errors_store_nothing(registry, aimass_stubs):
         (iter([pb.UploadVersionRequest(header=pb.VersionHeader(model="m", size_bytes=len(payload), sha256="0" * 64)),
                pb.UploadVersionRequest(chunk=payload)]), grpc.StatusCode.DATA_LOSS),
         (upload_requests(pb, "nope", payload), grpc.StatusCode.NOT_FOUND),
+        # manifests the replicas could not load: refused before any byte, naming the key and what it allows
+        (upload_requests(pb, "m", payload, manifest={"neighbours": "-3"}), grpc.StatusCode.INVALID_ARGUMENT,
+         "neighbours must be in 1...100000, got -3"),
+        (upload_requests(pb, "m", payload, manifest={"algorithm": "svd"}), grpc.StatusCode.INVALID_ARGUMENT,
+         "unknown algorithm 'svd' (allowed: itemcf, usercf)"),
+        (upload_requests(pb, "m", payload, manifest={"similarity": "pearson"}), grpc.StatusCode.INVALID_ARGUMENT,
+         "unknown key 'similarity' (allowed: algorithm, neighbours, feedback, weighting, normalize, data)"),
     ]
-    for requests, code in cases:
+    for requests, code, *message in cases:
         with pytest.raises(grpc.RpcError) as err:
             stub.UploadVersion(requests, metadata=admin, timeout=TIMEOUT)
         assert err.value.code() == code, err.value.details()
+        assert all(m in err.value.details() for m in message), err.value.details()
     assert stub.ListVersions(pb.ListVersionsRequest(model="m"), metadata=admin, timeout=TIMEOUT).versions == []
     assert os.listdir(data_dir / "tmp") == []
     with pytest.raises(grpc.RpcError) as err:
@@ -213,7 +222,8 @@ def test_max_artifact_mb_limits_uploads(tmp_path, aimass_stubs):
         pb = aimass_stubs.registry_pb2
         with grpc.insecure_channel(sp.target) as channel:
             stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
-            stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="capped")), metadata=admin, timeout=TIMEOUT)
+            stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="capped", manifest={"algorithm": "itemcf"})),
+                             metadata=admin, timeout=TIMEOUT)
             with pytest.raises(grpc.RpcError) as err:
                 stub.UploadVersion(upload_requests(pb, "capped", os.urandom(2 * MiB), chunk=256 * 1024),
                                    metadata=admin, timeout=TIMEOUT)
@@ -249,7 +259,8 @@ def test_group_role_applies_to_its_members(tmp_path, aimass_stubs):
         pb = aimass_stubs.registry_pb2
         with grpc.insecure_channel(sp.target) as channel:
             stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
-            stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="shared")), metadata=admin, timeout=TIMEOUT)
+            stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="shared", manifest={"algorithm": "itemcf"})),
+                             metadata=admin, timeout=TIMEOUT)
             stub.SetPermission(pb.SetPermissionRequest(model="shared", principal="group:analysts", role=pb.ROLE_READER),
                                metadata=admin, timeout=TIMEOUT)
             member = [("authorization", f"Bearer {ana}")]
@@ -263,3 +274,32 @@ def test_group_role_applies_to_its_members(tmp_path, aimass_stubs):
             assert err.value.code() == grpc.StatusCode.NOT_FOUND  # no role at all: the model's existence is not revealed
     finally:
         stop_server(sp)
+
+
+def test_delete_version(registry, aimass_stubs):
+    """DeleteVersion: one version goes (its artifact too when unshared); an aliased or the newest one stays."""
+    stub, admin, reader, data_dir = registry
+    pb = aimass_stubs.registry_pb2
+    stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="dv", manifest={"algorithm": "usercf"})),
+                     metadata=admin, timeout=TIMEOUT)
+    old, new = b"u1 i1\nu1 i2\n", b"u1 i1\nu2 i2\n"
+    for payload in (old, new, new):
+        stub.UploadVersion(upload_requests(pb, "dv", payload), metadata=admin, timeout=TIMEOUT)
+    stub.SetAlias(pb.SetAliasRequest(model="dv", alias="production", version=1), metadata=admin, timeout=TIMEOUT)
+    for number, code, words in [(1, grpc.StatusCode.FAILED_PRECONDITION, "'production'"),
+                                (3, grpc.StatusCode.FAILED_PRECONDITION, "latest"),
+                                (7, grpc.StatusCode.NOT_FOUND, "version 7")]:
+        with pytest.raises(grpc.RpcError) as err:
+            stub.DeleteVersion(pb.DeleteVersionRequest(model="dv", version=number), metadata=admin, timeout=TIMEOUT)
+        assert err.value.code() == code and words in err.value.details(), err.value.details()
+    with pytest.raises(grpc.RpcError) as err:  # a reader may not delete
+        stub.DeleteVersion(pb.DeleteVersionRequest(model="dv", version=2), metadata=reader, timeout=TIMEOUT)
+    assert err.value.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
+
+    stub.DeleteVersion(pb.DeleteVersionRequest(model="dv", version=2), metadata=admin, timeout=TIMEOUT)
+    stub.SetAlias(pb.SetAliasRequest(model="dv", alias="production", version=3), metadata=admin, timeout=TIMEOUT)
+    stub.DeleteVersion(pb.DeleteVersionRequest(model="dv", version=1), metadata=admin, timeout=TIMEOUT)
+    versions = stub.ListVersions(pb.ListVersionsRequest(model="dv"), metadata=admin, timeout=TIMEOUT).versions
+    assert [v.number for v in versions] == [3]
+    artifacts = {p.name for p in (data_dir / "artifacts").rglob("*") if p.is_file()}
+    assert hashlib.sha256(old).hexdigest() not in artifacts and hashlib.sha256(new).hexdigest() in artifacts

@@ -338,9 +338,10 @@ public struct EvaluateResponse: Hashable, Sendable {
     public var model: String
     /// Version number evaluated.
     public var version: UInt32
-    /// Metrics, keyed `<protocol>.<metric>@<k>` (`loo.precision@10`,
-    /// `loo.recall@10`, `loo.ndcg@10`, `loo.hit_rate@10`, `loo.coverage@10`)
-    /// plus `<protocol>.users`; see Version.metrics.
+    /// Metrics, keyed `<protocol>.<metric>@<k>`: for `loo` `loo.hr@10` (hit
+    /// rate), `loo.ndcg@10`, `loo.coverage@10`; for `holdout`
+    /// `holdout.precision@10`, `holdout.recall@10`, `holdout.ndcg@10`,
+    /// `holdout.coverage@10`; plus `<protocol>.users`; see Version.metrics.
     public var metrics: [String: Double]
     /// True if the metrics were merged into the version's metrics (not
     /// dry_run and the caller is a WRITER); false otherwise.

@@ -14,8 +14,9 @@ public enum ModelRegistryMethods {
 
     /// Creates a model with no versions. Output-only fields of `model` are
     /// ignored. Returns the stored model.
-    /// Errors: INVALID_ARGUMENT (bad name or field), ALREADY_EXISTS (name
-    /// taken), UNAUTHENTICATED.
+    /// Errors: INVALID_ARGUMENT (bad name or field, a manifest key or value
+    /// Model.manifest does not allow), ALREADY_EXISTS (name taken),
+    /// UNAUTHENTICATED.
     ///
     /// ``CreateModelRequest`` → ``Model``.
     public static let createModel = MethodDescriptor(service: serviceName, method: "CreateModel")
@@ -56,7 +57,8 @@ public enum ModelRegistryMethods {
     /// Chunks should be 64 KiB - 1 MiB; a message above the server's maximum
     /// receive size (default 4 MiB) fails with RESOURCE_EXHAUSTED.
     /// Errors: INVALID_ARGUMENT (first message not a header, a second header,
-    /// bad sha256 hex, negative size), NOT_FOUND (model), PERMISSION_DENIED,
+    /// bad sha256 hex, negative size, a manifest the replicas cannot load: see
+    /// Model.manifest; nothing is stored), NOT_FOUND (model), PERMISSION_DENIED,
     /// RESOURCE_EXHAUSTED (declared or actual size above the server's artifact
     /// limit, over-size chunk), DATA_LOSS (byte count or sha256 mismatch:
     /// nothing is stored), UNAUTHENTICATED, CANCELLED (client cancelled:
@@ -76,6 +78,18 @@ public enum ModelRegistryMethods {
     ///
     /// ``ListVersionsRequest`` → ``ListVersionsResponse``.
     public static let listVersions = MethodDescriptor(service: serviceName, method: "ListVersions")
+
+    /// Deletes one version of a model with its metrics (needs OWNER). The
+    /// artifact file is removed when no other version shares its sha256.
+    /// Version numbers are never reused: the next upload still gets
+    /// `latest_version + 1` of the versions ever published.
+    /// Errors: INVALID_ARGUMENT (no model or version 0), NOT_FOUND (model or
+    /// version), PERMISSION_DENIED, FAILED_PRECONDITION (an alias points at the
+    /// version: move or delete it first; or a deployment serves it: undeploy it
+    /// or roll it to another version first), UNAUTHENTICATED.
+    ///
+    /// ``DeleteVersionRequest`` → ``DeleteVersionResponse``.
+    public static let deleteVersion = MethodDescriptor(service: serviceName, method: "DeleteVersion")
 
     /// Downloads a version's artifact. Server streaming: the first message
     /// carries `version`, every following one a `chunk` (at most 1 MiB each),
@@ -167,11 +181,26 @@ public struct Model: Hashable, Sendable {
     /// Free-form key/value annotations for people and tools.
     public var annotations: [String: String]
     /// Default configuration manifest: every new version's manifest starts as
-    /// a copy of this, then the keys of its upload header override it. Known
-    /// keys: `algorithm` (`itemcf` | `usercf`, default `itemcf`), `similarity`
-    /// (`cosine`), `neighbours` (K, default `50`), `weighting` (`none` |
-    /// `idf`), `format` (`tsv` | `csv`, default: by content). Unknown keys are
-    /// kept and passed to the replica.
+    /// a copy of this, then the keys of its upload header override it. Keys
+    /// (case-insensitive; each at most once):
+    ///   `algorithm`  `itemcf` | `usercf`; required in every version's
+    ///                manifest (here or in the upload header), no default.
+    ///   `neighbours` K, the neighbours kept per item (itemcf) or user
+    ///                (usercf): an integer in 1..100000, default `20`; also
+    ///                spelled `neighbors` or `k`.
+    ///   `feedback`   `implicit` (default: every row counts 1) | `explicit`
+    ///                (the rating column is the value).
+    ///   `weighting`  `none` (default) | `iuf` (itemcf only) | `iif` (usercf
+    ///                only).
+    ///   `normalize`  `true` | `false` (default; also yes/no, on/off, 1/0):
+    ///                itemcf only, divide each item's neighbour row by its
+    ///                maximum; also spelled `normalise`.
+    ///   `data`       a file name, kept for tools; not read by the server.
+    /// Any other key, or another value, is INVALID_ARGUMENT naming the key and
+    /// what it allows: here at CreateModel and UpdateModel (where `algorithm`
+    /// may be left to the versions), and for the merged manifest at
+    /// UploadVersion (nothing is stored). Similarity is always cosine (top-K
+    /// pruned); the artifact's format (TSV or CSV) is detected from content.
     public var manifest: [String: String]
     /// Output only. Current aliases: alias name -> version number (without the
     /// implicit `latest`).
@@ -277,10 +306,11 @@ public struct Version: Hashable, Sendable {
     /// Effective configuration manifest (model defaults merged with the upload
     /// header's keys); see Model.manifest for the known keys.
     public var manifest: [String: String]
-    /// Evaluation metrics. Keys are `<protocol>.<metric>@<k>` with protocol
-    /// `loo` (leave last one out) or `holdout` (80/20) and metric `precision`,
-    /// `recall`, `ndcg`, `hit_rate` or `coverage`, e.g. `loo.ndcg@10`; plus
-    /// `<protocol>.users` (users evaluated). Uploaders may add their own keys.
+    /// Evaluation metrics. Keys are `<protocol>.<metric>@<k>`: protocol `loo`
+    /// (leave last one out) with metric `hr` (hit rate), `ndcg` or `coverage`,
+    /// or protocol `holdout` (80/20) with metric `precision`, `recall`, `ndcg`
+    /// or `coverage`, e.g. `loo.hr@10`; plus `<protocol>.users` (users
+    /// evaluated). Uploaders may add their own keys.
     public var metrics: [String: Double]
     /// When `metrics` last changed; 0 = no metrics.
     public var metricsUpdatedAtMs: Int64
@@ -568,6 +598,50 @@ extension DeleteModelResponse: ProtobufCConvertible {
     public init(c _: Aimass__V1__DeleteModelResponse) {}
 
     public func fill(_: inout Aimass__V1__DeleteModelResponse, in _: CArena) {}
+}
+
+/// `aimass.v1.DeleteVersionRequest`: Request of ModelRegistry.DeleteVersion.
+public struct DeleteVersionRequest: Hashable, Sendable {
+    /// Name of the model.
+    public var model: String
+    /// Number of the version to delete (an alias is not accepted: name the
+    /// number you mean to delete).
+    public var version: UInt32
+
+    public init(
+        model: String = "",
+        version: UInt32 = 0
+    ) {
+        self.model = model
+        self.version = version
+    }
+}
+
+extension DeleteVersionRequest: ProtobufCConvertible {
+    public static let cInit = aimass__v1__delete_version_request__init
+
+    public init(c: Aimass__V1__DeleteVersionRequest) {
+        model = ProtobufC.string(c.model)
+        version = c.version
+    }
+
+    public func fill(_ c: inout Aimass__V1__DeleteVersionRequest, in arena: CArena) {
+        c.model = arena.string(model)
+        c.version = version
+    }
+}
+
+/// `aimass.v1.DeleteVersionResponse`: Empty on success.
+public struct DeleteVersionResponse: Hashable, Sendable {
+    public init() {}
+}
+
+extension DeleteVersionResponse: ProtobufCConvertible {
+    public static let cInit = aimass__v1__delete_version_response__init
+
+    public init(c _: Aimass__V1__DeleteVersionResponse) {}
+
+    public func fill(_: inout Aimass__V1__DeleteVersionResponse, in _: CArena) {}
 }
 
 /// `aimass.v1.UploadVersionRequest`: One message of the UploadVersion stream: a header first, then chunks.

@@ -81,8 +81,13 @@ public final class WorkerServer: Sendable {
         let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
         let authorizer = ControlPlaneAuthorizer(client: authClient)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
-        // A worker does not know the registry's aliases: a number pins the version, anything else takes the newest
-        // version held (the deployment follows its alias).
+        // A number pins the version, an alias is resolved by the control plane (cached per caller for the
+        // authorizer's TTL), and no selector takes the newest version held. The version chosen must be held here,
+        // ready, or the call fails with UNAVAILABLE naming it.
+        let alias: @Sendable (VersionSelector?) -> String? = { selector in
+            guard let selector, selector.number == 0, !selector.alias.isEmpty else { return nil }
+            return selector.alias
+        }
         let pinned: @Sendable (VersionSelector?) -> UInt32? = { selector in
             guard let number = selector?.number, number > 0 else { return nil }
             return number
@@ -90,9 +95,16 @@ public final class WorkerServer: Sendable {
         let source = ReplicaModelSource(
             store: store, executor: inference.executor,
             resolveNow: { model, selector, context in
-                try authorizer.cachedAuthorization(model: model, context: context) ? .version(pinned(selector)) : .needsLookup
+                if let alias = alias(selector) {
+                    return try authorizer.cachedVersion(model: model, alias: alias, context: context).map { .version($0) }
+                        ?? .needsLookup
+                }
+                return try authorizer.cachedAuthorization(model: model, context: context) ? .version(pinned(selector)) : .needsLookup
             }
         ) { model, selector, context in
+            if let alias = alias(selector) {
+                return try await authorizer.resolve(model: model, alias: alias, context: context)
+            }
             try await authorizer.authorize(model: model, context: context)
             return pinned(selector)
         }

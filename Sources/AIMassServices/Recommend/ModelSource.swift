@@ -109,9 +109,8 @@ public enum RecommenderBuilder {
     ///
     /// - Throws: ``RPCError`` `FAILED_PRECONDITION` when it is not a valid recommendation manifest.
     public static func manifest(_ values: [String: String], model: String, version: Int) throws(RPCError) -> Manifest {
-        let text = values.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: "\n")
         do {
-            return try Manifest(parsing: text)
+            return try Manifest(values: values)
         } catch {
             throw RPCError(
                 code: .failedPrecondition,

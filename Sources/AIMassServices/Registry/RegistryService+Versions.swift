@@ -14,6 +14,9 @@ extension RegistryService {
         router.registerUnary(ModelRegistryMethods.listVersions) { (request: ListVersionsRequest, context) in
             try self.listVersions(request, context: context)
         }
+        router.registerUnary(ModelRegistryMethods.deleteVersion) { (request: DeleteVersionRequest, context) in
+            try self.deleteVersion(request, context: context)
+        }
         router.registerServerStreaming(ModelRegistryMethods.downloadVersion) {
             (request: DownloadVersionRequest, writer: RPCWriter<DownloadVersionResponse>, context) in
             try await self.downloadVersion(request, writer: writer, context: context)
@@ -43,7 +46,15 @@ extension RegistryService {
         let upload = try hidingUnreadable(header.model, principal) { () throws -> VersionUpload in
             let model = try self.registry.getModel(header.model, by: principal)
             let domainHeader = try RegistryConversions.domainHeader(header, model: model)
-            return try self.registry.beginUpload(model: header.model, header: domainHeader, by: principal)
+            let upload = try self.registry.beginUpload(model: header.model, header: domainHeader, by: principal)
+            do {
+                // After the role check, before any byte: a manifest the replicas cannot load is refused here.
+                try Self.validateManifest(domainHeader.manifest, model: header.model)
+            } catch {
+                upload.abort()
+                throw error
+            }
+            return upload
         }
         do {
             var index = 1
@@ -110,6 +121,22 @@ extension RegistryService {
                 nextPageToken: start > 0 ? RegistryConversions.pageToken(kind: "v", position: start) : ""
             )
         }
+    }
+
+    func deleteVersion(_ request: DeleteVersionRequest, context: ServerContext) throws -> DeleteVersionResponse {
+        let principal = try registry.principal(for: context)
+        try Self.requireName(request.model, field: "model")
+        guard request.version > 0 else {
+            throw RPCError(code: .invalidArgument, message: "`version` is required: the number of the version to delete")
+        }
+        let inUse = self.versionInUse
+        try hidingUnreadable(request.model, principal) {
+            try self.registry.deleteVersion(model: request.model, number: Int(request.version), by: principal) {
+                inUse?($0, UInt32($1))
+            }
+        }
+        context.logger.info("deleted version", metadata: ["model": "\(request.model)", "version": "\(request.version)"])
+        return DeleteVersionResponse()
     }
 
     /// The version first, then 64 KiB chunks from `offset`. The reader re-hashes every byte (those before `offset`

@@ -2,6 +2,7 @@ import AIMassAPI
 import Logging
 import ModelRegistry
 import RPCCore
+import RecommendCore
 
 /// `aimass.v1.ModelRegistry` over the ``ModelRegistry`` core: every RPC of `proto/aimass/v1/registry.proto`.
 ///
@@ -20,15 +21,26 @@ public struct RegistryService: RPCService {
     /// Called after an alias was created, moved or (version 0) deleted: model, alias, new version.
     public typealias AliasHook = @Sendable (_ model: String, _ alias: String, _ version: UInt32) -> Void
 
+    /// What uses a version (for example "deployment movies@2"), or nil: model, version number.
+    public typealias VersionUseHook = @Sendable (_ model: String, _ version: UInt32) -> String?
+
     let registry: ModelRegistry
     let logger: Logger
     let onAliasMoved: AliasHook?
+    let versionInUse: VersionUseHook?
 
-    /// Creates the service; `onAliasMoved` lets the scheduler roll deployments that follow a moved alias.
-    public init(registry: ModelRegistry, logger: Logger, onAliasMoved: AliasHook? = nil) {
+    /// Creates the service; `onAliasMoved` lets the scheduler roll deployments that follow a moved alias, and
+    /// `versionInUse` lets it refuse `DeleteVersion` of a version a deployment serves.
+    public init(
+        registry: ModelRegistry,
+        logger: Logger,
+        versionInUse: VersionUseHook? = nil,
+        onAliasMoved: AliasHook? = nil
+    ) {
         self.registry = registry
         self.logger = logger
         self.onAliasMoved = onAliasMoved
+        self.versionInUse = versionInUse
     }
 
     public func registerMethods(with router: inout RPCRouter) {
@@ -59,6 +71,7 @@ public struct RegistryService: RPCService {
             throw RPCError(code: .invalidArgument, message: "CreateModel: `model` is required")
         }
         try Self.validateModelName(model.name)
+        try Self.validateDefaultManifest(model.manifest)
         let created = try registry.createModel(
             try RegistryConversions.domainModel(model, author: RegistryConversions.principalString(user: principal.userName)),
             by: principal
@@ -100,6 +113,9 @@ public struct RegistryService: RPCService {
         }
         try Self.requireName(model.name, field: "model.name")
         let mask = try RegistryConversions.fieldMask(request.updateMask)
+        if mask.contains("manifest") || mask.contains("*") {
+            try Self.validateDefaultManifest(model.manifest)
+        }
         return try hidingUnreadable(model.name, principal) {
             let updated = try self.registry.updateModel(
                 model.name,
@@ -142,6 +158,27 @@ public struct RegistryService: RPCService {
                 throw RPCError(code: .notFound, message: "model '\(model)' does not exist")
             }
             throw error
+        }
+    }
+
+    /// A version's effective manifest (the model's default merged with the upload header's keys) must be a
+    /// recommendation manifest the replicas can load (``Manifest/init(values:)``), so a bad one fails at upload
+    /// with `INVALID_ARGUMENT` naming the key and what it allows, not later at Recommend, Evaluate or replica load.
+    static func validateManifest(_ values: [String: String], model: String) throws(RPCError) {
+        do {
+            _ = try Manifest(values: values)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "UploadVersion to model '\(model)': \(error.message); nothing stored")
+        }
+    }
+
+    /// A model's default manifest may leave keys (`algorithm` too) to its versions, but every key it sets must be
+    /// known and every value allowed (``Manifest/check(partial:)``).
+    static func validateDefaultManifest(_ values: [String: String]) throws(RPCError) {
+        do {
+            try Manifest.check(partial: values)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "model.manifest: \(error.message)")
         }
     }
 

@@ -109,6 +109,76 @@ extension ModelRegistry {
         return found
     }
 
+    /// Deletes one version with its metrics history. Needs ``Role/owner``.
+    ///
+    /// Refused while an alias points at the version, the implicit `latest` included (so the newest version stays
+    /// and numbers are never reused), and while `inUse` names a user of it (the scheduler's deployments). The
+    /// artifact file is removed when no other version, of any model, shares its sha256.
+    /// - Parameters:
+    ///   - model: The model's name.
+    ///   - number: The version number (≥ 1).
+    ///   - inUse: Called without the registry's mutex (it may take other locks) once the caller's role and the
+    ///     version are checked; returns what still uses the version (for example "deployment m@2"), or nil.
+    /// - Throws: `invalidArgument`, `notFound`, `permissionDenied`, `failedPrecondition` (an alias or `inUse`).
+    public func deleteVersion(
+        model: String,
+        number: Int,
+        by principal: Principal,
+        inUse: (String, Int) -> String? = { _, _ in nil }
+    ) throws(RegistryError) {
+        try Validate.modelName(model)
+        guard number >= 1 else { throw .invalidArgument("version must be a number of 1 or more, got \(number)") }
+        let name = try self.withDatabase { (database) throws(RegistryError) -> String in
+            try Self.deletableVersion(database, model: model, number: number, by: principal).ref.name
+        }
+        if let user = inUse(name, number) {
+            throw .failedPrecondition(
+                "version \(number) of model '\(name)' is used by \(user); undeploy it or roll it to another version first"
+            )
+        }
+        try self.withDatabase { (database) throws(RegistryError) in
+            let (ref, sha256) = try Self.deletableVersion(database, model: model, number: number, by: principal)
+            try database.transaction { () throws(RegistryError) in
+                try database.execute("DELETE FROM versions WHERE model_id = ? AND number = ?", ref.id, number)
+            }
+            try self.removeArtifactIfUnreferenced(database, sha256: sha256)
+        }
+    }
+
+    /// The checks of ``deleteVersion(model:number:by:inUse:)`` that need the database: role, existence, aliases.
+    private static func deletableVersion(
+        _ database: Database,
+        model: String,
+        number: Int,
+        by principal: Principal
+    ) throws(RegistryError) -> (ref: ModelRef, sha256: String) {
+        let ref = try database.authorize(principal, model: model, required: .owner, to: "delete a version")
+        guard
+            let row = try database.queryOne(
+                "SELECT sha256 FROM versions WHERE model_id = ? AND number = ?", ref.id, number)
+        else {
+            throw .notFound("model '\(ref.name)' has no version \(number)")
+        }
+        let aliases = try database.query(
+            "SELECT name FROM aliases WHERE model_id = ? AND version = ? ORDER BY name", ref.id, number
+        ).map { $0.string(0) }
+        guard aliases.isEmpty else {
+            throw .failedPrecondition(
+                "version \(number) of model '\(ref.name)' is the target of alias "
+                    + aliases.map { "'\($0)'" }.joined(separator: ", ") + "; move or delete the alias first"
+            )
+        }
+        let newest = try database.queryOne("SELECT MAX(number) FROM versions WHERE model_id = ?", ref.id)?
+            .optionalInt64(0)
+        guard newest != Int64(number) else {
+            throw .failedPrecondition(
+                "version \(number) of model '\(ref.name)' is the newest (the implicit alias 'latest' points at it) and "
+                    + "cannot be deleted; upload a newer version first"
+            )
+        }
+        return (ref, row.string(0))
+    }
+
     /// Lists every version of a model, oldest first. Needs ``Role/reader``.
     ///
     /// - Throws: `notFound`, `permissionDenied`.

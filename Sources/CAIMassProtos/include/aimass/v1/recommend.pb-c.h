@@ -272,9 +272,10 @@ struct  Aimass__V1__EvaluateResponse
    */
   uint32_t version;
   /*
-   * Metrics, keyed `<protocol>.<metric>@<k>` (`loo.precision@10`,
-   * `loo.recall@10`, `loo.ndcg@10`, `loo.hit_rate@10`, `loo.coverage@10`)
-   * plus `<protocol>.users`; see Version.metrics.
+   * Metrics, keyed `<protocol>.<metric>@<k>`: for `loo` `loo.hr@10` (hit
+   * rate), `loo.ndcg@10`, `loo.coverage@10`; for `holdout`
+   * `holdout.precision@10`, `holdout.recall@10`, `holdout.ndcg@10`,
+   * `holdout.coverage@10`; plus `<protocol>.users`; see Version.metrics.
    */
   size_t n_metrics;
   Aimass__V1__EvaluateResponse__MetricsEntry **metrics;

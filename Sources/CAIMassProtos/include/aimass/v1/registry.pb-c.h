@@ -32,6 +32,8 @@ typedef struct Aimass__V1__ListModelsResponse Aimass__V1__ListModelsResponse;
 typedef struct Aimass__V1__UpdateModelRequest Aimass__V1__UpdateModelRequest;
 typedef struct Aimass__V1__DeleteModelRequest Aimass__V1__DeleteModelRequest;
 typedef struct Aimass__V1__DeleteModelResponse Aimass__V1__DeleteModelResponse;
+typedef struct Aimass__V1__DeleteVersionRequest Aimass__V1__DeleteVersionRequest;
+typedef struct Aimass__V1__DeleteVersionResponse Aimass__V1__DeleteVersionResponse;
 typedef struct Aimass__V1__UploadVersionRequest Aimass__V1__UploadVersionRequest;
 typedef struct Aimass__V1__VersionHeader Aimass__V1__VersionHeader;
 typedef struct Aimass__V1__VersionHeader__ManifestEntry Aimass__V1__VersionHeader__ManifestEntry;
@@ -228,11 +230,26 @@ struct  Aimass__V1__Model
   Aimass__V1__Model__AnnotationsEntry **annotations;
   /*
    * Default configuration manifest: every new version's manifest starts as
-   * a copy of this, then the keys of its upload header override it. Known
-   * keys: `algorithm` (`itemcf` | `usercf`, default `itemcf`), `similarity`
-   * (`cosine`), `neighbours` (K, default `50`), `weighting` (`none` |
-   * `idf`), `format` (`tsv` | `csv`, default: by content). Unknown keys are
-   * kept and passed to the replica.
+   * a copy of this, then the keys of its upload header override it. Keys
+   * (case-insensitive; each at most once):
+   *   `algorithm`  `itemcf` | `usercf`; required in every version's
+   *                manifest (here or in the upload header), no default.
+   *   `neighbours` K, the neighbours kept per item (itemcf) or user
+   *                (usercf): an integer in 1..100000, default `20`; also
+   *                spelled `neighbors` or `k`.
+   *   `feedback`   `implicit` (default: every row counts 1) | `explicit`
+   *                (the rating column is the value).
+   *   `weighting`  `none` (default) | `iuf` (itemcf only) | `iif` (usercf
+   *                only).
+   *   `normalize`  `true` | `false` (default; also yes/no, on/off, 1/0):
+   *                itemcf only, divide each item's neighbour row by its
+   *                maximum; also spelled `normalise`.
+   *   `data`       a file name, kept for tools; not read by the server.
+   * Any other key, or another value, is INVALID_ARGUMENT naming the key and
+   * what it allows: here at CreateModel and UpdateModel (where `algorithm`
+   * may be left to the versions), and for the merged manifest at
+   * UploadVersion (nothing is stored). Similarity is always cosine (top-K
+   * pruned); the artifact's format (TSV or CSV) is detected from content.
    */
   size_t n_manifest;
   Aimass__V1__Model__ManifestEntry **manifest;
@@ -324,10 +341,11 @@ struct  Aimass__V1__Version
   size_t n_manifest;
   Aimass__V1__Version__ManifestEntry **manifest;
   /*
-   * Evaluation metrics. Keys are `<protocol>.<metric>@<k>` with protocol
-   * `loo` (leave last one out) or `holdout` (80/20) and metric `precision`,
-   * `recall`, `ndcg`, `hit_rate` or `coverage`, e.g. `loo.ndcg@10`; plus
-   * `<protocol>.users` (users evaluated). Uploaders may add their own keys.
+   * Evaluation metrics. Keys are `<protocol>.<metric>@<k>`: protocol `loo`
+   * (leave last one out) with metric `hr` (hit rate), `ndcg` or `coverage`,
+   * or protocol `holdout` (80/20) with metric `precision`, `recall`, `ndcg`
+   * or `coverage`, e.g. `loo.hr@10`; plus `<protocol>.users` (users
+   * evaluated). Uploaders may add their own keys.
    */
   size_t n_metrics;
   Aimass__V1__Version__MetricsEntry **metrics;
@@ -504,6 +522,39 @@ struct  Aimass__V1__DeleteModelResponse
 };
 #define AIMASS__V1__DELETE_MODEL_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__delete_model_response__descriptor) \
+     }
+
+
+/*
+ * Request of ModelRegistry.DeleteVersion.
+ */
+struct  Aimass__V1__DeleteVersionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Name of the model.
+   */
+  char *model;
+  /*
+   * Number of the version to delete (an alias is not accepted: name the
+   * number you mean to delete).
+   */
+  uint32_t version;
+};
+#define AIMASS__V1__DELETE_VERSION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__delete_version_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Empty on success.
+ */
+struct  Aimass__V1__DeleteVersionResponse
+{
+  ProtobufCMessage base;
+};
+#define AIMASS__V1__DELETE_VERSION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__delete_version_response__descriptor) \
      }
 
 
@@ -1247,6 +1298,44 @@ Aimass__V1__DeleteModelResponse *
 void   aimass__v1__delete_model_response__free_unpacked
                      (Aimass__V1__DeleteModelResponse *message,
                       ProtobufCAllocator *allocator);
+/* Aimass__V1__DeleteVersionRequest methods */
+void   aimass__v1__delete_version_request__init
+                     (Aimass__V1__DeleteVersionRequest         *message);
+size_t aimass__v1__delete_version_request__get_packed_size
+                     (const Aimass__V1__DeleteVersionRequest   *message);
+size_t aimass__v1__delete_version_request__pack
+                     (const Aimass__V1__DeleteVersionRequest   *message,
+                      uint8_t             *out);
+size_t aimass__v1__delete_version_request__pack_to_buffer
+                     (const Aimass__V1__DeleteVersionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__DeleteVersionRequest *
+       aimass__v1__delete_version_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__delete_version_request__free_unpacked
+                     (Aimass__V1__DeleteVersionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Aimass__V1__DeleteVersionResponse methods */
+void   aimass__v1__delete_version_response__init
+                     (Aimass__V1__DeleteVersionResponse         *message);
+size_t aimass__v1__delete_version_response__get_packed_size
+                     (const Aimass__V1__DeleteVersionResponse   *message);
+size_t aimass__v1__delete_version_response__pack
+                     (const Aimass__V1__DeleteVersionResponse   *message,
+                      uint8_t             *out);
+size_t aimass__v1__delete_version_response__pack_to_buffer
+                     (const Aimass__V1__DeleteVersionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__DeleteVersionResponse *
+       aimass__v1__delete_version_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__delete_version_response__free_unpacked
+                     (Aimass__V1__DeleteVersionResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Aimass__V1__UploadVersionRequest methods */
 void   aimass__v1__upload_version_request__init
                      (Aimass__V1__UploadVersionRequest         *message);
@@ -1667,6 +1756,12 @@ typedef void (*Aimass__V1__DeleteModelRequest_Closure)
 typedef void (*Aimass__V1__DeleteModelResponse_Closure)
                  (const Aimass__V1__DeleteModelResponse *message,
                   void *closure_data);
+typedef void (*Aimass__V1__DeleteVersionRequest_Closure)
+                 (const Aimass__V1__DeleteVersionRequest *message,
+                  void *closure_data);
+typedef void (*Aimass__V1__DeleteVersionResponse_Closure)
+                 (const Aimass__V1__DeleteVersionResponse *message,
+                  void *closure_data);
 typedef void (*Aimass__V1__UploadVersionRequest_Closure)
                  (const Aimass__V1__UploadVersionRequest *message,
                   void *closure_data);
@@ -1772,6 +1867,10 @@ struct Aimass__V1__ModelRegistry_Service
                         const Aimass__V1__ListVersionsRequest *input,
                         Aimass__V1__ListVersionsResponse_Closure closure,
                         void *closure_data);
+  void (*delete_version)(Aimass__V1__ModelRegistry_Service *service,
+                         const Aimass__V1__DeleteVersionRequest *input,
+                         Aimass__V1__DeleteVersionResponse_Closure closure,
+                         void *closure_data);
   void (*download_version)(Aimass__V1__ModelRegistry_Service *service,
                            const Aimass__V1__DownloadVersionRequest *input,
                            Aimass__V1__DownloadVersionResponse_Closure closure,
@@ -1812,6 +1911,7 @@ void aimass__v1__model_registry__init (Aimass__V1__ModelRegistry_Service *servic
       function_prefix__ ## upload_version,\
       function_prefix__ ## get_version,\
       function_prefix__ ## list_versions,\
+      function_prefix__ ## delete_version,\
       function_prefix__ ## download_version,\
       function_prefix__ ## diff_versions,\
       function_prefix__ ## set_alias,\
@@ -1850,6 +1950,10 @@ void aimass__v1__model_registry__list_versions(ProtobufCService *service,
                                                const Aimass__V1__ListVersionsRequest *input,
                                                Aimass__V1__ListVersionsResponse_Closure closure,
                                                void *closure_data);
+void aimass__v1__model_registry__delete_version(ProtobufCService *service,
+                                                const Aimass__V1__DeleteVersionRequest *input,
+                                                Aimass__V1__DeleteVersionResponse_Closure closure,
+                                                void *closure_data);
 void aimass__v1__model_registry__download_version(ProtobufCService *service,
                                                   const Aimass__V1__DownloadVersionRequest *input,
                                                   Aimass__V1__DownloadVersionResponse_Closure closure,
@@ -1895,6 +1999,8 @@ extern const ProtobufCMessageDescriptor aimass__v1__list_models_response__descri
 extern const ProtobufCMessageDescriptor aimass__v1__update_model_request__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__delete_model_request__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__delete_model_response__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__delete_version_request__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__delete_version_response__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__upload_version_request__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__version_header__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__version_header__manifest_entry__descriptor;

@@ -454,6 +454,96 @@ void   aimass__v1__delete_model_response__free_unpacked
   assert(message->base.descriptor == &aimass__v1__delete_model_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aimass__v1__delete_version_request__init
+                     (Aimass__V1__DeleteVersionRequest         *message)
+{
+  static const Aimass__V1__DeleteVersionRequest init_value = AIMASS__V1__DELETE_VERSION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__delete_version_request__get_packed_size
+                     (const Aimass__V1__DeleteVersionRequest *message)
+{
+  assert(message->base.descriptor == &aimass__v1__delete_version_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__delete_version_request__pack
+                     (const Aimass__V1__DeleteVersionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__delete_version_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__delete_version_request__pack_to_buffer
+                     (const Aimass__V1__DeleteVersionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__delete_version_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__DeleteVersionRequest *
+       aimass__v1__delete_version_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__DeleteVersionRequest *)
+     protobuf_c_message_unpack (&aimass__v1__delete_version_request__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__delete_version_request__free_unpacked
+                     (Aimass__V1__DeleteVersionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__delete_version_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aimass__v1__delete_version_response__init
+                     (Aimass__V1__DeleteVersionResponse         *message)
+{
+  static const Aimass__V1__DeleteVersionResponse init_value = AIMASS__V1__DELETE_VERSION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__delete_version_response__get_packed_size
+                     (const Aimass__V1__DeleteVersionResponse *message)
+{
+  assert(message->base.descriptor == &aimass__v1__delete_version_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__delete_version_response__pack
+                     (const Aimass__V1__DeleteVersionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__delete_version_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__delete_version_response__pack_to_buffer
+                     (const Aimass__V1__DeleteVersionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__delete_version_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__DeleteVersionResponse *
+       aimass__v1__delete_version_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__DeleteVersionResponse *)
+     protobuf_c_message_unpack (&aimass__v1__delete_version_response__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__delete_version_response__free_unpacked
+                     (Aimass__V1__DeleteVersionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__delete_version_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   aimass__v1__upload_version_request__init
                      (Aimass__V1__UploadVersionRequest         *message)
 {
@@ -2461,6 +2551,75 @@ const ProtobufCMessageDescriptor aimass__v1__delete_model_response__descriptor =
   (ProtobufCMessageInit) aimass__v1__delete_model_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor aimass__v1__delete_version_request__field_descriptors[2] =
+{
+  {
+    "model",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__DeleteVersionRequest, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__DeleteVersionRequest, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__delete_version_request__field_indices_by_name[] = {
+  0,   /* field[0] = model */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange aimass__v1__delete_version_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor aimass__v1__delete_version_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.DeleteVersionRequest",
+  "DeleteVersionRequest",
+  "Aimass__V1__DeleteVersionRequest",
+  "aimass.v1",
+  sizeof(Aimass__V1__DeleteVersionRequest),
+  2,
+  aimass__v1__delete_version_request__field_descriptors,
+  aimass__v1__delete_version_request__field_indices_by_name,
+  1,  aimass__v1__delete_version_request__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__delete_version_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define aimass__v1__delete_version_response__field_descriptors NULL
+#define aimass__v1__delete_version_response__field_indices_by_name NULL
+#define aimass__v1__delete_version_response__number_ranges NULL
+const ProtobufCMessageDescriptor aimass__v1__delete_version_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.DeleteVersionResponse",
+  "DeleteVersionResponse",
+  "Aimass__V1__DeleteVersionResponse",
+  "aimass.v1",
+  sizeof(Aimass__V1__DeleteVersionResponse),
+  0,
+  aimass__v1__delete_version_response__field_descriptors,
+  aimass__v1__delete_version_response__field_indices_by_name,
+  0,  aimass__v1__delete_version_response__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__delete_version_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor aimass__v1__upload_version_request__field_descriptors[2] =
 {
   {
@@ -3948,7 +4107,7 @@ const ProtobufCEnumDescriptor aimass__v1__role__descriptor =
   aimass__v1__role__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor aimass__v1__model_registry__method_descriptors[14] =
+static const ProtobufCMethodDescriptor aimass__v1__model_registry__method_descriptors[15] =
 {
   { "CreateModel", &aimass__v1__create_model_request__descriptor, &aimass__v1__model__descriptor },
   { "GetModel", &aimass__v1__get_model_request__descriptor, &aimass__v1__model__descriptor },
@@ -3958,6 +4117,7 @@ static const ProtobufCMethodDescriptor aimass__v1__model_registry__method_descri
   { "UploadVersion", &aimass__v1__upload_version_request__descriptor, &aimass__v1__version__descriptor },
   { "GetVersion", &aimass__v1__get_version_request__descriptor, &aimass__v1__version__descriptor },
   { "ListVersions", &aimass__v1__list_versions_request__descriptor, &aimass__v1__list_versions_response__descriptor },
+  { "DeleteVersion", &aimass__v1__delete_version_request__descriptor, &aimass__v1__delete_version_response__descriptor },
   { "DownloadVersion", &aimass__v1__download_version_request__descriptor, &aimass__v1__download_version_response__descriptor },
   { "DiffVersions", &aimass__v1__diff_versions_request__descriptor, &aimass__v1__diff_versions_response__descriptor },
   { "SetAlias", &aimass__v1__set_alias_request__descriptor, &aimass__v1__set_alias_response__descriptor },
@@ -3968,16 +4128,17 @@ static const ProtobufCMethodDescriptor aimass__v1__model_registry__method_descri
 const unsigned aimass__v1__model_registry__method_indices_by_name[] = {
   0,        /* CreateModel */
   4,        /* DeleteModel */
-  9,        /* DiffVersions */
-  8,        /* DownloadVersion */
+  8,        /* DeleteVersion */
+  10,        /* DiffVersions */
+  9,        /* DownloadVersion */
   1,        /* GetModel */
-  13,        /* GetPermissions */
+  14,        /* GetPermissions */
   6,        /* GetVersion */
-  11,        /* ListAliasHistory */
+  12,        /* ListAliasHistory */
   2,        /* ListModels */
   7,        /* ListVersions */
-  10,        /* SetAlias */
-  12,        /* SetPermission */
+  11,        /* SetAlias */
+  13,        /* SetPermission */
   3,        /* UpdateModel */
   5         /* UploadVersion */
 };
@@ -3988,7 +4149,7 @@ const ProtobufCServiceDescriptor aimass__v1__model_registry__descriptor =
   "ModelRegistry",
   "Aimass__V1__ModelRegistry",
   "aimass.v1",
-  14,
+  15,
   aimass__v1__model_registry__method_descriptors,
   aimass__v1__model_registry__method_indices_by_name
 };
@@ -4056,13 +4217,21 @@ void aimass__v1__model_registry__list_versions(ProtobufCService *service,
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void aimass__v1__model_registry__delete_version(ProtobufCService *service,
+                                                const Aimass__V1__DeleteVersionRequest *input,
+                                                Aimass__V1__DeleteVersionResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &aimass__v1__model_registry__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void aimass__v1__model_registry__download_version(ProtobufCService *service,
                                                   const Aimass__V1__DownloadVersionRequest *input,
                                                   Aimass__V1__DownloadVersionResponse_Closure closure,
                                                   void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__diff_versions(ProtobufCService *service,
                                                const Aimass__V1__DiffVersionsRequest *input,
@@ -4070,7 +4239,7 @@ void aimass__v1__model_registry__diff_versions(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__set_alias(ProtobufCService *service,
                                            const Aimass__V1__SetAliasRequest *input,
@@ -4078,7 +4247,7 @@ void aimass__v1__model_registry__set_alias(ProtobufCService *service,
                                            void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__list_alias_history(ProtobufCService *service,
                                                     const Aimass__V1__ListAliasHistoryRequest *input,
@@ -4086,7 +4255,7 @@ void aimass__v1__model_registry__list_alias_history(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__set_permission(ProtobufCService *service,
                                                 const Aimass__V1__SetPermissionRequest *input,
@@ -4094,7 +4263,7 @@ void aimass__v1__model_registry__set_permission(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__get_permissions(ProtobufCService *service,
                                                  const Aimass__V1__GetPermissionsRequest *input,
@@ -4102,7 +4271,7 @@ void aimass__v1__model_registry__get_permissions(ProtobufCService *service,
                                                  void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__init (Aimass__V1__ModelRegistry_Service *service,
                                        Aimass__V1__ModelRegistry_ServiceDestroy destroy)
