@@ -19,11 +19,11 @@ struct SchedulerServiceTests {
         try await fixture.client.unary(method, request: request, options: fixture.options)
     }
 
-    /// Polls GetDeployment until `done` holds (20 s at most).
+    /// Polls GetDeployment until `done` holds (120 s at most: a bound against hangs, generous for a loaded machine).
     static func waitFor(
         _ fixture: Fixture, _ id: String, _ done: (Deployment) -> Bool
     ) async throws -> Deployment {
-        let end = ContinuousClock.now + .seconds(20)
+        let end = ContinuousClock.now + .seconds(120)
         while true {
             let deployment: Deployment = try await scheduler(fixture, SchedulerMethods.getDeployment, GetDeploymentRequest(id: id))
             if done(deployment) { return deployment }
@@ -132,7 +132,7 @@ struct SchedulerServiceTests {
 
             let undeployed: Deployment = try await Self.scheduler(fixture, SchedulerMethods.undeploy, UndeployRequest(id: deployed.id))
             #expect(undeployed.state == .deleting)
-            let end = ContinuousClock.now + .seconds(20)
+            let end = ContinuousClock.now + .seconds(120)
             var gone = false
             while ContinuousClock.now < end, !gone {
                 gone = await Self.status {

@@ -68,7 +68,7 @@ struct WorkerAliasTests {
 
             // The alias moves on the control plane: the worker follows within its cache's TTL (5 s).
             _ = try platform.registry.setAlias(model: "dishes", alias: "production", version: .number(2), by: admin)
-            let end = ContinuousClock.now + .seconds(20)
+            let end = ContinuousClock.now + .seconds(120)  // the TTL, with room for a loaded machine
             var served = try await recommend(VersionSelector(alias: "production")).servedBy?.version
             while served != 2, ContinuousClock.now < end {
                 try await Task.sleep(for: .milliseconds(200))
