@@ -3,6 +3,8 @@
 import AIMassAPI
 import AIMassClient
 import AIMassServer
+import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import MeshCore
 import RPCCore
@@ -13,14 +15,38 @@ import Synchronization
 func say(_ line: String) {
     FileHandle.standardOutput.write((line + "\n").data(using: .utf8) ?? Data())
 }
-let arguments = CommandLine.arguments
-func option(_ name: String, _ fallback: Int) -> Int {
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
-    return Int(arguments[index + 1]) ?? fallback
+@main
+struct MeshBalancerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mesh-balancer-bench",
+        abstract: "The same load through RoundRobinBalancer and MeshBalancer over three workers, one slow.")
+
+    @Option(help: "Calls per run.") var calls = 3_000
+    @Option(help: "Concurrent callers.") var callers = 4
+    @Option(name: .customLong("slow-ms"), help: "Extra milliseconds per call on the slow worker (w3).") var slowMs = 20
+
+    func validate() throws {
+        guard calls > 0, callers > 0, slowMs >= 0 else { throw ValidationError("--calls and --callers must be positive") }
+    }
+
+    func run() async throws {
+        let load = Load(totalCalls: calls, callers: callers, slowMs: slowMs)
+        say("mesh-balancer-bench: 3 workers (w3 +\(slowMs) ms per call), \(callers) concurrent callers, \(calls) calls per run")
+        report("round robin        ", try await measure(.roundRobin, .none, load), fastOnly: true)
+        report("mesh               ", try await measure(.mesh, .none, load), fastOnly: true)
+        report("round robin, drain ", try await measure(.roundRobin, .drain, load))
+        report("mesh, drain        ", try await measure(.mesh, .drain, load))
+        report("round robin, kill  ", try await measure(.roundRobin, .kill, load))
+        report("mesh, kill         ", try await measure(.mesh, .kill, load))
+    }
 }
-let totalCalls = option("--calls", 3_000)
-let callers = option("--callers", 4)
-let slowMs = option("--slow-ms", 20)
+
+/// The load of one run.
+struct Load: Sendable {
+    var totalCalls: Int
+    var callers: Int
+    var slowMs: Int
+}
 
 enum Balancer: String { case roundRobin = "round robin", mesh = "mesh" }
 enum Disruption { case none, drain, kill }
@@ -30,13 +56,8 @@ struct Outcome: Sendable {
     var servedBy: String?
 }
 
-func percentile(_ sorted: [Duration], _ p: Double) -> String {
-    guard !sorted.isEmpty else { return "-" }
-    let value = sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-    return String(format: "%.3f ms", Double(value.components.attoseconds) / 1e15 + Double(value.components.seconds) * 1e3)
-}
-
-func run(_ balancerKind: Balancer, _ disruption: Disruption) async throws -> [Outcome] {
+func measure(_ balancerKind: Balancer, _ disruption: Disruption, _ load: Load) async throws -> [Outcome] {
+    let (totalCalls, callers, slowMs) = (load.totalCalls, load.callers, load.slowMs)
     let directory = NSTemporaryDirectory() + "mesh-balancer-bench-\(UUID().uuidString)"
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let platform = try await Platform.start(configuration: .init(port: 0, dataDirectory: directory, role: .controlPlane))
@@ -149,22 +170,19 @@ func disrupt(_ disruption: Disruption, _ worker: BenchWorker, _ hub: MeshHub) as
 
 func report(_ label: String, _ outcomes: [Outcome], fastOnly: Bool = false) {
     let ok = outcomes.filter { $0.servedBy != nil }
-    let latencies = ok.map(\.latency).sorted()
+    var latencies = LatencyHistogram()
+    for outcome in ok { latencies.record(outcome.latency) }
     let failed = outcomes.count - ok.count
-    var line = "\(label): calls \(outcomes.count), failed \(failed), p50 \(percentile(latencies, 0.5)), p99 \(percentile(latencies, 0.99))"
+    var line = "\(label): calls \(outcomes.count), failed \(failed), p50 \(latencies.formatted(atPercentile: 0.5)), "
+        + "p99 \(latencies.formatted(atPercentile: 0.99))"
     let byWorker = Dictionary(grouping: ok, by: { $0.servedBy ?? "" }).mapValues(\.count)
     line += ", served " + byWorker.keys.sorted().map { "\($0)=\(byWorker[$0] ?? 0)" }.joined(separator: " ")
     say(line)
     if fastOnly {
-        let fast = ok.filter { $0.servedBy != "w3" }.map(\.latency).sorted()
-        say("  fast workers' own calls (w1, w2): p50 \(percentile(fast, 0.5)), p99 \(percentile(fast, 0.99))")
+        var fast = LatencyHistogram()
+        for outcome in ok where outcome.servedBy != "w3" { fast.record(outcome.latency) }
+        say(
+            "  fast workers' own calls (w1, w2): p50 \(fast.formatted(atPercentile: 0.5)), "
+                + "p99 \(fast.formatted(atPercentile: 0.99))")
     }
 }
-
-say("mesh-balancer-bench: 3 workers (w3 +\(slowMs) ms per call), \(callers) concurrent callers, \(totalCalls) calls per run")
-report("round robin        ", try await run(.roundRobin, .none), fastOnly: true)
-report("mesh               ", try await run(.mesh, .none), fastOnly: true)
-report("round robin, drain ", try await run(.roundRobin, .drain))
-report("mesh, drain        ", try await run(.mesh, .drain))
-report("round robin, kill  ", try await run(.roundRobin, .kill))
-report("mesh, kill         ", try await run(.mesh, .kill))
