@@ -1,5 +1,5 @@
-// mesh-balancer-bench: three in-process workers (one slow), the same load through RoundRobinBalancer and
-// MeshBalancer; then a worker drained mid-way and a worker killed mid-way. Print-only; see docs/mesh-balancer.md.
+// mesh-balancer-bench: three worker processes (one slow), the same load through RoundRobinBalancer and
+// MeshBalancer; then a worker drained mid-way and a worker's process killed (SIGKILL) mid-way. Print-only; see docs/mesh-balancer.md.
 import AIMassAPI
 import AIMassClient
 import AIMassServer
@@ -11,15 +11,60 @@ import RPCCore
 import RPCHTTP2
 import Synchronization
 
-/// Prints a line at once (stdout is a pipe when recorded).
-func say(_ line: String) {
-    FileHandle.standardOutput.write((line + "\n").data(using: .utf8) ?? Data())
-}
 @main
 struct MeshBalancerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mesh-balancer-bench",
-        abstract: "The same load through RoundRobinBalancer and MeshBalancer over three workers, one slow.")
+        abstract: "The same load through RoundRobinBalancer and MeshBalancer over three workers, one slow.",
+        subcommands: [Run.self, WorkerCommand.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// One benchmark worker, started by `run` as a child process (see ``WorkerProcess``).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "One benchmark worker (started by the benchmark itself).")
+
+    @Option var id: String
+    @Option(name: .customLong("delay-ms")) var delayMs = 0
+
+    func run() async throws {
+        let worker = BenchWorker(id: id, delay: .milliseconds(delayMs))
+        try await worker.start()
+        say("port \(worker.port)")
+        let reporter = Task {
+            while !Task.isCancelled {
+                let load = worker.load
+                say("load \(load.inFlight) \(load.latencyEwmaUs)")
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let grace = await stopRequest()
+        reporter.cancel()
+        await worker.stop(gracePeriod: grace)
+    }
+
+    /// Waits for `stop MS` on stdin (EOF: a stop with no grace).
+    private func stopRequest() async -> Duration {
+        await withCheckedContinuation { continuation in
+            Thread {
+                while let line = readLine() {
+                    if line.hasPrefix("stop ") {
+                        continuation.resume(returning: .milliseconds(Int(line.dropFirst(5)) ?? 0))
+                        return
+                    }
+                }
+                continuation.resume(returning: .zero)
+            }.start()
+        }
+    }
+}
+
+/// The benchmark (the default subcommand).
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Round robin and mesh balancing, undisturbed, with a drain and with a SIGKILL.")
 
     @Option(help: "Calls per run.") var calls = 3_000
     @Option(help: "Concurrent callers.") var callers = 4
@@ -64,8 +109,8 @@ func measure(_ balancerKind: Balancer, _ disruption: Disruption, _ load: Load) a
     let token = try String(contentsOfFile: platform.registry.adminTokenPath, encoding: .utf8)
         .trimmingCharacters(in: .whitespacesAndNewlines)
     let workers = [
-        BenchWorker(id: "w1", delay: .zero), BenchWorker(id: "w2", delay: .zero),
-        BenchWorker(id: "w3", delay: .milliseconds(slowMs)),
+        WorkerProcess(id: "w1", delay: .zero), WorkerProcess(id: "w2", delay: .zero),
+        WorkerProcess(id: "w3", delay: .milliseconds(slowMs)),
     ]
     for worker in workers {
         try await worker.start()
@@ -79,7 +124,7 @@ func measure(_ balancerKind: Balancer, _ disruption: Disruption, _ load: Load) a
     // Workers report their load every 100 ms, as the scheduler will relay it.
     let reporter = Task {
         while !Task.isCancelled {
-            for worker in workers {
+            for worker in workers where worker.isAlive {
                 let load = worker.load
                 _ = try? platform.mesh.publish(
                     .loadReported(
@@ -131,7 +176,7 @@ func measure(_ balancerKind: Balancer, _ disruption: Disruption, _ load: Load) a
     await roundRobin.close()
     await watcher.close()
     _ = await (watching.value, maintaining.value)
-    for worker in workers { await worker.stop(gracePeriod: .milliseconds(100)) }
+    for worker in workers where worker.isAlive { await worker.stop(gracePeriod: .milliseconds(100)) }
     await platform.shutdown(gracePeriod: .milliseconds(200))
     return tally.outcomes
 }
@@ -152,8 +197,9 @@ final class Tally: Sendable {
 }
 
 /// Drain: the control plane marks the worker DRAINING, it finishes in-flight calls, then stops and leaves.
-/// Kill: the worker stops at once; the control plane notices 500 ms later (lease) and publishes WORKER_LEFT.
-func disrupt(_ disruption: Disruption, _ worker: BenchWorker, _ hub: MeshHub) async {
+/// Kill: the worker's process gets SIGKILL (its sockets close mid-call); the control plane notices 500 ms later
+/// (standing in for the lease expiring: these workers do not hold leases) and publishes WORKER_LEFT.
+func disrupt(_ disruption: Disruption, _ worker: WorkerProcess, _ hub: MeshHub) async {
     switch disruption {
     case .none: return
     case .drain:
@@ -162,7 +208,7 @@ func disrupt(_ disruption: Disruption, _ worker: BenchWorker, _ hub: MeshHub) as
         await worker.stop(gracePeriod: .seconds(1))
         _ = try? hub.publish(.workerLeft(MeshCore.WorkerLeft(workerId: worker.id, reason: "drained")))
     case .kill:
-        await worker.stop(gracePeriod: .zero)
+        await worker.kill()
         try? await Task.sleep(for: .milliseconds(500))
         _ = try? hub.publish(.workerLeft(MeshCore.WorkerLeft(workerId: worker.id, reason: "lease expired")))
     }

@@ -183,9 +183,6 @@ struct MeshWatchBench: AsyncParsableCommand {
     }
 }
 
-func say(_ line: String) {
-    FileHandle.standardOutput.write((line + "\n").data(using: .utf8) ?? Data())
-}
 func nowNs() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 /// Shared results.
