@@ -75,15 +75,6 @@ let targets: [Target] = [
     .target(name: "AIMassAPI", dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "AIMassAPITests", dependencies: ["AIMassAPI", "RPCCore"], swiftSettings: defaultSwiftSettings),
 
-    // MARK: Fuzzing
-    // libFuzzer target for MessageDeframer + protobuf-c decoding: scripts/fuzz.sh builds it with
-    // `-sanitize=fuzzer,address -DFUZZING` in .build-fuzz; a plain build makes it a corpus replayer.
-    .executableTarget(
-        name: "fuzz-deframer",
-        dependencies: ["RPCCore", "RPCHTTP2", "AIMassInterop", "RPCHealth"],
-        swiftSettings: defaultSwiftSettings
-    ),
-
     // MARK: Domain cores (no transport)
     .target(name: "RecommendCore", swiftSettings: defaultSwiftSettings),
     .testTarget(name: "RecommendCoreTests", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
@@ -122,7 +113,7 @@ let targets: [Target] = [
         swiftSettings: defaultSwiftSettings
     ),
 
-    // MARK: Client library (Mesh/Watch follower and mesh-aware load balancer) and its benchmark
+    // MARK: Client library (Mesh/Watch follower and mesh-aware load balancer)
     .target(
         name: "AIMassClient",
         dependencies: ["RPCCore", "RPCHTTP2", "AIMassAPI", logging],
@@ -131,34 +122,6 @@ let targets: [Target] = [
     .testTarget(
         name: "AIMassClientTests",
         dependencies: ["AIMassClient", "AIMassServer", "AIMassServices", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
-        swiftSettings: defaultSwiftSettings
-    ),
-    .executableTarget(
-        name: "mesh-balancer-bench",
-        dependencies: ["AIMassClient", "AIMassServer", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
-        swiftSettings: defaultSwiftSettings
-    ),
-    .executableTarget(
-        name: "mesh-watch-bench",
-        dependencies: ["AIMassServer", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
-        swiftSettings: defaultSwiftSettings
-    ),
-
-    // MARK: Recommend tools
-    .executableTarget(name: "recommend-bench", dependencies: ["RecommendCore"], swiftSettings: defaultSwiftSettings),
-    .executableTarget(
-        name: "recommend-grpc-bench",
-        dependencies: ["AIMassServer", "AIMassAPI", "ModelRegistry", "RPCCore", "RPCHTTP2"],
-        swiftSettings: defaultSwiftSettings
-    ),
-
-    // MARK: Mesh tools
-    .executableTarget(name: "mesh-bench", dependencies: ["MeshCore"], swiftSettings: defaultSwiftSettings),
-
-    // MARK: Scheduler tools
-    .executableTarget(
-        name: "overload-bench",
-        dependencies: ["AIMassServices", "AIMassAPI", "RPCCore", "RPCHTTP2", "RecommendCore", "SchedulerCore"],
         swiftSettings: defaultSwiftSettings
     ),
 
@@ -175,14 +138,20 @@ let targets: [Target] = [
     ),
 ]
 
+// Library products: what Benchmarks/Package.swift (its own package, `.package(path: "../")`) imports. Each is one
+// module of public API; the C modules and TestSupport stay internal to this package.
+let libraries: [Product] = [
+    "RPCCore", "RPCHTTP2", "RPCProtobufC", "RPCHealth", "AIMassInterop", "AIMassAPI", "RecommendCore", "ModelRegistry",
+    "SchedulerCore", "MeshCore", "AIMassServices", "AIMassServer", "AIMassClient",
+].map { .library(name: $0, targets: [$0]) }
+
 let package = Package(
     name: "aimass",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "aimass", targets: ["aimass"]),
         .executable(name: "aimass-interop", targets: ["aimass-interop"]),
-        .library(name: "RPCHTTP2", targets: ["RPCHTTP2"]),
-    ],
+    ] + libraries,
     dependencies: dependencies,
     targets: targets
 )

@@ -24,8 +24,8 @@ done
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 DATA=$ROOT/data/ml-100k.inter
 [[ -f "$DATA" ]] || scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
-swift build -c release --product recommend-bench >/dev/null
-BIN=${BENCH_BIN:-$(swift build -c release --show-bin-path)/recommend-bench}  # BENCH_BIN: compare another build
+swift build -c release --package-path Benchmarks --product recommend-bench >/dev/null
+BIN=${BENCH_BIN:-$(swift build -c release --package-path Benchmarks --show-bin-path)/recommend-bench}  # BENCH_BIN: compare another build
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 

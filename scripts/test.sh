@@ -10,7 +10,12 @@ scripts/generate-protos.sh --check
 scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
 swift build --build-tests
 swift test --skip-build
+# The benchmarks and fuzz targets are their own package (Benchmarks/Package.swift, on this one by path): CI builds
+# it (debug) so they keep compiling, and the Python tests run some of them (AIMASS_BENCH_BIN_DIR).
+swift build --package-path Benchmarks
 # The release configuration too: optimised builds have broken what debug builds did not (a protobuf-c struct
 # packed from a copy), and the README's first command runs it (tests/python/test_run_serving.py).
 swift build -c release
-AIMASS_BIN_DIR="$(swift build --show-bin-path)" .venv/bin/python -m pytest -q tests/python
+AIMASS_BIN_DIR="$(swift build --show-bin-path)" \
+    AIMASS_BENCH_BIN_DIR="$(swift build --package-path Benchmarks --show-bin-path)" \
+    .venv/bin/python -m pytest -q tests/python

@@ -61,7 +61,7 @@ struct AutoscalerTests {
     func benchRampHasNoDip() {
         var scaler = Autoscaler(targetConcurrency: 4, minReplicas: 1, maxReplicas: 20)
         var current = 1
-        // 0-60 s at 2, ramp to 60 by 180 s, hold until 240 s, then 4 (as `overload-bench --autoscale`).
+        // 0-60 s at 2, ramp to 60 by 180 s, hold until 240 s, then 4 (as `overload-bench autoscale`).
         let log = run(&scaler, current: &current, from: 0, to: 420) { t in
             t < 60 ? 2 : t < 180 ? 2 + (t - 60) / 120 * 58 : t < 240 ? 60 : 4
         }

@@ -1,6 +1,8 @@
 """Fixtures of the Python polyglot suite.
 
-Binaries come from $AIMASS_BIN_DIR (CI always sets it). A missing variable or binary FAILS the
+Binaries come from $AIMASS_BIN_DIR (CI always sets it); the benchmark and fuzz executables, which live in
+their own package (Benchmarks/), from $AIMASS_BENCH_BIN_DIR (scripts/test.sh sets it; without it,
+`swift build --package-path Benchmarks --show-bin-path` is asked). A missing variable or binary FAILS the
 tests that need it, with the reason; it never skips them.
 
 CLI contract relied on:
@@ -84,6 +86,24 @@ def aimass_binary(name: str) -> Path:
     if not path.is_file() or not os.access(path, os.X_OK):
         pytest.fail(f"{name} not found (or not executable) at {path}: build it first with `swift build`",
                     pytrace=False)
+    return path
+
+
+def bench_binary(name: str) -> Path:
+    """An executable of the Benchmarks package (overload-bench, recommend-bench, ...), built beforehand."""
+    bin_dir = os.environ.get("AIMASS_BENCH_BIN_DIR")
+    if not bin_dir:
+        try:
+            bin_dir = subprocess.run(["swift", "build", "--package-path", str(REPO_ROOT / "Benchmarks"),
+                                      "--show-bin-path"], cwd=REPO_ROOT, capture_output=True, text=True,
+                                     check=True, timeout=120).stdout.strip()
+        except (OSError, subprocess.SubprocessError) as error:
+            pytest.fail(f"AIMASS_BENCH_BIN_DIR is not set and the Benchmarks package's bin path is unknown: {error}",
+                        pytrace=False)
+    path = Path(bin_dir) / name
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.fail(f"{name} not found (or not executable) at {path}: build it first with "
+                    "`swift build --package-path Benchmarks`", pytrace=False)
     return path
 
 

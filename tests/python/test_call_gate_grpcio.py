@@ -1,13 +1,13 @@
 """A call shed by the server's transport gate, as grpcio sees it.
 
-The server is `overload-bench --serve` (one worker replica of ML-100k itemcf behind the worker's call gate,
+The server is `overload-bench serve` (one worker replica of ML-100k itemcf behind the worker's call gate,
 `AdmissionCallGate.recommendInference`, sized for one core: it sheds while the calls in flight times the typical
 call duration exceed 80 % of a 5 ms wait budget). Every call is held 3 s in the handler (`--hold-ms`): once one
 call has completed (3 s typical), one call in flight fills the budget and the next Recommend is shed on the event loop as soon as its headers arrive: grpcio must report RESOURCE_EXHAUSTED
 with the `retry-after-ms` trailer and the message, while the held calls succeed. (That ungated methods such as
 health are never shed is tested in Swift, Tests/RPCHTTP2Tests/CallGateTests.swift.)
 
-Needs AIMASS_BIN_DIR (holding overload-bench) and data/ml-100k.inter (scripts/fetch-ml100k.sh)."""
+Needs AIMASS_BENCH_BIN_DIR (holding overload-bench; see conftest.bench_binary) and data/ml-100k.inter (scripts/fetch-ml100k.sh)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import aimass_binary
+from conftest import bench_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "ml-100k.inter"
@@ -29,14 +29,14 @@ HOLD_MS = 3000
 def gated_server():
     if not DATA.exists():
         pytest.fail(f"{DATA} is missing: run scripts/fetch-ml100k.sh data")
-    exe = aimass_binary("overload-bench")
-    proc = subprocess.Popen([str(exe), "--serve", "--data", str(DATA), "--protection", "on", "--gate", "on",
+    exe = bench_binary("overload-bench")
+    proc = subprocess.Popen([str(exe), "serve", "--data", str(DATA), "--protection", "on", "--gate", "on",
                              "--gate-cores", "1", "--hold-ms", str(HOLD_MS)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()  # "port N" once listening (after the model is built)
     if not line.startswith("port "):
         proc.kill()
-        pytest.fail(f"overload-bench --serve did not start: {line!r} {proc.stderr.read()[-2000:]}")
+        pytest.fail(f"overload-bench serve did not start: {line!r} {proc.stderr.read()[-2000:]}")
     try:
         yield f"127.0.0.1:{int(line.split()[1])}", proc
     finally:

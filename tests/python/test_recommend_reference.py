@@ -6,16 +6,17 @@ For every user, our top-10 ids and scores must match the reference's: scores to 
 exactly, except that where two items' reference scores are within 1e-9 of each other (a tie that rounding in a
 different summation order may break either way) either order is accepted; such swaps are counted and must be rare.
 
-Needs AIMASS_BIN_DIR (the directory holding recommend-bench) and data/ml-100k.inter (scripts/fetch-ml100k.sh).
+Needs AIMASS_BENCH_BIN_DIR (the directory holding recommend-bench; see conftest.bench_binary) and data/ml-100k.inter (scripts/fetch-ml100k.sh).
 """
 
 import importlib.util
 import json
-import os
 import pathlib
 import subprocess
 
 import pytest
+
+from conftest import bench_binary
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "ml-100k.inter"
@@ -44,11 +45,8 @@ def pairs():
 
 def bench(command, variant, *extra):
     """Runs `recommend-bench COMMAND --data DATA <variant options> EXTRA...`."""
-    bin_dir = os.environ.get("AIMASS_BIN_DIR")
-    if not bin_dir:
-        pytest.skip("AIMASS_BIN_DIR is not set (the directory holding recommend-bench)")
     arguments = [
-        str(pathlib.Path(bin_dir) / "recommend-bench"), command, "--data", str(DATA),
+        str(bench_binary("recommend-bench")), command, "--data", str(DATA),
         "--algorithm", variant["algorithm"], "--neighbours", str(variant["neighbours"]),
         "--feedback", variant["feedback"], "--weighting", variant["weighting"], *extra,
     ]

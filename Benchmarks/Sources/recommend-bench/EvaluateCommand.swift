@@ -1,25 +1,33 @@
+import ArgumentParser
 import Foundation
 import RecommendCore
 
 /// Offline metrics of one manifest, or of the whole variant grid as a Markdown table.
-enum EvaluateCommand {
-    static func run(_ arguments: inout Arguments) throws {
-        let data = try arguments.required("data")
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "Offline metrics of one manifest, or of the variant grid (--grid).")
+
+    @Option(help: "The interactions file.") var data: String
+    @Option(name: .customLong("protocol"), help: "loo, 8020 or both.") var evaluationProtocols = "both"
+    @Option(help: "A JSON file for the metrics.") var out: String?
+    @Flag(help: "Every variant of the grid, as a Markdown table (with --feedback).") var grid = false
+    @OptionGroup var manifestOptions: ManifestOptions
+
+    func run() throws {
         let protocols: [EvaluationProtocol]
-        switch arguments.string("protocol") ?? "both" {
+        switch evaluationProtocols {
         case "loo": protocols = [.leaveLastOneOut]
         case "8020": protocols = [.holdout8020]
         case "both": protocols = [.leaveLastOneOut, .holdout8020]
-        case let other: throw UsageError(message: "unknown --protocol '\(other)' (loo, 8020 or both)")
+        case let other: throw ValidationError("unknown --protocol '\(other)' (loo, 8020 or both)")
         }
         let table = try loadTable(data)
-        if arguments.flag("grid") {
-            let feedback = Manifest.Feedback(rawValue: arguments.string("feedback") ?? "implicit") ?? .implicit
-            try self.grid(table, feedback: feedback)
+        if grid {
+            let feedback = Manifest.Feedback(rawValue: manifestOptions.feedback ?? "implicit") ?? .implicit
+            try Self.grid(table, feedback: feedback)
             return
         }
-        let manifest = try arguments.manifest()
-        let out = arguments.string("out")
+        let manifest = try manifestOptions.parsed()
         var reports: [String] = []
         for evaluationProtocol in protocols {
             let (report, seconds) = try timed {

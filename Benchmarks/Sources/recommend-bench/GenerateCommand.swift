@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import RecommendCore
 
@@ -9,19 +10,6 @@ struct SyntheticSpec: CustomStringConvertible {
     var interactions: Int
     var alpha: Double
     var seed: UInt64
-
-    init(_ arguments: inout Arguments) throws {
-        self.users = try arguments.int("users", default: 100_000)
-        self.items = try arguments.int("items", default: 20_000)
-        self.interactions = try arguments.int("interactions", default: 10_000_000)
-        self.alpha = try arguments.double("alpha", default: 0.8)
-        self.seed = UInt64(try arguments.int("seed", default: 42))
-        guard self.users > 0, self.items > 0, self.interactions >= self.users,
-            self.interactions / self.users <= self.items
-        else {
-            throw UsageError(message: "need users > 0, items > 0 and users ≤ interactions ≤ users · items")
-        }
-    }
 
     var description: String {
         "\(self.users) users, \(self.items) items, \(self.interactions) interactions, alpha \(self.alpha)"
@@ -73,12 +61,16 @@ struct SyntheticSpec: CustomStringConvertible {
 }
 
 /// Writes a synthetic data set as TSV with a RecBole header.
-enum GenerateCommand {
-    static func run(_ arguments: inout Arguments) throws {
-        let out = try arguments.required("out")
-        let spec = try SyntheticSpec(&arguments)
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Write a synthetic data set as TSV.")
+
+    @Option(help: "The file written.") var out: String
+    @OptionGroup var synthetic: SyntheticOptions
+
+    func run() throws {
+        let spec = synthetic.spec
         guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
-            throw UsageError(message: "cannot create '\(out)'")
+            throw ValidationError("cannot create '\(out)'")
         }
         var buffer = "user_id:token\titem_id:token\n"
         spec.forEach { user, item in

@@ -1,19 +1,33 @@
+import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import RecommendCore
 
 /// Index build time, in-process top-10 latency, resident memory and index size.
-enum BenchCommand {
-    static func run(_ arguments: inout Arguments) throws {
-        let manifest = try arguments.manifest()
-        let queries = try arguments.int("queries", default: 2000)
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Index build time, in-process top-10 latency, resident memory, index size.")
+
+    @Option(help: "The interactions file (or --synthetic).") var data: String?
+    @Flag(help: "A synthetic data set instead of --data.") var synthetic = false
+    @Option(help: "Top-10 queries timed.") var queries = 2000
+    @OptionGroup var syntheticOptions: SyntheticOptions
+    @OptionGroup var manifestOptions: ManifestOptions
+
+    func validate() throws {
+        guard synthetic || data != nil else { throw ValidationError("give --data FILE or --synthetic") }
+    }
+
+    func run() throws {
+        let manifest = try manifestOptions.parsed()
         let table: InteractionTable
         let loadSeconds: Double
-        if arguments.flag("synthetic") {
-            let spec = try SyntheticSpec(&arguments)
+        if synthetic {
+            let spec = syntheticOptions.spec
             print("generating \(spec)")
             (table, loadSeconds) = timed { spec.table() }
         } else {
-            let data = try arguments.required("data")
+            let data = self.data ?? ""
             (table, loadSeconds) = try timed { try loadTable(data) }
         }
         print("data: \(table.userIds.count) users, \(table.itemIds.count) items, \(table.count) interactions")
@@ -27,24 +41,21 @@ enum BenchCommand {
         print("index: \(statistics.neighbourEntries) neighbour entries, raw size \(megabytes(statistics.indexBytes))")
 
         var state: UInt64 = 7
-        var latencies: [Double] = []
+        var latencies = LatencyHistogram()
         var checksum = 0.0
         for _ in 0..<queries {
             state = SplitHash.splitmix64(state)
             let user = model.userIds[Int(state % UInt64(model.userIds.count))]
             let (list, seconds) = try timed { try model.recommend(user: user, k: 10) }
-            latencies.append(seconds)
+            latencies.record(seconds: seconds)
             checksum += list.first?.score ?? 0
         }
-        latencies.sort()
-        if !latencies.isEmpty {
-            let median = latencies[latencies.count / 2]
-            let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+        if latencies.count > 0 {
+            let median = latencies.seconds(atPercentile: 0.5)
+            let p99 = latencies.seconds(atPercentile: 0.99)
             print(String(format: "top-10 latency over %d users: median %.1f µs, p99 %.1f µs", queries, median * 1e6, p99 * 1e6))
         }
-        if let rss = residentBytes() {
-            print("resident memory (VmRSS): \(megabytes(rss))")
-        }
+        print("resident memory (VmRSS): \(ResidentMemory.resident)")
         print(String(format: "checksum: %.6f", checksum))
     }
 }

@@ -1,5 +1,6 @@
 // The transport call gate in overload-bench: which protection a run has, the server's gate (built exactly as a
 // worker builds it), and the counters the server reports when it stops (sheds at the gate vs at the replica).
+import ArgumentParser
 import AIMassAPI
 import AIMassServices
 import Foundation
@@ -28,43 +29,36 @@ enum Protection: CaseIterable {
     var gate: Bool { self == .full }
 }
 
-/// The gate's options (parsed apart from ``Options`` so that flags added elsewhere do not collide).
-struct GateOptions {
-    /// The modes the driver runs, in order.
-    var modes: [Protection] = Protection.allCases
-    /// `--serve`: whether the server installs the call gate (only with `--protection on`).
-    var gate = true
-    /// Cores the gate is sized for; the worker's value (the CPUs the server may run on: 1 when pinned) by default.
+/// The gate's options (a group apart from ``Options`` so that flags added elsewhere do not collide).
+struct GateOptions: ParsableArguments {
+    @Option(name: .customLong("modes"), help: "Protections the driver runs, in order: full (or gate), replica, off.")
+    var modeList = "full,replica,off"
+    @Option(name: .customLong("gate"), help: "serve: whether the server installs the call gate (with --protection on).")
+    var gateSwitch: Switch = .on
+    @Option(name: .customLong("gate-cores"), help: "Cores the gate is sized for (default: the server's; 1 when pinned).")
     var cores: Int?
-    /// `--serve`: every call sleeps this long before the replica source (tests use it for calls that stay in flight).
+    @Option(name: .customLong("hold-ms"), help: "serve: every call sleeps this long before the replica source (tests).")
     var holdMs = 0
-    /// How long a call over the gate's limit may wait for a slot (the worker's default: 5 ms; 0: no queue).
+    @Option(name: .customLong("queue-budget-ms"), help: "How long a call over the gate's limit may wait for a slot.")
     var queueBudgetMs = 5
 
-    /// Consumes `argument` (and its value) if it is one of the gate's flags.
-    mutating func parse(_ argument: String, _ rest: inout IndexingIterator<ArraySlice<String>>) -> Bool {
-        switch argument {
-        case "--gate": gate = rest.next() != "off"
-        case "--gate-cores": cores = rest.next().flatMap(Int.init)
-        case "--hold-ms": holdMs = rest.next().flatMap(Int.init) ?? holdMs
-        case "--queue-budget-ms": queueBudgetMs = rest.next().flatMap(Int.init) ?? queueBudgetMs
-        case "--modes":
-            let names = (rest.next() ?? "").split(separator: ",")
-            modes = names.compactMap { name in
-                switch name {
-                case "full", "gate": .full
-                case "replica": .replicaOnly
-                case "off": .off
-                default: nil
-                }
+    /// The modes the driver runs, in order (all three when none is recognised).
+    var modes: [Protection] {
+        let modes: [Protection] = modeList.split(separator: ",").compactMap { name in
+            switch name {
+            case "full", "gate": .full
+            case "replica": .replicaOnly
+            case "off": .off
+            default: nil
             }
-            if modes.isEmpty { modes = Protection.allCases }
-        default: return false
         }
-        return true
+        return modes.isEmpty ? Protection.allCases : modes
     }
 
-    /// The `--serve` arguments for a server of `protection`.
+    /// `serve`: whether the server installs the call gate.
+    var gate: Bool { gateSwitch == .on }
+
+    /// The `serve` arguments for a server of `protection`.
     func serverArguments(_ protection: Protection) -> [String] {
         var arguments = [
             "--gate", protection.gate ? "on" : "off", "--hold-ms", String(holdMs), "--queue-budget-ms", String(queueBudgetMs),
@@ -74,7 +68,7 @@ struct GateOptions {
     }
 }
 
-/// `--serve`: the worker's call gate, or `nil` when protection or the gate is off.
+/// `serve`: the worker's call gate, or `nil` when protection or the gate is off.
 func makeCallGate(_ options: Options) -> AdmissionCallGate? {
     guard options.protection, options.gateOptions.gate else { return nil }
     let budget = Duration.milliseconds(options.gateOptions.queueBudgetMs)
@@ -264,10 +258,16 @@ final class MeasuredGate: ServerCallGate {
     var summary: String {
         let service = self.service.values.withLock { $0 }
         return "gate: admission to status p50 \(ms(percentile(service, 0.5))), p99 \(ms(percentile(service, 0.99))); "
-            + "limit after each call p50 \(percentile(limits.values.withLock { $0 }, 0.5)), final \(gate.limit)"
+            + "limit after each call p50 \(medianLimit(limits.values.withLock { $0 })), final \(gate.limit)"
     }
 }
 
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// The median of the gate's limits sampled after each call (exact: they are small integers), `-` when none.
+func medianLimit(_ values: [Double]) -> String {
+    guard !values.isEmpty else { return "-" }
+    return String(Int(values.sorted()[(values.count - 1) / 2]))
 }

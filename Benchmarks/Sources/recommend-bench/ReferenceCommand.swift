@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import RecommendCore
 
@@ -5,12 +6,16 @@ import RecommendCore
 ///
 /// `{"manifest": "...", "top": N, "users": {"<user>": [["<item>", score], ...], ...}}`; scores are printed with
 /// Swift's shortest round-trip representation, so Python reads back the exact Double.
-enum ReferenceCommand {
-    static func run(_ arguments: inout Arguments) throws {
-        let data = try arguments.required("data")
-        let out = try arguments.required("out")
-        let manifest = try arguments.manifest()
-        let top = try arguments.int("top", default: 10)
+struct ReferenceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reference", abstract: "Dump every user's top-N as JSON.")
+
+    @Option(help: "The interactions file.") var data: String
+    @Option(help: "The JSON file written.") var out: String
+    @Option(help: "N, the length of each list.") var top = 10
+    @OptionGroup var manifestOptions: ManifestOptions
+
+    func run() throws {
+        let manifest = try manifestOptions.parsed()
         let model = try Recommender(interactions: loadTable(data), manifest: manifest)
         var json = "{\"manifest\": \(quoted(manifest.description)), \"top\": \(top), \"users\": {"
         for (position, user) in model.userIds.enumerated() {

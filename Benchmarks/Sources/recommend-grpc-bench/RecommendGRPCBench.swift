@@ -1,5 +1,7 @@
 import AIMassAPI
 import AIMassServer
+import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import RPCCore
 import RPCHTTP2
@@ -11,28 +13,16 @@ import RPCHTTP2
 ///
 ///     recommend-grpc-bench DATA_FILE [--calls N] [--algorithm itemcf|usercf] [--neighbours K]
 @main
-struct RecommendGRPCBench {
-    static func main() async throws {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        guard !arguments.isEmpty else {
-            print("usage: recommend-grpc-bench DATA_FILE [--calls N] [--algorithm itemcf|usercf] [--neighbours K]")
-            exit(2)
-        }
-        let dataFile = arguments.removeFirst()
-        var calls = 2000
-        var algorithm = "itemcf"
-        var neighbours = "20"
-        while arguments.count >= 2 {
-            let (flag, value) = (arguments.removeFirst(), arguments.removeFirst())
-            switch flag {
-            case "--calls": calls = Int(value) ?? calls
-            case "--algorithm": algorithm = value
-            case "--neighbours": neighbours = value
-            default:
-                print("unknown option \(flag)")
-                exit(2)
-            }
-        }
+struct RecommendGRPCBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recommend-grpc-bench", abstract: "Top-10 latency over gRPC against an embedded platform.")
+
+    @Argument(help: "The interactions file uploaded as the model.") var dataFile: String
+    @Option(help: "Sequential calls measured.") var calls = 2000
+    @Option(help: "itemcf or usercf.") var algorithm = "itemcf"
+    @Option(help: "The manifest's neighbours (K).") var neighbours = "20"
+
+    func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aimass-grpc-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let platform = try await Platform.start(configuration: .init(port: 0, dataDirectory: directory.path))
@@ -56,8 +46,7 @@ struct RecommendGRPCBench {
         let _: RecommendResponse = try await client.unary(method, request: RecommendRequest(model: "bench", userId: users[0], k: 10), options: options)
         let load = ContinuousClock.now - loadStart
         var generator = SystemRandomNumberGenerator()
-        var samples: [Double] = []
-        samples.reserveCapacity(calls)
+        var latencies = LatencyHistogram()
         for _ in 0..<calls {
             let user = users[Int.random(in: 0..<users.count, using: &generator)]
             let start = ContinuousClock.now
@@ -66,12 +55,10 @@ struct RecommendGRPCBench {
                 request: RecommendRequest(model: "bench", userId: user, k: 10, excludeSeen: true),
                 options: options
             )
-            let elapsed = ContinuousClock.now - start
-            samples.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+            latencies.record(ContinuousClock.now - start)
         }
-        samples.sort()
-        let median = samples[samples.count / 2]
-        let p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
+        let median = Double(latencies.nanoseconds(atPercentile: 0.5)) / 1000
+        let p99 = Double(latencies.nanoseconds(atPercentile: 0.99)) / 1000
         print("file \(dataFile): \(users.count) users, \(algorithm) K \(neighbours)")
         // The machine's load, so a figure carries its conditions (these machines are shared).
         let loadAverage = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)

@@ -4,7 +4,7 @@ import RPCCore
 import RPCHTTP2
 import Synchronization
 
-/// An in-process worker for the benchmark: serves `aimass.v1.Recommend/Recommend` after an added delay and keeps
+/// The benchmark worker (run in a child process by ``WorkerProcess``): serves `aimass.v1.Recommend/Recommend` after an added delay and keeps
 /// the figures it reports to the mesh (in-flight calls, latency EWMA).
 final class BenchWorker: Sendable {
     private struct Figures {
@@ -23,7 +23,8 @@ final class BenchWorker: Sendable {
         self.delay = delay
     }
 
-    var address: String { "127.0.0.1:\(portBox.withLock { $0 })" }
+    /// The port it listens on (loopback), once started.
+    var port: Int { portBox.withLock { $0 } }
 
     /// In-flight calls and latency EWMA (µs).
     var load: (inFlight: UInt32, latencyEwmaUs: Int64) {

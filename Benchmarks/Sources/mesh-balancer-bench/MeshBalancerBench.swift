@@ -1,26 +1,97 @@
-// mesh-balancer-bench: three in-process workers (one slow), the same load through RoundRobinBalancer and
-// MeshBalancer; then a worker drained mid-way and a worker killed mid-way. Print-only; see docs/mesh-balancer.md.
+// mesh-balancer-bench: three worker processes (one slow), the same load through RoundRobinBalancer and
+// MeshBalancer; then a worker drained mid-way and a worker's process killed (SIGKILL) mid-way. Print-only; see docs/mesh-balancer.md.
 import AIMassAPI
 import AIMassClient
 import AIMassServer
+import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import MeshCore
 import RPCCore
 import RPCHTTP2
 import Synchronization
 
-/// Prints a line at once (stdout is a pipe when recorded).
-func say(_ line: String) {
-    FileHandle.standardOutput.write((line + "\n").data(using: .utf8) ?? Data())
+@main
+struct MeshBalancerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mesh-balancer-bench",
+        abstract: "The same load through RoundRobinBalancer and MeshBalancer over three workers, one slow.",
+        subcommands: [Run.self, WorkerCommand.self],
+        defaultSubcommand: Run.self
+    )
 }
-let arguments = CommandLine.arguments
-func option(_ name: String, _ fallback: Int) -> Int {
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
-    return Int(arguments[index + 1]) ?? fallback
+
+/// One benchmark worker, started by `run` as a child process (see ``WorkerProcess``).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "One benchmark worker (started by the benchmark itself).")
+
+    @Option var id: String
+    @Option(name: .customLong("delay-ms")) var delayMs = 0
+
+    func run() async throws {
+        let worker = BenchWorker(id: id, delay: .milliseconds(delayMs))
+        try await worker.start()
+        say("port \(worker.port)")
+        let reporter = Task {
+            while !Task.isCancelled {
+                let load = worker.load
+                say("load \(load.inFlight) \(load.latencyEwmaUs)")
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let grace = await stopRequest()
+        reporter.cancel()
+        await worker.stop(gracePeriod: grace)
+    }
+
+    /// Waits for `stop MS` on stdin (EOF: a stop with no grace).
+    private func stopRequest() async -> Duration {
+        await withCheckedContinuation { continuation in
+            Thread {
+                while let line = readLine() {
+                    if line.hasPrefix("stop ") {
+                        continuation.resume(returning: .milliseconds(Int(line.dropFirst(5)) ?? 0))
+                        return
+                    }
+                }
+                continuation.resume(returning: .zero)
+            }.start()
+        }
+    }
 }
-let totalCalls = option("--calls", 3_000)
-let callers = option("--callers", 4)
-let slowMs = option("--slow-ms", 20)
+
+/// The benchmark (the default subcommand).
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Round robin and mesh balancing, undisturbed, with a drain and with a SIGKILL.")
+
+    @Option(help: "Calls per run.") var calls = 3_000
+    @Option(help: "Concurrent callers.") var callers = 4
+    @Option(name: .customLong("slow-ms"), help: "Extra milliseconds per call on the slow worker (w3).") var slowMs = 20
+
+    func validate() throws {
+        guard calls > 0, callers > 0, slowMs >= 0 else { throw ValidationError("--calls and --callers must be positive") }
+    }
+
+    func run() async throws {
+        let load = Load(totalCalls: calls, callers: callers, slowMs: slowMs)
+        say("mesh-balancer-bench: 3 workers (w3 +\(slowMs) ms per call), \(callers) concurrent callers, \(calls) calls per run")
+        report("round robin        ", try await measure(.roundRobin, .none, load), fastOnly: true)
+        report("mesh               ", try await measure(.mesh, .none, load), fastOnly: true)
+        report("round robin, drain ", try await measure(.roundRobin, .drain, load))
+        report("mesh, drain        ", try await measure(.mesh, .drain, load))
+        report("round robin, kill  ", try await measure(.roundRobin, .kill, load))
+        report("mesh, kill         ", try await measure(.mesh, .kill, load))
+    }
+}
+
+/// The load of one run.
+struct Load: Sendable {
+    var totalCalls: Int
+    var callers: Int
+    var slowMs: Int
+}
 
 enum Balancer: String { case roundRobin = "round robin", mesh = "mesh" }
 enum Disruption { case none, drain, kill }
@@ -30,21 +101,16 @@ struct Outcome: Sendable {
     var servedBy: String?
 }
 
-func percentile(_ sorted: [Duration], _ p: Double) -> String {
-    guard !sorted.isEmpty else { return "-" }
-    let value = sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-    return String(format: "%.3f ms", Double(value.components.attoseconds) / 1e15 + Double(value.components.seconds) * 1e3)
-}
-
-func run(_ balancerKind: Balancer, _ disruption: Disruption) async throws -> [Outcome] {
+func measure(_ balancerKind: Balancer, _ disruption: Disruption, _ load: Load) async throws -> [Outcome] {
+    let (totalCalls, callers, slowMs) = (load.totalCalls, load.callers, load.slowMs)
     let directory = NSTemporaryDirectory() + "mesh-balancer-bench-\(UUID().uuidString)"
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let platform = try await Platform.start(configuration: .init(port: 0, dataDirectory: directory, role: .controlPlane))
     let token = try String(contentsOfFile: platform.registry.adminTokenPath, encoding: .utf8)
         .trimmingCharacters(in: .whitespacesAndNewlines)
     let workers = [
-        BenchWorker(id: "w1", delay: .zero), BenchWorker(id: "w2", delay: .zero),
-        BenchWorker(id: "w3", delay: .milliseconds(slowMs)),
+        WorkerProcess(id: "w1", delay: .zero), WorkerProcess(id: "w2", delay: .zero),
+        WorkerProcess(id: "w3", delay: .milliseconds(slowMs)),
     ]
     for worker in workers {
         try await worker.start()
@@ -58,7 +124,7 @@ func run(_ balancerKind: Balancer, _ disruption: Disruption) async throws -> [Ou
     // Workers report their load every 100 ms, as the scheduler will relay it.
     let reporter = Task {
         while !Task.isCancelled {
-            for worker in workers {
+            for worker in workers where worker.isAlive {
                 let load = worker.load
                 _ = try? platform.mesh.publish(
                     .loadReported(
@@ -110,7 +176,7 @@ func run(_ balancerKind: Balancer, _ disruption: Disruption) async throws -> [Ou
     await roundRobin.close()
     await watcher.close()
     _ = await (watching.value, maintaining.value)
-    for worker in workers { await worker.stop(gracePeriod: .milliseconds(100)) }
+    for worker in workers where worker.isAlive { await worker.stop(gracePeriod: .milliseconds(100)) }
     await platform.shutdown(gracePeriod: .milliseconds(200))
     return tally.outcomes
 }
@@ -131,8 +197,9 @@ final class Tally: Sendable {
 }
 
 /// Drain: the control plane marks the worker DRAINING, it finishes in-flight calls, then stops and leaves.
-/// Kill: the worker stops at once; the control plane notices 500 ms later (lease) and publishes WORKER_LEFT.
-func disrupt(_ disruption: Disruption, _ worker: BenchWorker, _ hub: MeshHub) async {
+/// Kill: the worker's process gets SIGKILL (its sockets close mid-call); the control plane notices 500 ms later
+/// (standing in for the lease expiring: these workers do not hold leases) and publishes WORKER_LEFT.
+func disrupt(_ disruption: Disruption, _ worker: WorkerProcess, _ hub: MeshHub) async {
     switch disruption {
     case .none: return
     case .drain:
@@ -141,7 +208,7 @@ func disrupt(_ disruption: Disruption, _ worker: BenchWorker, _ hub: MeshHub) as
         await worker.stop(gracePeriod: .seconds(1))
         _ = try? hub.publish(.workerLeft(MeshCore.WorkerLeft(workerId: worker.id, reason: "drained")))
     case .kill:
-        await worker.stop(gracePeriod: .zero)
+        await worker.kill()
         try? await Task.sleep(for: .milliseconds(500))
         _ = try? hub.publish(.workerLeft(MeshCore.WorkerLeft(workerId: worker.id, reason: "lease expired")))
     }
@@ -149,22 +216,19 @@ func disrupt(_ disruption: Disruption, _ worker: BenchWorker, _ hub: MeshHub) as
 
 func report(_ label: String, _ outcomes: [Outcome], fastOnly: Bool = false) {
     let ok = outcomes.filter { $0.servedBy != nil }
-    let latencies = ok.map(\.latency).sorted()
+    var latencies = LatencyHistogram()
+    for outcome in ok { latencies.record(outcome.latency) }
     let failed = outcomes.count - ok.count
-    var line = "\(label): calls \(outcomes.count), failed \(failed), p50 \(percentile(latencies, 0.5)), p99 \(percentile(latencies, 0.99))"
+    var line = "\(label): calls \(outcomes.count), failed \(failed), p50 \(latencies.formatted(atPercentile: 0.5)), "
+        + "p99 \(latencies.formatted(atPercentile: 0.99))"
     let byWorker = Dictionary(grouping: ok, by: { $0.servedBy ?? "" }).mapValues(\.count)
     line += ", served " + byWorker.keys.sorted().map { "\($0)=\(byWorker[$0] ?? 0)" }.joined(separator: " ")
     say(line)
     if fastOnly {
-        let fast = ok.filter { $0.servedBy != "w3" }.map(\.latency).sorted()
-        say("  fast workers' own calls (w1, w2): p50 \(percentile(fast, 0.5)), p99 \(percentile(fast, 0.99))")
+        var fast = LatencyHistogram()
+        for outcome in ok where outcome.servedBy != "w3" { fast.record(outcome.latency) }
+        say(
+            "  fast workers' own calls (w1, w2): p50 \(fast.formatted(atPercentile: 0.5)), "
+                + "p99 \(fast.formatted(atPercentile: 0.99))")
     }
 }
-
-say("mesh-balancer-bench: 3 workers (w3 +\(slowMs) ms per call), \(callers) concurrent callers, \(totalCalls) calls per run")
-report("round robin        ", try await run(.roundRobin, .none), fastOnly: true)
-report("mesh               ", try await run(.mesh, .none), fastOnly: true)
-report("round robin, drain ", try await run(.roundRobin, .drain))
-report("mesh, drain        ", try await run(.mesh, .drain))
-report("round robin, kill  ", try await run(.roundRobin, .kill))
-report("mesh, kill         ", try await run(.mesh, .kill))

@@ -1,109 +1,14 @@
-// overload-bench: drives one worker replica (a real RPCServer serving aimass.v1.Recommend from a ReplicaStore,
-// as `aimass serve --role worker` does, with the worker's call gate and admission configuration) at a multiple of
-// its capacity, with protection gate+replica, replica only and off, and prints admitted p50/p99 latency, goodput and
-// where calls were shed (at the transport gate or at the replica); `--autoscale`
-// instead runs SchedulerCore.Autoscaler on a simulated load ramp and prints the replica count over time.
-// Print-only: not a test.
-//
-// The server runs in its own process (`overload-bench --serve`, started by the driver, pinned with
-// `taskset -c SERVER_CPU` when given, one event-loop thread); the driver (pin it yourself, e.g. `taskset -c 1`)
-// spreads open-loop arrivals over several connections, each with a cap on its own outstanding calls below the
-// server's stream limit (arrivals over the cap are counted as "not sent", never queued in the generator), and every
-// call carries a deadline as grpc-timeout. Latency is measured from send to response. The server prints on exit
-// how long calls took from their arrival (header parsing, where grpc-timeout starts) to the replica source, i.e.
-// the wait admission cannot see.
-//
-//   taskset -c 1 overload-bench --server-cpu 0 [--data data/ml-100k.inter] [--seconds 5] [--multiplier 3]
-//       [--connections 4] [--per-connection 32] [--deadline-ms 50]
-//       [--repeat N]                 model work N× per call, after admission, as one synchronous piece on the
-//                                    replica's inference executor (a heavy model that never yields)
-//       [--executor-threads T]       inference threads of the server (default: the cores it may run on; 0: no
-//                                    executor, queries inline on the Swift cooperative pool as before it existed)
-//       [--inline-below-us U]        run a call inline when its model's measured service time is below U µs
-//                                    (default 100; 0: always on the executor)
-//       [--sleep-ms S [--jitter J]]  add S ms off-CPU per call (the executor thread sleeps, as when waiting on an
-//                                    accelerator or a remote feature store), each call S × (1 ± J) uniformly
-//       [--max-limit L] [--max-queue-wait W] [--tolerance C] [--jitter-allowance A]
-//                                    override the worker's admission configuration
-//       [--server-cgroup DIR]        put the server process in this cgroup (e.g. one with a CPU quota: see
-//                                    scripts/bench-overload.sh SERVER_CPU_QUOTA)
-//   taskset -c 1 overload-bench --server-cpu 0 --closed-loop N [same options]
-//                                    N closed-loop callers against congestion tolerance 1.5, infinity and no
-//                                    admission: throughput and latency (does admission use a concurrent replica?)
-//       [--modes full,replica,off]   which protections to run (default all three; see GateProtection.swift)
-//       [--gate-cores N]             size the gate for N cores (default: the server's cores, 1 when pinned)
-//   overload-bench --serve --data D [--protection on|off] [--gate on|off] [--hold-ms H]   a server alone (tests)
-//   overload-bench --autoscale
+// overload-bench's driver: the server process it starts, calibration, open-loop and closed-loop load.
 import AIMassAPI
+import ArgumentParser
 import AIMassServices
+import BenchmarkSupport
 import Foundation
 import RPCCore
 import RPCHTTP2
 import RecommendCore
 import SchedulerCore
 import Synchronization
-
-struct Options {
-    var data = "data/ml-100k.inter"
-    var seconds = 5.0
-    var multiplier = 3.0
-    var autoscale = false
-    var serve = false
-    var protection = true
-    var serverCPU: String?
-    var serverCgroup: String?
-    var threads = 1
-    var target = 4
-    var connections = 4
-    var perConnection = 32
-    var deadlineMs = 50.0
-    var repeats = 1
-    var maxLimit: Int?
-    var maxQueueWait: Double?
-    var gateOptions = GateOptions()
-    var tolerance: Double?
-    var jitterAllowance: Double?
-    var executorThreads: Int?
-    var inlineBelowMicros: Double?
-    var sleepMs = 0.0
-    var jitter = 0.0
-    var closedLoop: Int?
-
-    init(_ arguments: [String]) {
-        var iterator = arguments.dropFirst().makeIterator()
-        while let argument = iterator.next() {
-            switch argument {
-            case "--data": data = iterator.next() ?? data
-            case "--seconds": seconds = iterator.next().flatMap(Double.init) ?? seconds
-            case "--multiplier": multiplier = iterator.next().flatMap(Double.init) ?? multiplier
-            case "--autoscale": autoscale = true
-            case "--serve": serve = true
-            case "--protection": protection = iterator.next() != "off"
-            case "--server-cpu": serverCPU = iterator.next()
-            case "--server-cgroup": serverCgroup = iterator.next()
-            case "--threads": threads = iterator.next().flatMap(Int.init) ?? threads
-            case "--target": target = iterator.next().flatMap(Int.init) ?? target
-            case "--connections": connections = iterator.next().flatMap(Int.init) ?? connections
-            case "--per-connection": perConnection = iterator.next().flatMap(Int.init) ?? perConnection
-            case "--tolerance": tolerance = iterator.next().flatMap(Double.init)
-            case "--jitter-allowance": jitterAllowance = iterator.next().flatMap(Double.init)
-            case "--executor-threads": executorThreads = iterator.next().flatMap(Int.init)
-            case "--inline-below-us": inlineBelowMicros = iterator.next().flatMap(Double.init)
-            case "--sleep-ms": sleepMs = iterator.next().flatMap(Double.init) ?? sleepMs
-            case "--jitter": jitter = min(max(iterator.next().flatMap(Double.init) ?? jitter, 0), 1)
-            case "--closed-loop": closedLoop = iterator.next().flatMap(Int.init)
-            case "--max-queue-wait": maxQueueWait = iterator.next().flatMap(Double.init)
-            case "--max-limit": maxLimit = iterator.next().flatMap(Int.init)
-            case "--repeat": repeats = max(iterator.next().flatMap(Int.init) ?? repeats, 1)
-            case "--deadline-ms": deadlineMs = iterator.next().flatMap(Double.init) ?? deadlineMs
-            default:
-                if gateOptions.parse(argument, &iterator) { continue }
-                FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
-                exit(2)
-            }
-        }
-    }
-}
 
 /// Outcomes of a run.
 final class Tally: Sendable {
@@ -132,10 +37,9 @@ final class Tally: Sendable {
     }
 }
 
+/// The value at quantile `p` (0…1) of latencies in seconds, on an HdrHistogram; NaN when there are none.
 func percentile(_ values: [Double], _ p: Double) -> Double {
-    guard !values.isEmpty else { return .nan }
-    let sorted = values.sorted()
-    return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
+    LatencyHistogram(seconds: values).seconds(atPercentile: p)
 }
 
 func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
@@ -151,7 +55,7 @@ func loadRecommender(_ path: String) throws -> Recommender {
     )
 }
 
-/// `--serve`: a worker with one ready replica of the model, admission on or off, configured as
+/// `serve`: a worker with one ready replica of the model, admission on or off, configured as
 /// `WorkerAgent.admissionConfiguration(targetConcurrency:)` does; prints `port N`, serves until stdin closes.
 func serve(_ options: Options) async throws {
     let recommender = try loadRecommender(options.data)
@@ -289,7 +193,7 @@ final class ServerProcess {
 
     init(_ options: Options, protection: Protection) throws {
         var arguments = [
-            CommandLine.arguments[0], "--serve", "--protection", protection.replicaAdmission ? "on" : "off", "--data", options.data,
+            CommandLine.arguments[0], "serve", "--protection", protection.replicaAdmission ? "on" : "off", "--data", options.data,
             "--threads", String(options.threads), "--target", String(options.target), "--repeat", String(options.repeats),
             "--deadline-ms", String(options.deadlineMs),
         ]
@@ -502,49 +406,3 @@ func closedLoopComparison(_ options: Options, callers: Int) async throws {
         )
     }
 }
-
-let options = Options(CommandLine.arguments)
-if options.autoscale {
-    autoscaleRamp()
-    exit(0)
-}
-if options.serve {
-    try await serve(options)
-    exit(0)
-}
-if let callers = options.closedLoop {
-    try await closedLoopComparison(options, callers: max(callers, 1))
-    exit(0)
-}
-let deadline = Duration.microseconds(Int64(options.deadlineMs * 1000))
-print(
-    "overload-bench: ML-100k itemcf" + (options.repeats > 1 ? " computed \(options.repeats)× per call" : "") + ", one replica; server process "
-        + (options.serverCPU.map { "pinned to cpu \($0)" } ?? "unpinned")
-        + (options.serverCgroup.map { " in cgroup \($0)" } ?? "") + " with \(options.threads) event-loop thread(s); "
-        + "\(options.connections) connections, ≤ \(options.perConnection) outstanding each (server limit 256); "
-        + "deadline \(Int(options.deadlineMs)) ms; \(options.multiplier)× capacity for \(options.seconds) s"
-)
-// Calibration on a server without admission: unloaded latency, then capacity = the best closed-loop throughput
-// with 1 or 8 callers per connection (nothing is shed; 8 keeps a cheap model's pipeline full, 1 avoids
-// interleaving a heavy model's calls into thrashing).
-var baselineP99 = 0.0
-var rate = 0.0
-do {
-    let server = try ServerProcess(options, protection: .off)
-    let clients = (0..<options.connections).map { _ in RPCClient(host: "127.0.0.1", port: server.port) }
-    for client in clients { _ = try await unloaded(client, calls: 50) }
-    let base = try await unloaded(clients[0], calls: 2000)
-    baselineP99 = percentile(base, 0.99)
-    print("unloaded (sequential, 2000 calls): p50 \(ms(percentile(base, 0.5))), p99 \(ms(baselineP99))")
-    let few = await capacity(clients, concurrency: options.connections, seconds: 2)
-    let many = await capacity(clients, concurrency: options.connections * 8, seconds: 2)
-    let capacityRate = max(few, many)
-    rate = capacityRate * options.multiplier
-    print(String(
-        format: "capacity (closed loop, best of %d / %d callers: %.0f / %.0f): %.0f calls/s; offered: %.0f calls/s",
-        options.connections, options.connections * 8, few, many, capacityRate, rate
-    ))
-    for client in clients { await client.close() }
-    server.stop()
-}
-try await runProtectionModes(options, rate: rate, deadline: deadline, baselineP99: baselineP99)

@@ -1,0 +1,20 @@
+// recommend-bench: reference dumps, benchmarks, offline evaluation and synthetic data for RecommendCore.
+//
+//   recommend-bench reference --data FILE [manifest options] [--top 10] --out FILE.json
+//   recommend-bench bench (--data FILE | --synthetic) [manifest options] [--queries 2000]
+//   recommend-bench evaluate --data FILE [manifest options] [--protocol loo|8020|both] [--out FILE.json] [--grid]
+//   recommend-bench query --data FILE [manifest options] (--user U | --seeds A,B | --similar ITEM) [--k 10]
+//   recommend-bench generate --out FILE [--users 100000] [--items 20000] [--interactions 10000000]
+//
+// Manifest options: --manifest FILE, or --algorithm itemcf|usercf --neighbours K --feedback implicit|explicit
+//                   --weighting none|iuf|iif --normalize
+import ArgumentParser
+
+@main
+struct RecommendBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recommend-bench",
+        abstract: "Reference dumps, benchmarks, offline evaluation and synthetic data for RecommendCore.",
+        subcommands: [ReferenceCommand.self, BenchCommand.self, EvaluateCommand.self, QueryCommand.self, GenerateCommand.self]
+    )
+}
