@@ -49,13 +49,14 @@ def answer(response):
 
 
 def call(stub, request, metadata, attempts=200):
-    """A unary call retried when shed, after the server's retry-after-ms; returns (status code, response, sheds)."""
+    """A unary call retried when shed, after the server's retry-after-ms; returns (status code, the response or the
+    error's details, sheds)."""
     for shed in range(attempts):
         try:
             return grpc.StatusCode.OK, stub.Recommend(request, metadata=metadata, timeout=60), shed
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
-                return error.code(), None, shed
+                return error.code(), error.details(), shed
             hint = dict(error.trailing_metadata() or ()).get("retry-after-ms")
             assert hint is not None and int(hint) >= 1, f"a shed without retry-after-ms: {error.details()}"
             time.sleep(min(int(hint), 50) / 1000)
@@ -82,7 +83,7 @@ def test_concurrent_calls_are_each_answered_once_with_the_answer_given_alone(dep
                                           pb.RecommendRequest(model="movies", user_id=job[1], k=10), metadata)),
                 jobs))
         assert len(results) == len(jobs)
-        failed = [(user, code.name) for user, (code, _, _) in results if code != grpc.StatusCode.OK]
+        failed = [(user, code.name, details) for user, (code, details, _) in results if code != grpc.StatusCode.OK]
         assert failed == [], failed[:5]
         wrong = [user for user, (_, response, _) in results if answer(response) != alone[user]]
         assert wrong == [], f"{len(wrong)} calls answered differently from the same call alone"

@@ -24,6 +24,16 @@ struct ConnectionManagementState {
         lastStreamClosed = .now
     }
 
+    /// A response's HEADERS (or a trailers-only status) went out: the client's next pings are not strikes.
+    ///
+    /// As gRPC servers do (gRFC A8): a client may ping after data it received, as grpcio's BDP probes do after
+    /// each response. Calls answered on the event loop are over before such a ping arrives, so without this a
+    /// grpcio client making quick calls was sent GOAWAY `too_many_pings` and lost the calls it had in flight.
+    mutating func responseSent() {
+        pingStrikes = 0
+        lastPingReceived = nil
+    }
+
     /// Records a client PING; returns `false` when the client has pinged too often (the caller
     /// then sends GOAWAY `too_many_pings`). Pings while calls are active are always allowed.
     mutating func pingReceived(activeStreams: Int) -> Bool {

@@ -38,6 +38,7 @@ extension ServerConnectionHandler {
 
     private func sendHeaders(_ stream: ServerStream, gzip: Bool) {
         stream.headersSent = true
+        management.responseSent()
         stream.responseGzip = gzip
         var headers = gzip ? Self.gzipResponseHeaders : Self.plainResponseHeaders
         if let metadata = stream.context?.responseInitialMetadata, !metadata.isEmpty { Self.append(metadata, to: &headers) }
@@ -84,6 +85,7 @@ extension ServerConnectionHandler {
             }
         } else {
             // Trailers-only: one HEADERS frame carrying the status ends the stream.
+            management.responseSent()
             var headers = HeaderList()
             headers.add(":status", "200")
             headers.add("content-type", "application/grpc")
