@@ -92,10 +92,8 @@ public struct RPCRouter: Sendable {
         _ descriptor: MethodDescriptor,
         _ body: @escaping @Sendable (Request, ServerContext) throws(RPCError) -> Response
     ) {
-        register(descriptor, handler: .inlineUnary { (message, context) throws(RPCError) in
-            context.requestWasCompressed = message.wasCompressed
-            let request = try Request(wireBytes: message.bytes)
-            return .response(try body(request, context).wireBytes())
+        registerUnary(descriptor, inlineFirst: { (request: Request, context) throws(RPCError) -> UnaryOutcome<Response> in
+            .response(try body(request, context))
         })
     }
 

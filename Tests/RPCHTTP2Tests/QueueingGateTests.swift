@@ -64,6 +64,11 @@ final class QueueingGate: ServerCallGate {
     var saturation: Int? { state.withLock { $0.saturation } }
 
     var snapshot: State { state.withLock { $0 } }
+
+    /// Waits (polling, at most 10 s: a bound against hangs) until `condition` holds of what the gate saw.
+    func waitUntil(_ condition: (State) -> Bool) async throws {
+        for _ in 0..<2000 where !condition(snapshot) { try await Task.sleep(for: .milliseconds(5)) }
+    }
 }
 
 @Suite("Queued calls and back-pressure on a real socket")
@@ -87,13 +92,13 @@ struct QueueingGateTests {
             let first = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) }
             await handler.waitUntilEntered(1)
             let second = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 2)) }
-            for _ in 0..<2000 where gate.snapshot.queuedEver < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            try await gate.waitUntil { $0.queuedEver >= 1 }
             #expect(gate.snapshot.queuedEver == 1)
             #expect(handler.entered == 1, "the queued call has not started")
             handler.release()
             #expect(try await first.value.payload?.body.count == 1)
             #expect(try await second.value.payload?.body.count == 2)
-            for _ in 0..<2000 where gate.snapshot.ended < 2 { try await Task.sleep(for: .milliseconds(5)) }
+            try await gate.waitUntil { $0.ended >= 2 }
             let seen = gate.snapshot
             #expect(seen.ended == 2 && seen.withdrawn.isEmpty && seen.queue.isEmpty)
         }
@@ -110,12 +115,12 @@ struct QueueingGateTests {
                 let _: SimpleResponse = try await client.unary(
                     Self.slow, request: SimpleRequest(responseSize: 2), options: CallOptions(timeout: .milliseconds(300)))
             }
-            for _ in 0..<2000 where gate.snapshot.withdrawn.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+            try await gate.waitUntil { !$0.withdrawn.isEmpty }
             #expect(gate.snapshot.withdrawn.count == 1 && gate.snapshot.queue.isEmpty)
             handler.release()
             _ = try await first.value
             #expect(handler.entered == 1, "the withdrawn call never ran")
-            for _ in 0..<2000 where gate.snapshot.ended < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            try await gate.waitUntil { $0.ended >= 1 }
             #expect(gate.snapshot.ended == 1, "only the admitted call hands a token back")
         }
     }
@@ -129,7 +134,7 @@ struct QueueingGateTests {
             let first = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 1)) }
             await handler.waitUntilEntered(1)
             let second = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 2)) }
-            for _ in 0..<2000 where gate.snapshot.queuedEver < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            try await gate.waitUntil { $0.queuedEver >= 1 }
             // Reading is paused now: a third call on the same connection is not even read.
             let third = Task { () async throws -> SimpleResponse in try await client.unary(Self.slow, request: SimpleRequest(responseSize: 3)) }
             // Room for it to arrive, were the server reading (a slow machine can only make this pass vacuously).
@@ -139,7 +144,7 @@ struct QueueingGateTests {
             #expect(try await first.value.payload?.body.count == 1)
             #expect(try await second.value.payload?.body.count == 2)
             #expect(try await third.value.payload?.body.count == 3)
-            for _ in 0..<2000 where gate.snapshot.ended < 3 { try await Task.sleep(for: .milliseconds(5)) }
+            try await gate.waitUntil { $0.ended >= 3 }
             #expect(gate.snapshot.ended == 3 && gate.snapshot.withdrawn.isEmpty)
         }
     }

@@ -105,14 +105,10 @@ extension AdmissionCallGate {
         lastPressureNanos.store(Int(now * 1e9), ordering: .relaxed)
     }
 
-    /// Counts a shed (unless the caller counts it later) and returns its status.
-    func shed(
-        code: AdmissionError.Code, retryAfter: Double, now: Double, counted: Bool = true
-    ) -> CallGateDecision<AdmissionTicket> {
-        if counted {
-            shed.add(1, ordering: .relaxed)
-            if code == .deadlineTooShort { shedForDeadline.add(1, ordering: .relaxed) }
-        }
+    /// Counts a shed and returns its status.
+    func shed(code: AdmissionError.Code, retryAfter: Double, now: Double) -> CallGateDecision<AdmissionTicket> {
+        shed.add(1, ordering: .relaxed)
+        if code == .deadlineTooShort { shedForDeadline.add(1, ordering: .relaxed) }
         notePressure(now: now)
         return .reject(Self.rpcError(code: code, retryAfter: retryAfter))
     }

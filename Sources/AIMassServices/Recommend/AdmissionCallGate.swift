@@ -141,20 +141,20 @@ public final class AdmissionCallGate: ServerCallGate {
         let deadline = call.deadline.map(MonotonicTime.seconds)
         // Calls already waiting go first: a newcomer of their class or lower queues behind them.
         let overtakes = queued.load(ordering: .relaxed) == 0 || waiting.withLock { ($0.first?.priority ?? -1) < priority }
-        let refusal: CallGateDecision<AdmissionTicket>
+        // Over the limit: why, should it be shed after all (its status is built only then).
+        let overLimit: (code: AdmissionError.Code, retryAfter: Double)
         switch overtakes ? tryAdmit(priority: priority, deadline: deadline, now: now) : .rejected(.queueFull, retryAfter: 0) {
         case .admitted(let ticket):
             return .admit(ticket)
         case .rejected(let code, _) where code == .deadlineTooShort:
             return shed(code: code, retryAfter: typicalSeconds, now: now)
         case .rejected(let code, let retryAfter):
-            refusal = shed(code: code, retryAfter: retryAfter, now: now, counted: false)
+            overLimit = (code, retryAfter)
         case .queued:
-            refusal = shed(code: .queueFull, retryAfter: 0, now: now, counted: false)
+            overLimit = (.queueFull, 0)
         }
         guard let waiter = call.waiter, let id = enqueue(waiter, priority: priority, deadline: deadline, now: now) else {
-            shed.add(1, ordering: .relaxed)
-            return refusal
+            return shed(code: overLimit.code, retryAfter: overLimit.retryAfter, now: now)
         }
         // A slot may have freed since `tryAdmit` (its call ended while the queue was still empty, so nothing
         // promoted): without this look, a call queued behind no running call would wait for nothing.
