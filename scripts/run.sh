@@ -94,6 +94,10 @@ if [[ $DEMO_ONLY == 1 ]]; then
   echo "== demo done"
   exit 0
 fi
+# Ctrl-C from here on stops the server gracefully. The traps are set before the message below: whoever reads it
+# may press Ctrl-C at once (a test does).
+trap - EXIT
+trap 'kill -TERM $SERVER 2>/dev/null' INT TERM
 cat <<EOT
 == AI Mass keeps serving on $ADDRESS. Try, from another shell:
      export AIMASS_SERVER=$ADDRESS AIMASS_DATA_DIR=$DATA_DIR
@@ -103,7 +107,6 @@ cat <<EOT
    or any gRPC client with the protos in proto/ and 'authorization: Bearer \$(cat $DATA_DIR/admin.token)'.
    Ctrl-C stops it.
 EOT
-trap - EXIT
-trap 'kill -TERM $SERVER 2>/dev/null' INT TERM
-wait $SERVER || true
+# A trapped signal makes `wait` return at once: wait again until the server has drained and exited.
+while kill -0 $SERVER 2>/dev/null; do wait $SERVER || true; done
 rm -f "$LOG" "$LOG.err"
