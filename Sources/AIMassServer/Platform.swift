@@ -81,13 +81,16 @@ public final class Platform: Sendable {
     public let localWorker: WorkerAgent?
     private let server: RPCServer
     private let healthBridge: Task<Void, Never>
+    /// Writes the audit log's buffer to the registry.
+    private let auditWriter: Task<Void, Never>
     private let inference: WorkerInference
 
     private init(
         registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
         scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>,
-        inference: WorkerInference
+        auditWriter: Task<Void, Never>, inference: WorkerInference
     ) {
+        self.auditWriter = auditWriter
         self.registry = registry
         self.health = health
         self.server = server
@@ -153,13 +156,16 @@ public final class Platform: Sendable {
             RecommendService(source: source, registry: registry),
             SchedulerService(registry: registry, controller: scheduler, logger: logger),
             MeshService(hub: mesh, registry: registry, logger: logger),
+            AccessService(registry: registry),
         ]
+        let audit = AuditLog(registry: registry, logger: logger)
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
             },
             services: [health] + services,
+            interceptors: [audit],
             callGate: gate,
             logger: logger
         )
@@ -175,6 +181,7 @@ public final class Platform: Sendable {
         for service in serviceNames { health.setStatus(.serving, for: service) }
         let bridge = MeshHealthBridge(hub: mesh, health: health)
         let healthBridge = Task { await bridge.run() }
+        let auditWriter = Task { await audit.run() }
         var localWorker: WorkerAgent?
         if configuration.role == .embedded {
             let token = try String(contentsOfFile: registry.adminTokenPath, encoding: .utf8)
@@ -193,13 +200,14 @@ public final class Platform: Sendable {
         }
         return Platform(
             registry: registry, health: health, server: server, address: address, mesh: mesh, scheduler: scheduler,
-            localWorker: localWorker, healthBridge: healthBridge, inference: inference
+            localWorker: localWorker, healthBridge: healthBridge, auditWriter: auditWriter, inference: inference
         )
     }
 
     /// The gRPC service names reported by the health service.
     static let serviceNames: [String] = [
         RegistryService.serviceName, RecommendService.serviceName, SchedulerService.serviceName, MeshService.serviceName,
+        AccessService.serviceName,
     ]
 
     /// Marks every service NOT_SERVING, stops the local worker and the scheduler, drains calls (GOAWAY) and closes
@@ -212,6 +220,9 @@ public final class Platform: Sendable {
         await localWorker?.stop()
         scheduler.shutdown()
         await server.shutdown(gracePeriod: gracePeriod)
+        // The last calls' audit events are written before the registry closes.
+        auditWriter.cancel()
+        await auditWriter.value
         inference.shutdown()
         registry.close()
     }
