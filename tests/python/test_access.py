@@ -27,11 +27,12 @@ def pb(tmp_path_factory):
     import importlib
     import sys
     out = generate_aimass(tmp_path_factory.mktemp("access_stubs"), protos=[
-        "aimass/v1/common.proto", "aimass/v1/registry.proto", "aimass/v1/recommend.proto", "aimass/v1/access.proto"])
+        "aimass/v1/common.proto", "aimass/v1/registry.proto", "aimass/v1/recommend.proto", "aimass/v1/access.proto",
+        "aimass/v1/scheduler.proto", "aimass/v1/mesh.proto"])
     if str(out) not in sys.path:
         sys.path.insert(0, str(out))
     names = ["registry_pb2", "registry_pb2_grpc", "recommend_pb2", "recommend_pb2_grpc", "access_pb2",
-             "access_pb2_grpc"]
+             "access_pb2_grpc", "mesh_pb2", "mesh_pb2_grpc"]
     return {name: importlib.import_module(f"aimass.v1.{name}") for name in names}
 
 
@@ -171,3 +172,27 @@ def test_audit_log_records_mutating_calls_with_their_outcome(server, pb):
     reader_env = dict(env, AIMASS_TOKEN=token)
     refused = cli(exe, reader_env, "audit", check=False)
     assert refused.returncode != 0 and "PERMISSION_DENIED" in refused.stderr
+
+
+def test_watch_leaves_out_models_the_caller_cannot_read(server, pb):
+    target, exe, env = server
+    cli(exe, env, "user", "create", "watcher")
+    cli(exe, env, "model", "grant", "other", "user:watcher", "reader")
+    watcher = cli(exe, env, "token", "create", "--user", "watcher").stdout.strip()
+    scoped_admin = cli(exe, env, "token", "create", "--user", "admin", "--model", "other").stdout.strip()
+
+    def first_snapshot(token):
+        with grpc.insecure_channel(target) as channel:
+            stream = pb["mesh_pb2_grpc"].MeshStub(channel).Watch(pb["mesh_pb2"].WatchRequest(), metadata=bearer(token),
+                                                                 timeout=60)
+            event = next(stream)
+            stream.cancel()
+            assert event.WhichOneof("payload") == "snapshot"
+            return event.snapshot
+
+    everything = first_snapshot(env["AIMASS_TOKEN"])
+    assert "dishes" in {d.model for d in everything.deployments} and everything.replicas
+    for token in (watcher, scoped_admin):
+        seen = first_snapshot(token)
+        assert not seen.deployments and not seen.replicas, "dishes is not readable with this token"
+        assert {w.id for w in seen.workers} == {w.id for w in everything.workers}, "the pool's workers stay visible"
