@@ -92,6 +92,9 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(name: .customLong("model"), help: "A model the token may reach (repeatable; default: every model).")
         var models: [String] = []
 
+        @Option(help: "Calls per second the token may make (default: no limit).")
+        var rate: UInt32 = 0
+
         @Flag(help: "Open the registry in --data-dir directly (the server must be stopped).")
         var offline = false
 
@@ -103,7 +106,8 @@ struct TokenCommand: AsyncParsableCommand {
                 return
             }
             await options.run { client in
-                let request = CreateTokenRequest(user: user ?? "", label: label, ttlMs: ttlMs, scope: scope)
+                let request = CreateTokenRequest(
+                    user: user ?? "", label: label, ttlMs: ttlMs, scope: scope, requestsPerSecond: rate)
                 let created: CreateTokenResponse
                 do {
                     created = try await client.unary(AccessMethods.createToken, request)
@@ -149,8 +153,9 @@ struct TokenCommand: AsyncParsableCommand {
                 let admin = try registry.adminPrincipalFromTokenFile()
                 let exists = (try? registry.getUser(user, by: admin)) != nil
                 if !exists { try registry.createUser(user, isAdmin: self.admin, by: admin) }
-                return try registry.createToken(for: user, label: label, expiresAt: expiresAt, scope: scope, by: admin)
-                    .token
+                return try registry.createToken(
+                    for: user, label: label, expiresAt: expiresAt, scope: scope, requestsPerSecond: rate, by: admin
+                ).token
             }
             switch result {
             case .success(let token):

@@ -113,7 +113,7 @@ extension JSONForm {
         var form: [String: Any] = [
             "id": token.id, "user": token.user, "label": token.label, "created_at_ms": token.createdAtMs,
             "expires_at_ms": token.expiresAtMs, "revoked_at_ms": token.revokedAtMs,
-            "last_used_at_ms": token.lastUsedAtMs,
+            "last_used_at_ms": token.lastUsedAtMs, "requests_per_second": token.requestsPerSecond,
         ]
         if let scope = token.scope { form["scope"] = ["role_ceiling": scope.roleCeiling, "models": scope.models] }
         return form

@@ -90,3 +90,36 @@ struct TokenScopeTests {
         #expect(errorCode { _ = try registry.listAuditEvents(AuditFilter(limit: 0), by: admin) } == .invalidArgument)
     }
 }
+
+@Suite("Per-token request quotas")
+struct TokenQuotaTests {
+    @Test("a bucket holds one second's worth, refills at the rate, and says how long to wait")
+    func bucket() {
+        let quotas = TokenQuotas()
+        let start = ContinuousClock.now
+        for _ in 0..<4 { #expect(quotas.admit(tokenID: 1, rate: 4, now: start) == nil) }
+        let wait = quotas.admit(tokenID: 1, rate: 4, now: start)
+        #expect(wait == .milliseconds(250))
+        #expect(quotas.admit(tokenID: 2, rate: 4, now: start) == nil, "buckets are per token")
+        #expect(quotas.admit(tokenID: 1, rate: 4, now: start + .milliseconds(250)) == nil)
+        #expect(quotas.admit(tokenID: 1, rate: 4, now: start + .milliseconds(300)) != nil)
+        // Idle for long: full again, but never more than one second's worth.
+        let later = start + .seconds(60)
+        for _ in 0..<4 { #expect(quotas.admit(tokenID: 1, rate: 4, now: later) == nil) }
+        #expect(quotas.admit(tokenID: 1, rate: 4, now: later) != nil)
+    }
+
+    @Test("a token's quota travels with its principal; tokens without one are always admitted")
+    func principal() throws {
+        let fixture = try Fixture()
+        let registry = fixture.registry
+        let ana = try fixture.user("ana")
+        let limited = try registry.authenticate(
+            token: try registry.createToken(for: "ana", requestsPerSecond: 2, by: ana).token)
+        #expect(limited.requestsPerSecond == 2)
+        #expect(registry.admitRequest(of: limited) == nil && registry.admitRequest(of: limited) == nil)
+        #expect(registry.admitRequest(of: limited) != nil)
+        for _ in 0..<100 { #expect(registry.admitRequest(of: ana) == nil) }
+        #expect(try registry.listTokens(for: "ana", by: ana).map(\.requestsPerSecond).contains(2))
+    }
+}

@@ -196,3 +196,27 @@ def test_watch_leaves_out_models_the_caller_cannot_read(server, pb):
         seen = first_snapshot(token)
         assert not seen.deployments and not seen.replicas, "dishes is not readable with this token"
         assert {w.id for w in seen.workers} == {w.id for w in everything.workers}, "the pool's workers stay visible"
+
+
+def test_token_quota_sheds_with_retry_after_and_spares_other_tokens(server, pb):
+    target, exe, env = server
+    limited = cli(exe, env, "token", "create", "--user", "admin", "--rate", "1").stdout.strip()
+    with grpc.insecure_channel(target) as channel:
+        registry = pb["registry_pb2_grpc"].ModelRegistryStub(channel)
+        request = pb["registry_pb2"].GetModelRequest(name="dishes")
+        # 20 calls at once against a quota of 1 call per second (a burst of 1): they would have to be spread over
+        # 20 s for none to be shed.
+        futures = [registry.GetModel.future(request, metadata=bearer(limited), timeout=60) for _ in range(20)]
+        outcomes = []
+        for future in futures:
+            try:
+                future.result()
+                outcomes.append("ok")
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error.details()
+                assert "quota of 1 calls per second" in error.details()
+                hint = dict(error.trailing_metadata() or ()).get("retry-after-ms")
+                assert hint is not None and 1 <= int(hint) <= 1000
+                outcomes.append("shed")
+        assert "ok" in outcomes and "shed" in outcomes, outcomes
+        assert registry.GetModel(request, metadata=bearer(env["AIMASS_TOKEN"]), timeout=30).name == "dishes"

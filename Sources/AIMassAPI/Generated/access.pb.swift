@@ -214,6 +214,8 @@ public struct Token: Hashable, Sendable {
     public var lastUsedAtMs: Int64
     /// Absent = unscoped.
     public var scope: TokenScope?
+    /// Calls per second the token may make; 0 = no limit.
+    public var requestsPerSecond: UInt32
 
     public init(
         id: Int64 = 0,
@@ -223,7 +225,8 @@ public struct Token: Hashable, Sendable {
         expiresAtMs: Int64 = 0,
         revokedAtMs: Int64 = 0,
         lastUsedAtMs: Int64 = 0,
-        scope: TokenScope? = nil
+        scope: TokenScope? = nil,
+        requestsPerSecond: UInt32 = 0
     ) {
         self.id = id
         self.user = user
@@ -233,6 +236,7 @@ public struct Token: Hashable, Sendable {
         self.revokedAtMs = revokedAtMs
         self.lastUsedAtMs = lastUsedAtMs
         self.scope = scope
+        self.requestsPerSecond = requestsPerSecond
     }
 }
 
@@ -248,6 +252,7 @@ extension Token: ProtobufCConvertible {
         revokedAtMs = c.revoked_at_ms
         lastUsedAtMs = c.last_used_at_ms
         scope = ProtobufC.message(c.scope)
+        requestsPerSecond = c.requests_per_second
     }
 
     public func fill(_ c: inout Aimass__V1__Token, in arena: CArena) {
@@ -259,6 +264,7 @@ extension Token: ProtobufCConvertible {
         c.revoked_at_ms = revokedAtMs
         c.last_used_at_ms = lastUsedAtMs
         c.scope = arena.message(scope)
+        c.requests_per_second = requestsPerSecond
     }
 }
 
@@ -272,17 +278,24 @@ public struct CreateTokenRequest: Hashable, Sendable {
     public var ttlMs: Int64
     /// Absent = unscoped.
     public var scope: TokenScope?
+    /// Calls per second the token may make, with bursts of one second's
+    /// worth; 0 = no limit. A call over the quota fails with
+    /// RESOURCE_EXHAUSTED and a `retry-after-ms` trailer. Enforced where the
+    /// registry authenticates: the control plane and its embedded worker.
+    public var requestsPerSecond: UInt32
 
     public init(
         user: String = "",
         label: String = "",
         ttlMs: Int64 = 0,
-        scope: TokenScope? = nil
+        scope: TokenScope? = nil,
+        requestsPerSecond: UInt32 = 0
     ) {
         self.user = user
         self.label = label
         self.ttlMs = ttlMs
         self.scope = scope
+        self.requestsPerSecond = requestsPerSecond
     }
 }
 
@@ -294,6 +307,7 @@ extension CreateTokenRequest: ProtobufCConvertible {
         label = ProtobufC.string(c.label)
         ttlMs = c.ttl_ms
         scope = ProtobufC.message(c.scope)
+        requestsPerSecond = c.requests_per_second
     }
 
     public func fill(_ c: inout Aimass__V1__CreateTokenRequest, in arena: CArena) {
@@ -301,6 +315,7 @@ extension CreateTokenRequest: ProtobufCConvertible {
         c.label = arena.string(label)
         c.ttl_ms = ttlMs
         c.scope = arena.message(scope)
+        c.requests_per_second = requestsPerSecond
     }
 }
 

@@ -21,7 +21,8 @@ enum AccessConversions {
             scope: token.scope.isUnrestricted
                 ? nil
                 : AIMassAPI.TokenScope(
-                    roleCeiling: token.scope.roleCeiling.map(\.description) ?? "", models: token.scope.models))
+                    roleCeiling: token.scope.roleCeiling.map(\.description) ?? "", models: token.scope.models),
+            requestsPerSecond: token.requestsPerSecond)
     }
 
     /// The core's scope of a request's; INVALID_ARGUMENT for a role that is not `reader`, `writer` or `owner`.

@@ -59,7 +59,9 @@ public struct AccessService: RPCService {
         let user = request.user.isEmpty ? principal.userName : request.user
         let expiresAt = request.ttlMs == 0 ? nil : Date(timeIntervalSinceNow: Double(request.ttlMs) / 1000)
         let issued = try core { () throws(RegistryError) in
-            try registry.createToken(for: user, label: request.label, expiresAt: expiresAt, scope: scope, by: principal)
+            try registry.createToken(
+                for: user, label: request.label, expiresAt: expiresAt, scope: scope,
+                requestsPerSecond: request.requestsPerSecond, by: principal)
         }
         let token = try core { () throws(RegistryError) in try registry.token(id: issued.id, by: principal) }
         return CreateTokenResponse(token: AccessConversions.apiToken(token), secret: issued.token)

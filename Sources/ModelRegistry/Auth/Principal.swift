@@ -18,12 +18,15 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     public let scope: TokenScope
     /// When the token stops working; `nil` when it never expires.
     public let expiresAt: Date?
+    /// The calls per second the token may make; 0 = no limit (``ModelRegistry/admitRequest(of:)``).
+    public let requestsPerSecond: UInt32
     let userID: Int64
 
     init(
         userID: Int64, userName: String, isAdmin: Bool, tokenID: Int64? = nil, scope: TokenScope = .unrestricted,
-        expiresAt: Date? = nil
+        expiresAt: Date? = nil, requestsPerSecond: UInt32 = 0
     ) {
+        self.requestsPerSecond = requestsPerSecond
         self.userID = userID
         self.userName = userName
         self.isAdmin = isAdmin && scope.isUnrestricted
@@ -171,4 +174,6 @@ public struct TokenInfo: Sendable, Hashable {
     /// When it last authenticated a call (to the second or so: uses are recorded in memory and written in batches);
     /// `nil` if never.
     public var lastUsedAt: Date?
+    /// The calls per second it may make; 0 = no limit.
+    public var requestsPerSecond: UInt32
 }

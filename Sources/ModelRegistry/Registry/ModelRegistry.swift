@@ -37,6 +37,8 @@ public final class ModelRegistry: Sendable {
     let databaseEntries = Atomic<Int>(0)
     /// When each token last authenticated a call, not yet written (see ``TokenUses``).
     let tokenUses = TokenUses()
+    /// The request buckets of tokens with a quota.
+    let tokenQuotas = TokenQuotas()
     private let state: Mutex<State>
 
     /// The mutable part: the connection and the data-directory lock, both released by ``close()``.

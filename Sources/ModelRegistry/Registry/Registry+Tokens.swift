@@ -9,12 +9,14 @@ extension ModelRegistry {
     ///   - label: A note for listings (where the token is used), at most 256 characters.
     ///   - expiresAt: When it stops working; `nil` for never. Must be in the future.
     ///   - scope: What it is limited to (a role ceiling, a set of models); by default what its user may do.
+    ///   - requestsPerSecond: The calls per second it may make (``admitRequest(of:)``); 0 = no limit.
     /// - Throws: `notFound`, `permissionDenied`, `invalidArgument` for a bad label, model name or expiry.
     public func createToken(
         for user: String,
         label: String = "",
         expiresAt: Date? = nil,
         scope: TokenScope = .unrestricted,
+        requestsPerSecond: UInt32 = 0,
         by principal: Principal
     ) throws(RegistryError) -> IssuedToken {
         try Validate.principalName(user, kind: "user")
@@ -35,8 +37,9 @@ extension ModelRegistry {
             let userID = try Self.userID(database, name: user)
             try database.execute(
                 """
-                INSERT INTO tokens (user_id, hash, label, created_at, expires_at, role_ceiling, models)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO tokens (user_id, hash, label, created_at, expires_at, role_ceiling, models,
+                                    requests_per_second)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 userID,
                 hash,
@@ -44,7 +47,8 @@ extension ModelRegistry {
                 Timestamp.now(),
                 expiresAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) },
                 scope.roleCeiling.map { Int64($0.rawValue) },
-                models
+                models,
+                Int64(requestsPerSecond)
             )
             return IssuedToken(id: database.lastInsertRowID, user: user, token: token)
         }
@@ -63,7 +67,7 @@ extension ModelRegistry {
             return try database.query(
                 """
                 SELECT t.id, u.name, t.label, t.created_at, t.revoked_at, t.expires_at, t.role_ceiling, t.models,
-                       t.last_used_at
+                       t.last_used_at, t.requests_per_second
                 FROM tokens t JOIN users u ON u.id = t.user_id
                 WHERE ?1 IS NULL OR t.user_id = ?1 ORDER BY t.id
                 """,
@@ -77,7 +81,8 @@ extension ModelRegistry {
                     revokedAt: Timestamp.optionalDate(row.optionalInt64(4)),
                     expiresAt: Timestamp.optionalDate(row.optionalInt64(5)),
                     scope: try Database.decodeScope(ceiling: row.optionalInt64(6), models: row.string(7)),
-                    lastUsedAt: Timestamp.optionalDate(row.optionalInt64(8))
+                    lastUsedAt: Timestamp.optionalDate(row.optionalInt64(8)),
+                    requestsPerSecond: UInt32(clamping: row.int64(9))
                 )
             }
         }

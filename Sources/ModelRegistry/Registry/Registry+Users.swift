@@ -13,7 +13,8 @@ extension ModelRegistry {
             guard
                 let row = try database.queryOne(
                     """
-                    SELECT u.id, u.name, u.is_admin, t.id, t.expires_at, t.role_ceiling, t.models
+                    SELECT u.id, u.name, u.is_admin, t.id, t.expires_at, t.role_ceiling, t.models,
+                           t.requests_per_second
                     FROM tokens t JOIN users u ON u.id = t.user_id
                     WHERE t.hash = ? AND t.revoked_at IS NULL
                     """,
@@ -25,7 +26,8 @@ extension ModelRegistry {
             return Principal(
                 userID: row.int64(0), userName: row.string(1), isAdmin: row.bool(2), tokenID: row.int64(3),
                 scope: try Database.decodeScope(ceiling: row.optionalInt64(5), models: row.string(6)),
-                expiresAt: Timestamp.optionalDate(row.optionalInt64(4)))
+                expiresAt: Timestamp.optionalDate(row.optionalInt64(4)),
+                requestsPerSecond: UInt32(clamping: row.int64(7)))
         }
         // Checked on every call, cached or not: the cache does not know about time passing.
         if let expiresAt = principal.expiresAt, expiresAt <= Date() {

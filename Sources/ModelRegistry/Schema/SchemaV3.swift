@@ -1,5 +1,5 @@
 /// Schema version 3: tokens that expire, tokens scoped to a role ceiling and a set of models, when each token was
-/// last used, and the audit log of mutating calls. Tokens of a schema-2 build never expire and are unscoped.
+/// last used, per-token request quotas, and the audit log of mutating calls. Tokens of a schema-2 build never expire and are unscoped.
 enum SchemaV3 {
     static let sql = """
         ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
@@ -7,6 +7,8 @@ enum SchemaV3 {
         -- A JSON array of model names; empty = every model.
         ALTER TABLE tokens ADD COLUMN models TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+        -- Calls per second the token may make (a bucket of one second's worth); 0 = no limit.
+        ALTER TABLE tokens ADD COLUMN requests_per_second INTEGER NOT NULL DEFAULT 0;
 
         CREATE TABLE audit_events (
             id          INTEGER PRIMARY KEY,

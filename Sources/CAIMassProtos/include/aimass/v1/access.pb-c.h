@@ -172,10 +172,14 @@ struct  Aimass__V1__Token
    * Absent = unscoped.
    */
   Aimass__V1__TokenScope *scope;
+  /*
+   * Calls per second the token may make; 0 = no limit.
+   */
+  uint32_t requests_per_second;
 };
 #define AIMASS__V1__TOKEN__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__token__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL, 0 }
 
 
 /*
@@ -200,10 +204,17 @@ struct  Aimass__V1__CreateTokenRequest
    * Absent = unscoped.
    */
   Aimass__V1__TokenScope *scope;
+  /*
+   * Calls per second the token may make, with bursts of one second's
+   * worth; 0 = no limit. A call over the quota fails with
+   * RESOURCE_EXHAUSTED and a `retry-after-ms` trailer. Enforced where the
+   * registry authenticates: the control plane and its embedded worker.
+   */
+  uint32_t requests_per_second;
 };
 #define AIMASS__V1__CREATE_TOKEN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__create_token_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, NULL, 0 }
 
 
 /*

@@ -872,7 +872,7 @@ const ProtobufCMessageDescriptor aimass__v1__token_scope__descriptor =
   (ProtobufCMessageInit) aimass__v1__token_scope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__token__field_descriptors[8] =
+static const ProtobufCFieldDescriptor aimass__v1__token__field_descriptors[9] =
 {
   {
     "id",
@@ -970,6 +970,18 @@ static const ProtobufCFieldDescriptor aimass__v1__token__field_descriptors[8] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "requests_per_second",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__Token, requests_per_second),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__token__field_indices_by_name[] = {
   3,   /* field[3] = created_at_ms */
@@ -977,6 +989,7 @@ static const unsigned aimass__v1__token__field_indices_by_name[] = {
   0,   /* field[0] = id */
   2,   /* field[2] = label */
   6,   /* field[6] = last_used_at_ms */
+  8,   /* field[8] = requests_per_second */
   5,   /* field[5] = revoked_at_ms */
   7,   /* field[7] = scope */
   1,   /* field[1] = user */
@@ -984,7 +997,7 @@ static const unsigned aimass__v1__token__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__token__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor aimass__v1__token__descriptor =
 {
@@ -994,14 +1007,14 @@ const ProtobufCMessageDescriptor aimass__v1__token__descriptor =
   "Aimass__V1__Token",
   "aimass.v1",
   sizeof(Aimass__V1__Token),
-  8,
+  9,
   aimass__v1__token__field_descriptors,
   aimass__v1__token__field_indices_by_name,
   1,  aimass__v1__token__number_ranges,
   (ProtobufCMessageInit) aimass__v1__token__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__create_token_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor aimass__v1__create_token_request__field_descriptors[5] =
 {
   {
     "user",
@@ -1051,9 +1064,22 @@ static const ProtobufCFieldDescriptor aimass__v1__create_token_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "requests_per_second",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__CreateTokenRequest, requests_per_second),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__create_token_request__field_indices_by_name[] = {
   1,   /* field[1] = label */
+  4,   /* field[4] = requests_per_second */
   3,   /* field[3] = scope */
   2,   /* field[2] = ttl_ms */
   0,   /* field[0] = user */
@@ -1061,7 +1087,7 @@ static const unsigned aimass__v1__create_token_request__field_indices_by_name[] 
 static const ProtobufCIntRange aimass__v1__create_token_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor aimass__v1__create_token_request__descriptor =
 {
@@ -1071,7 +1097,7 @@ const ProtobufCMessageDescriptor aimass__v1__create_token_request__descriptor =
   "Aimass__V1__CreateTokenRequest",
   "aimass.v1",
   sizeof(Aimass__V1__CreateTokenRequest),
-  4,
+  5,
   aimass__v1__create_token_request__field_descriptors,
   aimass__v1__create_token_request__field_indices_by_name,
   1,  aimass__v1__create_token_request__number_ranges,
