@@ -84,12 +84,14 @@ public final class Platform: Sendable {
     /// Writes the audit log's buffer to the registry.
     private let auditWriter: Task<Void, Never>
     private let inference: WorkerInference
+    private let feedback: FeedbackStore
 
     private init(
         registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
         scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>,
-        auditWriter: Task<Void, Never>, inference: WorkerInference
+        auditWriter: Task<Void, Never>, inference: WorkerInference, feedback: FeedbackStore
     ) {
+        self.feedback = feedback
         self.auditWriter = auditWriter
         self.registry = registry
         self.health = health
@@ -109,6 +111,13 @@ public final class Platform: Sendable {
             configuration: .defaults { $0.maxArtifactBytes = configuration.maxArtifactBytes },
             logger: logger
         )
+        let feedback: FeedbackStore
+        do {
+            feedback = try FeedbackStore.open(dataDirectory: configuration.dataDirectory)
+        } catch {
+            registry.close()
+            throw error
+        }
         let health = HealthService()
         let mesh = MeshHub(configuration: configuration.mesh)
         let scheduler = SchedulerController(configuration: configuration.scheduler, mesh: mesh, logger: logger) { model, version in
@@ -157,6 +166,7 @@ public final class Platform: Sendable {
             SchedulerService(registry: registry, controller: scheduler, logger: logger),
             MeshService(hub: mesh, registry: registry, logger: logger),
             AccessService(registry: registry),
+            FeedbackService(registry: registry, store: feedback),
         ]
         let audit = AuditLog(registry: registry, logger: logger)
         let server = RPCServer(
@@ -174,6 +184,7 @@ public final class Platform: Sendable {
             address = try await server.start()
         } catch {
             inference.shutdown()
+            feedback.close()
             registry.close()
             throw error
         }
@@ -200,14 +211,15 @@ public final class Platform: Sendable {
         }
         return Platform(
             registry: registry, health: health, server: server, address: address, mesh: mesh, scheduler: scheduler,
-            localWorker: localWorker, healthBridge: healthBridge, auditWriter: auditWriter, inference: inference
+            localWorker: localWorker, healthBridge: healthBridge, auditWriter: auditWriter, inference: inference,
+            feedback: feedback
         )
     }
 
     /// The gRPC service names reported by the health service.
     static let serviceNames: [String] = [
         RegistryService.serviceName, RecommendService.serviceName, SchedulerService.serviceName, MeshService.serviceName,
-        AccessService.serviceName,
+        AccessService.serviceName, FeedbackService.serviceName,
     ]
 
     /// Marks every service NOT_SERVING, stops the local worker and the scheduler, drains calls (GOAWAY) and closes
@@ -224,6 +236,7 @@ public final class Platform: Sendable {
         auditWriter.cancel()
         await auditWriter.value
         inference.shutdown()
+        feedback.close()
         registry.close()
     }
 }

@@ -2,6 +2,7 @@
 #pragma once
 #include "aimass/v1/access.pb-c.h"
 #include "aimass/v1/common.pb-c.h"
+#include "aimass/v1/feedback.pb-c.h"
 #include "aimass/v1/mesh.pb-c.h"
 #include "aimass/v1/recommend.pb-c.h"
 #include "aimass/v1/registry.pb-c.h"
