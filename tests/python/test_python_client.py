@@ -9,6 +9,7 @@ proto/ at build time, from a checkout and from an sdist) in a copy of the tree.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import shutil
@@ -455,3 +456,25 @@ def test_tls_with_a_ca_file(tls_files):
                 plain.recommend("m", user_id="u")
     finally:
         srv.stop(None)
+
+
+# -- the README's session ------------------------------------------------------------------------
+
+def test_the_readme_session_runs_as_written(tmp_path):
+    readme = (REPO_ROOT / "clients" / "python" / "README.md").read_text()
+    session = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    data_dir = tmp_path / "data"
+    sp = start_aimass(data_dir, name="aimass-readme")
+    try:
+        env = {"PATH": "/usr/bin:/bin", "AIMASS_SERVER": sp.target, "AIMASS_DATA_DIR": str(data_dir)}
+        run = subprocess.run([sys.executable, "-c", session], cwd=str(REPO_ROOT), env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 0, f"the README session failed:\n{run.stdout}\n{run.stderr}"
+        lines = run.stdout.splitlines()
+        assert lines[0] == "0%" and "100%" in lines
+        recommended, similar, ndcg, ready = lines[-4:]
+        assert len(ast.literal_eval(recommended)) == 5 and len(ast.literal_eval(similar)) == 5 and "'50'" not in similar
+        assert 0 < float(ndcg) < 1 and ready == "True"
+        sp.assert_alive()
+    finally:
+        stop_server(sp)
