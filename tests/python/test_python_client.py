@@ -429,7 +429,8 @@ def _openssl(*args, cwd):
 
 @pytest.fixture
 def tls_files(tmp_path):
-    """A CA, and a server certificate for 127.0.0.1 / localhost signed by it (openssl CLI)."""
+    """A CA, and a server certificate for 127.0.0.1 / localhost signed by it (the openssl CLI, which
+    scripts/install-deps.sh installs)."""
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
              "-subj", "/CN=aimass test CA", cwd=tmp_path)
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
