@@ -25,11 +25,11 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import REPO_ROOT, start_aimass, stop_server
+from conftest import REPO_ROOT, aimass_binary, start_aimass, stop_server
 
 try:
     import aimass
-    from aimass.v1 import common_pb2, mesh_pb2, recommend_pb2, recommend_pb2_grpc, scheduler_pb2
+    from aimass.v1 import mesh_pb2, mesh_pb2_grpc, recommend_pb2, recommend_pb2_grpc, scheduler_pb2
 except ImportError as error:  # a clear failure, not a skip: CI must have installed it
     pytest.fail(f"the aimass package is not installed in this Python ({sys.executable}): {error}; run "
                 "scripts/venv.sh (it runs pip install ./clients/python)", pytrace=False)
@@ -215,7 +215,7 @@ def test_an_upload_whose_file_changes_midway_fails_and_stores_nothing(client, tm
 
 # -- deployments and inference ----------------------------------------------------------------
 
-def test_recommend_returns_the_reference_items_for_a_movielens_user(client, deployed):
+def test_recommend_returns_the_reference_items_for_a_movielens_user(server, client, deployed):
     assert deployed.state == scheduler_pb2.DEPLOYMENT_STATE_READY and deployed.ready_replicas >= 1
     ours = client.recommend("movies", user_id=USER, k=10, exclude_seen=True)
     model = reference_cf.Model(reference_cf.load(DATA), algorithm="itemcf", neighbours=20)
@@ -233,12 +233,8 @@ def test_recommend_returns_the_reference_items_for_a_movielens_user(client, depl
     with grpc.insecure_channel(client.target) as channel:
         raw = recommend_pb2_grpc.RecommendStub(channel).Recommend(
             recommend_pb2.RecommendRequest(model="movies", user_id=USER, k=10, exclude_seen=True),
-            metadata=[("authorization", f"Bearer {client_token(client)}")], timeout=30)
+            metadata=[("authorization", f"Bearer {server.token}")], timeout=30)
     assert [(i.item_id, i.score) for i in raw.items] == [(i.item_id, i.score) for i in ours.items]
-
-
-def client_token(client) -> str:
-    return dict(client._metadata)["authorization"].split(" ", 1)[1]
 
 
 def test_similar_items_and_seed_recommendations(client, deployed):
@@ -326,6 +322,8 @@ def test_errors_are_exceptions_with_code_and_message(server, client, movies):
         client.recommend("no-such-model", user_id=USER)
     with pytest.raises(aimass.NotFound):
         client.get_version("movies", "no-such-alias")
+    with pytest.raises(aimass.NotFound):  # the server refuses after the header, while chunks are still going
+        client.upload("no-such-model", DATA, chunk_size=64 * 1024)
 
     with pytest.raises(aimass.InvalidArgument) as caught:
         client.upload("movies", b"user\titem\n1\t2\n", manifest={"algorithm": "svd"})
@@ -333,6 +331,37 @@ def test_errors_are_exceptions_with_code_and_message(server, client, movies):
     assert client.get_model("movies").latest_version == movies[0].number  # nothing stored
     with pytest.raises(aimass.InvalidArgument):
         client.create_model("bad name!")
+
+
+def test_a_reader_may_read_but_not_upload(tmp_path):
+    """PermissionDenied against a real server: a second user (made with `aimass token create` while the server is
+    stopped) granted READER may read the model but not upload to it, and does not see a model without a grant."""
+    data_dir = tmp_path / "data"
+    sp = start_aimass(data_dir, name="aimass-perm")
+    stop_server(sp)
+    made = subprocess.run([str(aimass_binary("aimass")), "token", "create", "--user", "bob", "--data-dir",
+                           str(data_dir)], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    bob_token = made.stdout.strip().splitlines()[-1]
+    sp = start_aimass(data_dir, name="aimass-perm")
+    try:
+        admin_token = (data_dir / "admin.token").read_text().strip()
+        with aimass.Client(sp.target, token=admin_token) as admin, aimass.Client(sp.target, token=bob_token) as bob:
+            admin.create_model("shared", manifest=MANIFEST)
+            admin.create_model("private", manifest=MANIFEST)
+            assert admin.grant("shared", "user:bob", "reader") == {"user:admin": "owner", "user:bob": "reader"}
+            assert bob.permissions("shared")["user:bob"] == "reader"
+            assert bob.get_model("shared").name == "shared"
+            with pytest.raises(aimass.PermissionDenied) as caught:
+                bob.upload("shared", b"user\titem\n1\t2\n")
+            assert caught.value.code == grpc.StatusCode.PERMISSION_DENIED and caught.value.message
+            with pytest.raises(aimass.NotFound):  # a model bob cannot read does not exist for him
+                bob.get_model("private")
+            with pytest.raises(ValueError):
+                admin.grant("shared", "user:bob", "admin")
+        sp.assert_alive()
+    finally:
+        stop_server(sp)
 
 
 # -- retries (against a grpcio server that sheds on purpose) -----------------------------------
@@ -419,6 +448,45 @@ def test_retry_policy_and_client_arguments_are_validated(tmp_path):
             c.upload("m", b"x" * 10, chunk_size=1024)
         with pytest.raises(ValueError):
             c.get_version("m", 0)
+
+
+class DroppingMesh(mesh_pb2_grpc.MeshServicer):
+    """Watch: a fresh stream sends a snapshot at revision 5 then ends UNAVAILABLE (a control plane restarting);
+    a resumed one answers with the event after the revision it resumes from."""
+
+    def __init__(self):
+        self.requests = []
+
+    def Watch(self, request, context):
+        self.requests.append(request)
+        if request.resume_from_revision == 0:
+            yield mesh_pb2.MeshEvent(revision=5, kind=mesh_pb2.EVENT_KIND_SNAPSHOT, snapshot=mesh_pb2.Snapshot())
+            yield mesh_pb2.MeshEvent(revision=5, kind=mesh_pb2.EVENT_KIND_HEARTBEAT, heartbeat=mesh_pb2.Heartbeat())
+            context.abort(grpc.StatusCode.UNAVAILABLE, "control plane shutting down")
+        yield mesh_pb2.MeshEvent(revision=request.resume_from_revision + 1, kind=mesh_pb2.EVENT_KIND_WORKER_LEFT,
+                                 worker_left=mesh_pb2.WorkerLeft(worker_id="w1", reason="stream closed"))
+
+
+def test_watch_reconnects_from_the_last_revision_after_unavailable():
+    servicer = DroppingMesh()
+    srv = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    mesh_pb2_grpc.add_MeshServicer_to_server(servicer, srv)
+    port = srv.add_insecure_port("127.0.0.1:0")
+    srv.start()
+    try:
+        policy = aimass.RetryPolicy(max_attempts=3, initial_backoff_s=0.01, max_backoff_s=0.05)
+        with aimass.Client(f"127.0.0.1:{port}", retry=policy) as c:
+            with c.watch(models=["m"], reconnect=True) as events:
+                assert next(events).kind == mesh_pb2.EVENT_KIND_SNAPSHOT  # the heartbeat after it is skipped
+                after = next(events)
+                assert after.kind == mesh_pb2.EVENT_KIND_WORKER_LEFT and after.revision == 6
+                assert events.revision == 6
+            assert [r.resume_from_revision for r in servicer.requests] == [0, 5]
+            assert list(servicer.requests[1].models) == ["m"]
+            with pytest.raises(aimass.Unavailable):  # without reconnect the stream's end is an error
+                list(c.watch())
+    finally:
+        srv.stop(None)
 
 
 # -- TLS (against a grpcio TLS server; AI Mass's own TLS is not there yet) ----------------------

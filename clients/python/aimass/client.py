@@ -24,6 +24,9 @@ VersionRef = Union[int, str, None]
 _PROTOCOLS = {"loo": recommend_pb2.EVAL_PROTOCOL_LEAVE_LAST_ONE_OUT,
               "holdout": recommend_pb2.EVAL_PROTOCOL_HOLDOUT_80_20}
 
+_ROLES = {"none": registry_pb2.ROLE_NONE, "reader": registry_pb2.ROLE_READER, "writer": registry_pb2.ROLE_WRITER,
+          "owner": registry_pb2.ROLE_OWNER}
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -189,6 +192,20 @@ class Client:
         request = registry_pb2.SetAliasRequest(model=model, alias=alias, version=version, reason=reason)
         return self._unary(self.registry.SetAlias, request, timeout).change
 
+    def grant(self, model: str, principal: str, role: str, *,
+              timeout: Optional[float] = None) -> Dict[str, str]:
+        """Grants `role` ("reader", "writer", "owner"; "none" removes the grant) on a model to a principal
+        (`user:NAME` or `group:NAME`); needs OWNER. Returns every grant after the change, principal -> role."""
+        if role not in _ROLES:
+            raise ValueError(f"role must be one of {sorted(_ROLES)}, got {role!r}")
+        request = registry_pb2.SetPermissionRequest(model=model, principal=principal, role=_ROLES[role])
+        return _grants(self._unary(self.registry.SetPermission, request, timeout))
+
+    def permissions(self, model: str, *, timeout: Optional[float] = None) -> Dict[str, str]:
+        """Every grant on a model, principal -> role ("reader", "writer" or "owner")."""
+        request = registry_pb2.GetPermissionsRequest(model=model)
+        return _grants(self._unary(self.registry.GetPermissions, request, timeout, idempotent=True))
+
     # -- deployments ------------------------------------------------------------------------------
 
     def deploy(self, model: str, version: VersionRef = None, *, min_replicas: int = 1, max_replicas: int = 0,
@@ -351,8 +368,8 @@ class _Recording:
     def __iter__(self):
         try:
             yield from self._requests
-        except BaseException as error:  # re-raised in the caller's thread by Client.upload
-            self.error = error
+        except Exception as error:  # re-raised in the caller's thread by Client.upload (not GeneratorExit:
+            self.error = error      # that is grpcio dropping the iterator after the call ended)
             raise
 
 
@@ -402,6 +419,11 @@ def _selector(version: VersionRef) -> Optional[common_pb2.VersionSelector]:
             return common_pb2.VersionSelector(number=int(version))
         return common_pb2.VersionSelector(alias=version)
     raise TypeError(f"version must be an int (number), a str (alias) or None, not {type(version).__name__}")
+
+
+def _grants(response) -> Dict[str, str]:
+    names = {number: name for name, number in _ROLES.items()}
+    return {p.principal: names.get(p.role, registry_pb2.Role.Name(p.role)) for p in response.permissions}
 
 
 def _strings(mapping: Optional[Mapping]) -> Dict[str, str]:
