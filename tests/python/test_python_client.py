@@ -34,6 +34,10 @@ except ImportError as error:  # a clear failure, not a skip: CI must have instal
     pytest.fail(f"the aimass package is not installed in this Python ({sys.executable}): {error}; run "
                 "scripts/venv.sh (it runs pip install ./clients/python)", pytrace=False)
 
+# Builds (pip wheel, sdist) and the MovieLens upload + deployment take a while on a loaded 2-core machine; this
+# is only the safety net against hangs (pytest.ini's is 120 s).
+pytestmark = pytest.mark.timeout(600)
+
 DATA = REPO_ROOT / "data" / "ml-100k.inter"
 MANIFEST = {"algorithm": "itemcf", "neighbours": "20"}
 USER = "196"
