@@ -187,6 +187,23 @@ def test_models_and_versions_list_page_by_page(client, movies):
     assert caught.value.code == grpc.StatusCode.ALREADY_EXISTS and "movies-b" in caught.value.message
 
 
+def test_iter_upload_yields_progress_then_the_version_and_stops_when_left(client, movies):
+    client.create_model("iterated", manifest=MANIFEST)
+    steps = list(client.iter_upload("iterated", DATA, chunk_size=256 * 1024, description="iterated"))
+    size = DATA.stat().st_size
+    assert [s.sent_bytes for s in steps[:-1]] == [0, *range(256 * 1024, size, 256 * 1024), size]
+    assert all(s.version is None for s in steps[:-1])
+    last = steps[-1]
+    assert last.sent_bytes == size and last.version.number == 1 and last.version.sha256 == movies[0].sha256
+
+    for step in client.iter_upload("iterated", DATA, chunk_size=64 * 1024):
+        if step.sent_bytes > 0:
+            break  # leaving the loop cancels the upload
+    assert client.get_model("iterated").latest_version == 1
+    with pytest.raises(aimass.NotFound):
+        list(client.iter_upload("no-such-model", DATA))
+
+
 def test_an_upload_whose_file_changes_midway_fails_and_stores_nothing(client, tmp_path):
     client.create_model("changing", manifest=MANIFEST)
     path = tmp_path / "changing.inter"
@@ -452,6 +469,11 @@ def test_retry_policy_and_client_arguments_are_validated(tmp_path):
             c.upload("m", b"x" * 10, chunk_size=1024)
         with pytest.raises(ValueError):
             c.get_version("m", 0)
+    with aimass.Client("127.0.0.1:1", timeout=10) as nobody:  # nothing listens: fails at once, never hangs
+        with pytest.raises(aimass.Unavailable):
+            list(nobody.iter_upload("m", b"x" * 10))
+        with pytest.raises(aimass.Unavailable):
+            nobody.upload("m", b"x" * 10)
 
 
 class DroppingMesh(mesh_pb2_grpc.MeshServicer):

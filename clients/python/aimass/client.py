@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,8 @@ import grpc
 from .errors import AlreadyExists, FailedPrecondition, from_rpc_error
 from .results import Recommendations
 from .retry import RetryPolicy, call_with_retries
-from .upload import DEFAULT_CHUNK, Artifact, ProgressCallback, Source, check_version, upload_requests
+from .upload import (DEFAULT_CHUNK, Artifact, ProgressCallback, Source, UploadProgress, check_version,
+                     upload_requests)
 from .watch import EventStream
 from .v1 import (common_pb2, mesh_pb2, mesh_pb2_grpc, recommend_pb2, recommend_pb2_grpc, registry_pb2,
                  registry_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc)
@@ -161,17 +164,50 @@ class Client:
         PermissionDenied, DataLoss / IntegrityError (bytes changed or mismatched), ResourceExhausted (too big).
         """
         artifact = Artifact(source, chunk_size)
-        header = dict(model=model, description=description, manifest=_strings(manifest),
-                      metrics=dict(metrics or {}), annotations=_strings(annotations))
+        header = _version_header(model, description, manifest, metrics, annotations)
         requests = _Recording(upload_requests(registry_pb2, artifact, header, progress))
         try:
             version = self.registry.UploadVersion(iter(requests), metadata=self._metadata, timeout=timeout)
         except grpc.RpcError as rpc_error:
-            if requests.error is not None:  # our side failed first (file changed, callback raised)
-                raise requests.error from None
-            raise from_rpc_error(rpc_error) from None
+            raise requests.failure(rpc_error) from None
         check_version(version, artifact)
         return version
+
+    def iter_upload(self, model: str, source: Source, *, manifest: Optional[Mapping[str, str]] = None,
+                    description: str = "", metrics: Optional[Mapping[str, float]] = None,
+                    annotations: Optional[Mapping[str, str]] = None, chunk_size: int = DEFAULT_CHUNK,
+                    timeout: Optional[float] = None) -> Iterator[UploadProgress]:
+        """The upload of `upload` as an iterator of progress reports, for a progress bar of your own; the last
+        report carries the published (and checked) `version`. The upload advances as you iterate (gRPC's sender
+        waits until you have taken the previous report); leaving the loop early cancels it, and nothing is stored.
+        Raises as `upload` does.
+
+            for step in client.iter_upload("movies", "ratings.tsv"):
+                print(f"{step.fraction:.0%}")
+            print(step.version.number)
+        """
+        artifact = Artifact(source, chunk_size)
+        header = _version_header(model, description, manifest, metrics, annotations)
+        reports = _Handoff()
+        requests = _Recording(upload_requests(registry_pb2, artifact, header, reports.put))
+        future = self.registry.UploadVersion.future(iter(requests), metadata=self._metadata, timeout=timeout)
+        # Every report is handed over before the call can succeed: the server answers only after the last chunk.
+        future.add_done_callback(lambda _: reports.finish())
+        try:
+            while True:
+                report = reports.get()
+                if report is None:
+                    break
+                yield report
+            try:
+                version = future.result()
+            except grpc.RpcError as rpc_error:
+                raise requests.failure(rpc_error) from None
+        finally:
+            reports.close()
+            future.cancel()  # a no-op once the call has ended; cancels it when the caller left the loop
+        check_version(version, artifact)
+        yield UploadProgress(artifact.size, artifact.size, version)
 
     def get_version(self, model: str, version: VersionRef = None, *,
                     timeout: Optional[float] = None) -> registry_pb2.Version:
@@ -363,7 +399,12 @@ class _Recording:
 
     def __init__(self, requests: Iterator):
         self._requests = requests
-        self.error: Optional[BaseException] = None
+        self.error: Optional[Exception] = None
+
+    def failure(self, rpc_error: grpc.RpcError) -> Exception:
+        """What to raise for a failed call: our side's exception if it failed first (file changed, callback
+        raised), else the call's status."""
+        return self.error if self.error is not None else from_rpc_error(rpc_error)
 
     def __iter__(self):
         try:
@@ -371,6 +412,39 @@ class _Recording:
         except Exception as error:  # re-raised in the caller's thread by Client.upload (not GeneratorExit:
             self.error = error      # that is grpcio dropping the iterator after the call ended)
             raise
+
+
+class _Handoff:
+    """Reports passed one at a time from grpcio's sending thread to the iterating caller. `finish()` (the call
+    ended) and `close()` (the caller left) never block: grpcio may run a done-callback on the caller's thread."""
+
+    def __init__(self):
+        self._queue: "queue.Queue[UploadProgress]" = queue.Queue(maxsize=1)
+        self._finished = threading.Event()
+        self._closed = threading.Event()
+
+    def put(self, report: UploadProgress) -> None:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(report, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> Optional[UploadProgress]:
+        """The next report, or None once the call has ended and every report was taken."""
+        while True:
+            try:
+                return self._queue.get(timeout=0.05)
+            except queue.Empty:
+                if self._finished.is_set() and self._queue.empty():
+                    return None
+
+    def finish(self) -> None:
+        self._finished.set()
+
+    def close(self) -> None:
+        self._closed.set()
 
 
 def _auth_metadata(token: Optional[str]) -> tuple:
@@ -424,6 +498,12 @@ def _selector(version: VersionRef) -> Optional[common_pb2.VersionSelector]:
 def _grants(response) -> Dict[str, str]:
     names = {number: name for name, number in _ROLES.items()}
     return {p.principal: names.get(p.role, registry_pb2.Role.Name(p.role)) for p in response.permissions}
+
+
+def _version_header(model: str, description: str, manifest: Optional[Mapping[str, str]],
+                    metrics: Optional[Mapping[str, float]], annotations: Optional[Mapping[str, str]]) -> Dict:
+    return dict(model=model, description=description, manifest=_strings(manifest),
+                metrics={str(k): float(v) for k, v in (metrics or {}).items()}, annotations=_strings(annotations))
 
 
 def _strings(mapping: Optional[Mapping]) -> Dict[str, str]:

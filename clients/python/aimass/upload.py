@@ -11,7 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Dict, Iterator, Optional, Union
+from typing import Any, BinaryIO, Callable, Dict, Iterator, Optional, Union
 
 from .errors import IntegrityError
 
@@ -24,10 +24,12 @@ Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
 @dataclass(frozen=True)
 class UploadProgress:
-    """How far an upload is: `sent_bytes` of `total_bytes` handed to gRPC (not yet acknowledged by the server)."""
+    """How far an upload is: `sent_bytes` of `total_bytes` handed to gRPC (not yet acknowledged by the server).
+    `version` is the published aimass.v1 Version in the last report of `Client.iter_upload`, else None."""
 
     sent_bytes: int
     total_bytes: int
+    version: Optional[Any] = None
 
     @property
     def fraction(self) -> float:
