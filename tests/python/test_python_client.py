@@ -532,44 +532,45 @@ def tls_files(tmp_path):
     (tmp_path / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
     _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
              "-out", "server.pem", "-days", "2", "-extfile", "san.ext", cwd=tmp_path)
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
+             "-subj", "/CN=ml-engineer", cwd=tmp_path)
+    _openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-out", "client.pem", "-days", "2", cwd=tmp_path)
     return tmp_path
 
 
-def test_tls_with_a_ca_file(tls_files):
-    servicer = SheddingRecommend(sheds=0)
+def _tls_server(tls_files, require_client_auth: bool):
     srv = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    recommend_pb2_grpc.add_RecommendServicer_to_server(servicer, srv)
-    creds = grpc.ssl_server_credentials([((tls_files / "server.key").read_bytes(),
-                                          (tls_files / "server.pem").read_bytes())])
+    recommend_pb2_grpc.add_RecommendServicer_to_server(SheddingRecommend(sheds=0), srv)
+    creds = grpc.ssl_server_credentials(
+        [((tls_files / "server.key").read_bytes(), (tls_files / "server.pem").read_bytes())],
+        root_certificates=(tls_files / "ca.pem").read_bytes() if require_client_auth else None,
+        require_client_auth=require_client_auth)
     port = srv.add_secure_port("127.0.0.1:0", creds)
     srv.start()
+    return srv, f"localhost:{port}"
+
+
+def test_tls_with_a_ca_file(tls_files):
+    srv, target = _tls_server(tls_files, require_client_auth=False)
     try:
-        with aimass.Client(f"localhost:{port}", ca_file=str(tls_files / "ca.pem"), token="t0k") as c:
+        with aimass.Client(target, ca_file=str(tls_files / "ca.pem"), token="t0k") as c:
             assert c.recommend("m", user_id="u").item_ids == ["7"]
-        with aimass.Client(f"localhost:{port}", timeout=5) as plain:  # plaintext to a TLS port fails
+        with aimass.Client(target, timeout=5) as plain:  # plaintext to a TLS port fails
             with pytest.raises(aimass.Unavailable):
                 plain.recommend("m", user_id="u")
     finally:
         srv.stop(None)
 
 
-# -- the README's session ------------------------------------------------------------------------
-
-def test_the_readme_session_runs_as_written(tmp_path):
-    readme = (REPO_ROOT / "clients" / "python" / "README.md").read_text()
-    session = readme.split("```python\n", 1)[1].split("```", 1)[0]
-    data_dir = tmp_path / "data"
-    sp = start_aimass(data_dir, name="aimass-readme")
+def test_mutual_tls_with_a_client_certificate(tls_files):
+    srv, target = _tls_server(tls_files, require_client_auth=True)
     try:
-        env = {"PATH": "/usr/bin:/bin", "AIMASS_SERVER": sp.target, "AIMASS_DATA_DIR": str(data_dir)}
-        run = subprocess.run([sys.executable, "-c", session], cwd=str(REPO_ROOT), env=env, capture_output=True,
-                             text=True, timeout=300)
-        assert run.returncode == 0, f"the README session failed:\n{run.stdout}\n{run.stderr}"
-        lines = run.stdout.splitlines()
-        assert lines[0] == "0%" and "100%" in lines
-        recommended, similar, ndcg, ready = lines[-4:]
-        assert len(ast.literal_eval(recommended)) == 5 and len(ast.literal_eval(similar)) == 5 and "'50'" not in similar
-        assert 0 < float(ndcg) < 1 and ready == "True"
-        sp.assert_alive()
+        with aimass.Client(target, ca_file=str(tls_files / "ca.pem"), cert_file=str(tls_files / "client.pem"),
+                           key_file=str(tls_files / "client.key")) as c:
+            assert c.recommend("m", user_id="u").item_ids == ["7"]
+        with aimass.Client(target, ca_file=str(tls_files / "ca.pem"), timeout=5) as anonymous:
+            with pytest.raises(aimass.Unavailable):  # the server wants a certificate
+                anonymous.recommend("m", user_id="u")
     finally:
-        stop_server(sp)
+        srv.stop(None)
