@@ -1,10 +1,12 @@
 """The `aimass` Python package (clients/python), installed in .venv by scripts/venv.sh, against a real `aimass serve`.
 
-It uploads MovieLens-100k with a progress callback, deploys it and waits for READY through Mesh.Watch, asks for
-recommendations and checks them against the independent numpy reference (scripts/reference_cf.py), watches
-deployment and alias events (and resumes from a revision), and maps failures to the exception classes. Retries
-honouring `retry-after-ms` are checked against a grpcio server that sheds on purpose; the build itself (stubs from
-proto/ at build time, from a checkout and from an sdist) in a copy of the tree.
+It uploads MovieLens-100k with a progress callback (and as an iterator), deploys it and waits for READY through
+Mesh.Watch, asks for recommendations and checks them against the independent numpy reference
+(scripts/reference_cf.py) and the raw aimass.v1 stub, watches deployment events and resumes from a revision, and maps
+failures to the exception classes (Unauthenticated, NotFound, InvalidArgument, AlreadyExists, PermissionDenied for
+a second user). Against grpcio servers made to misbehave: retries honouring `retry-after-ms`, Watch reconnecting
+after UNAVAILABLE, TLS and mutual TLS. And the build itself (stubs generated from proto/ at build time) from a copy
+of a clean checkout and from an sdist; and the README's session, run as written.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import queue
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +10,12 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 import grpc
 
+from .channel import auth_metadata, make_channel
 from .errors import AlreadyExists, FailedPrecondition, from_rpc_error
 from .results import Recommendations
 from .retry import RetryPolicy, call_with_retries
-from .upload import (DEFAULT_CHUNK, Artifact, ProgressCallback, Source, UploadProgress, check_version,
-                     upload_requests)
+from .upload import (DEFAULT_CHUNK, Artifact, ProgressCallback, RecordingRequests, ReportHandoff, Source,
+                     UploadProgress, check_version, upload_requests)
 from .watch import EventStream
 from .v1 import (common_pb2, mesh_pb2, mesh_pb2_grpc, recommend_pb2, recommend_pb2_grpc, registry_pb2,
                  registry_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc)
@@ -77,12 +76,8 @@ class Client:
         self.target = target
         self.timeout = timeout
         self.retry = retry
-        self._metadata = _auth_metadata(token)
-        credentials = _channel_credentials(ca_file, cert_file, key_file, tls)
-        if credentials is None:
-            self.channel = grpc.insecure_channel(target, options=list(options))
-        else:
-            self.channel = grpc.secure_channel(target, credentials, options=list(options))
+        self._metadata = auth_metadata(token)
+        self.channel = make_channel(target, ca_file, cert_file, key_file, tls, options)
         self.registry = registry_pb2_grpc.ModelRegistryStub(self.channel)
         self.scheduler = scheduler_pb2_grpc.SchedulerStub(self.channel)
         self.recommender = recommend_pb2_grpc.RecommendStub(self.channel)
@@ -165,7 +160,7 @@ class Client:
         """
         artifact = Artifact(source, chunk_size)
         header = _version_header(model, description, manifest, metrics, annotations)
-        requests = _Recording(upload_requests(registry_pb2, artifact, header, progress))
+        requests = RecordingRequests(upload_requests(registry_pb2, artifact, header, progress))
         try:
             version = self.registry.UploadVersion(iter(requests), metadata=self._metadata, timeout=timeout)
         except grpc.RpcError as rpc_error:
@@ -188,8 +183,8 @@ class Client:
         """
         artifact = Artifact(source, chunk_size)
         header = _version_header(model, description, manifest, metrics, annotations)
-        reports = _Handoff()
-        requests = _Recording(upload_requests(registry_pb2, artifact, header, reports.put))
+        reports = ReportHandoff()
+        requests = RecordingRequests(upload_requests(registry_pb2, artifact, header, reports.put))
         future = self.registry.UploadVersion.future(iter(requests), metadata=self._metadata, timeout=timeout)
         # Every report is handed over before the call can succeed: the server answers only after the last chunk.
         future.add_done_callback(lambda _: reports.finish())
@@ -391,92 +386,6 @@ class Client:
             if not page.next_page_token:
                 return
             request.page_token = page.next_page_token
-
-
-class _Recording:
-    """Wraps the upload's request generator so that an exception raised in it (on grpcio's sending thread,
-    where grpcio only cancels the call) is kept and re-raised to the caller."""
-
-    def __init__(self, requests: Iterator):
-        self._requests = requests
-        self.error: Optional[Exception] = None
-
-    def failure(self, rpc_error: grpc.RpcError) -> Exception:
-        """What to raise for a failed call: our side's exception if it failed first (file changed, callback
-        raised), else the call's status."""
-        return self.error if self.error is not None else from_rpc_error(rpc_error)
-
-    def __iter__(self):
-        try:
-            yield from self._requests
-        except Exception as error:  # re-raised in the caller's thread by Client.upload (not GeneratorExit:
-            self.error = error      # that is grpcio dropping the iterator after the call ended)
-            raise
-
-
-class _Handoff:
-    """Reports passed one at a time from grpcio's sending thread to the iterating caller. `finish()` (the call
-    ended) and `close()` (the caller left) never block: grpcio may run a done-callback on the caller's thread."""
-
-    def __init__(self):
-        self._queue: "queue.Queue[UploadProgress]" = queue.Queue(maxsize=1)
-        self._finished = threading.Event()
-        self._closed = threading.Event()
-
-    def put(self, report: UploadProgress) -> None:
-        while not self._closed.is_set():
-            try:
-                self._queue.put(report, timeout=0.05)
-                return
-            except queue.Full:
-                continue
-
-    def get(self) -> Optional[UploadProgress]:
-        """The next report, or None once the call has ended and every report was taken."""
-        while True:
-            try:
-                return self._queue.get(timeout=0.05)
-            except queue.Empty:
-                if self._finished.is_set() and self._queue.empty():
-                    return None
-
-    def finish(self) -> None:
-        self._finished.set()
-
-    def close(self) -> None:
-        self._closed.set()
-
-
-def _auth_metadata(token: Optional[str]) -> tuple:
-    if token is None:
-        return ()
-    if not isinstance(token, str) or not token or token != token.strip() or any(c.isspace() for c in token) \
-            or not token.isprintable() or not token.isascii():
-        raise ValueError("token must be a non-empty string of printable ASCII without spaces")
-    return (("authorization", f"Bearer {token}"),)
-
-
-def _read_pem(path: Optional[str], what: str) -> Optional[bytes]:
-    if path is None:
-        return None
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{what} {file} does not exist or is not a file")
-    data = file.read_bytes()
-    if b"-----BEGIN " not in data:
-        raise ValueError(f"{what} {file} is not PEM (no -----BEGIN line)")
-    return data
-
-
-def _channel_credentials(ca_file: Optional[str], cert_file: Optional[str], key_file: Optional[str],
-                         tls: bool) -> Optional[grpc.ChannelCredentials]:
-    if (cert_file is None) != (key_file is None):
-        raise ValueError("cert_file and key_file go together: give both for mutual TLS, or neither")
-    if not (tls or ca_file or cert_file):
-        return None
-    return grpc.ssl_channel_credentials(root_certificates=_read_pem(ca_file, "ca_file"),
-                                        private_key=_read_pem(key_file, "key_file"),
-                                        certificate_chain=_read_pem(cert_file, "cert_file"))
 
 
 def _selector(version: VersionRef) -> Optional[common_pb2.VersionSelector]:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, Iterator, Optional, Union
 
-from .errors import IntegrityError
+import grpc
+
+from .errors import IntegrityError, from_rpc_error
 
 MIN_CHUNK = 64 * 1024
 MAX_CHUNK = 1024 * 1024
@@ -114,6 +118,60 @@ def check_version(version, artifact: Artifact) -> None:
         raise IntegrityError(f"the server stored version {version.number} of {version.model} as {version.size_bytes} "
                              f"bytes with sha256 {version.sha256}, but {artifact.size} bytes with sha256 "
                              f"{artifact.sha256} were sent")
+
+
+class RecordingRequests:
+    """Wraps the upload's request generator so that an exception raised in it (on grpcio's sending thread,
+    where grpcio only cancels the call) is kept and re-raised to the caller."""
+
+    def __init__(self, requests: Iterator):
+        self._requests = requests
+        self.error: Optional[Exception] = None
+
+    def failure(self, rpc_error: grpc.RpcError) -> Exception:
+        """What to raise for a failed call: our side's exception if it failed first (file changed, callback
+        raised), else the call's status."""
+        return self.error if self.error is not None else from_rpc_error(rpc_error)
+
+    def __iter__(self):
+        try:
+            yield from self._requests
+        except Exception as error:  # re-raised in the caller's thread by Client.upload (not GeneratorExit:
+            self.error = error      # that is grpcio dropping the iterator after the call ended)
+            raise
+
+
+class ReportHandoff:
+    """Reports passed one at a time from grpcio's sending thread to the iterating caller. `finish()` (the call
+    ended) and `close()` (the caller left) never block: grpcio may run a done-callback on the caller's thread."""
+
+    def __init__(self):
+        self._queue: "queue.Queue[UploadProgress]" = queue.Queue(maxsize=1)
+        self._finished = threading.Event()
+        self._closed = threading.Event()
+
+    def put(self, report: UploadProgress) -> None:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(report, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> Optional[UploadProgress]:
+        """The next report, or None once the call has ended and every report was taken."""
+        while True:
+            try:
+                return self._queue.get(timeout=0.05)
+            except queue.Empty:
+                if self._finished.is_set() and self._queue.empty():
+                    return None
+
+    def finish(self) -> None:
+        self._finished.set()
+
+    def close(self) -> None:
+        self._closed.set()
 
 
 def _chunks(handle: BinaryIO, size: int) -> Iterator[bytes]:
