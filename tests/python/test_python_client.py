@@ -130,8 +130,9 @@ def _generated(wheel: Path) -> set:
 def test_builds_from_a_clean_checkout_and_from_its_sdist(tmp_path):
     package = _copy_checkout(tmp_path / "checkout")
     assert not (package / "aimass" / "v1").exists()
-    expected = {f"aimass/v1/{name}{suffix}" for name in ("common", "registry", "scheduler", "recommend", "mesh")
-                for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")} | {"aimass/v1/__init__.py",
+    protos = sorted(path.stem for path in (REPO_ROOT / "proto" / "aimass" / "v1").glob("*.proto"))
+    assert {"common", "registry", "scheduler", "recommend", "mesh"} <= set(protos)
+    expected = {f"aimass/v1/{name}{suffix}" for name in protos for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")} | {"aimass/v1/__init__.py",
                                                                           "aimass/_build_info.py"}
     assert _generated(_pip_wheel(package, tmp_path / "wheel", tmp_path)) == expected
     assert not (package / "aimass" / "v1").exists(), "a regular build must not write generated files into the tree"
@@ -362,7 +363,7 @@ def test_a_reader_may_read_but_not_upload(tmp_path):
     data_dir = tmp_path / "data"
     sp = start_aimass(data_dir, name="aimass-perm")
     stop_server(sp)
-    made = subprocess.run([str(aimass_binary("aimass")), "token", "create", "--user", "bob", "--data-dir",
+    made = subprocess.run([str(aimass_binary("aimass")), "token", "create", "--offline", "--user", "bob", "--data-dir",
                            str(data_dir)], capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
     bob_token = made.stdout.strip().splitlines()[-1]
