@@ -158,7 +158,8 @@ public final class Platform: Sendable {
         let services: [any RPCService] = [
             RegistryService(
                 registry: registry, logger: logger,
-                versionInUse: { model, version in scheduler.deploymentServing(model: model, version: version) }
+                versionInUse: { model, version in scheduler.deploymentServing(model: model, version: version) },
+                onMeshEvent: { payload in _ = try? mesh.publish(payload) }
             ) { model, alias, version in
                 scheduler.aliasMoved(model: model, alias: alias, version: version)
             },

@@ -220,3 +220,34 @@ def test_token_quota_sheds_with_retry_after_and_spares_other_tokens(server, pb):
                 outcomes.append("shed")
         assert "ok" in outcomes and "shed" in outcomes, outcomes
         assert registry.GetModel(request, metadata=bearer(env["AIMASS_TOKEN"]), timeout=30).name == "dishes"
+
+
+def test_watchers_hear_of_published_versions_and_alias_moves_they_may_read(server, pb):
+    target, exe, env = server
+    mpb = pb["mesh_pb2"]
+    kinds = [mpb.EVENT_KIND_VERSION_PUBLISHED, mpb.EVENT_KIND_ALIAS_MOVED]
+    cli(exe, env, "user", "create", "dishes-only")
+    cli(exe, env, "model", "grant", "dishes", "user:dishes-only", "reader")
+    narrow = cli(exe, env, "token", "create", "--user", "dishes-only").stdout.strip()
+    with grpc.insecure_channel(target) as channel:
+        stub = pb["mesh_pb2_grpc"].MeshStub(channel)
+        everything = stub.Watch(mpb.WatchRequest(kinds=kinds), metadata=bearer(env["AIMASS_TOKEN"]), timeout=120)
+        limited = stub.Watch(mpb.WatchRequest(kinds=kinds), metadata=bearer(narrow), timeout=120)
+        assert next(everything).WhichOneof("payload") == "snapshot"
+        assert next(limited).WhichOneof("payload") == "snapshot"
+        # A version of `other` (unreadable for dishes-only), then one of `dishes` and an alias move on it.
+        cli(exe, env, "model", "upload", "other", str(DISHES), "--manifest", "algorithm=itemcf")
+        uploaded = json.loads(cli(exe, env, "model", "upload", "dishes", str(DISHES), "--manifest", "algorithm=itemcf",
+                                  "--json").stdout)
+        cli(exe, env, "model", "alias", "dishes", "canary", str(uploaded["number"]), "--reason", "try it")
+        seen = [next(everything) for _ in range(3)]
+        assert [e.WhichOneof("payload") for e in seen] == ["version_published"] * 2 + ["alias_moved"]
+        assert [e.version_published.model for e in seen[:2]] == ["other", "dishes"]
+        moved = seen[2].alias_moved
+        assert (moved.model, moved.alias, moved.version, moved.reason) == ("dishes", "canary", uploaded["number"], "try it")
+        assert seen[0].revision < seen[1].revision < seen[2].revision
+        mine = [next(limited) for _ in range(2)]
+        assert [e.WhichOneof("payload") for e in mine] == ["version_published", "alias_moved"]
+        assert mine[0].version_published.model == "dishes", "the version of `other` is left out"
+        everything.cancel()
+        limited.cancel()
