@@ -55,6 +55,13 @@ let targets: [Target] = [
         dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"],
         swiftSettings: defaultSwiftSettings
     ),
+    // Server reflection (grpc.reflection.v1 and v1alpha) from descriptor sets the server embeds.
+    .target(
+        name: "RPCReflection",
+        dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .testTarget(name: "RPCReflectionTests", dependencies: ["RPCReflection", "RPCCore"], swiftSettings: defaultSwiftSettings),
 
     // MARK: Interop (the official grpc.testing service and client cases)
     .target(
@@ -72,7 +79,10 @@ let targets: [Target] = [
     ),
 
     // MARK: API messages
-    .target(name: "AIMassAPI", dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"], swiftSettings: defaultSwiftSettings),
+    .target(
+        name: "AIMassAPI", dependencies: ["RPCCore", "RPCProtobufC", "RPCReflection", "CAIMassProtos"],
+        swiftSettings: defaultSwiftSettings
+    ),
     .testTarget(name: "AIMassAPITests", dependencies: ["AIMassAPI", "RPCCore"], swiftSettings: defaultSwiftSettings),
 
     // MARK: Domain cores (no transport)
@@ -107,8 +117,8 @@ let targets: [Target] = [
     .target(
         name: "AIMassServer",
         dependencies: [
-            "AIMassServices", "AIMassAPI", "RPCHTTP2", "RPCHealth", "ModelRegistry", "RecommendCore", "SchedulerCore",
-            "MeshCore", "COpenSSLCrypto", logging,
+            "AIMassServices", "AIMassAPI", "RPCHTTP2", "RPCHealth", "RPCReflection", "ModelRegistry", "RecommendCore",
+            "SchedulerCore", "MeshCore", "COpenSSLCrypto", logging,
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -141,7 +151,7 @@ let targets: [Target] = [
 // Library products: what Benchmarks/Package.swift (its own package, `.package(path: "../")`) imports. Each is one
 // module of public API; the C modules and TestSupport stay internal to this package.
 let libraries: [Product] = [
-    "RPCCore", "RPCHTTP2", "RPCProtobufC", "RPCHealth", "AIMassInterop", "AIMassAPI", "RecommendCore", "ModelRegistry",
+    "RPCCore", "RPCHTTP2", "RPCProtobufC", "RPCHealth", "RPCReflection", "AIMassInterop", "AIMassAPI", "RecommendCore", "ModelRegistry",
     "SchedulerCore", "MeshCore", "AIMassServices", "AIMassServer", "AIMassClient",
 ].map { .library(name: $0, targets: [$0]) }
 

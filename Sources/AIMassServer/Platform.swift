@@ -101,6 +101,7 @@ public final class Platform: Sendable {
 
     /// Opens the data directory, starts every service and listens; the local worker then joins in the background.
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass")) async throws -> Platform {
+        let reflection = try ServedAPI.reflection(services: [HealthService.serviceName] + serviceNames)
         let registry = try ModelRegistry.open(
             dataDirectory: configuration.dataDirectory,
             configuration: .defaults { $0.maxArtifactBytes = configuration.maxArtifactBytes },
@@ -143,6 +144,13 @@ public final class Platform: Sendable {
             : lazy
         // Sheds overload of Recommend's inference methods only, on the event loop (see AdmissionCallGate).
         let gate = inference.gate
+        let inferenceModels = InferenceModels(
+            authorize: { model, context in
+                try registry.checkRole(try registry.principal(for: context), model: model, required: .reader)
+            },
+            readyVersions: { store.readyVersions(of: $0) },
+            serverReady: { health.status(of: "") == .serving }
+        )
         let services: [any RPCService] = [
             RegistryService(
                 registry: registry, logger: logger,
@@ -153,13 +161,14 @@ public final class Platform: Sendable {
             RecommendService(source: source, registry: registry),
             SchedulerService(registry: registry, controller: scheduler, logger: logger),
             MeshService(hub: mesh, registry: registry, logger: logger),
+            InferenceService(source: source, models: inferenceModels),
         ]
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
             },
-            services: [health] + services,
+            services: [health, reflection] + services,
             callGate: gate,
             logger: logger
         )
@@ -200,6 +209,7 @@ public final class Platform: Sendable {
     /// The gRPC service names reported by the health service.
     static let serviceNames: [String] = [
         RegistryService.serviceName, RecommendService.serviceName, SchedulerService.serviceName, MeshService.serviceName,
+        InferenceService.serviceName,
     ]
 
     /// Marks every service NOT_SERVING, stops the local worker and the scheduler, drains calls (GOAWAY) and closes
