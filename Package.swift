@@ -72,7 +72,7 @@ let targets: [Target] = [
     .executableTarget(
         name: "aimass-interop",
         dependencies: [
-            "AIMassInterop", "RPCHTTP2", "RPCHealth", logging,
+            "AIMassInterop", "RPCHTTP2", "RPCHealth", "RPCReflection", "AIMassAPI", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

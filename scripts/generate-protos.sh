@@ -55,6 +55,7 @@ MAP
 declare -A SETS=(
   [aimass.v1]="aimass/v1" [inference]="inference" [grpc.health.v1]="grpc/health/v1"
   [grpc.reflection.v1]="grpc/reflection/v1" [grpc.reflection.v1alpha]="grpc/reflection/v1alpha"
+  [grpc.testing]="grpc/testing"
 )
 SET_FILES=()
 for name in $(printf '%s\n' "${!SETS[@]}" | LC_ALL=C sort); do

@@ -78,7 +78,9 @@ public struct DescriptorIndex: Sendable {
             answer = fileResponse(name, sent: &sent) ?? notFound("file \(name) is not known")
         case .fileContainingSymbol(let symbol)?:
             let symbol = symbol.hasPrefix(".") ? String(symbol.dropFirst()) : symbol
-            answer = fileBySymbol[symbol].flatMap { fileResponse($0, sent: &sent) } ?? notFound("symbol \(symbol) is not known")
+            answer =
+                fileBySymbol[symbol].flatMap { fileResponse($0, sent: &sent) }
+                ?? notFound("symbol \(symbol) is not known")
         case .fileContainingExtension(let request)?:
             let key = ReflectionFile.Extension(extendee: request.containingType, number: request.extensionNumber)
             answer =
@@ -89,7 +91,9 @@ public struct DescriptorIndex: Sendable {
                 answer = notFound("type \(type) is not known")
             } else {
                 let numbers = fileByExtension.keys.filter { $0.extendee == type }.map(\.number).sorted()
-                answer = .allExtensionNumbersResponse(ExtensionNumberResponse(baseTypeName: type, extensionNumber: numbers))
+                answer = .allExtensionNumbersResponse(
+                    ExtensionNumberResponse(baseTypeName: type, extensionNumber: numbers)
+                )
             }
         case nil:
             answer = .errorResponse(

@@ -15,7 +15,10 @@ public struct ReflectionService: RPCService {
     public static let v1 = ServerReflectionMethods.serverReflectionInfo
     /// `grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo`, which grpcio-reflection's client and older
     /// tools still call.
-    public static let v1alpha = MethodDescriptor(service: "grpc.reflection.v1alpha.ServerReflection", method: "ServerReflectionInfo")
+    public static let v1alpha = MethodDescriptor(
+        service: "grpc.reflection.v1alpha.ServerReflection",
+        method: "ServerReflectionInfo"
+    )
 
     /// What the service answers from.
     public let index: DescriptorIndex
@@ -31,7 +34,8 @@ public struct ReflectionService: RPCService {
     public func registerMethods(with router: inout RPCRouter) {
         for method in [Self.v1, Self.v1alpha] {
             router.registerBidirectionalStreaming(method) {
-                (requests: RPCRequestStream<ServerReflectionRequest>, responses: RPCWriter<ServerReflectionResponse>, _) in
+                (requests: RPCRequestStream<ServerReflectionRequest>, responses: RPCWriter<ServerReflectionResponse>, _)
+                in
                 var sent: Set<String> = []
                 for try await request in requests {
                     try await responses.write(index.answer(request, sent: &sent))

@@ -7,12 +7,18 @@ import Testing
 @Suite("DescriptorIndex")
 struct DescriptorIndexTests {
     static let base = ReflectionFile(
-        name: "demo/base.proto", dependencies: [], symbols: ["demo.Base", "demo.Base.id"],
-        extensions: [.init(extendee: "demo.Base", number: 100)], base64: Base64.encode([1, 2, 3])
+        name: "demo/base.proto",
+        dependencies: [],
+        symbols: ["demo.Base", "demo.Base.id"],
+        extensions: [.init(extendee: "demo.Base", number: 100)],
+        base64: Base64.encode([1, 2, 3])
     )
     static let api = ReflectionFile(
-        name: "demo/api.proto", dependencies: ["demo/base.proto"],
-        symbols: ["demo.Api", "demo.Api.Get", "demo.GetRequest"], extensions: [], base64: Base64.encode([4, 5])
+        name: "demo/api.proto",
+        dependencies: ["demo/base.proto"],
+        symbols: ["demo.Api", "demo.Api.Get", "demo.GetRequest"],
+        extensions: [],
+        base64: Base64.encode([4, 5])
     )
 
     static func index() throws -> DescriptorIndex {
@@ -47,11 +53,20 @@ struct DescriptorIndexTests {
     func fileWithImports() throws {
         let index = try Self.index()
         var sent: Set<String> = []
-        let first = index.answer(ServerReflectionRequest(messageRequest: .fileContainingSymbol("demo.Api.Get")), sent: &sent)
+        let first = index.answer(
+            ServerReflectionRequest(messageRequest: .fileContainingSymbol("demo.Api.Get")),
+            sent: &sent
+        )
         #expect(Self.files(first) == [[4, 5], [1, 2, 3]])
-        let again = index.answer(ServerReflectionRequest(messageRequest: .fileByFilename("demo/api.proto")), sent: &sent)
+        let again = index.answer(
+            ServerReflectionRequest(messageRequest: .fileByFilename("demo/api.proto")),
+            sent: &sent
+        )
         #expect(Self.files(again) == [[4, 5]])
-        let leading = index.answer(ServerReflectionRequest(messageRequest: .fileContainingSymbol(".demo.Base")), sent: &sent)
+        let leading = index.answer(
+            ServerReflectionRequest(messageRequest: .fileContainingSymbol(".demo.Base")),
+            sent: &sent
+        )
         #expect(Self.files(leading) == [[1, 2, 3]])
     }
 
@@ -61,21 +76,44 @@ struct DescriptorIndexTests {
         var sent: Set<String> = []
         let found = index.answer(
             ServerReflectionRequest(
-                messageRequest: .fileContainingExtension(ExtensionRequest(containingType: "demo.Base", extensionNumber: 100))),
+                messageRequest: .fileContainingExtension(
+                    ExtensionRequest(containingType: "demo.Base", extensionNumber: 100)
+                )
+            ),
             sent: &sent
         )
         #expect(Self.files(found) == [[1, 2, 3]])
         let missing = index.answer(
             ServerReflectionRequest(
-                messageRequest: .fileContainingExtension(ExtensionRequest(containingType: "demo.Base", extensionNumber: 7))),
+                messageRequest: .fileContainingExtension(
+                    ExtensionRequest(containingType: "demo.Base", extensionNumber: 7)
+                )
+            ),
             sent: &sent
         )
         #expect(Self.errorCode(missing) == StatusCode.notFound.rawValue)
-        let numbers = index.answer(ServerReflectionRequest(messageRequest: .allExtensionNumbersOfType("demo.GetRequest")), sent: &sent)
-        #expect(numbers.messageResponse == .allExtensionNumbersResponse(ExtensionNumberResponse(baseTypeName: "demo.GetRequest")))
-        let base = index.answer(ServerReflectionRequest(messageRequest: .allExtensionNumbersOfType("demo.Base")), sent: &sent)
-        #expect(base.messageResponse == .allExtensionNumbersResponse(ExtensionNumberResponse(baseTypeName: "demo.Base", extensionNumber: [100])))
-        let unknown = index.answer(ServerReflectionRequest(messageRequest: .allExtensionNumbersOfType("demo.Nope")), sent: &sent)
+        let numbers = index.answer(
+            ServerReflectionRequest(messageRequest: .allExtensionNumbersOfType("demo.GetRequest")),
+            sent: &sent
+        )
+        #expect(
+            numbers.messageResponse
+                == .allExtensionNumbersResponse(ExtensionNumberResponse(baseTypeName: "demo.GetRequest"))
+        )
+        let base = index.answer(
+            ServerReflectionRequest(messageRequest: .allExtensionNumbersOfType("demo.Base")),
+            sent: &sent
+        )
+        #expect(
+            base.messageResponse
+                == .allExtensionNumbersResponse(
+                    ExtensionNumberResponse(baseTypeName: "demo.Base", extensionNumber: [100])
+                )
+        )
+        let unknown = index.answer(
+            ServerReflectionRequest(messageRequest: .allExtensionNumbersOfType("demo.Nope")),
+            sent: &sent
+        )
         #expect(Self.errorCode(unknown) == StatusCode.notFound.rawValue)
     }
 
@@ -83,11 +121,15 @@ struct DescriptorIndexTests {
     func errors() throws {
         let index = try Self.index()
         var sent: Set<String> = []
-        for request in [ServerReflectionRequest(messageRequest: .fileByFilename("nope.proto")),
-                        ServerReflectionRequest(messageRequest: .fileContainingSymbol("demo.Nope"))] {
+        for request in [
+            ServerReflectionRequest(messageRequest: .fileByFilename("nope.proto")),
+            ServerReflectionRequest(messageRequest: .fileContainingSymbol("demo.Nope")),
+        ] {
             #expect(Self.errorCode(index.answer(request, sent: &sent)) == StatusCode.notFound.rawValue)
         }
-        #expect(Self.errorCode(index.answer(ServerReflectionRequest(), sent: &sent)) == StatusCode.invalidArgument.rawValue)
+        #expect(
+            Self.errorCode(index.answer(ServerReflectionRequest(), sent: &sent)) == StatusCode.invalidArgument.rawValue
+        )
         #expect(sent.isEmpty)
     }
 

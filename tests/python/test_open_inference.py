@@ -6,6 +6,7 @@ Needs AIMASS_BIN_DIR and data/ml-100k.inter (fetched when missing)."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import grpc
@@ -15,6 +16,9 @@ import tritonclient.grpc as triton
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
+from conftest import aimass_binary
+from roles import control_plane_with_worker
+from test_pool import DATA, cli, ensure_ml100k, wait_until
 from test_serving_path import deployed  # noqa: F401 (the module's fixture: movies deployed, one ready replica)
 
 USERS = ["1", "7", "42", "196", "305"]
@@ -36,13 +40,13 @@ def recommend(recommend_pb, target, token, user, k):
     return [item.item_id for item in response.items], [item.score for item in response.items]
 
 
-def infer(client, headers, users, k=None, **kwargs):
+def infer(client, headers, users, k=None, model="movies", **kwargs):
     inputs = [triton.InferInput("user_id", [len(users)], "BYTES")]
     inputs[0].set_data_from_numpy(np.array([u.encode() for u in users], dtype=np.object_))
     if k is not None:
         inputs.append(triton.InferInput("k", [1], "INT32"))
         inputs[1].set_data_from_numpy(np.array([k], dtype=np.int32))
-    return client.infer("movies", inputs, headers=headers, client_timeout=60, **kwargs)
+    return client.infer(model, inputs, headers=headers, client_timeout=60, **kwargs)
 
 
 def error_of(call):
@@ -66,6 +70,16 @@ def test_model_ready(client):
     assert not client.is_model_ready("movies", model_version="2", headers=headers)
     status, message = error_of(lambda: client.is_model_ready("no-such-model", headers=headers))
     assert status == "StatusCode.NOT_FOUND", message
+
+
+def test_a_model_without_ready_replicas_is_not_ready(client, deployed):  # noqa: F811
+    target, token = deployed
+    client, headers = client
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+    env.update(AIMASS_SERVER=target, AIMASS_TOKEN=token)
+    cli(aimass_binary("aimass"), env, "model", "create", "undeployed")
+    assert not client.is_model_ready("undeployed", headers=headers)
+    assert client.get_model_metadata("undeployed", headers=headers, as_json=True).get("versions", []) == []
 
 
 def test_model_metadata_describes_the_tensors(client):
@@ -177,8 +191,12 @@ def test_errors_keep_recommend_codes(client):
     client, headers = client
     status, message = error_of(lambda: infer(client, headers, ["no-such-user"]))
     assert status == "StatusCode.NOT_FOUND", message
+    status, message = error_of(lambda: infer(client, headers, ["196"], model="no-such-model"))
+    assert status == "StatusCode.NOT_FOUND" and "no-such-model" in message, message
     status, _ = error_of(lambda: client.infer("no-such-model", [], headers=headers))
     assert status == "StatusCode.INVALID_ARGUMENT"  # no input tensor: checked before the model is looked up
+    status, message = error_of(lambda: infer(client, headers, ["196"], model_version="latest"))
+    assert status == "StatusCode.INVALID_ARGUMENT" and "version" in message
 
 
 def test_auth(client):
@@ -191,3 +209,27 @@ def test_auth(client):
         assert status == "StatusCode.UNAUTHENTICATED"
         status, _ = error_of(lambda: client.get_model_metadata("movies", headers=bad))
         assert status == "StatusCode.UNAUTHENTICATED"
+
+
+def test_a_worker_serves_the_protocol_from_its_replicas(tmp_path, recommend_pb):
+    """`aimass serve --role worker`: the same protocol from the worker's own replicas, authorized by the control
+    plane."""
+    ensure_ml100k()
+    exe = aimass_binary("aimass")
+    with control_plane_with_worker(tmp_path) as (cp, worker, token, env):
+        manifest = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=50"]
+        cli(exe, env, "model", "create", "movies", *manifest)
+        cli(exe, env, "model", "upload", "movies", str(DATA), *manifest)
+        cli(exe, env, "deploy", "--model", "movies", "--min", "1", "--max", "1")
+        headers = {"authorization": f"Bearer {token}"}
+        with triton.InferenceServerClient(url=worker.target) as client:
+            wait_until("the worker's replica to be ready",
+                       lambda: client.is_model_ready("movies", headers=headers), timeout=120)
+            assert client.get_model_metadata("movies", headers=headers, as_json=True)["versions"] == ["1"]
+            result = infer(client, headers, ["196", "42"], k=5)
+            for row, user in enumerate(["196", "42"]):
+                expected_items, expected_scores = recommend(recommend_pb, worker.target, token, user, 5)
+                assert [i.decode() for i in result.as_numpy("item_ids")[row]] == expected_items
+                np.testing.assert_allclose(result.as_numpy("scores")[row], expected_scores, rtol=1e-6)
+            status, _ = error_of(lambda: infer(client, {"authorization": "Bearer nope"}, ["196"]))
+            assert status == "StatusCode.UNAUTHENTICATED"

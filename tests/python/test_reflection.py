@@ -12,6 +12,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from conftest import aimass_binary, start_server, stop_server
+from roles import control_plane_with_worker
 
 REFLECTION = {"grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"}
 EMBEDDED = {
@@ -111,21 +112,21 @@ def test_v1_stream_answers_each_request_and_errors_in_band(tmp_path):
 
 
 def test_control_plane_and_worker_roles(tmp_path):
-    exe = aimass_binary("aimass")
-    data = tmp_path / "data"
-    cp = start_server("control-plane", [exe, "serve", "--role", "control-plane", "--port", "0", "--data-dir", data],
-                      r"aimass listening on (127\.0\.0\.1):(\d+)")
-    worker = None
-    try:
-        token = (data / "admin.token").read_text().strip()
-        worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0",
-                                         "--token", token], r"aimass worker listening on (127\.0\.0\.1):(\d+)")
+    with control_plane_with_worker(tmp_path) as (cp, worker, _, _):
         with grpc.insecure_channel(cp.target) as channel:
             check_database(channel, EMBEDDED)
         with grpc.insecure_channel(worker.target) as channel:
             check_database(channel, WORKER)
             check_database(V1Channel(channel), WORKER)
-    finally:
-        if worker is not None:
-            stop_server(worker, expect_alive=False)
-        stop_server(cp)
+
+
+def test_interop_server(interop_server):
+    expected = {"grpc.testing.TestService", "grpc.health.v1.Health"} | REFLECTION
+    with grpc.insecure_channel(interop_server.target) as channel:
+        database = ProtoReflectionDescriptorDatabase(channel)
+        assert set(database.get_services()) == expected
+        pool = DescriptorPool(database)
+        call = pool.FindMethodByName("grpc.testing.TestService.UnaryCall")
+        assert call.input_type.full_name == "grpc.testing.SimpleRequest"
+        assert "response_size" in call.input_type.fields_by_name
+        assert set(ProtoReflectionDescriptorDatabase(V1Channel(channel)).get_services()) == expected

@@ -622,6 +622,102 @@ public enum DescriptorSets {
             """
         ),
     ]
+    /// The files of `grpc.testing.binpb`: `grpc/testing/empty.proto`, `grpc/testing/messages.proto`,
+    /// `grpc/testing/test.proto`.
+    public static let grpcTesting: [ReflectionFile] = [
+        ReflectionFile(
+            name: "grpc/testing/empty.proto",
+            dependencies: [],
+            symbols: [
+                "grpc.testing.Empty",
+            ],
+            extensions: [],
+            base64: """
+            ChhncnBjL3Rlc3RpbmcvZW1wdHkucHJvdG8SDGdycGMudGVzdGluZyIHCgVFbXB0eWIGcHJvdG8z
+            """
+        ),
+        ReflectionFile(
+            name: "grpc/testing/messages.proto",
+            dependencies: [],
+            symbols: [
+                "grpc.testing.BoolValue", "grpc.testing.BoolValue.value", "grpc.testing.COMPRESSABLE",
+                "grpc.testing.EchoStatus", "grpc.testing.EchoStatus.code", "grpc.testing.EchoStatus.message",
+                "grpc.testing.Payload", "grpc.testing.Payload.body", "grpc.testing.Payload.type",
+                "grpc.testing.PayloadType", "grpc.testing.ResponseParameters",
+                "grpc.testing.ResponseParameters.compressed", "grpc.testing.ResponseParameters.interval_us",
+                "grpc.testing.ResponseParameters.size", "grpc.testing.SimpleRequest",
+                "grpc.testing.SimpleRequest.expect_compressed", "grpc.testing.SimpleRequest.fill_grpclb_route_type",
+                "grpc.testing.SimpleRequest.fill_oauth_scope", "grpc.testing.SimpleRequest.fill_server_id",
+                "grpc.testing.SimpleRequest.fill_username", "grpc.testing.SimpleRequest.payload",
+                "grpc.testing.SimpleRequest.response_compressed", "grpc.testing.SimpleRequest.response_size",
+                "grpc.testing.SimpleRequest.response_status", "grpc.testing.SimpleRequest.response_type",
+                "grpc.testing.SimpleResponse", "grpc.testing.SimpleResponse.hostname",
+                "grpc.testing.SimpleResponse.oauth_scope", "grpc.testing.SimpleResponse.payload",
+                "grpc.testing.SimpleResponse.server_id", "grpc.testing.SimpleResponse.username",
+                "grpc.testing.StreamingInputCallRequest", "grpc.testing.StreamingInputCallRequest.expect_compressed",
+                "grpc.testing.StreamingInputCallRequest.payload", "grpc.testing.StreamingInputCallResponse",
+                "grpc.testing.StreamingInputCallResponse.aggregated_payload_size",
+                "grpc.testing.StreamingOutputCallRequest", "grpc.testing.StreamingOutputCallRequest.payload",
+                "grpc.testing.StreamingOutputCallRequest.response_parameters",
+                "grpc.testing.StreamingOutputCallRequest.response_status",
+                "grpc.testing.StreamingOutputCallRequest.response_type", "grpc.testing.StreamingOutputCallResponse",
+                "grpc.testing.StreamingOutputCallResponse.payload",
+            ],
+            extensions: [],
+            base64: """
+            ChtncnBjL3Rlc3RpbmcvbWVzc2FnZXMucHJvdG8SDGdycGMudGVzdGluZyIhCglCb29sVmFsdWUSFAoFdmFsdWUYASABKAhSBXZhbHVl\
+            IkwKB1BheWxvYWQSLQoEdHlwZRgBIAEoDjIZLmdycGMudGVzdGluZy5QYXlsb2FkVHlwZVIEdHlwZRISCgRib2R5GAIgASgMUgRib2R5\
+            IjoKCkVjaG9TdGF0dXMSEgoEY29kZRgBIAEoBVIEY29kZRIYCgdtZXNzYWdlGAIgASgJUgdtZXNzYWdlIqIECg1TaW1wbGVSZXF1ZXN0\
+            Ej4KDXJlc3BvbnNlX3R5cGUYASABKA4yGS5ncnBjLnRlc3RpbmcuUGF5bG9hZFR5cGVSDHJlc3BvbnNlVHlwZRIjCg1yZXNwb25zZV9z\
+            aXplGAIgASgFUgxyZXNwb25zZVNpemUSLwoHcGF5bG9hZBgDIAEoCzIVLmdycGMudGVzdGluZy5QYXlsb2FkUgdwYXlsb2FkEiMKDWZp\
+            bGxfdXNlcm5hbWUYBCABKAhSDGZpbGxVc2VybmFtZRIoChBmaWxsX29hdXRoX3Njb3BlGAUgASgIUg5maWxsT2F1dGhTY29wZRJIChNy\
+            ZXNwb25zZV9jb21wcmVzc2VkGAYgASgLMhcuZ3JwYy50ZXN0aW5nLkJvb2xWYWx1ZVIScmVzcG9uc2VDb21wcmVzc2VkEkEKD3Jlc3Bv\
+            bnNlX3N0YXR1cxgHIAEoCzIYLmdycGMudGVzdGluZy5FY2hvU3RhdHVzUg5yZXNwb25zZVN0YXR1cxJEChFleHBlY3RfY29tcHJlc3Nl\
+            ZBgIIAEoCzIXLmdycGMudGVzdGluZy5Cb29sVmFsdWVSEGV4cGVjdENvbXByZXNzZWQSJAoOZmlsbF9zZXJ2ZXJfaWQYCSABKAhSDGZp\
+            bGxTZXJ2ZXJJZBIzChZmaWxsX2dycGNsYl9yb3V0ZV90eXBlGAogASgIUhNmaWxsR3JwY2xiUm91dGVUeXBlIrcBCg5TaW1wbGVSZXNw\
+            b25zZRIvCgdwYXlsb2FkGAEgASgLMhUuZ3JwYy50ZXN0aW5nLlBheWxvYWRSB3BheWxvYWQSGgoIdXNlcm5hbWUYAiABKAlSCHVzZXJu\
+            YW1lEh8KC29hdXRoX3Njb3BlGAMgASgJUgpvYXV0aFNjb3BlEhsKCXNlcnZlcl9pZBgEIAEoCVIIc2VydmVySWQSGgoIaG9zdG5hbWUY\
+            BiABKAlSCGhvc3RuYW1lIpIBChlTdHJlYW1pbmdJbnB1dENhbGxSZXF1ZXN0Ei8KB3BheWxvYWQYASABKAsyFS5ncnBjLnRlc3Rpbmcu\
+            UGF5bG9hZFIHcGF5bG9hZBJEChFleHBlY3RfY29tcHJlc3NlZBgCIAEoCzIXLmdycGMudGVzdGluZy5Cb29sVmFsdWVSEGV4cGVjdENv\
+            bXByZXNzZWQiVAoaU3RyZWFtaW5nSW5wdXRDYWxsUmVzcG9uc2USNgoXYWdncmVnYXRlZF9wYXlsb2FkX3NpemUYASABKAVSFWFnZ3Jl\
+            Z2F0ZWRQYXlsb2FkU2l6ZSKCAQoSUmVzcG9uc2VQYXJhbWV0ZXJzEhIKBHNpemUYASABKAVSBHNpemUSHwoLaW50ZXJ2YWxfdXMYAiAB\
+            KAVSCmludGVydmFsVXMSNwoKY29tcHJlc3NlZBgDIAEoCzIXLmdycGMudGVzdGluZy5Cb29sVmFsdWVSCmNvbXByZXNzZWQiowIKGlN0\
+            cmVhbWluZ091dHB1dENhbGxSZXF1ZXN0Ej4KDXJlc3BvbnNlX3R5cGUYASABKA4yGS5ncnBjLnRlc3RpbmcuUGF5bG9hZFR5cGVSDHJl\
+            c3BvbnNlVHlwZRJRChNyZXNwb25zZV9wYXJhbWV0ZXJzGAIgAygLMiAuZ3JwYy50ZXN0aW5nLlJlc3BvbnNlUGFyYW1ldGVyc1IScmVz\
+            cG9uc2VQYXJhbWV0ZXJzEi8KB3BheWxvYWQYAyABKAsyFS5ncnBjLnRlc3RpbmcuUGF5bG9hZFIHcGF5bG9hZBJBCg9yZXNwb25zZV9z\
+            dGF0dXMYByABKAsyGC5ncnBjLnRlc3RpbmcuRWNob1N0YXR1c1IOcmVzcG9uc2VTdGF0dXMiTgobU3RyZWFtaW5nT3V0cHV0Q2FsbFJl\
+            c3BvbnNlEi8KB3BheWxvYWQYASABKAsyFS5ncnBjLnRlc3RpbmcuUGF5bG9hZFIHcGF5bG9hZCofCgtQYXlsb2FkVHlwZRIQCgxDT01Q\
+            UkVTU0FCTEUQAGIGcHJvdG8z
+            """
+        ),
+        ReflectionFile(
+            name: "grpc/testing/test.proto",
+            dependencies: ["grpc/testing/empty.proto", "grpc/testing/messages.proto"],
+            symbols: [
+                "grpc.testing.TestService", "grpc.testing.TestService.CacheableUnaryCall",
+                "grpc.testing.TestService.EmptyCall", "grpc.testing.TestService.FullDuplexCall",
+                "grpc.testing.TestService.HalfDuplexCall", "grpc.testing.TestService.StreamingInputCall",
+                "grpc.testing.TestService.StreamingOutputCall", "grpc.testing.TestService.UnaryCall",
+                "grpc.testing.TestService.UnimplementedCall", "grpc.testing.UnimplementedService",
+                "grpc.testing.UnimplementedService.UnimplementedCall",
+            ],
+            extensions: [],
+            base64: """
+            ChdncnBjL3Rlc3RpbmcvdGVzdC5wcm90bxIMZ3JwYy50ZXN0aW5nGhhncnBjL3Rlc3RpbmcvZW1wdHkucHJvdG8aG2dycGMvdGVzdGlu\
+            Zy9tZXNzYWdlcy5wcm90bzLLBQoLVGVzdFNlcnZpY2USNQoJRW1wdHlDYWxsEhMuZ3JwYy50ZXN0aW5nLkVtcHR5GhMuZ3JwYy50ZXN0\
+            aW5nLkVtcHR5EkYKCVVuYXJ5Q2FsbBIbLmdycGMudGVzdGluZy5TaW1wbGVSZXF1ZXN0GhwuZ3JwYy50ZXN0aW5nLlNpbXBsZVJlc3Bv\
+            bnNlEk8KEkNhY2hlYWJsZVVuYXJ5Q2FsbBIbLmdycGMudGVzdGluZy5TaW1wbGVSZXF1ZXN0GhwuZ3JwYy50ZXN0aW5nLlNpbXBsZVJl\
+            c3BvbnNlEmwKE1N0cmVhbWluZ091dHB1dENhbGwSKC5ncnBjLnRlc3RpbmcuU3RyZWFtaW5nT3V0cHV0Q2FsbFJlcXVlc3QaKS5ncnBj\
+            LnRlc3RpbmcuU3RyZWFtaW5nT3V0cHV0Q2FsbFJlc3BvbnNlMAESaQoSU3RyZWFtaW5nSW5wdXRDYWxsEicuZ3JwYy50ZXN0aW5nLlN0\
+            cmVhbWluZ0lucHV0Q2FsbFJlcXVlc3QaKC5ncnBjLnRlc3RpbmcuU3RyZWFtaW5nSW5wdXRDYWxsUmVzcG9uc2UoARJpCg5GdWxsRHVw\
+            bGV4Q2FsbBIoLmdycGMudGVzdGluZy5TdHJlYW1pbmdPdXRwdXRDYWxsUmVxdWVzdBopLmdycGMudGVzdGluZy5TdHJlYW1pbmdPdXRw\
+            dXRDYWxsUmVzcG9uc2UoATABEmkKDkhhbGZEdXBsZXhDYWxsEiguZ3JwYy50ZXN0aW5nLlN0cmVhbWluZ091dHB1dENhbGxSZXF1ZXN0\
+            GikuZ3JwYy50ZXN0aW5nLlN0cmVhbWluZ091dHB1dENhbGxSZXNwb25zZSgBMAESPQoRVW5pbXBsZW1lbnRlZENhbGwSEy5ncnBjLnRl\
+            c3RpbmcuRW1wdHkaEy5ncnBjLnRlc3RpbmcuRW1wdHkyVQoUVW5pbXBsZW1lbnRlZFNlcnZpY2USPQoRVW5pbXBsZW1lbnRlZENhbGwS\
+            Ey5ncnBjLnRlc3RpbmcuRW1wdHkaEy5ncnBjLnRlc3RpbmcuRW1wdHliBnByb3RvMw==
+            """
+        ),
+    ]
     /// The files of `inference.binpb`: `inference/grpc_service.proto`.
     public static let inference: [ReflectionFile] = [
         ReflectionFile(

@@ -28,7 +28,11 @@ extension InferenceQuery {
         }
         var response = ModelInferResponse(modelName: model, modelVersion: version, id: id)
         for output in outputs {
-            var tensor = ModelInferResponse.InferOutputTensor(name: output.rawValue, datatype: output.datatype, shape: shape)
+            var tensor = ModelInferResponse.InferOutputTensor(
+                name: output.rawValue,
+                datatype: output.datatype,
+                shape: shape
+            )
             switch (output, raw) {
             case (.itemIds, true):
                 response.rawOutputContents.append(Self.rawBytes(items))

@@ -56,7 +56,9 @@ public struct InferenceQuery: Sendable, Hashable {
             }
             guard values[input] == nil else { throw Self.invalid("input tensor '\(tensor.name)' is given twice") }
             values[input] = try InferenceTensorValues(
-                tensor, spec: input, raw: raw ? request.rawInputContents[index] : nil
+                tensor,
+                spec: input,
+                raw: raw ? request.rawInputContents[index] : nil
             )
         }
         switch (values[.userId], values[.seedItems]) {

@@ -32,13 +32,16 @@ public struct InferenceService: RPCService {
     }
 
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerInlineUnary(GRPCInferenceServiceMethods.serverLive) { (_: ServerLiveRequest, _) throws(RPCError) in
+        router.registerInlineUnary(GRPCInferenceServiceMethods.serverLive) {
+            (_: ServerLiveRequest, _) throws(RPCError) in
             ServerLiveResponse(live: true)
         }
-        router.registerInlineUnary(GRPCInferenceServiceMethods.serverReady) { (_: ServerReadyRequest, _) throws(RPCError) in
+        router.registerInlineUnary(GRPCInferenceServiceMethods.serverReady) {
+            (_: ServerReadyRequest, _) throws(RPCError) in
             ServerReadyResponse(ready: models.serverReady())
         }
-        router.registerInlineUnary(GRPCInferenceServiceMethods.serverMetadata) { (_: ServerMetadataRequest, _) throws(RPCError) in
+        router.registerInlineUnary(GRPCInferenceServiceMethods.serverMetadata) {
+            (_: ServerMetadataRequest, _) throws(RPCError) in
             ServerMetadataResponse(name: Self.serverName, version: serverVersion, extensions: [])
         }
         router.registerUnary(GRPCInferenceServiceMethods.modelReady) { (request: ModelReadyRequest, context) in
@@ -52,21 +55,35 @@ public struct InferenceService: RPCService {
             try await authorize(request.name, context)
             let ready = models.readyVersions(request.name)
             if let version, !ready.contains(version) {
-                throw RPCError(code: .notFound, message: "version \(version) of model '\(request.name)' is not ready here")
+                throw RPCError(
+                    code: .notFound,
+                    message: "version \(version) of model '\(request.name)' is not ready here"
+                )
             }
             return ModelMetadataResponse(
-                name: request.name, versions: ready.map { String($0) }, platform: Self.platform,
-                inputs: InferenceTensorSpec.inputMetadata, outputs: InferenceTensorSpec.outputMetadata
+                name: request.name,
+                versions: ready.map { String($0) },
+                platform: Self.platform,
+                inputs: InferenceTensorSpec.inputMetadata,
+                outputs: InferenceTensorSpec.outputMetadata
             )
         }
         // Started on the I/O thread, as Recommend is: a cheap model's answer never leaves it.
-        router.registerUnary(GRPCInferenceServiceMethods.modelInfer, inlineFirst: { (request: ModelInferRequest, context) throws(RPCError) in
-            try startInfer(request, context: context)
-        })
+        router.registerUnary(
+            GRPCInferenceServiceMethods.modelInfer,
+            inlineFirst: { (request: ModelInferRequest, context) throws(RPCError) in
+                try startInfer(request, context: context)
+            }
+        )
     }
 
-    func startInfer(_ request: ModelInferRequest, context: ServerContext) throws(RPCError) -> UnaryOutcome<ModelInferResponse> {
-        guard !request.modelName.isEmpty else { throw RPCError(code: .invalidArgument, message: "model_name is required") }
+    func startInfer(
+        _ request: ModelInferRequest,
+        context: ServerContext
+    ) throws(RPCError) -> UnaryOutcome<ModelInferResponse> {
+        guard !request.modelName.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "model_name is required")
+        }
         let query = try InferenceQuery(request)
         let selector = try Self.version(request.modelVersion).map { VersionSelector(number: $0) }
         return try source.startServing(request.modelName, selector, context: context) { served in
@@ -79,7 +96,10 @@ public struct InferenceService: RPCService {
                 results = [try model.recommend(seedItems: items, k: query.k, excludeSeen: query.excludeSeen)]
             }
             return query.response(
-                results, model: request.modelName, version: String(served.servedBy.version), id: request.id
+                results,
+                model: request.modelName,
+                version: String(served.servedBy.version),
+                id: request.id
             )
         }
     }

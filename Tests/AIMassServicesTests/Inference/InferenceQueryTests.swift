@@ -11,8 +11,12 @@ struct InferenceQueryTests {
     typealias Tensor = ModelInferRequest.InferInputTensor
 
     static func bytes(_ name: String, _ values: [String]) -> Tensor {
-        Tensor(name: name, datatype: "BYTES", shape: [Int64(values.count)],
-               contents: InferTensorContents(bytesContents: values.map { Array($0.utf8) }))
+        Tensor(
+            name: name,
+            datatype: "BYTES",
+            shape: [Int64(values.count)],
+            contents: InferTensorContents(bytesContents: values.map { Array($0.utf8) })
+        )
     }
 
     static func k(_ value: Int32) -> Tensor {
@@ -35,7 +39,12 @@ struct InferenceQueryTests {
     func contents() throws {
         let request = ModelInferRequest(inputs: [
             Self.bytes("user_id", ["196", "42"]), Self.k(5),
-            Tensor(name: "exclude_seen", datatype: "BOOL", shape: [1], contents: InferTensorContents(boolContents: [true])),
+            Tensor(
+                name: "exclude_seen",
+                datatype: "BOOL",
+                shape: [1],
+                contents: InferTensorContents(boolContents: [true])
+            ),
         ])
         let query = try InferenceQuery(request)
         #expect(query.subject == .users(["196", "42"]))
@@ -61,7 +70,9 @@ struct InferenceQueryTests {
                 Tensor(name: "k", datatype: "INT32", shape: [1]),
                 Tensor(name: "exclude_seen", datatype: "BOOL", shape: [1]),
             ],
-            rawInputContents: [[3, 0, 0, 0] + Array("196".utf8) + [2, 0, 0, 0] + Array("42".utf8), [0x2C, 0x01, 0, 0], [1]]
+            rawInputContents: [
+                [3, 0, 0, 0] + Array("196".utf8) + [2, 0, 0, 0] + Array("42".utf8), [0x2C, 0x01, 0, 0], [1],
+            ]
         )
         let query = try InferenceQuery(request)
         #expect(query.subject == .users(["196", "42"]))
@@ -89,35 +100,70 @@ struct InferenceQueryTests {
             (ModelInferRequest(inputs: [Self.bytes("user_id", ["1"]), Self.bytes("seed_items", ["2"])]), ["both"]),
             (ModelInferRequest(inputs: [Self.bytes("user_id", ["1"]), Self.bytes("user_id", ["2"])]), ["twice"]),
             (
-                ModelInferRequest(inputs: [Tensor(name: "user_id", datatype: "INT64", shape: [1],
-                                                  contents: InferTensorContents(int64Contents: [196]))]),
+                ModelInferRequest(inputs: [
+                    Tensor(
+                        name: "user_id",
+                        datatype: "INT64",
+                        shape: [1],
+                        contents: InferTensorContents(int64Contents: [196])
+                    )
+                ]),
                 ["'user_id'", "expected datatype BYTES, got INT64"]
             ),
             (
-                ModelInferRequest(inputs: [Tensor(name: "user_id", datatype: "BYTES", shape: [1, 1],
-                                                  contents: InferTensorContents(bytesContents: [[0x31]]))]),
+                ModelInferRequest(inputs: [
+                    Tensor(
+                        name: "user_id",
+                        datatype: "BYTES",
+                        shape: [1, 1],
+                        contents: InferTensorContents(bytesContents: [[0x31]])
+                    )
+                ]),
                 ["'user_id'", "expected shape [B]", "got [1, 1]"]
             ),
             (
-                ModelInferRequest(inputs: [Tensor(name: "user_id", datatype: "BYTES", shape: [3],
-                                                  contents: InferTensorContents(bytesContents: [[0x31]]))]),
+                ModelInferRequest(inputs: [
+                    Tensor(
+                        name: "user_id",
+                        datatype: "BYTES",
+                        shape: [3],
+                        contents: InferTensorContents(bytesContents: [[0x31]])
+                    )
+                ]),
                 ["'user_id'", "shape holds 3 elements, its contents 1"]
             ),
-            (ModelInferRequest(inputs: [Self.bytes("user_id", ["1"]), Self.k(0)]), ["'k'", "between 1 and 10000, got 0"]),
             (
-                ModelInferRequest(inputs: [Self.bytes("user_id", ["1"]),
-                                           Tensor(name: "k", datatype: "INT32", shape: [2],
-                                                  contents: InferTensorContents(intContents: [1, 2]))]),
+                ModelInferRequest(inputs: [Self.bytes("user_id", ["1"]), Self.k(0)]),
+                ["'k'", "between 1 and 10000, got 0"]
+            ),
+            (
+                ModelInferRequest(inputs: [
+                    Self.bytes("user_id", ["1"]),
+                    Tensor(
+                        name: "k",
+                        datatype: "INT32",
+                        shape: [2],
+                        contents: InferTensorContents(intContents: [1, 2])
+                    ),
+                ]),
                 ["'k'", "expected shape [1], got [2]"]
             ),
             (
-                ModelInferRequest(inputs: [Tensor(name: "user_id", datatype: "BYTES", shape: [1],
-                                                  contents: InferTensorContents(bytesContents: [[0xFF]]))]),
+                ModelInferRequest(inputs: [
+                    Tensor(
+                        name: "user_id",
+                        datatype: "BYTES",
+                        shape: [1],
+                        contents: InferTensorContents(bytesContents: [[0xFF]])
+                    )
+                ]),
                 ["'user_id'", "invalid UTF-8"]
             ),
             (
-                ModelInferRequest(inputs: [Tensor(name: "user_id", datatype: "BYTES", shape: [1])],
-                                  rawInputContents: [[9, 0, 0, 0, 0x31]]),
+                ModelInferRequest(
+                    inputs: [Tensor(name: "user_id", datatype: "BYTES", shape: [1])],
+                    rawInputContents: [[9, 0, 0, 0, 0x31]]
+                ),
                 ["'user_id'", "says 9 bytes, 1 remain"]
             ),
             (
@@ -125,14 +171,20 @@ struct InferenceQueryTests {
                 ["'user_id'", "has contents although raw_input_contents is used"]
             ),
             (
-                ModelInferRequest(inputs: [Tensor(name: "user_id", datatype: "BYTES", shape: [1]), Self.k(1)],
-                                  rawInputContents: [[1, 0, 0, 0, 0x31]]),
+                ModelInferRequest(
+                    inputs: [Tensor(name: "user_id", datatype: "BYTES", shape: [1]), Self.k(1)],
+                    rawInputContents: [[1, 0, 0, 0, 0x31]]
+                ),
                 ["raw_input_contents holds 1 entries for 2 input tensors"]
             ),
             (
-                ModelInferRequest(inputs: [Tensor(name: "user_id", datatype: "BYTES", shape: [1]),
-                                           Tensor(name: "k", datatype: "INT32", shape: [1])],
-                                  rawInputContents: [[1, 0, 0, 0, 0x31], [5, 0]]),
+                ModelInferRequest(
+                    inputs: [
+                        Tensor(name: "user_id", datatype: "BYTES", shape: [1]),
+                        Tensor(name: "k", datatype: "INT32", shape: [1]),
+                    ],
+                    rawInputContents: [[1, 0, 0, 0, 0x31], [5, 0]]
+                ),
                 ["'k'", "raw INT32 contents of 2 bytes"]
             ),
         ]
@@ -160,7 +212,10 @@ struct InferenceQueryTests {
         #expect(response.rawOutputContents.isEmpty)
 
         let raw = ModelInferRequest(
-            inputs: [Tensor(name: "seed_items", datatype: "BYTES", shape: [1]), Tensor(name: "k", datatype: "INT32", shape: [1])],
+            inputs: [
+                Tensor(name: "seed_items", datatype: "BYTES", shape: [1]),
+                Tensor(name: "k", datatype: "INT32", shape: [1]),
+            ],
             rawInputContents: [[1, 0, 0, 0, 0x31], [2, 0, 0, 0]]
         )
         let rawResponse = try InferenceQuery(raw).response([results[0]], model: "movies", version: "3", id: "")
