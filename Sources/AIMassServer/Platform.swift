@@ -11,7 +11,8 @@ import RPCHealth
 import SchedulerCore
 
 /// The AI Mass control plane in one process: the registry on a data directory, the scheduler, the mesh hub and
-/// every service, served by one ``RPCServer``; in the embedded role also one local worker.
+/// every service (with the Open Inference Protocol beside `aimass.v1.Recommend`, health and server reflection),
+/// served by one ``RPCServer``; in the embedded role also one local worker.
 ///
 /// The local worker is a real ``WorkerAgent``: it joins this server's `Scheduler/Join` over loopback with the
 /// admin token and downloads artifacts through `ModelRegistry/DownloadVersion`, so every code path is the one a

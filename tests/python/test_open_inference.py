@@ -31,11 +31,11 @@ def client(deployed):  # noqa: F811
         yield client, {"authorization": f"Bearer {token}"}
 
 
-def recommend(recommend_pb, target, token, user, k):
+def recommend(recommend_pb, target, token, user, k, exclude_seen=False):
     pb, pb_grpc = recommend_pb
     with grpc.insecure_channel(target) as channel:
         response = pb_grpc.RecommendStub(channel).Recommend(
-            pb.RecommendRequest(model="movies", user_id=user, k=k),
+            pb.RecommendRequest(model="movies", user_id=user, k=k, exclude_seen=exclude_seen),
             metadata=[("authorization", f"Bearer {token}")], timeout=60)
     return [item.item_id for item in response.items], [item.score for item in response.items]
 
@@ -106,6 +106,20 @@ def test_infer_answers_what_recommend_answers(client, deployed, recommend_pb):  
         assert [i.decode() for i in items[0]] == expected_items
         np.testing.assert_allclose(scores[0], np.array(expected_scores, dtype=np.float32), rtol=1e-6)
         assert result.get_response().model_version == "1"
+
+
+def test_exclude_seen_answers_what_recommend_answers(client, deployed, recommend_pb):  # noqa: F811
+    target, token = deployed
+    client, headers = client
+    users = triton.InferInput("user_id", [2], "BYTES")
+    users.set_data_from_numpy(np.array([b"196", b"42"], dtype=np.object_))
+    flag = triton.InferInput("exclude_seen", [1], "BOOL")
+    flag.set_data_from_numpy(np.array([True]))
+    items = client.infer("movies", [users, flag], headers=headers).as_numpy("item_ids")
+    for row, user in enumerate(["196", "42"]):
+        expected, _ = recommend(recommend_pb, target, token, user, 10, exclude_seen=True)
+        assert [i.decode() for i in items[row]] == expected
+    assert [i.decode() for i in items[0]] != recommend(recommend_pb, target, token, "196", 10)[0]
 
 
 def test_default_k_is_ten(client):

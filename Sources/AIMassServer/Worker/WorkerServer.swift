@@ -8,7 +8,8 @@ import RPCHTTP2
 import RPCHealth
 
 /// A worker process (`aimass serve --role worker`): its own ``RPCServer`` with `aimass.v1.Recommend`
-/// (Recommend and SimilarItems from its ready replicas, through admission control) and health, plus a
+/// (Recommend and SimilarItems from its ready replicas, through admission control), the Open Inference Protocol
+/// (`inference.GRPCInferenceService`, the same serving path), health and server reflection, plus a
 /// ``WorkerAgent`` that joins the control plane. Recommend and SimilarItems also pass the server's
 /// ``AdmissionCallGate``, which sheds overload on the event loop before a handler task exists.
 public final class WorkerServer: Sendable {
