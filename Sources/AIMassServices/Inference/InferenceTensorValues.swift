@@ -42,9 +42,8 @@ enum InferenceTensorValues: Sendable, Hashable {
         }
         switch spec {
         case .userId, .seedItems:
-            let elements =
-                try raw.map { raw throws(RPCError) in try Self.rawBytes(raw, name: name) } ?? tensor.contents?
-                .bytesContents ?? []
+            let elements = try raw.map { raw throws(RPCError) in try Self.rawBytes(raw, name: name) }
+                ?? tensor.contents?.bytesContents ?? []
             try Self.checkCount(elements.count, count, name)
             var strings: [String] = []
             strings.reserveCapacity(count)
@@ -59,9 +58,8 @@ enum InferenceTensorValues: Sendable, Hashable {
             }
             self = .strings(strings)
         case .k:
-            let elements =
-                try raw.map { raw throws(RPCError) in try Self.rawInt32s(raw, name: name) } ?? tensor.contents?
-                .intContents ?? []
+            let elements = try raw.map { raw throws(RPCError) in try Self.rawInt32s(raw, name: name) }
+                ?? tensor.contents?.intContents ?? []
             try Self.checkCount(elements.count, count, name)
             self = .int32s(elements)
         case .excludeSeen:
