@@ -63,6 +63,13 @@ let targets: [Target] = [
         dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"],
         swiftSettings: defaultSwiftSettings
     ),
+    // Server reflection (grpc.reflection.v1 and v1alpha) from descriptor sets the server embeds.
+    .target(
+        name: "RPCReflection",
+        dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .testTarget(name: "RPCReflectionTests", dependencies: ["RPCReflection", "RPCCore"], swiftSettings: defaultSwiftSettings),
 
     // MARK: Interop (the official grpc.testing service and client cases)
     .target(
@@ -73,14 +80,17 @@ let targets: [Target] = [
     .executableTarget(
         name: "aimass-interop",
         dependencies: [
-            "AIMassInterop", "RPCHTTP2", "RPCHealth", logging,
+            "AIMassInterop", "RPCHTTP2", "RPCHealth", "RPCReflection", "AIMassAPI", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings
     ),
 
     // MARK: API messages
-    .target(name: "AIMassAPI", dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"], swiftSettings: defaultSwiftSettings),
+    .target(
+        name: "AIMassAPI", dependencies: ["RPCCore", "RPCProtobufC", "RPCReflection", "CAIMassProtos"],
+        swiftSettings: defaultSwiftSettings
+    ),
     .testTarget(name: "AIMassAPITests", dependencies: ["AIMassAPI", "RPCCore"], swiftSettings: defaultSwiftSettings),
 
     // MARK: Domain cores (no transport)
@@ -115,8 +125,8 @@ let targets: [Target] = [
     .target(
         name: "AIMassServer",
         dependencies: [
-            "AIMassServices", "AIMassAPI", "RPCHTTP2", "RPCHealth", "ModelRegistry", "RecommendCore", "SchedulerCore",
-            "MeshCore", "COpenSSLCrypto", logging,
+            "AIMassServices", "AIMassAPI", "RPCHTTP2", "RPCHealth", "RPCReflection", "ModelRegistry", "RecommendCore",
+            "SchedulerCore", "MeshCore", "COpenSSLCrypto", logging,
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -149,8 +159,8 @@ let targets: [Target] = [
 // Library products: what Benchmarks/Package.swift (its own package, `.package(path: "../")`) imports. Each is one
 // module of public API; the C modules and TestSupport stay internal to this package.
 let libraries: [Product] = [
-    "RPCCore", "RPCHTTP2", "RPCProtobufC", "RPCHealth", "AIMassInterop", "AIMassAPI", "RecommendCore", "ModelRegistry",
-    "SchedulerCore", "MeshCore", "AIMassTracing", "AIMassServices", "AIMassServer", "AIMassClient",
+    "RPCCore", "RPCHTTP2", "RPCProtobufC", "RPCHealth", "RPCReflection", "AIMassInterop", "AIMassAPI", "RecommendCore",
+    "ModelRegistry", "SchedulerCore", "MeshCore", "AIMassTracing", "AIMassServices", "AIMassServer", "AIMassClient",
 ].map { .library(name: $0, targets: [$0]) }
 
 let package = Package(

@@ -11,7 +11,8 @@ import RPCHealth
 import SchedulerCore
 
 /// The AI Mass control plane in one process: the registry on a data directory, the scheduler, the mesh hub and
-/// every service, served by one ``RPCServer``; in the embedded role also one local worker.
+/// every service (with the Open Inference Protocol beside `aimass.v1.Recommend`, health and server reflection),
+/// served by one ``RPCServer``; in the embedded role also one local worker.
 ///
 /// The local worker is a real ``WorkerAgent``: it joins this server's `Scheduler/Join` over loopback with the
 /// admin token and downloads artifacts through `ModelRegistry/DownloadVersion`, so every code path is the one a
@@ -106,6 +107,7 @@ public final class Platform: Sendable {
 
     /// Opens the data directory, starts every service and listens; the local worker then joins in the background.
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass")) async throws -> Platform {
+        let reflection = try ServedAPI.reflection(services: [HealthService.serviceName] + serviceNames)
         let registry = try ModelRegistry.open(
             dataDirectory: configuration.dataDirectory,
             configuration: .defaults { $0.maxArtifactBytes = configuration.maxArtifactBytes },
@@ -155,6 +157,13 @@ public final class Platform: Sendable {
             : lazy
         // Sheds overload of Recommend's inference methods only, on the event loop (see AdmissionCallGate).
         let gate = inference.gate
+        let inferenceModels = InferenceModels(
+            authorize: { model, context in
+                try registry.checkRole(try registry.principal(for: context), model: model, required: .reader)
+            },
+            readyVersions: { store.readyVersions(of: $0) },
+            serverReady: { health.status(of: "") == .serving }
+        )
         let services: [any RPCService] = [
             RegistryService(
                 registry: registry, logger: logger,
@@ -168,6 +177,7 @@ public final class Platform: Sendable {
             MeshService(hub: mesh, registry: registry, logger: logger),
             AccessService(registry: registry),
             FeedbackService(registry: registry, store: feedback),
+            InferenceService(source: source, models: inferenceModels),
         ]
         let audit = AuditLog(registry: registry, logger: logger)
         let server = RPCServer(
@@ -175,7 +185,7 @@ public final class Platform: Sendable {
                 $0.host = configuration.host
                 $0.port = configuration.port
             },
-            services: [health] + services,
+            services: [health, reflection] + services,
             interceptors: [audit],
             callGate: gate,
             logger: logger
@@ -220,7 +230,7 @@ public final class Platform: Sendable {
     /// The gRPC service names reported by the health service.
     static let serviceNames: [String] = [
         RegistryService.serviceName, RecommendService.serviceName, SchedulerService.serviceName, MeshService.serviceName,
-        AccessService.serviceName, FeedbackService.serviceName,
+        AccessService.serviceName, FeedbackService.serviceName, InferenceService.serviceName,
     ]
 
     /// Marks every service NOT_SERVING, stops the local worker and the scheduler, drains calls (GOAWAY) and closes

@@ -8,7 +8,8 @@ import RPCHTTP2
 import RPCHealth
 
 /// A worker process (`aimass serve --role worker`): its own ``RPCServer`` with `aimass.v1.Recommend`
-/// (Recommend and SimilarItems from its ready replicas, through admission control) and health, plus a
+/// (Recommend and SimilarItems from its ready replicas, through admission control), the Open Inference Protocol
+/// (`inference.GRPCInferenceService`, the same serving path), health and server reflection, plus a
 /// ``WorkerAgent`` that joins the control plane. Recommend and SimilarItems also pass the server's
 /// ``AdmissionCallGate``, which sheds overload on the event loop before a handler task exists.
 public final class WorkerServer: Sendable {
@@ -77,6 +78,9 @@ public final class WorkerServer: Sendable {
 
     /// Starts serving, then joins the control plane (in the background, retrying until it answers).
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass.worker")) async throws -> WorkerServer {
+        let reflection = try ServedAPI.reflection(
+            services: [HealthService.serviceName, RecommendService.serviceName, InferenceService.serviceName]
+        )
         let store = ReplicaStore()
         let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
         let authorizer = ControlPlaneAuthorizer(client: authClient)
@@ -110,12 +114,20 @@ public final class WorkerServer: Sendable {
         }
         let health = HealthService()
         let gate = inference.gate
+        let inferenceModels = InferenceModels(
+            authorize: { model, context in try await authorizer.authorize(model: model, context: context) },
+            readyVersions: { store.readyVersions(of: $0) },
+            serverReady: { health.status(of: RecommendService.serviceName) == .serving }
+        )
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
             },
-            services: [health, RecommendService(source: source, registry: nil)],
+            services: [
+                health, reflection, RecommendService(source: source, registry: nil),
+                InferenceService(source: source, models: inferenceModels),
+            ],
             callGate: gate,
             logger: logger
         )
@@ -128,6 +140,7 @@ public final class WorkerServer: Sendable {
             throw error
         }
         health.setStatus(.serving, for: RecommendService.serviceName)
+        health.setStatus(.serving, for: InferenceService.serviceName)
         let agent = WorkerAgent(
             configuration: .init(
                 controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
@@ -138,6 +151,7 @@ public final class WorkerServer: Sendable {
         ) { draining in
             // Balancers that watch this worker's own health stop sending before its last calls end.
             health.setStatus(draining ? .notServing : .serving, for: RecommendService.serviceName)
+            health.setStatus(draining ? .notServing : .serving, for: InferenceService.serviceName)
         }
         agent.start()
         return WorkerServer(
