@@ -53,8 +53,12 @@ let targets: [Target] = [
     ),
     // What several test targets share (a seeded random generator); built for tests only.
     .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: defaultSwiftSettings),
-    // Distributed tracing: W3C Trace Context in gRPC metadata, a recording tracer, server and client interceptors.
-    .target(name: "AIMassTracing", dependencies: ["RPCCore", tracing, logging], swiftSettings: defaultSwiftSettings),
+    // Distributed tracing: W3C Trace Context in gRPC metadata, a recording tracer, server and client interceptors,
+    // and the OTLP/gRPC exporter (OTLPAPI: OpenTelemetry's messages, generated).
+    .target(name: "OTLPAPI", dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"], swiftSettings: defaultSwiftSettings),
+    .target(
+        name: "AIMassTracing", dependencies: ["RPCCore", "RPCHTTP2", "OTLPAPI", tracing, logging],
+        swiftSettings: defaultSwiftSettings),
     .testTarget(
         name: "AIMassTracingTests", dependencies: ["AIMassTracing", "RPCCore", tracing], swiftSettings: defaultSwiftSettings),
     .target(name: "RPCProtobufC", dependencies: ["RPCCore", "CProtobufC"], swiftSettings: defaultSwiftSettings),

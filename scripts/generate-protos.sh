@@ -6,6 +6,7 @@
 #                                  .venv's grpcio-tools), and DescriptorSets.swift: the descriptor sets below,
 #                                  embedded for server reflection
 #   Sources/RPCReflection/Generated  the Swift messages of grpc.reflection.v1 (v1alpha's are the same on the wire)
+#   Sources/OTLPAPI/Generated      the Swift messages of OpenTelemetry's OTLP/gRPC trace export
 #   proto/descriptor-sets          `protoc --descriptor_set_out --include_imports` of every served service's package
 #
 #   scripts/generate-protos.sh            regenerate in place (commit the result)
@@ -18,6 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 C_TARGET="$ROOT/Sources/CAIMassProtos"
 SWIFT_TARGET="$ROOT/Sources/AIMassAPI/Generated"
 REFLECTION_TARGET="$ROOT/Sources/RPCReflection/Generated"
+OTLP_TARGET="$ROOT/Sources/OTLPAPI/Generated"
 SETS_TARGET="$ROOT/proto/descriptor-sets"
 PYTHON="$ROOT/.venv/bin/python"
 CHECK=0
@@ -67,6 +69,10 @@ done
 "$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift" aimass/v1 inference
 "$PYTHON" "$ROOT/scripts/gen-swift-messages.py" --descriptor-index "$OUT/swift/DescriptorSets.swift" "${SET_FILES[@]}"
 "$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift-reflection" grpc/reflection/v1
+# OpenTelemetry's trace export (OTLP/gRPC) as a module of its own (OTLPAPI: its `Span` and `Status` are not the
+# tracing API's), for AIMassTracing's exporter.
+"$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift-otlp" opentelemetry/proto/common/v1 \
+  opentelemetry/proto/resource/v1 opentelemetry/proto/trace/v1 opentelemetry/proto/collector/trace/v1
 
 # Compares a fresh folder with its committed copy (--check), or replaces the copy with it.
 publish() {
@@ -90,5 +96,6 @@ status=0
 publish "$OUT/c" "$C_TARGET" "protobuf-c code" '*.pb-c.c' || status=1
 publish "$OUT/swift" "$SWIFT_TARGET" "Swift message code" '*.swift' || status=1
 publish "$OUT/swift-reflection" "$REFLECTION_TARGET" "Swift reflection messages" '*.swift' || status=1
+publish "$OUT/swift-otlp" "$OTLP_TARGET" "Swift OTLP messages" '*.swift' || status=1
 publish "$OUT/sets" "$SETS_TARGET" "descriptor sets" '*.binpb' || status=1
 exit $status

@@ -7,8 +7,10 @@ import RPCReflection
 /// The descriptor sets of the services this project serves, for server reflection: each file's serialized
 /// `FileDescriptorProto` with the names it defines and depends on.
 public enum DescriptorSets {
-    /// The files of `aimass.v1.binpb`: `aimass/v1/access.proto`, `aimass/v1/common.proto`, `aimass/v1/feedback.proto`,
-    /// `aimass/v1/registry.proto`, `aimass/v1/scheduler.proto`, `aimass/v1/mesh.proto`, `aimass/v1/recommend.proto`.
+    /// The files of `aimass.v1.binpb`: `aimass/v1/access.proto`, `aimass/v1/common.proto`,
+    /// `aimass/v1/feedback.proto`,
+    /// `aimass/v1/registry.proto`, `aimass/v1/scheduler.proto`, `aimass/v1/mesh.proto`,
+    /// `aimass/v1/recommend.proto`.
     public static let aimassV1: [ReflectionFile] = [
         ReflectionFile(
             name: "aimass/v1/access.proto",
