@@ -60,7 +60,8 @@ let targets: [Target] = [
         name: "AIMassTracing", dependencies: ["RPCCore", "RPCHTTP2", "OTLPAPI", tracing, logging],
         swiftSettings: defaultSwiftSettings),
     .testTarget(
-        name: "AIMassTracingTests", dependencies: ["AIMassTracing", "RPCCore", tracing], swiftSettings: defaultSwiftSettings),
+        name: "AIMassTracingTests", dependencies: ["AIMassTracing", "OTLPAPI", "RPCCore", "RPCHTTP2", tracing],
+        swiftSettings: defaultSwiftSettings),
     .target(name: "RPCProtobufC", dependencies: ["RPCCore", "CProtobufC"], swiftSettings: defaultSwiftSettings),
     .target(
         name: "RPCHealth",
