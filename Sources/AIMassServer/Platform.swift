@@ -82,12 +82,14 @@ public final class Platform: Sendable {
     private let server: RPCServer
     private let healthBridge: Task<Void, Never>
     private let inference: WorkerInference
+    private let desired: ControlPlaneStore
 
     private init(
         registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
         scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>,
-        inference: WorkerInference
+        inference: WorkerInference, desired: ControlPlaneStore
     ) {
+        self.desired = desired
         self.registry = registry
         self.health = health
         self.server = server
@@ -107,8 +109,36 @@ public final class Platform: Sendable {
             logger: logger
         )
         let health = HealthService()
-        let mesh = MeshHub(configuration: configuration.mesh)
-        let scheduler = SchedulerController(configuration: configuration.scheduler, mesh: mesh, logger: logger) { model, version in
+        // Deployments, drains, cordons and counters survive a restart (graceful or kill -9) in the data directory.
+        let desired: ControlPlaneStore
+        let firstRevision: UInt64
+        do {
+            desired = try ControlPlaneStore.open(dataDirectory: configuration.dataDirectory)
+            do {
+                firstRevision = try Self.startingRevision(desired)
+            } catch {
+                desired.close()
+                throw error
+            }
+        } catch {
+            registry.close()
+            throw error
+        }
+        let mesh = MeshHub(
+            configuration: configuration.mesh, state: MeshState(revision: firstRevision),
+            reservation: .init { reserved in
+                do {
+                    try desired.apply([
+                        .init(namespace: "counter", key: SchedulerController.meshRevisionKey, value: "\(reserved)")
+                    ])
+                } catch {
+                    logger.error("cannot reserve Mesh revisions", metadata: ["error": "\(error)"])
+                }
+            }
+        )
+        let scheduler = SchedulerController(
+            configuration: configuration.scheduler, mesh: mesh, store: desired, logger: logger
+        ) { model, version in
             let admin = try registry.principal(forUser: "admin")
             let found = try registry.getVersion(model: model, .number(Int(version)), by: admin)
             return .init(sha256: found.sha256, sizeBytes: found.sizeBytes, manifest: found.manifest)
@@ -165,9 +195,11 @@ public final class Platform: Sendable {
         )
         let address: SocketAddress
         do {
+            try scheduler.restore()
             address = try await server.start()
         } catch {
             inference.shutdown()
+            desired.close()
             registry.close()
             throw error
         }
@@ -193,8 +225,17 @@ public final class Platform: Sendable {
         }
         return Platform(
             registry: registry, health: health, server: server, address: address, mesh: mesh, scheduler: scheduler,
-            localWorker: localWorker, healthBridge: healthBridge, inference: inference
+            localWorker: localWorker, healthBridge: healthBridge, inference: inference, desired: desired
         )
+    }
+
+    /// The revision this run's Mesh state starts at: past the last one a previous run may have issued (it reserved
+    /// up to `R`, so this run starts at `R + 1` and a watcher's revision from before never names a state of this
+    /// run: it gets a snapshot with `reset`); 0 for a new data directory.
+    private static func startingRevision(_ store: ControlPlaneStore) throws -> UInt64 {
+        let counters = try store.load()["counter"] ?? [:]
+        guard let reserved = counters[SchedulerController.meshRevisionKey].flatMap({ UInt64($0) }) else { return 0 }
+        return reserved + 1
     }
 
     /// The gRPC service names reported by the health service.
@@ -213,6 +254,7 @@ public final class Platform: Sendable {
         scheduler.shutdown()
         await server.shutdown(gracePeriod: gracePeriod)
         inference.shutdown()
+        desired.close()
         registry.close()
     }
 }

@@ -128,17 +128,23 @@ public final class WorkerServer: Sendable {
             throw error
         }
         health.setStatus(.serving, for: RecommendService.serviceName)
+        health.setStatus(.notServing, for: WorkerAgent.controlPlaneHealthName)
         let agent = WorkerAgent(
             configuration: .init(
                 controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
                 advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
                 capacity: configuration.capacity, token: configuration.token
             ),
-            store: store, callGate: gate, logger: logger
-        ) { draining in
-            // Balancers that watch this worker's own health stop sending before its last calls end.
-            health.setStatus(draining ? .notServing : .serving, for: RecommendService.serviceName)
-        }
+            store: store, callGate: gate, logger: logger,
+            onControlPlaneChange: { connected in
+                // Recommend keeps serving while cut off; this entry only says whether the worker is joined.
+                health.setStatus(connected ? .serving : .notServing, for: WorkerAgent.controlPlaneHealthName)
+            },
+            onDrainChange: { draining in
+                // Balancers that watch this worker's own health stop sending before its last calls end.
+                health.setStatus(draining ? .notServing : .serving, for: RecommendService.serviceName)
+            }
+        )
         agent.start()
         return WorkerServer(
             address: address, agent: agent, health: health, server: server, authClient: authClient,

@@ -18,7 +18,8 @@ extension SchedulerController {
     ///
     /// A hello with an id rejoins (``SchedulerState/rejoin(_:address:capacity:holding:now:)``): within its lease the
     /// worker keeps the replicas placed there that it still holds; any other replica it lists is adopted when its
-    /// deployment still wants it, else removed. A restarted control plane knows no deployment and removes them all.
+    /// deployment still wants it, else removed. A control plane restarted on its data directory restored its
+    /// deployments (``restore()``), so it adopts the replicas they still want under the same ids.
     ///
     /// - Throws: ``RPCError`` `INVALID_ARGUMENT` (bad address or capacity), `ALREADY_EXISTS` (the id is connected on
     ///   another stream), `UNAVAILABLE` (shutting down).
@@ -61,6 +62,7 @@ extension SchedulerController {
                 s.sessions[id] = nil
                 throw error
             }
+            persistOrLog(&s)
             perform(actions, &s)
             publishChanges(&s)
             return id
@@ -165,7 +167,7 @@ extension SchedulerController {
     ///
     /// - Throws: ``SchedulerError`` `notFound`.
     public func drain(_ id: WorkerID, reason: String, force: Bool) throws -> AIMassAPI.Worker {
-        try mutate { s, now in try s.core.drain(id, reason: reason, force: force, now: now) }
+        try mutate(strict: true) { s, now in try s.core.drain(id, reason: reason, force: force, now: now) }
         logger.info("draining worker", metadata: ["worker": "\(id)", "reason": "\(reason)", "force": "\(force)"])
         return try existingWorker(id)
     }
@@ -174,7 +176,7 @@ extension SchedulerController {
     ///
     /// - Throws: ``SchedulerError`` `notFound`.
     public func uncordon(_ id: WorkerID) throws -> AIMassAPI.Worker {
-        try mutate { s, now in try s.core.uncordon(id, now: now) }
+        try mutate(strict: true) { s, now in try s.core.uncordon(id, now: now) }
         logger.info("worker uncordoned", metadata: ["worker": "\(id)"])
         return try existingWorker(id)
     }
