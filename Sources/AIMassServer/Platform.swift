@@ -206,7 +206,14 @@ public final class Platform: Sendable {
         scheduler.start()
         for service in serviceNames { health.setStatus(.serving, for: service) }
         let bridge = MeshHealthBridge(hub: mesh, health: health)
-        let healthBridge = Task { await bridge.run() }
+        let publisher = AccessGrantsPublisher(registry: registry, controller: scheduler, logger: logger)
+        let healthBridge = Task {
+            // The health bridge and the workers' access rules run for the life of the platform.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await bridge.run() }
+                group.addTask { await publisher.run() }
+            }
+        }
         var localWorker: WorkerAgent?
         if configuration.role == .embedded {
             let token = try String(contentsOfFile: registry.adminTokenPath, encoding: .utf8)

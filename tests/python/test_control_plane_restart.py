@@ -8,6 +8,9 @@ the same replica (served_by.replica_id), the restarted control plane must list t
 re-placed) with its deployment restored, the worker's health must say it was cut off and is back, and the Mesh
 revision must continue (a watcher resuming from the old revision gets a snapshot with reset, at a higher one).
 
+The worker authorizes on its own, from the access rules the control plane pushed: during the outage a reader who
+never called this worker before is served, and a user without a role on the model is refused PERMISSION_DENIED.
+
 Prints the phases table (calls failed / made) that docs/operations.md quotes."""
 
 from __future__ import annotations
@@ -72,6 +75,19 @@ class PacedClient:
         return [c for c in self.calls if begin <= c[0] < end]
 
 
+def recommend_once(address, token, recommend_pb):
+    """(status code, replica id) of one Recommend call with `token`."""
+    pb, pb_grpc = recommend_pb
+    with grpc.insecure_channel(address) as channel:
+        try:
+            response = pb_grpc.RecommendStub(channel).Recommend(
+                pb.RecommendRequest(model="movies", user_id="196", k=10),
+                metadata=[("authorization", f"Bearer {token}")], timeout=5)
+            return grpc.StatusCode.OK, response.served_by.replica_id
+        except grpc.RpcError as error:
+            return error.code(), error.details()
+
+
 def worker_health(address, service):
     with grpc.insecure_channel(address) as channel:
         request = health_pb2.HealthCheckRequest(service=service)
@@ -92,6 +108,10 @@ def first_watch_event(target, token, mesh_pb, resume_from=0):
 @pytest.mark.timeout(900)  # bounded waits of its own; the phases alone take 35 s
 def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb, mesh_stubs):
     exe, data, argv, ready = restartable_control_plane(tmp_path)
+    # Users made before the first start (`aimass token` works on a stopped data directory): a reader and a user
+    # with no role on the model.
+    reader, stranger = (cli(exe, {}, "token", "create", "--user", user, "--data-dir", str(data)).stdout.strip()
+                        for user in ("bob", "carol"))
     cp = start_server("control-plane", argv, ready)
     worker = client = None
     try:
@@ -105,6 +125,7 @@ def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb,
         cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
         cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
             "--manifest", "neighbours=50")
+        cli(exe, env, "model", "grant", "movies", "user:bob", "reader")
         cli(exe, env, "deploy", "--model", "movies", "--min", "1")
         holders = wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 120)
         worker_id = next(iter(holders))
@@ -124,6 +145,10 @@ def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb,
         wait_until("the worker to report itself cut off",
                    lambda: worker_health(worker.target, CONTROL_PLANE_HEALTH)
                    == health_pb2.HealthCheckResponse.NOT_SERVING, 30)
+        # Callers the worker never saw, decided from the pushed rules with no control plane to ask.
+        assert recommend_once(worker.target, reader, recommend_pb) == (grpc.StatusCode.OK, replica_id)
+        code, details = recommend_once(worker.target, stranger, recommend_pb)
+        assert code == grpc.StatusCode.PERMISSION_DENIED, (code, details)
         time.sleep(max(0.0, t_kill + 15 - time.monotonic()))  # phase 2: 15 s without a control plane
 
         t_restart = time.monotonic()

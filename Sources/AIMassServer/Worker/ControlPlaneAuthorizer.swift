@@ -3,21 +3,19 @@ import RPCCore
 import RPCHTTP2
 import Synchronization
 
-/// Authorizes inference calls on a worker: the caller's token must be able to read the model, which the worker
-/// asks the control plane with `ModelRegistry/GetModel` under that token. Aliases are resolved the same way, with
-/// `ModelRegistry/GetVersion` under the caller's token. Answers (allowed, a version, or a definite NOT_FOUND /
-/// PERMISSION_DENIED / UNAUTHENTICATED) are cached per (token, model[, alias]).
+/// Authorizes inference calls on a worker: the caller's token must be able to read the model.
 ///
-/// Serving does not wait on the control plane once a caller was seen: an answer older than ``ttl`` is still used,
-/// and a refresh is started in the background (one at a time per key, at most one attempt per ``retryInterval``
-/// while the control plane does not answer). So a control plane that crashes, restarts or is cut off costs the
-/// callers already seen nothing; a caller never seen before waits for the control plane, and gets `UNAVAILABLE`
-/// while it is unreachable.
+/// First from the ``WorkerGrants`` the control plane pushes down the Join stream: a token, model and alias they
+/// list are decided locally, with no round trip, whether the control plane is up or not. Revocation bound: the
+/// control plane pushes a change within 200 ms (``AccessGrantsPublisher``); a worker cut off from it keeps the
+/// rules it had until it rejoins (and gets the current ones right after its Welcome).
 ///
-/// Revocation bound: a token revoked, a grant removed or an alias moved on the control plane reaches this worker
-/// within ``ttl`` plus one `GetModel` round trip while the control plane answers (default 5 s), and within
-/// ``maxStaleness`` (default 15 min) of the last answer while it does not: past that, a cached answer is dropped
-/// and the call waits for the control plane again.
+/// What the rules do not list (none received yet, or a token, model or alias created since the last push) is asked
+/// of the control plane: `ModelRegistry/GetModel` (or `GetVersion` for an alias) under the caller's token. Those
+/// answers (allowed, a version, or a definite NOT_FOUND / PERMISSION_DENIED / UNAUTHENTICATED) are cached per
+/// (token, model[, alias]) for ``ttl``. Before any rules arrived (a control plane that sends none), an answer older
+/// than ``ttl`` is still used while a refresh runs in the background (one at a time per key, one attempt per
+/// ``retryInterval`` while the control plane does not answer), for at most ``maxStaleness``.
 final class ControlPlaneAuthorizer: Sendable {
     private struct Key: Hashable {
         var authorization: String
@@ -43,6 +41,8 @@ final class ControlPlaneAuthorizer: Sendable {
     }
 
     let client: RPCClient
+    /// The rules pushed by the control plane, consulted first.
+    let grants: WorkerGrants
     /// How long an answer is used without asking again.
     let ttl: Duration
     /// How long an answer is used while the control plane does not answer.
@@ -56,10 +56,11 @@ final class ControlPlaneAuthorizer: Sendable {
     ///   - maxStaleness: The longest an answer is used without the control plane confirming it.
     ///   - retryInterval: The pause between failed background refreshes of one answer.
     init(
-        client: RPCClient, ttl: Duration = .seconds(5), maxStaleness: Duration = .seconds(900),
-        retryInterval: Duration = .seconds(1)
+        client: RPCClient, grants: WorkerGrants = WorkerGrants(), ttl: Duration = .seconds(5),
+        maxStaleness: Duration = .seconds(900), retryInterval: Duration = .seconds(1)
     ) {
         self.client = client
+        self.grants = grants
         self.ttl = ttl
         self.maxStaleness = max(maxStaleness, ttl)
         self.retryInterval = retryInterval
@@ -69,6 +70,11 @@ final class ControlPlaneAuthorizer: Sendable {
     /// (ask ``authorize(model:context:)``); throws the cached refusal.
     func cachedAuthorization(model: String, context: ServerContext) throws(RPCError) -> Bool {
         let header = try Self.authorization(context)
+        switch grants.decide(authorization: header, model: model, alias: nil) {
+        case .allowed: return true
+        case .denied(let error): throw error
+        case .unknown: break
+        }
         guard let answer = usable(Key(authorization: header, model: model)) else { return false }
         if let error = answer.error { throw error }
         return true
@@ -77,6 +83,11 @@ final class ControlPlaneAuthorizer: Sendable {
     /// Returns when the caller may read `model`; throws the status to answer with otherwise.
     func authorize(model: String, context: ServerContext) async throws {
         let header = try Self.authorization(context)
+        switch grants.decide(authorization: header, model: model, alias: nil) {
+        case .allowed: return
+        case .denied(let error): throw error
+        case .unknown: break
+        }
         let key = Key(authorization: header, model: model)
         let answer = try await answer(key)
         if let error = answer.error { throw error }
@@ -86,6 +97,11 @@ final class ControlPlaneAuthorizer: Sendable {
     /// cached (ask ``resolve(model:alias:context:)``); throws the cached refusal.
     func cachedVersion(model: String, alias: String, context: ServerContext) throws(RPCError) -> UInt32? {
         let header = try Self.authorization(context)
+        switch grants.decide(authorization: header, model: model, alias: alias) {
+        case .allowed(let version): return version
+        case .denied(let error): throw error
+        case .unknown: break
+        }
         guard let answer = usable(Key(authorization: header, model: model, alias: alias)) else { return nil }
         if let error = answer.error { throw error }
         return answer.version
@@ -95,6 +111,11 @@ final class ControlPlaneAuthorizer: Sendable {
     /// checks that the caller may read the model); throws the status to answer with otherwise.
     func resolve(model: String, alias: String, context: ServerContext) async throws -> UInt32 {
         let header = try Self.authorization(context)
+        switch grants.decide(authorization: header, model: model, alias: alias) {
+        case .allowed(let version): return version ?? 0
+        case .denied(let error): throw error
+        case .unknown: break
+        }
         let answer = try await answer(Key(authorization: header, model: model, alias: alias))
         if let error = answer.error { throw error }
         return answer.version ?? 0
@@ -187,7 +208,8 @@ final class ControlPlaneAuthorizer: Sendable {
         cache.withLock { cache -> Found? in
             guard var answer = cache[key] else { return nil }
             let age = answer.confirmed.duration(to: now)
-            if age >= maxStaleness {
+            // With pushed rules, only fresh answers: a stale "allowed" could outlive a revocation they carry.
+            if age >= maxStaleness || (age >= ttl && grants.isLoaded) {
                 cache[key] = nil
                 return nil
             }

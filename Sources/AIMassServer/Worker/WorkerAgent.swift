@@ -73,6 +73,8 @@ public final class WorkerAgent: Sendable {
     let callGate: AdmissionCallGate?
     /// Told `true` when the control plane drains this worker and `false` when it places a replica here again.
     let onDrainChange: (@Sendable (_ draining: Bool) -> Void)?
+    /// Given the access rules the control plane pushes (after the Welcome and on every change).
+    let onGrants: (@Sendable (AccessGrants) -> Void)?
     /// Told `true` when the worker joined the control plane and `false` when it is cut off from it.
     let onControlPlaneChange: (@Sendable (_ connected: Bool) -> Void)?
     let client: RPCClient
@@ -81,11 +83,12 @@ public final class WorkerAgent: Sendable {
 
     /// Creates an agent over `store` (the store the worker's Recommend service serves from) and the call gate of
     /// the server that serves it, if any; `onDrainChange` hears when the worker is drained and when it serves again
-    /// (for its health service); `onControlPlaneChange` hears when the Join stream is up (`true`, after the Welcome)
+    /// (for its health service); `onGrants` gets the access rules the control plane pushes (for local
+    /// authorization); `onControlPlaneChange` hears when the Join stream is up (`true`, after the Welcome)
     /// and when it broke (`false`: the worker keeps serving what it holds and keeps rejoining).
     public init(
         configuration: Configuration, store: ReplicaStore = ReplicaStore(), callGate: AdmissionCallGate? = nil,
-        logger: Logger = Logger(label: "aimass.worker"),
+        logger: Logger = Logger(label: "aimass.worker"), onGrants: (@Sendable (AccessGrants) -> Void)? = nil,
         onControlPlaneChange: (@Sendable (_ connected: Bool) -> Void)? = nil,
         onDrainChange: (@Sendable (_ draining: Bool) -> Void)? = nil
     ) {
@@ -94,6 +97,7 @@ public final class WorkerAgent: Sendable {
         self.callGate = callGate
         self.onDrainChange = onDrainChange
         self.onControlPlaneChange = onControlPlaneChange
+        self.onGrants = onGrants
         self.logger = logger
         self.client = RPCClient(
             host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
@@ -267,6 +271,8 @@ public final class WorkerAgent: Sendable {
             for entry in store.entries {
                 Task { [self] in await self.remove(RemoveReplica(replicaId: entry.id, drain: true)) }
             }
+        case .grants(let grants)?:
+            onGrants?(grants)
         case .welcome?, nil:
             break
         }

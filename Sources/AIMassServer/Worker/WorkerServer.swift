@@ -79,7 +79,8 @@ public final class WorkerServer: Sendable {
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass.worker")) async throws -> WorkerServer {
         let store = ReplicaStore()
         let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
-        let authorizer = ControlPlaneAuthorizer(client: authClient)
+        let grants = WorkerGrants()
+        let authorizer = ControlPlaneAuthorizer(client: authClient, grants: grants)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
         // A number pins the version, an alias is resolved by the control plane (cached per caller for the
         // authorizer's TTL), and no selector takes the newest version held. The version chosen must be held here,
@@ -136,6 +137,7 @@ public final class WorkerServer: Sendable {
                 capacity: configuration.capacity, token: configuration.token
             ),
             store: store, callGate: gate, logger: logger,
+            onGrants: { grants.replace($0) },
             onControlPlaneChange: { connected in
                 // Recommend keeps serving while cut off; this entry only says whether the worker is joined.
                 health.setStatus(connected ? .serving : .notServing, for: WorkerAgent.controlPlaneHealthName)

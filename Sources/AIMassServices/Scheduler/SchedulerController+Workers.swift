@@ -46,6 +46,7 @@ extension SchedulerController {
             s.nextSession += 1
             s.sessions[id] = Session(serial: serial, outbox: continuation, connected: true)
             continuation.yield(.message(JoinResponse(payload: .welcome(Welcome(workerId: id.rawValue, leaseMs: lease)))))
+            if let grants = s.grants { continuation.yield(.message(JoinResponse(payload: .grants(grants)))) }
             let offered = SchedulerCore.Capacity(
                 cpuMillis: capacity.cpuMillis, memoryBytes: capacity.memoryBytes, replicaSlots: Int(capacity.replicaSlots)
             )
@@ -72,6 +73,16 @@ extension SchedulerController {
             throw RPCError(code: .unavailable, message: "worker \(id) left while joining")
         }
         return WorkerSession(workerID: id, serial: serial, outbox: stream)
+    }
+
+    /// New access rules (from ``AccessGrantsPublisher``): sent down every connected Join stream now, and to each
+    /// worker that joins later right after its Welcome. Identical rules are not sent again.
+    public func publishGrants(_ grants: AccessGrants) {
+        state.withLock { s in
+            guard s.grants != grants else { return }
+            s.grants = grants
+            for (id, _) in s.sessions { send(.message(JoinResponse(payload: .grants(grants))), to: id, &s) }
+        }
     }
 
     /// A message from a worker after its hello: a load report (renews the lease) or a replica status.

@@ -110,6 +110,8 @@ public final class SchedulerController: Sendable {
         var stopped = false
         /// What the store holds (see ``persist(_:)``).
         var persisted = Durable()
+        /// The access rules workers authorize with (``publishGrants(_:)``); nil before the first.
+        var grants: AccessGrants?
     }
 
     let state: Mutex<State>
