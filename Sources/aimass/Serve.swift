@@ -72,6 +72,12 @@ struct Serve: AsyncParsableCommand {
     )
     var queueBudgetMs: Int = 5
 
+    @Option(
+        name: .customLong("keepalive-ms"),
+        help: "Worker: PING the control plane after this many ms of silence on the Join stream and rejoin when a PING is not answered within as long (default 5000; 0: no PINGs)."
+    )
+    var keepaliveMs: Int = 5000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -137,10 +143,13 @@ struct Serve: AsyncParsableCommand {
         guard let token = token ?? environment["AIMASS_TOKEN"], !token.isEmpty else {
             CLIOutput.fail("--role worker needs --token (an admin token) or $AIMASS_TOKEN")
         }
+        guard keepaliveMs >= 0 else { CLIOutput.fail("--keepalive-ms must be >= 0, got \(keepaliveMs)") }
+        let keepalive = keepaliveMs == 0
+            ? nil : ClientConfiguration.Keepalive(interval: .milliseconds(keepaliveMs), timeout: .milliseconds(keepaliveMs))
         let worker = try await WorkerServer.start(
             configuration: .init(
                 host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
-                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs)
+                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive
             ),
             logger: logger
         )

@@ -31,12 +31,17 @@ public final class WorkerAgent: Sendable {
         public var token: String
         /// Interval of load reports (default 1 s; the lease is several times longer).
         public var loadInterval: Duration
+        /// Keepalive PINGs on the Join stream's connection (default ``ClientConfiguration/Keepalive/streams``): a
+        /// silent control plane (a partition without a reset) is noticed within `interval + timeout`, and the worker
+        /// says it is cut off and rejoins; nil sends none (then only TCP notices, in minutes).
+        public var keepalive: ClientConfiguration.Keepalive?
 
         /// Creates a configuration.
         public init(
             controlPlaneHost: String, controlPlanePort: Int, advertisedAddress: String, capacity: AIMassAPI.Capacity,
-            token: String, loadInterval: Duration = .seconds(1)
+            token: String, loadInterval: Duration = .seconds(1), keepalive: ClientConfiguration.Keepalive? = .streams
         ) {
+            self.keepalive = keepalive
             self.controlPlaneHost = controlPlaneHost
             self.controlPlanePort = controlPlanePort
             self.advertisedAddress = advertisedAddress
@@ -105,6 +110,7 @@ public final class WorkerAgent: Sendable {
                 $0.initialBackoff = .milliseconds(100)
                 $0.maxBackoff = .seconds(1)
                 $0.eventLoopThreads = 1
+                $0.keepalive = configuration.keepalive
             }
         )
     }

@@ -28,13 +28,16 @@ public final class WorkerServer: Sendable {
         public var token: String
         /// The longest an inference call over the worker's limit waits for a slot before it is shed.
         public var queueBudget: Duration
+        /// Keepalive PINGs on the connection to the control plane (the Join stream); nil sends none.
+        public var keepalive: ClientConfiguration.Keepalive?
 
         /// Creates a configuration; the capacity defaults to this machine (cores, memory, 8 replica slots).
         public init(
             host: String = "127.0.0.1", port: Int = 0, controlPlaneHost: String, controlPlanePort: Int,
             capacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(), token: String,
-            queueBudget: Duration = .milliseconds(5)
+            queueBudget: Duration = .milliseconds(5), keepalive: ClientConfiguration.Keepalive? = .streams
         ) {
+            self.keepalive = keepalive
             self.queueBudget = queueBudget
             self.host = host
             self.port = port
@@ -134,7 +137,7 @@ public final class WorkerServer: Sendable {
             configuration: .init(
                 controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
                 advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
-                capacity: configuration.capacity, token: configuration.token
+                capacity: configuration.capacity, token: configuration.token, keepalive: configuration.keepalive
             ),
             store: store, callGate: gate, logger: logger,
             onGrants: { grants.replace($0) },
