@@ -73,6 +73,12 @@ struct Serve: AsyncParsableCommand {
     var queueBudgetMs: Int = 5
 
     @Option(
+        name: .customLong("restart-grace-ms"),
+        help: "Control plane: after a restart, the longest placement waits for the workers it knew to rejoin and report their replicas (default 10000)."
+    )
+    var restartGraceMs: Int = 10000
+
+    @Option(
         name: .customLong("keepalive-ms"),
         help: "Worker: PING the control plane after this many ms of silence on the Join stream and rejoin when a PING is not answered within as long (default 5000; 0: no PINGs)."
     )
@@ -105,6 +111,7 @@ struct Serve: AsyncParsableCommand {
         case "embedded", "control-plane":
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
+            guard restartGraceMs >= 0 else { CLIOutput.fail("--restart-grace-ms must be >= 0, got \(restartGraceMs)") }
             guard autoscaleStableMs > 0, autoscalePanicMs > 0, autoscalePanicMs <= autoscaleStableMs else {
                 CLIOutput.fail(
                     "--autoscale-stable-ms and --autoscale-panic-ms must be > 0 with panic <= stable, got \(autoscaleStableMs) and \(autoscalePanicMs)"
@@ -113,18 +120,17 @@ struct Serve: AsyncParsableCommand {
             guard maxArtifactMB > 0, maxArtifactMB <= Int64.max >> 20 else {
                 CLIOutput.fail("--max-artifact-mb must be between 1 and \(Int64.max >> 20), got \(maxArtifactMB)")
             }
-            let platform = try await Platform.start(
-                configuration: .init(
-                    host: host, port: port, dataDirectory: dataDirectory, maxArtifactBytes: maxArtifactMB << 20,
-                    role: role == "embedded" ? .embedded : .controlPlane,
-                    scheduler: .init(
-                        lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
-                        autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
-                    ),
-                    localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
+            var configuration = Platform.Configuration(
+                host: host, port: port, dataDirectory: dataDirectory, maxArtifactBytes: maxArtifactMB << 20,
+                role: role == "embedded" ? .embedded : .controlPlane,
+                scheduler: .init(
+                    lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
+                    autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
                 ),
-                logger: logger
+                localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
             )
+            configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
+            let platform = try await Platform.start(configuration: configuration, logger: logger)
             CLIOutput.write("aimass listening on \(host):\(platform.address.port ?? port)\n", to: stdout)
             await TerminationSignal.wait()
             await platform.shutdown()

@@ -9,7 +9,8 @@ re-placed) with its deployment restored, the worker's health must say it was cut
 revision must continue (a watcher resuming from the old revision gets a snapshot with reset, at a higher one).
 
 The worker authorizes on its own, from the access rules the control plane pushed: during the outage a reader who
-never called this worker before is served, and a user without a role on the model is refused PERMISSION_DENIED.
+never called this worker before is served, and a user without a role on the model is refused PERMISSION_DENIED;
+after the restart, a grant removed on the control plane is enforced by the worker (pushed to it).
 
 Prints the phases table (calls failed / made) that docs/operations.md quotes."""
 
@@ -187,6 +188,15 @@ def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb,
             # At 50/s a phase makes hundreds of calls; this bound only proves the client ran through it.
             assert len(calls) >= 20, f"{name}: only {len(calls)} calls made"
             assert {c[2] for c in calls} == {replica_id}, f"{name}: answered by {sorted({c[2] for c in calls})}"
+
+        # A grant removed on the restarted control plane reaches the worker (pushed, no cache to expire).
+        assert recommend_once(worker.target, reader, recommend_pb) == (grpc.StatusCode.OK, replica_id)
+        t_revoke = time.monotonic()
+        cli(exe, env, "model", "revoke", "movies", "user:bob")
+        wait_until("the worker to refuse bob",
+                   lambda: recommend_once(worker.target, reader, recommend_pb)[0]
+                   == grpc.StatusCode.PERMISSION_DENIED, 30)
+        print(f"a removed grant was enforced on the worker {time.monotonic() - t_revoke:.2f} s after `model revoke`")
 
         # The Mesh revision continues past everything a watcher saw before the crash: resuming from the old
         # revision gets a snapshot with reset (the events of the previous run are not kept), at a higher revision.
