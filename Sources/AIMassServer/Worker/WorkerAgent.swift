@@ -69,7 +69,6 @@ public final class WorkerAgent: Sendable {
     /// joined, NOT_SERVING while cut off (its replicas keep serving `aimass.v1.Recommend` meanwhile).
     public static let controlPlaneHealthName = "aimass.worker.ControlPlane"
 
-
     /// The configuration.
     public let configuration: Configuration
     /// The replicas this worker holds.
