@@ -23,7 +23,7 @@ struct WorkerGrantsTests {
         return grants
     }
 
-    @Test("Readers and admins are allowed, others denied; aliases and latest resolve locally")
+    @Test("Readers and admins are allowed, others see NOT_FOUND; aliases and latest resolve locally")
     func decisions() {
         let grants = Self.loaded()
         #expect(grants.decide(authorization: "Bearer tok-bob", model: "movies", alias: nil) == .allowed(version: nil))
@@ -34,7 +34,7 @@ struct WorkerGrantsTests {
             Issue.record("carol has no role on movies")
             return
         }
-        #expect(error.code == .permissionDenied && error.message.contains("carol"))
+        #expect(error.code == .notFound && error.message == "model 'movies' does not exist")
         guard case .denied(let malformed) = grants.decide(authorization: "Basic xyz", model: "movies", alias: nil) else {
             Issue.record("a non-bearer header is refused")
             return

@@ -47,13 +47,10 @@ final class WorkerGrants: Sendable {
         guard let hash = ArtifactDigest.sha256Hex(Array(token.utf8)) else { return .unknown }
         return index.withLock { index -> Decision in
             guard let index, let caller = index.tokens[hash], let entry = index.models[model] else { return .unknown }
+            // Reader is the lowest role: a caller without it has none, and the model is not revealed to them
+            // (registry.proto; what `GetModel` answers the control plane's own callers).
             guard caller.admin || entry.readers.contains(caller.user) else {
-                return .denied(
-                    RPCError(
-                        code: .permissionDenied,
-                        message: "user '\(caller.user)' needs role reader on model '\(model)' to do this (has no role)"
-                    )
-                )
+                return .denied(RPCError(code: .notFound, message: "model '\(model)' does not exist"))
             }
             guard let alias else { return .allowed(version: nil) }
             if alias == "latest" {
