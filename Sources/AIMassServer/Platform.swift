@@ -220,12 +220,29 @@ public final class Platform: Sendable {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let port = address.port ?? configuration.port
             let loopback = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+            // The local worker keeps its id across restarts: a restarted platform then finds the worker it waits for
+            // at once (its replicas died with the process and are placed again) instead of holding placement for
+            // the whole restart grace.
+            if let previous = try? desired.load()[Self.localWorkerNamespace]?[Self.localWorkerKey] {
+                store.workerID = previous
+            }
             let agent = WorkerAgent(
                 configuration: .init(
                     controlPlaneHost: loopback, controlPlanePort: port, advertisedAddress: "\(loopback):\(port)",
                     capacity: configuration.localWorkerCapacity, token: token
                 ),
-                store: store, callGate: gate, logger: logger
+                store: store, callGate: gate, logger: logger,
+                onControlPlaneChange: { connected in
+                    guard connected else { return }
+                    let change = ControlPlaneStore.Change(
+                        namespace: Self.localWorkerNamespace, key: Self.localWorkerKey, value: store.workerID
+                    )
+                    do {
+                        try desired.apply([change])
+                    } catch {
+                        logger.warning("cannot record the local worker's id", metadata: ["error": "\(error)"])
+                    }
+                }
             )
             agent.start()
             localWorker = agent
@@ -235,6 +252,10 @@ public final class Platform: Sendable {
             localWorker: localWorker, healthBridge: healthBridge, inference: inference, desired: desired
         )
     }
+
+    /// Where the embedded role keeps its local worker's id (``ControlPlaneStore``).
+    static let localWorkerNamespace = "local"
+    static let localWorkerKey = "worker_id"
 
     /// The revision this run's Mesh state starts at: past the last one a previous run may have issued (it reserved
     /// up to `R`, so this run starts at `R + 1` and a watcher's revision from before never names a state of this

@@ -357,3 +357,40 @@ def test_silent_partition_between_worker_and_control_plane(tmp_path, recommend_p
         if proxy is not None:
             proxy.close()
         stop_server(cp, expect_alive=False)
+
+
+@pytest.mark.timeout(900)
+def test_embedded_restart_replaces_its_replicas_at_once(tmp_path):
+    """The embedded default (`aimass serve`: control plane and local worker in one process) killed with -9 and
+    started again on its data directory: the deployment comes back, the local worker rejoins under its previous id
+    (so placement is not held for the restart grace waiting for it), and a new replica, with a new id, is READY."""
+    exe, data, argv, ready = restartable_control_plane(tmp_path)
+    argv = [a for a in argv if a not in ("--role", "control-plane")]
+    server = start_server("embedded", argv, ready)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+        env.update(AIMASS_SERVER=server.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
+        cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+        cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
+            "--manifest", "neighbours=50")
+        cli(exe, env, "deploy", "--model", "movies", "--min", "1")
+        holders = wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 120)
+        local_id = next(iter(holders))
+        old_replica = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(10)
+        server = start_server("embedded-again", argv, ready)
+        t_ready = time.monotonic()
+        assert [d["id"] for d in json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]] == [
+            "movies@1"]
+        again = wait_until("a READY replica again", lambda: ready_holders(exe, env, "movies@1"), 120)
+        elapsed = time.monotonic() - t_ready
+        assert list(again) == [local_id]
+        replica = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+        assert replica != old_replica, (replica, old_replica)
+        print(f"\nembedded restart: local worker {local_id} back, new replica {replica} READY {elapsed:.1f} s after "
+              f"the server listened again")
+        assert "restart hold over" not in server.stderr_tail(400), "placement waited for the restart grace"
+    finally:
+        stop_server(server, expect_alive=False)
