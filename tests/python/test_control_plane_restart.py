@@ -77,6 +77,19 @@ class PacedClient:
         return [c for c in self.calls if begin <= c[0] < end]
 
 
+def deploy_movies(exe, env, grant_reader=None):
+    """Creates `movies` from ML-100k (ItemCF), optionally grants `grant_reader` reader, deploys it with min 1 and
+    waits for its replica to be READY on the only worker; returns (worker id, replica id)."""
+    cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+    cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+    if grant_reader:
+        cli(exe, env, "model", "grant", "movies", f"user:{grant_reader}", "reader")
+    cli(exe, env, "deploy", "--model", "movies", "--min", "1")
+    holders = wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 120)
+    replica = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+    return next(iter(holders)), replica
+
+
 def recommend_once(address, token, recommend_pb):
     """(status code, replica id) of one Recommend call with `token`."""
     pb, pb_grpc = recommend_pb
@@ -124,14 +137,7 @@ def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb,
                                          "--token", token, "--capacity-cpu-millis", "2000",
                                          "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4"],
                               r"aimass worker listening on (127\.0\.0\.1):(\d+)")
-        cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
-        cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
-            "--manifest", "neighbours=50")
-        cli(exe, env, "model", "grant", "movies", "user:bob", "reader")
-        cli(exe, env, "deploy", "--model", "movies", "--min", "1")
-        holders = wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 120)
-        worker_id = next(iter(holders))
-        replica_id = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+        worker_id, replica_id = deploy_movies(exe, env, grant_reader="bob")
         assert worker_health(worker.target, CONTROL_PLANE_HEALTH) == health_pb2.HealthCheckResponse.SERVING
         revision_before = first_watch_event(cp.target, token, mesh_stubs).revision
 
@@ -298,13 +304,7 @@ def test_silent_partition_between_worker_and_control_plane(tmp_path, recommend_p
                                          "--capacity-cpu-millis", "2000", "--capacity-memory-bytes", str(4 << 30),
                                          "--capacity-replicas", "4"],
                               r"aimass worker listening on (127\.0\.0\.1):(\d+)")
-        cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
-        cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
-            "--manifest", "neighbours=50")
-        cli(exe, env, "deploy", "--model", "movies", "--min", "1")
-        holders = wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 120)
-        worker_id = next(iter(holders))
-        replica_id = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+        worker_id, replica_id = deploy_movies(exe, env)
         client = PacedClient(worker.target, token, recommend_pb)
         client.start()
         wait_until("the client's first answer", lambda: any(c[1] == grpc.StatusCode.OK for c in client.calls), 30)
@@ -370,13 +370,7 @@ def test_embedded_restart_replaces_its_replicas_at_once(tmp_path):
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
         env.update(AIMASS_SERVER=server.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
-        cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
-        cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
-            "--manifest", "neighbours=50")
-        cli(exe, env, "deploy", "--model", "movies", "--min", "1")
-        holders = wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 120)
-        local_id = next(iter(holders))
-        old_replica = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+        local_id, old_replica = deploy_movies(exe, env)
 
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(10)
