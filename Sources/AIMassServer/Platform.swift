@@ -86,14 +86,17 @@ public final class Platform: Sendable {
     private let auditWriter: Task<Void, Never>
     private let inference: WorkerInference
     private let feedback: FeedbackStore
+    private let desired: ControlPlaneStore
 
     private init(
         registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
         scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>,
-        auditWriter: Task<Void, Never>, inference: WorkerInference, feedback: FeedbackStore
+        auditWriter: Task<Void, Never>, inference: WorkerInference, feedback: FeedbackStore,
+        desired: ControlPlaneStore
     ) {
         self.feedback = feedback
         self.auditWriter = auditWriter
+        self.desired = desired
         self.registry = registry
         self.health = health
         self.server = server
@@ -121,8 +124,37 @@ public final class Platform: Sendable {
             throw error
         }
         let health = HealthService()
-        let mesh = MeshHub(configuration: configuration.mesh)
-        let scheduler = SchedulerController(configuration: configuration.scheduler, mesh: mesh, logger: logger) { model, version in
+        // Deployments, drains, cordons and counters survive a restart (graceful or kill -9) in the data directory.
+        let desired: ControlPlaneStore
+        let firstRevision: UInt64
+        do {
+            desired = try ControlPlaneStore.open(dataDirectory: configuration.dataDirectory)
+            do {
+                firstRevision = try Self.startingRevision(desired)
+            } catch {
+                desired.close()
+                throw error
+            }
+        } catch {
+            feedback.close()
+            registry.close()
+            throw error
+        }
+        let mesh = MeshHub(
+            configuration: configuration.mesh, state: MeshState(revision: firstRevision),
+            reservation: .init { reserved in
+                do {
+                    try desired.apply([
+                        .init(namespace: "counter", key: SchedulerController.meshRevisionKey, value: "\(reserved)")
+                    ])
+                } catch {
+                    logger.error("cannot reserve Mesh revisions", metadata: ["error": "\(error)"])
+                }
+            }
+        )
+        let scheduler = SchedulerController(
+            configuration: configuration.scheduler, mesh: mesh, store: desired, logger: logger
+        ) { model, version in
             let admin = try registry.principal(forUser: "admin")
             let found = try registry.getVersion(model: model, .number(Int(version)), by: admin)
             return .init(sha256: found.sha256, sizeBytes: found.sizeBytes, manifest: found.manifest)
@@ -192,17 +224,26 @@ public final class Platform: Sendable {
         )
         let address: SocketAddress
         do {
+            try scheduler.restore()
             address = try await server.start()
         } catch {
             inference.shutdown()
             feedback.close()
+            desired.close()
             registry.close()
             throw error
         }
         scheduler.start()
         for service in serviceNames { health.setStatus(.serving, for: service) }
         let bridge = MeshHealthBridge(hub: mesh, health: health)
-        let healthBridge = Task { await bridge.run() }
+        let publisher = AccessGrantsPublisher(registry: registry, controller: scheduler, logger: logger)
+        let healthBridge = Task {
+            // The health bridge and the workers' access rules run for the life of the platform.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await bridge.run() }
+                group.addTask { await publisher.run() }
+            }
+        }
         let auditWriter = Task { await audit.run() }
         var localWorker: WorkerAgent?
         if configuration.role == .embedded {
@@ -210,12 +251,29 @@ public final class Platform: Sendable {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let port = address.port ?? configuration.port
             let loopback = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+            // The local worker keeps its id across restarts: a restarted platform then finds the worker it waits for
+            // at once (its replicas died with the process and are placed again) instead of holding placement for
+            // the whole restart grace.
+            if let previous = try? desired.load()[Self.localWorkerNamespace]?[Self.localWorkerKey] {
+                store.workerID = previous
+            }
             let agent = WorkerAgent(
                 configuration: .init(
                     controlPlaneHost: loopback, controlPlanePort: port, advertisedAddress: "\(loopback):\(port)",
                     capacity: configuration.localWorkerCapacity, token: token
                 ),
-                store: store, callGate: gate, logger: logger
+                store: store, callGate: gate, logger: logger,
+                onControlPlaneChange: { connected in
+                    guard connected else { return }
+                    let change = ControlPlaneStore.Change(
+                        namespace: Self.localWorkerNamespace, key: Self.localWorkerKey, value: store.workerID
+                    )
+                    do {
+                        try desired.apply([change])
+                    } catch {
+                        logger.warning("cannot record the local worker's id", metadata: ["error": "\(error)"])
+                    }
+                }
             )
             agent.start()
             localWorker = agent
@@ -223,8 +281,21 @@ public final class Platform: Sendable {
         return Platform(
             registry: registry, health: health, server: server, address: address, mesh: mesh, scheduler: scheduler,
             localWorker: localWorker, healthBridge: healthBridge, auditWriter: auditWriter, inference: inference,
-            feedback: feedback
+            feedback: feedback, desired: desired
         )
+    }
+
+    /// Where the embedded role keeps its local worker's id (``ControlPlaneStore``).
+    static let localWorkerNamespace = "local"
+    static let localWorkerKey = "worker_id"
+
+    /// The revision this run's Mesh state starts at: past the last one a previous run may have issued (it reserved
+    /// up to `R`, so this run starts at `R + 1` and a watcher's revision from before never names a state of this
+    /// run: it gets a snapshot with `reset`); 0 for a new data directory.
+    private static func startingRevision(_ store: ControlPlaneStore) throws -> UInt64 {
+        let counters = try store.load()["counter"] ?? [:]
+        guard let reserved = counters[SchedulerController.meshRevisionKey].flatMap({ UInt64($0) }) else { return 0 }
+        return reserved + 1
     }
 
     /// The gRPC service names reported by the health service.
@@ -248,6 +319,7 @@ public final class Platform: Sendable {
         await auditWriter.value
         inference.shutdown()
         feedback.close()
+        desired.close()
         registry.close()
     }
 }

@@ -72,6 +72,18 @@ struct Serve: AsyncParsableCommand {
     )
     var queueBudgetMs: Int = 5
 
+    @Option(
+        name: .customLong("restart-grace-ms"),
+        help: "Control plane: after a restart, the longest placement waits for the workers it knew to rejoin and report their replicas (default 10000)."
+    )
+    var restartGraceMs: Int = 10000
+
+    @Option(
+        name: .customLong("keepalive-ms"),
+        help: "Worker: PING the control plane after this many ms of silence on the Join stream and rejoin when a PING is not answered within as long (default 5000; 0: no PINGs)."
+    )
+    var keepaliveMs: Int = 5000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -99,6 +111,7 @@ struct Serve: AsyncParsableCommand {
         case "embedded", "control-plane":
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
+            guard restartGraceMs >= 0 else { CLIOutput.fail("--restart-grace-ms must be >= 0, got \(restartGraceMs)") }
             guard autoscaleStableMs > 0, autoscalePanicMs > 0, autoscalePanicMs <= autoscaleStableMs else {
                 CLIOutput.fail(
                     "--autoscale-stable-ms and --autoscale-panic-ms must be > 0 with panic <= stable, got \(autoscaleStableMs) and \(autoscalePanicMs)"
@@ -107,18 +120,17 @@ struct Serve: AsyncParsableCommand {
             guard maxArtifactMB > 0, maxArtifactMB <= Int64.max >> 20 else {
                 CLIOutput.fail("--max-artifact-mb must be between 1 and \(Int64.max >> 20), got \(maxArtifactMB)")
             }
-            let platform = try await Platform.start(
-                configuration: .init(
-                    host: host, port: port, dataDirectory: dataDirectory, maxArtifactBytes: maxArtifactMB << 20,
-                    role: role == "embedded" ? .embedded : .controlPlane,
-                    scheduler: .init(
-                        lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
-                        autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
-                    ),
-                    localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
+            var configuration = Platform.Configuration(
+                host: host, port: port, dataDirectory: dataDirectory, maxArtifactBytes: maxArtifactMB << 20,
+                role: role == "embedded" ? .embedded : .controlPlane,
+                scheduler: .init(
+                    lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
+                    autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
                 ),
-                logger: logger
+                localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
             )
+            configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
+            let platform = try await Platform.start(configuration: configuration, logger: logger)
             CLIOutput.write("aimass listening on \(host):\(platform.address.port ?? port)\n", to: stdout)
             await TerminationSignal.wait()
             await platform.shutdown()
@@ -137,10 +149,13 @@ struct Serve: AsyncParsableCommand {
         guard let token = token ?? environment["AIMASS_TOKEN"], !token.isEmpty else {
             CLIOutput.fail("--role worker needs --token (an admin token) or $AIMASS_TOKEN")
         }
+        guard keepaliveMs >= 0 else { CLIOutput.fail("--keepalive-ms must be >= 0, got \(keepaliveMs)") }
+        let keepalive = keepaliveMs == 0
+            ? nil : ClientConfiguration.Keepalive(interval: .milliseconds(keepaliveMs), timeout: .milliseconds(keepaliveMs))
         let worker = try await WorkerServer.start(
             configuration: .init(
                 host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
-                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs)
+                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive
             ),
             logger: logger
         )

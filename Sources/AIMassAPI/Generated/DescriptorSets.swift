@@ -313,6 +313,7 @@ public enum DescriptorSets {
             name: "aimass/v1/scheduler.proto",
             dependencies: ["aimass/v1/common.proto"],
             symbols: [
+                "aimass.v1.AccessGrants", "aimass.v1.AccessGrants.models", "aimass.v1.AccessGrants.tokens",
                 "aimass.v1.Capacity", "aimass.v1.Capacity.cpu_millis", "aimass.v1.Capacity.memory_bytes",
                 "aimass.v1.Capacity.replica_slots", "aimass.v1.DEPLOYMENT_STATE_DEGRADED",
                 "aimass.v1.DEPLOYMENT_STATE_DELETING", "aimass.v1.DEPLOYMENT_STATE_FAILED",
@@ -335,19 +336,23 @@ public enum DescriptorSets {
                 "aimass.v1.GetDeploymentRequest.id", "aimass.v1.GetPoolRequest", "aimass.v1.GetPoolResponse",
                 "aimass.v1.GetPoolResponse.workers", "aimass.v1.JoinRequest", "aimass.v1.JoinRequest.hello",
                 "aimass.v1.JoinRequest.load", "aimass.v1.JoinRequest.payload", "aimass.v1.JoinRequest.status",
-                "aimass.v1.JoinResponse", "aimass.v1.JoinResponse.drain", "aimass.v1.JoinResponse.payload",
-                "aimass.v1.JoinResponse.place", "aimass.v1.JoinResponse.remove", "aimass.v1.JoinResponse.welcome",
-                "aimass.v1.ListDeploymentsRequest", "aimass.v1.ListDeploymentsRequest.model",
-                "aimass.v1.ListDeploymentsRequest.page_size", "aimass.v1.ListDeploymentsRequest.page_token",
-                "aimass.v1.ListDeploymentsResponse", "aimass.v1.ListDeploymentsResponse.deployments",
-                "aimass.v1.ListDeploymentsResponse.next_page_token", "aimass.v1.Load", "aimass.v1.Load.in_flight",
-                "aimass.v1.Load.latency_ewma_us", "aimass.v1.Load.queue_depth", "aimass.v1.Load.rejected_per_sec",
-                "aimass.v1.Load.replica_id", "aimass.v1.Load.served_per_sec", "aimass.v1.Load.utilisation",
-                "aimass.v1.LoadReport", "aimass.v1.LoadReport.replicas", "aimass.v1.LoadReport.reported_at_ms",
-                "aimass.v1.LoadReport.total", "aimass.v1.LoadReport.worker_id", "aimass.v1.PlaceReplica",
-                "aimass.v1.PlaceReplica.ManifestEntry", "aimass.v1.PlaceReplica.ManifestEntry.key",
-                "aimass.v1.PlaceReplica.ManifestEntry.value", "aimass.v1.PlaceReplica.deployment_id",
-                "aimass.v1.PlaceReplica.manifest", "aimass.v1.PlaceReplica.model", "aimass.v1.PlaceReplica.replica_id",
+                "aimass.v1.JoinResponse", "aimass.v1.JoinResponse.drain", "aimass.v1.JoinResponse.grants",
+                "aimass.v1.JoinResponse.payload", "aimass.v1.JoinResponse.place", "aimass.v1.JoinResponse.remove",
+                "aimass.v1.JoinResponse.welcome", "aimass.v1.ListDeploymentsRequest",
+                "aimass.v1.ListDeploymentsRequest.model", "aimass.v1.ListDeploymentsRequest.page_size",
+                "aimass.v1.ListDeploymentsRequest.page_token", "aimass.v1.ListDeploymentsResponse",
+                "aimass.v1.ListDeploymentsResponse.deployments", "aimass.v1.ListDeploymentsResponse.next_page_token",
+                "aimass.v1.Load", "aimass.v1.Load.in_flight", "aimass.v1.Load.latency_ewma_us",
+                "aimass.v1.Load.queue_depth", "aimass.v1.Load.rejected_per_sec", "aimass.v1.Load.replica_id",
+                "aimass.v1.Load.served_per_sec", "aimass.v1.Load.utilisation", "aimass.v1.LoadReport",
+                "aimass.v1.LoadReport.replicas", "aimass.v1.LoadReport.reported_at_ms", "aimass.v1.LoadReport.total",
+                "aimass.v1.LoadReport.worker_id", "aimass.v1.ModelGrant", "aimass.v1.ModelGrant.AliasesEntry",
+                "aimass.v1.ModelGrant.AliasesEntry.key", "aimass.v1.ModelGrant.AliasesEntry.value",
+                "aimass.v1.ModelGrant.aliases", "aimass.v1.ModelGrant.latest_version", "aimass.v1.ModelGrant.model",
+                "aimass.v1.ModelGrant.readers", "aimass.v1.PlaceReplica", "aimass.v1.PlaceReplica.ManifestEntry",
+                "aimass.v1.PlaceReplica.ManifestEntry.key", "aimass.v1.PlaceReplica.ManifestEntry.value",
+                "aimass.v1.PlaceReplica.deployment_id", "aimass.v1.PlaceReplica.manifest",
+                "aimass.v1.PlaceReplica.model", "aimass.v1.PlaceReplica.replica_id",
                 "aimass.v1.PlaceReplica.resources", "aimass.v1.PlaceReplica.sha256",
                 "aimass.v1.PlaceReplica.size_bytes", "aimass.v1.PlaceReplica.target_concurrency",
                 "aimass.v1.PlaceReplica.version", "aimass.v1.REPLICA_STATE_DOWNLOADING",
@@ -365,16 +370,17 @@ public enum DescriptorSets {
                 "aimass.v1.ScaleRequest.min_replicas", "aimass.v1.Scheduler", "aimass.v1.Scheduler.Deploy",
                 "aimass.v1.Scheduler.DrainWorker", "aimass.v1.Scheduler.GetDeployment", "aimass.v1.Scheduler.GetPool",
                 "aimass.v1.Scheduler.Join", "aimass.v1.Scheduler.ListDeployments", "aimass.v1.Scheduler.Scale",
-                "aimass.v1.Scheduler.UncordonWorker", "aimass.v1.Scheduler.Undeploy",
-                "aimass.v1.UncordonWorkerRequest", "aimass.v1.UncordonWorkerRequest.worker_id",
-                "aimass.v1.UndeployRequest", "aimass.v1.UndeployRequest.id", "aimass.v1.Welcome",
-                "aimass.v1.Welcome.lease_ms", "aimass.v1.Welcome.worker_id", "aimass.v1.Worker",
-                "aimass.v1.Worker.address", "aimass.v1.Worker.allocated", "aimass.v1.Worker.capacity",
-                "aimass.v1.Worker.cordoned", "aimass.v1.Worker.drain_reason", "aimass.v1.Worker.health",
-                "aimass.v1.Worker.id", "aimass.v1.Worker.joined_at_ms", "aimass.v1.Worker.last_seen_at_ms",
-                "aimass.v1.Worker.load", "aimass.v1.Worker.replicas", "aimass.v1.WorkerHello",
-                "aimass.v1.WorkerHello.address", "aimass.v1.WorkerHello.capacity", "aimass.v1.WorkerHello.replicas",
-                "aimass.v1.WorkerHello.worker_id",
+                "aimass.v1.Scheduler.UncordonWorker", "aimass.v1.Scheduler.Undeploy", "aimass.v1.TokenGrant",
+                "aimass.v1.TokenGrant.admin", "aimass.v1.TokenGrant.expires_at_ms", "aimass.v1.TokenGrant.models",
+                "aimass.v1.TokenGrant.sha256", "aimass.v1.TokenGrant.user", "aimass.v1.UncordonWorkerRequest",
+                "aimass.v1.UncordonWorkerRequest.worker_id", "aimass.v1.UndeployRequest",
+                "aimass.v1.UndeployRequest.id", "aimass.v1.Welcome", "aimass.v1.Welcome.lease_ms",
+                "aimass.v1.Welcome.worker_id", "aimass.v1.Worker", "aimass.v1.Worker.address",
+                "aimass.v1.Worker.allocated", "aimass.v1.Worker.capacity", "aimass.v1.Worker.cordoned",
+                "aimass.v1.Worker.drain_reason", "aimass.v1.Worker.health", "aimass.v1.Worker.id",
+                "aimass.v1.Worker.joined_at_ms", "aimass.v1.Worker.last_seen_at_ms", "aimass.v1.Worker.load",
+                "aimass.v1.Worker.replicas", "aimass.v1.WorkerHello", "aimass.v1.WorkerHello.address",
+                "aimass.v1.WorkerHello.capacity", "aimass.v1.WorkerHello.replicas", "aimass.v1.WorkerHello.worker_id",
             ],
             extensions: [],
             base64: """
@@ -422,31 +428,38 @@ public enum DescriptorSets {
             Y2l0eRI0CghyZXBsaWNhcxgEIAMoCzIYLmFpbWFzcy52MS5SZXBsaWNhU3RhdHVzUghyZXBsaWNhcyKyAQoNUmVwbGljYVN0YXR1cxId\
             CgpyZXBsaWNhX2lkGAEgASgJUglyZXBsaWNhSWQSLQoFc3RhdGUYAiABKA4yFy5haW1hc3MudjEuUmVwbGljYVN0YXRlUgVzdGF0ZRIU\
             CgVlcnJvchgDIAEoCVIFZXJyb3ISIwoNZGVwbG95bWVudF9pZBgEIAEoCVIMZGVwbG95bWVudElkEhgKB3ZlcnNpb24YBSABKA1SB3Zl\
-            cnNpb24i2AEKDEpvaW5SZXNwb25zZRIuCgd3ZWxjb21lGAEgASgLMhIuYWltYXNzLnYxLldlbGNvbWVIAFIHd2VsY29tZRIvCgVwbGFj\
+            cnNpb24iiwIKDEpvaW5SZXNwb25zZRIuCgd3ZWxjb21lGAEgASgLMhIuYWltYXNzLnYxLldlbGNvbWVIAFIHd2VsY29tZRIvCgVwbGFj\
             ZRgCIAEoCzIXLmFpbWFzcy52MS5QbGFjZVJlcGxpY2FIAFIFcGxhY2USMgoGcmVtb3ZlGAMgASgLMhguYWltYXNzLnYxLlJlbW92ZVJl\
-            cGxpY2FIAFIGcmVtb3ZlEigKBWRyYWluGAQgASgLMhAuYWltYXNzLnYxLkRyYWluSABSBWRyYWluQgkKB3BheWxvYWQiQQoHV2VsY29t\
-            ZRIbCgl3b3JrZXJfaWQYASABKAlSCHdvcmtlcklkEhkKCGxlYXNlX21zGAIgASgDUgdsZWFzZU1zIpwDCgxQbGFjZVJlcGxpY2ESHQoK\
-            cmVwbGljYV9pZBgBIAEoCVIJcmVwbGljYUlkEiMKDWRlcGxveW1lbnRfaWQYAiABKAlSDGRlcGxveW1lbnRJZBIUCgVtb2RlbBgDIAEo\
-            CVIFbW9kZWwSGAoHdmVyc2lvbhgEIAEoDVIHdmVyc2lvbhIWCgZzaGEyNTYYBSABKAlSBnNoYTI1NhIdCgpzaXplX2J5dGVzGAYgASgD\
-            UglzaXplQnl0ZXMSQQoIbWFuaWZlc3QYByADKAsyJS5haW1hc3MudjEuUGxhY2VSZXBsaWNhLk1hbmlmZXN0RW50cnlSCG1hbmlmZXN0\
-            EjIKCXJlc291cmNlcxgIIAEoCzIULmFpbWFzcy52MS5SZXNvdXJjZXNSCXJlc291cmNlcxItChJ0YXJnZXRfY29uY3VycmVuY3kYCSAB\
-            KA1SEXRhcmdldENvbmN1cnJlbmN5GjsKDU1hbmlmZXN0RW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVl\
-            OgI4ASJECg1SZW1vdmVSZXBsaWNhEh0KCnJlcGxpY2FfaWQYASABKAlSCXJlcGxpY2FJZBIUCgVkcmFpbhgCIAEoCFIFZHJhaW4iHwoF\
-            RHJhaW4SFgoGcmVhc29uGAEgASgJUgZyZWFzb24q6gEKD0RlcGxveW1lbnRTdGF0ZRIgChxERVBMT1lNRU5UX1NUQVRFX1VOU1BFQ0lG\
-            SUVEEAASHAoYREVQTE9ZTUVOVF9TVEFURV9QRU5ESU5HEAESIAocREVQTE9ZTUVOVF9TVEFURV9QUk9HUkVTU0lORxACEhoKFkRFUExP\
-            WU1FTlRfU1RBVEVfUkVBRFkQAxIdChlERVBMT1lNRU5UX1NUQVRFX0RFR1JBREVEEAQSGwoXREVQTE9ZTUVOVF9TVEFURV9GQUlMRUQQ\
-            BRIdChlERVBMT1lNRU5UX1NUQVRFX0RFTEVUSU5HEAYq7AEKDFJlcGxpY2FTdGF0ZRIdChlSRVBMSUNBX1NUQVRFX1VOU1BFQ0lGSUVE\
-            EAASGQoVUkVQTElDQV9TVEFURV9QRU5ESU5HEAESHQoZUkVQTElDQV9TVEFURV9ET1dOTE9BRElORxACEhkKFVJFUExJQ0FfU1RBVEVf\
-            TE9BRElORxADEhcKE1JFUExJQ0FfU1RBVEVfUkVBRFkQBBIaChZSRVBMSUNBX1NUQVRFX0RSQUlOSU5HEAUSGQoVUkVQTElDQV9TVEFU\
-            RV9SRU1PVkVEEAYSGAoUUkVQTElDQV9TVEFURV9GQUlMRUQQBzLoBAoJU2NoZWR1bGVyEjkKBkRlcGxveRIYLmFpbWFzcy52MS5EZXBs\
-            b3lSZXF1ZXN0GhUuYWltYXNzLnYxLkRlcGxveW1lbnQSPQoIVW5kZXBsb3kSGi5haW1hc3MudjEuVW5kZXBsb3lSZXF1ZXN0GhUuYWlt\
-            YXNzLnYxLkRlcGxveW1lbnQSRwoNR2V0RGVwbG95bWVudBIfLmFpbWFzcy52MS5HZXREZXBsb3ltZW50UmVxdWVzdBoVLmFpbWFzcy52\
-            MS5EZXBsb3ltZW50ElgKD0xpc3REZXBsb3ltZW50cxIhLmFpbWFzcy52MS5MaXN0RGVwbG95bWVudHNSZXF1ZXN0GiIuYWltYXNzLnYx\
-            Lkxpc3REZXBsb3ltZW50c1Jlc3BvbnNlEjcKBVNjYWxlEhcuYWltYXNzLnYxLlNjYWxlUmVxdWVzdBoVLmFpbWFzcy52MS5EZXBsb3lt\
-            ZW50EkAKB0dldFBvb2wSGS5haW1hc3MudjEuR2V0UG9vbFJlcXVlc3QaGi5haW1hc3MudjEuR2V0UG9vbFJlc3BvbnNlEj8KC0RyYWlu\
-            V29ya2VyEh0uYWltYXNzLnYxLkRyYWluV29ya2VyUmVxdWVzdBoRLmFpbWFzcy52MS5Xb3JrZXISRQoOVW5jb3Jkb25Xb3JrZXISIC5h\
-            aW1hc3MudjEuVW5jb3Jkb25Xb3JrZXJSZXF1ZXN0GhEuYWltYXNzLnYxLldvcmtlchI7CgRKb2luEhYuYWltYXNzLnYxLkpvaW5SZXF1\
-            ZXN0GhcuYWltYXNzLnYxLkpvaW5SZXNwb25zZSgBMAFCH1odYWltYXNzL2dlbi9haW1hc3MvdjE7YWltYXNzdjFiBnByb3RvMw==
+            cGxpY2FIAFIGcmVtb3ZlEigKBWRyYWluGAQgASgLMhAuYWltYXNzLnYxLkRyYWluSABSBWRyYWluEjEKBmdyYW50cxgFIAEoCzIXLmFp\
+            bWFzcy52MS5BY2Nlc3NHcmFudHNIAFIGZ3JhbnRzQgkKB3BheWxvYWQibAoMQWNjZXNzR3JhbnRzEi0KBnRva2VucxgBIAMoCzIVLmFp\
+            bWFzcy52MS5Ub2tlbkdyYW50UgZ0b2tlbnMSLQoGbW9kZWxzGAIgAygLMhUuYWltYXNzLnYxLk1vZGVsR3JhbnRSBm1vZGVscyKKAQoK\
+            VG9rZW5HcmFudBIWCgZzaGEyNTYYASABKAlSBnNoYTI1NhISCgR1c2VyGAIgASgJUgR1c2VyEhQKBWFkbWluGAMgASgIUgVhZG1pbhIi\
+            Cg1leHBpcmVzX2F0X21zGAQgASgDUgtleHBpcmVzQXRNcxIWCgZtb2RlbHMYBSADKAlSBm1vZGVscyLdAQoKTW9kZWxHcmFudBIUCgVt\
+            b2RlbBgBIAEoCVIFbW9kZWwSGAoHcmVhZGVycxgCIAMoCVIHcmVhZGVycxI8CgdhbGlhc2VzGAMgAygLMiIuYWltYXNzLnYxLk1vZGVs\
+            R3JhbnQuQWxpYXNlc0VudHJ5UgdhbGlhc2VzEiUKDmxhdGVzdF92ZXJzaW9uGAQgASgNUg1sYXRlc3RWZXJzaW9uGjoKDEFsaWFzZXNF\
+            bnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoDVIFdmFsdWU6AjgBIkEKB1dlbGNvbWUSGwoJd29ya2VyX2lkGAEgASgJ\
+            Ugh3b3JrZXJJZBIZCghsZWFzZV9tcxgCIAEoA1IHbGVhc2VNcyKcAwoMUGxhY2VSZXBsaWNhEh0KCnJlcGxpY2FfaWQYASABKAlSCXJl\
+            cGxpY2FJZBIjCg1kZXBsb3ltZW50X2lkGAIgASgJUgxkZXBsb3ltZW50SWQSFAoFbW9kZWwYAyABKAlSBW1vZGVsEhgKB3ZlcnNpb24Y\
+            BCABKA1SB3ZlcnNpb24SFgoGc2hhMjU2GAUgASgJUgZzaGEyNTYSHQoKc2l6ZV9ieXRlcxgGIAEoA1IJc2l6ZUJ5dGVzEkEKCG1hbmlm\
+            ZXN0GAcgAygLMiUuYWltYXNzLnYxLlBsYWNlUmVwbGljYS5NYW5pZmVzdEVudHJ5UghtYW5pZmVzdBIyCglyZXNvdXJjZXMYCCABKAsy\
+            FC5haW1hc3MudjEuUmVzb3VyY2VzUglyZXNvdXJjZXMSLQoSdGFyZ2V0X2NvbmN1cnJlbmN5GAkgASgNUhF0YXJnZXRDb25jdXJyZW5j\
+            eRo7Cg1NYW5pZmVzdEVudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEiRAoNUmVtb3ZlUmVwbGlj\
+            YRIdCgpyZXBsaWNhX2lkGAEgASgJUglyZXBsaWNhSWQSFAoFZHJhaW4YAiABKAhSBWRyYWluIh8KBURyYWluEhYKBnJlYXNvbhgBIAEo\
+            CVIGcmVhc29uKuoBCg9EZXBsb3ltZW50U3RhdGUSIAocREVQTE9ZTUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhwKGERFUExPWU1FTlRf\
+            U1RBVEVfUEVORElORxABEiAKHERFUExPWU1FTlRfU1RBVEVfUFJPR1JFU1NJTkcQAhIaChZERVBMT1lNRU5UX1NUQVRFX1JFQURZEAMS\
+            HQoZREVQTE9ZTUVOVF9TVEFURV9ERUdSQURFRBAEEhsKF0RFUExPWU1FTlRfU1RBVEVfRkFJTEVEEAUSHQoZREVQTE9ZTUVOVF9TVEFU\
+            RV9ERUxFVElORxAGKuwBCgxSZXBsaWNhU3RhdGUSHQoZUkVQTElDQV9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVJFUExJQ0FfU1RBVEVf\
+            UEVORElORxABEh0KGVJFUExJQ0FfU1RBVEVfRE9XTkxPQURJTkcQAhIZChVSRVBMSUNBX1NUQVRFX0xPQURJTkcQAxIXChNSRVBMSUNB\
+            X1NUQVRFX1JFQURZEAQSGgoWUkVQTElDQV9TVEFURV9EUkFJTklORxAFEhkKFVJFUExJQ0FfU1RBVEVfUkVNT1ZFRBAGEhgKFFJFUExJ\
+            Q0FfU1RBVEVfRkFJTEVEEAcy6AQKCVNjaGVkdWxlchI5CgZEZXBsb3kSGC5haW1hc3MudjEuRGVwbG95UmVxdWVzdBoVLmFpbWFzcy52\
+            MS5EZXBsb3ltZW50Ej0KCFVuZGVwbG95EhouYWltYXNzLnYxLlVuZGVwbG95UmVxdWVzdBoVLmFpbWFzcy52MS5EZXBsb3ltZW50EkcK\
+            DUdldERlcGxveW1lbnQSHy5haW1hc3MudjEuR2V0RGVwbG95bWVudFJlcXVlc3QaFS5haW1hc3MudjEuRGVwbG95bWVudBJYCg9MaXN0\
+            RGVwbG95bWVudHMSIS5haW1hc3MudjEuTGlzdERlcGxveW1lbnRzUmVxdWVzdBoiLmFpbWFzcy52MS5MaXN0RGVwbG95bWVudHNSZXNw\
+            b25zZRI3CgVTY2FsZRIXLmFpbWFzcy52MS5TY2FsZVJlcXVlc3QaFS5haW1hc3MudjEuRGVwbG95bWVudBJACgdHZXRQb29sEhkuYWlt\
+            YXNzLnYxLkdldFBvb2xSZXF1ZXN0GhouYWltYXNzLnYxLkdldFBvb2xSZXNwb25zZRI/CgtEcmFpbldvcmtlchIdLmFpbWFzcy52MS5E\
+            cmFpbldvcmtlclJlcXVlc3QaES5haW1hc3MudjEuV29ya2VyEkUKDlVuY29yZG9uV29ya2VyEiAuYWltYXNzLnYxLlVuY29yZG9uV29y\
+            a2VyUmVxdWVzdBoRLmFpbWFzcy52MS5Xb3JrZXISOwoESm9pbhIWLmFpbWFzcy52MS5Kb2luUmVxdWVzdBoXLmFpbWFzcy52MS5Kb2lu\
+            UmVzcG9uc2UoATABQh9aHWFpbWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
             """
         ),
         ReflectionFile(

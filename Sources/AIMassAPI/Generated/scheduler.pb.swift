@@ -1078,6 +1078,10 @@ public struct JoinResponse: Hashable, Sendable {
         case remove(RemoveReplica)
         /// Drain the whole worker.
         case drain(Drain)
+        /// Who may call which model: sent right after the Welcome and again
+        /// whenever it changes, so the worker authorizes inference calls without
+        /// asking the control plane (and keeps doing so while cut off from it).
+        case grants(AccessGrants)
     }
 
     /// The `payload` oneof: at most one of its cases is set.
@@ -1103,6 +1107,8 @@ extension JoinResponse: ProtobufCConvertible {
             ProtobufC.message(c.remove).map(Payload.remove)
         case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_DRAIN:
             ProtobufC.message(c.drain).map(Payload.drain)
+        case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_GRANTS:
+            ProtobufC.message(c.grants).map(Payload.grants)
         default:
             nil
         }
@@ -1122,9 +1128,138 @@ extension JoinResponse: ProtobufCConvertible {
         case .drain(let value)?:
             c.payload_case = AIMASS__V1__JOIN_RESPONSE__PAYLOAD_DRAIN
             c.drain = arena.message(value)
+        case .grants(let value)?:
+            c.payload_case = AIMASS__V1__JOIN_RESPONSE__PAYLOAD_GRANTS
+            c.grants = arena.message(value)
         case nil:
             break
         }
+    }
+}
+
+/// `aimass.v1.AccessGrants`: The registry's rules for inference calls at one moment; each message
+/// replaces the previous one whole.
+public struct AccessGrants: Hashable, Sendable {
+    /// Every valid (not revoked) token, by its SHA-256.
+    public var tokens: [TokenGrant]
+    /// Every model, with who may read it and its aliases.
+    public var models: [ModelGrant]
+
+    public init(
+        tokens: [TokenGrant] = [],
+        models: [ModelGrant] = []
+    ) {
+        self.tokens = tokens
+        self.models = models
+    }
+}
+
+extension AccessGrants: ProtobufCConvertible {
+    public static let cInit = aimass__v1__access_grants__init
+
+    public init(c: Aimass__V1__AccessGrants) {
+        tokens = ProtobufC.repeated(c.tokens, count: c.n_tokens)
+        models = ProtobufC.repeated(c.models, count: c.n_models)
+    }
+
+    public func fill(_ c: inout Aimass__V1__AccessGrants, in arena: CArena) {
+        (c.n_tokens, c.tokens) = arena.repeated(tokens)
+        (c.n_models, c.models) = arena.repeated(models)
+    }
+}
+
+/// `aimass.v1.TokenGrant`: One valid API token.
+public struct TokenGrant: Hashable, Sendable {
+    /// SHA-256 of the token (lowercase hex); the token itself never leaves the
+    /// control plane.
+    public var sha256: String
+    /// The user it authenticates as.
+    public var user: String
+    /// Whether the token acts as a global admin (reads every model): its user
+    /// is one and the token is unscoped.
+    public var admin: Bool
+    /// When the token stops working; 0 = never. The worker checks it on each
+    /// call (the rules are pushed only when the registry changes).
+    public var expiresAtMs: Int64
+    /// The models the token is scoped to; empty = every model its user may
+    /// read (see access.proto).
+    public var models: [String]
+
+    public init(
+        sha256: String = "",
+        user: String = "",
+        admin: Bool = false,
+        expiresAtMs: Int64 = 0,
+        models: [String] = []
+    ) {
+        self.sha256 = sha256
+        self.user = user
+        self.admin = admin
+        self.expiresAtMs = expiresAtMs
+        self.models = models
+    }
+}
+
+extension TokenGrant: ProtobufCConvertible {
+    public static let cInit = aimass__v1__token_grant__init
+
+    public init(c: Aimass__V1__TokenGrant) {
+        sha256 = ProtobufC.string(c.sha256)
+        user = ProtobufC.string(c.user)
+        admin = c.admin != 0
+        expiresAtMs = c.expires_at_ms
+        models = ProtobufC.repeated(c.models, count: c.n_models)
+    }
+
+    public func fill(_ c: inout Aimass__V1__TokenGrant, in arena: CArena) {
+        c.sha256 = arena.string(sha256)
+        c.user = arena.string(user)
+        c.admin = admin ? 1 : 0
+        c.expires_at_ms = expiresAtMs
+        (c.n_models, c.models) = arena.repeated(models)
+    }
+}
+
+/// `aimass.v1.ModelGrant`: One model as inference needs it.
+public struct ModelGrant: Hashable, Sendable {
+    /// Model name.
+    public var model: String
+    /// Users with at least the reader role on it, directly or through a
+    /// group (admins are not listed: they read every model).
+    public var readers: [String]
+    /// Alias -> version number.
+    public var aliases: [String: UInt32]
+    /// Its highest version number (what `latest` names); 0 without versions.
+    public var latestVersion: UInt32
+
+    public init(
+        model: String = "",
+        readers: [String] = [],
+        aliases: [String: UInt32] = [:],
+        latestVersion: UInt32 = 0
+    ) {
+        self.model = model
+        self.readers = readers
+        self.aliases = aliases
+        self.latestVersion = latestVersion
+    }
+}
+
+extension ModelGrant: ProtobufCConvertible {
+    public static let cInit = aimass__v1__model_grant__init
+
+    public init(c: Aimass__V1__ModelGrant) {
+        model = ProtobufC.string(c.model)
+        readers = ProtobufC.repeated(c.readers, count: c.n_readers)
+        aliases = ProtobufC.map(c.aliases, count: c.n_aliases)
+        latestVersion = c.latest_version
+    }
+
+    public func fill(_ c: inout Aimass__V1__ModelGrant, in arena: CArena) {
+        c.model = arena.string(model)
+        (c.n_readers, c.readers) = arena.repeated(readers)
+        (c.n_aliases, c.aliases) = arena.map(aliases, entry: aimass__v1__model_grant__aliases_entry__init)
+        c.latest_version = latestVersion
     }
 }
 
