@@ -123,10 +123,10 @@ def first_watch_event(target, token, mesh_pb, resume_from=0):
 @pytest.mark.timeout(900)  # bounded waits of its own; the phases alone take 35 s
 def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb, mesh_stubs):
     exe, data, argv, ready = restartable_control_plane(tmp_path)
-    # Users made before the first start (`aimass token` works on a stopped data directory): a reader and a user
-    # with no role on the model.
-    reader, stranger = (cli(exe, {}, "token", "create", "--user", user, "--data-dir", str(data)).stdout.strip()
-                        for user in ("bob", "carol"))
+    # Users made before the first start (`aimass token create --offline` works on a stopped data directory): a
+    # reader and a user with no role on the model.
+    reader, stranger = (cli(exe, {}, "token", "create", "--offline", "--user", user, "--data-dir", str(data))
+                        .stdout.strip() for user in ("bob", "carol"))
     cp = start_server("control-plane", argv, ready)
     worker = client = None
     try:
