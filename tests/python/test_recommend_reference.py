@@ -50,25 +50,27 @@ def bench(command, variant, *extra):
         "--algorithm", variant["algorithm"], "--neighbours", str(variant["neighbours"]),
         "--feedback", variant["feedback"], "--weighting", variant["weighting"], *extra,
     ]
+    for option in ("similarity", "user_attributes", "item_attributes", "user_features", "user_feature_weight",
+                   "item_features", "item_feature_weight"):
+        if variant.get(option) is not None:
+            arguments += ["--" + option.replace("_", "-"), str(variant[option])]
     if variant["normalize"]:
         arguments.append("--normalize")
     subprocess.run(arguments, check=True, timeout=600, stdout=subprocess.DEVNULL)
 
 
 def run_ours(variant, out):
+    """Our top-10 of every user: {user: [[item, score], ...]}."""
     bench("reference", variant, "--top", "10", "--out", str(out))
     with open(out, encoding="utf-8") as handle:
         return json.load(handle)["users"]
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(str(x) for x in v.values()))
-def test_top10_matches_reference(variant, pairs, tmp_path):
-    model = reference_cf.Model(pairs, **variant)
+def assert_matches_reference(model, ours):
+    """Every user's top-10 of `ours` against the reference `model`; returns (entries, tie-order differences)."""
     expected = model.top(10)
     scores = model.scores()
     item_index = {item: n for n, item in enumerate(model.items)}
-    ours = run_ours(variant, tmp_path / "ours.json")
-
     assert set(ours) == set(expected), "user sets differ"
     swaps = 0
     for u, user in enumerate(model.users):
@@ -90,6 +92,13 @@ def test_top10_matches_reference(variant, pairs, tmp_path):
     total = sum(len(v) for v in expected.values())
     assert total > 0
     assert swaps <= total // 1000, f"{swaps} tie swaps out of {total} entries"
+    return total, swaps
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(str(x) for x in v.values()))
+def test_top10_matches_reference(variant, pairs, tmp_path):
+    model = reference_cf.Model(pairs, **variant)
+    total, swaps = assert_matches_reference(model, run_ours(variant, tmp_path / "ours.json"))
     print(f"{variant}: {total} entries, {swaps} tie-order differences")
 
 
