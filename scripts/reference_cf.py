@@ -23,7 +23,7 @@ Spec, as implemented here:
       euclidean        1 / (1 + sqrt(Q_a + Q_b - 2 dot))
     (0 where a denominator is 0). Blend: (1 - w) sim + w attr, attr = cosine of the binary attribute vectors
     (user_features / item_features columns: `name` one-hot, token_seq multi-hot, `name/width` buckets
-    floor(x / width), `name[:n]` the first n characters).
+    floor(x / width), a non-number being a category of its own; `name[:n]` the first n characters).
 
   * evaluation splits: h(seed, u, i) = sm(sm(sm(seed) ^ u) ^ i) with splitmix64's finaliser; integer ids enter as
     their value, others as FNV-1a 64 of their UTF-8 bytes. Leave-last-one-out orders each user's rows by
@@ -129,6 +129,13 @@ def parse_features(text):
     return specs
 
 
+def _is_number(text):
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 def attribute_matrix(attributes, ids, spec):
     """Binary ids x features matrix of the spec's columns."""
     columns, rows = attributes
@@ -142,7 +149,7 @@ def attribute_matrix(attributes, ids, spec):
             value = values[position]
             if not value:
                 continue
-            if kind == "bucket":
+            if kind == "bucket" and _is_number(value):
                 features.add((name, "bucket", math.floor(float(value) / parameter)))
             elif kind == "prefix":
                 features.add((name, "value", value[:parameter]))

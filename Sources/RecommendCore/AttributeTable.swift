@@ -96,8 +96,7 @@ public struct AttributeTable: Hashable, Sendable {
     /// The one-hot feature matrix (ids × features, every value 1, columns ascending) of `ids` for `columns`; an id
     /// without a row has no features. `what` names the file in errors ("user attributes").
     ///
-    /// - Throws: ``RecommendError`` `invalidArgument` for a column the file does not have or a bucketed value that is
-    ///   not a number (naming the line).
+    /// - Throws: ``RecommendError`` `invalidArgument` for a column the file does not have.
     func featureMatrix(ids: [String], columns: [FeatureColumn], what: String) throws(RecommendError) -> SparseMatrix {
         var positions: [(column: FeatureColumn, position: Int, tokens: Bool)] = []
         for column in columns {
@@ -114,10 +113,7 @@ public struct AttributeTable: Hashable, Sendable {
             var rowFeatures = Set<Int32>()
             if let row = self.rows[id] {
                 for (column, position, tokens) in positions {
-                    let names = try column.features(of: row.values[position], tokenSequence: tokens) {
-                        "\(what) line \(row.line)"
-                    }
-                    for name in names {
+                    for name in column.features(of: row.values[position], tokenSequence: tokens) {
                         let next = Int32(featureIndex.count)
                         rowFeatures.insert(featureIndex[name, default: next])
                         if featureIndex[name] == nil { featureIndex[name] = next }

@@ -2,8 +2,9 @@
 /// `item_features` list.
 ///
 /// Written `name` (categorical: each distinct value is a feature; a `:token_seq` column's space-separated tokens are
-/// one feature each), `name/width` (a number, one feature per bucket `floor(value / width)`) or `name[:n]` (the
-/// first `n` characters of the value, categorical). An empty value sets no feature.
+/// one feature each), `name/width` (a number, one feature per bucket `floor(value / width)`; a value that is not a
+/// finite number, such as ML-100k's `unkonwn` release year, is a category of its own) or `name[:n]` (the first `n`
+/// characters of the value, categorical). An empty value sets no feature.
 ///
 /// ```swift
 /// let columns = try FeatureColumn.parse(list: "age/10, gender, occupation, zip_code[:1]")
@@ -13,7 +14,7 @@ public struct FeatureColumn: Hashable, Sendable, CustomStringConvertible {
     public enum Encoding: Hashable, Sendable {
         /// Each distinct value (each token of a `:token_seq` column) is a feature.
         case categorical
-        /// The value is a number; each bucket `floor(value / width)` is a feature.
+        /// The value is a number; each bucket `floor(value / width)` is a feature (any other value is a category).
         case bucket(width: Double)
         /// The first `length` characters of the value are a categorical feature.
         case prefix(length: Int)
@@ -93,9 +94,7 @@ public struct FeatureColumn: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The feature names of one attribute value (empty for an empty value).
-    ///
-    /// - Throws: ``RecommendError`` `invalidArgument` when a bucketed value is not a finite number.
-    func features(of value: String, tokenSequence: Bool, context: () -> String) throws(RecommendError) -> [String] {
+    func features(of value: String, tokenSequence: Bool) -> [String] {
         guard !value.isEmpty else {
             return []
         }
@@ -107,7 +106,7 @@ public struct FeatureColumn: Hashable, Sendable, CustomStringConvertible {
             return ["\(self.name)=\(value)"]
         case .bucket(let width):
             guard let number = Double(value), number.isFinite else {
-                throw .invalidArgument("\(context()): column '\(self.name)' value '\(value)' is not a number")
+                return ["\(self.name)=\(value)"]
             }
             return ["\(self.name)#\(Self.number((number / width).rounded(.down)))"]
         case .prefix(let length):

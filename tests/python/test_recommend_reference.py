@@ -66,8 +66,16 @@ def run_ours(variant, out):
         return json.load(handle)["users"]
 
 
-def assert_matches_reference(model, ours):
-    """Every user's top-10 of `ours` against the reference `model`; returns (entries, tie-order differences)."""
+def tied_positions(expected):
+    """How many positions of the reference's lists score within TOLERANCE of the next position (exact ties)."""
+    return sum(1 for items in expected.values() for (_, a), (_, b) in zip(items, items[1:]) if abs(a - b) <= TOLERANCE)
+
+
+def assert_matches_reference(model, ours, ties_allowed=False):
+    """Every user's top-10 of `ours` against the reference `model`; returns (entries, tie-order differences).
+
+    Swaps may be at most 1 per 1 000 entries, or, with `ties_allowed` (measures whose similarities are often exactly
+    equal, such as adjusted cosine's ±1 for items with one common rater), at most the reference's tied positions."""
     expected = model.top(10)
     scores = model.scores()
     item_index = {item: n for n, item in enumerate(model.items)}
@@ -91,7 +99,8 @@ def assert_matches_reference(model, ours):
                 swaps += 1
     total = sum(len(v) for v in expected.values())
     assert total > 0
-    assert swaps <= total // 1000, f"{swaps} tie swaps out of {total} entries"
+    limit = max(total // 1000, tied_positions(expected) if ties_allowed else 0)
+    assert swaps <= limit, f"{swaps} tie swaps out of {total} entries (limit {limit})"
     return total, swaps
 
 

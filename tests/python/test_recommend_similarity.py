@@ -2,7 +2,9 @@
 
 For every variant below, RecommendCore's top-10 of every one of MovieLens-100k's 943 users must match
 scripts/reference_cf.py's, with the rules of test_recommend_reference.py (scores to 1e-9 at every position, ids
-exactly except tie swaps, at most 1 per 1 000 entries). The holdout metrics of two blends are compared to 1e-9.
+exactly except tie swaps). Some measures make many exact ties (adjusted cosine is exactly ±1 between items with one
+common rater), so here the swaps may number up to the reference's tied positions; each swap is still checked to be a
+tie to 1e-9, and the counts are printed. The holdout metrics of two blends are compared to 1e-9.
 
 Needs AIMASS_BENCH_BIN_DIR and data/ml-100k.{inter,user,item} (scripts/fetch-ml100k.sh).
 """
@@ -11,7 +13,8 @@ import json
 
 import pytest
 
-from test_recommend_reference import DATA, TOLERANCE, assert_matches_reference, bench, reference_cf, run_ours
+from test_recommend_reference import (DATA, TOLERANCE, assert_matches_reference, bench, reference_cf, run_ours,
+                                      tied_positions)
 
 USERS = DATA.with_suffix(".user")
 ITEMS = DATA.with_suffix(".item")
@@ -81,8 +84,9 @@ def pairs():
 
 @pytest.mark.parametrize("spec", VARIANTS, ids=name)
 def test_top10_matches_reference(spec, pairs, tmp_path):
-    total, swaps = assert_matches_reference(reference_cf.Model(pairs, **reference_options(spec)), run_ours(spec, tmp_path / "ours.json"))
-    print(f"{name(spec)}: {total} entries, {swaps} tie-order differences")
+    model = reference_cf.Model(pairs, **reference_options(spec))
+    total, swaps = assert_matches_reference(model, run_ours(spec, tmp_path / "ours.json"), ties_allowed=True)
+    print(f"{name(spec)}: {total} entries, {swaps} tie-order differences, {tied_positions(model.top(10))} tied positions")
 
 
 @pytest.mark.parametrize("spec", [VARIANTS[12], VARIANTS[15]], ids=name)
