@@ -6,13 +6,18 @@ exactly except tie swaps). Some measures make many exact ties (adjusted cosine i
 common rater), so here the swaps may number up to the reference's tied positions; each swap is still checked to be a
 tie to 1e-9, and the counts are printed. The holdout metrics of two blends are compared to 1e-9.
 
-Needs AIMASS_BENCH_BIN_DIR and data/ml-100k.{inter,user,item} (scripts/fetch-ml100k.sh).
+The last test runs the same through `aimass serve` and the CLI (a sectioned artifact carrying the user attributes).
+
+Needs AIMASS_BIN_DIR, AIMASS_BENCH_BIN_DIR and data/ml-100k.{inter,user,item} (scripts/fetch-ml100k.sh).
 """
 
 import json
+import os
+import subprocess
 
 import pytest
 
+from conftest import aimass_binary, start_aimass, stop_server
 from test_recommend_reference import (DATA, TOLERANCE, assert_matches_reference, bench, reference_cf, run_ours,
                                       tied_positions)
 
@@ -99,3 +104,42 @@ def test_holdout_metrics_match_reference(spec, pairs, tmp_path):
     assert set(ours) == set(expected)
     for metric, value in expected.items():
         assert abs(ours[metric] - value) <= TOLERANCE, f"{metric}: {ours[metric]} vs {value}"
+
+
+def test_service_evaluates_a_sectioned_artifact_like_the_reference(pairs, tmp_path):
+    """Through `aimass serve`: a version whose artifact carries ml-100k.user in a `users` section and whose manifest
+    asks for Pearson blended with user attributes evaluates (80/20 holdout, dry run) to the reference's metrics; an
+    unknown similarity is refused at upload naming the key and the allowed values."""
+    data = tmp_path / "data"
+    sp = start_aimass(data)
+    exe = str(aimass_binary("aimass"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+    env["AIMASS_SERVER"] = sp.target
+
+    def cli(*args, check=True):
+        out = subprocess.run([exe, *args, "--data-dir", str(data)], capture_output=True, text=True, timeout=600,
+                             env=env, cwd=tmp_path)
+        if check:
+            assert out.returncode == 0, f"aimass {' '.join(args)}: {out.stderr}"
+        return out
+
+    try:
+        bundle = tmp_path / "ml-100k.bundle"
+        bundle.write_bytes(b"#%section interactions\n" + DATA.read_bytes() + b"#%section users\n" + USERS.read_bytes())
+        cli("model", "create", "movies", "--manifest", "algorithm=usercf")
+        manifest = ["similarity=pearson", "neighbours=50", "user_feature_weight=0.1", f"user_features={USER_FEATURES}"]
+        cli("model", "upload", "movies", str(bundle), *[arg for pair in manifest for arg in ("--manifest", pair)])
+        out = cli("evaluate", "--model", "movies", "--protocol", "holdout", "--dry-run", "--json")
+        metrics = json.loads(out.stdout)["metrics"]
+        expected = reference_cf.evaluate(
+            pairs, "8020", algorithm="usercf", neighbours=50, similarity="pearson", feature_weight=0.1,
+            attributes=reference_cf.load_attributes(USERS), features=USER_FEATURES)
+        for metric in ("precision@10", "recall@10", "ndcg@10", "coverage@10"):
+            assert abs(metrics[f"holdout.{metric}"] - expected[metric]) <= TOLERANCE, (metric, metrics, expected)
+
+        refused = cli("model", "upload", "movies", str(bundle), "--manifest", "similarity=manhattan", check=False)
+        assert refused.returncode != 0
+        assert "INVALID_ARGUMENT" in refused.stderr or "invalid" in refused.stderr.lower(), refused.stderr
+        assert "similarity" in refused.stderr and "adjusted_cosine" in refused.stderr, refused.stderr
+    finally:
+        stop_server(sp)
