@@ -21,6 +21,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Comma-separated attribute weights (0: behaviour only).") var featureWeights = "0"
     @Flag(help: "Also try iuf / iif and normalize (itemcf) where they apply.") var weightings = false
     @Option(help: "Rows of the final table.") var show = 20
+    @Option(help: "The split seed.") var seed: UInt64 = SplitHash.defaultSeed
 
     func run() throws {
         let table = try loadTable(data)
@@ -30,7 +31,8 @@ struct SearchCommand: ParsableCommand {
         for manifest in try self.manifests() {
             let (report, seconds) = try timed {
                 try Evaluation.evaluate(
-                    table, manifest: manifest, protocol: .holdout8020, userAttributes: users, itemAttributes: items
+                    table, manifest: manifest, protocol: .holdout8020, seed: seed, userAttributes: users,
+                    itemAttributes: items
                 )
             }
             rows.append((manifest, report.metrics))
