@@ -199,8 +199,11 @@ def test_upload_errors_store_nothing(registry, aimass_stubs):
          "neighbours must be in 1...100000, got -3"),
         (upload_requests(pb, "m", payload, manifest={"algorithm": "svd"}), grpc.StatusCode.INVALID_ARGUMENT,
          "unknown algorithm 'svd' (allowed: itemcf, usercf)"),
-        (upload_requests(pb, "m", payload, manifest={"similarity": "pearson"}), grpc.StatusCode.INVALID_ARGUMENT,
-         "unknown key 'similarity' (allowed: algorithm, neighbours, feedback, weighting, normalize, data)"),
+        (upload_requests(pb, "m", payload, manifest={"similarity": "manhattan"}), grpc.StatusCode.INVALID_ARGUMENT,
+         "key 'similarity': unknown similarity 'manhattan' (allowed: cosine, pearson, adjusted_cosine, jaccard, "
+         "euclidean)"),
+        (upload_requests(pb, "m", payload, manifest={"distance": "cosine"}), grpc.StatusCode.INVALID_ARGUMENT,
+         "unknown key 'distance' (allowed: algorithm, neighbours, feedback, weighting, normalize, data, similarity"),
     ]
     for requests, code, *message in cases:
         with pytest.raises(grpc.RpcError) as err:
