@@ -91,6 +91,26 @@ struct APIClient {
     func unary<Request: WireMessage, Response: WireMessage>(_ method: MethodDescriptor, _ request: Request) async throws -> Response {
         try await client.unary(method, request: request, options: options.callOptions())
     }
+
+    /// Calls a client-streaming method (no deadline unless --timeout): `send` writes the messages. When sending
+    /// fails because the server ended the call early, the server's status is what is thrown.
+    func clientStreaming<Request: WireMessage, Response: WireMessage>(
+        _ method: MethodDescriptor, _ send: (ClientCall<Request, Response>) async throws -> Void
+    ) async throws -> Response {
+        let call: ClientCall<Request, Response> = try await client.makeCall(
+            method, options: options.callOptions(transfer: true))
+        do {
+            try await send(call)
+            call.finishSending()
+        } catch {
+            _ = try await call.next()
+            throw error
+        }
+        guard let response = try await call.next() else {
+            throw RPCError(code: .internalError, message: "the server sent no response to \(method)")
+        }
+        return response
+    }
 }
 
 /// Parses `3`, `latest`, `production` into a selector.

@@ -44,22 +44,13 @@ struct FeedbackCommand: AsyncParsableCommand {
             guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1 to 10000") }
             let events = try Self.events(in: data, model: model)
             await options.run { client in
-                let call: ClientCall<RecordFeedbackRequest, RecordFeedbackResponse> = try await client.client.makeCall(
-                    FeedbackMethods.record, options: options.callOptions(transfer: true))
-                do {
+                let response: RecordFeedbackResponse = try await client.clientStreaming(FeedbackMethods.record) { call in
                     var start = 0
                     while start < events.count {
                         let end = min(start + batch, events.count)
                         try await call.send(RecordFeedbackRequest(events: Array(events[start..<end])))
                         start = end
                     }
-                    call.finishSending()
-                } catch {
-                    _ = try await call.next()
-                    throw error
-                }
-                guard let response = try await call.next() else {
-                    throw RPCError(code: .internalError, message: "the server sent no response")
                 }
                 if options.json {
                     CLIOutput.printJSON(["recorded": response.recorded, "duplicates": response.duplicates])

@@ -194,10 +194,8 @@ struct ModelCommand: AsyncParsableCommand {
             )
             await options.run { client in
                 handle.seek(toFileOffset: 0)
-                let call: ClientCall<UploadVersionRequest, Version> = try await client.client.makeCall(
-                    ModelRegistryMethods.uploadVersion, options: options.callOptions(transfer: true))
                 let bar = ProgressBar(label: "uploading", total: size, enabled: progress || isatty(STDERR_FILENO) == 1)
-                do {
+                let version: Version = try await client.clientStreaming(ModelRegistryMethods.uploadVersion) { call in
                     try await call.send(UploadVersionRequest(part: .header(header)))
                     while true {
                         let data = handle.readData(ofLength: chunkSize)
@@ -205,14 +203,6 @@ struct ModelCommand: AsyncParsableCommand {
                         try await call.send(UploadVersionRequest(part: .chunk([UInt8](data))))
                         bar.advance(by: data.count)
                     }
-                    call.finishSending()
-                } catch {
-                    // The server may have ended the call early: its status says why.
-                    _ = try await call.next()
-                    throw error
-                }
-                guard let version = try await call.next() else {
-                    throw RPCError(code: .internalError, message: "the server sent no version")
                 }
                 bar.finish()
                 if options.json {

@@ -529,9 +529,12 @@ public enum DescriptorSets {
             symbols: [
                 "aimass.v1.EVAL_PROTOCOL_HOLDOUT_80_20", "aimass.v1.EVAL_PROTOCOL_LEAVE_LAST_ONE_OUT",
                 "aimass.v1.EVAL_PROTOCOL_UNSPECIFIED", "aimass.v1.EvalProtocol", "aimass.v1.EvaluateRequest",
-                "aimass.v1.EvaluateRequest.dry_run", "aimass.v1.EvaluateRequest.k", "aimass.v1.EvaluateRequest.model",
-                "aimass.v1.EvaluateRequest.protocol", "aimass.v1.EvaluateRequest.seed",
-                "aimass.v1.EvaluateRequest.version", "aimass.v1.EvaluateResponse",
+                "aimass.v1.EvaluateRequest.ManifestOverridesEntry",
+                "aimass.v1.EvaluateRequest.ManifestOverridesEntry.key",
+                "aimass.v1.EvaluateRequest.ManifestOverridesEntry.value", "aimass.v1.EvaluateRequest.dry_run",
+                "aimass.v1.EvaluateRequest.k", "aimass.v1.EvaluateRequest.manifest_overrides",
+                "aimass.v1.EvaluateRequest.model", "aimass.v1.EvaluateRequest.protocol",
+                "aimass.v1.EvaluateRequest.seed", "aimass.v1.EvaluateRequest.version", "aimass.v1.EvaluateResponse",
                 "aimass.v1.EvaluateResponse.MetricsEntry", "aimass.v1.EvaluateResponse.MetricsEntry.key",
                 "aimass.v1.EvaluateResponse.MetricsEntry.value", "aimass.v1.EvaluateResponse.evaluated_at_ms",
                 "aimass.v1.EvaluateResponse.metrics", "aimass.v1.EvaluateResponse.model",
@@ -561,18 +564,20 @@ public enum DescriptorSets {
             bWlsYXJJdGVtc1JlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEjQKB3ZlcnNpb24YAiABKAsyGi5haW1hc3MudjEuVmVyc2lvblNl\
             bGVjdG9yUgd2ZXJzaW9uEhcKB2l0ZW1faWQYAyABKAlSBml0ZW1JZBIMCgFrGAQgASgNUgFrInUKFFNpbWlsYXJJdGVtc1Jlc3BvbnNl\
             EisKBWl0ZW1zGAEgAygLMhUuYWltYXNzLnYxLlNjb3JlZEl0ZW1SBWl0ZW1zEjAKCXNlcnZlZF9ieRgCIAEoCzITLmFpbWFzcy52MS5T\
-            ZXJ2ZWRCeVIIc2VydmVkQnkizQEKD0V2YWx1YXRlUmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSNAoHdmVyc2lvbhgCIAEoCzIa\
+            ZXJ2ZWRCeVIIc2VydmVkQnki9QIKD0V2YWx1YXRlUmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSNAoHdmVyc2lvbhgCIAEoCzIa\
             LmFpbWFzcy52MS5WZXJzaW9uU2VsZWN0b3JSB3ZlcnNpb24SMwoIcHJvdG9jb2wYAyABKA4yFy5haW1hc3MudjEuRXZhbFByb3RvY29s\
-            Ughwcm90b2NvbBIMCgFrGAQgASgNUgFrEhIKBHNlZWQYBSABKARSBHNlZWQSFwoHZHJ5X3J1bhgGIAEoCFIGZHJ5UnVuIoICChBFdmFs\
-            dWF0ZVJlc3BvbnNlEhQKBW1vZGVsGAEgASgJUgVtb2RlbBIYCgd2ZXJzaW9uGAIgASgNUgd2ZXJzaW9uEkIKB21ldHJpY3MYAyADKAsy\
-            KC5haW1hc3MudjEuRXZhbHVhdGVSZXNwb25zZS5NZXRyaWNzRW50cnlSB21ldHJpY3MSFgoGc3RvcmVkGAQgASgIUgZzdG9yZWQSJgoP\
-            ZXZhbHVhdGVkX2F0X21zGAUgASgDUg1ldmFsdWF0ZWRBdE1zGjoKDE1ldHJpY3NFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1\
-            ZRgCIAEoAVIFdmFsdWU6AjgBKnQKDEV2YWxQcm90b2NvbBIdChlFVkFMX1BST1RPQ09MX1VOU1BFQ0lGSUVEEAASJAogRVZBTF9QUk9U\
-            T0NPTF9MRUFWRV9MQVNUX09ORV9PVVQQARIfChtFVkFMX1BST1RPQ09MX0hPTERPVVRfODBfMjAQAjLpAQoJUmVjb21tZW5kEkYKCVJl\
-            Y29tbWVuZBIbLmFpbWFzcy52MS5SZWNvbW1lbmRSZXF1ZXN0GhwuYWltYXNzLnYxLlJlY29tbWVuZFJlc3BvbnNlEk8KDFNpbWlsYXJJ\
-            dGVtcxIeLmFpbWFzcy52MS5TaW1pbGFySXRlbXNSZXF1ZXN0Gh8uYWltYXNzLnYxLlNpbWlsYXJJdGVtc1Jlc3BvbnNlEkMKCEV2YWx1\
-            YXRlEhouYWltYXNzLnYxLkV2YWx1YXRlUmVxdWVzdBobLmFpbWFzcy52MS5FdmFsdWF0ZVJlc3BvbnNlQh9aHWFpbWFzcy9nZW4vYWlt\
-            YXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
+            Ughwcm90b2NvbBIMCgFrGAQgASgNUgFrEhIKBHNlZWQYBSABKARSBHNlZWQSFwoHZHJ5X3J1bhgGIAEoCFIGZHJ5UnVuEmAKEm1hbmlm\
+            ZXN0X292ZXJyaWRlcxgHIAMoCzIxLmFpbWFzcy52MS5FdmFsdWF0ZVJlcXVlc3QuTWFuaWZlc3RPdmVycmlkZXNFbnRyeVIRbWFuaWZl\
+            c3RPdmVycmlkZXMaRAoWTWFuaWZlc3RPdmVycmlkZXNFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6\
+            AjgBIoICChBFdmFsdWF0ZVJlc3BvbnNlEhQKBW1vZGVsGAEgASgJUgVtb2RlbBIYCgd2ZXJzaW9uGAIgASgNUgd2ZXJzaW9uEkIKB21l\
+            dHJpY3MYAyADKAsyKC5haW1hc3MudjEuRXZhbHVhdGVSZXNwb25zZS5NZXRyaWNzRW50cnlSB21ldHJpY3MSFgoGc3RvcmVkGAQgASgI\
+            UgZzdG9yZWQSJgoPZXZhbHVhdGVkX2F0X21zGAUgASgDUg1ldmFsdWF0ZWRBdE1zGjoKDE1ldHJpY3NFbnRyeRIQCgNrZXkYASABKAlS\
+            A2tleRIUCgV2YWx1ZRgCIAEoAVIFdmFsdWU6AjgBKnQKDEV2YWxQcm90b2NvbBIdChlFVkFMX1BST1RPQ09MX1VOU1BFQ0lGSUVEEAAS\
+            JAogRVZBTF9QUk9UT0NPTF9MRUFWRV9MQVNUX09ORV9PVVQQARIfChtFVkFMX1BST1RPQ09MX0hPTERPVVRfODBfMjAQAjLpAQoJUmVj\
+            b21tZW5kEkYKCVJlY29tbWVuZBIbLmFpbWFzcy52MS5SZWNvbW1lbmRSZXF1ZXN0GhwuYWltYXNzLnYxLlJlY29tbWVuZFJlc3BvbnNl\
+            Ek8KDFNpbWlsYXJJdGVtcxIeLmFpbWFzcy52MS5TaW1pbGFySXRlbXNSZXF1ZXN0Gh8uYWltYXNzLnYxLlNpbWlsYXJJdGVtc1Jlc3Bv\
+            bnNlEkMKCEV2YWx1YXRlEhouYWltYXNzLnYxLkV2YWx1YXRlUmVxdWVzdBobLmFpbWFzcy52MS5FdmFsdWF0ZVJlc3BvbnNlQh9aHWFp\
+            bWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
             """
         ),
     ]

@@ -292,6 +292,12 @@ public struct EvaluateRequest: Hashable, Sendable {
     public var seed: UInt64
     /// True: compute and return the metrics but do not store them.
     public var dryRun: Bool
+    /// Evaluate as if the version's manifest also had these keys (a what-if,
+    /// as `aimass tune` asks): the model is built from the version's artifact
+    /// with the merged manifest. Needs dry_run (the metrics would not be the
+    /// version's); a key or value the manifest does not allow is
+    /// INVALID_ARGUMENT naming it.
+    public var manifestOverrides: [String: String]
 
     public init(
         model: String = "",
@@ -299,7 +305,8 @@ public struct EvaluateRequest: Hashable, Sendable {
         `protocol`: EvalProtocol = .unspecified,
         k: UInt32 = 0,
         seed: UInt64 = 0,
-        dryRun: Bool = false
+        dryRun: Bool = false,
+        manifestOverrides: [String: String] = [:]
     ) {
         self.model = model
         self.version = version
@@ -307,6 +314,7 @@ public struct EvaluateRequest: Hashable, Sendable {
         self.k = k
         self.seed = seed
         self.dryRun = dryRun
+        self.manifestOverrides = manifestOverrides
     }
 }
 
@@ -320,6 +328,7 @@ extension EvaluateRequest: ProtobufCConvertible {
         k = c.k
         seed = c.seed
         dryRun = c.dry_run != 0
+        manifestOverrides = ProtobufC.map(c.manifest_overrides, count: c.n_manifest_overrides)
     }
 
     public func fill(_ c: inout Aimass__V1__EvaluateRequest, in arena: CArena) {
@@ -329,6 +338,10 @@ extension EvaluateRequest: ProtobufCConvertible {
         c.k = k
         c.seed = seed
         c.dry_run = dryRun ? 1 : 0
+        (c.n_manifest_overrides, c.manifest_overrides) = arena.map(
+            manifestOverrides,
+            entry: aimass__v1__evaluate_request__manifest_overrides_entry__init
+        )
     }
 }
 

@@ -147,9 +147,19 @@ public enum RecommenderBuilder {
     static func inputs(
         version: ModelVersion,
         registry: ModelRegistry,
-        principal: Principal
+        principal: Principal,
+        manifestOverrides: [String: String] = [:]
     ) throws -> (ModelInputs, Manifest) {
-        let parsed = try Self.manifest(version.manifest, model: version.model, version: version.number)
+        let parsed: Manifest
+        if manifestOverrides.isEmpty {
+            parsed = try Self.manifest(version.manifest, model: version.model, version: version.number)
+        } else {
+            do {
+                parsed = try Manifest(values: version.manifest.merging(manifestOverrides) { _, override in override })
+            } catch {
+                throw RPCError(code: .invalidArgument, message: "manifest_overrides: \(error.message)")
+            }
+        }
         let reader = try registry.openArtifact(model: version.model, version: .number(version.number), by: principal)
         defer { reader.close() }
         var bytes: [UInt8] = []

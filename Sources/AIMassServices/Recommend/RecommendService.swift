@@ -91,8 +91,14 @@ public struct RecommendService: RPCService {
         case .holdout8020:
             (evaluationProtocol, prefix) = (.holdout8020, "holdout")
         }
+        guard request.manifestOverrides.isEmpty || request.dryRun else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "manifest_overrides needs dry_run: the metrics of another manifest are not the version's")
+        }
         let version = try registry.getVersion(model: request.model, try request.version.reference(), by: principal)
-        let (inputs, manifest) = try RecommenderBuilder.inputs(version: version, registry: registry, principal: principal)
+        let (inputs, manifest) = try RecommenderBuilder.inputs(
+            version: version, registry: registry, principal: principal, manifestOverrides: request.manifestOverrides)
         let seed = request.seed == 0 ? SplitHash.defaultSeed : request.seed
         let report = try Evaluation.evaluate(
             inputs.interactions, manifest: manifest, protocol: evaluationProtocol, cutoff: k, seed: seed,

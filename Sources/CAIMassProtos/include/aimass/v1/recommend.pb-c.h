@@ -23,6 +23,7 @@ typedef struct Aimass__V1__RecommendResponse Aimass__V1__RecommendResponse;
 typedef struct Aimass__V1__SimilarItemsRequest Aimass__V1__SimilarItemsRequest;
 typedef struct Aimass__V1__SimilarItemsResponse Aimass__V1__SimilarItemsResponse;
 typedef struct Aimass__V1__EvaluateRequest Aimass__V1__EvaluateRequest;
+typedef struct Aimass__V1__EvaluateRequest__ManifestOverridesEntry Aimass__V1__EvaluateRequest__ManifestOverridesEntry;
 typedef struct Aimass__V1__EvaluateResponse Aimass__V1__EvaluateResponse;
 typedef struct Aimass__V1__EvaluateResponse__MetricsEntry Aimass__V1__EvaluateResponse__MetricsEntry;
 
@@ -210,6 +211,17 @@ struct  Aimass__V1__SimilarItemsResponse
     , 0,NULL, NULL }
 
 
+struct  Aimass__V1__EvaluateRequest__ManifestOverridesEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define AIMASS__V1__EVALUATE_REQUEST__MANIFEST_OVERRIDES_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__evaluate_request__manifest_overrides_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /*
  * Request of Recommend.Evaluate.
  */
@@ -240,10 +252,19 @@ struct  Aimass__V1__EvaluateRequest
    * True: compute and return the metrics but do not store them.
    */
   protobuf_c_boolean dry_run;
+  /*
+   * Evaluate as if the version's manifest also had these keys (a what-if,
+   * as `aimass tune` asks): the model is built from the version's artifact
+   * with the merged manifest. Needs dry_run (the metrics would not be the
+   * version's); a key or value the manifest does not allow is
+   * INVALID_ARGUMENT naming it.
+   */
+  size_t n_manifest_overrides;
+  Aimass__V1__EvaluateRequest__ManifestOverridesEntry **manifest_overrides;
 };
 #define AIMASS__V1__EVALUATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__evaluate_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, AIMASS__V1__EVAL_PROTOCOL__EVAL_PROTOCOL_UNSPECIFIED, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, NULL, AIMASS__V1__EVAL_PROTOCOL__EVAL_PROTOCOL_UNSPECIFIED, 0, 0, 0, 0,NULL }
 
 
 struct  Aimass__V1__EvaluateResponse__MetricsEntry
@@ -408,6 +429,9 @@ Aimass__V1__SimilarItemsResponse *
 void   aimass__v1__similar_items_response__free_unpacked
                      (Aimass__V1__SimilarItemsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Aimass__V1__EvaluateRequest__ManifestOverridesEntry methods */
+void   aimass__v1__evaluate_request__manifest_overrides_entry__init
+                     (Aimass__V1__EvaluateRequest__ManifestOverridesEntry         *message);
 /* Aimass__V1__EvaluateRequest methods */
 void   aimass__v1__evaluate_request__init
                      (Aimass__V1__EvaluateRequest         *message);
@@ -468,6 +492,9 @@ typedef void (*Aimass__V1__SimilarItemsRequest_Closure)
                   void *closure_data);
 typedef void (*Aimass__V1__SimilarItemsResponse_Closure)
                  (const Aimass__V1__SimilarItemsResponse *message,
+                  void *closure_data);
+typedef void (*Aimass__V1__EvaluateRequest__ManifestOverridesEntry_Closure)
+                 (const Aimass__V1__EvaluateRequest__ManifestOverridesEntry *message,
                   void *closure_data);
 typedef void (*Aimass__V1__EvaluateRequest_Closure)
                  (const Aimass__V1__EvaluateRequest *message,
@@ -531,6 +558,7 @@ extern const ProtobufCMessageDescriptor aimass__v1__recommend_response__descript
 extern const ProtobufCMessageDescriptor aimass__v1__similar_items_request__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__similar_items_response__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__evaluate_request__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__evaluate_request__manifest_overrides_entry__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__evaluate_response__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__evaluate_response__metrics_entry__descriptor;
 extern const ProtobufCServiceDescriptor aimass__v1__recommend__descriptor;

@@ -277,6 +277,12 @@ void   aimass__v1__similar_items_response__free_unpacked
   assert(message->base.descriptor == &aimass__v1__similar_items_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aimass__v1__evaluate_request__manifest_overrides_entry__init
+                     (Aimass__V1__EvaluateRequest__ManifestOverridesEntry         *message)
+{
+  static const Aimass__V1__EvaluateRequest__ManifestOverridesEntry init_value = AIMASS__V1__EVALUATE_REQUEST__MANIFEST_OVERRIDES_ENTRY__INIT;
+  *message = init_value;
+}
 void   aimass__v1__evaluate_request__init
                      (Aimass__V1__EvaluateRequest         *message)
 {
@@ -770,7 +776,58 @@ const ProtobufCMessageDescriptor aimass__v1__similar_items_response__descriptor 
   (ProtobufCMessageInit) aimass__v1__similar_items_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__evaluate_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor aimass__v1__evaluate_request__manifest_overrides_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__EvaluateRequest__ManifestOverridesEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__EvaluateRequest__ManifestOverridesEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__evaluate_request__manifest_overrides_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange aimass__v1__evaluate_request__manifest_overrides_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor aimass__v1__evaluate_request__manifest_overrides_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.EvaluateRequest.ManifestOverridesEntry",
+  "ManifestOverridesEntry",
+  "Aimass__V1__EvaluateRequest__ManifestOverridesEntry",
+  "aimass.v1",
+  sizeof(Aimass__V1__EvaluateRequest__ManifestOverridesEntry),
+  2,
+  aimass__v1__evaluate_request__manifest_overrides_entry__field_descriptors,
+  aimass__v1__evaluate_request__manifest_overrides_entry__field_indices_by_name,
+  1,  aimass__v1__evaluate_request__manifest_overrides_entry__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__evaluate_request__manifest_overrides_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__evaluate_request__field_descriptors[7] =
 {
   {
     "model",
@@ -844,10 +901,23 @@ static const ProtobufCFieldDescriptor aimass__v1__evaluate_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "manifest_overrides",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__EvaluateRequest, n_manifest_overrides),
+    offsetof(Aimass__V1__EvaluateRequest, manifest_overrides),
+    &aimass__v1__evaluate_request__manifest_overrides_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__evaluate_request__field_indices_by_name[] = {
   5,   /* field[5] = dry_run */
   3,   /* field[3] = k */
+  6,   /* field[6] = manifest_overrides */
   0,   /* field[0] = model */
   2,   /* field[2] = protocol */
   4,   /* field[4] = seed */
@@ -856,7 +926,7 @@ static const unsigned aimass__v1__evaluate_request__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__evaluate_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor aimass__v1__evaluate_request__descriptor =
 {
@@ -866,7 +936,7 @@ const ProtobufCMessageDescriptor aimass__v1__evaluate_request__descriptor =
   "Aimass__V1__EvaluateRequest",
   "aimass.v1",
   sizeof(Aimass__V1__EvaluateRequest),
-  6,
+  7,
   aimass__v1__evaluate_request__field_descriptors,
   aimass__v1__evaluate_request__field_indices_by_name,
   1,  aimass__v1__evaluate_request__number_ranges,
