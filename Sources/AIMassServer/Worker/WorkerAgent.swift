@@ -31,12 +31,15 @@ public final class WorkerAgent: Sendable {
         public var token: String
         /// Interval of load reports (default 1 s; the lease is several times longer).
         public var loadInterval: Duration
+        /// TLS towards the control plane; `nil`: plaintext.
+        public var controlPlaneTLS: ClientTLSConfiguration?
 
         /// Creates a configuration.
         public init(
             controlPlaneHost: String, controlPlanePort: Int, advertisedAddress: String, capacity: AIMassAPI.Capacity,
-            token: String, loadInterval: Duration = .seconds(1)
+            token: String, loadInterval: Duration = .seconds(1), controlPlaneTLS: ClientTLSConfiguration? = nil
         ) {
+            self.controlPlaneTLS = controlPlaneTLS
             self.controlPlaneHost = controlPlaneHost
             self.controlPlanePort = controlPlanePort
             self.advertisedAddress = advertisedAddress
@@ -70,24 +73,33 @@ public final class WorkerAgent: Sendable {
 
     /// Creates an agent over `store` (the store the worker's Recommend service serves from) and the call gate of
     /// the server that serves it, if any; `onDrainChange` hears when the worker is drained and when it serves again
-    /// (for its health service).
+    /// (for its health service). With `inProcessControlPlane` (a server in this process) the agent joins it over
+    /// in-process connections instead of the configured host and port.
     public init(
         configuration: Configuration, store: ReplicaStore = ReplicaStore(), callGate: AdmissionCallGate? = nil,
-        logger: Logger = Logger(label: "aimass.worker"), onDrainChange: (@Sendable (_ draining: Bool) -> Void)? = nil
+        logger: Logger = Logger(label: "aimass.worker"), inProcessControlPlane: RPCServer? = nil,
+        onDrainChange: (@Sendable (_ draining: Bool) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.store = store
         self.callGate = callGate
         self.onDrainChange = onDrainChange
         self.logger = logger
-        self.client = RPCClient(
-            host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
-            configuration: .defaults {
-                $0.initialBackoff = .milliseconds(100)
-                $0.maxBackoff = .seconds(1)
-                $0.eventLoopThreads = 1
+        let clientConfiguration = ClientConfiguration.defaults {
+            $0.initialBackoff = .milliseconds(100)
+            $0.maxBackoff = .seconds(1)
+            $0.eventLoopThreads = 1
+            $0.tls = configuration.controlPlaneTLS
+        }
+        self.client =
+            if let inProcessControlPlane {
+                RPCClient(inProcess: inProcessControlPlane, configuration: clientConfiguration)
+            } else {
+                RPCClient(
+                    host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
+                    configuration: clientConfiguration
+                )
             }
-        )
     }
 
     /// The id the control plane assigned ("" until the first Welcome).

@@ -28,6 +28,10 @@ public final class WorkerServer: Sendable {
         public var token: String
         /// The longest an inference call over the worker's limit waits for a slot before it is shed.
         public var queueBudget: Duration
+        /// TLS for this worker's listener (mutual when it has a client CA); `nil`: plaintext.
+        public var tls: TLSServerCredentials? = nil
+        /// TLS towards the control plane (Join, downloads, token checks); `nil`: plaintext.
+        public var controlPlaneTLS: ClientTLSConfiguration? = nil
 
         /// Creates a configuration; the capacity defaults to this machine (cores, memory, 8 replica slots).
         public init(
@@ -78,7 +82,10 @@ public final class WorkerServer: Sendable {
     /// Starts serving, then joins the control plane (in the background, retrying until it answers).
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass.worker")) async throws -> WorkerServer {
         let store = ReplicaStore()
-        let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
+        let authClient = RPCClient(
+            host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
+            configuration: .defaults { $0.tls = configuration.controlPlaneTLS }
+        )
         let authorizer = ControlPlaneAuthorizer(client: authClient)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
         // A number pins the version, an alias is resolved by the control plane (cached per caller for the
@@ -114,6 +121,7 @@ public final class WorkerServer: Sendable {
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
+                $0.tls = configuration.tls
             },
             services: [health, RecommendService(source: source, registry: nil)],
             callGate: gate,
@@ -132,7 +140,8 @@ public final class WorkerServer: Sendable {
             configuration: .init(
                 controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
                 advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
-                capacity: configuration.capacity, token: configuration.token
+                capacity: configuration.capacity, token: configuration.token,
+                controlPlaneTLS: configuration.controlPlaneTLS
             ),
             store: store, callGate: gate, logger: logger
         ) { draining in

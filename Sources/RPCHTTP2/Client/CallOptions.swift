@@ -32,6 +32,8 @@ public struct ClientConfiguration: Sendable {
     public var initialStreamWindowSize: UInt32
     /// Event-loop threads of the client's own group.
     public var eventLoopThreads: Int
+    /// TLS (ALPN `h2`) when set; plaintext HTTP/2 with prior knowledge when `nil` (the default).
+    public var tls: ClientTLSConfiguration?
 
     public init(
         maxReceiveMessageSize: Int = 4 * 1024 * 1024,
@@ -49,6 +51,7 @@ public struct ClientConfiguration: Sendable {
         self.backoffMultiplier = backoffMultiplier
         self.initialStreamWindowSize = initialStreamWindowSize
         self.eventLoopThreads = eventLoopThreads
+        self.tls = nil
     }
 
     public static var defaults: Self { Self() }

@@ -17,6 +17,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     let output = OutputPump()
     /// Set once the server sent GOAWAY or the connection closed: no new calls go here.
     var isUsable = true
+    /// The error that closed the connection (e.g. a TLS alert), told to the calls that fail with it.
+    var closeReason: String?
     let onClose: @Sendable () -> Void
 
     init(configuration: ClientConfiguration, authority: String, logger: Logger, allocator: ByteBufferAllocator,
@@ -54,7 +56,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let open = streams.values
         streams.removeAll()
         for stream in open {
-            fail(stream, with: RPCError(code: .unavailable, message: "the connection closed"), reset: false)
+            let message = closeReason.map { "the connection closed: \($0)" } ?? "the connection closed"
+            fail(stream, with: RPCError(code: .unavailable, message: message), reset: false)
             stream.call.detach()
         }
         session?.delegate = nil
@@ -82,6 +85,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) { flush() }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if closeReason == nil { closeReason = TLSHandshakeError.describe(error) }
         context.close(promise: nil)
     }
 
