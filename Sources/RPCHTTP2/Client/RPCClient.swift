@@ -280,7 +280,10 @@ public final class RPCClient: Sendable {
                 }
             }
             let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self), eventLoop: channel.eventLoop)
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self) else {
+                    throw RPCError(code: .unavailable, message: "the connection closed as soon as it opened")
+                }
+                return NIOLoopBound(handler, eventLoop: channel.eventLoop)
             }.get()
             result = .success(Connection(handler: handler, channel: channel, id: id))
         } catch {

@@ -77,7 +77,8 @@ public final class RPCServer: Sendable {
         if let tls {
             let guardHandler = TLSHandshakeGuard(
                 handshake: channel.eventLoop.makePromise(),
-                timeout: TimeAmount(shared.configuration.tlsHandshakeTimeout), logger: shared.logger
+                timeout: TimeAmount(shared.configuration.tlsHandshakeTimeout), logger: shared.logger,
+                clientSide: false
             )
             try channel.pipeline.syncOperations.addHandlers([tls.makeHandler(), guardHandler])
         }

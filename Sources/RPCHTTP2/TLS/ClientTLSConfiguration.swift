@@ -64,7 +64,8 @@ public struct ClientTLSConfiguration: Sendable {
         let sniName = Self.isIPAddress(name) ? nil : name
         let tls = try NIOSSLClientHandler(context: context, serverHostname: sniName)
         let guardHandler = TLSHandshakeGuard(
-            handshake: handshake, timeout: TimeAmount(handshakeTimeout), logger: nil, expectedServerName: sniName
+            handshake: handshake, timeout: TimeAmount(handshakeTimeout), logger: nil, clientSide: true,
+            expectedServerName: sniName
         )
         return (tls, guardHandler)
     }

@@ -76,12 +76,18 @@ final class TLSHandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
     /// The name the server's certificate must carry (clients dialling a name); `nil` skips the check.
     private let expectedServerName: String?
     private var verified = false
+    /// Clients: the handshake is over only at the server's first bytes (see `userInboundEventTriggered`).
+    private let clientSide: Bool
     private var finished = false
     private var timer: Scheduled<Void>?
 
     /// `logger` logs refused handshakes (servers); clients report them through `handshake` instead.
-    init(handshake: EventLoopPromise<Void>, timeout: TimeAmount, logger: Logger?, expectedServerName: String? = nil) {
+    init(
+        handshake: EventLoopPromise<Void>, timeout: TimeAmount, logger: Logger?, clientSide: Bool,
+        expectedServerName: String? = nil
+    ) {
         self.handshake = handshake
+        self.clientSide = clientSide
         self.expectedServerName = expectedServerName
         self.timeout = timeout
         self.logger = logger
@@ -110,7 +116,10 @@ final class TLSHandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
                 refuse(.wrongServerName(expected: expected, certificateNames: names), context: context)
             } else if negotiated == Self.http2 {
                 verified = true
-                finish(.success(()))
+                // A TLS 1.3 client finishes its handshake before the server has checked the client's certificate;
+                // a refusal then arrives as an alert instead of the server's SETTINGS. So a client counts the
+                // connection as up at the server's first bytes, and reports such an alert as the reason.
+                if !clientSide { finish(.success(())) }
             } else {
                 refuse(TLSHandshakeError.noHTTP2(negotiated: negotiated), context: context)
             }
@@ -121,6 +130,7 @@ final class TLSHandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // NIOSSL delivers application data only after the handshake; until ALPN is checked it goes nowhere.
         guard verified else { return }
+        finish(.success(()))
         context.fireChannelRead(data)
     }
 
