@@ -68,7 +68,7 @@ struct ClientOptions: ParsableArguments {
     func run(_ body: (APIClient) async throws -> Void) async {
         let (host, port) = endpoint()
         let client = RPCClient(
-            host: host, port: port, configuration: .defaults { $0.tls = tls.configuration(environment: environment) }
+            host: host, port: port, configuration: .defaults { $0.tls = tls.configuration(environment: environment, configFile: configFile) }
         )
         let api = APIClient(client: client, options: self)
         do {

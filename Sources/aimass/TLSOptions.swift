@@ -22,21 +22,25 @@ struct ClientTLSOptions: ParsableArguments {
 
     /// The TLS configuration these options ask for, or `nil` for plaintext; exits with a clear message when a
     /// file cannot be used.
-    func configuration(environment: [String: String]) -> ClientTLSConfiguration? {
-        func pick(_ flag: String?, _ variable: String) -> String? {
+    /// `configFile` (the CLI's `key = value` file: `tls`, `ca-file`, `cert-file`, `key-file`, `server-name`) comes
+    /// after the flags and the environment.
+    func configuration(environment: [String: String], configFile: CLIConfigFile? = nil) -> ClientTLSConfiguration? {
+        func pick(_ flag: String?, _ variable: String, _ key: String) -> String? {
             if let flag, !flag.isEmpty { return flag }
             if let value = environment[variable], !value.isEmpty { return value }
+            if let value = configFile?[key], !value.isEmpty { return value }
             return nil
         }
-        let caFile = pick(caFile, "AIMASS_CA_FILE")
-        let certificateFile = pick(certificateFile, "AIMASS_CERT_FILE")
-        let keyFile = pick(keyFile, "AIMASS_KEY_FILE")
-        let wanted = useTLS || ["1", "true", "yes"].contains(environment["AIMASS_TLS"]?.lowercased() ?? "")
+        let caFile = pick(caFile, "AIMASS_CA_FILE", "ca-file")
+        let certificateFile = pick(certificateFile, "AIMASS_CERT_FILE", "cert-file")
+        let keyFile = pick(keyFile, "AIMASS_KEY_FILE", "key-file")
+        let switchedOn = pick(nil, "AIMASS_TLS", "tls")?.lowercased()
+        let wanted = useTLS || ["1", "true", "yes"].contains(switchedOn ?? "")
         guard wanted || caFile != nil || certificateFile != nil || keyFile != nil else { return nil }
         do {
             return try ClientTLSConfiguration(
                 caFile: caFile, certificateFile: certificateFile, keyFile: keyFile,
-                serverNameOverride: pick(serverName, "AIMASS_SERVER_NAME")
+                serverNameOverride: pick(serverName, "AIMASS_SERVER_NAME", "server-name")
             )
         } catch {
             CLIOutput.fail("\(error)")

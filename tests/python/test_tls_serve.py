@@ -125,9 +125,14 @@ def test_mutual_tls_requires_a_client_certificate(tmp_path, pki):
                   env={"AIMASS_CA_FILE": str(ca.cert_path), "AIMASS_CERT_FILE": str(client.cert),
                        "AIMASS_KEY_FILE": str(client.key)})
         assert out.returncode == 0, out.stderr
+        config = tmp_path / "aimass.conf"  # the CLI's config file takes the same settings
+        config.write_text(f"ca-file = {ca.cert_path}\ncert-file = {client.cert}\nkey-file = {client.key}\n")
+        out = cli("model", "list", "--server", sp.target, "--token", token, env={"AIMASS_CONFIG": str(config)})
+        assert out.returncode == 0, out.stderr
         out = cli("model", "list", "--server", sp.target, "--token", token, "--ca-file", ca.cert_path)
         assert out.returncode != 0
         assert "UNAVAILABLE" in out.stderr and "client certificate" in out.stderr, out.stderr
+        assert "hint: check the TLS options" in out.stderr, out.stderr
         sp.assert_alive()
     finally:
         stop_server(sp)
