@@ -53,8 +53,21 @@ public final class RPCServer: Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         let shared = self.shared
+        let limits = FileDescriptorLimit.raiseSoftToHard()
+        shared.logger.debug("open file limit", metadata: ["soft": "\(limits.soft)", "hard": "\(limits.hard)"])
+        let reserve = FileDescriptorReserve(size: shared.configuration.fileDescriptorReserve)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        AcceptExhaustionHandler(shared: shared, reserve: reserve),
+                        // A short pause before retrying accept after an error, so that running out of descriptors
+                        // with nothing idle to close does not spin the loop.
+                        AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { _ in .milliseconds(20) },
+                    ])
+                }
+            }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)

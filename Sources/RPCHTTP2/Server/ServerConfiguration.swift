@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSServerCredentials?
     /// A connection that has not finished its TLS handshake this long after accept is closed.
     public var tlsHandshakeTimeout: Duration
+    /// File descriptors held in reserve: when the process runs out, they are given back so the listener still
+    /// accepts, and the oldest idle connection is closed to make room. 0 disables it.
+    public var fileDescriptorReserve: Int
 
     /// Keepalive pings and connection lifetime limits.
     public struct ConnectionManagement: Sendable {
@@ -91,6 +94,7 @@ public struct ServerConfiguration: Sendable {
         self.busyPollWindow = nil
         self.tls = nil
         self.tlsHandshakeTimeout = .seconds(10)
+        self.fileDescriptorReserve = 8
     }
 
     public static var defaults: Self { Self() }
