@@ -109,11 +109,8 @@ final class TLSHandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted(let negotiated) = event {
-            if let expected = expectedServerName, let certificate = peerCertificate(context: context),
-                case let names = ServerNameCheck.dnsNames(of: certificate),
-                !ServerNameCheck.matches(expected, dnsNames: names)
-            {
-                refuse(.wrongServerName(expected: expected, certificateNames: names), context: context)
+            if let wrongName = wrongServerName(context: context) {
+                refuse(wrongName, context: context)
             } else if negotiated == Self.http2 {
                 verified = true
                 // A TLS 1.3 client finishes its handshake before the server has checked the client's certificate;
@@ -147,8 +144,14 @@ final class TLSHandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    private func peerCertificate(context: ChannelHandlerContext) -> NIOSSLCertificate? {
-        (try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self))?.peerCertificate
+    /// The refusal when the server's certificate does not carry the expected name; fails closed (no certificate
+    /// to check counts as the wrong one).
+    private func wrongServerName(context: ChannelHandlerContext) -> TLSHandshakeError? {
+        guard let expected = expectedServerName else { return nil }
+        let certificate = (try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self))?.peerCertificate
+        let names = certificate.map(ServerNameCheck.dnsNames(of:)) ?? []
+        return ServerNameCheck.matches(expected, dnsNames: names)
+            ? nil : .wrongServerName(expected: expected, certificateNames: names)
     }
 
     private func startTimer(context: ChannelHandlerContext) {
