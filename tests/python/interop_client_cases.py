@@ -60,6 +60,8 @@ class TLSTarget:
     address: str
     ca_file: str
     name_override: str = "foo.test.google.fr"
+    client_cert: str | None = None  # PEM client certificate and key, for servers that require one (mTLS)
+    client_key: str | None = None
 
     def __str__(self) -> str:
         return f"{self.address} (TLS, as {self.name_override})"
@@ -67,6 +69,8 @@ class TLSTarget:
     def ssl_context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=self.ca_file)
         ctx.set_alpn_protocols(["h2"])
+        if self.client_cert:
+            ctx.load_cert_chain(self.client_cert, self.client_key)
         return ctx
 
 
@@ -77,7 +81,10 @@ def _address(target) -> str:
 def _channel(target, raw: bool = False) -> grpc.Channel:
     options = RAW_CHANNEL_OPTIONS if raw else CHANNEL_OPTIONS
     if isinstance(target, TLSTarget):
-        credentials = grpc.ssl_channel_credentials(root_certificates=Path(target.ca_file).read_bytes())
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=Path(target.ca_file).read_bytes(),
+            private_key=Path(target.client_key).read_bytes() if target.client_key else None,
+            certificate_chain=Path(target.client_cert).read_bytes() if target.client_cert else None)
         ch = grpc.secure_channel(target.address, credentials,
                                  options=options + [("grpc.ssl_target_name_override", target.name_override)])
     else:

@@ -30,6 +30,7 @@ def pki(tmp_path_factory):
     ca = CertificateAuthority(d / "ca", "interop")
     server = ca.issue("server", server=True)
     wrong = CertificateAuthority(d / "wrong", "other")
+    ca.client = ca.issue("client", server=False)
     return ca, server, wrong
 
 
@@ -169,3 +170,39 @@ def test_use_tls_needs_certificate_files():
     r = subprocess.run([str(aimass_binary("aimass-interop")), "server", "--port", "0", "--use_tls=true"],
                        capture_output=True, text=True, timeout=CLIENT_TIMEOUT, stdin=subprocess.DEVNULL)
     assert r.returncode != 0 and "--tls-cert and --tls-key" in r.stderr, r.stderr
+
+
+@pytest.fixture(scope="module")
+def mtls_interop_server(pki):
+    ca, server, _ = pki
+    sp = start_server("aimass-interop-mtls",
+                      [aimass_binary("aimass-interop"), "server", "--port", "0", "--use_tls=true",
+                       "--tls-cert", server.cert, "--tls-key", server.key, "--tls-client-ca", ca.cert_path],
+                      r"aimass-interop listening on (127\.0\.0\.1):(\d+)")
+    yield sp
+    stop_server(sp)
+
+
+@pytest.mark.parametrize("case", ["large_unary", "client_compressed_streaming", "ping_pong"])
+def test_grpcio_with_client_certificate_against_our_mtls_server(case, mtls_interop_server, pki, stubs):
+    ca, _, _ = pki
+    target = TLSTarget(mtls_interop_server.target, str(ca.cert_path), OVERRIDE,
+                       client_cert=str(ca.client.cert), client_key=str(ca.client.key))
+    run_case(case, target, stubs)
+
+
+def test_mtls_server_refuses_clients_without_certificate(mtls_interop_server, pki, stubs):
+    ca, _, _ = pki
+    creds = grpc.ssl_channel_credentials(root_certificates=ca.cert_path.read_bytes())
+    with grpc.secure_channel(mtls_interop_server.target, creds,
+                             options=[("grpc.ssl_target_name_override", OVERRIDE)]) as ch:
+        with pytest.raises(grpc.RpcError) as info:
+            health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=10)
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    r = run_our_client(mtls_interop_server, "empty_unary", "--use_tls=true", "--ca-file", ca.cert_path,
+                       "--server_host_override", OVERRIDE)
+    assert r.returncode != 0 and "requires a client certificate" in r.stderr, r.stderr
+    r = run_our_client(mtls_interop_server, "large_unary", "--use_tls=true", "--ca-file", ca.cert_path,
+                       "--server_host_override", OVERRIDE, "--cert-file", ca.client.cert, "--key-file", ca.client.key)
+    assert r.returncode == 0, r.stderr
+    mtls_interop_server.assert_alive()
