@@ -52,6 +52,9 @@ public final class Platform: Sendable {
         public var mesh: MeshHub.Configuration
         /// The longest an inference call over the local worker's limit waits for a slot before it is shed.
         public var queueBudget: Duration
+        /// TLS for the listener (mutual when it has a client CA); `nil`: plaintext. The embedded worker joins
+        /// through an in-process connection either way.
+        public var tls: TLSServerCredentials? = nil
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
@@ -216,6 +219,7 @@ public final class Platform: Sendable {
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
+                $0.tls = configuration.tls
             },
             services: [health, reflection] + services,
             interceptors: [audit],
@@ -263,6 +267,8 @@ public final class Platform: Sendable {
                     capacity: configuration.localWorkerCapacity, token: token
                 ),
                 store: store, callGate: gate, logger: logger,
+                // Over TLS the loopback listener would need a client identity for mutual TLS: join in-process.
+                inProcessControlPlane: configuration.tls == nil ? nil : server,
                 onControlPlaneChange: { connected in
                     guard connected else { return }
                     let change = ControlPlaneStore.Change(

@@ -26,8 +26,17 @@ struct InteropCommand: AsyncParsableCommand {
         @Option(name: .customLong("host"), help: "The address to bind.")
         var host: String = "127.0.0.1"
 
-        @Option(name: .customLong("use_tls"), help: "TLS is not supported; must be false.")
+        @Option(name: .customLong("use_tls"), help: "Serve TLS (ALPN h2) with --tls-cert and --tls-key.")
         var useTLS: Bool = false
+
+        @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (with --use_tls=true).")
+        var certificateFile: String?
+
+        @Option(name: .customLong("tls-key"), help: "PEM private key (with --use_tls=true).")
+        var keyFile: String?
+
+        @Option(name: .customLong("tls-client-ca"), help: "Require client certificates signed by these PEM CAs.")
+        var clientCAFile: String?
 
         @Option(name: .customLong("keepalive_ms"), help: "Send a PING after this long without reading (0: default 2 h).")
         var keepaliveMilliseconds: Int = 0
@@ -47,8 +56,28 @@ struct InteropCommand: AsyncParsableCommand {
         @Option(name: .customLong("busy_poll_us"), help: "Keep the core out of idle this long after each read (0: off).")
         var busyPollMicroseconds: Int = 0
 
+        /// The listener's TLS credentials when --use_tls=true.
+        func credentials() throws -> TLSServerCredentials? {
+            guard useTLS else {
+                guard certificateFile == nil, keyFile == nil, clientCAFile == nil else {
+                    throw ValidationError("--tls-cert, --tls-key and --tls-client-ca need --use_tls=true")
+                }
+                return nil
+            }
+            guard let certificateFile, let keyFile else {
+                throw ValidationError("--use_tls=true needs --tls-cert and --tls-key (PEM files)")
+            }
+            do {
+                return try TLSServerCredentials(
+                    files: .init(certificateChain: certificateFile, privateKey: keyFile, clientCA: clientCAFile)
+                )
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+
         func run() async throws {
-            guard !useTLS else { throw ValidationError("TLS is not supported") }
+            let tls = try credentials()
             var management = ServerConfiguration.ConnectionManagement.defaults
             if keepaliveMilliseconds > 0 { management.keepaliveInterval = .milliseconds(keepaliveMilliseconds) }
             management.minPingInterval = .milliseconds(minPingIntervalMilliseconds)
@@ -68,6 +97,7 @@ struct InteropCommand: AsyncParsableCommand {
                     $0.host = host
                     $0.port = port
                     $0.connection = management
+                    $0.tls = tls
                     if busyPollMicroseconds > 0 { $0.busyPollWindow = .microseconds(busyPollMicroseconds) }
                 },
                 services: [TestService(), HealthService(), reflection],
@@ -94,16 +124,46 @@ extension InteropCommand {
         @Option(name: .customLong("test_case"), help: "The case to run, e.g. large_unary.")
         var testCase: String = "large_unary"
 
-        @Option(name: .customLong("use_tls"), help: "TLS is not supported; must be false.")
+        @Option(name: .customLong("use_tls"), help: "Connect over TLS (ALPN h2).")
         var useTLS: Bool = false
 
+        @Option(name: .customLong("ca-file"), help: "PEM CAs to trust (with --use_tls=true; default: the system's).")
+        var caFile: String?
+
+        @Option(name: .customLong("server_host_override"), help: "The name expected on the server's certificate.")
+        var serverHostOverride: String?
+
+        @Option(name: .customLong("cert-file"), help: "PEM client certificate, for servers that require one.")
+        var certificateFile: String?
+
+        @Option(name: .customLong("key-file"), help: "PEM private key of --cert-file.")
+        var keyFile: String?
+
+        /// The client's TLS configuration when --use_tls=true.
+        func tlsConfiguration() throws -> ClientTLSConfiguration? {
+            guard useTLS else {
+                guard caFile == nil, serverHostOverride == nil, certificateFile == nil, keyFile == nil else {
+                    throw ValidationError("--ca-file, --server_host_override, --cert-file and --key-file need --use_tls=true")
+                }
+                return nil
+            }
+            do {
+                return try ClientTLSConfiguration(
+                    caFile: caFile, certificateFile: certificateFile, keyFile: keyFile,
+                    serverNameOverride: serverHostOverride
+                )
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+
         func run() async throws {
-            guard !useTLS else { throw ValidationError("TLS is not supported") }
+            let tls = try tlsConfiguration()
             guard let testCase = InteropClientCase(rawValue: testCase) else {
                 let known = InteropClientCase.allCases.map(\.rawValue).joined(separator: ", ")
                 throw ValidationError("unknown test case \(testCase); known: \(known)")
             }
-            let client = RPCClient(host: serverHost, port: serverPort)
+            let client = RPCClient(host: serverHost, port: serverPort, configuration: .defaults { $0.tls = tls })
             do {
                 try await testCase.run(with: client)
                 await client.close()

@@ -4,7 +4,8 @@
 ///
 /// Settings come from flags first, then the environment, then this file: `$AIMASS_CONFIG`, else
 /// `~/.config/aimass/config`. One `key = value` per line; `#` starts a comment. Keys: `server`
-/// (HOST:PORT), `token`, `data-dir`, `timeout` (seconds).
+/// (HOST:PORT), `token`, `data-dir`, `timeout` (seconds), and TLS: `tls` (true), `ca-file`, `cert-file`,
+/// `key-file`, `server-name`.
 ///
 /// ```
 /// # ~/.config/aimass/config
@@ -15,7 +16,9 @@ struct CLIConfigFile {
     private(set) var values: [String: String] = [:]
     let path: String
 
-    static let knownKeys: Set<String> = ["server", "token", "data-dir", "timeout"]
+    static let knownKeys: Set<String> = [
+        "server", "token", "data-dir", "timeout", "tls", "ca-file", "cert-file", "key-file", "server-name",
+    ]
 
     /// Loads the file if it exists; a malformed line or an unknown key stops the command with its line number.
     static func load(environment: [String: String]) -> CLIConfigFile {

@@ -29,7 +29,11 @@ enum CLIOutput {
 
     static func hint(for error: RPCError, server: String) -> String? {
         switch error.code {
-        case .unavailable: "is `aimass serve` running at \(server)? (--server, $AIMASS_SERVER)"
+        case .unavailable where error.message.contains("TLS") || error.message.contains("certificate"):
+            "check the TLS options: --ca-file, --cert-file/--key-file, --server-name ($AIMASS_CA_FILE, "
+                + "$AIMASS_CERT_FILE, $AIMASS_KEY_FILE, $AIMASS_SERVER_NAME)"
+        case .unavailable:
+            "is `aimass serve` running at \(server)? (--server, $AIMASS_SERVER; a TLS server needs --ca-file or --tls)"
         case .unauthenticated: "pass --token, set $AIMASS_TOKEN, or point --data-dir at the server's data directory"
         case .permissionDenied: "ask an owner of the model: aimass model grant MODEL user:NAME reader|writer|owner"
         case .notFound where error.message.hasPrefix("worker "): "aimass pool list shows the workers"

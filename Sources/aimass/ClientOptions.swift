@@ -21,6 +21,9 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Deadline of each call in seconds (uploads and downloads: none unless given).")
     var timeout: Double?
 
+    @OptionGroup(title: "TLS")
+    var tls: ClientTLSOptions
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     /// The configuration file, read on first use (flags, then environment, then this file).
@@ -64,7 +67,9 @@ struct ClientOptions: ParsableArguments {
     /// Runs `body` with a connected client; RPC errors print as `error: CODE: message` and exit 1.
     func run(_ body: (APIClient) async throws -> Void) async {
         let (host, port) = endpoint()
-        let client = RPCClient(host: host, port: port)
+        let client = RPCClient(
+            host: host, port: port, configuration: .defaults { $0.tls = tls.configuration(environment: environment, configFile: configFile) }
+        )
         let api = APIClient(client: client, options: self)
         do {
             try await body(api)

@@ -15,6 +15,10 @@ struct Serve: AsyncParsableCommand {
               aimass serve --port 0                              # picks a free port and prints it
               aimass serve --role control-plane --port 50051     # replicas go to worker processes
               aimass serve --role worker --join 127.0.0.1:50051 --port 0 --token ADMIN_TOKEN
+              aimass serve --host 0.0.0.0 --tls-cert server.pem --tls-key server.key --tls-client-ca clients-ca.pem
+              aimass serve --role worker --join cp.example:50051 --ca-file ca.pem --cert-file worker.pem \\
+                  --key-file worker.key --tls-cert worker-server.pem --tls-key worker-server.key
+            Plaintext is refused on an address other than loopback unless --insecure is given.
             """
     )
 
@@ -87,6 +91,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @OptionGroup(title: "TLS of the listener")
+    var tls: ServeTLSOptions
+
+    @OptionGroup(title: "Worker: TLS towards the control plane (--join)")
+    var joinTLS: ClientTLSOptions
+
     func capacity() -> Capacity {
         var capacity = WorkerServer.machineCapacity()
         if let capacityCPUMillis { capacity.cpuMillis = capacityCPUMillis }
@@ -105,9 +115,19 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "aimass")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let credentials = tls.credentials(host: host)
+        if let credentials {
+            // New connections get the new certificate; open ones keep theirs.
+            let reloadLogger = logger
+            HangupSignal.onReceive { credentials.reloadLogged(logger: reloadLogger, reason: "SIGHUP") }
+            if tls.reloadCheckMs > 0 {
+                _ = credentials.watchFiles(every: .milliseconds(tls.reloadCheckMs), logger: reloadLogger)
+            }
+            logger.info("serving TLS", metadata: ["serial": "\(credentials.certificateSerial)"])
+        }
         switch role {
         case "worker":
-            try await runWorker(logger: logger)
+            try await runWorker(logger: logger, credentials: credentials)
         case "embedded", "control-plane":
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
@@ -130,6 +150,7 @@ struct Serve: AsyncParsableCommand {
                 localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
             )
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
+            configuration.tls = credentials
             let platform = try await Platform.start(configuration: configuration, logger: logger)
             CLIOutput.write("aimass listening on \(host):\(platform.address.port ?? port)\n", to: stdout)
             await TerminationSignal.wait()
@@ -139,7 +160,7 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    private func runWorker(logger: Logger) async throws {
+    private func runWorker(logger: Logger, credentials: TLSServerCredentials?) async throws {
         guard let join, let colon = join.lastIndex(of: ":"), let joinPort = Int(join[join.index(after: colon)...]),
             joinPort > 0, joinPort < 65536
         else {
@@ -152,13 +173,13 @@ struct Serve: AsyncParsableCommand {
         guard keepaliveMs >= 0 else { CLIOutput.fail("--keepalive-ms must be >= 0, got \(keepaliveMs)") }
         let keepalive = keepaliveMs == 0
             ? nil : ClientConfiguration.Keepalive(interval: .milliseconds(keepaliveMs), timeout: .milliseconds(keepaliveMs))
-        let worker = try await WorkerServer.start(
-            configuration: .init(
-                host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
-                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive
-            ),
-            logger: logger
+        var configuration = WorkerServer.Configuration(
+            host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
+            capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive
         )
+        configuration.tls = credentials
+        configuration.controlPlaneTLS = joinTLS.configuration(environment: environment)
+        let worker = try await WorkerServer.start(configuration: configuration, logger: logger)
         CLIOutput.write("aimass worker listening on \(host):\(worker.address.port ?? port)\n", to: stdout)
         await TerminationSignal.wait()
         await worker.shutdown()

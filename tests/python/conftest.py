@@ -154,11 +154,12 @@ class ServerProcess:
 
 
 def start_server(name: str, argv: list, ready_re: str, cwd: Path = REPO_ROOT,
-                 timeout: float = STARTUP_TIMEOUT) -> ServerProcess:
-    """Starts argv, waits (bounded) for the ready line; fails with the server's stderr otherwise."""
+                 timeout: float = STARTUP_TIMEOUT, preexec_fn=None) -> ServerProcess:
+    """Starts argv, waits (bounded) for the ready line; fails with the server's stderr otherwise.
+    preexec_fn runs in the child before exec (e.g. to set resource limits)."""
     err = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".stderr", delete=False)
     proc = subprocess.Popen([str(a) for a in argv], cwd=str(cwd), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=err, text=True, bufsize=1)
+                            stdout=subprocess.PIPE, stderr=err, text=True, bufsize=1, preexec_fn=preexec_fn)
     err.close()
     sp = ServerProcess(name=name, argv=argv, proc=proc, stderr_path=Path(err.name))
     lines: queue.Queue = queue.Queue()

@@ -89,12 +89,16 @@ class ConnectionClosed(Exception):
 
 class H2GrpcConnection:
     def __init__(self, host: str, port: int, timeout: float = 10.0, big_windows: bool = True,
-                 extra_settings: dict | None = None):
+                 extra_settings: dict | None = None, tls: tuple | None = None):
         """big_windows=False keeps HTTP/2's default 65,535-byte windows, so a server sending more
-        must wait for our WINDOW_UPDATEs. extra_settings go into our first SETTINGS frame."""
+        must wait for our WINDOW_UPDATEs. extra_settings go into our first SETTINGS frame.
+        tls=(ssl_context, server_name) speaks TLS (the context should offer ALPN h2)."""
         self.host, self.port, self.timeout = host, port, timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            context, server_name = tls
+            self.sock = context.wrap_socket(self.sock, server_hostname=server_name)
         cfg = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
         self.conn = h2.connection.H2Connection(config=cfg)
         self.streams: dict[int, StreamState] = {}

@@ -2,7 +2,8 @@
 grpc/grpc doc/interop-test-descriptions.md ("Client" section).
 
 Each case is a function `case(target, stubs)` that raises AssertionError (or grpc.RpcError) when the
-server under test misbehaves. `target` is "host:port" (plaintext, prior knowledge).
+server under test misbehaves. `target` is "host:port" (plaintext, prior knowledge) or a TLSTarget
+(grpcio's ssl_channel_credentials, ALPN h2, the certificate checked against `name_override`).
 
 Two things grpcio does not expose are handled explicitly:
 * The compressed flag of a received message (server_compressed_unary, server_compressed_streaming):
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import queue
+import ssl
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -50,8 +53,42 @@ def _zeros(n: int) -> bytes:
     return b"\0" * n
 
 
-def _channel(target: str, raw: bool = False) -> grpc.Channel:
-    ch = grpc.insecure_channel(target, options=RAW_CHANNEL_OPTIONS if raw else CHANNEL_OPTIONS)
+@dataclass(frozen=True)
+class TLSTarget:
+    """A TLS server: its address, the CA file to trust and the name expected on its certificate."""
+
+    address: str
+    ca_file: str
+    name_override: str = "foo.test.google.fr"
+    client_cert: str | None = None  # PEM client certificate and key, for servers that require one (mTLS)
+    client_key: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.address} (TLS, as {self.name_override})"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        ctx.set_alpn_protocols(["h2"])
+        if self.client_cert:
+            ctx.load_cert_chain(self.client_cert, self.client_key)
+        return ctx
+
+
+def _address(target) -> str:
+    return target.address if isinstance(target, TLSTarget) else target
+
+
+def _channel(target, raw: bool = False) -> grpc.Channel:
+    options = RAW_CHANNEL_OPTIONS if raw else CHANNEL_OPTIONS
+    if isinstance(target, TLSTarget):
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=Path(target.ca_file).read_bytes(),
+            private_key=Path(target.client_key).read_bytes() if target.client_key else None,
+            certificate_chain=Path(target.client_cert).read_bytes() if target.client_cert else None)
+        ch = grpc.secure_channel(target.address, credentials,
+                                 options=options + [("grpc.ssl_target_name_override", target.name_override)])
+    else:
+        ch = grpc.insecure_channel(target, options=options)
     try:
         grpc.channel_ready_future(ch).result(timeout=TIMEOUT)
     except grpc.FutureTimeoutError:
@@ -187,8 +224,9 @@ def client_compressed_streaming(target, stubs):
             grpc.StatusCode.INVALID_ARGUMENT, what="probe (uncompressed, expect_compressed=true)")
     # 2. one call, first message compressed, second uncompressed, then half-close (raw HTTP/2:
     #    grpcio has no per-message compression switch on the client)
-    host, port = target.rsplit(":", 1)
-    with h2grpc.H2GrpcConnection(host, int(port), timeout=TIMEOUT) as conn:
+    host, port = _address(target).rsplit(":", 1)
+    tls = (target.ssl_context(), target.name_override) if isinstance(target, TLSTarget) else None
+    with h2grpc.H2GrpcConnection(host, int(port), timeout=TIMEOUT, tls=tls) as conn:
         body = (h2grpc.frame_message(first.SerializeToString(), compressed=True)
                 + h2grpc.frame_message(second.SerializeToString(), compressed=False))
         st = conn.call("/grpc.testing.TestService/StreamingInputCall", body,
@@ -369,7 +407,7 @@ CASES = {f.__name__: f for f in (
 CASE_NAMES = list(CASES)
 
 
-def run_case(name: str, target: str, stubs):
+def run_case(name: str, target, stubs):
     CASES[name](target, stubs)
 
 

@@ -240,7 +240,8 @@ def make_handler(stubs, broken: bool = False) -> list:
     return out
 
 
-def serve(port: int, stubs, broken: bool = False) -> tuple[grpc.Server, int]:
+def serve(port: int, stubs, broken: bool = False, tls: tuple | None = None) -> tuple[grpc.Server, int]:
+    """tls=(cert_path, key_path) serves with grpcio's ssl_server_credentials."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=SERVER_OPTIONS,
                          maximum_concurrent_rpcs=None)
     server.add_generic_rpc_handlers(tuple(make_handler(stubs, broken)))
@@ -252,7 +253,11 @@ def serve(port: int, stubs, broken: bool = False) -> tuple[grpc.Server, int]:
         health_pb2_grpc.add_HealthServicer_to_server(hs, server)
     except ImportError:  # health is a convenience here, not part of the interop contract
         pass
-    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    if tls is None:
+        bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    else:
+        cert, key = (Path(p).read_bytes() for p in tls)
+        bound = server.add_secure_port(f"127.0.0.1:{port}", grpc.ssl_server_credentials([(key, cert)]))
     if bound == 0:
         raise RuntimeError(f"could not bind 127.0.0.1:{port}")
     server.start()
@@ -265,18 +270,23 @@ def main(argv=None) -> int:
     ap.add_argument("--stubs-dir", default=None,
                     help="folder holding stubs made by protogen.generate (generated into a temp dir if absent)")
     ap.add_argument("--use_tls", default="false")
+    ap.add_argument("--tls-cert", help="PEM certificate chain (with --use_tls=true)")
+    ap.add_argument("--tls-key", help="PEM private key (with --use_tls=true)")
     ap.add_argument("--broken", action="store_true", help="serve subtly wrong answers (negative tests)")
     args = ap.parse_args(argv)
+    tls = None
     if args.use_tls.lower() not in ("false", "0", "no"):
-        print("only plaintext is supported", file=sys.stderr)
-        return 2
+        if not (args.tls_cert and args.tls_key):
+            print("--use_tls=true needs --tls-cert and --tls-key", file=sys.stderr)
+            return 2
+        tls = (args.tls_cert, args.tls_key)
     if args.stubs_dir:
         stubs = protogen.load(Path(args.stubs_dir))
     else:
         import tempfile
 
         stubs = protogen.generate_and_load(Path(tempfile.mkdtemp(prefix="aimass-pystubs-")))
-    server, port = serve(args.port, stubs, args.broken)
+    server, port = serve(args.port, stubs, args.broken, tls)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -35,13 +35,17 @@ public final class WorkerAgent: Sendable {
         /// silent control plane (a partition without a reset) is noticed within `interval + timeout`, and the worker
         /// says it is cut off and rejoins; nil sends none (then only TCP notices, in minutes).
         public var keepalive: ClientConfiguration.Keepalive?
+        /// TLS towards the control plane; `nil`: plaintext.
+        public var controlPlaneTLS: ClientTLSConfiguration?
 
         /// Creates a configuration.
         public init(
             controlPlaneHost: String, controlPlanePort: Int, advertisedAddress: String, capacity: AIMassAPI.Capacity,
-            token: String, loadInterval: Duration = .seconds(1), keepalive: ClientConfiguration.Keepalive? = .streams
+            token: String, loadInterval: Duration = .seconds(1), keepalive: ClientConfiguration.Keepalive? = .streams,
+            controlPlaneTLS: ClientTLSConfiguration? = nil
         ) {
             self.keepalive = keepalive
+            self.controlPlaneTLS = controlPlaneTLS
             self.controlPlaneHost = controlPlaneHost
             self.controlPlanePort = controlPlanePort
             self.advertisedAddress = advertisedAddress
@@ -89,10 +93,13 @@ public final class WorkerAgent: Sendable {
     /// the server that serves it, if any; `onDrainChange` hears when the worker is drained and when it serves again
     /// (for its health service); `onGrants` gets the access rules the control plane pushes (for local
     /// authorization); `onControlPlaneChange` hears when the Join stream is up (`true`, after the Welcome)
-    /// and when it broke (`false`: the worker keeps serving what it holds and keeps rejoining).
+    /// and when it broke (`false`: the worker keeps serving what it holds and keeps rejoining). With
+    /// `inProcessControlPlane` (a server in this process) the agent joins it over in-process connections instead of
+    /// the configured host and port.
     public init(
         configuration: Configuration, store: ReplicaStore = ReplicaStore(), callGate: AdmissionCallGate? = nil,
-        logger: Logger = Logger(label: "aimass.worker"), onGrants: (@Sendable (AccessGrants) -> Void)? = nil,
+        logger: Logger = Logger(label: "aimass.worker"), inProcessControlPlane: RPCServer? = nil,
+        onGrants: (@Sendable (AccessGrants) -> Void)? = nil,
         onControlPlaneChange: (@Sendable (_ connected: Bool) -> Void)? = nil,
         onDrainChange: (@Sendable (_ draining: Bool) -> Void)? = nil
     ) {
@@ -103,15 +110,22 @@ public final class WorkerAgent: Sendable {
         self.onControlPlaneChange = onControlPlaneChange
         self.onGrants = onGrants
         self.logger = logger
-        self.client = RPCClient(
-            host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
-            configuration: .defaults {
-                $0.initialBackoff = .milliseconds(100)
-                $0.maxBackoff = .seconds(1)
-                $0.eventLoopThreads = 1
-                $0.keepalive = configuration.keepalive
+        let clientConfiguration = ClientConfiguration.defaults {
+            $0.initialBackoff = .milliseconds(100)
+            $0.maxBackoff = .seconds(1)
+            $0.eventLoopThreads = 1
+            $0.keepalive = configuration.keepalive
+            $0.tls = configuration.controlPlaneTLS
+        }
+        self.client =
+            if let inProcessControlPlane {
+                RPCClient(inProcess: inProcessControlPlane, configuration: clientConfiguration)
+            } else {
+                RPCClient(
+                    host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
+                    configuration: clientConfiguration
+                )
             }
-        )
     }
 
     /// The id the control plane assigned ("" until the first Welcome).

@@ -31,6 +31,10 @@ public final class WorkerServer: Sendable {
         public var queueBudget: Duration
         /// Keepalive PINGs on the connection to the control plane (the Join stream); nil sends none.
         public var keepalive: ClientConfiguration.Keepalive?
+        /// TLS for this worker's listener (mutual when it has a client CA); `nil`: plaintext.
+        public var tls: TLSServerCredentials? = nil
+        /// TLS towards the control plane (Join, downloads, token checks); `nil`: plaintext.
+        public var controlPlaneTLS: ClientTLSConfiguration? = nil
 
         /// Creates a configuration; the capacity defaults to this machine (cores, memory, 8 replica slots).
         public init(
@@ -85,7 +89,10 @@ public final class WorkerServer: Sendable {
             services: [HealthService.serviceName, RecommendService.serviceName, InferenceService.serviceName]
         )
         let store = ReplicaStore()
-        let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
+        let authClient = RPCClient(
+            host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
+            configuration: .defaults { $0.tls = configuration.controlPlaneTLS }
+        )
         let grants = WorkerGrants()
         let authorizer = ControlPlaneAuthorizer(client: authClient, grants: grants)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
@@ -127,6 +134,7 @@ public final class WorkerServer: Sendable {
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
+                $0.tls = configuration.tls
             },
             services: [
                 health, reflection, RecommendService(source: source, registry: nil),
@@ -150,7 +158,8 @@ public final class WorkerServer: Sendable {
             configuration: .init(
                 controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
                 advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
-                capacity: configuration.capacity, token: configuration.token, keepalive: configuration.keepalive
+                capacity: configuration.capacity, token: configuration.token, keepalive: configuration.keepalive,
+                controlPlaneTLS: configuration.controlPlaneTLS
             ),
             store: store, callGate: gate, logger: logger,
             onGrants: { grants.replace($0) },

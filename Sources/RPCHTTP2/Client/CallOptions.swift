@@ -57,6 +57,8 @@ public struct ClientConfiguration: Sendable {
         /// For the platform's own long-lived streams: a PING after 5 s of silence, 5 s to answer.
         public static var streams: Self { Self(interval: .seconds(5), timeout: .seconds(5)) }
     }
+    /// TLS (ALPN `h2`) when set; plaintext HTTP/2 with prior knowledge when `nil` (the default).
+    public var tls: ClientTLSConfiguration?
 
     public init(
         maxReceiveMessageSize: Int = 4 * 1024 * 1024,
@@ -76,6 +78,7 @@ public struct ClientConfiguration: Sendable {
         self.backoffMultiplier = backoffMultiplier
         self.initialStreamWindowSize = initialStreamWindowSize
         self.eventLoopThreads = eventLoopThreads
+        self.tls = nil
     }
 
     public static var defaults: Self { Self() }

@@ -17,14 +17,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     let output = OutputPump()
     /// Set once the server sent GOAWAY or the connection closed: no new calls go here.
     var isUsable = true
+    /// Why the connection closed (a TLS alert, an unanswered keepalive PING), told to the calls that fail with it.
+    var closeReason: String?
     let onClose: @Sendable () -> Void
     /// When bytes last came from the server (for keepalive).
     var lastRead = NIODeadline.now()
     /// The next keepalive check, and the wait for a PING's acknowledgement (``startKeepalive(context:)``).
     var keepaliveTask: Scheduled<Void>?
     var pingTimeoutTask: Scheduled<Void>?
-    /// Why the connection closed, for the calls it fails (the keepalive names itself).
-    var closeReason = "the connection closed"
 
     init(configuration: ClientConfiguration, authority: String, logger: Logger, allocator: ByteBufferAllocator,
          onClose: @escaping @Sendable () -> Void) {
@@ -63,7 +63,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let open = streams.values
         streams.removeAll()
         for stream in open {
-            fail(stream, with: RPCError(code: .unavailable, message: closeReason), reset: false)
+            let message = closeReason.map { "the connection closed: \($0)" } ?? "the connection closed"
+            fail(stream, with: RPCError(code: .unavailable, message: message), reset: false)
             stream.call.detach()
         }
         session?.delegate = nil
@@ -92,6 +93,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) { flush() }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if closeReason == nil { closeReason = TLSHandshakeError.describe(error) }
         context.close(promise: nil)
     }
 

@@ -4,6 +4,10 @@ import NIOPosix
 import RPCCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A gRPC client channel to one server over HTTP/2 (nghttp2).
 ///
 /// One connection is shared by every call; it is opened on first use, and reopened after it
@@ -25,6 +29,8 @@ public final class RPCClient: Sendable {
     private let interceptors: [any ClientInterceptor]
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
+    /// Set for a client of a server in the same process (see ``init(inProcess:configuration:logger:)``).
+    private let inProcessServer: RPCServer?
 
     private struct Connection {
         let handler: NIOLoopBound<ClientConnectionHandler>
@@ -51,6 +57,22 @@ public final class RPCClient: Sendable {
         self.interceptors = interceptors
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        self.inProcessServer = nil
+    }
+
+    /// A client of `server`, in this process, over socket pairs: plaintext whatever TLS the server's listener
+    /// requires (nothing crosses a network), and reconnecting as a TCP client would. `configuration.tls` is ignored.
+    public init(inProcess server: RPCServer, configuration: ClientConfiguration = .defaults,
+                logger: Logger = Logger(label: "aimass.rpc.client")) {
+        self.host = "in-process"
+        self.port = 0
+        var configuration = configuration
+        configuration.tls = nil
+        self.configuration = configuration
+        self.interceptors = []
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        self.inProcessServer = server
     }
 
     /// Closes the connection and the client's threads; calls still running fail with `UNAVAILABLE`.
@@ -218,14 +240,21 @@ public final class RPCClient: Sendable {
         }
         let configuration = self.configuration
         let logger = self.logger
-        let authority = "\(host):\(port)"
+        let authority = configuration.tls?.serverNameOverride ?? "\(host):\(port)"
+        let host = self.host
+        // Completed by the TLS guard once the handshake settles (made here so that a failure racing ahead of
+        // `connect` returning is not lost); failed below if the connection never got that far.
+        let handshake = configuration.tls.map { _ in group.next().makePromise(of: Void.self) }
         let result: Result<Connection, any Error>
         do {
             let bootstrap = ClientBootstrap(group: group)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(TimeAmount(configuration.connectTimeout))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls = configuration.tls, let handshake {
+                            let handlers = try tls.makeHandlers(host: host, handshake: handshake)
+                            try channel.pipeline.syncOperations.addHandlers([handlers.tls, handlers.guard])
+                        }
                         let handler = ClientConnectionHandler(
                             configuration: configuration,
                             authority: authority,
@@ -235,12 +264,30 @@ public final class RPCClient: Sendable {
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
-            let channel = try await bootstrap.connect(host: host, port: port).get()
+            let channel: any Channel
+            if let inProcessServer {
+                channel = try await Self.connectInProcess(to: inProcessServer, bootstrap: bootstrap)
+            } else {
+                channel = try await bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .connect(host: host, port: port).get()
+            }
+            if let handshake {
+                do {
+                    try await handshake.futureResult.get()
+                } catch {
+                    try? await channel.close()
+                    throw error
+                }
+            }
             let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self), eventLoop: channel.eventLoop)
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self) else {
+                    throw RPCError(code: .unavailable, message: "the connection closed as soon as it opened")
+                }
+                return NIOLoopBound(handler, eventLoop: channel.eventLoop)
             }.get()
             result = .success(Connection(handler: handler, channel: channel, id: id))
         } catch {
+            handshake?.fail(TLSHandshakeError.closed)
             result = .failure(error)
         }
         let waiters = state.withLock { state -> [CheckedContinuation<Connection, any Error>] in
@@ -264,6 +311,22 @@ public final class RPCClient: Sendable {
                 waiter.resume(throwing: RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(error)"))
             }
         }
+    }
+
+    /// A socket pair whose one end `server` serves and whose other end becomes this client's channel.
+    private static func connectInProcess(to server: RPCServer, bootstrap: ClientBootstrap) async throws -> any Channel {
+        var sockets: [CInt] = [-1, -1]
+        guard socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue), 0, &sockets) == 0 else {
+            throw RPCError(code: .unavailable, message: "socketpair failed: errno \(errno)")
+        }
+        do {
+            try await server.serveInProcess(socket: sockets[0])
+        } catch {
+            Glibc.close(sockets[0])
+            Glibc.close(sockets[1])
+            throw error
+        }
+        return try await bootstrap.withConnectedSocket(sockets[1]).get()
     }
 
     private func backoff(failures: Int) -> Duration {

@@ -50,6 +50,7 @@ final class HTTP2Session {
     }
 
     private let raw: OpaquePointer
+    private let isServer: Bool
     unowned(unsafe) var delegate: (any HTTP2SessionDelegate)?
 
     /// Creates a server or client session. No SETTINGS are queued until ``start(settings:)``.
@@ -75,6 +76,7 @@ final class HTTP2Session {
         }
         guard let session else { throw NGHTTP2Error(code: NGHTTP2_ERR_NOMEM.rawValue) }
         self.raw = session
+        self.isServer = isServer
         nghttp2_session_set_user_data(raw, Unmanaged.passUnretained(self).toOpaque())
     }
 
@@ -254,7 +256,24 @@ final class HTTP2Session {
         return provider
     }
 
+    /// A server must treat HEADERS that would open a stream with an id lower than one the client already used as a
+    /// connection error PROTOCOL_ERROR (RFC 9113 §5.1.1). nghttp2 1.52 ignores such a header block when it no longer
+    /// knows the stream (only a stream it still tracks as closed gets STREAM_CLOSED), so we check each frame header:
+    /// an odd (client) id below the highest processed that nghttp2 has no record of, on a server session.
+    fileprivate func isStaleStreamHeaders(type: UInt8, streamID: Int32) -> Bool {
+        guard isServer, UInt32(type) == NGHTTP2_HEADERS.rawValue, streamID & 1 == 1 else { return false }
+        return streamID < nghttp2_session_get_last_proc_stream_id(raw) && nghttp2_session_find_stream(raw, streamID) == nil
+    }
+
     private static func install(into callbacks: OpaquePointer?) {
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { session, header, userData in
+            guard let header, let owner = HTTP2Session.session(userData),
+                owner.isStaleStreamHeaders(type: header.pointee.type, streamID: header.pointee.stream_id)
+            else { return 0 }
+            // GOAWAY(PROTOCOL_ERROR) is queued; failing the callback stops reading, and the handler flushes and closes.
+            nghttp2_session_terminate_session(session, NGHTTP2_PROTOCOL_ERROR.rawValue)
+            return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+        }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame, let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }
             delegate.sessionBeginHeaders(streamID: frame.pointee.hd.stream_id)

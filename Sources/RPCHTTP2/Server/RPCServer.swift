@@ -53,15 +53,27 @@ public final class RPCServer: Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         let shared = self.shared
+        let limits = FileDescriptorLimit.raiseSoftToHard()
+        shared.logger.debug("open file limit", metadata: ["soft": "\(limits.soft)", "hard": "\(limits.hard)"])
+        let reserve = FileDescriptorReserve(size: shared.configuration.fileDescriptorReserve)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        AcceptExhaustionHandler(shared: shared, reserve: reserve),
+                        // A short pause before retrying accept after an error, so that running out of descriptors
+                        // with nothing idle to close does not spin the loop.
+                        AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { _ in .milliseconds(20) },
+                    ])
+                }
+            }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = ServerConnectionHandler(shared: shared, allocator: channel.allocator)
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try Self.installHandlers(on: channel, shared: shared, tls: shared.configuration.tls)
                 }
             }
         let channel = try await bootstrap.bind(host: shared.configuration.host, port: shared.configuration.port).get()
@@ -71,6 +83,30 @@ public final class RPCServer: Sendable {
         }
         shared.logger.info("listening", metadata: ["address": "\(address)"])
         return address
+    }
+
+    /// The pipeline of one connection: TLS and its ALPN guard when `tls` is set, then HTTP/2.
+    private static func installHandlers(on channel: any Channel, shared: ServerShared, tls: TLSServerCredentials?) throws {
+        if let tls {
+            let guardHandler = TLSHandshakeGuard(
+                handshake: channel.eventLoop.makePromise(),
+                timeout: TimeAmount(shared.configuration.tlsHandshakeTimeout), logger: shared.logger,
+                clientSide: false
+            )
+            try channel.pipeline.syncOperations.addHandlers([tls.makeHandler(), guardHandler])
+        }
+        try channel.pipeline.syncOperations.addHandler(ServerConnectionHandler(shared: shared, allocator: channel.allocator))
+    }
+
+    /// Serves one end of a socket pair made in this process, without TLS (both ends are in this process, so
+    /// nothing crosses a network): how ``RPCClient/init(inProcess:configuration:logger:)`` connects.
+    func serveInProcess(socket: CInt) async throws {
+        let shared = self.shared
+        _ = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try Self.installHandlers(on: channel, shared: shared, tls: nil) }
+            }
+            .withConnectedSocket(socket).get()
     }
 
     /// The address the server listens on, once started.
@@ -108,3 +144,4 @@ private final class ChannelBox: Sendable {
     func set(_ value: any Channel) { channel.withLock { $0 = value } }
     func get() -> (any Channel)? { channel.withLock { $0 } }
 }
+

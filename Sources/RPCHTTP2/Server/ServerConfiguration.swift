@@ -25,6 +25,13 @@ public struct ServerConfiguration: Sendable {
     /// otherwise idle CPU: lower latency at low load on VMs, where waking a halted vCPU costs tens of
     /// microseconds. `nil` (the default) disables it.
     public var busyPollWindow: Duration?
+    /// TLS (ALPN `h2`, mutual when the credentials have a client CA); plaintext HTTP/2 when `nil` (the default).
+    public var tls: TLSServerCredentials?
+    /// A connection that has not finished its TLS handshake this long after accept is closed.
+    public var tlsHandshakeTimeout: Duration
+    /// File descriptors held in reserve: when the process runs out, they are given back so the listener still
+    /// accepts, and the oldest idle connection is closed to make room. 0 disables it.
+    public var fileDescriptorReserve: Int
 
     /// Keepalive pings and connection lifetime limits.
     public struct ConnectionManagement: Sendable {
@@ -85,6 +92,9 @@ public struct ServerConfiguration: Sendable {
         self.connection = connection
         self.eventLoopThreads = eventLoopThreads
         self.busyPollWindow = nil
+        self.tls = nil
+        self.tlsHandshakeTimeout = .seconds(10)
+        self.fileDescriptorReserve = 8
     }
 
     public static var defaults: Self { Self() }

@@ -18,10 +18,13 @@ final class ServerShared: Sendable {
     private struct Connection {
         let handler: NIOLoopBound<ServerConnectionHandler>
         let eventLoop: any EventLoop
+        /// Order of opening: the lowest is the oldest.
+        let sequence: UInt64
     }
     private struct State {
         var connections: [ObjectIdentifier: Connection] = [:]
         var draining = false
+        var opened: UInt64 = 0
     }
     private let state = Mutex(State())
     /// Handler tasks started and not yet done with the event loop (an atomic: touched twice per task-based call).
@@ -47,9 +50,11 @@ final class ServerShared: Sendable {
     }
 
     func connectionOpened(_ handler: ServerConnectionHandler, eventLoop: any EventLoop) {
-        let connection = Connection(handler: NIOLoopBound(handler, eventLoop: eventLoop), eventLoop: eventLoop)
         let draining = state.withLock { state in
-            state.connections[ObjectIdentifier(handler)] = connection
+            state.opened += 1
+            state.connections[ObjectIdentifier(handler)] = Connection(
+                handler: NIOLoopBound(handler, eventLoop: eventLoop), eventLoop: eventLoop, sequence: state.opened
+            )
             return state.draining
         }
         if draining { handler.beginDraining() }
@@ -67,6 +72,23 @@ final class ServerShared: Sendable {
         }
         for connection in connections {
             connection.eventLoop.execute { connection.handler.value.beginDraining() }
+        }
+    }
+
+    /// Closes (GOAWAY, then close) the oldest connection with no call in flight, if one of the oldest few hundred
+    /// is; to make room when the process runs out of file descriptors. Rare, so it asks each candidate in turn on
+    /// its own event loop.
+    func closeOldestIdleConnection() {
+        let candidates = state.withLock { state in
+            state.connections.values.sorted { $0.sequence < $1.sequence }.prefix(256)
+        }
+        Self.closeFirstIdle(of: candidates)
+    }
+
+    private static func closeFirstIdle(of candidates: ArraySlice<Connection>) {
+        guard let first = candidates.first else { return }
+        first.eventLoop.submit { first.handler.value.closeIfIdle() }.whenSuccess { closed in
+            if !closed { closeFirstIdle(of: candidates.dropFirst()) }
         }
     }
 
@@ -103,6 +125,13 @@ extension ServerConnectionHandler {
         session?.submitGoAway(errorCode: .noError)
         flush()
         if streams.isEmpty { channelContext?.close(promise: nil) }
+    }
+
+    /// Drains the connection if it has no call in flight; returns whether it did.
+    func closeIfIdle() -> Bool {
+        guard streams.isEmpty, !draining, channelContext != nil else { return false }
+        beginDraining()
+        return true
     }
 
     func closeNow() {
