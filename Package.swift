@@ -15,6 +15,8 @@ let dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    // The web console's HTTP/1.1 server (only the core `Hummingbird` product: nothing that pulls in NIOHTTP2).
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
 ]
 
 let nio: [Target.Dependency] = [
@@ -125,13 +127,23 @@ let targets: [Target] = [
         swiftSettings: defaultSwiftSettings
     ),
 
+    // MARK: The web console (HTTP/1.1 + JSON gateway over the server's own gRPC API, and its static page)
+    .target(
+        name: "AIMassConsole",
+        dependencies: [
+            "RPCCore", "RPCHTTP2", "AIMassAPI", logging, .product(name: "Hummingbird", package: "hummingbird"),
+        ] + nio,
+        exclude: ["Web"],  // embedded as WebAssets.swift by scripts/gen-console-assets.py
+        swiftSettings: defaultSwiftSettings
+    ),
+
     // MARK: The aimass command
     .executableTarget(
         name: "aimass",
         dependencies: [
             // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
             // SHA-256 of uploads and downloads.
-            "AIMassServer", "AIMassAPI", "AIMassClient", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", logging,
+            "AIMassServer", "AIMassAPI", "AIMassClient", "AIMassConsole", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

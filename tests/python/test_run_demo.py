@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(data_dir: Path) -> str:
-    env = dict(os.environ, AIMASS_DATA_DIR=str(data_dir), AIMASS_PORT="0",
+    env = dict(os.environ, AIMASS_DATA_DIR=str(data_dir), AIMASS_PORT="0", AIMASS_HTTP_PORT="0",
                AIMASS_BUILD_CONFIG=os.environ.get("AIMASS_BUILD_CONFIG", "debug"))
     r = subprocess.run([str(REPO / "scripts" / "run.sh"), "--demo-only"], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
