@@ -18,7 +18,7 @@ struct Gateway: Sendable {
     /// The gRPC call options for `request`: its bearer token (if any) and, for unary calls, the deadline.
     func options(for request: Request, unary: Bool = true) -> CallOptions {
         var metadata: Metadata = [:]
-        if let authorization = request.headers[.authorization] { metadata["authorization"] = .string(authorization) }
+        if let authorization = request.headers[.authorization] { metadata.add(authorization, forKey: "authorization") }
         return CallOptions(timeout: unary ? unaryTimeout : nil, metadata: metadata)
     }
 
@@ -61,7 +61,6 @@ extension Request {
 
     /// The JSON body, at most `limit` bytes.
     func json(limit: Int = 1 << 20) async throws -> JSONBody {
-        var body = self.body
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)

@@ -26,7 +26,7 @@ enum JSONForms {
 
     static func selector(_ s: VersionSelector?) -> Any {
         guard let s else { return NSNull() }
-        return ["number": s.number, "alias": s.alias]
+        return ["number": s.number, "alias": s.alias] as [String: Any]
     }
 
     // MARK: Registry
@@ -88,7 +88,7 @@ enum JSONForms {
             "id": d.id, "model": d.model, "version": selector(d.version), "resolved_version": d.resolvedVersion,
             "min_replicas": d.minReplicas, "max_replicas": d.maxReplicas, "desired_replicas": d.desiredReplicas,
             "ready_replicas": d.readyReplicas,
-            "resources": d.resources.map { ["cpu_millis": $0.cpuMillis, "memory_bytes": $0.memoryBytes] as Any }
+            "resources": d.resources.map { ["cpu_millis": $0.cpuMillis, "memory_bytes": $0.memoryBytes] as [String: Any] }
                 ?? NSNull(),
             "priority": d.priority, "target_concurrency": d.targetConcurrency, "state": enumName(d.state),
             "reason": d.reason, "replicas": d.replicas.map(replica), "created_at_ms": d.createdAtMs,
@@ -98,7 +98,7 @@ enum JSONForms {
 
     static func capacity(_ c: Capacity?) -> Any {
         guard let c else { return NSNull() }
-        return ["cpu_millis": c.cpuMillis, "memory_bytes": c.memoryBytes, "replica_slots": c.replicaSlots]
+        return ["cpu_millis": c.cpuMillis, "memory_bytes": c.memoryBytes, "replica_slots": c.replicaSlots] as [String: Any]
     }
 
     static func load(_ l: Load?) -> Any {
@@ -107,7 +107,7 @@ enum JSONForms {
             "replica_id": l.replicaId, "in_flight": l.inFlight, "queue_depth": l.queueDepth,
             "served_per_sec": number(l.servedPerSec), "rejected_per_sec": number(l.rejectedPerSec),
             "latency_ewma_us": l.latencyEwmaUs, "utilisation": number(l.utilisation),
-        ]
+        ] as [String: Any]
     }
 
     static func loadReport(_ r: LoadReport?) -> Any {
@@ -115,7 +115,7 @@ enum JSONForms {
         return [
             "worker_id": r.workerId, "reported_at_ms": r.reportedAtMs, "total": load(r.total),
             "replicas": r.replicas.map(load),
-        ]
+        ] as [String: Any]
     }
 
     static func worker(_ w: Worker) -> [String: Any] {
@@ -133,7 +133,7 @@ enum JSONForms {
         [
             "items": items.map { ["item_id": $0.itemId, "score": number($0.score)] },
             "served_by": servedBy.map {
-                ["worker_id": $0.workerId, "replica_id": $0.replicaId, "version": $0.version] as Any
+                ["worker_id": $0.workerId, "replica_id": $0.replicaId, "version": $0.version] as [String: Any]
             } ?? NSNull(),
         ]
     }

@@ -12,7 +12,7 @@ enum PoolRoutes {
                     model: request.query("model"), pageSize: try request.queryInteger("page_size"),
                     pageToken: request.query("page_token"))
                 return try await g.unary(methods.listDeployments, message, for: request) { (r: ListDeploymentsResponse) in
-                    ["deployments": r.deployments.map(JSONForms.deployment), "next_page_token": r.nextPageToken]
+                    ["deployments": r.deployments.map(JSONForms.deployment), "next_page_token": r.nextPageToken] as [String: Any]
                 }
             }
         }
@@ -58,7 +58,7 @@ enum PoolRoutes {
         router.get("/api/pool") { request, _ in
             await answering(g.logger) {
                 try await g.unary(methods.getPool, GetPoolRequest(), for: request) { (r: GetPoolResponse) in
-                    ["workers": r.workers.map(JSONForms.worker)]
+                    ["workers": r.workers.map(JSONForms.worker)] as [String: Any]
                 }
             }
         }

@@ -13,7 +13,7 @@ enum RegistryRoutes {
                     pageSize: try request.queryInteger("page_size"), pageToken: request.query("page_token"),
                     tag: request.query("tag"), author: request.query("author"), namePrefix: request.query("name"))
                 return try await g.unary(methods.listModels, message, for: request) { (r: ListModelsResponse) in
-                    ["models": r.models.map(JSONForms.model), "next_page_token": r.nextPageToken]
+                    ["models": r.models.map(JSONForms.model), "next_page_token": r.nextPageToken] as [String: Any]
                 }
             }
         }
@@ -39,7 +39,7 @@ enum RegistryRoutes {
                     model: try context.path("model"), pageSize: try request.queryInteger("page_size"),
                     pageToken: request.query("page_token"))
                 return try await g.unary(methods.listVersions, message, for: request) { (r: ListVersionsResponse) in
-                    ["versions": r.versions.map(JSONForms.version), "next_page_token": r.nextPageToken]
+                    ["versions": r.versions.map(JSONForms.version), "next_page_token": r.nextPageToken] as [String: Any]
                 }
             }
         }
@@ -64,7 +64,7 @@ enum RegistryRoutes {
                     model: try context.path("model"), alias: request.query("alias"),
                     pageSize: try request.queryInteger("page_size"), pageToken: request.query("page_token"))
                 return try await g.unary(methods.listAliasHistory, message, for: request) { (r: ListAliasHistoryResponse) in
-                    ["changes": r.changes.map(JSONForms.aliasChange), "next_page_token": r.nextPageToken]
+                    ["changes": r.changes.map(JSONForms.aliasChange), "next_page_token": r.nextPageToken] as [String: Any]
                 }
             }
         }

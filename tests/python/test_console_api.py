@@ -217,19 +217,26 @@ def test_events_snapshot_then_resume_by_last_event_id(console):
     assert len(snapshot["snapshot"]["workers"]) == 1
     stream.close()
 
-    # While no one listens, an alias moves; a client resuming from the snapshot's revision gets only that move.
-    status, _, _ = console.request("PUT", f"/api/models/{MODEL}/aliases/canary",
-                                   body={"version": 1, "reason": "while disconnected"})
-    assert status == 200
-    for resumed in [EventStream(console, headers={"Last-Event-ID": first_id}),
-                    EventStream(console, query=f"?since={first_id}")]:
-        assert resumed.response.status == 200
-        kind, event_id, event = resumed.next_change()
-        assert kind == "mesh", (kind, event)  # no snapshot: the history was still held
-        assert int(event_id) == event["revision"] > int(first_id)
-        assert event["kind"] == "ALIAS_MOVED" and event["alias_moved"]["alias"] == "canary"
-        assert event["alias_moved"]["reason"] == "while disconnected"
-        resumed.close()
+    # While no one listens, a deployment is made; a client resuming from the snapshot's revision gets only what
+    # followed (the server publishes deployments, replicas, workers and load, not registry changes: see docs).
+    status, made, _ = console.request("POST", "/api/deployments",
+                                      body={"model": MODEL, "version": 1, "min_replicas": 1, "max_replicas": 1})
+    assert status == 201 and made["id"] == f"{MODEL}@1", made
+    try:
+        firsts = []
+        for resumed in [EventStream(console, headers={"Last-Event-ID": first_id}),
+                        EventStream(console, query=f"?since={first_id}")]:
+            assert resumed.response.status == 200
+            kind, event_id, event = resumed.next_change()
+            assert kind == "mesh", (kind, event)  # no snapshot: the history was still held
+            assert int(event_id) == event["revision"] > int(first_id)
+            payload = event.get("replica_placed") or event.get("deployment_scaled") or {}
+            assert f"{MODEL}@1" in (payload.get("deployment_id"), payload.get("id")), event
+            firsts.append(event_id)
+            resumed.close()
+        assert firsts[0] == firsts[1]  # Last-Event-ID and ?since= resume at the same point
+    finally:
+        assert console.request("DELETE", f"/api/deployments/{MODEL}@1")[0] == 200
 
 
 def test_events_reset_when_history_is_gone(console):
