@@ -100,7 +100,7 @@ export async function sha256Hex(file) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 """#),
-        "app.js": ("text/javascript; charset=utf-8", "\"f0797591730d5117\"", ##"""
+        "app.js": ("text/javascript; charset=utf-8", "\"76f05f6929684800\"", ##"""
 // The console: token login, hash routes (#/models, #/models/NAME, #/pool, #/try), the error banner and the live
 // event stream that keeps the pool view current.
 import { get, token, setToken, describe, ApiError } from "./api.js";
@@ -135,7 +135,7 @@ const ctx = {
   async run(fn) {
     try { return await fn(); } catch (error) { showError(error); return undefined; }
   },
-  notice(text) { $("view").prepend(h("div", { class: "notice", role: "status" }, text)); },
+  notice(text) { $("notice").replaceChildren(h("div", { class: "notice", role: "status" }, text)); },
   refresh() { route(false); },
   async refreshPool() {
     const answer = await ctx.run(() => get("/api/pool"));
@@ -170,7 +170,7 @@ function startStream() {
 }
 
 async function route(clear = true) {
-  if (clear) clearError();
+  if (clear) { clearError(); $("notice").replaceChildren(); }
   if (unsubscribe) { unsubscribe(); unsubscribe = null; }
   if (!token()) { showLogin(); return; }
   $("login").hidden = true;
@@ -419,7 +419,7 @@ export class PoolState {
   replicasOf(predicate) { return [...this.replicas.values()].filter(predicate); }
 }
 """#),
-        "index.html": ("text/html; charset=utf-8", "\"76dd7af14a4d0f5f\"", ##"""
+        "index.html": ("text/html; charset=utf-8", "\"795114152c23d1c4\"", ##"""
 <!doctype html>
 <html lang="en">
 <head>
@@ -427,6 +427,7 @@ export class PoolState {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>AI Mass console</title>
 <link rel="stylesheet" href="/assets/style.css">
+<link rel="icon" href="data:,">
 <script type="module" src="/assets/app.js"></script>
 </head>
 <body>
@@ -441,6 +442,7 @@ export class PoolState {
   <button id="logout" type="button" hidden>Log out</button>
 </header>
 <div id="error" class="error" role="alert" hidden></div>
+<div id="notice"></div>
 <main id="main">
   <section id="login" class="card narrow" hidden>
     <h1>Log in</h1>
@@ -455,11 +457,14 @@ export class PoolState {
 </body>
 </html>
 """##),
-        "model.js": ("text/javascript; charset=utf-8", "\"0870e26bf9885dca\"", ##"""
+        "model.js": ("text/javascript; charset=utf-8", "\"abc4c9f7ab0b69c9\"", ##"""
 // #/models/NAME: versions with metrics (table and chart), diff, aliases and their history, upload, permissions.
 import { get, post, put, enc, upload, sha256Hex } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
 import { lineChart } from "./chart.js";
+
+/** The last upload's outcome, shown again when the page is redrawn after it (the new version in the table). */
+let lastUpload = null;
 
 export async function modelView(ctx, name) {
   const [model, listing, history, permissions] = await Promise.all([
@@ -572,7 +577,11 @@ export async function modelView(ctx, name) {
     if (e.dataTransfer.files.length) start(e.dataTransfer.files[0]);
   });
   fileInput.addEventListener("change", () => { if (fileInput.files.length) start(fileInput.files[0]); });
+  if (lastUpload && lastUpload.model === name) {
+    progress.hidden = false; progress.value = lastUpload.percent; status.textContent = lastUpload.text;
+  }
   async function start(file) {
+    lastUpload = null;
     progress.hidden = false; progress.value = 0;
     status.textContent = `Computing the SHA-256 of ${file.name} (${bytes(file.size)})…`;
     const version = await ctx.run(async () => {
@@ -584,8 +593,8 @@ export async function modelView(ctx, name) {
       });
     });
     if (!version) { status.textContent = "The upload failed: nothing was stored; the file is still yours to retry."; return; }
-    progress.value = 100;
-    status.textContent = `Uploaded v${version.number}: ${bytes(version.size_bytes)}, sha256 ${version.sha256} verified by the server.`;
+    lastUpload = { model: name, percent: progress.value,
+      text: `Uploaded v${version.number}: ${bytes(version.size_bytes)}, sha256 ${version.sha256} verified by the server.` };
     ctx.notice(`v${version.number} published.`);
     ctx.refresh();
   }
@@ -666,7 +675,7 @@ export async function modelsView(ctx) {
     : h("p", { class: "card muted", id: "models-empty" }, "No model matches (or none you may read)."));
 }
 """##),
-        "pool.js": ("text/javascript; charset=utf-8", "\"fa9041fd53a5bcb9\"", ##"""
+        "pool.js": ("text/javascript; charset=utf-8", "\"d55de12f09dfd295\"", ##"""
 // #/pool: deployments and workers, live from the event stream (no reload); deploy, scale, undeploy, drain.
 import { get, post, del, enc } from "./api.js";
 import { h, table, bytes, fmt, state, time } from "./dom.js";
@@ -675,8 +684,10 @@ const LIVE = ["PENDING", "DOWNLOADING", "LOADING", "READY", "DRAINING"];
 
 function meter(label, used, total, id) {
   const share = total > 0 ? Math.min(100, Math.round(used * 100 / total)) : 0;
+  const fill = h("span", {});
+  fill.style.width = share + "%";  // a style property, not a style attribute (the CSP allows no inline styles)
   return h("div", {}, h("div", { class: "muted" }, `${label}: ${used} / ${total}`),
-    h("div", { class: "bar", id }, h("span", { style: `width:${share}%` })));
+    h("div", { class: "bar", id, title: share + "%" }, fill));
 }
 
 export function poolView(ctx) {
@@ -705,7 +716,7 @@ export function poolView(ctx) {
       for (const r of replicas) byState[r.state] = (byState[r.state] || 0) + 1;
       const ready = replicas.filter((r) => r.state === "READY");
       const versions = [...new Set(ready.map((r) => "v" + r.version))].join(", ");
-      const desired = h("input", { type: "number", min: 0, value: d.desired_replicas, class: "scale-desired", style: "width:5rem" });
+      const desired = h("input", { type: "number", min: 0, value: d.desired_replicas, class: "scale-desired" });
       return h("tr", { "data-deployment": d.id },
         h("td", {}, h("a", { href: "#/models/" + enc(d.model) }, d.id)),
         h("td", {}, state(d.state), d.reason ? h("div", { class: "muted" }, d.reason) : null),
@@ -738,7 +749,8 @@ export function poolView(ctx) {
         h("div", { class: "muted" }, w.address, " · joined ", time(w.joined_at_ms)),
         meter("replica slots", replicas.length, capacity.replica_slots || 0, "slots-" + w.id),
         meter("CPU millicores allocated", allocated.cpu_millis || 0, capacity.cpu_millis || 0),
-        h("div", { class: "muted" }, `memory ${bytes(allocated.memory_bytes || 0)} of ${bytes(capacity.memory_bytes || 0)}`),
+        meter(`memory allocated (${bytes(allocated.memory_bytes || 0)} of ${bytes(capacity.memory_bytes || 0)}), MiB`,
+          Math.round((allocated.memory_bytes || 0) / 1048576), Math.round((capacity.memory_bytes || 0) / 1048576)),
         meter("utilisation %", Math.round(utilisation * 100), 100),
         total ? h("div", { class: "muted" }, `in flight ${total.in_flight} · queue ${total.queue_depth} · ${fmt(total.served_per_sec)}/s · ${total.latency_ewma_us} µs`) : null,
         h("div", {}, replicas.map((r) => h("div", { class: "replica" }, state(r.state), ` ${r.model}@v${r.version}`))),
@@ -782,7 +794,7 @@ function summary(e) {
   return "";
 }
 """##),
-        "style.css": ("text/css; charset=utf-8", "\"7622686eb7a211ec\"", #"""
+        "style.css": ("text/css; charset=utf-8", "\"8b8da842a2d4d8c7\"", #"""
 :root { --fg: #1d2330; --muted: #667085; --line: #d9dee7; --bg: #f5f7fa; --card: #fff; --accent: #2656c9;
   --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
 * { box-sizing: border-box; }
@@ -844,6 +856,9 @@ svg.chart text { font-size: 11px; fill: #556; }
   form.inline > *, .row > * { flex: 1 1 100%; }
   th, td { padding: .3rem; }
 }
+#notice { max-width: 1200px; margin: 0 auto; padding: 0 1rem; }
+.scale-desired { width: 5rem; }
+#try-table { width: auto; min-width: 20rem; }
 """#),
         "try.js": ("text/javascript; charset=utf-8", "\"f70c91b6f3f4e6b2\"", ##"""
 // #/try: recommendations for a user or seed items, or items similar to one item; shows who served it.

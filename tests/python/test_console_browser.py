@@ -17,6 +17,7 @@ from console_support import DATA, MODEL, start_console, stop_console
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -38,6 +39,7 @@ def shots():
     directory = Path(os.environ.get("AIMASS_ARTIFACT_DIR") or tempfile.mkdtemp(prefix="aimass-console-shots-"))
     directory.mkdir(parents=True, exist_ok=True)
     print(f"\nconsole screenshots in {directory}")
+    SHOTS["dir"] = directory
     return directory
 
 
@@ -57,8 +59,18 @@ def browser(shots):
     driver.quit()
 
 
+SHOTS = {}
+
+
 def wait(driver, condition, message):
-    return WebDriverWait(driver, WAIT).until(lambda d: condition(d), message)
+    """Waits for `condition`; on a timeout saves a screenshot and says what the error banner showed."""
+    try:
+        return WebDriverWait(driver, WAIT).until(lambda d: condition(d), message)
+    except TimeoutException:
+        if "dir" in SHOTS:
+            driver.save_screenshot(str(SHOTS["dir"] / ("FAILED-" + "".join(c if c.isalnum() else "-" for c in message) + ".png")))
+        raise AssertionError(f"timed out: {message}; error banner: {text_of(driver, '#error')!r}; "
+                             f"notice: {text_of(driver, '#notice')!r}") from None
 
 
 def text_of(driver, css):
@@ -115,9 +127,8 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#versions-table tr[data-version="2"]'), "v2 is listed")
     for number in ["1", "2"]:
         browser.find_element(By.CSS_SELECTOR, f'#versions-table tr[data-version="{number}"] button.evaluate').click()
-        wait(browser, lambda d: d.find_elements(
-            By.CSS_SELECTOR, f'#versions-table tr[data-version="{number}"] td[data-metric="loo.hr@10"]'),
-            f"v{number}'s metrics appear")
+        cell = f'#versions-table tr[data-version="{number}"] td[data-metric="loo.hr@10"]'
+        wait(browser, lambda d: text_of(d, cell).replace(".", "", 1).isdigit(), f"v{number}'s metrics appear")
     value = text_of(browser, '#versions-table tr[data-version="2"] td[data-metric="loo.hr@10"]')
     assert 0 < float(value) <= 1
     assert len(browser.find_elements(By.CSS_SELECTOR, "#metric-chart svg circle")) == 2  # one point per version
@@ -159,6 +170,12 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
     assert "version v2" in text_of(browser, "#served-by") and "worker" in text_of(browser, "#served-by")
     shot(browser, shots, "06-try-it")
     assert browser.execute_script("return window.__notReloaded === true")
+
+    # On a phone-sized screen the pool view still shows the deployment and the worker.
+    browser.set_window_size(390, 844)
+    browser.find_element(By.ID, "nav-pool").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), "the pool view on a small screen")
+    shot(browser, shots, "08-pool-phone")
 
 
 def test_reader_token_gets_permission_denied(console, browser, shots):

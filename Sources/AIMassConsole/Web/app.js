@@ -32,7 +32,7 @@ const ctx = {
   async run(fn) {
     try { return await fn(); } catch (error) { showError(error); return undefined; }
   },
-  notice(text) { $("view").prepend(h("div", { class: "notice", role: "status" }, text)); },
+  notice(text) { $("notice").replaceChildren(h("div", { class: "notice", role: "status" }, text)); },
   refresh() { route(false); },
   async refreshPool() {
     const answer = await ctx.run(() => get("/api/pool"));
@@ -67,7 +67,7 @@ function startStream() {
 }
 
 async function route(clear = true) {
-  if (clear) clearError();
+  if (clear) { clearError(); $("notice").replaceChildren(); }
   if (unsubscribe) { unsubscribe(); unsubscribe = null; }
   if (!token()) { showLogin(); return; }
   $("login").hidden = true;

@@ -3,6 +3,9 @@ import { get, post, put, enc, upload, sha256Hex } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
 import { lineChart } from "./chart.js";
 
+/** The last upload's outcome, shown again when the page is redrawn after it (the new version in the table). */
+let lastUpload = null;
+
 export async function modelView(ctx, name) {
   const [model, listing, history, permissions] = await Promise.all([
     ctx.run(() => get(`/api/models/${enc(name)}`)),
@@ -114,7 +117,11 @@ export async function modelView(ctx, name) {
     if (e.dataTransfer.files.length) start(e.dataTransfer.files[0]);
   });
   fileInput.addEventListener("change", () => { if (fileInput.files.length) start(fileInput.files[0]); });
+  if (lastUpload && lastUpload.model === name) {
+    progress.hidden = false; progress.value = lastUpload.percent; status.textContent = lastUpload.text;
+  }
   async function start(file) {
+    lastUpload = null;
     progress.hidden = false; progress.value = 0;
     status.textContent = `Computing the SHA-256 of ${file.name} (${bytes(file.size)})…`;
     const version = await ctx.run(async () => {
@@ -126,8 +133,8 @@ export async function modelView(ctx, name) {
       });
     });
     if (!version) { status.textContent = "The upload failed: nothing was stored; the file is still yours to retry."; return; }
-    progress.value = 100;
-    status.textContent = `Uploaded v${version.number}: ${bytes(version.size_bytes)}, sha256 ${version.sha256} verified by the server.`;
+    lastUpload = { model: name, percent: progress.value,
+      text: `Uploaded v${version.number}: ${bytes(version.size_bytes)}, sha256 ${version.sha256} verified by the server.` };
     ctx.notice(`v${version.number} published.`);
     ctx.refresh();
   }

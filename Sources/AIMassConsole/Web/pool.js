@@ -6,8 +6,10 @@ const LIVE = ["PENDING", "DOWNLOADING", "LOADING", "READY", "DRAINING"];
 
 function meter(label, used, total, id) {
   const share = total > 0 ? Math.min(100, Math.round(used * 100 / total)) : 0;
+  const fill = h("span", {});
+  fill.style.width = share + "%";  // a style property, not a style attribute (the CSP allows no inline styles)
   return h("div", {}, h("div", { class: "muted" }, `${label}: ${used} / ${total}`),
-    h("div", { class: "bar", id }, h("span", { style: `width:${share}%` })));
+    h("div", { class: "bar", id, title: share + "%" }, fill));
 }
 
 export function poolView(ctx) {
@@ -36,7 +38,7 @@ export function poolView(ctx) {
       for (const r of replicas) byState[r.state] = (byState[r.state] || 0) + 1;
       const ready = replicas.filter((r) => r.state === "READY");
       const versions = [...new Set(ready.map((r) => "v" + r.version))].join(", ");
-      const desired = h("input", { type: "number", min: 0, value: d.desired_replicas, class: "scale-desired", style: "width:5rem" });
+      const desired = h("input", { type: "number", min: 0, value: d.desired_replicas, class: "scale-desired" });
       return h("tr", { "data-deployment": d.id },
         h("td", {}, h("a", { href: "#/models/" + enc(d.model) }, d.id)),
         h("td", {}, state(d.state), d.reason ? h("div", { class: "muted" }, d.reason) : null),
@@ -69,7 +71,8 @@ export function poolView(ctx) {
         h("div", { class: "muted" }, w.address, " · joined ", time(w.joined_at_ms)),
         meter("replica slots", replicas.length, capacity.replica_slots || 0, "slots-" + w.id),
         meter("CPU millicores allocated", allocated.cpu_millis || 0, capacity.cpu_millis || 0),
-        h("div", { class: "muted" }, `memory ${bytes(allocated.memory_bytes || 0)} of ${bytes(capacity.memory_bytes || 0)}`),
+        meter(`memory allocated (${bytes(allocated.memory_bytes || 0)} of ${bytes(capacity.memory_bytes || 0)}), MiB`,
+          Math.round((allocated.memory_bytes || 0) / 1048576), Math.round((capacity.memory_bytes || 0) / 1048576)),
         meter("utilisation %", Math.round(utilisation * 100), 100),
         total ? h("div", { class: "muted" }, `in flight ${total.in_flight} · queue ${total.queue_depth} · ${fmt(total.served_per_sec)}/s · ${total.latency_ewma_us} µs`) : null,
         h("div", {}, replicas.map((r) => h("div", { class: "replica" }, state(r.state), ` ${r.model}@v${r.version}`))),
