@@ -17,6 +17,8 @@ let dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     // The web console's HTTP/1.1 server (only the core `Hummingbird` product: nothing that pulls in NIOHTTP2).
     .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
+    // Hummingbird's own service runner: the console stops through its graceful shutdown.
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
 ]
 
 let nio: [Target.Dependency] = [
@@ -132,6 +134,7 @@ let targets: [Target] = [
         name: "AIMassConsole",
         dependencies: [
             "RPCCore", "RPCHTTP2", "AIMassAPI", logging, .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio,
         exclude: ["Web"],  // embedded as WebAssets.swift by scripts/gen-console-assets.py
         swiftSettings: defaultSwiftSettings

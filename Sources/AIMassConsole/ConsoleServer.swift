@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import RPCCore
 import RPCHTTP2
+import ServiceLifecycle
 
 /// The web console: an HTTP/1.1 server (Hummingbird) that serves the console's page and a JSON API under `/api/`,
 /// which is a gateway onto the platform's own gRPC API on loopback (see ``Gateway``).
@@ -36,11 +37,15 @@ public final class ConsoleServer: Sendable {
     /// The port the console listens on.
     public let port: Int
     private let client: RPCClient
+    private let streams: OpenStreams
+    private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    private init(port: Int, client: RPCClient, running: Task<Void, any Error>) {
+    private init(port: Int, client: RPCClient, streams: OpenStreams, group: ServiceGroup, running: Task<Void, any Error>) {
         self.port = port
         self.client = client
+        self.streams = streams
+        self.group = group
         self.running = running
     }
 
@@ -51,7 +56,8 @@ public final class ConsoleServer: Sendable {
         configuration: Configuration, logger: Logger = Logger(label: "aimass.console")
     ) async throws -> ConsoleServer {
         let client = RPCClient(host: configuration.grpcHost, port: configuration.grpcPort, logger: logger)
-        let gateway = Gateway(client: client, logger: logger, unaryTimeout: configuration.unaryTimeout)
+        let streams = OpenStreams()
+        let gateway = Gateway(client: client, logger: logger, streams: streams, unaryTimeout: configuration.unaryTimeout)
         let router = Router()
         RegistryRoutes.register(on: router, gateway: gateway)
         UploadRoute.register(on: router, gateway: gateway)
@@ -70,12 +76,13 @@ public final class ConsoleServer: Sendable {
             },
             logger: logger
         )
+        let group = ServiceGroup(services: [app], logger: logger)
         let running = Task {
             defer { boundContinuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         for await port in bound {
-            return ConsoleServer(port: port, client: client, running: running)
+            return ConsoleServer(port: port, client: client, streams: streams, group: group, running: running)
         }
         // The server stopped before it was bound: its error says why.
         await client.close()
@@ -85,7 +92,10 @@ public final class ConsoleServer: Sendable {
 
     /// Stops listening, ends open event streams and closes the gateway's gRPC connection.
     public func shutdown() async {
-        running.cancel()
+        // Ending the event streams first (each ends with an `rpc-error` CANCELLED event) leaves the graceful shutdown
+        // no endless response to wait for; the gateway's client closes last, when no call is left on it.
+        streams.cancelAll()
+        await group.triggerGracefulShutdown()
         _ = await running.result
         await client.close()
     }

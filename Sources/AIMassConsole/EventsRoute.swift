@@ -32,7 +32,11 @@ enum EventsRoute {
                 headers[.cacheControl] = "no-store"
                 let body = ResponseBody { writer in
                     // The HTTP client going away makes a write throw: the Watch call is cancelled with it.
-                    defer { call.cancel() }
+                    let registration = g.streams.open { call.cancel() }
+                    defer {
+                        g.streams.close(registration)
+                        call.cancel()
+                    }
                     try await writer.write(ByteBuffer(string: ServerSentEvents.preamble))
                     do {
                         for try await event in call.responses {

@@ -12,6 +12,8 @@ import RPCHTTP2
 struct Gateway: Sendable {
     let client: RPCClient
     let logger: Logger
+    /// The event streams in progress (ended at shutdown).
+    let streams: OpenStreams
     /// The deadline of one unary call.
     let unaryTimeout: Duration
 

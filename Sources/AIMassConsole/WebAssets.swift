@@ -100,7 +100,7 @@ export async function sha256Hex(file) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 """#),
-        "app.js": ("text/javascript; charset=utf-8", "\"76f05f6929684800\"", ##"""
+        "app.js": ("text/javascript; charset=utf-8", "\"e96201755b46c1a2\"", ##"""
 // The console: token login, hash routes (#/models, #/models/NAME, #/pool, #/try), the error banner and the live
 // event stream that keeps the pool view current.
 import { get, token, setToken, describe, ApiError } from "./api.js";
@@ -122,7 +122,7 @@ function showError(error) {
   banner.replaceChildren(h("b", { class: "code" }, code), ": ", h("span", { class: "message" }, message),
     plain ? h("div", { class: "plain" }, plain) : null);
   banner.hidden = false;
-  if (code === "UNAUTHENTICATED") showLogin();
+  if (code === "UNAUTHENTICATED") { setToken(""); showLogin(); }
 }
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); }
@@ -149,6 +149,8 @@ function showLogin() {
   $("view").replaceChildren();
   $("logout").hidden = true;
   if (stream) { stream.stop(); stream = null; }
+  $("live").textContent = "offline";
+  $("live").classList.remove("on");
   $("token").focus();
 }
 
@@ -164,7 +166,10 @@ function startStream() {
         refreshTimer = setTimeout(() => ctx.refreshPool(), 300);
       }
     },
-    onStatus(connected) { $("live").textContent = connected ? "live" : "reconnecting"; $("live").classList.toggle("on", connected); },
+    onStatus(connected, lastEventId, retrying) {
+      $("live").textContent = connected ? "live" : retrying ? "reconnecting" : "offline";
+      $("live").classList.toggle("on", connected);
+    },
     onError(code, message, status) { showError(new ApiError(code, message, status)); },
   });
 }
@@ -301,7 +306,7 @@ export function bytes(n) {
 export const fmt = (x) => typeof x === "number" ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : (x ?? "—");
 export const state = (name) => h("span", { class: "state " + name }, name);
 """#),
-        "events.js": ("text/javascript; charset=utf-8", "\"5ca39509760738d7\"", #"""
+        "events.js": ("text/javascript; charset=utf-8", "\"55e9bc57586b246c\"", #"""
 // The live pool: /api/events (Mesh.Watch as server-sent events) read with fetch, so that the bearer token goes in
 // a header (EventSource cannot send one), and resumed from the last event id after a drop.
 import { token } from "./api.js";
@@ -364,9 +369,10 @@ export function follow(handlers) {
   (async () => {
     while (!state.stopped) {
       let outcome = "retry";
-      try { outcome = await once(); } catch (e) { if (state.stopped) return; }
-      handlers.onStatus(false, state.lastEventId);
-      if (outcome === "fatal" || state.stopped) return;
+      try { outcome = await once(); } catch (e) { /* dropped: retry below unless stopped */ }
+      const retrying = outcome !== "fatal" && !state.stopped;
+      handlers.onStatus(false, state.lastEventId, retrying);
+      if (!retrying) return;
       await new Promise((resolve) => setTimeout(resolve, state.retryMs));
     }
   })();
@@ -794,7 +800,7 @@ function summary(e) {
   return "";
 }
 """##),
-        "style.css": ("text/css; charset=utf-8", "\"8b8da842a2d4d8c7\"", #"""
+        "style.css": ("text/css; charset=utf-8", "\"68d1fcde18848557\"", #"""
 :root { --fg: #1d2330; --muted: #667085; --line: #d9dee7; --bg: #f5f7fa; --card: #fff; --accent: #2656c9;
   --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
 * { box-sizing: border-box; }
@@ -859,6 +865,7 @@ svg.chart text { font-size: 11px; fill: #556; }
 #notice { max-width: 1200px; margin: 0 auto; padding: 0 1rem; }
 .scale-desired { width: 5rem; }
 #try-table { width: auto; min-width: 20rem; }
+@media (max-width: 640px) { header nav { order: 3; flex-basis: 100%; } }
 """#),
         "try.js": ("text/javascript; charset=utf-8", "\"f70c91b6f3f4e6b2\"", ##"""
 // #/try: recommendations for a user or seed items, or items similar to one item; shows who served it.

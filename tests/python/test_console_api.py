@@ -5,6 +5,9 @@ server-sent events resumed by Last-Event-ID or ?since=."""
 import hashlib
 import http.client
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,14 @@ def console(tmp_path_factory):
     c = start_console(tmp_path_factory.mktemp("console-api"))
     yield c
     stop_console(c)
+
+
+def test_embedded_page_is_current():
+    """The binary embeds Sources/AIMassConsole/Web as WebAssets.swift: the generated file matches the files."""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(root / "scripts" / "gen-console-assets.py"), "--check"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
 
 
 def test_page_and_assets_are_served(console):

@@ -19,7 +19,7 @@ function showError(error) {
   banner.replaceChildren(h("b", { class: "code" }, code), ": ", h("span", { class: "message" }, message),
     plain ? h("div", { class: "plain" }, plain) : null);
   banner.hidden = false;
-  if (code === "UNAUTHENTICATED") showLogin();
+  if (code === "UNAUTHENTICATED") { setToken(""); showLogin(); }
 }
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); }
@@ -46,6 +46,8 @@ function showLogin() {
   $("view").replaceChildren();
   $("logout").hidden = true;
   if (stream) { stream.stop(); stream = null; }
+  $("live").textContent = "offline";
+  $("live").classList.remove("on");
   $("token").focus();
 }
 
@@ -61,7 +63,10 @@ function startStream() {
         refreshTimer = setTimeout(() => ctx.refreshPool(), 300);
       }
     },
-    onStatus(connected) { $("live").textContent = connected ? "live" : "reconnecting"; $("live").classList.toggle("on", connected); },
+    onStatus(connected, lastEventId, retrying) {
+      $("live").textContent = connected ? "live" : retrying ? "reconnecting" : "offline";
+      $("live").classList.toggle("on", connected);
+    },
     onError(code, message, status) { showError(new ApiError(code, message, status)); },
   });
 }

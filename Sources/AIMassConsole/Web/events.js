@@ -60,9 +60,10 @@ export function follow(handlers) {
   (async () => {
     while (!state.stopped) {
       let outcome = "retry";
-      try { outcome = await once(); } catch (e) { if (state.stopped) return; }
-      handlers.onStatus(false, state.lastEventId);
-      if (outcome === "fatal" || state.stopped) return;
+      try { outcome = await once(); } catch (e) { /* dropped: retry below unless stopped */ }
+      const retrying = outcome !== "fatal" && !state.stopped;
+      handlers.onStatus(false, state.lastEventId, retrying);
+      if (!retrying) return;
       await new Promise((resolve) => setTimeout(resolve, state.retryMs));
     }
   })();
