@@ -139,6 +139,9 @@ let targets: [Target] = [
         exclude: ["Web"],  // embedded as WebAssets.swift by scripts/gen-console-assets.py
         swiftSettings: defaultSwiftSettings
     ),
+    .testTarget(
+        name: "AIMassConsoleTests", dependencies: ["AIMassConsole", "AIMassAPI", "RPCCore"],
+        swiftSettings: defaultSwiftSettings),
 
     // MARK: The aimass command
     .executableTarget(

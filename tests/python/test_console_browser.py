@@ -189,3 +189,14 @@ def test_reader_token_gets_permission_denied(console, browser, shots):
     wait(browser, lambda d: "PERMISSION_DENIED" in text_of(d, "#error"), "the error banner shows PERMISSION_DENIED")
     assert "higher role" in text_of(browser, "#error")  # and says it in plain words
     shot(browser, shots, "07-reader-denied")
+
+    # Dropping a file on the upload area (a real drop event with a DataTransfer): the reader may not upload.
+    versions_before = len(browser.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr"))
+    browser.execute_script("""
+        const data = new DataTransfer();
+        data.items.add(new File(["196\t242\t3\t881250949\n"], "dropped.inter"));
+        document.getElementById("upload-drop").dispatchEvent(
+            new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));""")
+    wait(browser, lambda d: "nothing was stored" in text_of(d, "#upload-status"), "the failed upload says so")
+    assert "PERMISSION_DENIED" in text_of(browser, "#error")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr")) == versions_before
