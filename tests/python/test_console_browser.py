@@ -17,7 +17,7 @@ from console_support import DATA, MODEL, start_console, stop_console
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -74,8 +74,12 @@ def wait(driver, condition, message):
 
 
 def text_of(driver, css):
-    elements = driver.find_elements(By.CSS_SELECTOR, css)
-    return elements[0].text if elements else ""
+    """The text of the first element matching `css`, or "" (also when the page redrew it meanwhile)."""
+    try:
+        elements = driver.find_elements(By.CSS_SELECTOR, css)
+        return elements[0].text if elements else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def shot(driver, shots, name):
@@ -194,7 +198,7 @@ def test_reader_token_gets_permission_denied(console, browser, shots):
     versions_before = len(browser.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr"))
     browser.execute_script("""
         const data = new DataTransfer();
-        data.items.add(new File(["196\t242\t3\t881250949\n"], "dropped.inter"));
+        data.items.add(new File(["196\\t242\\t3\\t881250949\\n"], "dropped.inter"));
         document.getElementById("upload-drop").dispatchEvent(
             new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));""")
     wait(browser, lambda d: "nothing was stored" in text_of(d, "#upload-status"), "the failed upload says so")
