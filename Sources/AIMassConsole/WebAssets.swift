@@ -306,7 +306,7 @@ export function bytes(n) {
 export const fmt = (x) => typeof x === "number" ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : (x ?? "—");
 export const state = (name) => h("span", { class: "state " + name }, name);
 """#),
-        "events.js": ("text/javascript; charset=utf-8", "\"55e9bc57586b246c\"", #"""
+        "events.js": ("text/javascript; charset=utf-8", "\"6fbea2ad6897e965\"", #"""
 // The live pool: /api/events (Mesh.Watch as server-sent events) read with fetch, so that the bearer token goes in
 // a header (EventSource cannot send one), and resumed from the last event id after a drop.
 import { token } from "./api.js";
@@ -347,7 +347,8 @@ export function follow(handlers) {
     const response = await fetch("/api/events", { headers, signal: state.controller.signal, cache: "no-store" });
     if (!response.ok) {
       let body = {};
-      try { body = await response.json(); } catch (_) { /* not JSON */ }
+      try { body = await response.json(); } catch (_) { /* not JSON, or aborted by stop() */ }
+      if (state.stopped) return "fatal";  // stopped meanwhile (e.g. the same refusal seen by another call)
       handlers.onError(body.code || "HTTP_" + response.status, body.message || response.statusText, response.status);
       return response.status === 401 || response.status === 403 ? "fatal" : "retry";
     }

@@ -38,7 +38,8 @@ export function follow(handlers) {
     const response = await fetch("/api/events", { headers, signal: state.controller.signal, cache: "no-store" });
     if (!response.ok) {
       let body = {};
-      try { body = await response.json(); } catch (_) { /* not JSON */ }
+      try { body = await response.json(); } catch (_) { /* not JSON, or aborted by stop() */ }
+      if (state.stopped) return "fatal";  // stopped meanwhile (e.g. the same refusal seen by another call)
       handlers.onError(body.code || "HTTP_" + response.status, body.message || response.statusText, response.status);
       return response.status === 401 || response.status === 403 ? "fatal" : "retry";
     }
