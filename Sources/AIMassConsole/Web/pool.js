@@ -4,11 +4,11 @@ import { h, table, bytes, fmt, state, time } from "./dom.js";
 
 const LIVE = ["PENDING", "DOWNLOADING", "LOADING", "READY", "DRAINING"];
 
-function meter(label, used, total, id) {
+function meter(label, used, total, id, shown) {
   const share = total > 0 ? Math.min(100, Math.round(used * 100 / total)) : 0;
   const fill = h("span", {});
   fill.style.width = share + "%";  // a style property, not a style attribute (the CSP allows no inline styles)
-  return h("div", {}, h("div", { class: "muted" }, `${label}: ${used} / ${total}`),
+  return h("div", {}, h("div", { class: "muted" }, `${label}: ${shown || `${used} / ${total}`}`),
     h("div", { class: "bar", id, title: share + "%" }, fill));
 }
 
@@ -71,8 +71,8 @@ export function poolView(ctx) {
         h("div", { class: "muted" }, w.address, " · joined ", time(w.joined_at_ms)),
         meter("replica slots", replicas.length, capacity.replica_slots || 0, "slots-" + w.id),
         meter("CPU millicores allocated", allocated.cpu_millis || 0, capacity.cpu_millis || 0),
-        meter(`memory allocated (${bytes(allocated.memory_bytes || 0)} of ${bytes(capacity.memory_bytes || 0)}), MiB`,
-          Math.round((allocated.memory_bytes || 0) / 1048576), Math.round((capacity.memory_bytes || 0) / 1048576)),
+        meter("memory allocated", allocated.memory_bytes || 0, capacity.memory_bytes || 0, undefined,
+          `${bytes(allocated.memory_bytes || 0)} / ${bytes(capacity.memory_bytes || 0)}`),
         meter("utilisation %", Math.round(utilisation * 100), 100),
         total ? h("div", { class: "muted" }, `in flight ${total.in_flight} · queue ${total.queue_depth} · ${fmt(total.served_per_sec)}/s · ${total.latency_ewma_us} µs`) : null,
         h("div", {}, replicas.map((r) => h("div", { class: "replica" }, state(r.state), ` ${r.model}@v${r.version}`))),
@@ -105,7 +105,7 @@ export function poolView(ctx) {
 
 function summary(e) {
   const r = e.replica_placed || e.replica_ready || e.replica_draining || e.replica_removed;
-  if (r) return `${r.model}@v${r.version} on ${r.worker_id || "(unplaced)"}`;
+  if (r) return `${r.model}@v${r.version} ${r.state} on ${r.worker_id || "(unplaced)"}`;
   if (e.deployment_scaled) { const d = e.deployment_scaled; return `${d.id} ${d.state} ready ${d.ready_replicas}/${d.desired_replicas}`; }
   if (e.alias_moved) { const a = e.alias_moved; return `${a.model}:${a.alias} v${a.previous_version} → v${a.version}`; }
   if (e.version_published) return `${e.version_published.model}@v${e.version_published.number}`;
