@@ -2,7 +2,8 @@
 //
 // AI Mass: an inference platform for recommendation models, served as gRPC over HTTP/2 on our own
 // bindings to nghttp2 and protobuf-c. Layers, bottom up (a lower one never imports a higher one):
-// C modules → RPCCore → RPCHTTP2 / RPCProtobufC → messages → domain cores → services → server → CLI.
+// C modules → RPCCore → RPCHTTP2 / RPCProtobufC → messages → domain cores → services → server → console → CLI
+// (the console, AIMassConsole, reaches the services only through their gRPC API).
 import PackageDescription
 
 let defaultSwiftSettings: [SwiftSetting] = [

@@ -24,6 +24,8 @@ def _run(data_dir: Path) -> str:
 @pytest.mark.timeout(1900)
 def test_run_script_demo_then_rerun_is_safe(tmp_path):
     out = _run(tmp_path / "data")
+    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    assert re.search(r"== Web console: http://127\.0\.0\.1:\d+/#token=" + re.escape(token) + "$", out, re.M), out[:2000]
     assert "uploaded dishes version 1" in out
     assert "uploaded movielens-itemcf version 1" in out
     assert "== dishes: deployed, replica ready" in out
