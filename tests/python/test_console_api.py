@@ -259,3 +259,25 @@ def test_events_reset_when_history_is_gone(console):
     bad = EventStream(console, headers={"Last-Event-ID": "not-a-number"})
     assert bad.response.status == 400
     bad.close()
+
+
+def test_http_port_errors_are_clear(tmp_path):
+    """A taken port, an out-of-range port and a worker asked for a console each fail with a message, exit 1."""
+    import socket
+    from conftest import aimass_binary
+    exe = str(aimass_binary("aimass"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cases = [
+            ([exe, "serve", "--port", "0", "--http-port", str(port), "--data-dir", str(tmp_path / "a")],
+             f"the console cannot listen on 127.0.0.1:{port}"),
+            ([exe, "serve", "--port", "0", "--http-port", "70000", "--data-dir", str(tmp_path / "b")],
+             "--http-port must be between 0 and 65535"),
+            ([exe, "serve", "--role", "worker", "--join", "127.0.0.1:1", "--token", "x", "--port", "0",
+              "--http-port", "0"], "--http-port serves the console of a control plane"),
+        ]
+        for argv, message in cases:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=HTTP_TIMEOUT)
+            assert out.returncode == 1 and message in out.stderr, (argv, out.stderr[-500:])
