@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from console_support import DATA, HTTP_TIMEOUT, MODEL, start_console, stop_console
+# The module's server deploys ML-100k before its first test: a bound for a loaded machine, against hangs only.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 # Generous bounds that only catch hangs (a replica loading ML-100k on a loaded 2-core machine is slow).
 WAIT = 240
+# The module's server deploys ML-100k before its first test: a bound for a loaded machine, against hangs only.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
