@@ -464,7 +464,7 @@ export class PoolState {
 </body>
 </html>
 """##),
-        "model.js": ("text/javascript; charset=utf-8", "\"abc4c9f7ab0b69c9\"", ##"""
+        "model.js": ("text/javascript; charset=utf-8", "\"1f838aa1b17128fc\"", ##"""
 // #/models/NAME: versions with metrics (table and chart), diff, aliases and their history, upload, permissions.
 import { get, post, put, enc, upload, sha256Hex } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
@@ -524,7 +524,8 @@ export async function modelView(ctx, name) {
   }
   drawChart();
   const chartCard = h("div", { class: "card" }, h("h2", {}, "Metric across versions"),
-    h("label", {}, "Metric", metricSelect), chartHolder);
+    metricKeys.length ? [h("label", {}, "Metric", metricSelect), chartHolder]
+      : h("p", { class: "muted", id: "no-metrics" }, "No version has metrics yet: press Evaluate on a version."));
 
   // Diff
   const versionOptions = () => versions.map((v) => h("option", { value: v.number }, "v" + v.number));

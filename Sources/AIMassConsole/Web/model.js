@@ -57,7 +57,8 @@ export async function modelView(ctx, name) {
   }
   drawChart();
   const chartCard = h("div", { class: "card" }, h("h2", {}, "Metric across versions"),
-    h("label", {}, "Metric", metricSelect), chartHolder);
+    metricKeys.length ? [h("label", {}, "Metric", metricSelect), chartHolder]
+      : h("p", { class: "muted", id: "no-metrics" }, "No version has metrics yet: press Evaluate on a version."));
 
   // Diff
   const versionOptions = () => versions.map((v) => h("option", { value: v.number }, "v" + v.number));
