@@ -63,6 +63,13 @@ let targets: [Target] = [
         swiftSettings: defaultSwiftSettings
     ),
 
+    // MARK: Feedback
+    .executableTarget(
+        name: "feedback-bench",
+        dependencies: [argumentParser, aimass("AIMassAPI"), aimass("RPCCore"), aimass("RPCHTTP2")],
+        swiftSettings: defaultSwiftSettings
+    ),
+
     // MARK: Recommend
     .executableTarget(
         name: "recommend-bench",

@@ -741,7 +741,9 @@ def render_index(reg: Registry) -> str:
         out.append(f"| {svc.name} | `{svc.full_name}` | [{page_name(svc)}]({page_name(svc)}) | {rpcs} | "
                    f"[`{svc.file.path}`](../../proto/{svc.file.path}) |")
     out.append("")
-    out += ["Generate a client in any language from the same files, e.g. Python "
+    out += ["From Python, the [`aimass` package](../../clients/python/) (`pip install ./clients/python`) wraps "
+            "these services in a typed client (its stubs are generated from these files when it is built).", "",
+            "Generate a client in any language from the same files, e.g. Python "
             "(see [`examples/python/`](../../examples/python/)):", "",
             "    python -m grpc_tools.protoc -Iproto --python_out=OUT --grpc_python_out=OUT \\",
             "        aimass/v1/common.proto aimass/v1/registry.proto aimass/v1/scheduler.proto \\",

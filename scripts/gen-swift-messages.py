@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Generates the Swift side of the aimass.v1 messages into one file per .proto (scripts/generate-protos.sh runs it).
+"""Generates the Swift side of protobuf messages into one file per .proto (scripts/generate-protos.sh runs it).
 
 For each message: a Swift struct with a memberwise init and the `///` docs of the .proto, and its
 `ProtobufCConvertible` conformance (RPCProtobufC), which maps the fields to the struct protoc-c generates; the
 protocol does the wire round trip. For each enum: a Swift enum and its `ProtobufCEnum` conformance. For each service:
 an enum of `MethodDescriptor` constants.
 
-    scripts/gen-swift-messages.py OUT_DIR      # writes OUT_DIR/<proto>.pb.swift for every proto/aimass/v1/*.proto
+    scripts/gen-swift-messages.py OUT_DIR PROTO_DIR...   # OUT_DIR/<proto>.pb.swift for every PROTO_DIR/*.proto
+    scripts/gen-swift-messages.py --descriptor-index OUT_FILE SET...
+        # OUT_FILE: the files of the descriptor sets SET... (protoc --descriptor_set_out --include_imports) with
+        # the symbols each defines, as Swift `ReflectionFile` values for the reflection service (RPCReflection)
+
+PROTO_DIR is relative to proto/ (`aimass/v1`); the messages of one run may refer to each other.
 
 Needs grpcio-tools (protoc and the descriptor classes), which the repository's .venv has.
 """
 
 from __future__ import annotations
 
+import base64
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +29,6 @@ from grpc_tools import protoc
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROTO_ROOT = REPO_ROOT / "proto"
-PACKAGE_DIR = "aimass/v1"
 LINE_LENGTH = 120
 
 F = descriptor_pb2.FieldDescriptorProto
@@ -148,10 +153,20 @@ class Comments:
 def doc(lines: list[str], indent: str, lead: str = "") -> list[str]:
     """`///` lines; `lead` starts the first line, which is wrapped if it grows past the line length."""
     lines = list(lines)
+    # Nested declarations are indented once more when their enclosing one is written: leave room for that.
+    width = LINE_LENGTH - len(indent) - 8
     if lead:
         first = lead + (lines[0] if lines else "")
-        lines[:1] = wrap(first, LINE_LENGTH - len(indent) - 4)
-    return [f"{indent}///" + (" " + line if line else "") for line in lines]
+        lines[:1] = wrap(first, width)
+    wrapped: list[str] = []
+    for line in lines:
+        if len(line) <= width:
+            wrapped.append(line)
+            continue
+        # A long comment line (OpenTelemetry's have examples): wrapped at spaces, keeping its indentation.
+        margin = line[: len(line) - len(line.lstrip())]
+        wrapped += [margin + part for part in wrap(line.strip(), width - len(margin))]
+    return [f"{indent}///" + (" " + line if line else "") for line in wrapped]
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -232,6 +247,8 @@ class MessageWriter:
         self.file = file
         # The extensions of the messages declared so far, which go after the outermost one.
         self.conformances: list[list[str]] = []
+        # Messages that are the values of a map field, which need a `ProtobufCMapValue` conformance.
+        self.map_values: set[str] = set()
 
     # Field conversions -----------------------------------------------------------------------------------------
 
@@ -263,11 +280,17 @@ class MessageWriter:
         entry = self.types.map_entry(field)
         if entry is not None:
             key, value = entry.field
-            if key.type != F.TYPE_STRING or value.type not in (F.TYPE_STRING, F.TYPE_DOUBLE, F.TYPE_UINT32):
-                raise GeneratorError(f"{field.name}: maps from string to string, double or uint32 only")
+            if key.type != F.TYPE_STRING or value.type not in (F.TYPE_STRING, F.TYPE_DOUBLE, F.TYPE_UINT32,
+                                                               F.TYPE_MESSAGE):
+                raise GeneratorError(f"{field.name}: maps from string to string, double, uint32 or a message only")
+            if value.type == F.TYPE_MESSAGE:
+                value_type = self.types.swift[value.type_name]
+                self.map_values.add(value_type)
+            else:
+                value_type = SCALARS[value.type][0]
             entry_init = self.types.c[field.type_name].function + "__init"
             return Field(
-                name, f"[String: {SCALARS[value.type][0]}]", "[:]", self.comments.get(path),
+                name, f"[String: {value_type}]", "[:]", self.comments.get(path),
                 [f"{bare(name)} = ProtobufC.map(c.{c}, count: c.n_{c})"],
                 fit(f"(c.n_{c}, c.{c}) = arena.map(", [bare(name), f"entry: {entry_init}"], "        "),
             )
@@ -276,7 +299,11 @@ class MessageWriter:
             if field.type in (F.TYPE_STRING, F.TYPE_ENUM, F.TYPE_MESSAGE):
                 read = f"ProtobufC.repeated(c.{c}, count: c.n_{c})"
                 write = f"(c.n_{c}, c.{c}) = arena.repeated({bare(name)})"
-            elif field.type in SCALARS and field.type not in (F.TYPE_BOOL, F.TYPE_BYTES):
+            elif field.type in (F.TYPE_BOOL, F.TYPE_BYTES):
+                # protobuf-c holds them as arrays of `protobuf_c_boolean` and of `ProtobufCBinaryData`.
+                read = f"ProtobufC.repeated(c.{c}, count: c.n_{c})"
+                write = f"(c.n_{c}, c.{c}) = arena.repeated({bare(name)})"
+            elif field.type in SCALARS:
                 read = f"ProtobufC.scalars(c.{c}, count: c.n_{c})"
                 write = f"(c.n_{c}, c.{c}) = ({bare(name)}.count, arena.array({bare(name)}))"
             else:
@@ -310,9 +337,10 @@ class MessageWriter:
             else:
                 value = f".{case}({self.read_value(field)})"
             read += [f"case {constant}:", f"    {value}"]
-            write += [
-                f"case .{case}(let value)?:",
-                f"    c.{oneof.name}_case = {constant}",
+            select_case = [f"    c.{oneof.name}_case = {constant}"]
+            if len("        " + select_case[0]) > LINE_LENGTH:
+                select_case = [f"    c.{oneof.name}_case =", f"        {constant}"]
+            write += [f"case .{case}(let value)?:"] + select_case + [
                 f"    c.{c_field(field)} = {self.write_value(field, 'value')}",
             ]
         read += ["default:", "    nil", "}"]
@@ -381,7 +409,10 @@ class MessageWriter:
         if fields:
             lines.append(f"    public init(c: {c_names.type}) {{")
             lines += ["        " + line for f in fields for line in f.read]
-            lines += ["    }", "", f"    public func fill(_ c: inout {c_names.type}, in arena: CArena) {{"]
+            fill = f"    public func fill(_ c: inout {c_names.type}, in arena: CArena) {{"
+            if len(fill) > LINE_LENGTH:
+                fill = f"    public func fill(\n        _ c: inout {c_names.type}, in arena: CArena\n    ) {{"
+            lines += ["    }", ""] + fill.split("\n")
             lines += ["        " + line for f in fields for line in f.write]
             lines.append("    }")
         else:
@@ -449,10 +480,13 @@ class MessageWriter:
                 lines += [""] + conformance
             self.conformances.clear()
             declarations.append((self.comments.line[path], lines))
+        for value_type in sorted(self.map_values):
+            lines = [f"extension {value_type}: ProtobufCMapValue {{}}"]
+            declarations.append((max(self.comments.line.values()) + 1, lines))
         imports = ["CAIMassProtos"] + (["RPCCore"] if self.file.service else []) + ["RPCProtobufC"]
         lines = [
-            f"// Generated by scripts/gen-swift-messages.py from proto/{self.file.name}: edit the .proto and run",
-            "// scripts/generate-protos.sh, whose --check fails when this file is stale.",
+            f"// Generated by scripts/gen-swift-messages.py from proto/{self.file.name}:",
+            "// edit the .proto and run scripts/generate-protos.sh, whose --check fails when this file is stale.",
             "",
         ] + [f"import {module}" for module in imports]
         for _, block in sorted(declarations, key=lambda d: d[0]):
@@ -479,12 +513,117 @@ def load(protos: list[str]) -> descriptor_pb2.FileDescriptorSet:
         return files
 
 
+# -- the descriptor index of the reflection service -------------------------------------------------------------
+
+def symbols(file: descriptor_pb2.FileDescriptorProto) -> list[str]:
+    """Every full name a reflection client may ask `file_containing_symbol` for: messages (nested too), their fields
+    and oneofs, enums and their values (which protobuf scopes beside the enum), services and their methods, and
+    extensions."""
+    names: list[str] = []
+    prefix = file.package + "." if file.package else ""
+
+    def enum(scope: str, declaration) -> None:
+        names.append(scope + declaration.name)
+        names.extend(scope + value.name for value in declaration.value)
+
+    def message(scope: str, declaration) -> None:
+        full = scope + declaration.name
+        names.append(full)
+        names.extend(f"{full}.{field.name}" for field in list(declaration.field) + list(declaration.extension))
+        names.extend(f"{full}.{oneof.name}" for oneof in declaration.oneof_decl)
+        for nested in declaration.nested_type:
+            message(full + ".", nested)
+        for nested in declaration.enum_type:
+            enum(full + ".", nested)
+
+    for declaration in file.message_type:
+        message(prefix, declaration)
+    for declaration in file.enum_type:
+        enum(prefix, declaration)
+    for service in file.service:
+        names.append(prefix + service.name)
+        names.extend(f"{prefix}{service.name}.{method.name}" for method in service.method)
+    names.extend(prefix + extension.name for extension in file.extension)
+    return sorted(set(names))
+
+
+def extensions(file: descriptor_pb2.FileDescriptorProto) -> list[tuple[str, int]]:
+    """The (extended message, field number) of every extension the file declares, at any depth."""
+    found = [(e.extendee.lstrip("."), e.number) for e in file.extension]
+
+    def message(declaration) -> None:
+        found.extend((e.extendee.lstrip("."), e.number) for e in declaration.extension)
+        for nested in declaration.nested_type:
+            message(nested)
+
+    for declaration in file.message_type:
+        message(declaration)
+    return sorted(found)
+
+
+def swift_strings(values: list[str], indent: str) -> list[str]:
+    """The elements of a Swift array literal of strings, as many a line as fit."""
+    rows: list[list[str]] = [[]]
+    for value in values:
+        if rows[-1] and len(indent) + sum(len(v) + 4 for v in rows[-1] + [value]) > LINE_LENGTH:
+            rows.append([])
+        rows[-1].append(value)
+    return [indent + ", ".join(f'"{v}"' for v in row) + "," for row in rows if row]
+
+
+def descriptor_index(sets: list[Path]) -> str:
+    """The Swift source of `DescriptorSets`: one `[ReflectionFile]` constant per descriptor set."""
+    lines = [
+        "// Generated by scripts/gen-swift-messages.py from the descriptor sets in proto/descriptor-sets (made by",
+        "// `protoc --descriptor_set_out --include_imports`): run scripts/generate-protos.sh, whose --check fails when",
+        "// this file is stale.",
+        "",
+        "import RPCReflection",
+        "",
+        "/// The descriptor sets of the services this project serves, for server reflection: each file's serialized",
+        "/// `FileDescriptorProto` with the names it defines and depends on.",
+        "public enum DescriptorSets {",
+    ]
+    for path in sets:
+        files = descriptor_pb2.FileDescriptorSet()
+        files.ParseFromString(path.read_bytes())
+        constant = lower_camel(path.stem.replace(".", "_"))
+        lines += doc(wrap(f"The files of `{path.name}`: {', '.join(f'`{f.name}`' for f in files.file)}.",
+                          LINE_LENGTH - 8), "    ")
+        lines.append(f"    public static let {constant}: [ReflectionFile] = [")
+        for file in files.file:
+            encoded = base64.b64encode(file.SerializeToString(deterministic=True)).decode()
+            width = LINE_LENGTH - 16  # a whole number of base64 quads a line, with the indent and `\`
+            chunks = [encoded[i:i + width] for i in range(0, len(encoded), width)]
+            extension_list = ", ".join(f'.init(extendee: "{t}", number: {n})' for t, n in extensions(file))
+            dependencies = ", ".join(f'"{d}"' for d in file.dependency)
+            lines += [
+                "        ReflectionFile(",
+                f'            name: "{file.name}",',
+                f"            dependencies: [{dependencies}],",
+                "            symbols: [",
+            ] + swift_strings(symbols(file), " " * 16) + [
+                "            ],",
+                f"            extensions: [{extension_list}],",
+                '            base64: """',
+            ]
+            # A multi-line literal whose lines end in `\` (no newline between them).
+            lines += [f"            {chunk}\\" for chunk in chunks[:-1]] + [f"            {chunks[-1]}"]
+            lines += ['            """', "        ),"]
+        lines.append("    ]")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[1].startswith("-"):
-        print(__doc__.strip().split("\n\n")[-2], file=sys.stderr)
+    if len(argv) >= 4 and argv[1] == "--descriptor-index":
+        Path(argv[2]).write_text(descriptor_index([Path(p) for p in argv[3:]]))
+        return 0
+    if len(argv) < 3 or argv[1].startswith("-"):
+        print(__doc__.strip().split("\n\n")[-3], file=sys.stderr)
         return 2
     out_dir = Path(argv[1])
-    protos = sorted(p.relative_to(PROTO_ROOT).as_posix() for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto"))
+    protos = sorted(p.relative_to(PROTO_ROOT).as_posix() for d in argv[2:] for p in (PROTO_ROOT / d).glob("*.proto"))
     files = load(protos)
     types = Types()
     for file in files.file:

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Generates the code of every .proto under proto/:
 #   Sources/CAIMassProtos          the protobuf-c code (protoc-c), for every .proto
-#   Sources/AIMassAPI/Generated    the Swift messages of aimass.v1 and their services' method descriptors
-#                                  (scripts/gen-swift-messages.py, run with the .venv's grpcio-tools)
+#   Sources/AIMassAPI/Generated    the Swift messages of aimass.v1 and inference (the Open Inference Protocol) and
+#                                  their services' method descriptors (scripts/gen-swift-messages.py, run with the
+#                                  .venv's grpcio-tools), and DescriptorSets.swift: the descriptor sets below,
+#                                  embedded for server reflection
+#   Sources/RPCReflection/Generated  the Swift messages of grpc.reflection.v1 (v1alpha's are the same on the wire)
+#   Sources/OTLPAPI/Generated      the Swift messages of OpenTelemetry's OTLP/gRPC trace export
+#   proto/descriptor-sets          `protoc --descriptor_set_out --include_imports` of every served service's package
 #
 #   scripts/generate-protos.sh            regenerate in place (commit the result)
 #   scripts/generate-protos.sh --check    regenerate into a temporary folder and fail if it differs
@@ -13,6 +18,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 C_TARGET="$ROOT/Sources/CAIMassProtos"
 SWIFT_TARGET="$ROOT/Sources/AIMassAPI/Generated"
+REFLECTION_TARGET="$ROOT/Sources/RPCReflection/Generated"
+OTLP_TARGET="$ROOT/Sources/OTLPAPI/Generated"
+SETS_TARGET="$ROOT/proto/descriptor-sets"
 PYTHON="$ROOT/.venv/bin/python"
 CHECK=0
 [[ "${1:-}" == "--check" ]] && CHECK=1
@@ -22,7 +30,7 @@ command -v protoc-c >/dev/null || { echo "protoc-c missing: apt-get install prot
 
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-mkdir -p "$OUT/raw" "$OUT/c/include" "$OUT/c/src"
+mkdir -p "$OUT/raw" "$OUT/c/include" "$OUT/c/src" "$OUT/sets"
 
 cd "$ROOT/proto"
 mapfile -t PROTOS < <(find . -name '*.proto' | sed 's|^\./||' | LC_ALL=C sort)
@@ -45,7 +53,26 @@ module CAIMassProtos {
 }
 MAP
 
-"$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift"
+# One descriptor set per served package (all its files, with their imports), for server reflection.
+declare -A SETS=(
+  [aimass.v1]="aimass/v1" [inference]="inference" [grpc.health.v1]="grpc/health/v1"
+  [grpc.reflection.v1]="grpc/reflection/v1" [grpc.reflection.v1alpha]="grpc/reflection/v1alpha"
+  [grpc.testing]="grpc/testing"
+)
+SET_FILES=()
+for name in $(printf '%s\n' "${!SETS[@]}" | LC_ALL=C sort); do
+  mapfile -t files < <(printf '%s\n' "${PROTOS[@]}" | grep "^${SETS[$name]}/[^/]*\.proto$")
+  (cd "$ROOT/proto" && "$PYTHON" -m grpc_tools.protoc -I. --include_imports --descriptor_set_out="$OUT/sets/$name.binpb" "${files[@]}")
+  SET_FILES+=("$OUT/sets/$name.binpb")
+done
+
+"$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift" aimass/v1 inference
+"$PYTHON" "$ROOT/scripts/gen-swift-messages.py" --descriptor-index "$OUT/swift/DescriptorSets.swift" "${SET_FILES[@]}"
+"$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift-reflection" grpc/reflection/v1
+# OpenTelemetry's trace export (OTLP/gRPC) as a module of its own (OTLPAPI: its `Span` and `Status` are not the
+# tracing API's), for AIMassTracing's exporter.
+"$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift-otlp" opentelemetry/proto/common/v1 \
+  opentelemetry/proto/resource/v1 opentelemetry/proto/trace/v1 opentelemetry/proto/collector/trace/v1
 
 # Compares a fresh folder with its committed copy (--check), or replaces the copy with it.
 publish() {
@@ -68,4 +95,7 @@ publish() {
 status=0
 publish "$OUT/c" "$C_TARGET" "protobuf-c code" '*.pb-c.c' || status=1
 publish "$OUT/swift" "$SWIFT_TARGET" "Swift message code" '*.swift' || status=1
+publish "$OUT/swift-reflection" "$REFLECTION_TARGET" "Swift reflection messages" '*.swift' || status=1
+publish "$OUT/swift-otlp" "$OTLP_TARGET" "Swift OTLP messages" '*.swift' || status=1
+publish "$OUT/sets" "$SETS_TARGET" "descriptor sets" '*.binpb' || status=1
 exit $status

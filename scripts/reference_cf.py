@@ -15,6 +15,15 @@ Spec, as implemented here:
     smaller id; itemcf `normalize` divides each kept row by its maximum.
   * itemcf score(u, i) = sum_j r(u, j) * S[j, i]; usercf score(u, i) = sum_v N[u, v] * r(v, i).
   * "smaller id": integers compare numerically, other ids by UTF-8 bytes (integers first in a mixed set).
+  * similarity of rows a, b of X (items x users for itemcf, users x items for usercf; absent pairs 0; n = columns):
+      cosine           dot / sqrt(|a|^2 |b|^2)                       (the only one with iuf / iif)
+      pearson          (dot - S_a S_b / n) / sqrt((Q_a - S_a^2/n)(Q_b - S_b^2/n)), S = sum, Q = sum of squares
+      adjusted_cosine  cosine after each stored value minus its column's mean over the column's stored values
+      jaccard          |A & B| / |A | B| of the sets of stored columns
+      euclidean        1 / (1 + sqrt(Q_a + Q_b - 2 dot))
+    (0 where a denominator is 0). Blend: (1 - w) sim + w attr, attr = cosine of the binary attribute vectors
+    (user_features / item_features columns: `name` one-hot, token_seq multi-hot, `name/width` buckets
+    floor(x / width), a non-number being a category of its own; `name[:n]` the first n characters).
 
   * evaluation splits: h(seed, u, i) = sm(sm(sm(seed) ^ u) ^ i) with splitmix64's finaliser; integer ids enter as
     their value, others as FNV-1a 64 of their UTF-8 bytes. Leave-last-one-out orders each user's rows by
@@ -25,6 +34,9 @@ Usage:
   reference_cf.py --data data/ml-100k.inter --algorithm itemcf --neighbours 20 --weighting iuf [--normalize]
                   [--feedback implicit|explicit] [--top 10] --out ref.json
   reference_cf.py --data data/ml-100k.inter --algorithm usercf --evaluate loo
+  reference_cf.py --data data/ml-100k.inter --algorithm usercf --similarity pearson \
+                  --attributes data/ml-100k.user --features "age/10, gender, occupation" \
+                  --feature-weight 0.2 --out ref.json
 """
 
 import argparse
@@ -47,44 +59,152 @@ def id_key(identifier):
     return (1, 0, identifier.encode())
 
 
+def content_lines(path):
+    """The file's lines without line ends, blank and `#` lines skipped."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.rstrip("\r\n")
+            if line.strip() and not line.lstrip().startswith("#"):
+                yield line
+
+
 def load(path):
     """Returns {(user, item): (rating or None, timestamp)}, the last row winning; a missing timestamp is 0."""
     pairs = {}
     delimiter = None
     user_col, item_col, rating_col, time_col = 0, 1, 2, 3
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            line = line.rstrip("\r\n")
-            if not line.strip() or line.lstrip().startswith("#"):
+    for line in content_lines(path):
+        if delimiter is None:
+            delimiter = "\t" if "\t" in line else ("," if "," in line else None)
+            names = [f.strip().lower().split(":")[0] for f in line.split(delimiter)]
+            users = [n for n in names if n in _USER_NAMES]
+            items = [n for n in names if n in _ITEM_NAMES]
+            if users and items:
+                user_col = names.index(users[0])
+                item_col = names.index(items[0])
+                ratings = [n for n in names if n in _RATING_NAMES]
+                rating_col = names.index(ratings[0]) if ratings else None
+                times = [n for n in names if n in ("timestamp", "time", "ts")]
+                time_col = names.index(times[0]) if times else None
                 continue
-            if delimiter is None:
-                delimiter = "\t" if "\t" in line else ("," if "," in line else None)
-                names = [f.strip().lower().split(":")[0] for f in line.split(delimiter)]
-                users = [n for n in names if n in _USER_NAMES]
-                items = [n for n in names if n in _ITEM_NAMES]
-                if users and items:
-                    user_col = names.index(users[0])
-                    item_col = names.index(items[0])
-                    ratings = [n for n in names if n in _RATING_NAMES]
-                    rating_col = names.index(ratings[0]) if ratings else None
-                    times = [n for n in names if n in ("timestamp", "time", "ts")]
-                    time_col = names.index(times[0]) if times else None
-                    continue
-            fields = [f.strip() for f in line.split(delimiter)]
-            rating = None
-            if rating_col is not None and rating_col < len(fields) and fields[rating_col]:
-                rating = float(fields[rating_col])
-            timestamp = 0.0
-            if time_col is not None and time_col < len(fields) and fields[time_col]:
-                timestamp = float(fields[time_col])
-            pairs[(fields[user_col], fields[item_col])] = (rating, timestamp)
+        fields = [f.strip() for f in line.split(delimiter)]
+        rating = None
+        if rating_col is not None and rating_col < len(fields) and fields[rating_col]:
+            rating = float(fields[rating_col])
+        timestamp = 0.0
+        if time_col is not None and time_col < len(fields) and fields[time_col]:
+            timestamp = float(fields[time_col])
+        pairs[(fields[user_col], fields[item_col])] = (rating, timestamp)
     return pairs
+
+
+def load_attributes(path):
+    """An attribute file: ([(name, type), ...] after the id column, {id: [values]})."""
+    header, rows, delimiter = None, {}, "\t"
+    for line in content_lines(path):
+        if header is None:
+            delimiter = "\t" if "\t" in line else ","
+        fields = [f.strip() for f in line.split(delimiter)]
+        if header is None:
+            header = [tuple(f.split(":", 1)) if ":" in f else (f, "token") for f in fields]
+            continue
+        fields += [""] * (len(header) - len(fields))
+        rows[fields[0]] = fields[1:]
+    return header[1:], rows
+
+
+def parse_features(text):
+    """`name`, `name/width`, `name[:n]` specs -> [(name, kind, parameter)]."""
+    specs = []
+    for part in text.split(","):
+        part = part.strip()
+        match = re.fullmatch(r"([^/\[\]]+?)\s*\[:(\d+)\]", part)
+        if "/" in part:
+            name, width = part.split("/", 1)
+            specs.append((name.strip(), "bucket", float(width)))
+        elif match:
+            specs.append((match.group(1), "prefix", int(match.group(2))))
+        else:
+            specs.append((part, "categorical", None))
+    return specs
+
+
+def _is_number(text):
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def attribute_matrix(attributes, ids, spec):
+    """Binary ids x features matrix of the spec's columns."""
+    columns, rows = attributes
+    names = [name for name, _ in columns]
+    per_id = []
+    for identifier in ids:
+        features = set()
+        values = rows.get(identifier)
+        for name, kind, parameter in parse_features(spec) if values is not None else []:
+            position = names.index(name)
+            value = values[position]
+            if not value:
+                continue
+            if kind == "bucket" and _is_number(value):
+                features.add((name, "bucket", math.floor(float(value) / parameter)))
+            elif kind == "prefix":
+                features.add((name, "value", value[:parameter]))
+            elif columns[position][1] == "token_seq":
+                features.update((name, "value", token) for token in value.split(" ") if token)
+            else:
+                features.add((name, "value", value))
+        per_id.append(features)
+    vocabulary = {feature: n for n, feature in enumerate(sorted(set().union(*per_id), key=repr))}
+    A = np.zeros((len(ids), len(vocabulary)))
+    for row, features in enumerate(per_id):
+        for feature in features:
+            A[row, vocabulary[feature]] = 1.0
+    return A
+
+
+def _divide(numerator, denominator):
+    """numerator / denominator, 0 where the denominator is not positive."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = numerator / denominator
+    result[~(denominator > 0)] = 0.0
+    return result
+
+
+def similarities(X, present, measure, divisors=None):
+    """Similarity of every pair of rows of X (rows x columns, absent = 0); `present` marks stored entries."""
+    n = X.shape[1]
+    if measure == "cosine":
+        W = X if divisors is None else X / divisors[None, :]
+        Q = (X * X).sum(axis=1)
+        return _divide(W @ X.T, np.sqrt(np.outer(Q, Q)))
+    if measure == "pearson":
+        S, Q = X.sum(axis=1), (X * X).sum(axis=1)
+        variance = Q - S * S / n
+        return _divide(X @ X.T - np.outer(S, S) / n, np.sqrt(np.outer(variance, variance)) * 1.0)
+    if measure == "adjusted_cosine":
+        counts = present.sum(axis=0)
+        means = np.where(counts > 0, (X * present).sum(axis=0) / np.maximum(counts, 1), 0.0)
+        return similarities(np.where(present, X - means[None, :], 0.0), present, "cosine")
+    if measure == "jaccard":
+        B = present.astype(float)
+        common = B @ B.T
+        sizes = B.sum(axis=1)
+        return _divide(common, sizes[:, None] + sizes[None, :] - common)
+    if measure == "euclidean":
+        Q = (X * X).sum(axis=1)
+        return 1.0 / (1.0 + np.sqrt(np.maximum(Q[:, None] + Q[None, :] - 2 * (X @ X.T), 0.0)))
+    raise ValueError(f"unknown similarity {measure}")
 
 
 class Model:
     """Dense reference model."""
 
-    def __init__(self, pairs, algorithm, neighbours, feedback="implicit", weighting="none", normalize=False):
+    def __init__(self, pairs, algorithm, neighbours, feedback="implicit", weighting="none", normalize=False,
+                 similarity="cosine", attributes=None, features=None, feature_weight=0.0):
         self.users = sorted({u for u, _ in pairs}, key=id_key)
         self.items = sorted({i for _, i in pairs}, key=id_key)
         user_index = {u: n for n, u in enumerate(self.users)}
@@ -95,31 +215,30 @@ class Model:
             self.R[user_index[u], item_index[i]] = 1.0 if feedback == "implicit" else rating
             self.seen[user_index[u], item_index[i]] = True
         self.algorithm = algorithm
-        R = self.R
         if algorithm == "itemcf":
-            W = R.copy()
+            X, present, ids = self.R.T, self.seen.T, self.items
+            divisors = None
             if weighting == "iuf":
-                per_user = np.array([math.log(1 + c) for c in self.seen.sum(axis=1)])
-                W = R / per_user[:, None]
-            sims = self._cosine(W.T @ R, (R * R).sum(axis=0))
-            self.S = self._top_k(sims, neighbours, normalize)
+                divisors = np.array([math.log(1 + c) for c in self.seen.sum(axis=1)])
         elif algorithm == "usercf":
-            W = R.copy()
+            X, present, ids = self.R, self.seen, self.users
+            divisors = None
             if weighting == "iif":
-                per_item = np.array([math.log(1 + c) for c in self.seen.sum(axis=0)])
-                W = R / per_item[None, :]
-            sims = self._cosine(W @ R.T, (R * R).sum(axis=1))
-            self.N = self._top_k(sims, neighbours, False)
+                divisors = np.array([math.log(1 + c) for c in self.seen.sum(axis=0)])
         else:
             raise ValueError(f"unknown algorithm {algorithm}")
-
-    @staticmethod
-    def _cosine(dots, squared_norms):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sims = dots / np.sqrt(np.outer(squared_norms, squared_norms))
-        sims[~np.isfinite(sims)] = 0.0
+        sims = similarities(X, present, similarity, divisors)
+        if feature_weight > 0:
+            A = attribute_matrix(attributes, ids, features)
+            counts = A.sum(axis=1)
+            blend = _divide(A @ A.T, np.sqrt(np.outer(counts, counts)))
+            sims = (1 - feature_weight) * sims + feature_weight * blend
         np.fill_diagonal(sims, 0.0)
-        return sims
+        kept = self._top_k(sims, neighbours, normalize and algorithm == "itemcf")
+        if algorithm == "itemcf":
+            self.S = kept
+        else:
+            self.N = kept
 
     @staticmethod
     def _top_k(sims, k, normalize):
@@ -234,12 +353,19 @@ def main():
     parser.add_argument("--feedback", choices=["implicit", "explicit"], default="implicit")
     parser.add_argument("--weighting", choices=["none", "iuf", "iif"], default="none")
     parser.add_argument("--normalize", action="store_true")
+    parser.add_argument("--similarity", choices=["cosine", "pearson", "adjusted_cosine", "jaccard", "euclidean"],
+                        default="cosine")
+    parser.add_argument("--attributes", help="the user (usercf) or item (itemcf) attribute file of the blend")
+    parser.add_argument("--features", help="the blend's attribute columns, e.g. 'age/10, gender, occupation'")
+    parser.add_argument("--feature-weight", type=float, default=0.0)
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--evaluate", choices=["loo", "8020"], help="print the protocol's metrics instead")
     parser.add_argument("--out", help="JSON file for the top-N lists")
     args = parser.parse_args()
     variant = dict(algorithm=args.algorithm, neighbours=args.neighbours, feedback=args.feedback,
-                   weighting=args.weighting, normalize=args.normalize)
+                   weighting=args.weighting, normalize=args.normalize, similarity=args.similarity,
+                   attributes=load_attributes(args.attributes) if args.attributes else None,
+                   features=args.features, feature_weight=args.feature_weight)
     if args.evaluate:
         print(json.dumps(evaluate(load(args.data), args.evaluate, cutoff=args.top, **variant), sort_keys=True))
         return

@@ -33,11 +33,16 @@ public final class MeshWatcher: Sendable {
         /// Revision to resume from on the first Watch (0 = start with a snapshot). The view starts empty either way.
         public var startRevision: UInt64 = 0
 
-        /// All models and kinds, heartbeats every 2 s, backoff 100 ms … 5 s.
+        /// All models and kinds, heartbeats every 2 s, backoff 100 ms … 5 s, keepalive PINGs on the connection
+        /// (``ClientConfiguration/Keepalive/streams``: a silent peer is also noticed below the gRPC layer).
         public static var defaults: Configuration {
             Configuration(
                 token: nil, models: [], kinds: [], heartbeatInterval: .seconds(2), initialBackoff: .milliseconds(100),
-                maxBackoff: .seconds(5), client: .defaults { $0.initialBackoff = .milliseconds(50) })
+                maxBackoff: .seconds(5),
+                client: .defaults {
+                    $0.initialBackoff = .milliseconds(50)
+                    $0.keepalive = .streams
+                })
         }
 
         /// The defaults, changed by `configure`.

@@ -11,7 +11,8 @@ import RPCHealth
 import SchedulerCore
 
 /// The AI Mass control plane in one process: the registry on a data directory, the scheduler, the mesh hub and
-/// every service, served by one ``RPCServer``; in the embedded role also one local worker.
+/// every service (with the Open Inference Protocol beside `aimass.v1.Recommend`, health and server reflection),
+/// served by one ``RPCServer``; in the embedded role also one local worker.
 ///
 /// The local worker is a real ``WorkerAgent``: it joins this server's `Scheduler/Join` over loopback with the
 /// admin token and downloads artifacts through `ModelRegistry/DownloadVersion`, so every code path is the one a
@@ -81,13 +82,21 @@ public final class Platform: Sendable {
     public let localWorker: WorkerAgent?
     private let server: RPCServer
     private let healthBridge: Task<Void, Never>
+    /// Writes the audit log's buffer to the registry.
+    private let auditWriter: Task<Void, Never>
     private let inference: WorkerInference
+    private let feedback: FeedbackStore
+    private let desired: ControlPlaneStore
 
     private init(
         registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
         scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>,
-        inference: WorkerInference
+        auditWriter: Task<Void, Never>, inference: WorkerInference, feedback: FeedbackStore,
+        desired: ControlPlaneStore
     ) {
+        self.feedback = feedback
+        self.auditWriter = auditWriter
+        self.desired = desired
         self.registry = registry
         self.health = health
         self.server = server
@@ -101,14 +110,51 @@ public final class Platform: Sendable {
 
     /// Opens the data directory, starts every service and listens; the local worker then joins in the background.
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass")) async throws -> Platform {
+        let reflection = try ServedAPI.reflection(services: [HealthService.serviceName] + serviceNames)
         let registry = try ModelRegistry.open(
             dataDirectory: configuration.dataDirectory,
             configuration: .defaults { $0.maxArtifactBytes = configuration.maxArtifactBytes },
             logger: logger
         )
+        let feedback: FeedbackStore
+        do {
+            feedback = try FeedbackStore.open(dataDirectory: configuration.dataDirectory)
+        } catch {
+            registry.close()
+            throw error
+        }
         let health = HealthService()
-        let mesh = MeshHub(configuration: configuration.mesh)
-        let scheduler = SchedulerController(configuration: configuration.scheduler, mesh: mesh, logger: logger) { model, version in
+        // Deployments, drains, cordons and counters survive a restart (graceful or kill -9) in the data directory.
+        let desired: ControlPlaneStore
+        let firstRevision: UInt64
+        do {
+            desired = try ControlPlaneStore.open(dataDirectory: configuration.dataDirectory)
+            do {
+                firstRevision = try Self.startingRevision(desired)
+            } catch {
+                desired.close()
+                throw error
+            }
+        } catch {
+            feedback.close()
+            registry.close()
+            throw error
+        }
+        let mesh = MeshHub(
+            configuration: configuration.mesh, state: MeshState(revision: firstRevision),
+            reservation: .init { reserved in
+                do {
+                    try desired.apply([
+                        .init(namespace: "counter", key: SchedulerController.meshRevisionKey, value: "\(reserved)")
+                    ])
+                } catch {
+                    logger.error("cannot reserve Mesh revisions", metadata: ["error": "\(error)"])
+                }
+            }
+        )
+        let scheduler = SchedulerController(
+            configuration: configuration.scheduler, mesh: mesh, store: desired, logger: logger
+        ) { model, version in
             let admin = try registry.principal(forUser: "admin")
             let found = try registry.getVersion(model: model, .number(Int(version)), by: admin)
             return .init(sha256: found.sha256, sizeBytes: found.sizeBytes, manifest: found.manifest)
@@ -143,63 +189,119 @@ public final class Platform: Sendable {
             : lazy
         // Sheds overload of Recommend's inference methods only, on the event loop (see AdmissionCallGate).
         let gate = inference.gate
+        let inferenceModels = InferenceModels(
+            authorize: { model, context in
+                try registry.checkRole(try registry.principal(for: context), model: model, required: .reader)
+            },
+            readyVersions: { store.readyVersions(of: $0) },
+            serverReady: { health.status(of: "") == .serving }
+        )
         let services: [any RPCService] = [
             RegistryService(
                 registry: registry, logger: logger,
-                versionInUse: { model, version in scheduler.deploymentServing(model: model, version: version) }
+                versionInUse: { model, version in scheduler.deploymentServing(model: model, version: version) },
+                onMeshEvent: { payload in _ = try? mesh.publish(payload) }
             ) { model, alias, version in
                 scheduler.aliasMoved(model: model, alias: alias, version: version)
             },
             RecommendService(source: source, registry: registry),
             SchedulerService(registry: registry, controller: scheduler, logger: logger),
             MeshService(hub: mesh, registry: registry, logger: logger),
+            AccessService(registry: registry),
+            FeedbackService(registry: registry, store: feedback),
+            InferenceService(source: source, models: inferenceModels),
         ]
+        let audit = AuditLog(registry: registry, logger: logger)
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
             },
-            services: [health] + services,
+            services: [health, reflection] + services,
+            interceptors: [audit],
             callGate: gate,
             logger: logger
         )
         let address: SocketAddress
         do {
+            try scheduler.restore()
             address = try await server.start()
         } catch {
             inference.shutdown()
+            feedback.close()
+            desired.close()
             registry.close()
             throw error
         }
         scheduler.start()
         for service in serviceNames { health.setStatus(.serving, for: service) }
         let bridge = MeshHealthBridge(hub: mesh, health: health)
-        let healthBridge = Task { await bridge.run() }
+        let publisher = AccessGrantsPublisher(registry: registry, controller: scheduler, logger: logger)
+        let healthBridge = Task {
+            // The health bridge and the workers' access rules run for the life of the platform.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await bridge.run() }
+                group.addTask { await publisher.run() }
+            }
+        }
+        let auditWriter = Task { await audit.run() }
         var localWorker: WorkerAgent?
         if configuration.role == .embedded {
             let token = try String(contentsOfFile: registry.adminTokenPath, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let port = address.port ?? configuration.port
             let loopback = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+            // The local worker keeps its id across restarts: a restarted platform then finds the worker it waits for
+            // at once (its replicas died with the process and are placed again) instead of holding placement for
+            // the whole restart grace.
+            if let previous = try? desired.load()[Self.localWorkerNamespace]?[Self.localWorkerKey] {
+                store.workerID = previous
+            }
             let agent = WorkerAgent(
                 configuration: .init(
                     controlPlaneHost: loopback, controlPlanePort: port, advertisedAddress: "\(loopback):\(port)",
                     capacity: configuration.localWorkerCapacity, token: token
                 ),
-                store: store, callGate: gate, logger: logger
+                store: store, callGate: gate, logger: logger,
+                onControlPlaneChange: { connected in
+                    guard connected else { return }
+                    let change = ControlPlaneStore.Change(
+                        namespace: Self.localWorkerNamespace, key: Self.localWorkerKey, value: store.workerID
+                    )
+                    do {
+                        try desired.apply([change])
+                    } catch {
+                        logger.warning("cannot record the local worker's id", metadata: ["error": "\(error)"])
+                    }
+                }
             )
             agent.start()
             localWorker = agent
         }
         return Platform(
             registry: registry, health: health, server: server, address: address, mesh: mesh, scheduler: scheduler,
-            localWorker: localWorker, healthBridge: healthBridge, inference: inference
+            localWorker: localWorker, healthBridge: healthBridge, auditWriter: auditWriter, inference: inference,
+            feedback: feedback, desired: desired
         )
+    }
+
+    /// Where the embedded role keeps its local worker's id (``ControlPlaneStore``).
+    static let localWorkerNamespace = "local"
+    static let localWorkerKey = "worker_id"
+
+    /// The revision this run's Mesh state starts at: past the last one a previous run may have issued (it reserved
+    /// up to `R`, so this run starts at `R + 1` and a watcher's revision from before never names a state of this
+    /// run: it gets a snapshot with `reset`); 0 for a new data directory.
+    private static func startingRevision(_ store: ControlPlaneStore) throws -> UInt64 {
+        let counters = try store.load()["counter"] ?? [:]
+        guard let reserved = counters[SchedulerController.meshRevisionKey].flatMap({ UInt64($0) }) else { return 0 }
+        return reserved + 1
     }
 
     /// The gRPC service names reported by the health service.
     static let serviceNames: [String] = [
         RegistryService.serviceName, RecommendService.serviceName, SchedulerService.serviceName, MeshService.serviceName,
+        AccessService.serviceName, FeedbackService.serviceName, InferenceService.serviceName,
     ]
 
     /// Marks every service NOT_SERVING, stops the local worker and the scheduler, drains calls (GOAWAY) and closes
@@ -212,7 +314,12 @@ public final class Platform: Sendable {
         await localWorker?.stop()
         scheduler.shutdown()
         await server.shutdown(gracePeriod: gracePeriod)
+        // The last calls' audit events are written before the registry closes.
+        auditWriter.cancel()
+        await auditWriter.value
         inference.shutdown()
+        feedback.close()
+        desired.close()
         registry.close()
     }
 }

@@ -24,7 +24,8 @@ extension RegistryError: RPCErrorConvertible {
 extension ModelRegistry {
     /// The principal behind a call's `authorization: Bearer TOKEN` metadata.
     ///
-    /// - Throws: ``RPCError`` `UNAUTHENTICATED` when the header is missing, malformed or the token unknown.
+    /// - Throws: ``RPCError`` `UNAUTHENTICATED` when the header is missing, malformed or the token unknown;
+    ///   `RESOURCE_EXHAUSTED` with `retry-after-ms` when the token is over its request quota.
     public func principal(for context: ServerContext) throws(RPCError) -> Principal {
         guard let header = context.requestMetadata.firstString(forKey: "authorization") else {
             throw RPCError(code: .unauthenticated, message: "missing authorization metadata: send 'Bearer <token>'")
@@ -41,11 +42,20 @@ extension ModelRegistry {
         let start = rest.firstIndex { !isBlank($0) } ?? rest.endIndex
         let end = rest[start...].lastIndex { !isBlank($0) }.map { bytes.index(after: $0) } ?? start
         let token = String(decoding: bytes[start..<end], as: UTF8.self)
+        let principal: Principal
         do {
-            return try authenticate(token: token)
+            principal = try authenticate(token: token)
         } catch {
             throw error.rpcError
         }
+        if let wait = admitRequest(of: principal) {
+            let milliseconds = max(1, (wait.components.seconds * 1000) + wait.components.attoseconds / 1_000_000_000_000_000)
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "token \(principal.tokenID ?? 0) is over its quota of \(principal.requestsPerSecond) calls per second",
+                metadata: ["retry-after-ms": .string(String(milliseconds))])
+        }
+        return principal
     }
 }
 

@@ -45,7 +45,26 @@ public final class MeshHub: Sendable {
         }
     }
 
+    /// Keeps revisions increasing across restarts without a write per event: revisions are reserved in blocks,
+    /// and each block is persisted before its first revision is issued. A restarted hub starts past the last
+    /// reserved revision (``MeshState/init(revision:)``), so it never issues a revision a watcher saw before.
+    public struct RevisionReservation: Sendable {
+        /// Revisions reserved at a time (one write per block).
+        public var block: UInt64
+        /// Persists "revisions up to this one may be issued"; called under the hub's lock, once per block. A
+        /// failure is the caller's to report: the hub goes on (availability first).
+        public var persist: @Sendable (_ reservedThrough: UInt64) -> Void
+
+        /// Creates a reservation policy.
+        public init(block: UInt64 = 1_000, persist: @escaping @Sendable (_ reservedThrough: UInt64) -> Void) {
+            self.block = max(1, block)
+            self.persist = persist
+        }
+    }
+
     private struct Inner {
+        /// The highest revision reserved (issued revisions never pass it while a reservation policy is set).
+        var reservedThrough: UInt64
         var state: MeshState
         var log: EventLog
         var subscribers: [UInt64: Subscriber] = [:]
@@ -57,15 +76,19 @@ public final class MeshHub: Sendable {
     public let configuration: Configuration
     private let inner: Mutex<Inner>
     private let wallClock: @Sendable () -> Int64
+    private let reservation: RevisionReservation?
 
     /// Creates a hub starting from `state` (empty by default); `wallClock` gives Unix milliseconds for
-    /// `occurredAtMs`.
+    /// `occurredAtMs`; `reservation` persists revision blocks so that a restart continues the revisions.
     public init(
         configuration: Configuration = .defaults, state: MeshState = MeshState(),
+        reservation: RevisionReservation? = nil,
         wallClock: @escaping @Sendable () -> Int64 = MeshHub.unixMilliseconds
     ) {
         self.configuration = configuration
-        self.inner = Mutex(Inner(state: state, log: EventLog(capacity: configuration.logCapacity)))
+        self.reservation = reservation
+        self.inner = Mutex(
+            Inner(reservedThrough: state.revision, state: state, log: EventLog(capacity: configuration.logCapacity)))
         self.wallClock = wallClock
     }
 
@@ -85,6 +108,10 @@ public final class MeshHub: Sendable {
         let occurredAtMs = self.wallClock()
         let (event, wakes) = try self.inner.withLock { inner throws(MeshError) -> (MeshEvent?, [UnsafeContinuation<Void, Never>]) in
             guard let applied = try inner.state.apply(payload) else { return (nil, []) }
+            if let reservation, inner.state.revision > inner.reservedThrough {
+                inner.reservedThrough = inner.state.revision + reservation.block - 1
+                reservation.persist(inner.reservedThrough)
+            }
             let event = MeshEvent(revision: inner.state.revision, occurredAtMs: occurredAtMs, payload: applied)
             if applied.kind.isStateChange {
                 inner.log.append(event)

@@ -27,6 +27,13 @@ public struct MeshState: Sendable, Hashable {
         self.aliases = [:]
     }
 
+    /// An empty state at `revision`: a restarted control plane continues the revisions of its previous run (see
+    /// ``MeshHub/RevisionReservation``), so a watcher's old revision never names a state of the new run.
+    public init(revision: UInt64) {
+        self.init()
+        self.revision = revision
+    }
+
     /// Applies a change.
     ///
     /// - Returns: the payload to broadcast (normalised: `HealthChanged.previous` and `AliasChange.previousVersion`

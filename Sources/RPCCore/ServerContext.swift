@@ -1,3 +1,4 @@
+import Instrumentation
 import Logging
 import Synchronization
 
@@ -33,6 +34,7 @@ public final class ServerContext: Sendable {
         var requestWasCompressed = false
         var cancelled = false
         var cancellationHandlers: [@Sendable () -> Void] = []
+        var instrumentationContext: InstrumentationContext?
     }
     private let state = Mutex(State())
 
@@ -79,6 +81,13 @@ public final class ServerContext: Sendable {
     public var requestWasCompressed: Bool {
         get { state.withLock { $0.requestWasCompressed } }
         set { state.withLock { $0.requestWasCompressed = newValue } }
+    }
+
+    /// What instrumentation attached to this call (a tracer's span, for child spans and downstream calls); `nil`
+    /// when nothing instruments the server, so that checking costs next to nothing.
+    public var instrumentationContext: InstrumentationContext? {
+        get { state.withLock { $0.instrumentationContext } }
+        set { state.withLock { $0.instrumentationContext = newValue } }
     }
 
     /// Whether the peer cancelled the call, or its deadline passed.

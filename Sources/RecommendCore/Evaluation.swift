@@ -47,18 +47,25 @@ public enum Evaluation {
     ///   - evaluationProtocol: Leave-last-one-out or 80/20.
     ///   - cutoff: N, the list length (10 by default).
     ///   - seed: The split hash seed (42 by default).
+    ///   - userAttributes: User attributes, for a manifest that blends them (UserCF).
+    ///   - itemAttributes: Item attributes, for a manifest that blends them (ItemCF).
     /// - Returns: The report.
-    /// - Throws: ``RecommendError`` when the manifest is invalid or `cutoff` is out of range.
+    /// - Throws: ``RecommendError`` when the manifest is invalid, `cutoff` is out of range, or the model cannot be
+    ///   built (``Recommender/init(interactions:manifest:userAttributes:itemAttributes:)``).
     public static func evaluate(
         _ table: InteractionTable,
         manifest: Manifest,
         protocol evaluationProtocol: EvaluationProtocol,
         cutoff: Int = 10,
-        seed: UInt64 = SplitHash.defaultSeed
+        seed: UInt64 = SplitHash.defaultSeed,
+        userAttributes: AttributeTable? = nil,
+        itemAttributes: AttributeTable? = nil
     ) throws(RecommendError) -> EvaluationReport {
         try Recommender.check(k: cutoff)
         let split = EvaluationSplit(table, protocol: evaluationProtocol, seed: seed)
-        let model = try Recommender(interactions: split.train, manifest: manifest)
+        let model = try Recommender(
+            interactions: split.train, manifest: manifest, userAttributes: userAttributes, itemAttributes: itemAttributes
+        )
         var sums: [String: Double] =
             switch evaluationProtocol {
             case .leaveLastOneOut: ["hr@\(cutoff)": 0, "ndcg@\(cutoff)": 0]

@@ -31,12 +31,7 @@ extension InteractionTable {
     /// - Throws: ``RecommendError`` with code `ioError` when the file cannot be read, `malformedInput` as for
     ///   ``init(parsing:)``.
     public init(contentsOfFile path: String) throws(RecommendError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(filePath: path))
-        } catch {
-            throw RecommendError(code: .ioError, message: "cannot read '\(path)': \(error)")
-        }
+        let data = try RecommendError.reading(path)
         let result = data.withUnsafeBytes { raw in
             Result { () throws(RecommendError) in try Self.parse(raw.bindMemory(to: UInt8.self)) }
         }

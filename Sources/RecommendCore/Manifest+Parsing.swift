@@ -8,6 +8,9 @@ extension Manifest {
     /// - `weighting`: `none` (default), `iuf` (ItemCF) or `iif` (UserCF)
     /// - `normalize`: `true`/`false` (also `yes`/`no`, `on`/`off`, `1`/`0`), default false
     /// - `data`: an interactions file name, kept in ``data`` for the caller
+    /// - `similarity`: `cosine` (default), `pearson`, `adjusted_cosine`, `jaccard` or `euclidean`
+    /// - `user_feature_weight` / `item_feature_weight`: the attribute weight of the UserCF / ItemCF blend, 0...1
+    /// - `user_features` / `item_features`: the attribute columns, comma-separated (``FeatureColumn``)
     ///
     /// ```swift
     /// let manifest = try Manifest(parsing: "algorithm = itemcf\nneighbours: 50\nweighting = iuf\n")
@@ -49,7 +52,10 @@ extension Manifest {
 
     /// The keys a manifest accepts, in the order ``description`` writes them (`neighbors` and `k` are also read as
     /// `neighbours`, `normalise` as `normalize`).
-    public static let keys = ["algorithm", "neighbours", "feedback", "weighting", "normalize", "data"]
+    public static let keys = [
+        "algorithm", "neighbours", "feedback", "weighting", "normalize", "data", "similarity", "user_feature_weight",
+        "user_features", "item_feature_weight", "item_features",
+    ]
 
     /// Reads a manifest from a key → value map (a registry version's manifest), with the keys, values and defaults
     /// of ``init(parsing:)``: `algorithm` is required, every other key optional.
@@ -142,6 +148,25 @@ extension Manifest {
             }
         case "data":
             self.data = value
+        case "similarity":
+            guard let similarity = Similarity(rawValue: lowered) else {
+                let allowed = Similarity.allCases.map(\.rawValue).joined(separator: ", ")
+                return "key 'similarity': unknown similarity '\(value)' (allowed: \(allowed))"
+            }
+            self.similarity = similarity
+        case "user_feature_weight", "item_feature_weight":
+            guard let weight = Double(value), weight.isFinite, (0...1).contains(weight) else {
+                return "key '\(key)': '\(value)' is not a number in 0...1 (allowed: 0 to 1, e.g. 0.2)"
+            }
+            if key == "user_feature_weight" { self.userFeatureWeight = weight } else { self.itemFeatureWeight = weight }
+        case "user_features", "item_features":
+            let columns: [FeatureColumn]
+            do {
+                columns = try FeatureColumn.parse(list: value)
+            } catch {
+                return "key '\(key)': \(error.message) (allowed: comma-separated columns 'name', 'name/width', 'name[:n]')"
+            }
+            if key == "user_features" { self.userFeatures = columns } else { self.itemFeatures = columns }
         default:
             return "unknown key '\(key)' (allowed: \(Self.keys.joined(separator: ", ")))"
         }

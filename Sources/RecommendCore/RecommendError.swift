@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// An error from the recommendation core: a ``Code`` saying what kind of failure it was and a message with context.
 ///
 /// Every message names what was wrong: the offending id, argument or line number. Errors are values; the library never
@@ -76,6 +78,15 @@ extension RecommendError {
 
     static func notFound(_ message: String) -> RecommendError {
         RecommendError(code: .notFound, message: message)
+    }
+
+    /// The bytes of a file, or an `ioError` naming it.
+    static func reading(_ path: String) throws(RecommendError) -> Data {
+        do {
+            return try Data(contentsOf: URL(filePath: path))
+        } catch {
+            throw RecommendError(code: .ioError, message: "cannot read '\(path)': \(error)")
+        }
     }
 
     static func malformed(line: Int, _ message: String) -> RecommendError {

@@ -35,14 +35,25 @@ public struct Recommender: Sendable {
     /// Per-feature divisors of the similarity terms (iuf: per user; iif: per item), `nil` for no weighting.
     let divisors: [Double]?
 
+    /// UserCF: what anonymous profiles' neighbours are computed from (the stored users' rows as the build saw them).
+    let userSimilarity: SimilarityInput?
+
     /// Builds the model: validates the manifest, then computes every row's top-K neighbours on all cores.
     ///
     /// - Parameters:
     ///   - table: The interactions (one value per distinct user-item pair).
-    ///   - manifest: Algorithm, K, feedback, weighting, normalisation.
-    /// - Throws: ``RecommendError`` with code `invalidArgument` when the manifest is invalid, the table is empty, or
-    ///   explicit feedback is asked of a table with an unrated row (naming its line).
-    public init(interactions table: InteractionTable, manifest: Manifest) throws(RecommendError) {
+    ///   - manifest: Algorithm, K, feedback, weighting, normalisation, similarity, attribute blend.
+    ///   - userAttributes: User attributes; needed when the manifest sets `user_feature_weight` (UserCF).
+    ///   - itemAttributes: Item attributes; needed when the manifest sets `item_feature_weight` (ItemCF).
+    /// - Throws: ``RecommendError`` with code `invalidArgument` when the manifest is invalid, the table is empty,
+    ///   explicit feedback is asked of a table with an unrated row (naming its line), the blend's attribute table is
+    ///   missing or lacks a named column, or a bucketed attribute is not a number.
+    public init(
+        interactions table: InteractionTable,
+        manifest: Manifest,
+        userAttributes: AttributeTable? = nil,
+        itemAttributes: AttributeTable? = nil
+    ) throws(RecommendError) {
         try manifest.validate()
         guard table.count > 0 else {
             throw .invalidArgument("the interactions table is empty")
@@ -66,34 +77,74 @@ public struct Recommender: Sendable {
         let itemRatings = ratings.transposed()
         self.ratings = ratings
         self.itemRatings = itemRatings
+        let attributes = try Self.attributeMatrix(
+            manifest: manifest, userIds: table.userIds, itemIds: table.itemIds, users: userAttributes, items: itemAttributes
+        )
+        let divisors: [Double]?
+        let input: SimilarityInput
         switch manifest.algorithm {
         case .itemCF:
             // iuf: each user's term is divided by ln(1 + items of that user).
-            let divisors =
+            divisors =
                 manifest.weighting == .iuf
                 ? (0..<ratings.rowCount).map { log(1 + Double(ratings.row($0).count)) } : nil
-            self.divisors = divisors
-            self.neighbours = NeighbourBuilder.build(
-                entities: itemRatings,
-                features: ratings,
-                divisors: divisors,
-                k: manifest.neighbours,
-                normalize: manifest.normalize
-            )
+            input = SimilarityInput(manifest: manifest, entities: itemRatings, features: ratings, attributes: attributes)
+            self.userSimilarity = nil
         case .userCF:
             // iif: each item's term is divided by ln(1 + users of that item).
-            let divisors =
+            divisors =
                 manifest.weighting == .iif
                 ? (0..<itemRatings.rowCount).map { log(1 + Double(itemRatings.row($0).count)) } : nil
-            self.divisors = divisors
-            self.neighbours = NeighbourBuilder.build(
-                entities: ratings,
-                features: itemRatings,
-                divisors: divisors,
-                k: manifest.neighbours,
-                normalize: false
-            )
+            input = SimilarityInput(manifest: manifest, entities: ratings, features: itemRatings, attributes: attributes)
+            self.userSimilarity = input
         }
+        self.divisors = divisors
+        let normalize = manifest.algorithm == .itemCF && manifest.normalize
+        self.neighbours =
+            input.isPlainCosine
+            ? NeighbourBuilder.build(
+                entities: input.entities, features: input.features, divisors: divisors, k: manifest.neighbours,
+                normalize: normalize
+            )
+            : NeighbourBuilder.build(input: input, divisors: divisors, k: manifest.neighbours, normalize: normalize)
+    }
+
+    /// The one-hot attribute matrix of the neighbourhood's rows, when the manifest blends attributes in.
+    private static func attributeMatrix(
+        manifest: Manifest,
+        userIds: [String],
+        itemIds: [String],
+        users: AttributeTable?,
+        items: AttributeTable?
+    ) throws(RecommendError) -> SparseMatrix? {
+        let (weight, columns) = manifest.featureBlend
+        guard weight > 0 else {
+            return nil
+        }
+        switch manifest.algorithm {
+        case .userCF:
+            guard let users else {
+                throw .invalidArgument("user_feature_weight > 0 needs user attributes (a 'users' section), none given")
+            }
+            return try users.featureMatrix(ids: userIds, columns: columns, what: "user attributes")
+        case .itemCF:
+            guard let items else {
+                throw .invalidArgument("item_feature_weight > 0 needs item attributes (an 'items' section), none given")
+            }
+            return try items.featureMatrix(ids: itemIds, columns: columns, what: "item attributes")
+        }
+    }
+
+    /// Builds the model of a sectioned artifact's inputs (``ModelInputs``).
+    ///
+    /// - Throws: As ``init(interactions:manifest:userAttributes:itemAttributes:)``.
+    public init(inputs: ModelInputs, manifest: Manifest) throws(RecommendError) {
+        try self.init(
+            interactions: inputs.interactions,
+            manifest: manifest,
+            userAttributes: inputs.userAttributes,
+            itemAttributes: inputs.itemAttributes
+        )
     }
 
     /// Sizes of the model's arrays.

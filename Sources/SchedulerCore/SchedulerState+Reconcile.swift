@@ -1,6 +1,12 @@
 extension SchedulerState {
     /// Brings every deployment's replica set towards its spec, places pending replicas, and updates statuses.
+    ///
+    /// After a restart, while workers are awaited (``restore(_:holdUntil:now:)``), only statuses are updated.
     mutating func reconcile(now: Double) -> [SchedulerAction] {
+        if holdAfterRestart(now: now) {
+            for id in deployments.keys { updateStatus(of: id, now: now) }
+            return []
+        }
         var actions: [SchedulerAction] = []
         for id in deployments.keys.sorted() { adjustReplicas(of: id, now: now, into: &actions) }
         placePending(now: now, into: &actions)
@@ -74,6 +80,9 @@ extension SchedulerState {
         replicas[id]?.state = .draining
         replicas[id]?.updatedAt = now
     }
+
+    /// Updates a deployment's state and reason (for ``restore(_:holdUntil:now:)``).
+    mutating func refreshStatus(of id: DeploymentID, now: Double) { updateStatus(of: id, now: now) }
 
     private mutating func updateStatus(of id: DeploymentID, now: Double) {
         guard var record = deployments[id] else { return }

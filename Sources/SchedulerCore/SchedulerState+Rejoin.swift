@@ -34,8 +34,9 @@ extension SchedulerState {
     ///   replicas count towards the deployment (an extra one is trimmed as usual: unplaced, least advanced and
     ///   newest first, so a ready adopted replica wins over a replacement still loading). The rest are removed.
     /// - A worker not in the pool (its lease expired, or this is a restarted control plane that remembers
-    ///   nothing) joins afresh with that id, then adoption applies. A restarted control plane has no deployments,
-    ///   so it adopts nothing and removes every held replica; new replica ids skip past every reported one.
+    ///   nothing) joins afresh with that id, then adoption applies. A restarted control plane that restored its
+    ///   deployments (``restore(_:holdUntil:now:)``) adopts the replicas they still want; one that restored nothing
+    ///   removes every held replica. New replica ids skip past every reported one.
     ///
     /// - Throws: `invalidArgument` for a capacity without room for one replica.
     public mutating func rejoin(
@@ -62,6 +63,7 @@ extension SchedulerState {
             }
         } else {
             workers[id] = WorkerRecord(id: id, address: address, capacity: capacity, joinedAt: now, lastSeen: now)
+            arrived(id)
         }
         for replica in held { nextSerial = max(nextSerial, replica.id.serial + 1) }
         for replica in foreign.sorted(by: { $0.id < $1.id }) { adoptOrRemove(replica, on: id, now: now, into: &actions) }
@@ -101,7 +103,9 @@ extension SchedulerState {
     private mutating func adoptOrRemove(_ held: HeldReplica, on worker: WorkerID, now: Double, into actions: inout [SchedulerAction]) {
         guard !held.state.isTerminal else { return }
         let remove = SchedulerAction.remove(held.id, from: worker, drain: held.state == .ready)
-        guard replicas[held.id] == nil, held.state.isLive, held.state != .pending, isSchedulable(worker),
+        // A cordoned worker (drained before a restart) keeps what it holds until replacements elsewhere are ready.
+        guard replicas[held.id] == nil, held.state.isLive, held.state != .pending,
+            let host = workers[worker], !host.drained,
             let record = deployments[held.deploymentID], !record.deleting, record.spec.version == held.version,
             freeCapacity()[worker]?.fits(record.spec.resources) == true
         else {
@@ -109,9 +113,11 @@ extension SchedulerState {
             return
         }
         let spec = record.spec
-        replicas[held.id] = Replica(
+        var adopted = Replica(
             id: held.id, deploymentID: spec.id, model: spec.model, version: spec.version, resources: spec.resources,
             targetConcurrency: spec.targetConcurrency, workerID: worker, state: held.state, error: "", updatedAt: now
         )
+        adopted.evacuating = host.cordoned
+        replicas[held.id] = adopted
     }
 }

@@ -35,6 +35,8 @@ public struct SchedulerState: Sendable {
     var deployments: [DeploymentID: DeploymentRecord] = [:]
     var replicas: [ReplicaID: Replica] = [:]
     var nextSerial: UInt64 = 1
+    /// After a restart: the workers still awaited and until when placement is held (see ``restore(_:holdUntil:now:)``).
+    var restart: RestartHold?
 
     /// Creates an empty pool.
     public init(configuration: Configuration = .defaults) {
@@ -58,6 +60,7 @@ public struct SchedulerState: Sendable {
             throw SchedulerError(code: .alreadyExists, message: "worker \(id) is already in the pool: use rejoin")
         }
         workers[id] = WorkerRecord(id: id, address: address, capacity: capacity, joinedAt: now, lastSeen: now)
+        arrived(id)
         return reconcile(now: now)
     }
 

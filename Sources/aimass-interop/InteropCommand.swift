@@ -1,3 +1,4 @@
+import AIMassAPI
 import AIMassInterop
 import ArgumentParser
 @preconcurrency import Foundation
@@ -5,6 +6,7 @@ import Logging
 import RPCCore
 import RPCHTTP2
 import RPCHealth
+import RPCReflection
 
 /// `aimass-interop`: the official gRPC interop server and client cases, with the official flags.
 @main
@@ -56,6 +58,11 @@ struct InteropCommand: AsyncParsableCommand {
             LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
             var logger = Logger(label: "aimass-interop")
             logger.logLevel = .warning
+            let reflection = try ReflectionService(
+                files: DescriptorSets.grpcTesting + DescriptorSets.grpcHealthV1 + DescriptorSets.grpcReflectionV1
+                    + DescriptorSets.grpcReflectionV1alpha,
+                services: [TestService.serviceName, HealthService.serviceName]
+            )
             let server = RPCServer(
                 configuration: .defaults {
                     $0.host = host
@@ -63,7 +70,7 @@ struct InteropCommand: AsyncParsableCommand {
                     $0.connection = management
                     if busyPollMicroseconds > 0 { $0.busyPollWindow = .microseconds(busyPollMicroseconds) }
                 },
-                services: [TestService(), HealthService()],
+                services: [TestService(), HealthService(), reflection],
                 logger: logger
             )
             let address = try await server.start()

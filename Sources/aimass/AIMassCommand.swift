@@ -8,6 +8,7 @@ struct AIMassCommand: AsyncParsableCommand {
         abstract: "AI Mass: an inference platform for recommendation models, served as gRPC.",
         subcommands: [
             Serve.self, RecommendCommand.self, SimilarCommand.self, EvaluateCommand.self, ModelCommand.self, TokenCommand.self,
+            UserCommand.self, AuditCommand.self, FeedbackCommand.self,
             DeployCommand.self, UndeployCommand.self, ScaleCommand.self, DeploymentsCommand.self, PoolCommand.self, WatchCommand.self,
         ]
     )

@@ -74,6 +74,18 @@ struct Serve: AsyncParsableCommand {
     var queueBudgetMs: Int = 5
 
     @Option(
+        name: .customLong("restart-grace-ms"),
+        help: "Control plane: after a restart, the longest placement waits for the workers it knew to rejoin and report their replicas (default 10000)."
+    )
+    var restartGraceMs: Int = 10000
+
+    @Option(
+        name: .customLong("keepalive-ms"),
+        help: "Worker: PING the control plane after this many ms of silence on the Join stream and rejoin when a PING is not answered within as long (default 5000; 0: no PINGs)."
+    )
+    var keepaliveMs: Int = 5000
+
+    @Option(
         name: .customLong("http-port"),
         help: "Control plane: also serve the web console and its JSON API on this HTTP port (0 picks a free one; off when absent)."
     )
@@ -109,6 +121,7 @@ struct Serve: AsyncParsableCommand {
         case "embedded", "control-plane":
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
+            guard restartGraceMs >= 0 else { CLIOutput.fail("--restart-grace-ms must be >= 0, got \(restartGraceMs)") }
             guard autoscaleStableMs > 0, autoscalePanicMs > 0, autoscalePanicMs <= autoscaleStableMs else {
                 CLIOutput.fail(
                     "--autoscale-stable-ms and --autoscale-panic-ms must be > 0 with panic <= stable, got \(autoscaleStableMs) and \(autoscalePanicMs)"
@@ -117,18 +130,17 @@ struct Serve: AsyncParsableCommand {
             guard maxArtifactMB > 0, maxArtifactMB <= Int64.max >> 20 else {
                 CLIOutput.fail("--max-artifact-mb must be between 1 and \(Int64.max >> 20), got \(maxArtifactMB)")
             }
-            let platform = try await Platform.start(
-                configuration: .init(
-                    host: host, port: port, dataDirectory: dataDirectory, maxArtifactBytes: maxArtifactMB << 20,
-                    role: role == "embedded" ? .embedded : .controlPlane,
-                    scheduler: .init(
-                        lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
-                        autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
-                    ),
-                    localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
+            var configuration = Platform.Configuration(
+                host: host, port: port, dataDirectory: dataDirectory, maxArtifactBytes: maxArtifactMB << 20,
+                role: role == "embedded" ? .embedded : .controlPlane,
+                scheduler: .init(
+                    lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
+                    autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
                 ),
-                logger: logger
+                localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
             )
+            configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
+            let platform = try await Platform.start(configuration: configuration, logger: logger)
             let grpcPort = platform.address.port ?? port
             CLIOutput.write("aimass listening on \(host):\(grpcPort)\n", to: stdout)
             let console = try await startConsole(grpcPort: grpcPort, logger: logger)
@@ -171,10 +183,13 @@ struct Serve: AsyncParsableCommand {
         guard let token = token ?? environment["AIMASS_TOKEN"], !token.isEmpty else {
             CLIOutput.fail("--role worker needs --token (an admin token) or $AIMASS_TOKEN")
         }
+        guard keepaliveMs >= 0 else { CLIOutput.fail("--keepalive-ms must be >= 0, got \(keepaliveMs)") }
+        let keepalive = keepaliveMs == 0
+            ? nil : ClientConfiguration.Keepalive(interval: .milliseconds(keepaliveMs), timeout: .milliseconds(keepaliveMs))
         let worker = try await WorkerServer.start(
             configuration: .init(
                 host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
-                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs)
+                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive
             ),
             logger: logger
         )

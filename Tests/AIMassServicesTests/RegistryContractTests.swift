@@ -31,7 +31,10 @@ extension RegistryServiceTests {
         arguments: [
             (["neighbours": "-3"], "neighbours"),
             (["algorithm": "svd"], "algorithm"),
-            (["similarity": "cosine"], "similarity"),
+            (["similarity": "manhattan"], "similarity"),
+            (["distance": "cosine"], "distance"),
+            (["algorithm": "usercf", "similarity": "adjusted_cosine"], "feedback explicit"),
+            (["algorithm": "usercf", "user_feature_weight": "0.2"], "user_features"),
             (["weighting": "idf"], "weighting"),
             (["weighting": "iif"], "iif"),
             (["k": "10", "neighbours": "20"], "neighbours"),

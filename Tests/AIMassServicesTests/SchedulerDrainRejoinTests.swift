@@ -108,6 +108,14 @@ struct SchedulerDrainRejoinTests {
                     SchedulerMethods.join, options: fixture.options
                 )
             }
+            // The next instruction, past the access rules the control plane pushes after the Welcome and on changes.
+            func instruction(_ call: ClientCall<JoinRequest, JoinResponse>) async throws -> JoinResponse.Payload? {
+                while let message = try await call.next() {
+                    if case .grants = message.payload { continue }
+                    return message.payload
+                }
+                return nil
+            }
             // A worker reports load within its lease, or it is gone (a slow test would otherwise lose it).
             func heartbeat(_ call: ClientCall<JoinRequest, JoinResponse>, _ id: String) -> Task<Void, Never> {
                 Task {
@@ -126,7 +134,7 @@ struct SchedulerDrainRejoinTests {
             let firstBeat = heartbeat(first, welcome.workerId)
             // Two replicas: spread puts one on the local worker and one on this raw worker.
             let deployed: Deployment = try await S.scheduler(fixture, SchedulerMethods.deploy, DeployRequest(model: "dishes", minReplicas: 2))
-            guard case .place(let place)? = try await first.next()?.payload else {
+            guard case .place(let place)? = try await instruction(first) else {
                 Issue.record("no place on the raw worker")
                 return
             }
@@ -157,7 +165,7 @@ struct SchedulerDrainRejoinTests {
             #expect(rejoined.workerId == welcome.workerId)
             let secondBeat = heartbeat(second, welcome.workerId)
             defer { secondBeat.cancel() }
-            guard case .remove(let remove)? = try await second.next()?.payload else {
+            guard case .remove(let remove)? = try await instruction(second) else {
                 Issue.record("the unknown replica was not removed")
                 return
             }

@@ -103,7 +103,7 @@ struct ManifestValuesTests {
         try Manifest.check(partial: [:])
         try Manifest.check(partial: ["neighbours": "50", "weighting": "iif"])
         #expect(throws: RecommendError.self) { try Manifest.check(partial: ["neighbours": "0"]) }
-        #expect(throws: RecommendError.self) { try Manifest.check(partial: ["similarity": "cosine"]) }
+        #expect(throws: RecommendError.self) { try Manifest.check(partial: ["similarity": "manhattan"]) }
         #expect(throws: RecommendError.self) { try Manifest.check(partial: ["algorithm": "itemcf", "weighting": "iif"]) }
     }
 }

@@ -3,7 +3,7 @@
 The server is set up through the CLI (gRPC), so what the console shows is checked against data it did not write:
 model `movielens` v1 (ML-100k, itemcf), alias `production` → v1 with a deployment that follows the alias, and a
 second user `reader` who holds the READER role on the model. Tokens: the admin token of the data directory, and
-the reader's (made with `aimass token create` before the server starts, as the registry requires)."""
+the reader's (made with `aimass token create --offline` before the server starts)."""
 import http.client
 import json
 import os
@@ -87,7 +87,7 @@ def start_console(tmp_path: Path) -> Console:
     ensure_ml100k()
     exe = aimass_binary("aimass")
     data = tmp_path / "data"
-    made = subprocess.run([str(exe), "token", "create", "--user", "reader", "--data-dir", str(data)],
+    made = subprocess.run([str(exe), "token", "create", "--user", "reader", "--offline", "--data-dir", str(data)],
                           capture_output=True, text=True, timeout=HTTP_TIMEOUT)
     assert made.returncode == 0, made.stderr
     reader_token = made.stdout.strip().splitlines()[-1]

@@ -1,7 +1,7 @@
 """examples/python/client.py, run as a user would, against `aimass serve --port 0 --data-dir TMP`.
 
-The client generates its own stubs from proto/ (grpcio-tools), reads the admin token from the data
-directory, creates a model, uploads the dish interactions in chunks, deploys it on the
+The client uses the `aimass` package (clients/python, installed in .venv by scripts/venv.sh), reads the admin
+token from the data directory, creates a model, uploads the dish interactions in chunks, deploys it on the
 local worker, asks SimilarItems and Recommend (served by the replica), and watches Mesh/Watch.
 """
 

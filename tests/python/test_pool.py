@@ -4,7 +4,8 @@ of them is SIGKILLed and its replica is re-placed on the third worker within the
 Recommend calls (routed by the client to workers holding a READY replica, as the mesh balancer does) keep being
 answered. A deployment that does not fit is reported PENDING with the shortfall. `aimass pool drain` moves a
 replica off a worker while calls run (the replacement is READY before the old one stops), then `uncordon`. A
-control plane restarted on the same port sees its worker rejoin with its previous id; it adopts nothing.
+control plane restarted on the same port and data directory sees its worker rejoin with its previous id and adopts
+its replica (same id; test_control_plane_restart.py measures the calls through a kill -9).
 
 Needs data/ml-100k.inter (the test runs scripts/fetch-ml100k.sh when it is missing)."""
 
@@ -64,6 +65,19 @@ def pool(tmp_path):
         for w in workers:
             stop_server(w, expect_alive=False)
         stop_server(cp)
+
+
+def restartable_control_plane(tmp_path):
+    """(exe, data dir, argv, ready line) of a control plane on a fixed free port, so that it can be started again
+    where its workers rejoin."""
+    ensure_ml100k()
+    exe = aimass_binary("aimass")
+    data = tmp_path / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = [exe, "serve", "--role", "control-plane", "--port", str(port), "--data-dir", data, "--lease-ms", str(LEASE_MS)]
+    return exe, data, argv, r"aimass listening on (127\.0\.0\.1):(\d+)"
 
 
 def cli(exe, env, *args, check=True, timeout=120):
@@ -258,17 +272,10 @@ def test_drain_moves_replica_while_calls_run(pool):
 
 @pytest.mark.timeout(900)  # its own bounded waits add up past the suite's 120 s safety net
 def test_worker_rejoins_restarted_control_plane(tmp_path):
-    """The control plane restarts (same port and data directory, no memory of deployments): the worker reconnects
-    with its previous id, its replica is removed (a restarted control plane adopts nothing), and a new deployment
-    is placed on it afresh without reusing the old replica id."""
-    ensure_ml100k()
-    exe = aimass_binary("aimass")
-    data = tmp_path / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    argv = [exe, "serve", "--role", "control-plane", "--port", str(port), "--data-dir", data, "--lease-ms", str(LEASE_MS)]
-    ready = r"aimass listening on (127\.0\.0\.1):(\d+)"
+    """The control plane restarts gracefully (same port and data directory): the worker reconnects with its
+    previous id, the deployment comes back from the data directory and the replica the worker still holds is
+    adopted (same id, READY, not reloaded); a replica placed afterwards does not reuse an old id."""
+    exe, data, argv, ready = restartable_control_plane(tmp_path)
     cp = start_server("control-plane", argv, ready)
     worker = None
     try:
@@ -302,15 +309,18 @@ def test_worker_rejoins_restarted_control_plane(tmp_path):
 
         def rejoined():
             workers = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]
-            return len(workers) == 1 and workers[0]["health"] == "SERVING" and not workers[0]["replicas"] and workers[0]
-        back = wait_until("the worker back with its id and no replica", rejoined, 30)
+            return len(workers) == 1 and workers[0]["health"] == "SERVING" and workers[0]["replicas"] and workers[0]
+        back = wait_until("the worker back with its id and its replica", rejoined, 30)
         assert back["id"] == worker_id
-        assert json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"] == []
-        cli(exe, env, "deploy", "--model", "movies", "--min", "1")
-        wait_until("READY again", lambda: ready_holders(exe, env, "movies@1") == {worker_id: worker.target}, 60)
-        replica = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
-        assert replica != old_replica, (replica, old_replica)
+        assert [(r["id"], r["state"]) for r in back["replicas"]] == [(old_replica, "READY")], back["replicas"]
+        deployments = json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]
+        assert [(d["id"], d["state"]) for d in deployments] == [("movies@1", "READY")], deployments
         assert recommend_via(exe, env, [worker.target])["worker_id"] == worker_id
+        cli(exe, env, "scale", "movies@1", "--min", "2", "--max", "2")
+        wait_until("2 READY replicas", lambda: len([r for r in json.loads(cli(exe, env, "pool", "--json").stdout)[
+            "workers"][0]["replicas"] if r["state"] == "READY"]) == 2, 60)
+        replicas = [r["id"] for r in json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"]]
+        assert old_replica in replicas and len(set(replicas)) == 2, replicas
     finally:
         if worker is not None:
             stop_server(worker, expect_alive=False)

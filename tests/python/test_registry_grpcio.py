@@ -1,7 +1,7 @@
 """aimass.v1.ModelRegistry through a grpcio client generated from proto/ at test time, against
 `aimass serve --port 0 --data-dir TMP` with the admin token the server wrote to TMP/admin.token.
 
-The reader's token comes from `aimass token create --user bob --data-dir TMP`, run before the
+The reader's token comes from `aimass token create --offline --user bob --data-dir TMP`, run before the
 server starts (it opens the registry directly, and the server holds the data directory's lock).
 """
 
@@ -37,7 +37,8 @@ def download(stub, pb, common, model: str, number: int = 0, alias: str = "", md=
 
 
 def create_token(data_dir, user: str) -> str:
-    out = subprocess.run([str(aimass_binary("aimass")), "token", "create", "--user", user, "--data-dir", str(data_dir)],
+    out = subprocess.run([str(aimass_binary("aimass")), "token", "create", "--offline", "--user", user,
+                          "--data-dir", str(data_dir)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
@@ -198,8 +199,11 @@ def test_upload_errors_store_nothing(registry, aimass_stubs):
          "neighbours must be in 1...100000, got -3"),
         (upload_requests(pb, "m", payload, manifest={"algorithm": "svd"}), grpc.StatusCode.INVALID_ARGUMENT,
          "unknown algorithm 'svd' (allowed: itemcf, usercf)"),
-        (upload_requests(pb, "m", payload, manifest={"similarity": "pearson"}), grpc.StatusCode.INVALID_ARGUMENT,
-         "unknown key 'similarity' (allowed: algorithm, neighbours, feedback, weighting, normalize, data)"),
+        (upload_requests(pb, "m", payload, manifest={"similarity": "manhattan"}), grpc.StatusCode.INVALID_ARGUMENT,
+         "key 'similarity': unknown similarity 'manhattan' (allowed: cosine, pearson, adjusted_cosine, jaccard, "
+         "euclidean)"),
+        (upload_requests(pb, "m", payload, manifest={"distance": "cosine"}), grpc.StatusCode.INVALID_ARGUMENT,
+         "unknown key 'distance' (allowed: algorithm, neighbours, feedback, weighting, normalize, data, similarity"),
     ]
     for requests, code, *message in cases:
         with pytest.raises(grpc.RpcError) as err:

@@ -34,7 +34,12 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "load: %.3f s", loadSeconds))
         print("manifest: \(manifest.description.split(separator: "\n").joined(separator: ", "))")
         let cpuBefore = cpuSeconds()
-        let (model, buildSeconds) = try timed { try Recommender(interactions: table, manifest: manifest) }
+        let attributes = try manifestOptions.attributes()
+        let (model, buildSeconds) = try timed {
+            try Recommender(
+                interactions: table, manifest: manifest, userAttributes: attributes.users, itemAttributes: attributes.items
+            )
+        }
         let buildCPU = cpuSeconds() - cpuBefore
         let statistics = model.statistics
         print(String(format: "index build: %.3f s (CPU %.3f s, %.2f cores busy)", buildSeconds, buildCPU, buildCPU / max(buildSeconds, 1e-9)))

@@ -28,10 +28,14 @@ struct EvaluateCommand: ParsableCommand {
             return
         }
         let manifest = try manifestOptions.parsed()
+        let attributes = try manifestOptions.attributes()
         var reports: [String] = []
         for evaluationProtocol in protocols {
             let (report, seconds) = try timed {
-                try Evaluation.evaluate(table, manifest: manifest, protocol: evaluationProtocol)
+                try Evaluation.evaluate(
+                    table, manifest: manifest, protocol: evaluationProtocol, userAttributes: attributes.users,
+                    itemAttributes: attributes.items
+                )
             }
             let metrics = report.metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(format($0.value))" }
             print("\(report.protocolName): \(metrics.joined(separator: " ")) (\(format(seconds)) s)")

@@ -10,6 +10,13 @@ struct ManifestOptions: ParsableArguments {
     @Option(help: "implicit or explicit.") var feedback: String?
     @Option(help: "none, iuf or iif.") var weighting: String?
     @Flag(help: "Normalise item-item similarities (itemcf).") var normalize = false
+    @Option(help: "cosine, pearson, adjusted_cosine, jaccard or euclidean.") var similarity: String?
+    @Option(help: "A user attribute file (ml-100k.user), for --user-features.") var userAttributes: String?
+    @Option(help: "An item attribute file (ml-100k.item), for --item-features.") var itemAttributes: String?
+    @Option(help: "usercf: user attribute columns, e.g. 'age/10, gender, occupation'.") var userFeatures: String?
+    @Option(help: "usercf: the attribute weight of the blend, 0...1.") var userFeatureWeight: Double?
+    @Option(help: "itemcf: item attribute columns, e.g. 'class, release_year/10'.") var itemFeatures: String?
+    @Option(help: "itemcf: the attribute weight of the blend, 0...1.") var itemFeatureWeight: Double?
 
     /// The manifest from `--manifest FILE` or from the individual options.
     func parsed() throws -> Manifest {
@@ -27,7 +34,20 @@ struct ManifestOptions: ParsableArguments {
         if let feedback { lines.append("feedback = \(feedback)") }
         if let weighting { lines.append("weighting = \(weighting)") }
         lines.append("normalize = \(self.normalize)")
+        if let similarity { lines.append("similarity = \(similarity)") }
+        if let userFeatures { lines.append("user_features = \(userFeatures)") }
+        if let userFeatureWeight { lines.append("user_feature_weight = \(userFeatureWeight)") }
+        if let itemFeatures { lines.append("item_features = \(itemFeatures)") }
+        if let itemFeatureWeight { lines.append("item_feature_weight = \(itemFeatureWeight)") }
         return try Manifest(parsing: lines.joined(separator: "\n"))
+    }
+
+    /// The attribute files named by `--user-attributes` and `--item-attributes`.
+    func attributes() throws -> (users: AttributeTable?, items: AttributeTable?) {
+        (
+            try userAttributes.map { try AttributeTable(contentsOfFile: $0) },
+            try itemAttributes.map { try AttributeTable(contentsOfFile: $0) }
+        )
     }
 }
 

@@ -16,7 +16,10 @@ struct ReferenceCommand: ParsableCommand {
 
     func run() throws {
         let manifest = try manifestOptions.parsed()
-        let model = try Recommender(interactions: loadTable(data), manifest: manifest)
+        let attributes = try manifestOptions.attributes()
+        let model = try Recommender(
+            interactions: loadTable(data), manifest: manifest, userAttributes: attributes.users, itemAttributes: attributes.items
+        )
         var json = "{\"manifest\": \(quoted(manifest.description)), \"top\": \(top), \"users\": {"
         for (position, user) in model.userIds.enumerated() {
             let list = try model.recommend(user: user, k: top)

@@ -31,12 +31,17 @@ public final class WorkerAgent: Sendable {
         public var token: String
         /// Interval of load reports (default 1 s; the lease is several times longer).
         public var loadInterval: Duration
+        /// Keepalive PINGs on the Join stream's connection (default ``ClientConfiguration/Keepalive/streams``): a
+        /// silent control plane (a partition without a reset) is noticed within `interval + timeout`, and the worker
+        /// says it is cut off and rejoins; nil sends none (then only TCP notices, in minutes).
+        public var keepalive: ClientConfiguration.Keepalive?
 
         /// Creates a configuration.
         public init(
             controlPlaneHost: String, controlPlanePort: Int, advertisedAddress: String, capacity: AIMassAPI.Capacity,
-            token: String, loadInterval: Duration = .seconds(1)
+            token: String, loadInterval: Duration = .seconds(1), keepalive: ClientConfiguration.Keepalive? = .streams
         ) {
+            self.keepalive = keepalive
             self.controlPlaneHost = controlPlaneHost
             self.controlPlanePort = controlPlanePort
             self.advertisedAddress = advertisedAddress
@@ -54,7 +59,15 @@ public final class WorkerAgent: Sendable {
         var call: JoinCall?
         var outbox: AsyncStream<JoinRequest>.Continuation?
         var stopping = false
+        /// Joined: the Welcome of the current stream arrived and the stream has not ended.
+        var connected = false
+        /// When the last Join stream ended (nil while connected or before the first join).
+        var cutOffSince: ContinuousClock.Instant?
     }
+
+    /// The `grpc.health.v1` service name under which a worker reports its link to the control plane: SERVING while
+    /// joined, NOT_SERVING while cut off (its replicas keep serving `aimass.v1.Recommend` meanwhile).
+    public static let controlPlaneHealthName = "aimass.worker.ControlPlane"
 
     /// The configuration.
     public let configuration: Configuration
@@ -64,21 +77,31 @@ public final class WorkerAgent: Sendable {
     let callGate: AdmissionCallGate?
     /// Told `true` when the control plane drains this worker and `false` when it places a replica here again.
     let onDrainChange: (@Sendable (_ draining: Bool) -> Void)?
+    /// Given the access rules the control plane pushes (after the Welcome and on every change).
+    let onGrants: (@Sendable (AccessGrants) -> Void)?
+    /// Told `true` when the worker joined the control plane and `false` when it is cut off from it.
+    let onControlPlaneChange: (@Sendable (_ connected: Bool) -> Void)?
     let client: RPCClient
     let logger: Logger
     private let live = Mutex(Live())
 
     /// Creates an agent over `store` (the store the worker's Recommend service serves from) and the call gate of
     /// the server that serves it, if any; `onDrainChange` hears when the worker is drained and when it serves again
-    /// (for its health service).
+    /// (for its health service); `onGrants` gets the access rules the control plane pushes (for local
+    /// authorization); `onControlPlaneChange` hears when the Join stream is up (`true`, after the Welcome)
+    /// and when it broke (`false`: the worker keeps serving what it holds and keeps rejoining).
     public init(
         configuration: Configuration, store: ReplicaStore = ReplicaStore(), callGate: AdmissionCallGate? = nil,
-        logger: Logger = Logger(label: "aimass.worker"), onDrainChange: (@Sendable (_ draining: Bool) -> Void)? = nil
+        logger: Logger = Logger(label: "aimass.worker"), onGrants: (@Sendable (AccessGrants) -> Void)? = nil,
+        onControlPlaneChange: (@Sendable (_ connected: Bool) -> Void)? = nil,
+        onDrainChange: (@Sendable (_ draining: Bool) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.store = store
         self.callGate = callGate
         self.onDrainChange = onDrainChange
+        self.onControlPlaneChange = onControlPlaneChange
+        self.onGrants = onGrants
         self.logger = logger
         self.client = RPCClient(
             host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
@@ -86,12 +109,19 @@ public final class WorkerAgent: Sendable {
                 $0.initialBackoff = .milliseconds(100)
                 $0.maxBackoff = .seconds(1)
                 $0.eventLoopThreads = 1
+                $0.keepalive = configuration.keepalive
             }
         )
     }
 
     /// The id the control plane assigned ("" until the first Welcome).
     public var workerID: String { store.workerID }
+
+    /// Whether the worker is joined to the control plane now (its Join stream is up).
+    public var isConnected: Bool { live.withLock { $0.connected } }
+
+    /// How long the worker has been cut off from the control plane (nil while joined or before the first join).
+    public var cutOffFor: Duration? { live.withLock { $0.cutOffSince.map { $0.duration(to: .now) } } }
 
     /// Starts joining (and re-joining) the pool.
     public func start() {
@@ -132,6 +162,8 @@ public final class WorkerAgent: Sendable {
 
     private var authorization: Metadata { ["authorization": .string("Bearer \(configuration.token)")] }
 
+    /// Joins, and rejoins with backoff (100 ms doubling to 2 s) whenever the stream ends; the replicas held keep
+    /// serving meanwhile.
     private func run() async {
         var backoff = 0.1
         while !Task.isCancelled, !live.withLock({ $0.stopping }) {
@@ -140,8 +172,12 @@ public final class WorkerAgent: Sendable {
                 backoff = 0.1
             } catch {
                 if live.withLock({ $0.stopping }) { break }
-                logger.info("join stream ended; reconnecting", metadata: ["error": "\(error)"])
+                logger.info(
+                    "join stream ended; serving what this worker holds and rejoining",
+                    metadata: ["error": "\(error)", "replicas": "\(store.entries.count)", "retry_s": "\(backoff)"]
+                )
             }
+            markCutOff()
             if live.withLock({ $0.stopping }) { break }
             try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
             backoff = min(backoff * 2, 2)
@@ -167,7 +203,21 @@ public final class WorkerAgent: Sendable {
             throw RPCError(code: .internalError, message: "the control plane did not answer hello with welcome")
         }
         store.workerID = welcome.workerId
-        logger.info("joined the pool", metadata: ["worker": "\(welcome.workerId)", "lease_ms": "\(welcome.leaseMs)"])
+        let cutOff = live.withLock { live -> Duration? in
+            defer {
+                live.connected = true
+                live.cutOffSince = nil
+            }
+            return live.cutOffSince.map { $0.duration(to: .now) }
+        }
+        onControlPlaneChange?(true)
+        logger.info(
+            "joined the pool",
+            metadata: [
+                "worker": "\(welcome.workerId)", "lease_ms": "\(welcome.leaseMs)",
+                "cut_off_for": "\(cutOff.map { "\($0)" } ?? "-")", "replicas_held": "\(held.count)",
+            ]
+        )
         let (outgoing, outbox) = AsyncStream<JoinRequest>.makeStream()
         live.withLock {
             $0.call = call
@@ -201,6 +251,17 @@ public final class WorkerAgent: Sendable {
         }
     }
 
+    /// The Join stream is down: say so once (health), and start counting how long.
+    private func markCutOff() {
+        let changed = live.withLock { live -> Bool in
+            let wasConnected = live.connected
+            live.connected = false
+            if live.cutOffSince == nil { live.cutOffSince = .now }
+            return wasConnected
+        }
+        if changed { onControlPlaneChange?(false) }
+    }
+
     private func handle(_ response: JoinResponse) {
         switch response.payload {
         case .place(let place)?:
@@ -215,6 +276,8 @@ public final class WorkerAgent: Sendable {
             for entry in store.entries {
                 Task { [self] in await self.remove(RemoveReplica(replicaId: entry.id, drain: true)) }
             }
+        case .grants(let grants)?:
+            onGrants?(grants)
         case .welcome?, nil:
             break
         }

@@ -8,7 +8,8 @@ import RPCHTTP2
 import RPCHealth
 
 /// A worker process (`aimass serve --role worker`): its own ``RPCServer`` with `aimass.v1.Recommend`
-/// (Recommend and SimilarItems from its ready replicas, through admission control) and health, plus a
+/// (Recommend and SimilarItems from its ready replicas, through admission control), the Open Inference Protocol
+/// (`inference.GRPCInferenceService`, the same serving path), health and server reflection, plus a
 /// ``WorkerAgent`` that joins the control plane. Recommend and SimilarItems also pass the server's
 /// ``AdmissionCallGate``, which sheds overload on the event loop before a handler task exists.
 public final class WorkerServer: Sendable {
@@ -28,13 +29,16 @@ public final class WorkerServer: Sendable {
         public var token: String
         /// The longest an inference call over the worker's limit waits for a slot before it is shed.
         public var queueBudget: Duration
+        /// Keepalive PINGs on the connection to the control plane (the Join stream); nil sends none.
+        public var keepalive: ClientConfiguration.Keepalive?
 
         /// Creates a configuration; the capacity defaults to this machine (cores, memory, 8 replica slots).
         public init(
             host: String = "127.0.0.1", port: Int = 0, controlPlaneHost: String, controlPlanePort: Int,
             capacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(), token: String,
-            queueBudget: Duration = .milliseconds(5)
+            queueBudget: Duration = .milliseconds(5), keepalive: ClientConfiguration.Keepalive? = .streams
         ) {
+            self.keepalive = keepalive
             self.queueBudget = queueBudget
             self.host = host
             self.port = port
@@ -77,9 +81,13 @@ public final class WorkerServer: Sendable {
 
     /// Starts serving, then joins the control plane (in the background, retrying until it answers).
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass.worker")) async throws -> WorkerServer {
+        let reflection = try ServedAPI.reflection(
+            services: [HealthService.serviceName, RecommendService.serviceName, InferenceService.serviceName]
+        )
         let store = ReplicaStore()
         let authClient = RPCClient(host: configuration.controlPlaneHost, port: configuration.controlPlanePort)
-        let authorizer = ControlPlaneAuthorizer(client: authClient)
+        let grants = WorkerGrants()
+        let authorizer = ControlPlaneAuthorizer(client: authClient, grants: grants)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
         // A number pins the version, an alias is resolved by the control plane (cached per caller for the
         // authorizer's TTL), and no selector takes the newest version held. The version chosen must be held here,
@@ -110,12 +118,20 @@ public final class WorkerServer: Sendable {
         }
         let health = HealthService()
         let gate = inference.gate
+        let inferenceModels = InferenceModels(
+            authorize: { model, context in try await authorizer.authorize(model: model, context: context) },
+            readyVersions: { store.readyVersions(of: $0) },
+            serverReady: { health.status(of: RecommendService.serviceName) == .serving }
+        )
         let server = RPCServer(
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
             },
-            services: [health, RecommendService(source: source, registry: nil)],
+            services: [
+                health, reflection, RecommendService(source: source, registry: nil),
+                InferenceService(source: source, models: inferenceModels),
+            ],
             callGate: gate,
             logger: logger
         )
@@ -128,17 +144,26 @@ public final class WorkerServer: Sendable {
             throw error
         }
         health.setStatus(.serving, for: RecommendService.serviceName)
+        health.setStatus(.serving, for: InferenceService.serviceName)
+        health.setStatus(.notServing, for: WorkerAgent.controlPlaneHealthName)
         let agent = WorkerAgent(
             configuration: .init(
                 controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
                 advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
-                capacity: configuration.capacity, token: configuration.token
+                capacity: configuration.capacity, token: configuration.token, keepalive: configuration.keepalive
             ),
-            store: store, callGate: gate, logger: logger
-        ) { draining in
-            // Balancers that watch this worker's own health stop sending before its last calls end.
-            health.setStatus(draining ? .notServing : .serving, for: RecommendService.serviceName)
-        }
+            store: store, callGate: gate, logger: logger,
+            onGrants: { grants.replace($0) },
+            onControlPlaneChange: { connected in
+                // Recommend keeps serving while cut off; this entry only says whether the worker is joined.
+                health.setStatus(connected ? .serving : .notServing, for: WorkerAgent.controlPlaneHealthName)
+            },
+            onDrainChange: { draining in
+                // Balancers that watch this worker's own health stop sending before its last calls end.
+                health.setStatus(draining ? .notServing : .serving, for: RecommendService.serviceName)
+                health.setStatus(draining ? .notServing : .serving, for: InferenceService.serviceName)
+            }
+        )
         agent.start()
         return WorkerServer(
             address: address, agent: agent, health: health, server: server, authClient: authClient,

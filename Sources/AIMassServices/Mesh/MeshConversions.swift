@@ -189,3 +189,22 @@ extension MeshError: RPCErrorConvertible {
         }
     }
 }
+
+extension MeshCore.ModelVersion {
+    /// The mesh's view of a published version.
+    public init(_ version: AIMassAPI.Version) {
+        self.init(
+            model: version.model, number: version.number, createdAtMs: version.createdAtMs, author: version.author,
+            description: version.description, sizeBytes: version.sizeBytes, sha256: version.sha256,
+            aliases: version.aliases)
+    }
+}
+
+extension MeshCore.AliasChange {
+    /// The mesh's view of an alias move.
+    public init(_ change: AIMassAPI.AliasChange) {
+        self.init(
+            model: change.model, alias: change.alias, previousVersion: change.previousVersion, version: change.version,
+            principal: change.principal, changedAtMs: change.changedAtMs, reason: change.reason)
+    }
+}

@@ -56,8 +56,15 @@ public struct MeshService: RPCService {
     }
 
     func watch(_ request: WatchRequest, writer: RPCWriter<AIMassAPI.MeshEvent>, context: ServerContext) async throws {
-        _ = try registry.principal(for: context)
+        let principal = try registry.principal(for: context)
         let (filter, heartbeat) = try Self.subscriptionParameters(request)
+        // An admin reads every model; anyone else's events leave out the models they cannot read, asked through
+        // the registry's access cache, so a grant or revocation applies to the next event.
+        let registry = self.registry
+        var readable: MeshReadFilter? =
+            principal.isAdmin
+            ? nil
+            : MeshReadFilter { model in (try? registry.checkRole(principal, model: model, required: .reader)) != nil }
         let subscription = hub.subscribe(
             fromRevision: request.resumeFromRevision, filter: filter, heartbeatInterval: heartbeat)
         // The transport cancels the handler's task when the client resets the stream; this also covers a context
@@ -66,8 +73,12 @@ public struct MeshService: RPCService {
         var lastRevision = request.resumeFromRevision
         do {
             for try await event in subscription {
-                try await writer.write(AIMassAPI.MeshEvent(event))
                 lastRevision = event.revision
+                if readable == nil {
+                    try await writer.write(AIMassAPI.MeshEvent(event))
+                } else if let visible = readable?.visible(event) {
+                    try await writer.write(AIMassAPI.MeshEvent(visible))
+                }
             }
         } catch let error as MeshError {
             logger.debug(

@@ -101,7 +101,8 @@ public final class AdmissionCallGate: ServerCallGate {
     }
 
     /// The gate of a worker (and of the embedded platform): `aimass.v1.Recommend`'s inference methods (Recommend and
-    /// SimilarItems) are gated; nothing else is (health, the registry, `Scheduler/Join`, `Mesh/Watch`, Evaluate).
+    /// SimilarItems) and the Open Inference Protocol's ModelInfer are gated; nothing else is (health, the registry,
+    /// `Scheduler/Join`, `Mesh/Watch`, Evaluate).
     ///
     /// Two bounds, whichever is lower (`cores`: by default the CPUs this process may run on, see
     /// ``InferenceExecutor/usableCores``):
@@ -121,7 +122,10 @@ public final class AdmissionCallGate: ServerCallGate {
         cores: Int = InferenceExecutor.usableCores, queueBudget: Duration = .milliseconds(5)
     ) -> AdmissionCallGate {
         let cores = max(cores, 1)
-        let paths: Set<String> = [RecommendMethods.recommend.path, RecommendMethods.similarItems.path]
+        let paths: Set<String> = [
+            RecommendMethods.recommend.path, RecommendMethods.similarItems.path,
+            GRPCInferenceServiceMethods.modelInfer.path,
+        ]
         return AdmissionCallGate(
             gatedPaths: paths,
             configuration: .defaults {

@@ -119,27 +119,28 @@ public enum RecommenderBuilder {
         }
     }
 
-    /// Builds the recommender of an artifact (an interactions table) with its manifest.
+    /// Builds the recommender of an artifact (an interactions table, or a sectioned file with attributes: ``ModelInputs``)
+    /// with its manifest.
     ///
     /// - Throws: ``RPCError`` `FAILED_PRECONDITION` when the artifact or manifest cannot be loaded.
     public static func build(bytes: [UInt8], manifest values: [String: String], model: String, version: Int) throws -> Recommender {
         let parsed = try Self.manifest(values, model: model, version: version)
-        let table: InteractionTable
+        let inputs: ModelInputs
         do {
-            table = try InteractionTable(parsing: String(decoding: bytes, as: UTF8.self))
+            inputs = try ModelInputs(parsing: String(decoding: bytes, as: UTF8.self))
         } catch {
             throw RPCError(
                 code: .failedPrecondition,
                 message: "version \(version) of model '\(model)' cannot be loaded: \(error.message)"
             )
         }
-        return try Recommender(interactions: table, manifest: parsed)
+        return try Recommender(inputs: inputs, manifest: parsed)
     }
 
     /// Reads a registry version's artifact and builds its recommender.
     static func build(version: ModelVersion, registry: ModelRegistry, principal: Principal) throws -> Recommender {
-        let (table, manifest) = try inputs(version: version, registry: registry, principal: principal)
-        return try Recommender(interactions: table, manifest: manifest)
+        let (inputs, manifest) = try inputs(version: version, registry: registry, principal: principal)
+        return try Recommender(inputs: inputs, manifest: manifest)
     }
 
     /// Reads a registry version's interactions and manifest.
@@ -147,7 +148,7 @@ public enum RecommenderBuilder {
         version: ModelVersion,
         registry: ModelRegistry,
         principal: Principal
-    ) throws -> (InteractionTable, Manifest) {
+    ) throws -> (ModelInputs, Manifest) {
         let parsed = try Self.manifest(version.manifest, model: version.model, version: version.number)
         let reader = try registry.openArtifact(model: version.model, version: .number(version.number), by: principal)
         defer { reader.close() }
@@ -159,7 +160,7 @@ public enum RecommenderBuilder {
             bytes.append(contentsOf: chunk)
         }
         do {
-            return (try InteractionTable(parsing: String(decoding: bytes, as: UTF8.self)), parsed)
+            return (try ModelInputs(parsing: String(decoding: bytes, as: UTF8.self)), parsed)
         } catch {
             throw RPCError(
                 code: .failedPrecondition,

@@ -92,9 +92,12 @@ public struct RecommendService: RPCService {
             (evaluationProtocol, prefix) = (.holdout8020, "holdout")
         }
         let version = try registry.getVersion(model: request.model, try request.version.reference(), by: principal)
-        let (table, manifest) = try RecommenderBuilder.inputs(version: version, registry: registry, principal: principal)
+        let (inputs, manifest) = try RecommenderBuilder.inputs(version: version, registry: registry, principal: principal)
         let seed = request.seed == 0 ? SplitHash.defaultSeed : request.seed
-        let report = try Evaluation.evaluate(table, manifest: manifest, protocol: evaluationProtocol, cutoff: k, seed: seed)
+        let report = try Evaluation.evaluate(
+            inputs.interactions, manifest: manifest, protocol: evaluationProtocol, cutoff: k, seed: seed,
+            userAttributes: inputs.userAttributes, itemAttributes: inputs.itemAttributes
+        )
         let metrics = Dictionary(uniqueKeysWithValues: report.metrics.map { ("\(prefix).\($0.key)", $0.value) })
         var stored = false
         if !request.dryRun {

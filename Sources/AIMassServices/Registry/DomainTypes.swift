@@ -12,3 +12,9 @@ typealias DomainHeader = VersionHeader
 typealias DomainRole = Role
 /// The core's grant of a role.
 typealias DomainPermission = Permission
+/// The core's user.
+typealias DomainUser = User
+/// The core's token scope.
+typealias DomainTokenScope = TokenScope
+/// The core's audit event.
+typealias DomainAuditEvent = AuditEvent

@@ -1,4 +1,5 @@
 import AIMassAPI
+import MeshCore
 import ModelRegistry
 import RPCCore
 
@@ -42,6 +43,7 @@ extension RegistryService {
             return SetAliasResponse(change: RegistryConversions.aliasChange(move))
         }
         onAliasMoved?(request.model, request.alias, request.version)
+        if let change = response.change { onMeshEvent?(MeshCore.MeshEvent.Payload.aliasMoved(MeshCore.AliasChange(change))) }
         return response
     }
 

@@ -1,4 +1,5 @@
 import AIMassAPI
+import MeshCore
 import ModelRegistry
 import RPCCore
 
@@ -89,7 +90,9 @@ extension RegistryService {
                 "published version",
                 metadata: ["model": "\(version.model)", "version": "\(version.number)", "bytes": "\(version.sizeBytes)"]
             )
-            return RegistryConversions.apiVersion(version, latestNumber: version.number)
+            let published = RegistryConversions.apiVersion(version, latestNumber: version.number)
+            onMeshEvent?(MeshCore.MeshEvent.Payload.versionPublished(MeshCore.ModelVersion(published)))
+            return published
         } catch {
             upload.abort()
             throw error

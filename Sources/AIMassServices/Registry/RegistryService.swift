@@ -1,5 +1,6 @@
 import AIMassAPI
 import Logging
+import MeshCore
 import ModelRegistry
 import RPCCore
 import RecommendCore
@@ -24,19 +25,26 @@ public struct RegistryService: RPCService {
     /// What uses a version (for example "deployment movies@2"), or nil: model, version number.
     public typealias VersionUseHook = @Sendable (_ model: String, _ version: UInt32) -> String?
 
+    /// Called with what the pool's watchers are told about the registry: a version published, an alias moved.
+    public typealias MeshEventHook = @Sendable (_ payload: MeshCore.MeshEvent.Payload) -> Void
+
     let registry: ModelRegistry
     let logger: Logger
     let onAliasMoved: AliasHook?
     let versionInUse: VersionUseHook?
+    let onMeshEvent: MeshEventHook?
 
     /// Creates the service; `onAliasMoved` lets the scheduler roll deployments that follow a moved alias, and
-    /// `versionInUse` lets it refuse `DeleteVersion` of a version a deployment serves.
+    /// `versionInUse` lets it refuse `DeleteVersion` of a version a deployment serves; `onMeshEvent` tells
+    /// `Mesh/Watch` subscribers of published versions and alias moves.
     public init(
         registry: ModelRegistry,
         logger: Logger,
         versionInUse: VersionUseHook? = nil,
+        onMeshEvent: MeshEventHook? = nil,
         onAliasMoved: AliasHook? = nil
     ) {
+        self.onMeshEvent = onMeshEvent
         self.registry = registry
         self.logger = logger
         self.onAliasMoved = onAliasMoved

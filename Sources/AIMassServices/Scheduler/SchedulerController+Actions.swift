@@ -8,8 +8,14 @@ extension SchedulerController {
         state.withLock { s in
             guard !s.stopped else { return }
             let now = MonotonicTime.now()
+            let holding = s.core.isHoldingAfterRestart(now: now)
             var actions = s.core.tick(now: now)
-            actions += autoscale(&s, now: now)
+            if holding, !s.core.isHoldingAfterRestart(now: now) {
+                logger.info("restart hold over: placing what the rejoined workers do not hold")
+            }
+            // The autoscaler waits for the workers' load reports after a restart.
+            if !holding { actions += autoscale(&s, now: now) }
+            persistOrLog(&s)
             perform(actions, &s)
             publishChanges(&s)
         }

@@ -18,7 +18,8 @@ extension SchedulerController {
     ///
     /// A hello with an id rejoins (``SchedulerState/rejoin(_:address:capacity:holding:now:)``): within its lease the
     /// worker keeps the replicas placed there that it still holds; any other replica it lists is adopted when its
-    /// deployment still wants it, else removed. A restarted control plane knows no deployment and removes them all.
+    /// deployment still wants it, else removed. A control plane restarted on its data directory restored its
+    /// deployments (``restore()``), so it adopts the replicas they still want under the same ids.
     ///
     /// - Throws: ``RPCError`` `INVALID_ARGUMENT` (bad address or capacity), `ALREADY_EXISTS` (the id is connected on
     ///   another stream), `UNAVAILABLE` (shutting down).
@@ -45,6 +46,7 @@ extension SchedulerController {
             s.nextSession += 1
             s.sessions[id] = Session(serial: serial, outbox: continuation, connected: true)
             continuation.yield(.message(JoinResponse(payload: .welcome(Welcome(workerId: id.rawValue, leaseMs: lease)))))
+            if let grants = s.grants { continuation.yield(.message(JoinResponse(payload: .grants(grants)))) }
             let offered = SchedulerCore.Capacity(
                 cpuMillis: capacity.cpuMillis, memoryBytes: capacity.memoryBytes, replicaSlots: Int(capacity.replicaSlots)
             )
@@ -61,6 +63,7 @@ extension SchedulerController {
                 s.sessions[id] = nil
                 throw error
             }
+            persistOrLog(&s)
             perform(actions, &s)
             publishChanges(&s)
             return id
@@ -70,6 +73,16 @@ extension SchedulerController {
             throw RPCError(code: .unavailable, message: "worker \(id) left while joining")
         }
         return WorkerSession(workerID: id, serial: serial, outbox: stream)
+    }
+
+    /// New access rules (from ``AccessGrantsPublisher``): sent down every connected Join stream now, and to each
+    /// worker that joins later right after its Welcome. Identical rules are not sent again.
+    public func publishGrants(_ grants: AccessGrants) {
+        state.withLock { s in
+            guard s.grants != grants else { return }
+            s.grants = grants
+            for (id, _) in s.sessions { send(.message(JoinResponse(payload: .grants(grants))), to: id, &s) }
+        }
     }
 
     /// A message from a worker after its hello: a load report (renews the lease) or a replica status.
@@ -165,7 +178,7 @@ extension SchedulerController {
     ///
     /// - Throws: ``SchedulerError`` `notFound`.
     public func drain(_ id: WorkerID, reason: String, force: Bool) throws -> AIMassAPI.Worker {
-        try mutate { s, now in try s.core.drain(id, reason: reason, force: force, now: now) }
+        try mutate(strict: true) { s, now in try s.core.drain(id, reason: reason, force: force, now: now) }
         logger.info("draining worker", metadata: ["worker": "\(id)", "reason": "\(reason)", "force": "\(force)"])
         return try existingWorker(id)
     }
@@ -174,7 +187,7 @@ extension SchedulerController {
     ///
     /// - Throws: ``SchedulerError`` `notFound`.
     public func uncordon(_ id: WorkerID) throws -> AIMassAPI.Worker {
-        try mutate { s, now in try s.core.uncordon(id, now: now) }
+        try mutate(strict: true) { s, now in try s.core.uncordon(id, now: now) }
         logger.info("worker uncordoned", metadata: ["worker": "\(id)"])
         return try existingWorker(id)
     }

@@ -1,6 +1,7 @@
 import AIMassAPI
 import Logging
 import MeshCore
+import ModelRegistry
 import RPCCore
 import SchedulerCore
 import Synchronization
@@ -24,16 +25,20 @@ public final class SchedulerController: Sendable {
         public var maxConsecutiveFailures: Int
         /// Autoscaler windows and thresholds (Knative defaults).
         public var autoscaler: Autoscaler.Configuration
+        /// After a restart with persisted desired state: the longest placement waits for the workers known before
+        /// to rejoin (seconds, default 10; it ends as soon as all of them are back).
+        public var restartGrace: Double
 
         /// Creates a configuration.
         public init(
             lease: Double = 5, tickInterval: Duration = .milliseconds(500), maxConsecutiveFailures: Int = 5,
-            autoscaler: Autoscaler.Configuration = .defaults
+            autoscaler: Autoscaler.Configuration = .defaults, restartGrace: Double = 10
         ) {
             self.lease = lease
             self.tickInterval = tickInterval
             self.maxConsecutiveFailures = maxConsecutiveFailures
             self.autoscaler = autoscaler
+            self.restartGrace = restartGrace
         }
 
         /// Creates a configuration with the default autoscaler thresholds but its own stable and panic windows in
@@ -103,6 +108,10 @@ public final class SchedulerController: Sendable {
         var nextWorker = 1
         var nextSession: UInt64 = 1
         var stopped = false
+        /// What the store holds (see ``persist(_:)``).
+        var persisted = Durable()
+        /// The access rules workers authorize with (``publishGrants(_:)``); nil before the first.
+        var grants: AccessGrants?
     }
 
     let state: Mutex<State>
@@ -111,16 +120,21 @@ public final class SchedulerController: Sendable {
     /// The tunables.
     public let configuration: Configuration
     let lookup: ArtifactLookup
+    /// Where deployments, drains and cordons are persisted; nil keeps them in memory only.
+    let store: ControlPlaneStore?
     let logger: Logger
     let wallOffsetMs: Int64
     private let ticker = Mutex<Task<Void, Never>?>(nil)
 
-    /// Creates a controller; call ``start()`` to run its periodic tick.
+    /// Creates a controller; call ``restore()`` (with a `store`) and then ``start()`` to run its periodic tick.
+    ///
+    /// With a `store`, every change of deployments, drains and cordons is written to it before it takes effect.
     public init(
-        configuration: Configuration = .defaults, mesh: MeshHub, logger: Logger = Logger(label: "aimass.scheduler"),
-        lookup: @escaping ArtifactLookup
+        configuration: Configuration = .defaults, mesh: MeshHub, store: ControlPlaneStore? = nil,
+        logger: Logger = Logger(label: "aimass.scheduler"), lookup: @escaping ArtifactLookup
     ) {
         self.configuration = configuration
+        self.store = store
         self.mesh = mesh
         self.lookup = lookup
         self.logger = logger
@@ -162,7 +176,7 @@ public final class SchedulerController: Sendable {
 
     /// Creates a deployment (its replicas are placed as capacity allows; a shortfall leaves it PENDING).
     public func deploy(_ spec: DeploymentSpec, selector: AIMassAPI.VersionSelector, artifact: ArtifactInfo) throws -> SchedulerCore.Deployment {
-        try mutate { s, now in
+        try mutate(strict: true) { s, now in
             let actions = try s.core.deploy(spec, now: now)
             s.selectors[spec.id] = selector
             s.artifacts[Self.key(spec.model, spec.version)] = artifact
@@ -174,7 +188,7 @@ public final class SchedulerController: Sendable {
     /// Undeploys: replicas drain and are removed; returns the deployment in state DELETING.
     public func undeploy(_ id: DeploymentID) throws -> SchedulerCore.Deployment {
         var before = try existing(id)
-        try mutate { s, now in try s.core.undeploy(id, now: now) }
+        try mutate(strict: true) { s, now in try s.core.undeploy(id, now: now) }
         before = deployment(id) ?? before
         before.state = .deleting
         return before
@@ -182,7 +196,7 @@ public final class SchedulerController: Sendable {
 
     /// Changes the bounds and/or the desired count (`nil` = unchanged).
     public func scale(_ id: DeploymentID, min: Int?, max: Int?, desired: Int?) throws -> SchedulerCore.Deployment {
-        try mutate { s, now in
+        try mutate(strict: true) { s, now in
             try s.core.scale(id, minReplicas: min, maxReplicas: max, desiredReplicas: desired, now: now)
         }
         return try existing(id)
@@ -210,7 +224,7 @@ public final class SchedulerController: Sendable {
         var rolled: [DeploymentID] = []
         for id in following {
             do {
-                try mutate { s, now in
+                try mutate(strict: true) { s, now in
                     s.artifacts[Self.key(model, version)] = artifact
                     return try s.core.roll(id, to: version, now: now)
                 }
@@ -256,11 +270,18 @@ public final class SchedulerController: Sendable {
         return deployment
     }
 
-    /// Runs one event under the lock, carries out its actions and publishes what changed.
-    func mutate(_ body: (inout State, Double) throws -> [SchedulerAction]) throws {
+    /// Runs one event under the lock, persists the desired state it changed, then carries out its actions and
+    /// publishes what changed.
+    ///
+    /// With `strict` (operator requests), a change that cannot be persisted is refused (`UNAVAILABLE`) and leaves
+    /// the state as it was; otherwise (worker streams) the failure is logged and the write retried later.
+    func mutate(strict: Bool = false, _ body: (inout State, Double) throws -> [SchedulerAction]) throws {
         try state.withLock { s in
             let now = MonotonicTime.now()
-            let actions = try body(&s, now)
+            var next = s
+            let actions = try body(&next, now)
+            if strict { try persist(&next) } else { persistOrLog(&next) }
+            s = next
             perform(actions, &s)
             publishChanges(&s)
         }

@@ -16,6 +16,8 @@ final class AccessCache: Sendable {
     /// What was asked, by whom, about which model.
     struct Key: Hashable, Sendable {
         var userID: Int64
+        /// Two tokens of one user with different scopes get different answers.
+        var scope: TokenScope
         var model: String
         var question: Question
     }

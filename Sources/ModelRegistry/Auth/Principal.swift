@@ -5,21 +5,66 @@ public import FoundationEssentials
 /// forge one.
 ///
 /// Roles and group memberships are not copied into the principal: every check reads them from the database, so a
-/// revoked permission applies to the next call.
+/// revoked permission applies to the next call. What the token itself limits (its scope, its expiry) is copied.
 public struct Principal: Sendable, Hashable, CustomStringConvertible {
     /// The user's name.
     public let userName: String
-    /// Whether the user was a global admin when authenticated.
+    /// Whether the user was a global admin when authenticated, through an unscoped token (a scoped token never acts
+    /// as an admin).
     public let isAdmin: Bool
+    /// The token's id; `nil` for a principal obtained without a token (``ModelRegistry/principal(forUser:)``).
+    public let tokenID: Int64?
+    /// What the token limits the user to.
+    public let scope: TokenScope
+    /// When the token stops working; `nil` when it never expires.
+    public let expiresAt: Date?
+    /// The calls per second the token may make; 0 = no limit (``ModelRegistry/admitRequest(of:)``).
+    public let requestsPerSecond: UInt32
     let userID: Int64
 
-    init(userID: Int64, userName: String, isAdmin: Bool) {
+    init(
+        userID: Int64, userName: String, isAdmin: Bool, tokenID: Int64? = nil, scope: TokenScope = .unrestricted,
+        expiresAt: Date? = nil, requestsPerSecond: UInt32 = 0
+    ) {
+        self.requestsPerSecond = requestsPerSecond
         self.userID = userID
         self.userName = userName
-        self.isAdmin = isAdmin
+        self.isAdmin = isAdmin && scope.isUnrestricted
+        self.tokenID = tokenID
+        self.scope = scope
+        self.expiresAt = expiresAt
     }
 
     public var description: String { "user '\(self.userName)'" + (self.isAdmin ? " (admin)" : "") }
+}
+
+/// What a token may do at most, whatever its user may: a role ceiling and a set of models. A scoped token never
+/// acts as a global admin; on a model outside its set it is as if the model did not exist (NOT_FOUND), as for a
+/// model its user cannot read.
+public struct TokenScope: Sendable, Hashable, Codable {
+    /// The highest role the token exercises on any model; `nil` = the user's own role.
+    public var roleCeiling: Role?
+    /// The models the token may reach, sorted; empty = every model its user may reach.
+    public var models: [String]
+
+    public init(roleCeiling: Role? = nil, models: [String] = []) {
+        self.roleCeiling = roleCeiling
+        self.models = Array(Set(models)).sorted()
+    }
+
+    /// No limit beyond the user's own rights.
+    public static let unrestricted = TokenScope()
+
+    public var isUnrestricted: Bool { roleCeiling == nil && models.isEmpty }
+
+    /// Whether the token may reach `model` at all.
+    public func allows(model: String) -> Bool { models.isEmpty || models.contains(model) }
+
+    /// The role the token exercises on `model`, given the role its user holds there.
+    func cap(_ role: Role?, model: String) -> Role? {
+        guard let role, allows(model: model) else { return nil }
+        return roleCeiling.map { min($0, role) } ?? role
+    }
 }
 
 /// A per-model role. Each role includes the ones below it: reader < writer < owner.
@@ -29,7 +74,7 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
 /// - owner: also grant and read permissions, delete the model.
 ///
 /// A global admin (``User/isAdmin``) may do everything on every model.
-public enum Role: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
+public enum Role: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible, Codable {
     case reader = 1
     case writer = 2
     case owner = 3
@@ -122,4 +167,13 @@ public struct TokenInfo: Sendable, Hashable {
     public var createdAt: Date
     /// When it was revoked; `nil` while valid.
     public var revokedAt: Date?
+    /// When it stops working; `nil` when it never expires.
+    public var expiresAt: Date?
+    /// What it is limited to.
+    public var scope: TokenScope
+    /// When it last authenticated a call (to the second or so: uses are recorded in memory and written in batches);
+    /// `nil` if never.
+    public var lastUsedAt: Date?
+    /// The calls per second it may make; 0 = no limit.
+    public var requestsPerSecond: UInt32
 }

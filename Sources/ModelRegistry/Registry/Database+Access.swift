@@ -1,8 +1,14 @@
 /// Role resolution on the connection. Roles are read from the database on every check, so grants, revocations and
 /// group changes apply to the very next call.
 extension Database {
-    /// Whether the principal's user still exists and is an admin; `unauthenticated` if the user is gone.
+    /// Whether the principal's user still exists and is an admin (through an unscoped token: a scoped one never
+    /// acts as an admin); `unauthenticated` if the user is gone.
     func isAdmin(_ principal: Principal) throws(RegistryError) -> Bool {
+        try self.userIsAdmin(principal) && principal.scope.isUnrestricted
+    }
+
+    /// Whether the principal's user is an admin, whatever the token's scope.
+    private func userIsAdmin(_ principal: Principal) throws(RegistryError) -> Bool {
         guard let row = try self.queryOne("SELECT is_admin FROM users WHERE id = ?", principal.userID) else {
             throw .unauthenticated("user '\(principal.userName)' no longer exists")
         }
@@ -23,10 +29,11 @@ extension Database {
         return row?.optionalInt64(0).flatMap { Role(rawValue: Int($0)) }
     }
 
-    /// The principal's effective role on a model: owner for admins, else the granted role.
-    func effectiveRole(_ principal: Principal, modelID: Int64) throws(RegistryError) -> Role? {
-        if try self.isAdmin(principal) { return .owner }
-        return try self.grantedRole(userID: principal.userID, modelID: modelID)
+    /// The principal's effective role on a model: owner for admins, else the granted role; either capped by the
+    /// token's scope.
+    func effectiveRole(_ principal: Principal, model: ModelRef) throws(RegistryError) -> Role? {
+        let role = try self.userIsAdmin(principal) ? .owner : try self.grantedRole(userID: principal.userID, modelID: model.id)
+        return principal.scope.cap(role, model: model.name)
     }
 
     /// Looks up a model and checks that the principal has at least `required` on it.
@@ -49,7 +56,7 @@ extension Database {
         required: Role,
         to action: String
     ) throws(RegistryError) {
-        let role = try self.effectiveRole(principal, modelID: model.id)
+        let role = try self.effectiveRole(principal, model: model)
         guard let role, role >= required else {
             throw .permissionDenied(
                 "\(principal) needs role \(required) on model '\(model.name)' to \(action)"
@@ -68,5 +75,14 @@ extension Database {
     /// Checks that the principal's user still exists (any authenticated user may do the action).
     func requireUser(_ principal: Principal) throws(RegistryError) {
         _ = try self.isAdmin(principal)
+    }
+}
+
+extension Database {
+    /// A token's scope from its columns.
+    static func decodeScope(ceiling: Int64?, models: String) throws(RegistryError) -> TokenScope {
+        TokenScope(
+            roleCeiling: ceiling.flatMap { Role(rawValue: Int($0)) },
+            models: try Codec.decode([String].self, from: models, column: "tokens.models"))
     }
 }

@@ -30,7 +30,7 @@ extension ModelRegistry {
         compute: (Database) throws(RegistryError) -> AccessCache.Answer
     ) throws(RegistryError) -> AccessCache.Answer {
         let cache = self.accessCache
-        let key = AccessCache.Key(userID: principal.userID, model: model, question: question)
+        let key = AccessCache.Key(userID: principal.userID, scope: principal.scope, model: model, question: question)
         let now = ContinuousClock.now
         if cache.isOpen, let answer = cache.answers.value(for: key, generation: cache.generation, now: now) {
             return try answer.get()

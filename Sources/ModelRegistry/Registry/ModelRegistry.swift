@@ -35,6 +35,10 @@ public final class ModelRegistry: Sendable {
     let accessCache: AccessCache
     /// How many times the database was entered (``withDatabase(_:)``): tests check that cache hits stay at zero.
     let databaseEntries = Atomic<Int>(0)
+    /// When each token last authenticated a call, not yet written (see ``TokenUses``).
+    let tokenUses = TokenUses()
+    /// The request buckets of tokens with a quota.
+    let tokenQuotas = TokenQuotas()
     private let state: Mutex<State>
 
     /// The mutable part: the connection and the data-directory lock, both released by ``close()``.
@@ -154,6 +158,8 @@ public final class ModelRegistry: Sendable {
     /// in progress fail at ``VersionUpload/finish()``. Readers already opened keep working (they hold their own
     /// file). Safe to call more than once; also done when the registry is deallocated.
     public func close() {
+        // Best effort: a registry closed after an I/O error still closes.
+        try? self.persistTokenUses()
         self.state.withLock { state in
             self.accessCache.close()
             state.database?.close()
@@ -168,6 +174,14 @@ public final class ModelRegistry: Sendable {
     /// back), the access cache is invalidated before the mutex is released: this is the one place every write
     /// passes through, so no write path can forget to.
     func withDatabase<T: Sendable>(_ body: (Database) throws(RegistryError) -> T) throws(RegistryError) -> T {
+        try self.withDatabase(invalidatingCaches: true, body)
+    }
+
+    /// ``withDatabase(_:)`` for the writes no cached answer depends on (when a token was last used, the audit log):
+    /// they leave the access cache as it is, so that recording them does not cost every caller a cache miss.
+    func withDatabase<T: Sendable>(
+        invalidatingCaches: Bool, _ body: (Database) throws(RegistryError) -> T
+    ) throws(RegistryError) -> T {
         self.databaseEntries.add(1, ordering: .relaxed)
         return try self.state.withLock { (state) throws(RegistryError) -> T in
             guard let database = state.database else {
@@ -175,7 +189,7 @@ public final class ModelRegistry: Sendable {
             }
             let changesBefore = database.totalChanges
             defer {
-                if database.totalChanges != changesBefore { self.accessCache.invalidate() }
+                if invalidatingCaches, database.totalChanges != changesBefore { self.accessCache.invalidate() }
             }
             return try body(database)
         }

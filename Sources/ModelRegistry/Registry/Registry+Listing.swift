@@ -51,6 +51,7 @@ extension ModelRegistry {
             .integer(principal.userID),
             .integer(Int64(size + 1)),
             filter.owner.sqliteValue,
+            principal.scope.models.isEmpty ? .null : .text(try Codec.json(principal.scope.models)),
         ]
         return try self.withDatabase { (database) throws(RegistryError) -> ModelPage in
             var bindings = bindings
@@ -68,6 +69,7 @@ extension ModelRegistry {
                   AND (?9 IS NULL OR EXISTS (
                         SELECT 1 FROM permissions p JOIN users u ON u.id = p.user_id
                         WHERE p.model_id = m.id AND p.role = 3 AND u.name = ?9))
+                  AND (?10 IS NULL OR m.name IN (SELECT value FROM json_each(?10)))
                 ORDER BY m.name
                 LIMIT ?8
                 """,

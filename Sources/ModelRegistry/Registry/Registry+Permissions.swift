@@ -98,7 +98,7 @@ extension ModelRegistry {
     public func role(of principal: Principal, model: String) throws(RegistryError) -> Role? {
         try Validate.modelName(model)
         return try self.withDatabase { (database) throws(RegistryError) -> Role? in
-            try database.effectiveRole(principal, modelID: try database.modelRef(named: model).id)
+            try database.effectiveRole(principal, model: try database.modelRef(named: model))
         }
     }
 

@@ -1,3 +1,5 @@
+internal import FoundationEssentials
+
 extension ModelRegistry {
     /// Resolves an API token to its user.
     ///
@@ -6,12 +8,14 @@ extension ModelRegistry {
     /// - Throws: `unauthenticated` if the token is unknown or revoked (the message does not say which).
     public func authenticate(token: String) throws(RegistryError) -> Principal {
         guard !token.isEmpty, token.utf8.count <= 512 else { throw .unauthenticated("invalid or revoked token") }
-        return try self.cachedPrincipal(token: token) { (database) throws(RegistryError) -> Principal in
+        let principal = try self.cachedPrincipal(token: token) { (database) throws(RegistryError) -> Principal in
             let hash = try Tokens.hash(token)
             guard
                 let row = try database.queryOne(
                     """
-                    SELECT u.id, u.name, u.is_admin FROM tokens t JOIN users u ON u.id = t.user_id
+                    SELECT u.id, u.name, u.is_admin, t.id, t.expires_at, t.role_ceiling, t.models,
+                           t.requests_per_second
+                    FROM tokens t JOIN users u ON u.id = t.user_id
                     WHERE t.hash = ? AND t.revoked_at IS NULL
                     """,
                     hash
@@ -19,8 +23,18 @@ extension ModelRegistry {
             else {
                 throw .unauthenticated("invalid or revoked token")
             }
-            return Principal(userID: row.int64(0), userName: row.string(1), isAdmin: row.bool(2))
+            return Principal(
+                userID: row.int64(0), userName: row.string(1), isAdmin: row.bool(2), tokenID: row.int64(3),
+                scope: try Database.decodeScope(ceiling: row.optionalInt64(5), models: row.string(6)),
+                expiresAt: Timestamp.optionalDate(row.optionalInt64(4)),
+                requestsPerSecond: UInt32(clamping: row.int64(7)))
         }
+        // Checked on every call, cached or not: the cache does not know about time passing.
+        if let expiresAt = principal.expiresAt, expiresAt <= Date() {
+            throw .unauthenticated("token expired at \(expiresAt)")
+        }
+        if let tokenID = principal.tokenID { self.tokenUses.record(tokenID) }
+        return principal
     }
 
     /// The principal of a user, without a token — for trusted in-process callers only (the scheduler fetching

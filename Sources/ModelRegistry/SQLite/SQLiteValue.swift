@@ -70,4 +70,13 @@ struct Row: Sendable {
     }
 
     func bool(_ index: Int) -> Bool { self.int64(index) != 0 }
+
+    /// A REAL column (an INTEGER one is widened, as SQLite stores whole-valued reals as integers in some cases).
+    func double(_ index: Int) -> Double {
+        switch self.values[index] {
+        case .real(let value): value
+        case .integer(let value): Double(value)
+        default: 0
+        }
+    }
 }

@@ -11,6 +11,7 @@ enum Migrations {
     static let all: [Migration] = [
         Migration(version: 1, summary: "initial schema", sql: SchemaV1.sql),
         Migration(version: 2, summary: "alias_history.reason", sql: SchemaV2.sql),
+        Migration(version: 3, summary: "token expiry, scope and last use; audit log", sql: SchemaV3.sql),
     ]
 
     /// The schema version this build writes.

@@ -32,6 +32,31 @@ public struct ClientConfiguration: Sendable {
     public var initialStreamWindowSize: UInt32
     /// Event-loop threads of the client's own group.
     public var eventLoopThreads: Int
+    /// Client-side keepalive PINGs (gRPC's `keepalive_time`/`keepalive_timeout`); nil (the default, as in gRPC)
+    /// sends none. Long-lived streams (a worker's Join, a Mesh watcher) turn it on to notice a silent peer.
+    public var keepalive: Keepalive?
+
+    /// Keepalive PINGs of a client connection.
+    public struct Keepalive: Sendable, Hashable {
+        /// A PING is sent when nothing was read from the server for this long (`keepalive_time`).
+        public var interval: Duration
+        /// The connection is closed, failing its calls with `UNAVAILABLE`, when a PING is not acknowledged within
+        /// this (`keepalive_timeout`).
+        public var timeout: Duration
+        /// Ping even with no call in flight (`keepalive_permit_without_calls`; servers may answer GOAWAY
+        /// `too_many_pings`).
+        public var permitWithoutCalls: Bool
+
+        /// Creates a keepalive policy: a silent peer is noticed within `interval + timeout`.
+        public init(interval: Duration, timeout: Duration, permitWithoutCalls: Bool = false) {
+            self.interval = interval
+            self.timeout = timeout
+            self.permitWithoutCalls = permitWithoutCalls
+        }
+
+        /// For the platform's own long-lived streams: a PING after 5 s of silence, 5 s to answer.
+        public static var streams: Self { Self(interval: .seconds(5), timeout: .seconds(5)) }
+    }
 
     public init(
         maxReceiveMessageSize: Int = 4 * 1024 * 1024,
@@ -40,8 +65,10 @@ public struct ClientConfiguration: Sendable {
         maxBackoff: Duration = .seconds(30),
         backoffMultiplier: Double = 1.6,
         initialStreamWindowSize: UInt32 = 1024 * 1024,
-        eventLoopThreads: Int = 1
+        eventLoopThreads: Int = 1,
+        keepalive: Keepalive? = nil
     ) {
+        self.keepalive = keepalive
         self.maxReceiveMessageSize = maxReceiveMessageSize
         self.connectTimeout = connectTimeout
         self.initialBackoff = initialBackoff

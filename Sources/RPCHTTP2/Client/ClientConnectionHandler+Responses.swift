@@ -117,7 +117,9 @@ extension ClientConnectionHandler: HTTP2SessionDelegate {
         onClose()
     }
 
-    func sessionPing(ack: Bool) {}
+    func sessionPing(ack: Bool) {
+        if ack { keepaliveAcknowledged() }
+    }
 
     /// The server ended the stream: the status is in the trailers (or the trailers-only headers).
     private func complete(_ stream: ClientStream) {

@@ -18,6 +18,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Set once the server sent GOAWAY or the connection closed: no new calls go here.
     var isUsable = true
     let onClose: @Sendable () -> Void
+    /// When bytes last came from the server (for keepalive).
+    var lastRead = NIODeadline.now()
+    /// The next keepalive check, and the wait for a PING's acknowledgement (``startKeepalive(context:)``).
+    var keepaliveTask: Scheduled<Void>?
+    var pingTimeoutTask: Scheduled<Void>?
+    /// Why the connection closed, for the calls it fails (the keepalive names itself).
+    var closeReason = "the connection closed"
 
     init(configuration: ClientConfiguration, authority: String, logger: Logger, allocator: ByteBufferAllocator,
          onClose: @escaping @Sendable () -> Void) {
@@ -46,15 +53,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
+        startKeepalive(context: context)
         flush()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         isUsable = false
+        stopKeepalive()
         let open = streams.values
         streams.removeAll()
         for stream in open {
-            fail(stream, with: RPCError(code: .unavailable, message: "the connection closed"), reset: false)
+            fail(stream, with: RPCError(code: .unavailable, message: closeReason), reset: false)
             stream.call.detach()
         }
         session?.delegate = nil
@@ -66,6 +75,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         guard let session else { return }
+        lastRead = .now()
         output.isReading = true
         do {
             try buffer.withUnsafeReadableBytes { try session.receive($0) }

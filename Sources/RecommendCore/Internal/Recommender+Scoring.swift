@@ -52,39 +52,27 @@ extension Recommender {
         self.neighbours.row(u).map { ScoredIndex(index: self.neighbours.columns[$0], score: self.neighbours.values[$0]) }
     }
 
-    /// UserCF: the top-K users by cosine with an anonymous profile (weighted like the stored neighbours).
+    /// UserCF: the top-K users most similar to an anonymous profile, by the manifest's measure and weighting, with
+    /// the measure's values (each seed's 1 minus the item's mean for adjusted cosine). The profile has no attributes,
+    /// so a blend scales its behaviour similarity by `1 − w`.
     func userNeighbours(of profile: Profile) -> [ScoredIndex] {
-        var dots = [Double](repeating: 0, count: self.userIds.count)
-        var marked = [Bool](repeating: false, count: self.userIds.count)
-        var touched: [Int32] = []
-        var profileNorm = 0.0
+        guard let input = self.userSimilarity else {
+            return []
+        }
+        let values = profile.items.enumerated().map { position, i in
+            input.kernel.similarity == .jaccard ? 1 : profile.values[position] - (input.featureMeans?[Int(i)] ?? 0)
+        }
+        var scratch = DotScratch(count: self.userIds.count, withCommons: false)
         for (position, i) in profile.items.enumerated() {
-            let value = profile.values[position]
-            profileNorm += value * value
-            let weight = self.divisors.map { value / $0[Int(i)] } ?? value
-            for entry in self.itemRatings.row(Int(i)) {
-                let v = Int(self.itemRatings.columns[entry])
-                if !marked[v] {
-                    marked[v] = true
-                    touched.append(Int32(v))
-                }
-                dots[v] += weight * self.itemRatings.values[entry]
-            }
+            let weight = self.divisors.map { values[position] / $0[Int(i)] } ?? values[position]
+            scratch.addDots(row: input.features.row(Int(i)), of: input.features, times: weight)
         }
         var candidates: [ScoredIndex] = []
-        for v in touched where dots[Int(v)] > 0 {
-            let norm = self.userSquaredNorm(Int(v))
-            candidates.append(ScoredIndex(index: v, score: dots[Int(v)] / (profileNorm * norm).squareRoot()))
-        }
+        scratch.collect(
+            kernel: input.kernel, a: RowStatistics(values: values), aAttributes: 0, exclude: nil,
+            k: self.manifest.neighbours, into: &candidates
+        )
         return candidates.topRanked(self.manifest.neighbours)
-    }
-
-    private func userSquaredNorm(_ u: Int) -> Double {
-        var sum = 0.0
-        for entry in self.ratings.row(u) {
-            sum += self.ratings.values[entry] * self.ratings.values[entry]
-        }
-        return sum
     }
 
     /// UserCF's `similarItems`: unweighted cosine of item `i` with every other item.

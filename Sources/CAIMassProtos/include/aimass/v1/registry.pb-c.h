@@ -240,7 +240,31 @@ struct  Aimass__V1__Model
    *   `feedback`   `implicit` (default: every row counts 1) | `explicit`
    *                (the rating column is the value).
    *   `weighting`  `none` (default) | `iuf` (itemcf only) | `iif` (usercf
-   *                only).
+   *                only); with similarity `cosine` only.
+   *   `similarity` `cosine` (default) | `pearson` | `adjusted_cosine` |
+   *                `jaccard` | `euclidean`, between the rows compared
+   *                (items over users for itemcf, users over items for
+   *                usercf; absent pairs are 0, n = the other side's count):
+   *                cosine dot/sqrt(|a|^2 |b|^2); pearson the correlation of
+   *                the full vectors (implicit: the phi coefficient);
+   *                adjusted_cosine the cosine after subtracting each
+   *                column's mean over its stored values (the user's mean
+   *                rating for itemcf, the item's for usercf; `explicit`
+   *                only); jaccard |A and B| / |A or B| of the stored
+   *                columns; euclidean 1/(1+d), d the Euclidean distance of
+   *                the full vectors over ALL columns (implicit: d^2 = the
+   *                size of the symmetric difference). Only similarities > 0
+   *                make neighbours. Formulas: docs/recommendation.md.
+   *   `user_feature_weight` w in 0..1 (default 0), usercf only: the
+   *                user-user similarity is (1-w) * behaviour + w * the
+   *                cosine of the users' one-hot attribute vectors; needs
+   *                `user_features` and a `users` section in the artifact.
+   *   `user_features` the attribute columns, comma-separated: `name`
+   *                (one-hot; a token_seq column multi-hot), `name/width`
+   *                (numeric buckets floor(x/width); a non-number is its own
+   *                category), `name[:n]` (the first n characters).
+   *   `item_feature_weight`, `item_features` the same for itemcf and the
+   *                artifact's `items` section.
    *   `normalize`  `true` | `false` (default; also yes/no, on/off, 1/0):
    *                itemcf only, divide each item's neighbour row by its
    *                maximum; also spelled `normalise`.
@@ -248,8 +272,11 @@ struct  Aimass__V1__Model
    * Any other key, or another value, is INVALID_ARGUMENT naming the key and
    * what it allows: here at CreateModel and UpdateModel (where `algorithm`
    * may be left to the versions), and for the merged manifest at
-   * UploadVersion (nothing is stored). Similarity is always cosine (top-K
-   * pruned); the artifact's format (TSV or CSV) is detected from content.
+   * UploadVersion (nothing is stored). The artifact's format (TSV or CSV)
+   * is detected from content; a sectioned artifact (lines `#%section
+   * interactions`, `#%section users`, `#%section items`) carries attribute
+   * files (RecBole atomic format, `id:token<TAB>name:type...`) with the
+   * interactions.
    */
   size_t n_manifest;
   Aimass__V1__Model__ManifestEntry **manifest;

@@ -36,6 +36,10 @@ typedef struct Aimass__V1__JoinRequest Aimass__V1__JoinRequest;
 typedef struct Aimass__V1__WorkerHello Aimass__V1__WorkerHello;
 typedef struct Aimass__V1__ReplicaStatus Aimass__V1__ReplicaStatus;
 typedef struct Aimass__V1__JoinResponse Aimass__V1__JoinResponse;
+typedef struct Aimass__V1__AccessGrants Aimass__V1__AccessGrants;
+typedef struct Aimass__V1__TokenGrant Aimass__V1__TokenGrant;
+typedef struct Aimass__V1__ModelGrant Aimass__V1__ModelGrant;
+typedef struct Aimass__V1__ModelGrant__AliasesEntry Aimass__V1__ModelGrant__AliasesEntry;
 typedef struct Aimass__V1__Welcome Aimass__V1__Welcome;
 typedef struct Aimass__V1__PlaceReplica Aimass__V1__PlaceReplica;
 typedef struct Aimass__V1__PlaceReplica__ManifestEntry Aimass__V1__PlaceReplica__ManifestEntry;
@@ -748,7 +752,8 @@ typedef enum {
   AIMASS__V1__JOIN_RESPONSE__PAYLOAD_WELCOME = 1,
   AIMASS__V1__JOIN_RESPONSE__PAYLOAD_PLACE = 2,
   AIMASS__V1__JOIN_RESPONSE__PAYLOAD_REMOVE = 3,
-  AIMASS__V1__JOIN_RESPONSE__PAYLOAD_DRAIN = 4
+  AIMASS__V1__JOIN_RESPONSE__PAYLOAD_DRAIN = 4,
+  AIMASS__V1__JOIN_RESPONSE__PAYLOAD_GRANTS = 5
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AIMASS__V1__JOIN_RESPONSE__PAYLOAD__CASE)
 } Aimass__V1__JoinResponse__PayloadCase;
 
@@ -776,11 +781,119 @@ struct  Aimass__V1__JoinResponse
      * Drain the whole worker.
      */
     Aimass__V1__Drain *drain;
+    /*
+     * Who may call which model: sent right after the Welcome and again
+     * whenever it changes, so the worker authorizes inference calls without
+     * asking the control plane (and keeps doing so while cut off from it).
+     */
+    Aimass__V1__AccessGrants *grants;
   };
 };
 #define AIMASS__V1__JOIN_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__join_response__descriptor) \
     , AIMASS__V1__JOIN_RESPONSE__PAYLOAD__NOT_SET, {0} }
+
+
+/*
+ * The registry's rules for inference calls at one moment; each message
+ * replaces the previous one whole.
+ */
+struct  Aimass__V1__AccessGrants
+{
+  ProtobufCMessage base;
+  /*
+   * Every valid (not revoked) token, by its SHA-256.
+   */
+  size_t n_tokens;
+  Aimass__V1__TokenGrant **tokens;
+  /*
+   * Every model, with who may read it and its aliases.
+   */
+  size_t n_models;
+  Aimass__V1__ModelGrant **models;
+};
+#define AIMASS__V1__ACCESS_GRANTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__access_grants__descriptor) \
+    , 0,NULL, 0,NULL }
+
+
+/*
+ * One valid API token.
+ */
+struct  Aimass__V1__TokenGrant
+{
+  ProtobufCMessage base;
+  /*
+   * SHA-256 of the token (lowercase hex); the token itself never leaves the
+   * control plane.
+   */
+  char *sha256;
+  /*
+   * The user it authenticates as.
+   */
+  char *user;
+  /*
+   * Whether the token acts as a global admin (reads every model): its user
+   * is one and the token is unscoped.
+   */
+  protobuf_c_boolean admin;
+  /*
+   * When the token stops working; 0 = never. The worker checks it on each
+   * call (the rules are pushed only when the registry changes).
+   */
+  int64_t expires_at_ms;
+  /*
+   * The models the token is scoped to; empty = every model its user may
+   * read (see access.proto).
+   */
+  size_t n_models;
+  char **models;
+};
+#define AIMASS__V1__TOKEN_GRANT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__token_grant__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL }
+
+
+struct  Aimass__V1__ModelGrant__AliasesEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  uint32_t value;
+};
+#define AIMASS__V1__MODEL_GRANT__ALIASES_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__model_grant__aliases_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * One model as inference needs it.
+ */
+struct  Aimass__V1__ModelGrant
+{
+  ProtobufCMessage base;
+  /*
+   * Model name.
+   */
+  char *model;
+  /*
+   * Users with at least the reader role on it, directly or through a
+   * group (admins are not listed: they read every model).
+   */
+  size_t n_readers;
+  char **readers;
+  /*
+   * Alias -> version number.
+   */
+  size_t n_aliases;
+  Aimass__V1__ModelGrant__AliasesEntry **aliases;
+  /*
+   * Its highest version number (what `latest` names); 0 without versions.
+   */
+  uint32_t latest_version;
+};
+#define AIMASS__V1__MODEL_GRANT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__model_grant__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0 }
 
 
 /*
@@ -1289,6 +1402,66 @@ Aimass__V1__JoinResponse *
 void   aimass__v1__join_response__free_unpacked
                      (Aimass__V1__JoinResponse *message,
                       ProtobufCAllocator *allocator);
+/* Aimass__V1__AccessGrants methods */
+void   aimass__v1__access_grants__init
+                     (Aimass__V1__AccessGrants         *message);
+size_t aimass__v1__access_grants__get_packed_size
+                     (const Aimass__V1__AccessGrants   *message);
+size_t aimass__v1__access_grants__pack
+                     (const Aimass__V1__AccessGrants   *message,
+                      uint8_t             *out);
+size_t aimass__v1__access_grants__pack_to_buffer
+                     (const Aimass__V1__AccessGrants   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__AccessGrants *
+       aimass__v1__access_grants__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__access_grants__free_unpacked
+                     (Aimass__V1__AccessGrants *message,
+                      ProtobufCAllocator *allocator);
+/* Aimass__V1__TokenGrant methods */
+void   aimass__v1__token_grant__init
+                     (Aimass__V1__TokenGrant         *message);
+size_t aimass__v1__token_grant__get_packed_size
+                     (const Aimass__V1__TokenGrant   *message);
+size_t aimass__v1__token_grant__pack
+                     (const Aimass__V1__TokenGrant   *message,
+                      uint8_t             *out);
+size_t aimass__v1__token_grant__pack_to_buffer
+                     (const Aimass__V1__TokenGrant   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__TokenGrant *
+       aimass__v1__token_grant__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__token_grant__free_unpacked
+                     (Aimass__V1__TokenGrant *message,
+                      ProtobufCAllocator *allocator);
+/* Aimass__V1__ModelGrant__AliasesEntry methods */
+void   aimass__v1__model_grant__aliases_entry__init
+                     (Aimass__V1__ModelGrant__AliasesEntry         *message);
+/* Aimass__V1__ModelGrant methods */
+void   aimass__v1__model_grant__init
+                     (Aimass__V1__ModelGrant         *message);
+size_t aimass__v1__model_grant__get_packed_size
+                     (const Aimass__V1__ModelGrant   *message);
+size_t aimass__v1__model_grant__pack
+                     (const Aimass__V1__ModelGrant   *message,
+                      uint8_t             *out);
+size_t aimass__v1__model_grant__pack_to_buffer
+                     (const Aimass__V1__ModelGrant   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__ModelGrant *
+       aimass__v1__model_grant__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__model_grant__free_unpacked
+                     (Aimass__V1__ModelGrant *message,
+                      ProtobufCAllocator *allocator);
 /* Aimass__V1__Welcome methods */
 void   aimass__v1__welcome__init
                      (Aimass__V1__Welcome         *message);
@@ -1430,6 +1603,18 @@ typedef void (*Aimass__V1__ReplicaStatus_Closure)
 typedef void (*Aimass__V1__JoinResponse_Closure)
                  (const Aimass__V1__JoinResponse *message,
                   void *closure_data);
+typedef void (*Aimass__V1__AccessGrants_Closure)
+                 (const Aimass__V1__AccessGrants *message,
+                  void *closure_data);
+typedef void (*Aimass__V1__TokenGrant_Closure)
+                 (const Aimass__V1__TokenGrant *message,
+                  void *closure_data);
+typedef void (*Aimass__V1__ModelGrant__AliasesEntry_Closure)
+                 (const Aimass__V1__ModelGrant__AliasesEntry *message,
+                  void *closure_data);
+typedef void (*Aimass__V1__ModelGrant_Closure)
+                 (const Aimass__V1__ModelGrant *message,
+                  void *closure_data);
 typedef void (*Aimass__V1__Welcome_Closure)
                  (const Aimass__V1__Welcome *message,
                   void *closure_data);
@@ -1566,6 +1751,10 @@ extern const ProtobufCMessageDescriptor aimass__v1__join_request__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__worker_hello__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__replica_status__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__join_response__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__access_grants__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__token_grant__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__model_grant__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__model_grant__aliases_entry__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__welcome__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__place_replica__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__place_replica__manifest_entry__descriptor;

@@ -907,6 +907,147 @@ void   aimass__v1__join_response__free_unpacked
   assert(message->base.descriptor == &aimass__v1__join_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aimass__v1__access_grants__init
+                     (Aimass__V1__AccessGrants         *message)
+{
+  static const Aimass__V1__AccessGrants init_value = AIMASS__V1__ACCESS_GRANTS__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__access_grants__get_packed_size
+                     (const Aimass__V1__AccessGrants *message)
+{
+  assert(message->base.descriptor == &aimass__v1__access_grants__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__access_grants__pack
+                     (const Aimass__V1__AccessGrants *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__access_grants__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__access_grants__pack_to_buffer
+                     (const Aimass__V1__AccessGrants *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__access_grants__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__AccessGrants *
+       aimass__v1__access_grants__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__AccessGrants *)
+     protobuf_c_message_unpack (&aimass__v1__access_grants__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__access_grants__free_unpacked
+                     (Aimass__V1__AccessGrants *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__access_grants__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aimass__v1__token_grant__init
+                     (Aimass__V1__TokenGrant         *message)
+{
+  static const Aimass__V1__TokenGrant init_value = AIMASS__V1__TOKEN_GRANT__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__token_grant__get_packed_size
+                     (const Aimass__V1__TokenGrant *message)
+{
+  assert(message->base.descriptor == &aimass__v1__token_grant__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__token_grant__pack
+                     (const Aimass__V1__TokenGrant *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__token_grant__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__token_grant__pack_to_buffer
+                     (const Aimass__V1__TokenGrant *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__token_grant__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__TokenGrant *
+       aimass__v1__token_grant__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__TokenGrant *)
+     protobuf_c_message_unpack (&aimass__v1__token_grant__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__token_grant__free_unpacked
+                     (Aimass__V1__TokenGrant *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__token_grant__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aimass__v1__model_grant__aliases_entry__init
+                     (Aimass__V1__ModelGrant__AliasesEntry         *message)
+{
+  static const Aimass__V1__ModelGrant__AliasesEntry init_value = AIMASS__V1__MODEL_GRANT__ALIASES_ENTRY__INIT;
+  *message = init_value;
+}
+void   aimass__v1__model_grant__init
+                     (Aimass__V1__ModelGrant         *message)
+{
+  static const Aimass__V1__ModelGrant init_value = AIMASS__V1__MODEL_GRANT__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__model_grant__get_packed_size
+                     (const Aimass__V1__ModelGrant *message)
+{
+  assert(message->base.descriptor == &aimass__v1__model_grant__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__model_grant__pack
+                     (const Aimass__V1__ModelGrant *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__model_grant__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__model_grant__pack_to_buffer
+                     (const Aimass__V1__ModelGrant *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__model_grant__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__ModelGrant *
+       aimass__v1__model_grant__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__ModelGrant *)
+     protobuf_c_message_unpack (&aimass__v1__model_grant__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__model_grant__free_unpacked
+                     (Aimass__V1__ModelGrant *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__model_grant__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   aimass__v1__welcome__init
                      (Aimass__V1__Welcome         *message)
 {
@@ -2666,7 +2807,7 @@ const ProtobufCMessageDescriptor aimass__v1__replica_status__descriptor =
   (ProtobufCMessageInit) aimass__v1__replica_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__join_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor aimass__v1__join_response__field_descriptors[5] =
 {
   {
     "welcome",
@@ -2716,9 +2857,22 @@ static const ProtobufCFieldDescriptor aimass__v1__join_response__field_descripto
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "grants",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__JoinResponse, payload_case),
+    offsetof(Aimass__V1__JoinResponse, grants),
+    &aimass__v1__access_grants__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__join_response__field_indices_by_name[] = {
   3,   /* field[3] = drain */
+  4,   /* field[4] = grants */
   1,   /* field[1] = place */
   2,   /* field[2] = remove */
   0,   /* field[0] = welcome */
@@ -2726,7 +2880,7 @@ static const unsigned aimass__v1__join_response__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__join_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor aimass__v1__join_response__descriptor =
 {
@@ -2736,11 +2890,280 @@ const ProtobufCMessageDescriptor aimass__v1__join_response__descriptor =
   "Aimass__V1__JoinResponse",
   "aimass.v1",
   sizeof(Aimass__V1__JoinResponse),
-  4,
+  5,
   aimass__v1__join_response__field_descriptors,
   aimass__v1__join_response__field_indices_by_name,
   1,  aimass__v1__join_response__number_ranges,
   (ProtobufCMessageInit) aimass__v1__join_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__access_grants__field_descriptors[2] =
+{
+  {
+    "tokens",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__AccessGrants, n_tokens),
+    offsetof(Aimass__V1__AccessGrants, tokens),
+    &aimass__v1__token_grant__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "models",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__AccessGrants, n_models),
+    offsetof(Aimass__V1__AccessGrants, models),
+    &aimass__v1__model_grant__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__access_grants__field_indices_by_name[] = {
+  1,   /* field[1] = models */
+  0,   /* field[0] = tokens */
+};
+static const ProtobufCIntRange aimass__v1__access_grants__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor aimass__v1__access_grants__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.AccessGrants",
+  "AccessGrants",
+  "Aimass__V1__AccessGrants",
+  "aimass.v1",
+  sizeof(Aimass__V1__AccessGrants),
+  2,
+  aimass__v1__access_grants__field_descriptors,
+  aimass__v1__access_grants__field_indices_by_name,
+  1,  aimass__v1__access_grants__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__access_grants__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__token_grant__field_descriptors[5] =
+{
+  {
+    "sha256",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__TokenGrant, sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__TokenGrant, user),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "admin",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__TokenGrant, admin),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__TokenGrant, expires_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "models",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Aimass__V1__TokenGrant, n_models),
+    offsetof(Aimass__V1__TokenGrant, models),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__token_grant__field_indices_by_name[] = {
+  2,   /* field[2] = admin */
+  3,   /* field[3] = expires_at_ms */
+  4,   /* field[4] = models */
+  0,   /* field[0] = sha256 */
+  1,   /* field[1] = user */
+};
+static const ProtobufCIntRange aimass__v1__token_grant__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor aimass__v1__token_grant__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.TokenGrant",
+  "TokenGrant",
+  "Aimass__V1__TokenGrant",
+  "aimass.v1",
+  sizeof(Aimass__V1__TokenGrant),
+  5,
+  aimass__v1__token_grant__field_descriptors,
+  aimass__v1__token_grant__field_indices_by_name,
+  1,  aimass__v1__token_grant__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__token_grant__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__model_grant__aliases_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ModelGrant__AliasesEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ModelGrant__AliasesEntry, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__model_grant__aliases_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange aimass__v1__model_grant__aliases_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor aimass__v1__model_grant__aliases_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.ModelGrant.AliasesEntry",
+  "AliasesEntry",
+  "Aimass__V1__ModelGrant__AliasesEntry",
+  "aimass.v1",
+  sizeof(Aimass__V1__ModelGrant__AliasesEntry),
+  2,
+  aimass__v1__model_grant__aliases_entry__field_descriptors,
+  aimass__v1__model_grant__aliases_entry__field_indices_by_name,
+  1,  aimass__v1__model_grant__aliases_entry__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__model_grant__aliases_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__model_grant__field_descriptors[4] =
+{
+  {
+    "model",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ModelGrant, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "readers",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Aimass__V1__ModelGrant, n_readers),
+    offsetof(Aimass__V1__ModelGrant, readers),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "aliases",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__ModelGrant, n_aliases),
+    offsetof(Aimass__V1__ModelGrant, aliases),
+    &aimass__v1__model_grant__aliases_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "latest_version",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ModelGrant, latest_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__model_grant__field_indices_by_name[] = {
+  2,   /* field[2] = aliases */
+  3,   /* field[3] = latest_version */
+  0,   /* field[0] = model */
+  1,   /* field[1] = readers */
+};
+static const ProtobufCIntRange aimass__v1__model_grant__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor aimass__v1__model_grant__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.ModelGrant",
+  "ModelGrant",
+  "Aimass__V1__ModelGrant",
+  "aimass.v1",
+  sizeof(Aimass__V1__ModelGrant),
+  4,
+  aimass__v1__model_grant__field_descriptors,
+  aimass__v1__model_grant__field_indices_by_name,
+  1,  aimass__v1__model_grant__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__model_grant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor aimass__v1__welcome__field_descriptors[2] =

@@ -1,0 +1,130 @@
+import AIMassAPI
+import Foundation
+import ModelRegistry
+import RPCCore
+
+/// `aimass.v1.Feedback` over a ``FeedbackStore``: records what users did with their recommendations, durably and
+/// idempotently, and lists it (`proto/aimass/v1/feedback.proto`).
+public struct FeedbackService: RPCService {
+    /// The gRPC service name.
+    public static let serviceName = FeedbackMethods.serviceName
+    /// The most events one message may carry.
+    static let maxEventsPerMessage = 10_000
+
+    let registry: ModelRegistry
+    let store: FeedbackStore
+
+    public init(registry: ModelRegistry, store: FeedbackStore) {
+        self.registry = registry
+        self.store = store
+    }
+
+    public func registerMethods(with router: inout RPCRouter) {
+        router.registerClientStreaming(FeedbackMethods.record) {
+            (requests: RPCRequestStream<RecordFeedbackRequest>, context) in
+            try await self.record(requests, context: context)
+        }
+        router.registerUnary(FeedbackMethods.listFeedback) { (request: ListFeedbackRequest, context) in
+            try self.listFeedback(request, context: context)
+        }
+    }
+
+    func record(_ requests: RPCRequestStream<RecordFeedbackRequest>, context: ServerContext) async throws
+        -> RecordFeedbackResponse
+    {
+        let principal = try registry.principal(for: context)
+        var writable = Set<String>()
+        var response = RecordFeedbackResponse()
+        var index = 0
+        for try await message in requests {
+            guard message.events.count <= Self.maxEventsPerMessage else {
+                throw RPCError(
+                    code: .invalidArgument,
+                    message: "a Record message carries at most \(Self.maxEventsPerMessage) events, got \(message.events.count)")
+            }
+            var batch: [FeedbackStore.Event] = []
+            batch.reserveCapacity(message.events.count)
+            for event in message.events {
+                let domain = try Self.domainEvent(event, index: index)
+                if !writable.contains(domain.model) {
+                    try requireWriter(principal, model: domain.model)
+                    writable.insert(domain.model)
+                }
+                batch.append(domain)
+                index += 1
+            }
+            let (recorded, duplicates) = try core { () throws(RegistryError) in try store.record(batch) }
+            response.recorded += UInt64(recorded)
+            response.duplicates += UInt64(duplicates)
+        }
+        return response
+    }
+
+    func listFeedback(_ request: ListFeedbackRequest, context: ServerContext) throws -> ListFeedbackResponse {
+        let principal = try registry.principal(for: context)
+        let limit = request.pageSize == 0 ? 1000 : Int(request.pageSize)
+        guard limit <= 10_000 else {
+            throw RPCError(code: .invalidArgument, message: "page_size must be at most 10000, got \(limit)")
+        }
+        try readable(principal, model: request.model, required: .reader)
+        let events = try core { () throws(RegistryError) in
+            try store.events(model: request.model, afterSequence: Int64(clamping: request.afterSequence), limit: limit)
+        }
+        return ListFeedbackResponse(events: events.map { recorded in
+            RecordedFeedback(
+                sequence: UInt64(recorded.sequence), event: Self.apiEvent(recorded.event),
+                recordedAtMs: recorded.recordedAtMs)
+        })
+    }
+
+    /// The checks the proto states: an id, a model, a user, an item, a kind, a finite value.
+    static func domainEvent(_ event: FeedbackEvent, index: Int) throws(RPCError) -> FeedbackStore.Event {
+        func invalid(_ what: String) -> RPCError {
+            RPCError(code: .invalidArgument, message: "event \(index) (id '\(event.eventId)'): \(what)")
+        }
+        guard (1...128).contains(event.eventId.utf8.count) else { throw invalid("event_id must be 1-128 characters") }
+        guard !event.model.isEmpty else { throw invalid("model is required") }
+        guard (1...256).contains(event.userId.utf8.count) else { throw invalid("user_id must be 1-256 characters") }
+        guard (1...256).contains(event.itemId.utf8.count) else { throw invalid("item_id must be 1-256 characters") }
+        guard let kind = FeedbackStore.Kind(rawValue: Int(event.kind.rawValue)) else {
+            throw invalid("kind must be VIEW, CLICK, PURCHASE or RATING")
+        }
+        guard event.value.isFinite else { throw invalid("value must be a finite number") }
+        guard event.atMs >= 0 else { throw invalid("at_ms must not be negative") }
+        return FeedbackStore.Event(
+            eventID: event.eventId, model: event.model, userID: event.userId, itemID: event.itemId, kind: kind,
+            value: kind != .rating && event.value == 0 ? 1 : event.value, atMs: event.atMs,
+            servedVersion: event.servedVersion)
+    }
+
+    static func apiEvent(_ event: FeedbackStore.Event) -> FeedbackEvent {
+        FeedbackEvent(
+            eventId: event.eventID, model: event.model, userId: event.userID, itemId: event.itemID,
+            kind: FeedbackKind(rawValue: Int32(event.kind.rawValue)) ?? .unspecified, value: event.value,
+            atMs: event.atMs, servedVersion: event.servedVersion)
+    }
+
+    private func requireWriter(_ principal: Principal, model: String) throws {
+        try readable(principal, model: model, required: .writer)
+    }
+
+    /// The role check, with a model the caller cannot read reported as missing (as the registry's calls do).
+    private func readable(_ principal: Principal, model: String, required: DomainRole) throws {
+        do {
+            try registry.checkRole(principal, model: model, required: required)
+        } catch {
+            if error.code == .permissionDenied, (try? registry.checkRole(principal, model: model, required: .reader)) == nil {
+                throw RPCError(code: .notFound, message: "model '\(model)' does not exist")
+            }
+            throw error.rpcError
+        }
+    }
+
+    private func core<T>(_ body: () throws(RegistryError) -> T) throws(RPCError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw error.rpcError
+        }
+    }
+}

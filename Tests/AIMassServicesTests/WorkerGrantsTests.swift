@@ -1,0 +1,89 @@
+import AIMassAPI
+import RPCCore
+import Testing
+
+@testable import AIMassServer
+
+/// A worker's local authorization from the rules the control plane pushes.
+@Suite("Worker grants")
+struct WorkerGrantsTests {
+    static func hash(_ token: String) -> String { ArtifactDigest.sha256Hex(Array(token.utf8)) ?? "" }
+
+    static func loaded() -> WorkerGrants {
+        let grants = WorkerGrants()
+        grants.replace(
+            AccessGrants(
+                tokens: [
+                    TokenGrant(sha256: hash("tok-bob"), user: "bob"), TokenGrant(sha256: hash("tok-carol"), user: "carol"),
+                    TokenGrant(sha256: hash("tok-root"), user: "admin", admin: true),
+                ],
+                models: [ModelGrant(model: "movies", readers: ["bob"], aliases: ["production": 3], latestVersion: 4)]
+            )
+        )
+        return grants
+    }
+
+    @Test("Readers and admins are allowed, others see NOT_FOUND; aliases and latest resolve locally")
+    func decisions() {
+        let grants = Self.loaded()
+        #expect(grants.decide(authorization: "Bearer tok-bob", model: "movies", alias: nil) == .allowed(version: nil))
+        #expect(grants.decide(authorization: "bearer   tok-root ", model: "movies", alias: nil) == .allowed(version: nil))
+        #expect(grants.decide(authorization: "Bearer tok-bob", model: "movies", alias: "production") == .allowed(version: 3))
+        #expect(grants.decide(authorization: "Bearer tok-bob", model: "movies", alias: "latest") == .allowed(version: 4))
+        guard case .denied(let error) = grants.decide(authorization: "Bearer tok-carol", model: "movies", alias: nil) else {
+            Issue.record("carol has no role on movies")
+            return
+        }
+        #expect(error.code == .notFound && error.message == "model 'movies' does not exist")
+        guard case .denied(let malformed) = grants.decide(authorization: "Basic xyz", model: "movies", alias: nil) else {
+            Issue.record("a non-bearer header is refused")
+            return
+        }
+        #expect(malformed.code == .unauthenticated)
+    }
+
+    @Test("What the rules do not list is left to the control plane; a revoked token is no longer allowed")
+    func unknowns() {
+        let grants = WorkerGrants()
+        #expect(grants.decide(authorization: "Bearer tok-bob", model: "movies", alias: nil) == .unknown)  // none yet
+        let loaded = Self.loaded()
+        #expect(loaded.decide(authorization: "Bearer tok-new", model: "movies", alias: nil) == .unknown)
+        #expect(loaded.decide(authorization: "Bearer tok-bob", model: "new-model", alias: nil) == .unknown)
+        #expect(loaded.decide(authorization: "Bearer tok-bob", model: "movies", alias: "canary") == .unknown)
+        // The next push no longer lists bob's token.
+        loaded.replace(AccessGrants(tokens: [], models: [ModelGrant(model: "movies", readers: ["bob"])]))
+        #expect(loaded.decide(authorization: "Bearer tok-bob", model: "movies", alias: nil) == .unknown)
+    }
+}
+
+@Suite("Worker grants: token limits")
+struct WorkerGrantLimitTests {
+    @Test("an expired token is refused, and a scoped one sees only its models, with no round trip")
+    func limits() {
+        let grants = WorkerGrants()
+        let past = WorkerGrants.nowMs() - 1
+        let future = WorkerGrants.nowMs() + 3_600_000
+        grants.replace(
+            AccessGrants(
+                tokens: [
+                    TokenGrant(sha256: WorkerGrantsTests.hash("old"), user: "bob", expiresAtMs: past),
+                    TokenGrant(sha256: WorkerGrantsTests.hash("fresh"), user: "bob", expiresAtMs: future),
+                    TokenGrant(sha256: WorkerGrantsTests.hash("narrow"), user: "bob", models: ["books"]),
+                ],
+                models: [
+                    ModelGrant(model: "movies", readers: ["bob"]), ModelGrant(model: "books", readers: ["bob"]),
+                ]))
+        guard case .denied(let expired) = grants.decide(authorization: "Bearer old", model: "movies", alias: nil) else {
+            Issue.record("an expired token is refused")
+            return
+        }
+        #expect(expired.code == .unauthenticated)
+        #expect(grants.decide(authorization: "Bearer fresh", model: "movies", alias: nil) == .allowed(version: nil))
+        #expect(grants.decide(authorization: "Bearer narrow", model: "books", alias: nil) == .allowed(version: nil))
+        guard case .denied(let hidden) = grants.decide(authorization: "Bearer narrow", model: "movies", alias: nil) else {
+            Issue.record("a model outside the token's scope is refused")
+            return
+        }
+        #expect(hidden.code == .notFound)
+    }
+}
