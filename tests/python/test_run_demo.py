@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(data_dir: Path) -> str:
-    env = dict(os.environ, AIMASS_DATA_DIR=str(data_dir), AIMASS_PORT="0",
+    env = dict(os.environ, AIMASS_DATA_DIR=str(data_dir), AIMASS_PORT="0", AIMASS_HTTP_PORT="0",
                AIMASS_BUILD_CONFIG=os.environ.get("AIMASS_BUILD_CONFIG", "debug"))
     r = subprocess.run([str(REPO / "scripts" / "run.sh"), "--demo-only"], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
@@ -24,6 +24,8 @@ def _run(data_dir: Path) -> str:
 @pytest.mark.timeout(1900)
 def test_run_script_demo_then_rerun_is_safe(tmp_path):
     out = _run(tmp_path / "data")
+    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    assert re.search(r"== Web console: http://127\.0\.0\.1:\d+/#token=" + re.escape(token) + "$", out, re.M), out[:2000]
     assert "uploaded dishes version 1" in out
     assert "uploaded movielens-itemcf version 1" in out
     assert "== dishes: deployed, replica ready" in out

@@ -5,7 +5,9 @@ exits cleanly. scripts/test.sh builds the release configuration first, so this b
 only optimised builds get wrong (a protobuf-c struct packed from a copy did, once)."""
 
 import os
+import json
 import re
+import urllib.request
 import signal
 import socket
 import subprocess
@@ -32,7 +34,7 @@ def test_run_script_keeps_serving_in_release_until_interrupted(tmp_path, recomme
     pb, pb_grpc = recommend_pb
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k not in ("AIMASS_BUILD_CONFIG", "AIMASS_SERVER", "AIMASS_TOKEN")}
-    env.update(AIMASS_DATA_DIR=str(data), AIMASS_PORT="0")
+    env.update(AIMASS_DATA_DIR=str(data), AIMASS_PORT="0", AIMASS_HTTP_PORT="0")
     script = subprocess.Popen([str(REPO / "scripts" / "run.sh")], cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
     lines: list[str] = []
@@ -57,6 +59,13 @@ def test_run_script_keeps_serving_in_release_until_interrupted(tmp_path, recomme
                 pb.RecommendRequest(model="movielens-itemcf", user_id="42", k=5),
                 metadata=[("authorization", f"Bearer {token}")], timeout=30)
         assert len(response.items) == 5 and response.served_by.worker_id
+        # The printed console link logs in: its token (in the fragment) is accepted by the JSON API.
+        link = re.search(r"(http://127\.0\.0\.1:(\d+)/)#token=(\S+)", output)
+        assert link, "run.sh did not print the console's address:\n" + output[-2000:]
+        request = urllib.request.Request(link.group(1) + "api/models",
+                                         headers={"Authorization": f"Bearer {link.group(3)}"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            assert "movielens-itemcf" in [m["name"] for m in json.load(answer)["models"]]
         script.send_signal(signal.SIGINT)
         # A bound against hangs only. run.sh waits for the server to drain (up to its 5 s grace) before it exits.
         assert script.wait(timeout=300) == 0, "".join(lines[-40:])

@@ -1,0 +1,208 @@
+"""The web console in a real headless Chromium (Debian's chromium + chromium-driver, driven by Selenium) against a
+real `aimass serve --http-port` with MovieLens-100k deployed: a wrong token shows the error, a token from the
+printed link logs in, the MovieLens model is listed, a new version is uploaded with progress and its metrics
+shown, an alias is moved and the pool view follows the rollout live (no reload), recommendations come back with
+the worker and version that served them, and a reader's token gets PERMISSION_DENIED on a write.
+
+Screenshots of each page go to $AIMASS_ARTIFACT_DIR (default: a temporary directory, printed) for a human look."""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from console_support import DATA, MODEL, start_console, stop_console
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# Generous bounds that only catch hangs (a replica loading ML-100k on a loaded 2-core machine is slow).
+WAIT = 240
+# The module's server deploys ML-100k before its first test: a bound for a loaded machine, against hangs only.
+pytestmark = pytest.mark.timeout(900)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    c = start_console(tmp_path_factory.mktemp("console-browser"))
+    yield c
+    stop_console(c)
+
+
+@pytest.fixture(scope="module")
+def shots():
+    directory = Path(os.environ.get("AIMASS_ARTIFACT_DIR") or tempfile.mkdtemp(prefix="aimass-console-shots-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    print(f"\nconsole screenshots in {directory}")
+    SHOTS["dir"] = directory
+    return directory
+
+
+@pytest.fixture
+def browser(shots):
+    for path in [CHROMIUM, CHROMEDRIVER]:
+        if not shutil.which(path):
+            pytest.fail(f"{path} is missing: scripts/install-deps.sh installs Debian's chromium and chromium-driver",
+                        pytrace=False)
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1600",
+                 "--disable-gpu"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+SHOTS = {}
+
+
+def wait(driver, condition, message):
+    """Waits for `condition`; on a timeout saves a screenshot and says what the error banner showed."""
+    try:
+        return WebDriverWait(driver, WAIT).until(lambda d: condition(d), message)
+    except TimeoutException:
+        if "dir" in SHOTS:
+            driver.save_screenshot(str(SHOTS["dir"] / ("FAILED-" + "".join(c if c.isalnum() else "-" for c in message) + ".png")))
+        raise AssertionError(f"timed out: {message}; error banner: {text_of(driver, '#error')!r}; "
+                             f"notice: {text_of(driver, '#notice')!r}") from None
+
+
+def text_of(driver, css):
+    """The text of the first element matching `css`, or "" (also when the page redrew it meanwhile)."""
+    try:
+        elements = driver.find_elements(By.CSS_SELECTOR, css)
+        return elements[0].text if elements else ""
+    except StaleElementReferenceException:
+        return ""
+
+
+def shot(driver, shots, name):
+    driver.save_screenshot(str(shots / f"{name}.png"))
+
+
+def test_wrong_token_shows_unauthenticated(console, browser, shots):
+    browser.get(console.url + "#token=aimass_wrong")
+    wait(browser, lambda d: "UNAUTHENTICATED" in text_of(d, "#error"), "the error banner shows UNAUTHENTICATED")
+    assert browser.find_element(By.ID, "login").is_displayed()  # asked to log in again
+    assert "token" not in browser.current_url  # the fragment with the token is dropped from the address
+    shot(browser, shots, "01-wrong-token")
+    # Logging in with the form and a wrong token says so too, and keeps the form.
+    browser.find_element(By.ID, "token").send_keys("aimass_still_wrong")
+    browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    wait(browser, lambda d: "UNAUTHENTICATED" in text_of(d, "#error") and d.find_element(By.ID, "login").is_displayed(),
+         "the login form stays with the error")
+
+
+def test_console_end_to_end(console, browser, shots, tmp_path):
+    # Log in from the printed link; the MovieLens model is listed.
+    browser.get(console.url + "#token=" + console.admin_token)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#models-table tr[data-model="{MODEL}"]'),
+         "the models table lists MovieLens")
+    row = browser.find_element(By.CSS_SELECTOR, f'#models-table tr[data-model="{MODEL}"]')
+    assert "movies" in row.text and "production→v1" in row.text
+    assert browser.execute_script("return sessionStorage.getItem('aimass.token')") == console.admin_token
+    shot(browser, shots, "02-models")
+    browser.execute_script("window.__notReloaded = true")  # a reload would lose it
+
+    # Search by tag that matches nothing, then by name.
+    browser.find_element(By.ID, "search-tag").send_keys("books")
+    browser.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    wait(browser, lambda d: d.find_elements(By.ID, "models-empty"), "a search with no match says so")
+    browser.execute_script("location.hash = '#/models?name=movie'")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-model="{MODEL}"]'), "name search finds it")
+
+    # The model page: versions, upload of a new version with progress, its metrics after evaluation.
+    browser.find_element(By.LINK_TEXT, MODEL).click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#versions-table tr[data-version="1"]'), "v1 is listed")
+    artifact = tmp_path / "ml-100k-half.inter"
+    artifact.write_bytes(b"".join(DATA.read_bytes().splitlines(keepends=True)[:60000]))
+    browser.find_element(By.ID, "upload-description").send_keys("60k interactions")
+    browser.find_element(By.ID, "upload-file").send_keys(str(artifact))
+    wait(browser, lambda d: "verified" in text_of(d, "#upload-status"), "the upload finishes with the sha256 checked")
+    assert browser.find_element(By.ID, "upload-progress").get_attribute("value") == "100"
+    assert "Uploaded v2" in text_of(browser, "#upload-status")
+    shot(browser, shots, "03-uploaded")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#versions-table tr[data-version="2"]'), "v2 is listed")
+    for number in ["1", "2"]:
+        browser.find_element(By.CSS_SELECTOR, f'#versions-table tr[data-version="{number}"] button.evaluate').click()
+        cell = f'#versions-table tr[data-version="{number}"] td[data-metric="loo.hr@10"]'
+        wait(browser, lambda d: text_of(d, cell).replace(".", "", 1).isdigit(), f"v{number}'s metrics appear")
+    value = text_of(browser, '#versions-table tr[data-version="2"] td[data-metric="loo.hr@10"]')
+    assert 0 < float(value) <= 1
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#metric-chart svg circle")) == 2  # one point per version
+    # Diff v1 → v2.
+    Select(browser.find_element(By.ID, "diff-old")).select_by_value("1")
+    Select(browser.find_element(By.ID, "diff-new")).select_by_value("2")
+    browser.find_element(By.CSS_SELECTOR, "#diff-form button").click()
+    wait(browser, lambda d: "sha256" in text_of(d, "#diff-table"), "the diff lists the changed sha256")
+    shot(browser, shots, "04-model-metrics-diff")
+
+    # Move production to v2 here; the pool view (no reload) shows the deployment roll to v2.
+    browser.find_element(By.ID, "alias-name").send_keys("production")
+    Select(browser.find_element(By.ID, "alias-version")).select_by_value("2")
+    browser.find_element(By.ID, "alias-reason").send_keys("more data")
+    browser.find_element(By.CSS_SELECTOR, "#alias-form button").click()
+    wait(browser, lambda d: "more data" in text_of(d, "#alias-history"), "the alias history shows the move and reason")
+    browser.find_element(By.ID, "nav-pool").click()
+    row = f'#deployments-table tr[data-deployment="{MODEL}@production"]'
+    wait(browser, lambda d: text_of(d, row + " .serving-versions") == "v2" and "READY" in text_of(d, row),
+         "the deployment rolls to v2 in the pool view")
+    assert f"{MODEL}@production" in text_of(browser, "#event-log")  # the rollout's events, as they came
+    assert browser.find_element(By.ID, "live").text == "live"
+    worker = browser.find_elements(By.CSS_SELECTOR, "#workers .worker")
+    assert len(worker) == 1 and "SERVING" in worker[0].text and f"{MODEL}@v2" in worker[0].text
+    assert browser.execute_script("return window.__notReloaded === true")
+    shot(browser, shots, "05-pool")
+
+    # Try it: recommendations for user 196 from the production alias, served by v2.
+    browser.find_element(By.ID, "nav-try").click()
+    wait(browser, lambda d: d.find_elements(By.ID, "try-form"), "the try-it form")
+    Select(browser.find_element(By.ID, "try-model")).select_by_visible_text(MODEL)
+    browser.find_element(By.ID, "try-version").send_keys("production")
+    browser.find_element(By.ID, "try-input").send_keys("196")
+    k = browser.find_element(By.ID, "try-k")
+    k.clear()
+    k.send_keys("5")
+    browser.find_element(By.CSS_SELECTOR, "#try-form button").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#try-table tbody tr")) == 5, "five recommendations")
+    assert "version v2" in text_of(browser, "#served-by") and "worker" in text_of(browser, "#served-by")
+    shot(browser, shots, "06-try-it")
+    assert browser.execute_script("return window.__notReloaded === true")
+
+    # On a phone-sized screen the pool view still shows the deployment and the worker.
+    browser.set_window_size(390, 844)
+    browser.find_element(By.ID, "nav-pool").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), "the pool view on a small screen")
+    shot(browser, shots, "08-pool-phone")
+
+
+def test_reader_token_gets_permission_denied(console, browser, shots):
+    browser.get(console.url + "#token=" + console.reader_token)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-model="{MODEL}"]'), "the reader sees the model")
+    browser.execute_script(f"location.hash = '#/models/{MODEL}'")
+    wait(browser, lambda d: d.find_elements(By.ID, "alias-form"), "the model page")
+    browser.find_element(By.ID, "alias-name").send_keys("production")
+    browser.find_element(By.ID, "alias-reason").send_keys("reader tries")
+    browser.find_element(By.CSS_SELECTOR, "#alias-form button").click()
+    wait(browser, lambda d: "PERMISSION_DENIED" in text_of(d, "#error"), "the error banner shows PERMISSION_DENIED")
+    assert "higher role" in text_of(browser, "#error")  # and says it in plain words
+    shot(browser, shots, "07-reader-denied")
+
+    # Dropping a file on the upload area (a real drop event with a DataTransfer): the reader may not upload.
+    versions_before = len(browser.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr"))
+    browser.execute_script("""
+        const data = new DataTransfer();
+        data.items.add(new File(["196\\t242\\t3\\t881250949\\n"], "dropped.inter"));
+        document.getElementById("upload-drop").dispatchEvent(
+            new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));""")
+    wait(browser, lambda d: "nothing was stored" in text_of(d, "#upload-status"), "the failed upload says so")
+    assert "PERMISSION_DENIED" in text_of(browser, "#error")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr")) == versions_before
