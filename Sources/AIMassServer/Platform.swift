@@ -51,14 +51,18 @@ public final class Platform: Sendable {
         public var mesh: MeshHub.Configuration
         /// The longest an inference call over the local worker's limit waits for a slot before it is shed.
         public var queueBudget: Duration
+        /// Metrics and access log of the gRPC server.
+        public var observability: Observability = .none
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
             role: Role = .embedded, scheduler: SchedulerController.Configuration = .defaults,
             localWorkerCapacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(),
-            mesh: MeshHub.Configuration = .defaults, queueBudget: Duration = .milliseconds(5)
+            mesh: MeshHub.Configuration = .defaults, queueBudget: Duration = .milliseconds(5),
+            observability: Observability = .none
         ) {
             self.queueBudget = queueBudget
+            self.observability = observability
             self.host = host
             self.port = port
             self.dataDirectory = dataDirectory
@@ -160,7 +164,9 @@ public final class Platform: Sendable {
                 $0.port = configuration.port
             },
             services: [health] + services,
+            interceptors: configuration.observability.interceptors,
             callGate: gate,
+            metrics: configuration.observability.metrics,
             logger: logger
         )
         let address: SocketAddress

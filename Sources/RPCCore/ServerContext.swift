@@ -33,6 +33,7 @@ public final class ServerContext: Sendable {
         var requestWasCompressed = false
         var cancelled = false
         var cancellationHandlers: [@Sendable () -> Void] = []
+        var annotations: [(key: String, value: String)] = []
     }
     private let state = Mutex(State())
 
@@ -80,6 +81,15 @@ public final class ServerContext: Sendable {
         get { state.withLock { $0.requestWasCompressed } }
         set { state.withLock { $0.requestWasCompressed = newValue } }
     }
+
+    /// Adds a fact about the call for its access-log line, such as the model it served (the transport knows none);
+    /// keep them few: each costs a lock and a small append.
+    public func annotate(_ key: String, _ value: String) {
+        state.withLock { $0.annotations.append((key, value)) }
+    }
+
+    /// The facts handlers added with ``annotate(_:_:)``, in order.
+    public var annotations: [(key: String, value: String)] { state.withLock { $0.annotations } }
 
     /// Whether the peer cancelled the call, or its deadline passed.
     public var isCancelled: Bool { state.withLock { $0.cancelled } }

@@ -1,8 +1,12 @@
 import AIMassAPI
+import AIMassMetrics
 import AIMassServer
 import ArgumentParser
 @preconcurrency import Foundation
 import Logging
+import Metrics
+import ModelRegistry
+import RPCCore
 import RPCHTTP2
 
 /// `aimass serve`: runs the platform (control plane + local worker), a control plane alone, or a worker.
@@ -75,6 +79,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @Option(
+        name: .customLong("metrics-port"),
+        help: "Serve Prometheus metrics at http://HOST:PORT/metrics (0 picks a free port); off when absent."
+    )
+    var metricsPort: Int?
+
+    @Option(name: .customLong("log-format"), help: "text (the default) or json (one JSON object per log line).")
+    var logFormat: String = "text"
+
+    @Flag(
+        name: .customLong("access-log"), inversion: .prefixedNo,
+        help: "Log one line per gRPC call (method, status, duration, peer, model, token id); off by default."
+    )
+    var accessLog: Bool = false
+
     func capacity() -> Capacity {
         var capacity = WorkerServer.machineCapacity()
         if let capacityCPUMillis { capacity.cpuMillis = capacityCPUMillis }
@@ -87,15 +106,20 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        switch logFormat {
+        case "text": LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        default: CLIOutput.fail("--log-format must be text or json, got '\(logFormat)'")
+        }
         guard queueBudgetMs >= 0, queueBudgetMs <= 60_000 else {
             CLIOutput.fail("--queue-budget-ms must be between 0 and 60000, got \(queueBudgetMs)")
         }
         var logger = Logger(label: "aimass")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let (observability, metricsServer) = try await startObservability(logger: logger)
         switch role {
         case "worker":
-            try await runWorker(logger: logger)
+            try await runWorker(logger: logger, observability: observability)
         case "embedded", "control-plane":
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
@@ -115,7 +139,8 @@ struct Serve: AsyncParsableCommand {
                         lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
                         autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
                     ),
-                    localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
+                    localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs),
+                    observability: observability
                 ),
                 logger: logger
             )
@@ -125,9 +150,37 @@ struct Serve: AsyncParsableCommand {
         default:
             CLIOutput.fail("--role must be embedded, control-plane or worker, got '\(role)'")
         }
+        await metricsServer?.shutdown()
     }
 
-    private func runWorker(logger: Logger) async throws {
+    /// Bootstraps metrics and starts their listener when `--metrics-port` is given (before any server, so that every
+    /// metric is made by the exporter), and the access log with `--access-log`.
+    private func startObservability(logger: Logger) async throws -> (Observability, MetricsHTTPServer?) {
+        var observability = Observability.none
+        if accessLog {
+            var accessLogger = Logger(label: "aimass.access")
+            accessLogger.logLevel = .info
+            observability.interceptors.append(
+                AccessLogInterceptor(logger: accessLogger) { token in
+                    (try? SHA256Hasher.hex(of: token.utf8)).map { String($0.prefix(16)) }
+                }
+            )
+        }
+        guard let metricsPort else { return (observability, nil) }
+        guard metricsPort >= 0, metricsPort < 65536 else {
+            CLIOutput.fail("--metrics-port must be between 0 and 65535, got \(metricsPort)")
+        }
+        let exporter = PrometheusExporter()
+        MetricsSystem.bootstrap(exporter)
+        ClientMetrics.install(GRPCClientMetrics())
+        observability.metrics = GRPCServerMetrics()
+        let server = MetricsHTTPServer(host: host, port: metricsPort, logger: logger) { exporter.render() }
+        let address = try await server.start()
+        CLIOutput.write("aimass metrics on http://\(host):\(address.port ?? metricsPort)/metrics\n", to: stdout)
+        return (observability, server)
+    }
+
+    private func runWorker(logger: Logger, observability: Observability) async throws {
         guard let join, let colon = join.lastIndex(of: ":"), let joinPort = Int(join[join.index(after: colon)...]),
             joinPort > 0, joinPort < 65536
         else {
@@ -140,7 +193,8 @@ struct Serve: AsyncParsableCommand {
         let worker = try await WorkerServer.start(
             configuration: .init(
                 host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
-                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs)
+                capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs),
+                observability: observability
             ),
             logger: logger
         )

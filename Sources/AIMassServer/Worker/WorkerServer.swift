@@ -28,14 +28,17 @@ public final class WorkerServer: Sendable {
         public var token: String
         /// The longest an inference call over the worker's limit waits for a slot before it is shed.
         public var queueBudget: Duration
+        /// Metrics and access log of the worker's gRPC server.
+        public var observability: Observability = .none
 
         /// Creates a configuration; the capacity defaults to this machine (cores, memory, 8 replica slots).
         public init(
             host: String = "127.0.0.1", port: Int = 0, controlPlaneHost: String, controlPlanePort: Int,
             capacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(), token: String,
-            queueBudget: Duration = .milliseconds(5)
+            queueBudget: Duration = .milliseconds(5), observability: Observability = .none
         ) {
             self.queueBudget = queueBudget
+            self.observability = observability
             self.host = host
             self.port = port
             self.controlPlaneHost = controlPlaneHost
@@ -116,7 +119,9 @@ public final class WorkerServer: Sendable {
                 $0.port = configuration.port
             },
             services: [health, RecommendService(source: source, registry: nil)],
+            interceptors: configuration.observability.interceptors,
             callGate: gate,
+            metrics: configuration.observability.metrics,
             logger: logger
         )
         let address: SocketAddress

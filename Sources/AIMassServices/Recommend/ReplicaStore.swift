@@ -54,6 +54,8 @@ public final class ReplicaStore: Sendable {
         public var inFlight: Int
         /// The measured service time of its model (decides whether calls run inline or on the executor).
         public var serviceTime = ServiceTimeEstimate()
+        /// The `aimass_` metrics of its model and version.
+        public var metrics: ReplicaMetrics
         /// When ``ReplicaStore/begin(model:version:)`` last picked it (a pick count; 0: never).
         var lastPicked: UInt64 = 0
     }
@@ -85,7 +87,7 @@ public final class ReplicaStore: Sendable {
             state.entries.append(
                 Entry(
                     id: id, deploymentID: deploymentID, model: model, version: version, phase: .loading, recommender: nil,
-                    admission: admission, inFlight: 0
+                    admission: admission, inFlight: 0, metrics: ReplicaMetrics(model: model, version: version)
                 )
             )
             return true

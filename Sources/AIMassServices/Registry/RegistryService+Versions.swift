@@ -85,6 +85,7 @@ extension RegistryService {
                 throw RPCError(code: .cancelled, message: "UploadVersion to model '\(header.model)' was cancelled")
             }
             let version = try upload.finish()
+            RegistryMetrics.uploaded(model: header.model, bytes: version.sizeBytes)
             context.logger.info(
                 "published version",
                 metadata: ["model": "\(version.model)", "version": "\(version.number)", "bytes": "\(version.sizeBytes)"]
@@ -92,6 +93,7 @@ extension RegistryService {
             return RegistryConversions.apiVersion(version, latestNumber: version.number)
         } catch {
             upload.abort()
+            RegistryMetrics.uploadFailed(model: header.model)
             throw error
         }
     }

@@ -71,6 +71,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         for stream in streams.values {
             abandon(stream, reason: "the connection closed")
             stream.release()
+            shared.metrics?.streamClosed()
         }
         streams.removeAll()
         management.cancelTimers()
@@ -91,6 +92,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             output.isReading = false
         } catch {
             output.isReading = false
+            shared.metrics?.frameRejected()
             logger.debug("HTTP/2 protocol error, closing", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
             flush()
             context.close(promise: nil)
