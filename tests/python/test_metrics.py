@@ -154,22 +154,22 @@ def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
             raw.sendall(b"\x16\x03\x01 garbage\r\n\r\n")
             assert raw.recv(64).startswith(b"HTTP/1.1 400")
         assert "grpc_server_call_started_total" in scrape(address)
+
+        # Every stderr line is one JSON object; one access line per Recommend call, with the model and a token id but
+        # never the token.
+        lines = [line for line in server.stderr_path.read_text().splitlines() if line.strip()]
+        records = [json.loads(line) for line in lines]
+        assert all({"ts", "level", "label", "message"} <= record.keys() for record in records)
+        access = [r for r in records if r["label"] == "aimass.access" and r.get("grpc_method") == method]
+        assert len(access) == CALLS
+        token_id = hashlib.sha256(token.encode()).hexdigest()[:16]
+        for record in access:
+            assert record["grpc_status"] == "OK" and record["model"] == MODEL and record["version"] == "1"
+            assert record["token_id"] == token_id and record["peer"].startswith("ipv4:127.0.0.1:")
+            assert float(record["duration_ms"]) > 0
+        assert token not in server.stderr_path.read_text()
     finally:
         stop_server(server)
-
-    # Every stderr line is one JSON object; one access line per Recommend call, with the model and a token id but
-    # never the token.
-    lines = [line for line in server.stderr_path.read_text().splitlines() if line.strip()]
-    records = [json.loads(line) for line in lines]
-    assert all({"ts", "level", "label", "message"} <= record.keys() for record in records)
-    access = [r for r in records if r["label"] == "aimass.access" and r.get("grpc_method") == method]
-    assert len(access) == CALLS
-    token_id = hashlib.sha256(token.encode()).hexdigest()[:16]
-    for record in access:
-        assert record["grpc_status"] == "OK" and record["model"] == MODEL and record["version"] == "1"
-        assert record["token_id"] == token_id and record["peer"].startswith("ipv4:127.0.0.1:")
-        assert float(record["duration_ms"]) > 0
-    assert token not in server.stderr_path.read_text()
 
 
 def free_port():
