@@ -50,7 +50,7 @@ struct LogFormatTests {
         let context = ServerContext(
             descriptor: MethodDescriptor(service: "aimass.v1.Recommend", method: "Recommend"),
             requestMetadata: ["authorization": "Bearer aimass_secret"], deadline: nil, remotePeer: "ipv4:127.0.0.1:9",
-            peerAcceptsGzip: false, logger: logger
+            peerAcceptsGzip: false, recordsAnnotations: true, logger: logger
         )
         context.annotate("model", "films")
         context.annotate("version", "2")

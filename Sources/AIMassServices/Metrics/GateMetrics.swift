@@ -16,6 +16,8 @@ final class GateMetrics: Sendable {
     let queueTime: Timer
     let limit: Gauge
     let inFlight: Gauge
+    /// Whether a metrics backend is bootstrapped (reading the limit takes a lock: done only then).
+    let active: Bool
 
     init(factory: any MetricsFactory = MetricsSystem.factory) {
         func shed(_ reason: String) -> Counter {
@@ -30,6 +32,7 @@ final class GateMetrics: Sendable {
         queueTime = Timer(label: "aimass_gate_queue_seconds", factory: factory)
         limit = Gauge(label: "aimass_gate_limit", factory: factory)
         inFlight = Gauge(label: "aimass_gate_in_flight", factory: factory)
+        active = !(factory is NOOPMetricsHandler)
     }
 
     /// The `reason` label of an admission rejection.

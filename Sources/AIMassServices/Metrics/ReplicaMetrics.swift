@@ -24,11 +24,14 @@ public final class ReplicaMetrics: Sendable {
     let shedDeadlineTooShort: Counter
     let queueTime: Timer
     let limit: Gauge
+    /// Whether a metrics backend is bootstrapped: reading the limit takes a lock, done only when someone looks.
+    let active: Bool
 
     /// The metrics of `model` at `version`, made by `factory` (the process's by default).
     public init(model: String, version: UInt32, factory: any MetricsFactory = MetricsSystem.factory) {
         let versionLabel = String(version)
         self.versionLabel = versionLabel
+        active = !(factory is NOOPMetricsHandler)
         let labels = [("model", model), ("version", versionLabel)]
         func calls(_ outcome: String) -> Counter {
             Counter(label: "aimass_inference_calls_total", dimensions: labels + [("outcome", outcome)], factory: factory)
@@ -80,9 +83,10 @@ public final class ReplicaMetrics: Sendable {
     }
 
     /// An admitted call ended after `seconds` (admission to answer); `succeeded` when the model answered.
-    func callEnded(seconds: Double, succeeded: Bool, limit current: Int) {
+    func callEnded(seconds: Double, succeeded: Bool, limit current: @autoclosure () -> Int) {
+        guard active else { return }
         duration.recordNanoseconds(Int64(seconds * 1e9))
         (succeeded ? ok : failed).increment()
-        limit.record(current)
+        limit.record(current())
     }
 }

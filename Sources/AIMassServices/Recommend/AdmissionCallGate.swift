@@ -195,7 +195,7 @@ public final class AdmissionCallGate: ServerCallGate {
         }
         let now = MonotonicTime.now()
         admission.release(token, latency: Double(latency) / 1e9, now: now)
-        metrics.limit.record(admission.limit)
+        if metrics.active { metrics.limit.record(admission.limit) }
         if queued.load(ordering: .relaxed) > 0 { promote(now: now) }
     }
 

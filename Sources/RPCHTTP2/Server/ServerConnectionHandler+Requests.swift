@@ -193,6 +193,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             deadline: deadline,
             remotePeer: remotePeer,
             peerAcceptsGzip: stream.acceptsGzip,
+            recordsAnnotations: !shared.interceptors.isEmpty,
             logger: logger
         )
         stream.context = context
