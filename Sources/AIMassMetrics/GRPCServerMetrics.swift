@@ -44,12 +44,11 @@ public final class GRPCServerMetrics: ServerMetricsObserver {
 
     public func connectionClosed() { connectionsOpen.decrement() }
 
-    public func streamOpened() {
-        streamsOpen.increment()
-        streamsTotal.increment()
+    public func streamsChanged(opened: Int, closed: Int) {
+        if opened > closed { streamsOpen.increment(by: Double(opened - closed)) }
+        if closed > opened { streamsOpen.decrement(by: Double(closed - opened)) }
+        if opened > 0 { streamsTotal.increment(by: opened) }
     }
-
-    public func streamClosed() { streamsOpen.decrement() }
 
     public func frameRejected() { framesRejected.increment() }
 }

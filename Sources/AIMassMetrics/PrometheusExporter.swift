@@ -22,28 +22,33 @@ public struct PrometheusExporter: MetricsFactory {
     public func render() -> [UInt8] { registry.emitToBuffer() }
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: MetricCatalog.help(label))
+        registry.makeCounter(descriptor: Self.descriptor(label), labels: dimensions)
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: MetricCatalog.help(label))
+        registry.makeCounter(descriptor: Self.descriptor(label), labels: dimensions)
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        guard aggregate else { return registry.makeGauge(name: label, labels: dimensions, help: MetricCatalog.help(label)) }
+        guard aggregate else { return registry.makeGauge(descriptor: Self.descriptor(label), labels: dimensions) }
         return registry.makeValueHistogram(
-            name: label, labels: dimensions, buckets: MetricCatalog.valueBuckets(label), help: MetricCatalog.help(label)
+            descriptor: Self.descriptor(label), labels: dimensions, buckets: MetricCatalog.valueBuckets(label)
         )
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        registry.makeGauge(name: label, labels: dimensions, help: MetricCatalog.help(label))
+        registry.makeGauge(descriptor: Self.descriptor(label), labels: dimensions)
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         registry.makeDurationHistogram(
-            name: label, labels: dimensions, buckets: MetricCatalog.durationBuckets(label), help: MetricCatalog.help(label)
+            descriptor: Self.descriptor(label), labels: dimensions, buckets: MetricCatalog.durationBuckets(label)
         )
+    }
+
+    /// The full name (swift-metrics' label, unchanged) with its help text.
+    static func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: MetricCatalog.help(label))
     }
 
     public func destroyCounter(_ handler: any CounterHandler) {

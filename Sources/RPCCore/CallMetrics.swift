@@ -4,16 +4,16 @@
 /// every call to a path it does not serve (A66's `other`, so unknown paths cannot grow the label set), and keeps
 /// the answers: a call then reaches its method's instruments with no lookup. Every method runs on a connection's I/O
 /// thread, on the inline and the task path alike: keep them cheap (an atomic add, a histogram bucket) and never
-/// block.
-public protocol ServerMetricsObserver: Sendable {
+/// block. Class-bound, so that the server holds it as one reference (no existential copy per call).
+public protocol ServerMetricsObserver: AnyObject, Sendable {
     /// The instruments of calls to `method`; `nil` for paths the server does not serve.
     func instruments(for method: MethodDescriptor?) -> any ServerCallInstruments
     /// A connection was accepted (its HTTP/2 session is up) or closed.
     func connectionOpened()
     func connectionClosed()
-    /// A stream (a request) opened or closed on one of the server's connections.
-    func streamOpened()
-    func streamClosed()
+    /// Streams (requests) opened and closed on one of the server's connections since its previous report: a
+    /// connection reports them once per batch of reads or writes, not per stream.
+    func streamsChanged(opened: Int, closed: Int)
     /// A frame the HTTP/2 layer refused (a protocol error on a stream, or one that ended the connection).
     func frameRejected()
 }

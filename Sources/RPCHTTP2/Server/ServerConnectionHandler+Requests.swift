@@ -12,7 +12,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         #endif
         streams[streamID] = stream
         management.streamOpened()
-        shared.metrics?.streamOpened()
+        streamsOpenedUnreported += 1
     }
 
     func sessionHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
@@ -96,7 +96,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         failDrainWaiters(stream)
         stream.release()
         management.streamClosed()
-        shared.metrics?.streamClosed()
+        streamsClosedUnreported += 1
         if draining && streams.isEmpty { flush() }
     }
 
