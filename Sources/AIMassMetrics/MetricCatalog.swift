@@ -64,6 +64,7 @@ public enum MetricCatalog {
         "aimass_admission_shed_total": "Inference calls a replica's admission control rejected, by reason.",
         "aimass_admission_queue_seconds": "Time inference calls waited in a replica's admission queue.",
         "aimass_admission_limit": "A replica's current concurrency limit (gradient limiter).",
+        "aimass_worker_replicas": "Replicas this worker holds, by model, version and state (loading, ready, draining).",
         // Registry
         "aimass_registry_uploads_total": "Model version uploads, by model and outcome (ok, error).",
         "aimass_registry_upload_bytes_total": "Artifact bytes of model versions stored by uploads, by model.",

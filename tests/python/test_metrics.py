@@ -128,6 +128,7 @@ def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
         assert value(text, "aimass_inference_duration_seconds_count", model=MODEL, version="1") == CALLS
         assert value(text, "aimass_admission_admitted_total", model=MODEL, version="1") == CALLS
         assert value(text, "aimass_admission_limit", model=MODEL, version="1") > 0
+        assert value(text, "aimass_worker_replicas", model=MODEL, version="1", state="ready") == 1
         assert value(text, "aimass_gate_admitted_total") == CALLS
         assert value(text, "aimass_registry_uploads_total", model=MODEL, outcome="ok") == 1
         assert value(text, "aimass_registry_upload_bytes_total", model=MODEL) == artifact.stat().st_size
@@ -203,6 +204,8 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
         assert value(worker_text, "grpc_server_call_duration_seconds_count", grpc_method=method,
                      grpc_status="OK") == CALLS
         assert value(worker_text, "aimass_inference_calls_total", model=MODEL, version="1", outcome="ok") == CALLS
+        assert value(worker_text, "aimass_worker_replicas", model=MODEL, version="1", state="ready") == 1
+        assert value(worker_text, "aimass_worker_replicas", model=MODEL, version="1", state="loading") == 0
         # The worker joined the control plane: client metrics on the worker, server metrics on the control plane.
         assert value(worker_text, "grpc_client_attempt_started_total", grpc_method="aimass.v1.Scheduler/Join",
                      grpc_target=cp.target) >= 1

@@ -69,6 +69,31 @@ public final class ReplicaMetrics: Sendable {
         queueTime.recordNanoseconds(Int64(seconds * 1e9))
     }
 
+    /// One series of `aimass_worker_replicas`: the replicas of a model version held here in one phase.
+    struct ReplicaSeries: Hashable, Sendable {
+        var model: String
+        var version: UInt32
+        var phase: ReplicaStore.Phase
+    }
+
+    /// Sets `aimass_worker_replicas{model,version,state}` (`loading`, `ready`, `draining`) to these counts.
+    static func publishReplicas(_ counts: [ReplicaSeries: Int], factory: any MetricsFactory = MetricsSystem.factory) {
+        guard !(factory is NOOPMetricsHandler) else { return }
+        for (series, count) in counts {
+            let state =
+                switch series.phase {
+                case .loading: "loading"
+                case .ready: "ready"
+                case .draining: "draining"
+                }
+            Gauge(
+                label: "aimass_worker_replicas",
+                dimensions: [("model", series.model), ("version", String(series.version)), ("state", state)],
+                factory: factory
+            ).record(count)
+        }
+    }
+
     /// A queued call never got its turn.
     func leftQueue(_ error: AdmissionError) {
         switch error.code {
