@@ -20,13 +20,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import grpc
 import pytest
+import yaml
 
 from conftest import aimass_binary, start_server, stop_server
 from test_pool import cli, wait_until
 
+ROOT = Path(__file__).resolve().parents[2]
+ALERTS = ROOT / "docs" / "observability" / "prometheus-alerts.yml"
+DASHBOARD = ROOT / "docs" / "observability" / "grafana-dashboard.json"
 MODEL = "films"
 CALLS = 25
 MANIFEST = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=20"]
@@ -173,6 +178,33 @@ def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
         stop_server(server)
 
 
+def alert_expressions():
+    return [rule["expr"] for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
+
+
+def dashboard_expressions():
+    """Every panel query of the Grafana dashboard, with its variables filled in as Grafana would."""
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    return [target["expr"].replace("$__rate_interval", "1m").replace("$model", ".*")
+            for panel in panels for target in panel["targets"]]
+
+
+def test_alert_rules_and_dashboard_queries_are_valid_promql(tmp_path):
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is missing: run scripts/install-deps.sh (Debian package prometheus)", pytrace=False)
+    out = subprocess.run([promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert len(alert_expressions()) >= 5
+    # The dashboard's queries as recording rules, which promtool parses the same way.
+    rules = {"groups": [{"name": "dashboard", "rules": [{"record": f"aimass:dashboard_{i}", "expr": expr}
+                                                          for i, expr in enumerate(dashboard_expressions())]}]}
+    path = tmp_path / "dashboard-rules.yml"
+    path.write_text(yaml.safe_dump(rules))
+    out = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -256,6 +288,11 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
 
         assert answered(rate)[0] > 0
         assert 0 < answered(p99)[0] < 100  # seconds: the largest finite bucket bounds a quantile
+
+        # Every alert and dashboard query runs against the real series (an empty result is fine: no alert fires).
+        for expr in alert_expressions() + dashboard_expressions():
+            with urllib.request.urlopen(f"{api}/query?{urllib.parse.urlencode({'query': expr})}", timeout=30) as r:
+                assert json.loads(r.read())["status"] == "success", expr
     finally:
         if prometheus is not None:
             prometheus.terminate()
