@@ -175,8 +175,13 @@ struct Serve: AsyncParsableCommand {
         ClientMetrics.install(GRPCClientMetrics())
         observability.metrics = GRPCServerMetrics()
         let server = MetricsHTTPServer(host: host, port: metricsPort, logger: logger) { exporter.render() }
-        let address = try await server.start()
-        CLIOutput.write("aimass metrics on http://\(host):\(address.port ?? metricsPort)/metrics\n", to: stdout)
+        let boundPort: Int?
+        do {
+            boundPort = try await server.start().port
+        } catch {
+            CLIOutput.fail("cannot serve metrics on \(host):\(metricsPort): \(error)")
+        }
+        CLIOutput.write("aimass metrics on http://\(host):\(boundPort ?? metricsPort)/metrics\n", to: stdout)
         return (observability, server)
     }
 

@@ -297,5 +297,6 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
         if prometheus is not None:
             prometheus.terminate()
             prometheus.wait(30)
+            log.close()
         for server in reversed(servers):
             stop_server(server)
