@@ -4,6 +4,7 @@
 # at 4x1), then the same against the grpc-go peer wrapping an equivalent handler (Benchmarks/Peers/go-recommend).
 # Prints one table and the issue's ratios; see scripts/bench_serving.py for the columns.
 # Usage: scripts/bench-serving.sh [--duration S] [--repeat N] [--loads 1x1,4x1,...] [--no-peer]
+#        scripts/bench-serving.sh --metrics [...]: aimass with Prometheus metrics off and on, alternating (no peer)
 #        (CONFIG=debug for a debug build; SERVER_CPU / CLIENT_CPU override the pinning)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +13,8 @@ CONFIG=${CONFIG:-release}
 PEER=1
 ARGS=()
 for arg in "$@"; do
-  if [[ "$arg" == --no-peer ]]; then PEER=0; else ARGS+=("$arg"); fi
+  if [[ "$arg" == --no-peer || "$arg" == --metrics ]]; then PEER=0; fi
+  [[ "$arg" == --no-peer ]] || ARGS+=("$arg")
 done
 command -v h2load >/dev/null || { apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null; }
 [[ -f data/ml-100k.inter ]] || scripts/fetch-ml100k.sh data >/dev/null

@@ -15,6 +15,11 @@ trailers `nghttp` checks for grpc-status 0.
 Columns: ok/s successful calls per second; shed % share of completed calls that were not successful; cpu_us/ok
 server CPU (user+system, every thread) per successful call, and of it the kernel's (system); p50/p99 latency of every completed call (when shed % is
 0, of successful calls); rss the server's resident memory after the run (MiB), hwm its high-water mark.
+
+With --metrics: two aimass servers run side by side (pinned to the same core, one loaded at a time), one with
+`--metrics-port` (Prometheus metrics on, scraped once a second during every run, as a busy Prometheus would) and one
+without; the runs alternate between them (off, on, off, on, ...) so that drift hits both alike, and the table ends
+with the CPU per call of each and the difference. No peer is run.
 """
 import argparse
 import os
@@ -110,13 +115,13 @@ class Target:
         self.name, self.port, self.process, self.token = name, port, process, token
 
 
-def start_aimass(args, workdir):
-    data = os.path.join(workdir, "aimass-data")
+def start_aimass(args, workdir, name="aimass", extra=()):
+    data = os.path.join(workdir, f"{name}-data")
     port = free_port()
-    out = open(os.path.join(workdir, "aimass.log"), "w")
+    out = open(os.path.join(workdir, f"{name}.log"), "w")
     process = subprocess.Popen(
         ["taskset", "-c", args.server_cpu, args.aimass, "serve", "--port", str(port), "--data-dir", data]
-        + args.serve_arg,
+        + args.serve_arg + list(extra),
         stdout=out, stderr=subprocess.STDOUT)
     wait_for(lambda: port_open(port) or process.poll() is not None, "aimass serve to listen")
     if process.poll() is not None:
@@ -138,7 +143,73 @@ def start_aimass(args, workdir):
         return re.search(r'"ready_replicas"\s*:\s*[1-9]', listing) is not None
     wait_for(ready, "the replica to be ready")
     token = open(os.path.join(data, "admin.token")).read().strip()
-    return Target("aimass", port, process, token)
+    return Target(name, port, process, token)
+
+
+class Scraper:
+    """Scrapes a /metrics endpoint once a second in the background, as Prometheus would (pinned to the client core,
+    like h2load)."""
+
+    def __init__(self, args, port):
+        self.process = subprocess.Popen(
+            ["taskset", "-c", args.client_cpu, "sh", "-c",
+             f"while :; do curl -s -o /dev/null http://127.0.0.1:{port}/metrics; sleep 1; done"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def scrape_count(port, method):
+    """The server's grpc_server_call_duration_seconds_count of `method` with status OK."""
+    text = subprocess.run(["curl", "-s", f"http://127.0.0.1:{port}/metrics"], capture_output=True, text=True).stdout
+    found = re.search(r'grpc_server_call_duration_seconds_count\{grpc_method="%s",grpc_status="OK"\} (\d+)'
+                      % re.escape(method.lstrip("/")), text)
+    return int(found.group(1)) if found else None
+
+
+def compare_metrics(args, workdir, bodies):
+    """Metrics off and on, in one run: rows alternate between the two servers."""
+    metrics_port = free_port()
+    targets = [start_aimass(args, workdir, "metrics-off"),
+               start_aimass(args, workdir, "metrics-on", ["--metrics-port", str(metrics_port)])]
+    scraper = Scraper(args, metrics_port)
+    rows = []
+    try:
+        sizes = {(t.name, w): success_bytes(args, t, w, bodies[w]) for t in targets for w in WORKLOADS}
+        plan = [("recommend", load) for load in parse_loads(args.loads)]
+        plan += [("health", load) for load in parse_loads(args.health_loads)]
+        for workload, load in plan:
+            runs = {t.name: [] for t in targets}
+            for _ in range(args.repeat):
+                for target in targets:
+                    runs[target.name].append(
+                        measure(args, target, workload, bodies[workload], sizes[(target.name, workload)], load,
+                                workdir))
+            for target in targets:
+                ordered = sorted(runs[target.name], key=lambda row: row["cpu_us_per_ok"])
+                row = ordered[len(ordered) // 2]
+                log(f"   {target.name} {workload} {row['load']}: {row['ok_per_s']:.0f} ok/s, "
+                    f"{row['cpu_us_per_ok']:.2f} us/ok")
+                rows.append(row)
+        counted = scrape_count(metrics_port, WORKLOADS["recommend"])
+    finally:
+        scraper.stop()
+        for target in targets:
+            stop(target)
+    print(f"h2load -t1 -D {args.duration} after a {args.warmup} s warm-up, median (by cpu_us/ok) of {args.repeat} "
+          f"alternating runs; server on cpu {args.server_cpu}, h2load and a 1 s /metrics scraper on cpu "
+          f"{args.client_cpu}")
+    print()
+    print("| call | load | metrics off cpu_us/ok | metrics on cpu_us/ok | difference | off ok/s | on ok/s |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for off, on in zip(rows[0::2], rows[1::2]):
+        difference = 100 * (on["cpu_us_per_ok"] - off["cpu_us_per_ok"]) / off["cpu_us_per_ok"]
+        print(f"| {off['workload']} | {off['load']} | {off['cpu_us_per_ok']:.2f} | {on['cpu_us_per_ok']:.2f} "
+              f"| {difference:+.1f} % | {off['ok_per_s']:.0f} | {on['ok_per_s']:.0f} |")
+    print()
+    print(f"metrics-on server: grpc_server_call_duration_seconds_count of Recommend OK = {counted}")
 
 
 def start_peer(args, workdir):
@@ -256,6 +327,8 @@ def main():
     parser.add_argument("--server-cpu", default=os.environ.get("SERVER_CPU", "0"))
     parser.add_argument("--client-cpu", default=os.environ.get("CLIENT_CPU", "1"))
     parser.add_argument("--serve-arg", action="append", default=[], help="extra argument of aimass serve")
+    parser.add_argument("--metrics", action="store_true",
+                        help="compare aimass with Prometheus metrics off and on (no peer)")
     args = parser.parse_args()
     for tool in ("h2load", "nghttp", "taskset"):
         if not shutil.which(tool):
@@ -267,6 +340,11 @@ def main():
         f.write(recommend_body("196", 10))
     with open(bodies["health"], "wb") as f:
         f.write(grpc_frame(b""))
+
+    if args.metrics:
+        compare_metrics(args, workdir, bodies)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
 
     rows = []
     starters = [("aimass", start_aimass)] + ([("grpc-go", start_peer)] if args.peer else [])

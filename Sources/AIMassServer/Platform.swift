@@ -55,14 +55,18 @@ public final class Platform: Sendable {
         /// TLS for the listener (mutual when it has a client CA); `nil`: plaintext. The embedded worker joins
         /// through an in-process connection either way.
         public var tls: TLSServerCredentials? = nil
+        /// Metrics and access log of the gRPC server.
+        public var observability: Observability = .none
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
             role: Role = .embedded, scheduler: SchedulerController.Configuration = .defaults,
             localWorkerCapacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(),
-            mesh: MeshHub.Configuration = .defaults, queueBudget: Duration = .milliseconds(5)
+            mesh: MeshHub.Configuration = .defaults, queueBudget: Duration = .milliseconds(5),
+            observability: Observability = .none
         ) {
             self.queueBudget = queueBudget
+            self.observability = observability
             self.host = host
             self.port = port
             self.dataDirectory = dataDirectory
@@ -222,8 +226,9 @@ public final class Platform: Sendable {
                 $0.tls = configuration.tls
             },
             services: [health, reflection] + services,
-            interceptors: [audit],
+            interceptors: [audit] + configuration.observability.interceptors,
             callGate: gate,
+            metrics: configuration.observability.metrics,
             logger: logger
         )
         let address: SocketAddress

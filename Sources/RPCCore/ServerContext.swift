@@ -18,6 +18,9 @@ public final class ServerContext: Sendable {
     public let remotePeer: String
     /// Whether the client listed gzip in `grpc-accept-encoding`.
     public let peerAcceptsGzip: Bool
+    /// Whether ``annotate(_:_:)`` keeps what it is given (only when an interceptor may read it: otherwise a call pays
+    /// nothing for it).
+    public let recordsAnnotations: Bool
     /// A logger carrying the call's method and peer (made when first asked for: most calls never log).
     public var logger: Logger {
         var logger = baseLogger
@@ -35,6 +38,7 @@ public final class ServerContext: Sendable {
         var cancelled = false
         var cancellationHandlers: [@Sendable () -> Void] = []
         var instrumentationContext: InstrumentationContext?
+        var annotations: [(key: String, value: String)] = []
     }
     private let state = Mutex(State())
 
@@ -44,8 +48,10 @@ public final class ServerContext: Sendable {
         deadline: ContinuousClock.Instant?,
         remotePeer: String,
         peerAcceptsGzip: Bool,
+        recordsAnnotations: Bool = false,
         logger: Logger
     ) {
+        self.recordsAnnotations = recordsAnnotations
         self.descriptor = descriptor
         self.requestMetadata = requestMetadata
         self.deadline = deadline
@@ -89,6 +95,16 @@ public final class ServerContext: Sendable {
         get { state.withLock { $0.instrumentationContext } }
         set { state.withLock { $0.instrumentationContext = newValue } }
     }
+
+    /// Adds a fact about the call for its access-log line, such as the model it served (the transport knows none);
+    /// keep them few: each costs a lock and a small append when ``recordsAnnotations`` (nothing otherwise).
+    public func annotate(_ key: String, _ value: String) {
+        guard recordsAnnotations else { return }
+        state.withLock { $0.annotations.append((key, value)) }
+    }
+
+    /// The facts handlers added with ``annotate(_:_:)``, in order.
+    public var annotations: [(key: String, value: String)] { state.withLock { $0.annotations } }
 
     /// Whether the peer cancelled the call, or its deadline passed.
     public var isCancelled: Bool { state.withLock { $0.cancelled } }

@@ -1,9 +1,13 @@
 import AIMassAPI
 import AIMassConsole
+import AIMassMetrics
 import AIMassServer
 import ArgumentParser
 @preconcurrency import Foundation
 import Logging
+import Metrics
+import ModelRegistry
+import RPCCore
 import RPCHTTP2
 
 /// `aimass serve`: runs the platform (control plane + local worker), a control plane alone, or a worker.
@@ -104,6 +108,21 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Worker: TLS towards the control plane (--join)")
     var joinTLS: ClientTLSOptions
 
+    @Option(
+        name: .customLong("metrics-port"),
+        help: "Serve Prometheus metrics at http://HOST:PORT/metrics (0 picks a free port); off when absent."
+    )
+    var metricsPort: Int?
+
+    @Option(name: .customLong("log-format"), help: "text (the default) or json (one JSON object per log line).")
+    var logFormat: String = "text"
+
+    @Flag(
+        name: .customLong("access-log"), inversion: .prefixedNo,
+        help: "Log one line per gRPC call (method, status, duration, peer, model, token id); off by default."
+    )
+    var accessLog: Bool = false
+
     func capacity() -> Capacity {
         var capacity = WorkerServer.machineCapacity()
         if let capacityCPUMillis { capacity.cpuMillis = capacityCPUMillis }
@@ -116,7 +135,11 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        switch logFormat {
+        case "text": LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        default: CLIOutput.fail("--log-format must be text or json, got '\(logFormat)'")
+        }
         if let httpPort, httpPort < 0 || httpPort > 65535 {
             CLIOutput.fail("--http-port must be between 0 and 65535, got \(httpPort)")
         }
@@ -135,9 +158,10 @@ struct Serve: AsyncParsableCommand {
             }
             logger.info("serving TLS", metadata: ["serial": "\(credentials.certificateSerial)"])
         }
+        let (observability, metricsServer) = try await startObservability(logger: logger)
         switch role {
         case "worker":
-            try await runWorker(logger: logger, credentials: credentials)
+            try await runWorker(logger: logger, credentials: credentials, observability: observability)
         case "embedded", "control-plane":
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             guard leaseMs > 0 else { CLIOutput.fail("--lease-ms must be > 0") }
@@ -157,7 +181,8 @@ struct Serve: AsyncParsableCommand {
                     lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
                     autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
                 ),
-                localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs)
+                localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs),
+                observability: observability
             )
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
             configuration.tls = credentials
@@ -176,6 +201,7 @@ struct Serve: AsyncParsableCommand {
         default:
             CLIOutput.fail("--role must be embedded, control-plane or worker, got '\(role)'")
         }
+        await metricsServer?.shutdown()
     }
 
     /// Starts the web console when `--http-port` is given; it calls this server's gRPC port over loopback.
@@ -196,7 +222,41 @@ struct Serve: AsyncParsableCommand {
         return console
     }
 
-    private func runWorker(logger: Logger, credentials: TLSServerCredentials?) async throws {
+    /// Bootstraps metrics and starts their listener when `--metrics-port` is given (before any server, so that every
+    /// metric is made by the exporter), and the access log with `--access-log`.
+    private func startObservability(logger: Logger) async throws -> (Observability, MetricsHTTPServer?) {
+        var observability = Observability.none
+        if accessLog {
+            var accessLogger = Logger(label: "aimass.access")
+            accessLogger.logLevel = .info
+            observability.interceptors.append(
+                AccessLogInterceptor(logger: accessLogger) { token in
+                    (try? SHA256Hasher.hex(of: token.utf8)).map { String($0.prefix(16)) }
+                }
+            )
+        }
+        guard let metricsPort else { return (observability, nil) }
+        guard metricsPort >= 0, metricsPort < 65536 else {
+            CLIOutput.fail("--metrics-port must be between 0 and 65535, got \(metricsPort)")
+        }
+        let exporter = PrometheusExporter()
+        MetricsSystem.bootstrap(exporter)
+        ClientMetrics.install(GRPCClientMetrics())
+        observability.metrics = GRPCServerMetrics()
+        let server = MetricsHTTPServer(host: host, port: metricsPort, logger: logger) { exporter.render() }
+        let boundPort: Int?
+        do {
+            boundPort = try await server.start().port
+        } catch {
+            CLIOutput.fail("cannot serve metrics on \(host):\(metricsPort): \(error)")
+        }
+        CLIOutput.write("aimass metrics on http://\(host):\(boundPort ?? metricsPort)/metrics\n", to: stdout)
+        return (observability, server)
+    }
+
+    private func runWorker(
+        logger: Logger, credentials: TLSServerCredentials?, observability: Observability
+    ) async throws {
         if httpPort != nil {
             CLIOutput.fail("--http-port serves the console of a control plane (role embedded or control-plane), not of a worker")
         }
@@ -214,7 +274,8 @@ struct Serve: AsyncParsableCommand {
             ? nil : ClientConfiguration.Keepalive(interval: .milliseconds(keepaliveMs), timeout: .milliseconds(keepaliveMs))
         var configuration = WorkerServer.Configuration(
             host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
-            capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive
+            capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive,
+            observability: observability
         )
         configuration.tls = credentials
         configuration.controlPlaneTLS = joinTLS.configuration(environment: environment)

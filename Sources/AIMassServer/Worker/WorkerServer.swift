@@ -35,15 +35,19 @@ public final class WorkerServer: Sendable {
         public var tls: TLSServerCredentials? = nil
         /// TLS towards the control plane (Join, downloads, token checks); `nil`: plaintext.
         public var controlPlaneTLS: ClientTLSConfiguration? = nil
+        /// Metrics and access log of the worker's gRPC server.
+        public var observability: Observability = .none
 
         /// Creates a configuration; the capacity defaults to this machine (cores, memory, 8 replica slots).
         public init(
             host: String = "127.0.0.1", port: Int = 0, controlPlaneHost: String, controlPlanePort: Int,
             capacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(), token: String,
-            queueBudget: Duration = .milliseconds(5), keepalive: ClientConfiguration.Keepalive? = .streams
+            queueBudget: Duration = .milliseconds(5), keepalive: ClientConfiguration.Keepalive? = .streams,
+            observability: Observability = .none
         ) {
             self.keepalive = keepalive
             self.queueBudget = queueBudget
+            self.observability = observability
             self.host = host
             self.port = port
             self.controlPlaneHost = controlPlaneHost
@@ -140,7 +144,9 @@ public final class WorkerServer: Sendable {
                 health, reflection, RecommendService(source: source, registry: nil),
                 InferenceService(source: source, models: inferenceModels),
             ],
+            interceptors: configuration.observability.interceptors,
             callGate: gate,
+            metrics: configuration.observability.metrics,
             logger: logger
         )
         let address: SocketAddress

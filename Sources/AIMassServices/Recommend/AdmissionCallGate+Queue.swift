@@ -20,7 +20,10 @@ extension AdmissionCallGate {
             queued.store(queue.count, ordering: .relaxed)
             return id
         }
-        if id != nil { notePressure(now: now) }
+        if id != nil {
+            notePressure(now: now)
+            metrics.queued.increment()
+        }
         return id
     }
 
@@ -32,18 +35,21 @@ extension AdmissionCallGate {
                 let inTime = expired.item.deadline.map { $0 > now } ?? true
                 shed.add(1, ordering: .relaxed)
                 if !inTime { shedForDeadline.add(1, ordering: .relaxed) }
+                (inTime ? metrics.shedQueueTimeout : metrics.shedDeadlineExceeded).increment()
                 resumed.append((expired.item.waiter, .failure(Self.waitedTooLong(budget: queueBudget, deadlinePassed: !inTime))))
             }
             admitting: while let next = queue.first {
                 switch tryAdmit(priority: next.priority, deadline: next.item.deadline, now: now) {
                 case .admitted(let ticket):
                     _ = queue.popFirst()
+                    metrics.queueTime.recordNanoseconds(Int64(max(now - next.item.queuedAt, 0) * 1e9))
                     resumed.append((next.item.waiter, .success(ticket)))
                 case .rejected(let code, let retryAfter) where code == .deadlineTooShort:
                     // It will not finish in time even with a slot: shed it, or it would block every call behind it.
                     _ = queue.popFirst()
                     shed.add(1, ordering: .relaxed)
                     shedForDeadline.add(1, ordering: .relaxed)
+                    metrics.shed(code)
                     resumed.append((next.item.waiter, .failure(Self.rpcError(code: code, retryAfter: retryAfter))))
                 default:
                     break admitting  // no slot yet
@@ -109,6 +115,7 @@ extension AdmissionCallGate {
     func shed(code: AdmissionError.Code, retryAfter: Double, now: Double) -> CallGateDecision<AdmissionTicket> {
         shed.add(1, ordering: .relaxed)
         if code == .deadlineTooShort { shedForDeadline.add(1, ordering: .relaxed) }
+        metrics.shed(code)
         notePressure(now: now)
         return .reject(Self.rpcError(code: code, retryAfter: retryAfter))
     }

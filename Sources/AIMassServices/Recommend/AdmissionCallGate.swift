@@ -65,6 +65,8 @@ public final class AdmissionCallGate: ServerCallGate {
     let expiryArmed = Atomic<Bool>(false)
     /// When a call was last queued or shed (``MonotonicTime`` nanoseconds): saturation is reported until 100 ms after.
     let lastPressureNanos = Atomic<Int>(Int.min / 2)
+    /// The `aimass_gate_*` metrics.
+    let metrics = GateMetrics()
 
     struct Waiting: Sendable {
         var waiter: CallGateWaiter
@@ -178,13 +180,14 @@ public final class AdmissionCallGate: ServerCallGate {
         let decision = admission.admit(priority: priority, deadline: deadline, now: now)
         if case .admitted = decision {
             admitted.add(1, ordering: .relaxed)
-            inFlight.add(1, ordering: .relaxed)
+            metrics.admitted.increment()
+            metrics.inFlight.record(inFlight.add(1, ordering: .relaxed).newValue)
         }
         return decision
     }
 
     public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
-        inFlight.subtract(1, ordering: .relaxed)
+        metrics.inFlight.record(inFlight.subtract(1, ordering: .relaxed).newValue)
         let nanos = Int(max(outcome.duration.saturatingNanoseconds, 0))
         let latency: Int
         if outcome.succeeded {
@@ -196,6 +199,7 @@ public final class AdmissionCallGate: ServerCallGate {
         }
         let now = MonotonicTime.now()
         admission.release(token, latency: Double(latency) / 1e9, now: now)
+        if metrics.active { metrics.limit.record(admission.limit) }
         if queued.load(ordering: .relaxed) > 0 { promote(now: now) }
     }
 

@@ -130,10 +130,12 @@ public struct ReplicaModelSource: ModelSource {
                 let (result, service) = try runInline(entry) { try body(served) }
                 let end = MonotonicTime.now()
                 entry.admission.release(ticket, latency: end - start, serviceTime: service, now: end)
+                entry.metrics.callEnded(seconds: end - start, succeeded: true, limit: entry.admission.limit)
                 return .response(result)
             } catch {
                 let end = MonotonicTime.now()
                 entry.admission.release(ticket, latency: end - start, now: end)
+                entry.metrics.callEnded(seconds: end - start, succeeded: false, limit: entry.admission.limit)
                 throw error
             }
         case .admitted(let ticket):
@@ -163,18 +165,28 @@ public struct ReplicaModelSource: ModelSource {
         return RPCError(code: .unavailable, message: "no ready replica of model '\(model)'\(which) on \(worker)")
     }
 
+    /// Admission's decision on a call to a replica, counted in its metrics; the call is annotated with the model and
+    /// version for its access-log line.
     private func admit(_ entry: ReplicaStore.Entry, context: ServerContext) -> AdmissionDecision {
-        entry.admission.admit(
+        context.annotate("model", entry.model)
+        context.annotate("version", entry.metrics.versionLabel)
+        let decision = entry.admission.admit(
             priority: Self.priority(context.requestMetadata),
             deadline: context.deadline.map(MonotonicTime.seconds),
             now: MonotonicTime.now()
         )
+        entry.metrics.record(decision)
+        return decision
     }
 
     private func waitForTurn(_ handle: AdmissionWaitHandle, entry: ReplicaStore.Entry) async throws -> AdmissionTicket {
+        let queuedAt = MonotonicTime.now()
         do {
-            return try await entry.admission.wait(for: handle)
+            let ticket = try await entry.admission.wait(for: handle)
+            entry.metrics.admittedFromQueue(after: MonotonicTime.now() - queuedAt)
+            return ticket
         } catch let error as AdmissionError {
+            entry.metrics.leftQueue(error)
             throw Self.rpcError(error)
         }
     }
@@ -190,10 +202,12 @@ public struct ReplicaModelSource: ModelSource {
             let (result, service) = try await run(deadline: deadline, entry: entry, work)
             let end = MonotonicTime.now()
             entry.admission.release(ticket, latency: end - start, serviceTime: service, now: end)
+            entry.metrics.callEnded(seconds: end - start, succeeded: true, limit: entry.admission.limit)
             return result
         } catch {
             let end = MonotonicTime.now()
             entry.admission.release(ticket, latency: end - start, now: end)
+            entry.metrics.callEnded(seconds: end - start, succeeded: false, limit: entry.admission.limit)
             throw error
         }
     }

@@ -54,11 +54,15 @@ public final class ReplicaStore: Sendable {
         public var inFlight: Int
         /// The measured service time of its model (decides whether calls run inline or on the executor).
         public var serviceTime = ServiceTimeEstimate()
+        /// The `aimass_` metrics of its model and version.
+        public var metrics: ReplicaMetrics
         /// When ``ReplicaStore/begin(model:version:)`` last picked it (a pick count; 0: never).
         var lastPicked: UInt64 = 0
     }
 
     private struct State {
+        /// The (model, version, phase) series of `aimass_worker_replicas` set so far (reset to 0 once empty).
+        var publishedReplicaSeries: Set<ReplicaMetrics.ReplicaSeries> = []
         var workerID = ""
         /// A handful per worker: an array scanned in order costs less per call than hashing ids.
         var entries: [Entry] = []
@@ -80,12 +84,12 @@ public final class ReplicaStore: Sendable {
     /// Registers a replica that starts loading; returns false when the id is already held.
     @discardableResult
     public func add(id: String, deploymentID: String, model: String, version: UInt32, admission: AdmissionController) -> Bool {
-        state.withLock { state in
+        changingReplicas { state in
             guard state.index(of: id) == nil else { return false }
             state.entries.append(
                 Entry(
                     id: id, deploymentID: deploymentID, model: model, version: version, phase: .loading, recommender: nil,
-                    admission: admission, inFlight: 0
+                    admission: admission, inFlight: 0, metrics: ReplicaMetrics(model: model, version: version)
                 )
             )
             return true
@@ -95,7 +99,7 @@ public final class ReplicaStore: Sendable {
     /// Makes a loading replica ready with its recommender; false if it was removed or is draining meanwhile.
     @discardableResult
     public func markReady(_ id: String, recommender: Recommender) -> Bool {
-        state.withLock { state in
+        changingReplicas { state in
             guard let index = state.index(of: id), state.entries[index].phase == .loading else { return false }
             state.entries[index].recommender = recommender
             state.entries[index].phase = .ready
@@ -106,7 +110,7 @@ public final class ReplicaStore: Sendable {
     /// Stops new calls to a replica; returns false if it is not held.
     @discardableResult
     public func beginDrain(_ id: String) -> Bool {
-        state.withLock { state in
+        changingReplicas { state in
             guard let index = state.index(of: id) else { return false }
             state.entries[index].phase = .draining
             return true
@@ -115,7 +119,24 @@ public final class ReplicaStore: Sendable {
 
     /// Forgets a replica.
     public func remove(_ id: String) {
-        state.withLock { state in state.entries.removeAll { $0.id == id } }
+        changingReplicas { state in state.entries.removeAll { $0.id == id } }
+    }
+
+    /// Runs a change of the replicas held, then sets `aimass_worker_replicas{model,version,state}` to the counts after
+    /// it (outside the lock; replicas change rarely, so the series are looked up here).
+    private func changingReplicas<T>(_ change: (inout State) -> T) -> T {
+        let (result, counts) = state.withLock { state -> (T, [ReplicaMetrics.ReplicaSeries: Int]) in
+            let result = change(&state)
+            var counts: [ReplicaMetrics.ReplicaSeries: Int] = [:]
+            for entry in state.entries {
+                counts[ReplicaMetrics.ReplicaSeries(model: entry.model, version: entry.version, phase: entry.phase), default: 0] += 1
+            }
+            for gone in state.publishedReplicaSeries where counts[gone] == nil { counts[gone] = 0 }
+            state.publishedReplicaSeries = Set(counts.keys)
+            return (result, counts)
+        }
+        ReplicaMetrics.publishReplicas(counts)
+        return result
     }
 
     /// Every replica held, by id.

@@ -86,6 +86,7 @@ extension RegistryService {
                 throw RPCError(code: .cancelled, message: "UploadVersion to model '\(header.model)' was cancelled")
             }
             let version = try upload.finish()
+            RegistryMetrics.uploaded(model: header.model, bytes: version.sizeBytes)
             context.logger.info(
                 "published version",
                 metadata: ["model": "\(version.model)", "version": "\(version.number)", "bytes": "\(version.sizeBytes)"]
@@ -95,6 +96,7 @@ extension RegistryService {
             return published
         } catch {
             upload.abort()
+            RegistryMetrics.uploadFailed(model: header.model)
             throw error
         }
     }

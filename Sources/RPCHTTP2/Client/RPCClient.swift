@@ -47,6 +47,9 @@ public final class RPCClient: Sendable {
         var closed = false
     }
     private let state = Mutex(State())
+    /// The process's client metrics when this client was made (see ``ClientMetrics``), and each method's instruments.
+    private let metrics: (any ClientMetricsObserver)?
+    private let instruments = Mutex<[MethodDescriptor: any ClientCallInstruments]>([:])
 
     public init(host: String, port: Int, configuration: ClientConfiguration = .defaults,
                 interceptors: [any ClientInterceptor] = [],
@@ -58,6 +61,7 @@ public final class RPCClient: Sendable {
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         self.inProcessServer = nil
+        self.metrics = ClientMetrics.observer
     }
 
     /// A client of `server`, in this process, over socket pairs: plaintext whatever TLS the server's listener
@@ -73,6 +77,7 @@ public final class RPCClient: Sendable {
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         self.inProcessServer = server
+        self.metrics = ClientMetrics.observer
     }
 
     /// Closes the connection and the client's threads; calls still running fail with `UNAVAILABLE`.
@@ -158,9 +163,32 @@ public final class RPCClient: Sendable {
 
     /// Opens a call; with `onlyRequest` (a framed message) the request stream is sent and closed with the headers.
     func startRawCall(_ descriptor: MethodDescriptor, options: CallOptions, onlyRequest: [UInt8]? = nil) async throws -> RawClientCall {
+        let callInstruments = metrics.map { observer in
+            instruments.withLock { cache in
+                if let known = cache[descriptor] { return known }
+                let made = observer.instruments(for: descriptor, target: "\(host):\(port)")
+                cache[descriptor] = made
+                return made
+            }
+        }
+        let callStarted = ContinuousClock.now
         var options = options
-        for interceptor in interceptors { try interceptor.callStarting(descriptor, metadata: &options.metadata) }
-        let call = try await openRawCall(descriptor, options: options, onlyRequest: onlyRequest)
+        let call: RawClientCall
+        do {
+            for interceptor in interceptors { try interceptor.callStarting(descriptor, metadata: &options.metadata) }
+            call = try await openRawCall(descriptor, options: options, onlyRequest: onlyRequest, instruments: callInstruments)
+        } catch {
+            callInstruments?.callEnded(code: RPCError(mapping: error).code, duration: ContinuousClock.now - callStarted)
+            throw error
+        }
+        if let callInstruments {
+            let attemptStarted = ContinuousClock.now
+            call.onFinish { status in
+                let now = ContinuousClock.now
+                callInstruments.attemptEnded(EndedCall(code: status.code, duration: now - attemptStarted))
+                callInstruments.callEnded(code: status.code, duration: now - callStarted)
+            }
+        }
         if !interceptors.isEmpty {
             let interceptors = self.interceptors
             let started = ContinuousClock.now
@@ -173,10 +201,26 @@ public final class RPCClient: Sendable {
         return call
     }
 
-    private func openRawCall(_ descriptor: MethodDescriptor, options: CallOptions, onlyRequest: [UInt8]?) async throws -> RawClientCall {
+    /// Opens the call on a connection: one attempt, or two when the first connection was closing (a transparent retry).
+    /// The attempt that opens the call is ended by the caller, when the call ends.
+    private func openRawCall(
+        _ descriptor: MethodDescriptor, options: CallOptions, onlyRequest: [UInt8]?,
+        instruments: (any ClientCallInstruments)?
+    ) async throws -> RawClientCall {
         // One retry: a connection that was closing when picked is replaced once.
         for attempt in 0..<2 {
-            let connection = try await connection()
+            instruments?.attemptStarted()
+            let attemptStarted = ContinuousClock.now
+            func attemptFailed(_ error: any Error) {
+                instruments?.attemptEnded(EndedCall(code: RPCError(mapping: error).code, duration: .now - attemptStarted))
+            }
+            let connection: Connection
+            do {
+                connection = try await self.connection()
+            } catch {
+                attemptFailed(error)
+                throw error
+            }
             let call = RawClientCall(
                 descriptor: descriptor,
                 options: options,
@@ -189,8 +233,12 @@ public final class RPCClient: Sendable {
                 }.get()
                 return call
             } catch let error as RPCError where error.code == .unavailable && attempt == 0 {
+                attemptFailed(error)
                 forget(connection)
                 continue
+            } catch {
+                attemptFailed(error)
+                throw error
             }
         }
         throw RPCError(code: .unavailable, message: "no usable connection to \(host):\(port)")

@@ -73,6 +73,9 @@ public struct MessageDeframer: Sendable {
 
 /// Builds the length-prefixed form of one message, compressing it when asked.
 public enum MessageFramer {
+    /// The bytes before each message: its compressed flag and its length.
+    public static let prefixLength = 5
+
     /// Frames a message; with `compress`, gzips it and sets the flag (unless gzip fails, then plain).
     public static func frame(_ message: [UInt8], compress: Bool) -> [UInt8] {
         var payload = message

@@ -22,6 +22,12 @@ protocol HTTP2SessionDelegate: AnyObject {
     func sessionGoAway(lastStreamID: Int32, errorCode: UInt32)
     /// The peer sent a PING (acknowledged by nghttp2) or acknowledged ours.
     func sessionPing(ack: Bool)
+    /// nghttp2 refused a frame (a protocol error on a stream or the connection); `errorCode` is its error.
+    func sessionInvalidFrame(streamID: Int32, errorCode: Int32)
+}
+
+extension HTTP2SessionDelegate {
+    func sessionInvalidFrame(streamID: Int32, errorCode: Int32) {}
 }
 
 /// Owns one `nghttp2_session *` and keeps it I/O-agnostic: bytes in with ``receive(_:)``, bytes out
@@ -315,6 +321,11 @@ final class HTTP2Session {
             _, _, streamID, data, length, userData in
             guard let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }
             delegate.sessionData(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(callbacks) { _, frame, errorCode, userData in
+            guard let frame, let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }
+            delegate.sessionInvalidFrame(streamID: frame.pointee.hd.stream_id, errorCode: errorCode)
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in

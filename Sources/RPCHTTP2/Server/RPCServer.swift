@@ -22,15 +22,18 @@ public final class RPCServer: Sendable {
     /// - Parameters:
     ///   - callGate: Sheds calls of the methods it gates on the I/O thread, as soon as their request is complete
     ///     (see ``ServerCallGate``); `nil` (the default) admits everything at no cost.
+    ///   - metrics: Counts calls, connections and streams (see ``ServerMetricsObserver``); `nil` costs nothing.
     public init(
         configuration: ServerConfiguration = .defaults,
         router: RPCRouter,
         interceptors: [any ServerInterceptor] = [],
         callGate: (any ServerCallGate)? = nil,
+        metrics: (any ServerMetricsObserver)? = nil,
         logger: Logger = Logger(label: "aimass.rpc.server")
     ) {
         self.shared = ServerShared(
-            configuration: configuration, router: router, interceptors: interceptors, gate: callGate, logger: logger
+            configuration: configuration, router: router, interceptors: interceptors, gate: callGate, metrics: metrics,
+            logger: logger
         )
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
     }
@@ -41,11 +44,12 @@ public final class RPCServer: Sendable {
         services: [any RPCService],
         interceptors: [any ServerInterceptor] = [],
         callGate: (any ServerCallGate)? = nil,
+        metrics: (any ServerMetricsObserver)? = nil,
         logger: Logger = Logger(label: "aimass.rpc.server")
     ) {
         self.init(
             configuration: configuration, router: RPCRouter(services: services), interceptors: interceptors,
-            callGate: callGate, logger: logger
+            callGate: callGate, metrics: metrics, logger: logger
         )
     }
 

@@ -12,6 +12,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         #endif
         streams[streamID] = stream
         management.streamOpened()
+        streamsOpenedUnreported += 1
     }
 
     func sessionHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
@@ -68,9 +69,11 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             stream.flow.owed.add(bytes.count, ordering: .relaxed)
         }
         let messages: [InboundMessage]
+        stream.receivedDataBytes += bytes.count
         do {
             messages = try deframer.append(bytes)
             stream.deframer = deframer
+            stream.receivedMessages += messages.count
         } catch {
             finish(stream, status: error, trailers: Metadata())
             return
@@ -93,7 +96,12 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         failDrainWaiters(stream)
         stream.release()
         management.streamClosed()
+        streamsClosedUnreported += 1
         if draining && streams.isEmpty { flush() }
+    }
+
+    func sessionInvalidFrame(streamID: Int32, errorCode: Int32) {
+        shared.metrics?.frameRejected()
     }
 
     func sessionReadOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2Session.OutboundRead {
@@ -149,7 +157,12 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             )
         }
         let path = stream.path ?? ""
-        guard let route = shared.router.route(forPath: path) else {
+        let served = shared.methods[path]
+        if let instruments = served?.instruments ?? shared.unknownMethodInstruments {
+            stream.instruments = instruments
+            instruments.callStarted()
+        }
+        guard let route = served?.route else {
             guard let descriptor = MethodDescriptor(path: path) else {
                 return reject(stream, httpStatus: nil, status: RPCError(code: .unimplemented, message: "malformed path \(path)"))
             }
@@ -180,6 +193,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             deadline: deadline,
             remotePeer: remotePeer,
             peerAcceptsGzip: stream.acceptsGzip,
+            recordsAnnotations: !shared.interceptors.isEmpty,
             logger: logger
         )
         stream.context = context
@@ -201,7 +215,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             }
         }
         // A gated call waits for the end of its request, then for the gate (see `admitGated`).
-        let gated = shared.gate?.gates(path: path) == true
+        let gated = served?.gated == true
         switch route.handler {
         case .inlineUnary(let body):
             stream.inlineHandler = body

@@ -17,6 +17,7 @@ extension ServerConnectionHandler {
     /// Queues one framed message, sending the response headers first if needed.
     func enqueue(_ framed: [UInt8], compressed: Bool, on stream: ServerStream) {
         guard !stream.finished, !stream.closed else { return }
+        stream.sentMessageBytes += framed.count - MessageFramer.prefixLength
         stream.outbound.append(framed)
         if !stream.headersSent {
             sendHeaders(stream, gzip: compressed || (stream.context?.peerAcceptsGzip ?? false))
@@ -71,6 +72,7 @@ extension ServerConnectionHandler {
         }
         if !trailers.isEmpty { Self.append(trailers, to: &fields) }
         endGatedCall(stream, code: code)
+        recordEnd(stream, code: code)
         if let context = stream.context {
             let duration = ContinuousClock.now - stream.startedAt
             let result = RPCStatus(code: code, message: status?.message ?? "")
@@ -106,12 +108,26 @@ extension ServerConnectionHandler {
         stream.context?.cancel()
         failDrainWaiters(stream)
         endGatedCall(stream, code: .cancelled)
+        recordEnd(stream, code: .cancelled)
         if !wasFinished, let context = stream.context {
             let duration = ContinuousClock.now - stream.startedAt
             for interceptor in shared.interceptors {
                 interceptor.callEnded(context, status: RPCStatus(code: .cancelled, message: reason), duration: duration)
             }
         }
+    }
+
+    /// Reports the call's end to its method's metrics, once.
+    private func recordEnd(_ stream: ServerStream, code: StatusCode) {
+        guard let instruments = stream.instruments else { return }
+        stream.instruments = nil
+        let received = max(stream.receivedDataBytes - MessageFramer.prefixLength * stream.receivedMessages, 0)
+        instruments.callEnded(
+            EndedCall(
+                code: code, duration: ContinuousClock.now - stream.startedAt, sentMessageBytes: stream.sentMessageBytes,
+                receivedMessageBytes: received
+            )
+        )
     }
 
     /// Hands an admitted gated call's token back to the gate, or withdraws a queued one, once.

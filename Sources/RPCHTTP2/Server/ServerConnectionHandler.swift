@@ -30,6 +30,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     var backPressure: BackPressure
     /// NIO asked for a read while reading was paused.
     var readPending = false
+    /// Streams opened and closed since the last report to the server's metrics (see ``reportStreams()``).
+    var streamsOpenedUnreported = 0
+    var streamsClosedUnreported = 0
 
     init(shared: ServerShared, allocator: ByteBufferAllocator) {
         self.shared = shared
@@ -71,7 +74,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         for stream in streams.values {
             abandon(stream, reason: "the connection closed")
             stream.release()
+            streamsClosedUnreported += 1
         }
+        reportStreams()
         streams.removeAll()
         management.cancelTimers()
         shared.connectionClosed(self)
@@ -91,6 +96,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             output.isReading = false
         } catch {
             output.isReading = false
+            shared.metrics?.frameRejected()
             logger.debug("HTTP/2 protocol error, closing", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
             flush()
             context.close(promise: nil)
@@ -138,12 +144,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     /// Writes whatever nghttp2 has queued, and closes the connection once the session is done.
     func flush() {
+        defer { reportStreams() }  // after the writes: nghttp2 closes streams as it sends their last frames
         guard let session, let context = channelContext else { return }
         let nested = output.isBusy
         guard output.flush(session, to: context), !nested else { return }
         if !session.isAlive || (draining && streams.isEmpty) {
             context.close(promise: nil)
         }
+    }
+
+    /// Hands the streams opened and closed since the last report to the metrics: once per flush (after each batch
+    /// of reads, and after writes), so a saturated connection pays for it once per batch instead of per stream.
+    func reportStreams() {
+        guard streamsOpenedUnreported != 0 || streamsClosedUnreported != 0 else { return }
+        shared.metrics?.streamsChanged(opened: streamsOpenedUnreported, closed: streamsClosedUnreported)
+        streamsOpenedUnreported = 0
+        streamsClosedUnreported = 0
     }
 
     static func describe(_ address: SocketAddress?) -> String {

@@ -14,6 +14,12 @@ final class ServerShared: Sendable {
     let logger: Logger
     /// Present when ``ServerConfiguration/busyPollWindow`` is set.
     let spinner: IdleSpinner?
+    /// Present when the server reports metrics.
+    let metrics: (any ServerMetricsObserver)?
+    /// Every served path with what a call to it needs, resolved once: one lookup per call.
+    let methods: [String: ServedMethod]
+    /// The instruments of calls to paths the server does not serve (A66's `other`).
+    let unknownMethodInstruments: (any ServerCallInstruments)?
 
     private struct Connection {
         let handler: NIOLoopBound<ServerConnectionHandler>
@@ -39,6 +45,7 @@ final class ServerShared: Sendable {
         router: RPCRouter,
         interceptors: [any ServerInterceptor],
         gate: (any ServerCallGate)?,
+        metrics: (any ServerMetricsObserver)? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -47,6 +54,22 @@ final class ServerShared: Sendable {
         self.gate = InstalledCallGate(gate, router: router)
         self.logger = logger
         self.spinner = configuration.busyPollWindow.map { IdleSpinner(window: $0) }
+        self.metrics = metrics
+        let installedGate = self.gate
+        self.methods = Dictionary(
+            uniqueKeysWithValues: router.paths.compactMap { path in
+                router.route(forPath: path).map { route in
+                    (
+                        path,
+                        ServedMethod(
+                            route: route, instruments: metrics?.instruments(for: route.descriptor),
+                            gated: installedGate?.gates(path: path) == true
+                        )
+                    )
+                }
+            }
+        )
+        self.unknownMethodInstruments = metrics?.instruments(for: nil)
     }
 
     func connectionOpened(_ handler: ServerConnectionHandler, eventLoop: any EventLoop) {
@@ -57,11 +80,13 @@ final class ServerShared: Sendable {
             )
             return state.draining
         }
+        metrics?.connectionOpened()
         if draining { handler.beginDraining() }
     }
 
     func connectionClosed(_ handler: ServerConnectionHandler) {
-        _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(handler)) }
+        let removed = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(handler)) }
+        if removed != nil { metrics?.connectionClosed() }
     }
 
     /// Sends GOAWAY on every connection, and on each one accepted from now on.
@@ -115,6 +140,13 @@ final class ServerShared: Sendable {
             connection.eventLoop.execute { connection.handler.value.closeNow() }
         }
     }
+}
+
+/// A served path: its route, its metrics and whether the call gate sees its calls.
+struct ServedMethod: Sendable {
+    let route: RPCRouter.Route
+    let instruments: (any ServerCallInstruments)?
+    let gated: Bool
 }
 
 extension ServerConnectionHandler {

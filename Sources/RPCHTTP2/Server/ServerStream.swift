@@ -32,6 +32,12 @@ final class ServerStream {
     var task: Task<Void, Never>?
     var deadlineTask: Scheduled<Void>?
     var startedAt = ContinuousClock.now
+    /// The method's metrics, from the call's start until its end is recorded.
+    var instruments: (any ServerCallInstruments)?
+    /// Message bytes sent (framing excluded); DATA bytes and messages received (for the metrics' message sizes).
+    var sentMessageBytes = 0
+    var receivedDataBytes = 0
+    var receivedMessages = 0
     // A gated call: its handler and request messages wait for the end of the request and the gate's decision;
     // an admitted call holds its token until it ends.
     var awaitingGate = false
