@@ -130,6 +130,7 @@ let targets: [Target] = [
         name: "AIMassServices",
         dependencies: [
             "RPCCore", "AIMassAPI", "ModelRegistry", "RecommendCore", "SchedulerCore", "MeshCore", logging, metrics,
+            "AIMassTracing", tracing,
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -199,7 +200,7 @@ let targets: [Target] = [
             // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
             // SHA-256 of uploads and downloads.
             "AIMassServer", "AIMassAPI", "AIMassClient", "AIMassConsole", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth",
-            logging, "AIMassMetrics", metrics, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            logging, "AIMassMetrics", metrics, "AIMassTracing", tracing, .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings
     ),

@@ -1,4 +1,7 @@
 import AIMassAPI
+import Tracing
+import Logging
+import AIMassTracing
 import ArgumentParser
 @preconcurrency import Foundation
 import RPCCore
@@ -17,6 +20,9 @@ struct ClientOptions: ParsableArguments {
 
     @Flag(help: "Print the result as JSON.")
     var json = false
+
+    @OptionGroup(title: "Tracing")
+    var tracing: TracingOptions
 
     @Option(help: "Deadline of each call in seconds (uploads and downloads: none unless given).")
     var timeout: Double?
@@ -67,22 +73,34 @@ struct ClientOptions: ParsableArguments {
     /// Runs `body` with a connected client; RPC errors print as `error: CODE: message` and exit 1.
     func run(_ body: (APIClient) async throws -> Void) async {
         let (host, port) = endpoint()
+        // With --otlp-endpoint the command is one client span, and every call it makes carries it as the parent.
+        let tracing = self.tracing.start(serviceName: "aimass-cli", logger: Logger(label: "aimass.cli"))
         let client = RPCClient(
-            host: host, port: port, configuration: .defaults { $0.tls = tls.configuration(environment: environment, configFile: configFile) }
+            host: host, port: port,
+            configuration: .defaults { $0.tls = tls.configuration(environment: environment, configFile: configFile) },
+            interceptors: tracing.map { [TracingClientInterceptor(tracer: $0.tracer)] } ?? []
         )
         let api = APIClient(client: client, options: self)
+        let outcome: Result<Void, any Error>
         do {
-            try await body(api)
-            await client.close()
-        } catch let error as RPCError {
-            await client.close()
-            CLIOutput.fail(error, server: "\(host):\(port)")
-        } catch let error as ExitCode {
-            await client.close()
-            Foundation.exit(error.rawValue)
+            if let tracing {
+                let command = (["aimass"] + CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.prefix(2))
+                    .joined(separator: " ")
+                try await tracing.tracer.withSpan(command, ofKind: .client) { _ in try await body(api) }
+            } else {
+                try await body(api)
+            }
+            outcome = .success(())
         } catch {
-            await client.close()
-            CLIOutput.fail("\(error)")
+            outcome = .failure(error)
+        }
+        await client.close()
+        await tracing?.finish()
+        switch outcome {
+        case .success: return
+        case .failure(let error as RPCError): CLIOutput.fail(error, server: "\(host):\(port)")
+        case .failure(let error as ExitCode): Foundation.exit(error.rawValue)
+        case .failure(let error): CLIOutput.fail("\(error)")
         }
     }
 }

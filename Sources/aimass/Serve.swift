@@ -2,6 +2,7 @@ import AIMassAPI
 import AIMassConsole
 import AIMassMetrics
 import AIMassServer
+import AIMassTracing
 import ArgumentParser
 @preconcurrency import Foundation
 import Logging
@@ -123,6 +124,9 @@ struct Serve: AsyncParsableCommand {
     )
     var accessLog: Bool = false
 
+    @OptionGroup(title: "Tracing")
+    var tracing: TracingOptions
+
     func capacity() -> Capacity {
         var capacity = WorkerServer.machineCapacity()
         if let capacityCPUMillis { capacity.cpuMillis = capacityCPUMillis }
@@ -226,6 +230,13 @@ struct Serve: AsyncParsableCommand {
     /// metric is made by the exporter), and the access log with `--access-log`.
     private func startObservability(logger: Logger) async throws -> (Observability, MetricsHTTPServer?) {
         var observability = Observability.none
+        // First, so that the call's span covers what the other interceptors do.
+        if let tracing = tracing.start(serviceName: role == "worker" ? "aimass-worker" : "aimass", logger: logger) {
+            observability.interceptors.append(TracingServerInterceptor(tracer: tracing.tracer))
+            let batcher = tracing.batcher
+            // Exports for the life of the process (a span ended in the last fraction of a second may be lost).
+            Task.detached { await batcher.run() }
+        }
         if accessLog {
             var accessLogger = Logger(label: "aimass.access")
             accessLogger.logLevel = .info

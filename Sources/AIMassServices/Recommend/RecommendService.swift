@@ -1,8 +1,10 @@
 import AIMassAPI
+import AIMassTracing
 import Foundation
 import Logging
 import ModelRegistry
 import RPCCore
+import Tracing
 import RecommendCore
 
 /// `aimass.v1.Recommend`: recommendations, similar items and evaluation of registry versions.
@@ -59,12 +61,15 @@ public struct RecommendService: RPCService {
         default: break
         }
         return try source.startServing(request.model, request.version, context: context) { served in
-            let model = served.recommender
-            let results =
-                request.userId.isEmpty
-                ? try model.recommend(seedItems: request.seedItems, k: k, excludeSeen: request.excludeSeen)
-                : try model.recommend(user: request.userId, k: k, excludeSeen: request.excludeSeen)
-            return RecommendResponse(items: results.map(Self.scored), servedBy: served.servedBy)
+            try context.withSpan("recommend.top_k") { span in
+                span?.attributes = Self.spanAttributes(model: request.model, served: served, k: k)
+                let model = served.recommender
+                let results =
+                    request.userId.isEmpty
+                    ? try model.recommend(seedItems: request.seedItems, k: k, excludeSeen: request.excludeSeen)
+                    : try model.recommend(user: request.userId, k: k, excludeSeen: request.excludeSeen)
+                return RecommendResponse(items: results.map(Self.scored), servedBy: served.servedBy)
+            }
         }
     }
 
@@ -75,9 +80,23 @@ public struct RecommendService: RPCService {
         guard !request.model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
         guard !request.itemId.isEmpty else { throw RPCError(code: .invalidArgument, message: "item_id is required") }
         return try source.startServing(request.model, request.version, context: context) { served in
-            let results = try served.recommender.similarItems(item: request.itemId, k: k)
-            return SimilarItemsResponse(items: results.map(Self.scored), servedBy: served.servedBy)
+            try context.withSpan("similar_items.top_k") { span in
+                span?.attributes = Self.spanAttributes(model: request.model, served: served, k: k)
+                let results = try served.recommender.similarItems(item: request.itemId, k: k)
+                return SimilarItemsResponse(items: results.map(Self.scored), servedBy: served.servedBy)
+            }
         }
+    }
+
+    /// What a trace shows of the model work: which model, version, replica and worker, and k.
+    static func spanAttributes(model: String, served: ServedModel, k: Int) -> SpanAttributes {
+        var attributes: SpanAttributes = [:]
+        attributes["aimass.model"] = model
+        attributes["aimass.version"] = Int64(served.servedBy.version)
+        attributes["aimass.replica"] = served.servedBy.replicaId
+        attributes["aimass.worker"] = served.servedBy.workerId
+        attributes["aimass.k"] = Int64(k)
+        return attributes
     }
 
     func evaluate(_ request: EvaluateRequest, registry: ModelRegistry, context: ServerContext) async throws -> EvaluateResponse {
