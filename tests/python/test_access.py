@@ -251,3 +251,15 @@ def test_watchers_hear_of_published_versions_and_alias_moves_they_may_read(serve
         assert mine[0].version_published.model == "dishes", "the version of `other` is left out"
         everything.cancel()
         limited.cancel()
+
+
+def test_a_deployed_model_is_not_deleted(server, pb):
+    target, exe, env = server
+    refused = cli(exe, env, "model", "delete", "dishes", check=False)
+    assert refused.returncode != 0 and "FAILED_PRECONDITION" in refused.stderr and "undeploy" in refused.stderr
+    cli(exe, env, "user", "create", "not-owner")
+    cli(exe, env, "model", "grant", "dishes", "user:not-owner", "reader")
+    reader = cli(exe, env, "token", "create", "--user", "not-owner").stdout.strip()
+    denied = cli(exe, dict(env, AIMASS_TOKEN=reader), "model", "delete", "dishes", check=False)
+    assert denied.returncode != 0 and "PERMISSION_DENIED" in denied.stderr, "only an owner learns it is deployed"
+    assert json.loads(cli(exe, env, "model", "show", "dishes", "--json").stdout)["name"] == "dishes"

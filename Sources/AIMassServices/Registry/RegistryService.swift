@@ -22,7 +22,7 @@ public struct RegistryService: RPCService {
     /// Called after an alias was created, moved or (version 0) deleted: model, alias, new version.
     public typealias AliasHook = @Sendable (_ model: String, _ alias: String, _ version: UInt32) -> Void
 
-    /// What uses a version (for example "deployment movies@2"), or nil: model, version number.
+    /// What uses a version (for example "deployment movies@2"), or nil: model, version number (0: any version).
     public typealias VersionUseHook = @Sendable (_ model: String, _ version: UInt32) -> String?
 
     /// Called with what the pool's watchers are told about the registry: a version published, an alias moved.
@@ -139,6 +139,13 @@ public struct RegistryService: RPCService {
         let principal = try registry.principal(for: context)
         try Self.requireName(request.name, field: "name")
         try hidingUnreadable(request.name, principal) {
+            // The owner's check first, so that only an owner learns whether the model is deployed.
+            try self.registry.checkRole(principal, model: request.name, required: .owner)
+            if let user = self.versionInUse?(request.name, 0) {
+                throw RPCError(
+                    code: .failedPrecondition,
+                    message: "model '\(request.name)' still has \(user): undeploy it first; nothing deleted")
+            }
             try self.registry.deleteModel(request.name, by: principal)
         }
         return DeleteModelResponse()

@@ -236,13 +236,13 @@ public final class SchedulerController: Sendable {
         return rolled
     }
 
-    /// The first deployment (not being deleted) whose version, or one of whose replicas, is `version` of `model`,
-    /// described for an error message; nil when none uses it.
+    /// The first deployment (not being deleted) whose version, or one of whose replicas, is `version` of `model`
+    /// (any version for 0), described for an error message; nil when none uses it.
     public func deploymentServing(model: String, version: UInt32) -> String? {
         let user = state.withLock { s in
             s.core.allDeployments.first {
                 $0.spec.model == model && $0.state != .deleting
-                    && ($0.spec.version == version || $0.replicas.contains { $0.version == version })
+                    && (version == 0 || $0.spec.version == version || $0.replicas.contains { $0.version == version })
             }
         }
         return user.map { "deployment \($0.spec.id)" }
