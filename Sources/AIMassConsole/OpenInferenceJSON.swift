@@ -30,17 +30,17 @@ enum OpenInferenceJSON {
         default:
             throw RPCError(code: .invalidArgument, message: "field 'outputs' must be a list of {\"name\": ...}")
         }
+        var tensors: [ModelInferRequest.InferInputTensor] = []
+        for (index, element) in inputs.enumerated() { tensors.append(try input(element, index: index)) }
         return ModelInferRequest(
-            modelName: model, modelVersion: version, id: try body.string("id"),
-            inputs: try inputs.enumerated().map { index, element throws(RPCError) in try input(element, index: index) },
-            outputs: outputs)
+            modelName: model, modelVersion: version, id: try body.string("id"), inputs: tensors, outputs: outputs)
     }
 
     /// One input tensor: its name, datatype and shape as given, its `data` flattened into the contents of its type.
     static func input(_ value: JSONValue, index: Int) throws(RPCError) -> ModelInferRequest.InferInputTensor {
-        guard case .object(let fields) = value else { throw invalid("input \(index)", "must be an object") }
+        guard case .object(let fields) = value else { throw invalid("#\(index)", "must be an object") }
         guard case .string(let name)? = fields["name"], !name.isEmpty else {
-            throw invalid("input \(index)", "needs a 'name' (a string)")
+            throw invalid("#\(index)", "needs a 'name' (a string)")
         }
         guard case .string(let datatype)? = fields["datatype"] else { throw invalid(name, "needs a 'datatype' (a string)") }
         guard case .array(let dimensions)? = fields["shape"] else { throw invalid(name, "needs a 'shape' (a list of integers)") }

@@ -56,6 +56,8 @@ enum OpenInferenceRoutes {
                 await answeringOIP(g) {
                     let (name, version) = try model(context, versioned)
                     if let binaryHeader = HTTPField.Name("Inference-Header-Content-Length"), request.headers[binaryHeader] != nil {
+                        // Read to its end first: a body left unread would be parsed as the connection's next request.
+                        _ = try? await request.body.collect(upTo: bodyLimit)
                         throw RPCError(
                             code: .invalidArgument,
                             message: "the binary tensor data extension is not supported: send tensors as JSON "
@@ -77,7 +79,9 @@ enum OpenInferenceRoutes {
     }
 
     private static func model(_ context: BasicRequestContext, _ versioned: Bool) throws(RPCError) -> (String, String) {
-        (try context.path("name"), versioned ? try context.path("version") : "")
+        let name = try context.path("name")
+        let version = try versioned ? context.path("version") : ""
+        return (name, version)
     }
 
     /// 200 with an empty body for true, 400 for false.
