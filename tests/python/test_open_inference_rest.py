@@ -1,7 +1,7 @@
 """The REST form of the Open Inference Protocol v2 on `aimass serve --http-port`, as NVIDIA's tritonclient.http
 (from PyPI, unmodified) sees it and as raw JSON on the wire: health, readiness and metadata, infer answering what
 aimass.v1.Recommend answers (one user, a batch of users in one call), bad tensors as 400 naming the tensor, and
-authentication (401 without a token).
+authentication and authorization (401 without a token, 403 without a role on the model).
 
 The server is console_support's: ML-100k deployed as `movielens` (itemcf). Needs AIMASS_BIN_DIR."""
 
@@ -199,3 +199,16 @@ def test_raw_json_errors_and_public_health(console):
     assert status == 401 and answer["error"]
     status, answer = raw(console, "GET", f"/v2/models/{MODEL}/versions/x/ready", token=console.admin_token)
     assert status == 400 and "version" in answer["error"]
+
+
+def test_a_user_without_a_role_on_the_model_is_403(client, console):
+    client, _ = client
+    stranger = console.cli("token", "create", "--user", "stranger").stdout.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {stranger}"}
+    status, message = error_of(lambda: infer(client, headers, ["196"]))
+    assert status == "403" and message, message
+    status, _ = error_of(lambda: client.get_model_metadata(MODEL, headers=headers))
+    assert status == "403"
+    # The reader granted on the model gets the answer the admin gets.
+    reader = {"Authorization": f"Bearer {console.reader_token}"}
+    assert infer(client, reader, ["196"], k=3).as_numpy("item_ids").shape == (1, 3)
