@@ -64,6 +64,7 @@ public final class ConsoleServer: Sendable {
         PoolRoutes.register(on: router, gateway: gateway)
         RecommendRoutes.register(on: router, gateway: gateway)
         EventsRoute.register(on: router, gateway: gateway)
+        OpenInferenceRoutes.register(on: router, gateway: gateway)
         StaticRoutes.register(on: router)
 
         let (bound, boundContinuation) = AsyncStream<Int>.makeStream()

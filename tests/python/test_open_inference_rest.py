@@ -1,0 +1,214 @@
+"""The REST form of the Open Inference Protocol v2 on `aimass serve --http-port`, as NVIDIA's tritonclient.http
+(from PyPI, unmodified) sees it and as raw JSON on the wire: health, readiness and metadata, infer answering what
+aimass.v1.Recommend answers (one user, a batch of users in one call), bad tensors as 400 naming the tensor, and
+authentication and authorization (401 without a token, 403 without a role on the model).
+
+The server is console_support's: ML-100k deployed as `movielens` (itemcf). Needs AIMASS_BIN_DIR."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+import grpc
+import numpy as np
+import pytest
+import tritonclient.http as triton
+from tritonclient.utils import InferenceServerException
+
+from console_support import HTTP_TIMEOUT, MODEL, start_console, stop_console
+
+USERS = ["1", "7", "42", "196", "305"]
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    c = start_console(tmp_path_factory.mktemp("oip-rest"))
+    yield c
+    stop_console(c)
+
+
+@pytest.fixture(scope="module")
+def client(console):
+    client = triton.InferenceServerClient(url=f"127.0.0.1:{console.http_port}", network_timeout=HTTP_TIMEOUT,
+                                          connection_timeout=HTTP_TIMEOUT)
+    yield client, {"Authorization": f"Bearer {console.admin_token}"}
+    client.close()
+
+
+def recommend(recommend_pb, console, user, k):
+    pb, pb_grpc = recommend_pb
+    with grpc.insecure_channel(console.grpc_target) as channel:
+        response = pb_grpc.RecommendStub(channel).Recommend(
+            pb.RecommendRequest(model=MODEL, user_id=user, k=k),
+            metadata=[("authorization", f"Bearer {console.admin_token}")], timeout=HTTP_TIMEOUT)
+    return [item.item_id for item in response.items], [item.score for item in response.items]
+
+
+def infer(client, headers, users, k=None, model=MODEL, **kwargs):
+    """tritonclient.http with JSON tensors (binary_data=False: the binary extension is not served)."""
+    inputs = [triton.InferInput("user_id", [len(users)], "BYTES")]
+    inputs[0].set_data_from_numpy(np.array([u.encode() for u in users], dtype=np.object_), binary_data=False)
+    if k is not None:
+        inputs.append(triton.InferInput("k", [1], "INT32"))
+        inputs[1].set_data_from_numpy(np.array([k], dtype=np.int32), binary_data=False)
+    outputs = [triton.InferRequestedOutput(name, binary_data=False) for name in ("item_ids", "scores")]
+    return client.infer(model, inputs, outputs=outputs, headers=headers, **kwargs)
+
+
+def error_of(call):
+    with pytest.raises(InferenceServerException) as raised:
+        call()
+    return raised.value.status(), raised.value.message()
+
+
+def test_health_is_public_and_server_metadata(client):
+    client, _ = client
+    assert client.is_server_live()
+    assert client.is_server_ready()
+    metadata = client.get_server_metadata()
+    assert metadata["name"] == "aimass" and metadata["version"]
+
+
+def test_model_ready(client):
+    client, headers = client
+    assert client.is_model_ready(MODEL, headers=headers)
+    assert client.is_model_ready(MODEL, model_version="1", headers=headers)
+    assert not client.is_model_ready(MODEL, model_version="2", headers=headers)
+    assert not client.is_model_ready("no-such-model", headers=headers)
+
+
+def test_model_metadata_describes_the_tensors(client):
+    client, headers = client
+    metadata = client.get_model_metadata(MODEL, headers=headers)
+    assert metadata["name"] == MODEL and metadata["versions"] == ["1"]
+    inputs = {t["name"]: (t["datatype"], t["shape"]) for t in metadata["inputs"]}
+    assert inputs == {"user_id": ("BYTES", [-1]), "seed_items": ("BYTES", [-1]), "k": ("INT32", [1]),
+                      "exclude_seen": ("BOOL", [1])}
+    outputs = {t["name"]: (t["datatype"], t["shape"]) for t in metadata["outputs"]}
+    assert outputs == {"item_ids": ("BYTES", [-1, -1]), "scores": ("FP32", [-1, -1])}
+    assert client.get_model_metadata(MODEL, model_version="1", headers=headers)["name"] == MODEL
+    status, message = error_of(lambda: client.get_model_metadata("no-such-model", headers=headers))
+    assert status == "404" and "no-such-model" in message
+
+
+def test_infer_answers_what_recommend_answers(client, console, recommend_pb):
+    client, headers = client
+    for user in USERS:
+        result = infer(client, headers, [user], k=7)
+        items, scores = result.as_numpy("item_ids"), result.as_numpy("scores")
+        assert items.shape == (1, 7) and scores.shape == (1, 7)
+        expected_items, expected_scores = recommend(recommend_pb, console, user, 7)
+        assert [i.decode() if isinstance(i, bytes) else i for i in items[0]] == expected_items
+        np.testing.assert_allclose(scores[0].astype(np.float32), np.array(expected_scores, dtype=np.float32),
+                                   rtol=1e-6)
+        assert result.get_response()["model_version"] == "1"
+
+
+def test_batch_of_users_in_one_call(client, console, recommend_pb):
+    client, headers = client
+    users = [str(u) for u in range(1, 17)]
+    result = infer(client, headers, users, k=5, model_version="1")
+    items, scores = result.as_numpy("item_ids"), result.as_numpy("scores")
+    assert items.shape == (16, 5) and scores.shape == (16, 5)
+    for row, user in enumerate(users):
+        expected_items, expected_scores = recommend(recommend_pb, console, user, 5)
+        assert [i.decode() if isinstance(i, bytes) else i for i in items[row]] == expected_items, user
+        np.testing.assert_allclose(scores[row].astype(np.float32), np.array(expected_scores, dtype=np.float32),
+                                   rtol=1e-6)
+
+
+def test_bad_tensors_are_400_naming_the_tensor(client):
+    client, headers = client
+    wrong_name = triton.InferInput("user", [1], "BYTES")
+    wrong_name.set_data_from_numpy(np.array([b"196"], dtype=np.object_), binary_data=False)
+    status, message = error_of(lambda: client.infer(MODEL, [wrong_name], headers=headers))
+    assert status == "400" and "'user'" in message and "user_id" in message
+
+    users = triton.InferInput("user_id", [1], "BYTES")
+    users.set_data_from_numpy(np.array([b"196"], dtype=np.object_), binary_data=False)
+    k64 = triton.InferInput("k", [1], "INT64")
+    k64.set_data_from_numpy(np.array([5], dtype=np.int64), binary_data=False)
+    status, message = error_of(lambda: client.infer(MODEL, [users, k64], headers=headers))
+    assert status == "400" and "'k'" in message and "INT32" in message
+
+    binary = triton.InferInput("user_id", [1], "BYTES")
+    binary.set_data_from_numpy(np.array([b"196"], dtype=np.object_))  # the binary extension: refused, said so
+    # A copy: tritonclient adds Inference-Header-Content-Length to the headers dict it is given.
+    status, message = error_of(lambda: client.infer(MODEL, [binary], headers=dict(headers)))
+    assert status == "400" and "binary" in message
+
+
+def test_unknown_model_is_404_and_no_token_is_401(client):
+    client, headers = client
+    status, message = error_of(lambda: infer(client, headers, ["196"], model="no-such-model"))
+    assert status == "404" and "no-such-model" in message, (status, message)
+    status, message = error_of(lambda: infer(client, {}, ["196"]))
+    assert status == "401" and message
+    status, _ = error_of(lambda: infer(client, {"Authorization": "Bearer wrong"}, ["196"]))
+    assert status == "401"
+    status, _ = error_of(lambda: client.get_model_metadata(MODEL))
+    assert status == "401"
+
+
+def raw(console, method, path, body=None, token=None):
+    """One HTTP request with http.client; returns (status, parsed JSON body or None)."""
+    conn = http.client.HTTPConnection("127.0.0.1", console.http_port, timeout=HTTP_TIMEOUT)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=None if body is None else json.dumps(body).encode(), headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, json.loads(data) if data else None
+
+
+def test_raw_json_infer_on_the_wire(console, recommend_pb):
+    body = {"id": "req-1", "inputs": [
+        {"name": "user_id", "shape": [2], "datatype": "BYTES", "data": ["196", "42"]},
+        {"name": "k", "shape": [1], "datatype": "INT32", "data": [[3]]},  # nested data is flattened, as the spec allows
+    ]}
+    status, answer = raw(console, "POST", f"/v2/models/{MODEL}/versions/1/infer", body, console.admin_token)
+    assert status == 200, answer
+    assert answer["id"] == "req-1" and answer["model_name"] == MODEL and answer["model_version"] == "1"
+    outputs = {o["name"]: o for o in answer["outputs"]}
+    assert outputs["item_ids"]["datatype"] == "BYTES" and outputs["item_ids"]["shape"] == [2, 3]
+    assert outputs["scores"]["datatype"] == "FP32" and outputs["scores"]["shape"] == [2, 3]
+    for row, user in enumerate(["196", "42"]):
+        expected_items, expected_scores = recommend(recommend_pb, console, user, 3)
+        assert outputs["item_ids"]["data"][row * 3:row * 3 + 3] == expected_items
+        np.testing.assert_allclose(np.array(outputs["scores"]["data"][row * 3:row * 3 + 3], dtype=np.float32),
+                                   np.array(expected_scores, dtype=np.float32), rtol=1e-6)
+
+
+def test_raw_json_errors_and_public_health(console):
+    assert raw(console, "GET", "/v2/health/live") == (200, None)
+    assert raw(console, "GET", "/v2/health/ready") == (200, None)
+    status, answer = raw(console, "GET", "/v2")
+    assert status == 200 and answer["name"] == "aimass"
+    short = {"inputs": [{"name": "user_id", "shape": [2], "datatype": "BYTES", "data": ["196"]}]}
+    status, answer = raw(console, "POST", f"/v2/models/{MODEL}/infer", short, console.admin_token)
+    assert status == 400 and "'user_id'" in answer["error"], answer
+    status, answer = raw(console, "POST", f"/v2/models/{MODEL}/infer", {"inputs": "x"}, console.admin_token)
+    assert status == 400 and "inputs" in answer["error"]
+    good = {"inputs": [{"name": "user_id", "shape": [1], "datatype": "BYTES", "data": ["196"]}]}
+    status, answer = raw(console, "POST", f"/v2/models/{MODEL}/infer", good)
+    assert status == 401 and answer["error"]
+    status, answer = raw(console, "GET", f"/v2/models/{MODEL}/ready")
+    assert status == 401 and answer["error"]
+    status, answer = raw(console, "GET", f"/v2/models/{MODEL}/versions/x/ready", token=console.admin_token)
+    assert status == 400 and "version" in answer["error"]
+
+
+def test_a_user_without_a_role_on_the_model_is_403(client, console):
+    client, _ = client
+    stranger = console.cli("token", "create", "--user", "stranger").stdout.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {stranger}"}
+    status, message = error_of(lambda: infer(client, headers, ["196"]))
+    assert status == "403" and message, message
+    status, _ = error_of(lambda: client.get_model_metadata(MODEL, headers=headers))
+    assert status == "403"
+    # The reader granted on the model gets the answer the admin gets.
+    reader = {"Authorization": f"Bearer {console.reader_token}"}
+    assert infer(client, reader, ["196"], k=3).as_numpy("item_ids").shape == (1, 3)
