@@ -5,7 +5,8 @@ import ModelRegistry
 import RPCCore
 
 /// `aimass.v1.Access` over the registry core: users, tokens and the audit log, managed while the server runs
-/// (`proto/aimass/v1/access.proto`). The core checks who may do what.
+/// (`proto/aimass/v1/access.proto`). The core checks who may do what; its errors reach the caller as their gRPC
+/// statuses (``RegistryError`` is ``RPCErrorConvertible``).
 public struct AccessService: RPCService {
     /// The gRPC service name.
     public static let serviceName = AccessMethods.serviceName
@@ -39,14 +40,12 @@ public struct AccessService: RPCService {
 
     func createUser(_ request: CreateUserRequest, context: ServerContext) throws -> AIMassAPI.User {
         let principal = try registry.principal(for: context)
-        return AccessConversions.apiUser(try core { () throws(RegistryError) in
-            try registry.createUser(request.name, isAdmin: request.admin, by: principal)
-        })
+        return AccessConversions.apiUser(try registry.createUser(request.name, isAdmin: request.admin, by: principal))
     }
 
     func listUsers(context: ServerContext) throws -> ListUsersResponse {
         let principal = try registry.principal(for: context)
-        let users = try core { () throws(RegistryError) in try registry.listUsers(by: principal) }
+        let users = try registry.listUsers(by: principal)
         return ListUsersResponse(users: users.map(AccessConversions.apiUser))
     }
 
@@ -58,12 +57,10 @@ public struct AccessService: RPCService {
         let scope = try AccessConversions.domainScope(request.scope)
         let user = request.user.isEmpty ? principal.userName : request.user
         let expiresAt = request.ttlMs == 0 ? nil : Date(timeIntervalSinceNow: Double(request.ttlMs) / 1000)
-        let issued = try core { () throws(RegistryError) in
-            try registry.createToken(
-                for: user, label: request.label, expiresAt: expiresAt, scope: scope,
-                requestsPerSecond: request.requestsPerSecond, by: principal)
-        }
-        let token = try core { () throws(RegistryError) in try registry.token(id: issued.id, by: principal) }
+        let issued = try registry.createToken(
+            for: user, label: request.label, expiresAt: expiresAt, scope: scope,
+            requestsPerSecond: request.requestsPerSecond, by: principal)
+        let token = try registry.token(id: issued.id, by: principal)
         return CreateTokenResponse(token: AccessConversions.apiToken(token), secret: issued.token)
     }
 
@@ -71,16 +68,14 @@ public struct AccessService: RPCService {
         let principal = try registry.principal(for: context)
         // No user named: everyone's for an admin, the caller's own for anyone else.
         let user = request.user.isEmpty ? (principal.isAdmin ? nil : principal.userName) : request.user
-        let tokens = try core { () throws(RegistryError) in try registry.listTokens(for: user, by: principal) }
+        let tokens = try registry.listTokens(for: user, by: principal)
         return ListTokensResponse(tokens: tokens.map(AccessConversions.apiToken))
     }
 
     func revokeToken(_ request: RevokeTokenRequest, context: ServerContext) throws -> Token {
         let principal = try registry.principal(for: context)
-        return try core { () throws(RegistryError) -> Token in
-            try registry.revokeToken(id: request.id, by: principal)
-            return AccessConversions.apiToken(try registry.token(id: request.id, by: principal))
-        }
+        try registry.revokeToken(id: request.id, by: principal)
+        return AccessConversions.apiToken(try registry.token(id: request.id, by: principal))
     }
 
     func listAuditEvents(_ request: ListAuditEventsRequest, context: ServerContext) throws -> ListAuditEventsResponse {
@@ -88,16 +83,7 @@ public struct AccessService: RPCService {
         let filter = AuditFilter(
             user: request.user.isEmpty ? nil : request.user, method: request.method.isEmpty ? nil : request.method,
             afterID: request.afterId, limit: request.pageSize == 0 ? 100 : Int(request.pageSize))
-        let events = try core { () throws(RegistryError) in try registry.listAuditEvents(filter, by: principal) }
+        let events = try registry.listAuditEvents(filter, by: principal)
         return ListAuditEventsResponse(events: events.map(AccessConversions.apiEvent))
-    }
-
-    /// Runs a core call, its errors as gRPC statuses.
-    private func core<T>(_ body: () throws(RegistryError) -> T) throws(RPCError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw error.rpcError
-        }
     }
 }

@@ -53,7 +53,7 @@ public struct FeedbackService: RPCService {
                 batch.append(domain)
                 index += 1
             }
-            let (recorded, duplicates) = try core { () throws(RegistryError) in try store.record(batch) }
+            let (recorded, duplicates) = try store.record(batch)
             response.recorded += UInt64(recorded)
             response.duplicates += UInt64(duplicates)
         }
@@ -67,9 +67,8 @@ public struct FeedbackService: RPCService {
             throw RPCError(code: .invalidArgument, message: "page_size must be at most 10000, got \(limit)")
         }
         try readable(principal, model: request.model, required: .reader)
-        let events = try core { () throws(RegistryError) in
-            try store.events(model: request.model, afterSequence: Int64(clamping: request.afterSequence), limit: limit)
-        }
+        let events = try store.events(
+            model: request.model, afterSequence: Int64(clamping: request.afterSequence), limit: limit)
         return ListFeedbackResponse(events: events.map { recorded in
             RecordedFeedback(
                 sequence: UInt64(recorded.sequence), event: Self.apiEvent(recorded.event),
@@ -116,14 +115,6 @@ public struct FeedbackService: RPCService {
             if error.code == .permissionDenied, (try? registry.checkRole(principal, model: model, required: .reader)) == nil {
                 throw RPCError(code: .notFound, message: "model '\(model)' does not exist")
             }
-            throw error.rpcError
-        }
-    }
-
-    private func core<T>(_ body: () throws(RegistryError) -> T) throws(RPCError) -> T {
-        do {
-            return try body()
-        } catch {
             throw error.rpcError
         }
     }
