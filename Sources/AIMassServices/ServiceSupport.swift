@@ -22,6 +22,19 @@ extension RegistryError: RPCErrorConvertible {
 }
 
 extension ModelRegistry {
+    /// Runs `body`; a `PERMISSION_DENIED` for a caller with no role at all on the model becomes `NOT_FOUND`, as
+    /// registry.proto asks (a model the caller cannot read is not revealed).
+    public func hidingUnreadable<T>(_ model: String, _ principal: Principal, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as RegistryError where error.code == .permissionDenied {
+            if !principal.isAdmin, (try? role(of: principal, model: model)) ?? nil == nil {
+                throw RPCError(code: .notFound, message: "model '\(model)' does not exist")
+            }
+            throw error
+        }
+    }
+
     /// The principal behind a call's `authorization: Bearer TOKEN` metadata.
     ///
     /// - Throws: ``RPCError`` `UNAUTHENTICATED` when the header is missing, malformed or the token unknown;

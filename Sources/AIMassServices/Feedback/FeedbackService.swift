@@ -47,7 +47,7 @@ public struct FeedbackService: RPCService {
             for event in message.events {
                 let domain = try Self.domainEvent(event, index: index)
                 if !writable.contains(domain.model) {
-                    try requireWriter(principal, model: domain.model)
+                    try requireRole(.writer, principal, model: domain.model)
                     writable.insert(domain.model)
                 }
                 batch.append(domain)
@@ -66,7 +66,7 @@ public struct FeedbackService: RPCService {
         guard limit <= 10_000 else {
             throw RPCError(code: .invalidArgument, message: "page_size must be at most 10000, got \(limit)")
         }
-        try readable(principal, model: request.model, required: .reader)
+        try requireRole(.reader, principal, model: request.model)
         let events = try store.events(
             model: request.model, afterSequence: Int64(clamping: request.afterSequence), limit: limit)
         return ListFeedbackResponse(events: events.map { recorded in
@@ -103,19 +103,10 @@ public struct FeedbackService: RPCService {
             atMs: event.atMs, servedVersion: event.servedVersion)
     }
 
-    private func requireWriter(_ principal: Principal, model: String) throws {
-        try readable(principal, model: model, required: .writer)
-    }
-
     /// The role check, with a model the caller cannot read reported as missing (as the registry's calls do).
-    private func readable(_ principal: Principal, model: String, required: DomainRole) throws {
-        do {
+    private func requireRole(_ required: DomainRole, _ principal: Principal, model: String) throws {
+        try registry.hidingUnreadable(model, principal) {
             try registry.checkRole(principal, model: model, required: required)
-        } catch {
-            if error.code == .permissionDenied, (try? registry.checkRole(principal, model: model, required: .reader)) == nil {
-                throw RPCError(code: .notFound, message: "model '\(model)' does not exist")
-            }
-            throw error.rpcError
         }
     }
 }

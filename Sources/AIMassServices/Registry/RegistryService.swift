@@ -166,14 +166,7 @@ public struct RegistryService: RPCService {
     /// Runs `body`; a `PERMISSION_DENIED` for a caller with no role at all on the model becomes `NOT_FOUND`, as
     /// registry.proto asks (a model the caller cannot read is not revealed).
     func hidingUnreadable<T>(_ model: String, _ principal: Principal, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as RegistryError where error.code == .permissionDenied {
-            if !principal.isAdmin, (try? registry.role(of: principal, model: model)) ?? nil == nil {
-                throw RPCError(code: .notFound, message: "model '\(model)' does not exist")
-            }
-            throw error
-        }
+        try registry.hidingUnreadable(model, principal, body)
     }
 
     /// A version's effective manifest (the model's default merged with the upload header's keys) must be a
