@@ -62,11 +62,8 @@ extension ModelRegistry {
             throw error.rpcError
         }
         if let wait = admitRequest(of: principal) {
-            let milliseconds = max(1, (wait.components.seconds * 1000) + wait.components.attoseconds / 1_000_000_000_000_000)
-            throw RPCError(
-                code: .resourceExhausted,
-                message: "token \(principal.tokenID ?? 0) is over its quota of \(principal.requestsPerSecond) calls per second",
-                metadata: ["retry-after-ms": .string(String(milliseconds))])
+            throw .quotaExceeded(
+                tokenID: principal.tokenID ?? 0, requestsPerSecond: principal.requestsPerSecond, retryAfter: wait)
         }
         return principal
     }

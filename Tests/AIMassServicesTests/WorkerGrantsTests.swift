@@ -87,3 +87,34 @@ struct WorkerGrantLimitTests {
         #expect(hidden.code == .notFound)
     }
 }
+
+@Suite("Worker grants: quotas")
+struct WorkerGrantQuotaTests {
+    @Test("a token over its rate is shed with retry-after-ms on the worker; an undecided call does not count")
+    func quota() {
+        let grants = WorkerGrants()
+        grants.replace(
+            AccessGrants(
+                tokens: [
+                    TokenGrant(sha256: WorkerGrantsTests.hash("slow"), user: "bob", tokenId: 9, requestsPerSecond: 2),
+                    TokenGrant(sha256: WorkerGrantsTests.hash("free"), user: "bob"),
+                ],
+                models: [ModelGrant(model: "movies", readers: ["bob"])]))
+        // A model the rules do not list is asked of the control plane (which counts it there): no quota spent here.
+        for _ in 0..<5 {
+            #expect(grants.decide(authorization: "Bearer slow", model: "books", alias: nil) == .unknown)
+        }
+        let allowed = (0..<2).map { _ in grants.decide(authorization: "Bearer slow", model: "movies", alias: nil) }
+        #expect(allowed == [.allowed(version: nil), .allowed(version: nil)])
+        guard case .denied(let shed) = grants.decide(authorization: "Bearer slow", model: "movies", alias: nil) else {
+            Issue.record("the third call within a second is over a quota of 2")
+            return
+        }
+        #expect(shed.code == .resourceExhausted)
+        #expect(shed.message == "token 9 is over its quota of 2 calls per second")
+        #expect(shed.metadata.firstString(forKey: "retry-after-ms").flatMap { Int($0) }.map { 1...500 ~= $0 } == true)
+        for _ in 0..<50 {
+            #expect(grants.decide(authorization: "Bearer free", model: "movies", alias: nil) == .allowed(version: nil))
+        }
+    }
+}

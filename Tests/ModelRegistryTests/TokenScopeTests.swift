@@ -95,18 +95,18 @@ struct TokenScopeTests {
 struct TokenQuotaTests {
     @Test("a bucket holds one second's worth, refills at the rate, and says how long to wait")
     func bucket() {
-        let quotas = TokenQuotas()
+        let quotas = TokenQuotas<Int64>()
         let start = ContinuousClock.now
-        for _ in 0..<4 { #expect(quotas.admit(tokenID: 1, rate: 4, now: start) == nil) }
-        let wait = quotas.admit(tokenID: 1, rate: 4, now: start)
+        for _ in 0..<4 { #expect(quotas.admit(token: 1, rate: 4, now: start) == nil) }
+        let wait = quotas.admit(token: 1, rate: 4, now: start)
         #expect(wait == .milliseconds(250))
-        #expect(quotas.admit(tokenID: 2, rate: 4, now: start) == nil, "buckets are per token")
-        #expect(quotas.admit(tokenID: 1, rate: 4, now: start + .milliseconds(250)) == nil)
-        #expect(quotas.admit(tokenID: 1, rate: 4, now: start + .milliseconds(300)) != nil)
+        #expect(quotas.admit(token: 2, rate: 4, now: start) == nil, "buckets are per token")
+        #expect(quotas.admit(token: 1, rate: 4, now: start + .milliseconds(250)) == nil)
+        #expect(quotas.admit(token: 1, rate: 4, now: start + .milliseconds(300)) != nil)
         // Idle for long: full again, but never more than one second's worth.
         let later = start + .seconds(60)
-        for _ in 0..<4 { #expect(quotas.admit(tokenID: 1, rate: 4, now: later) == nil) }
-        #expect(quotas.admit(tokenID: 1, rate: 4, now: later) != nil)
+        for _ in 0..<4 { #expect(quotas.admit(token: 1, rate: 4, now: later) == nil) }
+        #expect(quotas.admit(token: 1, rate: 4, now: later) != nil)
     }
 
     @Test("a token's quota travels with its principal; tokens without one are always admitted")

@@ -7,6 +7,7 @@ import os
 from contextlib import contextmanager
 
 from conftest import aimass_binary, start_server, stop_server
+from test_pool import cli
 
 
 @contextmanager
@@ -28,3 +29,12 @@ def control_plane_with_worker(tmp_path):
         if worker is not None:
             stop_server(worker, expect_alive=False)
         stop_server(cp)
+
+
+def deploy_model(exe, env, model, data, neighbours):
+    """Creates `model`, uploads `data` as ItemCF with `neighbours` neighbours and deploys one replica of it (not
+    waiting for it to be ready)."""
+    manifest = ["--manifest", "algorithm=itemcf", "--manifest", f"neighbours={neighbours}"]
+    cli(exe, env, "model", "create", model, *manifest)
+    cli(exe, env, "model", "upload", model, str(data), *manifest)
+    cli(exe, env, "deploy", "--model", model, "--min", "1", "--max", "1")

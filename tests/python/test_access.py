@@ -16,6 +16,7 @@ import pytest
 
 from conftest import aimass_binary, start_aimass, stop_server
 from protogen import generate_aimass
+from roles import control_plane_with_worker, deploy_model
 from test_pool import cli, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -220,6 +221,45 @@ def test_token_quota_sheds_with_retry_after_and_spares_other_tokens(server, pb):
                 outcomes.append("shed")
         assert "ok" in outcomes and "shed" in outcomes, outcomes
         assert registry.GetModel(request, metadata=bearer(env["AIMASS_TOKEN"]), timeout=30).name == "dishes"
+
+
+def test_a_worker_enforces_token_quotas_on_its_own(tmp_path, pb):
+    """A worker decides from the rules the control plane pushes, quota included: a token limited to 1 call per
+    second calling Recommend on the worker directly is shed there with retry-after-ms, others are not."""
+    exe = aimass_binary("aimass")
+    with control_plane_with_worker(tmp_path) as (_, worker, admin, env):
+        deploy_model(exe, env, "dishes", DISHES, neighbours=5)
+        wait_until("a READY replica", lambda: '"ready_replicas" : 1' in
+                   cli(exe, env, "deployments", "--model", "dishes", "--json").stdout, timeout=120)
+        limited = cli(exe, env, "token", "create", "--user", "admin", "--rate", "1").stdout.strip()
+        mpb = pb["recommend_pb2"]
+        request = mpb.RecommendRequest(model="dishes", seed_items=["mapo_tofu"], k=3)
+        with grpc.insecure_channel(worker.target) as channel:
+            recommend = pb["recommend_pb2_grpc"].RecommendStub(channel)
+
+            def burst():
+                """20 calls at once: against 1 call per second, most are shed once the worker knows the quota."""
+                futures = [recommend.Recommend.future(request, metadata=bearer(limited), timeout=60)
+                           for _ in range(20)]
+                shed = []
+                for future in futures:
+                    try:
+                        future.result()
+                    except grpc.RpcError as error:
+                        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error.details()
+                        shed.append(error)
+                return shed
+
+            # The token reaches the worker with the next push of the rules (within ~200 ms of its creation); until
+            # then the worker asks the control plane, which knows no quota of the worker's.
+            shed = wait_until("the worker to shed most of a burst over quota",
+                              lambda: (errors := burst()) and len(errors) >= 15 and errors, timeout=60)
+            assert all("quota of 1 calls per second" in error.details() for error in shed)
+            hints = [dict(error.trailing_metadata() or ()).get("retry-after-ms") for error in shed]
+            assert all(hint is not None and 1 <= int(hint) <= 1000 for hint in hints), hints
+            # The admin's own token has no quota: a burst of it all answered.
+            answers = [recommend.Recommend.future(request, metadata=bearer(admin), timeout=60) for _ in range(20)]
+            assert all(len(answer.result().items) == 3 for answer in answers)
 
 
 def test_watchers_hear_of_published_versions_and_alias_moves_they_may_read(server, pb):

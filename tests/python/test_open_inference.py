@@ -17,7 +17,7 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
 from conftest import aimass_binary
-from roles import control_plane_with_worker
+from roles import control_plane_with_worker, deploy_model
 from test_pool import DATA, cli, ensure_ml100k, wait_until
 from test_serving_path import deployed  # noqa: F401 (the module's fixture: movies deployed, one ready replica)
 
@@ -231,10 +231,7 @@ def test_a_worker_serves_the_protocol_from_its_replicas(tmp_path, recommend_pb):
     ensure_ml100k()
     exe = aimass_binary("aimass")
     with control_plane_with_worker(tmp_path) as (cp, worker, token, env):
-        manifest = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=50"]
-        cli(exe, env, "model", "create", "movies", *manifest)
-        cli(exe, env, "model", "upload", "movies", str(DATA), *manifest)
-        cli(exe, env, "deploy", "--model", "movies", "--min", "1", "--max", "1")
+        deploy_model(exe, env, "movies", DATA, neighbours=50)
         headers = {"authorization": f"Bearer {token}"}
         with triton.InferenceServerClient(url=worker.target) as client:
             wait_until("the worker's replica to be ready",

@@ -1184,19 +1184,29 @@ public struct TokenGrant: Hashable, Sendable {
     /// The models the token is scoped to; empty = every model its user may
     /// read (see access.proto).
     public var models: [String]
+    /// The token's id, for messages (never the token itself).
+    public var tokenId: Int64
+    /// The calls per second the token may make; 0 = no limit. Each worker
+    /// enforces it on its own (a token bucket per process, as the control plane
+    /// does for its own calls), answering RESOURCE_EXHAUSTED with retry-after-ms.
+    public var requestsPerSecond: UInt32
 
     public init(
         sha256: String = "",
         user: String = "",
         admin: Bool = false,
         expiresAtMs: Int64 = 0,
-        models: [String] = []
+        models: [String] = [],
+        tokenId: Int64 = 0,
+        requestsPerSecond: UInt32 = 0
     ) {
         self.sha256 = sha256
         self.user = user
         self.admin = admin
         self.expiresAtMs = expiresAtMs
         self.models = models
+        self.tokenId = tokenId
+        self.requestsPerSecond = requestsPerSecond
     }
 }
 
@@ -1209,6 +1219,8 @@ extension TokenGrant: ProtobufCConvertible {
         admin = c.admin != 0
         expiresAtMs = c.expires_at_ms
         models = ProtobufC.repeated(c.models, count: c.n_models)
+        tokenId = c.token_id
+        requestsPerSecond = c.requests_per_second
     }
 
     public func fill(_ c: inout Aimass__V1__TokenGrant, in arena: CArena) {
@@ -1217,6 +1229,8 @@ extension TokenGrant: ProtobufCConvertible {
         c.admin = admin ? 1 : 0
         c.expires_at_ms = expiresAtMs
         (c.n_models, c.models) = arena.repeated(models)
+        c.token_id = tokenId
+        c.requests_per_second = requestsPerSecond
     }
 }
 

@@ -165,6 +165,8 @@ final class ControlPlaneAuthorizer: Sendable {
                 )
             } catch let failure as RPCError where [.notFound, .permissionDenied, .unauthenticated].contains(failure.code) {
                 answer.error = RPCError(code: failure.code, message: failure.message)
+            } catch let failure as RPCError where failure.code == .resourceExhausted {
+                throw failure  // the caller's token over its quota there: its answer (with retry-after-ms), not cached
             } catch {
                 throw RPCError(code: .unavailable, message: "cannot check access with the control plane: \(error)")
             }
@@ -180,6 +182,8 @@ final class ControlPlaneAuthorizer: Sendable {
             where [.notFound, .permissionDenied, .unauthenticated, .invalidArgument].contains(failure.code)
         {
             answer.error = RPCError(code: failure.code, message: failure.message)
+        } catch let failure as RPCError where failure.code == .resourceExhausted {
+            throw failure
         } catch {
             throw RPCError(
                 code: .unavailable,

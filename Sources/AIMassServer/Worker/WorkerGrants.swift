@@ -1,5 +1,7 @@
 import AIMassAPI
+import AIMassServices
 import Foundation
+import ModelRegistry
 import RPCCore
 import Synchronization
 
@@ -27,6 +29,8 @@ final class WorkerGrants: Sendable {
     }
 
     private let index = Mutex<Index?>(nil)
+    /// The request buckets of tokens with a quota, by token hash (this worker's own: see ``decide(authorization:model:alias:)``).
+    private let quotas = TokenQuotas<String>()
 
     /// Replaces the rules with a new set.
     func replace(_ grants: AccessGrants) {
@@ -40,14 +44,17 @@ final class WorkerGrants: Sendable {
     var isLoaded: Bool { index.withLock { $0 != nil } }
 
     /// Decides a call for `model` with the caller's `authorization` metadata; `alias` (nil for none) is resolved to
-    /// a version.
+    /// a version. An allowed call counts against the token's quota (`requests_per_second`, enforced by each worker
+    /// on its own): over it, the call is denied `RESOURCE_EXHAUSTED` with `retry-after-ms`. Ask once per call.
     func decide(authorization header: String, model: String, alias: String?) -> Decision {
         guard let token = Self.bearerToken(header) else {
             return .denied(RPCError(code: .unauthenticated, message: "authorization metadata must be 'Bearer <token>'"))
         }
         guard let hash = ArtifactDigest.sha256Hex(Array(token.utf8)) else { return .unknown }
-        return index.withLock { index -> Decision in
+        var quota: (id: Int64, rate: UInt32)?
+        let decision = index.withLock { index -> Decision in
             guard let index, let caller = index.tokens[hash] else { return .unknown }
+            if caller.requestsPerSecond > 0 { quota = (caller.tokenId, caller.requestsPerSecond) }
             // The token's own limits first (access.proto): expiry, then its scope of models.
             if caller.expiresAtMs != 0, Self.nowMs() >= caller.expiresAtMs {
                 return .denied(RPCError(code: .unauthenticated, message: "token expired"))
@@ -67,6 +74,10 @@ final class WorkerGrants: Sendable {
             }
             return entry.grant.aliases[alias].map { .allowed(version: $0) } ?? .unknown
         }
+        guard case .allowed = decision, let quota, let wait = quotas.admit(token: hash, rate: quota.rate) else {
+            return decision
+        }
+        return .denied(.quotaExceeded(tokenID: quota.id, requestsPerSecond: quota.rate, retryAfter: wait))
     }
 
     /// Milliseconds since 1970, as `expires_at_ms` counts them.

@@ -50,7 +50,7 @@ public final class AccessGrantsPublisher: Sendable {
             tokens: snapshot.tokens.map {
                 TokenGrant(
                     sha256: $0.sha256, user: $0.user, admin: $0.isAdmin, expiresAtMs: $0.expiresAtMs ?? 0,
-                    models: $0.models)
+                    models: $0.models, tokenId: $0.id, requestsPerSecond: $0.requestsPerSecond)
             },
             models: snapshot.models.map {
                 ModelGrant(

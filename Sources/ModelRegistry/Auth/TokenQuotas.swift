@@ -1,8 +1,14 @@
 import Synchronization
 
 /// Per-token request quotas: a token bucket per token that has one, holding one second's worth of calls and
-/// refilled at the token's rate. In memory: a restart starts every bucket full.
-final class TokenQuotas: Sendable {
+/// refilled at the token's rate. In memory and per process: a restart starts every bucket full, and each process that
+/// enforces a quota (the control plane, every worker) keeps its own buckets.
+///
+/// ```swift
+/// let quotas = TokenQuotas<Int64>()
+/// if let wait = quotas.admit(token: 7, rate: 100) { /* over quota: retry after `wait` */ }
+/// ```
+public final class TokenQuotas<Key: Hashable & Sendable>: Sendable {
     struct Bucket {
         var available: Double
         var refilledAt: ContinuousClock.Instant
@@ -21,13 +27,16 @@ final class TokenQuotas: Sendable {
         }
     }
 
-    private let buckets = Mutex<[Int64: Bucket]>([:])
+    private let buckets = Mutex<[Key: Bucket]>([:])
 
-    /// Admits a call of `tokenID` at `rate` calls per second, or says how long to wait.
-    func admit(tokenID: Int64, rate: UInt32, now: ContinuousClock.Instant = .now) -> Duration? {
+    /// Creates quotas with every bucket full.
+    public init() {}
+
+    /// Admits a call of `token` at `rate` calls per second: nil when it may go ahead, else how long to wait.
+    public func admit(token: Key, rate: UInt32, now: ContinuousClock.Instant = .now) -> Duration? {
         let rate = Double(max(rate, 1))
         return buckets.withLock { buckets in
-            buckets[tokenID, default: Bucket(available: rate, refilledAt: now)].take(rate: rate, now: now)
+            buckets[token, default: Bucket(available: rate, refilledAt: now)].take(rate: rate, now: now)
         }
     }
 }
@@ -37,6 +46,6 @@ extension ModelRegistry {
     /// again. Tokens without a quota are always admitted.
     public func admitRequest(of principal: Principal) -> Duration? {
         guard principal.requestsPerSecond > 0, let tokenID = principal.tokenID else { return nil }
-        return tokenQuotas.admit(tokenID: tokenID, rate: principal.requestsPerSecond)
+        return tokenQuotas.admit(token: tokenID, rate: principal.requestsPerSecond)
     }
 }

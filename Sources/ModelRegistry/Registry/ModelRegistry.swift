@@ -38,7 +38,7 @@ public final class ModelRegistry: Sendable {
     /// When each token last authenticated a call, not yet written (see ``TokenUses``).
     let tokenUses = TokenUses()
     /// The request buckets of tokens with a quota.
-    let tokenQuotas = TokenQuotas()
+    let tokenQuotas = TokenQuotas<Int64>()
     private let state: Mutex<State>
 
     /// The mutable part: the connection and the data-directory lock, both released by ``close()``.

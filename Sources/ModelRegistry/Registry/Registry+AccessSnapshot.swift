@@ -14,6 +14,10 @@ public struct AccessSnapshot: Sendable, Hashable {
         public var expiresAtMs: Int64?
         /// The models it is scoped to; empty = every model its user may read.
         public var models: [String]
+        /// The token's id (what error messages and the audit log name; never the token).
+        public var id: Int64
+        /// The calls per second it may make; 0 = no limit.
+        public var requestsPerSecond: UInt32
     }
 
     /// A model as inference needs it.
@@ -47,7 +51,8 @@ extension ModelRegistry {
         try self.withDatabase { (database) throws(RegistryError) -> AccessSnapshot in
             let tokens = try database.query(
                 """
-                SELECT t.hash, u.name, u.is_admin, t.expires_at, t.role_ceiling, t.models FROM tokens t
+                SELECT t.hash, u.name, u.is_admin, t.expires_at, t.role_ceiling, t.models, t.id, t.requests_per_second
+                FROM tokens t
                 JOIN users u ON u.id = t.user_id
                 WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) ORDER BY t.hash
                 """,
@@ -56,7 +61,8 @@ extension ModelRegistry {
                 let scope = try Database.decodeScope(ceiling: row.optionalInt64(4), models: row.string(5))
                 return AccessSnapshot.Token(
                     sha256: row.string(0), user: row.string(1), isAdmin: row.bool(2) && scope.isUnrestricted,
-                    expiresAtMs: row.optionalInt64(3), models: scope.models)
+                    expiresAtMs: row.optionalInt64(3), models: scope.models, id: row.int64(6),
+                    requestsPerSecond: UInt32(clamping: row.int64(7)))
             }
             var readers: [Int64: Set<String>] = [:]
             let granted = try database.query(

@@ -848,10 +848,20 @@ struct  Aimass__V1__TokenGrant
    */
   size_t n_models;
   char **models;
+  /*
+   * The token's id, for messages (never the token itself).
+   */
+  int64_t token_id;
+  /*
+   * The calls per second the token may make; 0 = no limit. Each worker
+   * enforces it on its own (a token bucket per process, as the control plane
+   * does for its own calls), answering RESOURCE_EXHAUSTED with retry-after-ms.
+   */
+  uint32_t requests_per_second;
 };
 #define AIMASS__V1__TOKEN_GRANT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__token_grant__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0 }
 
 
 struct  Aimass__V1__ModelGrant__AliasesEntry

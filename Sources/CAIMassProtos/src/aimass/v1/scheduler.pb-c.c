@@ -2948,7 +2948,7 @@ const ProtobufCMessageDescriptor aimass__v1__access_grants__descriptor =
   (ProtobufCMessageInit) aimass__v1__access_grants__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__token_grant__field_descriptors[5] =
+static const ProtobufCFieldDescriptor aimass__v1__token_grant__field_descriptors[7] =
 {
   {
     "sha256",
@@ -3010,18 +3010,44 @@ static const ProtobufCFieldDescriptor aimass__v1__token_grant__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "token_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__TokenGrant, token_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requests_per_second",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__TokenGrant, requests_per_second),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__token_grant__field_indices_by_name[] = {
   2,   /* field[2] = admin */
   3,   /* field[3] = expires_at_ms */
   4,   /* field[4] = models */
+  6,   /* field[6] = requests_per_second */
   0,   /* field[0] = sha256 */
+  5,   /* field[5] = token_id */
   1,   /* field[1] = user */
 };
 static const ProtobufCIntRange aimass__v1__token_grant__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor aimass__v1__token_grant__descriptor =
 {
@@ -3031,7 +3057,7 @@ const ProtobufCMessageDescriptor aimass__v1__token_grant__descriptor =
   "Aimass__V1__TokenGrant",
   "aimass.v1",
   sizeof(Aimass__V1__TokenGrant),
-  5,
+  7,
   aimass__v1__token_grant__field_descriptors,
   aimass__v1__token_grant__field_indices_by_name,
   1,  aimass__v1__token_grant__number_ranges,
