@@ -100,7 +100,7 @@ export async function sha256Hex(file) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 """#),
-        "app.js": ("text/javascript; charset=utf-8", "\"9b142a67f8584004\"", ##"""
+        "app.js": ("text/javascript; charset=utf-8", "\"44e219d854d83668\"", ##"""
 // The console: token login, hash routes (#/models, #/models/NAME, #/pool, #/try), the error banner and the live
 // event stream that keeps the pool view current.
 import { get, token, setToken, describe, ApiError } from "./api.js";
@@ -159,7 +159,8 @@ const ctx = {
     const answer = await ctx.run(() => get("/api/whoami?models=" + missing.map(encodeURIComponent).join(",")));
     if (answer) for (const [model, role] of Object.entries(answer.roles)) roles.set(model, role);
   },
-  render(...nodes) { $("view").replaceChildren(...nodes); },
+  /** Shows `nodes` as the view; null entries (a card left out) are skipped. */
+  render(...nodes) { $("view").replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); },
   /** Runs an API call; on failure shows its code and message and resolves to undefined. */
   async run(fn) {
     try { return await fn(); } catch (error) { showError(error); return undefined; }
@@ -215,7 +216,7 @@ async function route(clear = true) {
   if (!me) {
     me = await ctx.run(() => get("/api/whoami"));
     if (!me) return;
-    $("whoami").textContent = me.admin ? `${me.user || "admin"} (admin)` : me.user;
+    $("whoami").textContent = !me.admin ? me.user : me.user && me.user !== "admin" ? `${me.user} (admin)` : "admin";
   }
   startStream();
   const hash = location.hash || "#/models";

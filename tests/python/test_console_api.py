@@ -84,7 +84,7 @@ def test_whoami_names_the_token_and_its_roles(console):
         status, body, _ = console.request("GET", f"/api/whoami?models={MODEL}", token="reader")
         assert status == 200 and body["roles"] == {MODEL: "UNKNOWN"}, body
     finally:
-        console.cli("model", "grant", MODEL, "group:editors", "none")
+        console.cli("model", "revoke", MODEL, "group:editors")
     assert console.request("GET", f"/api/whoami?models={MODEL}", token="reader")[1]["roles"] == {MODEL: "READER"}
 
 

@@ -197,6 +197,7 @@ def test_reader_token_sees_no_write_controls_and_gets_permission_denied(console,
     for control in ["alias-form", "upload-drop", "upload-file", "grant-form"]:
         assert not browser.find_elements(By.ID, control), f"{control} is shown to a reader"
     assert not browser.find_elements(By.CSS_SELECTOR, "button.evaluate")
+    assert "null" not in browser.find_element(By.ID, "view").text.split()  # a left-out card leaves nothing behind
     shot(browser, shots, "07-reader-model")
     browser.find_element(By.ID, "nav-pool").click()
     row = f'#deployments-table tr[data-deployment="{MODEL}@production"]'

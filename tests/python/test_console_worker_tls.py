@@ -23,8 +23,8 @@ pytestmark = pytest.mark.timeout(600)
 
 
 def interactions(path: Path) -> Path:
-    """40 users who each rated 8 of 30 items, in a fixed pattern (enough for item-based CF to answer)."""
-    path.write_text("".join(f"{u}\t{(u * 7 + j * 3) % 30}\t{1 + (u + j) % 5}\n" for u in range(1, 41) for j in range(8)))
+    """40 users who each rated a window of 10 of 30 items, windows overlapping (item-based CF finds neighbours)."""
+    path.write_text("".join(f"{u}\t{(u * 3 + j) % 30}\t{1 + (u + j) % 5}\n" for u in range(1, 41) for j in range(10)))
     return path
 
 

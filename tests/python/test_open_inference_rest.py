@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import struct
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -296,11 +297,13 @@ def test_binary_extension_errors_name_the_tensor(console):
 
 
 def test_a_token_over_its_quota_gets_429_with_retry_after(console):
-    """A token of 1 call per second (a burst of 1): of 20 calls at once some are shed, each with the server's wait."""
-    limited = console.cli("token", "create", "--user", "reader", "--rate", "1").stdout.strip().splitlines()[-1]
+    """A token of 1 call per second (a burst of 1): of 20 calls at once some are shed, each with the server's wait;
+    a call made after waiting that long is admitted."""
     good = {"inputs": [{"name": "user_id", "shape": [1], "datatype": "BYTES", "data": ["196"]}]}
     for path, body, error_key in ((f"/v2/models/{MODEL}/infer", good, "error"),
                                   (f"/api/models/{MODEL}", None, "message")):
+        limited = console.cli("token", "create", "--user", "reader", "--rate", "1").stdout.strip().splitlines()[-1]
+
         def one(_):
             conn = http.client.HTTPConnection("127.0.0.1", console.http_port, timeout=HTTP_TIMEOUT)
             conn.request("POST" if body else "GET", path, body=json.dumps(body).encode() if body else None,
@@ -321,3 +324,5 @@ def test_a_token_over_its_quota_gets_429_with_retry_after(console):
             assert 1 <= answer["retry_after_ms"] <= 1000, answer
             # Whole seconds, rounded up: a client that waits this long is admitted.
             assert retry_after == str(-(-answer["retry_after_ms"] // 1000)), (retry_after, answer)
+        time.sleep(max(int(retry_after) for status, retry_after, _ in outcomes if status == 429))  # as told to
+        assert one(0)[0] == 200

@@ -56,7 +56,8 @@ const ctx = {
     const answer = await ctx.run(() => get("/api/whoami?models=" + missing.map(encodeURIComponent).join(",")));
     if (answer) for (const [model, role] of Object.entries(answer.roles)) roles.set(model, role);
   },
-  render(...nodes) { $("view").replaceChildren(...nodes); },
+  /** Shows `nodes` as the view; null entries (a card left out) are skipped. */
+  render(...nodes) { $("view").replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); },
   /** Runs an API call; on failure shows its code and message and resolves to undefined. */
   async run(fn) {
     try { return await fn(); } catch (error) { showError(error); return undefined; }
@@ -112,7 +113,7 @@ async function route(clear = true) {
   if (!me) {
     me = await ctx.run(() => get("/api/whoami"));
     if (!me) return;
-    $("whoami").textContent = me.admin ? `${me.user || "admin"} (admin)` : me.user;
+    $("whoami").textContent = !me.admin ? me.user : me.user && me.user !== "admin" ? `${me.user} (admin)` : "admin";
   }
   startStream();
   const hash = location.hash || "#/models";
