@@ -735,7 +735,7 @@ export async function modelsView(ctx) {
     : h("p", { class: "card muted", id: "models-empty" }, "No model matches (or none you may read)."));
 }
 """##),
-        "pool.js": ("text/javascript; charset=utf-8", "\"e971460b9bc82694\"", ##"""
+        "pool.js": ("text/javascript; charset=utf-8", "\"4347c3d864dd9dde\"", ##"""
 // #/pool: deployments and workers, live from the event stream (no reload); deploy, scale, undeploy, drain.
 import { get, post, del, enc } from "./api.js";
 import { h, table, bytes, fmt, state, time } from "./dom.js";
@@ -832,7 +832,9 @@ export function poolView(ctx) {
   }
 
   function renderLog() {
-    eventsHolder.replaceChildren(...pool.log.map(({ kind, event }) => h("div", { class: "event" },
+    const ids = new Set(shownWorkers().map((w) => w.id));
+    const shown = only ? pool.log.filter(({ event }) => concerns(event, ids)) : pool.log;
+    eventsHolder.replaceChildren(...shown.map(({ kind, event }) => h("div", { class: "event" },
       `r${event.revision} ${kind} ${summary(event)}`)));
     revision.textContent = `revision ${pool.revision}`;
   }
@@ -856,6 +858,14 @@ export function poolView(ctx) {
     h("div", { class: "card" }, h("h2", {}, "Events"), eventsHolder));
   renderAll();
   return pool.subscribe(renderAll);
+}
+
+/** Whether an event is about one of the workers `ids` (a snapshot is about every one). */
+function concerns(e, ids) {
+  const r = e.replica_placed || e.replica_ready || e.replica_draining || e.replica_removed;
+  const worker = r ? r.worker_id : e.worker_joined ? e.worker_joined.id
+    : (e.worker_left || e.health_changed || {}).worker_id;
+  return Boolean(e.snapshot) || ids.has(worker);
 }
 
 function summary(e) {

@@ -94,7 +94,9 @@ export function poolView(ctx) {
   }
 
   function renderLog() {
-    eventsHolder.replaceChildren(...pool.log.map(({ kind, event }) => h("div", { class: "event" },
+    const ids = new Set(shownWorkers().map((w) => w.id));
+    const shown = only ? pool.log.filter(({ event }) => concerns(event, ids)) : pool.log;
+    eventsHolder.replaceChildren(...shown.map(({ kind, event }) => h("div", { class: "event" },
       `r${event.revision} ${kind} ${summary(event)}`)));
     revision.textContent = `revision ${pool.revision}`;
   }
@@ -118,6 +120,14 @@ export function poolView(ctx) {
     h("div", { class: "card" }, h("h2", {}, "Events"), eventsHolder));
   renderAll();
   return pool.subscribe(renderAll);
+}
+
+/** Whether an event is about one of the workers `ids` (a snapshot is about every one). */
+function concerns(e, ids) {
+  const r = e.replica_placed || e.replica_ready || e.replica_draining || e.replica_removed;
+  const worker = r ? r.worker_id : e.worker_joined ? e.worker_joined.id
+    : (e.worker_left || e.health_changed || {}).worker_id;
+  return Boolean(e.snapshot) || ids.has(worker);
 }
 
 function summary(e) {
