@@ -109,6 +109,33 @@ def test_console_serves_https_with_the_servers_certificate(setup):
         requests.get(f"http://127.0.0.1:{setup.cp.port}/", timeout=TIMEOUT)
 
 
+def test_tritonclient_http_over_https(setup):
+    """NVIDIA's tritonclient.http with ssl=True and the test CA on the HTTPS console of the control plane, which
+    holds no replica itself (role control-plane): health, metadata, a model that is not ready *here*, and infer."""
+    import numpy as np
+    import tritonclient.http as triton
+    from tritonclient.utils import InferenceServerException
+    client = triton.InferenceServerClient(url=f"127.0.0.1:{setup.cp.port}", ssl=True,
+                                          ssl_options={"ca_certs": str(setup.ca.cert_path)},
+                                          network_timeout=TIMEOUT, connection_timeout=TIMEOUT)
+    try:
+        assert client.is_server_live() and client.is_server_ready()
+        assert client.get_model_metadata(MODEL, headers=setup.headers())["name"] == MODEL
+        assert not client.is_model_ready(MODEL, headers=setup.headers())
+        # Infer still answers there (with no ready replica here the server loads the model from its registry), binary
+        # tensors both ways (the client's default).
+        users = triton.InferInput("user_id", [2], "BYTES")
+        users.set_data_from_numpy(np.array([b"1", b"2"], dtype=np.object_))
+        result = client.infer(MODEL, [users], headers=dict(setup.headers()))
+        assert result.as_numpy("item_ids").shape == (2, 10) and result.as_numpy("scores").shape == (2, 10)
+        assert all(o["parameters"]["binary_data_size"] > 0 for o in result.get_response()["outputs"])
+        with pytest.raises(InferenceServerException) as raised:
+            client.infer(MODEL, [users])
+        assert raised.value.status() == "401"
+    finally:
+        client.close()
+
+
 def test_worker_console_shows_the_pool_read_only(setup):
     get = lambda path: requests.get(setup.http + path, headers=setup.headers(), timeout=TIMEOUT)  # noqa: E731
     info = requests.get(setup.http + "/api/console", timeout=TIMEOUT).json()
