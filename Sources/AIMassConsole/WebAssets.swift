@@ -511,7 +511,7 @@ export class PoolState {
 </body>
 </html>
 """##),
-        "model.js": ("text/javascript; charset=utf-8", "\"4d002927728ff57c\"", ##"""
+        "model.js": ("text/javascript; charset=utf-8", "\"b4ffb2591e53a5a2\"", ##"""
 // #/models/NAME: versions with metrics (table and chart), diff, aliases and their history, upload, permissions.
 import { get, post, put, enc, upload, sha256Hex } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
@@ -574,7 +574,7 @@ export async function modelView(ctx, name) {
   drawChart();
   const chartCard = h("div", { class: "card" }, h("h2", {}, "Metric across versions"),
     metricKeys.length ? [h("label", {}, "Metric", metricSelect), chartHolder]
-      : h("p", { class: "muted", id: "no-metrics" }, "No version has metrics yet: press Evaluate on a version."));
+      : h("p", { class: "muted", id: "no-metrics" }, "No version has metrics yet" + (canWrite ? ": press Evaluate on a version." : ".")));
 
   // Diff
   const versionOptions = () => versions.map((v) => h("option", { value: v.number }, "v" + v.number));
@@ -669,8 +669,9 @@ export async function modelView(ctx, name) {
       if (await ctx.run(() => put(`/api/models/${enc(name)}/permissions`, { principal: principal.value, role: role.value }))) ctx.refresh();
     } }, h("label", {}, "Principal", principal), h("label", {}, "Role", role), h("button", { type: "submit" }, "Grant")));
 
-  const readOnly = canWrite ? null : h("p", { class: "notice", id: "read-only" },
-    `Your token may read ${name} but not change it (it needs WRITER): uploads, alias moves and evaluations are hidden.`);
+  const readOnly = canWrite ? null : h("p", { class: "notice", id: "read-only" }, ctx.console.read_only
+    ? `This is the read-only console of worker ${ctx.console.worker_address}: uploads, alias moves and evaluations are made on the control plane's console.`
+    : `Your token may read ${name} but not change it (it needs WRITER): uploads, alias moves and evaluations are hidden.`);
   ctx.render(header, readOnly, versionsCard, chartCard, canWrite ? uploadCard : null, aliasCard, diffCard, permCard);
 }
 """##),

@@ -107,8 +107,9 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
     browser.get(console.url + "#token=" + console.admin_token)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#models-table tr[data-model="{MODEL}"]'),
          "the models table lists MovieLens")
-    row = browser.find_element(By.CSS_SELECTOR, f'#models-table tr[data-model="{MODEL}"]')
-    assert "movies" in row.text and "production→v1" in row.text
+    # Read through text_of in a wait: the page may redraw between finding an element and reading it.
+    row = f'#models-table tr[data-model="{MODEL}"]'
+    wait(browser, lambda d: "movies" in text_of(d, row) and "production→v1" in text_of(d, row), "its tag and alias")
     assert browser.execute_script("return sessionStorage.getItem('aimass.token')") == console.admin_token
     shot(browser, shots, "02-models")
     browser.execute_script("window.__notReloaded = true")  # a reload would lose it
@@ -158,8 +159,9 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
          "the deployment rolls to v2 in the pool view")
     assert f"{MODEL}@production" in text_of(browser, "#event-log")  # the rollout's events, as they came
     assert browser.find_element(By.ID, "live").text == "live"
-    worker = browser.find_elements(By.CSS_SELECTOR, "#workers .worker")
-    assert len(worker) == 1 and "SERVING" in worker[0].text and f"{MODEL}@v2" in worker[0].text
+    wait(browser, lambda d: "SERVING" in text_of(d, "#workers .worker") and f"{MODEL}@v2" in text_of(d, "#workers .worker"),
+         "the worker card shows the v2 replica")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#workers .worker")) == 1
     assert browser.execute_script("return window.__notReloaded === true")
     shot(browser, shots, "05-pool")
 

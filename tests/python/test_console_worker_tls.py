@@ -195,6 +195,6 @@ def test_worker_console_page_shows_that_worker_read_only(setup, browser, shots):
     assert not browser.find_elements(By.CSS_SELECTOR, ".scale-form") and not browser.find_elements(By.CSS_SELECTOR, "#workers button")
     shot(browser, shots, "11-worker-pool")
     browser.execute_script(f"location.hash = '#/models/{MODEL}'")
-    wait(browser, lambda d: d.find_elements(By.ID, "read-only"), "the model page, read-only")
+    wait(browser, lambda d: "read-only console of worker" in text_of(d, "#read-only"), "the model page, read-only")
     assert not browser.find_elements(By.ID, "alias-form") and not browser.find_elements(By.ID, "upload-drop")
     shot(browser, shots, "12-worker-model")
