@@ -184,8 +184,10 @@ let targets: [Target] = [
         name: "AIMassConsole",
         dependencies: [
             "RPCCore", "RPCHTTP2", "AIMassAPI", logging, .product(name: "Hummingbird", package: "hummingbird"),
+            // HTTPS for the console: NIOSSL in Hummingbird's channel (no NIOHTTP2).
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ] + nio,
+        ] + nio + nioSSL,
         exclude: ["Web"],  // embedded as WebAssets.swift by scripts/gen-console-assets.py
         swiftSettings: defaultSwiftSettings
     ),

@@ -747,7 +747,15 @@ def render_index(reg: Registry) -> str:
             "(see [`examples/python/`](../../examples/python/)):", "",
             "    python -m grpc_tools.protoc -Iproto --python_out=OUT --grpc_python_out=OUT \\",
             "        aimass/v1/common.proto aimass/v1/registry.proto aimass/v1/scheduler.proto \\",
-            "        aimass/v1/recommend.proto aimass/v1/mesh.proto", ""]
+            "        aimass/v1/recommend.proto aimass/v1/mesh.proto", "",
+            "Beside these, on the same port: the Open Inference Protocol v2 "
+            "([protocols/open-inference.md](protocols/open-inference.md), `inference.GRPCInferenceService`, for "
+            "Triton's and KServe's clients) and server reflection ([protocols/reflection.md](protocols/reflection.md)). "
+            "Over HTTP (`aimass serve --http-port P`): the REST form of the Open Inference Protocol with JSON and "
+            "binary tensors ([protocols/open-inference.md#rest-form-http-port]"
+            "(protocols/open-inference.md#rest-form-http-port)) and the web console's JSON API "
+            "([../console.md](../console.md#json-api)), each a gateway onto the gRPC calls above with the same "
+            "authorization and errors (a 429 carries `Retry-After`).", ""]
     for path in sorted(reg.files):
         f = reg.files[path]
         if not f.services and f.comment:

@@ -1,6 +1,9 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import RPCCore
 import RPCHTTP2
 import ServiceLifecycle
@@ -24,26 +27,70 @@ public final class ConsoleServer: Sendable {
         public var grpcPort: Int
         /// The deadline of each unary gRPC call the gateway makes.
         public var unaryTimeout: Duration
+        /// When set, the console serves HTTPS with this certificate.
+        public var tls: TLS?
+        /// How the gateway's client reaches a gRPC server that speaks TLS (`nil`: plaintext).
+        public var grpcTLS: ClientTLSConfiguration?
+        /// Set on a worker: the console is read-only and reads the pool from the control plane.
+        public var worker: WorkerConsole?
 
-        public init(host: String, port: Int, grpcHost: String, grpcPort: Int, unaryTimeout: Duration = .seconds(30)) {
+        public init(
+            host: String, port: Int, grpcHost: String, grpcPort: Int, unaryTimeout: Duration = .seconds(30),
+            tls: TLS? = nil, grpcTLS: ClientTLSConfiguration? = nil, worker: WorkerConsole? = nil
+        ) {
+            self.worker = worker
             self.host = host
             self.port = port
             self.grpcHost = grpcHost
             self.grpcPort = grpcPort
             self.unaryTimeout = unaryTimeout
+            self.tls = tls
+            self.grpcTLS = grpcTLS
+        }
+    }
+
+    /// The console's HTTPS certificate: PEM files, read once at start (HTTP/1.1 over TLS 1.2 or later, ALPN
+    /// `http/1.1`; no client certificate is asked for, as a browser has none: the bearer token authenticates).
+    public struct TLS: Sendable {
+        /// The certificate, followed by any intermediates.
+        public var certificateChain: String
+        public var privateKey: String
+
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+
+        func serverConfiguration() throws -> TLSConfiguration {
+            let chain: [NIOSSLCertificate]
+            let key: NIOSSLPrivateKey
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(certificateChain)
+                key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
+            } catch {
+                throw RPCError(code: .invalidArgument, message: "cannot read the console's certificate \(certificateChain) or key \(privateKey): \(error)")
+            }
+            guard !chain.isEmpty else {
+                throw RPCError(code: .invalidArgument, message: "\(certificateChain) holds no PEM certificate")
+            }
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            configuration.applicationProtocols = ["http/1.1"]
+            return configuration
         }
     }
 
     /// The port the console listens on.
     public let port: Int
-    private let client: RPCClient
+    private let clients: [RPCClient]
     private let streams: OpenStreams
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    private init(port: Int, client: RPCClient, streams: OpenStreams, group: ServiceGroup, running: Task<Void, any Error>) {
+    private init(port: Int, clients: [RPCClient], streams: OpenStreams, group: ServiceGroup, running: Task<Void, any Error>) {
         self.port = port
-        self.client = client
+        self.clients = clients
         self.streams = streams
         self.group = group
         self.running = running
@@ -55,21 +102,38 @@ public final class ConsoleServer: Sendable {
     public static func start(
         configuration: Configuration, logger: Logger = Logger(label: "aimass.console")
     ) async throws -> ConsoleServer {
-        let client = RPCClient(host: configuration.grpcHost, port: configuration.grpcPort, logger: logger)
+        let server = try configuration.tls.map { tls in
+            try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls.serverConfiguration())
+        } ?? HTTPServerBuilder.http1()
+        let serving = RPCClient(
+            host: configuration.grpcHost, port: configuration.grpcPort,
+            configuration: .defaults { $0.tls = configuration.grpcTLS }, logger: logger)
+        let client = configuration.worker.map { worker in
+            RPCClient(
+                host: worker.controlPlaneHost, port: worker.controlPlanePort,
+                configuration: .defaults { $0.tls = worker.controlPlaneTLS }, logger: logger)
+        } ?? serving
+        let clients = client === serving ? [serving] : [serving, client]
         let streams = OpenStreams()
-        let gateway = Gateway(client: client, logger: logger, streams: streams, unaryTimeout: configuration.unaryTimeout)
+        let gateway = Gateway(
+            client: client, serving: serving, logger: logger, streams: streams, unaryTimeout: configuration.unaryTimeout)
         let router = Router()
+        // First: middleware applies to the routes added after it.
+        if let worker = configuration.worker { router.add(middleware: ReadOnlyMiddleware(workerAddress: worker.address)) }
+        ConsoleInfoRoute.register(on: router, worker: configuration.worker)
         RegistryRoutes.register(on: router, gateway: gateway)
         UploadRoute.register(on: router, gateway: gateway)
         PoolRoutes.register(on: router, gateway: gateway)
         RecommendRoutes.register(on: router, gateway: gateway)
         EventsRoute.register(on: router, gateway: gateway)
+        WhoAmIRoute.register(on: router, gateway: gateway)
         OpenInferenceRoutes.register(on: router, gateway: gateway)
         StaticRoutes.register(on: router)
 
         let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 boundContinuation.yield(channel.localAddress?.port ?? configuration.port)
@@ -83,10 +147,10 @@ public final class ConsoleServer: Sendable {
             try await group.run()
         }
         for await port in bound {
-            return ConsoleServer(port: port, client: client, streams: streams, group: group, running: running)
+            return ConsoleServer(port: port, clients: clients, streams: streams, group: group, running: running)
         }
         // The server stopped before it was bound: its error says why.
-        await client.close()
+        for client in clients { await client.close() }
         try await running.value
         throw RPCError(code: .unavailable, message: "the console stopped before it listened on \(configuration.host):\(configuration.port)")
     }
@@ -98,6 +162,6 @@ public final class ConsoleServer: Sendable {
         streams.cancelAll()
         await group.triggerGracefulShutdown()
         _ = await running.result
-        await client.close()
+        for client in clients { await client.close() }
     }
 }

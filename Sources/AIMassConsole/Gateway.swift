@@ -10,7 +10,10 @@ import RPCHTTP2
 /// loopback, with the caller's `Authorization` header forwarded as is. Authentication and authorization are
 /// therefore exactly gRPC's; the gateway adds none of its own.
 struct Gateway: Sendable {
+    /// The registry, scheduler, mesh and access calls: the server's own port, or a worker's control plane.
     let client: RPCClient
+    /// The serving calls (Recommend, the Open Inference Protocol): the server's own port, also on a worker.
+    let serving: RPCClient
     let logger: Logger
     /// The event streams in progress (ended at shutdown).
     let streams: OpenStreams
@@ -27,9 +30,9 @@ struct Gateway: Sendable {
     /// Calls a unary method and answers with `render(response)` as JSON.
     func unary<Req: WireMessage, Res: WireMessage>(
         _ method: MethodDescriptor, _ message: Req, for request: Request, status: HTTPResponse.Status = .ok,
-        render: (Res) -> Any
+        via client: RPCClient? = nil, render: (Res) -> Any
     ) async throws -> Response {
-        let response: Res = try await client.unary(method, request: message, options: options(for: request))
+        let response: Res = try await (client ?? self.client).unary(method, request: message, options: options(for: request))
         return JSONResponse.make(render(response), status: status)
     }
 }
@@ -63,13 +66,18 @@ extension Request {
 
     /// The JSON body, at most `limit` bytes.
     func json(limit: Int = 1 << 20) async throws -> JSONBody {
-        let buffer: ByteBuffer
+        try JSONBody(Data(try await bytes(limit: limit)))
+    }
+
+    /// The whole body, at most `limit` bytes.
+    ///
+    /// - Throws: ``RPCError`` `RESOURCE_EXHAUSTED` when it is longer.
+    func bytes(limit: Int) async throws -> [UInt8] {
         do {
-            buffer = try await body.collect(upTo: limit)
+            return Array(try await body.collect(upTo: limit).readableBytesView)
         } catch {
             throw RPCError(code: .resourceExhausted, message: "the request body is larger than \(limit) bytes")
         }
-        return try JSONBody(Data(buffer.readableBytesView))
     }
 }
 

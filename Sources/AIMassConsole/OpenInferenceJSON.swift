@@ -8,13 +8,34 @@ import RPCCore
 ///
 /// A request `{"id", "inputs": [{"name", "shape", "datatype", "data"}], "outputs": [{"name"}]}` becomes a
 /// ``ModelInferRequest`` with each tensor's `contents` of its datatype; `data` may be flat or nested as the shape,
-/// in row-major order; BYTES elements are JSON strings. Checking the tensors against the model is the gRPC
-/// service's job; this only refuses what cannot be a tensor at all (`INVALID_ARGUMENT` naming it).
+/// in row-major order; BYTES elements are JSON strings. With the binary tensor data extension
+/// (``OpenInferenceBinary``) an input has the parameter `binary_data_size` instead of `data`, and outputs may be asked
+/// for as binary data. Checking the tensors against the model is the gRPC service's job; this only refuses what
+/// cannot be a tensor at all (`INVALID_ARGUMENT` naming it).
 enum OpenInferenceJSON {
-    /// The gRPC request for an infer body addressed to `model` (and `version`, empty for the default).
-    static func request(_ body: JSONBody, model: String, version: String) throws(RPCError) -> ModelInferRequest {
+    /// Which outputs an infer body asks for as binary data: those with the parameter `binary_data: true`, and every
+    /// other one when the request's parameter `binary_data_output` is true.
+    struct BinaryOutputs: Equatable {
+        var all = false
+        var byName: [String: Bool] = [:]
+
+        func wants(_ name: String) -> Bool { byName[name] ?? all }
+    }
+
+    /// The gRPC request for an infer body addressed to `model` (and `version`, empty for the default), and the outputs
+    /// it wants as binary data; `binary` is the body's part after the JSON header (empty without the extension).
+    static func request(
+        _ body: JSONBody, binary: ArraySlice<UInt8> = [], model: String, version: String
+    ) throws(RPCError) -> (ModelInferRequest, BinaryOutputs) {
         guard case .array(let inputs)? = body.fields["inputs"] else {
             throw RPCError(code: .invalidArgument, message: "field 'inputs' must be a list of tensors")
+        }
+        var wanted = BinaryOutputs()
+        if let flag = try parameter("binary_data_output", of: body.fields, where: "the request") {
+            guard case .bool(let all) = flag else {
+                throw RPCError(code: .invalidArgument, message: "the request's parameter 'binary_data_output' must be true or false")
+            }
+            wanted.all = all
         }
         var outputs: [ModelInferRequest.InferRequestedOutputTensor] = []
         switch body.fields["outputs"] {
@@ -25,19 +46,44 @@ enum OpenInferenceJSON {
                 guard case .object(let output) = element, case .string(let name)? = output["name"] else {
                     throw RPCError(code: .invalidArgument, message: "each of 'outputs' must be an object with a 'name'")
                 }
+                switch try parameter("binary_data", of: output, where: "output '\(name)'") {
+                case nil: break
+                case .bool(let flag)?: wanted.byName[name] = flag
+                default:
+                    throw RPCError(code: .invalidArgument, message: "output '\(name)': parameter 'binary_data' must be true or false")
+                }
                 outputs.append(.init(name: name))
             }
         default:
             throw RPCError(code: .invalidArgument, message: "field 'outputs' must be a list of {\"name\": ...}")
         }
+        var reader = LittleEndianReader(binary)
         var tensors: [ModelInferRequest.InferInputTensor] = []
-        for (index, element) in inputs.enumerated() { tensors.append(try input(element, index: index)) }
-        return ModelInferRequest(
+        for (index, element) in inputs.enumerated() { tensors.append(try input(element, index: index, binary: &reader)) }
+        guard reader.atEnd else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "the body holds \(reader.remaining) bytes of binary tensor data that no input claims (parameter 'binary_data_size')")
+        }
+        let message = ModelInferRequest(
             modelName: model, modelVersion: version, id: try body.string("id"), inputs: tensors, outputs: outputs)
+        return (message, wanted)
     }
 
-    /// One input tensor: its name, datatype and shape as given, its `data` flattened into the contents of its type.
-    static func input(_ value: JSONValue, index: Int) throws(RPCError) -> ModelInferRequest.InferInputTensor {
+    /// The parameter `key` of a request, input or output object (`nil` when absent).
+    static func parameter(_ key: String, of object: [String: JSONValue], where place: String) throws(RPCError) -> JSONValue? {
+        switch object["parameters"] {
+        case nil, .null?: return nil
+        case .object(let parameters)?: return parameters[key]
+        default: throw RPCError(code: .invalidArgument, message: "\(place): 'parameters' must be an object")
+        }
+    }
+
+    /// One input tensor: its name, datatype and shape as given, its `data` flattened into the contents of its type,
+    /// or its binary data (parameter `binary_data_size`) read off `binary`.
+    static func input(
+        _ value: JSONValue, index: Int, binary: inout LittleEndianReader
+    ) throws(RPCError) -> ModelInferRequest.InferInputTensor {
         guard case .object(let fields) = value else { throw invalid("#\(index)", "must be an object") }
         guard case .string(let name)? = fields["name"], !name.isEmpty else {
             throw invalid("#\(index)", "needs a 'name' (a string)")
@@ -51,10 +97,30 @@ enum OpenInferenceJSON {
             }
             shape.append(exact)
         }
-        guard let data = fields["data"] else { throw invalid(name, "needs 'data' (a flat or nested list)") }
+        let (expected, overflow) = shape.reduce((Int64(1), false)) { total, dimension in
+            let product = total.0.multipliedReportingOverflow(by: dimension)
+            return (product.partialValue, total.1 || product.overflow)
+        }
+        guard !overflow, expected <= Int64(Int32.max) else { throw invalid(name, "its shape \(shape) holds too many elements") }
+        if let size = try parameter("binary_data_size", of: fields, where: "input tensor '\(name)'") {
+            guard fields["data"] == nil else {
+                throw invalid(name, "has both 'data' and the parameter 'binary_data_size': send one")
+            }
+            guard case .number(let number) = size, let length = Int(exactly: number), length >= 0 else {
+                throw invalid(name, "the parameter 'binary_data_size' must be an integer >= 0")
+            }
+            let available = binary.remaining
+            guard let raw = binary.bytes(length) else {
+                throw invalid(name, "binary_data_size is \(length) bytes, but only \(available) bytes of binary data remain in the body")
+            }
+            let contents = try OpenInferenceBinary.contents(raw, datatype: datatype, count: Int(expected), name: name)
+            return .init(name: name, datatype: datatype, shape: shape, contents: contents)
+        }
+        guard let data = fields["data"] else {
+            throw invalid(name, "needs 'data' (a flat or nested list) or the parameter 'binary_data_size'")
+        }
         var elements: [JSONValue] = []
         flatten(data, into: &elements)
-        let expected = shape.reduce(Int64(1)) { $0.multipliedReportingOverflow(by: $1).partialValue }
         guard Int64(elements.count) == expected else {
             throw invalid(name, "its shape \(shape) holds \(expected) element\(expected == 1 ? "" : "s"), its data \(elements.count)")
         }
@@ -111,44 +177,44 @@ enum OpenInferenceJSON {
         return contents
     }
 
-    /// The JSON response of an infer call: each output with its flat `data` (BYTES as strings).
-    static func response(_ response: ModelInferResponse) -> [String: Any] {
+    /// The response of an infer call: its JSON header, each output with its flat `data` (BYTES as strings) or, when
+    /// `binary` wants it, the parameter `binary_data_size` and its bytes appended to `binaryData` in output order.
+    static func response(
+        _ response: ModelInferResponse, binary: BinaryOutputs = .init()
+    ) -> (json: [String: Any], binaryData: [UInt8], anyBinary: Bool) {
+        var binaryData: [UInt8] = []
+        var anyBinary = false
         let outputs = response.outputs.enumerated().map { index, tensor -> [String: Any] in
             let raw = index < response.rawOutputContents.count ? response.rawOutputContents[index] : nil
-            return ["name": tensor.name, "datatype": tensor.datatype, "shape": tensor.shape, "data": data(tensor, raw: raw)]
+            let values = contents(of: tensor, raw: raw)
+            var output: [String: Any] = ["name": tensor.name, "datatype": tensor.datatype, "shape": tensor.shape]
+            if binary.wants(tensor.name) {
+                let bytes = OpenInferenceBinary.bytes(values, datatype: tensor.datatype)
+                output["parameters"] = ["binary_data_size": bytes.count]
+                binaryData += bytes
+                anyBinary = true
+            } else {
+                output["data"] = data(values, datatype: tensor.datatype)
+            }
+            return output
         }
         var body: [String: Any] = ["model_name": response.modelName, "model_version": response.modelVersion, "outputs": outputs]
         if !response.id.isEmpty { body["id"] = response.id }
-        return body
+        return (body, binaryData, anyBinary)
     }
 
-    /// An output tensor's elements as JSON values, from its contents or its raw entry (the gRPC service answers raw
-    /// only to a raw request, which this gateway never sends; decoded anyway, so no answer is ever lost).
-    static func data(_ tensor: ModelInferResponse.InferOutputTensor, raw: [UInt8]?) -> [Any] {
-        if let raw {
-            switch tensor.datatype {
-            case "BYTES":
-                var texts: [Any] = []
-                var offset = 0
-                while raw.count - offset >= 4 {
-                    let length = (0..<4).reduce(0) { $0 | Int(raw[offset + $1]) << (8 * $1) }
-                    offset += 4
-                    guard raw.count - offset >= length else { break }
-                    texts.append(String(decoding: raw[offset..<offset + length], as: UTF8.self))
-                    offset += length
-                }
-                return texts
-            case "FP32":
-                return stride(from: 0, to: raw.count - raw.count % 4, by: 4).map { offset -> Any in
-                    let bits = (0..<4).reduce(UInt32(0)) { $0 | UInt32(raw[offset + $1]) << (8 * UInt32($1)) }
-                    return JSONForms.number(Double(Float(bitPattern: bits)))
-                }
-            default:
-                return []
-            }
-        }
-        guard let contents = tensor.contents else { return [] }
-        switch tensor.datatype {
+    /// An output tensor's contents, or its raw entry decoded (the gRPC service answers raw only to a raw request,
+    /// which this gateway never sends; decoded anyway, so no answer is ever lost).
+    static func contents(of tensor: ModelInferResponse.InferOutputTensor, raw: [UInt8]?) -> InferTensorContents {
+        guard let raw else { return tensor.contents ?? InferTensorContents() }
+        let count = tensor.shape.reduce(1) { $0 * Int(clamping: $1) }
+        return (try? OpenInferenceBinary.contents(raw[...], datatype: tensor.datatype, count: count, name: tensor.name))
+            ?? InferTensorContents()
+    }
+
+    /// The elements of `contents` as JSON values.
+    static func data(_ contents: InferTensorContents, datatype: String) -> [Any] {
+        switch datatype {
         case "BYTES": return contents.bytesContents.map { String(decoding: $0, as: UTF8.self) }
         case "FP32": return contents.fp32Contents.map { JSONForms.number(Double($0)) }
         case "FP64": return contents.fp64Contents.map(JSONForms.number)

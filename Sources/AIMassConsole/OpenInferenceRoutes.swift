@@ -1,15 +1,18 @@
 import AIMassAPI
+import Foundation
 import HTTPTypes
 import Hummingbird
 import RPCCore
 
 /// `/v2/…`: the REST form of the Open Inference Protocol v2 (KServe's and Triton's HTTP/JSON API), each route a
 /// gateway onto the same call of `inference.GRPCInferenceService` on the server's own port, so authorization,
-/// admission, deadlines and metrics are the gRPC service's. `tritonclient.http` works against it with JSON tensors.
+/// admission, deadlines and metrics are the gRPC service's. Tensors are JSON or, with the binary tensor data extension
+/// (``OpenInferenceBinary``, `tritonclient.http`'s default), binary after a JSON header, both ways.
 ///
 /// Errors are the spec's `{"error": "message"}` with the HTTP status of the gRPC code (400 for a bad tensor, 401
 /// without a valid token, 403 without the role, 404 for an unknown model). Readiness answers are the status alone:
-/// 200 for ready, 400 for not ready, as the spec and Triton do. The health routes are public, as gRPC's are.
+/// 200 for ready, 400 for not ready, as the spec and Triton do. The health routes are public, as gRPC's are. A 429
+/// carries the server's wait as `Retry-After` (seconds) and `retry_after_ms` in the body.
 enum OpenInferenceRoutes {
     /// The largest infer body accepted.
     static let bodyLimit = 16 << 20
@@ -31,7 +34,9 @@ enum OpenInferenceRoutes {
         router.get("/v2") { request, _ in
             await answeringOIP(g) {
                 let r: ServerMetadataResponse = try await call(g, methods.serverMetadata, ServerMetadataRequest(), request)
-                return JSONResponse.make(["name": r.name, "version": r.version, "extensions": r.extensions] as [String: Any])
+                // This REST form adds the binary tensor data extension, which exists over HTTP only.
+                let extensions = r.extensions.contains("binary_tensor_data") ? r.extensions : r.extensions + ["binary_tensor_data"]
+                return JSONResponse.make(["name": r.name, "version": r.version, "extensions": extensions] as [String: Any])
             }
         }
         for versioned in [false, true] {
@@ -55,27 +60,44 @@ enum OpenInferenceRoutes {
             router.post(RouterPath(base + "/infer")) { request, context in
                 await answeringOIP(g) {
                     let (name, version) = try model(context, versioned)
-                    if let binaryHeader = HTTPField.Name("Inference-Header-Content-Length"), request.headers[binaryHeader] != nil {
-                        // Read to its end first: a body left unread would be parsed as the connection's next request.
-                        _ = try? await request.body.collect(upTo: bodyLimit)
+                    let body = try await request.bytes(limit: bodyLimit)
+                    if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
                         throw RPCError(
                             code: .invalidArgument,
-                            message: "the binary tensor data extension is not supported: send tensors as JSON "
-                                + "(tritonclient.http: binary_data=False on inputs and outputs)")
+                            message: "Content-Encoding '\(encoding)' is not supported: send the infer body uncompressed")
                     }
-                    let body = try await request.json(limit: bodyLimit)
-                    let message = try OpenInferenceJSON.request(body, model: name, version: version)
+                    let (header, binary) = try OpenInferenceBinary.split(body, headerLength: request.headers[binaryHeaderLength])
+                    let (message, wanted) = try OpenInferenceJSON.request(
+                        try JSONBody(Data(header)), binary: binary, model: name, version: version)
                     let r: ModelInferResponse = try await call(g, methods.modelInfer, message, request)
-                    return JSONResponse.make(OpenInferenceJSON.response(r))
+                    return inferResponse(OpenInferenceJSON.response(r, binary: wanted))
                 }
             }
         }
     }
 
+    /// `Inference-Header-Content-Length`, of the binary tensor data extension.
+    private static let binaryHeaderLength = HTTPField.Name(OpenInferenceBinary.headerLengthField)!
+
+    /// The infer answer: JSON alone, or with binary outputs the JSON header followed by their bytes, its length in
+    /// `Inference-Header-Content-Length` (the extension's framing, as Triton answers).
+    private static func inferResponse(_ answer: (json: [String: Any], binaryData: [UInt8], anyBinary: Bool)) -> Response {
+        guard answer.anyBinary else { return JSONResponse.make(answer.json) }
+        let header = JSONForms.data(answer.json)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.cacheControl] = "no-store"
+        headers[binaryHeaderLength] = String(header.count)
+        var buffer = ByteBuffer()
+        buffer.writeBytes(header)
+        buffer.writeBytes(answer.binaryData)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
     private static func call<Req: WireMessage, Res: WireMessage>(
         _ g: Gateway, _ method: MethodDescriptor, _ message: Req, _ request: Request
     ) async throws -> Res {
-        try await g.client.unary(method, request: message, options: g.options(for: request))
+        try await g.serving.unary(method, request: message, options: g.options(for: request))
     }
 
     private static func model(_ context: BasicRequestContext, _ versioned: Bool) throws(RPCError) -> (String, String) {
@@ -96,7 +118,9 @@ enum OpenInferenceRoutes {
         } catch {
             let mapped = error as? RPCError ?? RPCError(mapping: error)
             if !(error is RPCError) { g.logger.debug("open inference call failed", metadata: ["error": "\(error)"]) }
-            return JSONResponse.make(["error": mapped.message], status: HTTPErrorMapping.httpStatus(mapped.code))
+            var body: [String: Any] = ["error": mapped.message]
+            if let milliseconds = HTTPErrorMapping.retryAfter(mapped) { body["retry_after_ms"] = milliseconds }
+            return JSONResponse.make(body, status: HTTPErrorMapping.httpStatus(mapped.code), headers: HTTPErrorMapping.headers(mapped))
         }
     }
 }

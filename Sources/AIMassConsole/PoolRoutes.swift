@@ -93,7 +93,7 @@ enum RecommendRoutes {
                     model: try body.string("model"), version: try body.selector("version"),
                     userId: try body.string("user_id"), seedItems: try body.strings("seed_items"),
                     k: try body.integer("k"), excludeSeen: !(try body.bool("include_seen")))
-                return try await g.unary(methods.recommend, message, for: request) { (r: RecommendResponse) in
+                return try await g.unary(methods.recommend, message, for: request, via: g.serving) { (r: RecommendResponse) in
                     JSONForms.scored(r.items, servedBy: r.servedBy)
                 }
             }
@@ -105,7 +105,7 @@ enum RecommendRoutes {
                 let message = SimilarItemsRequest(
                     model: try body.string("model"), version: try body.selector("version"),
                     itemId: try body.string("item_id"), k: try body.integer("k"))
-                return try await g.unary(methods.similarItems, message, for: request) { (r: SimilarItemsResponse) in
+                return try await g.unary(methods.similarItems, message, for: request, via: g.serving) { (r: SimilarItemsResponse) in
                     JSONForms.scored(r.items, servedBy: r.servedBy)
                 }
             }

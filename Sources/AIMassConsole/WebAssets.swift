@@ -100,7 +100,7 @@ export async function sha256Hex(file) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 """#),
-        "app.js": ("text/javascript; charset=utf-8", "\"e96201755b46c1a2\"", ##"""
+        "app.js": ("text/javascript; charset=utf-8", "\"44e219d854d83668\"", ##"""
 // The console: token login, hash routes (#/models, #/models/NAME, #/pool, #/try), the error banner and the live
 // event stream that keeps the pool view current.
 import { get, token, setToken, describe, ApiError } from "./api.js";
@@ -127,10 +127,40 @@ function showError(error) {
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); }
 
+/** What the token is ({user, admin}) and its role per model, from /api/whoami; cleared at log-out. */
+let me = null;
+const roles = new Map();
+const RANK = { NONE: 0, READER: 1, WRITER: 2, OWNER: 3 };
+
 const ctx = {
   pool,
   query: "",
-  render(...nodes) { $("view").replaceChildren(...nodes); },
+  /** Which console this is (/api/console): {role, read_only, worker_address}. */
+  console: { role: "control-plane", read_only: false },
+  get me() { return me; },
+  /**
+   * Whether the token may do what needs `needed` (WRITER, OWNER or ADMIN) on `model`: the server decides every call,
+   * this only hides controls that cannot work. A role not loaded yet (loadRoles) hides them; UNKNOWN (a group of the
+   * user may grant more) shows them.
+   */
+  may(needed, model) {
+    if (ctx.console.read_only) return false;
+    if (!me || me.admin) return true;
+    const role = roles.get(model);
+    if (needed === "ADMIN" || role === undefined) return false;
+    return role === "UNKNOWN" || RANK[role] >= RANK[needed];
+  },
+  /** Whether the role on `model` is loaded. */
+  knows(model) { return !me || me.admin || roles.has(model); },
+  /** Fetches the roles of `models` not known yet; resolves when they are. */
+  async loadRoles(models) {
+    const missing = [...new Set(models)].filter((m) => m && !roles.has(m));
+    if (!missing.length || !me || me.admin) return;
+    const answer = await ctx.run(() => get("/api/whoami?models=" + missing.map(encodeURIComponent).join(",")));
+    if (answer) for (const [model, role] of Object.entries(answer.roles)) roles.set(model, role);
+  },
+  /** Shows `nodes` as the view; null entries (a card left out) are skipped. */
+  render(...nodes) { $("view").replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); },
   /** Runs an API call; on failure shows its code and message and resolves to undefined. */
   async run(fn) {
     try { return await fn(); } catch (error) { showError(error); return undefined; }
@@ -145,6 +175,9 @@ const ctx = {
 };
 
 function showLogin() {
+  me = null;
+  roles.clear();
+  $("whoami").textContent = "";
   $("login").hidden = false;
   $("view").replaceChildren();
   $("logout").hidden = true;
@@ -180,6 +213,11 @@ async function route(clear = true) {
   if (!token()) { showLogin(); return; }
   $("login").hidden = true;
   $("logout").hidden = false;
+  if (!me) {
+    me = await ctx.run(() => get("/api/whoami"));
+    if (!me) return;
+    $("whoami").textContent = !me.admin ? me.user : me.user && me.user !== "admin" ? `${me.user} (admin)` : "admin";
+  }
   startStream();
   const hash = location.hash || "#/models";
   const [path, query] = hash.slice(1).split("?");
@@ -218,7 +256,14 @@ $("login-form").addEventListener("submit", async (e) => {
 $("logout").addEventListener("click", () => { setToken(""); pool.clear(); showLogin(); });
 window.addEventListener("hashchange", () => route());
 takeTokenFromFragment();
-route();
+// Which console this is first: on a worker's the page is read-only and the pool view shows that worker.
+get("/api/console").then((info) => {
+  ctx.console = info;
+  if (info.read_only) {
+    $("console-role").textContent = `worker ${info.worker_address} · read-only`;
+    $("console-role").hidden = false;
+  }
+}, () => { /* an old server: a control plane's console */ }).finally(() => route());
 """##),
         "chart.js": ("text/javascript; charset=utf-8", "\"a8c399ea70f6041a\"", #"""
 // A line chart of one metric across versions, as SVG.
@@ -426,7 +471,7 @@ export class PoolState {
   replicasOf(predicate) { return [...this.replicas.values()].filter(predicate); }
 }
 """#),
-        "index.html": ("text/html; charset=utf-8", "\"795114152c23d1c4\"", ##"""
+        "index.html": ("text/html; charset=utf-8", "\"b6238fc6cea4670a\"", ##"""
 <!doctype html>
 <html lang="en">
 <head>
@@ -445,6 +490,8 @@ export class PoolState {
     <a href="#/pool" id="nav-pool">Deployments &amp; pool</a>
     <a href="#/try" id="nav-try">Try it</a>
   </nav>
+  <span id="console-role" class="tag" hidden></span>
+  <span id="whoami" class="muted" title="the token's user"></span>
   <span id="live" class="live" title="live events">offline</span>
   <button id="logout" type="button" hidden>Log out</button>
 </header>
@@ -464,7 +511,7 @@ export class PoolState {
 </body>
 </html>
 """##),
-        "model.js": ("text/javascript; charset=utf-8", "\"1f838aa1b17128fc\"", ##"""
+        "model.js": ("text/javascript; charset=utf-8", "\"b4ffb2591e53a5a2\"", ##"""
 // #/models/NAME: versions with metrics (table and chart), diff, aliases and their history, upload, permissions.
 import { get, post, put, enc, upload, sha256Hex } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
@@ -481,6 +528,8 @@ export async function modelView(ctx, name) {
     ctx.run(() => get(`/api/models/${enc(name)}/permissions`)),
   ]);
   if (!model) { ctx.render(h("h1", {}, name)); return; }
+  await ctx.loadRoles([name]);
+  const canWrite = ctx.may("WRITER", name), canOwn = ctx.may("OWNER", name);
   const versions = listing ? listing.versions : [];
   const metricKeys = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))].sort();
 
@@ -499,7 +548,7 @@ export async function modelView(ctx, name) {
     h("td", {}, v.description), h("td", {}, v.author), h("td", {}, time(v.created_at_ms)),
     h("td", { class: "num" }, bytes(v.size_bytes)), h("td", { class: "mono", title: v.sha256 }, v.sha256.slice(0, 12)),
     metricKeys.map((k) => h("td", { class: "num", "data-metric": k }, k in v.metrics ? fmt(v.metrics[k]) : "—")),
-    h("td", {}, h("button", { class: "secondary evaluate", type: "button", onclick: async () => {
+    h("td", {}, canWrite && h("button", { class: "secondary evaluate", type: "button", onclick: async () => {
       await ctx.run(async () => {
         await post("/api/evaluate", { model: name, version: v.number });
         ctx.notice(`v${v.number} evaluated; metrics stored.`);
@@ -525,7 +574,7 @@ export async function modelView(ctx, name) {
   drawChart();
   const chartCard = h("div", { class: "card" }, h("h2", {}, "Metric across versions"),
     metricKeys.length ? [h("label", {}, "Metric", metricSelect), chartHolder]
-      : h("p", { class: "muted", id: "no-metrics" }, "No version has metrics yet: press Evaluate on a version."));
+      : h("p", { class: "muted", id: "no-metrics" }, "No version has metrics yet" + (canWrite ? ": press Evaluate on a version." : ".")));
 
   // Diff
   const versionOptions = () => versions.map((v) => h("option", { value: v.number }, "v" + v.number));
@@ -568,7 +617,7 @@ export async function modelView(ctx, name) {
     h("p", {}, Object.keys(model.aliases).length
       ? Object.entries(model.aliases).map(([a, v]) => h("span", { class: "tag" }, `${a} → v${v}`))
       : h("span", { class: "muted" }, "none yet")),
-    aliasForm, h("h2", {}, "History"),
+    canWrite ? aliasForm : null, h("h2", {}, "History"),
     historyRows.length ? table(["When", "Alias", "Move", "By", "Reason"], historyRows, { id: "alias-history" })
       : h("p", { class: "muted" }, "No alias has moved yet."));
 
@@ -615,15 +664,18 @@ export async function modelView(ctx, name) {
   const permCard = h("div", { class: "card" }, h("h2", {}, "Permissions"),
     permissions ? table(["Principal", "Role"], permissions.permissions.map((p) => h("tr", {},
       h("td", {}, p.principal), h("td", {}, p.role))), { id: "permissions-table" }) : null,
-    h("form", { class: "inline", onsubmit: async (e) => {
+    canOwn && h("form", { class: "inline", id: "grant-form", onsubmit: async (e) => {
       e.preventDefault();
       if (await ctx.run(() => put(`/api/models/${enc(name)}/permissions`, { principal: principal.value, role: role.value }))) ctx.refresh();
     } }, h("label", {}, "Principal", principal), h("label", {}, "Role", role), h("button", { type: "submit" }, "Grant")));
 
-  ctx.render(header, versionsCard, chartCard, uploadCard, aliasCard, diffCard, permCard);
+  const readOnly = canWrite ? null : h("p", { class: "notice", id: "read-only" }, ctx.console.read_only
+    ? `This is the read-only console of worker ${ctx.console.worker_address}: uploads, alias moves and evaluations are made on the control plane's console.`
+    : `Your token may read ${name} but not change it (it needs WRITER): uploads, alias moves and evaluations are hidden.`);
+  ctx.render(header, readOnly, versionsCard, chartCard, canWrite ? uploadCard : null, aliasCard, diffCard, permCard);
 }
 """##),
-        "models.js": ("text/javascript; charset=utf-8", "\"4d15246b668732c6\"", ##"""
+        "models.js": ("text/javascript; charset=utf-8", "\"32115af1bd3775f3\"", ##"""
 // #/models: search by name, tag and author; create a model.
 import { get, post, enc } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
@@ -661,8 +713,9 @@ export async function modelsView(ctx) {
     h("label", {}, "Algorithm", algorithm), h("label", {}, "Neighbours", neighbours),
     h("button", { type: "submit" }, "Create"));
 
+  // Any authenticated user may create a model; not on a worker's read-only console.
   ctx.render(h("h1", {}, "Models"), h("div", { class: "card" }, search), results,
-    h("details", { class: "card" }, h("summary", {}, "Create a model"), create));
+    ctx.console.read_only ? null : h("details", { class: "card" }, h("summary", {}, "Create a model"), create));
 
   const listing = await ctx.run(() => get("/api/models?" + new URLSearchParams(
     Object.fromEntries([["name", query.get("name")], ["tag", query.get("tag")], ["author", query.get("author")]]
@@ -683,7 +736,7 @@ export async function modelsView(ctx) {
     : h("p", { class: "card muted", id: "models-empty" }, "No model matches (or none you may read)."));
 }
 """##),
-        "pool.js": ("text/javascript; charset=utf-8", "\"1fb6ab2277a4fac6\"", ##"""
+        "pool.js": ("text/javascript; charset=utf-8", "\"4347c3d864dd9dde\"", ##"""
 // #/pool: deployments and workers, live from the event stream (no reload); deploy, scale, undeploy, drain.
 import { get, post, del, enc } from "./api.js";
 import { h, table, bytes, fmt, state, time } from "./dom.js";
@@ -700,6 +753,10 @@ function meter(label, used, total, id, shown) {
 
 export function poolView(ctx) {
   const pool = ctx.pool;
+  // On a worker's console: only that worker, and only the replicas on it.
+  const only = ctx.console.worker_address;
+  const shownWorkers = () => [...pool.workers.values()].filter((w) => !only || w.address === only);
+  const here = (r) => !only || shownWorkers().some((w) => w.id === r.worker_id);
   const deploymentsHolder = h("div", { id: "deployments" });
   const workersHolder = h("div", { id: "workers", class: "grid" });
   const eventsHolder = h("div", { class: "events", id: "event-log" });
@@ -718,8 +775,10 @@ export function poolView(ctx) {
     h("label", {}, "Max", max), h("button", { type: "submit" }, "Deploy"));
 
   function renderDeployments() {
-    const rows = [...pool.deployments.values()].sort((a, b) => a.id.localeCompare(b.id)).map((d) => {
-      const replicas = pool.replicasOf((r) => r.deployment_id === d.id);
+    deployCard.hidden = !ctx.may("ADMIN") && ![...pool.deployments.values()].some((d) => ctx.may("WRITER", d.model));
+    const rows = [...pool.deployments.values()].sort((a, b) => a.id.localeCompare(b.id))
+      .filter((d) => !only || pool.replicasOf((r) => r.deployment_id === d.id && here(r)).length).map((d) => {
+      const replicas = pool.replicasOf((r) => r.deployment_id === d.id && here(r));
       const byState = {};
       for (const r of replicas) byState[r.state] = (byState[r.state] || 0) + 1;
       const ready = replicas.filter((r) => r.state === "READY");
@@ -733,7 +792,7 @@ export function poolView(ctx) {
         h("td", { class: "replica-states" }, Object.entries(byState).map(([s, n]) => h("span", { class: "state " + s }, `${s} ${n}`)), " "),
         h("td", { class: "serving-versions" }, versions || "—"),
         h("td", {}, `${d.min_replicas}–${d.max_replicas}`),
-        h("td", {}, h("form", { class: "inline", onsubmit: async (e) => {
+        h("td", {}, ctx.may("WRITER", d.model) && h("form", { class: "inline scale-form", onsubmit: async (e) => {
           e.preventDefault();
           const n = Number(desired.value);
           await ctx.run(() => post(`/api/deployments/${enc(d.id)}/scale`, { desired_replicas: n,
@@ -747,7 +806,7 @@ export function poolView(ctx) {
   }
 
   function renderWorkers() {
-    const cards = [...pool.workers.values()].sort((a, b) => a.id.localeCompare(b.id)).map((w) => {
+    const cards = shownWorkers().sort((a, b) => a.id.localeCompare(b.id)).map((w) => {
       const replicas = pool.replicasOf((r) => r.worker_id === w.id && LIVE.includes(r.state));
       const capacity = w.capacity || {}, allocated = w.allocated || {};
       const total = w.load && w.load.total;
@@ -763,7 +822,7 @@ export function poolView(ctx) {
         total ? h("div", { class: "muted" }, `in flight ${total.in_flight} · queue ${total.queue_depth} · ${fmt(total.served_per_sec)}/s · ${total.latency_ewma_us} µs`) : null,
         h("div", {}, replicas.map((r) => h("div", { class: "replica" }, state(r.state), ` ${r.model}@v${r.version}`))),
         w.drain_reason ? h("div", { class: "muted" }, "drain: " + w.drain_reason) : null,
-        h("div", { class: "row" },
+        ctx.may("ADMIN") && h("div", { class: "row" },
           w.cordoned
             ? h("button", { type: "button", class: "secondary", onclick: () => ctx.run(async () => { await post(`/api/workers/${enc(w.id)}/uncordon`); ctx.refreshPool(); }) }, "Uncordon")
             : h("button", { type: "button", class: "secondary drain", onclick: () => ctx.run(async () => {
@@ -774,19 +833,40 @@ export function poolView(ctx) {
   }
 
   function renderLog() {
-    eventsHolder.replaceChildren(...pool.log.map(({ kind, event }) => h("div", { class: "event" },
+    const ids = new Set(shownWorkers().map((w) => w.id));
+    const shown = only ? pool.log.filter(({ event }) => concerns(event, ids)) : pool.log;
+    eventsHolder.replaceChildren(...shown.map(({ kind, event }) => h("div", { class: "event" },
       `r${event.revision} ${kind} ${summary(event)}`)));
     revision.textContent = `revision ${pool.revision}`;
   }
 
-  function renderAll() { renderDeployments(); renderWorkers(); renderLog(); }
-  ctx.render(h("h1", {}, "Deployments & pool ", revision),
-    h("div", { class: "card" }, h("h2", {}, "Deploy"), deployForm),
+  function renderAll() {
+    // Roles of the deployed models, for the controls: drawn again once they are known.
+    const models = [...pool.deployments.values()].map((d) => d.model);
+    const unknown = models.filter((m) => !ctx.knows(m) && !rolesAsked.has(m));
+    if (unknown.length) {
+      for (const m of unknown) rolesAsked.add(m);
+      ctx.loadRoles(unknown).then(() => renderAll());
+    }
+    renderDeployments(); renderWorkers(); renderLog();
+  }
+  const rolesAsked = new Set();
+  const deployCard = h("div", { class: "card", id: "deploy-card" }, h("h2", {}, "Deploy"), deployForm);
+  ctx.render(h("h1", {}, only ? `Worker ${only} ` : "Deployments & pool ", revision),
+    deployCard,
     h("div", { class: "card" }, h("h2", {}, "Deployments"), deploymentsHolder),
     h("h2", {}, "Workers"), workersHolder,
     h("div", { class: "card" }, h("h2", {}, "Events"), eventsHolder));
   renderAll();
   return pool.subscribe(renderAll);
+}
+
+/** Whether an event is about one of the workers `ids` (a snapshot is about every one). */
+function concerns(e, ids) {
+  const r = e.replica_placed || e.replica_ready || e.replica_draining || e.replica_removed;
+  const worker = r ? r.worker_id : e.worker_joined ? e.worker_joined.id
+    : (e.worker_left || e.health_changed || {}).worker_id;
+  return Boolean(e.snapshot) || ids.has(worker);
 }
 
 function summary(e) {
@@ -802,7 +882,7 @@ function summary(e) {
   return "";
 }
 """##),
-        "style.css": ("text/css; charset=utf-8", "\"68d1fcde18848557\"", #"""
+        "style.css": ("text/css; charset=utf-8", "\"cb18a516a495905e\"", #"""
 :root { --fg: #1d2330; --muted: #667085; --line: #d9dee7; --bg: #f5f7fa; --card: #fff; --accent: #2656c9;
   --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
 * { box-sizing: border-box; }
@@ -868,6 +948,7 @@ svg.chart text { font-size: 11px; fill: #556; }
 .scale-desired { width: 5rem; }
 #try-table { width: auto; min-width: 20rem; }
 @media (max-width: 640px) { header nav { order: 3; flex-basis: 100%; } }
+[hidden] { display: none !important; }
 """#),
         "try.js": ("text/javascript; charset=utf-8", "\"f70c91b6f3f4e6b2\"", ##"""
 // #/try: recommendations for a user or seed items, or items similar to one item; shows who served it.

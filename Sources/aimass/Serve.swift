@@ -96,7 +96,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("http-port"),
-        help: "Control plane: also serve the web console and its JSON API on this HTTP port (0 picks a free one; off when absent)."
+        help: "Also serve the web console and its JSON API on this HTTP port (0 picks a free one; off when absent); on a worker, read-only. HTTPS with --tls-cert, the console then calling this server with --ca-file (and --cert-file with --tls-client-ca)."
     )
     var httpPort: Int?
 
@@ -106,7 +106,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "TLS of the listener")
     var tls: ServeTLSOptions
 
-    @OptionGroup(title: "Worker: TLS towards the control plane (--join)")
+    @OptionGroup(title: "Worker: TLS towards the control plane (--join); control plane with --http-port and --tls-cert: of the console's gateway")
     var joinTLS: ClientTLSOptions
 
     @Option(
@@ -190,11 +190,6 @@ struct Serve: AsyncParsableCommand {
             )
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
             configuration.tls = credentials
-            if credentials != nil, httpPort != nil {
-                // The console's gateway calls this server's gRPC port in plaintext; over TLS it would need the
-                // server's CA and, with mutual TLS, an identity of its own.
-                CLIOutput.fail("--http-port does not work with --tls-cert yet: run the console on a plaintext server")
-            }
             let platform = try await Platform.start(configuration: configuration, logger: logger)
             let grpcPort = platform.address.port ?? port
             CLIOutput.write("aimass listening on \(host):\(grpcPort)\n", to: stdout)
@@ -208,21 +203,40 @@ struct Serve: AsyncParsableCommand {
         await metricsServer?.shutdown()
     }
 
-    /// Starts the web console when `--http-port` is given; it calls this server's gRPC port over loopback.
-    private func startConsole(grpcPort: Int, logger: Logger) async throws -> ConsoleServer? {
+    /// Starts the web console when `--http-port` is given; it calls this server's gRPC port over loopback (and a
+    /// worker's console the control plane for its read-only views).
+    private func startConsole(
+        grpcPort: Int, logger: Logger, worker: ConsoleServer.WorkerConsole? = nil
+    ) async throws -> ConsoleServer? {
         guard let httpPort else { return nil }
         // A wildcard bind address is reached on loopback; any other is called as given.
         let grpcHost = ["0.0.0.0", ""].contains(host) ? "127.0.0.1" : host == "::" ? "::1" : host
+        var configuration = ConsoleServer.Configuration(
+            host: host, port: httpPort, grpcHost: grpcHost, grpcPort: grpcPort, worker: worker)
+        if let certificateChain = tls.certificateFile, let privateKey = tls.keyFile {
+            // HTTPS with the listener's certificate; the gateway calls the gRPC port over TLS, trusting --ca-file (or
+            // the system's CAs) and, when clients must present a certificate, presenting --cert-file.
+            configuration.tls = .init(certificateChain: certificateChain, privateKey: privateKey)
+            let gateway = joinTLS.configuration(environment: ProcessInfo.processInfo.environment)
+            if tls.clientCAFile != nil, joinTLS.certificateFile == nil {
+                CLIOutput.fail(
+                    "--http-port with --tls-client-ca needs --cert-file and --key-file: the console's gateway presents them to this server")
+            }
+            do {
+                configuration.grpcTLS = try gateway ?? ClientTLSConfiguration()
+            } catch {
+                CLIOutput.fail("the console's gateway cannot trust the system's CAs: \(error); give --ca-file")
+            }
+        }
         let console: ConsoleServer
         do {
-            console = try await ConsoleServer.start(
-                configuration: .init(host: host, port: httpPort, grpcHost: grpcHost, grpcPort: grpcPort),
-                logger: logger)
+            console = try await ConsoleServer.start(configuration: configuration, logger: logger)
         } catch {
             CLIOutput.fail("the console cannot listen on \(host):\(httpPort): \(error)")
         }
         let shown = host.contains(":") ? "[\(host)]" : host
-        CLIOutput.write("aimass console on http://\(shown):\(console.port)/\n", to: stdout)
+        let scheme = configuration.tls == nil ? "http" : "https"
+        CLIOutput.write("aimass console on \(scheme)://\(shown):\(console.port)/\n", to: stdout)
         return console
     }
 
@@ -268,9 +282,6 @@ struct Serve: AsyncParsableCommand {
     private func runWorker(
         logger: Logger, credentials: TLSServerCredentials?, observability: Observability
     ) async throws {
-        if httpPort != nil {
-            CLIOutput.fail("--http-port serves the console of a control plane (role embedded or control-plane), not of a worker")
-        }
         guard let join, let colon = join.lastIndex(of: ":"), let joinPort = Int(join[join.index(after: colon)...]),
             joinPort > 0, joinPort < 65536
         else {
@@ -291,8 +302,16 @@ struct Serve: AsyncParsableCommand {
         configuration.tls = credentials
         configuration.controlPlaneTLS = joinTLS.configuration(environment: environment)
         let worker = try await WorkerServer.start(configuration: configuration, logger: logger)
-        CLIOutput.write("aimass worker listening on \(host):\(worker.address.port ?? port)\n", to: stdout)
+        let workerPort = worker.address.port ?? port
+        CLIOutput.write("aimass worker listening on \(host):\(workerPort)\n", to: stdout)
+        // The worker's console: read-only views read from the control plane, "try it" served here.
+        let console = try await startConsole(
+            grpcPort: workerPort, logger: logger,
+            worker: .init(
+                address: "\(host):\(workerPort)", controlPlaneHost: configuration.controlPlaneHost,
+                controlPlanePort: joinPort, controlPlaneTLS: configuration.controlPlaneTLS))
         await TerminationSignal.wait()
+        await console?.shutdown()
         await worker.shutdown()
     }
 }

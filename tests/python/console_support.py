@@ -2,7 +2,7 @@
 
 The server is set up through the CLI (gRPC), so what the console shows is checked against data it did not write:
 model `movielens` v1 (ML-100k, itemcf), alias `production` → v1 with a deployment that follows the alias, and a
-second user `reader` who holds the READER role on the model. Tokens: the admin token of the data directory, and
+second user `reader` who holds the READER role on the model, and a group `editors` (member `ana`, not `reader`). Tokens: the admin token of the data directory, and
 the reader's (made with `aimass token create --offline` before the server starts)."""
 import http.client
 import json
@@ -91,6 +91,10 @@ def start_console(tmp_path: Path) -> Console:
                           capture_output=True, text=True, timeout=HTTP_TIMEOUT)
     assert made.returncode == 0, made.stderr
     reader_token = made.stdout.strip().splitlines()[-1]
+    # A group the reader is not in (groups are made offline): a role granted to it must not show as the reader's.
+    grouped = subprocess.run([str(exe), "token", "group", "editors", "--member", "ana", "--data-dir", str(data)],
+                             capture_output=True, text=True, timeout=HTTP_TIMEOUT)
+    assert grouped.returncode == 0, grouped.stderr
     server = start_server("aimass-console", [exe, "serve", "--port", "0", "--http-port", "0", "--data-dir", data],
                           r"aimass console on http://(127\.0\.0\.1):(\d+)/")
     grpc_line = next(line for line in server.stdout_lines if line.startswith("aimass listening on "))

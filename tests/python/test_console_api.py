@@ -69,6 +69,25 @@ def test_reader_reads_but_gets_403_on_writes(console):
     assert status == 403 and answer["code"] == "PERMISSION_DENIED", answer
 
 
+def test_whoami_names_the_token_and_its_roles(console):
+    status, body, _ = console.request("GET", f"/api/whoami?models={MODEL}")
+    assert status == 200 and body == {"user": "admin", "admin": True, "roles": {MODEL: "OWNER"}}, body
+    status, body, _ = console.request("GET", f"/api/whoami?models={MODEL},no-such-model", token="reader")
+    assert status == 200 and body == {"user": "reader", "admin": False,
+                                      "roles": {MODEL: "READER", "no-such-model": "NONE"}}, body
+    status, body, _ = console.request("GET", "/api/whoami", token="aimass_wrong")
+    assert status == 401 and body["code"] == "UNAUTHENTICATED"
+    # A group holding more than the user's own grant: the user may be in it (which the user cannot read), so the
+    # role is UNKNOWN and the page leaves the decision to the server.
+    console.cli("model", "grant", MODEL, "group:editors", "writer")
+    try:
+        status, body, _ = console.request("GET", f"/api/whoami?models={MODEL}", token="reader")
+        assert status == 200 and body["roles"] == {MODEL: "UNKNOWN"}, body
+    finally:
+        console.cli("model", "revoke", MODEL, "group:editors")
+    assert console.request("GET", f"/api/whoami?models={MODEL}", token="reader")[1]["roles"] == {MODEL: "READER"}
+
+
 def test_status_codes_follow_grpc(console):
     status, body, _ = console.request("GET", "/api/models/no-such-model")
     assert (status, body["code"]) == (404, "NOT_FOUND") and "no-such-model" in body["message"]
@@ -271,10 +290,14 @@ def test_events_reset_when_history_is_gone(console):
 
 
 def test_http_port_errors_are_clear(tmp_path):
-    """A taken port, an out-of-range port and a worker asked for a console each fail with a message, exit 1."""
+    """A taken port, an out-of-range port and a console over mutual TLS without an identity for its gateway each fail
+    with a message, exit 1."""
     import socket
     from conftest import aimass_binary
+    from tls_certs import CertificateAuthority
     exe = str(aimass_binary("aimass"))
+    ca = CertificateAuthority(tmp_path / "pki")
+    cert = ca.issue("server", server=True)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -284,8 +307,10 @@ def test_http_port_errors_are_clear(tmp_path):
              f"the console cannot listen on 127.0.0.1:{port}"),
             ([exe, "serve", "--port", "0", "--http-port", "70000", "--data-dir", str(tmp_path / "b")],
              "--http-port must be between 0 and 65535"),
-            ([exe, "serve", "--role", "worker", "--join", "127.0.0.1:1", "--token", "x", "--port", "0",
-              "--http-port", "0"], "--http-port serves the console of a control plane"),
+            ([exe, "serve", "--port", "0", "--http-port", "0", "--data-dir", str(tmp_path / "c"),
+              "--tls-cert", str(cert.cert), "--tls-key", str(cert.key), "--tls-client-ca", str(ca.cert_path),
+              "--ca-file", str(ca.cert_path)],
+             "--http-port with --tls-client-ca needs --cert-file and --key-file"),
         ]
         for argv, message in cases:
             out = subprocess.run(argv, capture_output=True, text=True, timeout=HTTP_TIMEOUT)

@@ -2,7 +2,8 @@
 real `aimass serve --http-port` with MovieLens-100k deployed: a wrong token shows the error, a token from the
 printed link logs in, the MovieLens model is listed, a new version is uploaded with progress and its metrics
 shown, an alias is moved and the pool view follows the rollout live (no reload), recommendations come back with
-the worker and version that served them, and a reader's token gets PERMISSION_DENIED on a write.
+the worker and version that served them; a reader's token sees no write control (upload, alias move, evaluate,
+grants, deploy, scale, drain) and a write it is no longer allowed gets PERMISSION_DENIED.
 
 Screenshots of each page go to $AIMASS_ARTIFACT_DIR (default: a temporary directory, printed) for a human look."""
 import os
@@ -106,8 +107,9 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
     browser.get(console.url + "#token=" + console.admin_token)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#models-table tr[data-model="{MODEL}"]'),
          "the models table lists MovieLens")
-    row = browser.find_element(By.CSS_SELECTOR, f'#models-table tr[data-model="{MODEL}"]')
-    assert "movies" in row.text and "production→v1" in row.text
+    # Read through text_of in a wait: the page may redraw between finding an element and reading it.
+    row = f'#models-table tr[data-model="{MODEL}"]'
+    wait(browser, lambda d: "movies" in text_of(d, row) and "production→v1" in text_of(d, row), "its tag and alias")
     assert browser.execute_script("return sessionStorage.getItem('aimass.token')") == console.admin_token
     shot(browser, shots, "02-models")
     browser.execute_script("window.__notReloaded = true")  # a reload would lose it
@@ -157,8 +159,9 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
          "the deployment rolls to v2 in the pool view")
     assert f"{MODEL}@production" in text_of(browser, "#event-log")  # the rollout's events, as they came
     assert browser.find_element(By.ID, "live").text == "live"
-    worker = browser.find_elements(By.CSS_SELECTOR, "#workers .worker")
-    assert len(worker) == 1 and "SERVING" in worker[0].text and f"{MODEL}@v2" in worker[0].text
+    wait(browser, lambda d: "SERVING" in text_of(d, "#workers .worker") and f"{MODEL}@v2" in text_of(d, "#workers .worker"),
+         "the worker card shows the v2 replica")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#workers .worker")) == 1
     assert browser.execute_script("return window.__notReloaded === true")
     shot(browser, shots, "05-pool")
 
@@ -184,17 +187,46 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
     shot(browser, shots, "08-pool-phone")
 
 
-def test_reader_token_gets_permission_denied(console, browser, shots):
+def test_reader_token_sees_no_write_controls_and_gets_permission_denied(console, browser, shots):
     browser.get(console.url + "#token=" + console.reader_token)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-model="{MODEL}"]'), "the reader sees the model")
+    assert text_of(browser, "#whoami") == "reader"  # who the token is, from /api/whoami
     browser.execute_script(f"location.hash = '#/models/{MODEL}'")
-    wait(browser, lambda d: d.find_elements(By.ID, "alias-form"), "the model page")
+    wait(browser, lambda d: d.find_elements(By.ID, "read-only"), "the model page says it is read-only for this token")
+    # The reader reads everything and finds no control that would fail.
+    assert browser.find_elements(By.CSS_SELECTOR, '#versions-table tr[data-version="1"]')
+    assert browser.find_elements(By.ID, "alias-history") and browser.find_elements(By.ID, "permissions-table")
+    for control in ["alias-form", "upload-drop", "upload-file", "grant-form"]:
+        assert not browser.find_elements(By.ID, control), f"{control} is shown to a reader"
+    assert not browser.find_elements(By.CSS_SELECTOR, "button.evaluate")
+    assert "null" not in browser.find_element(By.ID, "view").text.split()  # a left-out card leaves nothing behind
+    shot(browser, shots, "07-reader-model")
+    browser.find_element(By.ID, "nav-pool").click()
+    row = f'#deployments-table tr[data-deployment="{MODEL}@production"]'
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row) and d.find_elements(By.CSS_SELECTOR, "#workers .worker"),
+         "the reader's pool view")
+    wait(browser, lambda d: not d.find_element(By.ID, "deploy-card").is_displayed(), "no deploy form for a reader")
+    assert not browser.find_elements(By.CSS_SELECTOR, row + " .scale-form")  # no scale or undeploy
+    assert not browser.find_elements(By.CSS_SELECTOR, "#workers button")  # no drain or uncordon
+    shot(browser, shots, "09-reader-pool")
+
+    # Granted WRITER, the reader's next visit shows the write controls; demoted again while the page is open, the
+    # reader's write gets PERMISSION_DENIED from the server, shown in plain words.
+    console.cli("model", "grant", MODEL, "user:reader", "writer")
+    try:
+        browser.refresh()
+        browser.execute_script(f"location.hash = '#/models/{MODEL}'")
+        wait(browser, lambda d: d.find_elements(By.ID, "alias-form") and d.find_elements(By.ID, "upload-drop"),
+             "a writer gets the alias form and the upload area")
+        assert not browser.find_elements(By.ID, "grant-form")  # permissions need OWNER
+    finally:
+        console.cli("model", "grant", MODEL, "user:reader", "reader")
     browser.find_element(By.ID, "alias-name").send_keys("production")
     browser.find_element(By.ID, "alias-reason").send_keys("reader tries")
     browser.find_element(By.CSS_SELECTOR, "#alias-form button").click()
     wait(browser, lambda d: "PERMISSION_DENIED" in text_of(d, "#error"), "the error banner shows PERMISSION_DENIED")
     assert "higher role" in text_of(browser, "#error")  # and says it in plain words
-    shot(browser, shots, "07-reader-denied")
+    shot(browser, shots, "10-reader-denied")
 
     # Dropping a file on the upload area (a real drop event with a DataTransfer): the reader may not upload.
     versions_before = len(browser.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr"))

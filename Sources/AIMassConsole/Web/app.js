@@ -24,10 +24,40 @@ function showError(error) {
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); }
 
+/** What the token is ({user, admin}) and its role per model, from /api/whoami; cleared at log-out. */
+let me = null;
+const roles = new Map();
+const RANK = { NONE: 0, READER: 1, WRITER: 2, OWNER: 3 };
+
 const ctx = {
   pool,
   query: "",
-  render(...nodes) { $("view").replaceChildren(...nodes); },
+  /** Which console this is (/api/console): {role, read_only, worker_address}. */
+  console: { role: "control-plane", read_only: false },
+  get me() { return me; },
+  /**
+   * Whether the token may do what needs `needed` (WRITER, OWNER or ADMIN) on `model`: the server decides every call,
+   * this only hides controls that cannot work. A role not loaded yet (loadRoles) hides them; UNKNOWN (a group of the
+   * user may grant more) shows them.
+   */
+  may(needed, model) {
+    if (ctx.console.read_only) return false;
+    if (!me || me.admin) return true;
+    const role = roles.get(model);
+    if (needed === "ADMIN" || role === undefined) return false;
+    return role === "UNKNOWN" || RANK[role] >= RANK[needed];
+  },
+  /** Whether the role on `model` is loaded. */
+  knows(model) { return !me || me.admin || roles.has(model); },
+  /** Fetches the roles of `models` not known yet; resolves when they are. */
+  async loadRoles(models) {
+    const missing = [...new Set(models)].filter((m) => m && !roles.has(m));
+    if (!missing.length || !me || me.admin) return;
+    const answer = await ctx.run(() => get("/api/whoami?models=" + missing.map(encodeURIComponent).join(",")));
+    if (answer) for (const [model, role] of Object.entries(answer.roles)) roles.set(model, role);
+  },
+  /** Shows `nodes` as the view; null entries (a card left out) are skipped. */
+  render(...nodes) { $("view").replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); },
   /** Runs an API call; on failure shows its code and message and resolves to undefined. */
   async run(fn) {
     try { return await fn(); } catch (error) { showError(error); return undefined; }
@@ -42,6 +72,9 @@ const ctx = {
 };
 
 function showLogin() {
+  me = null;
+  roles.clear();
+  $("whoami").textContent = "";
   $("login").hidden = false;
   $("view").replaceChildren();
   $("logout").hidden = true;
@@ -77,6 +110,11 @@ async function route(clear = true) {
   if (!token()) { showLogin(); return; }
   $("login").hidden = true;
   $("logout").hidden = false;
+  if (!me) {
+    me = await ctx.run(() => get("/api/whoami"));
+    if (!me) return;
+    $("whoami").textContent = !me.admin ? me.user : me.user && me.user !== "admin" ? `${me.user} (admin)` : "admin";
+  }
   startStream();
   const hash = location.hash || "#/models";
   const [path, query] = hash.slice(1).split("?");
@@ -115,4 +153,11 @@ $("login-form").addEventListener("submit", async (e) => {
 $("logout").addEventListener("click", () => { setToken(""); pool.clear(); showLogin(); });
 window.addEventListener("hashchange", () => route());
 takeTokenFromFragment();
-route();
+// Which console this is first: on a worker's the page is read-only and the pool view shows that worker.
+get("/api/console").then((info) => {
+  ctx.console = info;
+  if (info.read_only) {
+    $("console-role").textContent = `worker ${info.worker_address} · read-only`;
+    $("console-role").hidden = false;
+  }
+}, () => { /* an old server: a control plane's console */ }).finally(() => route());

@@ -14,6 +14,8 @@ export async function modelView(ctx, name) {
     ctx.run(() => get(`/api/models/${enc(name)}/permissions`)),
   ]);
   if (!model) { ctx.render(h("h1", {}, name)); return; }
+  await ctx.loadRoles([name]);
+  const canWrite = ctx.may("WRITER", name), canOwn = ctx.may("OWNER", name);
   const versions = listing ? listing.versions : [];
   const metricKeys = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))].sort();
 
@@ -32,7 +34,7 @@ export async function modelView(ctx, name) {
     h("td", {}, v.description), h("td", {}, v.author), h("td", {}, time(v.created_at_ms)),
     h("td", { class: "num" }, bytes(v.size_bytes)), h("td", { class: "mono", title: v.sha256 }, v.sha256.slice(0, 12)),
     metricKeys.map((k) => h("td", { class: "num", "data-metric": k }, k in v.metrics ? fmt(v.metrics[k]) : "—")),
-    h("td", {}, h("button", { class: "secondary evaluate", type: "button", onclick: async () => {
+    h("td", {}, canWrite && h("button", { class: "secondary evaluate", type: "button", onclick: async () => {
       await ctx.run(async () => {
         await post("/api/evaluate", { model: name, version: v.number });
         ctx.notice(`v${v.number} evaluated; metrics stored.`);
@@ -58,7 +60,7 @@ export async function modelView(ctx, name) {
   drawChart();
   const chartCard = h("div", { class: "card" }, h("h2", {}, "Metric across versions"),
     metricKeys.length ? [h("label", {}, "Metric", metricSelect), chartHolder]
-      : h("p", { class: "muted", id: "no-metrics" }, "No version has metrics yet: press Evaluate on a version."));
+      : h("p", { class: "muted", id: "no-metrics" }, "No version has metrics yet" + (canWrite ? ": press Evaluate on a version." : ".")));
 
   // Diff
   const versionOptions = () => versions.map((v) => h("option", { value: v.number }, "v" + v.number));
@@ -101,7 +103,7 @@ export async function modelView(ctx, name) {
     h("p", {}, Object.keys(model.aliases).length
       ? Object.entries(model.aliases).map(([a, v]) => h("span", { class: "tag" }, `${a} → v${v}`))
       : h("span", { class: "muted" }, "none yet")),
-    aliasForm, h("h2", {}, "History"),
+    canWrite ? aliasForm : null, h("h2", {}, "History"),
     historyRows.length ? table(["When", "Alias", "Move", "By", "Reason"], historyRows, { id: "alias-history" })
       : h("p", { class: "muted" }, "No alias has moved yet."));
 
@@ -148,10 +150,13 @@ export async function modelView(ctx, name) {
   const permCard = h("div", { class: "card" }, h("h2", {}, "Permissions"),
     permissions ? table(["Principal", "Role"], permissions.permissions.map((p) => h("tr", {},
       h("td", {}, p.principal), h("td", {}, p.role))), { id: "permissions-table" }) : null,
-    h("form", { class: "inline", onsubmit: async (e) => {
+    canOwn && h("form", { class: "inline", id: "grant-form", onsubmit: async (e) => {
       e.preventDefault();
       if (await ctx.run(() => put(`/api/models/${enc(name)}/permissions`, { principal: principal.value, role: role.value }))) ctx.refresh();
     } }, h("label", {}, "Principal", principal), h("label", {}, "Role", role), h("button", { type: "submit" }, "Grant")));
 
-  ctx.render(header, versionsCard, chartCard, uploadCard, aliasCard, diffCard, permCard);
+  const readOnly = canWrite ? null : h("p", { class: "notice", id: "read-only" }, ctx.console.read_only
+    ? `This is the read-only console of worker ${ctx.console.worker_address}: uploads, alias moves and evaluations are made on the control plane's console.`
+    : `Your token may read ${name} but not change it (it needs WRITER): uploads, alias moves and evaluations are hidden.`);
+  ctx.render(header, readOnly, versionsCard, chartCard, canWrite ? uploadCard : null, aliasCard, diffCard, permCard);
 }

@@ -35,8 +35,9 @@ export async function modelsView(ctx) {
     h("label", {}, "Algorithm", algorithm), h("label", {}, "Neighbours", neighbours),
     h("button", { type: "submit" }, "Create"));
 
+  // Any authenticated user may create a model; not on a worker's read-only console.
   ctx.render(h("h1", {}, "Models"), h("div", { class: "card" }, search), results,
-    h("details", { class: "card" }, h("summary", {}, "Create a model"), create));
+    ctx.console.read_only ? null : h("details", { class: "card" }, h("summary", {}, "Create a model"), create));
 
   const listing = await ctx.run(() => get("/api/models?" + new URLSearchParams(
     Object.fromEntries([["name", query.get("name")], ["tag", query.get("tag")], ["author", query.get("author")]]

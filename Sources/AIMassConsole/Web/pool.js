@@ -14,6 +14,10 @@ function meter(label, used, total, id, shown) {
 
 export function poolView(ctx) {
   const pool = ctx.pool;
+  // On a worker's console: only that worker, and only the replicas on it.
+  const only = ctx.console.worker_address;
+  const shownWorkers = () => [...pool.workers.values()].filter((w) => !only || w.address === only);
+  const here = (r) => !only || shownWorkers().some((w) => w.id === r.worker_id);
   const deploymentsHolder = h("div", { id: "deployments" });
   const workersHolder = h("div", { id: "workers", class: "grid" });
   const eventsHolder = h("div", { class: "events", id: "event-log" });
@@ -32,8 +36,10 @@ export function poolView(ctx) {
     h("label", {}, "Max", max), h("button", { type: "submit" }, "Deploy"));
 
   function renderDeployments() {
-    const rows = [...pool.deployments.values()].sort((a, b) => a.id.localeCompare(b.id)).map((d) => {
-      const replicas = pool.replicasOf((r) => r.deployment_id === d.id);
+    deployCard.hidden = !ctx.may("ADMIN") && ![...pool.deployments.values()].some((d) => ctx.may("WRITER", d.model));
+    const rows = [...pool.deployments.values()].sort((a, b) => a.id.localeCompare(b.id))
+      .filter((d) => !only || pool.replicasOf((r) => r.deployment_id === d.id && here(r)).length).map((d) => {
+      const replicas = pool.replicasOf((r) => r.deployment_id === d.id && here(r));
       const byState = {};
       for (const r of replicas) byState[r.state] = (byState[r.state] || 0) + 1;
       const ready = replicas.filter((r) => r.state === "READY");
@@ -47,7 +53,7 @@ export function poolView(ctx) {
         h("td", { class: "replica-states" }, Object.entries(byState).map(([s, n]) => h("span", { class: "state " + s }, `${s} ${n}`)), " "),
         h("td", { class: "serving-versions" }, versions || "—"),
         h("td", {}, `${d.min_replicas}–${d.max_replicas}`),
-        h("td", {}, h("form", { class: "inline", onsubmit: async (e) => {
+        h("td", {}, ctx.may("WRITER", d.model) && h("form", { class: "inline scale-form", onsubmit: async (e) => {
           e.preventDefault();
           const n = Number(desired.value);
           await ctx.run(() => post(`/api/deployments/${enc(d.id)}/scale`, { desired_replicas: n,
@@ -61,7 +67,7 @@ export function poolView(ctx) {
   }
 
   function renderWorkers() {
-    const cards = [...pool.workers.values()].sort((a, b) => a.id.localeCompare(b.id)).map((w) => {
+    const cards = shownWorkers().sort((a, b) => a.id.localeCompare(b.id)).map((w) => {
       const replicas = pool.replicasOf((r) => r.worker_id === w.id && LIVE.includes(r.state));
       const capacity = w.capacity || {}, allocated = w.allocated || {};
       const total = w.load && w.load.total;
@@ -77,7 +83,7 @@ export function poolView(ctx) {
         total ? h("div", { class: "muted" }, `in flight ${total.in_flight} · queue ${total.queue_depth} · ${fmt(total.served_per_sec)}/s · ${total.latency_ewma_us} µs`) : null,
         h("div", {}, replicas.map((r) => h("div", { class: "replica" }, state(r.state), ` ${r.model}@v${r.version}`))),
         w.drain_reason ? h("div", { class: "muted" }, "drain: " + w.drain_reason) : null,
-        h("div", { class: "row" },
+        ctx.may("ADMIN") && h("div", { class: "row" },
           w.cordoned
             ? h("button", { type: "button", class: "secondary", onclick: () => ctx.run(async () => { await post(`/api/workers/${enc(w.id)}/uncordon`); ctx.refreshPool(); }) }, "Uncordon")
             : h("button", { type: "button", class: "secondary drain", onclick: () => ctx.run(async () => {
@@ -88,19 +94,40 @@ export function poolView(ctx) {
   }
 
   function renderLog() {
-    eventsHolder.replaceChildren(...pool.log.map(({ kind, event }) => h("div", { class: "event" },
+    const ids = new Set(shownWorkers().map((w) => w.id));
+    const shown = only ? pool.log.filter(({ event }) => concerns(event, ids)) : pool.log;
+    eventsHolder.replaceChildren(...shown.map(({ kind, event }) => h("div", { class: "event" },
       `r${event.revision} ${kind} ${summary(event)}`)));
     revision.textContent = `revision ${pool.revision}`;
   }
 
-  function renderAll() { renderDeployments(); renderWorkers(); renderLog(); }
-  ctx.render(h("h1", {}, "Deployments & pool ", revision),
-    h("div", { class: "card" }, h("h2", {}, "Deploy"), deployForm),
+  function renderAll() {
+    // Roles of the deployed models, for the controls: drawn again once they are known.
+    const models = [...pool.deployments.values()].map((d) => d.model);
+    const unknown = models.filter((m) => !ctx.knows(m) && !rolesAsked.has(m));
+    if (unknown.length) {
+      for (const m of unknown) rolesAsked.add(m);
+      ctx.loadRoles(unknown).then(() => renderAll());
+    }
+    renderDeployments(); renderWorkers(); renderLog();
+  }
+  const rolesAsked = new Set();
+  const deployCard = h("div", { class: "card", id: "deploy-card" }, h("h2", {}, "Deploy"), deployForm);
+  ctx.render(h("h1", {}, only ? `Worker ${only} ` : "Deployments & pool ", revision),
+    deployCard,
     h("div", { class: "card" }, h("h2", {}, "Deployments"), deploymentsHolder),
     h("h2", {}, "Workers"), workersHolder,
     h("div", { class: "card" }, h("h2", {}, "Events"), eventsHolder));
   renderAll();
   return pool.subscribe(renderAll);
+}
+
+/** Whether an event is about one of the workers `ids` (a snapshot is about every one). */
+function concerns(e, ids) {
+  const r = e.replica_placed || e.replica_ready || e.replica_draining || e.replica_removed;
+  const worker = r ? r.worker_id : e.worker_joined ? e.worker_joined.id
+    : (e.worker_left || e.health_changed || {}).worker_id;
+  return Boolean(e.snapshot) || ids.has(worker);
 }
 
 function summary(e) {
