@@ -100,7 +100,7 @@ export async function sha256Hex(file) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 """#),
-        "app.js": ("text/javascript; charset=utf-8", "\"44e219d854d83668\"", ##"""
+        "app.js": ("text/javascript; charset=utf-8", "\"262dce0051f4578f\"", ##"""
 // The console: token login, hash routes (#/models, #/models/NAME, #/pool, #/try), the error banner and the live
 // event stream that keeps the pool view current.
 import { get, token, setToken, describe, ApiError } from "./api.js";
@@ -127,7 +127,7 @@ function showError(error) {
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); }
 
-/** What the token is ({user, admin}) and its role per model, from /api/whoami; cleared at log-out. */
+/** What the token is ({user, admin, groups}) and its role per model, from /api/whoami; cleared at log-out. */
 let me = null;
 const roles = new Map();
 const RANK = { NONE: 0, READER: 1, WRITER: 2, OWNER: 3 };
@@ -140,15 +140,14 @@ const ctx = {
   get me() { return me; },
   /**
    * Whether the token may do what needs `needed` (WRITER, OWNER or ADMIN) on `model`: the server decides every call,
-   * this only hides controls that cannot work. A role not loaded yet (loadRoles) hides them; UNKNOWN (a group of the
-   * user may grant more) shows them.
+   * this only hides controls that cannot work. A role not loaded yet (loadRoles) hides them.
    */
   may(needed, model) {
     if (ctx.console.read_only) return false;
     if (!me || me.admin) return true;
     const role = roles.get(model);
     if (needed === "ADMIN" || role === undefined) return false;
-    return role === "UNKNOWN" || RANK[role] >= RANK[needed];
+    return RANK[role] >= RANK[needed];
   },
   /** Whether the role on `model` is loaded. */
   knows(model) { return !me || me.admin || roles.has(model); },

@@ -78,21 +78,6 @@ struct GatewayMappingTests {
         #expect(HTTPErrorMapping.headers(garbled)[.retryAfter] == nil)
     }
 
-    @Test("a user's role on a model: their own grant, or UNKNOWN when a group holds more")
-    func roles() {
-        let grants = [Permission(principal: "user:ana", role: .writer), Permission(principal: "user:bob", role: .reader),
-                      Permission(principal: "group:team", role: .writer)]
-        #expect(WhoAmIRoute.role(of: "ana", in: grants) == "WRITER")
-        #expect(WhoAmIRoute.role(of: "bob", in: grants) == "UNKNOWN")
-        #expect(WhoAmIRoute.role(of: "eve", in: grants) == "UNKNOWN")
-        #expect(WhoAmIRoute.role(of: "eve", in: Array(grants.prefix(2))) == "NONE")
-        #expect(WhoAmIRoute.role(of: "bob", in: Array(grants.prefix(2))) == "READER")
-        let users = [AIMassAPI.User(name: "root", admin: true), AIMassAPI.User(name: "ana")]
-        #expect(WhoAmIRoute.name(admin: true, tokens: [], users: users) == "root")
-        #expect(WhoAmIRoute.name(admin: true, tokens: [], users: users + [AIMassAPI.User(name: "boss", admin: true)]) == "")
-        #expect(WhoAmIRoute.name(admin: false, tokens: [AIMassAPI.Token(user: "ana")], users: []) == "ana")
-    }
-
     /// Whether `body` throws INVALID_ARGUMENT with `text` in its message.
     private func refused(mentioning text: String, _ body: () throws -> Void) -> Bool {
         do {

@@ -71,21 +71,25 @@ def test_reader_reads_but_gets_403_on_writes(console):
 
 def test_whoami_names_the_token_and_its_roles(console):
     status, body, _ = console.request("GET", f"/api/whoami?models={MODEL}")
-    assert status == 200 and body == {"user": "admin", "admin": True, "roles": {MODEL: "OWNER"}}, body
+    assert status == 200 and body == {"user": "admin", "admin": True, "groups": [], "roles": {MODEL: "OWNER"}}, body
     status, body, _ = console.request("GET", f"/api/whoami?models={MODEL},no-such-model", token="reader")
-    assert status == 200 and body == {"user": "reader", "admin": False,
+    assert status == 200 and body == {"user": "reader", "admin": False, "groups": [],
                                       "roles": {MODEL: "READER", "no-such-model": "NONE"}}, body
     status, body, _ = console.request("GET", "/api/whoami", token="aimass_wrong")
     assert status == 401 and body["code"] == "UNAUTHENTICATED"
-    # A group holding more than the user's own grant: the user may be in it (which the user cannot read), so the
-    # role is UNKNOWN and the page leaves the decision to the server.
+    # A group's grant counts for its members only, and a scoped token's ceiling caps it.
+    ana = console.cli("token", "create", "--user", "ana").stdout.strip()
+    ana_reading = console.cli("token", "create", "--user", "ana", "--role", "reader").stdout.strip()
     console.cli("model", "grant", MODEL, "group:editors", "writer")
     try:
-        status, body, _ = console.request("GET", f"/api/whoami?models={MODEL}", token="reader")
-        assert status == 200 and body["roles"] == {MODEL: "UNKNOWN"}, body
+        status, body, _ = console.request("GET", f"/api/whoami?models={MODEL}", token=ana)
+        assert status == 200 and body == {"user": "ana", "admin": False, "groups": ["editors"],
+                                          "roles": {MODEL: "WRITER"}}, body
+        assert console.request("GET", f"/api/whoami?models={MODEL}", token="reader")[1]["roles"] == {MODEL: "READER"}
+        assert console.request("GET", f"/api/whoami?models={MODEL}", token=ana_reading)[1]["roles"] == {MODEL: "READER"}
     finally:
         console.cli("model", "revoke", MODEL, "group:editors")
-    assert console.request("GET", f"/api/whoami?models={MODEL}", token="reader")[1]["roles"] == {MODEL: "READER"}
+    assert console.request("GET", f"/api/whoami?models={MODEL}", token=ana)[1]["roles"] == {MODEL: "NONE"}
 
 
 def test_status_codes_follow_grpc(console):

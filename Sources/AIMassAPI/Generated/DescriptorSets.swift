@@ -7,70 +7,11 @@ import RPCReflection
 /// The descriptor sets of the services this project serves, for server reflection: each file's serialized
 /// `FileDescriptorProto` with the names it defines and depends on.
 public enum DescriptorSets {
-    /// The files of `aimass.v1.binpb`: `aimass/v1/access.proto`, `aimass/v1/common.proto`,
-    /// `aimass/v1/feedback.proto`,
-    /// `aimass/v1/registry.proto`, `aimass/v1/scheduler.proto`, `aimass/v1/mesh.proto`,
+    /// The files of `aimass.v1.binpb`: `aimass/v1/common.proto`, `aimass/v1/registry.proto`,
+    /// `aimass/v1/access.proto`,
+    /// `aimass/v1/feedback.proto`, `aimass/v1/scheduler.proto`, `aimass/v1/mesh.proto`,
     /// `aimass/v1/recommend.proto`.
     public static let aimassV1: [ReflectionFile] = [
-        ReflectionFile(
-            name: "aimass/v1/access.proto",
-            dependencies: [],
-            symbols: [
-                "aimass.v1.Access", "aimass.v1.Access.CreateToken", "aimass.v1.Access.CreateUser",
-                "aimass.v1.Access.ListAuditEvents", "aimass.v1.Access.ListTokens", "aimass.v1.Access.ListUsers",
-                "aimass.v1.Access.RevokeToken", "aimass.v1.AuditEvent", "aimass.v1.AuditEvent.at_ms",
-                "aimass.v1.AuditEvent.code", "aimass.v1.AuditEvent.id", "aimass.v1.AuditEvent.message",
-                "aimass.v1.AuditEvent.method", "aimass.v1.AuditEvent.peer", "aimass.v1.AuditEvent.target",
-                "aimass.v1.AuditEvent.token_id", "aimass.v1.AuditEvent.user", "aimass.v1.CreateTokenRequest",
-                "aimass.v1.CreateTokenRequest.label", "aimass.v1.CreateTokenRequest.requests_per_second",
-                "aimass.v1.CreateTokenRequest.scope", "aimass.v1.CreateTokenRequest.ttl_ms",
-                "aimass.v1.CreateTokenRequest.user", "aimass.v1.CreateTokenResponse",
-                "aimass.v1.CreateTokenResponse.secret", "aimass.v1.CreateTokenResponse.token",
-                "aimass.v1.CreateUserRequest", "aimass.v1.CreateUserRequest.admin", "aimass.v1.CreateUserRequest.name",
-                "aimass.v1.ListAuditEventsRequest", "aimass.v1.ListAuditEventsRequest.after_id",
-                "aimass.v1.ListAuditEventsRequest.method", "aimass.v1.ListAuditEventsRequest.page_size",
-                "aimass.v1.ListAuditEventsRequest.user", "aimass.v1.ListAuditEventsResponse",
-                "aimass.v1.ListAuditEventsResponse.events", "aimass.v1.ListTokensRequest",
-                "aimass.v1.ListTokensRequest.user", "aimass.v1.ListTokensResponse",
-                "aimass.v1.ListTokensResponse.tokens", "aimass.v1.ListUsersRequest", "aimass.v1.ListUsersResponse",
-                "aimass.v1.ListUsersResponse.users", "aimass.v1.RevokeTokenRequest", "aimass.v1.RevokeTokenRequest.id",
-                "aimass.v1.Token", "aimass.v1.Token.created_at_ms", "aimass.v1.Token.expires_at_ms",
-                "aimass.v1.Token.id", "aimass.v1.Token.label", "aimass.v1.Token.last_used_at_ms",
-                "aimass.v1.Token.requests_per_second", "aimass.v1.Token.revoked_at_ms", "aimass.v1.Token.scope",
-                "aimass.v1.Token.user", "aimass.v1.TokenScope", "aimass.v1.TokenScope.models",
-                "aimass.v1.TokenScope.role_ceiling", "aimass.v1.User", "aimass.v1.User.admin",
-                "aimass.v1.User.created_at_ms", "aimass.v1.User.groups", "aimass.v1.User.name",
-            ],
-            extensions: [],
-            base64: """
-            ChZhaW1hc3MvdjEvYWNjZXNzLnByb3RvEglhaW1hc3MudjEibAoEVXNlchISCgRuYW1lGAEgASgJUgRuYW1lEhQKBWFkbWluGAIgASgI\
-            UgVhZG1pbhIiCg1jcmVhdGVkX2F0X21zGAMgASgDUgtjcmVhdGVkQXRNcxIWCgZncm91cHMYBCADKAlSBmdyb3VwcyI9ChFDcmVhdGVV\
-            c2VyUmVxdWVzdBISCgRuYW1lGAEgASgJUgRuYW1lEhQKBWFkbWluGAIgASgIUgVhZG1pbiISChBMaXN0VXNlcnNSZXF1ZXN0IjoKEUxp\
-            c3RVc2Vyc1Jlc3BvbnNlEiUKBXVzZXJzGAEgAygLMg8uYWltYXNzLnYxLlVzZXJSBXVzZXJzIkcKClRva2VuU2NvcGUSIQoMcm9sZV9j\
-            ZWlsaW5nGAEgASgJUgtyb2xlQ2VpbGluZxIWCgZtb2RlbHMYAiADKAlSBm1vZGVscyKxAgoFVG9rZW4SDgoCaWQYASABKANSAmlkEhIK\
-            BHVzZXIYAiABKAlSBHVzZXISFAoFbGFiZWwYAyABKAlSBWxhYmVsEiIKDWNyZWF0ZWRfYXRfbXMYBCABKANSC2NyZWF0ZWRBdE1zEiIK\
-            DWV4cGlyZXNfYXRfbXMYBSABKANSC2V4cGlyZXNBdE1zEiIKDXJldm9rZWRfYXRfbXMYBiABKANSC3Jldm9rZWRBdE1zEiUKD2xhc3Rf\
-            dXNlZF9hdF9tcxgHIAEoA1IMbGFzdFVzZWRBdE1zEisKBXNjb3BlGAggASgLMhUuYWltYXNzLnYxLlRva2VuU2NvcGVSBXNjb3BlEi4K\
-            E3JlcXVlc3RzX3Blcl9zZWNvbmQYCSABKA1SEXJlcXVlc3RzUGVyU2Vjb25kIrIBChJDcmVhdGVUb2tlblJlcXVlc3QSEgoEdXNlchgB\
-            IAEoCVIEdXNlchIUCgVsYWJlbBgCIAEoCVIFbGFiZWwSFQoGdHRsX21zGAMgASgDUgV0dGxNcxIrCgVzY29wZRgEIAEoCzIVLmFpbWFz\
-            cy52MS5Ub2tlblNjb3BlUgVzY29wZRIuChNyZXF1ZXN0c19wZXJfc2Vjb25kGAUgASgNUhFyZXF1ZXN0c1BlclNlY29uZCJVChNDcmVh\
-            dGVUb2tlblJlc3BvbnNlEiYKBXRva2VuGAEgASgLMhAuYWltYXNzLnYxLlRva2VuUgV0b2tlbhIWCgZzZWNyZXQYAiABKAlSBnNlY3Jl\
-            dCInChFMaXN0VG9rZW5zUmVxdWVzdBISCgR1c2VyGAEgASgJUgR1c2VyIj4KEkxpc3RUb2tlbnNSZXNwb25zZRIoCgZ0b2tlbnMYASAD\
-            KAsyEC5haW1hc3MudjEuVG9rZW5SBnRva2VucyIkChJSZXZva2VUb2tlblJlcXVlc3QSDgoCaWQYASABKANSAmlkItIBCgpBdWRpdEV2\
-            ZW50Eg4KAmlkGAEgASgDUgJpZBITCgVhdF9tcxgCIAEoA1IEYXRNcxISCgR1c2VyGAMgASgJUgR1c2VyEhkKCHRva2VuX2lkGAQgASgD\
-            Ugd0b2tlbklkEhYKBm1ldGhvZBgFIAEoCVIGbWV0aG9kEhYKBnRhcmdldBgGIAEoCVIGdGFyZ2V0EhIKBGNvZGUYByABKAVSBGNvZGUS\
-            GAoHbWVzc2FnZRgIIAEoCVIHbWVzc2FnZRISCgRwZWVyGAkgASgJUgRwZWVyInwKFkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QSEgoEdXNl\
-            chgBIAEoCVIEdXNlchIWCgZtZXRob2QYAiABKAlSBm1ldGhvZBIZCghhZnRlcl9pZBgDIAEoA1IHYWZ0ZXJJZBIbCglwYWdlX3NpemUY\
-            BCABKA1SCHBhZ2VTaXplIkgKF0xpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEi0KBmV2ZW50cxgBIAMoCzIVLmFpbWFzcy52MS5BdWRpdEV2\
-            ZW50UgZldmVudHMywAMKBkFjY2VzcxI7CgpDcmVhdGVVc2VyEhwuYWltYXNzLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0Gg8uYWltYXNzLnYx\
-            LlVzZXISRgoJTGlzdFVzZXJzEhsuYWltYXNzLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHC5haW1hc3MudjEuTGlzdFVzZXJzUmVzcG9uc2US\
-            TAoLQ3JlYXRlVG9rZW4SHS5haW1hc3MudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0Gh4uYWltYXNzLnYxLkNyZWF0ZVRva2VuUmVzcG9uc2US\
-            SQoKTGlzdFRva2VucxIcLmFpbWFzcy52MS5MaXN0VG9rZW5zUmVxdWVzdBodLmFpbWFzcy52MS5MaXN0VG9rZW5zUmVzcG9uc2USPgoL\
-            UmV2b2tlVG9rZW4SHS5haW1hc3MudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GhAuYWltYXNzLnYxLlRva2VuElgKD0xpc3RBdWRpdEV2ZW50\
-            cxIhLmFpbWFzcy52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GiIuYWltYXNzLnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlQh9aHWFp\
-            bWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
-            """
-        ),
         ReflectionFile(
             name: "aimass/v1/common.proto",
             dependencies: [],
@@ -90,44 +31,6 @@ public enum DescriptorSets {
             IQoMbWVtb3J5X2J5dGVzGAIgASgDUgttZW1vcnlCeXRlcyqDAQoMSGVhbHRoU3RhdHVzEh0KGUhFQUxUSF9TVEFUVVNfVU5TUEVDSUZJ\
             RUQQABIZChVIRUFMVEhfU1RBVFVTX1NFUlZJTkcQARIdChlIRUFMVEhfU1RBVFVTX05PVF9TRVJWSU5HEAISGgoWSEVBTFRIX1NUQVRV\
             U19EUkFJTklORxADQh9aHWFpbWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
-            """
-        ),
-        ReflectionFile(
-            name: "aimass/v1/feedback.proto",
-            dependencies: [],
-            symbols: [
-                "aimass.v1.FEEDBACK_KIND_CLICK", "aimass.v1.FEEDBACK_KIND_PURCHASE", "aimass.v1.FEEDBACK_KIND_RATING",
-                "aimass.v1.FEEDBACK_KIND_UNSPECIFIED", "aimass.v1.FEEDBACK_KIND_VIEW", "aimass.v1.Feedback",
-                "aimass.v1.Feedback.ListFeedback", "aimass.v1.Feedback.Record", "aimass.v1.FeedbackEvent",
-                "aimass.v1.FeedbackEvent.at_ms", "aimass.v1.FeedbackEvent.event_id", "aimass.v1.FeedbackEvent.item_id",
-                "aimass.v1.FeedbackEvent.kind", "aimass.v1.FeedbackEvent.model",
-                "aimass.v1.FeedbackEvent.served_version", "aimass.v1.FeedbackEvent.user_id",
-                "aimass.v1.FeedbackEvent.value", "aimass.v1.FeedbackKind", "aimass.v1.ListFeedbackRequest",
-                "aimass.v1.ListFeedbackRequest.after_sequence", "aimass.v1.ListFeedbackRequest.model",
-                "aimass.v1.ListFeedbackRequest.page_size", "aimass.v1.ListFeedbackResponse",
-                "aimass.v1.ListFeedbackResponse.events", "aimass.v1.RecordFeedbackRequest",
-                "aimass.v1.RecordFeedbackRequest.events", "aimass.v1.RecordFeedbackResponse",
-                "aimass.v1.RecordFeedbackResponse.duplicates", "aimass.v1.RecordFeedbackResponse.recorded",
-                "aimass.v1.RecordedFeedback", "aimass.v1.RecordedFeedback.event",
-                "aimass.v1.RecordedFeedback.recorded_at_ms", "aimass.v1.RecordedFeedback.sequence",
-            ],
-            extensions: [],
-            base64: """
-            ChhhaW1hc3MvdjEvZmVlZGJhY2sucHJvdG8SCWFpbWFzcy52MSLxAQoNRmVlZGJhY2tFdmVudBIZCghldmVudF9pZBgBIAEoCVIHZXZl\
-            bnRJZBIUCgVtb2RlbBgCIAEoCVIFbW9kZWwSFwoHdXNlcl9pZBgDIAEoCVIGdXNlcklkEhcKB2l0ZW1faWQYBCABKAlSBml0ZW1JZBIr\
-            CgRraW5kGAUgASgOMhcuYWltYXNzLnYxLkZlZWRiYWNrS2luZFIEa2luZBIUCgV2YWx1ZRgGIAEoAVIFdmFsdWUSEwoFYXRfbXMYByAB\
-            KANSBGF0TXMSJQoOc2VydmVkX3ZlcnNpb24YCCABKA1SDXNlcnZlZFZlcnNpb24iSQoVUmVjb3JkRmVlZGJhY2tSZXF1ZXN0EjAKBmV2\
-            ZW50cxgBIAMoCzIYLmFpbWFzcy52MS5GZWVkYmFja0V2ZW50UgZldmVudHMiVAoWUmVjb3JkRmVlZGJhY2tSZXNwb25zZRIaCghyZWNv\
-            cmRlZBgBIAEoBFIIcmVjb3JkZWQSHgoKZHVwbGljYXRlcxgCIAEoBFIKZHVwbGljYXRlcyJvChNMaXN0RmVlZGJhY2tSZXF1ZXN0EhQK\
-            BW1vZGVsGAEgASgJUgVtb2RlbBIlCg5hZnRlcl9zZXF1ZW5jZRgCIAEoBFINYWZ0ZXJTZXF1ZW5jZRIbCglwYWdlX3NpemUYAyABKA1S\
-            CHBhZ2VTaXplIoQBChBSZWNvcmRlZEZlZWRiYWNrEhoKCHNlcXVlbmNlGAEgASgEUghzZXF1ZW5jZRIuCgVldmVudBgCIAEoCzIYLmFp\
-            bWFzcy52MS5GZWVkYmFja0V2ZW50UgVldmVudBIkCg5yZWNvcmRlZF9hdF9tcxgDIAEoA1IMcmVjb3JkZWRBdE1zIksKFExpc3RGZWVk\
-            YmFja1Jlc3BvbnNlEjMKBmV2ZW50cxgBIAMoCzIbLmFpbWFzcy52MS5SZWNvcmRlZEZlZWRiYWNrUgZldmVudHMqlAEKDEZlZWRiYWNr\
-            S2luZBIdChlGRUVEQkFDS19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSRkVFREJBQ0tfS0lORF9WSUVXEAESFwoTRkVFREJBQ0tfS0lORF9D\
-            TElDSxACEhoKFkZFRURCQUNLX0tJTkRfUFVSQ0hBU0UQAxIYChRGRUVEQkFDS19LSU5EX1JBVElORxAEMqwBCghGZWVkYmFjaxJPCgZS\
-            ZWNvcmQSIC5haW1hc3MudjEuUmVjb3JkRmVlZGJhY2tSZXF1ZXN0GiEuYWltYXNzLnYxLlJlY29yZEZlZWRiYWNrUmVzcG9uc2UoARJP\
-            CgxMaXN0RmVlZGJhY2sSHi5haW1hc3MudjEuTGlzdEZlZWRiYWNrUmVxdWVzdBofLmFpbWFzcy52MS5MaXN0RmVlZGJhY2tSZXNwb25z\
-            ZUIfWh1haW1hc3MvZ2VuL2FpbWFzcy92MTthaW1hc3N2MWIGcHJvdG8z
             """
         ),
         ReflectionFile(
@@ -307,6 +210,113 @@ public enum DescriptorSets {
             dWVzdBoeLmFpbWFzcy52MS5QZXJtaXNzaW9uc1Jlc3BvbnNlElIKDkdldFBlcm1pc3Npb25zEiAuYWltYXNzLnYxLkdldFBlcm1pc3Np\
             b25zUmVxdWVzdBoeLmFpbWFzcy52MS5QZXJtaXNzaW9uc1Jlc3BvbnNlQh9aHWFpbWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZw\
             cm90bzM=
+            """
+        ),
+        ReflectionFile(
+            name: "aimass/v1/access.proto",
+            dependencies: ["aimass/v1/registry.proto"],
+            symbols: [
+                "aimass.v1.Access", "aimass.v1.Access.CreateToken", "aimass.v1.Access.CreateUser",
+                "aimass.v1.Access.ListAuditEvents", "aimass.v1.Access.ListTokens", "aimass.v1.Access.ListUsers",
+                "aimass.v1.Access.RevokeToken", "aimass.v1.Access.WhoAmI", "aimass.v1.AuditEvent",
+                "aimass.v1.AuditEvent.at_ms", "aimass.v1.AuditEvent.code", "aimass.v1.AuditEvent.id",
+                "aimass.v1.AuditEvent.message", "aimass.v1.AuditEvent.method", "aimass.v1.AuditEvent.peer",
+                "aimass.v1.AuditEvent.target", "aimass.v1.AuditEvent.token_id", "aimass.v1.AuditEvent.user",
+                "aimass.v1.CreateTokenRequest", "aimass.v1.CreateTokenRequest.label",
+                "aimass.v1.CreateTokenRequest.requests_per_second", "aimass.v1.CreateTokenRequest.scope",
+                "aimass.v1.CreateTokenRequest.ttl_ms", "aimass.v1.CreateTokenRequest.user",
+                "aimass.v1.CreateTokenResponse", "aimass.v1.CreateTokenResponse.secret",
+                "aimass.v1.CreateTokenResponse.token", "aimass.v1.CreateUserRequest",
+                "aimass.v1.CreateUserRequest.admin", "aimass.v1.CreateUserRequest.name",
+                "aimass.v1.ListAuditEventsRequest", "aimass.v1.ListAuditEventsRequest.after_id",
+                "aimass.v1.ListAuditEventsRequest.method", "aimass.v1.ListAuditEventsRequest.page_size",
+                "aimass.v1.ListAuditEventsRequest.user", "aimass.v1.ListAuditEventsResponse",
+                "aimass.v1.ListAuditEventsResponse.events", "aimass.v1.ListTokensRequest",
+                "aimass.v1.ListTokensRequest.user", "aimass.v1.ListTokensResponse",
+                "aimass.v1.ListTokensResponse.tokens", "aimass.v1.ListUsersRequest", "aimass.v1.ListUsersResponse",
+                "aimass.v1.ListUsersResponse.users", "aimass.v1.ModelRole", "aimass.v1.ModelRole.model",
+                "aimass.v1.ModelRole.role", "aimass.v1.RevokeTokenRequest", "aimass.v1.RevokeTokenRequest.id",
+                "aimass.v1.Token", "aimass.v1.Token.created_at_ms", "aimass.v1.Token.expires_at_ms",
+                "aimass.v1.Token.id", "aimass.v1.Token.label", "aimass.v1.Token.last_used_at_ms",
+                "aimass.v1.Token.requests_per_second", "aimass.v1.Token.revoked_at_ms", "aimass.v1.Token.scope",
+                "aimass.v1.Token.user", "aimass.v1.TokenScope", "aimass.v1.TokenScope.models",
+                "aimass.v1.TokenScope.role_ceiling", "aimass.v1.User", "aimass.v1.User.admin",
+                "aimass.v1.User.created_at_ms", "aimass.v1.User.groups", "aimass.v1.User.name",
+                "aimass.v1.WhoAmIRequest", "aimass.v1.WhoAmIRequest.models", "aimass.v1.WhoAmIResponse",
+                "aimass.v1.WhoAmIResponse.admin", "aimass.v1.WhoAmIResponse.roles", "aimass.v1.WhoAmIResponse.token",
+                "aimass.v1.WhoAmIResponse.user",
+            ],
+            extensions: [],
+            base64: """
+            ChZhaW1hc3MvdjEvYWNjZXNzLnByb3RvEglhaW1hc3MudjEaGGFpbWFzcy92MS9yZWdpc3RyeS5wcm90byJsCgRVc2VyEhIKBG5hbWUY\
+            ASABKAlSBG5hbWUSFAoFYWRtaW4YAiABKAhSBWFkbWluEiIKDWNyZWF0ZWRfYXRfbXMYAyABKANSC2NyZWF0ZWRBdE1zEhYKBmdyb3Vw\
+            cxgEIAMoCVIGZ3JvdXBzIj0KEUNyZWF0ZVVzZXJSZXF1ZXN0EhIKBG5hbWUYASABKAlSBG5hbWUSFAoFYWRtaW4YAiABKAhSBWFkbWlu\
+            IhIKEExpc3RVc2Vyc1JlcXVlc3QiOgoRTGlzdFVzZXJzUmVzcG9uc2USJQoFdXNlcnMYASADKAsyDy5haW1hc3MudjEuVXNlclIFdXNl\
+            cnMiRwoKVG9rZW5TY29wZRIhCgxyb2xlX2NlaWxpbmcYASABKAlSC3JvbGVDZWlsaW5nEhYKBm1vZGVscxgCIAMoCVIGbW9kZWxzIrEC\
+            CgVUb2tlbhIOCgJpZBgBIAEoA1ICaWQSEgoEdXNlchgCIAEoCVIEdXNlchIUCgVsYWJlbBgDIAEoCVIFbGFiZWwSIgoNY3JlYXRlZF9h\
+            dF9tcxgEIAEoA1ILY3JlYXRlZEF0TXMSIgoNZXhwaXJlc19hdF9tcxgFIAEoA1ILZXhwaXJlc0F0TXMSIgoNcmV2b2tlZF9hdF9tcxgG\
+            IAEoA1ILcmV2b2tlZEF0TXMSJQoPbGFzdF91c2VkX2F0X21zGAcgASgDUgxsYXN0VXNlZEF0TXMSKwoFc2NvcGUYCCABKAsyFS5haW1h\
+            c3MudjEuVG9rZW5TY29wZVIFc2NvcGUSLgoTcmVxdWVzdHNfcGVyX3NlY29uZBgJIAEoDVIRcmVxdWVzdHNQZXJTZWNvbmQisgEKEkNy\
+            ZWF0ZVRva2VuUmVxdWVzdBISCgR1c2VyGAEgASgJUgR1c2VyEhQKBWxhYmVsGAIgASgJUgVsYWJlbBIVCgZ0dGxfbXMYAyABKANSBXR0\
+            bE1zEisKBXNjb3BlGAQgASgLMhUuYWltYXNzLnYxLlRva2VuU2NvcGVSBXNjb3BlEi4KE3JlcXVlc3RzX3Blcl9zZWNvbmQYBSABKA1S\
+            EXJlcXVlc3RzUGVyU2Vjb25kIlUKE0NyZWF0ZVRva2VuUmVzcG9uc2USJgoFdG9rZW4YASABKAsyEC5haW1hc3MudjEuVG9rZW5SBXRv\
+            a2VuEhYKBnNlY3JldBgCIAEoCVIGc2VjcmV0IicKEUxpc3RUb2tlbnNSZXF1ZXN0EhIKBHVzZXIYASABKAlSBHVzZXIiPgoSTGlzdFRv\
+            a2Vuc1Jlc3BvbnNlEigKBnRva2VucxgBIAMoCzIQLmFpbWFzcy52MS5Ub2tlblIGdG9rZW5zIiQKElJldm9rZVRva2VuUmVxdWVzdBIO\
+            CgJpZBgBIAEoA1ICaWQi0gEKCkF1ZGl0RXZlbnQSDgoCaWQYASABKANSAmlkEhMKBWF0X21zGAIgASgDUgRhdE1zEhIKBHVzZXIYAyAB\
+            KAlSBHVzZXISGQoIdG9rZW5faWQYBCABKANSB3Rva2VuSWQSFgoGbWV0aG9kGAUgASgJUgZtZXRob2QSFgoGdGFyZ2V0GAYgASgJUgZ0\
+            YXJnZXQSEgoEY29kZRgHIAEoBVIEY29kZRIYCgdtZXNzYWdlGAggASgJUgdtZXNzYWdlEhIKBHBlZXIYCSABKAlSBHBlZXIifAoWTGlz\
+            dEF1ZGl0RXZlbnRzUmVxdWVzdBISCgR1c2VyGAEgASgJUgR1c2VyEhYKBm1ldGhvZBgCIAEoCVIGbWV0aG9kEhkKCGFmdGVyX2lkGAMg\
+            ASgDUgdhZnRlcklkEhsKCXBhZ2Vfc2l6ZRgEIAEoDVIIcGFnZVNpemUiSAoXTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USLQoGZXZlbnRz\
+            GAEgAygLMhUuYWltYXNzLnYxLkF1ZGl0RXZlbnRSBmV2ZW50cyInCg1XaG9BbUlSZXF1ZXN0EhYKBm1vZGVscxgBIAMoCVIGbW9kZWxz\
+            Ip8BCg5XaG9BbUlSZXNwb25zZRIjCgR1c2VyGAEgASgLMg8uYWltYXNzLnYxLlVzZXJSBHVzZXISFAoFYWRtaW4YAiABKAhSBWFkbWlu\
+            EiYKBXRva2VuGAMgASgLMhAuYWltYXNzLnYxLlRva2VuUgV0b2tlbhIqCgVyb2xlcxgEIAMoCzIULmFpbWFzcy52MS5Nb2RlbFJvbGVS\
+            BXJvbGVzIkYKCU1vZGVsUm9sZRIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSIwoEcm9sZRgCIAEoDjIPLmFpbWFzcy52MS5Sb2xlUgRyb2xl\
+            Mv8DCgZBY2Nlc3MSOwoKQ3JlYXRlVXNlchIcLmFpbWFzcy52MS5DcmVhdGVVc2VyUmVxdWVzdBoPLmFpbWFzcy52MS5Vc2VyEkYKCUxp\
+            c3RVc2VycxIbLmFpbWFzcy52MS5MaXN0VXNlcnNSZXF1ZXN0GhwuYWltYXNzLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlEkwKC0NyZWF0ZVRv\
+            a2VuEh0uYWltYXNzLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBoeLmFpbWFzcy52MS5DcmVhdGVUb2tlblJlc3BvbnNlEkkKCkxpc3RUb2tl\
+            bnMSHC5haW1hc3MudjEuTGlzdFRva2Vuc1JlcXVlc3QaHS5haW1hc3MudjEuTGlzdFRva2Vuc1Jlc3BvbnNlEj4KC1Jldm9rZVRva2Vu\
+            Eh0uYWltYXNzLnYxLlJldm9rZVRva2VuUmVxdWVzdBoQLmFpbWFzcy52MS5Ub2tlbhJYCg9MaXN0QXVkaXRFdmVudHMSIS5haW1hc3Mu\
+            djEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBoiLmFpbWFzcy52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRI9CgZXaG9BbUkSGC5haW1h\
+            c3MudjEuV2hvQW1JUmVxdWVzdBoZLmFpbWFzcy52MS5XaG9BbUlSZXNwb25zZUIfWh1haW1hc3MvZ2VuL2FpbWFzcy92MTthaW1hc3N2\
+            MWIGcHJvdG8z
+            """
+        ),
+        ReflectionFile(
+            name: "aimass/v1/feedback.proto",
+            dependencies: [],
+            symbols: [
+                "aimass.v1.FEEDBACK_KIND_CLICK", "aimass.v1.FEEDBACK_KIND_PURCHASE", "aimass.v1.FEEDBACK_KIND_RATING",
+                "aimass.v1.FEEDBACK_KIND_UNSPECIFIED", "aimass.v1.FEEDBACK_KIND_VIEW", "aimass.v1.Feedback",
+                "aimass.v1.Feedback.ListFeedback", "aimass.v1.Feedback.Record", "aimass.v1.FeedbackEvent",
+                "aimass.v1.FeedbackEvent.at_ms", "aimass.v1.FeedbackEvent.event_id", "aimass.v1.FeedbackEvent.item_id",
+                "aimass.v1.FeedbackEvent.kind", "aimass.v1.FeedbackEvent.model",
+                "aimass.v1.FeedbackEvent.served_version", "aimass.v1.FeedbackEvent.user_id",
+                "aimass.v1.FeedbackEvent.value", "aimass.v1.FeedbackKind", "aimass.v1.ListFeedbackRequest",
+                "aimass.v1.ListFeedbackRequest.after_sequence", "aimass.v1.ListFeedbackRequest.model",
+                "aimass.v1.ListFeedbackRequest.page_size", "aimass.v1.ListFeedbackResponse",
+                "aimass.v1.ListFeedbackResponse.events", "aimass.v1.RecordFeedbackRequest",
+                "aimass.v1.RecordFeedbackRequest.events", "aimass.v1.RecordFeedbackResponse",
+                "aimass.v1.RecordFeedbackResponse.duplicates", "aimass.v1.RecordFeedbackResponse.recorded",
+                "aimass.v1.RecordedFeedback", "aimass.v1.RecordedFeedback.event",
+                "aimass.v1.RecordedFeedback.recorded_at_ms", "aimass.v1.RecordedFeedback.sequence",
+            ],
+            extensions: [],
+            base64: """
+            ChhhaW1hc3MvdjEvZmVlZGJhY2sucHJvdG8SCWFpbWFzcy52MSLxAQoNRmVlZGJhY2tFdmVudBIZCghldmVudF9pZBgBIAEoCVIHZXZl\
+            bnRJZBIUCgVtb2RlbBgCIAEoCVIFbW9kZWwSFwoHdXNlcl9pZBgDIAEoCVIGdXNlcklkEhcKB2l0ZW1faWQYBCABKAlSBml0ZW1JZBIr\
+            CgRraW5kGAUgASgOMhcuYWltYXNzLnYxLkZlZWRiYWNrS2luZFIEa2luZBIUCgV2YWx1ZRgGIAEoAVIFdmFsdWUSEwoFYXRfbXMYByAB\
+            KANSBGF0TXMSJQoOc2VydmVkX3ZlcnNpb24YCCABKA1SDXNlcnZlZFZlcnNpb24iSQoVUmVjb3JkRmVlZGJhY2tSZXF1ZXN0EjAKBmV2\
+            ZW50cxgBIAMoCzIYLmFpbWFzcy52MS5GZWVkYmFja0V2ZW50UgZldmVudHMiVAoWUmVjb3JkRmVlZGJhY2tSZXNwb25zZRIaCghyZWNv\
+            cmRlZBgBIAEoBFIIcmVjb3JkZWQSHgoKZHVwbGljYXRlcxgCIAEoBFIKZHVwbGljYXRlcyJvChNMaXN0RmVlZGJhY2tSZXF1ZXN0EhQK\
+            BW1vZGVsGAEgASgJUgVtb2RlbBIlCg5hZnRlcl9zZXF1ZW5jZRgCIAEoBFINYWZ0ZXJTZXF1ZW5jZRIbCglwYWdlX3NpemUYAyABKA1S\
+            CHBhZ2VTaXplIoQBChBSZWNvcmRlZEZlZWRiYWNrEhoKCHNlcXVlbmNlGAEgASgEUghzZXF1ZW5jZRIuCgVldmVudBgCIAEoCzIYLmFp\
+            bWFzcy52MS5GZWVkYmFja0V2ZW50UgVldmVudBIkCg5yZWNvcmRlZF9hdF9tcxgDIAEoA1IMcmVjb3JkZWRBdE1zIksKFExpc3RGZWVk\
+            YmFja1Jlc3BvbnNlEjMKBmV2ZW50cxgBIAMoCzIbLmFpbWFzcy52MS5SZWNvcmRlZEZlZWRiYWNrUgZldmVudHMqlAEKDEZlZWRiYWNr\
+            S2luZBIdChlGRUVEQkFDS19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSRkVFREJBQ0tfS0lORF9WSUVXEAESFwoTRkVFREJBQ0tfS0lORF9D\
+            TElDSxACEhoKFkZFRURCQUNLX0tJTkRfUFVSQ0hBU0UQAxIYChRGRUVEQkFDS19LSU5EX1JBVElORxAEMqwBCghGZWVkYmFjaxJPCgZS\
+            ZWNvcmQSIC5haW1hc3MudjEuUmVjb3JkRmVlZGJhY2tSZXF1ZXN0GiEuYWltYXNzLnYxLlJlY29yZEZlZWRiYWNrUmVzcG9uc2UoARJP\
+            CgxMaXN0RmVlZGJhY2sSHi5haW1hc3MudjEuTGlzdEZlZWRiYWNrUmVxdWVzdBofLmFpbWFzcy52MS5MaXN0RmVlZGJhY2tSZXNwb25z\
+            ZUIfWh1haW1hc3MvZ2VuL2FpbWFzcy92MTthaW1hc3N2MWIGcHJvdG8z
             """
         ),
         ReflectionFile(

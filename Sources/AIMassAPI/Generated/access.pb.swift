@@ -54,6 +54,17 @@ public enum AccessMethods {
     ///
     /// ``ListAuditEventsRequest`` → ``ListAuditEventsResponse``.
     public static let listAuditEvents = MethodDescriptor(service: serviceName, method: "ListAuditEvents")
+
+    /// Who the caller's token is: its user (with the user's groups), whether it
+    /// acts as an admin, the token itself (scope, expiry, quota), and the role it
+    /// holds on each model asked about, its scope applied. What a client needs
+    /// to offer only what can work (the server still decides every call). Any
+    /// valid token.
+    /// Errors: INVALID_ARGUMENT (more than 1000 models, or a bad model name),
+    /// UNAUTHENTICATED.
+    ///
+    /// ``WhoAmIRequest`` → ``WhoAmIResponse``.
+    public static let whoAmI = MethodDescriptor(service: serviceName, method: "WhoAmI")
 }
 
 /// `aimass.v1.User`: A user of the registry.
@@ -557,5 +568,105 @@ extension ListAuditEventsResponse: ProtobufCConvertible {
 
     public func fill(_ c: inout Aimass__V1__ListAuditEventsResponse, in arena: CArena) {
         (c.n_events, c.events) = arena.repeated(events)
+    }
+}
+
+/// `aimass.v1.WhoAmIRequest`: Request of Access.WhoAmI.
+public struct WhoAmIRequest: Hashable, Sendable {
+    /// Models to tell the caller's role on; at most 1000.
+    public var models: [String]
+
+    public init(
+        models: [String] = []
+    ) {
+        self.models = models
+    }
+}
+
+extension WhoAmIRequest: ProtobufCConvertible {
+    public static let cInit = aimass__v1__who_am_irequest__init
+
+    public init(c: Aimass__V1__WhoAmIRequest) {
+        models = ProtobufC.repeated(c.models, count: c.n_models)
+    }
+
+    public func fill(_ c: inout Aimass__V1__WhoAmIRequest, in arena: CArena) {
+        (c.n_models, c.models) = arena.repeated(models)
+    }
+}
+
+/// `aimass.v1.WhoAmIResponse`: Response of Access.WhoAmI.
+public struct WhoAmIResponse: Hashable, Sendable {
+    /// The user the token authenticates as.
+    public var user: User?
+    /// Whether the token acts as a global admin: its user is one and the token
+    /// is unscoped.
+    public var admin: Bool
+    /// The token (never its secret); absent for a caller without a token row.
+    public var token: Token?
+    /// The role on each model asked about, in the order asked: the highest of
+    /// the user's own and their groups' grants (OWNER for an admin), capped by
+    /// the token's scope. ROLE_NONE for a model the caller cannot read and for
+    /// one that does not exist: the two are not told apart.
+    public var roles: [ModelRole]
+
+    public init(
+        user: User? = nil,
+        admin: Bool = false,
+        token: Token? = nil,
+        roles: [ModelRole] = []
+    ) {
+        self.user = user
+        self.admin = admin
+        self.token = token
+        self.roles = roles
+    }
+}
+
+extension WhoAmIResponse: ProtobufCConvertible {
+    public static let cInit = aimass__v1__who_am_iresponse__init
+
+    public init(c: Aimass__V1__WhoAmIResponse) {
+        user = ProtobufC.message(c.user)
+        admin = c.admin != 0
+        token = ProtobufC.message(c.token)
+        roles = ProtobufC.repeated(c.roles, count: c.n_roles)
+    }
+
+    public func fill(_ c: inout Aimass__V1__WhoAmIResponse, in arena: CArena) {
+        c.user = arena.message(user)
+        c.admin = admin ? 1 : 0
+        c.token = arena.message(token)
+        (c.n_roles, c.roles) = arena.repeated(roles)
+    }
+}
+
+/// `aimass.v1.ModelRole`: A caller's role on one model.
+public struct ModelRole: Hashable, Sendable {
+    /// The model's name.
+    public var model: String
+    /// The role held.
+    public var role: Role
+
+    public init(
+        model: String = "",
+        role: Role = .unspecified
+    ) {
+        self.model = model
+        self.role = role
+    }
+}
+
+extension ModelRole: ProtobufCConvertible {
+    public static let cInit = aimass__v1__model_role__init
+
+    public init(c: Aimass__V1__ModelRole) {
+        model = ProtobufC.string(c.model)
+        role = Role(c: c.role)
+    }
+
+    public func fill(_ c: inout Aimass__V1__ModelRole, in arena: CArena) {
+        c.model = arena.string(model)
+        c.role = role.cValue
     }
 }

@@ -24,7 +24,7 @@ function showError(error) {
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); }
 
-/** What the token is ({user, admin}) and its role per model, from /api/whoami; cleared at log-out. */
+/** What the token is ({user, admin, groups}) and its role per model, from /api/whoami; cleared at log-out. */
 let me = null;
 const roles = new Map();
 const RANK = { NONE: 0, READER: 1, WRITER: 2, OWNER: 3 };
@@ -37,15 +37,14 @@ const ctx = {
   get me() { return me; },
   /**
    * Whether the token may do what needs `needed` (WRITER, OWNER or ADMIN) on `model`: the server decides every call,
-   * this only hides controls that cannot work. A role not loaded yet (loadRoles) hides them; UNKNOWN (a group of the
-   * user may grant more) shows them.
+   * this only hides controls that cannot work. A role not loaded yet (loadRoles) hides them.
    */
   may(needed, model) {
     if (ctx.console.read_only) return false;
     if (!me || me.admin) return true;
     const role = roles.get(model);
     if (needed === "ADMIN" || role === undefined) return false;
-    return role === "UNKNOWN" || RANK[role] >= RANK[needed];
+    return RANK[role] >= RANK[needed];
   },
   /** Whether the role on `model` is loaded. */
   knows(model) { return !me || me.admin || roles.has(model); },

@@ -36,6 +36,9 @@ public struct AccessService: RPCService {
         router.registerUnary(AccessMethods.listAuditEvents) { (request: ListAuditEventsRequest, context) in
             try self.listAuditEvents(request, context: context)
         }
+        router.registerUnary(AccessMethods.whoAmI) { (request: WhoAmIRequest, context) in
+            try self.whoAmI(request, context: context)
+        }
     }
 
     func createUser(_ request: CreateUserRequest, context: ServerContext) throws -> AIMassAPI.User {
@@ -85,5 +88,29 @@ public struct AccessService: RPCService {
             afterID: request.afterId, limit: request.pageSize == 0 ? 100 : Int(request.pageSize))
         let events = try registry.listAuditEvents(filter, by: principal)
         return ListAuditEventsResponse(events: events.map(AccessConversions.apiEvent))
+    }
+
+    func whoAmI(_ request: WhoAmIRequest, context: ServerContext) throws -> WhoAmIResponse {
+        let principal = try registry.principal(for: context)
+        guard request.models.count <= 1000 else {
+            throw RPCError(code: .invalidArgument, message: "at most 1000 models (got \(request.models.count))")
+        }
+        let user = try registry.getUser(principal.userName, by: principal)
+        var token: TokenInfo?
+        if let id = principal.tokenID { token = try registry.token(id: id, by: principal) }
+        var roles: [ModelRole] = []
+        for model in request.models {
+            let role: DomainRole?
+            do {
+                role = try registry.role(of: principal, model: model)
+            } catch {
+                guard error.code == .notFound else { throw error }
+                role = nil  // like a model the caller cannot read: existence is not revealed
+            }
+            roles.append(ModelRole(model: model, role: role.map(RegistryConversions.apiRole) ?? .none))
+        }
+        return WhoAmIResponse(
+            user: AccessConversions.apiUser(user), admin: principal.isAdmin, token: token.map(AccessConversions.apiToken),
+            roles: roles)
     }
 }

@@ -637,6 +637,141 @@ void   aimass__v1__list_audit_events_response__free_unpacked
   assert(message->base.descriptor == &aimass__v1__list_audit_events_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aimass__v1__who_am_irequest__init
+                     (Aimass__V1__WhoAmIRequest         *message)
+{
+  static const Aimass__V1__WhoAmIRequest init_value = AIMASS__V1__WHO_AM_IREQUEST__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__who_am_irequest__get_packed_size
+                     (const Aimass__V1__WhoAmIRequest *message)
+{
+  assert(message->base.descriptor == &aimass__v1__who_am_irequest__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__who_am_irequest__pack
+                     (const Aimass__V1__WhoAmIRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__who_am_irequest__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__who_am_irequest__pack_to_buffer
+                     (const Aimass__V1__WhoAmIRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__who_am_irequest__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__WhoAmIRequest *
+       aimass__v1__who_am_irequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__WhoAmIRequest *)
+     protobuf_c_message_unpack (&aimass__v1__who_am_irequest__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__who_am_irequest__free_unpacked
+                     (Aimass__V1__WhoAmIRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__who_am_irequest__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aimass__v1__who_am_iresponse__init
+                     (Aimass__V1__WhoAmIResponse         *message)
+{
+  static const Aimass__V1__WhoAmIResponse init_value = AIMASS__V1__WHO_AM_IRESPONSE__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__who_am_iresponse__get_packed_size
+                     (const Aimass__V1__WhoAmIResponse *message)
+{
+  assert(message->base.descriptor == &aimass__v1__who_am_iresponse__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__who_am_iresponse__pack
+                     (const Aimass__V1__WhoAmIResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__who_am_iresponse__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__who_am_iresponse__pack_to_buffer
+                     (const Aimass__V1__WhoAmIResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__who_am_iresponse__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__WhoAmIResponse *
+       aimass__v1__who_am_iresponse__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__WhoAmIResponse *)
+     protobuf_c_message_unpack (&aimass__v1__who_am_iresponse__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__who_am_iresponse__free_unpacked
+                     (Aimass__V1__WhoAmIResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__who_am_iresponse__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aimass__v1__model_role__init
+                     (Aimass__V1__ModelRole         *message)
+{
+  static const Aimass__V1__ModelRole init_value = AIMASS__V1__MODEL_ROLE__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__model_role__get_packed_size
+                     (const Aimass__V1__ModelRole *message)
+{
+  assert(message->base.descriptor == &aimass__v1__model_role__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__model_role__pack
+                     (const Aimass__V1__ModelRole *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__model_role__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__model_role__pack_to_buffer
+                     (const Aimass__V1__ModelRole *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__model_role__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__ModelRole *
+       aimass__v1__model_role__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__ModelRole *)
+     protobuf_c_message_unpack (&aimass__v1__model_role__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__model_role__free_unpacked
+                     (Aimass__V1__ModelRole *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__model_role__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor aimass__v1__user__field_descriptors[4] =
 {
   {
@@ -1526,7 +1661,173 @@ const ProtobufCMessageDescriptor aimass__v1__list_audit_events_response__descrip
   (ProtobufCMessageInit) aimass__v1__list_audit_events_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor aimass__v1__access__method_descriptors[6] =
+static const ProtobufCFieldDescriptor aimass__v1__who_am_irequest__field_descriptors[1] =
+{
+  {
+    "models",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Aimass__V1__WhoAmIRequest, n_models),
+    offsetof(Aimass__V1__WhoAmIRequest, models),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__who_am_irequest__field_indices_by_name[] = {
+  0,   /* field[0] = models */
+};
+static const ProtobufCIntRange aimass__v1__who_am_irequest__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor aimass__v1__who_am_irequest__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.WhoAmIRequest",
+  "WhoAmIRequest",
+  "Aimass__V1__WhoAmIRequest",
+  "aimass.v1",
+  sizeof(Aimass__V1__WhoAmIRequest),
+  1,
+  aimass__v1__who_am_irequest__field_descriptors,
+  aimass__v1__who_am_irequest__field_indices_by_name,
+  1,  aimass__v1__who_am_irequest__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__who_am_irequest__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__who_am_iresponse__field_descriptors[4] =
+{
+  {
+    "user",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__WhoAmIResponse, user),
+    &aimass__v1__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "admin",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__WhoAmIResponse, admin),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__WhoAmIResponse, token),
+    &aimass__v1__token__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "roles",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__WhoAmIResponse, n_roles),
+    offsetof(Aimass__V1__WhoAmIResponse, roles),
+    &aimass__v1__model_role__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__who_am_iresponse__field_indices_by_name[] = {
+  1,   /* field[1] = admin */
+  3,   /* field[3] = roles */
+  2,   /* field[2] = token */
+  0,   /* field[0] = user */
+};
+static const ProtobufCIntRange aimass__v1__who_am_iresponse__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor aimass__v1__who_am_iresponse__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.WhoAmIResponse",
+  "WhoAmIResponse",
+  "Aimass__V1__WhoAmIResponse",
+  "aimass.v1",
+  sizeof(Aimass__V1__WhoAmIResponse),
+  4,
+  aimass__v1__who_am_iresponse__field_descriptors,
+  aimass__v1__who_am_iresponse__field_indices_by_name,
+  1,  aimass__v1__who_am_iresponse__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__who_am_iresponse__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__model_role__field_descriptors[2] =
+{
+  {
+    "model",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ModelRole, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ModelRole, role),
+    &aimass__v1__role__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__model_role__field_indices_by_name[] = {
+  0,   /* field[0] = model */
+  1,   /* field[1] = role */
+};
+static const ProtobufCIntRange aimass__v1__model_role__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor aimass__v1__model_role__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.ModelRole",
+  "ModelRole",
+  "Aimass__V1__ModelRole",
+  "aimass.v1",
+  sizeof(Aimass__V1__ModelRole),
+  2,
+  aimass__v1__model_role__field_descriptors,
+  aimass__v1__model_role__field_indices_by_name,
+  1,  aimass__v1__model_role__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__model_role__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor aimass__v1__access__method_descriptors[7] =
 {
   { "CreateUser", &aimass__v1__create_user_request__descriptor, &aimass__v1__user__descriptor },
   { "ListUsers", &aimass__v1__list_users_request__descriptor, &aimass__v1__list_users_response__descriptor },
@@ -1534,6 +1835,7 @@ static const ProtobufCMethodDescriptor aimass__v1__access__method_descriptors[6]
   { "ListTokens", &aimass__v1__list_tokens_request__descriptor, &aimass__v1__list_tokens_response__descriptor },
   { "RevokeToken", &aimass__v1__revoke_token_request__descriptor, &aimass__v1__token__descriptor },
   { "ListAuditEvents", &aimass__v1__list_audit_events_request__descriptor, &aimass__v1__list_audit_events_response__descriptor },
+  { "WhoAmI", &aimass__v1__who_am_irequest__descriptor, &aimass__v1__who_am_iresponse__descriptor },
 };
 const unsigned aimass__v1__access__method_indices_by_name[] = {
   2,        /* CreateToken */
@@ -1541,7 +1843,8 @@ const unsigned aimass__v1__access__method_indices_by_name[] = {
   5,        /* ListAuditEvents */
   3,        /* ListTokens */
   1,        /* ListUsers */
-  4         /* RevokeToken */
+  4,        /* RevokeToken */
+  6         /* WhoAmI */
 };
 const ProtobufCServiceDescriptor aimass__v1__access__descriptor =
 {
@@ -1550,7 +1853,7 @@ const ProtobufCServiceDescriptor aimass__v1__access__descriptor =
   "Access",
   "Aimass__V1__Access",
   "aimass.v1",
-  6,
+  7,
   aimass__v1__access__method_descriptors,
   aimass__v1__access__method_indices_by_name
 };
@@ -1601,6 +1904,14 @@ void aimass__v1__access__list_audit_events(ProtobufCService *service,
 {
   assert(service->descriptor == &aimass__v1__access__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void aimass__v1__access__who_am_i(ProtobufCService *service,
+                                  const Aimass__V1__WhoAmIRequest *input,
+                                  Aimass__V1__WhoAmIResponse_Closure closure,
+                                  void *closure_data)
+{
+  assert(service->descriptor == &aimass__v1__access__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__access__init (Aimass__V1__Access_Service *service,
                                Aimass__V1__Access_ServiceDestroy destroy)
