@@ -61,7 +61,13 @@ upload_model() {
 }
 
 upload_model dishes examples/dishes/interactions.tsv algorithm=itemcf neighbours=5
-upload_model movielens-itemcf data/ml-100k.inter algorithm=itemcf neighbours=50 weighting=iuf
+# MovieLens travels as one sectioned artifact: the ratings, the users (cold start) and the items (titles).
+BUNDLE="$ROOT/data/ml-100k.bundle"
+{ echo '#%section interactions'; cat data/ml-100k.inter
+  echo '#%section users'; cat data/ml-100k.user
+  echo '#%section items'; cat data/ml-100k.item; } >"$BUNDLE.tmp"
+cmp -s "$BUNDLE.tmp" "$BUNDLE" 2>/dev/null && rm "$BUNDLE.tmp" || mv "$BUNDLE.tmp" "$BUNDLE"
+upload_model movielens-itemcf "$BUNDLE" algorithm=itemcf neighbours=50 weighting=iuf
 
 # deploy_model NAME : deploys the model's newest version on the pool (the local worker) unless a
 # deployment of it exists, then waits until a replica is ready.

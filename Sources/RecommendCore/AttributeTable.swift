@@ -98,37 +98,128 @@ public struct AttributeTable: Hashable, Sendable {
     ///
     /// - Throws: ``RecommendError`` `invalidArgument` for a column the file does not have.
     func featureMatrix(ids: [String], columns: [FeatureColumn], what: String) throws(RecommendError) -> SparseMatrix {
-        var positions: [(column: FeatureColumn, position: Int, tokens: Bool)] = []
+        try self.featureEncoding(ids: ids, columns: columns, what: what).matrix
+    }
+
+    /// The title column: the first named `title` or ending in `_title` (ML-100k's `movie_title`), if any. It is
+    /// metadata shown with a recommendation, never a feature.
+    public var titleColumn: Column? {
+        self.columns.first { $0.name == "title" || $0.name.hasSuffix("_title") }
+    }
+
+    /// The title of an id, when the file has a title column and the id a non-empty one; with a `release_year` or
+    /// `year` column holding a number, the year follows in parentheses, as MovieLens writes its titles
+    /// ("Star Wars (1977)": RecBole's `ml-100k.item` keeps the two apart).
+    public func title(of id: String) -> String? {
+        guard let column = self.titleColumn, let position = self.columns.firstIndex(of: column),
+            let values = self.rows[id]?.values, !values[position].isEmpty
+        else {
+            return nil
+        }
+        guard let yearPosition = self.columns.firstIndex(where: { $0.name == "release_year" || $0.name == "year" }),
+            !values[yearPosition].isEmpty, values[yearPosition].allSatisfy(\.isNumber)
+        else {
+            return values[position]
+        }
+        return "\(values[position]) (\(values[yearPosition]))"
+    }
+
+    /// Every column except the title, each categorical: what cold start compares when the manifest names none.
+    var categoricalFeatureColumns: [FeatureColumn] {
+        self.columns.filter { $0 != self.titleColumn }.map { FeatureColumn($0.name) }
+    }
+
+    /// The one-hot matrix of `ids` for `columns` (as ``featureMatrix(ids:columns:what:)``) and the encoder that maps
+    /// another row's values onto the same features.
+    ///
+    /// - Throws: ``RecommendError`` `invalidArgument` for a column the file does not have, or for the title column.
+    func featureEncoding(
+        ids: [String], columns: [FeatureColumn], what: String
+    ) throws(RecommendError) -> (matrix: SparseMatrix, encoder: FeatureEncoder) {
+        var positions: [FeatureEncoder.Position] = []
         for column in columns {
             guard let position = self.columns.firstIndex(where: { $0.name == column.name }) else {
                 let names = self.columns.map(\.name).joined(separator: ", ")
                 throw .invalidArgument("\(what) have no column '\(column.name)' (columns: \(names))")
             }
-            positions.append((column, position, self.columns[position].type == "token_seq"))
+            if self.columns[position] == self.titleColumn {
+                throw .invalidArgument(
+                    "column '\(column.name)' of the \(what) is the title: metadata shown with results, not a feature")
+            }
+            positions.append(.init(column: column, position: position, tokens: self.columns[position].type == "token_seq"))
         }
-        var featureIndex: [String: Int32] = [:]
+        var encoder = FeatureEncoder(columnNames: self.columns.map(\.name), positions: positions)
         var rowStart = [0]
         var indices: [Int32] = []
         for id in ids {
-            var rowFeatures = Set<Int32>()
             if let row = self.rows[id] {
-                for (column, position, tokens) in positions {
-                    for name in column.features(of: row.values[position], tokenSequence: tokens) {
-                        let next = Int32(featureIndex.count)
-                        rowFeatures.insert(featureIndex[name, default: next])
-                        if featureIndex[name] == nil { featureIndex[name] = next }
-                    }
-                }
+                indices.append(contentsOf: encoder.encode(row.values, adding: true))
             }
-            indices.append(contentsOf: rowFeatures.sorted())
             rowStart.append(indices.count)
         }
-        return SparseMatrix(
+        let matrix = SparseMatrix(
             rowCount: ids.count,
-            columnCount: featureIndex.count,
+            columnCount: encoder.featureCount,
             rowStart: rowStart,
             columns: indices,
             values: [Double](repeating: 1, count: indices.count)
         )
+        return (matrix, encoder)
+    }
+}
+
+/// Maps a row of attribute values onto feature indices (one-hot), learning new features while a matrix is built
+/// and ignoring unseen ones afterwards (a cold-start user's value that no stored user has shares nothing).
+struct FeatureEncoder: Sendable {
+    struct Position: Sendable {
+        var column: FeatureColumn
+        var position: Int
+        var tokens: Bool
+    }
+
+    /// The attribute file's column names, in order (to read a row given as a name → value map).
+    let columnNames: [String]
+    let positions: [Position]
+    private var featureIndex: [String: Int32] = [:]
+
+    init(columnNames: [String], positions: [Position]) {
+        self.columnNames = columnNames
+        self.positions = positions
+    }
+
+    var featureCount: Int { self.featureIndex.count }
+
+    /// The distinct feature indices of a row (values in the file's column order), ascending; `adding` gives unseen
+    /// features new indices, otherwise they are left out.
+    mutating func encode(_ values: [String], adding: Bool) -> [Int32] {
+        var features = Set<Int32>()
+        for name in self.featureNames(values) {
+            if let index = self.featureIndex[name] {
+                features.insert(index)
+            } else if adding {
+                let index = Int32(self.featureIndex.count)
+                self.featureIndex[name] = index
+                features.insert(index)
+            }
+        }
+        return features.sorted()
+    }
+
+    /// The known feature indices of a row (values in the file's column order) and how many distinct features it
+    /// has, seen or not (a value no stored row has still counts in the row's norm).
+    func lookUp(_ values: [String]) -> (known: [Int32], count: Int) {
+        let names = Set(self.featureNames(values))
+        return (names.compactMap { self.featureIndex[$0] }.sorted(), names.count)
+    }
+
+    /// ``lookUp(_:)`` of a row given by column name (names the file does not have set nothing).
+    func lookUp(named values: [String: String]) -> (known: [Int32], count: Int) {
+        self.lookUp(self.columnNames.map { values[$0] ?? "" })
+    }
+
+    private func featureNames(_ values: [String]) -> [String] {
+        self.positions.filter { $0.position < values.count }.flatMap { entry in
+            entry.column.features(of: values[entry.position], tokenSequence: entry.tokens)
+        }
     }
 }

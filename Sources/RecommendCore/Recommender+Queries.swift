@@ -91,7 +91,7 @@ extension Recommender {
         }
     }
 
-    private func results(_ ranked: [ScoredIndex]) -> [Recommendation] {
+    func results(_ ranked: [ScoredIndex]) -> [Recommendation] {
         ranked.map { Recommendation(item: self.itemIds[Int($0.index)], score: $0.score) }
     }
 }

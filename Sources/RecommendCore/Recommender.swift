@@ -38,6 +38,13 @@ public struct Recommender: Sendable {
     /// UserCF: what anonymous profiles' neighbours are computed from (the stored users' rows as the build saw them).
     let userSimilarity: SimilarityInput?
 
+    /// Item titles by item index, when the item attributes have a title column.
+    let itemTitles: [String?]?
+    /// Every item with at least one user, most users first (ties to the smaller id): the popularity fallback.
+    let popularItems: [ScoredIndex]
+    /// The stored users' attributes, when the inputs have a users section: cold start by attribute neighbours.
+    let coldStart: ColdStartIndex?
+
     /// Builds the model: validates the manifest, then computes every row's top-K neighbours on all cores.
     ///
     /// - Parameters:
@@ -99,6 +106,17 @@ public struct Recommender: Sendable {
             self.userSimilarity = input
         }
         self.divisors = divisors
+        self.itemTitles = itemAttributes.flatMap { items in
+            items.titleColumn == nil ? nil : table.itemIds.map { items.title(of: $0) }
+        }
+        self.popularItems = (0..<itemRatings.rowCount).map {
+            ScoredIndex(index: Int32($0), score: Double(itemRatings.row($0).count))
+        }.filter { $0.score > 0 }.topRanked(itemRatings.rowCount)
+        self.coldStart = try userAttributes.map { (users) throws(RecommendError) in
+            try ColdStartIndex(
+                attributes: users, userIds: table.userIds,
+                columns: manifest.algorithm == .userCF ? manifest.userFeatures : [])
+        }
         let normalize = manifest.algorithm == .itemCF && manifest.normalize
         self.neighbours =
             input.isPlainCosine

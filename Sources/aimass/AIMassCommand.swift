@@ -8,7 +8,8 @@ struct AIMassCommand: AsyncParsableCommand {
         abstract: "AI Mass: an inference platform for recommendation models, served as gRPC.",
         subcommands: [
             Serve.self, RecommendCommand.self, SimilarCommand.self, EvaluateCommand.self, ModelCommand.self, TokenCommand.self,
-            UserCommand.self, AuditCommand.self, FeedbackCommand.self, TuneCommand.self,
+            UserCommand.self, AuditCommand.self, FeedbackCommand.self, TuneCommand.self, RetrainCommand.self,
+            PromoteCommand.self, ABCommand.self,
             DeployCommand.self, UndeployCommand.self, ScaleCommand.self, DeploymentsCommand.self, PoolCommand.self, WatchCommand.self,
         ]
     )

@@ -4,20 +4,39 @@ import ArgumentParser
 import RPCCore
 import RPCHTTP2
 
-/// Prints scored items as a table or JSON.
-func printScored(_ items: [ScoredItem], servedBy: ServedBy?, json: Bool) {
+/// Prints scored items as a table or JSON, with a TITLE column when the version has titles.
+func printScored(_ items: [ScoredItem], servedBy: ServedBy?, path: ServingPath? = nil, json: Bool) {
+    let pathName = path.map(servingPathName)
     if json {
-        CLIOutput.printJSON([
-            "items": items.map { ["item_id": $0.itemId, "score": $0.score] },
+        var output: [String: Any] = [
+            "items": items.map { ["item_id": $0.itemId, "score": $0.score, "title": $0.title] },
             "served_by": ["worker_id": servedBy?.workerId ?? "", "version": servedBy?.version ?? 0],
-        ])
+        ]
+        if let pathName { output["path"] = pathName }
+        CLIOutput.printJSON(output)
         return
     }
+    let titled = items.contains { !$0.title.isEmpty }
     CLIOutput.printTable(
-        ["RANK", "ITEM", "SCORE"],
-        items.enumerated().map { ["\($0.offset + 1)", $0.element.itemId, String(format: "%.6f", $0.element.score)] }
+        titled ? ["RANK", "ITEM", "TITLE", "SCORE"] : ["RANK", "ITEM", "SCORE"],
+        items.enumerated().map { rank, item in
+            ["\(rank + 1)", item.itemId] + (titled ? [item.title] : []) + [String(format: "%.6f", item.score)]
+        }
     )
-    if let servedBy { CLIOutput.stderr("served by \(servedBy.workerId), version \(servedBy.version)\n") }
+    if let servedBy {
+        CLIOutput.stderr("served by \(servedBy.workerId), version \(servedBy.version)\(pathName.map { " (\($0))" } ?? "")\n")
+    }
+}
+
+/// The path's name as the CLI prints it (`history`, `seed_items`, `attribute_neighbours`, `popularity`).
+func servingPathName(_ path: ServingPath) -> String {
+    switch path {
+    case .history: "history"
+    case .seedItems: "seed_items"
+    case .attributeNeighbours: "attribute_neighbours"
+    case .popularity: "popularity"
+    default: "unspecified"
+    }
 }
 
 /// `aimass recommend`: top-k items for a user, or for seed items (an anonymous user).
@@ -29,6 +48,10 @@ struct RecommendCommand: AsyncParsableCommand {
             Examples:
               aimass recommend --model movies --user 196 -k 10
               aimass recommend --model dishes --seed mapo_tofu --seed kung_pao_chicken
+              aimass recommend --model movies --user newcomer --attribute gender=F --attribute occupation=writer
+
+            A user the version has no interactions of is served from attribute neighbours (their --attribute \
+            values, or the version's users section) or, knowing nothing, by popularity; stderr names the path.
             """
     )
     @OptionGroup var options: ClientOptions
@@ -38,6 +61,10 @@ struct RecommendCommand: AsyncParsableCommand {
     @Option(name: .customLong("seed"), help: "A seed item, for an anonymous user (repeatable).") var seeds: [String] = []
     @Option(name: .short, help: "How many items.") var k: UInt32 = 10
     @Flag(help: "Also return items the user (or the seeds) already have.") var includeSeen = false
+    @Option(
+        name: .customLong("attribute"),
+        help: "A cold-start user's attribute, name=value (repeatable; columns of the version's users section).")
+    var attributes: [String] = []
 
     func run() async throws {
         guard (user != nil) != !seeds.isEmpty else { CLIOutput.fail("give --user or --seed (not both)") }
@@ -47,11 +74,12 @@ struct RecommendCommand: AsyncParsableCommand {
             userId: user ?? "",
             seedItems: seeds,
             k: k,
-            excludeSeen: !includeSeen
+            excludeSeen: !includeSeen,
+            userAttributes: keyValues(attributes, option: "attribute")
         )
         await options.run { client in
             let response: RecommendResponse = try await client.unary(RecommendMethods.recommend, request)
-            printScored(response.items, servedBy: response.servedBy, json: options.json)
+            printScored(response.items, servedBy: response.servedBy, path: response.path, json: options.json)
         }
     }
 }

@@ -100,28 +100,13 @@ struct TuneCommand: AsyncParsableCommand {
         client: APIClient, model: String, version: String?, manifest: [String: String], metrics: [String: Double],
         trials: [[String: Any]]
     ) async throws -> UInt32 {
-        let download: ClientCall<DownloadVersionRequest, DownloadVersionResponse> = try await client.client
-            .serverStreaming(
-                ModelRegistryMethods.downloadVersion,
-                request: DownloadVersionRequest(model: model, version: versionSelector(version)),
-                options: client.options.callOptions(transfer: true))
-        guard let first = try await download.next(), case .version(let source)? = first.part else {
-            throw RPCError(code: .internalError, message: "the server did not send the version first")
-        }
-        var chunks: [[UInt8]] = []
-        while let message = try await download.next() {
-            if case .chunk(let bytes)? = message.part { chunks.append(bytes) }
-        }
+        let (source, chunks) = try await VersionTransfer.download(client: client, model: model, version: version)
         let trialsText = String(
             decoding: try JSONSerialization.data(withJSONObject: trials, options: [.sortedKeys]), as: UTF8.self)
         let header = VersionHeader(
-            model: model, description: "tuned from version \(source.number)",
-            sizeBytes: chunks.reduce(0) { $0 + Int64($1.count) }, sha256: source.sha256, manifest: manifest,
+            model: model, description: "tuned from version \(source.number)", sha256: source.sha256, manifest: manifest,
             metrics: metrics, annotations: ["tune.trials": trialsText, "tune.source_version": String(source.number)])
-        let created: Version = try await client.clientStreaming(ModelRegistryMethods.uploadVersion) { upload in
-            try await upload.send(UploadVersionRequest(part: .header(header)))
-            for chunk in chunks { try await upload.send(UploadVersionRequest(part: .chunk(chunk))) }
-        }
+        let created = try await VersionTransfer.upload(client: client, header: header, chunks: chunks)
         return created.number
     }
 }

@@ -97,10 +97,15 @@ struct RecommendServiceTests {
             do { try await body() } catch let error as RPCError { return error.code } catch { return nil }
             return .ok
         }
-        let unknownUser = await status {
-            let _: RecommendResponse = try await fixture.call(RecommendMethods.recommend, RecommendRequest(model: "dishes", userId: "nobody"))
+        // A user the model has no history of is a cold start, not an error: the most popular items.
+        let coldStart: RecommendResponse = try await fixture.call(
+            RecommendMethods.recommend, RecommendRequest(model: "dishes", userId: "nobody"))
+        #expect(coldStart.path == .popularity && !coldStart.items.isEmpty)
+        let unknownVersion = await status {
+            let _: RecommendResponse = try await fixture.call(
+                RecommendMethods.recommend, RecommendRequest(model: "dishes", version: VersionSelector(number: 99), userId: "alice"))
         }
-        #expect(unknownUser == .notFound)
+        #expect(unknownVersion == .notFound)
         let unknownModel = await status {
             let _: RecommendResponse = try await fixture.call(RecommendMethods.recommend, RecommendRequest(model: "nope", userId: "alice"))
         }

@@ -37,12 +37,12 @@ def test_run_script_demo_then_rerun_is_safe(tmp_path):
     similar = out.split("== dishes related to kung_pao_chicken", 1)[1]
     assert re.search(r"^1\s+\w+\s+0\.\d+", similar, re.M), similar
     movies = out.split("== top 10 movies for MovieLens user 196", 1)[1]
-    ranks = re.findall(r"^(\d+)\s+(\d+)\s+(\d+\.\d+)$", movies, re.M)
-    assert [int(r[0]) for r in ranks] == list(range(1, 11)), movies
+    ranks = re.findall(r"^(\d+)\s+(\d+)\s+(\S.*\(\d{4}\))\s+(\d+\.\d+)$", movies, re.M)
+    assert [int(r[0]) for r in ranks] == list(range(1, 11)), movies  # each with its title, "Name (Year)"
     assert "== demo done" in out
 
     again = _run(tmp_path / "data")
     assert "dishes: interactions.tsv is already uploaded" in again
-    assert "movielens-itemcf: ml-100k.inter is already uploaded" in again
+    assert "movielens-itemcf: ml-100k.bundle is already uploaded" in again
     assert "version 2" not in again
     assert "ALREADY_EXISTS" not in again

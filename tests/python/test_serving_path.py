@@ -3,12 +3,13 @@ many Recommend calls in flight at once from several channels. A cheap model's ca
 event loop (docs/benchmarks.md, "The serving path"); a slower one (this suite runs a debug build) on the inference
 executor behind the call gate, which may shed (RESOURCE_EXHAUSTED with retry-after-ms). Either way every call must be
 answered once: with the same answer as when it is alone (a shed call, retried after the hinted time as a well-behaved
-client does, then succeeds), and errors (an unknown user, a missing token, a bad k) keep their codes under load.
+client does, then succeeds), and errors (an unknown version, a missing token, a bad k) keep their codes under load.
 
 Needs AIMASS_BIN_DIR and data/ml-100k.inter (fetched when missing)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -96,11 +97,13 @@ def test_concurrent_calls_are_each_answered_once_with_the_answer_given_alone(dep
 def test_errors_keep_their_codes_under_load(deployed, recommend_pb):
     target, token = deployed
     pb, pb_grpc = recommend_pb
+    common_pb2 = importlib.import_module("aimass.v1.common_pb2")
     with grpc.insecure_channel(target) as channel:
         stub = pb_grpc.RecommendStub(channel)
         good = [("authorization", f"Bearer {token}")]
         cases = [
-            (pb.RecommendRequest(model="movies", user_id="no-such-user", k=10), good, grpc.StatusCode.NOT_FOUND),
+            (pb.RecommendRequest(model="movies", version=common_pb2.VersionSelector(number=99), user_id="196", k=10),
+             good, grpc.StatusCode.NOT_FOUND),
             (pb.RecommendRequest(model="movies", user_id="196", k=10), [], grpc.StatusCode.UNAUTHENTICATED),
             (pb.RecommendRequest(model="movies", user_id="196", k=10), [("authorization", "Bearer nope")],
              grpc.StatusCode.UNAUTHENTICATED),

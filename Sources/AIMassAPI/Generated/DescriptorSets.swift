@@ -40,23 +40,24 @@ public enum DescriptorSets {
                 "aimass.v1.AliasChange", "aimass.v1.AliasChange.alias", "aimass.v1.AliasChange.changed_at_ms",
                 "aimass.v1.AliasChange.model", "aimass.v1.AliasChange.previous_version",
                 "aimass.v1.AliasChange.principal", "aimass.v1.AliasChange.reason", "aimass.v1.AliasChange.version",
-                "aimass.v1.CHANGE_KIND_ADDED", "aimass.v1.CHANGE_KIND_CHANGED", "aimass.v1.CHANGE_KIND_REMOVED",
-                "aimass.v1.CHANGE_KIND_UNSPECIFIED", "aimass.v1.ChangeKind", "aimass.v1.CreateModelRequest",
-                "aimass.v1.CreateModelRequest.model", "aimass.v1.DeleteModelRequest",
-                "aimass.v1.DeleteModelRequest.name", "aimass.v1.DeleteModelResponse", "aimass.v1.DeleteVersionRequest",
-                "aimass.v1.DeleteVersionRequest.model", "aimass.v1.DeleteVersionRequest.version",
-                "aimass.v1.DeleteVersionResponse", "aimass.v1.DiffVersionsRequest",
-                "aimass.v1.DiffVersionsRequest.model", "aimass.v1.DiffVersionsRequest.new_version",
-                "aimass.v1.DiffVersionsRequest.old_version", "aimass.v1.DiffVersionsResponse",
-                "aimass.v1.DiffVersionsResponse.changes", "aimass.v1.DiffVersionsResponse.model",
-                "aimass.v1.DiffVersionsResponse.new_version", "aimass.v1.DiffVersionsResponse.old_version",
-                "aimass.v1.DownloadVersionRequest", "aimass.v1.DownloadVersionRequest.model",
-                "aimass.v1.DownloadVersionRequest.offset", "aimass.v1.DownloadVersionRequest.version",
-                "aimass.v1.DownloadVersionResponse", "aimass.v1.DownloadVersionResponse.chunk",
-                "aimass.v1.DownloadVersionResponse.part", "aimass.v1.DownloadVersionResponse.version",
-                "aimass.v1.FieldChange", "aimass.v1.FieldChange.field", "aimass.v1.FieldChange.kind",
-                "aimass.v1.FieldChange.new_value", "aimass.v1.FieldChange.old_value", "aimass.v1.GetModelRequest",
-                "aimass.v1.GetModelRequest.name", "aimass.v1.GetPermissionsRequest",
+                "aimass.v1.AliasSplit", "aimass.v1.AliasSplit.alias", "aimass.v1.AliasSplit.challenger_version",
+                "aimass.v1.AliasSplit.percent", "aimass.v1.AliasSplit.version", "aimass.v1.CHANGE_KIND_ADDED",
+                "aimass.v1.CHANGE_KIND_CHANGED", "aimass.v1.CHANGE_KIND_REMOVED", "aimass.v1.CHANGE_KIND_UNSPECIFIED",
+                "aimass.v1.ChangeKind", "aimass.v1.CreateModelRequest", "aimass.v1.CreateModelRequest.model",
+                "aimass.v1.DeleteModelRequest", "aimass.v1.DeleteModelRequest.name", "aimass.v1.DeleteModelResponse",
+                "aimass.v1.DeleteVersionRequest", "aimass.v1.DeleteVersionRequest.model",
+                "aimass.v1.DeleteVersionRequest.version", "aimass.v1.DeleteVersionResponse",
+                "aimass.v1.DiffVersionsRequest", "aimass.v1.DiffVersionsRequest.model",
+                "aimass.v1.DiffVersionsRequest.new_version", "aimass.v1.DiffVersionsRequest.old_version",
+                "aimass.v1.DiffVersionsResponse", "aimass.v1.DiffVersionsResponse.changes",
+                "aimass.v1.DiffVersionsResponse.model", "aimass.v1.DiffVersionsResponse.new_version",
+                "aimass.v1.DiffVersionsResponse.old_version", "aimass.v1.DownloadVersionRequest",
+                "aimass.v1.DownloadVersionRequest.model", "aimass.v1.DownloadVersionRequest.offset",
+                "aimass.v1.DownloadVersionRequest.version", "aimass.v1.DownloadVersionResponse",
+                "aimass.v1.DownloadVersionResponse.chunk", "aimass.v1.DownloadVersionResponse.part",
+                "aimass.v1.DownloadVersionResponse.version", "aimass.v1.FieldChange", "aimass.v1.FieldChange.field",
+                "aimass.v1.FieldChange.kind", "aimass.v1.FieldChange.new_value", "aimass.v1.FieldChange.old_value",
+                "aimass.v1.GetModelRequest", "aimass.v1.GetModelRequest.name", "aimass.v1.GetPermissionsRequest",
                 "aimass.v1.GetPermissionsRequest.model", "aimass.v1.GetVersionRequest",
                 "aimass.v1.GetVersionRequest.model", "aimass.v1.GetVersionRequest.version",
                 "aimass.v1.ListAliasHistoryRequest", "aimass.v1.ListAliasHistoryRequest.alias",
@@ -76,42 +77,48 @@ public enum DescriptorSets {
                 "aimass.v1.Model.AnnotationsEntry.key", "aimass.v1.Model.AnnotationsEntry.value",
                 "aimass.v1.Model.ManifestEntry", "aimass.v1.Model.ManifestEntry.key",
                 "aimass.v1.Model.ManifestEntry.value", "aimass.v1.Model.MetricsEntry",
-                "aimass.v1.Model.MetricsEntry.key", "aimass.v1.Model.MetricsEntry.value", "aimass.v1.Model.aliases",
-                "aimass.v1.Model.annotations", "aimass.v1.Model.author", "aimass.v1.Model.created_at_ms",
-                "aimass.v1.Model.dependencies", "aimass.v1.Model.description", "aimass.v1.Model.input_schema",
-                "aimass.v1.Model.intended_use", "aimass.v1.Model.latest_version", "aimass.v1.Model.manifest",
-                "aimass.v1.Model.metrics", "aimass.v1.Model.name", "aimass.v1.Model.output_schema",
-                "aimass.v1.Model.size_bytes", "aimass.v1.Model.tags", "aimass.v1.Model.updated_at_ms",
-                "aimass.v1.ModelRegistry", "aimass.v1.ModelRegistry.CreateModel",
-                "aimass.v1.ModelRegistry.DeleteModel", "aimass.v1.ModelRegistry.DeleteVersion",
-                "aimass.v1.ModelRegistry.DiffVersions", "aimass.v1.ModelRegistry.DownloadVersion",
-                "aimass.v1.ModelRegistry.GetModel", "aimass.v1.ModelRegistry.GetPermissions",
-                "aimass.v1.ModelRegistry.GetVersion", "aimass.v1.ModelRegistry.ListAliasHistory",
-                "aimass.v1.ModelRegistry.ListModels", "aimass.v1.ModelRegistry.ListVersions",
-                "aimass.v1.ModelRegistry.SetAlias", "aimass.v1.ModelRegistry.SetPermission",
+                "aimass.v1.Model.MetricsEntry.key", "aimass.v1.Model.MetricsEntry.value",
+                "aimass.v1.Model.alias_splits", "aimass.v1.Model.aliases", "aimass.v1.Model.annotations",
+                "aimass.v1.Model.author", "aimass.v1.Model.created_at_ms", "aimass.v1.Model.dependencies",
+                "aimass.v1.Model.description", "aimass.v1.Model.input_schema", "aimass.v1.Model.intended_use",
+                "aimass.v1.Model.latest_version", "aimass.v1.Model.manifest", "aimass.v1.Model.metrics",
+                "aimass.v1.Model.name", "aimass.v1.Model.output_schema", "aimass.v1.Model.size_bytes",
+                "aimass.v1.Model.tags", "aimass.v1.Model.updated_at_ms", "aimass.v1.ModelRegistry",
+                "aimass.v1.ModelRegistry.CreateModel", "aimass.v1.ModelRegistry.DeleteModel",
+                "aimass.v1.ModelRegistry.DeleteVersion", "aimass.v1.ModelRegistry.DiffVersions",
+                "aimass.v1.ModelRegistry.DownloadVersion", "aimass.v1.ModelRegistry.GetModel",
+                "aimass.v1.ModelRegistry.GetPermissions", "aimass.v1.ModelRegistry.GetVersion",
+                "aimass.v1.ModelRegistry.ListAliasHistory", "aimass.v1.ModelRegistry.ListModels",
+                "aimass.v1.ModelRegistry.ListVersions", "aimass.v1.ModelRegistry.SetAlias",
+                "aimass.v1.ModelRegistry.SetAliasSplit", "aimass.v1.ModelRegistry.SetPermission",
                 "aimass.v1.ModelRegistry.UpdateModel", "aimass.v1.ModelRegistry.UploadVersion", "aimass.v1.Permission",
                 "aimass.v1.Permission.principal", "aimass.v1.Permission.role", "aimass.v1.PermissionsResponse",
                 "aimass.v1.PermissionsResponse.model", "aimass.v1.PermissionsResponse.permissions",
                 "aimass.v1.ROLE_NONE", "aimass.v1.ROLE_OWNER", "aimass.v1.ROLE_READER", "aimass.v1.ROLE_UNSPECIFIED",
                 "aimass.v1.ROLE_WRITER", "aimass.v1.Role", "aimass.v1.SetAliasRequest",
-                "aimass.v1.SetAliasRequest.alias", "aimass.v1.SetAliasRequest.model",
-                "aimass.v1.SetAliasRequest.reason", "aimass.v1.SetAliasRequest.version", "aimass.v1.SetAliasResponse",
-                "aimass.v1.SetAliasResponse.change", "aimass.v1.SetPermissionRequest",
-                "aimass.v1.SetPermissionRequest.model", "aimass.v1.SetPermissionRequest.principal",
-                "aimass.v1.SetPermissionRequest.role", "aimass.v1.UpdateModelRequest",
-                "aimass.v1.UpdateModelRequest.model", "aimass.v1.UpdateModelRequest.update_mask",
-                "aimass.v1.UploadVersionRequest", "aimass.v1.UploadVersionRequest.chunk",
-                "aimass.v1.UploadVersionRequest.header", "aimass.v1.UploadVersionRequest.part", "aimass.v1.Version",
-                "aimass.v1.Version.AnnotationsEntry", "aimass.v1.Version.AnnotationsEntry.key",
-                "aimass.v1.Version.AnnotationsEntry.value", "aimass.v1.Version.ManifestEntry",
-                "aimass.v1.Version.ManifestEntry.key", "aimass.v1.Version.ManifestEntry.value",
-                "aimass.v1.Version.MetricsEntry", "aimass.v1.Version.MetricsEntry.key",
-                "aimass.v1.Version.MetricsEntry.value", "aimass.v1.Version.aliases", "aimass.v1.Version.annotations",
-                "aimass.v1.Version.author", "aimass.v1.Version.created_at_ms", "aimass.v1.Version.dependencies",
-                "aimass.v1.Version.description", "aimass.v1.Version.input_schema", "aimass.v1.Version.manifest",
-                "aimass.v1.Version.metrics", "aimass.v1.Version.metrics_updated_at_ms", "aimass.v1.Version.model",
-                "aimass.v1.Version.number", "aimass.v1.Version.output_schema", "aimass.v1.Version.sha256",
-                "aimass.v1.Version.size_bytes", "aimass.v1.VersionHeader", "aimass.v1.VersionHeader.AnnotationsEntry",
+                "aimass.v1.SetAliasRequest.alias", "aimass.v1.SetAliasRequest.margin",
+                "aimass.v1.SetAliasRequest.model", "aimass.v1.SetAliasRequest.reason",
+                "aimass.v1.SetAliasRequest.require_metric", "aimass.v1.SetAliasRequest.version",
+                "aimass.v1.SetAliasResponse", "aimass.v1.SetAliasResponse.change", "aimass.v1.SetAliasSplitRequest",
+                "aimass.v1.SetAliasSplitRequest.alias", "aimass.v1.SetAliasSplitRequest.challenger_version",
+                "aimass.v1.SetAliasSplitRequest.model", "aimass.v1.SetAliasSplitRequest.percent",
+                "aimass.v1.SetAliasSplitResponse", "aimass.v1.SetAliasSplitResponse.split",
+                "aimass.v1.SetPermissionRequest", "aimass.v1.SetPermissionRequest.model",
+                "aimass.v1.SetPermissionRequest.principal", "aimass.v1.SetPermissionRequest.role",
+                "aimass.v1.UpdateModelRequest", "aimass.v1.UpdateModelRequest.model",
+                "aimass.v1.UpdateModelRequest.update_mask", "aimass.v1.UploadVersionRequest",
+                "aimass.v1.UploadVersionRequest.chunk", "aimass.v1.UploadVersionRequest.header",
+                "aimass.v1.UploadVersionRequest.part", "aimass.v1.Version", "aimass.v1.Version.AnnotationsEntry",
+                "aimass.v1.Version.AnnotationsEntry.key", "aimass.v1.Version.AnnotationsEntry.value",
+                "aimass.v1.Version.ManifestEntry", "aimass.v1.Version.ManifestEntry.key",
+                "aimass.v1.Version.ManifestEntry.value", "aimass.v1.Version.MetricsEntry",
+                "aimass.v1.Version.MetricsEntry.key", "aimass.v1.Version.MetricsEntry.value",
+                "aimass.v1.Version.aliases", "aimass.v1.Version.annotations", "aimass.v1.Version.author",
+                "aimass.v1.Version.created_at_ms", "aimass.v1.Version.dependencies", "aimass.v1.Version.description",
+                "aimass.v1.Version.input_schema", "aimass.v1.Version.manifest", "aimass.v1.Version.metrics",
+                "aimass.v1.Version.metrics_updated_at_ms", "aimass.v1.Version.model", "aimass.v1.Version.number",
+                "aimass.v1.Version.output_schema", "aimass.v1.Version.sha256", "aimass.v1.Version.size_bytes",
+                "aimass.v1.VersionHeader", "aimass.v1.VersionHeader.AnnotationsEntry",
                 "aimass.v1.VersionHeader.AnnotationsEntry.key", "aimass.v1.VersionHeader.AnnotationsEntry.value",
                 "aimass.v1.VersionHeader.ManifestEntry", "aimass.v1.VersionHeader.ManifestEntry.key",
                 "aimass.v1.VersionHeader.ManifestEntry.value", "aimass.v1.VersionHeader.MetricsEntry",
@@ -124,7 +131,7 @@ public enum DescriptorSets {
             ],
             extensions: [],
             base64: """
-            ChhhaW1hc3MvdjEvcmVnaXN0cnkucHJvdG8SCWFpbWFzcy52MRoWYWltYXNzL3YxL2NvbW1vbi5wcm90byKeBwoFTW9kZWwSEgoEbmFt\
+            ChhhaW1hc3MvdjEvcmVnaXN0cnkucHJvdG8SCWFpbWFzcy52MRoWYWltYXNzL3YxL2NvbW1vbi5wcm90byLYBwoFTW9kZWwSEgoEbmFt\
             ZRgBIAEoCVIEbmFtZRIgCgtkZXNjcmlwdGlvbhgCIAEoCVILZGVzY3JpcHRpb24SIgoNY3JlYXRlZF9hdF9tcxgDIAEoA1ILY3JlYXRl\
             ZEF0TXMSIgoNdXBkYXRlZF9hdF9tcxgEIAEoA1ILdXBkYXRlZEF0TXMSJQoObGF0ZXN0X3ZlcnNpb24YBSABKA1SDWxhdGVzdFZlcnNp\
             b24SFgoGYXV0aG9yGAYgASgJUgZhdXRob3ISEgoEdGFncxgHIAMoCVIEdGFncxI5CgxpbnB1dF9zY2hlbWEYCCADKAsyFi5haW1hc3Mu\
@@ -133,83 +140,90 @@ public enum DescriptorSets {
             bmNpZXMYCyADKAlSDGRlcGVuZGVuY2llcxIdCgpzaXplX2J5dGVzGAwgASgDUglzaXplQnl0ZXMSIQoMaW50ZW5kZWRfdXNlGA0gASgJ\
             UgtpbnRlbmRlZFVzZRJDCgthbm5vdGF0aW9ucxgOIAMoCzIhLmFpbWFzcy52MS5Nb2RlbC5Bbm5vdGF0aW9uc0VudHJ5Ugthbm5vdGF0\
             aW9ucxI6CghtYW5pZmVzdBgPIAMoCzIeLmFpbWFzcy52MS5Nb2RlbC5NYW5pZmVzdEVudHJ5UghtYW5pZmVzdBI3CgdhbGlhc2VzGBAg\
-            AygLMh0uYWltYXNzLnYxLk1vZGVsLkFsaWFzZXNFbnRyeVIHYWxpYXNlcxo6CgxNZXRyaWNzRW50cnkSEAoDa2V5GAEgASgJUgNrZXkS\
-            FAoFdmFsdWUYAiABKAFSBXZhbHVlOgI4ARo+ChBBbm5vdGF0aW9uc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJ\
-            UgV2YWx1ZToCOAEaOwoNTWFuaWZlc3RFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBGjoKDEFs\
-            aWFzZXNFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoDVIFdmFsdWU6AjgBIq4GCgdWZXJzaW9uEhQKBW1vZGVsGAEg\
-            ASgJUgVtb2RlbBIWCgZudW1iZXIYAiABKA1SBm51bWJlchIiCg1jcmVhdGVkX2F0X21zGAMgASgDUgtjcmVhdGVkQXRNcxIWCgZhdXRo\
-            b3IYBCABKAlSBmF1dGhvchIgCgtkZXNjcmlwdGlvbhgFIAEoCVILZGVzY3JpcHRpb24SHQoKc2l6ZV9ieXRlcxgGIAEoA1IJc2l6ZUJ5\
-            dGVzEhYKBnNoYTI1NhgHIAEoCVIGc2hhMjU2EjwKCG1hbmlmZXN0GAggAygLMiAuYWltYXNzLnYxLlZlcnNpb24uTWFuaWZlc3RFbnRy\
-            eVIIbWFuaWZlc3QSOQoHbWV0cmljcxgJIAMoCzIfLmFpbWFzcy52MS5WZXJzaW9uLk1ldHJpY3NFbnRyeVIHbWV0cmljcxIxChVtZXRy\
-            aWNzX3VwZGF0ZWRfYXRfbXMYCiABKANSEm1ldHJpY3NVcGRhdGVkQXRNcxIiCgxkZXBlbmRlbmNpZXMYCyADKAlSDGRlcGVuZGVuY2ll\
-            cxI5CgxpbnB1dF9zY2hlbWEYDCADKAsyFi5haW1hc3MudjEuU2NoZW1hRmllbGRSC2lucHV0U2NoZW1hEjsKDW91dHB1dF9zY2hlbWEY\
-            DSADKAsyFi5haW1hc3MudjEuU2NoZW1hRmllbGRSDG91dHB1dFNjaGVtYRJFCgthbm5vdGF0aW9ucxgOIAMoCzIjLmFpbWFzcy52MS5W\
-            ZXJzaW9uLkFubm90YXRpb25zRW50cnlSC2Fubm90YXRpb25zEhgKB2FsaWFzZXMYDyADKAlSB2FsaWFzZXMaOwoNTWFuaWZlc3RFbnRy\
-            eRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBGjoKDE1ldHJpY3NFbnRyeRIQCgNrZXkYASABKAlSA2tl\
-            eRIUCgV2YWx1ZRgCIAEoAVIFdmFsdWU6AjgBGj4KEEFubm90YXRpb25zRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiAB\
-            KAlSBXZhbHVlOgI4ASI8ChJDcmVhdGVNb2RlbFJlcXVlc3QSJgoFbW9kZWwYASABKAsyEC5haW1hc3MudjEuTW9kZWxSBW1vZGVsIiUK\
-            D0dldE1vZGVsUmVxdWVzdBISCgRuYW1lGAEgASgJUgRuYW1lIpoBChFMaXN0TW9kZWxzUmVxdWVzdBIbCglwYWdlX3NpemUYASABKA1S\
-            CHBhZ2VTaXplEh0KCnBhZ2VfdG9rZW4YAiABKAlSCXBhZ2VUb2tlbhIQCgN0YWcYAyABKAlSA3RhZxIWCgZhdXRob3IYBCABKAlSBmF1\
-            dGhvchIfCgtuYW1lX3ByZWZpeBgFIAEoCVIKbmFtZVByZWZpeCJmChJMaXN0TW9kZWxzUmVzcG9uc2USKAoGbW9kZWxzGAEgAygLMhAu\
-            YWltYXNzLnYxLk1vZGVsUgZtb2RlbHMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIl0KElVwZGF0ZU1vZGVs\
-            UmVxdWVzdBImCgVtb2RlbBgBIAEoCzIQLmFpbWFzcy52MS5Nb2RlbFIFbW9kZWwSHwoLdXBkYXRlX21hc2sYAiADKAlSCnVwZGF0ZU1h\
-            c2siKAoSRGVsZXRlTW9kZWxSZXF1ZXN0EhIKBG5hbWUYASABKAlSBG5hbWUiFQoTRGVsZXRlTW9kZWxSZXNwb25zZSJGChREZWxldGVW\
-            ZXJzaW9uUmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSGAoHdmVyc2lvbhgCIAEoDVIHdmVyc2lvbiIXChVEZWxldGVWZXJzaW9u\
-            UmVzcG9uc2UiagoUVXBsb2FkVmVyc2lvblJlcXVlc3QSMgoGaGVhZGVyGAEgASgLMhguYWltYXNzLnYxLlZlcnNpb25IZWFkZXJIAFIG\
-            aGVhZGVyEhYKBWNodW5rGAIgASgMSABSBWNodW5rQgYKBHBhcnQipQUKDVZlcnNpb25IZWFkZXISFAoFbW9kZWwYASABKAlSBW1vZGVs\
-            EiAKC2Rlc2NyaXB0aW9uGAIgASgJUgtkZXNjcmlwdGlvbhIdCgpzaXplX2J5dGVzGAMgASgDUglzaXplQnl0ZXMSFgoGc2hhMjU2GAQg\
-            ASgJUgZzaGEyNTYSQgoIbWFuaWZlc3QYBSADKAsyJi5haW1hc3MudjEuVmVyc2lvbkhlYWRlci5NYW5pZmVzdEVudHJ5UghtYW5pZmVz\
-            dBI/CgdtZXRyaWNzGAYgAygLMiUuYWltYXNzLnYxLlZlcnNpb25IZWFkZXIuTWV0cmljc0VudHJ5UgdtZXRyaWNzEiIKDGRlcGVuZGVu\
-            Y2llcxgHIAMoCVIMZGVwZW5kZW5jaWVzEjkKDGlucHV0X3NjaGVtYRgIIAMoCzIWLmFpbWFzcy52MS5TY2hlbWFGaWVsZFILaW5wdXRT\
-            Y2hlbWESOwoNb3V0cHV0X3NjaGVtYRgJIAMoCzIWLmFpbWFzcy52MS5TY2hlbWFGaWVsZFIMb3V0cHV0U2NoZW1hEksKC2Fubm90YXRp\
-            b25zGAogAygLMikuYWltYXNzLnYxLlZlcnNpb25IZWFkZXIuQW5ub3RhdGlvbnNFbnRyeVILYW5ub3RhdGlvbnMaOwoNTWFuaWZlc3RF\
-            bnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBGjoKDE1ldHJpY3NFbnRyeRIQCgNrZXkYASABKAlS\
-            A2tleRIUCgV2YWx1ZRgCIAEoAVIFdmFsdWU6AjgBGj4KEEFubm90YXRpb25zRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUY\
-            AiABKAlSBXZhbHVlOgI4ASJfChFHZXRWZXJzaW9uUmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSNAoHdmVyc2lvbhgCIAEoCzIa\
-            LmFpbWFzcy52MS5WZXJzaW9uU2VsZWN0b3JSB3ZlcnNpb24iZwoTTGlzdFZlcnNpb25zUmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9k\
-            ZWwSGwoJcGFnZV9zaXplGAIgASgNUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAMgASgJUglwYWdlVG9rZW4ibgoUTGlzdFZlcnNpb25z\
-            UmVzcG9uc2USLgoIdmVyc2lvbnMYASADKAsyEi5haW1hc3MudjEuVmVyc2lvblIIdmVyc2lvbnMSJgoPbmV4dF9wYWdlX3Rva2VuGAIg\
-            ASgJUg1uZXh0UGFnZVRva2VuInwKFkRvd25sb2FkVmVyc2lvblJlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEjQKB3ZlcnNpb24Y\
-            AiABKAsyGi5haW1hc3MudjEuVmVyc2lvblNlbGVjdG9yUgd2ZXJzaW9uEhYKBm9mZnNldBgDIAEoA1IGb2Zmc2V0ImkKF0Rvd25sb2Fk\
-            VmVyc2lvblJlc3BvbnNlEi4KB3ZlcnNpb24YASABKAsyEi5haW1hc3MudjEuVmVyc2lvbkgAUgd2ZXJzaW9uEhYKBWNodW5rGAIgASgM\
-            SABSBWNodW5rQgYKBHBhcnQipQEKE0RpZmZWZXJzaW9uc1JlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEjsKC29sZF92ZXJzaW9u\
-            GAIgASgLMhouYWltYXNzLnYxLlZlcnNpb25TZWxlY3RvclIKb2xkVmVyc2lvbhI7CgtuZXdfdmVyc2lvbhgDIAEoCzIaLmFpbWFzcy52\
-            MS5WZXJzaW9uU2VsZWN0b3JSCm5ld1ZlcnNpb24iiAEKC0ZpZWxkQ2hhbmdlEhQKBWZpZWxkGAEgASgJUgVmaWVsZBIbCglvbGRfdmFs\
-            dWUYAiABKAlSCG9sZFZhbHVlEhsKCW5ld192YWx1ZRgDIAEoCVIIbmV3VmFsdWUSKQoEa2luZBgEIAEoDjIVLmFpbWFzcy52MS5DaGFu\
-            Z2VLaW5kUgRraW5kIqABChREaWZmVmVyc2lvbnNSZXNwb25zZRIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSHwoLb2xkX3ZlcnNpb24YAiAB\
-            KA1SCm9sZFZlcnNpb24SHwoLbmV3X3ZlcnNpb24YAyABKA1SCm5ld1ZlcnNpb24SMAoHY2hhbmdlcxgEIAMoCzIWLmFpbWFzcy52MS5G\
-            aWVsZENoYW5nZVIHY2hhbmdlcyJvCg9TZXRBbGlhc1JlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEhQKBWFsaWFzGAIgASgJUgVh\
-            bGlhcxIYCgd2ZXJzaW9uGAMgASgNUgd2ZXJzaW9uEhYKBnJlYXNvbhgEIAEoCVIGcmVhc29uIkIKEFNldEFsaWFzUmVzcG9uc2USLgoG\
-            Y2hhbmdlGAEgASgLMhYuYWltYXNzLnYxLkFsaWFzQ2hhbmdlUgZjaGFuZ2Ui2AEKC0FsaWFzQ2hhbmdlEhQKBW1vZGVsGAEgASgJUgVt\
-            b2RlbBIUCgVhbGlhcxgCIAEoCVIFYWxpYXMSKQoQcHJldmlvdXNfdmVyc2lvbhgDIAEoDVIPcHJldmlvdXNWZXJzaW9uEhgKB3ZlcnNp\
-            b24YBCABKA1SB3ZlcnNpb24SHAoJcHJpbmNpcGFsGAUgASgJUglwcmluY2lwYWwSIgoNY2hhbmdlZF9hdF9tcxgGIAEoA1ILY2hhbmdl\
-            ZEF0TXMSFgoGcmVhc29uGAcgASgJUgZyZWFzb24igQEKF0xpc3RBbGlhc0hpc3RvcnlSZXF1ZXN0EhQKBW1vZGVsGAEgASgJUgVtb2Rl\
-            bBIUCgVhbGlhcxgCIAEoCVIFYWxpYXMSGwoJcGFnZV9zaXplGAMgASgNUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAQgASgJUglwYWdl\
-            VG9rZW4idAoYTGlzdEFsaWFzSGlzdG9yeVJlc3BvbnNlEjAKB2NoYW5nZXMYASADKAsyFi5haW1hc3MudjEuQWxpYXNDaGFuZ2VSB2No\
-            YW5nZXMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIk8KClBlcm1pc3Npb24SHAoJcHJpbmNpcGFsGAEgASgJ\
-            UglwcmluY2lwYWwSIwoEcm9sZRgCIAEoDjIPLmFpbWFzcy52MS5Sb2xlUgRyb2xlIm8KFFNldFBlcm1pc3Npb25SZXF1ZXN0EhQKBW1v\
-            ZGVsGAEgASgJUgVtb2RlbBIcCglwcmluY2lwYWwYAiABKAlSCXByaW5jaXBhbBIjCgRyb2xlGAMgASgOMg8uYWltYXNzLnYxLlJvbGVS\
-            BHJvbGUiLQoVR2V0UGVybWlzc2lvbnNSZXF1ZXN0EhQKBW1vZGVsGAEgASgJUgVtb2RlbCJkChNQZXJtaXNzaW9uc1Jlc3BvbnNlEhQK\
-            BW1vZGVsGAEgASgJUgVtb2RlbBI3CgtwZXJtaXNzaW9ucxgCIAMoCzIVLmFpbWFzcy52MS5QZXJtaXNzaW9uUgtwZXJtaXNzaW9ucypy\
-            CgpDaGFuZ2VLaW5kEhsKF0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRQ0hBTkdFX0tJTkRfQURERUQQARIXChNDSEFOR0VfS0lO\
-            RF9SRU1PVkVEEAISFwoTQ0hBTkdFX0tJTkRfQ0hBTkdFRBADKl0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg0KCVJPTEVfTk9O\
-            RRABEg8KC1JPTEVfUkVBREVSEAISDwoLUk9MRV9XUklURVIQAxIOCgpST0xFX09XTkVSEAQyhAkKDU1vZGVsUmVnaXN0cnkSPgoLQ3Jl\
-            YXRlTW9kZWwSHS5haW1hc3MudjEuQ3JlYXRlTW9kZWxSZXF1ZXN0GhAuYWltYXNzLnYxLk1vZGVsEjgKCEdldE1vZGVsEhouYWltYXNz\
-            LnYxLkdldE1vZGVsUmVxdWVzdBoQLmFpbWFzcy52MS5Nb2RlbBJJCgpMaXN0TW9kZWxzEhwuYWltYXNzLnYxLkxpc3RNb2RlbHNSZXF1\
-            ZXN0Gh0uYWltYXNzLnYxLkxpc3RNb2RlbHNSZXNwb25zZRI+CgtVcGRhdGVNb2RlbBIdLmFpbWFzcy52MS5VcGRhdGVNb2RlbFJlcXVl\
-            c3QaEC5haW1hc3MudjEuTW9kZWwSTAoLRGVsZXRlTW9kZWwSHS5haW1hc3MudjEuRGVsZXRlTW9kZWxSZXF1ZXN0Gh4uYWltYXNzLnYx\
-            LkRlbGV0ZU1vZGVsUmVzcG9uc2USRgoNVXBsb2FkVmVyc2lvbhIfLmFpbWFzcy52MS5VcGxvYWRWZXJzaW9uUmVxdWVzdBoSLmFpbWFz\
-            cy52MS5WZXJzaW9uKAESPgoKR2V0VmVyc2lvbhIcLmFpbWFzcy52MS5HZXRWZXJzaW9uUmVxdWVzdBoSLmFpbWFzcy52MS5WZXJzaW9u\
-            Ek8KDExpc3RWZXJzaW9ucxIeLmFpbWFzcy52MS5MaXN0VmVyc2lvbnNSZXF1ZXN0Gh8uYWltYXNzLnYxLkxpc3RWZXJzaW9uc1Jlc3Bv\
-            bnNlElIKDURlbGV0ZVZlcnNpb24SHy5haW1hc3MudjEuRGVsZXRlVmVyc2lvblJlcXVlc3QaIC5haW1hc3MudjEuRGVsZXRlVmVyc2lv\
-            blJlc3BvbnNlEloKD0Rvd25sb2FkVmVyc2lvbhIhLmFpbWFzcy52MS5Eb3dubG9hZFZlcnNpb25SZXF1ZXN0GiIuYWltYXNzLnYxLkRv\
-            d25sb2FkVmVyc2lvblJlc3BvbnNlMAESTwoMRGlmZlZlcnNpb25zEh4uYWltYXNzLnYxLkRpZmZWZXJzaW9uc1JlcXVlc3QaHy5haW1h\
-            c3MudjEuRGlmZlZlcnNpb25zUmVzcG9uc2USQwoIU2V0QWxpYXMSGi5haW1hc3MudjEuU2V0QWxpYXNSZXF1ZXN0GhsuYWltYXNzLnYx\
-            LlNldEFsaWFzUmVzcG9uc2USWwoQTGlzdEFsaWFzSGlzdG9yeRIiLmFpbWFzcy52MS5MaXN0QWxpYXNIaXN0b3J5UmVxdWVzdBojLmFp\
-            bWFzcy52MS5MaXN0QWxpYXNIaXN0b3J5UmVzcG9uc2USUAoNU2V0UGVybWlzc2lvbhIfLmFpbWFzcy52MS5TZXRQZXJtaXNzaW9uUmVx\
-            dWVzdBoeLmFpbWFzcy52MS5QZXJtaXNzaW9uc1Jlc3BvbnNlElIKDkdldFBlcm1pc3Npb25zEiAuYWltYXNzLnYxLkdldFBlcm1pc3Np\
-            b25zUmVxdWVzdBoeLmFpbWFzcy52MS5QZXJtaXNzaW9uc1Jlc3BvbnNlQh9aHWFpbWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZw\
-            cm90bzM=
+            AygLMh0uYWltYXNzLnYxLk1vZGVsLkFsaWFzZXNFbnRyeVIHYWxpYXNlcxI4CgxhbGlhc19zcGxpdHMYESADKAsyFS5haW1hc3MudjEu\
+            QWxpYXNTcGxpdFILYWxpYXNTcGxpdHMaOgoMTWV0cmljc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgBUgV2YWx1\
+            ZToCOAEaPgoQQW5ub3RhdGlvbnNFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBGjsKDU1hbmlm\
+            ZXN0RW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ARo6CgxBbGlhc2VzRW50cnkSEAoDa2V5GAEg\
+            ASgJUgNrZXkSFAoFdmFsdWUYAiABKA1SBXZhbHVlOgI4ASKuBgoHVmVyc2lvbhIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSFgoGbnVtYmVy\
+            GAIgASgNUgZudW1iZXISIgoNY3JlYXRlZF9hdF9tcxgDIAEoA1ILY3JlYXRlZEF0TXMSFgoGYXV0aG9yGAQgASgJUgZhdXRob3ISIAoL\
+            ZGVzY3JpcHRpb24YBSABKAlSC2Rlc2NyaXB0aW9uEh0KCnNpemVfYnl0ZXMYBiABKANSCXNpemVCeXRlcxIWCgZzaGEyNTYYByABKAlS\
+            BnNoYTI1NhI8CghtYW5pZmVzdBgIIAMoCzIgLmFpbWFzcy52MS5WZXJzaW9uLk1hbmlmZXN0RW50cnlSCG1hbmlmZXN0EjkKB21ldHJp\
+            Y3MYCSADKAsyHy5haW1hc3MudjEuVmVyc2lvbi5NZXRyaWNzRW50cnlSB21ldHJpY3MSMQoVbWV0cmljc191cGRhdGVkX2F0X21zGAog\
+            ASgDUhJtZXRyaWNzVXBkYXRlZEF0TXMSIgoMZGVwZW5kZW5jaWVzGAsgAygJUgxkZXBlbmRlbmNpZXMSOQoMaW5wdXRfc2NoZW1hGAwg\
+            AygLMhYuYWltYXNzLnYxLlNjaGVtYUZpZWxkUgtpbnB1dFNjaGVtYRI7Cg1vdXRwdXRfc2NoZW1hGA0gAygLMhYuYWltYXNzLnYxLlNj\
+            aGVtYUZpZWxkUgxvdXRwdXRTY2hlbWESRQoLYW5ub3RhdGlvbnMYDiADKAsyIy5haW1hc3MudjEuVmVyc2lvbi5Bbm5vdGF0aW9uc0Vu\
+            dHJ5Ugthbm5vdGF0aW9ucxIYCgdhbGlhc2VzGA8gAygJUgdhbGlhc2VzGjsKDU1hbmlmZXN0RW50cnkSEAoDa2V5GAEgASgJUgNrZXkS\
+            FAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ARo6CgxNZXRyaWNzRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAFSBXZh\
+            bHVlOgI4ARo+ChBBbm5vdGF0aW9uc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEiPAoSQ3Jl\
+            YXRlTW9kZWxSZXF1ZXN0EiYKBW1vZGVsGAEgASgLMhAuYWltYXNzLnYxLk1vZGVsUgVtb2RlbCIlCg9HZXRNb2RlbFJlcXVlc3QSEgoE\
+            bmFtZRgBIAEoCVIEbmFtZSKaAQoRTGlzdE1vZGVsc1JlcXVlc3QSGwoJcGFnZV9zaXplGAEgASgNUghwYWdlU2l6ZRIdCgpwYWdlX3Rv\
+            a2VuGAIgASgJUglwYWdlVG9rZW4SEAoDdGFnGAMgASgJUgN0YWcSFgoGYXV0aG9yGAQgASgJUgZhdXRob3ISHwoLbmFtZV9wcmVmaXgY\
+            BSABKAlSCm5hbWVQcmVmaXgiZgoSTGlzdE1vZGVsc1Jlc3BvbnNlEigKBm1vZGVscxgBIAMoCzIQLmFpbWFzcy52MS5Nb2RlbFIGbW9k\
+            ZWxzEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbiJdChJVcGRhdGVNb2RlbFJlcXVlc3QSJgoFbW9kZWwYASAB\
+            KAsyEC5haW1hc3MudjEuTW9kZWxSBW1vZGVsEh8KC3VwZGF0ZV9tYXNrGAIgAygJUgp1cGRhdGVNYXNrIigKEkRlbGV0ZU1vZGVsUmVx\
+            dWVzdBISCgRuYW1lGAEgASgJUgRuYW1lIhUKE0RlbGV0ZU1vZGVsUmVzcG9uc2UiRgoURGVsZXRlVmVyc2lvblJlcXVlc3QSFAoFbW9k\
+            ZWwYASABKAlSBW1vZGVsEhgKB3ZlcnNpb24YAiABKA1SB3ZlcnNpb24iFwoVRGVsZXRlVmVyc2lvblJlc3BvbnNlImoKFFVwbG9hZFZl\
+            cnNpb25SZXF1ZXN0EjIKBmhlYWRlchgBIAEoCzIYLmFpbWFzcy52MS5WZXJzaW9uSGVhZGVySABSBmhlYWRlchIWCgVjaHVuaxgCIAEo\
+            DEgAUgVjaHVua0IGCgRwYXJ0IqUFCg1WZXJzaW9uSGVhZGVyEhQKBW1vZGVsGAEgASgJUgVtb2RlbBIgCgtkZXNjcmlwdGlvbhgCIAEo\
+            CVILZGVzY3JpcHRpb24SHQoKc2l6ZV9ieXRlcxgDIAEoA1IJc2l6ZUJ5dGVzEhYKBnNoYTI1NhgEIAEoCVIGc2hhMjU2EkIKCG1hbmlm\
+            ZXN0GAUgAygLMiYuYWltYXNzLnYxLlZlcnNpb25IZWFkZXIuTWFuaWZlc3RFbnRyeVIIbWFuaWZlc3QSPwoHbWV0cmljcxgGIAMoCzIl\
+            LmFpbWFzcy52MS5WZXJzaW9uSGVhZGVyLk1ldHJpY3NFbnRyeVIHbWV0cmljcxIiCgxkZXBlbmRlbmNpZXMYByADKAlSDGRlcGVuZGVu\
+            Y2llcxI5CgxpbnB1dF9zY2hlbWEYCCADKAsyFi5haW1hc3MudjEuU2NoZW1hRmllbGRSC2lucHV0U2NoZW1hEjsKDW91dHB1dF9zY2hl\
+            bWEYCSADKAsyFi5haW1hc3MudjEuU2NoZW1hRmllbGRSDG91dHB1dFNjaGVtYRJLCgthbm5vdGF0aW9ucxgKIAMoCzIpLmFpbWFzcy52\
+            MS5WZXJzaW9uSGVhZGVyLkFubm90YXRpb25zRW50cnlSC2Fubm90YXRpb25zGjsKDU1hbmlmZXN0RW50cnkSEAoDa2V5GAEgASgJUgNr\
+            ZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ARo6CgxNZXRyaWNzRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAFS\
+            BXZhbHVlOgI4ARo+ChBBbm5vdGF0aW9uc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEiXwoR\
+            R2V0VmVyc2lvblJlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEjQKB3ZlcnNpb24YAiABKAsyGi5haW1hc3MudjEuVmVyc2lvblNl\
+            bGVjdG9yUgd2ZXJzaW9uImcKE0xpc3RWZXJzaW9uc1JlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEhsKCXBhZ2Vfc2l6ZRgCIAEo\
+            DVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgDIAEoCVIJcGFnZVRva2VuIm4KFExpc3RWZXJzaW9uc1Jlc3BvbnNlEi4KCHZlcnNpb25z\
+            GAEgAygLMhIuYWltYXNzLnYxLlZlcnNpb25SCHZlcnNpb25zEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbiJ8\
+            ChZEb3dubG9hZFZlcnNpb25SZXF1ZXN0EhQKBW1vZGVsGAEgASgJUgVtb2RlbBI0Cgd2ZXJzaW9uGAIgASgLMhouYWltYXNzLnYxLlZl\
+            cnNpb25TZWxlY3RvclIHdmVyc2lvbhIWCgZvZmZzZXQYAyABKANSBm9mZnNldCJpChdEb3dubG9hZFZlcnNpb25SZXNwb25zZRIuCgd2\
+            ZXJzaW9uGAEgASgLMhIuYWltYXNzLnYxLlZlcnNpb25IAFIHdmVyc2lvbhIWCgVjaHVuaxgCIAEoDEgAUgVjaHVua0IGCgRwYXJ0IqUB\
+            ChNEaWZmVmVyc2lvbnNSZXF1ZXN0EhQKBW1vZGVsGAEgASgJUgVtb2RlbBI7CgtvbGRfdmVyc2lvbhgCIAEoCzIaLmFpbWFzcy52MS5W\
+            ZXJzaW9uU2VsZWN0b3JSCm9sZFZlcnNpb24SOwoLbmV3X3ZlcnNpb24YAyABKAsyGi5haW1hc3MudjEuVmVyc2lvblNlbGVjdG9yUgpu\
+            ZXdWZXJzaW9uIogBCgtGaWVsZENoYW5nZRIUCgVmaWVsZBgBIAEoCVIFZmllbGQSGwoJb2xkX3ZhbHVlGAIgASgJUghvbGRWYWx1ZRIb\
+            CgluZXdfdmFsdWUYAyABKAlSCG5ld1ZhbHVlEikKBGtpbmQYBCABKA4yFS5haW1hc3MudjEuQ2hhbmdlS2luZFIEa2luZCKgAQoURGlm\
+            ZlZlcnNpb25zUmVzcG9uc2USFAoFbW9kZWwYASABKAlSBW1vZGVsEh8KC29sZF92ZXJzaW9uGAIgASgNUgpvbGRWZXJzaW9uEh8KC25l\
+            d192ZXJzaW9uGAMgASgNUgpuZXdWZXJzaW9uEjAKB2NoYW5nZXMYBCADKAsyFi5haW1hc3MudjEuRmllbGRDaGFuZ2VSB2NoYW5nZXMi\
+            rgEKD1NldEFsaWFzUmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSFAoFYWxpYXMYAiABKAlSBWFsaWFzEhgKB3ZlcnNpb24YAyAB\
+            KA1SB3ZlcnNpb24SFgoGcmVhc29uGAQgASgJUgZyZWFzb24SJQoOcmVxdWlyZV9tZXRyaWMYBSABKAlSDXJlcXVpcmVNZXRyaWMSFgoG\
+            bWFyZ2luGAYgASgBUgZtYXJnaW4iiwEKFFNldEFsaWFzU3BsaXRSZXF1ZXN0EhQKBW1vZGVsGAEgASgJUgVtb2RlbBIUCgVhbGlhcxgC\
+            IAEoCVIFYWxpYXMSLQoSY2hhbGxlbmdlcl92ZXJzaW9uGAMgASgNUhFjaGFsbGVuZ2VyVmVyc2lvbhIYCgdwZXJjZW50GAQgASgNUgdw\
+            ZXJjZW50IoUBCgpBbGlhc1NwbGl0EhQKBWFsaWFzGAEgASgJUgVhbGlhcxIYCgd2ZXJzaW9uGAIgASgNUgd2ZXJzaW9uEi0KEmNoYWxs\
+            ZW5nZXJfdmVyc2lvbhgDIAEoDVIRY2hhbGxlbmdlclZlcnNpb24SGAoHcGVyY2VudBgEIAEoDVIHcGVyY2VudCJEChVTZXRBbGlhc1Nw\
+            bGl0UmVzcG9uc2USKwoFc3BsaXQYASABKAsyFS5haW1hc3MudjEuQWxpYXNTcGxpdFIFc3BsaXQiQgoQU2V0QWxpYXNSZXNwb25zZRIu\
+            CgZjaGFuZ2UYASABKAsyFi5haW1hc3MudjEuQWxpYXNDaGFuZ2VSBmNoYW5nZSLYAQoLQWxpYXNDaGFuZ2USFAoFbW9kZWwYASABKAlS\
+            BW1vZGVsEhQKBWFsaWFzGAIgASgJUgVhbGlhcxIpChBwcmV2aW91c192ZXJzaW9uGAMgASgNUg9wcmV2aW91c1ZlcnNpb24SGAoHdmVy\
+            c2lvbhgEIAEoDVIHdmVyc2lvbhIcCglwcmluY2lwYWwYBSABKAlSCXByaW5jaXBhbBIiCg1jaGFuZ2VkX2F0X21zGAYgASgDUgtjaGFu\
+            Z2VkQXRNcxIWCgZyZWFzb24YByABKAlSBnJlYXNvbiKBAQoXTGlzdEFsaWFzSGlzdG9yeVJlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1v\
+            ZGVsEhQKBWFsaWFzGAIgASgJUgVhbGlhcxIbCglwYWdlX3NpemUYAyABKA1SCHBhZ2VTaXplEh0KCnBhZ2VfdG9rZW4YBCABKAlSCXBh\
+            Z2VUb2tlbiJ0ChhMaXN0QWxpYXNIaXN0b3J5UmVzcG9uc2USMAoHY2hhbmdlcxgBIAMoCzIWLmFpbWFzcy52MS5BbGlhc0NoYW5nZVIH\
+            Y2hhbmdlcxImCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAlSDW5leHRQYWdlVG9rZW4iTwoKUGVybWlzc2lvbhIcCglwcmluY2lwYWwYASAB\
+            KAlSCXByaW5jaXBhbBIjCgRyb2xlGAIgASgOMg8uYWltYXNzLnYxLlJvbGVSBHJvbGUibwoUU2V0UGVybWlzc2lvblJlcXVlc3QSFAoF\
+            bW9kZWwYASABKAlSBW1vZGVsEhwKCXByaW5jaXBhbBgCIAEoCVIJcHJpbmNpcGFsEiMKBHJvbGUYAyABKA4yDy5haW1hc3MudjEuUm9s\
+            ZVIEcm9sZSItChVHZXRQZXJtaXNzaW9uc1JlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsImQKE1Blcm1pc3Npb25zUmVzcG9uc2US\
+            FAoFbW9kZWwYASABKAlSBW1vZGVsEjcKC3Blcm1pc3Npb25zGAIgAygLMhUuYWltYXNzLnYxLlBlcm1pc3Npb25SC3Blcm1pc3Npb25z\
+            KnIKCkNoYW5nZUtpbmQSGwoXQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIVChFDSEFOR0VfS0lORF9BRERFRBABEhcKE0NIQU5HRV9L\
+            SU5EX1JFTU9WRUQQAhIXChNDSEFOR0VfS0lORF9DSEFOR0VEEAMqXQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9O\
+            T05FEAESDwoLUk9MRV9SRUFERVIQAhIPCgtST0xFX1dSSVRFUhADEg4KClJPTEVfT1dORVIQBDLYCQoNTW9kZWxSZWdpc3RyeRI+CgtD\
+            cmVhdGVNb2RlbBIdLmFpbWFzcy52MS5DcmVhdGVNb2RlbFJlcXVlc3QaEC5haW1hc3MudjEuTW9kZWwSOAoIR2V0TW9kZWwSGi5haW1h\
+            c3MudjEuR2V0TW9kZWxSZXF1ZXN0GhAuYWltYXNzLnYxLk1vZGVsEkkKCkxpc3RNb2RlbHMSHC5haW1hc3MudjEuTGlzdE1vZGVsc1Jl\
+            cXVlc3QaHS5haW1hc3MudjEuTGlzdE1vZGVsc1Jlc3BvbnNlEj4KC1VwZGF0ZU1vZGVsEh0uYWltYXNzLnYxLlVwZGF0ZU1vZGVsUmVx\
+            dWVzdBoQLmFpbWFzcy52MS5Nb2RlbBJMCgtEZWxldGVNb2RlbBIdLmFpbWFzcy52MS5EZWxldGVNb2RlbFJlcXVlc3QaHi5haW1hc3Mu\
+            djEuRGVsZXRlTW9kZWxSZXNwb25zZRJGCg1VcGxvYWRWZXJzaW9uEh8uYWltYXNzLnYxLlVwbG9hZFZlcnNpb25SZXF1ZXN0GhIuYWlt\
+            YXNzLnYxLlZlcnNpb24oARI+CgpHZXRWZXJzaW9uEhwuYWltYXNzLnYxLkdldFZlcnNpb25SZXF1ZXN0GhIuYWltYXNzLnYxLlZlcnNp\
+            b24STwoMTGlzdFZlcnNpb25zEh4uYWltYXNzLnYxLkxpc3RWZXJzaW9uc1JlcXVlc3QaHy5haW1hc3MudjEuTGlzdFZlcnNpb25zUmVz\
+            cG9uc2USUgoNRGVsZXRlVmVyc2lvbhIfLmFpbWFzcy52MS5EZWxldGVWZXJzaW9uUmVxdWVzdBogLmFpbWFzcy52MS5EZWxldGVWZXJz\
+            aW9uUmVzcG9uc2USWgoPRG93bmxvYWRWZXJzaW9uEiEuYWltYXNzLnYxLkRvd25sb2FkVmVyc2lvblJlcXVlc3QaIi5haW1hc3MudjEu\
+            RG93bmxvYWRWZXJzaW9uUmVzcG9uc2UwARJPCgxEaWZmVmVyc2lvbnMSHi5haW1hc3MudjEuRGlmZlZlcnNpb25zUmVxdWVzdBofLmFp\
+            bWFzcy52MS5EaWZmVmVyc2lvbnNSZXNwb25zZRJDCghTZXRBbGlhcxIaLmFpbWFzcy52MS5TZXRBbGlhc1JlcXVlc3QaGy5haW1hc3Mu\
+            djEuU2V0QWxpYXNSZXNwb25zZRJSCg1TZXRBbGlhc1NwbGl0Eh8uYWltYXNzLnYxLlNldEFsaWFzU3BsaXRSZXF1ZXN0GiAuYWltYXNz\
+            LnYxLlNldEFsaWFzU3BsaXRSZXNwb25zZRJbChBMaXN0QWxpYXNIaXN0b3J5EiIuYWltYXNzLnYxLkxpc3RBbGlhc0hpc3RvcnlSZXF1\
+            ZXN0GiMuYWltYXNzLnYxLkxpc3RBbGlhc0hpc3RvcnlSZXNwb25zZRJQCg1TZXRQZXJtaXNzaW9uEh8uYWltYXNzLnYxLlNldFBlcm1p\
+            c3Npb25SZXF1ZXN0Gh4uYWltYXNzLnYxLlBlcm1pc3Npb25zUmVzcG9uc2USUgoOR2V0UGVybWlzc2lvbnMSIC5haW1hc3MudjEuR2V0\
+            UGVybWlzc2lvbnNSZXF1ZXN0Gh4uYWltYXNzLnYxLlBlcm1pc3Npb25zUmVzcG9uc2VCH1odYWltYXNzL2dlbi9haW1hc3MvdjE7YWlt\
+            YXNzdjFiBnByb3RvMw==
             """
         ),
         ReflectionFile(
@@ -552,44 +566,55 @@ public enum DescriptorSets {
                 "aimass.v1.EvaluateResponse.metrics", "aimass.v1.EvaluateResponse.model",
                 "aimass.v1.EvaluateResponse.stored", "aimass.v1.EvaluateResponse.version", "aimass.v1.Recommend",
                 "aimass.v1.Recommend.Evaluate", "aimass.v1.Recommend.Recommend", "aimass.v1.Recommend.SimilarItems",
-                "aimass.v1.RecommendRequest", "aimass.v1.RecommendRequest.exclude_seen",
+                "aimass.v1.RecommendRequest", "aimass.v1.RecommendRequest.UserAttributesEntry",
+                "aimass.v1.RecommendRequest.UserAttributesEntry.key",
+                "aimass.v1.RecommendRequest.UserAttributesEntry.value", "aimass.v1.RecommendRequest.exclude_seen",
                 "aimass.v1.RecommendRequest.k", "aimass.v1.RecommendRequest.model",
-                "aimass.v1.RecommendRequest.seed_items", "aimass.v1.RecommendRequest.user_id",
-                "aimass.v1.RecommendRequest.version", "aimass.v1.RecommendResponse",
-                "aimass.v1.RecommendResponse.items", "aimass.v1.RecommendResponse.served_by", "aimass.v1.ScoredItem",
-                "aimass.v1.ScoredItem.item_id", "aimass.v1.ScoredItem.score", "aimass.v1.ServedBy",
-                "aimass.v1.ServedBy.replica_id", "aimass.v1.ServedBy.version", "aimass.v1.ServedBy.worker_id",
-                "aimass.v1.SimilarItemsRequest", "aimass.v1.SimilarItemsRequest.item_id",
-                "aimass.v1.SimilarItemsRequest.k", "aimass.v1.SimilarItemsRequest.model",
-                "aimass.v1.SimilarItemsRequest.version", "aimass.v1.SimilarItemsResponse",
-                "aimass.v1.SimilarItemsResponse.items", "aimass.v1.SimilarItemsResponse.served_by",
+                "aimass.v1.RecommendRequest.seed_items", "aimass.v1.RecommendRequest.user_attributes",
+                "aimass.v1.RecommendRequest.user_id", "aimass.v1.RecommendRequest.version",
+                "aimass.v1.RecommendResponse", "aimass.v1.RecommendResponse.items", "aimass.v1.RecommendResponse.path",
+                "aimass.v1.RecommendResponse.served_by", "aimass.v1.SERVING_PATH_ATTRIBUTE_NEIGHBOURS",
+                "aimass.v1.SERVING_PATH_HISTORY", "aimass.v1.SERVING_PATH_POPULARITY",
+                "aimass.v1.SERVING_PATH_SEED_ITEMS", "aimass.v1.SERVING_PATH_UNSPECIFIED", "aimass.v1.ScoredItem",
+                "aimass.v1.ScoredItem.item_id", "aimass.v1.ScoredItem.score", "aimass.v1.ScoredItem.title",
+                "aimass.v1.ServedBy", "aimass.v1.ServedBy.replica_id", "aimass.v1.ServedBy.version",
+                "aimass.v1.ServedBy.worker_id", "aimass.v1.ServingPath", "aimass.v1.SimilarItemsRequest",
+                "aimass.v1.SimilarItemsRequest.item_id", "aimass.v1.SimilarItemsRequest.k",
+                "aimass.v1.SimilarItemsRequest.model", "aimass.v1.SimilarItemsRequest.version",
+                "aimass.v1.SimilarItemsResponse", "aimass.v1.SimilarItemsResponse.items",
+                "aimass.v1.SimilarItemsResponse.served_by",
             ],
             extensions: [],
             base64: """
-            ChlhaW1hc3MvdjEvcmVjb21tZW5kLnByb3RvEglhaW1hc3MudjEaFmFpbWFzcy92MS9jb21tb24ucHJvdG8iOwoKU2NvcmVkSXRlbRIX\
-            CgdpdGVtX2lkGAEgASgJUgZpdGVtSWQSFAoFc2NvcmUYAiABKAFSBXNjb3JlImAKCFNlcnZlZEJ5EhsKCXdvcmtlcl9pZBgBIAEoCVII\
-            d29ya2VySWQSHQoKcmVwbGljYV9pZBgCIAEoCVIJcmVwbGljYUlkEhgKB3ZlcnNpb24YAyABKA1SB3ZlcnNpb24ixwEKEFJlY29tbWVu\
-            ZFJlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEjQKB3ZlcnNpb24YAiABKAsyGi5haW1hc3MudjEuVmVyc2lvblNlbGVjdG9yUgd2\
-            ZXJzaW9uEhcKB3VzZXJfaWQYAyABKAlSBnVzZXJJZBIdCgpzZWVkX2l0ZW1zGAQgAygJUglzZWVkSXRlbXMSDAoBaxgFIAEoDVIBaxIh\
-            CgxleGNsdWRlX3NlZW4YBiABKAhSC2V4Y2x1ZGVTZWVuInIKEVJlY29tbWVuZFJlc3BvbnNlEisKBWl0ZW1zGAEgAygLMhUuYWltYXNz\
-            LnYxLlNjb3JlZEl0ZW1SBWl0ZW1zEjAKCXNlcnZlZF9ieRgCIAEoCzITLmFpbWFzcy52MS5TZXJ2ZWRCeVIIc2VydmVkQnkiiAEKE1Np\
-            bWlsYXJJdGVtc1JlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEjQKB3ZlcnNpb24YAiABKAsyGi5haW1hc3MudjEuVmVyc2lvblNl\
-            bGVjdG9yUgd2ZXJzaW9uEhcKB2l0ZW1faWQYAyABKAlSBml0ZW1JZBIMCgFrGAQgASgNUgFrInUKFFNpbWlsYXJJdGVtc1Jlc3BvbnNl\
+            ChlhaW1hc3MvdjEvcmVjb21tZW5kLnByb3RvEglhaW1hc3MudjEaFmFpbWFzcy92MS9jb21tb24ucHJvdG8iUQoKU2NvcmVkSXRlbRIX\
+            CgdpdGVtX2lkGAEgASgJUgZpdGVtSWQSFAoFc2NvcmUYAiABKAFSBXNjb3JlEhQKBXRpdGxlGAMgASgJUgV0aXRsZSJgCghTZXJ2ZWRC\
+            eRIbCgl3b3JrZXJfaWQYASABKAlSCHdvcmtlcklkEh0KCnJlcGxpY2FfaWQYAiABKAlSCXJlcGxpY2FJZBIYCgd2ZXJzaW9uGAMgASgN\
+            Ugd2ZXJzaW9uIuQCChBSZWNvbW1lbmRSZXF1ZXN0EhQKBW1vZGVsGAEgASgJUgVtb2RlbBI0Cgd2ZXJzaW9uGAIgASgLMhouYWltYXNz\
+            LnYxLlZlcnNpb25TZWxlY3RvclIHdmVyc2lvbhIXCgd1c2VyX2lkGAMgASgJUgZ1c2VySWQSHQoKc2VlZF9pdGVtcxgEIAMoCVIJc2Vl\
+            ZEl0ZW1zEgwKAWsYBSABKA1SAWsSIQoMZXhjbHVkZV9zZWVuGAYgASgIUgtleGNsdWRlU2VlbhJYCg91c2VyX2F0dHJpYnV0ZXMYByAD\
+            KAsyLy5haW1hc3MudjEuUmVjb21tZW5kUmVxdWVzdC5Vc2VyQXR0cmlidXRlc0VudHJ5Ug51c2VyQXR0cmlidXRlcxpBChNVc2VyQXR0\
+            cmlidXRlc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEingEKEVJlY29tbWVuZFJlc3BvbnNl\
             EisKBWl0ZW1zGAEgAygLMhUuYWltYXNzLnYxLlNjb3JlZEl0ZW1SBWl0ZW1zEjAKCXNlcnZlZF9ieRgCIAEoCzITLmFpbWFzcy52MS5T\
-            ZXJ2ZWRCeVIIc2VydmVkQnki9QIKD0V2YWx1YXRlUmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSNAoHdmVyc2lvbhgCIAEoCzIa\
-            LmFpbWFzcy52MS5WZXJzaW9uU2VsZWN0b3JSB3ZlcnNpb24SMwoIcHJvdG9jb2wYAyABKA4yFy5haW1hc3MudjEuRXZhbFByb3RvY29s\
-            Ughwcm90b2NvbBIMCgFrGAQgASgNUgFrEhIKBHNlZWQYBSABKARSBHNlZWQSFwoHZHJ5X3J1bhgGIAEoCFIGZHJ5UnVuEmAKEm1hbmlm\
-            ZXN0X292ZXJyaWRlcxgHIAMoCzIxLmFpbWFzcy52MS5FdmFsdWF0ZVJlcXVlc3QuTWFuaWZlc3RPdmVycmlkZXNFbnRyeVIRbWFuaWZl\
-            c3RPdmVycmlkZXMaRAoWTWFuaWZlc3RPdmVycmlkZXNFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6\
-            AjgBIoICChBFdmFsdWF0ZVJlc3BvbnNlEhQKBW1vZGVsGAEgASgJUgVtb2RlbBIYCgd2ZXJzaW9uGAIgASgNUgd2ZXJzaW9uEkIKB21l\
-            dHJpY3MYAyADKAsyKC5haW1hc3MudjEuRXZhbHVhdGVSZXNwb25zZS5NZXRyaWNzRW50cnlSB21ldHJpY3MSFgoGc3RvcmVkGAQgASgI\
-            UgZzdG9yZWQSJgoPZXZhbHVhdGVkX2F0X21zGAUgASgDUg1ldmFsdWF0ZWRBdE1zGjoKDE1ldHJpY3NFbnRyeRIQCgNrZXkYASABKAlS\
-            A2tleRIUCgV2YWx1ZRgCIAEoAVIFdmFsdWU6AjgBKnQKDEV2YWxQcm90b2NvbBIdChlFVkFMX1BST1RPQ09MX1VOU1BFQ0lGSUVEEAAS\
-            JAogRVZBTF9QUk9UT0NPTF9MRUFWRV9MQVNUX09ORV9PVVQQARIfChtFVkFMX1BST1RPQ09MX0hPTERPVVRfODBfMjAQAjLpAQoJUmVj\
-            b21tZW5kEkYKCVJlY29tbWVuZBIbLmFpbWFzcy52MS5SZWNvbW1lbmRSZXF1ZXN0GhwuYWltYXNzLnYxLlJlY29tbWVuZFJlc3BvbnNl\
-            Ek8KDFNpbWlsYXJJdGVtcxIeLmFpbWFzcy52MS5TaW1pbGFySXRlbXNSZXF1ZXN0Gh8uYWltYXNzLnYxLlNpbWlsYXJJdGVtc1Jlc3Bv\
-            bnNlEkMKCEV2YWx1YXRlEhouYWltYXNzLnYxLkV2YWx1YXRlUmVxdWVzdBobLmFpbWFzcy52MS5FdmFsdWF0ZVJlc3BvbnNlQh9aHWFp\
-            bWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
+            ZXJ2ZWRCeVIIc2VydmVkQnkSKgoEcGF0aBgDIAEoDjIWLmFpbWFzcy52MS5TZXJ2aW5nUGF0aFIEcGF0aCKIAQoTU2ltaWxhckl0ZW1z\
+            UmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSNAoHdmVyc2lvbhgCIAEoCzIaLmFpbWFzcy52MS5WZXJzaW9uU2VsZWN0b3JSB3Zl\
+            cnNpb24SFwoHaXRlbV9pZBgDIAEoCVIGaXRlbUlkEgwKAWsYBCABKA1SAWsidQoUU2ltaWxhckl0ZW1zUmVzcG9uc2USKwoFaXRlbXMY\
+            ASADKAsyFS5haW1hc3MudjEuU2NvcmVkSXRlbVIFaXRlbXMSMAoJc2VydmVkX2J5GAIgASgLMhMuYWltYXNzLnYxLlNlcnZlZEJ5Ughz\
+            ZXJ2ZWRCeSL1AgoPRXZhbHVhdGVSZXF1ZXN0EhQKBW1vZGVsGAEgASgJUgVtb2RlbBI0Cgd2ZXJzaW9uGAIgASgLMhouYWltYXNzLnYx\
+            LlZlcnNpb25TZWxlY3RvclIHdmVyc2lvbhIzCghwcm90b2NvbBgDIAEoDjIXLmFpbWFzcy52MS5FdmFsUHJvdG9jb2xSCHByb3RvY29s\
+            EgwKAWsYBCABKA1SAWsSEgoEc2VlZBgFIAEoBFIEc2VlZBIXCgdkcnlfcnVuGAYgASgIUgZkcnlSdW4SYAoSbWFuaWZlc3Rfb3ZlcnJp\
+            ZGVzGAcgAygLMjEuYWltYXNzLnYxLkV2YWx1YXRlUmVxdWVzdC5NYW5pZmVzdE92ZXJyaWRlc0VudHJ5UhFtYW5pZmVzdE92ZXJyaWRl\
+            cxpEChZNYW5pZmVzdE92ZXJyaWRlc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEiggIKEEV2\
+            YWx1YXRlUmVzcG9uc2USFAoFbW9kZWwYASABKAlSBW1vZGVsEhgKB3ZlcnNpb24YAiABKA1SB3ZlcnNpb24SQgoHbWV0cmljcxgDIAMo\
+            CzIoLmFpbWFzcy52MS5FdmFsdWF0ZVJlc3BvbnNlLk1ldHJpY3NFbnRyeVIHbWV0cmljcxIWCgZzdG9yZWQYBCABKAhSBnN0b3JlZBIm\
+            Cg9ldmFsdWF0ZWRfYXRfbXMYBSABKANSDWV2YWx1YXRlZEF0TXMaOgoMTWV0cmljc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZh\
+            bHVlGAIgASgBUgV2YWx1ZToCOAEqpgEKC1NlcnZpbmdQYXRoEhwKGFNFUlZJTkdfUEFUSF9VTlNQRUNJRklFRBAAEhgKFFNFUlZJTkdf\
+            UEFUSF9ISVNUT1JZEAESGwoXU0VSVklOR19QQVRIX1NFRURfSVRFTVMQAhIlCiFTRVJWSU5HX1BBVEhfQVRUUklCVVRFX05FSUdIQk9V\
+            UlMQAxIbChdTRVJWSU5HX1BBVEhfUE9QVUxBUklUWRAEKnQKDEV2YWxQcm90b2NvbBIdChlFVkFMX1BST1RPQ09MX1VOU1BFQ0lGSUVE\
+            EAASJAogRVZBTF9QUk9UT0NPTF9MRUFWRV9MQVNUX09ORV9PVVQQARIfChtFVkFMX1BST1RPQ09MX0hPTERPVVRfODBfMjAQAjLpAQoJ\
+            UmVjb21tZW5kEkYKCVJlY29tbWVuZBIbLmFpbWFzcy52MS5SZWNvbW1lbmRSZXF1ZXN0GhwuYWltYXNzLnYxLlJlY29tbWVuZFJlc3Bv\
+            bnNlEk8KDFNpbWlsYXJJdGVtcxIeLmFpbWFzcy52MS5TaW1pbGFySXRlbXNSZXF1ZXN0Gh8uYWltYXNzLnYxLlNpbWlsYXJJdGVtc1Jl\
+            c3BvbnNlEkMKCEV2YWx1YXRlEhouYWltYXNzLnYxLkV2YWx1YXRlUmVxdWVzdBobLmFpbWFzcy52MS5FdmFsdWF0ZVJlc3BvbnNlQh9a\
+            HWFpbWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
             """
         ),
     ]

@@ -40,15 +40,22 @@ public enum RecommendMethods {
 public struct ScoredItem: Hashable, Sendable {
     /// Item id as it appears in the model's interactions table.
     public var itemId: String
-    /// Score (e.g. summed neighbour similarity).
+    /// Score (e.g. summed neighbour similarity; popularity: how many users
+    /// have the item).
     public var score: Double
+    /// The item's title when the version carries item attributes with a title
+    /// column (`title` or `*_title`, e.g. MovieLens's `movie_title`); empty
+    /// otherwise.
+    public var title: String
 
     public init(
         itemId: String = "",
-        score: Double = 0
+        score: Double = 0,
+        title: String = ""
     ) {
         self.itemId = itemId
         self.score = score
+        self.title = title
     }
 }
 
@@ -58,12 +65,32 @@ extension ScoredItem: ProtobufCConvertible {
     public init(c: Aimass__V1__ScoredItem) {
         itemId = ProtobufC.string(c.item_id)
         score = c.score
+        title = ProtobufC.string(c.title)
     }
 
     public func fill(_ c: inout Aimass__V1__ScoredItem, in arena: CArena) {
         c.item_id = arena.string(itemId)
         c.score = score
+        c.title = arena.string(title)
     }
+}
+
+/// `aimass.v1.ServingPath`: Which path produced a Recommend answer.
+public enum ServingPath: Int32, CaseIterable, ProtobufCEnum {
+    public typealias CEnum = Aimass__V1__ServingPath
+
+    case unspecified = 0
+    /// A user the version has interactions of: scored from their history.
+    case history = 1
+    /// Seed items the version knows (unknown seeds are left out).
+    case seedItems = 2
+    /// A user without interactions in the version but with attributes (in the
+    /// request's `user_attributes`, or the version's `users` section): scored
+    /// from the stored users whose attributes are most alike.
+    case attributeNeighbours = 3
+    /// Nothing known of the user (or no seed known): the items with the most
+    /// users.
+    case popularity = 4
 }
 
 /// `aimass.v1.ServedBy`: Which replica answered.
@@ -111,16 +138,29 @@ public struct RecommendRequest: Hashable, Sendable {
     /// highest number with a READY replica; `served_by.version` tells which.
     public var version: VersionSelector?
     /// The user to recommend for (their interactions in the model are the
-    /// seeds); empty = use `seed_items`. Unknown user = NOT_FOUND.
+    /// seeds); empty = use `seed_items`. A user the version has no
+    /// interactions of (for example one who arrived after its build) is a
+    /// cold start, never NOT_FOUND: served from attribute neighbours when their
+    /// attributes are known, else by popularity (see `path`).
+    ///
+    /// A/B split: when `version` names an alias with a challenger
+    /// (ModelRegistry.SetAliasSplit), the user's hash decides, the same way on
+    /// every call, whether the alias's version or the challenger serves;
+    /// `served_by.version` says which (record it in feedback's
+    /// `served_version`).
     public var userId: String
     /// Items to recommend from (e.g. a basket); unknown items are ignored, and
-    /// if none is known the call is NOT_FOUND. At most 1000.
+    /// if none is known the most popular items are returned. At most 1000.
     public var seedItems: [String]
     /// Number of items to return; 0 = 10, at most 1000.
     public var k: UInt32
     /// True: leave out items the user has interacted with (or the seed items).
     /// Default false: such items may be returned.
     public var excludeSeen: Bool
+    /// Attributes of a cold-start user, by the column names of the version's
+    /// `users` section (e.g. {"age": "24", "gender": "F"}); ignored for a user
+    /// the version has interactions of. Empty = the `users` section's row.
+    public var userAttributes: [String: String]
 
     public init(
         model: String = "",
@@ -128,7 +168,8 @@ public struct RecommendRequest: Hashable, Sendable {
         userId: String = "",
         seedItems: [String] = [],
         k: UInt32 = 0,
-        excludeSeen: Bool = false
+        excludeSeen: Bool = false,
+        userAttributes: [String: String] = [:]
     ) {
         self.model = model
         self.version = version
@@ -136,6 +177,7 @@ public struct RecommendRequest: Hashable, Sendable {
         self.seedItems = seedItems
         self.k = k
         self.excludeSeen = excludeSeen
+        self.userAttributes = userAttributes
     }
 }
 
@@ -149,6 +191,7 @@ extension RecommendRequest: ProtobufCConvertible {
         seedItems = ProtobufC.repeated(c.seed_items, count: c.n_seed_items)
         k = c.k
         excludeSeen = c.exclude_seen != 0
+        userAttributes = ProtobufC.map(c.user_attributes, count: c.n_user_attributes)
     }
 
     public func fill(_ c: inout Aimass__V1__RecommendRequest, in arena: CArena) {
@@ -158,6 +201,10 @@ extension RecommendRequest: ProtobufCConvertible {
         (c.n_seed_items, c.seed_items) = arena.repeated(seedItems)
         c.k = k
         c.exclude_seen = excludeSeen ? 1 : 0
+        (c.n_user_attributes, c.user_attributes) = arena.map(
+            userAttributes,
+            entry: aimass__v1__recommend_request__user_attributes_entry__init
+        )
     }
 }
 
@@ -167,13 +214,17 @@ public struct RecommendResponse: Hashable, Sendable {
     public var items: [ScoredItem]
     /// The replica that answered.
     public var servedBy: ServedBy?
+    /// How the items were found.
+    public var path: ServingPath
 
     public init(
         items: [ScoredItem] = [],
-        servedBy: ServedBy? = nil
+        servedBy: ServedBy? = nil,
+        path: ServingPath = .unspecified
     ) {
         self.items = items
         self.servedBy = servedBy
+        self.path = path
     }
 }
 
@@ -183,11 +234,13 @@ extension RecommendResponse: ProtobufCConvertible {
     public init(c: Aimass__V1__RecommendResponse) {
         items = ProtobufC.repeated(c.items, count: c.n_items)
         servedBy = ProtobufC.message(c.served_by)
+        path = ServingPath(c: c.path)
     }
 
     public func fill(_ c: inout Aimass__V1__RecommendResponse, in arena: CArena) {
         (c.n_items, c.items) = arena.repeated(items)
         c.served_by = arena.message(servedBy)
+        c.path = path.cValue
     }
 }
 

@@ -115,9 +115,24 @@ public enum ModelRegistryMethods {
     /// Errors: INVALID_ARGUMENT (bad alias name, `latest`, bad reason),
     /// NOT_FOUND (model, version, or alias to delete), PERMISSION_DENIED,
     /// UNAUTHENTICATED.
+    /// With `require_metric`, the move is earned: FAILED_PRECONDITION, naming
+    /// both figures, unless the target's stored metric beats the current
+    /// version's by `margin` (champion/challenger).
     ///
     /// ``SetAliasRequest`` → ``SetAliasResponse``.
     public static let setAlias = MethodDescriptor(service: serviceName, method: "SetAlias")
+
+    /// Splits an alias's traffic for an online A/B test: Recommend calls for
+    /// the alias with a user_id go to `challenger_version` for `percent` % of
+    /// users (sticky: by a hash of model, alias and user), to the alias's
+    /// version for the rest. percent 0 ends the split; so does any move of the
+    /// alias. Needs WRITER.
+    /// Errors: INVALID_ARGUMENT (percent above 100, the challenger is the
+    /// alias's version, bad alias), NOT_FOUND (model, alias or version),
+    /// PERMISSION_DENIED, UNAUTHENTICATED.
+    ///
+    /// ``SetAliasSplitRequest`` → ``SetAliasSplitResponse``.
+    public static let setAliasSplit = MethodDescriptor(service: serviceName, method: "SetAliasSplit")
 
     /// Lists the moves of the aliases of a model, newest first, paged.
     /// Errors: NOT_FOUND (model), INVALID_ARGUMENT, UNAUTHENTICATED.
@@ -232,6 +247,8 @@ public struct Model: Hashable, Sendable {
     /// Output only. Current aliases: alias name -> version number (without the
     /// implicit `latest`).
     public var aliases: [String: UInt32]
+    /// Output only. The aliases with an A/B split (SetAliasSplit).
+    public var aliasSplits: [AliasSplit]
 
     public init(
         name: String = "",
@@ -249,7 +266,8 @@ public struct Model: Hashable, Sendable {
         intendedUse: String = "",
         annotations: [String: String] = [:],
         manifest: [String: String] = [:],
-        aliases: [String: UInt32] = [:]
+        aliases: [String: UInt32] = [:],
+        aliasSplits: [AliasSplit] = []
     ) {
         self.name = name
         self.description = description
@@ -267,6 +285,7 @@ public struct Model: Hashable, Sendable {
         self.annotations = annotations
         self.manifest = manifest
         self.aliases = aliases
+        self.aliasSplits = aliasSplits
     }
 }
 
@@ -290,6 +309,7 @@ extension Model: ProtobufCConvertible {
         annotations = ProtobufC.map(c.annotations, count: c.n_annotations)
         manifest = ProtobufC.map(c.manifest, count: c.n_manifest)
         aliases = ProtobufC.map(c.aliases, count: c.n_aliases)
+        aliasSplits = ProtobufC.repeated(c.alias_splits, count: c.n_alias_splits)
     }
 
     public func fill(_ c: inout Aimass__V1__Model, in arena: CArena) {
@@ -309,6 +329,7 @@ extension Model: ProtobufCConvertible {
         (c.n_annotations, c.annotations) = arena.map(annotations, entry: aimass__v1__model__annotations_entry__init)
         (c.n_manifest, c.manifest) = arena.map(manifest, entry: aimass__v1__model__manifest_entry__init)
         (c.n_aliases, c.aliases) = arena.map(aliases, entry: aimass__v1__model__aliases_entry__init)
+        (c.n_alias_splits, c.alias_splits) = arena.repeated(aliasSplits)
     }
 }
 
@@ -1136,17 +1157,31 @@ public struct SetAliasRequest: Hashable, Sendable {
     public var version: UInt32
     /// Why, kept in the alias history (e.g. `rollback: ndcg dropped`).
     public var reason: String
+    /// Champion/challenger: when set (e.g. `holdout.precision@10`), the alias
+    /// moves only if the target version's stored metric is at least `margin`
+    /// above the stored metric of the version the alias points at now (an
+    /// alias that does not exist yet has no champion and moves). Otherwise
+    /// FAILED_PRECONDITION with both figures; a version without the metric is
+    /// FAILED_PRECONDITION too. The comparison is recorded as (the end of) the
+    /// move's reason.
+    public var requireMetric: String
+    /// The margin for `require_metric`; >= 0.
+    public var margin: Double
 
     public init(
         model: String = "",
         alias: String = "",
         version: UInt32 = 0,
-        reason: String = ""
+        reason: String = "",
+        requireMetric: String = "",
+        margin: Double = 0
     ) {
         self.model = model
         self.alias = alias
         self.version = version
         self.reason = reason
+        self.requireMetric = requireMetric
+        self.margin = margin
     }
 }
 
@@ -1158,6 +1193,8 @@ extension SetAliasRequest: ProtobufCConvertible {
         alias = ProtobufC.string(c.alias)
         version = c.version
         reason = ProtobufC.string(c.reason)
+        requireMetric = ProtobufC.string(c.require_metric)
+        margin = c.margin
     }
 
     public func fill(_ c: inout Aimass__V1__SetAliasRequest, in arena: CArena) {
@@ -1165,6 +1202,116 @@ extension SetAliasRequest: ProtobufCConvertible {
         c.alias = arena.string(alias)
         c.version = version
         c.reason = arena.string(reason)
+        c.require_metric = arena.string(requireMetric)
+        c.margin = margin
+    }
+}
+
+/// `aimass.v1.SetAliasSplitRequest`: Request of ModelRegistry.SetAliasSplit.
+public struct SetAliasSplitRequest: Hashable, Sendable {
+    /// Name of the model.
+    public var model: String
+    /// The alias (it must exist; not `latest`).
+    public var alias: String
+    /// The version that serves the split's share; 0 = end the split.
+    public var challengerVersion: UInt32
+    /// Share of users sent to the challenger, 0-100; 0 = end the split.
+    public var percent: UInt32
+
+    public init(
+        model: String = "",
+        alias: String = "",
+        challengerVersion: UInt32 = 0,
+        percent: UInt32 = 0
+    ) {
+        self.model = model
+        self.alias = alias
+        self.challengerVersion = challengerVersion
+        self.percent = percent
+    }
+}
+
+extension SetAliasSplitRequest: ProtobufCConvertible {
+    public static let cInit = aimass__v1__set_alias_split_request__init
+
+    public init(c: Aimass__V1__SetAliasSplitRequest) {
+        model = ProtobufC.string(c.model)
+        alias = ProtobufC.string(c.alias)
+        challengerVersion = c.challenger_version
+        percent = c.percent
+    }
+
+    public func fill(_ c: inout Aimass__V1__SetAliasSplitRequest, in arena: CArena) {
+        c.model = arena.string(model)
+        c.alias = arena.string(alias)
+        c.challenger_version = challengerVersion
+        c.percent = percent
+    }
+}
+
+/// `aimass.v1.AliasSplit`: An alias's A/B split.
+public struct AliasSplit: Hashable, Sendable {
+    /// The alias.
+    public var alias: String
+    /// The version it points at (the champion).
+    public var version: UInt32
+    /// The challenger; 0 = no split.
+    public var challengerVersion: UInt32
+    /// Share of users the challenger serves, 0-100.
+    public var percent: UInt32
+
+    public init(
+        alias: String = "",
+        version: UInt32 = 0,
+        challengerVersion: UInt32 = 0,
+        percent: UInt32 = 0
+    ) {
+        self.alias = alias
+        self.version = version
+        self.challengerVersion = challengerVersion
+        self.percent = percent
+    }
+}
+
+extension AliasSplit: ProtobufCConvertible {
+    public static let cInit = aimass__v1__alias_split__init
+
+    public init(c: Aimass__V1__AliasSplit) {
+        alias = ProtobufC.string(c.alias)
+        version = c.version
+        challengerVersion = c.challenger_version
+        percent = c.percent
+    }
+
+    public func fill(_ c: inout Aimass__V1__AliasSplit, in arena: CArena) {
+        c.alias = arena.string(alias)
+        c.version = version
+        c.challenger_version = challengerVersion
+        c.percent = percent
+    }
+}
+
+/// `aimass.v1.SetAliasSplitResponse`: Result of ModelRegistry.SetAliasSplit.
+public struct SetAliasSplitResponse: Hashable, Sendable {
+    /// The split as stored.
+    public var split: AliasSplit?
+
+    public init(
+        split: AliasSplit? = nil
+    ) {
+        self.split = split
+    }
+}
+
+extension SetAliasSplitResponse: ProtobufCConvertible {
+    public static let cInit = aimass__v1__set_alias_split_response__init
+
+    public init(c: Aimass__V1__SetAliasSplitResponse) {
+        split = ProtobufC.message(c.split)
+    }
+
+    public func fill(_ c: inout Aimass__V1__SetAliasSplitResponse, in arena: CArena) {
+        c.split = arena.message(split)
     }
 }
 

@@ -60,16 +60,49 @@ public struct RecommendService: RPCService {
             throw RPCError(code: .invalidArgument, message: "give a user_id or seed_items, not both")
         default: break
         }
-        return try source.startServing(request.model, request.version, context: context) { served in
+        let selector = try splitSelector(request, context: context)
+        return try source.startServing(request.model, selector, context: context) { served in
             try context.withSpan("recommend.top_k") { span in
                 span?.attributes = Self.spanAttributes(model: request.model, served: served, k: k)
                 let model = served.recommender
-                let results =
+                let answer =
                     request.userId.isEmpty
-                    ? try model.recommend(seedItems: request.seedItems, k: k, excludeSeen: request.excludeSeen)
-                    : try model.recommend(user: request.userId, k: k, excludeSeen: request.excludeSeen)
-                return RecommendResponse(items: results.map(Self.scored), servedBy: served.servedBy)
+                    ? try model.serve(seedItems: request.seedItems, k: k, excludeSeen: request.excludeSeen)
+                    : try model.serve(
+                        user: request.userId, attributes: request.userAttributes, k: k, excludeSeen: request.excludeSeen)
+                return RecommendResponse(
+                    items: answer.items.map { Self.scored($0, titles: model) }, servedBy: served.servedBy,
+                    path: Self.servingPath(answer.path))
             }
+        }
+    }
+
+    /// The version that serves this user when the request names an alias with an A/B split (sticky by the user's
+    /// hash, see ``AliasSplit/version(model:user:)``); otherwise the request's selector. Only where the registry is
+    /// (the control plane and the embedded process): a worker process serves the alias's own version.
+    func splitSelector(_ request: RecommendRequest, context: ServerContext) throws(RPCError) -> VersionSelector? {
+        guard let registry, !request.userId.isEmpty, let selector = request.version, selector.number == 0,
+            !selector.alias.isEmpty, selector.alias != "latest"
+        else {
+            return request.version
+        }
+        do {
+            let principal = try registry.principal(for: context)
+            guard let split = try registry.aliasSplit(model: request.model, alias: selector.alias, by: principal) else {
+                return request.version
+            }
+            return VersionSelector(number: UInt32(clamping: split.version(model: request.model, user: request.userId)))
+        } catch {
+            throw RPCError(mapping: error)
+        }
+    }
+
+    static func servingPath(_ path: RecommendCore.ServingPath) -> AIMassAPI.ServingPath {
+        switch path {
+        case .history: .history
+        case .seedItems: .seedItems
+        case .attributeNeighbours: .attributeNeighbours
+        case .popularity: .popularity
         }
     }
 
@@ -83,7 +116,8 @@ public struct RecommendService: RPCService {
             try context.withSpan("similar_items.top_k") { span in
                 span?.attributes = Self.spanAttributes(model: request.model, served: served, k: k)
                 let results = try served.recommender.similarItems(item: request.itemId, k: k)
-                return SimilarItemsResponse(items: results.map(Self.scored), servedBy: served.servedBy)
+                return SimilarItemsResponse(
+                    items: results.map { Self.scored($0, titles: served.recommender) }, servedBy: served.servedBy)
             }
         }
     }
@@ -142,8 +176,9 @@ public struct RecommendService: RPCService {
         )
     }
 
-    private static func scored(_ recommendation: Recommendation) -> ScoredItem {
-        ScoredItem(itemId: recommendation.item, score: recommendation.score)
+    /// The API's scored item, with the item's title when the model has titles.
+    private static func scored(_ recommendation: Recommendation, titles model: Recommender) -> ScoredItem {
+        ScoredItem(itemId: recommendation.item, score: recommendation.score, title: model.title(of: recommendation.item) ?? "")
     }
 
     /// `k` as asked, 10 when unset, and at most 10,000.

@@ -18,3 +18,5 @@ typealias DomainUser = User
 typealias DomainTokenScope = TokenScope
 /// The core's audit event.
 typealias DomainAuditEvent = AuditEvent
+/// The registry's alias split (the API's is `AIMassAPI.AliasSplit`).
+typealias DomainAliasSplit = AliasSplit

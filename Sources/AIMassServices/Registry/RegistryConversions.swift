@@ -243,6 +243,12 @@ enum RegistryConversions {
         )
     }
 
+    static func aliasSplit(_ split: DomainAliasSplit) -> AIMassAPI.AliasSplit {
+        AIMassAPI.AliasSplit(
+            alias: split.alias, version: UInt32(clamping: split.version),
+            challengerVersion: UInt32(clamping: split.challengerVersion), percent: UInt32(clamping: split.percent))
+    }
+
     /// `user:NAME` or `group:NAME`.
     static func grantee(_ principal: String) throws(RPCError) -> Grantee {
         if principal.hasPrefix("user:"), principal.count > 5 { return .user(String(principal.dropFirst(5))) }

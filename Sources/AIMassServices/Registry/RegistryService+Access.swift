@@ -8,6 +8,9 @@ extension RegistryService {
         router.registerUnary(ModelRegistryMethods.setAlias) { (request: SetAliasRequest, context) in
             try self.setAlias(request, context: context)
         }
+        router.registerUnary(ModelRegistryMethods.setAliasSplit) { (request: SetAliasSplitRequest, context) in
+            try self.setAliasSplit(request, context: context)
+        }
         router.registerUnary(ModelRegistryMethods.listAliasHistory) { (request: ListAliasHistoryRequest, context) in
             try self.listAliasHistory(request, context: context)
         }
@@ -19,11 +22,18 @@ extension RegistryService {
         }
     }
 
-    /// Creates, moves or (version 0) deletes an alias; the request's reason is stored with the move.
+    /// Creates, moves or (version 0) deletes an alias; the request's reason is stored with the move. With
+    /// `require_metric` the move must be earned (champion/challenger).
     func setAlias(_ request: SetAliasRequest, context: ServerContext) throws -> SetAliasResponse {
         let principal = try registry.principal(for: context)
         try Self.requireName(request.model, field: "model")
         try Self.validateAlias(request.alias)
+        if !request.requireMetric.isEmpty && request.version == 0 {
+            throw RPCError(code: .invalidArgument, message: "require_metric needs a version to promote, not 0 (delete)")
+        }
+        let promotion =
+            request.requireMetric.isEmpty
+            ? nil : ModelRegistry.Promotion(metric: request.requireMetric, margin: request.margin)
         let response = try hidingUnreadable(request.model, principal) {
             let move =
                 request.version == 0
@@ -38,6 +48,7 @@ extension RegistryService {
                     alias: request.alias,
                     version: .number(Int(request.version)),
                     reason: request.reason,
+                    promotion: promotion,
                     by: principal
                 )
             return SetAliasResponse(change: RegistryConversions.aliasChange(move))
@@ -45,6 +56,19 @@ extension RegistryService {
         onAliasMoved?(request.model, request.alias, request.version)
         if let change = response.change { onMeshEvent?(MeshCore.MeshEvent.Payload.aliasMoved(MeshCore.AliasChange(change))) }
         return response
+    }
+
+    /// Starts, changes or ends an alias's A/B split.
+    func setAliasSplit(_ request: SetAliasSplitRequest, context: ServerContext) throws -> SetAliasSplitResponse {
+        let principal = try registry.principal(for: context)
+        try Self.requireName(request.model, field: "model")
+        try Self.validateAlias(request.alias)
+        return try hidingUnreadable(request.model, principal) {
+            let split = try self.registry.setAliasSplit(
+                model: request.model, alias: request.alias, challenger: Int(request.challengerVersion),
+                percent: Int(request.percent), by: principal)
+            return SetAliasSplitResponse(split: split.map(RegistryConversions.aliasSplit) ?? AliasSplit(alias: request.alias))
+        }
     }
 
     /// Alias moves, newest first, paged. The token is the number of (oldest) moves still to list: history is

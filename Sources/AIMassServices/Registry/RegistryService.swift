@@ -160,7 +160,9 @@ public struct RegistryService: RPCService {
         if let latest = model.latestVersion {
             metrics = try registry.getVersion(model: model.name, .number(latest), by: principal).metrics
         }
-        return RegistryConversions.apiModel(model, aliases: aliases, latestMetrics: metrics)
+        var api = RegistryConversions.apiModel(model, aliases: aliases, latestMetrics: metrics)
+        api.aliasSplits = try registry.aliasSplits(model: model.name, by: principal).map(RegistryConversions.aliasSplit)
+        return api
     }
 
     /// Runs `body`; a `PERMISSION_DENIED` for a caller with no role at all on the model becomes `NOT_FOUND`, as

@@ -28,12 +28,15 @@ final class AccessCache: Sendable {
         case version(VersionReference)
         /// Does the caller hold at least this role?
         case role(Role)
+        /// What is the alias's A/B split (the caller must be a reader)?
+        case split(alias: String)
     }
 
     /// A cached answer; errors that are a function of the data (not found, denied) are answers too.
     enum Answer: Sendable {
         case version(ModelVersion)
         case allowed
+        case split(AliasSplit?)
     }
 
     /// Token SHA-256 (hex) to the principal it authenticates.

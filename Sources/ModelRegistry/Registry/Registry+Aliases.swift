@@ -13,18 +13,79 @@ extension ModelRegistry {
     /// - Returns: The move (``AliasMove/fromVersion`` is `nil` if the alias is new).
     /// - Throws: `invalidArgument` for a bad alias name, `notFound` for an unknown model or version,
     ///   `permissionDenied`.
+    ///   - promotion: Champion/challenger: move only when the target's stored metric beats the current version's
+    ///     by the margin (see ``Promotion``); the comparison is appended to the reason. `nil`: move unconditionally.
+    /// - Throws: also `failedPrecondition` when a promotion is not earned (naming both figures) or a version lacks
+    ///   the metric.
     @discardableResult
     public func setAlias(
         model: String,
         alias: String,
         version: VersionReference,
         reason: String = "",
+        promotion: Promotion? = nil,
         by principal: Principal
     ) throws(RegistryError) -> AliasMove {
-        try withAliasMove(model: model, alias: alias, reason: reason, by: principal) { (database, ref) throws(RegistryError) in
+        if let promotion {
+            guard !promotion.metric.isEmpty, promotion.margin.isFinite, promotion.margin >= 0 else {
+                throw .invalidArgument("a promotion needs a metric name and a margin >= 0")
+            }
+        }
+        return try withAliasMove(model: model, alias: alias, reason: reason, by: principal) {
+            (database, ref) throws(RegistryError) in
             let target = try database.resolve(version, in: ref)
+            var reason = reason
+            if let promotion {
+                let comparison = try Self.comparison(database, ref, alias: alias, challenger: target, promotion)
+                reason = reason.isEmpty ? comparison : "\(reason); \(comparison)"
+            }
             return try Self.moveAlias(database, model: ref, alias: alias, to: target, reason: reason, by: principal)
         }
+    }
+
+    /// What an alias move has to earn: the target version's stored `metric` at least `margin` above the current
+    /// version's (higher is better).
+    public struct Promotion: Sendable, Hashable {
+        /// A key of the versions' metrics, e.g. `holdout.precision@10`.
+        public var metric: String
+        /// How much better the challenger must be, ≥ 0.
+        public var margin: Double
+
+        public init(metric: String, margin: Double) {
+            self.metric = metric
+            self.margin = margin
+        }
+    }
+
+    /// Compares the challenger's metric with the alias's current version's; returns the comparison as a reason, or
+    /// throws `failedPrecondition` with both figures when the challenger does not earn the move.
+    private static func comparison(
+        _ database: Database, _ ref: ModelRef, alias: String, challenger: Int, _ promotion: Promotion
+    ) throws(RegistryError) -> String {
+        func metric(_ number: Int) throws(RegistryError) -> Double {
+            guard let value = try database.loadVersion(ref, number: number).metrics[promotion.metric] else {
+                throw .failedPrecondition(
+                    "version \(number) of model '\(ref.name)' has no stored metric '\(promotion.metric)'; "
+                        + "evaluate it first (aimass evaluate --protocol holdout)")
+            }
+            return value
+        }
+        let challengerValue = try metric(challenger)
+        guard
+            let champion = try database.queryOne(
+                "SELECT version FROM aliases WHERE model_id = ? AND name = ?", ref.id, alias)?.int(0),
+            champion != challenger
+        else {
+            return "promoted: \(promotion.metric) \(challengerValue) of version \(challenger), no champion to beat"
+        }
+        let championValue = try metric(champion)
+        let figures =
+            "\(promotion.metric) of challenger version \(challenger) = \(challengerValue), of champion version "
+            + "\(champion) = \(championValue), difference \(challengerValue - championValue), margin \(promotion.margin)"
+        guard challengerValue - championValue >= promotion.margin else {
+            throw .failedPrecondition("not promoted: \(figures): the challenger must beat the champion by the margin")
+        }
+        return "promoted: \(figures)"
     }
 
     /// Deletes an alias and records the move (with ``AliasMove/toVersion`` `nil`) and its `reason`. Needs
@@ -173,7 +234,8 @@ extension ModelRegistry {
                 try database.execute(
                     """
                     INSERT INTO aliases (model_id, name, version, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5)
-                    ON CONFLICT (model_id, name) DO UPDATE SET version = ?3, updated_at = ?4, updated_by = ?5
+                    ON CONFLICT (model_id, name) DO UPDATE SET version = ?3, updated_at = ?4, updated_by = ?5,
+                        challenger_version = NULL, challenger_percent = 0
                     """,
                     model.id,
                     alias,

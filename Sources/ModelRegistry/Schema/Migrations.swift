@@ -12,6 +12,7 @@ enum Migrations {
         Migration(version: 1, summary: "initial schema", sql: SchemaV1.sql),
         Migration(version: 2, summary: "alias_history.reason", sql: SchemaV2.sql),
         Migration(version: 3, summary: "token expiry, scope and last use; audit log", sql: SchemaV3.sql),
+        Migration(version: 4, summary: "alias A/B splits", sql: SchemaV4.sql),
     ]
 
     /// The schema version this build writes.

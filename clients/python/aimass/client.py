@@ -313,13 +313,17 @@ class Client:
 
     def recommend(self, model: str, user_id: Optional[str] = None, *, seed_items: Optional[Sequence[str]] = None,
                   k: int = 10, exclude_seen: bool = False, version: VersionRef = None,
+                  user_attributes: Optional[Mapping[str, str]] = None,
                   timeout: Optional[float] = None) -> Recommendations:
-        """Top-k items for a user, or for a set of seed items (exactly one of the two). Raises NotFound for an
-        unknown user (or no known seed item), FailedPrecondition when the model is not deployed."""
+        """Top-k items for a user, or for a set of seed items (exactly one of the two). A user the version has no
+        interactions of is a cold start (attribute neighbours from `user_attributes` or the version's users
+        section, else popularity; see `Recommendations.path`); unknown seed items are left out. Raises
+        FailedPrecondition when the model is not deployed."""
         if (user_id is None) == (seed_items is None):
             raise ValueError("give exactly one of user_id and seed_items")
         request = recommend_pb2.RecommendRequest(model=model, version=_selector(version), user_id=user_id or "",
-                                                 seed_items=list(seed_items or ()), k=k, exclude_seen=exclude_seen)
+                                                 seed_items=list(seed_items or ()), k=k, exclude_seen=exclude_seen,
+                                                 user_attributes=dict(user_attributes or {}))
         return Recommendations.from_response(
             self._unary(self.recommender.Recommend, request, timeout, idempotent=True))
 

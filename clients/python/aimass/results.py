@@ -12,6 +12,8 @@ class ScoredItem:
 
     item_id: str
     score: float
+    #: The item's title when the version carries item attributes with a title column; "" otherwise.
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class Recommendations:
     version: int
     worker_id: str
     replica_id: str
+    #: How Recommend found the items: "history", "seed_items", "attribute_neighbours" or "popularity" (a user the
+    #: version has no interactions of is a cold start); "" for SimilarItems.
+    path: str = ""
 
     @property
     def item_ids(self) -> List[str]:
@@ -32,5 +37,10 @@ class Recommendations:
     def from_response(cls, response) -> "Recommendations":
         """From a RecommendResponse or SimilarItemsResponse."""
         served = response.served_by
-        return cls(items=tuple(ScoredItem(i.item_id, i.score) for i in response.items), version=served.version,
-                   worker_id=served.worker_id, replica_id=served.replica_id)
+        path = _PATHS.get(getattr(response, "path", 0), "")
+        return cls(items=tuple(ScoredItem(i.item_id, i.score, i.title) for i in response.items),
+                   version=served.version, worker_id=served.worker_id, replica_id=served.replica_id, path=path)
+
+
+#: ServingPath numbers (recommend.proto) to the names the CLI prints.
+_PATHS = {1: "history", 2: "seed_items", 3: "attribute_neighbours", 4: "popularity"}

@@ -19,6 +19,7 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Aimass__V1__ScoredItem Aimass__V1__ScoredItem;
 typedef struct Aimass__V1__ServedBy Aimass__V1__ServedBy;
 typedef struct Aimass__V1__RecommendRequest Aimass__V1__RecommendRequest;
+typedef struct Aimass__V1__RecommendRequest__UserAttributesEntry Aimass__V1__RecommendRequest__UserAttributesEntry;
 typedef struct Aimass__V1__RecommendResponse Aimass__V1__RecommendResponse;
 typedef struct Aimass__V1__SimilarItemsRequest Aimass__V1__SimilarItemsRequest;
 typedef struct Aimass__V1__SimilarItemsResponse Aimass__V1__SimilarItemsResponse;
@@ -30,6 +31,32 @@ typedef struct Aimass__V1__EvaluateResponse__MetricsEntry Aimass__V1__EvaluateRe
 
 /* --- enums --- */
 
+/*
+ * Which path produced a Recommend answer.
+ */
+typedef enum _Aimass__V1__ServingPath {
+  AIMASS__V1__SERVING_PATH__SERVING_PATH_UNSPECIFIED = 0,
+  /*
+   * A user the version has interactions of: scored from their history.
+   */
+  AIMASS__V1__SERVING_PATH__SERVING_PATH_HISTORY = 1,
+  /*
+   * Seed items the version knows (unknown seeds are left out).
+   */
+  AIMASS__V1__SERVING_PATH__SERVING_PATH_SEED_ITEMS = 2,
+  /*
+   * A user without interactions in the version but with attributes (in the
+   * request's `user_attributes`, or the version's `users` section): scored
+   * from the stored users whose attributes are most alike.
+   */
+  AIMASS__V1__SERVING_PATH__SERVING_PATH_ATTRIBUTE_NEIGHBOURS = 3,
+  /*
+   * Nothing known of the user (or no seed known): the items with the most
+   * users.
+   */
+  AIMASS__V1__SERVING_PATH__SERVING_PATH_POPULARITY = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AIMASS__V1__SERVING_PATH)
+} Aimass__V1__ServingPath;
 /*
  * How the interactions are split for evaluation.
  */
@@ -65,13 +92,20 @@ struct  Aimass__V1__ScoredItem
    */
   char *item_id;
   /*
-   * Score (e.g. summed neighbour similarity).
+   * Score (e.g. summed neighbour similarity; popularity: how many users
+   * have the item).
    */
   double score;
+  /*
+   * The item's title when the version carries item attributes with a title
+   * column (`title` or `*_title`, e.g. MovieLens's `movie_title`); empty
+   * otherwise.
+   */
+  char *title;
 };
 #define AIMASS__V1__SCORED_ITEM__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__scored_item__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -98,6 +132,17 @@ struct  Aimass__V1__ServedBy
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
+struct  Aimass__V1__RecommendRequest__UserAttributesEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define AIMASS__V1__RECOMMEND_REQUEST__USER_ATTRIBUTES_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__recommend_request__user_attributes_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /*
  * Request of Recommend.Recommend. Exactly one of `user_id` and `seed_items`
  * must be given (both or neither is INVALID_ARGUMENT).
@@ -116,12 +161,20 @@ struct  Aimass__V1__RecommendRequest
   Aimass__V1__VersionSelector *version;
   /*
    * The user to recommend for (their interactions in the model are the
-   * seeds); empty = use `seed_items`. Unknown user = NOT_FOUND.
+   * seeds); empty = use `seed_items`. A user the version has no
+   * interactions of (for example one who arrived after its build) is a
+   * cold start, never NOT_FOUND: served from attribute neighbours when their
+   * attributes are known, else by popularity (see `path`).
+   * A/B split: when `version` names an alias with a challenger
+   * (ModelRegistry.SetAliasSplit), the user's hash decides, the same way on
+   * every call, whether the alias's version or the challenger serves;
+   * `served_by.version` says which (record it in feedback's
+   * `served_version`).
    */
   char *user_id;
   /*
    * Items to recommend from (e.g. a basket); unknown items are ignored, and
-   * if none is known the call is NOT_FOUND. At most 1000.
+   * if none is known the most popular items are returned. At most 1000.
    */
   size_t n_seed_items;
   char **seed_items;
@@ -134,10 +187,17 @@ struct  Aimass__V1__RecommendRequest
    * Default false: such items may be returned.
    */
   protobuf_c_boolean exclude_seen;
+  /*
+   * Attributes of a cold-start user, by the column names of the version's
+   * `users` section (e.g. {"age": "24", "gender": "F"}); ignored for a user
+   * the version has interactions of. Empty = the `users` section's row.
+   */
+  size_t n_user_attributes;
+  Aimass__V1__RecommendRequest__UserAttributesEntry **user_attributes;
 };
 #define AIMASS__V1__RECOMMEND_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__recommend_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0,NULL }
 
 
 /*
@@ -155,10 +215,14 @@ struct  Aimass__V1__RecommendResponse
    * The replica that answered.
    */
   Aimass__V1__ServedBy *served_by;
+  /*
+   * How the items were found.
+   */
+  Aimass__V1__ServingPath path;
 };
 #define AIMASS__V1__RECOMMEND_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__recommend_response__descriptor) \
-    , 0,NULL, NULL }
+    , 0,NULL, NULL, AIMASS__V1__SERVING_PATH__SERVING_PATH_UNSPECIFIED }
 
 
 /*
@@ -353,6 +417,9 @@ Aimass__V1__ServedBy *
 void   aimass__v1__served_by__free_unpacked
                      (Aimass__V1__ServedBy *message,
                       ProtobufCAllocator *allocator);
+/* Aimass__V1__RecommendRequest__UserAttributesEntry methods */
+void   aimass__v1__recommend_request__user_attributes_entry__init
+                     (Aimass__V1__RecommendRequest__UserAttributesEntry         *message);
 /* Aimass__V1__RecommendRequest methods */
 void   aimass__v1__recommend_request__init
                      (Aimass__V1__RecommendRequest         *message);
@@ -481,6 +548,9 @@ typedef void (*Aimass__V1__ScoredItem_Closure)
 typedef void (*Aimass__V1__ServedBy_Closure)
                  (const Aimass__V1__ServedBy *message,
                   void *closure_data);
+typedef void (*Aimass__V1__RecommendRequest__UserAttributesEntry_Closure)
+                 (const Aimass__V1__RecommendRequest__UserAttributesEntry *message,
+                  void *closure_data);
 typedef void (*Aimass__V1__RecommendRequest_Closure)
                  (const Aimass__V1__RecommendRequest *message,
                   void *closure_data);
@@ -550,10 +620,12 @@ void aimass__v1__recommend__evaluate(ProtobufCService *service,
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    aimass__v1__serving_path__descriptor;
 extern const ProtobufCEnumDescriptor    aimass__v1__eval_protocol__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__scored_item__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__served_by__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__recommend_request__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__recommend_request__user_attributes_entry__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__recommend_response__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__similar_items_request__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__similar_items_response__descriptor;

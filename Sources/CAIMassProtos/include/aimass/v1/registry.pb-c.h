@@ -48,6 +48,9 @@ typedef struct Aimass__V1__DiffVersionsRequest Aimass__V1__DiffVersionsRequest;
 typedef struct Aimass__V1__FieldChange Aimass__V1__FieldChange;
 typedef struct Aimass__V1__DiffVersionsResponse Aimass__V1__DiffVersionsResponse;
 typedef struct Aimass__V1__SetAliasRequest Aimass__V1__SetAliasRequest;
+typedef struct Aimass__V1__SetAliasSplitRequest Aimass__V1__SetAliasSplitRequest;
+typedef struct Aimass__V1__AliasSplit Aimass__V1__AliasSplit;
+typedef struct Aimass__V1__SetAliasSplitResponse Aimass__V1__SetAliasSplitResponse;
 typedef struct Aimass__V1__SetAliasResponse Aimass__V1__SetAliasResponse;
 typedef struct Aimass__V1__AliasChange Aimass__V1__AliasChange;
 typedef struct Aimass__V1__ListAliasHistoryRequest Aimass__V1__ListAliasHistoryRequest;
@@ -286,10 +289,15 @@ struct  Aimass__V1__Model
    */
   size_t n_aliases;
   Aimass__V1__Model__AliasesEntry **aliases;
+  /*
+   * Output only. The aliases with an A/B split (SetAliasSplit).
+   */
+  size_t n_alias_splits;
+  Aimass__V1__AliasSplit **alias_splits;
 };
 #define AIMASS__V1__MODEL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__model__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 struct  Aimass__V1__Version__ManifestEntry
@@ -940,10 +948,96 @@ struct  Aimass__V1__SetAliasRequest
    * Why, kept in the alias history (e.g. `rollback: ndcg dropped`).
    */
   char *reason;
+  /*
+   * Champion/challenger: when set (e.g. `holdout.precision@10`), the alias
+   * moves only if the target version's stored metric is at least `margin`
+   * above the stored metric of the version the alias points at now (an
+   * alias that does not exist yet has no champion and moves). Otherwise
+   * FAILED_PRECONDITION with both figures; a version without the metric is
+   * FAILED_PRECONDITION too. The comparison is recorded as (the end of) the
+   * move's reason.
+   */
+  char *require_metric;
+  /*
+   * The margin for `require_metric`; >= 0.
+   */
+  double margin;
 };
 #define AIMASS__V1__SET_ALIAS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__set_alias_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Request of ModelRegistry.SetAliasSplit.
+ */
+struct  Aimass__V1__SetAliasSplitRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Name of the model.
+   */
+  char *model;
+  /*
+   * The alias (it must exist; not `latest`).
+   */
+  char *alias;
+  /*
+   * The version that serves the split's share; 0 = end the split.
+   */
+  uint32_t challenger_version;
+  /*
+   * Share of users sent to the challenger, 0-100; 0 = end the split.
+   */
+  uint32_t percent;
+};
+#define AIMASS__V1__SET_ALIAS_SPLIT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__set_alias_split_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * An alias's A/B split.
+ */
+struct  Aimass__V1__AliasSplit
+{
+  ProtobufCMessage base;
+  /*
+   * The alias.
+   */
+  char *alias;
+  /*
+   * The version it points at (the champion).
+   */
+  uint32_t version;
+  /*
+   * The challenger; 0 = no split.
+   */
+  uint32_t challenger_version;
+  /*
+   * Share of users the challenger serves, 0-100.
+   */
+  uint32_t percent;
+};
+#define AIMASS__V1__ALIAS_SPLIT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__alias_split__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+/*
+ * Result of ModelRegistry.SetAliasSplit.
+ */
+struct  Aimass__V1__SetAliasSplitResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The split as stored.
+   */
+  Aimass__V1__AliasSplit *split;
+};
+#define AIMASS__V1__SET_ALIAS_SPLIT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__set_alias_split_response__descriptor) \
+    , NULL }
 
 
 /*
@@ -1581,6 +1675,63 @@ Aimass__V1__SetAliasRequest *
 void   aimass__v1__set_alias_request__free_unpacked
                      (Aimass__V1__SetAliasRequest *message,
                       ProtobufCAllocator *allocator);
+/* Aimass__V1__SetAliasSplitRequest methods */
+void   aimass__v1__set_alias_split_request__init
+                     (Aimass__V1__SetAliasSplitRequest         *message);
+size_t aimass__v1__set_alias_split_request__get_packed_size
+                     (const Aimass__V1__SetAliasSplitRequest   *message);
+size_t aimass__v1__set_alias_split_request__pack
+                     (const Aimass__V1__SetAliasSplitRequest   *message,
+                      uint8_t             *out);
+size_t aimass__v1__set_alias_split_request__pack_to_buffer
+                     (const Aimass__V1__SetAliasSplitRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__SetAliasSplitRequest *
+       aimass__v1__set_alias_split_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__set_alias_split_request__free_unpacked
+                     (Aimass__V1__SetAliasSplitRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Aimass__V1__AliasSplit methods */
+void   aimass__v1__alias_split__init
+                     (Aimass__V1__AliasSplit         *message);
+size_t aimass__v1__alias_split__get_packed_size
+                     (const Aimass__V1__AliasSplit   *message);
+size_t aimass__v1__alias_split__pack
+                     (const Aimass__V1__AliasSplit   *message,
+                      uint8_t             *out);
+size_t aimass__v1__alias_split__pack_to_buffer
+                     (const Aimass__V1__AliasSplit   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__AliasSplit *
+       aimass__v1__alias_split__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__alias_split__free_unpacked
+                     (Aimass__V1__AliasSplit *message,
+                      ProtobufCAllocator *allocator);
+/* Aimass__V1__SetAliasSplitResponse methods */
+void   aimass__v1__set_alias_split_response__init
+                     (Aimass__V1__SetAliasSplitResponse         *message);
+size_t aimass__v1__set_alias_split_response__get_packed_size
+                     (const Aimass__V1__SetAliasSplitResponse   *message);
+size_t aimass__v1__set_alias_split_response__pack
+                     (const Aimass__V1__SetAliasSplitResponse   *message,
+                      uint8_t             *out);
+size_t aimass__v1__set_alias_split_response__pack_to_buffer
+                     (const Aimass__V1__SetAliasSplitResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__SetAliasSplitResponse *
+       aimass__v1__set_alias_split_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__set_alias_split_response__free_unpacked
+                     (Aimass__V1__SetAliasSplitResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Aimass__V1__SetAliasResponse methods */
 void   aimass__v1__set_alias_response__init
                      (Aimass__V1__SetAliasResponse         *message);
@@ -1831,6 +1982,15 @@ typedef void (*Aimass__V1__DiffVersionsResponse_Closure)
 typedef void (*Aimass__V1__SetAliasRequest_Closure)
                  (const Aimass__V1__SetAliasRequest *message,
                   void *closure_data);
+typedef void (*Aimass__V1__SetAliasSplitRequest_Closure)
+                 (const Aimass__V1__SetAliasSplitRequest *message,
+                  void *closure_data);
+typedef void (*Aimass__V1__AliasSplit_Closure)
+                 (const Aimass__V1__AliasSplit *message,
+                  void *closure_data);
+typedef void (*Aimass__V1__SetAliasSplitResponse_Closure)
+                 (const Aimass__V1__SetAliasSplitResponse *message,
+                  void *closure_data);
 typedef void (*Aimass__V1__SetAliasResponse_Closure)
                  (const Aimass__V1__SetAliasResponse *message,
                   void *closure_data);
@@ -1910,6 +2070,10 @@ struct Aimass__V1__ModelRegistry_Service
                     const Aimass__V1__SetAliasRequest *input,
                     Aimass__V1__SetAliasResponse_Closure closure,
                     void *closure_data);
+  void (*set_alias_split)(Aimass__V1__ModelRegistry_Service *service,
+                          const Aimass__V1__SetAliasSplitRequest *input,
+                          Aimass__V1__SetAliasSplitResponse_Closure closure,
+                          void *closure_data);
   void (*list_alias_history)(Aimass__V1__ModelRegistry_Service *service,
                              const Aimass__V1__ListAliasHistoryRequest *input,
                              Aimass__V1__ListAliasHistoryResponse_Closure closure,
@@ -1942,6 +2106,7 @@ void aimass__v1__model_registry__init (Aimass__V1__ModelRegistry_Service *servic
       function_prefix__ ## download_version,\
       function_prefix__ ## diff_versions,\
       function_prefix__ ## set_alias,\
+      function_prefix__ ## set_alias_split,\
       function_prefix__ ## list_alias_history,\
       function_prefix__ ## set_permission,\
       function_prefix__ ## get_permissions  }
@@ -1993,6 +2158,10 @@ void aimass__v1__model_registry__set_alias(ProtobufCService *service,
                                            const Aimass__V1__SetAliasRequest *input,
                                            Aimass__V1__SetAliasResponse_Closure closure,
                                            void *closure_data);
+void aimass__v1__model_registry__set_alias_split(ProtobufCService *service,
+                                                 const Aimass__V1__SetAliasSplitRequest *input,
+                                                 Aimass__V1__SetAliasSplitResponse_Closure closure,
+                                                 void *closure_data);
 void aimass__v1__model_registry__list_alias_history(ProtobufCService *service,
                                                     const Aimass__V1__ListAliasHistoryRequest *input,
                                                     Aimass__V1__ListAliasHistoryResponse_Closure closure,
@@ -2042,6 +2211,9 @@ extern const ProtobufCMessageDescriptor aimass__v1__diff_versions_request__descr
 extern const ProtobufCMessageDescriptor aimass__v1__field_change__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__diff_versions_response__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__set_alias_request__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__set_alias_split_request__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__alias_split__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__set_alias_split_response__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__set_alias_response__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__alias_change__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__list_alias_history_request__descriptor;

@@ -97,6 +97,12 @@ void   aimass__v1__served_by__free_unpacked
   assert(message->base.descriptor == &aimass__v1__served_by__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aimass__v1__recommend_request__user_attributes_entry__init
+                     (Aimass__V1__RecommendRequest__UserAttributesEntry         *message)
+{
+  static const Aimass__V1__RecommendRequest__UserAttributesEntry init_value = AIMASS__V1__RECOMMEND_REQUEST__USER_ATTRIBUTES_ENTRY__INIT;
+  *message = init_value;
+}
 void   aimass__v1__recommend_request__init
                      (Aimass__V1__RecommendRequest         *message)
 {
@@ -379,7 +385,7 @@ void   aimass__v1__evaluate_response__free_unpacked
   assert(message->base.descriptor == &aimass__v1__evaluate_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor aimass__v1__scored_item__field_descriptors[2] =
+static const ProtobufCFieldDescriptor aimass__v1__scored_item__field_descriptors[3] =
 {
   {
     "item_id",
@@ -405,15 +411,28 @@ static const ProtobufCFieldDescriptor aimass__v1__scored_item__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "title",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ScoredItem, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__scored_item__field_indices_by_name[] = {
   0,   /* field[0] = item_id */
   1,   /* field[1] = score */
+  2,   /* field[2] = title */
 };
 static const ProtobufCIntRange aimass__v1__scored_item__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor aimass__v1__scored_item__descriptor =
 {
@@ -423,7 +442,7 @@ const ProtobufCMessageDescriptor aimass__v1__scored_item__descriptor =
   "Aimass__V1__ScoredItem",
   "aimass.v1",
   sizeof(Aimass__V1__ScoredItem),
-  2,
+  3,
   aimass__v1__scored_item__field_descriptors,
   aimass__v1__scored_item__field_indices_by_name,
   1,  aimass__v1__scored_item__number_ranges,
@@ -494,7 +513,58 @@ const ProtobufCMessageDescriptor aimass__v1__served_by__descriptor =
   (ProtobufCMessageInit) aimass__v1__served_by__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__recommend_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor aimass__v1__recommend_request__user_attributes_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__RecommendRequest__UserAttributesEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__RecommendRequest__UserAttributesEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__recommend_request__user_attributes_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange aimass__v1__recommend_request__user_attributes_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor aimass__v1__recommend_request__user_attributes_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.RecommendRequest.UserAttributesEntry",
+  "UserAttributesEntry",
+  "Aimass__V1__RecommendRequest__UserAttributesEntry",
+  "aimass.v1",
+  sizeof(Aimass__V1__RecommendRequest__UserAttributesEntry),
+  2,
+  aimass__v1__recommend_request__user_attributes_entry__field_descriptors,
+  aimass__v1__recommend_request__user_attributes_entry__field_indices_by_name,
+  1,  aimass__v1__recommend_request__user_attributes_entry__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__recommend_request__user_attributes_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__recommend_request__field_descriptors[7] =
 {
   {
     "model",
@@ -568,19 +638,32 @@ static const ProtobufCFieldDescriptor aimass__v1__recommend_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "user_attributes",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__RecommendRequest, n_user_attributes),
+    offsetof(Aimass__V1__RecommendRequest, user_attributes),
+    &aimass__v1__recommend_request__user_attributes_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__recommend_request__field_indices_by_name[] = {
   5,   /* field[5] = exclude_seen */
   4,   /* field[4] = k */
   0,   /* field[0] = model */
   3,   /* field[3] = seed_items */
+  6,   /* field[6] = user_attributes */
   2,   /* field[2] = user_id */
   1,   /* field[1] = version */
 };
 static const ProtobufCIntRange aimass__v1__recommend_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor aimass__v1__recommend_request__descriptor =
 {
@@ -590,14 +673,14 @@ const ProtobufCMessageDescriptor aimass__v1__recommend_request__descriptor =
   "Aimass__V1__RecommendRequest",
   "aimass.v1",
   sizeof(Aimass__V1__RecommendRequest),
-  6,
+  7,
   aimass__v1__recommend_request__field_descriptors,
   aimass__v1__recommend_request__field_indices_by_name,
   1,  aimass__v1__recommend_request__number_ranges,
   (ProtobufCMessageInit) aimass__v1__recommend_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__recommend_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor aimass__v1__recommend_response__field_descriptors[3] =
 {
   {
     "items",
@@ -623,15 +706,28 @@ static const ProtobufCFieldDescriptor aimass__v1__recommend_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "path",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__RecommendResponse, path),
+    &aimass__v1__serving_path__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__recommend_response__field_indices_by_name[] = {
   0,   /* field[0] = items */
+  2,   /* field[2] = path */
   1,   /* field[1] = served_by */
 };
 static const ProtobufCIntRange aimass__v1__recommend_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor aimass__v1__recommend_response__descriptor =
 {
@@ -641,7 +737,7 @@ const ProtobufCMessageDescriptor aimass__v1__recommend_response__descriptor =
   "Aimass__V1__RecommendResponse",
   "aimass.v1",
   sizeof(Aimass__V1__RecommendResponse),
-  2,
+  3,
   aimass__v1__recommend_response__field_descriptors,
   aimass__v1__recommend_response__field_indices_by_name,
   1,  aimass__v1__recommend_response__number_ranges,
@@ -1083,6 +1179,40 @@ const ProtobufCMessageDescriptor aimass__v1__evaluate_response__descriptor =
   1,  aimass__v1__evaluate_response__number_ranges,
   (ProtobufCMessageInit) aimass__v1__evaluate_response__init,
   NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue aimass__v1__serving_path__enum_values_by_number[5] =
+{
+  { "SERVING_PATH_UNSPECIFIED", "AIMASS__V1__SERVING_PATH__SERVING_PATH_UNSPECIFIED", 0 },
+  { "SERVING_PATH_HISTORY", "AIMASS__V1__SERVING_PATH__SERVING_PATH_HISTORY", 1 },
+  { "SERVING_PATH_SEED_ITEMS", "AIMASS__V1__SERVING_PATH__SERVING_PATH_SEED_ITEMS", 2 },
+  { "SERVING_PATH_ATTRIBUTE_NEIGHBOURS", "AIMASS__V1__SERVING_PATH__SERVING_PATH_ATTRIBUTE_NEIGHBOURS", 3 },
+  { "SERVING_PATH_POPULARITY", "AIMASS__V1__SERVING_PATH__SERVING_PATH_POPULARITY", 4 },
+};
+static const ProtobufCIntRange aimass__v1__serving_path__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex aimass__v1__serving_path__enum_values_by_name[5] =
+{
+  { "SERVING_PATH_ATTRIBUTE_NEIGHBOURS", 3 },
+  { "SERVING_PATH_HISTORY", 1 },
+  { "SERVING_PATH_POPULARITY", 4 },
+  { "SERVING_PATH_SEED_ITEMS", 2 },
+  { "SERVING_PATH_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor aimass__v1__serving_path__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "aimass.v1.ServingPath",
+  "ServingPath",
+  "Aimass__V1__ServingPath",
+  "aimass.v1",
+  5,
+  aimass__v1__serving_path__enum_values_by_number,
+  5,
+  aimass__v1__serving_path__enum_values_by_name,
+  1,
+  aimass__v1__serving_path__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue aimass__v1__eval_protocol__enum_values_by_number[3] =
 {

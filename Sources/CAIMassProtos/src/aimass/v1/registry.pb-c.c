@@ -1057,6 +1057,141 @@ void   aimass__v1__set_alias_request__free_unpacked
   assert(message->base.descriptor == &aimass__v1__set_alias_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aimass__v1__set_alias_split_request__init
+                     (Aimass__V1__SetAliasSplitRequest         *message)
+{
+  static const Aimass__V1__SetAliasSplitRequest init_value = AIMASS__V1__SET_ALIAS_SPLIT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__set_alias_split_request__get_packed_size
+                     (const Aimass__V1__SetAliasSplitRequest *message)
+{
+  assert(message->base.descriptor == &aimass__v1__set_alias_split_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__set_alias_split_request__pack
+                     (const Aimass__V1__SetAliasSplitRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__set_alias_split_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__set_alias_split_request__pack_to_buffer
+                     (const Aimass__V1__SetAliasSplitRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__set_alias_split_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__SetAliasSplitRequest *
+       aimass__v1__set_alias_split_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__SetAliasSplitRequest *)
+     protobuf_c_message_unpack (&aimass__v1__set_alias_split_request__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__set_alias_split_request__free_unpacked
+                     (Aimass__V1__SetAliasSplitRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__set_alias_split_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aimass__v1__alias_split__init
+                     (Aimass__V1__AliasSplit         *message)
+{
+  static const Aimass__V1__AliasSplit init_value = AIMASS__V1__ALIAS_SPLIT__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__alias_split__get_packed_size
+                     (const Aimass__V1__AliasSplit *message)
+{
+  assert(message->base.descriptor == &aimass__v1__alias_split__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__alias_split__pack
+                     (const Aimass__V1__AliasSplit *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__alias_split__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__alias_split__pack_to_buffer
+                     (const Aimass__V1__AliasSplit *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__alias_split__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__AliasSplit *
+       aimass__v1__alias_split__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__AliasSplit *)
+     protobuf_c_message_unpack (&aimass__v1__alias_split__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__alias_split__free_unpacked
+                     (Aimass__V1__AliasSplit *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__alias_split__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aimass__v1__set_alias_split_response__init
+                     (Aimass__V1__SetAliasSplitResponse         *message)
+{
+  static const Aimass__V1__SetAliasSplitResponse init_value = AIMASS__V1__SET_ALIAS_SPLIT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__set_alias_split_response__get_packed_size
+                     (const Aimass__V1__SetAliasSplitResponse *message)
+{
+  assert(message->base.descriptor == &aimass__v1__set_alias_split_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__set_alias_split_response__pack
+                     (const Aimass__V1__SetAliasSplitResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__set_alias_split_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__set_alias_split_response__pack_to_buffer
+                     (const Aimass__V1__SetAliasSplitResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__set_alias_split_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__SetAliasSplitResponse *
+       aimass__v1__set_alias_split_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__SetAliasSplitResponse *)
+     protobuf_c_message_unpack (&aimass__v1__set_alias_split_response__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__set_alias_split_response__free_unpacked
+                     (Aimass__V1__SetAliasSplitResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__set_alias_split_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   aimass__v1__set_alias_response__init
                      (Aimass__V1__SetAliasResponse         *message)
 {
@@ -1621,7 +1756,7 @@ const ProtobufCMessageDescriptor aimass__v1__model__aliases_entry__descriptor =
   (ProtobufCMessageInit) aimass__v1__model__aliases_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__model__field_descriptors[16] =
+static const ProtobufCFieldDescriptor aimass__v1__model__field_descriptors[17] =
 {
   {
     "name",
@@ -1815,8 +1950,21 @@ static const ProtobufCFieldDescriptor aimass__v1__model__field_descriptors[16] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "alias_splits",
+    17,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__Model, n_alias_splits),
+    offsetof(Aimass__V1__Model, alias_splits),
+    &aimass__v1__alias_split__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__model__field_indices_by_name[] = {
+  16,   /* field[16] = alias_splits */
   15,   /* field[15] = aliases */
   13,   /* field[13] = annotations */
   5,   /* field[5] = author */
@@ -1837,7 +1985,7 @@ static const unsigned aimass__v1__model__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__model__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor aimass__v1__model__descriptor =
 {
@@ -1847,7 +1995,7 @@ const ProtobufCMessageDescriptor aimass__v1__model__descriptor =
   "Aimass__V1__Model",
   "aimass.v1",
   sizeof(Aimass__V1__Model),
-  16,
+  17,
   aimass__v1__model__field_descriptors,
   aimass__v1__model__field_indices_by_name,
   1,  aimass__v1__model__number_ranges,
@@ -3478,7 +3626,7 @@ const ProtobufCMessageDescriptor aimass__v1__diff_versions_response__descriptor 
   (ProtobufCMessageInit) aimass__v1__diff_versions_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__set_alias_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor aimass__v1__set_alias_request__field_descriptors[6] =
 {
   {
     "model",
@@ -3528,17 +3676,43 @@ static const ProtobufCFieldDescriptor aimass__v1__set_alias_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "require_metric",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SetAliasRequest, require_metric),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "margin",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SetAliasRequest, margin),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__set_alias_request__field_indices_by_name[] = {
   1,   /* field[1] = alias */
+  5,   /* field[5] = margin */
   0,   /* field[0] = model */
   3,   /* field[3] = reason */
+  4,   /* field[4] = require_metric */
   2,   /* field[2] = version */
 };
 static const ProtobufCIntRange aimass__v1__set_alias_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor aimass__v1__set_alias_request__descriptor =
 {
@@ -3548,11 +3722,203 @@ const ProtobufCMessageDescriptor aimass__v1__set_alias_request__descriptor =
   "Aimass__V1__SetAliasRequest",
   "aimass.v1",
   sizeof(Aimass__V1__SetAliasRequest),
-  4,
+  6,
   aimass__v1__set_alias_request__field_descriptors,
   aimass__v1__set_alias_request__field_indices_by_name,
   1,  aimass__v1__set_alias_request__number_ranges,
   (ProtobufCMessageInit) aimass__v1__set_alias_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__set_alias_split_request__field_descriptors[4] =
+{
+  {
+    "model",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SetAliasSplitRequest, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "alias",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SetAliasSplitRequest, alias),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "challenger_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SetAliasSplitRequest, challenger_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "percent",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SetAliasSplitRequest, percent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__set_alias_split_request__field_indices_by_name[] = {
+  1,   /* field[1] = alias */
+  2,   /* field[2] = challenger_version */
+  0,   /* field[0] = model */
+  3,   /* field[3] = percent */
+};
+static const ProtobufCIntRange aimass__v1__set_alias_split_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor aimass__v1__set_alias_split_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.SetAliasSplitRequest",
+  "SetAliasSplitRequest",
+  "Aimass__V1__SetAliasSplitRequest",
+  "aimass.v1",
+  sizeof(Aimass__V1__SetAliasSplitRequest),
+  4,
+  aimass__v1__set_alias_split_request__field_descriptors,
+  aimass__v1__set_alias_split_request__field_indices_by_name,
+  1,  aimass__v1__set_alias_split_request__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__set_alias_split_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__alias_split__field_descriptors[4] =
+{
+  {
+    "alias",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__AliasSplit, alias),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__AliasSplit, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "challenger_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__AliasSplit, challenger_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "percent",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__AliasSplit, percent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__alias_split__field_indices_by_name[] = {
+  0,   /* field[0] = alias */
+  2,   /* field[2] = challenger_version */
+  3,   /* field[3] = percent */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange aimass__v1__alias_split__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor aimass__v1__alias_split__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.AliasSplit",
+  "AliasSplit",
+  "Aimass__V1__AliasSplit",
+  "aimass.v1",
+  sizeof(Aimass__V1__AliasSplit),
+  4,
+  aimass__v1__alias_split__field_descriptors,
+  aimass__v1__alias_split__field_indices_by_name,
+  1,  aimass__v1__alias_split__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__alias_split__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__set_alias_split_response__field_descriptors[1] =
+{
+  {
+    "split",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SetAliasSplitResponse, split),
+    &aimass__v1__alias_split__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__set_alias_split_response__field_indices_by_name[] = {
+  0,   /* field[0] = split */
+};
+static const ProtobufCIntRange aimass__v1__set_alias_split_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor aimass__v1__set_alias_split_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.SetAliasSplitResponse",
+  "SetAliasSplitResponse",
+  "Aimass__V1__SetAliasSplitResponse",
+  "aimass.v1",
+  sizeof(Aimass__V1__SetAliasSplitResponse),
+  1,
+  aimass__v1__set_alias_split_response__field_descriptors,
+  aimass__v1__set_alias_split_response__field_indices_by_name,
+  1,  aimass__v1__set_alias_split_response__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__set_alias_split_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor aimass__v1__set_alias_response__field_descriptors[1] =
@@ -4107,7 +4473,7 @@ const ProtobufCEnumDescriptor aimass__v1__role__descriptor =
   aimass__v1__role__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor aimass__v1__model_registry__method_descriptors[15] =
+static const ProtobufCMethodDescriptor aimass__v1__model_registry__method_descriptors[16] =
 {
   { "CreateModel", &aimass__v1__create_model_request__descriptor, &aimass__v1__model__descriptor },
   { "GetModel", &aimass__v1__get_model_request__descriptor, &aimass__v1__model__descriptor },
@@ -4121,6 +4487,7 @@ static const ProtobufCMethodDescriptor aimass__v1__model_registry__method_descri
   { "DownloadVersion", &aimass__v1__download_version_request__descriptor, &aimass__v1__download_version_response__descriptor },
   { "DiffVersions", &aimass__v1__diff_versions_request__descriptor, &aimass__v1__diff_versions_response__descriptor },
   { "SetAlias", &aimass__v1__set_alias_request__descriptor, &aimass__v1__set_alias_response__descriptor },
+  { "SetAliasSplit", &aimass__v1__set_alias_split_request__descriptor, &aimass__v1__set_alias_split_response__descriptor },
   { "ListAliasHistory", &aimass__v1__list_alias_history_request__descriptor, &aimass__v1__list_alias_history_response__descriptor },
   { "SetPermission", &aimass__v1__set_permission_request__descriptor, &aimass__v1__permissions_response__descriptor },
   { "GetPermissions", &aimass__v1__get_permissions_request__descriptor, &aimass__v1__permissions_response__descriptor },
@@ -4132,13 +4499,14 @@ const unsigned aimass__v1__model_registry__method_indices_by_name[] = {
   10,        /* DiffVersions */
   9,        /* DownloadVersion */
   1,        /* GetModel */
-  14,        /* GetPermissions */
+  15,        /* GetPermissions */
   6,        /* GetVersion */
-  12,        /* ListAliasHistory */
+  13,        /* ListAliasHistory */
   2,        /* ListModels */
   7,        /* ListVersions */
   11,        /* SetAlias */
-  13,        /* SetPermission */
+  12,        /* SetAliasSplit */
+  14,        /* SetPermission */
   3,        /* UpdateModel */
   5         /* UploadVersion */
 };
@@ -4149,7 +4517,7 @@ const ProtobufCServiceDescriptor aimass__v1__model_registry__descriptor =
   "ModelRegistry",
   "Aimass__V1__ModelRegistry",
   "aimass.v1",
-  15,
+  16,
   aimass__v1__model_registry__method_descriptors,
   aimass__v1__model_registry__method_indices_by_name
 };
@@ -4249,13 +4617,21 @@ void aimass__v1__model_registry__set_alias(ProtobufCService *service,
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
   service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void aimass__v1__model_registry__set_alias_split(ProtobufCService *service,
+                                                 const Aimass__V1__SetAliasSplitRequest *input,
+                                                 Aimass__V1__SetAliasSplitResponse_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &aimass__v1__model_registry__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void aimass__v1__model_registry__list_alias_history(ProtobufCService *service,
                                                     const Aimass__V1__ListAliasHistoryRequest *input,
                                                     Aimass__V1__ListAliasHistoryResponse_Closure closure,
                                                     void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__set_permission(ProtobufCService *service,
                                                 const Aimass__V1__SetPermissionRequest *input,
@@ -4263,7 +4639,7 @@ void aimass__v1__model_registry__set_permission(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__get_permissions(ProtobufCService *service,
                                                  const Aimass__V1__GetPermissionsRequest *input,
@@ -4271,7 +4647,7 @@ void aimass__v1__model_registry__get_permissions(ProtobufCService *service,
                                                  void *closure_data)
 {
   assert(service->descriptor == &aimass__v1__model_registry__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aimass__v1__model_registry__init (Aimass__V1__ModelRegistry_Service *service,
                                        Aimass__V1__ModelRegistry_ServiceDestroy destroy)
