@@ -129,13 +129,17 @@ enum JSONForms {
 
     // MARK: Recommend
 
-    static func scored(_ items: [ScoredItem], servedBy: ServedBy?) -> [String: Any] {
-        [
-            "items": items.map { ["item_id": $0.itemId, "score": number($0.score)] },
+    /// Scored items (with their titles, empty when the version has none), who served them, and for Recommend which
+    /// path did (`HISTORY`, `SEED_ITEMS`, `ATTRIBUTE_NEIGHBOURS`, `POPULARITY`).
+    static func scored(_ items: [ScoredItem], servedBy: ServedBy?, path: ServingPath? = nil) -> [String: Any] {
+        var answer: [String: Any] = [
+            "items": items.map { ["item_id": $0.itemId, "title": $0.title, "score": number($0.score)] },
             "served_by": servedBy.map {
                 ["worker_id": $0.workerId, "replica_id": $0.replicaId, "version": $0.version] as [String: Any]
             } ?? NSNull(),
         ]
+        if let path { answer["path"] = enumName(path) }
+        return answer
     }
 
     static func evaluation(_ e: EvaluateResponse) -> [String: Any] {

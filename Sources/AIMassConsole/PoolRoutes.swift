@@ -94,7 +94,7 @@ enum RecommendRoutes {
                     userId: try body.string("user_id"), seedItems: try body.strings("seed_items"),
                     k: try body.integer("k"), excludeSeen: !(try body.bool("include_seen")))
                 return try await g.unary(methods.recommend, message, for: request, via: g.serving) { (r: RecommendResponse) in
-                    JSONForms.scored(r.items, servedBy: r.servedBy)
+                    JSONForms.scored(r.items, servedBy: r.servedBy, path: r.path)
                 }
             }
         }

@@ -7,6 +7,7 @@ grants, deploy, scale, drain) and a write it is no longer allowed gets PERMISSIO
 
 Screenshots of each page go to $AIMASS_ARTIFACT_DIR (default: a temporary directory, printed) for a human look."""
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -124,8 +125,10 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
     # The model page: versions, upload of a new version with progress, its metrics after evaluation.
     browser.find_element(By.LINK_TEXT, MODEL).click()
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#versions-table tr[data-version="1"]'), "v1 is listed")
-    artifact = tmp_path / "ml-100k-half.inter"
-    artifact.write_bytes(b"".join(DATA.read_bytes().splitlines(keepends=True)[:60000]))
+    # Interactions and the items' attributes in one sectioned artifact: the titles come with them.
+    artifact = tmp_path / "ml-100k-half.bundle"
+    artifact.write_bytes(b"#%section interactions\n" + b"".join(DATA.read_bytes().splitlines(keepends=True)[:60000])
+                         + b"#%section items\n" + (DATA.parent / "ml-100k.item").read_bytes())
     browser.find_element(By.ID, "upload-description").send_keys("60k interactions")
     browser.find_element(By.ID, "upload-file").send_keys(str(artifact))
     wait(browser, lambda d: "verified" in text_of(d, "#upload-status"), "the upload finishes with the sha256 checked")
@@ -177,6 +180,10 @@ def test_console_end_to_end(console, browser, shots, tmp_path):
     browser.find_element(By.CSS_SELECTOR, "#try-form button").click()
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#try-table tbody tr")) == 5, "five recommendations")
     assert "version v2" in text_of(browser, "#served-by") and "worker" in text_of(browser, "#served-by")
+    assert "(history)" in text_of(browser, "#served-by"), "the path that served user 196"
+    # Each item with its title, as MovieLens's item file gives it: "Name (year)".
+    titles = [text_of(browser, f"#try-table tbody tr:nth-child({row}) td:nth-child(3)") for row in range(1, 6)]
+    assert all(re.search(r"\(\d{4}\)$", title) for title in titles), titles
     shot(browser, shots, "06-try-it")
     assert browser.execute_script("return window.__notReloaded === true")
 

@@ -20,12 +20,15 @@ export async function tryView(ctx) {
         : { ...base, seed_items: input.value.split(",").map((s) => s.trim()).filter(Boolean) }));
     if (!answer) { result.replaceChildren(); return; }
     const served = answer.served_by;
+    const titled = answer.items.some((it) => it.title);
+    const how = answer.path ? ` (${answer.path.toLowerCase().replaceAll("_", " ")})` : "";
     result.replaceChildren(
       h("p", { id: "served-by" }, served
-        ? `Served by worker ${served.worker_id || "(local)"}, replica ${served.replica_id || "—"}, version v${served.version}`
+        ? `Served by worker ${served.worker_id || "(local)"}, replica ${served.replica_id || "—"}, version v${served.version}${how}`
         : "Served by: not reported"),
-      answer.items.length ? table(["#", "Item", "Score"], answer.items.map((it, i) => h("tr", {},
-        h("td", { class: "num" }, i + 1), h("td", { class: "mono" }, it.item_id), h("td", { class: "num" }, fmt(it.score)))),
+      answer.items.length ? table(["#", "Item", ...(titled ? ["Title"] : []), "Score"], answer.items.map((it, i) => h("tr", {},
+        h("td", { class: "num" }, i + 1), h("td", { class: "mono" }, it.item_id),
+        ...(titled ? [h("td", {}, it.title)] : []), h("td", { class: "num" }, fmt(it.score)))),
         { id: "try-table" }) : h("p", { class: "muted" }, "No item to recommend."));
   } }, h("label", {}, "Model", model), h("label", {}, "Version", version), h("label", {}, "Mode", mode),
     h("label", {}, "Input", input), h("label", {}, "k", k), h("button", { type: "submit" }, "Go"));
