@@ -201,10 +201,17 @@ def test_bad_tensors_are_invalid_argument_naming_the_tensor(client):
     assert status == "StatusCode.INVALID_ARGUMENT" and "'user_id'" in message and "[1, 1]" in message
 
 
+def test_a_user_unknown_to_the_version_is_served_as_recommend_serves_them(client, deployed, recommend_pb):  # noqa: F811
+    target, token = deployed
+    client, headers = client
+    result = infer(client, headers, ["no-such-user", "196"], k=5)
+    items = [[i.decode() for i in row] for row in result.as_numpy("item_ids")]
+    assert items[0] == recommend(recommend_pb, target, token, "no-such-user", 5)[0]  # the cold-start path
+    assert items[1] == recommend(recommend_pb, target, token, "196", 5)[0] and items[0] != items[1]
+
+
 def test_errors_keep_recommend_codes(client):
     client, headers = client
-    status, message = error_of(lambda: infer(client, headers, ["no-such-user"]))
-    assert status == "StatusCode.NOT_FOUND", message
     status, message = error_of(lambda: infer(client, headers, ["196"], model="no-such-model"))
     assert status == "StatusCode.NOT_FOUND" and "no-such-model" in message, message
     status, _ = error_of(lambda: client.infer("no-such-model", [], headers=headers))

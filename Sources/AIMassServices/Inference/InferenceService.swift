@@ -90,10 +90,11 @@ public struct InferenceService: RPCService {
             let model = served.recommender
             let results: [[Recommendation]]
             switch query.subject {
+            // As aimass.v1.Recommend serves them: a user unknown to the version is a cold start, not an error.
             case .users(let users):
-                results = try users.map { try model.recommend(user: $0, k: query.k, excludeSeen: query.excludeSeen) }
+                results = try users.map { try model.serve(user: $0, k: query.k, excludeSeen: query.excludeSeen).items }
             case .seedItems(let items):
-                results = [try model.recommend(seedItems: items, k: query.k, excludeSeen: query.excludeSeen)]
+                results = [try model.serve(seedItems: items, k: query.k, excludeSeen: query.excludeSeen).items]
             }
             return query.response(
                 results,
