@@ -456,6 +456,11 @@ class MessageWriter:
                 f'    public static let {lower_first_word(method.name)} = '
                 f'MethodDescriptor(service: serviceName, method: "{method.name}")'
             )
+        names = [lower_first_word(method.name) for method in service.method]
+        one_line = f"    public static let all: [MethodDescriptor] = [{', '.join(names)}]"
+        lines += ["", f"    /// Every method of `{full_name}`, in the .proto's order."]
+        lines += [one_line] if len(one_line) <= LINE_LENGTH else (
+            ["    public static let all: [MethodDescriptor] = ["] + [f"        {name}," for name in names] + ["    ]"])
         lines.append("}")
         return lines
 

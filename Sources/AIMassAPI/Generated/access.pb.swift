@@ -54,6 +54,16 @@ public enum AccessMethods {
     ///
     /// ``ListAuditEventsRequest`` → ``ListAuditEventsResponse``.
     public static let listAuditEvents = MethodDescriptor(service: serviceName, method: "ListAuditEvents")
+
+    /// Every method of `aimass.v1.Access`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [
+        createUser,
+        listUsers,
+        createToken,
+        listTokens,
+        revokeToken,
+        listAuditEvents,
+    ]
 }
 
 /// `aimass.v1.User`: A user of the registry.

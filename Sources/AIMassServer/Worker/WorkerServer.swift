@@ -35,6 +35,8 @@ public final class WorkerServer: Sendable {
         public var tls: TLSServerCredentials? = nil
         /// TLS towards the control plane (Join, downloads, token checks); `nil`: plaintext.
         public var controlPlaneTLS: ClientTLSConfiguration? = nil
+        /// More control planes of a highly available pool (`--join A,B,C`; see ``WorkerAgent/Configuration``).
+        public var otherControlPlanes: [(host: String, port: Int)] = []
         /// Metrics and access log of the worker's gRPC server.
         public var observability: Observability = .none
 
@@ -160,13 +162,15 @@ public final class WorkerServer: Sendable {
         health.setStatus(.serving, for: RecommendService.serviceName)
         health.setStatus(.serving, for: InferenceService.serviceName)
         health.setStatus(.notServing, for: WorkerAgent.controlPlaneHealthName)
+        var agentConfiguration = WorkerAgent.Configuration(
+            controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
+            advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
+            capacity: configuration.capacity, token: configuration.token, keepalive: configuration.keepalive,
+            controlPlaneTLS: configuration.controlPlaneTLS
+        )
+        agentConfiguration.otherControlPlanes = configuration.otherControlPlanes
         let agent = WorkerAgent(
-            configuration: .init(
-                controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
-                advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
-                capacity: configuration.capacity, token: configuration.token, keepalive: configuration.keepalive,
-                controlPlaneTLS: configuration.controlPlaneTLS
-            ),
+            configuration: agentConfiguration,
             store: store, callGate: gate, logger: logger,
             onGrants: { grants.replace($0) },
             onControlPlaneChange: { connected in
