@@ -80,7 +80,7 @@ let targets: [Target] = [
     .target(
         name: "AIMassEtcd", dependencies: ["RPCCore", "RPCHTTP2", "EtcdAPI", logging] + nio,
         swiftSettings: defaultSwiftSettings),
-    .testTarget(name: "AIMassEtcdTests", dependencies: ["AIMassEtcd", "EtcdAPI"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "AIMassEtcdTests", dependencies: ["AIMassEtcd", "EtcdAPI", "RPCCore"], swiftSettings: defaultSwiftSettings),
     .target(name: "RPCProtobufC", dependencies: ["RPCCore", "CProtobufC"], swiftSettings: defaultSwiftSettings),
     .target(
         name: "RPCHealth",
@@ -145,7 +145,7 @@ let targets: [Target] = [
         name: "AIMassServicesTests",
         dependencies: [
             "AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore", "SchedulerCore",
-            "MeshCore", "RPCHealth",
+            "MeshCore", "RPCHealth", "AIMassEtcd", "EtcdAPI",
         ],
         swiftSettings: defaultSwiftSettings
     ),

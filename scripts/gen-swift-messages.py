@@ -202,7 +202,9 @@ class Types:
             """A message or enum whose path of names from the package is `path` (`Model`, `MetricsEntry`)."""
             full = ".".join(["", file.package] + path)
             table[full] = declaration
-            self.swift[full] = ".".join(path)
+            # Swift forbids a member type named `Type` (etcd's `authpb.Permission.Type`): it is `PermissionType`.
+            swift_path = [f"{path[i - 1]}{name}" if name == "Type" and i > 0 else name for i, name in enumerate(path)]
+            self.swift[full] = ".".join(swift_path)
             self.c[full] = CNames.of(file.package, path)
             for nested in getattr(declaration, "nested_type", []):
                 add(nested, self.messages, path + [nested.name])

@@ -28,6 +28,13 @@ public final class LeaderElection: Sendable {
         /// The lease the key is attached to.
         public var lease: Int64
 
+        /// Creates a fence.
+        public init(key: [UInt8], createRevision: Int64, lease: Int64) {
+            self.key = key
+            self.createRevision = createRevision
+            self.lease = lease
+        }
+
         /// The comparison to put first in every guarded transaction.
         public var compare: Compare {
             Compare(result: .equal, target: .create, key: key, targetUnion: .createRevision(createRevision))
@@ -62,7 +69,7 @@ public final class LeaderElection: Sendable {
     /// task is cancelled (then it resigns: the lease is revoked so another process takes over at once).
     public func run(onRole: @escaping @Sendable (Role) async -> Void) async throws {
         let granted = try await grant()
-        let clock = Mutex(granted.clock)
+        let clock = SharedLeaseClock(granted.clock)
         let lease = granted.id
         logger.info("etcd lease granted", metadata: ["lease": "\(String(lease, radix: 16))", "ttl_s": "\(ttlSeconds)"])
         defer {
@@ -80,7 +87,7 @@ public final class LeaderElection: Sendable {
                 while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
             }
             do {
-                try await group.next()
+                _ = try await group.next()
                 group.cancelAll()
             } catch {
                 group.cancelAll()
@@ -105,16 +112,16 @@ public final class LeaderElection: Sendable {
     }
 
     /// Keeps `lease` alive every TTL/3; throws ``EtcdError/leaseLost(id:)`` once it expired or may have.
-    private func keepAlive(lease: Int64, clock: Mutex<LeaseClock>) async throws {
+    private func keepAlive(lease: Int64, clock: SharedLeaseClock) async throws {
         while true {
-            let (interval, deadline) = clock.withLock { ($0.keepAliveInterval, $0.validUntil) }
+            let (interval, deadline) = clock.state.withLock { ($0.keepAliveInterval, $0.validUntil) }
             let now = MonotonicSeconds.now()
             guard now < deadline else { throw EtcdError.leaseLost(id: lease) }
             try await Task.sleep(for: .milliseconds(Int64(min(interval, deadline - now) * 1000)))
             let sentAt = MonotonicSeconds.now()
             do {
                 _ = try await etcd.keepAlive(lease: lease)
-                clock.withLock { $0.renewed(sentAt: sentAt) }
+                clock.state.withLock { $0.renewed(sentAt: sentAt) }
             } catch let error as EtcdError {
                 if case .leaseLost = error { throw error }
                 logger.warning("etcd keep-alive failed", metadata: ["error": "\(error)"])
@@ -176,6 +183,15 @@ public final class LeaderElection: Sendable {
         } catch {
             logger.info("leader watch ended; campaigning again", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// The lease clock shared by the keep-alive loop and its readers.
+final class SharedLeaseClock: Sendable {
+    let state: Mutex<LeaseClock>
+
+    init(_ clock: LeaseClock) {
+        state = Mutex(clock)
     }
 }
 

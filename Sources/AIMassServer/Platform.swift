@@ -152,7 +152,9 @@ public final class Platform: Sendable {
         }
         let mesh = MeshHub(
             configuration: configuration.mesh, state: MeshState(revision: firstRevision),
-            reservation: .init { reserved in
+            // In etcd (high availability) every revision is reserved before it is issued: the next leader then
+            // continues at exactly the next revision, and a watcher's sequence has no gap across the failover.
+            reservation: .init(block: configuration.desiredStateStore == nil ? 1_000 : 1) { reserved in
                 do {
                     try desired.apply([
                         .init(namespace: "counter", key: SchedulerController.meshRevisionKey, value: "\(reserved)")

@@ -1,5 +1,6 @@
 import AIMassAPI
 import Logging
+import NIOCore
 import RPCCore
 import RPCHTTP2
 import RPCHealth
@@ -13,7 +14,12 @@ final class StandbyServer: Sendable {
     static let leaderMetadataKey = "aimass-leader"
 
     private let server: RPCServer
-    private let leader: Mutex<String>
+    private let leader: Leader
+
+    /// The leader's address, shared with the handlers.
+    private final class Leader: Sendable {
+        let address = Mutex("")
+    }
 
     /// The services a standby answers for (the platform's, without health and reflection).
     static let methods: [MethodDescriptor] =
@@ -21,13 +27,13 @@ final class StandbyServer: Sendable {
         + FeedbackMethods.all + GRPCInferenceServiceMethods.all
 
     init(configuration: ServerConfiguration, logger: Logger) {
-        let leader = Mutex("")
+        let leader = Leader()
         self.leader = leader
         let health = HealthService()
         health.setStatus(.notServing, for: "")
         var router = RPCRouter(services: [health])
         for method in Self.methods {
-            router.register(method, handler: .streaming { _, _, _ in throw Self.redirect(leader.withLock { $0 }) })
+            router.register(method, handler: .streaming { _, _, _ in throw Self.redirect(leader.address.withLock { $0 }) })
         }
         self.server = RPCServer(configuration: configuration, router: router, logger: logger)
     }
@@ -46,7 +52,7 @@ final class StandbyServer: Sendable {
     func start() async throws -> SocketAddress { try await server.start() }
 
     /// Names the leader that calls are sent to.
-    func setLeader(_ address: String) { leader.withLock { $0 = address } }
+    func setLeader(_ address: String) { leader.address.withLock { $0 = address } }
 
     /// Stops listening (the port is then free for the platform).
     func shutdown() async { await server.shutdown(gracePeriod: .milliseconds(200)) }

@@ -68,7 +68,7 @@ extension User: ProtobufCConvertible {
 /// `authpb.Permission`: Permission is a single entity
 public struct Permission: Hashable, Sendable {
     /// `authpb.Permission.Type`: 
-    public enum Type: Int32, CaseIterable, ProtobufCEnum {
+    public enum PermissionType: Int32, CaseIterable, ProtobufCEnum {
         public typealias CEnum = Authpb__Permission__Type
 
         case read = 0
@@ -76,12 +76,12 @@ public struct Permission: Hashable, Sendable {
         case readwrite = 2
     }
 
-    public var permtype: Permission.Type
+    public var permtype: Permission.PermissionType
     public var key: [UInt8]
     public var rangeEnd: [UInt8]
 
     public init(
-        permtype: Permission.Type = .read,
+        permtype: Permission.PermissionType = .read,
         key: [UInt8] = [],
         rangeEnd: [UInt8] = []
     ) {
@@ -95,7 +95,7 @@ extension Permission: ProtobufCConvertible {
     public static let cInit = authpb__permission__init
 
     public init(c: Authpb__Permission) {
-        permtype = Permission.Type(c: c.permtype)
+        permtype = Permission.PermissionType(c: c.permtype)
         key = ProtobufC.bytes(c.key)
         rangeEnd = ProtobufC.bytes(c.range_end)
     }
