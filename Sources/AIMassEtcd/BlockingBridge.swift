@@ -21,8 +21,15 @@ public final class BlockingBridge: Sendable {
         group.shutdownGracefully { _ in }
     }
 
-    /// Runs `work` and waits for its result. Never call it from the bridge's own thread.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    /// Runs `work` and waits for its result, for at most `timeout` (then ``EtcdError/unavailable(_:)``; the work
+    /// goes on and its result is dropped). Never call it from the bridge's own thread.
+    ///
+    /// The bound matters because `work` may still need a cooperative thread (an `RPCClient` connects in a task of
+    /// its own): if every one is blocked behind the caller, giving up frees the caller's, and the next call finds the
+    /// connection made.
+    public func run<T: Sendable>(
+        timeout: Duration = .seconds(10), _ work: @escaping @Sendable () async throws -> T
+    ) throws -> T {
         precondition(!executor.loop.inEventLoop, "BlockingBridge.run called from its own thread")
         let done = DispatchSemaphore(value: 0)
         let result = Mutex<Result<T, any Error>?>(nil)
@@ -32,7 +39,10 @@ public final class BlockingBridge: Sendable {
             result.withLock { $0 = outcome }
             done.signal()
         }
-        done.wait()
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        guard done.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .success else {
+            throw EtcdError.unavailable("etcd did not answer within \(timeout)")
+        }
         // The task stored its outcome before signalling.
         guard let outcome = result.withLock({ $0 }) else { throw CancellationError() }
         return try outcome.get()

@@ -114,6 +114,23 @@ public final class EtcdClient: Sendable {
         let _: LeaseRevokeResponse = try await unary(LeaseMethods.leaseRevoke, LeaseRevokeRequest(id: id))
     }
 
+    // MARK: Connections
+
+    /// Keeps a connection to every member open (a `Maintenance/Status` call to each, every `interval`), so that a
+    /// failover finds the next member's connection made: a call made while the caller blocks a thread (a store
+    /// under a lock) then never waits for a connection to be opened.
+    public func keepConnectionsWarm(every interval: Duration = .seconds(2)) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                for client in clients {
+                    let _: StatusResponse? = try? await client.unary(
+                        MaintenanceMethods.status, request: StatusRequest(), options: CallOptions(timeout: interval))
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
     // MARK: Calls with failover
 
     func unary<Request: WireMessage, Response: WireMessage>(

@@ -6,7 +6,8 @@ What a user checks:
 - exactly one control plane leads; the others answer UNAVAILABLE naming the leader (`aimass-leader` trailer);
 - `kill -9` of the leader: another one leads after at most about the lease TTL (measured), the worker rejoins it,
   its replica is adopted under the same id and the deployment is restored from etcd; a grpcio client calling the
-  worker at 50 calls/s sees no failure; an upload and a Deploy issued after the failover succeed;
+  worker at 50 calls/s sees no failure; an upload, an alias move and a Deploy issued after the failover succeed,
+  and the CLI pointed at a standby follows the leader it names;
 - a Mesh watcher that resumes on the new leader sees revisions that keep increasing by one (state events);
 - `kill -9` of one etcd member: with 2 of 3, a Deploy and the calls still succeed.
 
@@ -230,13 +231,20 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
             "--manifest", "neighbours=20")
         cli(exe, env, "deploy", "--model", "movies2", "--min", "1")
         wait_until("movies2 READY after the failover", lambda: ready_holders(exe, env, "movies2@1"), 120)
+        cli(exe, env, "model", "alias", "movies2", "production", "1")
+        # The CLI pointed at a standby follows the leader it names, once.
+        standby = next(cp for cp in cps if cp.alive() and cp is not successor)
+        followed = cli(exe, {**env, "AIMASS_SERVER": standby.target}, "deployments", "--json")
+        assert f"following the leader at {successor.target}" in followed.stderr, followed.stderr
+        assert sorted(d["id"] for d in json.loads(followed.stdout)["deployments"]) == ["movies2@1", "movies@1"]
         stored = etcd.ctl(["get", "/aimass/state/deployment/", "--prefix", "--keys-only"]).stdout.split()
         assert sorted(stored) == ["/aimass/state/deployment/movies2@1", "/aimass/state/deployment/movies@1"], stored
 
         # One etcd member lost: 2 of 3 keep a quorum.
         t_member = time.monotonic()
         etcd.kill(0)
-        cli(exe, env, "undeploy", "movies2@1")
+        undeploy = cli(exe, env, "undeploy", "movies2@1", check=False)
+        assert undeploy.returncode == 0, f"{undeploy.stderr}\n{successor.report()}"
         wait_until("movies2 undeployed with one etcd member down",
                    lambda: [d["id"] for d in json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]]
                    == ["movies@1"], 120)

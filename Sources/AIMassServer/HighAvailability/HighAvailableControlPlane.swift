@@ -49,7 +49,11 @@ public struct HighAvailableControlPlane: Sendable {
         onLeading: @escaping @Sendable (Platform) async -> Void = { _ in }
     ) async throws {
         let etcd = EtcdClient(endpoints: options.endpoints, logger: logger)
-        defer { Task { await etcd.close() } }
+        let warm = etcd.keepConnectionsWarm()
+        defer {
+            warm.cancel()
+            Task { await etcd.close() }
+        }
         let standby = StandbyServer(
             configuration: .defaults {
                 $0.host = configuration.host
