@@ -249,7 +249,8 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
                    lambda: [d["id"] for d in json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]]
                    == ["movies@1"], 120)
         member_write_s = time.monotonic() - t_member
-        assert successor.alive(), successor.report()
+        for cp in cps:
+            assert cp is leader or cp.alive(), cp.report()  # the standbys keep their leases with 2 of 3 too
         t_end = time.monotonic()
         client.stop()
         watcher.stop()
