@@ -9,7 +9,8 @@ What a user checks:
   worker at 50 calls/s sees no failure; an upload, an alias move and a Deploy issued after the failover succeed,
   and the CLI pointed at a standby follows the leader it names;
 - a Mesh watcher that resumes on the new leader sees revisions that keep increasing by one (state events);
-- `kill -9` of one etcd member: with 2 of 3, a Deploy and the calls still succeed.
+- `kill -9` of one etcd member: with 2 of 3, an Undeploy and the calls still succeed;
+- a graceful stop (SIGTERM) of the leader hands over at once (the lease is revoked), without waiting for the TTL.
 
 Prints the figures docs/operations.md quotes."""
 
@@ -251,6 +252,17 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         member_write_s = time.monotonic() - t_member
         for cp in cps:
             assert cp is leader or cp.alive(), cp.report()  # the standbys keep their leases with 2 of 3 too
+
+        # A graceful stop (SIGTERM) of the leader resigns at once (its lease is revoked): the last standby leads
+        # without waiting for the TTL, still with 2 of 3 etcd members.
+        third = next(cp for cp in cps if cp.alive() and cp is not successor)
+        t_term = time.monotonic()
+        successor.proc.send_signal(signal.SIGTERM)
+        assert successor.proc.wait(60) == 0, successor.report()
+        wait_until("the last standby to lead", lambda: third in leaders(cps), 120)
+        handover_s = time.monotonic() - t_term
+        env["AIMASS_SERVER"] = third.target
+        wait_until("the worker rejoined the third leader with the same READY replica", adopted, 120)
         t_end = time.monotonic()
         client.stop()
         watcher.stop()
@@ -262,6 +274,7 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
               f"(lease TTL {LEASE_TTL_S} s); the worker's replica {replica_id} adopted after {rejoined_s:.1f} s")
         print(f"calls on the worker from the kill to the end: {len(failed)} failed / {len(calls)}")
         print(f"undeploy with etcd member m0 killed: done after {member_write_s:.1f} s")
+        print(f"graceful stop of the leader: {third.target} leads after {handover_s:.1f} s")
         print(f"watcher connections: {watcher.connections}; state events: {len(revisions)}, "
               f"revisions {revisions[0][1]}..{revisions[-1][1]}; resets: "
               f"{[(k, r) for k, r, reset in revisions if reset]}")
@@ -270,16 +283,17 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         assert {c[2] for c in calls} == {replica_id}
         assert len(watcher.connections) >= 2, watcher.connections
         # Revisions only increase across leaders (they are reserved in etcd before they are issued). Between two
-        # state events of one connection they go up by exactly one; the resume on the new leader is one snapshot
-        # with reset (its pool starts empty, so no old revision names its state), past every revision seen before.
+        # state events of one connection they go up by exactly one; each resume on a new leader (two changes of
+        # leader here) is one snapshot with reset (its pool starts empty, so no old revision names its state).
         numbers = [r for _, r, _ in revisions]
         assert all(b > a for a, b in zip(numbers, numbers[1:])), revisions
         resets = [i for i, (_, _, reset) in enumerate(revisions) if reset]
-        assert len(resets) == 1 and revisions[resets[0]][0] == "SNAPSHOT", revisions
-        before, after = numbers[:resets[0]], numbers[resets[0]:]
-        for part in (before[1:], after):
+        assert len(resets) == 2 and all(revisions[i][0] == "SNAPSHOT" for i in resets), revisions
+        for begin, end in zip([1] + resets, resets + [len(numbers)]):
+            part = numbers[begin:end]
             assert all(b == a + 1 for a, b in zip(part, part[1:])), revisions
-        print(f"revision jump at the failover: {before[-1]} -> {after[0]} (snapshot with reset)")
+        print(f"revision jumps at the changes of leader: {[(numbers[i - 1], numbers[i]) for i in resets]} "
+              "(snapshots with reset)")
     finally:
         if client is not None:
             client.stop()
