@@ -6,6 +6,7 @@ import NIOCore
 import RPCCore
 import RPCHTTP2
 import RPCHealth
+import Synchronization
 
 /// A worker process (`aimass serve --role worker`): its own ``RPCServer`` with `aimass.v1.Recommend`
 /// (Recommend and SimilarItems from its ready replicas, through admission control), the Open Inference Protocol
@@ -100,7 +101,9 @@ public final class WorkerServer: Sendable {
             configuration: .defaults { $0.tls = configuration.controlPlaneTLS }
         )
         let grants = WorkerGrants()
-        let authorizer = ControlPlaneAuthorizer(client: authClient, grants: grants)
+        // Asks the control plane the worker is joined to (with several, the leader), once the agent exists.
+        let joined = JoinedAgent()
+        let authorizer = ControlPlaneAuthorizer(client: { joined.agent.withLock { $0?.client } ?? authClient }, grants: grants)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
         // A number pins the version, an alias is resolved by the control plane (cached per caller for the
         // authorizer's TTL), and no selector takes the newest version held. The version chosen must be held here,
@@ -183,6 +186,7 @@ public final class WorkerServer: Sendable {
                 health.setStatus(draining ? .notServing : .serving, for: InferenceService.serviceName)
             }
         )
+        joined.agent.withLock { $0 = agent }
         agent.start()
         return WorkerServer(
             address: address, agent: agent, health: health, server: server, authClient: authClient,
@@ -198,4 +202,9 @@ public final class WorkerServer: Sendable {
         await authClient.close()
         inference.shutdown()
     }
+}
+
+/// The worker's agent, once made: the authorizer asks the control plane it is joined to.
+private final class JoinedAgent: Sendable {
+    let agent = Mutex<WorkerAgent?>(nil)
 }
