@@ -74,6 +74,13 @@ let targets: [Target] = [
     .testTarget(
         name: "AIMassTracingTests", dependencies: ["AIMassTracing", "OTLPAPI", "RPCCore", "RPCHTTP2", tracing],
         swiftSettings: defaultSwiftSettings),
+    // etcd's v3 API (EtcdAPI: its messages, generated) and a client of it over our own RPCClient, with leader
+    // election on a lease (AIMassEtcd): the control plane's high availability stores its state there.
+    .target(name: "EtcdAPI", dependencies: ["RPCCore", "RPCProtobufC", "CAIMassProtos"], swiftSettings: defaultSwiftSettings),
+    .target(
+        name: "AIMassEtcd", dependencies: ["RPCCore", "RPCHTTP2", "EtcdAPI", logging] + nio,
+        swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "AIMassEtcdTests", dependencies: ["AIMassEtcd", "EtcdAPI", "RPCCore"], swiftSettings: defaultSwiftSettings),
     .target(name: "RPCProtobufC", dependencies: ["RPCCore", "CProtobufC"], swiftSettings: defaultSwiftSettings),
     .target(
         name: "RPCHealth",
@@ -138,7 +145,7 @@ let targets: [Target] = [
         name: "AIMassServicesTests",
         dependencies: [
             "AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore", "SchedulerCore",
-            "MeshCore", "RPCHealth",
+            "MeshCore", "RPCHealth", "AIMassEtcd", "EtcdAPI",
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -146,7 +153,7 @@ let targets: [Target] = [
         name: "AIMassServer",
         dependencies: [
             "AIMassServices", "AIMassAPI", "RPCHTTP2", "RPCHealth", "RPCReflection", "ModelRegistry", "RecommendCore",
-            "SchedulerCore", "MeshCore", "COpenSSLCrypto", logging,
+            "SchedulerCore", "MeshCore", "COpenSSLCrypto", "AIMassEtcd", logging,
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -202,6 +209,7 @@ let targets: [Target] = [
             // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
             // SHA-256 of uploads and downloads.
             "AIMassServer", "AIMassAPI", "AIMassClient", "AIMassConsole", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth",
+            "AIMassEtcd",
             logging, "AIMassMetrics", metrics, "AIMassTracing", tracing, .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: defaultSwiftSettings

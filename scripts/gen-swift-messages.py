@@ -202,7 +202,9 @@ class Types:
             """A message or enum whose path of names from the package is `path` (`Model`, `MetricsEntry`)."""
             full = ".".join(["", file.package] + path)
             table[full] = declaration
-            self.swift[full] = ".".join(path)
+            # Swift forbids a member type named `Type` (etcd's `authpb.Permission.Type`): it is `PermissionType`.
+            swift_path = [f"{path[i - 1]}{name}" if name == "Type" and i > 0 else name for i, name in enumerate(path)]
+            self.swift[full] = ".".join(swift_path)
             self.c[full] = CNames.of(file.package, path)
             for nested in getattr(declaration, "nested_type", []):
                 add(nested, self.messages, path + [nested.name])
@@ -456,6 +458,11 @@ class MessageWriter:
                 f'    public static let {lower_first_word(method.name)} = '
                 f'MethodDescriptor(service: serviceName, method: "{method.name}")'
             )
+        names = [lower_first_word(method.name) for method in service.method]
+        one_line = f"    public static let all: [MethodDescriptor] = [{', '.join(names)}]"
+        lines += ["", f"    /// Every method of `{full_name}`, in the .proto's order."]
+        lines += [one_line] if len(one_line) <= LINE_LENGTH else (
+            ["    public static let all: [MethodDescriptor] = ["] + [f"        {name}," for name in names] + ["    ]"])
         lines.append("}")
         return lines
 

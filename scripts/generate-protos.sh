@@ -7,6 +7,7 @@
 #                                  embedded for server reflection
 #   Sources/RPCReflection/Generated  the Swift messages of grpc.reflection.v1 (v1alpha's are the same on the wire)
 #   Sources/OTLPAPI/Generated      the Swift messages of OpenTelemetry's OTLP/gRPC trace export
+#   Sources/EtcdAPI/Generated      the Swift messages of etcd's v3 API (KV, Watch, Lease, ...), for AIMassEtcd
 #   proto/descriptor-sets          `protoc --descriptor_set_out --include_imports` of every served service's package
 #
 #   scripts/generate-protos.sh            regenerate in place (commit the result)
@@ -20,6 +21,7 @@ C_TARGET="$ROOT/Sources/CAIMassProtos"
 SWIFT_TARGET="$ROOT/Sources/AIMassAPI/Generated"
 REFLECTION_TARGET="$ROOT/Sources/RPCReflection/Generated"
 OTLP_TARGET="$ROOT/Sources/OTLPAPI/Generated"
+ETCD_TARGET="$ROOT/Sources/EtcdAPI/Generated"
 SETS_TARGET="$ROOT/proto/descriptor-sets"
 PYTHON="$ROOT/.venv/bin/python"
 CHECK=0
@@ -73,6 +75,8 @@ done
 # tracing API's), for AIMassTracing's exporter.
 "$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift-otlp" opentelemetry/proto/common/v1 \
   opentelemetry/proto/resource/v1 opentelemetry/proto/trace/v1 opentelemetry/proto/collector/trace/v1
+# etcd's v3 API (vendored under proto/etcd) as a module of its own (EtcdAPI), for AIMassEtcd's client.
+"$PYTHON" "$ROOT/scripts/gen-swift-messages.py" "$OUT/swift-etcd" etcd/api/mvccpb etcd/api/authpb etcd/api/etcdserverpb
 
 # Compares a fresh folder with its committed copy (--check), or replaces the copy with it.
 publish() {
@@ -97,5 +101,6 @@ publish "$OUT/c" "$C_TARGET" "protobuf-c code" '*.pb-c.c' || status=1
 publish "$OUT/swift" "$SWIFT_TARGET" "Swift message code" '*.swift' || status=1
 publish "$OUT/swift-reflection" "$REFLECTION_TARGET" "Swift reflection messages" '*.swift' || status=1
 publish "$OUT/swift-otlp" "$OTLP_TARGET" "Swift OTLP messages" '*.swift' || status=1
+publish "$OUT/swift-etcd" "$ETCD_TARGET" "Swift etcd messages" '*.swift' || status=1
 publish "$OUT/sets" "$SETS_TARGET" "descriptor sets" '*.binpb' || status=1
 exit $status

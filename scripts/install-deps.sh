@@ -4,7 +4,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 APT_PACKAGES=(libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev libssl-dev
-  pkg-config nghttp2-client python3-venv openssl chromium chromium-driver prometheus)
+  pkg-config nghttp2-client python3-venv openssl chromium chromium-driver prometheus etcd-server etcd-client)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

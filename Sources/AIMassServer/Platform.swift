@@ -57,6 +57,9 @@ public final class Platform: Sendable {
         public var tls: TLSServerCredentials? = nil
         /// Metrics and access log of the gRPC server.
         public var observability: Observability = .none
+        /// Where deployments, drains, cordons and counters are kept; nil: `DATADIR/control-plane.sqlite`. The
+        /// high-availability control plane passes its etcd store (the platform closes it on shutdown).
+        public var desiredStateStore: (any DesiredStateStore)? = nil
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
@@ -93,13 +96,13 @@ public final class Platform: Sendable {
     private let auditWriter: Task<Void, Never>
     private let inference: WorkerInference
     private let feedback: FeedbackStore
-    private let desired: ControlPlaneStore
+    private let desired: any DesiredStateStore
 
     private init(
         registry: ModelRegistry, health: HealthService, server: RPCServer, address: SocketAddress, mesh: MeshHub,
         scheduler: SchedulerController, localWorker: WorkerAgent?, healthBridge: Task<Void, Never>,
         auditWriter: Task<Void, Never>, inference: WorkerInference, feedback: FeedbackStore,
-        desired: ControlPlaneStore
+        desired: any DesiredStateStore
     ) {
         self.feedback = feedback
         self.auditWriter = auditWriter
@@ -132,10 +135,10 @@ public final class Platform: Sendable {
         }
         let health = HealthService()
         // Deployments, drains, cordons and counters survive a restart (graceful or kill -9) in the data directory.
-        let desired: ControlPlaneStore
+        let desired: any DesiredStateStore
         let firstRevision: UInt64
         do {
-            desired = try ControlPlaneStore.open(dataDirectory: configuration.dataDirectory)
+            desired = try configuration.desiredStateStore ?? ControlPlaneStore.open(dataDirectory: configuration.dataDirectory)
             do {
                 firstRevision = try Self.startingRevision(desired)
             } catch {
@@ -149,7 +152,9 @@ public final class Platform: Sendable {
         }
         let mesh = MeshHub(
             configuration: configuration.mesh, state: MeshState(revision: firstRevision),
-            reservation: .init { reserved in
+            // In etcd (high availability) every revision is reserved before it is issued: the next leader then
+            // continues at exactly the next revision, and a watcher's sequence has no gap across the failover.
+            reservation: .init(block: configuration.desiredStateStore == nil ? 1_000 : 1) { reserved in
                 do {
                     try desired.apply([
                         .init(namespace: "counter", key: SchedulerController.meshRevisionKey, value: "\(reserved)")
@@ -303,7 +308,7 @@ public final class Platform: Sendable {
     /// The revision this run's Mesh state starts at: past the last one a previous run may have issued (it reserved
     /// up to `R`, so this run starts at `R + 1` and a watcher's revision from before never names a state of this
     /// run: it gets a snapshot with `reset`); 0 for a new data directory.
-    private static func startingRevision(_ store: ControlPlaneStore) throws -> UInt64 {
+    private static func startingRevision(_ store: any DesiredStateStore) throws -> UInt64 {
         let counters = try store.load()["counter"] ?? [:]
         guard let reserved = counters[SchedulerController.meshRevisionKey].flatMap({ UInt64($0) }) else { return 0 }
         return reserved + 1

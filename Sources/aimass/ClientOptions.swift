@@ -70,11 +70,36 @@ struct ClientOptions: ParsableArguments {
         )
     }
 
-    /// Runs `body` with a connected client; RPC errors print as `error: CODE: message` and exit 1.
+    /// Runs `body` with a connected client; RPC errors print as `error: CODE: message` and exit 1. A standby control
+    /// plane (high availability on etcd) answers UNAVAILABLE naming the leader in `aimass-leader`: `body` then runs
+    /// once more against that leader.
     func run(_ body: (APIClient) async throws -> Void) async {
-        let (host, port) = endpoint()
+        var (host, port) = endpoint()
         // With --otlp-endpoint the command is one client span, and every call it makes carries it as the parent.
         let tracing = self.tracing.start(serviceName: "aimass-cli", logger: Logger(label: "aimass.cli"))
+        var outcome: Result<Void, any Error> = .success(())
+        for attempt in 0..<2 {
+            outcome = await attemptRun(host: host, port: port, tracing: tracing, body)
+            guard attempt == 0, case .failure(let error as RPCError) = outcome, error.code == .unavailable,
+                let leader = error.metadata.firstString(forKey: "aimass-leader"),
+                let colon = leader.lastIndex(of: ":"), let leaderPort = Int(leader[leader.index(after: colon)...]),
+                leader != "\(host):\(port)"
+            else { break }
+            CLIOutput.write("note: \(host):\(port) is a standby; following the leader at \(leader)\n", to: Glibc.stderr)
+            (host, port) = (String(leader[..<colon]), leaderPort)
+        }
+        await tracing?.finish()
+        switch outcome {
+        case .success: return
+        case .failure(let error as RPCError): CLIOutput.fail(error, server: "\(host):\(port)")
+        case .failure(let error as ExitCode): Foundation.exit(error.rawValue)
+        case .failure(let error): CLIOutput.fail("\(error)")
+        }
+    }
+
+    private func attemptRun(
+        host: String, port: Int, tracing: TracingOptions.Tracing?, _ body: (APIClient) async throws -> Void
+    ) async -> Result<Void, any Error> {
         let client = RPCClient(
             host: host, port: port,
             configuration: .defaults { $0.tls = tls.configuration(environment: environment, configFile: configFile) },
@@ -95,13 +120,7 @@ struct ClientOptions: ParsableArguments {
             outcome = .failure(error)
         }
         await client.close()
-        await tracing?.finish()
-        switch outcome {
-        case .success: return
-        case .failure(let error as RPCError): CLIOutput.fail(error, server: "\(host):\(port)")
-        case .failure(let error as ExitCode): Foundation.exit(error.rawValue)
-        case .failure(let error): CLIOutput.fail("\(error)")
-        }
+        return outcome
     }
 }
 

@@ -1,5 +1,6 @@
 import AIMassAPI
 import AIMassConsole
+import AIMassEtcd
 import AIMassMetrics
 import AIMassServer
 import AIMassTracing
@@ -46,7 +47,7 @@ struct Serve: AsyncParsableCommand {
     )
     var maxArtifactMB: Int64 = 4096
 
-    @Option(help: "Worker: the control plane to join, HOST:PORT.")
+    @Option(help: "Worker: the control plane to join, HOST:PORT; several (HOST:PORT,HOST:PORT,...) for control planes on etcd: the worker joins the leader.")
     var join: String?
 
     @Option(help: "Worker: an admin token (default: $AIMASS_TOKEN).")
@@ -99,6 +100,23 @@ struct Serve: AsyncParsableCommand {
         help: "Also serve the web console and its JSON API on this HTTP port (0 picks a free one; off when absent); on a worker, read-only. HTTPS with --tls-cert, the console then calling this server with --ca-file (and --cert-file with --tls-client-ca)."
     )
     var httpPort: Int?
+
+    @Option(
+        help: "Control plane: run highly available on this etcd cluster, http://HOST:PORT[,...] (one leader among every control plane given the same endpoints and --etcd-prefix; share --data-dir)."
+    )
+    var etcd: String?
+
+    @Option(name: .customLong("etcd-prefix"), help: "Control plane with --etcd: the prefix of every etcd key (default /aimass).")
+    var etcdPrefix: String = "/aimass"
+
+    @Option(
+        name: .customLong("leader-ttl-s"),
+        help: "Control plane with --etcd: the leader lease's TTL in seconds; a dead leader is replaced within it (default 10)."
+    )
+    var leaderTTLSeconds: Int64 = 10
+
+    @Option(help: "Control plane with --etcd: the HOST:PORT the other control planes send clients to (default: --host and the port).")
+    var advertise: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
@@ -190,6 +208,10 @@ struct Serve: AsyncParsableCommand {
             )
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
             configuration.tls = credentials
+            if let etcd {
+                try await runHighlyAvailable(etcd: etcd, configuration: configuration, logger: logger)
+                break
+            }
             let platform = try await Platform.start(configuration: configuration, logger: logger)
             let grpcPort = platform.address.port ?? port
             CLIOutput.write("aimass listening on \(host):\(grpcPort)\n", to: stdout)
@@ -201,6 +223,52 @@ struct Serve: AsyncParsableCommand {
             CLIOutput.fail("--role must be embedded, control-plane or worker, got '\(role)'")
         }
         await metricsServer?.shutdown()
+    }
+
+    /// `--etcd`: a standby until elected, then the leader, until the lease is lost (exits 1) or a signal arrives.
+    private func runHighlyAvailable(etcd: String, configuration: Platform.Configuration, logger: Logger) async throws {
+        guard role == "control-plane" else { CLIOutput.fail("--etcd needs --role control-plane") }
+        guard leaderTTLSeconds >= 2, leaderTTLSeconds <= 3600 else {
+            CLIOutput.fail("--leader-ttl-s must be between 2 and 3600, got \(leaderTTLSeconds)")
+        }
+        guard etcdPrefix.hasPrefix("/"), !etcdPrefix.hasSuffix("/") else {
+            CLIOutput.fail("--etcd-prefix must start with / and not end with one, got '\(etcdPrefix)'")
+        }
+        guard httpPort == nil else { CLIOutput.fail("--http-port does not work with --etcd yet") }
+        let endpoints: [EtcdEndpoint]
+        do {
+            endpoints = try EtcdEndpoint.parseList(etcd)
+        } catch {
+            CLIOutput.fail("--etcd: \(error)")
+        }
+        let controlPlane = HighAvailableControlPlane(
+            configuration: configuration,
+            options: .init(endpoints: endpoints, prefix: etcdPrefix, leaseTTLSeconds: leaderTTLSeconds, advertisedAddress: advertise),
+            logger: logger)
+        let host = self.host
+        let running = Task {
+            try await controlPlane.run(
+                onStandby: { address in
+                    CLIOutput.write("aimass standby listening on \(host):\(address.port ?? 0)\n", to: stdout)
+                },
+                onLeading: { platform in
+                    CLIOutput.write("aimass leader listening on \(host):\(platform.address.port ?? 0)\n", to: stdout)
+                })
+        }
+        let signalled = Task {
+            await TerminationSignal.wait()
+            running.cancel()
+        }
+        do {
+            try await running.value
+            signalled.cancel()
+        } catch is CancellationError {
+            signalled.cancel()
+        } catch {
+            signalled.cancel()
+            logger.critical("leadership lost; exiting", metadata: ["error": "\(error)"])
+            CLIOutput.fail("control plane stopped: \(error)")
+        }
     }
 
     /// Starts the web console when `--http-port` is given; it calls this server's gRPC port over loopback (and a
@@ -282,11 +350,15 @@ struct Serve: AsyncParsableCommand {
     private func runWorker(
         logger: Logger, credentials: TLSServerCredentials?, observability: Observability
     ) async throws {
-        guard let join, let colon = join.lastIndex(of: ":"), let joinPort = Int(join[join.index(after: colon)...]),
-            joinPort > 0, joinPort < 65536
-        else {
-            CLIOutput.fail("--role worker needs --join HOST:PORT")
+        let planes = (join ?? "").split(separator: ",").map { part -> (host: String, port: Int) in
+            guard let colon = part.lastIndex(of: ":"), let port = Int(part[part.index(after: colon)...]), port > 0,
+                port < 65536, colon != part.startIndex
+            else {
+                CLIOutput.fail("--role worker needs --join HOST:PORT[,HOST:PORT...], got '\(part)'")
+            }
+            return (String(part[..<colon]), port)
         }
+        guard let first = planes.first else { CLIOutput.fail("--role worker needs --join HOST:PORT") }
         let environment = ProcessInfo.processInfo.environment
         guard let token = token ?? environment["AIMASS_TOKEN"], !token.isEmpty else {
             CLIOutput.fail("--role worker needs --token (an admin token) or $AIMASS_TOKEN")
@@ -295,12 +367,13 @@ struct Serve: AsyncParsableCommand {
         let keepalive = keepaliveMs == 0
             ? nil : ClientConfiguration.Keepalive(interval: .milliseconds(keepaliveMs), timeout: .milliseconds(keepaliveMs))
         var configuration = WorkerServer.Configuration(
-            host: host, port: port, controlPlaneHost: String(join[..<colon]), controlPlanePort: joinPort,
+            host: host, port: port, controlPlaneHost: first.host, controlPlanePort: first.port,
             capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive,
             observability: observability
         )
         configuration.tls = credentials
         configuration.controlPlaneTLS = joinTLS.configuration(environment: environment)
+        configuration.otherControlPlanes = Array(planes.dropFirst())
         let worker = try await WorkerServer.start(configuration: configuration, logger: logger)
         let workerPort = worker.address.port ?? port
         CLIOutput.write("aimass worker listening on \(host):\(workerPort)\n", to: stdout)
@@ -309,7 +382,7 @@ struct Serve: AsyncParsableCommand {
             grpcPort: workerPort, logger: logger,
             worker: .init(
                 address: "\(host):\(workerPort)", controlPlaneHost: configuration.controlPlaneHost,
-                controlPlanePort: joinPort, controlPlaneTLS: configuration.controlPlaneTLS))
+                controlPlanePort: configuration.controlPlanePort, controlPlaneTLS: configuration.controlPlaneTLS))
         await TerminationSignal.wait()
         await console?.shutdown()
         await worker.shutdown()

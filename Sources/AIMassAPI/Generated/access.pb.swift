@@ -65,6 +65,17 @@ public enum AccessMethods {
     ///
     /// ``WhoAmIRequest`` → ``WhoAmIResponse``.
     public static let whoAmI = MethodDescriptor(service: serviceName, method: "WhoAmI")
+
+    /// Every method of `aimass.v1.Access`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [
+        createUser,
+        listUsers,
+        createToken,
+        listTokens,
+        revokeToken,
+        listAuditEvents,
+        whoAmI,
+    ]
 }
 
 /// `aimass.v1.User`: A user of the registry.

@@ -29,6 +29,9 @@ public enum FeedbackMethods {
     ///
     /// ``ListFeedbackRequest`` → ``ListFeedbackResponse``.
     public static let listFeedback = MethodDescriptor(service: serviceName, method: "ListFeedback")
+
+    /// Every method of `aimass.v1.Feedback`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [record, listFeedback]
 }
 
 /// `aimass.v1.FeedbackKind`: What the user did.

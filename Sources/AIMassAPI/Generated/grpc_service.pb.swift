@@ -48,6 +48,16 @@ public enum GRPCInferenceServiceMethods {
     ///
     /// ``ModelInferRequest`` → ``ModelInferResponse``.
     public static let modelInfer = MethodDescriptor(service: serviceName, method: "ModelInfer")
+
+    /// Every method of `inference.GRPCInferenceService`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [
+        serverLive,
+        serverReady,
+        modelReady,
+        serverMetadata,
+        modelMetadata,
+        modelInfer,
+    ]
 }
 
 /// `inference.ServerLiveRequest`: 

@@ -18,6 +18,9 @@ public enum MeshMethods {
     ///
     /// ``WatchRequest`` → stream ``MeshEvent``.
     public static let watch = MethodDescriptor(service: serviceName, method: "Watch")
+
+    /// Every method of `aimass.v1.Mesh`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [watch]
 }
 
 /// `aimass.v1.EventKind`: Kind of a MeshEvent; names the payload it carries.

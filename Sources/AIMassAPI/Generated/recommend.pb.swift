@@ -33,6 +33,9 @@ public enum RecommendMethods {
     ///
     /// ``EvaluateRequest`` → ``EvaluateResponse``.
     public static let evaluate = MethodDescriptor(service: serviceName, method: "Evaluate")
+
+    /// Every method of `aimass.v1.Recommend`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [recommend, similarItems, evaluate]
 }
 
 /// `aimass.v1.ScoredItem`: An item and its score; higher scores are better. Scores are comparable

@@ -158,6 +158,26 @@ public enum ModelRegistryMethods {
     ///
     /// ``GetPermissionsRequest`` → ``PermissionsResponse``.
     public static let getPermissions = MethodDescriptor(service: serviceName, method: "GetPermissions")
+
+    /// Every method of `aimass.v1.ModelRegistry`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [
+        createModel,
+        getModel,
+        listModels,
+        updateModel,
+        deleteModel,
+        uploadVersion,
+        getVersion,
+        listVersions,
+        deleteVersion,
+        downloadVersion,
+        diffVersions,
+        setAlias,
+        setAliasSplit,
+        listAliasHistory,
+        setPermission,
+        getPermissions,
+    ]
 }
 
 /// `aimass.v1.Model`: A model: the unit that is versioned, deployed and called. "Output only"

@@ -118,6 +118,19 @@ public enum SchedulerMethods {
     ///
     /// stream ``JoinRequest`` → stream ``JoinResponse``.
     public static let join = MethodDescriptor(service: serviceName, method: "Join")
+
+    /// Every method of `aimass.v1.Scheduler`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [
+        deploy,
+        undeploy,
+        getDeployment,
+        listDeployments,
+        scale,
+        getPool,
+        drainWorker,
+        uncordonWorker,
+        join,
+    ]
 }
 
 /// `aimass.v1.DeploymentState`: State of a deployment as a whole.

@@ -40,7 +40,8 @@ final class ControlPlaneAuthorizer: Sendable {
         var refresh: Bool
     }
 
-    let client: RPCClient
+    /// The client of the control plane to ask: the one the worker is joined to (the leader, with several).
+    let client: @Sendable () -> RPCClient
     /// The rules pushed by the control plane, consulted first.
     let grants: WorkerGrants
     /// How long an answer is used without asking again.
@@ -56,7 +57,7 @@ final class ControlPlaneAuthorizer: Sendable {
     ///   - maxStaleness: The longest an answer is used without the control plane confirming it.
     ///   - retryInterval: The pause between failed background refreshes of one answer.
     init(
-        client: RPCClient, grants: WorkerGrants = WorkerGrants(), ttl: Duration = .seconds(5),
+        client: @escaping @Sendable () -> RPCClient, grants: WorkerGrants = WorkerGrants(), ttl: Duration = .seconds(5),
         maxStaleness: Duration = .seconds(900), retryInterval: Duration = .seconds(1)
     ) {
         self.client = client
@@ -158,6 +159,7 @@ final class ControlPlaneAuthorizer: Sendable {
         let now = ContinuousClock.now
         var answer = Answer(error: nil, version: nil, confirmed: now, nextAttempt: now)
         let options = CallOptions(timeout: .seconds(5), metadata: ["authorization": .string(key.authorization)])
+        let client = self.client()
         if key.alias.isEmpty {
             do {
                 let _: Model = try await client.unary(

@@ -37,6 +37,9 @@ public final class WorkerAgent: Sendable {
         public var keepalive: ClientConfiguration.Keepalive?
         /// TLS towards the control plane; `nil`: plaintext.
         public var controlPlaneTLS: ClientTLSConfiguration?
+        /// More control planes (`HOST:PORT`) of a highly available pool: after a failed Join the worker tries the
+        /// leader a standby names, else the next one.
+        public var otherControlPlanes: [(host: String, port: Int)] = []
 
         /// Creates a configuration.
         public init(
@@ -67,6 +70,8 @@ public final class WorkerAgent: Sendable {
         var connected = false
         /// When the last Join stream ended (nil while connected or before the first join).
         var cutOffSince: ContinuousClock.Instant?
+        /// Which control plane to join (several with `--join A,B,C`: the leader among them).
+        var targets = ControlPlaneTargets(addresses: [""])
     }
 
     /// The `grpc.health.v1` service name under which a worker reports its link to the control plane: SERVING while
@@ -85,7 +90,8 @@ public final class WorkerAgent: Sendable {
     let onGrants: (@Sendable (AccessGrants) -> Void)?
     /// Told `true` when the worker joined the control plane and `false` when it is cut off from it.
     let onControlPlaneChange: (@Sendable (_ connected: Bool) -> Void)?
-    let client: RPCClient
+    /// One client per control plane: ``Configuration/controlPlaneHost`` first, then ``Configuration/otherControlPlanes``.
+    let clients: [RPCClient]
     let logger: Logger
     private let live = Mutex(Live())
 
@@ -117,16 +123,18 @@ public final class WorkerAgent: Sendable {
             $0.keepalive = configuration.keepalive
             $0.tls = configuration.controlPlaneTLS
         }
-        self.client =
-            if let inProcessControlPlane {
-                RPCClient(inProcess: inProcessControlPlane, configuration: clientConfiguration)
-            } else {
-                RPCClient(
-                    host: configuration.controlPlaneHost, port: configuration.controlPlanePort,
-                    configuration: clientConfiguration
-                )
-            }
+        if let inProcessControlPlane {
+            self.clients = [RPCClient(inProcess: inProcessControlPlane, configuration: clientConfiguration)]
+        } else {
+            let all = [(configuration.controlPlaneHost, configuration.controlPlanePort)] + configuration.otherControlPlanes
+            self.clients = all.map { RPCClient(host: $0.0, port: $0.1, configuration: clientConfiguration) }
+        }
+        let addresses = clients.map { "\($0.host):\($0.port)" }
+        live.withLock { $0.targets = ControlPlaneTargets(addresses: addresses) }
     }
+
+    /// The client of the control plane joined (or to join next).
+    var client: RPCClient { clients[live.withLock { $0.targets.current }] }
 
     /// The id the control plane assigned ("" until the first Welcome).
     public var workerID: String { store.workerID }
@@ -169,7 +177,7 @@ public final class WorkerAgent: Sendable {
             timeout.cancel()
         }
         expiry?.cancel()
-        await client.close()
+        for client in clients { await client.close() }
     }
 
     // MARK: The Join stream
@@ -186,6 +194,7 @@ public final class WorkerAgent: Sendable {
                 backoff = 0.1
             } catch {
                 if live.withLock({ $0.stopping }) { break }
+                live.withLock { $0.targets.failed(with: error) }
                 logger.info(
                     "join stream ended; serving what this worker holds and rejoining",
                     metadata: ["error": "\(error)", "replicas": "\(store.entries.count)", "retry_s": "\(backoff)"]

@@ -6,6 +6,7 @@ import NIOCore
 import RPCCore
 import RPCHTTP2
 import RPCHealth
+import Synchronization
 
 /// A worker process (`aimass serve --role worker`): its own ``RPCServer`` with `aimass.v1.Recommend`
 /// (Recommend and SimilarItems from its ready replicas, through admission control), the Open Inference Protocol
@@ -35,6 +36,8 @@ public final class WorkerServer: Sendable {
         public var tls: TLSServerCredentials? = nil
         /// TLS towards the control plane (Join, downloads, token checks); `nil`: plaintext.
         public var controlPlaneTLS: ClientTLSConfiguration? = nil
+        /// More control planes of a highly available pool (`--join A,B,C`; see ``WorkerAgent/Configuration``).
+        public var otherControlPlanes: [(host: String, port: Int)] = []
         /// Metrics and access log of the worker's gRPC server.
         public var observability: Observability = .none
 
@@ -98,7 +101,9 @@ public final class WorkerServer: Sendable {
             configuration: .defaults { $0.tls = configuration.controlPlaneTLS }
         )
         let grants = WorkerGrants()
-        let authorizer = ControlPlaneAuthorizer(client: authClient, grants: grants)
+        // Asks the control plane the worker is joined to (with several, the leader), once the agent exists.
+        let joined = JoinedAgent()
+        let authorizer = ControlPlaneAuthorizer(client: { joined.agent.withLock { $0?.client } ?? authClient }, grants: grants)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
         // A number pins the version, an alias is resolved by the control plane (cached per caller for the
         // authorizer's TTL), and no selector takes the newest version held. The version chosen must be held here,
@@ -160,13 +165,15 @@ public final class WorkerServer: Sendable {
         health.setStatus(.serving, for: RecommendService.serviceName)
         health.setStatus(.serving, for: InferenceService.serviceName)
         health.setStatus(.notServing, for: WorkerAgent.controlPlaneHealthName)
+        var agentConfiguration = WorkerAgent.Configuration(
+            controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
+            advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
+            capacity: configuration.capacity, token: configuration.token, keepalive: configuration.keepalive,
+            controlPlaneTLS: configuration.controlPlaneTLS
+        )
+        agentConfiguration.otherControlPlanes = configuration.otherControlPlanes
         let agent = WorkerAgent(
-            configuration: .init(
-                controlPlaneHost: configuration.controlPlaneHost, controlPlanePort: configuration.controlPlanePort,
-                advertisedAddress: "\(configuration.host):\(address.port ?? configuration.port)",
-                capacity: configuration.capacity, token: configuration.token, keepalive: configuration.keepalive,
-                controlPlaneTLS: configuration.controlPlaneTLS
-            ),
+            configuration: agentConfiguration,
             store: store, callGate: gate, logger: logger,
             onGrants: { grants.replace($0) },
             onControlPlaneChange: { connected in
@@ -179,6 +186,7 @@ public final class WorkerServer: Sendable {
                 health.setStatus(draining ? .notServing : .serving, for: InferenceService.serviceName)
             }
         )
+        joined.agent.withLock { $0 = agent }
         agent.start()
         return WorkerServer(
             address: address, agent: agent, health: health, server: server, authClient: authClient,
@@ -194,4 +202,9 @@ public final class WorkerServer: Sendable {
         await authClient.close()
         inference.shutdown()
     }
+}
+
+/// The worker's agent, once made: the authorizer asks the control plane it is joined to.
+private final class JoinedAgent: Sendable {
+    let agent = Mutex<WorkerAgent?>(nil)
 }

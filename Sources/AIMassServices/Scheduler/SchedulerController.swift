@@ -121,7 +121,7 @@ public final class SchedulerController: Sendable {
     public let configuration: Configuration
     let lookup: ArtifactLookup
     /// Where deployments, drains and cordons are persisted; nil keeps them in memory only.
-    let store: ControlPlaneStore?
+    let store: (any DesiredStateStore)?
     let logger: Logger
     let wallOffsetMs: Int64
     private let ticker = Mutex<Task<Void, Never>?>(nil)
@@ -130,7 +130,7 @@ public final class SchedulerController: Sendable {
     ///
     /// With a `store`, every change of deployments, drains and cordons is written to it before it takes effect.
     public init(
-        configuration: Configuration = .defaults, mesh: MeshHub, store: ControlPlaneStore? = nil,
+        configuration: Configuration = .defaults, mesh: MeshHub, store: (any DesiredStateStore)? = nil,
         logger: Logger = Logger(label: "aimass.scheduler"), lookup: @escaping ArtifactLookup
     ) {
         self.configuration = configuration

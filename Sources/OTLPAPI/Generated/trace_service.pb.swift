@@ -17,6 +17,9 @@ public enum TraceServiceMethods {
     ///
     /// ``ExportTraceServiceRequest`` → ``ExportTraceServiceResponse``.
     public static let export = MethodDescriptor(service: serviceName, method: "Export")
+
+    /// Every method of `opentelemetry.proto.collector.trace.v1.TraceService`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [export]
 }
 
 /// `opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest`: 

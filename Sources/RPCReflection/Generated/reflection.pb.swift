@@ -15,6 +15,9 @@ public enum ServerReflectionMethods {
     ///
     /// stream ``ServerReflectionRequest`` → stream ``ServerReflectionResponse``.
     public static let serverReflectionInfo = MethodDescriptor(service: serviceName, method: "ServerReflectionInfo")
+
+    /// Every method of `grpc.reflection.v1.ServerReflection`, in the .proto's order.
+    public static let all: [MethodDescriptor] = [serverReflectionInfo]
 }
 
 /// `grpc.reflection.v1.ServerReflectionRequest`: The message sent by the client when calling ServerReflectionInfo

@@ -1,0 +1,66 @@
+import AIMassEtcd
+import EtcdAPI
+import ModelRegistry
+import RPCCore
+import Testing
+
+@testable import AIMassServer
+
+/// The pure parts of running control planes on etcd: which control plane a worker joins, and the fenced
+/// transaction a batch of desired-state changes becomes.
+@Suite("High availability")
+struct HighAvailabilityTests {
+    static let addresses = ["127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"]
+
+    @Test("A worker follows the leader a standby names")
+    func followsLeader() {
+        var targets = ControlPlaneTargets(addresses: Self.addresses)
+        let redirect = RPCError(code: .unavailable, message: "standby", metadata: ["aimass-leader": "127.0.0.1:7003"])
+        targets.failed(with: redirect)
+        #expect(targets.current == 2)
+    }
+
+    @Test("Without a known leader (dead control plane, or a leader not in the list) the worker tries the next one")
+    func triesNext() {
+        var targets = ControlPlaneTargets(addresses: Self.addresses)
+        targets.failed(with: RPCError(code: .unavailable, message: "connection refused"))
+        #expect(targets.current == 1)
+        targets.failed(with: RPCError(code: .unavailable, message: "x", metadata: ["aimass-leader": "10.0.0.9:1"]))
+        #expect(targets.current == 2)
+        targets.failed(with: RPCError(code: .unavailable, message: "connection refused"))
+        #expect(targets.current == 0)
+    }
+
+    @Test("A standby's answer names the leader in aimass-leader, or says none is known yet")
+    func standbyRedirect() {
+        let known = StandbyServer.redirect("127.0.0.1:7001")
+        #expect(known.code == .unavailable)
+        #expect(known.metadata.firstString(forKey: "aimass-leader") == "127.0.0.1:7001")
+        let unknown = StandbyServer.redirect("")
+        #expect(unknown.code == .unavailable && unknown.metadata.firstString(forKey: "aimass-leader") == nil)
+    }
+
+    @Test("A standby answers for every method of the platform's API")
+    func standbyCoversTheAPI() {
+        let services = Set(StandbyServer.methods.map(\.service))
+        #expect(services.isSuperset(of: Platform.serviceNames))
+    }
+
+    @Test("A batch of changes is one transaction guarded by the leader key's creation revision")
+    func fencedTransaction() {
+        let fence = LeaderElection.Fence(key: Array("/aimass/leader".utf8), createRevision: 42, lease: 7)
+        let request = EtcdDesiredStateStore.transaction(
+            [
+                .init(namespace: "deployment", key: "movies@1", value: "{}"),
+                .init(namespace: "worker", key: "w-1", value: nil),
+            ], prefix: "/aimass/state/", fence: fence)
+        #expect(request.compare == [
+            Compare(result: .equal, target: .create, key: Array("/aimass/leader".utf8), targetUnion: .createRevision(42))
+        ])
+        #expect(request.success == [
+            RequestOp(request: .requestPut(PutRequest(key: Array("/aimass/state/deployment/movies@1".utf8), value: Array("{}".utf8)))),
+            RequestOp(request: .requestDeleteRange(DeleteRangeRequest(key: Array("/aimass/state/worker/w-1".utf8)))),
+        ])
+        #expect(request.failure.isEmpty)
+    }
+}

@@ -1,0 +1,306 @@
+"""High availability on etcd (issue 13, item 5), with real processes: a 3-member etcd cluster (Debian's `etcd`) on
+loopback ports in temporary directories, three `aimass serve --role control-plane --etcd ...` sharing one data
+directory (registry and artifacts; only the leader opens it), and one worker given all three (`--join A,B,C`).
+
+What a user checks:
+- exactly one control plane leads; the others answer UNAVAILABLE naming the leader (`aimass-leader` trailer);
+- `kill -9` of the leader: another one leads after at most about the lease TTL (measured), the worker rejoins it,
+  its replica is adopted under the same id and the deployment is restored from etcd; a grpcio client calling the
+  worker at 50 calls/s sees no failure; an upload, an alias move and a Deploy issued after the failover succeed,
+  and the CLI pointed at a standby follows the leader it names;
+- a Mesh watcher that resumes on the new leader sees revisions that keep increasing by one (state events);
+- `kill -9` of one etcd member: with 2 of 3, an Undeploy and the calls still succeed;
+- a graceful stop (SIGTERM) of the leader hands over at once (the lease is revoked), without waiting for the TTL.
+
+Prints the figures docs/operations.md quotes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import grpc
+import pytest
+
+from conftest import aimass_binary, start_server, stop_server
+from test_control_plane_restart import PacedClient
+from test_mesh_pool import EPHEMERAL, mesh_stubs  # noqa: F401 (the fixture)
+from test_pool import DATA, cli, ensure_ml100k, ready_holders, wait_until
+
+LEASE_TTL_S = 10
+STANDBY_RE = r"aimass standby listening on (127\.0\.0\.1):(\d+)"
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+class EtcdCluster:
+    """Three etcd members on loopback, each in its own directory; `kill(i)` sends SIGKILL to one."""
+
+    def __init__(self, root):
+        self.etcd = shutil.which("etcd")
+        self.etcdctl = shutil.which("etcdctl")
+        assert self.etcd and self.etcdctl, "etcd and etcdctl are missing: scripts/install-deps.sh installs etcd-server"
+        ports = free_ports(6)
+        self.client_ports, peer_ports = ports[:3], ports[3:]
+        cluster = ",".join(f"m{i}=http://127.0.0.1:{p}" for i, p in enumerate(peer_ports))
+        self.procs, self.logs = [], []
+        for i in range(3):
+            log = open(root / f"etcd-m{i}.log", "w")
+            self.logs.append(log)
+            self.procs.append(subprocess.Popen(
+                [self.etcd, "--name", f"m{i}", "--data-dir", str(root / f"etcd-m{i}"),
+                 "--listen-client-urls", f"http://127.0.0.1:{self.client_ports[i]}",
+                 "--advertise-client-urls", f"http://127.0.0.1:{self.client_ports[i]}",
+                 "--listen-peer-urls", f"http://127.0.0.1:{peer_ports[i]}",
+                 "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer_ports[i]}",
+                 "--initial-cluster", cluster, "--initial-cluster-state", "new",
+                 "--initial-cluster-token", f"aimass-test-{os.getpid()}"],
+                stdout=log, stderr=subprocess.STDOUT))
+        wait_until("etcd to be healthy", lambda: self.healthy(range(3)), 60)
+
+    @property
+    def endpoints(self):
+        return ",".join(f"http://127.0.0.1:{p}" for p in self.client_ports)
+
+    def healthy(self, members):
+        out = self.ctl(["endpoint", "health"], members)
+        return out.returncode == 0
+
+    def ctl(self, args, members=range(3)):
+        endpoints = ",".join(f"http://127.0.0.1:{self.client_ports[i]}" for i in members)
+        return subprocess.run([self.etcdctl, f"--endpoints={endpoints}", "--command-timeout=5s", *args],
+                              capture_output=True, text=True, timeout=30, env={**os.environ, "ETCDCTL_API": "3"})
+
+    def kill(self, i):
+        self.procs[i].send_signal(signal.SIGKILL)
+        self.procs[i].wait(10)
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        for log in self.logs:
+            log.close()
+
+
+def leaders(control_planes):
+    """The control planes alive that announced they lead."""
+    return [cp for cp in control_planes if cp.alive() and any("aimass leader listening" in line
+                                                              for line in cp.stdout_lines)]
+
+
+class ResumingWatcher:
+    """A Mesh/Watch client that, when its stream ends, resumes on whichever control plane answers (as a client
+    given every address would), from the last revision it applied; records every event."""
+
+    def __init__(self, targets, token, pb):
+        self.targets, self.token, self.pb = targets, token, pb
+        self.events, self.connections = [], []
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="resuming-watcher", daemon=True)
+        self.thread.start()
+
+    def kind(self, event):
+        return self.pb[0].EventKind.Name(event.kind).removeprefix("EVENT_KIND_")
+
+    def _run(self):
+        last, index = 0, 0
+        while not self.stopping.is_set():
+            target = self.targets[index % len(self.targets)]
+            with grpc.insecure_channel(target) as channel:
+                self.call = self.pb[1].MeshStub(channel).Watch(
+                    self.pb[0].WatchRequest(resume_from_revision=last, heartbeat_interval_ms=1000),
+                    metadata=[("authorization", f"Bearer {self.token}")])
+                try:
+                    for event in self.call:
+                        if not self.connections or self.connections[-1] != target:
+                            self.connections.append(target)
+                        with self.lock:
+                            self.events.append(event)
+                        if self.kind(event) not in EPHEMERAL:
+                            last = event.revision
+                        if self.stopping.is_set():
+                            break
+                except grpc.RpcError:
+                    pass
+            index += 1
+            time.sleep(0.1)
+
+    def state_revisions(self):
+        with self.lock:
+            return [(self.kind(e), e.revision, e.snapshot.reset if self.kind(e) == "SNAPSHOT" else False)
+                    for e in self.events if self.kind(e) not in EPHEMERAL]
+
+    def stop(self):
+        self.stopping.set()
+        try:
+            self.call.cancel()
+        except Exception:  # noqa: BLE001 (the call may not exist yet)
+            pass
+        self.thread.join(10)
+
+
+@pytest.mark.timeout(1200)
+def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recommend_pb, mesh_stubs):
+    ensure_ml100k()
+    exe = aimass_binary("aimass")
+    etcd = EtcdCluster(tmp_path)
+    data = tmp_path / "data"
+    cps, worker, client, watcher = [], None, None, None
+    try:
+        cp_ports = free_ports(3)
+        argvs = [[exe, "serve", "--role", "control-plane", "--port", str(p), "--data-dir", data, "--etcd",
+                  etcd.endpoints, "--leader-ttl-s", str(LEASE_TTL_S), "--lease-ms", "3000"] for p in cp_ports]
+        for i, argv in enumerate(argvs):
+            cps.append(start_server(f"control-plane-{i}", argv, STANDBY_RE))
+        leader = wait_until("one leader", lambda: len(leaders(cps)) == 1 and leaders(cps)[0], 60)
+        held = etcd.ctl(["get", "/aimass/leader", "--print-value-only"]).stdout.strip()
+        assert held == leader.target, (held, leader.target)
+        token = wait_until("the admin token", lambda: (data / "admin.token").exists()
+                           and (data / "admin.token").read_text().strip(), 30)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+        env.update(AIMASS_SERVER=leader.target, AIMASS_TOKEN=token)
+
+        # A standby answers UNAVAILABLE and names the leader.
+        standby = next(cp for cp in cps if cp is not leader)
+        with grpc.insecure_channel(standby.target) as channel:
+            with pytest.raises(grpc.RpcError) as refused:
+                channel.unary_unary("/aimass.v1.Scheduler/ListDeployments")(b"", timeout=10,
+                                                                          metadata=[("authorization", f"Bearer {token}")])
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert ("aimass-leader", leader.target) in tuple(refused.value.trailing_metadata()), refused.value
+
+        join = ",".join(cp.target for cp in cps)
+        worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", join, "--port", "0",
+                                         "--token", token, "--capacity-cpu-millis", "2000",
+                                         "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4"],
+                              r"aimass worker listening on (127\.0\.0\.1):(\d+)")
+        cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
+        cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
+            "--manifest", "neighbours=50")
+        cli(exe, env, "deploy", "--model", "movies", "--min", "1")
+        wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 120)
+        replica_id = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+
+        watcher = ResumingWatcher([cp.target for cp in cps], token, mesh_stubs)
+        client = PacedClient(worker.target, token, recommend_pb)
+        client.start()
+        wait_until("the client's first answer", lambda: any(c[1] == grpc.StatusCode.OK for c in client.calls), 30)
+        wait_until("the watcher's snapshot", lambda: watcher.state_revisions(), 30)
+
+        # kill -9 of the leader.
+        t_kill = time.monotonic()
+        leader.proc.send_signal(signal.SIGKILL)
+        leader.proc.wait(10)
+        successor = wait_until("a new leader", lambda: leaders(cps) and leaders(cps)[0], 120)
+        failover_s = time.monotonic() - t_kill
+        env["AIMASS_SERVER"] = successor.target
+        held = etcd.ctl(["get", "/aimass/leader", "--print-value-only"]).stdout.strip()
+        assert held == successor.target, (held, successor.target)
+
+        def adopted():
+            workers = json.loads(cli(exe, env, "pool", "--json", check=False).stdout or '{"workers": []}')["workers"]
+            return [[(r["id"], r["state"]) for r in w["replicas"]] for w in workers] == [[(replica_id, "READY")]]
+        wait_until("the worker rejoined with the same READY replica", adopted, 120)
+        rejoined_s = time.monotonic() - t_kill
+        deployments = json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]
+        assert [(d["id"], d["min_replicas"]) for d in deployments] == [("movies@1", 1)], deployments
+
+        # Writes after the failover: an upload (shared data directory) and a Deploy (desired state in etcd).
+        cli(exe, env, "model", "create", "movies2", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=20")
+        cli(exe, env, "model", "upload", "movies2", str(DATA), "--manifest", "algorithm=itemcf",
+            "--manifest", "neighbours=20")
+        cli(exe, env, "deploy", "--model", "movies2", "--min", "1")
+        wait_until("movies2 READY after the failover", lambda: ready_holders(exe, env, "movies2@1"), 120)
+        cli(exe, env, "model", "alias", "movies2", "production", "1")
+        # The CLI pointed at a standby follows the leader it names, once.
+        standby = next(cp for cp in cps if cp.alive() and cp is not successor)
+        followed = cli(exe, {**env, "AIMASS_SERVER": standby.target}, "deployments", "--json")
+        assert f"following the leader at {successor.target}" in followed.stderr, followed.stderr
+        assert sorted(d["id"] for d in json.loads(followed.stdout)["deployments"]) == ["movies2@1", "movies@1"]
+        stored = etcd.ctl(["get", "/aimass/state/deployment/", "--prefix", "--keys-only"]).stdout.split()
+        assert sorted(stored) == ["/aimass/state/deployment/movies2@1", "/aimass/state/deployment/movies@1"], stored
+
+        # One etcd member lost: 2 of 3 keep a quorum.
+        t_member = time.monotonic()
+        etcd.kill(0)
+        undeploy = cli(exe, env, "undeploy", "movies2@1", check=False)
+        assert undeploy.returncode == 0, f"{undeploy.stderr}\n{successor.report()}"
+        wait_until("movies2 undeployed with one etcd member down",
+                   lambda: [d["id"] for d in json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]]
+                   == ["movies@1"], 120)
+        member_write_s = time.monotonic() - t_member
+        for cp in cps:
+            assert cp is leader or cp.alive(), cp.report()  # the standbys keep their leases with 2 of 3 too
+
+        # A graceful stop (SIGTERM) of the leader resigns at once (its lease is revoked): the last standby leads
+        # without waiting for the TTL, still with 2 of 3 etcd members.
+        third = next(cp for cp in cps if cp.alive() and cp is not successor)
+        t_term = time.monotonic()
+        successor.proc.send_signal(signal.SIGTERM)
+        assert successor.proc.wait(60) == 0, successor.report()
+        wait_until("the last standby to lead", lambda: third in leaders(cps), 120)
+        handover_s = time.monotonic() - t_term
+        env["AIMASS_SERVER"] = third.target
+        wait_until("the worker rejoined the third leader with the same READY replica", adopted, 120)
+        t_end = time.monotonic()
+        client.stop()
+        watcher.stop()
+
+        calls = client.between(t_kill, t_end)
+        failed = [c for c in calls if c[1] != grpc.StatusCode.OK]
+        revisions = watcher.state_revisions()
+        print(f"\nleader {leader.target} killed: {successor.target} leads after {failover_s:.1f} s "
+              f"(lease TTL {LEASE_TTL_S} s); the worker's replica {replica_id} adopted after {rejoined_s:.1f} s")
+        print(f"calls on the worker from the kill to the end: {len(failed)} failed / {len(calls)}")
+        print(f"undeploy with etcd member m0 killed: done after {member_write_s:.1f} s")
+        print(f"graceful stop of the leader: {third.target} leads after {handover_s:.1f} s")
+        print(f"watcher connections: {watcher.connections}; state events: {len(revisions)}, "
+              f"revisions {revisions[0][1]}..{revisions[-1][1]}; resets: "
+              f"{[(k, r) for k, r, reset in revisions if reset]}")
+        assert not failed, f"{len(failed)} of {len(calls)} calls failed, first: {failed[:3]}"
+        assert len(calls) >= 20, f"only {len(calls)} calls made"
+        assert {c[2] for c in calls} == {replica_id}
+        assert len(watcher.connections) >= 2, watcher.connections
+        # Revisions only increase across leaders (they are reserved in etcd before they are issued). Between two
+        # state events of one connection they go up by exactly one; each resume on a new leader (two changes of
+        # leader here) is one snapshot with reset (its pool starts empty, so no old revision names its state).
+        numbers = [r for _, r, _ in revisions]
+        assert all(b > a for a, b in zip(numbers, numbers[1:])), revisions
+        resets = [i for i, (_, _, reset) in enumerate(revisions) if reset]
+        assert len(resets) == 2 and all(revisions[i][0] == "SNAPSHOT" for i in resets), revisions
+        for begin, end in zip([1] + resets, resets + [len(numbers)]):
+            part = numbers[begin:end]
+            assert all(b == a + 1 for a, b in zip(part, part[1:])), revisions
+        print(f"revision jumps at the changes of leader: {[(numbers[i - 1], numbers[i]) for i in resets]} "
+              "(snapshots with reset)")
+    finally:
+        if client is not None:
+            client.stop()
+        if watcher is not None:
+            watcher.stop()
+        if worker is not None:
+            stop_server(worker, expect_alive=False)
+        for cp in cps:
+            stop_server(cp, expect_alive=False)
+        etcd.stop()
