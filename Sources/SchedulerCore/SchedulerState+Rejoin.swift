@@ -53,6 +53,7 @@ extension SchedulerState {
             record.address = address
             record.capacity = capacity
             record.lastSeen = max(record.lastSeen, now)
+            record.connected = true
             workers[id] = record
             // Told to drain while its stream was down, perhaps: tell it again.
             if record.drained { actions.append(.drainWorker(id, reason: record.drainReason)) }
@@ -114,8 +115,8 @@ extension SchedulerState {
         }
         let spec = record.spec
         var adopted = Replica(
-            id: held.id, deploymentID: spec.id, model: spec.model, version: spec.version, resources: spec.resources,
-            targetConcurrency: spec.targetConcurrency, workerID: worker, state: held.state, error: "", updatedAt: now
+            id: held.id, deploymentID: spec.id, model: spec.model, version: spec.version, workerID: worker,
+            state: held.state, updatedAt: now, resources: spec.resources, targetConcurrency: spec.targetConcurrency
         )
         adopted.evacuating = host.cordoned
         replicas[held.id] = adopted

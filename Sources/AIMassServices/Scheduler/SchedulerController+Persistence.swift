@@ -11,7 +11,6 @@ extension SchedulerController {
     /// What is persisted, compared with the last write to find the changes.
     struct Durable: Equatable, Sendable {
         var desired = DesiredState()
-        var selectors: [DeploymentID: AIMassAPI.VersionSelector] = [:]
         var nextWorker = 1
     }
 
@@ -48,10 +47,7 @@ extension SchedulerController {
 
     static func durable(_ s: State) -> Durable {
         let desired = s.core.desiredState
-        return Durable(
-            desired: desired, selectors: s.selectors.filter { desired.deployments[$0.key] != nil },
-            nextWorker: s.nextWorker
-        )
+        return Durable(desired: desired, nextWorker: s.nextWorker)
     }
 
     /// Writes what changed in `s` since the last write (nothing without a store). On failure the last written
@@ -89,8 +85,8 @@ extension SchedulerController {
         }
         let ids = Set(old.desired.deployments.keys).union(new.desired.deployments.keys)
         for id in ids.sorted() {
-            let before = old.desired.deployments[id].map { stored($0, selector: old.selectors[id]) }
-            let after = new.desired.deployments[id].map { stored($0, selector: new.selectors[id]) }
+            let before = old.desired.deployments[id].map(stored)
+            let after = new.desired.deployments[id].map(stored)
             guard before != after else { continue }
             changes.append(.init(namespace: Namespace.deployment, key: id.rawValue, value: after.flatMap(encode)))
         }
@@ -111,13 +107,13 @@ extension SchedulerController {
         return changes
     }
 
-    static func stored(_ entry: DesiredState.DeploymentEntry, selector: AIMassAPI.VersionSelector?) -> StoredDeployment {
+    static func stored(_ entry: DesiredState.DeploymentEntry) -> StoredDeployment {
         let spec = entry.spec
         return StoredDeployment(
             model: spec.model, version: spec.version, minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas,
             cpuMillis: spec.resources.cpuMillis, memoryBytes: spec.resources.memoryBytes, priority: spec.priority,
             targetConcurrency: spec.targetConcurrency, desired: entry.desired, deleting: entry.deleting,
-            selectorNumber: selector?.number ?? spec.version, selectorAlias: selector?.alias ?? ""
+            selectorNumber: spec.selector.number, selectorAlias: spec.selector.alias
         )
     }
 
@@ -136,10 +132,10 @@ extension SchedulerController {
                 id: id, model: stored.model, version: stored.version, minReplicas: stored.minReplicas,
                 maxReplicas: stored.maxReplicas,
                 resources: SchedulerCore.Resources(cpuMillis: stored.cpuMillis, memoryBytes: stored.memoryBytes),
-                priority: stored.priority, targetConcurrency: stored.targetConcurrency
+                priority: stored.priority, targetConcurrency: stored.targetConcurrency,
+                selector: DeploymentSpec.Selector(number: stored.selectorNumber, alias: stored.selectorAlias)
             )
             durable.desired.deployments[id] = .init(spec: spec, desired: stored.desired, deleting: stored.deleting)
-            durable.selectors[id] = AIMassAPI.VersionSelector(number: stored.selectorNumber, alias: stored.selectorAlias)
         }
         for (key, value) in entries[Namespace.worker] ?? [:] {
             let stored = try decoder.decode(StoredWorker.self, from: Data(value.utf8))
@@ -179,11 +175,10 @@ extension SchedulerController {
         try state.withLock { s in
             let now = MonotonicTime.now()
             try s.core.restore(durable.desired, holdUntil: now + grace, now: now)
-            s.selectors = durable.selectors
             s.artifacts.merge(artifacts) { $1 }
             s.nextWorker = max(s.nextWorker, durable.nextWorker)
             // The autoscaler starts without history: no scale-down for one stable window.
-            for id in durable.desired.deployments.keys { s.scaledUp[id] = now }
+            for id in durable.desired.deployments.keys { s.autoscaling.holdScaleDown(id, now: now) }
             s.persisted = durable
             publishChanges(&s)
         }
