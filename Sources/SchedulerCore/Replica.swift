@@ -50,12 +50,15 @@ public struct Replica: Hashable, Sendable {
     /// On a worker being drained: it no longer counts towards its deployment, and is stopped once a
     /// replacement elsewhere is ready (like a replica of an old version during a roll).
     public internal(set) var evacuating = false
+    /// The epoch of the control plane that placed it, or last confirmed it to its worker (see
+    /// ``SchedulerState/epoch``); 0 while unplaced.
+    public internal(set) var epoch: UInt64 = 0
 
     /// Creates a replica as the Mesh and tests see it (the scheduler makes its own through placement).
     public init(
         id: ReplicaID, deploymentID: DeploymentID, model: String, version: UInt32, workerID: WorkerID?,
         state: ReplicaState = .pending, error: String = "", updatedAt: Double = 0,
-        resources: Resources = .defaults, targetConcurrency: Int = 4
+        resources: Resources = .defaults, targetConcurrency: Int = 4, epoch: UInt64 = 0
     ) {
         self.id = id
         self.deploymentID = deploymentID
@@ -67,6 +70,7 @@ public struct Replica: Hashable, Sendable {
         self.state = state
         self.error = error
         self.updatedAt = updatedAt
+        self.epoch = epoch
     }
 
     /// The replica as published: without the scheduler's working fields, its time moved to another clock.

@@ -31,6 +31,10 @@ public struct SchedulerState: Sendable {
 
     /// The tunables.
     public let configuration: Configuration
+    /// The fencing epoch: the control plane's incarnation (persisted by the caller, greater after every restart).
+    /// Every placement carries it; a worker refuses assignments of an older epoch than it has seen, and lists the
+    /// epoch of each replica it holds when it rejoins, so that this control plane adopts (re-stamps) or removes each.
+    public var epoch: UInt64 = 0
     var workers: [WorkerID: WorkerRecord] = [:]
     var deployments: [DeploymentID: DeploymentRecord] = [:]
     var replicas: [ReplicaID: Replica] = [:]

@@ -105,6 +105,9 @@ public enum WorkerLossReason: Hashable, Sendable, CustomStringConvertible {
 public enum SchedulerAction: Hashable, Sendable {
     /// Send `PlaceReplica` to the worker.
     case place(Replica, on: WorkerID)
+    /// Send `PlaceReplica` again for a replica the worker already holds, with the current epoch: the control plane
+    /// adopted it (the worker held it under an older epoch) and the worker re-stamps it.
+    case confirm(Replica, on: WorkerID)
     /// Send `RemoveReplica` to the worker; with `drain`, in-flight calls finish first.
     case remove(ReplicaID, from: WorkerID, drain: Bool)
     /// The worker's lease expired or it left: close its stream; these replicas were on it and are gone.

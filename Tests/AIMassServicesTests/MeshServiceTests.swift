@@ -88,8 +88,7 @@ struct MeshServiceTests {
 
             // Filters: only movies replica events (worker events always pass).
             try fixture.publish(.replicaReady(Self.replica("x1", model: "books", on: "w1")))
-            var draining = Self.replica("r1", on: "w1")
-            draining.state = .draining
+            let draining = Self.replica("r1", on: "w1").with(state: .draining)
             try fixture.publish(.replicaDraining(draining))
             let filtered = try await fixture.watch(
                 WatchRequest(resumeFromRevision: 5, models: ["movies"], kinds: [.replicaDraining]))

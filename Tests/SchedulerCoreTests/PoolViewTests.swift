@@ -82,11 +82,10 @@ struct PoolViewTests {
         var departures: [WorkerID: WorkerLossReason] = [:]
         for case .workerLost(let id, _, let reason) in actions { departures[id] = reason }
         let changes = pool.view(clockOffset: 0).changes(since: published, departures: departures)
-        guard case .replicaChanged(let removed) = changes.first else {
-            Issue.record("replica removed first: \(changes)")
-            return
-        }
-        #expect(removed.state == .removed)
+        let replicas = changes.compactMap { if case .replicaChanged(let r) = $0 { r } else { nil } }
+        // Its replacement waits unplaced (no worker left); the lost one is announced removed, before the worker leaves.
+        #expect(replicas.map(\.id.rawValue) == ["m@1#2", "m@1#1"])
+        #expect(replicas.map(\.state) == [.pending, .removed])
         #expect(changes.last == .workerLeft("w1", reason: "lease expired after 10000 ms"))
     }
 

@@ -136,7 +136,7 @@ extension AIMassAPI.Replica {
             id: replica.id.rawValue, deploymentId: replica.deploymentID.rawValue, model: replica.model,
             version: replica.version, workerId: replica.workerID?.rawValue ?? "",
             state: AIMassAPI.ReplicaState(replica.state), error: replica.error,
-            updatedAtMs: unixMilliseconds(replica.updatedAt))
+            updatedAtMs: unixMilliseconds(replica.updatedAt), epoch: replica.epoch)
     }
 }
 

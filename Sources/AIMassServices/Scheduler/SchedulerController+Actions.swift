@@ -36,18 +36,19 @@ extension SchedulerController {
     func perform(_ actions: [SchedulerAction], _ s: inout State) {
         for action in actions {
             switch action {
-            case .place(let replica, let worker):
+            case .place(let replica, let worker), .confirm(let replica, let worker):
                 let artifact = s.artifacts[Self.key(replica.model, replica.version)]
                 let place = PlaceReplica(
                     replicaId: replica.id.rawValue, deploymentId: replica.deploymentID.rawValue, model: replica.model,
                     version: replica.version, sha256: artifact?.sha256 ?? "", sizeBytes: artifact?.sizeBytes ?? 0,
                     manifest: artifact?.manifest ?? [:],
                     resources: AIMassAPI.Resources(replica.resources),
-                    targetConcurrency: UInt32(clamping: replica.targetConcurrency)
+                    targetConcurrency: UInt32(clamping: replica.targetConcurrency), epoch: replica.epoch
                 )
                 send(.message(JoinResponse(payload: .place(place))), to: worker, &s)
             case .remove(let replica, let worker, let drain):
-                send(.message(JoinResponse(payload: .remove(RemoveReplica(replicaId: replica.rawValue, drain: drain)))), to: worker, &s)
+                let remove = RemoveReplica(replicaId: replica.rawValue, drain: drain, epoch: s.core.epoch)
+                send(.message(JoinResponse(payload: .remove(remove))), to: worker, &s)
             case .workerLost(let worker, let replicas, let reason):
                 logger.info(
                     "worker gone from the pool",

@@ -6,7 +6,8 @@ import SchedulerCore
 
 /// Desired state on disk (``ControlPlaneStore``): one JSON value per deployment (`deployment/ID`) and per known
 /// worker (`worker/ID`: its cordon), and the counters that must not go backwards (`counter/next_replica_serial`,
-/// `counter/next_worker`; the Mesh hub keeps `counter/mesh_revision`).
+/// `counter/next_worker`, `counter/epoch`: the fencing epoch, one more at every start; the Mesh hub keeps
+/// `counter/mesh_revision`).
 extension SchedulerController {
     /// What is persisted, compared with the last write to find the changes.
     struct Durable: Equatable, Sendable {
@@ -159,7 +160,11 @@ extension SchedulerController {
     @discardableResult
     public func restore() throws -> Int {
         guard let store else { return 0 }
-        let durable = try Self.decode(try store.load())
+        let entries = try store.load()
+        let durable = try Self.decode(entries)
+        // A new incarnation: one more than the last run's, written before anything is placed under it.
+        let epoch = (entries[Namespace.counter]?["epoch"].flatMap { UInt64($0) } ?? 0) + 1
+        try store.apply([.init(namespace: Namespace.counter, key: "epoch", value: "\(epoch)")])
         var artifacts: [String: ArtifactInfo] = [:]
         for entry in durable.desired.deployments.values {
             do {
@@ -174,6 +179,7 @@ extension SchedulerController {
         let grace = configuration.restartGrace
         try state.withLock { s in
             let now = MonotonicTime.now()
+            s.core.epoch = epoch
             try s.core.restore(durable.desired, holdUntil: now + grace, now: now)
             s.artifacts.merge(artifacts) { $1 }
             s.nextWorker = max(s.nextWorker, durable.nextWorker)

@@ -45,7 +45,8 @@ extension SchedulerController {
             let serial = s.nextSession
             s.nextSession += 1
             s.sessions[id] = Session(serial: serial, outbox: continuation, connected: true)
-            continuation.yield(.message(JoinResponse(payload: .welcome(Welcome(workerId: id.rawValue, leaseMs: lease)))))
+            let welcome = Welcome(workerId: id.rawValue, leaseMs: lease, epoch: s.core.epoch)
+            continuation.yield(.message(JoinResponse(payload: .welcome(welcome))))
             if let grants = s.grants { continuation.yield(.message(JoinResponse(payload: .grants(grants)))) }
             let offered = SchedulerCore.Capacity(capacity)
             let actions: [SchedulerAction]
@@ -54,7 +55,8 @@ extension SchedulerController {
                     actions = try s.core.join(id, address: hello.address, capacity: offered, now: now)
                 } else {
                     actions = try s.core.rejoin(
-                        id, address: hello.address, capacity: offered, holding: hello.replicas.compactMap(Self.held), now: now
+                        id, address: hello.address, capacity: offered, holding: hello.replicas.compactMap(Self.held),
+                        seenEpoch: hello.epoch, now: now
                     )
                 }
             } catch {
@@ -167,7 +169,7 @@ extension SchedulerController {
         guard let state = SchedulerCore.ReplicaState(status.state) else { return nil }
         return HeldReplica(
             id: ReplicaID(status.replicaId), deploymentID: DeploymentID(status.deploymentId), version: status.version,
-            state: state, error: status.error
+            state: state, error: status.error, epoch: status.epoch
         )
     }
 

@@ -138,9 +138,12 @@ public final class SchedulerController: Sendable {
         self.lookup = lookup
         self.logger = logger
         self.clockOffset = Double(MeshHub.unixMilliseconds()) / 1000 - MonotonicTime.now()
-        let core = SchedulerState(
+        var core = SchedulerState(
             configuration: .init(lease: configuration.lease, maxConsecutiveFailures: configuration.maxConsecutiveFailures)
         )
+        // Without a store the epoch is the start time (Unix ms): greater after a restart unless the clock went back.
+        // ``restore()`` replaces it with the store's persisted counter.
+        core.epoch = UInt64(max(MeshHub.unixMilliseconds(), 1))
         self.state = Mutex(State(core: core, autoscaling: PoolAutoscaler(configuration: configuration.autoscaler)))
     }
 
@@ -255,6 +258,9 @@ public final class SchedulerController: Sendable {
 
     /// Every deployment, ordered by id.
     public var deployments: [SchedulerCore.Deployment] { state.withLock { $0.core.allDeployments } }
+
+    /// The fencing epoch every placement of this control plane carries (see `SchedulerState.epoch`).
+    public var epoch: UInt64 { state.withLock { $0.core.epoch } }
 
     /// The selector a deployment was made with (a pinned number or a followed alias).
     public func selector(of id: DeploymentID) -> AIMassAPI.VersionSelector? {
