@@ -114,7 +114,8 @@ extension SchedulerState {
                 replicas[replica.id]?.state = report.state
                 replicas[replica.id]?.updatedAt = now
             }
-            if replica.state != .draining, report.epoch < epoch {
+            // Held under an older incarnation's placement (0: a worker that reports no epochs) — confirm it.
+            if replica.state != .draining, report.epoch != 0, report.epoch < epoch {
                 replicas[replica.id]?.epoch = epoch
                 if let confirmed = replicas[replica.id] { actions.append(.confirm(confirmed, on: worker)) }
             }

@@ -162,8 +162,10 @@ extension SchedulerController {
         guard let store else { return 0 }
         let entries = try store.load()
         let durable = try Self.decode(entries)
-        // A new incarnation: one more than the last run's, written before anything is placed under it.
-        let epoch = (entries[Namespace.counter]?["epoch"].flatMap { UInt64($0) } ?? 0) + 1
+        // A new incarnation: above the last run's and at least the start time (so a lost or older store cannot
+        // take it back below an epoch a worker saw), written before anything is placed under it.
+        let last = entries[Namespace.counter]?["epoch"].flatMap { UInt64($0) } ?? 0
+        let epoch = max(last + 1, state.withLock { $0.core.epoch })
         try store.apply([.init(namespace: Namespace.counter, key: "epoch", value: "\(epoch)")])
         var artifacts: [String: ArtifactInfo] = [:]
         for entry in durable.desired.deployments.values {

@@ -141,8 +141,8 @@ public final class SchedulerController: Sendable {
         var core = SchedulerState(
             configuration: .init(lease: configuration.lease, maxConsecutiveFailures: configuration.maxConsecutiveFailures)
         )
-        // Without a store the epoch is the start time (Unix ms): greater after a restart unless the clock went back.
-        // ``restore()`` replaces it with the store's persisted counter.
+        // The start time (Unix ms): greater after a restart unless the clock went back; ``restore()`` raises it above
+        // the store's persisted counter.
         core.epoch = UInt64(max(MeshHub.unixMilliseconds(), 1))
         self.state = Mutex(State(core: core, autoscaling: PoolAutoscaler(configuration: configuration.autoscaler)))
     }
