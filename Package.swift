@@ -3,7 +3,9 @@
 // AI Mass: an inference platform for recommendation models, served as gRPC over HTTP/2 on our own
 // bindings to nghttp2 and protobuf-c. Layers, bottom up (a lower one never imports a higher one):
 // C modules → RPCCore → RPCHTTP2 / RPCProtobufC → messages → domain cores → services → server → console → CLI
-// (the console, AIMassConsole, reaches the services only through their gRPC API).
+// (the console, AIMassConsole, reaches the services only through their gRPC API). Among the domain cores, SchedulerCore
+// holds the one pool model (workers, deployments, replicas, load; scheduling, autoscaling, the published view's diff)
+// and MeshCore builds its event log on those types.
 import PackageDescription
 
 let defaultSwiftSettings: [SwiftSetting] = [
@@ -129,8 +131,9 @@ let targets: [Target] = [
     .target(name: "SchedulerCore", swiftSettings: defaultSwiftSettings),
     .testTarget(
         name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "TestSupport"], swiftSettings: defaultSwiftSettings),
-    .target(name: "MeshCore", swiftSettings: defaultSwiftSettings),
-    .testTarget(name: "MeshCoreTests", dependencies: ["MeshCore"], swiftSettings: defaultSwiftSettings),
+    // The Mesh's revisioned event log over the pool model of SchedulerCore (its Worker, Replica, Deployment, …).
+    .target(name: "MeshCore", dependencies: ["SchedulerCore"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "MeshCoreTests", dependencies: ["MeshCore", "SchedulerCore"], swiftSettings: defaultSwiftSettings),
 
     // MARK: Services (gRPC on top of the domain cores) and the server that assembles them
     .target(
@@ -182,7 +185,9 @@ let targets: [Target] = [
     ),
     .testTarget(
         name: "AIMassClientTests",
-        dependencies: ["AIMassClient", "AIMassServer", "AIMassServices", "MeshCore", "RPCHTTP2", "AIMassAPI", "RPCCore"],
+        dependencies: [
+            "AIMassClient", "AIMassServer", "AIMassServices", "MeshCore", "SchedulerCore", "RPCHTTP2", "AIMassAPI", "RPCCore",
+        ],
         swiftSettings: defaultSwiftSettings
     ),
 

@@ -43,14 +43,14 @@ let targets: [Target] = [
     // MARK: Mesh
     .executableTarget(
         name: "mesh-bench",
-        dependencies: ["BenchmarkSupport", argumentParser, aimass("MeshCore")],
+        dependencies: ["BenchmarkSupport", argumentParser, aimass("MeshCore"), aimass("SchedulerCore")],
         swiftSettings: defaultSwiftSettings
     ),
     .executableTarget(
         name: "mesh-watch-bench",
         dependencies: [
             "BenchmarkSupport", argumentParser, aimass("AIMassServer"), aimass("MeshCore"), aimass("RPCHTTP2"),
-            aimass("AIMassAPI"), aimass("RPCCore"),
+            aimass("AIMassAPI"), aimass("RPCCore"), aimass("SchedulerCore"),
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -58,7 +58,7 @@ let targets: [Target] = [
         name: "mesh-balancer-bench",
         dependencies: [
             "BenchmarkSupport", argumentParser, aimass("AIMassClient"), aimass("AIMassServer"), aimass("MeshCore"),
-            aimass("RPCHTTP2"), aimass("AIMassAPI"), aimass("RPCCore"),
+            aimass("RPCHTTP2"), aimass("AIMassAPI"), aimass("RPCCore"), aimass("SchedulerCore"),
         ],
         swiftSettings: defaultSwiftSettings
     ),

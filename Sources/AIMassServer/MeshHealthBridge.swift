@@ -1,6 +1,7 @@
 import Logging
 import MeshCore
 import RPCHealth
+import SchedulerCore
 
 /// Keeps `grpc.health.v1` in step with the mesh: `worker/<id>`, `model/<name>` and the overall (`""`) status follow
 /// ``MeshHub/health``.
@@ -47,7 +48,7 @@ struct MeshHealthBridge: Sendable {
         return statuses
     }
 
-    static func serving(_ status: MeshCore.HealthStatus) -> ServingStatus {
+    static func serving(_ status: SchedulerCore.HealthStatus) -> ServingStatus {
         status == .serving ? .serving : .notServing
     }
 }

@@ -1,3 +1,5 @@
+import SchedulerCore
+
 /// Health of the control plane, each worker and each model at one revision, for `grpc.health.v1`.
 public struct HealthView: Sendable, Hashable {
     /// Revision of the state it was read from.
@@ -19,7 +21,7 @@ public struct HealthView: Sendable, Hashable {
             models[deployment.model] = .notServing
         }
         for replica in state.replicas.values where replica.state == .ready {
-            if state.workers[replica.workerId]?.health == .serving {
+            if let worker = replica.workerID, state.workers[worker.rawValue]?.health == .serving {
                 models[replica.model] = .serving
             } else if models[replica.model] == nil {
                 models[replica.model] = .notServing

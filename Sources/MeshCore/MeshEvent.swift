@@ -1,3 +1,5 @@
+import SchedulerCore
+
 // The events of the Mesh/Watch stream; mirrors aimass.v1.MeshEvent, EventKind and Snapshot.
 
 /// Kind of a ``MeshEvent``; mirrors `aimass.v1.EventKind` (raw values are the wire numbers).
@@ -169,5 +171,28 @@ public struct MeshFilter: Sendable, Hashable {
     /// Whether the model passes the model filter.
     public func matches(model: String) -> Bool {
         self.models.isEmpty || self.models.contains(model)
+    }
+}
+
+extension MeshEvent.Payload {
+    /// The event that announces a change of the pool's published view.
+    public init(_ change: PoolChange) {
+        switch change {
+        case .workerJoined(let worker):
+            self = .workerJoined(worker)
+        case .healthChanged(let worker, let previous, let health, let reason):
+            self = .healthChanged(HealthChanged(workerId: worker.rawValue, previous: previous, health: health, reason: reason))
+        case .replicaChanged(let replica):
+            switch replica.state {
+            case .ready: self = .replicaReady(replica)
+            case .draining: self = .replicaDraining(replica)
+            case .removed: self = .replicaRemoved(replica)
+            default: self = .replicaPlaced(replica)
+            }
+        case .deploymentChanged(let deployment):
+            self = .deploymentScaled(deployment)
+        case .workerLeft(let worker, let reason):
+            self = .workerLeft(WorkerLeft(workerId: worker.rawValue, reason: reason))
+        }
     }
 }

@@ -1,3 +1,4 @@
+import SchedulerCore
 import Synchronization
 
 #if canImport(Glibc)

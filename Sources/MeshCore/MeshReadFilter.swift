@@ -1,3 +1,5 @@
+import SchedulerCore
+
 /// Leaves out of a subscriber's events what it may not read: the deployments, replicas, versions, alias moves and
 /// per-replica load figures of models outside `canRead` (`mesh.proto`: "models the caller cannot read are left out").
 /// Workers and their totals stay: they are the pool, not a model.
@@ -21,7 +23,7 @@ public struct MeshReadFilter {
             snapshot.deployments.removeAll { !canRead($0.model) }
             snapshot.replicas.removeAll { replica in
                 if canRead(replica.model) { return false }
-                hiddenReplicas.insert(replica.id)
+                hiddenReplicas.insert(replica.id.rawValue)
                 return true
             }
             for index in snapshot.workers.indices { snapshot.workers[index].load?.replicas.removeAll(where: isHidden) }
@@ -29,7 +31,7 @@ public struct MeshReadFilter {
         case .replicaPlaced(let replica), .replicaReady(let replica), .replicaDraining(let replica),
             .replicaRemoved(let replica):
             guard canRead(replica.model) else {
-                hiddenReplicas.insert(replica.id)
+                hiddenReplicas.insert(replica.id.rawValue)
                 return nil
             }
         case .deploymentScaled, .versionPublished, .aliasMoved:

@@ -1,3 +1,5 @@
+import SchedulerCore
+
 /// The mesh's view of the pool at one revision: a pure value, changed only by ``apply(_:)``.
 ///
 /// Only state changes increase ``revision``; a payload that changes nothing (an unknown worker's health, a replica
@@ -6,9 +8,9 @@
 public struct MeshState: Sendable, Hashable {
     /// Revision of the last state change; 0 before the first.
     public private(set) var revision: UInt64
-    /// Workers by id.
+    /// Workers by id (their replica lists stay empty).
     public private(set) var workers: [String: Worker]
-    /// Deployments by id (those being deleted are gone).
+    /// Deployments by id (those being deleted are gone; their replica lists stay empty).
     public private(set) var deployments: [String: Deployment]
     /// Replicas not removed, by id.
     public private(set) var replicas: [String: Replica]
@@ -53,12 +55,12 @@ public struct MeshState: Sendable, Hashable {
         case .snapshot, .heartbeat:
             throw MeshError.notPublishable(payload.kind)
         case .workerJoined(let worker):
-            guard self.workers[worker.id] != worker else { return nil }
-            self.workers[worker.id] = worker
+            guard self.workers[worker.id.rawValue] != worker else { return nil }
+            self.workers[worker.id.rawValue] = worker
             return payload
         case .workerLeft(let left):
             guard self.workers.removeValue(forKey: left.workerId) != nil else { return nil }
-            self.replicas = self.replicas.filter { $0.value.workerId != left.workerId }
+            self.replicas = self.replicas.filter { $0.value.workerID?.rawValue != left.workerId }
             return payload
         case .healthChanged(var change):
             guard let current = self.workers[change.workerId]?.health, current != change.health else { return nil }
@@ -68,22 +70,22 @@ public struct MeshState: Sendable, Hashable {
         case .loadReported(let report):
             guard var worker = self.workers[report.workerId] else { return nil }
             worker.load = report
-            worker.lastSeenAtMs = max(worker.lastSeenAtMs, report.reportedAtMs)
+            worker.lastSeen = max(worker.lastSeen, Double(report.reportedAtMs) / 1000)
             self.workers[report.workerId] = worker
             return payload
         case .replicaPlaced(let replica), .replicaReady(let replica), .replicaDraining(let replica):
-            guard self.replicas[replica.id] != replica else { return nil }
-            self.replicas[replica.id] = replica
+            guard self.replicas[replica.id.rawValue] != replica else { return nil }
+            self.replicas[replica.id.rawValue] = replica
             return payload
         case .replicaRemoved(let replica):
-            guard self.replicas.removeValue(forKey: replica.id) != nil else { return nil }
+            guard self.replicas.removeValue(forKey: replica.id.rawValue) != nil else { return nil }
             return payload
         case .deploymentScaled(let deployment):
             if deployment.state == .deleting {
-                guard self.deployments.removeValue(forKey: deployment.id) != nil else { return nil }
+                guard self.deployments.removeValue(forKey: deployment.id.rawValue) != nil else { return nil }
             } else {
-                guard self.deployments[deployment.id] != deployment else { return nil }
-                self.deployments[deployment.id] = deployment
+                guard self.deployments[deployment.id.rawValue] != deployment else { return nil }
+                self.deployments[deployment.id.rawValue] = deployment
             }
             return payload
         case .versionPublished(let version):
@@ -103,9 +105,9 @@ public struct MeshState: Sendable, Hashable {
     public func snapshot(filter: MeshFilter = .all, reset: Bool = false) -> Snapshot {
         Snapshot(
             reset: reset,
-            workers: self.workers.values.sorted { $0.id < $1.id },
-            deployments: self.deployments.values.filter { filter.matches(model: $0.model) }.sorted { $0.id < $1.id },
-            replicas: self.replicas.values.filter { filter.matches(model: $0.model) }.sorted { $0.id < $1.id }
+            workers: self.workers.sorted { $0.key < $1.key }.map(\.value),
+            deployments: self.deployments.sorted { $0.key < $1.key }.map(\.value).filter { filter.matches(model: $0.model) },
+            replicas: self.replicas.sorted { $0.key < $1.key }.map(\.value).filter { filter.matches(model: $0.model) }
         )
     }
 }

@@ -1,3 +1,5 @@
+import SchedulerCore
+
 /// The pure state machine of one subscriber's queue: what the publisher enqueues, what the consumer takes, when it
 /// waits, when it gets a heartbeat, and when it is ended. ``Subscriber`` wraps it in a `Mutex`.
 ///

@@ -69,8 +69,8 @@ public enum AdmissionDecision: Hashable, Sendable {
     case rejected(AdmissionError.Code, retryAfter: Double)
 }
 
-/// A replica's load as the worker reports it up (`aimass.v1.Load`).
-public struct LoadReport: Hashable, Sendable {
+/// A replica's load as its admission control measures it (the worker turns it into a ``Load`` for its report).
+public struct AdmissionLoad: Hashable, Sendable {
     /// Calls being executed now.
     public var inFlight: Int
     /// Calls waiting for a slot now.

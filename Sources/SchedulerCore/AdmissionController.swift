@@ -102,7 +102,7 @@ public final class AdmissionController: Sendable {
     }
 
     /// A load snapshot for the worker's report; rates cover the time since the previous call.
-    public func loadReport(now: Double) -> LoadReport {
+    public func loadReport(now: Double) -> AdmissionLoad {
         state.withLock { $0.core.report(now: now) }
     }
 

@@ -1,11 +1,27 @@
 /// What a user asked for: a model version kept running as replicas on the pool.
 public struct DeploymentSpec: Hashable, Sendable {
+    /// A version by number or by alias (`aimass.v1.VersionSelector`).
+    public struct Selector: Sendable, Hashable {
+        /// Version number; 0 = not set.
+        public var number: UInt32
+        /// Alias; empty = not set.
+        public var alias: String
+
+        /// Creates a selector.
+        public init(number: UInt32 = 0, alias: String = "") {
+            self.number = number
+            self.alias = alias
+        }
+    }
+
     /// Deployment id (`MODEL@SELECTOR`).
     public var id: DeploymentID
     /// Model name.
     public var model: String
     /// The version the selector resolves to now; new replicas get it.
     public var version: UInt32
+    /// What was deployed: a pinned number, or an alias the deployment follows (``SchedulerState/roll(_:to:now:)``).
+    public var selector: Selector
     /// Lower bound of the replica count (≥ 1).
     public var minReplicas: Int
     /// Upper bound of the replica count (≥ `minReplicas`).
@@ -26,11 +42,13 @@ public struct DeploymentSpec: Hashable, Sendable {
         maxReplicas: Int? = nil,
         resources: Resources = .defaults,
         priority: Int = 0,
-        targetConcurrency: Int = 4
+        targetConcurrency: Int = 4,
+        selector: Selector? = nil
     ) {
         self.id = id
         self.model = model
         self.version = version
+        self.selector = selector ?? Selector(number: version)
         self.minReplicas = minReplicas
         self.maxReplicas = maxReplicas ?? minReplicas
         self.resources = resources
@@ -47,23 +65,23 @@ public struct DeploymentSpec: Hashable, Sendable {
     }
 }
 
-/// State of a deployment as a whole (same values as `aimass.v1.DeploymentState`).
-public enum DeploymentState: Hashable, Sendable {
+/// State of a deployment as a whole (raw values of `aimass.v1.DeploymentState`).
+public enum DeploymentState: Int, Hashable, Sendable, CaseIterable {
     /// No replica placed yet (see the reason).
-    case pending
+    case pending = 1
     /// Moving towards the desired count of ready replicas of the current version.
-    case progressing
+    case progressing = 2
     /// The desired count of replicas of the current version are ready, and no old one is left.
-    case ready
+    case ready = 3
     /// At least one replica is ready but fewer than desired, and progress is stalled (see the reason).
-    case degraded
+    case degraded = 4
     /// No replica can become ready (replicas keep failing); see the reason. A new spec (scale, version) retries.
-    case failed
+    case failed = 5
     /// Undeployed: replicas are draining; the deployment disappears once all are removed.
-    case deleting
+    case deleting = 6
 }
 
-/// A deployment as reported by `GetDeployment`.
+/// A deployment: what `GetDeployment` reports (with its replicas) and what the Mesh carries (without).
 public struct Deployment: Hashable, Sendable {
     /// What was asked for.
     public var spec: DeploymentSpec
@@ -79,10 +97,32 @@ public struct Deployment: Hashable, Sendable {
     public var lacksCapacity: Bool
     /// Every non-terminal replica, oldest first.
     public var replicas: [Replica]
-    /// When it was deployed.
+    /// When it was deployed (seconds, caller's clock; Unix seconds in a ``PoolView``).
     public var createdAt: Double
-    /// When its spec or state last changed.
+    /// When its spec or state last changed (same clock).
     public var updatedAt: Double
+
+    /// Creates a deployment as the Mesh and tests see it (the scheduler builds its own from its records).
+    public init(
+        spec: DeploymentSpec, desiredReplicas: Int, readyReplicas: Int = 0, state: DeploymentState = .pending,
+        reason: String = "", lacksCapacity: Bool = false, replicas: [Replica] = [], createdAt: Double = 0,
+        updatedAt: Double = 0
+    ) {
+        self.spec = spec
+        self.desiredReplicas = desiredReplicas
+        self.readyReplicas = readyReplicas
+        self.state = state
+        self.reason = reason
+        self.lacksCapacity = lacksCapacity
+        self.replicas = replicas
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// Model name (of the spec).
+    public var model: String { spec.model }
+    /// Deployment id (of the spec).
+    public var id: DeploymentID { spec.id }
 }
 
 struct DeploymentRecord: Sendable {

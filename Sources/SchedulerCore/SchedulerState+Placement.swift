@@ -28,6 +28,7 @@ extension SchedulerState {
                 if let worker = chooseWorker(for: replica, free: free) {
                     free[worker]?.subtract(replica.resources)
                     replicas[replica.id]?.workerID = worker
+                    replicas[replica.id]?.epoch = epoch
                     replicas[replica.id]?.nominatedWorker = nil
                     replicas[replica.id]?.updatedAt = now
                     if let placed = replicas[replica.id] { actions.append(.place(placed, on: worker)) }

@@ -63,8 +63,8 @@ extension SchedulerState {
         let id = ReplicaID(deployment: spec.id, serial: nextSerial)
         nextSerial += 1
         replicas[id] = Replica(
-            id: id, deploymentID: spec.id, model: spec.model, version: spec.version, resources: spec.resources,
-            targetConcurrency: spec.targetConcurrency, workerID: nil, state: .pending, error: "", updatedAt: now
+            id: id, deploymentID: spec.id, model: spec.model, version: spec.version, workerID: nil, state: .pending,
+            updatedAt: now, resources: spec.resources, targetConcurrency: spec.targetConcurrency
         )
     }
 

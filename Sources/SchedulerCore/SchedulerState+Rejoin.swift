@@ -10,14 +10,19 @@ public struct HeldReplica: Hashable, Sendable {
     public var state: ReplicaState
     /// Error text when failed.
     public var error: String
+    /// The epoch of the control plane that placed (or last confirmed) it; 0 from a worker that knows no epochs.
+    public var epoch: UInt64
 
     /// Creates the description of a held replica.
-    public init(id: ReplicaID, deploymentID: DeploymentID, version: UInt32, state: ReplicaState, error: String = "") {
+    public init(
+        id: ReplicaID, deploymentID: DeploymentID, version: UInt32, state: ReplicaState, error: String = "", epoch: UInt64 = 0
+    ) {
         self.id = id
         self.deploymentID = deploymentID
         self.version = version
         self.state = state
         self.error = error
+        self.epoch = epoch
     }
 }
 
@@ -38,21 +43,35 @@ extension SchedulerState {
     ///   deployments (``restore(_:holdUntil:now:)``) adopts the replicas they still want; one that restored nothing
     ///   removes every held replica. New replica ids skip past every reported one.
     ///
-    /// - Throws: `invalidArgument` for a capacity without room for one replica.
+    /// Fencing: a replica held under an older ``epoch`` that is kept or adopted is confirmed to the worker
+    /// (``SchedulerAction/confirm(_:on:)``) with this epoch. A worker that has seen a newer epoch than this one
+    /// (`seenEpoch`, or one of its replicas) was commanded by a newer control plane: this one is stale and refuses it.
+    ///
+    /// - Throws: `invalidArgument` for a capacity without room for one replica, `failedPrecondition` when the worker
+    ///   has seen a newer epoch.
     public mutating func rejoin(
         _ id: WorkerID,
         address: String,
         capacity: Capacity,
         holding held: [HeldReplica],
+        seenEpoch: UInt64 = 0,
         now: Double
     ) throws(SchedulerError) -> [SchedulerAction] {
         try Self.check(capacity, of: id)
+        let newest = held.map(\.epoch).reduce(seenEpoch, max)
+        guard newest <= epoch else {
+            throw SchedulerError(
+                code: .failedPrecondition,
+                message: "worker \(id) was placed by a newer control plane (epoch \(newest) > \(epoch)): this one is stale"
+            )
+        }
         var actions: [SchedulerAction] = []
         var foreign = held
         if var record = workers[id] {
             record.address = address
             record.capacity = capacity
             record.lastSeen = max(record.lastSeen, now)
+            record.connected = true
             workers[id] = record
             // Told to drain while its stream was down, perhaps: tell it again.
             if record.drained { actions.append(.drainWorker(id, reason: record.drainReason)) }
@@ -95,6 +114,11 @@ extension SchedulerState {
                 replicas[replica.id]?.state = report.state
                 replicas[replica.id]?.updatedAt = now
             }
+            // Held under an older incarnation's placement (0: a worker that reports no epochs) — confirm it.
+            if replica.state != .draining, report.epoch != 0, report.epoch < epoch {
+                replicas[replica.id]?.epoch = epoch
+                if let confirmed = replicas[replica.id] { actions.append(.confirm(confirmed, on: worker)) }
+            }
         }
     }
 
@@ -114,10 +138,12 @@ extension SchedulerState {
         }
         let spec = record.spec
         var adopted = Replica(
-            id: held.id, deploymentID: spec.id, model: spec.model, version: spec.version, resources: spec.resources,
-            targetConcurrency: spec.targetConcurrency, workerID: worker, state: held.state, error: "", updatedAt: now
+            id: held.id, deploymentID: spec.id, model: spec.model, version: spec.version, workerID: worker,
+            state: held.state, updatedAt: now, resources: spec.resources, targetConcurrency: spec.targetConcurrency
         )
         adopted.evacuating = host.cordoned
+        adopted.epoch = epoch
         replicas[held.id] = adopted
+        if held.epoch != epoch { actions.append(.confirm(adopted, on: worker)) }
     }
 }

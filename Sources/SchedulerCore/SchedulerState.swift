@@ -31,6 +31,10 @@ public struct SchedulerState: Sendable {
 
     /// The tunables.
     public let configuration: Configuration
+    /// The fencing epoch: the control plane's incarnation (persisted by the caller, greater after every restart).
+    /// Every placement carries it; a worker refuses assignments of an older epoch than it has seen, and lists the
+    /// epoch of each replica it holds when it rejoins, so that this control plane adopts (re-stamps) or removes each.
+    public var epoch: UInt64 = 0
     var workers: [WorkerID: WorkerRecord] = [:]
     var deployments: [DeploymentID: DeploymentRecord] = [:]
     var replicas: [ReplicaID: Replica] = [:]
@@ -70,12 +74,19 @@ public struct SchedulerState: Sendable {
         }
     }
 
-    /// Renews a worker's lease (a load report or any message from it).
+    /// Renews a worker's lease (a load report or any message from it), keeping its load report if it sent one
+    /// (the autoscaler reads it).
     ///
     /// - Throws: `notFound` if the worker is not in the pool (its lease already expired: it must join again).
-    public mutating func heartbeat(_ id: WorkerID, now: Double) throws(SchedulerError) {
+    public mutating func heartbeat(_ id: WorkerID, load: LoadReport? = nil, now: Double) throws(SchedulerError) {
         guard let worker = workers[id] else { throw notFound("worker \(id)") }
         workers[id]?.lastSeen = max(worker.lastSeen, now)
+        if let load { workers[id]?.load = load }
+    }
+
+    /// A worker's stream broke: it is NOT_SERVING and keeps its replicas until its lease expires or it rejoins.
+    public mutating func streamLost(_ id: WorkerID) {
+        workers[id]?.connected = false
     }
 
     /// A worker leaves (its stream ended): its replicas are gone and are placed elsewhere.
@@ -228,7 +239,7 @@ public struct SchedulerState: Sendable {
             return Worker(
                 id: record.id, address: record.address, capacity: record.capacity, allocated: allocated,
                 replicas: mine, joinedAt: record.joinedAt, lastSeen: record.lastSeen, cordoned: record.cordoned,
-                drainReason: record.drainReason, drained: record.drained
+                drainReason: record.drainReason, drained: record.drained, health: record.health, load: record.load
             )
         }
     }

@@ -2,6 +2,7 @@ import AIMassAPI
 import AIMassClient
 import MeshCore
 import RPCCore
+import SchedulerCore
 import Synchronization
 import Testing
 
@@ -49,7 +50,7 @@ struct MeshWatcherTests {
         let running = Task { await watcher.run() }
         #expect(await eventually { watcher.view.revision == 3 })
         try fixture.join(1)
-        try fixture.publish(.loadReported(MeshCore.LoadReport(workerId: "w2", total: MeshCore.Load(inFlight: 2, latencyEwmaUs: 900))))
+        try fixture.publish(.loadReported(SchedulerCore.LoadReport(workerId: "w2", total: SchedulerCore.Load(inFlight: 2, latencyEwmaUs: 900))))
         try fixture.setHealth(0, .draining)
         try fixture.setReplica(1, .draining)
         #expect(await eventually { watcher.view.revision == fixture.platform.mesh.revision })
@@ -87,8 +88,8 @@ struct MeshWatcherTests {
 
         // Publish 300 changes while the stream is cut three times.
         for index in 0..<300 {
-            let replica = MeshCore.Replica(
-                id: "r\(index)", deploymentId: "d", model: "movies", version: 1, workerId: "w1", state: .ready)
+            let replica = SchedulerCore.Replica(
+                id: ReplicaID("r\(index)"), deploymentID: "d", model: "movies", version: 1, workerID: "w1", state: .ready)
             try fixture.publish(.replicaReady(replica))
             if index % 100 == 50 {
                 let connects = index / 100 + 1

@@ -4,6 +4,7 @@ import AIMassServer
 import Foundation
 import MeshCore
 import RPCCore
+import SchedulerCore
 import RPCHTTP2
 import Synchronization
 
@@ -123,19 +124,20 @@ struct MeshFixture {
     }
 
     /// Joins worker `index` (0-based) with `health` and, if `replica` is set, a replica of `movies` in that state.
-    func join(_ index: Int, health: MeshCore.HealthStatus = .serving, replica: MeshCore.ReplicaState? = .ready) throws {
+    func join(_ index: Int, health: SchedulerCore.HealthStatus = .serving, replica: SchedulerCore.ReplicaState? = .ready) throws {
         let worker = workers[index]
-        try publish(.workerJoined(MeshCore.Worker(id: worker.id, address: worker.address)))
+        try publish(.workerJoined(SchedulerCore.Worker(id: WorkerID(worker.id), address: worker.address)))
         try publish(.healthChanged(MeshCore.HealthChanged(workerId: worker.id, health: health)))
         if let replica {
             try setReplica(index, replica)
         }
     }
 
-    func setReplica(_ index: Int, _ state: MeshCore.ReplicaState, model: String = "movies") throws {
+    func setReplica(_ index: Int, _ state: SchedulerCore.ReplicaState, model: String = "movies") throws {
         let id = workers[index].id
-        let replica = MeshCore.Replica(
-            id: "\(model)-\(id)", deploymentId: "d-\(model)", model: model, version: 1, workerId: id, state: state)
+        let replica = SchedulerCore.Replica(
+            id: ReplicaID("\(model)-\(id)"), deploymentID: DeploymentID("d-\(model)"), model: model, version: 1,
+            workerID: WorkerID(id), state: state)
         switch state {
         case .ready: try publish(.replicaReady(replica))
         case .draining: try publish(.replicaDraining(replica))
@@ -144,7 +146,7 @@ struct MeshFixture {
         }
     }
 
-    func setHealth(_ index: Int, _ health: MeshCore.HealthStatus) throws {
+    func setHealth(_ index: Int, _ health: SchedulerCore.HealthStatus) throws {
         try publish(.healthChanged(MeshCore.HealthChanged(workerId: workers[index].id, health: health)))
     }
 

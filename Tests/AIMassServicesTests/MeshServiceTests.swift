@@ -6,6 +6,7 @@ import MeshCore
 import RPCCore
 import RPCHTTP2
 import RPCHealth
+import SchedulerCore
 import Testing
 
 /// `Mesh/Watch` over a real socket: events published into `platform.mesh` reach a watcher in order, resume works,
@@ -45,15 +46,17 @@ struct MeshServiceTests {
         }
     }
 
-    static func replica(_ id: String, model: String = "movies", on worker: String) -> MeshCore.Replica {
-        MeshCore.Replica(id: id, deploymentId: "d-\(model)", model: model, version: 1, workerId: worker, state: .ready)
+    static func replica(_ id: String, model: String = "movies", on worker: String) -> SchedulerCore.Replica {
+        SchedulerCore.Replica(
+            id: ReplicaID(id), deploymentID: DeploymentID("d-\(model)"), model: model, version: 1, workerID: WorkerID(worker),
+            state: .ready)
     }
 
     @Test("a watcher gets the snapshot, then every change in order; a resumed one only what it missed")
     func snapshotThenChangesThenResume() async throws {
         let fixture = try await Fixture.start()
         do {
-            try fixture.publish(.workerJoined(MeshCore.Worker(id: "w1", address: "127.0.0.1:1", health: .serving)))
+            try fixture.publish(.workerJoined(SchedulerCore.Worker(id: "w1", address: "127.0.0.1:1", health: .serving)))
             try fixture.publish(.replicaReady(Self.replica("r1", on: "w1")))
             let call = try await fixture.watch(WatchRequest())
             let first = try #require(try await call.next())
@@ -65,9 +68,9 @@ struct MeshServiceTests {
             #expect(snapshot.workers.map(\.id) == ["w1"] && snapshot.workers.first?.health == .serving)
             #expect(snapshot.replicas.map(\.id) == ["r1"] && snapshot.replicas.first?.state == .ready)
 
-            try fixture.publish(.workerJoined(MeshCore.Worker(id: "w2", address: "127.0.0.1:2")))
+            try fixture.publish(.workerJoined(SchedulerCore.Worker(id: "w2", address: "127.0.0.1:2")))
             try fixture.publish(.healthChanged(MeshCore.HealthChanged(workerId: "w2", health: .serving)))
-            try fixture.publish(.loadReported(MeshCore.LoadReport(workerId: "w2", total: MeshCore.Load(inFlight: 3))))
+            try fixture.publish(.loadReported(SchedulerCore.LoadReport(workerId: "w2", total: SchedulerCore.Load(inFlight: 3))))
             try fixture.publish(.replicaReady(Self.replica("r2", on: "w2")))
             var seen: [(UInt64, AIMassAPI.EventKind)] = []
             while seen.count < 4, let event = try await call.next() {
@@ -85,8 +88,7 @@ struct MeshServiceTests {
 
             // Filters: only movies replica events (worker events always pass).
             try fixture.publish(.replicaReady(Self.replica("x1", model: "books", on: "w1")))
-            var draining = Self.replica("r1", on: "w1")
-            draining.state = .draining
+            let draining = Self.replica("r1", on: "w1").with(state: .draining)
             try fixture.publish(.replicaDraining(draining))
             let filtered = try await fixture.watch(
                 WatchRequest(resumeFromRevision: 5, models: ["movies"], kinds: [.replicaDraining]))
@@ -115,7 +117,7 @@ struct MeshServiceTests {
     @Test("heartbeats when idle; shutdown ends the stream with UNAVAILABLE and the last revision")
     func heartbeatsAndShutdown() async throws {
         let fixture = try await Fixture.start()
-        try fixture.publish(.workerJoined(MeshCore.Worker(id: "w1", address: "127.0.0.1:1")))
+        try fixture.publish(.workerJoined(SchedulerCore.Worker(id: "w1", address: "127.0.0.1:1")))
         let call = try await fixture.watch(WatchRequest(heartbeatIntervalMs: 100))
         #expect(try await call.next()?.kind == .snapshot)
         let heartbeat = try await call.next()
@@ -135,7 +137,7 @@ struct MeshServiceTests {
     @Test("a subscriber that falls behind ends with RESOURCE_EXHAUSTED and the revision to resume from")
     func tooSlowCarriesRevision() async throws {
         let fixture = try await Fixture.start(mesh: .defaults { $0.bufferLimit = 2 })
-        try fixture.publish(.workerJoined(MeshCore.Worker(id: "w1", address: "127.0.0.1:1")))
+        try fixture.publish(.workerJoined(SchedulerCore.Worker(id: "w1", address: "127.0.0.1:1")))
         let call = try await fixture.watch(WatchRequest())
         #expect(try await call.next()?.kind == .snapshot)
         // A burst far beyond the bound, published without a pause: the server-side consumer falls behind.
@@ -166,7 +168,7 @@ struct MeshServiceTests {
     func healthFollowsMesh() async throws {
         let fixture = try await Fixture.start()
         #expect(fixture.platform.health.status(of: MeshService.serviceName) == .serving)
-        try fixture.publish(.workerJoined(MeshCore.Worker(id: "w1", address: "127.0.0.1:1")))
+        try fixture.publish(.workerJoined(SchedulerCore.Worker(id: "w1", address: "127.0.0.1:1")))
         try fixture.publish(.healthChanged(MeshCore.HealthChanged(workerId: "w1", health: .serving)))
         try fixture.publish(.replicaReady(Self.replica("r1", on: "w1")))
         #expect(await Self.eventually { fixture.platform.health.status(of: "worker/w1") == .serving })

@@ -32,7 +32,9 @@ struct SchedulerPersistenceTests {
         var store = try ControlPlaneStore.open(dataDirectory: directory)
         let first = Self.controller(store)
         let session = try first.attach(Self.hello())
-        let spec = DeploymentSpec(id: "movies@production", model: "movies", version: 3, minReplicas: 1, maxReplicas: 3, priority: 5)
+        let spec = DeploymentSpec(
+            id: "movies@production", model: "movies", version: 3, minReplicas: 1, maxReplicas: 3, priority: 5,
+            selector: .init(alias: "production"))
         _ = try first.deploy(spec, selector: VersionSelector(alias: "production"), artifact: Self.artifact)
         _ = try first.scale("movies@production", min: nil, max: nil, desired: 2)
         let replicas = try #require(first.deployment("movies@production")?.replicas)
@@ -51,6 +53,7 @@ struct SchedulerPersistenceTests {
         defer { store.close() }
         let second = Self.controller(store)
         #expect(try second.restore() == 1)
+        #expect(second.epoch > first.epoch, "a restarted control plane fences with a greater epoch")
         let restored = try #require(second.deployment("movies@production"))
         #expect(restored.spec == spec)
         #expect(restored.desiredReplicas == 2)

@@ -1,23 +1,32 @@
 import MeshCore
+import SchedulerCore
 
 /// Small builders for the tests.
 enum Fixture {
     static func worker(_ id: String, health: HealthStatus = .serving) -> MeshEvent.Payload {
-        .workerJoined(Worker(id: id, address: "\(id).local:7000", health: health))
+        .workerJoined(Worker(id: WorkerID(id), address: "\(id).local:7000", health: health))
     }
 
-    static func replica(_ id: String, model: String, worker: String, state: ReplicaState = .ready, at: Int64 = 0)
+    static func replica(_ id: String, model: String, worker: String, state: ReplicaState = .ready, at: Double = 0)
         -> Replica
     {
-        Replica(id: id, deploymentId: "d-\(model)", model: model, version: 1, workerId: worker, state: state, updatedAtMs: at)
+        Replica(
+            id: ReplicaID(id), deploymentID: DeploymentID("d-\(model)"), model: model, version: 1, workerID: WorkerID(worker),
+            state: state, updatedAt: at)
     }
 
-    static func ready(_ id: String, model: String, worker: String = "w1", at: Int64 = 0) -> MeshEvent.Payload {
+    static func ready(_ id: String, model: String, worker: String = "w1", at: Double = 0) -> MeshEvent.Payload {
         .replicaReady(self.replica(id, model: model, worker: worker, at: at))
     }
 
-    static func deployment(_ model: String, desired: UInt32 = 1) -> MeshEvent.Payload {
-        .deploymentScaled(Deployment(id: "d-\(model)", model: model, desiredReplicas: desired, state: .progressing))
+    static func deployment(_ model: String, desired: Int = 1) -> MeshEvent.Payload {
+        .deploymentScaled(deployment(model, desired: desired, state: .progressing))
+    }
+
+    static func deployment(_ model: String, desired: Int = 1, state: DeploymentState) -> Deployment {
+        Deployment(
+            spec: DeploymentSpec(id: DeploymentID("d-\(model)"), model: model, version: 1), desiredReplicas: desired,
+            state: state)
     }
 
     static func load(_ worker: String, inFlight: UInt32) -> MeshEvent.Payload {

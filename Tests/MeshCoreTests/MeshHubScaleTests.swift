@@ -1,3 +1,4 @@
+import SchedulerCore
 import Testing
 
 @testable import MeshCore
@@ -26,7 +27,7 @@ import Testing
             }
             group.addTask {
                 for index in 0..<events {
-                    try hub.publish(Fixture.ready("r", model: "m", at: Int64(index + 1)))
+                    try hub.publish(Fixture.ready("r", model: "m", at: Double(index + 1)))
                 }
                 return 0
             }

@@ -1,4 +1,5 @@
 import MeshCore
+import SchedulerCore
 import Testing
 
 @Suite("What a subscriber may read")
@@ -17,8 +18,8 @@ struct MeshReadFilterTests {
         let snapshot = Snapshot(
             workers: [worker],
             deployments: [
-                Deployment(id: "d-mine", model: "mine", desiredReplicas: 1, state: .progressing),
-                Deployment(id: "d-theirs", model: "theirs", desiredReplicas: 1, state: .progressing),
+                Fixture.deployment("mine", state: .progressing),
+                Fixture.deployment("theirs", state: .progressing),
             ],
             replicas: [
                 Fixture.replica("r-mine", model: "mine", worker: "w1"),

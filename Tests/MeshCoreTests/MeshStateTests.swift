@@ -1,3 +1,4 @@
+import SchedulerCore
 import Testing
 
 @testable import MeshCore
@@ -38,7 +39,7 @@ import Testing
         _ = try state.apply(Fixture.ready("r2", model: "m", worker: "w2"))
         _ = try state.apply(.workerLeft(WorkerLeft(workerId: "w1", reason: "lease expired")))
         #expect(Set(state.replicas.keys) == ["r2"])
-        _ = try state.apply(.deploymentScaled(Deployment(id: "d-m", model: "m", state: .deleting)))
+        _ = try state.apply(.deploymentScaled(Fixture.deployment("m", state: .deleting)))
         #expect(state.deployments.isEmpty)
         let snapshot = state.snapshot()
         #expect(snapshot.workers.map(\.id) == ["w2"])

@@ -1,4 +1,5 @@
 import Synchronization
+import SchedulerCore
 import Testing
 
 @testable import MeshCore
@@ -7,7 +8,7 @@ import Testing
 @Suite("Revision reservation")
 struct RevisionReservationTests {
     func worker(_ id: String) -> MeshEvent.Payload {
-        .workerJoined(Worker(id: id, address: "\(id):1"))
+        .workerJoined(Worker(id: WorkerID(id), address: "\(id):1"))
     }
 
     @Test("One persist per block, before the block's first revision is issued")

@@ -9,6 +9,7 @@ import Foundation
 import MeshCore
 import RPCCore
 import RPCHTTP2
+import SchedulerCore
 import Synchronization
 
 @main
@@ -114,12 +115,12 @@ func measure(_ balancerKind: Balancer, _ disruption: Disruption, _ load: Load) a
     ]
     for worker in workers {
         try await worker.start()
-        try platform.mesh.publish(.workerJoined(MeshCore.Worker(id: worker.id, address: worker.address, health: .serving)))
+        try platform.mesh.publish(.workerJoined(SchedulerCore.Worker(id: WorkerID(worker.id), address: worker.address, health: .serving)))
         try platform.mesh.publish(
             .replicaReady(
-                MeshCore.Replica(
-                    id: "movies-\(worker.id)", deploymentId: "d", model: "movies", version: 1, workerId: worker.id,
-                    state: .ready)))
+                SchedulerCore.Replica(
+                    id: ReplicaID("movies-\(worker.id)"), deploymentID: "d", model: "movies", version: 1,
+                    workerID: WorkerID(worker.id), state: .ready)))
     }
     // Workers report their load every 100 ms, as the scheduler will relay it.
     let reporter = Task {
@@ -128,8 +129,9 @@ func measure(_ balancerKind: Balancer, _ disruption: Disruption, _ load: Load) a
                 let load = worker.load
                 _ = try? platform.mesh.publish(
                     .loadReported(
-                        MeshCore.LoadReport(
-                            workerId: worker.id, total: MeshCore.Load(inFlight: load.inFlight, latencyEwmaUs: load.latencyEwmaUs))))
+                        SchedulerCore.LoadReport(
+                            workerId: worker.id,
+                            total: SchedulerCore.Load(inFlight: load.inFlight, latencyEwmaUs: load.latencyEwmaUs))))
             }
             try? await Task.sleep(for: .milliseconds(100))
         }

@@ -6,6 +6,7 @@ import ArgumentParser
 import BenchmarkSupport
 import Foundation
 import MeshCore
+import SchedulerCore
 import Synchronization
 
 @main
@@ -68,8 +69,8 @@ struct MeshBench: AsyncParsableCommand {
                 times.nanos[revision] = monotonicNanos()
                 try hub.publish(
                     .replicaReady(
-                        Replica(id: "r1", deploymentId: "d1", model: "m", version: 1, workerId: "w1", state: .ready,
-                            updatedAtMs: Int64(revision))))
+                        Replica(id: "r1", deploymentID: "d1", model: "m", version: 1, workerID: "w1", state: .ready,
+                            updatedAt: Double(revision))))
             }
             let burst = monotonicNanos() - start
             let rss = ResidentMemory.resident

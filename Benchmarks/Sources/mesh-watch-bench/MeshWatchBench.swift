@@ -15,6 +15,7 @@ import Foundation
 import MeshCore
 import RPCCore
 import RPCHTTP2
+import SchedulerCore
 import Synchronization
 
 @main
@@ -55,7 +56,7 @@ struct MeshWatchBench: AsyncParsableCommand {
         let port = platform.address.port ?? 0
         for w in 0..<syntheticWorkers {
             try platform.mesh.publish(
-                .workerJoined(MeshCore.Worker(id: "w\(w)", address: "127.0.0.1:\(20_000 + w)", health: .serving)))
+                .workerJoined(SchedulerCore.Worker(id: WorkerID("w\(w)"), address: "127.0.0.1:\(20_000 + w)", health: .serving)))
         }
         let baseRevision = platform.mesh.revision
         let lastRevision = baseRevision + UInt64(eventCount)
@@ -151,7 +152,7 @@ struct MeshWatchBench: AsyncParsableCommand {
         for i in 0..<eventCount {
             let worker = "w\(i % syntheticWorkers)"
             let round = i / syntheticWorkers
-            let health: MeshCore.HealthStatus = round % 2 == 0 ? .notServing : .serving
+            let health: SchedulerCore.HealthStatus = round % 2 == 0 ? .notServing : .serving
             try platform.mesh.publish(
                 .healthChanged(MeshCore.HealthChanged(workerId: worker, health: health, reason: String(nowNs()))))
         }

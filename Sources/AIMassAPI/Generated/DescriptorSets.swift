@@ -375,20 +375,21 @@ public enum DescriptorSets {
                 "aimass.v1.ModelGrant.aliases", "aimass.v1.ModelGrant.latest_version", "aimass.v1.ModelGrant.model",
                 "aimass.v1.ModelGrant.readers", "aimass.v1.PlaceReplica", "aimass.v1.PlaceReplica.ManifestEntry",
                 "aimass.v1.PlaceReplica.ManifestEntry.key", "aimass.v1.PlaceReplica.ManifestEntry.value",
-                "aimass.v1.PlaceReplica.deployment_id", "aimass.v1.PlaceReplica.manifest",
-                "aimass.v1.PlaceReplica.model", "aimass.v1.PlaceReplica.replica_id",
+                "aimass.v1.PlaceReplica.deployment_id", "aimass.v1.PlaceReplica.epoch",
+                "aimass.v1.PlaceReplica.manifest", "aimass.v1.PlaceReplica.model", "aimass.v1.PlaceReplica.replica_id",
                 "aimass.v1.PlaceReplica.resources", "aimass.v1.PlaceReplica.sha256",
                 "aimass.v1.PlaceReplica.size_bytes", "aimass.v1.PlaceReplica.target_concurrency",
                 "aimass.v1.PlaceReplica.version", "aimass.v1.REPLICA_STATE_DOWNLOADING",
                 "aimass.v1.REPLICA_STATE_DRAINING", "aimass.v1.REPLICA_STATE_FAILED",
                 "aimass.v1.REPLICA_STATE_LOADING", "aimass.v1.REPLICA_STATE_PENDING", "aimass.v1.REPLICA_STATE_READY",
                 "aimass.v1.REPLICA_STATE_REMOVED", "aimass.v1.REPLICA_STATE_UNSPECIFIED", "aimass.v1.RemoveReplica",
-                "aimass.v1.RemoveReplica.drain", "aimass.v1.RemoveReplica.replica_id", "aimass.v1.Replica",
-                "aimass.v1.Replica.deployment_id", "aimass.v1.Replica.error", "aimass.v1.Replica.id",
-                "aimass.v1.Replica.model", "aimass.v1.Replica.state", "aimass.v1.Replica.updated_at_ms",
-                "aimass.v1.Replica.version", "aimass.v1.Replica.worker_id", "aimass.v1.ReplicaState",
-                "aimass.v1.ReplicaStatus", "aimass.v1.ReplicaStatus.deployment_id", "aimass.v1.ReplicaStatus.error",
-                "aimass.v1.ReplicaStatus.replica_id", "aimass.v1.ReplicaStatus.state",
+                "aimass.v1.RemoveReplica.drain", "aimass.v1.RemoveReplica.epoch", "aimass.v1.RemoveReplica.replica_id",
+                "aimass.v1.Replica", "aimass.v1.Replica.deployment_id", "aimass.v1.Replica.epoch",
+                "aimass.v1.Replica.error", "aimass.v1.Replica.id", "aimass.v1.Replica.model",
+                "aimass.v1.Replica.state", "aimass.v1.Replica.updated_at_ms", "aimass.v1.Replica.version",
+                "aimass.v1.Replica.worker_id", "aimass.v1.ReplicaState", "aimass.v1.ReplicaStatus",
+                "aimass.v1.ReplicaStatus.deployment_id", "aimass.v1.ReplicaStatus.epoch",
+                "aimass.v1.ReplicaStatus.error", "aimass.v1.ReplicaStatus.replica_id", "aimass.v1.ReplicaStatus.state",
                 "aimass.v1.ReplicaStatus.version", "aimass.v1.ScaleRequest", "aimass.v1.ScaleRequest.desired_replicas",
                 "aimass.v1.ScaleRequest.id", "aimass.v1.ScaleRequest.max_replicas",
                 "aimass.v1.ScaleRequest.min_replicas", "aimass.v1.Scheduler", "aimass.v1.Scheduler.Deploy",
@@ -399,93 +400,96 @@ public enum DescriptorSets {
                 "aimass.v1.TokenGrant.requests_per_second", "aimass.v1.TokenGrant.sha256",
                 "aimass.v1.TokenGrant.token_id", "aimass.v1.TokenGrant.user", "aimass.v1.UncordonWorkerRequest",
                 "aimass.v1.UncordonWorkerRequest.worker_id", "aimass.v1.UndeployRequest",
-                "aimass.v1.UndeployRequest.id", "aimass.v1.Welcome", "aimass.v1.Welcome.lease_ms",
-                "aimass.v1.Welcome.worker_id", "aimass.v1.Worker", "aimass.v1.Worker.address",
-                "aimass.v1.Worker.allocated", "aimass.v1.Worker.capacity", "aimass.v1.Worker.cordoned",
-                "aimass.v1.Worker.drain_reason", "aimass.v1.Worker.health", "aimass.v1.Worker.id",
-                "aimass.v1.Worker.joined_at_ms", "aimass.v1.Worker.last_seen_at_ms", "aimass.v1.Worker.load",
-                "aimass.v1.Worker.replicas", "aimass.v1.WorkerHello", "aimass.v1.WorkerHello.address",
-                "aimass.v1.WorkerHello.capacity", "aimass.v1.WorkerHello.replicas", "aimass.v1.WorkerHello.worker_id",
+                "aimass.v1.UndeployRequest.id", "aimass.v1.Welcome", "aimass.v1.Welcome.epoch",
+                "aimass.v1.Welcome.lease_ms", "aimass.v1.Welcome.worker_id", "aimass.v1.Worker",
+                "aimass.v1.Worker.address", "aimass.v1.Worker.allocated", "aimass.v1.Worker.capacity",
+                "aimass.v1.Worker.cordoned", "aimass.v1.Worker.drain_reason", "aimass.v1.Worker.health",
+                "aimass.v1.Worker.id", "aimass.v1.Worker.joined_at_ms", "aimass.v1.Worker.last_seen_at_ms",
+                "aimass.v1.Worker.load", "aimass.v1.Worker.replicas", "aimass.v1.WorkerHello",
+                "aimass.v1.WorkerHello.address", "aimass.v1.WorkerHello.capacity", "aimass.v1.WorkerHello.epoch",
+                "aimass.v1.WorkerHello.replicas", "aimass.v1.WorkerHello.worker_id",
             ],
             extensions: [],
             base64: """
-            ChlhaW1hc3MvdjEvc2NoZWR1bGVyLnByb3RvEglhaW1hc3MudjEaFmFpbWFzcy92MS9jb21tb24ucHJvdG8i9AEKB1JlcGxpY2ESDgoC\
+            ChlhaW1hc3MvdjEvc2NoZWR1bGVyLnByb3RvEglhaW1hc3MudjEaFmFpbWFzcy92MS9jb21tb24ucHJvdG8iigIKB1JlcGxpY2ESDgoC\
             aWQYASABKAlSAmlkEiMKDWRlcGxveW1lbnRfaWQYAiABKAlSDGRlcGxveW1lbnRJZBIUCgVtb2RlbBgDIAEoCVIFbW9kZWwSGAoHdmVy\
             c2lvbhgEIAEoDVIHdmVyc2lvbhIbCgl3b3JrZXJfaWQYBSABKAlSCHdvcmtlcklkEi0KBXN0YXRlGAYgASgOMhcuYWltYXNzLnYxLlJl\
-            cGxpY2FTdGF0ZVIFc3RhdGUSFAoFZXJyb3IYByABKAlSBWVycm9yEiIKDXVwZGF0ZWRfYXRfbXMYCCABKANSC3VwZGF0ZWRBdE1zIo8F\
-            CgpEZXBsb3ltZW50Eg4KAmlkGAEgASgJUgJpZBIUCgVtb2RlbBgCIAEoCVIFbW9kZWwSNAoHdmVyc2lvbhgDIAEoCzIaLmFpbWFzcy52\
-            MS5WZXJzaW9uU2VsZWN0b3JSB3ZlcnNpb24SKQoQcmVzb2x2ZWRfdmVyc2lvbhgEIAEoDVIPcmVzb2x2ZWRWZXJzaW9uEiEKDG1pbl9y\
-            ZXBsaWNhcxgFIAEoDVILbWluUmVwbGljYXMSIQoMbWF4X3JlcGxpY2FzGAYgASgNUgttYXhSZXBsaWNhcxIpChBkZXNpcmVkX3JlcGxp\
-            Y2FzGAcgASgNUg9kZXNpcmVkUmVwbGljYXMSJQoOcmVhZHlfcmVwbGljYXMYCCABKA1SDXJlYWR5UmVwbGljYXMSMgoJcmVzb3VyY2Vz\
-            GAkgASgLMhQuYWltYXNzLnYxLlJlc291cmNlc1IJcmVzb3VyY2VzEhoKCHByaW9yaXR5GAogASgFUghwcmlvcml0eRItChJ0YXJnZXRf\
-            Y29uY3VycmVuY3kYCyABKA1SEXRhcmdldENvbmN1cnJlbmN5EjAKBXN0YXRlGAwgASgOMhouYWltYXNzLnYxLkRlcGxveW1lbnRTdGF0\
-            ZVIFc3RhdGUSFgoGcmVhc29uGA0gASgJUgZyZWFzb24SLgoIcmVwbGljYXMYDiADKAsyEi5haW1hc3MudjEuUmVwbGljYVIIcmVwbGlj\
-            YXMSIgoNY3JlYXRlZF9hdF9tcxgPIAEoA1ILY3JlYXRlZEF0TXMSIgoNdXBkYXRlZF9hdF9tcxgQIAEoA1ILdXBkYXRlZEF0TXMSIQoM\
-            cGVuZGluZ19jb2RlGBEgASgFUgtwZW5kaW5nQ29kZSKgAgoNRGVwbG95UmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSNAoHdmVy\
-            c2lvbhgCIAEoCzIaLmFpbWFzcy52MS5WZXJzaW9uU2VsZWN0b3JSB3ZlcnNpb24SIQoMbWluX3JlcGxpY2FzGAMgASgNUgttaW5SZXBs\
-            aWNhcxIhCgxtYXhfcmVwbGljYXMYBCABKA1SC21heFJlcGxpY2FzEjIKCXJlc291cmNlcxgFIAEoCzIULmFpbWFzcy52MS5SZXNvdXJj\
-            ZXNSCXJlc291cmNlcxIaCghwcmlvcml0eRgGIAEoBVIIcHJpb3JpdHkSLQoSdGFyZ2V0X2NvbmN1cnJlbmN5GAcgASgNUhF0YXJnZXRD\
-            b25jdXJyZW5jeSIhCg9VbmRlcGxveVJlcXVlc3QSDgoCaWQYASABKAlSAmlkIiYKFEdldERlcGxveW1lbnRSZXF1ZXN0Eg4KAmlkGAEg\
-            ASgJUgJpZCJqChZMaXN0RGVwbG95bWVudHNSZXF1ZXN0EhQKBW1vZGVsGAEgASgJUgVtb2RlbBIbCglwYWdlX3NpemUYAiABKA1SCHBh\
-            Z2VTaXplEh0KCnBhZ2VfdG9rZW4YAyABKAlSCXBhZ2VUb2tlbiJ6ChdMaXN0RGVwbG95bWVudHNSZXNwb25zZRI3CgtkZXBsb3ltZW50\
-            cxgBIAMoCzIVLmFpbWFzcy52MS5EZXBsb3ltZW50UgtkZXBsb3ltZW50cxImCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAlSDW5leHRQYWdl\
-            VG9rZW4ijwEKDFNjYWxlUmVxdWVzdBIOCgJpZBgBIAEoCVICaWQSIQoMbWluX3JlcGxpY2FzGAIgASgNUgttaW5SZXBsaWNhcxIhCgxt\
-            YXhfcmVwbGljYXMYAyABKA1SC21heFJlcGxpY2FzEikKEGRlc2lyZWRfcmVwbGljYXMYBCABKA1SD2Rlc2lyZWRSZXBsaWNhcyIQCg5H\
-            ZXRQb29sUmVxdWVzdCI+Cg9HZXRQb29sUmVzcG9uc2USKwoHd29ya2VycxgBIAMoCzIRLmFpbWFzcy52MS5Xb3JrZXJSB3dvcmtlcnMi\
-            cQoIQ2FwYWNpdHkSHQoKY3B1X21pbGxpcxgBIAEoA1IJY3B1TWlsbGlzEiEKDG1lbW9yeV9ieXRlcxgCIAEoA1ILbWVtb3J5Qnl0ZXMS\
-            IwoNcmVwbGljYV9zbG90cxgDIAEoDVIMcmVwbGljYVNsb3RzIqoDCgZXb3JrZXISDgoCaWQYASABKAlSAmlkEhgKB2FkZHJlc3MYAiAB\
-            KAlSB2FkZHJlc3MSLwoIY2FwYWNpdHkYAyABKAsyEy5haW1hc3MudjEuQ2FwYWNpdHlSCGNhcGFjaXR5EjEKCWFsbG9jYXRlZBgEIAEo\
-            CzITLmFpbWFzcy52MS5DYXBhY2l0eVIJYWxsb2NhdGVkEi8KBmhlYWx0aBgFIAEoDjIXLmFpbWFzcy52MS5IZWFsdGhTdGF0dXNSBmhl\
-            YWx0aBIuCghyZXBsaWNhcxgGIAMoCzISLmFpbWFzcy52MS5SZXBsaWNhUghyZXBsaWNhcxIpCgRsb2FkGAcgASgLMhUuYWltYXNzLnYx\
-            LkxvYWRSZXBvcnRSBGxvYWQSIAoMam9pbmVkX2F0X21zGAggASgDUgpqb2luZWRBdE1zEiUKD2xhc3Rfc2Vlbl9hdF9tcxgJIAEoA1IM\
-            bGFzdFNlZW5BdE1zEhoKCGNvcmRvbmVkGAogASgIUghjb3Jkb25lZBIhCgxkcmFpbl9yZWFzb24YCyABKAlSC2RyYWluUmVhc29uIl8K\
-            EkRyYWluV29ya2VyUmVxdWVzdBIbCgl3b3JrZXJfaWQYASABKAlSCHdvcmtlcklkEhYKBnJlYXNvbhgCIAEoCVIGcmVhc29uEhQKBWZv\
-            cmNlGAMgASgIUgVmb3JjZSI0ChVVbmNvcmRvbldvcmtlclJlcXVlc3QSGwoJd29ya2VyX2lkGAEgASgJUgh3b3JrZXJJZCL9AQoETG9h\
-            ZBIdCgpyZXBsaWNhX2lkGAEgASgJUglyZXBsaWNhSWQSGwoJaW5fZmxpZ2h0GAIgASgNUghpbkZsaWdodBIfCgtxdWV1ZV9kZXB0aBgD\
-            IAEoDVIKcXVldWVEZXB0aBIkCg5zZXJ2ZWRfcGVyX3NlYxgEIAEoAVIMc2VydmVkUGVyU2VjEigKEHJlamVjdGVkX3Blcl9zZWMYBSAB\
-            KAFSDnJlamVjdGVkUGVyU2VjEiYKD2xhdGVuY3lfZXdtYV91cxgGIAEoA1INbGF0ZW5jeUV3bWFVcxIgCgt1dGlsaXNhdGlvbhgHIAEo\
-            AVILdXRpbGlzYXRpb24iowEKCkxvYWRSZXBvcnQSGwoJd29ya2VyX2lkGAEgASgJUgh3b3JrZXJJZBIkCg5yZXBvcnRlZF9hdF9tcxgC\
-            IAEoA1IMcmVwb3J0ZWRBdE1zEiUKBXRvdGFsGAMgASgLMg8uYWltYXNzLnYxLkxvYWRSBXRvdGFsEisKCHJlcGxpY2FzGAQgAygLMg8u\
-            YWltYXNzLnYxLkxvYWRSCHJlcGxpY2FzIqkBCgtKb2luUmVxdWVzdBIuCgVoZWxsbxgBIAEoCzIWLmFpbWFzcy52MS5Xb3JrZXJIZWxs\
-            b0gAUgVoZWxsbxIrCgRsb2FkGAIgASgLMhUuYWltYXNzLnYxLkxvYWRSZXBvcnRIAFIEbG9hZBIyCgZzdGF0dXMYAyABKAsyGC5haW1h\
-            c3MudjEuUmVwbGljYVN0YXR1c0gAUgZzdGF0dXNCCQoHcGF5bG9hZCKrAQoLV29ya2VySGVsbG8SGwoJd29ya2VyX2lkGAEgASgJUgh3\
-            b3JrZXJJZBIYCgdhZGRyZXNzGAIgASgJUgdhZGRyZXNzEi8KCGNhcGFjaXR5GAMgASgLMhMuYWltYXNzLnYxLkNhcGFjaXR5UghjYXBh\
-            Y2l0eRI0CghyZXBsaWNhcxgEIAMoCzIYLmFpbWFzcy52MS5SZXBsaWNhU3RhdHVzUghyZXBsaWNhcyKyAQoNUmVwbGljYVN0YXR1cxId\
-            CgpyZXBsaWNhX2lkGAEgASgJUglyZXBsaWNhSWQSLQoFc3RhdGUYAiABKA4yFy5haW1hc3MudjEuUmVwbGljYVN0YXRlUgVzdGF0ZRIU\
-            CgVlcnJvchgDIAEoCVIFZXJyb3ISIwoNZGVwbG95bWVudF9pZBgEIAEoCVIMZGVwbG95bWVudElkEhgKB3ZlcnNpb24YBSABKA1SB3Zl\
-            cnNpb24iiwIKDEpvaW5SZXNwb25zZRIuCgd3ZWxjb21lGAEgASgLMhIuYWltYXNzLnYxLldlbGNvbWVIAFIHd2VsY29tZRIvCgVwbGFj\
-            ZRgCIAEoCzIXLmFpbWFzcy52MS5QbGFjZVJlcGxpY2FIAFIFcGxhY2USMgoGcmVtb3ZlGAMgASgLMhguYWltYXNzLnYxLlJlbW92ZVJl\
-            cGxpY2FIAFIGcmVtb3ZlEigKBWRyYWluGAQgASgLMhAuYWltYXNzLnYxLkRyYWluSABSBWRyYWluEjEKBmdyYW50cxgFIAEoCzIXLmFp\
-            bWFzcy52MS5BY2Nlc3NHcmFudHNIAFIGZ3JhbnRzQgkKB3BheWxvYWQibAoMQWNjZXNzR3JhbnRzEi0KBnRva2VucxgBIAMoCzIVLmFp\
-            bWFzcy52MS5Ub2tlbkdyYW50UgZ0b2tlbnMSLQoGbW9kZWxzGAIgAygLMhUuYWltYXNzLnYxLk1vZGVsR3JhbnRSBm1vZGVscyLVAQoK\
-            VG9rZW5HcmFudBIWCgZzaGEyNTYYASABKAlSBnNoYTI1NhISCgR1c2VyGAIgASgJUgR1c2VyEhQKBWFkbWluGAMgASgIUgVhZG1pbhIi\
-            Cg1leHBpcmVzX2F0X21zGAQgASgDUgtleHBpcmVzQXRNcxIWCgZtb2RlbHMYBSADKAlSBm1vZGVscxIZCgh0b2tlbl9pZBgGIAEoA1IH\
-            dG9rZW5JZBIuChNyZXF1ZXN0c19wZXJfc2Vjb25kGAcgASgNUhFyZXF1ZXN0c1BlclNlY29uZCLdAQoKTW9kZWxHcmFudBIUCgVtb2Rl\
-            bBgBIAEoCVIFbW9kZWwSGAoHcmVhZGVycxgCIAMoCVIHcmVhZGVycxI8CgdhbGlhc2VzGAMgAygLMiIuYWltYXNzLnYxLk1vZGVsR3Jh\
-            bnQuQWxpYXNlc0VudHJ5UgdhbGlhc2VzEiUKDmxhdGVzdF92ZXJzaW9uGAQgASgNUg1sYXRlc3RWZXJzaW9uGjoKDEFsaWFzZXNFbnRy\
-            eRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoDVIFdmFsdWU6AjgBIkEKB1dlbGNvbWUSGwoJd29ya2VyX2lkGAEgASgJUgh3\
-            b3JrZXJJZBIZCghsZWFzZV9tcxgCIAEoA1IHbGVhc2VNcyKcAwoMUGxhY2VSZXBsaWNhEh0KCnJlcGxpY2FfaWQYASABKAlSCXJlcGxp\
-            Y2FJZBIjCg1kZXBsb3ltZW50X2lkGAIgASgJUgxkZXBsb3ltZW50SWQSFAoFbW9kZWwYAyABKAlSBW1vZGVsEhgKB3ZlcnNpb24YBCAB\
-            KA1SB3ZlcnNpb24SFgoGc2hhMjU2GAUgASgJUgZzaGEyNTYSHQoKc2l6ZV9ieXRlcxgGIAEoA1IJc2l6ZUJ5dGVzEkEKCG1hbmlmZXN0\
-            GAcgAygLMiUuYWltYXNzLnYxLlBsYWNlUmVwbGljYS5NYW5pZmVzdEVudHJ5UghtYW5pZmVzdBIyCglyZXNvdXJjZXMYCCABKAsyFC5h\
-            aW1hc3MudjEuUmVzb3VyY2VzUglyZXNvdXJjZXMSLQoSdGFyZ2V0X2NvbmN1cnJlbmN5GAkgASgNUhF0YXJnZXRDb25jdXJyZW5jeRo7\
-            Cg1NYW5pZmVzdEVudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEiRAoNUmVtb3ZlUmVwbGljYRId\
-            CgpyZXBsaWNhX2lkGAEgASgJUglyZXBsaWNhSWQSFAoFZHJhaW4YAiABKAhSBWRyYWluIh8KBURyYWluEhYKBnJlYXNvbhgBIAEoCVIG\
-            cmVhc29uKuoBCg9EZXBsb3ltZW50U3RhdGUSIAocREVQTE9ZTUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhwKGERFUExPWU1FTlRfU1RB\
-            VEVfUEVORElORxABEiAKHERFUExPWU1FTlRfU1RBVEVfUFJPR1JFU1NJTkcQAhIaChZERVBMT1lNRU5UX1NUQVRFX1JFQURZEAMSHQoZ\
-            REVQTE9ZTUVOVF9TVEFURV9ERUdSQURFRBAEEhsKF0RFUExPWU1FTlRfU1RBVEVfRkFJTEVEEAUSHQoZREVQTE9ZTUVOVF9TVEFURV9E\
-            RUxFVElORxAGKuwBCgxSZXBsaWNhU3RhdGUSHQoZUkVQTElDQV9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVJFUExJQ0FfU1RBVEVfUEVO\
-            RElORxABEh0KGVJFUExJQ0FfU1RBVEVfRE9XTkxPQURJTkcQAhIZChVSRVBMSUNBX1NUQVRFX0xPQURJTkcQAxIXChNSRVBMSUNBX1NU\
-            QVRFX1JFQURZEAQSGgoWUkVQTElDQV9TVEFURV9EUkFJTklORxAFEhkKFVJFUExJQ0FfU1RBVEVfUkVNT1ZFRBAGEhgKFFJFUExJQ0Ff\
-            U1RBVEVfRkFJTEVEEAcy6AQKCVNjaGVkdWxlchI5CgZEZXBsb3kSGC5haW1hc3MudjEuRGVwbG95UmVxdWVzdBoVLmFpbWFzcy52MS5E\
-            ZXBsb3ltZW50Ej0KCFVuZGVwbG95EhouYWltYXNzLnYxLlVuZGVwbG95UmVxdWVzdBoVLmFpbWFzcy52MS5EZXBsb3ltZW50EkcKDUdl\
-            dERlcGxveW1lbnQSHy5haW1hc3MudjEuR2V0RGVwbG95bWVudFJlcXVlc3QaFS5haW1hc3MudjEuRGVwbG95bWVudBJYCg9MaXN0RGVw\
-            bG95bWVudHMSIS5haW1hc3MudjEuTGlzdERlcGxveW1lbnRzUmVxdWVzdBoiLmFpbWFzcy52MS5MaXN0RGVwbG95bWVudHNSZXNwb25z\
-            ZRI3CgVTY2FsZRIXLmFpbWFzcy52MS5TY2FsZVJlcXVlc3QaFS5haW1hc3MudjEuRGVwbG95bWVudBJACgdHZXRQb29sEhkuYWltYXNz\
-            LnYxLkdldFBvb2xSZXF1ZXN0GhouYWltYXNzLnYxLkdldFBvb2xSZXNwb25zZRI/CgtEcmFpbldvcmtlchIdLmFpbWFzcy52MS5EcmFp\
-            bldvcmtlclJlcXVlc3QaES5haW1hc3MudjEuV29ya2VyEkUKDlVuY29yZG9uV29ya2VyEiAuYWltYXNzLnYxLlVuY29yZG9uV29ya2Vy\
-            UmVxdWVzdBoRLmFpbWFzcy52MS5Xb3JrZXISOwoESm9pbhIWLmFpbWFzcy52MS5Kb2luUmVxdWVzdBoXLmFpbWFzcy52MS5Kb2luUmVz\
-            cG9uc2UoATABQh9aHWFpbWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
+            cGxpY2FTdGF0ZVIFc3RhdGUSFAoFZXJyb3IYByABKAlSBWVycm9yEiIKDXVwZGF0ZWRfYXRfbXMYCCABKANSC3VwZGF0ZWRBdE1zEhQK\
+            BWVwb2NoGAkgASgEUgVlcG9jaCKPBQoKRGVwbG95bWVudBIOCgJpZBgBIAEoCVICaWQSFAoFbW9kZWwYAiABKAlSBW1vZGVsEjQKB3Zl\
+            cnNpb24YAyABKAsyGi5haW1hc3MudjEuVmVyc2lvblNlbGVjdG9yUgd2ZXJzaW9uEikKEHJlc29sdmVkX3ZlcnNpb24YBCABKA1SD3Jl\
+            c29sdmVkVmVyc2lvbhIhCgxtaW5fcmVwbGljYXMYBSABKA1SC21pblJlcGxpY2FzEiEKDG1heF9yZXBsaWNhcxgGIAEoDVILbWF4UmVw\
+            bGljYXMSKQoQZGVzaXJlZF9yZXBsaWNhcxgHIAEoDVIPZGVzaXJlZFJlcGxpY2FzEiUKDnJlYWR5X3JlcGxpY2FzGAggASgNUg1yZWFk\
+            eVJlcGxpY2FzEjIKCXJlc291cmNlcxgJIAEoCzIULmFpbWFzcy52MS5SZXNvdXJjZXNSCXJlc291cmNlcxIaCghwcmlvcml0eRgKIAEo\
+            BVIIcHJpb3JpdHkSLQoSdGFyZ2V0X2NvbmN1cnJlbmN5GAsgASgNUhF0YXJnZXRDb25jdXJyZW5jeRIwCgVzdGF0ZRgMIAEoDjIaLmFp\
+            bWFzcy52MS5EZXBsb3ltZW50U3RhdGVSBXN0YXRlEhYKBnJlYXNvbhgNIAEoCVIGcmVhc29uEi4KCHJlcGxpY2FzGA4gAygLMhIuYWlt\
+            YXNzLnYxLlJlcGxpY2FSCHJlcGxpY2FzEiIKDWNyZWF0ZWRfYXRfbXMYDyABKANSC2NyZWF0ZWRBdE1zEiIKDXVwZGF0ZWRfYXRfbXMY\
+            ECABKANSC3VwZGF0ZWRBdE1zEiEKDHBlbmRpbmdfY29kZRgRIAEoBVILcGVuZGluZ0NvZGUioAIKDURlcGxveVJlcXVlc3QSFAoFbW9k\
+            ZWwYASABKAlSBW1vZGVsEjQKB3ZlcnNpb24YAiABKAsyGi5haW1hc3MudjEuVmVyc2lvblNlbGVjdG9yUgd2ZXJzaW9uEiEKDG1pbl9y\
+            ZXBsaWNhcxgDIAEoDVILbWluUmVwbGljYXMSIQoMbWF4X3JlcGxpY2FzGAQgASgNUgttYXhSZXBsaWNhcxIyCglyZXNvdXJjZXMYBSAB\
+            KAsyFC5haW1hc3MudjEuUmVzb3VyY2VzUglyZXNvdXJjZXMSGgoIcHJpb3JpdHkYBiABKAVSCHByaW9yaXR5Ei0KEnRhcmdldF9jb25j\
+            dXJyZW5jeRgHIAEoDVIRdGFyZ2V0Q29uY3VycmVuY3kiIQoPVW5kZXBsb3lSZXF1ZXN0Eg4KAmlkGAEgASgJUgJpZCImChRHZXREZXBs\
+            b3ltZW50UmVxdWVzdBIOCgJpZBgBIAEoCVICaWQiagoWTGlzdERlcGxveW1lbnRzUmVxdWVzdBIUCgVtb2RlbBgBIAEoCVIFbW9kZWwS\
+            GwoJcGFnZV9zaXplGAIgASgNUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAMgASgJUglwYWdlVG9rZW4iegoXTGlzdERlcGxveW1lbnRz\
+            UmVzcG9uc2USNwoLZGVwbG95bWVudHMYASADKAsyFS5haW1hc3MudjEuRGVwbG95bWVudFILZGVwbG95bWVudHMSJgoPbmV4dF9wYWdl\
+            X3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIo8BCgxTY2FsZVJlcXVlc3QSDgoCaWQYASABKAlSAmlkEiEKDG1pbl9yZXBsaWNhcxgC\
+            IAEoDVILbWluUmVwbGljYXMSIQoMbWF4X3JlcGxpY2FzGAMgASgNUgttYXhSZXBsaWNhcxIpChBkZXNpcmVkX3JlcGxpY2FzGAQgASgN\
+            Ug9kZXNpcmVkUmVwbGljYXMiEAoOR2V0UG9vbFJlcXVlc3QiPgoPR2V0UG9vbFJlc3BvbnNlEisKB3dvcmtlcnMYASADKAsyES5haW1h\
+            c3MudjEuV29ya2VyUgd3b3JrZXJzInEKCENhcGFjaXR5Eh0KCmNwdV9taWxsaXMYASABKANSCWNwdU1pbGxpcxIhCgxtZW1vcnlfYnl0\
+            ZXMYAiABKANSC21lbW9yeUJ5dGVzEiMKDXJlcGxpY2Ffc2xvdHMYAyABKA1SDHJlcGxpY2FTbG90cyKqAwoGV29ya2VyEg4KAmlkGAEg\
+            ASgJUgJpZBIYCgdhZGRyZXNzGAIgASgJUgdhZGRyZXNzEi8KCGNhcGFjaXR5GAMgASgLMhMuYWltYXNzLnYxLkNhcGFjaXR5UghjYXBh\
+            Y2l0eRIxCglhbGxvY2F0ZWQYBCABKAsyEy5haW1hc3MudjEuQ2FwYWNpdHlSCWFsbG9jYXRlZBIvCgZoZWFsdGgYBSABKA4yFy5haW1h\
+            c3MudjEuSGVhbHRoU3RhdHVzUgZoZWFsdGgSLgoIcmVwbGljYXMYBiADKAsyEi5haW1hc3MudjEuUmVwbGljYVIIcmVwbGljYXMSKQoE\
+            bG9hZBgHIAEoCzIVLmFpbWFzcy52MS5Mb2FkUmVwb3J0UgRsb2FkEiAKDGpvaW5lZF9hdF9tcxgIIAEoA1IKam9pbmVkQXRNcxIlCg9s\
+            YXN0X3NlZW5fYXRfbXMYCSABKANSDGxhc3RTZWVuQXRNcxIaCghjb3Jkb25lZBgKIAEoCFIIY29yZG9uZWQSIQoMZHJhaW5fcmVhc29u\
+            GAsgASgJUgtkcmFpblJlYXNvbiJfChJEcmFpbldvcmtlclJlcXVlc3QSGwoJd29ya2VyX2lkGAEgASgJUgh3b3JrZXJJZBIWCgZyZWFz\
+            b24YAiABKAlSBnJlYXNvbhIUCgVmb3JjZRgDIAEoCFIFZm9yY2UiNAoVVW5jb3Jkb25Xb3JrZXJSZXF1ZXN0EhsKCXdvcmtlcl9pZBgB\
+            IAEoCVIId29ya2VySWQi/QEKBExvYWQSHQoKcmVwbGljYV9pZBgBIAEoCVIJcmVwbGljYUlkEhsKCWluX2ZsaWdodBgCIAEoDVIIaW5G\
+            bGlnaHQSHwoLcXVldWVfZGVwdGgYAyABKA1SCnF1ZXVlRGVwdGgSJAoOc2VydmVkX3Blcl9zZWMYBCABKAFSDHNlcnZlZFBlclNlYxIo\
+            ChByZWplY3RlZF9wZXJfc2VjGAUgASgBUg5yZWplY3RlZFBlclNlYxImCg9sYXRlbmN5X2V3bWFfdXMYBiABKANSDWxhdGVuY3lFd21h\
+            VXMSIAoLdXRpbGlzYXRpb24YByABKAFSC3V0aWxpc2F0aW9uIqMBCgpMb2FkUmVwb3J0EhsKCXdvcmtlcl9pZBgBIAEoCVIId29ya2Vy\
+            SWQSJAoOcmVwb3J0ZWRfYXRfbXMYAiABKANSDHJlcG9ydGVkQXRNcxIlCgV0b3RhbBgDIAEoCzIPLmFpbWFzcy52MS5Mb2FkUgV0b3Rh\
+            bBIrCghyZXBsaWNhcxgEIAMoCzIPLmFpbWFzcy52MS5Mb2FkUghyZXBsaWNhcyKpAQoLSm9pblJlcXVlc3QSLgoFaGVsbG8YASABKAsy\
+            Fi5haW1hc3MudjEuV29ya2VySGVsbG9IAFIFaGVsbG8SKwoEbG9hZBgCIAEoCzIVLmFpbWFzcy52MS5Mb2FkUmVwb3J0SABSBGxvYWQS\
+            MgoGc3RhdHVzGAMgASgLMhguYWltYXNzLnYxLlJlcGxpY2FTdGF0dXNIAFIGc3RhdHVzQgkKB3BheWxvYWQiwQEKC1dvcmtlckhlbGxv\
+            EhsKCXdvcmtlcl9pZBgBIAEoCVIId29ya2VySWQSGAoHYWRkcmVzcxgCIAEoCVIHYWRkcmVzcxIvCghjYXBhY2l0eRgDIAEoCzITLmFp\
+            bWFzcy52MS5DYXBhY2l0eVIIY2FwYWNpdHkSNAoIcmVwbGljYXMYBCADKAsyGC5haW1hc3MudjEuUmVwbGljYVN0YXR1c1IIcmVwbGlj\
+            YXMSFAoFZXBvY2gYBSABKARSBWVwb2NoIsgBCg1SZXBsaWNhU3RhdHVzEh0KCnJlcGxpY2FfaWQYASABKAlSCXJlcGxpY2FJZBItCgVz\
+            dGF0ZRgCIAEoDjIXLmFpbWFzcy52MS5SZXBsaWNhU3RhdGVSBXN0YXRlEhQKBWVycm9yGAMgASgJUgVlcnJvchIjCg1kZXBsb3ltZW50\
+            X2lkGAQgASgJUgxkZXBsb3ltZW50SWQSGAoHdmVyc2lvbhgFIAEoDVIHdmVyc2lvbhIUCgVlcG9jaBgGIAEoBFIFZXBvY2giiwIKDEpv\
+            aW5SZXNwb25zZRIuCgd3ZWxjb21lGAEgASgLMhIuYWltYXNzLnYxLldlbGNvbWVIAFIHd2VsY29tZRIvCgVwbGFjZRgCIAEoCzIXLmFp\
+            bWFzcy52MS5QbGFjZVJlcGxpY2FIAFIFcGxhY2USMgoGcmVtb3ZlGAMgASgLMhguYWltYXNzLnYxLlJlbW92ZVJlcGxpY2FIAFIGcmVt\
+            b3ZlEigKBWRyYWluGAQgASgLMhAuYWltYXNzLnYxLkRyYWluSABSBWRyYWluEjEKBmdyYW50cxgFIAEoCzIXLmFpbWFzcy52MS5BY2Nl\
+            c3NHcmFudHNIAFIGZ3JhbnRzQgkKB3BheWxvYWQibAoMQWNjZXNzR3JhbnRzEi0KBnRva2VucxgBIAMoCzIVLmFpbWFzcy52MS5Ub2tl\
+            bkdyYW50UgZ0b2tlbnMSLQoGbW9kZWxzGAIgAygLMhUuYWltYXNzLnYxLk1vZGVsR3JhbnRSBm1vZGVscyLVAQoKVG9rZW5HcmFudBIW\
+            CgZzaGEyNTYYASABKAlSBnNoYTI1NhISCgR1c2VyGAIgASgJUgR1c2VyEhQKBWFkbWluGAMgASgIUgVhZG1pbhIiCg1leHBpcmVzX2F0\
+            X21zGAQgASgDUgtleHBpcmVzQXRNcxIWCgZtb2RlbHMYBSADKAlSBm1vZGVscxIZCgh0b2tlbl9pZBgGIAEoA1IHdG9rZW5JZBIuChNy\
+            ZXF1ZXN0c19wZXJfc2Vjb25kGAcgASgNUhFyZXF1ZXN0c1BlclNlY29uZCLdAQoKTW9kZWxHcmFudBIUCgVtb2RlbBgBIAEoCVIFbW9k\
+            ZWwSGAoHcmVhZGVycxgCIAMoCVIHcmVhZGVycxI8CgdhbGlhc2VzGAMgAygLMiIuYWltYXNzLnYxLk1vZGVsR3JhbnQuQWxpYXNlc0Vu\
+            dHJ5UgdhbGlhc2VzEiUKDmxhdGVzdF92ZXJzaW9uGAQgASgNUg1sYXRlc3RWZXJzaW9uGjoKDEFsaWFzZXNFbnRyeRIQCgNrZXkYASAB\
+            KAlSA2tleRIUCgV2YWx1ZRgCIAEoDVIFdmFsdWU6AjgBIlcKB1dlbGNvbWUSGwoJd29ya2VyX2lkGAEgASgJUgh3b3JrZXJJZBIZCghs\
+            ZWFzZV9tcxgCIAEoA1IHbGVhc2VNcxIUCgVlcG9jaBgDIAEoBFIFZXBvY2gisgMKDFBsYWNlUmVwbGljYRIdCgpyZXBsaWNhX2lkGAEg\
+            ASgJUglyZXBsaWNhSWQSIwoNZGVwbG95bWVudF9pZBgCIAEoCVIMZGVwbG95bWVudElkEhQKBW1vZGVsGAMgASgJUgVtb2RlbBIYCgd2\
+            ZXJzaW9uGAQgASgNUgd2ZXJzaW9uEhYKBnNoYTI1NhgFIAEoCVIGc2hhMjU2Eh0KCnNpemVfYnl0ZXMYBiABKANSCXNpemVCeXRlcxJB\
+            CghtYW5pZmVzdBgHIAMoCzIlLmFpbWFzcy52MS5QbGFjZVJlcGxpY2EuTWFuaWZlc3RFbnRyeVIIbWFuaWZlc3QSMgoJcmVzb3VyY2Vz\
+            GAggASgLMhQuYWltYXNzLnYxLlJlc291cmNlc1IJcmVzb3VyY2VzEi0KEnRhcmdldF9jb25jdXJyZW5jeRgJIAEoDVIRdGFyZ2V0Q29u\
+            Y3VycmVuY3kSFAoFZXBvY2gYCiABKARSBWVwb2NoGjsKDU1hbmlmZXN0RW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiAB\
+            KAlSBXZhbHVlOgI4ASJaCg1SZW1vdmVSZXBsaWNhEh0KCnJlcGxpY2FfaWQYASABKAlSCXJlcGxpY2FJZBIUCgVkcmFpbhgCIAEoCFIF\
+            ZHJhaW4SFAoFZXBvY2gYAyABKARSBWVwb2NoIh8KBURyYWluEhYKBnJlYXNvbhgBIAEoCVIGcmVhc29uKuoBCg9EZXBsb3ltZW50U3Rh\
+            dGUSIAocREVQTE9ZTUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhwKGERFUExPWU1FTlRfU1RBVEVfUEVORElORxABEiAKHERFUExPWU1F\
+            TlRfU1RBVEVfUFJPR1JFU1NJTkcQAhIaChZERVBMT1lNRU5UX1NUQVRFX1JFQURZEAMSHQoZREVQTE9ZTUVOVF9TVEFURV9ERUdSQURF\
+            RBAEEhsKF0RFUExPWU1FTlRfU1RBVEVfRkFJTEVEEAUSHQoZREVQTE9ZTUVOVF9TVEFURV9ERUxFVElORxAGKuwBCgxSZXBsaWNhU3Rh\
+            dGUSHQoZUkVQTElDQV9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVJFUExJQ0FfU1RBVEVfUEVORElORxABEh0KGVJFUExJQ0FfU1RBVEVf\
+            RE9XTkxPQURJTkcQAhIZChVSRVBMSUNBX1NUQVRFX0xPQURJTkcQAxIXChNSRVBMSUNBX1NUQVRFX1JFQURZEAQSGgoWUkVQTElDQV9T\
+            VEFURV9EUkFJTklORxAFEhkKFVJFUExJQ0FfU1RBVEVfUkVNT1ZFRBAGEhgKFFJFUExJQ0FfU1RBVEVfRkFJTEVEEAcy6AQKCVNjaGVk\
+            dWxlchI5CgZEZXBsb3kSGC5haW1hc3MudjEuRGVwbG95UmVxdWVzdBoVLmFpbWFzcy52MS5EZXBsb3ltZW50Ej0KCFVuZGVwbG95Ehou\
+            YWltYXNzLnYxLlVuZGVwbG95UmVxdWVzdBoVLmFpbWFzcy52MS5EZXBsb3ltZW50EkcKDUdldERlcGxveW1lbnQSHy5haW1hc3MudjEu\
+            R2V0RGVwbG95bWVudFJlcXVlc3QaFS5haW1hc3MudjEuRGVwbG95bWVudBJYCg9MaXN0RGVwbG95bWVudHMSIS5haW1hc3MudjEuTGlz\
+            dERlcGxveW1lbnRzUmVxdWVzdBoiLmFpbWFzcy52MS5MaXN0RGVwbG95bWVudHNSZXNwb25zZRI3CgVTY2FsZRIXLmFpbWFzcy52MS5T\
+            Y2FsZVJlcXVlc3QaFS5haW1hc3MudjEuRGVwbG95bWVudBJACgdHZXRQb29sEhkuYWltYXNzLnYxLkdldFBvb2xSZXF1ZXN0GhouYWlt\
+            YXNzLnYxLkdldFBvb2xSZXNwb25zZRI/CgtEcmFpbldvcmtlchIdLmFpbWFzcy52MS5EcmFpbldvcmtlclJlcXVlc3QaES5haW1hc3Mu\
+            djEuV29ya2VyEkUKDlVuY29yZG9uV29ya2VyEiAuYWltYXNzLnYxLlVuY29yZG9uV29ya2VyUmVxdWVzdBoRLmFpbWFzcy52MS5Xb3Jr\
+            ZXISOwoESm9pbhIWLmFpbWFzcy52MS5Kb2luUmVxdWVzdBoXLmFpbWFzcy52MS5Kb2luUmVzcG9uc2UoATABQh9aHWFpbWFzcy9nZW4v\
+            YWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
             """
         ),
         ReflectionFile(

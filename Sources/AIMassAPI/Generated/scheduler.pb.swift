@@ -200,6 +200,9 @@ public struct Replica: Hashable, Sendable {
     public var error: String
     /// When `state` last changed.
     public var updatedAtMs: Int64
+    /// Fencing epoch of the control plane that placed it or last confirmed it
+    /// to its worker (see Welcome.epoch); 0 while unplaced.
+    public var epoch: UInt64
 
     public init(
         id: String = "",
@@ -209,7 +212,8 @@ public struct Replica: Hashable, Sendable {
         workerId: String = "",
         state: ReplicaState = .unspecified,
         error: String = "",
-        updatedAtMs: Int64 = 0
+        updatedAtMs: Int64 = 0,
+        epoch: UInt64 = 0
     ) {
         self.id = id
         self.deploymentId = deploymentId
@@ -219,6 +223,7 @@ public struct Replica: Hashable, Sendable {
         self.state = state
         self.error = error
         self.updatedAtMs = updatedAtMs
+        self.epoch = epoch
     }
 }
 
@@ -234,6 +239,7 @@ extension Replica: ProtobufCConvertible {
         state = ReplicaState(c: c.state)
         error = ProtobufC.string(c.error)
         updatedAtMs = c.updated_at_ms
+        epoch = c.epoch
     }
 
     public func fill(_ c: inout Aimass__V1__Replica, in arena: CArena) {
@@ -245,6 +251,7 @@ extension Replica: ProtobufCConvertible {
         c.state = state.cValue
         c.error = arena.string(error)
         c.updated_at_ms = updatedAtMs
+        c.epoch = epoch
     }
 }
 
@@ -996,17 +1003,22 @@ public struct WorkerHello: Hashable, Sendable {
     /// When rejoining: the replicas it still holds and their states; the
     /// control plane keeps those it still wants and removes the others.
     public var replicas: [ReplicaStatus]
+    /// The highest control-plane epoch this worker has been welcomed with (0:
+    /// none yet). A control plane of an older epoch is stale and refuses it.
+    public var epoch: UInt64
 
     public init(
         workerId: String = "",
         address: String = "",
         capacity: Capacity? = nil,
-        replicas: [ReplicaStatus] = []
+        replicas: [ReplicaStatus] = [],
+        epoch: UInt64 = 0
     ) {
         self.workerId = workerId
         self.address = address
         self.capacity = capacity
         self.replicas = replicas
+        self.epoch = epoch
     }
 }
 
@@ -1018,6 +1030,7 @@ extension WorkerHello: ProtobufCConvertible {
         address = ProtobufC.string(c.address)
         capacity = ProtobufC.message(c.capacity)
         replicas = ProtobufC.repeated(c.replicas, count: c.n_replicas)
+        epoch = c.epoch
     }
 
     public func fill(_ c: inout Aimass__V1__WorkerHello, in arena: CArena) {
@@ -1025,6 +1038,7 @@ extension WorkerHello: ProtobufCConvertible {
         c.address = arena.string(address)
         c.capacity = arena.message(capacity)
         (c.n_replicas, c.replicas) = arena.repeated(replicas)
+        c.epoch = epoch
     }
 }
 
@@ -1043,19 +1057,26 @@ public struct ReplicaStatus: Hashable, Sendable {
     /// In `hello` only: the version the replica serves. Ignored in status
     /// updates.
     public var version: UInt32
+    /// In `hello` only: the epoch of the PlaceReplica the worker holds it under
+    /// (the placing or last confirming control plane's). A replica held under
+    /// an older epoch than the control plane's is confirmed (PlaceReplica again
+    /// with the new epoch) or removed, never silently kept.
+    public var epoch: UInt64
 
     public init(
         replicaId: String = "",
         state: ReplicaState = .unspecified,
         error: String = "",
         deploymentId: String = "",
-        version: UInt32 = 0
+        version: UInt32 = 0,
+        epoch: UInt64 = 0
     ) {
         self.replicaId = replicaId
         self.state = state
         self.error = error
         self.deploymentId = deploymentId
         self.version = version
+        self.epoch = epoch
     }
 }
 
@@ -1068,6 +1089,7 @@ extension ReplicaStatus: ProtobufCConvertible {
         error = ProtobufC.string(c.error)
         deploymentId = ProtobufC.string(c.deployment_id)
         version = c.version
+        epoch = c.epoch
     }
 
     public func fill(_ c: inout Aimass__V1__ReplicaStatus, in arena: CArena) {
@@ -1076,6 +1098,7 @@ extension ReplicaStatus: ProtobufCConvertible {
         c.error = arena.string(error)
         c.deployment_id = arena.string(deploymentId)
         c.version = version
+        c.epoch = epoch
     }
 }
 
@@ -1296,13 +1319,20 @@ public struct Welcome: Hashable, Sendable {
     public var workerId: String
     /// Lease: the worker is considered gone if nothing arrives for this long.
     public var leaseMs: Int64
+    /// Fencing epoch: the control plane's incarnation, persisted and greater
+    /// after every restart. Every PlaceReplica and RemoveReplica of this stream
+    /// carries it; a worker that has seen a greater epoch refuses the stream
+    /// (a stale control plane) and any assignment of an older epoch.
+    public var epoch: UInt64
 
     public init(
         workerId: String = "",
-        leaseMs: Int64 = 0
+        leaseMs: Int64 = 0,
+        epoch: UInt64 = 0
     ) {
         self.workerId = workerId
         self.leaseMs = leaseMs
+        self.epoch = epoch
     }
 }
 
@@ -1312,11 +1342,13 @@ extension Welcome: ProtobufCConvertible {
     public init(c: Aimass__V1__Welcome) {
         workerId = ProtobufC.string(c.worker_id)
         leaseMs = c.lease_ms
+        epoch = c.epoch
     }
 
     public func fill(_ c: inout Aimass__V1__Welcome, in arena: CArena) {
         c.worker_id = arena.string(workerId)
         c.lease_ms = leaseMs
+        c.epoch = epoch
     }
 }
 
@@ -1344,6 +1376,10 @@ public struct PlaceReplica: Hashable, Sendable {
     /// Concurrency limit of the replica: calls beyond it queue, and a full
     /// queue sheds with RESOURCE_EXHAUSTED.
     public var targetConcurrency: UInt32
+    /// Fencing epoch of the placing control plane (Welcome.epoch). For a
+    /// replica the worker already holds, a confirmation: the worker keeps it,
+    /// re-stamps it with this epoch and reports its state.
+    public var epoch: UInt64
 
     public init(
         replicaId: String = "",
@@ -1354,7 +1390,8 @@ public struct PlaceReplica: Hashable, Sendable {
         sizeBytes: Int64 = 0,
         manifest: [String: String] = [:],
         resources: Resources? = nil,
-        targetConcurrency: UInt32 = 0
+        targetConcurrency: UInt32 = 0,
+        epoch: UInt64 = 0
     ) {
         self.replicaId = replicaId
         self.deploymentId = deploymentId
@@ -1365,6 +1402,7 @@ public struct PlaceReplica: Hashable, Sendable {
         self.manifest = manifest
         self.resources = resources
         self.targetConcurrency = targetConcurrency
+        self.epoch = epoch
     }
 }
 
@@ -1381,6 +1419,7 @@ extension PlaceReplica: ProtobufCConvertible {
         manifest = ProtobufC.map(c.manifest, count: c.n_manifest)
         resources = ProtobufC.message(c.resources)
         targetConcurrency = c.target_concurrency
+        epoch = c.epoch
     }
 
     public func fill(_ c: inout Aimass__V1__PlaceReplica, in arena: CArena) {
@@ -1393,6 +1432,7 @@ extension PlaceReplica: ProtobufCConvertible {
         (c.n_manifest, c.manifest) = arena.map(manifest, entry: aimass__v1__place_replica__manifest_entry__init)
         c.resources = arena.message(resources)
         c.target_concurrency = targetConcurrency
+        c.epoch = epoch
     }
 }
 
@@ -1404,13 +1444,18 @@ public struct RemoveReplica: Hashable, Sendable {
     /// True: reject new calls with UNAVAILABLE, finish in-flight calls, then
     /// unload. False: unload now, failing in-flight calls with UNAVAILABLE.
     public var drain: Bool
+    /// Fencing epoch of the control plane (Welcome.epoch); a worker ignores a
+    /// removal of an older epoch than it has seen.
+    public var epoch: UInt64
 
     public init(
         replicaId: String = "",
-        drain: Bool = false
+        drain: Bool = false,
+        epoch: UInt64 = 0
     ) {
         self.replicaId = replicaId
         self.drain = drain
+        self.epoch = epoch
     }
 }
 
@@ -1420,11 +1465,13 @@ extension RemoveReplica: ProtobufCConvertible {
     public init(c: Aimass__V1__RemoveReplica) {
         replicaId = ProtobufC.string(c.replica_id)
         drain = c.drain != 0
+        epoch = c.epoch
     }
 
     public func fill(_ c: inout Aimass__V1__RemoveReplica, in arena: CArena) {
         c.replica_id = arena.string(replicaId)
         c.drain = drain ? 1 : 0
+        c.epoch = epoch
     }
 }
 

@@ -49,6 +49,7 @@ extension WorkerAgent {
         } catch {
             logger.warning("replica failed", metadata: ["replica": "\(place.replicaId)", "error": "\(error)"])
             store.remove(place.replicaId)
+            forgetEpoch(of: place.replicaId)
             report(place.replicaId, .failed, error: "\(error)")
         }
     }
@@ -65,6 +66,7 @@ extension WorkerAgent {
             await store.waitIdle(remove.replicaId, timeout: .seconds(30))
         }
         store.remove(remove.replicaId)
+        forgetEpoch(of: remove.replicaId)
         report(remove.replicaId, .removed)
     }
 

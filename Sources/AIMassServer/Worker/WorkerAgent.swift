@@ -72,6 +72,8 @@ public final class WorkerAgent: Sendable {
         var cutOffSince: ContinuousClock.Instant?
         /// Which control plane to join (several with `--join A,B,C`: the leader among them).
         var targets = ControlPlaneTargets(addresses: [""])
+        /// The epochs seen and held (refuses stale control planes and assignments).
+        var fence = WorkerFence()
     }
 
     /// The `grpc.health.v1` service name under which a worker reports its link to the control plane: SERVING while
@@ -214,16 +216,31 @@ public final class WorkerAgent: Sendable {
         )
         defer { call.cancel() }
         // With their deployment and version, so that a control plane that lost track of them can adopt them.
+        // With the epoch each was placed under, so that the control plane confirms or removes every one.
+        let fence = live.withLock { $0.fence }
         let held = store.entries.map {
-            ReplicaStatus(replicaId: $0.id, state: Self.apiState($0.phase), deploymentId: $0.deploymentID, version: $0.version)
+            ReplicaStatus(
+                replicaId: $0.id, state: Self.apiState($0.phase), deploymentId: $0.deploymentID, version: $0.version,
+                epoch: fence.epoch(of: $0.id)
+            )
         }
         let hello = WorkerHello(
             workerId: store.workerID, address: configuration.advertisedAddress, capacity: configuration.capacity,
-            replicas: held
+            replicas: held, epoch: fence.highest
         )
         try await call.send(JoinRequest(payload: .hello(hello)))
         guard let first = try await call.next(), case .welcome(let welcome)? = first.payload else {
             throw RPCError(code: .internalError, message: "the control plane did not answer hello with welcome")
+        }
+        guard live.withLock({ $0.fence.welcome(welcome.epoch) }) else {
+            logger.error(
+                "refusing a stale control plane: its epoch is older than one this worker was placed by",
+                metadata: ["epoch": "\(welcome.epoch)", "seen": "\(fence.highest)"]
+            )
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "control plane epoch \(welcome.epoch) is older than \(fence.highest): a stale control plane"
+            )
         }
         store.workerID = welcome.workerId
         let cutOff = live.withLock { live -> Duration? in
@@ -237,7 +254,7 @@ public final class WorkerAgent: Sendable {
         logger.info(
             "joined the pool",
             metadata: [
-                "worker": "\(welcome.workerId)", "lease_ms": "\(welcome.leaseMs)",
+                "worker": "\(welcome.workerId)", "lease_ms": "\(welcome.leaseMs)", "epoch": "\(welcome.epoch)",
                 "cut_off_for": "\(cutOff.map { "\($0)" } ?? "-")", "replicas_held": "\(held.count)",
             ]
         )
@@ -288,9 +305,18 @@ public final class WorkerAgent: Sendable {
     private func handle(_ response: JoinResponse) {
         switch response.payload {
         case .place(let place)?:
+            guard live.withLock({ $0.fence.place(place.replicaId, epoch: place.epoch) }) else {
+                refuseStale("placement", replica: place.replicaId, epoch: place.epoch)
+                report(place.replicaId, .failed, error: "stale placement: epoch \(place.epoch) is older than this worker's")
+                return
+            }
             onDrainChange?(false)
             Task { [self] in await self.place(place) }
         case .remove(let remove)?:
+            guard live.withLock({ $0.fence.accepts(remove.epoch) }) else {
+                refuseStale("removal", replica: remove.replicaId, epoch: remove.epoch)
+                return
+            }
             Task { [self] in await self.remove(remove) }
         case .drain(let drain)?:
             // Sent once the control plane stopped every replica here; anything left finishes its calls and goes.
@@ -304,6 +330,18 @@ public final class WorkerAgent: Sendable {
         case .welcome?, nil:
             break
         }
+    }
+
+    private func refuseStale(_ what: String, replica: String, epoch: UInt64) {
+        let highest = live.withLock { $0.fence.highest }
+        logger.warning(
+            "refusing a stale \(what)", metadata: ["replica": "\(replica)", "epoch": "\(epoch)", "seen": "\(highest)"]
+        )
+    }
+
+    /// The replica is gone from this worker: it no longer has an epoch to report.
+    func forgetEpoch(of replica: String) {
+        live.withLock { $0.fence.forget(replica) }
     }
 
     /// Sends a replica status if the stream is up (otherwise the next hello carries the state).

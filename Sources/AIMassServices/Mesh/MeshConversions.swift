@@ -1,31 +1,11 @@
 import AIMassAPI
 import MeshCore
 import RPCCore
+import SchedulerCore
 
-// One-to-one conversions between the MeshCore value types and the aimass.v1 messages of mesh.proto
-// and scheduler.proto. Both modules name their types alike (Worker, Replica, MeshEvent, …), so every
-// type here is written with its module.
-
-extension AIMassAPI.HealthStatus {
-    /// The wire value of a mesh health status.
-    public init(_ status: MeshCore.HealthStatus) {
-        self = AIMassAPI.HealthStatus(rawValue: Int32(status.rawValue)) ?? .unspecified
-    }
-}
-
-extension AIMassAPI.ReplicaState {
-    /// The wire value of a mesh replica state.
-    public init(_ state: MeshCore.ReplicaState) {
-        self = AIMassAPI.ReplicaState(rawValue: Int32(state.rawValue)) ?? .unspecified
-    }
-}
-
-extension AIMassAPI.DeploymentState {
-    /// The wire value of a mesh deployment state.
-    public init(_ state: MeshCore.DeploymentState) {
-        self = AIMassAPI.DeploymentState(rawValue: Int32(state.rawValue)) ?? .unspecified
-    }
-}
+// One-to-one conversions between the Mesh's own value types (events, versions, alias moves) and the aimass.v1
+// messages of mesh.proto; the pool's workers, replicas and deployments convert in PoolConversions.swift. Both
+// modules name their types alike (MeshEvent, Snapshot, …), so every type here is written with its module.
 
 extension AIMassAPI.EventKind {
     /// The wire value of a mesh event kind.
@@ -43,70 +23,6 @@ extension MeshCore.EventKind {
             throw RPCError(code: .invalidArgument, message: "kinds: \(kind) is not an event kind")
         }
         self = value
-    }
-}
-
-extension AIMassAPI.Capacity {
-    /// The message of a mesh capacity.
-    public init(_ capacity: MeshCore.Capacity) {
-        self.init(cpuMillis: capacity.cpuMillis, memoryBytes: capacity.memoryBytes, replicaSlots: capacity.replicaSlots)
-    }
-}
-
-extension AIMassAPI.Load {
-    /// The message of a mesh load figure.
-    public init(_ load: MeshCore.Load) {
-        self.init(
-            replicaId: load.replicaId, inFlight: load.inFlight, queueDepth: load.queueDepth,
-            servedPerSec: load.servedPerSec, rejectedPerSec: load.rejectedPerSec,
-            latencyEwmaUs: load.latencyEwmaUs, utilisation: load.utilisation)
-    }
-}
-
-extension AIMassAPI.LoadReport {
-    /// The message of a mesh load report.
-    public init(_ report: MeshCore.LoadReport) {
-        self.init(
-            workerId: report.workerId, reportedAtMs: report.reportedAtMs, total: AIMassAPI.Load(report.total),
-            replicas: report.replicas.map(AIMassAPI.Load.init))
-    }
-}
-
-extension AIMassAPI.Worker {
-    /// The message of a mesh worker (`replicas` empty, as the mesh stream requires).
-    public init(_ worker: MeshCore.Worker) {
-        self.init(
-            id: worker.id, address: worker.address, capacity: AIMassAPI.Capacity(worker.capacity),
-            allocated: AIMassAPI.Capacity(worker.allocated), health: AIMassAPI.HealthStatus(worker.health),
-            replicas: [], load: worker.load.map(AIMassAPI.LoadReport.init), joinedAtMs: worker.joinedAtMs,
-            lastSeenAtMs: worker.lastSeenAtMs)
-    }
-}
-
-extension AIMassAPI.Replica {
-    /// The message of a mesh replica.
-    public init(_ replica: MeshCore.Replica) {
-        self.init(
-            id: replica.id, deploymentId: replica.deploymentId, model: replica.model, version: replica.version,
-            workerId: replica.workerId, state: AIMassAPI.ReplicaState(replica.state), error: replica.error,
-            updatedAtMs: replica.updatedAtMs)
-    }
-}
-
-extension AIMassAPI.Deployment {
-    /// The message of a mesh deployment (`replicas` empty, as the mesh stream requires).
-    public init(_ deployment: MeshCore.Deployment) {
-        self.init(
-            id: deployment.id, model: deployment.model,
-            version: AIMassAPI.VersionSelector(number: deployment.version.number, alias: deployment.version.alias),
-            resolvedVersion: deployment.resolvedVersion, minReplicas: deployment.minReplicas,
-            maxReplicas: deployment.maxReplicas, desiredReplicas: deployment.desiredReplicas,
-            readyReplicas: deployment.readyReplicas,
-            resources: AIMassAPI.Resources(
-                cpuMillis: deployment.resources.cpuMillis, memoryBytes: deployment.resources.memoryBytes),
-            priority: deployment.priority, targetConcurrency: deployment.targetConcurrency,
-            state: AIMassAPI.DeploymentState(deployment.state), reason: deployment.reason, replicas: [],
-            createdAtMs: deployment.createdAtMs, updatedAtMs: deployment.updatedAtMs)
     }
 }
 

@@ -218,7 +218,7 @@ public final class AdmissionCallGate: ServerCallGate {
     public var typicalCallDuration: Duration { .nanoseconds(typicalNanos.load(ordering: .relaxed)) }
 
     /// In flight, limit, latency EWMA and shed rate since the previous call (for the worker's load report).
-    public func loadReport(now: Double) -> SchedulerCore.LoadReport { admission.loadReport(now: now) }
+    public func loadReport(now: Double) -> SchedulerCore.AdmissionLoad { admission.loadReport(now: now) }
 
     /// `RESOURCE_EXHAUSTED` with `retry-after-ms`, said to come from the server rather than a replica.
     static func rpcError(code: AdmissionError.Code, retryAfter: Double) -> RPCError {

@@ -6,12 +6,12 @@ import SchedulerCore
 
 /// Desired state on disk (``ControlPlaneStore``): one JSON value per deployment (`deployment/ID`) and per known
 /// worker (`worker/ID`: its cordon), and the counters that must not go backwards (`counter/next_replica_serial`,
-/// `counter/next_worker`; the Mesh hub keeps `counter/mesh_revision`).
+/// `counter/next_worker`, `counter/epoch`: the fencing epoch, one more at every start; the Mesh hub keeps
+/// `counter/mesh_revision`).
 extension SchedulerController {
     /// What is persisted, compared with the last write to find the changes.
     struct Durable: Equatable, Sendable {
         var desired = DesiredState()
-        var selectors: [DeploymentID: AIMassAPI.VersionSelector] = [:]
         var nextWorker = 1
     }
 
@@ -48,10 +48,7 @@ extension SchedulerController {
 
     static func durable(_ s: State) -> Durable {
         let desired = s.core.desiredState
-        return Durable(
-            desired: desired, selectors: s.selectors.filter { desired.deployments[$0.key] != nil },
-            nextWorker: s.nextWorker
-        )
+        return Durable(desired: desired, nextWorker: s.nextWorker)
     }
 
     /// Writes what changed in `s` since the last write (nothing without a store). On failure the last written
@@ -89,8 +86,8 @@ extension SchedulerController {
         }
         let ids = Set(old.desired.deployments.keys).union(new.desired.deployments.keys)
         for id in ids.sorted() {
-            let before = old.desired.deployments[id].map { stored($0, selector: old.selectors[id]) }
-            let after = new.desired.deployments[id].map { stored($0, selector: new.selectors[id]) }
+            let before = old.desired.deployments[id].map(stored)
+            let after = new.desired.deployments[id].map(stored)
             guard before != after else { continue }
             changes.append(.init(namespace: Namespace.deployment, key: id.rawValue, value: after.flatMap(encode)))
         }
@@ -111,13 +108,13 @@ extension SchedulerController {
         return changes
     }
 
-    static func stored(_ entry: DesiredState.DeploymentEntry, selector: AIMassAPI.VersionSelector?) -> StoredDeployment {
+    static func stored(_ entry: DesiredState.DeploymentEntry) -> StoredDeployment {
         let spec = entry.spec
         return StoredDeployment(
             model: spec.model, version: spec.version, minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas,
             cpuMillis: spec.resources.cpuMillis, memoryBytes: spec.resources.memoryBytes, priority: spec.priority,
             targetConcurrency: spec.targetConcurrency, desired: entry.desired, deleting: entry.deleting,
-            selectorNumber: selector?.number ?? spec.version, selectorAlias: selector?.alias ?? ""
+            selectorNumber: spec.selector.number, selectorAlias: spec.selector.alias
         )
     }
 
@@ -136,10 +133,10 @@ extension SchedulerController {
                 id: id, model: stored.model, version: stored.version, minReplicas: stored.minReplicas,
                 maxReplicas: stored.maxReplicas,
                 resources: SchedulerCore.Resources(cpuMillis: stored.cpuMillis, memoryBytes: stored.memoryBytes),
-                priority: stored.priority, targetConcurrency: stored.targetConcurrency
+                priority: stored.priority, targetConcurrency: stored.targetConcurrency,
+                selector: DeploymentSpec.Selector(number: stored.selectorNumber, alias: stored.selectorAlias)
             )
             durable.desired.deployments[id] = .init(spec: spec, desired: stored.desired, deleting: stored.deleting)
-            durable.selectors[id] = AIMassAPI.VersionSelector(number: stored.selectorNumber, alias: stored.selectorAlias)
         }
         for (key, value) in entries[Namespace.worker] ?? [:] {
             let stored = try decoder.decode(StoredWorker.self, from: Data(value.utf8))
@@ -163,7 +160,13 @@ extension SchedulerController {
     @discardableResult
     public func restore() throws -> Int {
         guard let store else { return 0 }
-        let durable = try Self.decode(try store.load())
+        let entries = try store.load()
+        let durable = try Self.decode(entries)
+        // A new incarnation: above the last run's and at least the start time (so a lost or older store cannot
+        // take it back below an epoch a worker saw), written before anything is placed under it.
+        let last = entries[Namespace.counter]?["epoch"].flatMap { UInt64($0) } ?? 0
+        let epoch = max(last + 1, state.withLock { $0.core.epoch })
+        try store.apply([.init(namespace: Namespace.counter, key: "epoch", value: "\(epoch)")])
         var artifacts: [String: ArtifactInfo] = [:]
         for entry in durable.desired.deployments.values {
             do {
@@ -178,12 +181,12 @@ extension SchedulerController {
         let grace = configuration.restartGrace
         try state.withLock { s in
             let now = MonotonicTime.now()
+            s.core.epoch = epoch
             try s.core.restore(durable.desired, holdUntil: now + grace, now: now)
-            s.selectors = durable.selectors
             s.artifacts.merge(artifacts) { $1 }
             s.nextWorker = max(s.nextWorker, durable.nextWorker)
             // The autoscaler starts without history: no scale-down for one stable window.
-            for id in durable.desired.deployments.keys { s.scaledUp[id] = now }
+            for id in durable.desired.deployments.keys { s.autoscaling.holdScaleDown(id, now: now) }
             s.persisted = durable
             publishChanges(&s)
         }

@@ -45,18 +45,18 @@ extension SchedulerController {
             let serial = s.nextSession
             s.nextSession += 1
             s.sessions[id] = Session(serial: serial, outbox: continuation, connected: true)
-            continuation.yield(.message(JoinResponse(payload: .welcome(Welcome(workerId: id.rawValue, leaseMs: lease)))))
+            let welcome = Welcome(workerId: id.rawValue, leaseMs: lease, epoch: s.core.epoch)
+            continuation.yield(.message(JoinResponse(payload: .welcome(welcome))))
             if let grants = s.grants { continuation.yield(.message(JoinResponse(payload: .grants(grants)))) }
-            let offered = SchedulerCore.Capacity(
-                cpuMillis: capacity.cpuMillis, memoryBytes: capacity.memoryBytes, replicaSlots: Int(capacity.replicaSlots)
-            )
+            let offered = SchedulerCore.Capacity(capacity)
             let actions: [SchedulerAction]
             do {
                 if hello.workerId.isEmpty {
                     actions = try s.core.join(id, address: hello.address, capacity: offered, now: now)
                 } else {
                     actions = try s.core.rejoin(
-                        id, address: hello.address, capacity: offered, holding: hello.replicas.compactMap(Self.held), now: now
+                        id, address: hello.address, capacity: offered, holding: hello.replicas.compactMap(Self.held),
+                        seenEpoch: hello.epoch, now: now
                     )
                 }
             } catch {
@@ -101,17 +101,17 @@ extension SchedulerController {
             case .hello:
                 throw RPCError(code: .invalidArgument, message: "hello may be sent only once, first")
             case .load(var report):
+                report.workerId = id.rawValue
+                let load = SchedulerCore.LoadReport(report)
                 do {
-                    try s.core.heartbeat(id, now: now)
+                    try s.core.heartbeat(id, load: load, now: now)
                 } catch {
                     throw RPCError(code: .unavailable, message: "worker \(id) is no longer in the pool (lease expired): join again")
                 }
-                report.workerId = id.rawValue
-                s.loads[id] = report
-                _ = try? mesh.publish(.loadReported(Self.meshLoadReport(report)))
+                _ = try? mesh.publish(.loadReported(load))
                 return []
             case .status(let status):
-                guard let state = Self.coreState(status.state) else {
+                guard let state = SchedulerCore.ReplicaState(status.state) else {
                     throw RPCError(code: .invalidArgument, message: "replica \(status.replicaId): state must be set")
                 }
                 do {
@@ -136,11 +136,11 @@ extension SchedulerController {
             current.outbox.finish()
             if clean {
                 s.sessions[id] = nil
-                s.loads[id] = nil
                 logger.info("worker left the pool (its stream ended)", metadata: ["worker": "\(id)"])
                 return (try? s.core.leave(id, now: now)) ?? []
             }
             s.sessions[id]?.connected = false
+            s.core.streamLost(id)
             logger.info("worker stream broken; lease running", metadata: ["worker": "\(id)"])
             return []
         }
@@ -166,10 +166,10 @@ extension SchedulerController {
 
     /// A replica listed in a hello, or `nil` when its state is unset.
     static func held(_ status: ReplicaStatus) -> HeldReplica? {
-        guard let state = coreState(status.state) else { return nil }
+        guard let state = SchedulerCore.ReplicaState(status.state) else { return nil }
         return HeldReplica(
             id: ReplicaID(status.replicaId), deploymentID: DeploymentID(status.deploymentId), version: status.version,
-            state: state, error: status.error
+            state: state, error: status.error, epoch: status.epoch
         )
     }
 
@@ -195,18 +195,5 @@ extension SchedulerController {
     private func existingWorker(_ id: WorkerID) throws -> AIMassAPI.Worker {
         guard let worker = worker(id) else { throw SchedulerError(code: .notFound, message: "worker \(id) not found") }
         return worker
-    }
-
-    static func coreState(_ state: AIMassAPI.ReplicaState) -> SchedulerCore.ReplicaState? {
-        switch state {
-        case .unspecified: nil
-        case .pending: .pending
-        case .downloading: .downloading
-        case .loading: .loading
-        case .ready: .ready
-        case .draining: .draining
-        case .removed: .removed
-        case .failed: .failed
-        }
     }
 }

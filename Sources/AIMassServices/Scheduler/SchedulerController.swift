@@ -6,14 +6,15 @@ import RPCCore
 import SchedulerCore
 import Synchronization
 
-/// The control plane's scheduler: a `SchedulerCore.SchedulerState` and one `Autoscaler` per deployment behind a
-/// lock, driven by the gRPC service (deploy, scale, worker streams) and by a periodic tick (lease expiry,
-/// autoscaling, retried placements).
+/// The control plane's scheduler: the pool's pure state (`SchedulerCore.SchedulerState` and its
+/// `PoolAutoscaler`) behind a lock, driven by the gRPC service (deploy, scale, worker streams) and by a periodic
+/// tick (lease expiry, autoscaling, retried placements).
 ///
 /// Every event turns into `SchedulerAction`s that are carried out at once: placements and removals go down the
-/// worker's Join stream (its ``WorkerSession`` outbox), and the resulting changes of workers, replicas and
-/// deployments are published to the ``MeshHub`` (WORKER_JOINED/LEFT, HEALTH_CHANGED, LOAD_REPORTED,
-/// REPLICA_PLACED/READY/DRAINING/REMOVED, DEPLOYMENT_SCALED). Nothing here suspends while holding the lock.
+/// worker's Join stream (its ``WorkerSession`` outbox), and the changes of the pool's published view
+/// (`PoolView.changes(since:departures:)`) are published to the ``MeshHub`` (WORKER_JOINED/LEFT, HEALTH_CHANGED,
+/// LOAD_REPORTED, REPLICA_PLACED/READY/DRAINING/REMOVED, DEPLOYMENT_SCALED). Nothing here suspends while holding
+/// the lock.
 public final class SchedulerController: Sendable {
     /// Tunables of the control plane.
     public struct Configuration: Sendable {
@@ -95,16 +96,13 @@ public final class SchedulerController: Sendable {
 
     struct State: Sendable {
         var core: SchedulerState
-        var scalers: [DeploymentID: Autoscaler] = [:]
-        /// When the autoscaler last scaled each deployment up (scale-downs wait one stable window after it).
-        var scaledUp: [DeploymentID: Double] = [:]
-        var selectors: [DeploymentID: AIMassAPI.VersionSelector] = [:]
+        var autoscaling: PoolAutoscaler
         var artifacts: [String: ArtifactInfo] = [:]
         var sessions: [WorkerID: Session] = [:]
-        var loads: [WorkerID: AIMassAPI.LoadReport] = [:]
         /// Why each worker gone since the last publication left (for its WORKER_LEFT event).
-        var departures: [WorkerID: String] = [:]
-        var published = PublishedView()
+        var departures: [WorkerID: WorkerLossReason] = [:]
+        /// What the Mesh was last told.
+        var published = PoolView()
         var nextWorker = 1
         var nextSession: UInt64 = 1
         var stopped = false
@@ -123,7 +121,8 @@ public final class SchedulerController: Sendable {
     /// Where deployments, drains and cordons are persisted; nil keeps them in memory only.
     let store: (any DesiredStateStore)?
     let logger: Logger
-    let wallOffsetMs: Int64
+    /// Seconds from the monotonic clock to Unix time (the published view's clock).
+    let clockOffset: Double
     private let ticker = Mutex<Task<Void, Never>?>(nil)
 
     /// Creates a controller; call ``restore()`` (with a `store`) and then ``start()`` to run its periodic tick.
@@ -138,11 +137,14 @@ public final class SchedulerController: Sendable {
         self.mesh = mesh
         self.lookup = lookup
         self.logger = logger
-        self.wallOffsetMs = MeshHub.unixMilliseconds() - Int64(MonotonicTime.now() * 1000)
-        let core = SchedulerState(
+        self.clockOffset = Double(MeshHub.unixMilliseconds()) / 1000 - MonotonicTime.now()
+        var core = SchedulerState(
             configuration: .init(lease: configuration.lease, maxConsecutiveFailures: configuration.maxConsecutiveFailures)
         )
-        self.state = Mutex(State(core: core))
+        // The start time (Unix ms): greater after a restart unless the clock went back; ``restore()`` raises it above
+        // the store's persisted counter.
+        core.epoch = UInt64(max(MeshHub.unixMilliseconds(), 1))
+        self.state = Mutex(State(core: core, autoscaling: PoolAutoscaler(configuration: configuration.autoscaler)))
     }
 
     /// Starts the periodic tick.
@@ -176,9 +178,10 @@ public final class SchedulerController: Sendable {
 
     /// Creates a deployment (its replicas are placed as capacity allows; a shortfall leaves it PENDING).
     public func deploy(_ spec: DeploymentSpec, selector: AIMassAPI.VersionSelector, artifact: ArtifactInfo) throws -> SchedulerCore.Deployment {
+        var spec = spec
+        spec.selector = DeploymentSpec.Selector(selector)
         try mutate(strict: true) { s, now in
             let actions = try s.core.deploy(spec, now: now)
-            s.selectors[spec.id] = selector
             s.artifacts[Self.key(spec.model, spec.version)] = artifact
             return actions
         }
@@ -209,7 +212,7 @@ public final class SchedulerController: Sendable {
     public func aliasMoved(model: String, alias: String, version: UInt32) -> [DeploymentID] {
         let following = state.withLock { s in
             s.core.allDeployments.filter {
-                $0.spec.model == model && s.selectors[$0.spec.id]?.alias == alias && $0.spec.version != version
+                $0.spec.model == model && $0.spec.selector.alias == alias && $0.spec.version != version
                     && $0.state != .deleting
             }.map(\.spec.id)
         }
@@ -256,9 +259,12 @@ public final class SchedulerController: Sendable {
     /// Every deployment, ordered by id.
     public var deployments: [SchedulerCore.Deployment] { state.withLock { $0.core.allDeployments } }
 
+    /// The fencing epoch every placement of this control plane carries (see `SchedulerState.epoch`).
+    public var epoch: UInt64 { state.withLock { $0.core.epoch } }
+
     /// The selector a deployment was made with (a pinned number or a followed alias).
     public func selector(of id: DeploymentID) -> AIMassAPI.VersionSelector? {
-        state.withLock { $0.selectors[id] }
+        deployment(id).map { AIMassAPI.VersionSelector($0.spec.selector) }
     }
 
     // MARK: Internals
@@ -288,9 +294,6 @@ public final class SchedulerController: Sendable {
     }
 
     static func key(_ model: String, _ version: UInt32) -> String { "\(model)@\(version)" }
-
-    /// Wall-clock Unix milliseconds of a monotonic reading.
-    func wallMs(_ seconds: Double) -> Int64 { wallOffsetMs + Int64(seconds * 1000) }
 }
 
 extension SchedulerError: RPCErrorConvertible {

@@ -171,13 +171,13 @@ struct AdmissionState: Sendable {
     }
 
     /// A snapshot; rates cover the time since the previous report (0 on the first one).
-    mutating func report(now: Double) -> LoadReport {
+    mutating func report(now: Double) -> AdmissionLoad {
         if let last = lastReport, now > last.time {
             lastRates = (Double(served - last.served) / (now - last.time), Double(rejected - last.rejected) / (now - last.time))
         }
         if lastReport.map({ now > $0.time }) ?? true { lastReport = (now, served, rejected) }
         let limit = effectiveLimit
-        return LoadReport(
+        return AdmissionLoad(
             inFlight: inFlight, queueDepth: queueDepth, servedPerSecond: lastRates.served,
             rejectedPerSecond: lastRates.rejected, latencyEWMA: latencyEWMA ?? 0, limit: limit,
             utilisation: min(Double(inFlight) / Double(max(limit, 1)), 1)

@@ -169,10 +169,15 @@ struct  Aimass__V1__Replica
    * When `state` last changed.
    */
   int64_t updated_at_ms;
+  /*
+   * Fencing epoch of the control plane that placed it or last confirmed it
+   * to its worker (see Welcome.epoch); 0 while unplaced.
+   */
+  uint64_t epoch;
 };
 #define AIMASS__V1__REPLICA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__replica__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, AIMASS__V1__REPLICA_STATE__REPLICA_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, AIMASS__V1__REPLICA_STATE__REPLICA_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -706,10 +711,15 @@ struct  Aimass__V1__WorkerHello
    */
   size_t n_replicas;
   Aimass__V1__ReplicaStatus **replicas;
+  /*
+   * The highest control-plane epoch this worker has been welcomed with (0:
+   * none yet). A control plane of an older epoch is stale and refuses it.
+   */
+  uint64_t epoch;
 };
 #define AIMASS__V1__WORKER_HELLO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__worker_hello__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0 }
 
 
 /*
@@ -741,10 +751,17 @@ struct  Aimass__V1__ReplicaStatus
    * updates.
    */
   uint32_t version;
+  /*
+   * In `hello` only: the epoch of the PlaceReplica the worker holds it under
+   * (the placing or last confirming control plane's). A replica held under
+   * an older epoch than the control plane's is confirmed (PlaceReplica again
+   * with the new epoch) or removed, never silently kept.
+   */
+  uint64_t epoch;
 };
 #define AIMASS__V1__REPLICA_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__replica_status__descriptor) \
-    , (char *)protobuf_c_empty_string, AIMASS__V1__REPLICA_STATE__REPLICA_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, AIMASS__V1__REPLICA_STATE__REPLICA_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 typedef enum {
@@ -920,10 +937,17 @@ struct  Aimass__V1__Welcome
    * Lease: the worker is considered gone if nothing arrives for this long.
    */
   int64_t lease_ms;
+  /*
+   * Fencing epoch: the control plane's incarnation, persisted and greater
+   * after every restart. Every PlaceReplica and RemoveReplica of this stream
+   * carries it; a worker that has seen a greater epoch refuses the stream
+   * (a stale control plane) and any assignment of an older epoch.
+   */
+  uint64_t epoch;
 };
 #define AIMASS__V1__WELCOME__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__welcome__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Aimass__V1__PlaceReplica__ManifestEntry
@@ -984,10 +1008,16 @@ struct  Aimass__V1__PlaceReplica
    * queue sheds with RESOURCE_EXHAUSTED.
    */
   uint32_t target_concurrency;
+  /*
+   * Fencing epoch of the placing control plane (Welcome.epoch). For a
+   * replica the worker already holds, a confirmation: the worker keeps it,
+   * re-stamps it with this epoch and reports its state.
+   */
+  uint64_t epoch;
 };
 #define AIMASS__V1__PLACE_REPLICA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__place_replica__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, NULL, 0, 0 }
 
 
 /*
@@ -1006,10 +1036,15 @@ struct  Aimass__V1__RemoveReplica
    * unload. False: unload now, failing in-flight calls with UNAVAILABLE.
    */
   protobuf_c_boolean drain;
+  /*
+   * Fencing epoch of the control plane (Welcome.epoch); a worker ignores a
+   * removal of an older epoch than it has seen.
+   */
+  uint64_t epoch;
 };
 #define AIMASS__V1__REMOVE_REPLICA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__remove_replica__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*

@@ -1234,7 +1234,7 @@ void   aimass__v1__drain__free_unpacked
   assert(message->base.descriptor == &aimass__v1__drain__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor aimass__v1__replica__field_descriptors[8] =
+static const ProtobufCFieldDescriptor aimass__v1__replica__field_descriptors[9] =
 {
   {
     "id",
@@ -1332,9 +1332,22 @@ static const ProtobufCFieldDescriptor aimass__v1__replica__field_descriptors[8] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__Replica, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__replica__field_indices_by_name[] = {
   1,   /* field[1] = deployment_id */
+  8,   /* field[8] = epoch */
   6,   /* field[6] = error */
   0,   /* field[0] = id */
   2,   /* field[2] = model */
@@ -1346,7 +1359,7 @@ static const unsigned aimass__v1__replica__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__replica__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor aimass__v1__replica__descriptor =
 {
@@ -1356,7 +1369,7 @@ const ProtobufCMessageDescriptor aimass__v1__replica__descriptor =
   "Aimass__V1__Replica",
   "aimass.v1",
   sizeof(Aimass__V1__Replica),
-  8,
+  9,
   aimass__v1__replica__field_descriptors,
   aimass__v1__replica__field_indices_by_name,
   1,  aimass__v1__replica__number_ranges,
@@ -2640,7 +2653,7 @@ const ProtobufCMessageDescriptor aimass__v1__join_request__descriptor =
   (ProtobufCMessageInit) aimass__v1__join_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__worker_hello__field_descriptors[4] =
+static const ProtobufCFieldDescriptor aimass__v1__worker_hello__field_descriptors[5] =
 {
   {
     "worker_id",
@@ -2690,17 +2703,30 @@ static const ProtobufCFieldDescriptor aimass__v1__worker_hello__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__WorkerHello, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__worker_hello__field_indices_by_name[] = {
   1,   /* field[1] = address */
   2,   /* field[2] = capacity */
+  4,   /* field[4] = epoch */
   3,   /* field[3] = replicas */
   0,   /* field[0] = worker_id */
 };
 static const ProtobufCIntRange aimass__v1__worker_hello__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor aimass__v1__worker_hello__descriptor =
 {
@@ -2710,14 +2736,14 @@ const ProtobufCMessageDescriptor aimass__v1__worker_hello__descriptor =
   "Aimass__V1__WorkerHello",
   "aimass.v1",
   sizeof(Aimass__V1__WorkerHello),
-  4,
+  5,
   aimass__v1__worker_hello__field_descriptors,
   aimass__v1__worker_hello__field_indices_by_name,
   1,  aimass__v1__worker_hello__number_ranges,
   (ProtobufCMessageInit) aimass__v1__worker_hello__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__replica_status__field_descriptors[5] =
+static const ProtobufCFieldDescriptor aimass__v1__replica_status__field_descriptors[6] =
 {
   {
     "replica_id",
@@ -2779,9 +2805,22 @@ static const ProtobufCFieldDescriptor aimass__v1__replica_status__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__ReplicaStatus, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__replica_status__field_indices_by_name[] = {
   3,   /* field[3] = deployment_id */
+  5,   /* field[5] = epoch */
   2,   /* field[2] = error */
   0,   /* field[0] = replica_id */
   1,   /* field[1] = state */
@@ -2790,7 +2829,7 @@ static const unsigned aimass__v1__replica_status__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__replica_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor aimass__v1__replica_status__descriptor =
 {
@@ -2800,7 +2839,7 @@ const ProtobufCMessageDescriptor aimass__v1__replica_status__descriptor =
   "Aimass__V1__ReplicaStatus",
   "aimass.v1",
   sizeof(Aimass__V1__ReplicaStatus),
-  5,
+  6,
   aimass__v1__replica_status__field_descriptors,
   aimass__v1__replica_status__field_indices_by_name,
   1,  aimass__v1__replica_status__number_ranges,
@@ -3192,7 +3231,7 @@ const ProtobufCMessageDescriptor aimass__v1__model_grant__descriptor =
   (ProtobufCMessageInit) aimass__v1__model_grant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__welcome__field_descriptors[2] =
+static const ProtobufCFieldDescriptor aimass__v1__welcome__field_descriptors[3] =
 {
   {
     "worker_id",
@@ -3218,15 +3257,28 @@ static const ProtobufCFieldDescriptor aimass__v1__welcome__field_descriptors[2] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__Welcome, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__welcome__field_indices_by_name[] = {
+  2,   /* field[2] = epoch */
   1,   /* field[1] = lease_ms */
   0,   /* field[0] = worker_id */
 };
 static const ProtobufCIntRange aimass__v1__welcome__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor aimass__v1__welcome__descriptor =
 {
@@ -3236,7 +3288,7 @@ const ProtobufCMessageDescriptor aimass__v1__welcome__descriptor =
   "Aimass__V1__Welcome",
   "aimass.v1",
   sizeof(Aimass__V1__Welcome),
-  2,
+  3,
   aimass__v1__welcome__field_descriptors,
   aimass__v1__welcome__field_indices_by_name,
   1,  aimass__v1__welcome__number_ranges,
@@ -3294,7 +3346,7 @@ const ProtobufCMessageDescriptor aimass__v1__place_replica__manifest_entry__desc
   (ProtobufCMessageInit) aimass__v1__place_replica__manifest_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__place_replica__field_descriptors[9] =
+static const ProtobufCFieldDescriptor aimass__v1__place_replica__field_descriptors[10] =
 {
   {
     "replica_id",
@@ -3404,9 +3456,22 @@ static const ProtobufCFieldDescriptor aimass__v1__place_replica__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__PlaceReplica, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__place_replica__field_indices_by_name[] = {
   1,   /* field[1] = deployment_id */
+  9,   /* field[9] = epoch */
   6,   /* field[6] = manifest */
   2,   /* field[2] = model */
   0,   /* field[0] = replica_id */
@@ -3419,7 +3484,7 @@ static const unsigned aimass__v1__place_replica__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__place_replica__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor aimass__v1__place_replica__descriptor =
 {
@@ -3429,14 +3494,14 @@ const ProtobufCMessageDescriptor aimass__v1__place_replica__descriptor =
   "Aimass__V1__PlaceReplica",
   "aimass.v1",
   sizeof(Aimass__V1__PlaceReplica),
-  9,
+  10,
   aimass__v1__place_replica__field_descriptors,
   aimass__v1__place_replica__field_indices_by_name,
   1,  aimass__v1__place_replica__number_ranges,
   (ProtobufCMessageInit) aimass__v1__place_replica__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__remove_replica__field_descriptors[2] =
+static const ProtobufCFieldDescriptor aimass__v1__remove_replica__field_descriptors[3] =
 {
   {
     "replica_id",
@@ -3462,15 +3527,28 @@ static const ProtobufCFieldDescriptor aimass__v1__remove_replica__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__RemoveReplica, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__remove_replica__field_indices_by_name[] = {
   1,   /* field[1] = drain */
+  2,   /* field[2] = epoch */
   0,   /* field[0] = replica_id */
 };
 static const ProtobufCIntRange aimass__v1__remove_replica__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor aimass__v1__remove_replica__descriptor =
 {
@@ -3480,7 +3558,7 @@ const ProtobufCMessageDescriptor aimass__v1__remove_replica__descriptor =
   "Aimass__V1__RemoveReplica",
   "aimass.v1",
   sizeof(Aimass__V1__RemoveReplica),
-  2,
+  3,
   aimass__v1__remove_replica__field_descriptors,
   aimass__v1__remove_replica__field_indices_by_name,
   1,  aimass__v1__remove_replica__number_ranges,
