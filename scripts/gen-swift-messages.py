@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Generates the Swift side of protobuf messages into one file per .proto (scripts/generate-protos.sh runs it).
 
-For each message: a Swift struct with a memberwise init and the `///` docs of the .proto, and its
-`ProtobufCConvertible` conformance (RPCProtobufC), which maps the fields to the struct protoc-c generates; the
-protocol does the wire round trip. For each enum: a Swift enum and its `ProtobufCEnum` conformance. For each service:
-an enum of `MethodDescriptor` constants.
+For each message: a Swift struct with the `///` docs of the .proto, every field defaulted, and a memberwise init; and
+its `ProtobufCConvertible` conformance (RPCProtobufC), whose `map(_:)` names each field once with the field of the
+struct protoc-c generates (`c.field(&name, \\.name)`): `ProtobufCFields` copies it whichever way the struct goes, and
+the protocol does the wire round trip. For each enum: a Swift enum and its `ProtobufCEnum` conformance. For each
+service: an enum of `MethodDescriptor` constants (`ServiceMethods`).
 
     scripts/gen-swift-messages.py OUT_DIR PROTO_DIR...   # OUT_DIR/<proto>.pb.swift for every PROTO_DIR/*.proto
     scripts/gen-swift-messages.py --descriptor-index OUT_FILE SET...
@@ -39,14 +40,6 @@ SCALARS = {  # protobuf type: (Swift type, default)
     F.TYPE_INT32: ("Int32", "0"), F.TYPE_SINT32: ("Int32", "0"), F.TYPE_SFIXED32: ("Int32", "0"),
     F.TYPE_UINT32: ("UInt32", "0"), F.TYPE_FIXED32: ("UInt32", "0"),
     F.TYPE_BOOL: ("Bool", "false"), F.TYPE_STRING: ("String", '""'), F.TYPE_BYTES: ("[UInt8]", "[]"),
-}
-# How a singular field reads from `c.<name>` and what `c.<name>` is set to, where it is not the value itself.
-CONVERSIONS = {
-    F.TYPE_STRING: ("ProtobufC.string({c})", "arena.string({value})"),
-    F.TYPE_BYTES: ("ProtobufC.bytes({c})", "arena.bytes({value})"),
-    F.TYPE_BOOL: ("{c} != 0", "{value} ? 1 : 0"),
-    F.TYPE_ENUM: ("{type}(c: {c})", "{value}.cValue"),
-    F.TYPE_MESSAGE: ("ProtobufC.message({c})", "arena.message({value})"),
 }
 # Words that need backticks where Swift declares or names them bare.
 SWIFT_KEYWORDS = {
@@ -169,6 +162,17 @@ def doc(lines: list[str], indent: str, lead: str = "") -> list[str]:
     return [f"{indent}///" + (" " + line if line else "") for line in wrapped]
 
 
+def packed(items: list[str], indent: str) -> list[str]:
+    """`items` separated by commas, as many a line as fit."""
+    lines = [indent]
+    for item in items:
+        if lines[-1] != indent and len(lines[-1] + item) + 2 > LINE_LENGTH:
+            lines.append(indent)
+        lines[-1] += item + ", "
+    lines[-1] = lines[-1][:-2]
+    return lines
+
+
 def wrap(text: str, width: int) -> list[str]:
     out: list[str] = []
     while len(text) > width and " " in text[:width]:
@@ -178,12 +182,12 @@ def wrap(text: str, width: int) -> list[str]:
     return out + [text]
 
 
-def fit(call: str, arguments: list[str], indent: str) -> list[str]:
+def fit(call: str, arguments: list[str], indent: str, end: str = ")") -> list[str]:
     """`call` (ending in `(`) with its arguments on one line, or one a line when that line would be too long."""
-    line = call + ", ".join(arguments) + ")"
+    line = call + ", ".join(arguments) + end
     if len(indent + line) <= LINE_LENGTH:
         return [line]
-    return [call] + [f"    {a}," for a in arguments[:-1]] + [f"    {arguments[-1]}", ")"]
+    return [call] + [f"    {a}," for a in arguments[:-1]] + [f"    {arguments[-1]}", end]
 
 
 # -- the model of one proto file ---------------------------------------------------------------------------------
@@ -238,8 +242,8 @@ class Field:
     swift_type: str
     default: str
     doc: list[str]
-    read: list[str]
-    write: list[str]
+    # The lines of `map(_:)` that copy it (ProtobufCFields in RPCProtobufC, both ways).
+    map: list[str]
 
 
 class MessageWriter:
@@ -252,7 +256,7 @@ class MessageWriter:
         # Messages that are the values of a map field, which need a `ProtobufCMapValue` conformance.
         self.map_values: set[str] = set()
 
-    # Field conversions -----------------------------------------------------------------------------------------
+    # Fields ----------------------------------------------------------------------------------------------------
 
     def value_type(self, field: F) -> tuple[str, str]:
         """The Swift type and default of a singular field."""
@@ -264,15 +268,6 @@ class MessageWriter:
         if field.type == F.TYPE_MESSAGE:
             return self.types.swift[field.type_name], "nil"
         raise GeneratorError(f"{field.name}: unsupported type {field.type}")
-
-    def read_value(self, field: F) -> str:
-        """The Swift value of a singular field `c.<name>`."""
-        read = CONVERSIONS.get(field.type, ("{c}", ""))[0]
-        return read.format(c=f"c.{c_field(field)}", type=self.types.swift.get(field.type_name))
-
-    def write_value(self, field: F, value: str) -> str:
-        """What `c.<name>` is set to for the Swift value `value` of a singular field."""
-        return CONVERSIONS.get(field.type, ("", "{value}"))[1].format(value=value)
 
     def field(self, field: F, path: tuple[int, ...]) -> Field:
         name = lower_camel(field.name)
@@ -290,34 +285,15 @@ class MessageWriter:
                 self.map_values.add(value_type)
             else:
                 value_type = SCALARS[value.type][0]
-            entry_init = self.types.c[field.type_name].function + "__init"
-            return Field(
-                name, f"[String: {value_type}]", "[:]", self.comments.get(path),
-                [f"{bare(name)} = ProtobufC.map(c.{c}, count: c.n_{c})"],
-                fit(f"(c.n_{c}, c.{c}) = arena.map(", [bare(name), f"entry: {entry_init}"], "        "),
-            )
+            return Field(name, f"[String: {value_type}]", "[:]", self.comments.get(path),
+                         [f"c.map(&{bare(name)}, \\.{c}, count: \\.n_{c})"])
         swift_type, default = self.value_type(field)
         if field.label == F.LABEL_REPEATED:
-            if field.type in (F.TYPE_STRING, F.TYPE_ENUM, F.TYPE_MESSAGE):
-                read = f"ProtobufC.repeated(c.{c}, count: c.n_{c})"
-                write = f"(c.n_{c}, c.{c}) = arena.repeated({bare(name)})"
-            elif field.type in (F.TYPE_BOOL, F.TYPE_BYTES):
-                # protobuf-c holds them as arrays of `protobuf_c_boolean` and of `ProtobufCBinaryData`.
-                read = f"ProtobufC.repeated(c.{c}, count: c.n_{c})"
-                write = f"(c.n_{c}, c.{c}) = arena.repeated({bare(name)})"
-            elif field.type in SCALARS:
-                read = f"ProtobufC.scalars(c.{c}, count: c.n_{c})"
-                write = f"(c.n_{c}, c.{c}) = ({bare(name)}.count, arena.array({bare(name)}))"
-            else:
-                raise GeneratorError(f"{field.name}: repeated {field.type} is not supported")
-            return Field(name, f"[{swift_type}]", "[]", self.comments.get(path), [f"{bare(name)} = {read}"], [write])
+            return Field(name, f"[{swift_type}]", "[]", self.comments.get(path),
+                         [f"c.repeated(&{bare(name)}, \\.{c}, count: \\.n_{c})"])
         if field.type == F.TYPE_MESSAGE:
             swift_type += "?"
-        return Field(
-            name, swift_type, default, self.comments.get(path),
-            [f"{bare(name)} = {self.read_value(field)}"],
-            [f"c.{c} = {self.write_value(field, bare(name))}"],
-        )
+        return Field(name, swift_type, default, self.comments.get(path), [f"c.field(&{bare(name)}, \\.{c})"])
 
     def oneof(self, message, c_names: CNames, index: int, members: list[tuple[F, tuple[int, ...]]],
               path: tuple[int, ...]) -> tuple[Field, list[str]]:
@@ -327,29 +303,24 @@ class MessageWriter:
         name = lower_camel(oneof.name)
         case_prefix = f"{c_names.constant}__{oneof.name.upper()}_"
         cases = [f"    /// The value of the `{oneof.name}` oneof.", f"    public enum {enum_name}: Hashable, Sendable {{"]
-        read = [f"{bare(name)} = switch c.{oneof.name}_case {{"]
+        read = [f"{bare(name)} = switch c.c.{oneof.name}_case {{"]
         write = [f"switch {bare(name)} {{"]
         for field, field_path in members:
             case = lower_camel(field.name)
             swift_type = self.value_type(field)[0]
             cases += doc(self.comments.get(field_path), "        ") + [f"        case {bare(case)}({swift_type})"]
             constant = case_prefix + field.name.upper()
-            if field.type == F.TYPE_MESSAGE:
-                value = f"ProtobufC.message(c.{c_field(field)}).map({enum_name}.{case})"
-            else:
-                value = f".{case}({self.read_value(field)})"
-            read += [f"case {constant}:", f"    {value}"]
-            select_case = [f"    c.{oneof.name}_case = {constant}"]
-            if len("        " + select_case[0]) > LINE_LENGTH:
-                select_case = [f"    c.{oneof.name}_case =", f"        {constant}"]
-            write += [f"case .{case}(let value)?:"] + select_case + [
-                f"    c.{c_field(field)} = {self.write_value(field, 'value')}",
-            ]
+            read += [f"case {constant}:", f"    .{case}(c.oneof(\\.{c_field(field)}))"]
+            arguments = ["value", f"\\.{c_field(field)}", f"selected: \\.{oneof.name}_case", constant]
+            write += [f"case .{case}(let value)?:"] + ["    " + line for line in
+                                                       fit("c.oneof(", arguments, " " * 20)]
         read += ["default:", "    nil", "}"]
         write += ["case nil:", "    break", "}"]
         cases.append("    }")
         comment = self.comments.get(path) or [f"The `{oneof.name}` oneof: at most one of its cases is set."]
-        return Field(name, enum_name + "?", "nil", comment, read, write), cases
+        lines = ["if c.isReading {"] + ["    " + line for line in read] + ["} else {"]
+        lines += ["    " + line for line in write] + ["}"]
+        return Field(name, enum_name + "?", "nil", comment, lines), cases
 
     # Declarations ----------------------------------------------------------------------------------------------
 
@@ -383,18 +354,10 @@ class MessageWriter:
         body = list(nested)
         for property_ in fields:
             body += doc(property_.doc, "    ")
-            body.append(f"    public var {bare(property_.name)}: {property_.swift_type}")
-        if fields:
-            body.append("")
-            body.append("    public init(")
-            body += [f"        {bare(p.name)}: {p.swift_type} = {p.default}," for p in fields]
-            body[-1] = body[-1].rstrip(",")
-            body.append("    ) {")
-            body += [f"        self.{p.name} = {bare(p.name)}" for p in fields]
-            body.append("    }")
-        else:
-            body.append("    public init() {}")
-
+            body.append(f"    public var {bare(property_.name)}: {property_.swift_type} = {property_.default}")
+        # The `init()` of ProtobufCConvertible goes with the conformance, except where it is the only init (a struct
+        # without an init of its own has an implicit one, which another in an extension would redeclare).
+        body += ([""] if body and body[-1] else []) + (self.memberwise_init(fields) if fields else ["    public init() {}"])
         lines = doc(self.comments.get(path), "", f"`{full_name[1:]}`: ")
         lines.append(f"public struct {short}: Hashable, Sendable {{")
         lines += body
@@ -402,25 +365,40 @@ class MessageWriter:
         self.conformances.append(self.conformance(swift_name, c_names, fields))
         return [indent + line if line else "" for line in lines]
 
+    @staticmethod
+    def memberwise_init(fields: list[Field]) -> list[str]:
+        """`init(a:b:)` with every argument defaulted: arguments and assignments packed onto as few lines as fit."""
+        parameters = [f"{bare(p.name)}: {p.swift_type} = {p.default}" for p in fields]
+        one_line = "    public init(" + ", ".join(parameters) + ") {"
+        lines = [one_line] if len(one_line) <= LINE_LENGTH else (
+            ["    public init("] + [line.rstrip() for line in packed(parameters, " " * 8)] + ["    ) {"])
+        if len(fields) == 1:
+            return lines + [f"        self.{fields[0].name} = {bare(fields[0].name)}", "    }"]
+        targets = "(" + ", ".join(f"self.{p.name}" for p in fields) + ")"
+        values = "(" + ", ".join(bare(p.name) for p in fields) + ")"
+        if len(f"        {targets} = {values}") <= LINE_LENGTH:
+            lines.append(f"        {targets} = {values}")
+        elif len(f"        {targets} =") <= LINE_LENGTH:
+            lines += [f"        {targets} =", f"            {values}"]
+        else:
+            lines += [f"        self.{p.name} = {bare(p.name)}" for p in fields]
+        return lines + ["    }"]
+
     def conformance(self, swift_name: str, c_names: CNames, fields: list[Field]) -> list[str]:
         lines = [
             f"extension {swift_name}: ProtobufCConvertible {{",
             f"    public static let cInit = {c_names.function}__init",
             "",
-        ]
+        ] + (["    public init() {}", ""] if fields else [])
+        signature = f"    public mutating func map(_ c: inout ProtobufCFields<{c_names.type}>) {{"
+        if not fields:
+            signature = signature.replace("(_ c:", "(_:") + "}"
+        if len(signature) > LINE_LENGTH:
+            signature = signature.replace("(_", "(\n        _").replace(">) {", ">\n    ) {")
+        lines += signature.split("\n")
         if fields:
-            lines.append(f"    public init(c: {c_names.type}) {{")
-            lines += ["        " + line for f in fields for line in f.read]
-            fill = f"    public func fill(_ c: inout {c_names.type}, in arena: CArena) {{"
-            if len(fill) > LINE_LENGTH:
-                fill = f"    public func fill(\n        _ c: inout {c_names.type}, in arena: CArena\n    ) {{"
-            lines += ["    }", ""] + fill.split("\n")
-            lines += ["        " + line for f in fields for line in f.write]
+            lines += ["        " + line for f in fields for line in f.map]
             lines.append("    }")
-        else:
-            lines.append(f"    public init(c _: {c_names.type}) {{}}")
-            lines.append("")
-            lines.append(f"    public func fill(_: inout {c_names.type}, in _: CArena) {{}}")
         lines.append("}")
         return lines
 
@@ -443,7 +421,7 @@ class MessageWriter:
         comment = self.comments.get(path)
         lines = doc([f"The methods of `{full_name}`."] + ([""] + comment if comment else []), "")
         lines += [
-            f"public enum {service.name}Methods {{",
+            f"public enum {service.name}Methods: ServiceMethods {{",
             f"    /// `{full_name}`.",
             f'    public static let serviceName = "{full_name}"',
         ]
@@ -455,8 +433,7 @@ class MessageWriter:
             lines.append("")
             lines += doc(self.comments.get(path + (2, number)) + ["", call + "."], "    ")
             lines.append(
-                f'    public static let {lower_first_word(method.name)} = '
-                f'MethodDescriptor(service: serviceName, method: "{method.name}")'
+                f'    public static let {lower_first_word(method.name)} = method("{method.name}")'
             )
         names = [lower_first_word(method.name) for method in service.method]
         one_line = f"    public static let all: [MethodDescriptor] = [{', '.join(names)}]"

@@ -1,21 +1,18 @@
 import CProtobufC
 import RPCCore
 
-/// A Swift message with a protobuf-c struct behind it: the message maps its fields, and this protocol gives it the
-/// wire round trip of ``WireMessage`` through the struct's protobuf-c descriptor.
+/// A Swift message with a protobuf-c struct behind it: the message maps each of its fields to the struct's in one
+/// call, and this protocol gives it the wire round trip of ``WireMessage`` through the struct's protobuf-c descriptor.
 ///
-/// scripts/gen-swift-messages.py writes the conformances of the aimass.v1 messages, for example:
+/// scripts/gen-swift-messages.py writes the conformances of the generated messages, for example:
 ///
 /// ```swift
 /// extension SchemaField: ProtobufCConvertible {
 ///     public static let cInit = aimass__v1__schema_field__init
 ///
-///     public init(c: Aimass__V1__SchemaField) {
-///         name = ProtobufC.string(c.name)
-///     }
-///
-///     public func fill(_ c: inout Aimass__V1__SchemaField, in arena: CArena) {
-///         c.name = arena.string(name)
+///     public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SchemaField>) {
+///         c.field(&name, \.name)
+///         c.repeated(&tags, \.tags, count: \.n_tags)
 ///     }
 /// }
 /// ```
@@ -23,21 +20,45 @@ import RPCCore
 /// The requirements are public only because a public conformance needs public witnesses; callers use
 /// ``WireMessage``. The wire round trip and the field helpers are `@inlinable`, so that each conformance gets them
 /// specialised for its own struct rather than going through the protocol for every field.
-public protocol ProtobufCConvertible: WireMessage {
+public protocol ProtobufCConvertible: WireMessage, ProtobufCField where CValue == UnsafeMutablePointer<CMessage>? {
     /// The struct protoc-c generates for the message, e.g. `Aimass__V1__Model`.
     associatedtype CMessage
 
     /// The generated `…__init` of ``CMessage``: it sets the struct's descriptor and every field to its default.
     static var cInit: @Sendable (UnsafeMutablePointer<CMessage>?) -> Void { get }
 
-    /// Reads the fields of an unpacked struct, whose pointers are valid only during the call.
-    init(c: CMessage)
+    /// The message with every field at its default.
+    init()
 
-    /// Writes the fields into a struct that ``cInit`` prepared; whatever the struct points to is allocated in `arena`.
-    func fill(_ c: inout CMessage, in arena: CArena)
+    /// Reads every field from `c` or writes it there, whichever way `c` goes (``ProtobufCFields``).
+    mutating func map(_ c: inout ProtobufCFields<CMessage>)
 }
 
 extension ProtobufCConvertible {
+    /// Reads the fields of an unpacked struct, whose pointers are valid only during the call.
+    @inlinable public init(c: CMessage) {
+        self.init()
+        var fields = ProtobufCFields(reading: c)
+        map(&fields)
+    }
+
+    /// The message as its protobuf-c struct, which points into `arena`.
+    @inlinable public func cStruct(in arena: CArena) -> CMessage {
+        var fields = ProtobufCFields(writing: Self.cDefault, in: arena)
+        var message = self
+        message.map(&fields)
+        return fields.c
+    }
+
+    /// A message field's element: a pointer to the struct (never `nil` in an unpacked repeated field).
+    @inlinable public init(cValue: UnsafeMutablePointer<CMessage>?) {
+        self = cValue.map { Self(c: $0.pointee) } ?? Self()
+    }
+
+    @inlinable public func cValue(in arena: CArena) -> UnsafeMutablePointer<CMessage>? {
+        arena.box(cStruct(in: arena))
+    }
+
     /// Decodes the message with `protobuf_c_message_unpack`, reads it, and frees the C copy at once.
     @inlinable public init(wireBytes bytes: UnsafeRawBufferPointer) throws(RPCError) {
         let descriptor = Self.cDescriptor
@@ -64,13 +85,6 @@ extension ProtobufCConvertible {
         }
     }
 
-    /// The message as its protobuf-c struct, which points into `arena`.
-    @inlinable public func cStruct(in arena: CArena) -> CMessage {
-        var c = Self.cDefault
-        fill(&c, in: arena)
-        return c
-    }
-
     /// ``CMessage`` as ``cInit`` leaves it.
     @inlinable static var cDefault: CMessage {
         ProtobufC.initialized(cInit)
@@ -85,19 +99,19 @@ extension ProtobufCConvertible {
 /// A Swift enum for a protobuf enum, converted to and from the C enum protoc-c generates for it.
 ///
 /// A value this build does not know reads as the zero value, which proto3 requires every enum to have.
-public protocol ProtobufCEnum: RawRepresentable<Int32>, Hashable, Sendable {
+public protocol ProtobufCEnum: RawRepresentable<Int32>, Hashable, Sendable, ProtobufCField where CValue == CEnum {
     /// The enum protoc-c generates, e.g. `Aimass__V1__HealthStatus`.
     associatedtype CEnum: RawRepresentable where CEnum.RawValue: FixedWidthInteger
 }
 
 extension ProtobufCEnum {
     /// Reads a protobuf-c value; an unknown one reads as the zero value.
-    @inlinable public init(c: CEnum) {
-        self = Self(rawValue: Int32(truncatingIfNeeded: c.rawValue)) ?? Self(rawValue: 0)!
+    @inlinable public init(cValue: CEnum) {
+        self = Self(rawValue: Int32(truncatingIfNeeded: cValue.rawValue)) ?? Self(rawValue: 0)!
     }
 
     /// The protobuf-c value.
-    @inlinable public var cValue: CEnum {
+    @inlinable public func cValue(in _: CArena) -> CEnum {
         CEnum(rawValue: CEnum.RawValue(truncatingIfNeeded: rawValue))!
     }
 }

@@ -27,7 +27,7 @@ final class WriteCounter: Sendable {
     let count = Atomic<Int>(0)
 }
 
-@Suite("Client channel", .serialized, .timeLimit(.minutes(1)))
+@Suite("Client channel", .serialized, .timeLimit(.minutes(5)))
 struct ChannelTests {
     static let check = MethodDescriptor(service: HealthService.serviceName, method: "Check")
 

@@ -13,7 +13,7 @@ private final class SilentPeer: ChannelInboundHandler, Sendable {
 }
 
 /// Client keepalive (``ClientConfiguration/Keepalive``): a silent server is noticed, a live one is not mistaken for it.
-@Suite("Client keepalive", .serialized, .timeLimit(.minutes(1)))
+@Suite("Client keepalive", .serialized, .timeLimit(.minutes(5)))
 struct ClientKeepaliveTests {
     static let watch = MethodDescriptor(service: HealthService.serviceName, method: "Watch")
     static let keepalive = ClientConfiguration.Keepalive(interval: .milliseconds(200), timeout: .milliseconds(200))

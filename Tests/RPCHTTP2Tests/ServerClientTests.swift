@@ -99,7 +99,7 @@ final class AuthInterceptor: ServerInterceptor {
     var endedCalls: [(String, StatusCode)] { ended.withLock { $0 } }
 }
 
-@Suite("RPCServer and RPCClient over loopback", .serialized, .timeLimit(.minutes(1)))
+@Suite("RPCServer and RPCClient over loopback", .serialized, .timeLimit(.minutes(5)))
 struct ServerClientTests {
     @Test("every interop client case passes", arguments: InteropClientCase.allCases)
     func interop(testCase: InteropClientCase) async throws {
@@ -255,7 +255,7 @@ struct ServerClientTests {
         #expect(ended.contains { $0.0 == "StreamingOutputCall" && $0.1 == .ok })
     }
 
-    @Test("graceful shutdown: the in-flight call completes, a new call is UNAVAILABLE", .timeLimit(.minutes(2)))
+    @Test("graceful shutdown: the in-flight call completes, a new call is UNAVAILABLE", .timeLimit(.minutes(5)))
     func gracefulShutdown() async throws {
         let harness = try await Harness.start()
         let client = harness.client

@@ -44,6 +44,21 @@ STOP_TIMEOUT = 10.0
 HEALTH_TIMEOUT = 10.0
 
 
+# -- parallel runs (pytest-xdist) ---------------------------------------------------------------
+
+# Files that import the .venv's `aimass` package (clients/python) or reinstall it (scripts/run.sh runs
+# install-deps.sh, which reruns venv.sh: pip, and apt-get): under `-n 2 --dist loadgroup` they share one worker, so
+# that no test imports the package while another reinstalls it, and no two pip or apt-get runs overlap.
+VENV_FILES = {"test_example_client.py", "test_python_client.py", "test_run_demo.py", "test_run_serving.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """One xdist group a file (each file runs whole on one worker, its module fixtures made once), VENV_FILES one."""
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("venv" if name in VENV_FILES else name))
+
+
 # -- stubs -------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import RPCProtobufC
 /// The methods of `aimass.v1.Access`.
 ///
 /// Users, tokens and the audit log.
-public enum AccessMethods {
+public enum AccessMethods: ServiceMethods {
     /// `aimass.v1.Access`.
     public static let serviceName = "aimass.v1.Access"
 
@@ -16,13 +16,13 @@ public enum AccessMethods {
     /// Errors: INVALID_ARGUMENT (bad name), ALREADY_EXISTS, PERMISSION_DENIED.
     ///
     /// ``CreateUserRequest`` → ``User``.
-    public static let createUser = MethodDescriptor(service: serviceName, method: "CreateUser")
+    public static let createUser = method("CreateUser")
 
     /// Lists every user, sorted by name. Needs admin.
     /// Errors: PERMISSION_DENIED.
     ///
     /// ``ListUsersRequest`` → ``ListUsersResponse``.
-    public static let listUsers = MethodDescriptor(service: serviceName, method: "ListUsers")
+    public static let listUsers = method("ListUsers")
 
     /// Issues a token. Needs admin, or to be `user` (with an unscoped token).
     /// The secret is in the response only: the server keeps its SHA-256.
@@ -30,7 +30,7 @@ public enum AccessMethods {
     /// a bad role), NOT_FOUND (no such user), PERMISSION_DENIED.
     ///
     /// ``CreateTokenRequest`` → ``CreateTokenResponse``.
-    public static let createToken = MethodDescriptor(service: serviceName, method: "CreateToken")
+    public static let createToken = method("CreateToken")
 
     /// Lists tokens (never their secret), oldest first: one user's, or when
     /// `user` is empty every user's for an admin and the caller's own for
@@ -38,7 +38,7 @@ public enum AccessMethods {
     /// Errors: NOT_FOUND, PERMISSION_DENIED.
     ///
     /// ``ListTokensRequest`` → ``ListTokensResponse``.
-    public static let listTokens = MethodDescriptor(service: serviceName, method: "ListTokens")
+    public static let listTokens = method("ListTokens")
 
     /// Revokes a token by id: every later call with it fails with
     /// UNAUTHENTICATED. Revoking a revoked token is not an error. Needs admin,
@@ -46,14 +46,14 @@ public enum AccessMethods {
     /// Errors: NOT_FOUND, PERMISSION_DENIED.
     ///
     /// ``RevokeTokenRequest`` → ``Token``.
-    public static let revokeToken = MethodDescriptor(service: serviceName, method: "RevokeToken")
+    public static let revokeToken = method("RevokeToken")
 
     /// Lists the audit log: one event per mutating call (who, what, when,
     /// outcome), oldest first. Needs admin.
     /// Errors: INVALID_ARGUMENT (page_size above 1000), PERMISSION_DENIED.
     ///
     /// ``ListAuditEventsRequest`` → ``ListAuditEventsResponse``.
-    public static let listAuditEvents = MethodDescriptor(service: serviceName, method: "ListAuditEvents")
+    public static let listAuditEvents = method("ListAuditEvents")
 
     /// Who the caller's token is: its user (with the user's groups), whether it
     /// acts as an admin, the token itself (scope, expiry, quota), and the role it
@@ -64,7 +64,7 @@ public enum AccessMethods {
     /// UNAUTHENTICATED.
     ///
     /// ``WhoAmIRequest`` → ``WhoAmIResponse``.
-    public static let whoAmI = MethodDescriptor(service: serviceName, method: "WhoAmI")
+    public static let whoAmI = method("WhoAmI")
 
     /// Every method of `aimass.v1.Access`, in the .proto's order.
     public static let all: [MethodDescriptor] = [
@@ -81,72 +81,52 @@ public enum AccessMethods {
 /// `aimass.v1.User`: A user of the registry.
 public struct User: Hashable, Sendable {
     /// 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit.
-    public var name: String
+    public var name: String = ""
     /// A global admin may do everything, on every model.
-    public var admin: Bool
+    public var admin: Bool = false
     /// Output only.
-    public var createdAtMs: Int64
+    public var createdAtMs: Int64 = 0
     /// Output only. The groups the user belongs to, sorted.
-    public var groups: [String]
+    public var groups: [String] = []
 
-    public init(
-        name: String = "",
-        admin: Bool = false,
-        createdAtMs: Int64 = 0,
-        groups: [String] = []
-    ) {
-        self.name = name
-        self.admin = admin
-        self.createdAtMs = createdAtMs
-        self.groups = groups
+    public init(name: String = "", admin: Bool = false, createdAtMs: Int64 = 0, groups: [String] = []) {
+        (self.name, self.admin, self.createdAtMs, self.groups) = (name, admin, createdAtMs, groups)
     }
 }
 
 extension User: ProtobufCConvertible {
     public static let cInit = aimass__v1__user__init
 
-    public init(c: Aimass__V1__User) {
-        name = ProtobufC.string(c.name)
-        admin = c.admin != 0
-        createdAtMs = c.created_at_ms
-        groups = ProtobufC.repeated(c.groups, count: c.n_groups)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__User, in arena: CArena) {
-        c.name = arena.string(name)
-        c.admin = admin ? 1 : 0
-        c.created_at_ms = createdAtMs
-        (c.n_groups, c.groups) = arena.repeated(groups)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__User>) {
+        c.field(&name, \.name)
+        c.field(&admin, \.admin)
+        c.field(&createdAtMs, \.created_at_ms)
+        c.repeated(&groups, \.groups, count: \.n_groups)
     }
 }
 
 /// `aimass.v1.CreateUserRequest`: Request of Access.CreateUser.
 public struct CreateUserRequest: Hashable, Sendable {
     /// The new user's name.
-    public var name: String
+    public var name: String = ""
     /// Whether the user is a global admin.
-    public var admin: Bool
+    public var admin: Bool = false
 
-    public init(
-        name: String = "",
-        admin: Bool = false
-    ) {
-        self.name = name
-        self.admin = admin
+    public init(name: String = "", admin: Bool = false) {
+        (self.name, self.admin) = (name, admin)
     }
 }
 
 extension CreateUserRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__create_user_request__init
 
-    public init(c: Aimass__V1__CreateUserRequest) {
-        name = ProtobufC.string(c.name)
-        admin = c.admin != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__CreateUserRequest, in arena: CArena) {
-        c.name = arena.string(name)
-        c.admin = admin ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__CreateUserRequest>) {
+        c.field(&name, \.name)
+        c.field(&admin, \.admin)
     }
 }
 
@@ -158,19 +138,15 @@ public struct ListUsersRequest: Hashable, Sendable {
 extension ListUsersRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_users_request__init
 
-    public init(c _: Aimass__V1__ListUsersRequest) {}
-
-    public func fill(_: inout Aimass__V1__ListUsersRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Aimass__V1__ListUsersRequest>) {}
 }
 
 /// `aimass.v1.ListUsersResponse`: Response of Access.ListUsers.
 public struct ListUsersResponse: Hashable, Sendable {
     /// Every user, sorted by name.
-    public var users: [User]
+    public var users: [User] = []
 
-    public init(
-        users: [User] = []
-    ) {
+    public init(users: [User] = []) {
         self.users = users
     }
 }
@@ -178,12 +154,10 @@ public struct ListUsersResponse: Hashable, Sendable {
 extension ListUsersResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_users_response__init
 
-    public init(c: Aimass__V1__ListUsersResponse) {
-        users = ProtobufC.repeated(c.users, count: c.n_users)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListUsersResponse, in arena: CArena) {
-        (c.n_users, c.users) = arena.repeated(users)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListUsersResponse>) {
+        c.repeated(&users, \.users, count: \.n_users)
     }
 }
 
@@ -191,64 +165,50 @@ extension ListUsersResponse: ProtobufCConvertible {
 public struct TokenScope: Hashable, Sendable {
     /// The highest role the token exercises on any model: `reader`, `writer`
     /// or `owner`; empty = its user's own roles.
-    public var roleCeiling: String
+    public var roleCeiling: String = ""
     /// The models the token may reach; empty = every model its user may reach.
-    public var models: [String]
+    public var models: [String] = []
 
-    public init(
-        roleCeiling: String = "",
-        models: [String] = []
-    ) {
-        self.roleCeiling = roleCeiling
-        self.models = models
+    public init(roleCeiling: String = "", models: [String] = []) {
+        (self.roleCeiling, self.models) = (roleCeiling, models)
     }
 }
 
 extension TokenScope: ProtobufCConvertible {
     public static let cInit = aimass__v1__token_scope__init
 
-    public init(c: Aimass__V1__TokenScope) {
-        roleCeiling = ProtobufC.string(c.role_ceiling)
-        models = ProtobufC.repeated(c.models, count: c.n_models)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__TokenScope, in arena: CArena) {
-        c.role_ceiling = arena.string(roleCeiling)
-        (c.n_models, c.models) = arena.repeated(models)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__TokenScope>) {
+        c.field(&roleCeiling, \.role_ceiling)
+        c.repeated(&models, \.models, count: \.n_models)
     }
 }
 
 /// `aimass.v1.Token`: A token, as listings show it (never the secret).
 public struct Token: Hashable, Sendable {
     /// Its id, for revoking it.
-    public var id: Int64
+    public var id: Int64 = 0
     /// The user it authenticates as.
-    public var user: String
+    public var user: String = ""
     /// The note given at creation.
-    public var label: String
-    public var createdAtMs: Int64
+    public var label: String = ""
+    public var createdAtMs: Int64 = 0
     /// 0 = never expires.
-    public var expiresAtMs: Int64
+    public var expiresAtMs: Int64 = 0
     /// 0 = not revoked.
-    public var revokedAtMs: Int64
+    public var revokedAtMs: Int64 = 0
     /// When it last authenticated a call (recorded within about a second);
     /// 0 = never.
-    public var lastUsedAtMs: Int64
+    public var lastUsedAtMs: Int64 = 0
     /// Absent = unscoped.
-    public var scope: TokenScope?
+    public var scope: TokenScope? = nil
     /// Calls per second the token may make; 0 = no limit.
-    public var requestsPerSecond: UInt32
+    public var requestsPerSecond: UInt32 = 0
 
     public init(
-        id: Int64 = 0,
-        user: String = "",
-        label: String = "",
-        createdAtMs: Int64 = 0,
-        expiresAtMs: Int64 = 0,
-        revokedAtMs: Int64 = 0,
-        lastUsedAtMs: Int64 = 0,
-        scope: TokenScope? = nil,
-        requestsPerSecond: UInt32 = 0
+        id: Int64 = 0, user: String = "", label: String = "", createdAtMs: Int64 = 0, expiresAtMs: Int64 = 0,
+        revokedAtMs: Int64 = 0, lastUsedAtMs: Int64 = 0, scope: TokenScope? = nil, requestsPerSecond: UInt32 = 0
     ) {
         self.id = id
         self.user = user
@@ -265,120 +225,89 @@ public struct Token: Hashable, Sendable {
 extension Token: ProtobufCConvertible {
     public static let cInit = aimass__v1__token__init
 
-    public init(c: Aimass__V1__Token) {
-        id = c.id
-        user = ProtobufC.string(c.user)
-        label = ProtobufC.string(c.label)
-        createdAtMs = c.created_at_ms
-        expiresAtMs = c.expires_at_ms
-        revokedAtMs = c.revoked_at_ms
-        lastUsedAtMs = c.last_used_at_ms
-        scope = ProtobufC.message(c.scope)
-        requestsPerSecond = c.requests_per_second
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Token, in arena: CArena) {
-        c.id = id
-        c.user = arena.string(user)
-        c.label = arena.string(label)
-        c.created_at_ms = createdAtMs
-        c.expires_at_ms = expiresAtMs
-        c.revoked_at_ms = revokedAtMs
-        c.last_used_at_ms = lastUsedAtMs
-        c.scope = arena.message(scope)
-        c.requests_per_second = requestsPerSecond
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Token>) {
+        c.field(&id, \.id)
+        c.field(&user, \.user)
+        c.field(&label, \.label)
+        c.field(&createdAtMs, \.created_at_ms)
+        c.field(&expiresAtMs, \.expires_at_ms)
+        c.field(&revokedAtMs, \.revoked_at_ms)
+        c.field(&lastUsedAtMs, \.last_used_at_ms)
+        c.field(&scope, \.scope)
+        c.field(&requestsPerSecond, \.requests_per_second)
     }
 }
 
 /// `aimass.v1.CreateTokenRequest`: Request of Access.CreateToken.
 public struct CreateTokenRequest: Hashable, Sendable {
     /// Who the token authenticates as; empty = the caller.
-    public var user: String
+    public var user: String = ""
     /// A note for listings (where the token is used), at most 256 characters.
-    public var label: String
+    public var label: String = ""
     /// How long the token works, from now; 0 = it never expires.
-    public var ttlMs: Int64
+    public var ttlMs: Int64 = 0
     /// Absent = unscoped.
-    public var scope: TokenScope?
+    public var scope: TokenScope? = nil
     /// Calls per second the token may make, with bursts of one second's
     /// worth; 0 = no limit. A call over the quota fails with
     /// RESOURCE_EXHAUSTED and a `retry-after-ms` trailer. Enforced where the
     /// registry authenticates: the control plane and its embedded worker.
-    public var requestsPerSecond: UInt32
+    public var requestsPerSecond: UInt32 = 0
 
     public init(
-        user: String = "",
-        label: String = "",
-        ttlMs: Int64 = 0,
-        scope: TokenScope? = nil,
+        user: String = "", label: String = "", ttlMs: Int64 = 0, scope: TokenScope? = nil,
         requestsPerSecond: UInt32 = 0
     ) {
-        self.user = user
-        self.label = label
-        self.ttlMs = ttlMs
-        self.scope = scope
-        self.requestsPerSecond = requestsPerSecond
+        (self.user, self.label, self.ttlMs, self.scope, self.requestsPerSecond) =
+            (user, label, ttlMs, scope, requestsPerSecond)
     }
 }
 
 extension CreateTokenRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__create_token_request__init
 
-    public init(c: Aimass__V1__CreateTokenRequest) {
-        user = ProtobufC.string(c.user)
-        label = ProtobufC.string(c.label)
-        ttlMs = c.ttl_ms
-        scope = ProtobufC.message(c.scope)
-        requestsPerSecond = c.requests_per_second
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__CreateTokenRequest, in arena: CArena) {
-        c.user = arena.string(user)
-        c.label = arena.string(label)
-        c.ttl_ms = ttlMs
-        c.scope = arena.message(scope)
-        c.requests_per_second = requestsPerSecond
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__CreateTokenRequest>) {
+        c.field(&user, \.user)
+        c.field(&label, \.label)
+        c.field(&ttlMs, \.ttl_ms)
+        c.field(&scope, \.scope)
+        c.field(&requestsPerSecond, \.requests_per_second)
     }
 }
 
 /// `aimass.v1.CreateTokenResponse`: Response of Access.CreateToken.
 public struct CreateTokenResponse: Hashable, Sendable {
     /// The token as listings show it.
-    public var token: Token?
+    public var token: Token? = nil
     /// The secret to send as `authorization: Bearer <secret>`. Shown once.
-    public var secret: String
+    public var secret: String = ""
 
-    public init(
-        token: Token? = nil,
-        secret: String = ""
-    ) {
-        self.token = token
-        self.secret = secret
+    public init(token: Token? = nil, secret: String = "") {
+        (self.token, self.secret) = (token, secret)
     }
 }
 
 extension CreateTokenResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__create_token_response__init
 
-    public init(c: Aimass__V1__CreateTokenResponse) {
-        token = ProtobufC.message(c.token)
-        secret = ProtobufC.string(c.secret)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__CreateTokenResponse, in arena: CArena) {
-        c.token = arena.message(token)
-        c.secret = arena.string(secret)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__CreateTokenResponse>) {
+        c.field(&token, \.token)
+        c.field(&secret, \.secret)
     }
 }
 
 /// `aimass.v1.ListTokensRequest`: Request of Access.ListTokens.
 public struct ListTokensRequest: Hashable, Sendable {
     /// Whose tokens; empty = every user's for an admin, the caller's otherwise.
-    public var user: String
+    public var user: String = ""
 
-    public init(
-        user: String = ""
-    ) {
+    public init(user: String = "") {
         self.user = user
     }
 }
@@ -386,23 +315,19 @@ public struct ListTokensRequest: Hashable, Sendable {
 extension ListTokensRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_tokens_request__init
 
-    public init(c: Aimass__V1__ListTokensRequest) {
-        user = ProtobufC.string(c.user)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListTokensRequest, in arena: CArena) {
-        c.user = arena.string(user)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListTokensRequest>) {
+        c.field(&user, \.user)
     }
 }
 
 /// `aimass.v1.ListTokensResponse`: Response of Access.ListTokens.
 public struct ListTokensResponse: Hashable, Sendable {
     /// Oldest first.
-    public var tokens: [Token]
+    public var tokens: [Token] = []
 
-    public init(
-        tokens: [Token] = []
-    ) {
+    public init(tokens: [Token] = []) {
         self.tokens = tokens
     }
 }
@@ -410,23 +335,19 @@ public struct ListTokensResponse: Hashable, Sendable {
 extension ListTokensResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_tokens_response__init
 
-    public init(c: Aimass__V1__ListTokensResponse) {
-        tokens = ProtobufC.repeated(c.tokens, count: c.n_tokens)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListTokensResponse, in arena: CArena) {
-        (c.n_tokens, c.tokens) = arena.repeated(tokens)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListTokensResponse>) {
+        c.repeated(&tokens, \.tokens, count: \.n_tokens)
     }
 }
 
 /// `aimass.v1.RevokeTokenRequest`: Request of Access.RevokeToken.
 public struct RevokeTokenRequest: Hashable, Sendable {
     /// The token's id (from CreateToken or ListTokens).
-    public var id: Int64
+    public var id: Int64 = 0
 
-    public init(
-        id: Int64 = 0
-    ) {
+    public init(id: Int64 = 0) {
         self.id = id
     }
 }
@@ -434,138 +355,97 @@ public struct RevokeTokenRequest: Hashable, Sendable {
 extension RevokeTokenRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__revoke_token_request__init
 
-    public init(c: Aimass__V1__RevokeTokenRequest) {
-        id = c.id
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__RevokeTokenRequest, in arena: CArena) {
-        c.id = id
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__RevokeTokenRequest>) {
+        c.field(&id, \.id)
     }
 }
 
 /// `aimass.v1.AuditEvent`: One mutating call, as the audit log keeps it.
 public struct AuditEvent: Hashable, Sendable {
     /// Its position in the log: increasing, for paging.
-    public var id: Int64
-    public var atMs: Int64
+    public var id: Int64 = 0
+    public var atMs: Int64 = 0
     /// The caller's user name; empty when the call was not authenticated.
-    public var user: String
+    public var user: String = ""
     /// The id of the token the call carried; 0 = none.
-    public var tokenId: Int64
+    public var tokenId: Int64 = 0
     /// The gRPC method, `package.Service/Method`.
-    public var method: String
+    public var method: String = ""
     /// What the call acted on (a model, a deployment id, a user), when known.
-    public var target: String
+    public var target: String = ""
     /// The gRPC status code the call ended with (0 = OK).
-    public var code: Int32
+    public var code: Int32 = 0
     /// The status message.
-    public var message: String
+    public var message: String = ""
     /// The caller's address.
-    public var peer: String
+    public var peer: String = ""
 
     public init(
-        id: Int64 = 0,
-        atMs: Int64 = 0,
-        user: String = "",
-        tokenId: Int64 = 0,
-        method: String = "",
-        target: String = "",
-        code: Int32 = 0,
-        message: String = "",
-        peer: String = ""
+        id: Int64 = 0, atMs: Int64 = 0, user: String = "", tokenId: Int64 = 0, method: String = "",
+        target: String = "", code: Int32 = 0, message: String = "", peer: String = ""
     ) {
-        self.id = id
-        self.atMs = atMs
-        self.user = user
-        self.tokenId = tokenId
-        self.method = method
-        self.target = target
-        self.code = code
-        self.message = message
-        self.peer = peer
+        (self.id, self.atMs, self.user, self.tokenId, self.method, self.target, self.code, self.message, self.peer) =
+            (id, atMs, user, tokenId, method, target, code, message, peer)
     }
 }
 
 extension AuditEvent: ProtobufCConvertible {
     public static let cInit = aimass__v1__audit_event__init
 
-    public init(c: Aimass__V1__AuditEvent) {
-        id = c.id
-        atMs = c.at_ms
-        user = ProtobufC.string(c.user)
-        tokenId = c.token_id
-        method = ProtobufC.string(c.method)
-        target = ProtobufC.string(c.target)
-        code = c.code
-        message = ProtobufC.string(c.message)
-        peer = ProtobufC.string(c.peer)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__AuditEvent, in arena: CArena) {
-        c.id = id
-        c.at_ms = atMs
-        c.user = arena.string(user)
-        c.token_id = tokenId
-        c.method = arena.string(method)
-        c.target = arena.string(target)
-        c.code = code
-        c.message = arena.string(message)
-        c.peer = arena.string(peer)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__AuditEvent>) {
+        c.field(&id, \.id)
+        c.field(&atMs, \.at_ms)
+        c.field(&user, \.user)
+        c.field(&tokenId, \.token_id)
+        c.field(&method, \.method)
+        c.field(&target, \.target)
+        c.field(&code, \.code)
+        c.field(&message, \.message)
+        c.field(&peer, \.peer)
     }
 }
 
 /// `aimass.v1.ListAuditEventsRequest`: Request of Access.ListAuditEvents.
 public struct ListAuditEventsRequest: Hashable, Sendable {
     /// Only this user's calls; empty = everyone's.
-    public var user: String
+    public var user: String = ""
     /// Only this method (`aimass.v1.ModelRegistry/SetAlias`) or service
     /// (`aimass.v1.ModelRegistry`); empty = all.
-    public var method: String
+    public var method: String = ""
     /// Only events after this id (the last id of the previous page); 0 = from
     /// the start.
-    public var afterId: Int64
+    public var afterId: Int64 = 0
     /// At most this many; 0 means 100, at most 1000.
-    public var pageSize: UInt32
+    public var pageSize: UInt32 = 0
 
-    public init(
-        user: String = "",
-        method: String = "",
-        afterId: Int64 = 0,
-        pageSize: UInt32 = 0
-    ) {
-        self.user = user
-        self.method = method
-        self.afterId = afterId
-        self.pageSize = pageSize
+    public init(user: String = "", method: String = "", afterId: Int64 = 0, pageSize: UInt32 = 0) {
+        (self.user, self.method, self.afterId, self.pageSize) = (user, method, afterId, pageSize)
     }
 }
 
 extension ListAuditEventsRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_audit_events_request__init
 
-    public init(c: Aimass__V1__ListAuditEventsRequest) {
-        user = ProtobufC.string(c.user)
-        method = ProtobufC.string(c.method)
-        afterId = c.after_id
-        pageSize = c.page_size
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListAuditEventsRequest, in arena: CArena) {
-        c.user = arena.string(user)
-        c.method = arena.string(method)
-        c.after_id = afterId
-        c.page_size = pageSize
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListAuditEventsRequest>) {
+        c.field(&user, \.user)
+        c.field(&method, \.method)
+        c.field(&afterId, \.after_id)
+        c.field(&pageSize, \.page_size)
     }
 }
 
 /// `aimass.v1.ListAuditEventsResponse`: Response of Access.ListAuditEvents.
 public struct ListAuditEventsResponse: Hashable, Sendable {
     /// Oldest first.
-    public var events: [AuditEvent]
+    public var events: [AuditEvent] = []
 
-    public init(
-        events: [AuditEvent] = []
-    ) {
+    public init(events: [AuditEvent] = []) {
         self.events = events
     }
 }
@@ -573,23 +453,19 @@ public struct ListAuditEventsResponse: Hashable, Sendable {
 extension ListAuditEventsResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_audit_events_response__init
 
-    public init(c: Aimass__V1__ListAuditEventsResponse) {
-        events = ProtobufC.repeated(c.events, count: c.n_events)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListAuditEventsResponse, in arena: CArena) {
-        (c.n_events, c.events) = arena.repeated(events)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListAuditEventsResponse>) {
+        c.repeated(&events, \.events, count: \.n_events)
     }
 }
 
 /// `aimass.v1.WhoAmIRequest`: Request of Access.WhoAmI.
 public struct WhoAmIRequest: Hashable, Sendable {
     /// Models to tell the caller's role on; at most 1000.
-    public var models: [String]
+    public var models: [String] = []
 
-    public init(
-        models: [String] = []
-    ) {
+    public init(models: [String] = []) {
         self.models = models
     }
 }
@@ -597,87 +473,65 @@ public struct WhoAmIRequest: Hashable, Sendable {
 extension WhoAmIRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__who_am_irequest__init
 
-    public init(c: Aimass__V1__WhoAmIRequest) {
-        models = ProtobufC.repeated(c.models, count: c.n_models)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__WhoAmIRequest, in arena: CArena) {
-        (c.n_models, c.models) = arena.repeated(models)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__WhoAmIRequest>) {
+        c.repeated(&models, \.models, count: \.n_models)
     }
 }
 
 /// `aimass.v1.WhoAmIResponse`: Response of Access.WhoAmI.
 public struct WhoAmIResponse: Hashable, Sendable {
     /// The user the token authenticates as.
-    public var user: User?
+    public var user: User? = nil
     /// Whether the token acts as a global admin: its user is one and the token
     /// is unscoped.
-    public var admin: Bool
+    public var admin: Bool = false
     /// The token (never its secret); absent for a caller without a token row.
-    public var token: Token?
+    public var token: Token? = nil
     /// The role on each model asked about, in the order asked: the highest of
     /// the user's own and their groups' grants (OWNER for an admin), capped by
     /// the token's scope. ROLE_NONE for a model the caller cannot read and for
     /// one that does not exist: the two are not told apart.
-    public var roles: [ModelRole]
+    public var roles: [ModelRole] = []
 
-    public init(
-        user: User? = nil,
-        admin: Bool = false,
-        token: Token? = nil,
-        roles: [ModelRole] = []
-    ) {
-        self.user = user
-        self.admin = admin
-        self.token = token
-        self.roles = roles
+    public init(user: User? = nil, admin: Bool = false, token: Token? = nil, roles: [ModelRole] = []) {
+        (self.user, self.admin, self.token, self.roles) = (user, admin, token, roles)
     }
 }
 
 extension WhoAmIResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__who_am_iresponse__init
 
-    public init(c: Aimass__V1__WhoAmIResponse) {
-        user = ProtobufC.message(c.user)
-        admin = c.admin != 0
-        token = ProtobufC.message(c.token)
-        roles = ProtobufC.repeated(c.roles, count: c.n_roles)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__WhoAmIResponse, in arena: CArena) {
-        c.user = arena.message(user)
-        c.admin = admin ? 1 : 0
-        c.token = arena.message(token)
-        (c.n_roles, c.roles) = arena.repeated(roles)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__WhoAmIResponse>) {
+        c.field(&user, \.user)
+        c.field(&admin, \.admin)
+        c.field(&token, \.token)
+        c.repeated(&roles, \.roles, count: \.n_roles)
     }
 }
 
 /// `aimass.v1.ModelRole`: A caller's role on one model.
 public struct ModelRole: Hashable, Sendable {
     /// The model's name.
-    public var model: String
+    public var model: String = ""
     /// The role held.
-    public var role: Role
+    public var role: Role = .unspecified
 
-    public init(
-        model: String = "",
-        role: Role = .unspecified
-    ) {
-        self.model = model
-        self.role = role
+    public init(model: String = "", role: Role = .unspecified) {
+        (self.model, self.role) = (model, role)
     }
 }
 
 extension ModelRole: ProtobufCConvertible {
     public static let cInit = aimass__v1__model_role__init
 
-    public init(c: Aimass__V1__ModelRole) {
-        model = ProtobufC.string(c.model)
-        role = Role(c: c.role)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ModelRole, in arena: CArena) {
-        c.model = arena.string(model)
-        c.role = role.cValue
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ModelRole>) {
+        c.field(&model, \.model)
+        c.field(&role, \.role)
     }
 }

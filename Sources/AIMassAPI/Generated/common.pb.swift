@@ -12,98 +12,74 @@ import RPCProtobufC
 /// it is "the newest version" (same as alias `latest`).
 public struct VersionSelector: Hashable, Sendable {
     /// Version number (1, 2, ...); 0 = not set.
-    public var number: UInt32
+    public var number: UInt32 = 0
     /// Alias such as `production` or `latest`; empty = not set. An alias that
     /// does not exist is NOT_FOUND.
-    public var alias: String
+    public var alias: String = ""
 
-    public init(
-        number: UInt32 = 0,
-        alias: String = ""
-    ) {
-        self.number = number
-        self.alias = alias
+    public init(number: UInt32 = 0, alias: String = "") {
+        (self.number, self.alias) = (number, alias)
     }
 }
 
 extension VersionSelector: ProtobufCConvertible {
     public static let cInit = aimass__v1__version_selector__init
 
-    public init(c: Aimass__V1__VersionSelector) {
-        number = c.number
-        alias = ProtobufC.string(c.alias)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__VersionSelector, in arena: CArena) {
-        c.number = number
-        c.alias = arena.string(alias)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__VersionSelector>) {
+        c.field(&number, \.number)
+        c.field(&alias, \.alias)
     }
 }
 
 /// `aimass.v1.SchemaField`: One named, typed field of a model's input or output schema.
 public struct SchemaField: Hashable, Sendable {
     /// Field name, e.g. `user_id`, `item_id`, `score`. Unique within a schema.
-    public var name: String
+    public var name: String = ""
     /// Type as free text understood by humans and tools, e.g. `string`,
     /// `int64`, `float32`, `list<string>`. Not interpreted by the server.
-    public var type: String
+    public var type: String = ""
     /// What the field means; may be empty.
-    public var description: String
+    public var description: String = ""
 
-    public init(
-        name: String = "",
-        type: String = "",
-        description: String = ""
-    ) {
-        self.name = name
-        self.type = type
-        self.description = description
+    public init(name: String = "", type: String = "", description: String = "") {
+        (self.name, self.type, self.description) = (name, type, description)
     }
 }
 
 extension SchemaField: ProtobufCConvertible {
     public static let cInit = aimass__v1__schema_field__init
 
-    public init(c: Aimass__V1__SchemaField) {
-        name = ProtobufC.string(c.name)
-        type = ProtobufC.string(c.type)
-        description = ProtobufC.string(c.description)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__SchemaField, in arena: CArena) {
-        c.name = arena.string(name)
-        c.type = arena.string(type)
-        c.description = arena.string(description)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SchemaField>) {
+        c.field(&name, \.name)
+        c.field(&type, \.type)
+        c.field(&description, \.description)
     }
 }
 
 /// `aimass.v1.Resources`: Compute resources of one replica.
 public struct Resources: Hashable, Sendable {
     /// CPU in millicores (1000 = one core). 0 = server default (1000).
-    public var cpuMillis: Int64
+    public var cpuMillis: Int64 = 0
     /// Memory in bytes. 0 = server default (512 MiB).
-    public var memoryBytes: Int64
+    public var memoryBytes: Int64 = 0
 
-    public init(
-        cpuMillis: Int64 = 0,
-        memoryBytes: Int64 = 0
-    ) {
-        self.cpuMillis = cpuMillis
-        self.memoryBytes = memoryBytes
+    public init(cpuMillis: Int64 = 0, memoryBytes: Int64 = 0) {
+        (self.cpuMillis, self.memoryBytes) = (cpuMillis, memoryBytes)
     }
 }
 
 extension Resources: ProtobufCConvertible {
     public static let cInit = aimass__v1__resources__init
 
-    public init(c: Aimass__V1__Resources) {
-        cpuMillis = c.cpu_millis
-        memoryBytes = c.memory_bytes
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Resources, in arena: CArena) {
-        c.cpu_millis = cpuMillis
-        c.memory_bytes = memoryBytes
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Resources>) {
+        c.field(&cpuMillis, \.cpu_millis)
+        c.field(&memoryBytes, \.memory_bytes)
     }
 }
 

@@ -8,7 +8,7 @@ import RPCProtobufC
 /// The methods of `aimass.v1.Feedback`.
 ///
 /// Records and lists user feedback.
-public enum FeedbackMethods {
+public enum FeedbackMethods: ServiceMethods {
     /// `aimass.v1.Feedback`.
     public static let serviceName = "aimass.v1.Feedback"
 
@@ -22,13 +22,13 @@ public enum FeedbackMethods {
     /// read), PERMISSION_DENIED.
     ///
     /// stream ``RecordFeedbackRequest`` → ``RecordFeedbackResponse``.
-    public static let record = MethodDescriptor(service: serviceName, method: "Record")
+    public static let record = method("Record")
 
     /// Lists a model's recorded events in the order they were recorded.
     /// Errors: NOT_FOUND, INVALID_ARGUMENT (page_size above 10000).
     ///
     /// ``ListFeedbackRequest`` → ``ListFeedbackResponse``.
-    public static let listFeedback = MethodDescriptor(service: serviceName, method: "ListFeedback")
+    public static let listFeedback = method("ListFeedback")
 
     /// Every method of `aimass.v1.Feedback`, in the .proto's order.
     public static let all: [MethodDescriptor] = [record, listFeedback]
@@ -50,74 +50,51 @@ public enum FeedbackKind: Int32, CaseIterable, ProtobufCEnum {
 public struct FeedbackEvent: Hashable, Sendable {
     /// Chosen by the client, unique per model (1-128 characters): recording an
     /// id twice stores it once.
-    public var eventId: String
+    public var eventId: String = ""
     /// The model whose recommendation it follows (or whose data it feeds).
-    public var model: String
-    public var userId: String
-    public var itemId: String
-    public var kind: FeedbackKind
+    public var model: String = ""
+    public var userId: String = ""
+    public var itemId: String = ""
+    public var kind: FeedbackKind = .unspecified
     /// The rating for RATING; a weight otherwise (0 = 1).
-    public var value: Double
+    public var value: Double = 0
     /// When it happened; 0 = when it is recorded.
-    public var atMs: Int64
+    public var atMs: Int64 = 0
     /// The version that served the recommendation; 0 = unknown.
-    public var servedVersion: UInt32
+    public var servedVersion: UInt32 = 0
 
     public init(
-        eventId: String = "",
-        model: String = "",
-        userId: String = "",
-        itemId: String = "",
-        kind: FeedbackKind = .unspecified,
-        value: Double = 0,
-        atMs: Int64 = 0,
-        servedVersion: UInt32 = 0
+        eventId: String = "", model: String = "", userId: String = "", itemId: String = "",
+        kind: FeedbackKind = .unspecified, value: Double = 0, atMs: Int64 = 0, servedVersion: UInt32 = 0
     ) {
-        self.eventId = eventId
-        self.model = model
-        self.userId = userId
-        self.itemId = itemId
-        self.kind = kind
-        self.value = value
-        self.atMs = atMs
-        self.servedVersion = servedVersion
+        (self.eventId, self.model, self.userId, self.itemId, self.kind, self.value, self.atMs, self.servedVersion) =
+            (eventId, model, userId, itemId, kind, value, atMs, servedVersion)
     }
 }
 
 extension FeedbackEvent: ProtobufCConvertible {
     public static let cInit = aimass__v1__feedback_event__init
 
-    public init(c: Aimass__V1__FeedbackEvent) {
-        eventId = ProtobufC.string(c.event_id)
-        model = ProtobufC.string(c.model)
-        userId = ProtobufC.string(c.user_id)
-        itemId = ProtobufC.string(c.item_id)
-        kind = FeedbackKind(c: c.kind)
-        value = c.value
-        atMs = c.at_ms
-        servedVersion = c.served_version
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__FeedbackEvent, in arena: CArena) {
-        c.event_id = arena.string(eventId)
-        c.model = arena.string(model)
-        c.user_id = arena.string(userId)
-        c.item_id = arena.string(itemId)
-        c.kind = kind.cValue
-        c.value = value
-        c.at_ms = atMs
-        c.served_version = servedVersion
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__FeedbackEvent>) {
+        c.field(&eventId, \.event_id)
+        c.field(&model, \.model)
+        c.field(&userId, \.user_id)
+        c.field(&itemId, \.item_id)
+        c.field(&kind, \.kind)
+        c.field(&value, \.value)
+        c.field(&atMs, \.at_ms)
+        c.field(&servedVersion, \.served_version)
     }
 }
 
 /// `aimass.v1.RecordFeedbackRequest`: One message of Feedback.Record.
 public struct RecordFeedbackRequest: Hashable, Sendable {
     /// At most 10000 events per message.
-    public var events: [FeedbackEvent]
+    public var events: [FeedbackEvent] = []
 
-    public init(
-        events: [FeedbackEvent] = []
-    ) {
+    public init(events: [FeedbackEvent] = []) {
         self.events = events
     }
 }
@@ -125,123 +102,92 @@ public struct RecordFeedbackRequest: Hashable, Sendable {
 extension RecordFeedbackRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__record_feedback_request__init
 
-    public init(c: Aimass__V1__RecordFeedbackRequest) {
-        events = ProtobufC.repeated(c.events, count: c.n_events)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__RecordFeedbackRequest, in arena: CArena) {
-        (c.n_events, c.events) = arena.repeated(events)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__RecordFeedbackRequest>) {
+        c.repeated(&events, \.events, count: \.n_events)
     }
 }
 
 /// `aimass.v1.RecordFeedbackResponse`: Response of Feedback.Record.
 public struct RecordFeedbackResponse: Hashable, Sendable {
     /// Events stored by this call.
-    public var recorded: UInt64
+    public var recorded: UInt64 = 0
     /// Events already stored (same model and event_id), not stored again.
-    public var duplicates: UInt64
+    public var duplicates: UInt64 = 0
 
-    public init(
-        recorded: UInt64 = 0,
-        duplicates: UInt64 = 0
-    ) {
-        self.recorded = recorded
-        self.duplicates = duplicates
+    public init(recorded: UInt64 = 0, duplicates: UInt64 = 0) {
+        (self.recorded, self.duplicates) = (recorded, duplicates)
     }
 }
 
 extension RecordFeedbackResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__record_feedback_response__init
 
-    public init(c: Aimass__V1__RecordFeedbackResponse) {
-        recorded = c.recorded
-        duplicates = c.duplicates
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__RecordFeedbackResponse, in arena: CArena) {
-        c.recorded = recorded
-        c.duplicates = duplicates
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__RecordFeedbackResponse>) {
+        c.field(&recorded, \.recorded)
+        c.field(&duplicates, \.duplicates)
     }
 }
 
 /// `aimass.v1.ListFeedbackRequest`: Request of Feedback.ListFeedback.
 public struct ListFeedbackRequest: Hashable, Sendable {
-    public var model: String
+    public var model: String = ""
     /// Only events recorded after this position (the `sequence` of the last
     /// event of the previous page); 0 = from the first.
-    public var afterSequence: UInt64
+    public var afterSequence: UInt64 = 0
     /// At most this many; 0 means 1000, at most 10000.
-    public var pageSize: UInt32
+    public var pageSize: UInt32 = 0
 
-    public init(
-        model: String = "",
-        afterSequence: UInt64 = 0,
-        pageSize: UInt32 = 0
-    ) {
-        self.model = model
-        self.afterSequence = afterSequence
-        self.pageSize = pageSize
+    public init(model: String = "", afterSequence: UInt64 = 0, pageSize: UInt32 = 0) {
+        (self.model, self.afterSequence, self.pageSize) = (model, afterSequence, pageSize)
     }
 }
 
 extension ListFeedbackRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_feedback_request__init
 
-    public init(c: Aimass__V1__ListFeedbackRequest) {
-        model = ProtobufC.string(c.model)
-        afterSequence = c.after_sequence
-        pageSize = c.page_size
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListFeedbackRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.after_sequence = afterSequence
-        c.page_size = pageSize
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListFeedbackRequest>) {
+        c.field(&model, \.model)
+        c.field(&afterSequence, \.after_sequence)
+        c.field(&pageSize, \.page_size)
     }
 }
 
 /// `aimass.v1.RecordedFeedback`: A recorded event and its position.
 public struct RecordedFeedback: Hashable, Sendable {
     /// Its position in the order of recording, increasing.
-    public var sequence: UInt64
-    public var event: FeedbackEvent?
+    public var sequence: UInt64 = 0
+    public var event: FeedbackEvent? = nil
     /// When it was recorded.
-    public var recordedAtMs: Int64
+    public var recordedAtMs: Int64 = 0
 
-    public init(
-        sequence: UInt64 = 0,
-        event: FeedbackEvent? = nil,
-        recordedAtMs: Int64 = 0
-    ) {
-        self.sequence = sequence
-        self.event = event
-        self.recordedAtMs = recordedAtMs
+    public init(sequence: UInt64 = 0, event: FeedbackEvent? = nil, recordedAtMs: Int64 = 0) {
+        (self.sequence, self.event, self.recordedAtMs) = (sequence, event, recordedAtMs)
     }
 }
 
 extension RecordedFeedback: ProtobufCConvertible {
     public static let cInit = aimass__v1__recorded_feedback__init
 
-    public init(c: Aimass__V1__RecordedFeedback) {
-        sequence = c.sequence
-        event = ProtobufC.message(c.event)
-        recordedAtMs = c.recorded_at_ms
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__RecordedFeedback, in arena: CArena) {
-        c.sequence = sequence
-        c.event = arena.message(event)
-        c.recorded_at_ms = recordedAtMs
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__RecordedFeedback>) {
+        c.field(&sequence, \.sequence)
+        c.field(&event, \.event)
+        c.field(&recordedAtMs, \.recorded_at_ms)
     }
 }
 
 /// `aimass.v1.ListFeedbackResponse`: Response of Feedback.ListFeedback.
 public struct ListFeedbackResponse: Hashable, Sendable {
-    public var events: [RecordedFeedback]
+    public var events: [RecordedFeedback] = []
 
-    public init(
-        events: [RecordedFeedback] = []
-    ) {
+    public init(events: [RecordedFeedback] = []) {
         self.events = events
     }
 }
@@ -249,11 +195,9 @@ public struct ListFeedbackResponse: Hashable, Sendable {
 extension ListFeedbackResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_feedback_response__init
 
-    public init(c: Aimass__V1__ListFeedbackResponse) {
-        events = ProtobufC.repeated(c.events, count: c.n_events)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListFeedbackResponse, in arena: CArena) {
-        (c.n_events, c.events) = arena.repeated(events)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListFeedbackResponse>) {
+        c.repeated(&events, \.events, count: \.n_events)
     }
 }

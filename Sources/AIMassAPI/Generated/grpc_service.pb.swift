@@ -8,7 +8,7 @@ import RPCProtobufC
 /// The methods of `inference.GRPCInferenceService`.
 ///
 /// Inference Server GRPC endpoints.
-public enum GRPCInferenceServiceMethods {
+public enum GRPCInferenceServiceMethods: ServiceMethods {
     /// `inference.GRPCInferenceService`.
     public static let serviceName = "inference.GRPCInferenceService"
 
@@ -16,38 +16,38 @@ public enum GRPCInferenceServiceMethods {
     /// and respond to metadata and inference requests.
     ///
     /// ``ServerLiveRequest`` → ``ServerLiveResponse``.
-    public static let serverLive = MethodDescriptor(service: serviceName, method: "ServerLive")
+    public static let serverLive = method("ServerLive")
 
     /// The ServerReady API indicates if the server is ready for inferencing.
     ///
     /// ``ServerReadyRequest`` → ``ServerReadyResponse``.
-    public static let serverReady = MethodDescriptor(service: serviceName, method: "ServerReady")
+    public static let serverReady = method("ServerReady")
 
     /// The ModelReady API indicates if a specific model is ready for inferencing.
     ///
     /// ``ModelReadyRequest`` → ``ModelReadyResponse``.
-    public static let modelReady = MethodDescriptor(service: serviceName, method: "ModelReady")
+    public static let modelReady = method("ModelReady")
 
     /// The ServerMetadata API provides information about the server. Errors are
     /// indicated by the google.rpc.Status returned for the request. The OK code
     /// indicates success and other codes indicate failure.
     ///
     /// ``ServerMetadataRequest`` → ``ServerMetadataResponse``.
-    public static let serverMetadata = MethodDescriptor(service: serviceName, method: "ServerMetadata")
+    public static let serverMetadata = method("ServerMetadata")
 
     /// The per-model metadata API provides information about a model. Errors are
     /// indicated by the google.rpc.Status returned for the request. The OK code
     /// indicates success and other codes indicate failure.
     ///
     /// ``ModelMetadataRequest`` → ``ModelMetadataResponse``.
-    public static let modelMetadata = MethodDescriptor(service: serviceName, method: "ModelMetadata")
+    public static let modelMetadata = method("ModelMetadata")
 
     /// The ModelInfer API performs inference using the specified model. Errors are
     /// indicated by the google.rpc.Status returned for the request. The OK code
     /// indicates success and other codes indicate failure.
     ///
     /// ``ModelInferRequest`` → ``ModelInferResponse``.
-    public static let modelInfer = MethodDescriptor(service: serviceName, method: "ModelInfer")
+    public static let modelInfer = method("ModelInfer")
 
     /// Every method of `inference.GRPCInferenceService`, in the .proto's order.
     public static let all: [MethodDescriptor] = [
@@ -68,19 +68,15 @@ public struct ServerLiveRequest: Hashable, Sendable {
 extension ServerLiveRequest: ProtobufCConvertible {
     public static let cInit = inference__server_live_request__init
 
-    public init(c _: Inference__ServerLiveRequest) {}
-
-    public func fill(_: inout Inference__ServerLiveRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Inference__ServerLiveRequest>) {}
 }
 
 /// `inference.ServerLiveResponse`: 
 public struct ServerLiveResponse: Hashable, Sendable {
     /// True if the inference server is live, false if not live.
-    public var live: Bool
+    public var live: Bool = false
 
-    public init(
-        live: Bool = false
-    ) {
+    public init(live: Bool = false) {
         self.live = live
     }
 }
@@ -88,12 +84,10 @@ public struct ServerLiveResponse: Hashable, Sendable {
 extension ServerLiveResponse: ProtobufCConvertible {
     public static let cInit = inference__server_live_response__init
 
-    public init(c: Inference__ServerLiveResponse) {
-        live = c.live != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ServerLiveResponse, in arena: CArena) {
-        c.live = live ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ServerLiveResponse>) {
+        c.field(&live, \.live)
     }
 }
 
@@ -105,19 +99,15 @@ public struct ServerReadyRequest: Hashable, Sendable {
 extension ServerReadyRequest: ProtobufCConvertible {
     public static let cInit = inference__server_ready_request__init
 
-    public init(c _: Inference__ServerReadyRequest) {}
-
-    public func fill(_: inout Inference__ServerReadyRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Inference__ServerReadyRequest>) {}
 }
 
 /// `inference.ServerReadyResponse`: 
 public struct ServerReadyResponse: Hashable, Sendable {
     /// True if the inference server is ready, false if not ready.
-    public var ready: Bool
+    public var ready: Bool = false
 
-    public init(
-        ready: Bool = false
-    ) {
+    public init(ready: Bool = false) {
         self.ready = ready
     }
 }
@@ -125,54 +115,43 @@ public struct ServerReadyResponse: Hashable, Sendable {
 extension ServerReadyResponse: ProtobufCConvertible {
     public static let cInit = inference__server_ready_response__init
 
-    public init(c: Inference__ServerReadyResponse) {
-        ready = c.ready != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ServerReadyResponse, in arena: CArena) {
-        c.ready = ready ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ServerReadyResponse>) {
+        c.field(&ready, \.ready)
     }
 }
 
 /// `inference.ModelReadyRequest`: 
 public struct ModelReadyRequest: Hashable, Sendable {
     /// The name of the model to check for readiness.
-    public var name: String
+    public var name: String = ""
     /// The version of the model to check for readiness. If not given the
     /// server will choose a version based on the model and internal policy.
-    public var version: String
+    public var version: String = ""
 
-    public init(
-        name: String = "",
-        version: String = ""
-    ) {
-        self.name = name
-        self.version = version
+    public init(name: String = "", version: String = "") {
+        (self.name, self.version) = (name, version)
     }
 }
 
 extension ModelReadyRequest: ProtobufCConvertible {
     public static let cInit = inference__model_ready_request__init
 
-    public init(c: Inference__ModelReadyRequest) {
-        name = ProtobufC.string(c.name)
-        version = ProtobufC.string(c.version)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelReadyRequest, in arena: CArena) {
-        c.name = arena.string(name)
-        c.version = arena.string(version)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelReadyRequest>) {
+        c.field(&name, \.name)
+        c.field(&version, \.version)
     }
 }
 
 /// `inference.ModelReadyResponse`: 
 public struct ModelReadyResponse: Hashable, Sendable {
     /// True if the model is ready, false if not ready.
-    public var ready: Bool
+    public var ready: Bool = false
 
-    public init(
-        ready: Bool = false
-    ) {
+    public init(ready: Bool = false) {
         self.ready = ready
     }
 }
@@ -180,12 +159,10 @@ public struct ModelReadyResponse: Hashable, Sendable {
 extension ModelReadyResponse: ProtobufCConvertible {
     public static let cInit = inference__model_ready_response__init
 
-    public init(c: Inference__ModelReadyResponse) {
-        ready = c.ready != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelReadyResponse, in arena: CArena) {
-        c.ready = ready ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelReadyResponse>) {
+        c.field(&ready, \.ready)
     }
 }
 
@@ -197,75 +174,56 @@ public struct ServerMetadataRequest: Hashable, Sendable {
 extension ServerMetadataRequest: ProtobufCConvertible {
     public static let cInit = inference__server_metadata_request__init
 
-    public init(c _: Inference__ServerMetadataRequest) {}
-
-    public func fill(_: inout Inference__ServerMetadataRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Inference__ServerMetadataRequest>) {}
 }
 
 /// `inference.ServerMetadataResponse`: 
 public struct ServerMetadataResponse: Hashable, Sendable {
     /// The server name.
-    public var name: String
+    public var name: String = ""
     /// The server version.
-    public var version: String
+    public var version: String = ""
     /// The extensions supported by the server.
-    public var extensions: [String]
+    public var extensions: [String] = []
 
-    public init(
-        name: String = "",
-        version: String = "",
-        extensions: [String] = []
-    ) {
-        self.name = name
-        self.version = version
-        self.extensions = extensions
+    public init(name: String = "", version: String = "", extensions: [String] = []) {
+        (self.name, self.version, self.extensions) = (name, version, extensions)
     }
 }
 
 extension ServerMetadataResponse: ProtobufCConvertible {
     public static let cInit = inference__server_metadata_response__init
 
-    public init(c: Inference__ServerMetadataResponse) {
-        name = ProtobufC.string(c.name)
-        version = ProtobufC.string(c.version)
-        extensions = ProtobufC.repeated(c.extensions, count: c.n_extensions)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ServerMetadataResponse, in arena: CArena) {
-        c.name = arena.string(name)
-        c.version = arena.string(version)
-        (c.n_extensions, c.extensions) = arena.repeated(extensions)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ServerMetadataResponse>) {
+        c.field(&name, \.name)
+        c.field(&version, \.version)
+        c.repeated(&extensions, \.extensions, count: \.n_extensions)
     }
 }
 
 /// `inference.ModelMetadataRequest`: 
 public struct ModelMetadataRequest: Hashable, Sendable {
     /// The name of the model.
-    public var name: String
+    public var name: String = ""
     /// The version of the model to check for readiness. If not given the
     /// server will choose a version based on the model and internal policy.
-    public var version: String
+    public var version: String = ""
 
-    public init(
-        name: String = "",
-        version: String = ""
-    ) {
-        self.name = name
-        self.version = version
+    public init(name: String = "", version: String = "") {
+        (self.name, self.version) = (name, version)
     }
 }
 
 extension ModelMetadataRequest: ProtobufCConvertible {
     public static let cInit = inference__model_metadata_request__init
 
-    public init(c: Inference__ModelMetadataRequest) {
-        name = ProtobufC.string(c.name)
-        version = ProtobufC.string(c.version)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelMetadataRequest, in arena: CArena) {
-        c.name = arena.string(name)
-        c.version = arena.string(version)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelMetadataRequest>) {
+        c.field(&name, \.name)
+        c.field(&version, \.version)
     }
 }
 
@@ -274,83 +232,61 @@ public struct ModelMetadataResponse: Hashable, Sendable {
     /// `inference.ModelMetadataResponse.TensorMetadata`: Metadata for a tensor.
     public struct TensorMetadata: Hashable, Sendable {
         /// The tensor name.
-        public var name: String
+        public var name: String = ""
         /// The tensor data type.
-        public var datatype: String
+        public var datatype: String = ""
         /// The tensor shape. A variable-size dimension is represented
         /// by a -1 value.
-        public var shape: [Int64]
+        public var shape: [Int64] = []
 
-        public init(
-            name: String = "",
-            datatype: String = "",
-            shape: [Int64] = []
-        ) {
-            self.name = name
-            self.datatype = datatype
-            self.shape = shape
+        public init(name: String = "", datatype: String = "", shape: [Int64] = []) {
+            (self.name, self.datatype, self.shape) = (name, datatype, shape)
         }
     }
 
     /// The model name.
-    public var name: String
+    public var name: String = ""
     /// The versions of the model available on the server.
-    public var versions: [String]
+    public var versions: [String] = []
     /// The model's platform. See Platforms.
-    public var platform: String
+    public var platform: String = ""
     /// The model's inputs.
-    public var inputs: [ModelMetadataResponse.TensorMetadata]
+    public var inputs: [ModelMetadataResponse.TensorMetadata] = []
     /// The model's outputs.
-    public var outputs: [ModelMetadataResponse.TensorMetadata]
+    public var outputs: [ModelMetadataResponse.TensorMetadata] = []
 
     public init(
-        name: String = "",
-        versions: [String] = [],
-        platform: String = "",
-        inputs: [ModelMetadataResponse.TensorMetadata] = [],
-        outputs: [ModelMetadataResponse.TensorMetadata] = []
+        name: String = "", versions: [String] = [], platform: String = "",
+        inputs: [ModelMetadataResponse.TensorMetadata] = [], outputs: [ModelMetadataResponse.TensorMetadata] = []
     ) {
-        self.name = name
-        self.versions = versions
-        self.platform = platform
-        self.inputs = inputs
-        self.outputs = outputs
+        (self.name, self.versions, self.platform, self.inputs, self.outputs) =
+            (name, versions, platform, inputs, outputs)
     }
 }
 
 extension ModelMetadataResponse: ProtobufCConvertible {
     public static let cInit = inference__model_metadata_response__init
 
-    public init(c: Inference__ModelMetadataResponse) {
-        name = ProtobufC.string(c.name)
-        versions = ProtobufC.repeated(c.versions, count: c.n_versions)
-        platform = ProtobufC.string(c.platform)
-        inputs = ProtobufC.repeated(c.inputs, count: c.n_inputs)
-        outputs = ProtobufC.repeated(c.outputs, count: c.n_outputs)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelMetadataResponse, in arena: CArena) {
-        c.name = arena.string(name)
-        (c.n_versions, c.versions) = arena.repeated(versions)
-        c.platform = arena.string(platform)
-        (c.n_inputs, c.inputs) = arena.repeated(inputs)
-        (c.n_outputs, c.outputs) = arena.repeated(outputs)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelMetadataResponse>) {
+        c.field(&name, \.name)
+        c.repeated(&versions, \.versions, count: \.n_versions)
+        c.field(&platform, \.platform)
+        c.repeated(&inputs, \.inputs, count: \.n_inputs)
+        c.repeated(&outputs, \.outputs, count: \.n_outputs)
     }
 }
 
 extension ModelMetadataResponse.TensorMetadata: ProtobufCConvertible {
     public static let cInit = inference__model_metadata_response__tensor_metadata__init
 
-    public init(c: Inference__ModelMetadataResponse__TensorMetadata) {
-        name = ProtobufC.string(c.name)
-        datatype = ProtobufC.string(c.datatype)
-        shape = ProtobufC.scalars(c.shape, count: c.n_shape)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelMetadataResponse__TensorMetadata, in arena: CArena) {
-        c.name = arena.string(name)
-        c.datatype = arena.string(datatype)
-        (c.n_shape, c.shape) = (shape.count, arena.array(shape))
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelMetadataResponse__TensorMetadata>) {
+        c.field(&name, \.name)
+        c.field(&datatype, \.datatype)
+        c.repeated(&shape, \.shape, count: \.n_shape)
     }
 }
 
@@ -359,64 +295,54 @@ public struct ModelInferRequest: Hashable, Sendable {
     /// `inference.ModelInferRequest.InferInputTensor`: An input tensor for an inference request.
     public struct InferInputTensor: Hashable, Sendable {
         /// The tensor name.
-        public var name: String
+        public var name: String = ""
         /// The tensor data type.
-        public var datatype: String
+        public var datatype: String = ""
         /// The tensor shape.
-        public var shape: [Int64]
+        public var shape: [Int64] = []
         /// Optional inference input tensor parameters.
-        public var parameters: [String: InferParameter]
+        public var parameters: [String: InferParameter] = [:]
         /// The tensor contents using a data-type format. This field must
         /// not be specified if "raw" tensor contents are being used for
         /// the inference request.
-        public var contents: InferTensorContents?
+        public var contents: InferTensorContents? = nil
 
         public init(
-            name: String = "",
-            datatype: String = "",
-            shape: [Int64] = [],
-            parameters: [String: InferParameter] = [:],
+            name: String = "", datatype: String = "", shape: [Int64] = [], parameters: [String: InferParameter] = [:],
             contents: InferTensorContents? = nil
         ) {
-            self.name = name
-            self.datatype = datatype
-            self.shape = shape
-            self.parameters = parameters
-            self.contents = contents
+            (self.name, self.datatype, self.shape, self.parameters, self.contents) =
+                (name, datatype, shape, parameters, contents)
         }
     }
 
     /// `inference.ModelInferRequest.InferRequestedOutputTensor`: An output tensor requested for an inference request.
     public struct InferRequestedOutputTensor: Hashable, Sendable {
         /// The tensor name.
-        public var name: String
+        public var name: String = ""
         /// Optional requested output tensor parameters.
-        public var parameters: [String: InferParameter]
+        public var parameters: [String: InferParameter] = [:]
 
-        public init(
-            name: String = "",
-            parameters: [String: InferParameter] = [:]
-        ) {
-            self.name = name
-            self.parameters = parameters
+        public init(name: String = "", parameters: [String: InferParameter] = [:]) {
+            (self.name, self.parameters) = (name, parameters)
         }
     }
 
     /// The name of the model to use for inferencing.
-    public var modelName: String
+    public var modelName: String = ""
     /// The version of the model to use for inference. If not given the
     /// server will choose a version based on the model and internal policy.
-    public var modelVersion: String
+    public var modelVersion: String = ""
     /// Optional identifier for the request. If specified will be
     /// returned in the response.
-    public var id: String
+    public var id: String = ""
     /// Optional inference parameters.
-    public var parameters: [String: InferParameter]
+    public var parameters: [String: InferParameter] = [:]
     /// The input tensors for the inference.
-    public var inputs: [ModelInferRequest.InferInputTensor]
+    public var inputs: [ModelInferRequest.InferInputTensor] = []
     /// The requested output tensors for the inference. Optional, if not
     /// specified all outputs produced by the model will be returned.
-    public var outputs: [ModelInferRequest.InferRequestedOutputTensor]
+    public var outputs: [ModelInferRequest.InferRequestedOutputTensor] = []
     /// The data contained in an input tensor can be represented in "raw"
     /// bytes form or in the repeated type that matches the tensor's data
     /// type. To use the raw representation 'raw_input_contents' must be
@@ -430,16 +356,12 @@ public struct ModelInferRequest: Hashable, Sendable {
     ///
     /// If this field is specified then InferInputTensor::contents must
     /// not be specified for any input tensor.
-    public var rawInputContents: [[UInt8]]
+    public var rawInputContents: [[UInt8]] = []
 
     public init(
-        modelName: String = "",
-        modelVersion: String = "",
-        id: String = "",
-        parameters: [String: InferParameter] = [:],
+        modelName: String = "", modelVersion: String = "", id: String = "", parameters: [String: InferParameter] = [:],
         inputs: [ModelInferRequest.InferInputTensor] = [],
-        outputs: [ModelInferRequest.InferRequestedOutputTensor] = [],
-        rawInputContents: [[UInt8]] = []
+        outputs: [ModelInferRequest.InferRequestedOutputTensor] = [], rawInputContents: [[UInt8]] = []
     ) {
         self.modelName = modelName
         self.modelVersion = modelVersion
@@ -454,67 +376,41 @@ public struct ModelInferRequest: Hashable, Sendable {
 extension ModelInferRequest: ProtobufCConvertible {
     public static let cInit = inference__model_infer_request__init
 
-    public init(c: Inference__ModelInferRequest) {
-        modelName = ProtobufC.string(c.model_name)
-        modelVersion = ProtobufC.string(c.model_version)
-        id = ProtobufC.string(c.id)
-        parameters = ProtobufC.map(c.parameters, count: c.n_parameters)
-        inputs = ProtobufC.repeated(c.inputs, count: c.n_inputs)
-        outputs = ProtobufC.repeated(c.outputs, count: c.n_outputs)
-        rawInputContents = ProtobufC.repeated(c.raw_input_contents, count: c.n_raw_input_contents)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelInferRequest, in arena: CArena) {
-        c.model_name = arena.string(modelName)
-        c.model_version = arena.string(modelVersion)
-        c.id = arena.string(id)
-        (c.n_parameters, c.parameters) = arena.map(
-            parameters,
-            entry: inference__model_infer_request__parameters_entry__init
-        )
-        (c.n_inputs, c.inputs) = arena.repeated(inputs)
-        (c.n_outputs, c.outputs) = arena.repeated(outputs)
-        (c.n_raw_input_contents, c.raw_input_contents) = arena.repeated(rawInputContents)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelInferRequest>) {
+        c.field(&modelName, \.model_name)
+        c.field(&modelVersion, \.model_version)
+        c.field(&id, \.id)
+        c.map(&parameters, \.parameters, count: \.n_parameters)
+        c.repeated(&inputs, \.inputs, count: \.n_inputs)
+        c.repeated(&outputs, \.outputs, count: \.n_outputs)
+        c.repeated(&rawInputContents, \.raw_input_contents, count: \.n_raw_input_contents)
     }
 }
 
 extension ModelInferRequest.InferRequestedOutputTensor: ProtobufCConvertible {
     public static let cInit = inference__model_infer_request__infer_requested_output_tensor__init
 
-    public init(c: Inference__ModelInferRequest__InferRequestedOutputTensor) {
-        name = ProtobufC.string(c.name)
-        parameters = ProtobufC.map(c.parameters, count: c.n_parameters)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelInferRequest__InferRequestedOutputTensor, in arena: CArena) {
-        c.name = arena.string(name)
-        (c.n_parameters, c.parameters) = arena.map(
-            parameters,
-            entry: inference__model_infer_request__infer_requested_output_tensor__parameters_entry__init
-        )
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelInferRequest__InferRequestedOutputTensor>) {
+        c.field(&name, \.name)
+        c.map(&parameters, \.parameters, count: \.n_parameters)
     }
 }
 
 extension ModelInferRequest.InferInputTensor: ProtobufCConvertible {
     public static let cInit = inference__model_infer_request__infer_input_tensor__init
 
-    public init(c: Inference__ModelInferRequest__InferInputTensor) {
-        name = ProtobufC.string(c.name)
-        datatype = ProtobufC.string(c.datatype)
-        shape = ProtobufC.scalars(c.shape, count: c.n_shape)
-        parameters = ProtobufC.map(c.parameters, count: c.n_parameters)
-        contents = ProtobufC.message(c.contents)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelInferRequest__InferInputTensor, in arena: CArena) {
-        c.name = arena.string(name)
-        c.datatype = arena.string(datatype)
-        (c.n_shape, c.shape) = (shape.count, arena.array(shape))
-        (c.n_parameters, c.parameters) = arena.map(
-            parameters,
-            entry: inference__model_infer_request__infer_input_tensor__parameters_entry__init
-        )
-        c.contents = arena.message(contents)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelInferRequest__InferInputTensor>) {
+        c.field(&name, \.name)
+        c.field(&datatype, \.datatype)
+        c.repeated(&shape, \.shape, count: \.n_shape)
+        c.map(&parameters, \.parameters, count: \.n_parameters)
+        c.field(&contents, \.contents)
     }
 }
 
@@ -523,43 +419,37 @@ public struct ModelInferResponse: Hashable, Sendable {
     /// `inference.ModelInferResponse.InferOutputTensor`: An output tensor returned for an inference request.
     public struct InferOutputTensor: Hashable, Sendable {
         /// The tensor name.
-        public var name: String
+        public var name: String = ""
         /// The tensor data type.
-        public var datatype: String
+        public var datatype: String = ""
         /// The tensor shape.
-        public var shape: [Int64]
+        public var shape: [Int64] = []
         /// Optional output tensor parameters.
-        public var parameters: [String: InferParameter]
+        public var parameters: [String: InferParameter] = [:]
         /// The tensor contents using a data-type format. This field must
         /// not be specified if "raw" tensor contents are being used for
         /// the inference response.
-        public var contents: InferTensorContents?
+        public var contents: InferTensorContents? = nil
 
         public init(
-            name: String = "",
-            datatype: String = "",
-            shape: [Int64] = [],
-            parameters: [String: InferParameter] = [:],
+            name: String = "", datatype: String = "", shape: [Int64] = [], parameters: [String: InferParameter] = [:],
             contents: InferTensorContents? = nil
         ) {
-            self.name = name
-            self.datatype = datatype
-            self.shape = shape
-            self.parameters = parameters
-            self.contents = contents
+            (self.name, self.datatype, self.shape, self.parameters, self.contents) =
+                (name, datatype, shape, parameters, contents)
         }
     }
 
     /// The name of the model used for inference.
-    public var modelName: String
+    public var modelName: String = ""
     /// The version of the model used for inference.
-    public var modelVersion: String
+    public var modelVersion: String = ""
     /// The id of the inference request if one was specified.
-    public var id: String
+    public var id: String = ""
     /// Optional inference response parameters.
-    public var parameters: [String: InferParameter]
+    public var parameters: [String: InferParameter] = [:]
     /// The output tensors holding inference results.
-    public var outputs: [ModelInferResponse.InferOutputTensor]
+    public var outputs: [ModelInferResponse.InferOutputTensor] = []
     /// The data contained in an output tensor can be represented in
     /// "raw" bytes form or in the repeated type that matches the
     /// tensor's data type. To use the raw representation 'raw_output_contents'
@@ -573,70 +463,43 @@ public struct ModelInferResponse: Hashable, Sendable {
     ///
     /// If this field is specified then InferOutputTensor::contents must
     /// not be specified for any output tensor.
-    public var rawOutputContents: [[UInt8]]
+    public var rawOutputContents: [[UInt8]] = []
 
     public init(
-        modelName: String = "",
-        modelVersion: String = "",
-        id: String = "",
-        parameters: [String: InferParameter] = [:],
-        outputs: [ModelInferResponse.InferOutputTensor] = [],
-        rawOutputContents: [[UInt8]] = []
+        modelName: String = "", modelVersion: String = "", id: String = "", parameters: [String: InferParameter] = [:],
+        outputs: [ModelInferResponse.InferOutputTensor] = [], rawOutputContents: [[UInt8]] = []
     ) {
-        self.modelName = modelName
-        self.modelVersion = modelVersion
-        self.id = id
-        self.parameters = parameters
-        self.outputs = outputs
-        self.rawOutputContents = rawOutputContents
+        (self.modelName, self.modelVersion, self.id, self.parameters, self.outputs, self.rawOutputContents) =
+            (modelName, modelVersion, id, parameters, outputs, rawOutputContents)
     }
 }
 
 extension ModelInferResponse: ProtobufCConvertible {
     public static let cInit = inference__model_infer_response__init
 
-    public init(c: Inference__ModelInferResponse) {
-        modelName = ProtobufC.string(c.model_name)
-        modelVersion = ProtobufC.string(c.model_version)
-        id = ProtobufC.string(c.id)
-        parameters = ProtobufC.map(c.parameters, count: c.n_parameters)
-        outputs = ProtobufC.repeated(c.outputs, count: c.n_outputs)
-        rawOutputContents = ProtobufC.repeated(c.raw_output_contents, count: c.n_raw_output_contents)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelInferResponse, in arena: CArena) {
-        c.model_name = arena.string(modelName)
-        c.model_version = arena.string(modelVersion)
-        c.id = arena.string(id)
-        (c.n_parameters, c.parameters) = arena.map(
-            parameters,
-            entry: inference__model_infer_response__parameters_entry__init
-        )
-        (c.n_outputs, c.outputs) = arena.repeated(outputs)
-        (c.n_raw_output_contents, c.raw_output_contents) = arena.repeated(rawOutputContents)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelInferResponse>) {
+        c.field(&modelName, \.model_name)
+        c.field(&modelVersion, \.model_version)
+        c.field(&id, \.id)
+        c.map(&parameters, \.parameters, count: \.n_parameters)
+        c.repeated(&outputs, \.outputs, count: \.n_outputs)
+        c.repeated(&rawOutputContents, \.raw_output_contents, count: \.n_raw_output_contents)
     }
 }
 
 extension ModelInferResponse.InferOutputTensor: ProtobufCConvertible {
     public static let cInit = inference__model_infer_response__infer_output_tensor__init
 
-    public init(c: Inference__ModelInferResponse__InferOutputTensor) {
-        name = ProtobufC.string(c.name)
-        datatype = ProtobufC.string(c.datatype)
-        shape = ProtobufC.scalars(c.shape, count: c.n_shape)
-        parameters = ProtobufC.map(c.parameters, count: c.n_parameters)
-        contents = ProtobufC.message(c.contents)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__ModelInferResponse__InferOutputTensor, in arena: CArena) {
-        c.name = arena.string(name)
-        c.datatype = arena.string(datatype)
-        (c.n_shape, c.shape) = (shape.count, arena.array(shape))
-        (c.n_parameters, c.parameters) = arena.map(
-            parameters,
-            entry: inference__model_infer_response__infer_output_tensor__parameters_entry__init
-        )
-        c.contents = arena.message(contents)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__ModelInferResponse__InferOutputTensor>) {
+        c.field(&name, \.name)
+        c.field(&datatype, \.datatype)
+        c.repeated(&shape, \.shape, count: \.n_shape)
+        c.map(&parameters, \.parameters, count: \.n_parameters)
+        c.field(&contents, \.contents)
     }
 }
 
@@ -657,11 +520,9 @@ public struct InferParameter: Hashable, Sendable {
 
     /// The parameter value can be a string, an int64, a boolean
     /// or a message specific to a predefined parameter.
-    public var parameterChoice: ParameterChoice?
+    public var parameterChoice: ParameterChoice? = nil
 
-    public init(
-        parameterChoice: ParameterChoice? = nil
-    ) {
+    public init(parameterChoice: ParameterChoice? = nil) {
         self.parameterChoice = parameterChoice
     }
 }
@@ -669,32 +530,46 @@ public struct InferParameter: Hashable, Sendable {
 extension InferParameter: ProtobufCConvertible {
     public static let cInit = inference__infer_parameter__init
 
-    public init(c: Inference__InferParameter) {
-        parameterChoice = switch c.parameter_choice_case {
-        case INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM:
-            .boolParam(c.bool_param != 0)
-        case INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_INT64_PARAM:
-            .int64Param(c.int64_param)
-        case INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_STRING_PARAM:
-            .stringParam(ProtobufC.string(c.string_param))
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__InferParameter, in arena: CArena) {
-        switch parameterChoice {
-        case .boolParam(let value)?:
-            c.parameter_choice_case = INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM
-            c.bool_param = value ? 1 : 0
-        case .int64Param(let value)?:
-            c.parameter_choice_case = INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_INT64_PARAM
-            c.int64_param = value
-        case .stringParam(let value)?:
-            c.parameter_choice_case = INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_STRING_PARAM
-            c.string_param = arena.string(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Inference__InferParameter>) {
+        if c.isReading {
+            parameterChoice = switch c.c.parameter_choice_case {
+            case INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM:
+                .boolParam(c.oneof(\.bool_param))
+            case INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_INT64_PARAM:
+                .int64Param(c.oneof(\.int64_param))
+            case INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_STRING_PARAM:
+                .stringParam(c.oneof(\.string_param))
+            default:
+                nil
+            }
+        } else {
+            switch parameterChoice {
+            case .boolParam(let value)?:
+                c.oneof(
+                    value,
+                    \.bool_param,
+                    selected: \.parameter_choice_case,
+                    INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM
+                )
+            case .int64Param(let value)?:
+                c.oneof(
+                    value,
+                    \.int64_param,
+                    selected: \.parameter_choice_case,
+                    INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_INT64_PARAM
+                )
+            case .stringParam(let value)?:
+                c.oneof(
+                    value,
+                    \.string_param,
+                    selected: \.parameter_choice_case,
+                    INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_STRING_PARAM
+                )
+            case nil:
+                break
+            }
         }
     }
 }
@@ -706,46 +581,41 @@ public struct InferTensorContents: Hashable, Sendable {
     /// Representation for BOOL data type. The size must match what is
     /// expected by the tensor's shape. The contents must be the flattened,
     /// one-dimensional, row-major order of the tensor elements.
-    public var boolContents: [Bool]
+    public var boolContents: [Bool] = []
     /// Representation for INT8, INT16, and INT32 data types. The size
     /// must match what is expected by the tensor's shape. The contents
     /// must be the flattened, one-dimensional, row-major order of the
     /// tensor elements.
-    public var intContents: [Int32]
+    public var intContents: [Int32] = []
     /// Representation for INT64 data types. The size must match what
     /// is expected by the tensor's shape. The contents must be the
     /// flattened, one-dimensional, row-major order of the tensor elements.
-    public var int64Contents: [Int64]
+    public var int64Contents: [Int64] = []
     /// Representation for UINT8, UINT16, and UINT32 data types. The size
     /// must match what is expected by the tensor's shape. The contents
     /// must be the flattened, one-dimensional, row-major order of the
     /// tensor elements.
-    public var uintContents: [UInt32]
+    public var uintContents: [UInt32] = []
     /// Representation for UINT64 data types. The size must match what
     /// is expected by the tensor's shape. The contents must be the
     /// flattened, one-dimensional, row-major order of the tensor elements.
-    public var uint64Contents: [UInt64]
+    public var uint64Contents: [UInt64] = []
     /// Representation for FP32 data type. The size must match what is
     /// expected by the tensor's shape. The contents must be the flattened,
     /// one-dimensional, row-major order of the tensor elements.
-    public var fp32Contents: [Float]
+    public var fp32Contents: [Float] = []
     /// Representation for FP64 data type. The size must match what is
     /// expected by the tensor's shape. The contents must be the flattened,
     /// one-dimensional, row-major order of the tensor elements.
-    public var fp64Contents: [Double]
+    public var fp64Contents: [Double] = []
     /// Representation for BYTES data type. The size must match what is
     /// expected by the tensor's shape. The contents must be the flattened,
     /// one-dimensional, row-major order of the tensor elements.
-    public var bytesContents: [[UInt8]]
+    public var bytesContents: [[UInt8]] = []
 
     public init(
-        boolContents: [Bool] = [],
-        intContents: [Int32] = [],
-        int64Contents: [Int64] = [],
-        uintContents: [UInt32] = [],
-        uint64Contents: [UInt64] = [],
-        fp32Contents: [Float] = [],
-        fp64Contents: [Double] = [],
+        boolContents: [Bool] = [], intContents: [Int32] = [], int64Contents: [Int64] = [], uintContents: [UInt32] = [],
+        uint64Contents: [UInt64] = [], fp32Contents: [Float] = [], fp64Contents: [Double] = [],
         bytesContents: [[UInt8]] = []
     ) {
         self.boolContents = boolContents
@@ -762,26 +632,17 @@ public struct InferTensorContents: Hashable, Sendable {
 extension InferTensorContents: ProtobufCConvertible {
     public static let cInit = inference__infer_tensor_contents__init
 
-    public init(c: Inference__InferTensorContents) {
-        boolContents = ProtobufC.repeated(c.bool_contents, count: c.n_bool_contents)
-        intContents = ProtobufC.scalars(c.int_contents, count: c.n_int_contents)
-        int64Contents = ProtobufC.scalars(c.int64_contents, count: c.n_int64_contents)
-        uintContents = ProtobufC.scalars(c.uint_contents, count: c.n_uint_contents)
-        uint64Contents = ProtobufC.scalars(c.uint64_contents, count: c.n_uint64_contents)
-        fp32Contents = ProtobufC.scalars(c.fp32_contents, count: c.n_fp32_contents)
-        fp64Contents = ProtobufC.scalars(c.fp64_contents, count: c.n_fp64_contents)
-        bytesContents = ProtobufC.repeated(c.bytes_contents, count: c.n_bytes_contents)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Inference__InferTensorContents, in arena: CArena) {
-        (c.n_bool_contents, c.bool_contents) = arena.repeated(boolContents)
-        (c.n_int_contents, c.int_contents) = (intContents.count, arena.array(intContents))
-        (c.n_int64_contents, c.int64_contents) = (int64Contents.count, arena.array(int64Contents))
-        (c.n_uint_contents, c.uint_contents) = (uintContents.count, arena.array(uintContents))
-        (c.n_uint64_contents, c.uint64_contents) = (uint64Contents.count, arena.array(uint64Contents))
-        (c.n_fp32_contents, c.fp32_contents) = (fp32Contents.count, arena.array(fp32Contents))
-        (c.n_fp64_contents, c.fp64_contents) = (fp64Contents.count, arena.array(fp64Contents))
-        (c.n_bytes_contents, c.bytes_contents) = arena.repeated(bytesContents)
+    public mutating func map(_ c: inout ProtobufCFields<Inference__InferTensorContents>) {
+        c.repeated(&boolContents, \.bool_contents, count: \.n_bool_contents)
+        c.repeated(&intContents, \.int_contents, count: \.n_int_contents)
+        c.repeated(&int64Contents, \.int64_contents, count: \.n_int64_contents)
+        c.repeated(&uintContents, \.uint_contents, count: \.n_uint_contents)
+        c.repeated(&uint64Contents, \.uint64_contents, count: \.n_uint64_contents)
+        c.repeated(&fp32Contents, \.fp32_contents, count: \.n_fp32_contents)
+        c.repeated(&fp64Contents, \.fp64_contents, count: \.n_fp64_contents)
+        c.repeated(&bytesContents, \.bytes_contents, count: \.n_bytes_contents)
     }
 }
 

@@ -8,7 +8,7 @@ import RPCProtobufC
 /// The methods of `aimass.v1.Mesh`.
 ///
 /// The mesh: the live state of the pool as an event stream.
-public enum MeshMethods {
+public enum MeshMethods: ServiceMethods {
     /// `aimass.v1.Mesh`.
     public static let serviceName = "aimass.v1.Mesh"
 
@@ -17,7 +17,7 @@ public enum MeshMethods {
     /// The stream stays open until the client cancels or the server shuts down.
     ///
     /// ``WatchRequest`` → stream ``MeshEvent``.
-    public static let watch = MethodDescriptor(service: serviceName, method: "Watch")
+    public static let watch = method("Watch")
 
     /// Every method of `aimass.v1.Mesh`, in the .proto's order.
     public static let all: [MethodDescriptor] = [watch]
@@ -62,46 +62,37 @@ public struct WatchRequest: Hashable, Sendable {
     /// The last revision the client applied; 0 = start with a Snapshot. If
     /// the server still holds the history after it, it sends the events with a
     /// greater revision (no Snapshot); otherwise a Snapshot with reset = true.
-    public var resumeFromRevision: UInt64
+    public var resumeFromRevision: UInt64 = 0
     /// Only events about these models (replica, deployment, version and alias
     /// events, and the deployments/replicas of a Snapshot); empty = all
     /// models. Worker events are always sent.
-    public var models: [String]
+    public var models: [String] = []
     /// Only events of these kinds; empty = all. SNAPSHOT and HEARTBEAT are
     /// always sent. UNSPECIFIED is INVALID_ARGUMENT.
-    public var kinds: [EventKind]
+    public var kinds: [EventKind] = []
     /// Send a Heartbeat when no event was sent for this long; 0 = 5000;
     /// clamped to [100, 60000].
-    public var heartbeatIntervalMs: UInt32
+    public var heartbeatIntervalMs: UInt32 = 0
 
     public init(
-        resumeFromRevision: UInt64 = 0,
-        models: [String] = [],
-        kinds: [EventKind] = [],
+        resumeFromRevision: UInt64 = 0, models: [String] = [], kinds: [EventKind] = [],
         heartbeatIntervalMs: UInt32 = 0
     ) {
-        self.resumeFromRevision = resumeFromRevision
-        self.models = models
-        self.kinds = kinds
-        self.heartbeatIntervalMs = heartbeatIntervalMs
+        (self.resumeFromRevision, self.models, self.kinds, self.heartbeatIntervalMs) =
+            (resumeFromRevision, models, kinds, heartbeatIntervalMs)
     }
 }
 
 extension WatchRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__watch_request__init
 
-    public init(c: Aimass__V1__WatchRequest) {
-        resumeFromRevision = c.resume_from_revision
-        models = ProtobufC.repeated(c.models, count: c.n_models)
-        kinds = ProtobufC.repeated(c.kinds, count: c.n_kinds)
-        heartbeatIntervalMs = c.heartbeat_interval_ms
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__WatchRequest, in arena: CArena) {
-        c.resume_from_revision = resumeFromRevision
-        (c.n_models, c.models) = arena.repeated(models)
-        (c.n_kinds, c.kinds) = arena.repeated(kinds)
-        c.heartbeat_interval_ms = heartbeatIntervalMs
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__WatchRequest>) {
+        c.field(&resumeFromRevision, \.resume_from_revision)
+        c.repeated(&models, \.models, count: \.n_models)
+        c.repeated(&kinds, \.kinds, count: \.n_kinds)
+        c.field(&heartbeatIntervalMs, \.heartbeat_interval_ms)
     }
 }
 
@@ -145,113 +136,138 @@ public struct MeshEvent: Hashable, Sendable {
 
     /// Revision after this change (for Snapshot: the revision the snapshot
     /// reflects; for LoadReported and Heartbeat: the current revision).
-    public var revision: UInt64
+    public var revision: UInt64 = 0
     /// When the change happened (control plane clock); for a Snapshot or
     /// Heartbeat, when it was sent.
-    public var occurredAtMs: Int64
+    public var occurredAtMs: Int64 = 0
     /// Kind of the payload.
-    public var kind: EventKind
+    public var kind: EventKind = .unspecified
     /// The `payload` oneof: at most one of its cases is set.
-    public var payload: Payload?
+    public var payload: Payload? = nil
 
     public init(
-        revision: UInt64 = 0,
-        occurredAtMs: Int64 = 0,
-        kind: EventKind = .unspecified,
-        payload: Payload? = nil
+        revision: UInt64 = 0, occurredAtMs: Int64 = 0, kind: EventKind = .unspecified, payload: Payload? = nil
     ) {
-        self.revision = revision
-        self.occurredAtMs = occurredAtMs
-        self.kind = kind
-        self.payload = payload
+        (self.revision, self.occurredAtMs, self.kind, self.payload) = (revision, occurredAtMs, kind, payload)
     }
 }
 
 extension MeshEvent: ProtobufCConvertible {
     public static let cInit = aimass__v1__mesh_event__init
 
-    public init(c: Aimass__V1__MeshEvent) {
-        revision = c.revision
-        occurredAtMs = c.occurred_at_ms
-        kind = EventKind(c: c.kind)
-        payload = switch c.payload_case {
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_SNAPSHOT:
-            ProtobufC.message(c.snapshot).map(Payload.snapshot)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_WORKER_JOINED:
-            ProtobufC.message(c.worker_joined).map(Payload.workerJoined)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_WORKER_LEFT:
-            ProtobufC.message(c.worker_left).map(Payload.workerLeft)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_HEALTH_CHANGED:
-            ProtobufC.message(c.health_changed).map(Payload.healthChanged)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_LOAD_REPORTED:
-            ProtobufC.message(c.load_reported).map(Payload.loadReported)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_PLACED:
-            ProtobufC.message(c.replica_placed).map(Payload.replicaPlaced)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_READY:
-            ProtobufC.message(c.replica_ready).map(Payload.replicaReady)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_DRAINING:
-            ProtobufC.message(c.replica_draining).map(Payload.replicaDraining)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_REMOVED:
-            ProtobufC.message(c.replica_removed).map(Payload.replicaRemoved)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_DEPLOYMENT_SCALED:
-            ProtobufC.message(c.deployment_scaled).map(Payload.deploymentScaled)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_VERSION_PUBLISHED:
-            ProtobufC.message(c.version_published).map(Payload.versionPublished)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_ALIAS_MOVED:
-            ProtobufC.message(c.alias_moved).map(Payload.aliasMoved)
-        case AIMASS__V1__MESH_EVENT__PAYLOAD_HEARTBEAT:
-            ProtobufC.message(c.heartbeat).map(Payload.heartbeat)
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__MeshEvent, in arena: CArena) {
-        c.revision = revision
-        c.occurred_at_ms = occurredAtMs
-        c.kind = kind.cValue
-        switch payload {
-        case .snapshot(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_SNAPSHOT
-            c.snapshot = arena.message(value)
-        case .workerJoined(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_WORKER_JOINED
-            c.worker_joined = arena.message(value)
-        case .workerLeft(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_WORKER_LEFT
-            c.worker_left = arena.message(value)
-        case .healthChanged(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_HEALTH_CHANGED
-            c.health_changed = arena.message(value)
-        case .loadReported(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_LOAD_REPORTED
-            c.load_reported = arena.message(value)
-        case .replicaPlaced(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_PLACED
-            c.replica_placed = arena.message(value)
-        case .replicaReady(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_READY
-            c.replica_ready = arena.message(value)
-        case .replicaDraining(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_DRAINING
-            c.replica_draining = arena.message(value)
-        case .replicaRemoved(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_REMOVED
-            c.replica_removed = arena.message(value)
-        case .deploymentScaled(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_DEPLOYMENT_SCALED
-            c.deployment_scaled = arena.message(value)
-        case .versionPublished(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_VERSION_PUBLISHED
-            c.version_published = arena.message(value)
-        case .aliasMoved(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_ALIAS_MOVED
-            c.alias_moved = arena.message(value)
-        case .heartbeat(let value)?:
-            c.payload_case = AIMASS__V1__MESH_EVENT__PAYLOAD_HEARTBEAT
-            c.heartbeat = arena.message(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__MeshEvent>) {
+        c.field(&revision, \.revision)
+        c.field(&occurredAtMs, \.occurred_at_ms)
+        c.field(&kind, \.kind)
+        if c.isReading {
+            payload = switch c.c.payload_case {
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_SNAPSHOT:
+                .snapshot(c.oneof(\.snapshot))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_WORKER_JOINED:
+                .workerJoined(c.oneof(\.worker_joined))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_WORKER_LEFT:
+                .workerLeft(c.oneof(\.worker_left))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_HEALTH_CHANGED:
+                .healthChanged(c.oneof(\.health_changed))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_LOAD_REPORTED:
+                .loadReported(c.oneof(\.load_reported))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_PLACED:
+                .replicaPlaced(c.oneof(\.replica_placed))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_READY:
+                .replicaReady(c.oneof(\.replica_ready))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_DRAINING:
+                .replicaDraining(c.oneof(\.replica_draining))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_REMOVED:
+                .replicaRemoved(c.oneof(\.replica_removed))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_DEPLOYMENT_SCALED:
+                .deploymentScaled(c.oneof(\.deployment_scaled))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_VERSION_PUBLISHED:
+                .versionPublished(c.oneof(\.version_published))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_ALIAS_MOVED:
+                .aliasMoved(c.oneof(\.alias_moved))
+            case AIMASS__V1__MESH_EVENT__PAYLOAD_HEARTBEAT:
+                .heartbeat(c.oneof(\.heartbeat))
+            default:
+                nil
+            }
+        } else {
+            switch payload {
+            case .snapshot(let value)?:
+                c.oneof(value, \.snapshot, selected: \.payload_case, AIMASS__V1__MESH_EVENT__PAYLOAD_SNAPSHOT)
+            case .workerJoined(let value)?:
+                c.oneof(
+                    value,
+                    \.worker_joined,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_WORKER_JOINED
+                )
+            case .workerLeft(let value)?:
+                c.oneof(value, \.worker_left, selected: \.payload_case, AIMASS__V1__MESH_EVENT__PAYLOAD_WORKER_LEFT)
+            case .healthChanged(let value)?:
+                c.oneof(
+                    value,
+                    \.health_changed,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_HEALTH_CHANGED
+                )
+            case .loadReported(let value)?:
+                c.oneof(
+                    value,
+                    \.load_reported,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_LOAD_REPORTED
+                )
+            case .replicaPlaced(let value)?:
+                c.oneof(
+                    value,
+                    \.replica_placed,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_PLACED
+                )
+            case .replicaReady(let value)?:
+                c.oneof(
+                    value,
+                    \.replica_ready,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_READY
+                )
+            case .replicaDraining(let value)?:
+                c.oneof(
+                    value,
+                    \.replica_draining,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_DRAINING
+                )
+            case .replicaRemoved(let value)?:
+                c.oneof(
+                    value,
+                    \.replica_removed,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_REPLICA_REMOVED
+                )
+            case .deploymentScaled(let value)?:
+                c.oneof(
+                    value,
+                    \.deployment_scaled,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_DEPLOYMENT_SCALED
+                )
+            case .versionPublished(let value)?:
+                c.oneof(
+                    value,
+                    \.version_published,
+                    selected: \.payload_case,
+                    AIMASS__V1__MESH_EVENT__PAYLOAD_VERSION_PUBLISHED
+                )
+            case .aliasMoved(let value)?:
+                c.oneof(value, \.alias_moved, selected: \.payload_case, AIMASS__V1__MESH_EVENT__PAYLOAD_ALIAS_MOVED)
+            case .heartbeat(let value)?:
+                c.oneof(value, \.heartbeat, selected: \.payload_case, AIMASS__V1__MESH_EVENT__PAYLOAD_HEARTBEAT)
+            case nil:
+                break
+            }
         }
     }
 }
@@ -262,115 +278,85 @@ public struct Snapshot: Hashable, Sendable {
     /// True when the client asked to resume from a revision the server no
     /// longer holds (or never issued): drop the previous view entirely and
     /// use this one. False for a first Watch (resume_from_revision = 0).
-    public var reset: Bool
+    public var reset: Bool = false
     /// Every worker with address, health, capacity, allocation and latest
     /// load.
-    public var workers: [Worker]
+    public var workers: [Worker] = []
     /// Every deployment (of the watched models).
-    public var deployments: [Deployment]
+    public var deployments: [Deployment] = []
     /// Every replica not yet REMOVED (of the watched models), placed or not.
-    public var replicas: [Replica]
+    public var replicas: [Replica] = []
 
-    public init(
-        reset: Bool = false,
-        workers: [Worker] = [],
-        deployments: [Deployment] = [],
-        replicas: [Replica] = []
-    ) {
-        self.reset = reset
-        self.workers = workers
-        self.deployments = deployments
-        self.replicas = replicas
+    public init(reset: Bool = false, workers: [Worker] = [], deployments: [Deployment] = [], replicas: [Replica] = []) {
+        (self.reset, self.workers, self.deployments, self.replicas) = (reset, workers, deployments, replicas)
     }
 }
 
 extension Snapshot: ProtobufCConvertible {
     public static let cInit = aimass__v1__snapshot__init
 
-    public init(c: Aimass__V1__Snapshot) {
-        reset = c.reset != 0
-        workers = ProtobufC.repeated(c.workers, count: c.n_workers)
-        deployments = ProtobufC.repeated(c.deployments, count: c.n_deployments)
-        replicas = ProtobufC.repeated(c.replicas, count: c.n_replicas)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Snapshot, in arena: CArena) {
-        c.reset = reset ? 1 : 0
-        (c.n_workers, c.workers) = arena.repeated(workers)
-        (c.n_deployments, c.deployments) = arena.repeated(deployments)
-        (c.n_replicas, c.replicas) = arena.repeated(replicas)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Snapshot>) {
+        c.field(&reset, \.reset)
+        c.repeated(&workers, \.workers, count: \.n_workers)
+        c.repeated(&deployments, \.deployments, count: \.n_deployments)
+        c.repeated(&replicas, \.replicas, count: \.n_replicas)
     }
 }
 
 /// `aimass.v1.WorkerLeft`: A worker left the pool.
 public struct WorkerLeft: Hashable, Sendable {
     /// Id of the worker.
-    public var workerId: String
+    public var workerId: String = ""
     /// Why, e.g. `drained`, `lease expired`, `stream closed`.
-    public var reason: String
+    public var reason: String = ""
 
-    public init(
-        workerId: String = "",
-        reason: String = ""
-    ) {
-        self.workerId = workerId
-        self.reason = reason
+    public init(workerId: String = "", reason: String = "") {
+        (self.workerId, self.reason) = (workerId, reason)
     }
 }
 
 extension WorkerLeft: ProtobufCConvertible {
     public static let cInit = aimass__v1__worker_left__init
 
-    public init(c: Aimass__V1__WorkerLeft) {
-        workerId = ProtobufC.string(c.worker_id)
-        reason = ProtobufC.string(c.reason)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__WorkerLeft, in arena: CArena) {
-        c.worker_id = arena.string(workerId)
-        c.reason = arena.string(reason)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__WorkerLeft>) {
+        c.field(&workerId, \.worker_id)
+        c.field(&reason, \.reason)
     }
 }
 
 /// `aimass.v1.HealthChanged`: A worker's health changed.
 public struct HealthChanged: Hashable, Sendable {
     /// Id of the worker.
-    public var workerId: String
+    public var workerId: String = ""
     /// Health before the change.
-    public var previous: HealthStatus
+    public var previous: HealthStatus = .unspecified
     /// Health now.
-    public var health: HealthStatus
+    public var health: HealthStatus = .unspecified
     /// Why, e.g. `draining: control plane request`, `lease expired`.
-    public var reason: String
+    public var reason: String = ""
 
     public init(
-        workerId: String = "",
-        previous: HealthStatus = .unspecified,
-        health: HealthStatus = .unspecified,
+        workerId: String = "", previous: HealthStatus = .unspecified, health: HealthStatus = .unspecified,
         reason: String = ""
     ) {
-        self.workerId = workerId
-        self.previous = previous
-        self.health = health
-        self.reason = reason
+        (self.workerId, self.previous, self.health, self.reason) = (workerId, previous, health, reason)
     }
 }
 
 extension HealthChanged: ProtobufCConvertible {
     public static let cInit = aimass__v1__health_changed__init
 
-    public init(c: Aimass__V1__HealthChanged) {
-        workerId = ProtobufC.string(c.worker_id)
-        previous = HealthStatus(c: c.previous)
-        health = HealthStatus(c: c.health)
-        reason = ProtobufC.string(c.reason)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__HealthChanged, in arena: CArena) {
-        c.worker_id = arena.string(workerId)
-        c.previous = previous.cValue
-        c.health = health.cValue
-        c.reason = arena.string(reason)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__HealthChanged>) {
+        c.field(&workerId, \.worker_id)
+        c.field(&previous, \.previous)
+        c.field(&health, \.health)
+        c.field(&reason, \.reason)
     }
 }
 
@@ -382,7 +368,5 @@ public struct Heartbeat: Hashable, Sendable {
 extension Heartbeat: ProtobufCConvertible {
     public static let cInit = aimass__v1__heartbeat__init
 
-    public init(c _: Aimass__V1__Heartbeat) {}
-
-    public func fill(_: inout Aimass__V1__Heartbeat, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Aimass__V1__Heartbeat>) {}
 }

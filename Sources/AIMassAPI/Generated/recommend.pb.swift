@@ -8,20 +8,20 @@ import RPCProtobufC
 /// The methods of `aimass.v1.Recommend`.
 ///
 /// Inference and offline evaluation of recommendation models.
-public enum RecommendMethods {
+public enum RecommendMethods: ServiceMethods {
     /// `aimass.v1.Recommend`.
     public static let serviceName = "aimass.v1.Recommend"
 
     /// Top-k items for a user, or for a set of seed items.
     ///
     /// ``RecommendRequest`` → ``RecommendResponse``.
-    public static let recommend = MethodDescriptor(service: serviceName, method: "Recommend")
+    public static let recommend = method("Recommend")
 
     /// Top-k items most similar to one item (e.g. a chosen dish -> related
     /// dishes).
     ///
     /// ``SimilarItemsRequest`` → ``SimilarItemsResponse``.
-    public static let similarItems = MethodDescriptor(service: serviceName, method: "SimilarItems")
+    public static let similarItems = method("SimilarItems")
 
     /// Evaluates a version offline on a hold-out split of its own
     /// interactions and (for a WRITER, unless dry_run) stores the metrics on
@@ -32,7 +32,7 @@ public enum RecommendMethods {
     /// to split), DEADLINE_EXCEEDED, PERMISSION_DENIED, UNAUTHENTICATED.
     ///
     /// ``EvaluateRequest`` → ``EvaluateResponse``.
-    public static let evaluate = MethodDescriptor(service: serviceName, method: "Evaluate")
+    public static let evaluate = method("Evaluate")
 
     /// Every method of `aimass.v1.Recommend`, in the .proto's order.
     public static let all: [MethodDescriptor] = [recommend, similarItems, evaluate]
@@ -42,39 +42,29 @@ public enum RecommendMethods {
 /// only within one response.
 public struct ScoredItem: Hashable, Sendable {
     /// Item id as it appears in the model's interactions table.
-    public var itemId: String
+    public var itemId: String = ""
     /// Score (e.g. summed neighbour similarity; popularity: how many users
     /// have the item).
-    public var score: Double
+    public var score: Double = 0
     /// The item's title when the version carries item attributes with a title
     /// column (`title` or `*_title`, e.g. MovieLens's `movie_title`); empty
     /// otherwise.
-    public var title: String
+    public var title: String = ""
 
-    public init(
-        itemId: String = "",
-        score: Double = 0,
-        title: String = ""
-    ) {
-        self.itemId = itemId
-        self.score = score
-        self.title = title
+    public init(itemId: String = "", score: Double = 0, title: String = "") {
+        (self.itemId, self.score, self.title) = (itemId, score, title)
     }
 }
 
 extension ScoredItem: ProtobufCConvertible {
     public static let cInit = aimass__v1__scored_item__init
 
-    public init(c: Aimass__V1__ScoredItem) {
-        itemId = ProtobufC.string(c.item_id)
-        score = c.score
-        title = ProtobufC.string(c.title)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ScoredItem, in arena: CArena) {
-        c.item_id = arena.string(itemId)
-        c.score = score
-        c.title = arena.string(title)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ScoredItem>) {
+        c.field(&itemId, \.item_id)
+        c.field(&score, \.score)
+        c.field(&title, \.title)
     }
 }
 
@@ -99,36 +89,26 @@ public enum ServingPath: Int32, CaseIterable, ProtobufCEnum {
 /// `aimass.v1.ServedBy`: Which replica answered.
 public struct ServedBy: Hashable, Sendable {
     /// Worker id.
-    public var workerId: String
+    public var workerId: String = ""
     /// Replica id.
-    public var replicaId: String
+    public var replicaId: String = ""
     /// Version number that produced the answer.
-    public var version: UInt32
+    public var version: UInt32 = 0
 
-    public init(
-        workerId: String = "",
-        replicaId: String = "",
-        version: UInt32 = 0
-    ) {
-        self.workerId = workerId
-        self.replicaId = replicaId
-        self.version = version
+    public init(workerId: String = "", replicaId: String = "", version: UInt32 = 0) {
+        (self.workerId, self.replicaId, self.version) = (workerId, replicaId, version)
     }
 }
 
 extension ServedBy: ProtobufCConvertible {
     public static let cInit = aimass__v1__served_by__init
 
-    public init(c: Aimass__V1__ServedBy) {
-        workerId = ProtobufC.string(c.worker_id)
-        replicaId = ProtobufC.string(c.replica_id)
-        version = c.version
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ServedBy, in arena: CArena) {
-        c.worker_id = arena.string(workerId)
-        c.replica_id = arena.string(replicaId)
-        c.version = version
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ServedBy>) {
+        c.field(&workerId, \.worker_id)
+        c.field(&replicaId, \.replica_id)
+        c.field(&version, \.version)
     }
 }
 
@@ -136,10 +116,10 @@ extension ServedBy: ProtobufCConvertible {
 /// must be given (both or neither is INVALID_ARGUMENT).
 public struct RecommendRequest: Hashable, Sendable {
     /// Name of the model. Required.
-    public var model: String
+    public var model: String = ""
     /// Which version. Absent or empty = any deployed version, preferring the
     /// highest number with a READY replica; `served_by.version` tells which.
-    public var version: VersionSelector?
+    public var version: VersionSelector? = nil
     /// The user to recommend for (their interactions in the model are the
     /// seeds); empty = use `seed_items`. A user the version has no
     /// interactions of (for example one who arrived after its build) is a
@@ -151,172 +131,121 @@ public struct RecommendRequest: Hashable, Sendable {
     /// every call, whether the alias's version or the challenger serves;
     /// `served_by.version` says which (record it in feedback's
     /// `served_version`).
-    public var userId: String
+    public var userId: String = ""
     /// Items to recommend from (e.g. a basket); unknown items are ignored, and
     /// if none is known the most popular items are returned. At most 1000.
-    public var seedItems: [String]
+    public var seedItems: [String] = []
     /// Number of items to return; 0 = 10, at most 1000.
-    public var k: UInt32
+    public var k: UInt32 = 0
     /// True: leave out items the user has interacted with (or the seed items).
     /// Default false: such items may be returned.
-    public var excludeSeen: Bool
+    public var excludeSeen: Bool = false
     /// Attributes of a cold-start user, by the column names of the version's
     /// `users` section (e.g. {"age": "24", "gender": "F"}); ignored for a user
     /// the version has interactions of. Empty = the `users` section's row.
-    public var userAttributes: [String: String]
+    public var userAttributes: [String: String] = [:]
 
     public init(
-        model: String = "",
-        version: VersionSelector? = nil,
-        userId: String = "",
-        seedItems: [String] = [],
-        k: UInt32 = 0,
-        excludeSeen: Bool = false,
-        userAttributes: [String: String] = [:]
+        model: String = "", version: VersionSelector? = nil, userId: String = "", seedItems: [String] = [],
+        k: UInt32 = 0, excludeSeen: Bool = false, userAttributes: [String: String] = [:]
     ) {
-        self.model = model
-        self.version = version
-        self.userId = userId
-        self.seedItems = seedItems
-        self.k = k
-        self.excludeSeen = excludeSeen
-        self.userAttributes = userAttributes
+        (self.model, self.version, self.userId, self.seedItems, self.k, self.excludeSeen, self.userAttributes) =
+            (model, version, userId, seedItems, k, excludeSeen, userAttributes)
     }
 }
 
 extension RecommendRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__recommend_request__init
 
-    public init(c: Aimass__V1__RecommendRequest) {
-        model = ProtobufC.string(c.model)
-        version = ProtobufC.message(c.version)
-        userId = ProtobufC.string(c.user_id)
-        seedItems = ProtobufC.repeated(c.seed_items, count: c.n_seed_items)
-        k = c.k
-        excludeSeen = c.exclude_seen != 0
-        userAttributes = ProtobufC.map(c.user_attributes, count: c.n_user_attributes)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__RecommendRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.version = arena.message(version)
-        c.user_id = arena.string(userId)
-        (c.n_seed_items, c.seed_items) = arena.repeated(seedItems)
-        c.k = k
-        c.exclude_seen = excludeSeen ? 1 : 0
-        (c.n_user_attributes, c.user_attributes) = arena.map(
-            userAttributes,
-            entry: aimass__v1__recommend_request__user_attributes_entry__init
-        )
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__RecommendRequest>) {
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.field(&userId, \.user_id)
+        c.repeated(&seedItems, \.seed_items, count: \.n_seed_items)
+        c.field(&k, \.k)
+        c.field(&excludeSeen, \.exclude_seen)
+        c.map(&userAttributes, \.user_attributes, count: \.n_user_attributes)
     }
 }
 
 /// `aimass.v1.RecommendResponse`: Result of Recommend.Recommend.
 public struct RecommendResponse: Hashable, Sendable {
     /// Up to k items, best first (fewer if the model has fewer candidates).
-    public var items: [ScoredItem]
+    public var items: [ScoredItem] = []
     /// The replica that answered.
-    public var servedBy: ServedBy?
+    public var servedBy: ServedBy? = nil
     /// How the items were found.
-    public var path: ServingPath
+    public var path: ServingPath = .unspecified
 
-    public init(
-        items: [ScoredItem] = [],
-        servedBy: ServedBy? = nil,
-        path: ServingPath = .unspecified
-    ) {
-        self.items = items
-        self.servedBy = servedBy
-        self.path = path
+    public init(items: [ScoredItem] = [], servedBy: ServedBy? = nil, path: ServingPath = .unspecified) {
+        (self.items, self.servedBy, self.path) = (items, servedBy, path)
     }
 }
 
 extension RecommendResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__recommend_response__init
 
-    public init(c: Aimass__V1__RecommendResponse) {
-        items = ProtobufC.repeated(c.items, count: c.n_items)
-        servedBy = ProtobufC.message(c.served_by)
-        path = ServingPath(c: c.path)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__RecommendResponse, in arena: CArena) {
-        (c.n_items, c.items) = arena.repeated(items)
-        c.served_by = arena.message(servedBy)
-        c.path = path.cValue
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__RecommendResponse>) {
+        c.repeated(&items, \.items, count: \.n_items)
+        c.field(&servedBy, \.served_by)
+        c.field(&path, \.path)
     }
 }
 
 /// `aimass.v1.SimilarItemsRequest`: Request of Recommend.SimilarItems.
 public struct SimilarItemsRequest: Hashable, Sendable {
     /// Name of the model. Required.
-    public var model: String
+    public var model: String = ""
     /// Which version; as in RecommendRequest.
-    public var version: VersionSelector?
+    public var version: VersionSelector? = nil
     /// The item; unknown item = NOT_FOUND. Required.
-    public var itemId: String
+    public var itemId: String = ""
     /// Number of items to return; 0 = 10, at most 1000. The item itself is
     /// never returned.
-    public var k: UInt32
+    public var k: UInt32 = 0
 
-    public init(
-        model: String = "",
-        version: VersionSelector? = nil,
-        itemId: String = "",
-        k: UInt32 = 0
-    ) {
-        self.model = model
-        self.version = version
-        self.itemId = itemId
-        self.k = k
+    public init(model: String = "", version: VersionSelector? = nil, itemId: String = "", k: UInt32 = 0) {
+        (self.model, self.version, self.itemId, self.k) = (model, version, itemId, k)
     }
 }
 
 extension SimilarItemsRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__similar_items_request__init
 
-    public init(c: Aimass__V1__SimilarItemsRequest) {
-        model = ProtobufC.string(c.model)
-        version = ProtobufC.message(c.version)
-        itemId = ProtobufC.string(c.item_id)
-        k = c.k
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__SimilarItemsRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.version = arena.message(version)
-        c.item_id = arena.string(itemId)
-        c.k = k
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SimilarItemsRequest>) {
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.field(&itemId, \.item_id)
+        c.field(&k, \.k)
     }
 }
 
 /// `aimass.v1.SimilarItemsResponse`: Result of Recommend.SimilarItems.
 public struct SimilarItemsResponse: Hashable, Sendable {
     /// Up to k items, most similar first; score is the similarity.
-    public var items: [ScoredItem]
+    public var items: [ScoredItem] = []
     /// The replica that answered.
-    public var servedBy: ServedBy?
+    public var servedBy: ServedBy? = nil
 
-    public init(
-        items: [ScoredItem] = [],
-        servedBy: ServedBy? = nil
-    ) {
-        self.items = items
-        self.servedBy = servedBy
+    public init(items: [ScoredItem] = [], servedBy: ServedBy? = nil) {
+        (self.items, self.servedBy) = (items, servedBy)
     }
 }
 
 extension SimilarItemsResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__similar_items_response__init
 
-    public init(c: Aimass__V1__SimilarItemsResponse) {
-        items = ProtobufC.repeated(c.items, count: c.n_items)
-        servedBy = ProtobufC.message(c.served_by)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__SimilarItemsResponse, in arena: CArena) {
-        (c.n_items, c.items) = arena.repeated(items)
-        c.served_by = arena.message(servedBy)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SimilarItemsResponse>) {
+        c.repeated(&items, \.items, count: \.n_items)
+        c.field(&servedBy, \.served_by)
     }
 }
 
@@ -337,118 +266,85 @@ public enum EvalProtocol: Int32, CaseIterable, ProtobufCEnum {
 /// `aimass.v1.EvaluateRequest`: Request of Recommend.Evaluate.
 public struct EvaluateRequest: Hashable, Sendable {
     /// Name of the model. Required.
-    public var model: String
+    public var model: String = ""
     /// Which version; absent or empty = the newest.
-    public var version: VersionSelector?
+    public var version: VersionSelector? = nil
     /// Split protocol; UNSPECIFIED = LEAVE_LAST_ONE_OUT.
-    public var `protocol`: EvalProtocol
+    public var `protocol`: EvalProtocol = .unspecified
     /// Cut-off of the ranking metrics; 0 = 10, at most 100.
-    public var k: UInt32
+    public var k: UInt32 = 0
     /// Random seed of the split and of tie-breaking; 0 = 42.
-    public var seed: UInt64
+    public var seed: UInt64 = 0
     /// True: compute and return the metrics but do not store them.
-    public var dryRun: Bool
+    public var dryRun: Bool = false
     /// Evaluate as if the version's manifest also had these keys (a what-if,
     /// as `aimass tune` asks): the model is built from the version's artifact
     /// with the merged manifest. Needs dry_run (the metrics would not be the
     /// version's); a key or value the manifest does not allow is
     /// INVALID_ARGUMENT naming it.
-    public var manifestOverrides: [String: String]
+    public var manifestOverrides: [String: String] = [:]
 
     public init(
-        model: String = "",
-        version: VersionSelector? = nil,
-        `protocol`: EvalProtocol = .unspecified,
-        k: UInt32 = 0,
-        seed: UInt64 = 0,
-        dryRun: Bool = false,
-        manifestOverrides: [String: String] = [:]
+        model: String = "", version: VersionSelector? = nil, `protocol`: EvalProtocol = .unspecified, k: UInt32 = 0,
+        seed: UInt64 = 0, dryRun: Bool = false, manifestOverrides: [String: String] = [:]
     ) {
-        self.model = model
-        self.version = version
-        self.protocol = `protocol`
-        self.k = k
-        self.seed = seed
-        self.dryRun = dryRun
-        self.manifestOverrides = manifestOverrides
+        (self.model, self.version, self.protocol, self.k, self.seed, self.dryRun, self.manifestOverrides) =
+            (model, version, `protocol`, k, seed, dryRun, manifestOverrides)
     }
 }
 
 extension EvaluateRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__evaluate_request__init
 
-    public init(c: Aimass__V1__EvaluateRequest) {
-        model = ProtobufC.string(c.model)
-        version = ProtobufC.message(c.version)
-        `protocol` = EvalProtocol(c: c.protocol)
-        k = c.k
-        seed = c.seed
-        dryRun = c.dry_run != 0
-        manifestOverrides = ProtobufC.map(c.manifest_overrides, count: c.n_manifest_overrides)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__EvaluateRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.version = arena.message(version)
-        c.protocol = `protocol`.cValue
-        c.k = k
-        c.seed = seed
-        c.dry_run = dryRun ? 1 : 0
-        (c.n_manifest_overrides, c.manifest_overrides) = arena.map(
-            manifestOverrides,
-            entry: aimass__v1__evaluate_request__manifest_overrides_entry__init
-        )
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__EvaluateRequest>) {
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.field(&`protocol`, \.protocol)
+        c.field(&k, \.k)
+        c.field(&seed, \.seed)
+        c.field(&dryRun, \.dry_run)
+        c.map(&manifestOverrides, \.manifest_overrides, count: \.n_manifest_overrides)
     }
 }
 
 /// `aimass.v1.EvaluateResponse`: Result of Recommend.Evaluate.
 public struct EvaluateResponse: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Version number evaluated.
-    public var version: UInt32
+    public var version: UInt32 = 0
     /// Metrics, keyed `<protocol>.<metric>@<k>`: for `loo` `loo.hr@10` (hit
     /// rate), `loo.ndcg@10`, `loo.coverage@10`; for `holdout`
     /// `holdout.precision@10`, `holdout.recall@10`, `holdout.ndcg@10`,
     /// `holdout.coverage@10`; plus `<protocol>.users`; see Version.metrics.
-    public var metrics: [String: Double]
+    public var metrics: [String: Double] = [:]
     /// True if the metrics were merged into the version's metrics (not
     /// dry_run and the caller is a WRITER); false otherwise.
-    public var stored: Bool
+    public var stored: Bool = false
     /// When the evaluation finished.
-    public var evaluatedAtMs: Int64
+    public var evaluatedAtMs: Int64 = 0
 
     public init(
-        model: String = "",
-        version: UInt32 = 0,
-        metrics: [String: Double] = [:],
-        stored: Bool = false,
+        model: String = "", version: UInt32 = 0, metrics: [String: Double] = [:], stored: Bool = false,
         evaluatedAtMs: Int64 = 0
     ) {
-        self.model = model
-        self.version = version
-        self.metrics = metrics
-        self.stored = stored
-        self.evaluatedAtMs = evaluatedAtMs
+        (self.model, self.version, self.metrics, self.stored, self.evaluatedAtMs) =
+            (model, version, metrics, stored, evaluatedAtMs)
     }
 }
 
 extension EvaluateResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__evaluate_response__init
 
-    public init(c: Aimass__V1__EvaluateResponse) {
-        model = ProtobufC.string(c.model)
-        version = c.version
-        metrics = ProtobufC.map(c.metrics, count: c.n_metrics)
-        stored = c.stored != 0
-        evaluatedAtMs = c.evaluated_at_ms
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__EvaluateResponse, in arena: CArena) {
-        c.model = arena.string(model)
-        c.version = version
-        (c.n_metrics, c.metrics) = arena.map(metrics, entry: aimass__v1__evaluate_response__metrics_entry__init)
-        c.stored = stored ? 1 : 0
-        c.evaluated_at_ms = evaluatedAtMs
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__EvaluateResponse>) {
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.map(&metrics, \.metrics, count: \.n_metrics)
+        c.field(&stored, \.stored)
+        c.field(&evaluatedAtMs, \.evaluated_at_ms)
     }
 }

@@ -8,7 +8,7 @@ import RPCProtobufC
 /// The methods of `aimass.v1.ModelRegistry`.
 ///
 /// The model registry: models, versions, artifacts, aliases, permissions.
-public enum ModelRegistryMethods {
+public enum ModelRegistryMethods: ServiceMethods {
     /// `aimass.v1.ModelRegistry`.
     public static let serviceName = "aimass.v1.ModelRegistry"
 
@@ -19,18 +19,18 @@ public enum ModelRegistryMethods {
     /// UNAUTHENTICATED.
     ///
     /// ``CreateModelRequest`` → ``Model``.
-    public static let createModel = MethodDescriptor(service: serviceName, method: "CreateModel")
+    public static let createModel = method("CreateModel")
 
     /// Returns one model. Errors: NOT_FOUND, UNAUTHENTICATED.
     ///
     /// ``GetModelRequest`` → ``Model``.
-    public static let getModel = MethodDescriptor(service: serviceName, method: "GetModel")
+    public static let getModel = method("GetModel")
 
     /// Lists the models the caller can read, ordered by name, filtered and
     /// paged. Errors: INVALID_ARGUMENT (bad page token), UNAUTHENTICATED.
     ///
     /// ``ListModelsRequest`` → ``ListModelsResponse``.
-    public static let listModels = MethodDescriptor(service: serviceName, method: "ListModels")
+    public static let listModels = method("ListModels")
 
     /// Changes the fields of a model named in `update_mask` (needs WRITER).
     /// Returns the updated model.
@@ -38,7 +38,7 @@ public enum ModelRegistryMethods {
     /// in the mask, bad value), NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED.
     ///
     /// ``UpdateModelRequest`` → ``Model``.
-    public static let updateModel = MethodDescriptor(service: serviceName, method: "UpdateModel")
+    public static let updateModel = method("UpdateModel")
 
     /// Deletes a model with all its versions, artifacts, aliases, history and
     /// permissions (needs OWNER).
@@ -46,7 +46,7 @@ public enum ModelRegistryMethods {
     /// still has deployments: undeploy them first), UNAUTHENTICATED.
     ///
     /// ``DeleteModelRequest`` → ``DeleteModelResponse``.
-    public static let deleteModel = MethodDescriptor(service: serviceName, method: "DeleteModel")
+    public static let deleteModel = method("DeleteModel")
 
     /// Uploads a new version (needs WRITER). Client streaming: the first
     /// message is a `header`, every following message a `chunk` of the
@@ -65,19 +65,19 @@ public enum ModelRegistryMethods {
     /// nothing is stored).
     ///
     /// stream ``UploadVersionRequest`` → ``Version``.
-    public static let uploadVersion = MethodDescriptor(service: serviceName, method: "UploadVersion")
+    public static let uploadVersion = method("UploadVersion")
 
     /// Returns one version. Errors: NOT_FOUND (model, version or alias),
     /// INVALID_ARGUMENT (both number and alias set), UNAUTHENTICATED.
     ///
     /// ``GetVersionRequest`` → ``Version``.
-    public static let getVersion = MethodDescriptor(service: serviceName, method: "GetVersion")
+    public static let getVersion = method("GetVersion")
 
     /// Lists the versions of a model, newest first, paged.
     /// Errors: NOT_FOUND (model), INVALID_ARGUMENT, UNAUTHENTICATED.
     ///
     /// ``ListVersionsRequest`` → ``ListVersionsResponse``.
-    public static let listVersions = MethodDescriptor(service: serviceName, method: "ListVersions")
+    public static let listVersions = method("ListVersions")
 
     /// Deletes one version of a model with its metrics (needs OWNER). The
     /// artifact file is removed when no other version shares its sha256.
@@ -89,7 +89,7 @@ public enum ModelRegistryMethods {
     /// or roll it to another version first), UNAUTHENTICATED.
     ///
     /// ``DeleteVersionRequest`` → ``DeleteVersionResponse``.
-    public static let deleteVersion = MethodDescriptor(service: serviceName, method: "DeleteVersion")
+    public static let deleteVersion = method("DeleteVersion")
 
     /// Downloads a version's artifact. Server streaming: the first message
     /// carries `version`, every following one a `chunk` (at most 1 MiB each),
@@ -99,14 +99,14 @@ public enum ModelRegistryMethods {
     /// DATA_LOSS (stored artifact is corrupt), UNAUTHENTICATED.
     ///
     /// ``DownloadVersionRequest`` → stream ``DownloadVersionResponse``.
-    public static let downloadVersion = MethodDescriptor(service: serviceName, method: "DownloadVersion")
+    public static let downloadVersion = method("DownloadVersion")
 
     /// Compares two versions of a model field by field (metadata, manifest,
     /// metrics, schemas, dependencies, annotations, size and sha256).
     /// Errors: NOT_FOUND, INVALID_ARGUMENT, UNAUTHENTICATED.
     ///
     /// ``DiffVersionsRequest`` → ``DiffVersionsResponse``.
-    public static let diffVersions = MethodDescriptor(service: serviceName, method: "DiffVersions")
+    public static let diffVersions = method("DiffVersions")
 
     /// Points an alias at a version, creating, moving or (with version 0)
     /// deleting it (needs WRITER). Rolling back is moving the alias to an
@@ -120,7 +120,7 @@ public enum ModelRegistryMethods {
     /// version's by `margin` (champion/challenger).
     ///
     /// ``SetAliasRequest`` → ``SetAliasResponse``.
-    public static let setAlias = MethodDescriptor(service: serviceName, method: "SetAlias")
+    public static let setAlias = method("SetAlias")
 
     /// Splits an alias's traffic for an online A/B test: Recommend calls for
     /// the alias with a user_id go to `challenger_version` for `percent` % of
@@ -132,13 +132,13 @@ public enum ModelRegistryMethods {
     /// PERMISSION_DENIED, UNAUTHENTICATED.
     ///
     /// ``SetAliasSplitRequest`` → ``SetAliasSplitResponse``.
-    public static let setAliasSplit = MethodDescriptor(service: serviceName, method: "SetAliasSplit")
+    public static let setAliasSplit = method("SetAliasSplit")
 
     /// Lists the moves of the aliases of a model, newest first, paged.
     /// Errors: NOT_FOUND (model), INVALID_ARGUMENT, UNAUTHENTICATED.
     ///
     /// ``ListAliasHistoryRequest`` → ``ListAliasHistoryResponse``.
-    public static let listAliasHistory = MethodDescriptor(service: serviceName, method: "ListAliasHistory")
+    public static let listAliasHistory = method("ListAliasHistory")
 
     /// Grants a role on a model to a principal, replacing its previous role;
     /// ROLE_NONE removes the grant (needs OWNER). Returns every grant after
@@ -148,7 +148,7 @@ public enum ModelRegistryMethods {
     /// UNAUTHENTICATED.
     ///
     /// ``SetPermissionRequest`` → ``PermissionsResponse``.
-    public static let setPermission = MethodDescriptor(service: serviceName, method: "SetPermission")
+    public static let setPermission = method("SetPermission")
 
     /// Lists every grant on a model (needs READER: whoever may use a model may
     /// see who has access and whom to ask; changing grants needs OWNER, see
@@ -157,7 +157,7 @@ public enum ModelRegistryMethods {
     /// UNAUTHENTICATED.
     ///
     /// ``GetPermissionsRequest`` → ``PermissionsResponse``.
-    public static let getPermissions = MethodDescriptor(service: serviceName, method: "GetPermissions")
+    public static let getPermissions = method("GetPermissions")
 
     /// Every method of `aimass.v1.ModelRegistry`, in the .proto's order.
     public static let all: [MethodDescriptor] = [
@@ -184,37 +184,37 @@ public enum ModelRegistryMethods {
 /// fields are set by the server and ignored in CreateModel/UpdateModel.
 public struct Model: Hashable, Sendable {
     /// Unique name (see common.proto for the allowed characters). Immutable.
-    public var name: String
+    public var name: String = ""
     /// Free-text description.
-    public var description: String
+    public var description: String = ""
     /// Output only. When the model was created.
-    public var createdAtMs: Int64
+    public var createdAtMs: Int64 = 0
     /// Output only. When the model's metadata last changed, or a version was
     /// published.
-    public var updatedAtMs: Int64
+    public var updatedAtMs: Int64 = 0
     /// Output only. Number of the newest version; 0 = no version yet.
-    public var latestVersion: UInt32
+    public var latestVersion: UInt32 = 0
     /// Output only. Principal that created the model (e.g. `user:ana`); it was
     /// granted OWNER at creation. Filter ListModels by it.
-    public var author: String
+    public var author: String = ""
     /// Free-form tags, e.g. `movies`, `itemcf`. Filter ListModels by one.
-    public var tags: [String]
+    public var tags: [String] = []
     /// Input schema; new versions that do not declare one inherit it.
-    public var inputSchema: [SchemaField]
+    public var inputSchema: [SchemaField] = []
     /// Output schema; new versions that do not declare one inherit it.
-    public var outputSchema: [SchemaField]
+    public var outputSchema: [SchemaField] = []
     /// Output only. The evaluation metrics of the latest version (see
     /// Version.metrics for the key format).
-    public var metrics: [String: Double]
+    public var metrics: [String: Double] = [:]
     /// Names of what the model needs (libraries, feature sets, other models),
     /// free text such as `itemcf>=1`; new versions without any inherit them.
-    public var dependencies: [String]
+    public var dependencies: [String] = []
     /// Output only. Artifact size of the latest version; 0 = no version.
-    public var sizeBytes: Int64
+    public var sizeBytes: Int64 = 0
     /// Free-text statement of the intended use and its limits.
-    public var intendedUse: String
+    public var intendedUse: String = ""
     /// Free-form key/value annotations for people and tools.
-    public var annotations: [String: String]
+    public var annotations: [String: String] = [:]
     /// Default configuration manifest: every new version's manifest starts as
     /// a copy of this, then the keys of its upload header override it. Keys
     /// (case-insensitive; each at most once):
@@ -263,31 +263,19 @@ public struct Model: Hashable, Sendable {
     /// interactions`, `#%section users`, `#%section items`) carries attribute
     /// files (RecBole atomic format, `id:token<TAB>name:type...`) with the
     /// interactions.
-    public var manifest: [String: String]
+    public var manifest: [String: String] = [:]
     /// Output only. Current aliases: alias name -> version number (without the
     /// implicit `latest`).
-    public var aliases: [String: UInt32]
+    public var aliases: [String: UInt32] = [:]
     /// Output only. The aliases with an A/B split (SetAliasSplit).
-    public var aliasSplits: [AliasSplit]
+    public var aliasSplits: [AliasSplit] = []
 
     public init(
-        name: String = "",
-        description: String = "",
-        createdAtMs: Int64 = 0,
-        updatedAtMs: Int64 = 0,
-        latestVersion: UInt32 = 0,
-        author: String = "",
-        tags: [String] = [],
-        inputSchema: [SchemaField] = [],
-        outputSchema: [SchemaField] = [],
-        metrics: [String: Double] = [:],
-        dependencies: [String] = [],
-        sizeBytes: Int64 = 0,
-        intendedUse: String = "",
-        annotations: [String: String] = [:],
-        manifest: [String: String] = [:],
-        aliases: [String: UInt32] = [:],
-        aliasSplits: [AliasSplit] = []
+        name: String = "", description: String = "", createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0,
+        latestVersion: UInt32 = 0, author: String = "", tags: [String] = [], inputSchema: [SchemaField] = [],
+        outputSchema: [SchemaField] = [], metrics: [String: Double] = [:], dependencies: [String] = [],
+        sizeBytes: Int64 = 0, intendedUse: String = "", annotations: [String: String] = [:],
+        manifest: [String: String] = [:], aliases: [String: UInt32] = [:], aliasSplits: [AliasSplit] = []
     ) {
         self.name = name
         self.description = description
@@ -312,44 +300,26 @@ public struct Model: Hashable, Sendable {
 extension Model: ProtobufCConvertible {
     public static let cInit = aimass__v1__model__init
 
-    public init(c: Aimass__V1__Model) {
-        name = ProtobufC.string(c.name)
-        description = ProtobufC.string(c.description)
-        createdAtMs = c.created_at_ms
-        updatedAtMs = c.updated_at_ms
-        latestVersion = c.latest_version
-        author = ProtobufC.string(c.author)
-        tags = ProtobufC.repeated(c.tags, count: c.n_tags)
-        inputSchema = ProtobufC.repeated(c.input_schema, count: c.n_input_schema)
-        outputSchema = ProtobufC.repeated(c.output_schema, count: c.n_output_schema)
-        metrics = ProtobufC.map(c.metrics, count: c.n_metrics)
-        dependencies = ProtobufC.repeated(c.dependencies, count: c.n_dependencies)
-        sizeBytes = c.size_bytes
-        intendedUse = ProtobufC.string(c.intended_use)
-        annotations = ProtobufC.map(c.annotations, count: c.n_annotations)
-        manifest = ProtobufC.map(c.manifest, count: c.n_manifest)
-        aliases = ProtobufC.map(c.aliases, count: c.n_aliases)
-        aliasSplits = ProtobufC.repeated(c.alias_splits, count: c.n_alias_splits)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Model, in arena: CArena) {
-        c.name = arena.string(name)
-        c.description = arena.string(description)
-        c.created_at_ms = createdAtMs
-        c.updated_at_ms = updatedAtMs
-        c.latest_version = latestVersion
-        c.author = arena.string(author)
-        (c.n_tags, c.tags) = arena.repeated(tags)
-        (c.n_input_schema, c.input_schema) = arena.repeated(inputSchema)
-        (c.n_output_schema, c.output_schema) = arena.repeated(outputSchema)
-        (c.n_metrics, c.metrics) = arena.map(metrics, entry: aimass__v1__model__metrics_entry__init)
-        (c.n_dependencies, c.dependencies) = arena.repeated(dependencies)
-        c.size_bytes = sizeBytes
-        c.intended_use = arena.string(intendedUse)
-        (c.n_annotations, c.annotations) = arena.map(annotations, entry: aimass__v1__model__annotations_entry__init)
-        (c.n_manifest, c.manifest) = arena.map(manifest, entry: aimass__v1__model__manifest_entry__init)
-        (c.n_aliases, c.aliases) = arena.map(aliases, entry: aimass__v1__model__aliases_entry__init)
-        (c.n_alias_splits, c.alias_splits) = arena.repeated(aliasSplits)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Model>) {
+        c.field(&name, \.name)
+        c.field(&description, \.description)
+        c.field(&createdAtMs, \.created_at_ms)
+        c.field(&updatedAtMs, \.updated_at_ms)
+        c.field(&latestVersion, \.latest_version)
+        c.field(&author, \.author)
+        c.repeated(&tags, \.tags, count: \.n_tags)
+        c.repeated(&inputSchema, \.input_schema, count: \.n_input_schema)
+        c.repeated(&outputSchema, \.output_schema, count: \.n_output_schema)
+        c.map(&metrics, \.metrics, count: \.n_metrics)
+        c.repeated(&dependencies, \.dependencies, count: \.n_dependencies)
+        c.field(&sizeBytes, \.size_bytes)
+        c.field(&intendedUse, \.intended_use)
+        c.map(&annotations, \.annotations, count: \.n_annotations)
+        c.map(&manifest, \.manifest, count: \.n_manifest)
+        c.map(&aliases, \.aliases, count: \.n_aliases)
+        c.repeated(&aliasSplits, \.alias_splits, count: \.n_alias_splits)
     }
 }
 
@@ -358,58 +328,47 @@ extension Model: ProtobufCConvertible {
 /// Recommend.Evaluate) and `aliases` change after publication.
 public struct Version: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Version number, 1 for the first; assigned by the server.
-    public var number: UInt32
+    public var number: UInt32 = 0
     /// When the version was published (upload committed).
-    public var createdAtMs: Int64
+    public var createdAtMs: Int64 = 0
     /// Principal that uploaded it.
-    public var author: String
+    public var author: String = ""
     /// Free-text description (e.g. what changed).
-    public var description: String
+    public var description: String = ""
     /// Artifact size in bytes.
-    public var sizeBytes: Int64
+    public var sizeBytes: Int64 = 0
     /// SHA-256 of the artifact, 64 lowercase hex characters.
-    public var sha256: String
+    public var sha256: String = ""
     /// Effective configuration manifest (model defaults merged with the upload
     /// header's keys); see Model.manifest for the known keys.
-    public var manifest: [String: String]
+    public var manifest: [String: String] = [:]
     /// Evaluation metrics. Keys are `<protocol>.<metric>@<k>`: protocol `loo`
     /// (leave last one out) with metric `hr` (hit rate), `ndcg` or `coverage`,
     /// or protocol `holdout` (80/20) with metric `precision`, `recall`, `ndcg`
     /// or `coverage`, e.g. `loo.hr@10`; plus `<protocol>.users` (users
     /// evaluated). Uploaders may add their own keys.
-    public var metrics: [String: Double]
+    public var metrics: [String: Double] = [:]
     /// When `metrics` last changed; 0 = no metrics.
-    public var metricsUpdatedAtMs: Int64
+    public var metricsUpdatedAtMs: Int64 = 0
     /// Dependencies (see Model.dependencies).
-    public var dependencies: [String]
+    public var dependencies: [String] = []
     /// Input schema of this version.
-    public var inputSchema: [SchemaField]
+    public var inputSchema: [SchemaField] = []
     /// Output schema of this version.
-    public var outputSchema: [SchemaField]
+    public var outputSchema: [SchemaField] = []
     /// Free-form annotations of this version.
-    public var annotations: [String: String]
+    public var annotations: [String: String] = [:]
     /// Output only. Aliases that currently point at this version, sorted
     /// (`latest` included when this is the newest version).
-    public var aliases: [String]
+    public var aliases: [String] = []
 
     public init(
-        model: String = "",
-        number: UInt32 = 0,
-        createdAtMs: Int64 = 0,
-        author: String = "",
-        description: String = "",
-        sizeBytes: Int64 = 0,
-        sha256: String = "",
-        manifest: [String: String] = [:],
-        metrics: [String: Double] = [:],
-        metricsUpdatedAtMs: Int64 = 0,
-        dependencies: [String] = [],
-        inputSchema: [SchemaField] = [],
-        outputSchema: [SchemaField] = [],
-        annotations: [String: String] = [:],
-        aliases: [String] = []
+        model: String = "", number: UInt32 = 0, createdAtMs: Int64 = 0, author: String = "", description: String = "",
+        sizeBytes: Int64 = 0, sha256: String = "", manifest: [String: String] = [:], metrics: [String: Double] = [:],
+        metricsUpdatedAtMs: Int64 = 0, dependencies: [String] = [], inputSchema: [SchemaField] = [],
+        outputSchema: [SchemaField] = [], annotations: [String: String] = [:], aliases: [String] = []
     ) {
         self.model = model
         self.number = number
@@ -432,51 +391,33 @@ public struct Version: Hashable, Sendable {
 extension Version: ProtobufCConvertible {
     public static let cInit = aimass__v1__version__init
 
-    public init(c: Aimass__V1__Version) {
-        model = ProtobufC.string(c.model)
-        number = c.number
-        createdAtMs = c.created_at_ms
-        author = ProtobufC.string(c.author)
-        description = ProtobufC.string(c.description)
-        sizeBytes = c.size_bytes
-        sha256 = ProtobufC.string(c.sha256)
-        manifest = ProtobufC.map(c.manifest, count: c.n_manifest)
-        metrics = ProtobufC.map(c.metrics, count: c.n_metrics)
-        metricsUpdatedAtMs = c.metrics_updated_at_ms
-        dependencies = ProtobufC.repeated(c.dependencies, count: c.n_dependencies)
-        inputSchema = ProtobufC.repeated(c.input_schema, count: c.n_input_schema)
-        outputSchema = ProtobufC.repeated(c.output_schema, count: c.n_output_schema)
-        annotations = ProtobufC.map(c.annotations, count: c.n_annotations)
-        aliases = ProtobufC.repeated(c.aliases, count: c.n_aliases)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Version, in arena: CArena) {
-        c.model = arena.string(model)
-        c.number = number
-        c.created_at_ms = createdAtMs
-        c.author = arena.string(author)
-        c.description = arena.string(description)
-        c.size_bytes = sizeBytes
-        c.sha256 = arena.string(sha256)
-        (c.n_manifest, c.manifest) = arena.map(manifest, entry: aimass__v1__version__manifest_entry__init)
-        (c.n_metrics, c.metrics) = arena.map(metrics, entry: aimass__v1__version__metrics_entry__init)
-        c.metrics_updated_at_ms = metricsUpdatedAtMs
-        (c.n_dependencies, c.dependencies) = arena.repeated(dependencies)
-        (c.n_input_schema, c.input_schema) = arena.repeated(inputSchema)
-        (c.n_output_schema, c.output_schema) = arena.repeated(outputSchema)
-        (c.n_annotations, c.annotations) = arena.map(annotations, entry: aimass__v1__version__annotations_entry__init)
-        (c.n_aliases, c.aliases) = arena.repeated(aliases)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Version>) {
+        c.field(&model, \.model)
+        c.field(&number, \.number)
+        c.field(&createdAtMs, \.created_at_ms)
+        c.field(&author, \.author)
+        c.field(&description, \.description)
+        c.field(&sizeBytes, \.size_bytes)
+        c.field(&sha256, \.sha256)
+        c.map(&manifest, \.manifest, count: \.n_manifest)
+        c.map(&metrics, \.metrics, count: \.n_metrics)
+        c.field(&metricsUpdatedAtMs, \.metrics_updated_at_ms)
+        c.repeated(&dependencies, \.dependencies, count: \.n_dependencies)
+        c.repeated(&inputSchema, \.input_schema, count: \.n_input_schema)
+        c.repeated(&outputSchema, \.output_schema, count: \.n_output_schema)
+        c.map(&annotations, \.annotations, count: \.n_annotations)
+        c.repeated(&aliases, \.aliases, count: \.n_aliases)
     }
 }
 
 /// `aimass.v1.CreateModelRequest`: Request of ModelRegistry.CreateModel.
 public struct CreateModelRequest: Hashable, Sendable {
     /// The model to create: `name` is required; output-only fields ignored.
-    public var model: Model?
+    public var model: Model? = nil
 
-    public init(
-        model: Model? = nil
-    ) {
+    public init(model: Model? = nil) {
         self.model = model
     }
 }
@@ -484,23 +425,19 @@ public struct CreateModelRequest: Hashable, Sendable {
 extension CreateModelRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__create_model_request__init
 
-    public init(c: Aimass__V1__CreateModelRequest) {
-        model = ProtobufC.message(c.model)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__CreateModelRequest, in arena: CArena) {
-        c.model = arena.message(model)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__CreateModelRequest>) {
+        c.field(&model, \.model)
     }
 }
 
 /// `aimass.v1.GetModelRequest`: Request of ModelRegistry.GetModel.
 public struct GetModelRequest: Hashable, Sendable {
     /// Name of the model.
-    public var name: String
+    public var name: String = ""
 
-    public init(
-        name: String = ""
-    ) {
+    public init(name: String = "") {
         self.name = name
     }
 }
@@ -508,91 +445,69 @@ public struct GetModelRequest: Hashable, Sendable {
 extension GetModelRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__get_model_request__init
 
-    public init(c: Aimass__V1__GetModelRequest) {
-        name = ProtobufC.string(c.name)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__GetModelRequest, in arena: CArena) {
-        c.name = arena.string(name)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__GetModelRequest>) {
+        c.field(&name, \.name)
     }
 }
 
 /// `aimass.v1.ListModelsRequest`: Request of ModelRegistry.ListModels; the filters combine with AND.
 public struct ListModelsRequest: Hashable, Sendable {
     /// Maximum models per page; 0 = 50, at most 500.
-    public var pageSize: UInt32
+    public var pageSize: UInt32 = 0
     /// Token from the previous page; empty for the first page.
-    public var pageToken: String
+    public var pageToken: String = ""
     /// Only models carrying this tag; empty = any.
-    public var tag: String
+    public var tag: String = ""
     /// Only models whose author is this principal (e.g. `user:ana`);
     /// empty = any.
-    public var author: String
+    public var author: String = ""
     /// Only models whose name starts with this; empty = any.
-    public var namePrefix: String
+    public var namePrefix: String = ""
 
     public init(
-        pageSize: UInt32 = 0,
-        pageToken: String = "",
-        tag: String = "",
-        author: String = "",
-        namePrefix: String = ""
+        pageSize: UInt32 = 0, pageToken: String = "", tag: String = "", author: String = "", namePrefix: String = ""
     ) {
-        self.pageSize = pageSize
-        self.pageToken = pageToken
-        self.tag = tag
-        self.author = author
-        self.namePrefix = namePrefix
+        (self.pageSize, self.pageToken, self.tag, self.author, self.namePrefix) =
+            (pageSize, pageToken, tag, author, namePrefix)
     }
 }
 
 extension ListModelsRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_models_request__init
 
-    public init(c: Aimass__V1__ListModelsRequest) {
-        pageSize = c.page_size
-        pageToken = ProtobufC.string(c.page_token)
-        tag = ProtobufC.string(c.tag)
-        author = ProtobufC.string(c.author)
-        namePrefix = ProtobufC.string(c.name_prefix)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListModelsRequest, in arena: CArena) {
-        c.page_size = pageSize
-        c.page_token = arena.string(pageToken)
-        c.tag = arena.string(tag)
-        c.author = arena.string(author)
-        c.name_prefix = arena.string(namePrefix)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListModelsRequest>) {
+        c.field(&pageSize, \.page_size)
+        c.field(&pageToken, \.page_token)
+        c.field(&tag, \.tag)
+        c.field(&author, \.author)
+        c.field(&namePrefix, \.name_prefix)
     }
 }
 
 /// `aimass.v1.ListModelsResponse`: One page of ModelRegistry.ListModels.
 public struct ListModelsResponse: Hashable, Sendable {
     /// The page of models, ordered by name.
-    public var models: [Model]
+    public var models: [Model] = []
     /// Token for the next page; empty when this was the last page.
-    public var nextPageToken: String
+    public var nextPageToken: String = ""
 
-    public init(
-        models: [Model] = [],
-        nextPageToken: String = ""
-    ) {
-        self.models = models
-        self.nextPageToken = nextPageToken
+    public init(models: [Model] = [], nextPageToken: String = "") {
+        (self.models, self.nextPageToken) = (models, nextPageToken)
     }
 }
 
 extension ListModelsResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_models_response__init
 
-    public init(c: Aimass__V1__ListModelsResponse) {
-        models = ProtobufC.repeated(c.models, count: c.n_models)
-        nextPageToken = ProtobufC.string(c.next_page_token)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListModelsResponse, in arena: CArena) {
-        (c.n_models, c.models) = arena.repeated(models)
-        c.next_page_token = arena.string(nextPageToken)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListModelsResponse>) {
+        c.repeated(&models, \.models, count: \.n_models)
+        c.field(&nextPageToken, \.next_page_token)
     }
 }
 
@@ -600,45 +515,36 @@ extension ListModelsResponse: ProtobufCConvertible {
 public struct UpdateModelRequest: Hashable, Sendable {
     /// The model: `name` selects it; the fields listed in `update_mask` carry
     /// the new values (an empty value clears the field).
-    public var model: Model?
+    public var model: Model? = nil
     /// Names of the fields to replace, as spelled in Model: `description`,
     /// `tags`, `input_schema`, `output_schema`, `dependencies`, `intended_use`,
     /// `annotations`, `manifest`; or the single entry `*` for all of them.
     /// Repeated and map fields are replaced as a whole. Required: an empty mask
     /// is INVALID_ARGUMENT.
-    public var updateMask: [String]
+    public var updateMask: [String] = []
 
-    public init(
-        model: Model? = nil,
-        updateMask: [String] = []
-    ) {
-        self.model = model
-        self.updateMask = updateMask
+    public init(model: Model? = nil, updateMask: [String] = []) {
+        (self.model, self.updateMask) = (model, updateMask)
     }
 }
 
 extension UpdateModelRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__update_model_request__init
 
-    public init(c: Aimass__V1__UpdateModelRequest) {
-        model = ProtobufC.message(c.model)
-        updateMask = ProtobufC.repeated(c.update_mask, count: c.n_update_mask)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__UpdateModelRequest, in arena: CArena) {
-        c.model = arena.message(model)
-        (c.n_update_mask, c.update_mask) = arena.repeated(updateMask)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__UpdateModelRequest>) {
+        c.field(&model, \.model)
+        c.repeated(&updateMask, \.update_mask, count: \.n_update_mask)
     }
 }
 
 /// `aimass.v1.DeleteModelRequest`: Request of ModelRegistry.DeleteModel.
 public struct DeleteModelRequest: Hashable, Sendable {
     /// Name of the model.
-    public var name: String
+    public var name: String = ""
 
-    public init(
-        name: String = ""
-    ) {
+    public init(name: String = "") {
         self.name = name
     }
 }
@@ -646,12 +552,10 @@ public struct DeleteModelRequest: Hashable, Sendable {
 extension DeleteModelRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__delete_model_request__init
 
-    public init(c: Aimass__V1__DeleteModelRequest) {
-        name = ProtobufC.string(c.name)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__DeleteModelRequest, in arena: CArena) {
-        c.name = arena.string(name)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__DeleteModelRequest>) {
+        c.field(&name, \.name)
     }
 }
 
@@ -663,39 +567,30 @@ public struct DeleteModelResponse: Hashable, Sendable {
 extension DeleteModelResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__delete_model_response__init
 
-    public init(c _: Aimass__V1__DeleteModelResponse) {}
-
-    public func fill(_: inout Aimass__V1__DeleteModelResponse, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Aimass__V1__DeleteModelResponse>) {}
 }
 
 /// `aimass.v1.DeleteVersionRequest`: Request of ModelRegistry.DeleteVersion.
 public struct DeleteVersionRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Number of the version to delete (an alias is not accepted: name the
     /// number you mean to delete).
-    public var version: UInt32
+    public var version: UInt32 = 0
 
-    public init(
-        model: String = "",
-        version: UInt32 = 0
-    ) {
-        self.model = model
-        self.version = version
+    public init(model: String = "", version: UInt32 = 0) {
+        (self.model, self.version) = (model, version)
     }
 }
 
 extension DeleteVersionRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__delete_version_request__init
 
-    public init(c: Aimass__V1__DeleteVersionRequest) {
-        model = ProtobufC.string(c.model)
-        version = c.version
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__DeleteVersionRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.version = version
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__DeleteVersionRequest>) {
+        c.field(&model, \.model)
+        c.field(&version, \.version)
     }
 }
 
@@ -707,9 +602,7 @@ public struct DeleteVersionResponse: Hashable, Sendable {
 extension DeleteVersionResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__delete_version_response__init
 
-    public init(c _: Aimass__V1__DeleteVersionResponse) {}
-
-    public func fill(_: inout Aimass__V1__DeleteVersionResponse, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Aimass__V1__DeleteVersionResponse>) {}
 }
 
 /// `aimass.v1.UploadVersionRequest`: One message of the UploadVersion stream: a header first, then chunks.
@@ -723,11 +616,9 @@ public struct UploadVersionRequest: Hashable, Sendable {
     }
 
     /// The `part` oneof: at most one of its cases is set.
-    public var part: Part?
+    public var part: Part? = nil
 
-    public init(
-        part: Part? = nil
-    ) {
+    public init(part: Part? = nil) {
         self.part = part
     }
 }
@@ -735,27 +626,27 @@ public struct UploadVersionRequest: Hashable, Sendable {
 extension UploadVersionRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__upload_version_request__init
 
-    public init(c: Aimass__V1__UploadVersionRequest) {
-        part = switch c.part_case {
-        case AIMASS__V1__UPLOAD_VERSION_REQUEST__PART_HEADER:
-            ProtobufC.message(c.header).map(Part.header)
-        case AIMASS__V1__UPLOAD_VERSION_REQUEST__PART_CHUNK:
-            .chunk(ProtobufC.bytes(c.chunk))
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__UploadVersionRequest, in arena: CArena) {
-        switch part {
-        case .header(let value)?:
-            c.part_case = AIMASS__V1__UPLOAD_VERSION_REQUEST__PART_HEADER
-            c.header = arena.message(value)
-        case .chunk(let value)?:
-            c.part_case = AIMASS__V1__UPLOAD_VERSION_REQUEST__PART_CHUNK
-            c.chunk = arena.bytes(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__UploadVersionRequest>) {
+        if c.isReading {
+            part = switch c.c.part_case {
+            case AIMASS__V1__UPLOAD_VERSION_REQUEST__PART_HEADER:
+                .header(c.oneof(\.header))
+            case AIMASS__V1__UPLOAD_VERSION_REQUEST__PART_CHUNK:
+                .chunk(c.oneof(\.chunk))
+            default:
+                nil
+            }
+        } else {
+            switch part {
+            case .header(let value)?:
+                c.oneof(value, \.header, selected: \.part_case, AIMASS__V1__UPLOAD_VERSION_REQUEST__PART_HEADER)
+            case .chunk(let value)?:
+                c.oneof(value, \.chunk, selected: \.part_case, AIMASS__V1__UPLOAD_VERSION_REQUEST__PART_CHUNK)
+            case nil:
+                break
+            }
         }
     }
 }
@@ -765,38 +656,31 @@ extension UploadVersionRequest: ProtobufCConvertible {
 /// `manifest` is merged over the model's manifest.
 public struct VersionHeader: Hashable, Sendable {
     /// Name of an existing model. Required.
-    public var model: String
+    public var model: String = ""
     /// Free-text description of this version.
-    public var description: String
+    public var description: String = ""
     /// Exact artifact size in bytes the client will send. Required (> 0).
-    public var sizeBytes: Int64
+    public var sizeBytes: Int64 = 0
     /// SHA-256 of the artifact, 64 hex characters (either case; stored
     /// lowercase). Required.
-    public var sha256: String
+    public var sha256: String = ""
     /// Manifest keys for this version, overriding the model's manifest.
-    public var manifest: [String: String]
+    public var manifest: [String: String] = [:]
     /// Metrics measured by the uploader (see Version.metrics).
-    public var metrics: [String: Double]
+    public var metrics: [String: Double] = [:]
     /// Dependencies; empty = inherit the model's.
-    public var dependencies: [String]
+    public var dependencies: [String] = []
     /// Input schema; empty = inherit the model's.
-    public var inputSchema: [SchemaField]
+    public var inputSchema: [SchemaField] = []
     /// Output schema; empty = inherit the model's.
-    public var outputSchema: [SchemaField]
+    public var outputSchema: [SchemaField] = []
     /// Annotations of this version.
-    public var annotations: [String: String]
+    public var annotations: [String: String] = [:]
 
     public init(
-        model: String = "",
-        description: String = "",
-        sizeBytes: Int64 = 0,
-        sha256: String = "",
-        manifest: [String: String] = [:],
-        metrics: [String: Double] = [:],
-        dependencies: [String] = [],
-        inputSchema: [SchemaField] = [],
-        outputSchema: [SchemaField] = [],
-        annotations: [String: String] = [:]
+        model: String = "", description: String = "", sizeBytes: Int64 = 0, sha256: String = "",
+        manifest: [String: String] = [:], metrics: [String: Double] = [:], dependencies: [String] = [],
+        inputSchema: [SchemaField] = [], outputSchema: [SchemaField] = [], annotations: [String: String] = [:]
     ) {
         self.model = model
         self.description = description
@@ -814,166 +698,118 @@ public struct VersionHeader: Hashable, Sendable {
 extension VersionHeader: ProtobufCConvertible {
     public static let cInit = aimass__v1__version_header__init
 
-    public init(c: Aimass__V1__VersionHeader) {
-        model = ProtobufC.string(c.model)
-        description = ProtobufC.string(c.description)
-        sizeBytes = c.size_bytes
-        sha256 = ProtobufC.string(c.sha256)
-        manifest = ProtobufC.map(c.manifest, count: c.n_manifest)
-        metrics = ProtobufC.map(c.metrics, count: c.n_metrics)
-        dependencies = ProtobufC.repeated(c.dependencies, count: c.n_dependencies)
-        inputSchema = ProtobufC.repeated(c.input_schema, count: c.n_input_schema)
-        outputSchema = ProtobufC.repeated(c.output_schema, count: c.n_output_schema)
-        annotations = ProtobufC.map(c.annotations, count: c.n_annotations)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__VersionHeader, in arena: CArena) {
-        c.model = arena.string(model)
-        c.description = arena.string(description)
-        c.size_bytes = sizeBytes
-        c.sha256 = arena.string(sha256)
-        (c.n_manifest, c.manifest) = arena.map(manifest, entry: aimass__v1__version_header__manifest_entry__init)
-        (c.n_metrics, c.metrics) = arena.map(metrics, entry: aimass__v1__version_header__metrics_entry__init)
-        (c.n_dependencies, c.dependencies) = arena.repeated(dependencies)
-        (c.n_input_schema, c.input_schema) = arena.repeated(inputSchema)
-        (c.n_output_schema, c.output_schema) = arena.repeated(outputSchema)
-        (c.n_annotations, c.annotations) = arena.map(
-            annotations,
-            entry: aimass__v1__version_header__annotations_entry__init
-        )
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__VersionHeader>) {
+        c.field(&model, \.model)
+        c.field(&description, \.description)
+        c.field(&sizeBytes, \.size_bytes)
+        c.field(&sha256, \.sha256)
+        c.map(&manifest, \.manifest, count: \.n_manifest)
+        c.map(&metrics, \.metrics, count: \.n_metrics)
+        c.repeated(&dependencies, \.dependencies, count: \.n_dependencies)
+        c.repeated(&inputSchema, \.input_schema, count: \.n_input_schema)
+        c.repeated(&outputSchema, \.output_schema, count: \.n_output_schema)
+        c.map(&annotations, \.annotations, count: \.n_annotations)
     }
 }
 
 /// `aimass.v1.GetVersionRequest`: Request of ModelRegistry.GetVersion.
 public struct GetVersionRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Which version; absent or empty = the newest.
-    public var version: VersionSelector?
+    public var version: VersionSelector? = nil
 
-    public init(
-        model: String = "",
-        version: VersionSelector? = nil
-    ) {
-        self.model = model
-        self.version = version
+    public init(model: String = "", version: VersionSelector? = nil) {
+        (self.model, self.version) = (model, version)
     }
 }
 
 extension GetVersionRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__get_version_request__init
 
-    public init(c: Aimass__V1__GetVersionRequest) {
-        model = ProtobufC.string(c.model)
-        version = ProtobufC.message(c.version)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__GetVersionRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.version = arena.message(version)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__GetVersionRequest>) {
+        c.field(&model, \.model)
+        c.field(&version, \.version)
     }
 }
 
 /// `aimass.v1.ListVersionsRequest`: Request of ModelRegistry.ListVersions.
 public struct ListVersionsRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Maximum versions per page; 0 = 50, at most 500.
-    public var pageSize: UInt32
+    public var pageSize: UInt32 = 0
     /// Token from the previous page; empty for the first page.
-    public var pageToken: String
+    public var pageToken: String = ""
 
-    public init(
-        model: String = "",
-        pageSize: UInt32 = 0,
-        pageToken: String = ""
-    ) {
-        self.model = model
-        self.pageSize = pageSize
-        self.pageToken = pageToken
+    public init(model: String = "", pageSize: UInt32 = 0, pageToken: String = "") {
+        (self.model, self.pageSize, self.pageToken) = (model, pageSize, pageToken)
     }
 }
 
 extension ListVersionsRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_versions_request__init
 
-    public init(c: Aimass__V1__ListVersionsRequest) {
-        model = ProtobufC.string(c.model)
-        pageSize = c.page_size
-        pageToken = ProtobufC.string(c.page_token)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListVersionsRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.page_size = pageSize
-        c.page_token = arena.string(pageToken)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListVersionsRequest>) {
+        c.field(&model, \.model)
+        c.field(&pageSize, \.page_size)
+        c.field(&pageToken, \.page_token)
     }
 }
 
 /// `aimass.v1.ListVersionsResponse`: One page of ModelRegistry.ListVersions.
 public struct ListVersionsResponse: Hashable, Sendable {
     /// The page of versions, newest first.
-    public var versions: [Version]
+    public var versions: [Version] = []
     /// Token for the next page; empty when this was the last page.
-    public var nextPageToken: String
+    public var nextPageToken: String = ""
 
-    public init(
-        versions: [Version] = [],
-        nextPageToken: String = ""
-    ) {
-        self.versions = versions
-        self.nextPageToken = nextPageToken
+    public init(versions: [Version] = [], nextPageToken: String = "") {
+        (self.versions, self.nextPageToken) = (versions, nextPageToken)
     }
 }
 
 extension ListVersionsResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_versions_response__init
 
-    public init(c: Aimass__V1__ListVersionsResponse) {
-        versions = ProtobufC.repeated(c.versions, count: c.n_versions)
-        nextPageToken = ProtobufC.string(c.next_page_token)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListVersionsResponse, in arena: CArena) {
-        (c.n_versions, c.versions) = arena.repeated(versions)
-        c.next_page_token = arena.string(nextPageToken)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListVersionsResponse>) {
+        c.repeated(&versions, \.versions, count: \.n_versions)
+        c.field(&nextPageToken, \.next_page_token)
     }
 }
 
 /// `aimass.v1.DownloadVersionRequest`: Request of ModelRegistry.DownloadVersion.
 public struct DownloadVersionRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Which version; absent or empty = the newest.
-    public var version: VersionSelector?
+    public var version: VersionSelector? = nil
     /// First byte to send, to resume an interrupted download; 0 = from the
     /// start. Must be <= the artifact size.
-    public var offset: Int64
+    public var offset: Int64 = 0
 
-    public init(
-        model: String = "",
-        version: VersionSelector? = nil,
-        offset: Int64 = 0
-    ) {
-        self.model = model
-        self.version = version
-        self.offset = offset
+    public init(model: String = "", version: VersionSelector? = nil, offset: Int64 = 0) {
+        (self.model, self.version, self.offset) = (model, version, offset)
     }
 }
 
 extension DownloadVersionRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__download_version_request__init
 
-    public init(c: Aimass__V1__DownloadVersionRequest) {
-        model = ProtobufC.string(c.model)
-        version = ProtobufC.message(c.version)
-        offset = c.offset
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__DownloadVersionRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.version = arena.message(version)
-        c.offset = offset
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__DownloadVersionRequest>) {
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.field(&offset, \.offset)
     }
 }
 
@@ -989,11 +825,9 @@ public struct DownloadVersionResponse: Hashable, Sendable {
     }
 
     /// The `part` oneof: at most one of its cases is set.
-    public var part: Part?
+    public var part: Part? = nil
 
-    public init(
-        part: Part? = nil
-    ) {
+    public init(part: Part? = nil) {
         self.part = part
     }
 }
@@ -1001,27 +835,32 @@ public struct DownloadVersionResponse: Hashable, Sendable {
 extension DownloadVersionResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__download_version_response__init
 
-    public init(c: Aimass__V1__DownloadVersionResponse) {
-        part = switch c.part_case {
-        case AIMASS__V1__DOWNLOAD_VERSION_RESPONSE__PART_VERSION:
-            ProtobufC.message(c.version).map(Part.version)
-        case AIMASS__V1__DOWNLOAD_VERSION_RESPONSE__PART_CHUNK:
-            .chunk(ProtobufC.bytes(c.chunk))
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__DownloadVersionResponse, in arena: CArena) {
-        switch part {
-        case .version(let value)?:
-            c.part_case = AIMASS__V1__DOWNLOAD_VERSION_RESPONSE__PART_VERSION
-            c.version = arena.message(value)
-        case .chunk(let value)?:
-            c.part_case = AIMASS__V1__DOWNLOAD_VERSION_RESPONSE__PART_CHUNK
-            c.chunk = arena.bytes(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__DownloadVersionResponse>) {
+        if c.isReading {
+            part = switch c.c.part_case {
+            case AIMASS__V1__DOWNLOAD_VERSION_RESPONSE__PART_VERSION:
+                .version(c.oneof(\.version))
+            case AIMASS__V1__DOWNLOAD_VERSION_RESPONSE__PART_CHUNK:
+                .chunk(c.oneof(\.chunk))
+            default:
+                nil
+            }
+        } else {
+            switch part {
+            case .version(let value)?:
+                c.oneof(
+                    value,
+                    \.version,
+                    selected: \.part_case,
+                    AIMASS__V1__DOWNLOAD_VERSION_RESPONSE__PART_VERSION
+                )
+            case .chunk(let value)?:
+                c.oneof(value, \.chunk, selected: \.part_case, AIMASS__V1__DOWNLOAD_VERSION_RESPONSE__PART_CHUNK)
+            case nil:
+                break
+            }
         }
     }
 }
@@ -1030,37 +869,27 @@ extension DownloadVersionResponse: ProtobufCConvertible {
 /// the newest version with the one before it.
 public struct DiffVersionsRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// The older side; absent or empty = the version just before
     /// `new_version`.
-    public var oldVersion: VersionSelector?
+    public var oldVersion: VersionSelector? = nil
     /// The newer side; absent or empty = the newest version.
-    public var newVersion: VersionSelector?
+    public var newVersion: VersionSelector? = nil
 
-    public init(
-        model: String = "",
-        oldVersion: VersionSelector? = nil,
-        newVersion: VersionSelector? = nil
-    ) {
-        self.model = model
-        self.oldVersion = oldVersion
-        self.newVersion = newVersion
+    public init(model: String = "", oldVersion: VersionSelector? = nil, newVersion: VersionSelector? = nil) {
+        (self.model, self.oldVersion, self.newVersion) = (model, oldVersion, newVersion)
     }
 }
 
 extension DiffVersionsRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__diff_versions_request__init
 
-    public init(c: Aimass__V1__DiffVersionsRequest) {
-        model = ProtobufC.string(c.model)
-        oldVersion = ProtobufC.message(c.old_version)
-        newVersion = ProtobufC.message(c.new_version)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__DiffVersionsRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.old_version = arena.message(oldVersion)
-        c.new_version = arena.message(newVersion)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__DiffVersionsRequest>) {
+        c.field(&model, \.model)
+        c.field(&oldVersion, \.old_version)
+        c.field(&newVersion, \.new_version)
     }
 }
 
@@ -1084,99 +913,73 @@ public struct FieldChange: Hashable, Sendable {
     /// `sha256`), or for maps and lists `<field>.<key>`, e.g.
     /// `manifest.neighbours`, `metrics.loo.ndcg@10`, `dependencies.itemcf>=1`,
     /// `input_schema.user_id`.
-    public var field: String
+    public var field: String = ""
     /// Value in the old version rendered as text (numbers in shortest round-trip form,
     /// schema fields as their `type`); empty when ADDED.
-    public var oldValue: String
+    public var oldValue: String = ""
     /// Value in the new version rendered as text; empty when REMOVED.
-    public var newValue: String
+    public var newValue: String = ""
     /// Added, removed or changed.
-    public var kind: ChangeKind
+    public var kind: ChangeKind = .unspecified
 
-    public init(
-        field: String = "",
-        oldValue: String = "",
-        newValue: String = "",
-        kind: ChangeKind = .unspecified
-    ) {
-        self.field = field
-        self.oldValue = oldValue
-        self.newValue = newValue
-        self.kind = kind
+    public init(field: String = "", oldValue: String = "", newValue: String = "", kind: ChangeKind = .unspecified) {
+        (self.field, self.oldValue, self.newValue, self.kind) = (field, oldValue, newValue, kind)
     }
 }
 
 extension FieldChange: ProtobufCConvertible {
     public static let cInit = aimass__v1__field_change__init
 
-    public init(c: Aimass__V1__FieldChange) {
-        field = ProtobufC.string(c.field)
-        oldValue = ProtobufC.string(c.old_value)
-        newValue = ProtobufC.string(c.new_value)
-        kind = ChangeKind(c: c.kind)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__FieldChange, in arena: CArena) {
-        c.field = arena.string(field)
-        c.old_value = arena.string(oldValue)
-        c.new_value = arena.string(newValue)
-        c.kind = kind.cValue
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__FieldChange>) {
+        c.field(&field, \.field)
+        c.field(&oldValue, \.old_value)
+        c.field(&newValue, \.new_value)
+        c.field(&kind, \.kind)
     }
 }
 
 /// `aimass.v1.DiffVersionsResponse`: Result of ModelRegistry.DiffVersions.
 public struct DiffVersionsResponse: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Resolved number of the old side.
-    public var oldVersion: UInt32
+    public var oldVersion: UInt32 = 0
     /// Resolved number of the new side.
-    public var newVersion: UInt32
+    public var newVersion: UInt32 = 0
     /// The differences, ordered by `field`; empty = identical metadata and
     /// artifact.
-    public var changes: [FieldChange]
+    public var changes: [FieldChange] = []
 
-    public init(
-        model: String = "",
-        oldVersion: UInt32 = 0,
-        newVersion: UInt32 = 0,
-        changes: [FieldChange] = []
-    ) {
-        self.model = model
-        self.oldVersion = oldVersion
-        self.newVersion = newVersion
-        self.changes = changes
+    public init(model: String = "", oldVersion: UInt32 = 0, newVersion: UInt32 = 0, changes: [FieldChange] = []) {
+        (self.model, self.oldVersion, self.newVersion, self.changes) = (model, oldVersion, newVersion, changes)
     }
 }
 
 extension DiffVersionsResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__diff_versions_response__init
 
-    public init(c: Aimass__V1__DiffVersionsResponse) {
-        model = ProtobufC.string(c.model)
-        oldVersion = c.old_version
-        newVersion = c.new_version
-        changes = ProtobufC.repeated(c.changes, count: c.n_changes)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__DiffVersionsResponse, in arena: CArena) {
-        c.model = arena.string(model)
-        c.old_version = oldVersion
-        c.new_version = newVersion
-        (c.n_changes, c.changes) = arena.repeated(changes)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__DiffVersionsResponse>) {
+        c.field(&model, \.model)
+        c.field(&oldVersion, \.old_version)
+        c.field(&newVersion, \.new_version)
+        c.repeated(&changes, \.changes, count: \.n_changes)
     }
 }
 
 /// `aimass.v1.SetAliasRequest`: Request of ModelRegistry.SetAlias.
 public struct SetAliasRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Alias to set (not `latest`).
-    public var alias: String
+    public var alias: String = ""
     /// Version number to point at; 0 = delete the alias.
-    public var version: UInt32
+    public var version: UInt32 = 0
     /// Why, kept in the alias history (e.g. `rollback: ndcg dropped`).
-    public var reason: String
+    public var reason: String = ""
     /// Champion/challenger: when set (e.g. `holdout.precision@10`), the alias
     /// moves only if the target version's stored metric is at least `margin`
     /// above the stored metric of the version the alias points at now (an
@@ -1184,141 +987,98 @@ public struct SetAliasRequest: Hashable, Sendable {
     /// FAILED_PRECONDITION with both figures; a version without the metric is
     /// FAILED_PRECONDITION too. The comparison is recorded as (the end of) the
     /// move's reason.
-    public var requireMetric: String
+    public var requireMetric: String = ""
     /// The margin for `require_metric`; >= 0.
-    public var margin: Double
+    public var margin: Double = 0
 
     public init(
-        model: String = "",
-        alias: String = "",
-        version: UInt32 = 0,
-        reason: String = "",
-        requireMetric: String = "",
+        model: String = "", alias: String = "", version: UInt32 = 0, reason: String = "", requireMetric: String = "",
         margin: Double = 0
     ) {
-        self.model = model
-        self.alias = alias
-        self.version = version
-        self.reason = reason
-        self.requireMetric = requireMetric
-        self.margin = margin
+        (self.model, self.alias, self.version, self.reason, self.requireMetric, self.margin) =
+            (model, alias, version, reason, requireMetric, margin)
     }
 }
 
 extension SetAliasRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__set_alias_request__init
 
-    public init(c: Aimass__V1__SetAliasRequest) {
-        model = ProtobufC.string(c.model)
-        alias = ProtobufC.string(c.alias)
-        version = c.version
-        reason = ProtobufC.string(c.reason)
-        requireMetric = ProtobufC.string(c.require_metric)
-        margin = c.margin
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__SetAliasRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.alias = arena.string(alias)
-        c.version = version
-        c.reason = arena.string(reason)
-        c.require_metric = arena.string(requireMetric)
-        c.margin = margin
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SetAliasRequest>) {
+        c.field(&model, \.model)
+        c.field(&alias, \.alias)
+        c.field(&version, \.version)
+        c.field(&reason, \.reason)
+        c.field(&requireMetric, \.require_metric)
+        c.field(&margin, \.margin)
     }
 }
 
 /// `aimass.v1.SetAliasSplitRequest`: Request of ModelRegistry.SetAliasSplit.
 public struct SetAliasSplitRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// The alias (it must exist; not `latest`).
-    public var alias: String
+    public var alias: String = ""
     /// The version that serves the split's share; 0 = end the split.
-    public var challengerVersion: UInt32
+    public var challengerVersion: UInt32 = 0
     /// Share of users sent to the challenger, 0-100; 0 = end the split.
-    public var percent: UInt32
+    public var percent: UInt32 = 0
 
-    public init(
-        model: String = "",
-        alias: String = "",
-        challengerVersion: UInt32 = 0,
-        percent: UInt32 = 0
-    ) {
-        self.model = model
-        self.alias = alias
-        self.challengerVersion = challengerVersion
-        self.percent = percent
+    public init(model: String = "", alias: String = "", challengerVersion: UInt32 = 0, percent: UInt32 = 0) {
+        (self.model, self.alias, self.challengerVersion, self.percent) = (model, alias, challengerVersion, percent)
     }
 }
 
 extension SetAliasSplitRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__set_alias_split_request__init
 
-    public init(c: Aimass__V1__SetAliasSplitRequest) {
-        model = ProtobufC.string(c.model)
-        alias = ProtobufC.string(c.alias)
-        challengerVersion = c.challenger_version
-        percent = c.percent
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__SetAliasSplitRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.alias = arena.string(alias)
-        c.challenger_version = challengerVersion
-        c.percent = percent
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SetAliasSplitRequest>) {
+        c.field(&model, \.model)
+        c.field(&alias, \.alias)
+        c.field(&challengerVersion, \.challenger_version)
+        c.field(&percent, \.percent)
     }
 }
 
 /// `aimass.v1.AliasSplit`: An alias's A/B split.
 public struct AliasSplit: Hashable, Sendable {
     /// The alias.
-    public var alias: String
+    public var alias: String = ""
     /// The version it points at (the champion).
-    public var version: UInt32
+    public var version: UInt32 = 0
     /// The challenger; 0 = no split.
-    public var challengerVersion: UInt32
+    public var challengerVersion: UInt32 = 0
     /// Share of users the challenger serves, 0-100.
-    public var percent: UInt32
+    public var percent: UInt32 = 0
 
-    public init(
-        alias: String = "",
-        version: UInt32 = 0,
-        challengerVersion: UInt32 = 0,
-        percent: UInt32 = 0
-    ) {
-        self.alias = alias
-        self.version = version
-        self.challengerVersion = challengerVersion
-        self.percent = percent
+    public init(alias: String = "", version: UInt32 = 0, challengerVersion: UInt32 = 0, percent: UInt32 = 0) {
+        (self.alias, self.version, self.challengerVersion, self.percent) = (alias, version, challengerVersion, percent)
     }
 }
 
 extension AliasSplit: ProtobufCConvertible {
     public static let cInit = aimass__v1__alias_split__init
 
-    public init(c: Aimass__V1__AliasSplit) {
-        alias = ProtobufC.string(c.alias)
-        version = c.version
-        challengerVersion = c.challenger_version
-        percent = c.percent
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__AliasSplit, in arena: CArena) {
-        c.alias = arena.string(alias)
-        c.version = version
-        c.challenger_version = challengerVersion
-        c.percent = percent
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__AliasSplit>) {
+        c.field(&alias, \.alias)
+        c.field(&version, \.version)
+        c.field(&challengerVersion, \.challenger_version)
+        c.field(&percent, \.percent)
     }
 }
 
 /// `aimass.v1.SetAliasSplitResponse`: Result of ModelRegistry.SetAliasSplit.
 public struct SetAliasSplitResponse: Hashable, Sendable {
     /// The split as stored.
-    public var split: AliasSplit?
+    public var split: AliasSplit? = nil
 
-    public init(
-        split: AliasSplit? = nil
-    ) {
+    public init(split: AliasSplit? = nil) {
         self.split = split
     }
 }
@@ -1326,12 +1086,10 @@ public struct SetAliasSplitResponse: Hashable, Sendable {
 extension SetAliasSplitResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__set_alias_split_response__init
 
-    public init(c: Aimass__V1__SetAliasSplitResponse) {
-        split = ProtobufC.message(c.split)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__SetAliasSplitResponse, in arena: CArena) {
-        c.split = arena.message(split)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SetAliasSplitResponse>) {
+        c.field(&split, \.split)
     }
 }
 
@@ -1339,11 +1097,9 @@ extension SetAliasSplitResponse: ProtobufCConvertible {
 public struct SetAliasResponse: Hashable, Sendable {
     /// The recorded move; `previous_version` is where the alias pointed before
     /// (0 = it did not exist).
-    public var change: AliasChange?
+    public var change: AliasChange? = nil
 
-    public init(
-        change: AliasChange? = nil
-    ) {
+    public init(change: AliasChange? = nil) {
         self.change = change
     }
 }
@@ -1351,144 +1107,104 @@ public struct SetAliasResponse: Hashable, Sendable {
 extension SetAliasResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__set_alias_response__init
 
-    public init(c: Aimass__V1__SetAliasResponse) {
-        change = ProtobufC.message(c.change)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__SetAliasResponse, in arena: CArena) {
-        c.change = arena.message(change)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SetAliasResponse>) {
+        c.field(&change, \.change)
     }
 }
 
 /// `aimass.v1.AliasChange`: One move of an alias.
 public struct AliasChange: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// The alias.
-    public var alias: String
+    public var alias: String = ""
     /// Version it pointed at before; 0 = the alias was created.
-    public var previousVersion: UInt32
+    public var previousVersion: UInt32 = 0
     /// Version it points at now; 0 = the alias was deleted.
-    public var version: UInt32
+    public var version: UInt32 = 0
     /// Principal that moved it.
-    public var principal: String
+    public var principal: String = ""
     /// When it moved.
-    public var changedAtMs: Int64
+    public var changedAtMs: Int64 = 0
     /// The reason given in SetAlias; may be empty.
-    public var reason: String
+    public var reason: String = ""
 
     public init(
-        model: String = "",
-        alias: String = "",
-        previousVersion: UInt32 = 0,
-        version: UInt32 = 0,
-        principal: String = "",
-        changedAtMs: Int64 = 0,
-        reason: String = ""
+        model: String = "", alias: String = "", previousVersion: UInt32 = 0, version: UInt32 = 0,
+        principal: String = "", changedAtMs: Int64 = 0, reason: String = ""
     ) {
-        self.model = model
-        self.alias = alias
-        self.previousVersion = previousVersion
-        self.version = version
-        self.principal = principal
-        self.changedAtMs = changedAtMs
-        self.reason = reason
+        (self.model, self.alias, self.previousVersion, self.version, self.principal, self.changedAtMs, self.reason) =
+            (model, alias, previousVersion, version, principal, changedAtMs, reason)
     }
 }
 
 extension AliasChange: ProtobufCConvertible {
     public static let cInit = aimass__v1__alias_change__init
 
-    public init(c: Aimass__V1__AliasChange) {
-        model = ProtobufC.string(c.model)
-        alias = ProtobufC.string(c.alias)
-        previousVersion = c.previous_version
-        version = c.version
-        principal = ProtobufC.string(c.principal)
-        changedAtMs = c.changed_at_ms
-        reason = ProtobufC.string(c.reason)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__AliasChange, in arena: CArena) {
-        c.model = arena.string(model)
-        c.alias = arena.string(alias)
-        c.previous_version = previousVersion
-        c.version = version
-        c.principal = arena.string(principal)
-        c.changed_at_ms = changedAtMs
-        c.reason = arena.string(reason)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__AliasChange>) {
+        c.field(&model, \.model)
+        c.field(&alias, \.alias)
+        c.field(&previousVersion, \.previous_version)
+        c.field(&version, \.version)
+        c.field(&principal, \.principal)
+        c.field(&changedAtMs, \.changed_at_ms)
+        c.field(&reason, \.reason)
     }
 }
 
 /// `aimass.v1.ListAliasHistoryRequest`: Request of ModelRegistry.ListAliasHistory.
 public struct ListAliasHistoryRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// Only this alias; empty = every alias of the model.
-    public var alias: String
+    public var alias: String = ""
     /// Maximum entries per page; 0 = 50, at most 500.
-    public var pageSize: UInt32
+    public var pageSize: UInt32 = 0
     /// Token from the previous page; empty for the first page.
-    public var pageToken: String
+    public var pageToken: String = ""
 
-    public init(
-        model: String = "",
-        alias: String = "",
-        pageSize: UInt32 = 0,
-        pageToken: String = ""
-    ) {
-        self.model = model
-        self.alias = alias
-        self.pageSize = pageSize
-        self.pageToken = pageToken
+    public init(model: String = "", alias: String = "", pageSize: UInt32 = 0, pageToken: String = "") {
+        (self.model, self.alias, self.pageSize, self.pageToken) = (model, alias, pageSize, pageToken)
     }
 }
 
 extension ListAliasHistoryRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_alias_history_request__init
 
-    public init(c: Aimass__V1__ListAliasHistoryRequest) {
-        model = ProtobufC.string(c.model)
-        alias = ProtobufC.string(c.alias)
-        pageSize = c.page_size
-        pageToken = ProtobufC.string(c.page_token)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListAliasHistoryRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.alias = arena.string(alias)
-        c.page_size = pageSize
-        c.page_token = arena.string(pageToken)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListAliasHistoryRequest>) {
+        c.field(&model, \.model)
+        c.field(&alias, \.alias)
+        c.field(&pageSize, \.page_size)
+        c.field(&pageToken, \.page_token)
     }
 }
 
 /// `aimass.v1.ListAliasHistoryResponse`: One page of ModelRegistry.ListAliasHistory.
 public struct ListAliasHistoryResponse: Hashable, Sendable {
     /// The page of moves, newest first.
-    public var changes: [AliasChange]
+    public var changes: [AliasChange] = []
     /// Token for the next page; empty when this was the last page.
-    public var nextPageToken: String
+    public var nextPageToken: String = ""
 
-    public init(
-        changes: [AliasChange] = [],
-        nextPageToken: String = ""
-    ) {
-        self.changes = changes
-        self.nextPageToken = nextPageToken
+    public init(changes: [AliasChange] = [], nextPageToken: String = "") {
+        (self.changes, self.nextPageToken) = (changes, nextPageToken)
     }
 }
 
 extension ListAliasHistoryResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_alias_history_response__init
 
-    public init(c: Aimass__V1__ListAliasHistoryResponse) {
-        changes = ProtobufC.repeated(c.changes, count: c.n_changes)
-        nextPageToken = ProtobufC.string(c.next_page_token)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListAliasHistoryResponse, in arena: CArena) {
-        (c.n_changes, c.changes) = arena.repeated(changes)
-        c.next_page_token = arena.string(nextPageToken)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListAliasHistoryResponse>) {
+        c.repeated(&changes, \.changes, count: \.n_changes)
+        c.field(&nextPageToken, \.next_page_token)
     }
 }
 
@@ -1511,77 +1227,58 @@ public enum Role: Int32, CaseIterable, ProtobufCEnum {
 /// `aimass.v1.Permission`: One grant of a role to a principal.
 public struct Permission: Hashable, Sendable {
     /// `user:NAME` or `group:NAME`.
-    public var principal: String
+    public var principal: String = ""
     /// The role granted (never NONE or UNSPECIFIED in responses).
-    public var role: Role
+    public var role: Role = .unspecified
 
-    public init(
-        principal: String = "",
-        role: Role = .unspecified
-    ) {
-        self.principal = principal
-        self.role = role
+    public init(principal: String = "", role: Role = .unspecified) {
+        (self.principal, self.role) = (principal, role)
     }
 }
 
 extension Permission: ProtobufCConvertible {
     public static let cInit = aimass__v1__permission__init
 
-    public init(c: Aimass__V1__Permission) {
-        principal = ProtobufC.string(c.principal)
-        role = Role(c: c.role)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Permission, in arena: CArena) {
-        c.principal = arena.string(principal)
-        c.role = role.cValue
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Permission>) {
+        c.field(&principal, \.principal)
+        c.field(&role, \.role)
     }
 }
 
 /// `aimass.v1.SetPermissionRequest`: Request of ModelRegistry.SetPermission.
 public struct SetPermissionRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// `user:NAME` or `group:NAME`; anything else is INVALID_ARGUMENT.
-    public var principal: String
+    public var principal: String = ""
     /// The role to grant; ROLE_NONE removes the grant.
-    public var role: Role
+    public var role: Role = .unspecified
 
-    public init(
-        model: String = "",
-        principal: String = "",
-        role: Role = .unspecified
-    ) {
-        self.model = model
-        self.principal = principal
-        self.role = role
+    public init(model: String = "", principal: String = "", role: Role = .unspecified) {
+        (self.model, self.principal, self.role) = (model, principal, role)
     }
 }
 
 extension SetPermissionRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__set_permission_request__init
 
-    public init(c: Aimass__V1__SetPermissionRequest) {
-        model = ProtobufC.string(c.model)
-        principal = ProtobufC.string(c.principal)
-        role = Role(c: c.role)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__SetPermissionRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.principal = arena.string(principal)
-        c.role = role.cValue
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SetPermissionRequest>) {
+        c.field(&model, \.model)
+        c.field(&principal, \.principal)
+        c.field(&role, \.role)
     }
 }
 
 /// `aimass.v1.GetPermissionsRequest`: Request of ModelRegistry.GetPermissions.
 public struct GetPermissionsRequest: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
 
-    public init(
-        model: String = ""
-    ) {
+    public init(model: String = "") {
         self.model = model
     }
 }
@@ -1589,41 +1286,32 @@ public struct GetPermissionsRequest: Hashable, Sendable {
 extension GetPermissionsRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__get_permissions_request__init
 
-    public init(c: Aimass__V1__GetPermissionsRequest) {
-        model = ProtobufC.string(c.model)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__GetPermissionsRequest, in arena: CArena) {
-        c.model = arena.string(model)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__GetPermissionsRequest>) {
+        c.field(&model, \.model)
     }
 }
 
 /// `aimass.v1.PermissionsResponse`: Every grant on a model.
 public struct PermissionsResponse: Hashable, Sendable {
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// The grants, ordered by principal.
-    public var permissions: [Permission]
+    public var permissions: [Permission] = []
 
-    public init(
-        model: String = "",
-        permissions: [Permission] = []
-    ) {
-        self.model = model
-        self.permissions = permissions
+    public init(model: String = "", permissions: [Permission] = []) {
+        (self.model, self.permissions) = (model, permissions)
     }
 }
 
 extension PermissionsResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__permissions_response__init
 
-    public init(c: Aimass__V1__PermissionsResponse) {
-        model = ProtobufC.string(c.model)
-        permissions = ProtobufC.repeated(c.permissions, count: c.n_permissions)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__PermissionsResponse, in arena: CArena) {
-        c.model = arena.string(model)
-        (c.n_permissions, c.permissions) = arena.repeated(permissions)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__PermissionsResponse>) {
+        c.field(&model, \.model)
+        c.repeated(&permissions, \.permissions, count: \.n_permissions)
     }
 }

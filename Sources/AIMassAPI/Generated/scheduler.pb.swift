@@ -8,7 +8,7 @@ import RPCProtobufC
 /// The methods of `aimass.v1.Scheduler`.
 ///
 /// The scheduler: deployments, replica placement and scaling, the pool.
-public enum SchedulerMethods {
+public enum SchedulerMethods: ServiceMethods {
     /// `aimass.v1.Scheduler`.
     public static let serviceName = "aimass.v1.Scheduler"
 
@@ -23,7 +23,7 @@ public enum SchedulerMethods {
     /// PERMISSION_DENIED, UNAUTHENTICATED.
     ///
     /// ``DeployRequest`` → ``Deployment``.
-    public static let deploy = MethodDescriptor(service: serviceName, method: "Deploy")
+    public static let deploy = method("Deploy")
 
     /// Removes a deployment: its replicas drain (in-flight calls finish) and
     /// are removed. Returns the deployment in state DELETING; it disappears once
@@ -31,19 +31,19 @@ public enum SchedulerMethods {
     /// Errors: NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED.
     ///
     /// ``UndeployRequest`` → ``Deployment``.
-    public static let undeploy = MethodDescriptor(service: serviceName, method: "Undeploy")
+    public static let undeploy = method("Undeploy")
 
     /// Returns one deployment with its replicas.
     /// Errors: NOT_FOUND, UNAUTHENTICATED.
     ///
     /// ``GetDeploymentRequest`` → ``Deployment``.
-    public static let getDeployment = MethodDescriptor(service: serviceName, method: "GetDeployment")
+    public static let getDeployment = method("GetDeployment")
 
     /// Lists deployments, ordered by id, paged.
     /// Errors: INVALID_ARGUMENT (bad page token), UNAUTHENTICATED.
     ///
     /// ``ListDeploymentsRequest`` → ``ListDeploymentsResponse``.
-    public static let listDeployments = MethodDescriptor(service: serviceName, method: "ListDeployments")
+    public static let listDeployments = method("ListDeployments")
 
     /// Changes the replica bounds and/or the desired count of a deployment.
     /// Returns the updated deployment.
@@ -52,13 +52,13 @@ public enum SchedulerMethods {
     /// UNAUTHENTICATED.
     ///
     /// ``ScaleRequest`` → ``Deployment``.
-    public static let scale = MethodDescriptor(service: serviceName, method: "Scale")
+    public static let scale = method("Scale")
 
     /// Returns every worker of the pool with its capacity, allocation, health,
     /// replicas and latest load. Errors: UNAUTHENTICATED.
     ///
     /// ``GetPoolRequest`` → ``GetPoolResponse``.
-    public static let getPool = MethodDescriptor(service: serviceName, method: "GetPool")
+    public static let getPool = method("GetPool")
 
     /// Drains a worker, e.g. before maintenance. The worker is cordoned at
     /// once (no new replica is placed on it; `Worker.cordoned`). Each of its
@@ -78,7 +78,7 @@ public enum SchedulerMethods {
     /// PERMISSION_DENIED (not an admin), UNAUTHENTICATED.
     ///
     /// ``DrainWorkerRequest`` → ``Worker``.
-    public static let drainWorker = MethodDescriptor(service: serviceName, method: "DrainWorker")
+    public static let drainWorker = method("DrainWorker")
 
     /// Undoes DrainWorker: the worker takes new replicas again and its health
     /// is SERVING; replicas still waiting on it for a replacement count again
@@ -88,7 +88,7 @@ public enum SchedulerMethods {
     /// PERMISSION_DENIED (not an admin), UNAUTHENTICATED.
     ///
     /// ``UncordonWorkerRequest`` → ``Worker``.
-    public static let uncordonWorker = MethodDescriptor(service: serviceName, method: "UncordonWorker")
+    public static let uncordonWorker = method("UncordonWorker")
 
     /// A worker's membership of the pool. Bidirectional stream:
     ///  1. the worker sends `hello`; the control plane answers `welcome`;
@@ -117,7 +117,7 @@ public enum SchedulerMethods {
     /// (control plane shutting down: reconnect later).
     ///
     /// stream ``JoinRequest`` → stream ``JoinResponse``.
-    public static let join = MethodDescriptor(service: serviceName, method: "Join")
+    public static let join = method("Join")
 
     /// Every method of `aimass.v1.Scheduler`, in the .proto's order.
     public static let all: [MethodDescriptor] = [
@@ -184,36 +184,29 @@ public enum ReplicaState: Int32, CaseIterable, ProtobufCEnum {
 /// `aimass.v1.Replica`: One replica of a deployment.
 public struct Replica: Hashable, Sendable {
     /// Server-assigned id, unique in the control plane; opaque.
-    public var id: String
+    public var id: String = ""
     /// Deployment it belongs to.
-    public var deploymentId: String
+    public var deploymentId: String = ""
     /// Model it serves.
-    public var model: String
+    public var model: String = ""
     /// Version number it serves (may lag `Deployment.resolved_version` during
     /// a rollout).
-    public var version: UInt32
+    public var version: UInt32 = 0
     /// Worker that holds it; empty while unplaced (PENDING).
-    public var workerId: String
+    public var workerId: String = ""
     /// Current state.
-    public var state: ReplicaState
+    public var state: ReplicaState = .unspecified
     /// Why it FAILED (or the last transient error); empty otherwise.
-    public var error: String
+    public var error: String = ""
     /// When `state` last changed.
-    public var updatedAtMs: Int64
+    public var updatedAtMs: Int64 = 0
     /// Fencing epoch of the control plane that placed it or last confirmed it
     /// to its worker (see Welcome.epoch); 0 while unplaced.
-    public var epoch: UInt64
+    public var epoch: UInt64 = 0
 
     public init(
-        id: String = "",
-        deploymentId: String = "",
-        model: String = "",
-        version: UInt32 = 0,
-        workerId: String = "",
-        state: ReplicaState = .unspecified,
-        error: String = "",
-        updatedAtMs: Int64 = 0,
-        epoch: UInt64 = 0
+        id: String = "", deploymentId: String = "", model: String = "", version: UInt32 = 0, workerId: String = "",
+        state: ReplicaState = .unspecified, error: String = "", updatedAtMs: Int64 = 0, epoch: UInt64 = 0
     ) {
         self.id = id
         self.deploymentId = deploymentId
@@ -230,28 +223,18 @@ public struct Replica: Hashable, Sendable {
 extension Replica: ProtobufCConvertible {
     public static let cInit = aimass__v1__replica__init
 
-    public init(c: Aimass__V1__Replica) {
-        id = ProtobufC.string(c.id)
-        deploymentId = ProtobufC.string(c.deployment_id)
-        model = ProtobufC.string(c.model)
-        version = c.version
-        workerId = ProtobufC.string(c.worker_id)
-        state = ReplicaState(c: c.state)
-        error = ProtobufC.string(c.error)
-        updatedAtMs = c.updated_at_ms
-        epoch = c.epoch
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Replica, in arena: CArena) {
-        c.id = arena.string(id)
-        c.deployment_id = arena.string(deploymentId)
-        c.model = arena.string(model)
-        c.version = version
-        c.worker_id = arena.string(workerId)
-        c.state = state.cValue
-        c.error = arena.string(error)
-        c.updated_at_ms = updatedAtMs
-        c.epoch = epoch
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Replica>) {
+        c.field(&id, \.id)
+        c.field(&deploymentId, \.deployment_id)
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.field(&workerId, \.worker_id)
+        c.field(&state, \.state)
+        c.field(&error, \.error)
+        c.field(&updatedAtMs, \.updated_at_ms)
+        c.field(&epoch, \.epoch)
     }
 }
 
@@ -259,70 +242,58 @@ extension Replica: ProtobufCConvertible {
 public struct Deployment: Hashable, Sendable {
     /// Server-assigned id, `MODEL@SELECTOR` (e.g. `movies@production`,
     /// `movies@3`); treat it as opaque.
-    public var id: String
+    public var id: String = ""
     /// Name of the model.
-    public var model: String
+    public var model: String = ""
     /// The selector as deployed: either a pinned number, or an alias that the
     /// deployment follows (when the alias moves, replicas roll to the new
     /// version: new ones are placed, then old ones drained).
-    public var version: VersionSelector?
+    public var version: VersionSelector? = nil
     /// Version the selector resolves to now; the version new replicas get.
-    public var resolvedVersion: UInt32
+    public var resolvedVersion: UInt32 = 0
     /// Lower bound of the replica count (>= 1).
-    public var minReplicas: UInt32
+    public var minReplicas: UInt32 = 0
     /// Upper bound of the replica count (>= min_replicas).
-    public var maxReplicas: UInt32
+    public var maxReplicas: UInt32 = 0
     /// Replica count the scheduler currently aims at, within [min, max].
-    public var desiredReplicas: UInt32
+    public var desiredReplicas: UInt32 = 0
     /// Output only. Replicas of this deployment in state READY.
-    public var readyReplicas: UInt32
+    public var readyReplicas: UInt32 = 0
     /// Resources reserved per replica.
-    public var resources: Resources?
+    public var resources: Resources? = nil
     /// Placement priority: when capacity is short, deployments with a higher
     /// priority are placed first. Default 0; negative values allowed.
-    public var priority: Int32
+    public var priority: Int32 = 0
     /// In-flight calls per ready replica the autoscaler aims at; also each
     /// replica's concurrency limit before calls queue.
-    public var targetConcurrency: UInt32
+    public var targetConcurrency: UInt32 = 0
     /// State of the deployment.
-    public var state: DeploymentState
+    public var state: DeploymentState = .unspecified
     /// Human-readable explanation when not READY, e.g. the shortfall
     /// `1 of 3 replicas unplaced: need 2000 cpu_millis, largest free 1000`;
     /// empty when READY.
-    public var reason: String
+    public var reason: String = ""
     /// Every non-terminal replica, plus FAILED ones not yet replaced. Left
     /// empty in Mesh events and snapshots (replicas are sent on their own).
-    public var replicas: [Replica]
+    public var replicas: [Replica] = []
     /// When it was deployed.
-    public var createdAtMs: Int64
+    public var createdAtMs: Int64 = 0
     /// When its spec or state last changed.
-    public var updatedAtMs: Int64
+    public var updatedAtMs: Int64 = 0
     /// Output only. Why replicas stay unplaced, as a gRPC status code:
     /// RESOURCE_EXHAUSTED (8) when no worker has the free capacity for them
     /// (the shortfall is in `reason`); OK (0) otherwise. Deploy and Scale still
     /// succeed: the deployment is kept PENDING (or DEGRADED) and placed as soon
     /// as capacity appears; `aimass deploy` and `aimass scale` report it as
     /// RESOURCE_EXHAUSTED. Always 0 in Mesh events and snapshots.
-    public var pendingCode: Int32
+    public var pendingCode: Int32 = 0
 
     public init(
-        id: String = "",
-        model: String = "",
-        version: VersionSelector? = nil,
-        resolvedVersion: UInt32 = 0,
-        minReplicas: UInt32 = 0,
-        maxReplicas: UInt32 = 0,
-        desiredReplicas: UInt32 = 0,
-        readyReplicas: UInt32 = 0,
-        resources: Resources? = nil,
-        priority: Int32 = 0,
-        targetConcurrency: UInt32 = 0,
-        state: DeploymentState = .unspecified,
-        reason: String = "",
-        replicas: [Replica] = [],
-        createdAtMs: Int64 = 0,
-        updatedAtMs: Int64 = 0,
-        pendingCode: Int32 = 0
+        id: String = "", model: String = "", version: VersionSelector? = nil, resolvedVersion: UInt32 = 0,
+        minReplicas: UInt32 = 0, maxReplicas: UInt32 = 0, desiredReplicas: UInt32 = 0, readyReplicas: UInt32 = 0,
+        resources: Resources? = nil, priority: Int32 = 0, targetConcurrency: UInt32 = 0,
+        state: DeploymentState = .unspecified, reason: String = "", replicas: [Replica] = [], createdAtMs: Int64 = 0,
+        updatedAtMs: Int64 = 0, pendingCode: Int32 = 0
     ) {
         self.id = id
         self.model = model
@@ -347,73 +318,50 @@ public struct Deployment: Hashable, Sendable {
 extension Deployment: ProtobufCConvertible {
     public static let cInit = aimass__v1__deployment__init
 
-    public init(c: Aimass__V1__Deployment) {
-        id = ProtobufC.string(c.id)
-        model = ProtobufC.string(c.model)
-        version = ProtobufC.message(c.version)
-        resolvedVersion = c.resolved_version
-        minReplicas = c.min_replicas
-        maxReplicas = c.max_replicas
-        desiredReplicas = c.desired_replicas
-        readyReplicas = c.ready_replicas
-        resources = ProtobufC.message(c.resources)
-        priority = c.priority
-        targetConcurrency = c.target_concurrency
-        state = DeploymentState(c: c.state)
-        reason = ProtobufC.string(c.reason)
-        replicas = ProtobufC.repeated(c.replicas, count: c.n_replicas)
-        createdAtMs = c.created_at_ms
-        updatedAtMs = c.updated_at_ms
-        pendingCode = c.pending_code
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Deployment, in arena: CArena) {
-        c.id = arena.string(id)
-        c.model = arena.string(model)
-        c.version = arena.message(version)
-        c.resolved_version = resolvedVersion
-        c.min_replicas = minReplicas
-        c.max_replicas = maxReplicas
-        c.desired_replicas = desiredReplicas
-        c.ready_replicas = readyReplicas
-        c.resources = arena.message(resources)
-        c.priority = priority
-        c.target_concurrency = targetConcurrency
-        c.state = state.cValue
-        c.reason = arena.string(reason)
-        (c.n_replicas, c.replicas) = arena.repeated(replicas)
-        c.created_at_ms = createdAtMs
-        c.updated_at_ms = updatedAtMs
-        c.pending_code = pendingCode
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Deployment>) {
+        c.field(&id, \.id)
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.field(&resolvedVersion, \.resolved_version)
+        c.field(&minReplicas, \.min_replicas)
+        c.field(&maxReplicas, \.max_replicas)
+        c.field(&desiredReplicas, \.desired_replicas)
+        c.field(&readyReplicas, \.ready_replicas)
+        c.field(&resources, \.resources)
+        c.field(&priority, \.priority)
+        c.field(&targetConcurrency, \.target_concurrency)
+        c.field(&state, \.state)
+        c.field(&reason, \.reason)
+        c.repeated(&replicas, \.replicas, count: \.n_replicas)
+        c.field(&createdAtMs, \.created_at_ms)
+        c.field(&updatedAtMs, \.updated_at_ms)
+        c.field(&pendingCode, \.pending_code)
     }
 }
 
 /// `aimass.v1.DeployRequest`: Request of Scheduler.Deploy. Zero values mean the documented defaults.
 public struct DeployRequest: Hashable, Sendable {
     /// Name of the model. Required.
-    public var model: String
+    public var model: String = ""
     /// Which version. A number pins it; an alias (including `latest`) is
     /// followed as it moves. Absent or empty = pin the newest version now.
-    public var version: VersionSelector?
+    public var version: VersionSelector? = nil
     /// Minimum replicas; 0 = 1.
-    public var minReplicas: UInt32
+    public var minReplicas: UInt32 = 0
     /// Maximum replicas; 0 = same as min_replicas.
-    public var maxReplicas: UInt32
+    public var maxReplicas: UInt32 = 0
     /// Resources per replica; absent or zero fields = server defaults.
-    public var resources: Resources?
+    public var resources: Resources? = nil
     /// Placement priority (see Deployment.priority); default 0.
-    public var priority: Int32
+    public var priority: Int32 = 0
     /// Target in-flight calls per replica; 0 = 4.
-    public var targetConcurrency: UInt32
+    public var targetConcurrency: UInt32 = 0
 
     public init(
-        model: String = "",
-        version: VersionSelector? = nil,
-        minReplicas: UInt32 = 0,
-        maxReplicas: UInt32 = 0,
-        resources: Resources? = nil,
-        priority: Int32 = 0,
-        targetConcurrency: UInt32 = 0
+        model: String = "", version: VersionSelector? = nil, minReplicas: UInt32 = 0, maxReplicas: UInt32 = 0,
+        resources: Resources? = nil, priority: Int32 = 0, targetConcurrency: UInt32 = 0
     ) {
         self.model = model
         self.version = version
@@ -428,35 +376,25 @@ public struct DeployRequest: Hashable, Sendable {
 extension DeployRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__deploy_request__init
 
-    public init(c: Aimass__V1__DeployRequest) {
-        model = ProtobufC.string(c.model)
-        version = ProtobufC.message(c.version)
-        minReplicas = c.min_replicas
-        maxReplicas = c.max_replicas
-        resources = ProtobufC.message(c.resources)
-        priority = c.priority
-        targetConcurrency = c.target_concurrency
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__DeployRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.version = arena.message(version)
-        c.min_replicas = minReplicas
-        c.max_replicas = maxReplicas
-        c.resources = arena.message(resources)
-        c.priority = priority
-        c.target_concurrency = targetConcurrency
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__DeployRequest>) {
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.field(&minReplicas, \.min_replicas)
+        c.field(&maxReplicas, \.max_replicas)
+        c.field(&resources, \.resources)
+        c.field(&priority, \.priority)
+        c.field(&targetConcurrency, \.target_concurrency)
     }
 }
 
 /// `aimass.v1.UndeployRequest`: Request of Scheduler.Undeploy.
 public struct UndeployRequest: Hashable, Sendable {
     /// Id of the deployment.
-    public var id: String
+    public var id: String = ""
 
-    public init(
-        id: String = ""
-    ) {
+    public init(id: String = "") {
         self.id = id
     }
 }
@@ -464,23 +402,19 @@ public struct UndeployRequest: Hashable, Sendable {
 extension UndeployRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__undeploy_request__init
 
-    public init(c: Aimass__V1__UndeployRequest) {
-        id = ProtobufC.string(c.id)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__UndeployRequest, in arena: CArena) {
-        c.id = arena.string(id)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__UndeployRequest>) {
+        c.field(&id, \.id)
     }
 }
 
 /// `aimass.v1.GetDeploymentRequest`: Request of Scheduler.GetDeployment.
 public struct GetDeploymentRequest: Hashable, Sendable {
     /// Id of the deployment.
-    public var id: String
+    public var id: String = ""
 
-    public init(
-        id: String = ""
-    ) {
+    public init(id: String = "") {
         self.id = id
     }
 }
@@ -488,78 +422,59 @@ public struct GetDeploymentRequest: Hashable, Sendable {
 extension GetDeploymentRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__get_deployment_request__init
 
-    public init(c: Aimass__V1__GetDeploymentRequest) {
-        id = ProtobufC.string(c.id)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__GetDeploymentRequest, in arena: CArena) {
-        c.id = arena.string(id)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__GetDeploymentRequest>) {
+        c.field(&id, \.id)
     }
 }
 
 /// `aimass.v1.ListDeploymentsRequest`: Request of Scheduler.ListDeployments.
 public struct ListDeploymentsRequest: Hashable, Sendable {
     /// Only deployments of this model; empty = all.
-    public var model: String
+    public var model: String = ""
     /// Maximum deployments per page; 0 = 50, at most 500.
-    public var pageSize: UInt32
+    public var pageSize: UInt32 = 0
     /// Token from the previous page; empty for the first page.
-    public var pageToken: String
+    public var pageToken: String = ""
 
-    public init(
-        model: String = "",
-        pageSize: UInt32 = 0,
-        pageToken: String = ""
-    ) {
-        self.model = model
-        self.pageSize = pageSize
-        self.pageToken = pageToken
+    public init(model: String = "", pageSize: UInt32 = 0, pageToken: String = "") {
+        (self.model, self.pageSize, self.pageToken) = (model, pageSize, pageToken)
     }
 }
 
 extension ListDeploymentsRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_deployments_request__init
 
-    public init(c: Aimass__V1__ListDeploymentsRequest) {
-        model = ProtobufC.string(c.model)
-        pageSize = c.page_size
-        pageToken = ProtobufC.string(c.page_token)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListDeploymentsRequest, in arena: CArena) {
-        c.model = arena.string(model)
-        c.page_size = pageSize
-        c.page_token = arena.string(pageToken)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListDeploymentsRequest>) {
+        c.field(&model, \.model)
+        c.field(&pageSize, \.page_size)
+        c.field(&pageToken, \.page_token)
     }
 }
 
 /// `aimass.v1.ListDeploymentsResponse`: One page of Scheduler.ListDeployments.
 public struct ListDeploymentsResponse: Hashable, Sendable {
     /// The page of deployments, ordered by id, with their replicas.
-    public var deployments: [Deployment]
+    public var deployments: [Deployment] = []
     /// Token for the next page; empty when this was the last page.
-    public var nextPageToken: String
+    public var nextPageToken: String = ""
 
-    public init(
-        deployments: [Deployment] = [],
-        nextPageToken: String = ""
-    ) {
-        self.deployments = deployments
-        self.nextPageToken = nextPageToken
+    public init(deployments: [Deployment] = [], nextPageToken: String = "") {
+        (self.deployments, self.nextPageToken) = (deployments, nextPageToken)
     }
 }
 
 extension ListDeploymentsResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__list_deployments_response__init
 
-    public init(c: Aimass__V1__ListDeploymentsResponse) {
-        deployments = ProtobufC.repeated(c.deployments, count: c.n_deployments)
-        nextPageToken = ProtobufC.string(c.next_page_token)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ListDeploymentsResponse, in arena: CArena) {
-        (c.n_deployments, c.deployments) = arena.repeated(deployments)
-        c.next_page_token = arena.string(nextPageToken)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ListDeploymentsResponse>) {
+        c.repeated(&deployments, \.deployments, count: \.n_deployments)
+        c.field(&nextPageToken, \.next_page_token)
     }
 }
 
@@ -567,44 +482,32 @@ extension ListDeploymentsResponse: ProtobufCConvertible {
 /// count of 0 is never valid, so there is no ambiguity).
 public struct ScaleRequest: Hashable, Sendable {
     /// Id of the deployment.
-    public var id: String
+    public var id: String = ""
     /// New minimum; 0 = unchanged.
-    public var minReplicas: UInt32
+    public var minReplicas: UInt32 = 0
     /// New maximum; 0 = unchanged.
-    public var maxReplicas: UInt32
+    public var maxReplicas: UInt32 = 0
     /// Replica count to aim at now, clamped into [min, max]; 0 = unchanged.
     /// The autoscaler may change it later with load; set min = max to fix the
     /// count.
-    public var desiredReplicas: UInt32
+    public var desiredReplicas: UInt32 = 0
 
-    public init(
-        id: String = "",
-        minReplicas: UInt32 = 0,
-        maxReplicas: UInt32 = 0,
-        desiredReplicas: UInt32 = 0
-    ) {
-        self.id = id
-        self.minReplicas = minReplicas
-        self.maxReplicas = maxReplicas
-        self.desiredReplicas = desiredReplicas
+    public init(id: String = "", minReplicas: UInt32 = 0, maxReplicas: UInt32 = 0, desiredReplicas: UInt32 = 0) {
+        (self.id, self.minReplicas, self.maxReplicas, self.desiredReplicas) =
+            (id, minReplicas, maxReplicas, desiredReplicas)
     }
 }
 
 extension ScaleRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__scale_request__init
 
-    public init(c: Aimass__V1__ScaleRequest) {
-        id = ProtobufC.string(c.id)
-        minReplicas = c.min_replicas
-        maxReplicas = c.max_replicas
-        desiredReplicas = c.desired_replicas
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ScaleRequest, in arena: CArena) {
-        c.id = arena.string(id)
-        c.min_replicas = minReplicas
-        c.max_replicas = maxReplicas
-        c.desired_replicas = desiredReplicas
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ScaleRequest>) {
+        c.field(&id, \.id)
+        c.field(&minReplicas, \.min_replicas)
+        c.field(&maxReplicas, \.max_replicas)
+        c.field(&desiredReplicas, \.desired_replicas)
     }
 }
 
@@ -616,19 +519,15 @@ public struct GetPoolRequest: Hashable, Sendable {
 extension GetPoolRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__get_pool_request__init
 
-    public init(c _: Aimass__V1__GetPoolRequest) {}
-
-    public func fill(_: inout Aimass__V1__GetPoolRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Aimass__V1__GetPoolRequest>) {}
 }
 
 /// `aimass.v1.GetPoolResponse`: Result of Scheduler.GetPool.
 public struct GetPoolResponse: Hashable, Sendable {
     /// Every worker that is in the pool, ordered by id.
-    public var workers: [Worker]
+    public var workers: [Worker] = []
 
-    public init(
-        workers: [Worker] = []
-    ) {
+    public init(workers: [Worker] = []) {
         self.workers = workers
     }
 }
@@ -636,90 +535,70 @@ public struct GetPoolResponse: Hashable, Sendable {
 extension GetPoolResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__get_pool_response__init
 
-    public init(c: Aimass__V1__GetPoolResponse) {
-        workers = ProtobufC.repeated(c.workers, count: c.n_workers)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__GetPoolResponse, in arena: CArena) {
-        (c.n_workers, c.workers) = arena.repeated(workers)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__GetPoolResponse>) {
+        c.repeated(&workers, \.workers, count: \.n_workers)
     }
 }
 
 /// `aimass.v1.Capacity`: Capacity of a worker, or the part of it allocated to replicas.
 public struct Capacity: Hashable, Sendable {
     /// CPU in millicores (1000 = one core).
-    public var cpuMillis: Int64
+    public var cpuMillis: Int64 = 0
     /// Memory in bytes.
-    public var memoryBytes: Int64
+    public var memoryBytes: Int64 = 0
     /// Replica slots: the most replicas the worker holds at once (capacity),
     /// or the replicas it holds (allocation).
-    public var replicaSlots: UInt32
+    public var replicaSlots: UInt32 = 0
 
-    public init(
-        cpuMillis: Int64 = 0,
-        memoryBytes: Int64 = 0,
-        replicaSlots: UInt32 = 0
-    ) {
-        self.cpuMillis = cpuMillis
-        self.memoryBytes = memoryBytes
-        self.replicaSlots = replicaSlots
+    public init(cpuMillis: Int64 = 0, memoryBytes: Int64 = 0, replicaSlots: UInt32 = 0) {
+        (self.cpuMillis, self.memoryBytes, self.replicaSlots) = (cpuMillis, memoryBytes, replicaSlots)
     }
 }
 
 extension Capacity: ProtobufCConvertible {
     public static let cInit = aimass__v1__capacity__init
 
-    public init(c: Aimass__V1__Capacity) {
-        cpuMillis = c.cpu_millis
-        memoryBytes = c.memory_bytes
-        replicaSlots = c.replica_slots
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Capacity, in arena: CArena) {
-        c.cpu_millis = cpuMillis
-        c.memory_bytes = memoryBytes
-        c.replica_slots = replicaSlots
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Capacity>) {
+        c.field(&cpuMillis, \.cpu_millis)
+        c.field(&memoryBytes, \.memory_bytes)
+        c.field(&replicaSlots, \.replica_slots)
     }
 }
 
 /// `aimass.v1.Worker`: A worker of the pool.
 public struct Worker: Hashable, Sendable {
     /// Id assigned by the control plane at Join.
-    public var id: String
+    public var id: String = ""
     /// `host:port` where the worker serves inference (Recommend).
-    public var address: String
+    public var address: String = ""
     /// What the worker offers.
-    public var capacity: Capacity?
+    public var capacity: Capacity? = nil
     /// What its replicas reserve (sum of their Resources; slots in use).
-    public var allocated: Capacity?
+    public var allocated: Capacity? = nil
     /// Serving health.
-    public var health: HealthStatus
+    public var health: HealthStatus = .unspecified
     /// Replicas on this worker. Left empty in Mesh events and snapshots.
-    public var replicas: [Replica]
+    public var replicas: [Replica] = []
     /// Latest load report (worker totals, including `utilisation`, and per
     /// replica); absent before the first report.
-    public var load: LoadReport?
+    public var load: LoadReport? = nil
     /// When it joined.
-    public var joinedAtMs: Int64
+    public var joinedAtMs: Int64 = 0
     /// When the control plane last heard from it.
-    public var lastSeenAtMs: Int64
+    public var lastSeenAtMs: Int64 = 0
     /// True from DrainWorker until UncordonWorker: no new replica goes there.
-    public var cordoned: Bool
+    public var cordoned: Bool = false
     /// Why it is being drained (DrainWorker's reason); empty when not.
-    public var drainReason: String
+    public var drainReason: String = ""
 
     public init(
-        id: String = "",
-        address: String = "",
-        capacity: Capacity? = nil,
-        allocated: Capacity? = nil,
-        health: HealthStatus = .unspecified,
-        replicas: [Replica] = [],
-        load: LoadReport? = nil,
-        joinedAtMs: Int64 = 0,
-        lastSeenAtMs: Int64 = 0,
-        cordoned: Bool = false,
-        drainReason: String = ""
+        id: String = "", address: String = "", capacity: Capacity? = nil, allocated: Capacity? = nil,
+        health: HealthStatus = .unspecified, replicas: [Replica] = [], load: LoadReport? = nil, joinedAtMs: Int64 = 0,
+        lastSeenAtMs: Int64 = 0, cordoned: Bool = false, drainReason: String = ""
     ) {
         self.id = id
         self.address = address
@@ -738,82 +617,58 @@ public struct Worker: Hashable, Sendable {
 extension Worker: ProtobufCConvertible {
     public static let cInit = aimass__v1__worker__init
 
-    public init(c: Aimass__V1__Worker) {
-        id = ProtobufC.string(c.id)
-        address = ProtobufC.string(c.address)
-        capacity = ProtobufC.message(c.capacity)
-        allocated = ProtobufC.message(c.allocated)
-        health = HealthStatus(c: c.health)
-        replicas = ProtobufC.repeated(c.replicas, count: c.n_replicas)
-        load = ProtobufC.message(c.load)
-        joinedAtMs = c.joined_at_ms
-        lastSeenAtMs = c.last_seen_at_ms
-        cordoned = c.cordoned != 0
-        drainReason = ProtobufC.string(c.drain_reason)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Worker, in arena: CArena) {
-        c.id = arena.string(id)
-        c.address = arena.string(address)
-        c.capacity = arena.message(capacity)
-        c.allocated = arena.message(allocated)
-        c.health = health.cValue
-        (c.n_replicas, c.replicas) = arena.repeated(replicas)
-        c.load = arena.message(load)
-        c.joined_at_ms = joinedAtMs
-        c.last_seen_at_ms = lastSeenAtMs
-        c.cordoned = cordoned ? 1 : 0
-        c.drain_reason = arena.string(drainReason)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Worker>) {
+        c.field(&id, \.id)
+        c.field(&address, \.address)
+        c.field(&capacity, \.capacity)
+        c.field(&allocated, \.allocated)
+        c.field(&health, \.health)
+        c.repeated(&replicas, \.replicas, count: \.n_replicas)
+        c.field(&load, \.load)
+        c.field(&joinedAtMs, \.joined_at_ms)
+        c.field(&lastSeenAtMs, \.last_seen_at_ms)
+        c.field(&cordoned, \.cordoned)
+        c.field(&drainReason, \.drain_reason)
     }
 }
 
 /// `aimass.v1.DrainWorkerRequest`: Request of Scheduler.DrainWorker.
 public struct DrainWorkerRequest: Hashable, Sendable {
     /// Id of the worker (GetPool). Required.
-    public var workerId: String
+    public var workerId: String = ""
     /// Why, for logs, the pool view and the worker; empty = `drained by an
     /// operator`.
-    public var reason: String
+    public var reason: String = ""
     /// True: drain every replica of the worker now, even when the rest of the
     /// pool has no room for its replacements. False: keep a replica until a
     /// replacement is READY elsewhere.
-    public var force: Bool
+    public var force: Bool = false
 
-    public init(
-        workerId: String = "",
-        reason: String = "",
-        force: Bool = false
-    ) {
-        self.workerId = workerId
-        self.reason = reason
-        self.force = force
+    public init(workerId: String = "", reason: String = "", force: Bool = false) {
+        (self.workerId, self.reason, self.force) = (workerId, reason, force)
     }
 }
 
 extension DrainWorkerRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__drain_worker_request__init
 
-    public init(c: Aimass__V1__DrainWorkerRequest) {
-        workerId = ProtobufC.string(c.worker_id)
-        reason = ProtobufC.string(c.reason)
-        force = c.force != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__DrainWorkerRequest, in arena: CArena) {
-        c.worker_id = arena.string(workerId)
-        c.reason = arena.string(reason)
-        c.force = force ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__DrainWorkerRequest>) {
+        c.field(&workerId, \.worker_id)
+        c.field(&reason, \.reason)
+        c.field(&force, \.force)
     }
 }
 
 /// `aimass.v1.UncordonWorkerRequest`: Request of Scheduler.UncordonWorker.
 public struct UncordonWorkerRequest: Hashable, Sendable {
     /// Id of the worker. Required.
-    public var workerId: String
+    public var workerId: String = ""
 
-    public init(
-        workerId: String = ""
-    ) {
+    public init(workerId: String = "") {
         self.workerId = workerId
     }
 }
@@ -821,43 +676,36 @@ public struct UncordonWorkerRequest: Hashable, Sendable {
 extension UncordonWorkerRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__uncordon_worker_request__init
 
-    public init(c: Aimass__V1__UncordonWorkerRequest) {
-        workerId = ProtobufC.string(c.worker_id)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__UncordonWorkerRequest, in arena: CArena) {
-        c.worker_id = arena.string(workerId)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__UncordonWorkerRequest>) {
+        c.field(&workerId, \.worker_id)
     }
 }
 
 /// `aimass.v1.Load`: Load of one replica, or the totals of a worker.
 public struct Load: Hashable, Sendable {
     /// Replica id; empty for worker totals.
-    public var replicaId: String
+    public var replicaId: String = ""
     /// Calls being executed now.
-    public var inFlight: UInt32
+    public var inFlight: UInt32 = 0
     /// Calls waiting for a concurrency slot now.
-    public var queueDepth: UInt32
+    public var queueDepth: UInt32 = 0
     /// Calls completed per second (recent rate).
-    public var servedPerSec: Double
+    public var servedPerSec: Double = 0
     /// Calls rejected per second with RESOURCE_EXHAUSTED or UNAVAILABLE
     /// (recent rate).
-    public var rejectedPerSec: Double
+    public var rejectedPerSec: Double = 0
     /// Exponentially weighted moving average of the call latency, in
     /// microseconds.
-    public var latencyEwmaUs: Int64
+    public var latencyEwmaUs: Int64 = 0
     /// Busy fraction: in_flight / concurrency limit (target_concurrency for a
     /// replica, sum over replicas for a worker); 0..1, above 1 never reported.
-    public var utilisation: Double
+    public var utilisation: Double = 0
 
     public init(
-        replicaId: String = "",
-        inFlight: UInt32 = 0,
-        queueDepth: UInt32 = 0,
-        servedPerSec: Double = 0,
-        rejectedPerSec: Double = 0,
-        latencyEwmaUs: Int64 = 0,
-        utilisation: Double = 0
+        replicaId: String = "", inFlight: UInt32 = 0, queueDepth: UInt32 = 0, servedPerSec: Double = 0,
+        rejectedPerSec: Double = 0, latencyEwmaUs: Int64 = 0, utilisation: Double = 0
     ) {
         self.replicaId = replicaId
         self.inFlight = inFlight
@@ -872,24 +720,16 @@ public struct Load: Hashable, Sendable {
 extension Load: ProtobufCConvertible {
     public static let cInit = aimass__v1__load__init
 
-    public init(c: Aimass__V1__Load) {
-        replicaId = ProtobufC.string(c.replica_id)
-        inFlight = c.in_flight
-        queueDepth = c.queue_depth
-        servedPerSec = c.served_per_sec
-        rejectedPerSec = c.rejected_per_sec
-        latencyEwmaUs = c.latency_ewma_us
-        utilisation = c.utilisation
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Load, in arena: CArena) {
-        c.replica_id = arena.string(replicaId)
-        c.in_flight = inFlight
-        c.queue_depth = queueDepth
-        c.served_per_sec = servedPerSec
-        c.rejected_per_sec = rejectedPerSec
-        c.latency_ewma_us = latencyEwmaUs
-        c.utilisation = utilisation
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Load>) {
+        c.field(&replicaId, \.replica_id)
+        c.field(&inFlight, \.in_flight)
+        c.field(&queueDepth, \.queue_depth)
+        c.field(&servedPerSec, \.served_per_sec)
+        c.field(&rejectedPerSec, \.rejected_per_sec)
+        c.field(&latencyEwmaUs, \.latency_ewma_us)
+        c.field(&utilisation, \.utilisation)
     }
 }
 
@@ -897,42 +737,29 @@ extension Load: ProtobufCConvertible {
 public struct LoadReport: Hashable, Sendable {
     /// The reporting worker. Workers may leave it empty on Join (the control
     /// plane fills it in before republishing).
-    public var workerId: String
+    public var workerId: String = ""
     /// When the worker measured it (worker clock).
-    public var reportedAtMs: Int64
+    public var reportedAtMs: Int64 = 0
     /// Worker totals (replica_id empty).
-    public var total: Load?
+    public var total: Load? = nil
     /// One entry per replica the worker holds.
-    public var replicas: [Load]
+    public var replicas: [Load] = []
 
-    public init(
-        workerId: String = "",
-        reportedAtMs: Int64 = 0,
-        total: Load? = nil,
-        replicas: [Load] = []
-    ) {
-        self.workerId = workerId
-        self.reportedAtMs = reportedAtMs
-        self.total = total
-        self.replicas = replicas
+    public init(workerId: String = "", reportedAtMs: Int64 = 0, total: Load? = nil, replicas: [Load] = []) {
+        (self.workerId, self.reportedAtMs, self.total, self.replicas) = (workerId, reportedAtMs, total, replicas)
     }
 }
 
 extension LoadReport: ProtobufCConvertible {
     public static let cInit = aimass__v1__load_report__init
 
-    public init(c: Aimass__V1__LoadReport) {
-        workerId = ProtobufC.string(c.worker_id)
-        reportedAtMs = c.reported_at_ms
-        total = ProtobufC.message(c.total)
-        replicas = ProtobufC.repeated(c.replicas, count: c.n_replicas)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__LoadReport, in arena: CArena) {
-        c.worker_id = arena.string(workerId)
-        c.reported_at_ms = reportedAtMs
-        c.total = arena.message(total)
-        (c.n_replicas, c.replicas) = arena.repeated(replicas)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__LoadReport>) {
+        c.field(&workerId, \.worker_id)
+        c.field(&reportedAtMs, \.reported_at_ms)
+        c.field(&total, \.total)
+        c.repeated(&replicas, \.replicas, count: \.n_replicas)
     }
 }
 
@@ -949,11 +776,9 @@ public struct JoinRequest: Hashable, Sendable {
     }
 
     /// The `payload` oneof: at most one of its cases is set.
-    public var payload: Payload?
+    public var payload: Payload? = nil
 
-    public init(
-        payload: Payload? = nil
-    ) {
+    public init(payload: Payload? = nil) {
         self.payload = payload
     }
 }
@@ -961,32 +786,31 @@ public struct JoinRequest: Hashable, Sendable {
 extension JoinRequest: ProtobufCConvertible {
     public static let cInit = aimass__v1__join_request__init
 
-    public init(c: Aimass__V1__JoinRequest) {
-        payload = switch c.payload_case {
-        case AIMASS__V1__JOIN_REQUEST__PAYLOAD_HELLO:
-            ProtobufC.message(c.hello).map(Payload.hello)
-        case AIMASS__V1__JOIN_REQUEST__PAYLOAD_LOAD:
-            ProtobufC.message(c.load).map(Payload.load)
-        case AIMASS__V1__JOIN_REQUEST__PAYLOAD_STATUS:
-            ProtobufC.message(c.status).map(Payload.status)
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__JoinRequest, in arena: CArena) {
-        switch payload {
-        case .hello(let value)?:
-            c.payload_case = AIMASS__V1__JOIN_REQUEST__PAYLOAD_HELLO
-            c.hello = arena.message(value)
-        case .load(let value)?:
-            c.payload_case = AIMASS__V1__JOIN_REQUEST__PAYLOAD_LOAD
-            c.load = arena.message(value)
-        case .status(let value)?:
-            c.payload_case = AIMASS__V1__JOIN_REQUEST__PAYLOAD_STATUS
-            c.status = arena.message(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__JoinRequest>) {
+        if c.isReading {
+            payload = switch c.c.payload_case {
+            case AIMASS__V1__JOIN_REQUEST__PAYLOAD_HELLO:
+                .hello(c.oneof(\.hello))
+            case AIMASS__V1__JOIN_REQUEST__PAYLOAD_LOAD:
+                .load(c.oneof(\.load))
+            case AIMASS__V1__JOIN_REQUEST__PAYLOAD_STATUS:
+                .status(c.oneof(\.status))
+            default:
+                nil
+            }
+        } else {
+            switch payload {
+            case .hello(let value)?:
+                c.oneof(value, \.hello, selected: \.payload_case, AIMASS__V1__JOIN_REQUEST__PAYLOAD_HELLO)
+            case .load(let value)?:
+                c.oneof(value, \.load, selected: \.payload_case, AIMASS__V1__JOIN_REQUEST__PAYLOAD_LOAD)
+            case .status(let value)?:
+                c.oneof(value, \.status, selected: \.payload_case, AIMASS__V1__JOIN_REQUEST__PAYLOAD_STATUS)
+            case nil:
+                break
+            }
         }
     }
 }
@@ -995,110 +819,83 @@ extension JoinRequest: ProtobufCConvertible {
 public struct WorkerHello: Hashable, Sendable {
     /// Empty for a new worker; the id from a previous Welcome to rejoin after a
     /// lost stream.
-    public var workerId: String
+    public var workerId: String = ""
     /// `host:port` where it serves inference, reachable by clients.
-    public var address: String
+    public var address: String = ""
     /// What it offers (all fields > 0).
-    public var capacity: Capacity?
+    public var capacity: Capacity? = nil
     /// When rejoining: the replicas it still holds and their states; the
     /// control plane keeps those it still wants and removes the others.
-    public var replicas: [ReplicaStatus]
+    public var replicas: [ReplicaStatus] = []
     /// The highest control-plane epoch this worker has been welcomed with (0:
     /// none yet). A control plane of an older epoch is stale and refuses it.
-    public var epoch: UInt64
+    public var epoch: UInt64 = 0
 
     public init(
-        workerId: String = "",
-        address: String = "",
-        capacity: Capacity? = nil,
-        replicas: [ReplicaStatus] = [],
+        workerId: String = "", address: String = "", capacity: Capacity? = nil, replicas: [ReplicaStatus] = [],
         epoch: UInt64 = 0
     ) {
-        self.workerId = workerId
-        self.address = address
-        self.capacity = capacity
-        self.replicas = replicas
-        self.epoch = epoch
+        (self.workerId, self.address, self.capacity, self.replicas, self.epoch) =
+            (workerId, address, capacity, replicas, epoch)
     }
 }
 
 extension WorkerHello: ProtobufCConvertible {
     public static let cInit = aimass__v1__worker_hello__init
 
-    public init(c: Aimass__V1__WorkerHello) {
-        workerId = ProtobufC.string(c.worker_id)
-        address = ProtobufC.string(c.address)
-        capacity = ProtobufC.message(c.capacity)
-        replicas = ProtobufC.repeated(c.replicas, count: c.n_replicas)
-        epoch = c.epoch
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__WorkerHello, in arena: CArena) {
-        c.worker_id = arena.string(workerId)
-        c.address = arena.string(address)
-        c.capacity = arena.message(capacity)
-        (c.n_replicas, c.replicas) = arena.repeated(replicas)
-        c.epoch = epoch
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__WorkerHello>) {
+        c.field(&workerId, \.worker_id)
+        c.field(&address, \.address)
+        c.field(&capacity, \.capacity)
+        c.repeated(&replicas, \.replicas, count: \.n_replicas)
+        c.field(&epoch, \.epoch)
     }
 }
 
 /// `aimass.v1.ReplicaStatus`: The state of one replica, as seen by its worker.
 public struct ReplicaStatus: Hashable, Sendable {
     /// Replica id from PlaceReplica.
-    public var replicaId: String
+    public var replicaId: String = ""
     /// New state.
-    public var state: ReplicaState
+    public var state: ReplicaState = .unspecified
     /// Error text when FAILED; empty otherwise.
-    public var error: String
+    public var error: String = ""
     /// In `hello` only: the deployment the replica was placed for (from
     /// PlaceReplica), so that a control plane that lost track of it can adopt
     /// it. Ignored in status updates.
-    public var deploymentId: String
+    public var deploymentId: String = ""
     /// In `hello` only: the version the replica serves. Ignored in status
     /// updates.
-    public var version: UInt32
+    public var version: UInt32 = 0
     /// In `hello` only: the epoch of the PlaceReplica the worker holds it under
     /// (the placing or last confirming control plane's). A replica held under
     /// an older epoch than the control plane's is confirmed (PlaceReplica again
     /// with the new epoch) or removed, never silently kept.
-    public var epoch: UInt64
+    public var epoch: UInt64 = 0
 
     public init(
-        replicaId: String = "",
-        state: ReplicaState = .unspecified,
-        error: String = "",
-        deploymentId: String = "",
-        version: UInt32 = 0,
-        epoch: UInt64 = 0
+        replicaId: String = "", state: ReplicaState = .unspecified, error: String = "", deploymentId: String = "",
+        version: UInt32 = 0, epoch: UInt64 = 0
     ) {
-        self.replicaId = replicaId
-        self.state = state
-        self.error = error
-        self.deploymentId = deploymentId
-        self.version = version
-        self.epoch = epoch
+        (self.replicaId, self.state, self.error, self.deploymentId, self.version, self.epoch) =
+            (replicaId, state, error, deploymentId, version, epoch)
     }
 }
 
 extension ReplicaStatus: ProtobufCConvertible {
     public static let cInit = aimass__v1__replica_status__init
 
-    public init(c: Aimass__V1__ReplicaStatus) {
-        replicaId = ProtobufC.string(c.replica_id)
-        state = ReplicaState(c: c.state)
-        error = ProtobufC.string(c.error)
-        deploymentId = ProtobufC.string(c.deployment_id)
-        version = c.version
-        epoch = c.epoch
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ReplicaStatus, in arena: CArena) {
-        c.replica_id = arena.string(replicaId)
-        c.state = state.cValue
-        c.error = arena.string(error)
-        c.deployment_id = arena.string(deploymentId)
-        c.version = version
-        c.epoch = epoch
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ReplicaStatus>) {
+        c.field(&replicaId, \.replica_id)
+        c.field(&state, \.state)
+        c.field(&error, \.error)
+        c.field(&deploymentId, \.deployment_id)
+        c.field(&version, \.version)
+        c.field(&epoch, \.epoch)
     }
 }
 
@@ -1121,11 +918,9 @@ public struct JoinResponse: Hashable, Sendable {
     }
 
     /// The `payload` oneof: at most one of its cases is set.
-    public var payload: Payload?
+    public var payload: Payload? = nil
 
-    public init(
-        payload: Payload? = nil
-    ) {
+    public init(payload: Payload? = nil) {
         self.payload = payload
     }
 }
@@ -1133,42 +928,39 @@ public struct JoinResponse: Hashable, Sendable {
 extension JoinResponse: ProtobufCConvertible {
     public static let cInit = aimass__v1__join_response__init
 
-    public init(c: Aimass__V1__JoinResponse) {
-        payload = switch c.payload_case {
-        case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_WELCOME:
-            ProtobufC.message(c.welcome).map(Payload.welcome)
-        case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_PLACE:
-            ProtobufC.message(c.place).map(Payload.place)
-        case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_REMOVE:
-            ProtobufC.message(c.remove).map(Payload.remove)
-        case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_DRAIN:
-            ProtobufC.message(c.drain).map(Payload.drain)
-        case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_GRANTS:
-            ProtobufC.message(c.grants).map(Payload.grants)
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__JoinResponse, in arena: CArena) {
-        switch payload {
-        case .welcome(let value)?:
-            c.payload_case = AIMASS__V1__JOIN_RESPONSE__PAYLOAD_WELCOME
-            c.welcome = arena.message(value)
-        case .place(let value)?:
-            c.payload_case = AIMASS__V1__JOIN_RESPONSE__PAYLOAD_PLACE
-            c.place = arena.message(value)
-        case .remove(let value)?:
-            c.payload_case = AIMASS__V1__JOIN_RESPONSE__PAYLOAD_REMOVE
-            c.remove = arena.message(value)
-        case .drain(let value)?:
-            c.payload_case = AIMASS__V1__JOIN_RESPONSE__PAYLOAD_DRAIN
-            c.drain = arena.message(value)
-        case .grants(let value)?:
-            c.payload_case = AIMASS__V1__JOIN_RESPONSE__PAYLOAD_GRANTS
-            c.grants = arena.message(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__JoinResponse>) {
+        if c.isReading {
+            payload = switch c.c.payload_case {
+            case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_WELCOME:
+                .welcome(c.oneof(\.welcome))
+            case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_PLACE:
+                .place(c.oneof(\.place))
+            case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_REMOVE:
+                .remove(c.oneof(\.remove))
+            case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_DRAIN:
+                .drain(c.oneof(\.drain))
+            case AIMASS__V1__JOIN_RESPONSE__PAYLOAD_GRANTS:
+                .grants(c.oneof(\.grants))
+            default:
+                nil
+            }
+        } else {
+            switch payload {
+            case .welcome(let value)?:
+                c.oneof(value, \.welcome, selected: \.payload_case, AIMASS__V1__JOIN_RESPONSE__PAYLOAD_WELCOME)
+            case .place(let value)?:
+                c.oneof(value, \.place, selected: \.payload_case, AIMASS__V1__JOIN_RESPONSE__PAYLOAD_PLACE)
+            case .remove(let value)?:
+                c.oneof(value, \.remove, selected: \.payload_case, AIMASS__V1__JOIN_RESPONSE__PAYLOAD_REMOVE)
+            case .drain(let value)?:
+                c.oneof(value, \.drain, selected: \.payload_case, AIMASS__V1__JOIN_RESPONSE__PAYLOAD_DRAIN)
+            case .grants(let value)?:
+                c.oneof(value, \.grants, selected: \.payload_case, AIMASS__V1__JOIN_RESPONSE__PAYLOAD_GRANTS)
+            case nil:
+                break
+            }
         }
     }
 }
@@ -1177,30 +969,23 @@ extension JoinResponse: ProtobufCConvertible {
 /// replaces the previous one whole.
 public struct AccessGrants: Hashable, Sendable {
     /// Every valid (not revoked) token, by its SHA-256.
-    public var tokens: [TokenGrant]
+    public var tokens: [TokenGrant] = []
     /// Every model, with who may read it and its aliases.
-    public var models: [ModelGrant]
+    public var models: [ModelGrant] = []
 
-    public init(
-        tokens: [TokenGrant] = [],
-        models: [ModelGrant] = []
-    ) {
-        self.tokens = tokens
-        self.models = models
+    public init(tokens: [TokenGrant] = [], models: [ModelGrant] = []) {
+        (self.tokens, self.models) = (tokens, models)
     }
 }
 
 extension AccessGrants: ProtobufCConvertible {
     public static let cInit = aimass__v1__access_grants__init
 
-    public init(c: Aimass__V1__AccessGrants) {
-        tokens = ProtobufC.repeated(c.tokens, count: c.n_tokens)
-        models = ProtobufC.repeated(c.models, count: c.n_models)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__AccessGrants, in arena: CArena) {
-        (c.n_tokens, c.tokens) = arena.repeated(tokens)
-        (c.n_models, c.models) = arena.repeated(models)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__AccessGrants>) {
+        c.repeated(&tokens, \.tokens, count: \.n_tokens)
+        c.repeated(&models, \.models, count: \.n_models)
     }
 }
 
@@ -1208,147 +993,108 @@ extension AccessGrants: ProtobufCConvertible {
 public struct TokenGrant: Hashable, Sendable {
     /// SHA-256 of the token (lowercase hex); the token itself never leaves the
     /// control plane.
-    public var sha256: String
+    public var sha256: String = ""
     /// The user it authenticates as.
-    public var user: String
+    public var user: String = ""
     /// Whether the token acts as a global admin (reads every model): its user
     /// is one and the token is unscoped.
-    public var admin: Bool
+    public var admin: Bool = false
     /// When the token stops working; 0 = never. The worker checks it on each
     /// call (the rules are pushed only when the registry changes).
-    public var expiresAtMs: Int64
+    public var expiresAtMs: Int64 = 0
     /// The models the token is scoped to; empty = every model its user may
     /// read (see access.proto).
-    public var models: [String]
+    public var models: [String] = []
     /// The token's id, for messages (never the token itself).
-    public var tokenId: Int64
+    public var tokenId: Int64 = 0
     /// The calls per second the token may make; 0 = no limit. Each worker
     /// enforces it on its own (a token bucket per process, as the control plane
     /// does for its own calls), answering RESOURCE_EXHAUSTED with retry-after-ms.
-    public var requestsPerSecond: UInt32
+    public var requestsPerSecond: UInt32 = 0
 
     public init(
-        sha256: String = "",
-        user: String = "",
-        admin: Bool = false,
-        expiresAtMs: Int64 = 0,
-        models: [String] = [],
-        tokenId: Int64 = 0,
-        requestsPerSecond: UInt32 = 0
+        sha256: String = "", user: String = "", admin: Bool = false, expiresAtMs: Int64 = 0, models: [String] = [],
+        tokenId: Int64 = 0, requestsPerSecond: UInt32 = 0
     ) {
-        self.sha256 = sha256
-        self.user = user
-        self.admin = admin
-        self.expiresAtMs = expiresAtMs
-        self.models = models
-        self.tokenId = tokenId
-        self.requestsPerSecond = requestsPerSecond
+        (self.sha256, self.user, self.admin, self.expiresAtMs, self.models, self.tokenId, self.requestsPerSecond) =
+            (sha256, user, admin, expiresAtMs, models, tokenId, requestsPerSecond)
     }
 }
 
 extension TokenGrant: ProtobufCConvertible {
     public static let cInit = aimass__v1__token_grant__init
 
-    public init(c: Aimass__V1__TokenGrant) {
-        sha256 = ProtobufC.string(c.sha256)
-        user = ProtobufC.string(c.user)
-        admin = c.admin != 0
-        expiresAtMs = c.expires_at_ms
-        models = ProtobufC.repeated(c.models, count: c.n_models)
-        tokenId = c.token_id
-        requestsPerSecond = c.requests_per_second
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__TokenGrant, in arena: CArena) {
-        c.sha256 = arena.string(sha256)
-        c.user = arena.string(user)
-        c.admin = admin ? 1 : 0
-        c.expires_at_ms = expiresAtMs
-        (c.n_models, c.models) = arena.repeated(models)
-        c.token_id = tokenId
-        c.requests_per_second = requestsPerSecond
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__TokenGrant>) {
+        c.field(&sha256, \.sha256)
+        c.field(&user, \.user)
+        c.field(&admin, \.admin)
+        c.field(&expiresAtMs, \.expires_at_ms)
+        c.repeated(&models, \.models, count: \.n_models)
+        c.field(&tokenId, \.token_id)
+        c.field(&requestsPerSecond, \.requests_per_second)
     }
 }
 
 /// `aimass.v1.ModelGrant`: One model as inference needs it.
 public struct ModelGrant: Hashable, Sendable {
     /// Model name.
-    public var model: String
+    public var model: String = ""
     /// Users with at least the reader role on it, directly or through a
     /// group (admins are not listed: they read every model).
-    public var readers: [String]
+    public var readers: [String] = []
     /// Alias -> version number.
-    public var aliases: [String: UInt32]
+    public var aliases: [String: UInt32] = [:]
     /// Its highest version number (what `latest` names); 0 without versions.
-    public var latestVersion: UInt32
+    public var latestVersion: UInt32 = 0
 
     public init(
-        model: String = "",
-        readers: [String] = [],
-        aliases: [String: UInt32] = [:],
-        latestVersion: UInt32 = 0
+        model: String = "", readers: [String] = [], aliases: [String: UInt32] = [:], latestVersion: UInt32 = 0
     ) {
-        self.model = model
-        self.readers = readers
-        self.aliases = aliases
-        self.latestVersion = latestVersion
+        (self.model, self.readers, self.aliases, self.latestVersion) = (model, readers, aliases, latestVersion)
     }
 }
 
 extension ModelGrant: ProtobufCConvertible {
     public static let cInit = aimass__v1__model_grant__init
 
-    public init(c: Aimass__V1__ModelGrant) {
-        model = ProtobufC.string(c.model)
-        readers = ProtobufC.repeated(c.readers, count: c.n_readers)
-        aliases = ProtobufC.map(c.aliases, count: c.n_aliases)
-        latestVersion = c.latest_version
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__ModelGrant, in arena: CArena) {
-        c.model = arena.string(model)
-        (c.n_readers, c.readers) = arena.repeated(readers)
-        (c.n_aliases, c.aliases) = arena.map(aliases, entry: aimass__v1__model_grant__aliases_entry__init)
-        c.latest_version = latestVersion
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__ModelGrant>) {
+        c.field(&model, \.model)
+        c.repeated(&readers, \.readers, count: \.n_readers)
+        c.map(&aliases, \.aliases, count: \.n_aliases)
+        c.field(&latestVersion, \.latest_version)
     }
 }
 
 /// `aimass.v1.Welcome`: The control plane accepts the worker.
 public struct Welcome: Hashable, Sendable {
     /// The worker's id (the one asked for when rejoining).
-    public var workerId: String
+    public var workerId: String = ""
     /// Lease: the worker is considered gone if nothing arrives for this long.
-    public var leaseMs: Int64
+    public var leaseMs: Int64 = 0
     /// Fencing epoch: the control plane's incarnation, persisted and greater
     /// after every restart. Every PlaceReplica and RemoveReplica of this stream
     /// carries it; a worker that has seen a greater epoch refuses the stream
     /// (a stale control plane) and any assignment of an older epoch.
-    public var epoch: UInt64
+    public var epoch: UInt64 = 0
 
-    public init(
-        workerId: String = "",
-        leaseMs: Int64 = 0,
-        epoch: UInt64 = 0
-    ) {
-        self.workerId = workerId
-        self.leaseMs = leaseMs
-        self.epoch = epoch
+    public init(workerId: String = "", leaseMs: Int64 = 0, epoch: UInt64 = 0) {
+        (self.workerId, self.leaseMs, self.epoch) = (workerId, leaseMs, epoch)
     }
 }
 
 extension Welcome: ProtobufCConvertible {
     public static let cInit = aimass__v1__welcome__init
 
-    public init(c: Aimass__V1__Welcome) {
-        workerId = ProtobufC.string(c.worker_id)
-        leaseMs = c.lease_ms
-        epoch = c.epoch
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Welcome, in arena: CArena) {
-        c.worker_id = arena.string(workerId)
-        c.lease_ms = leaseMs
-        c.epoch = epoch
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Welcome>) {
+        c.field(&workerId, \.worker_id)
+        c.field(&leaseMs, \.lease_ms)
+        c.field(&epoch, \.epoch)
     }
 }
 
@@ -1357,41 +1103,34 @@ extension Welcome: ProtobufCConvertible {
 /// sha256, loads it, and reports DOWNLOADING, LOADING, then READY or FAILED.
 public struct PlaceReplica: Hashable, Sendable {
     /// Id of the new replica.
-    public var replicaId: String
+    public var replicaId: String = ""
     /// Deployment it belongs to.
-    public var deploymentId: String
+    public var deploymentId: String = ""
     /// Model name.
-    public var model: String
+    public var model: String = ""
     /// Version number to load.
-    public var version: UInt32
+    public var version: UInt32 = 0
     /// Expected SHA-256 of the artifact (lowercase hex); a worker that already
     /// holds an artifact with this hash may skip the download.
-    public var sha256: String
+    public var sha256: String = ""
     /// Artifact size in bytes.
-    public var sizeBytes: Int64
+    public var sizeBytes: Int64 = 0
     /// The version's effective manifest (algorithm, neighbours, ...).
-    public var manifest: [String: String]
+    public var manifest: [String: String] = [:]
     /// Resources reserved for the replica.
-    public var resources: Resources?
+    public var resources: Resources? = nil
     /// Concurrency limit of the replica: calls beyond it queue, and a full
     /// queue sheds with RESOURCE_EXHAUSTED.
-    public var targetConcurrency: UInt32
+    public var targetConcurrency: UInt32 = 0
     /// Fencing epoch of the placing control plane (Welcome.epoch). For a
     /// replica the worker already holds, a confirmation: the worker keeps it,
     /// re-stamps it with this epoch and reports its state.
-    public var epoch: UInt64
+    public var epoch: UInt64 = 0
 
     public init(
-        replicaId: String = "",
-        deploymentId: String = "",
-        model: String = "",
-        version: UInt32 = 0,
-        sha256: String = "",
-        sizeBytes: Int64 = 0,
-        manifest: [String: String] = [:],
-        resources: Resources? = nil,
-        targetConcurrency: UInt32 = 0,
-        epoch: UInt64 = 0
+        replicaId: String = "", deploymentId: String = "", model: String = "", version: UInt32 = 0,
+        sha256: String = "", sizeBytes: Int64 = 0, manifest: [String: String] = [:], resources: Resources? = nil,
+        targetConcurrency: UInt32 = 0, epoch: UInt64 = 0
     ) {
         self.replicaId = replicaId
         self.deploymentId = deploymentId
@@ -1409,30 +1148,19 @@ public struct PlaceReplica: Hashable, Sendable {
 extension PlaceReplica: ProtobufCConvertible {
     public static let cInit = aimass__v1__place_replica__init
 
-    public init(c: Aimass__V1__PlaceReplica) {
-        replicaId = ProtobufC.string(c.replica_id)
-        deploymentId = ProtobufC.string(c.deployment_id)
-        model = ProtobufC.string(c.model)
-        version = c.version
-        sha256 = ProtobufC.string(c.sha256)
-        sizeBytes = c.size_bytes
-        manifest = ProtobufC.map(c.manifest, count: c.n_manifest)
-        resources = ProtobufC.message(c.resources)
-        targetConcurrency = c.target_concurrency
-        epoch = c.epoch
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__PlaceReplica, in arena: CArena) {
-        c.replica_id = arena.string(replicaId)
-        c.deployment_id = arena.string(deploymentId)
-        c.model = arena.string(model)
-        c.version = version
-        c.sha256 = arena.string(sha256)
-        c.size_bytes = sizeBytes
-        (c.n_manifest, c.manifest) = arena.map(manifest, entry: aimass__v1__place_replica__manifest_entry__init)
-        c.resources = arena.message(resources)
-        c.target_concurrency = targetConcurrency
-        c.epoch = epoch
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__PlaceReplica>) {
+        c.field(&replicaId, \.replica_id)
+        c.field(&deploymentId, \.deployment_id)
+        c.field(&model, \.model)
+        c.field(&version, \.version)
+        c.field(&sha256, \.sha256)
+        c.field(&sizeBytes, \.size_bytes)
+        c.map(&manifest, \.manifest, count: \.n_manifest)
+        c.field(&resources, \.resources)
+        c.field(&targetConcurrency, \.target_concurrency)
+        c.field(&epoch, \.epoch)
     }
 }
 
@@ -1440,38 +1168,28 @@ extension PlaceReplica: ProtobufCConvertible {
 /// draining) then REMOVED.
 public struct RemoveReplica: Hashable, Sendable {
     /// Id of the replica.
-    public var replicaId: String
+    public var replicaId: String = ""
     /// True: reject new calls with UNAVAILABLE, finish in-flight calls, then
     /// unload. False: unload now, failing in-flight calls with UNAVAILABLE.
-    public var drain: Bool
+    public var drain: Bool = false
     /// Fencing epoch of the control plane (Welcome.epoch); a worker ignores a
     /// removal of an older epoch than it has seen.
-    public var epoch: UInt64
+    public var epoch: UInt64 = 0
 
-    public init(
-        replicaId: String = "",
-        drain: Bool = false,
-        epoch: UInt64 = 0
-    ) {
-        self.replicaId = replicaId
-        self.drain = drain
-        self.epoch = epoch
+    public init(replicaId: String = "", drain: Bool = false, epoch: UInt64 = 0) {
+        (self.replicaId, self.drain, self.epoch) = (replicaId, drain, epoch)
     }
 }
 
 extension RemoveReplica: ProtobufCConvertible {
     public static let cInit = aimass__v1__remove_replica__init
 
-    public init(c: Aimass__V1__RemoveReplica) {
-        replicaId = ProtobufC.string(c.replica_id)
-        drain = c.drain != 0
-        epoch = c.epoch
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__RemoveReplica, in arena: CArena) {
-        c.replica_id = arena.string(replicaId)
-        c.drain = drain ? 1 : 0
-        c.epoch = epoch
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__RemoveReplica>) {
+        c.field(&replicaId, \.replica_id)
+        c.field(&drain, \.drain)
+        c.field(&epoch, \.epoch)
     }
 }
 
@@ -1482,11 +1200,9 @@ extension RemoveReplica: ProtobufCConvertible {
 /// served normally.
 public struct Drain: Hashable, Sendable {
     /// Why (for logs), e.g. `control plane shutting down`.
-    public var reason: String
+    public var reason: String = ""
 
-    public init(
-        reason: String = ""
-    ) {
+    public init(reason: String = "") {
         self.reason = reason
     }
 }
@@ -1494,11 +1210,9 @@ public struct Drain: Hashable, Sendable {
 extension Drain: ProtobufCConvertible {
     public static let cInit = aimass__v1__drain__init
 
-    public init(c: Aimass__V1__Drain) {
-        reason = ProtobufC.string(c.reason)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Aimass__V1__Drain, in arena: CArena) {
-        c.reason = arena.string(reason)
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__Drain>) {
+        c.field(&reason, \.reason)
     }
 }

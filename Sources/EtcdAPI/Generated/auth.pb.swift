@@ -6,11 +6,9 @@ import RPCProtobufC
 
 /// `authpb.UserAddOptions`: 
 public struct UserAddOptions: Hashable, Sendable {
-    public var noPassword: Bool
+    public var noPassword: Bool = false
 
-    public init(
-        noPassword: Bool = false
-    ) {
+    public init(noPassword: Bool = false) {
         self.noPassword = noPassword
     }
 }
@@ -18,50 +16,35 @@ public struct UserAddOptions: Hashable, Sendable {
 extension UserAddOptions: ProtobufCConvertible {
     public static let cInit = authpb__user_add_options__init
 
-    public init(c: Authpb__UserAddOptions) {
-        noPassword = c.no_password != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Authpb__UserAddOptions, in arena: CArena) {
-        c.no_password = noPassword ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Authpb__UserAddOptions>) {
+        c.field(&noPassword, \.no_password)
     }
 }
 
 /// `authpb.User`: User is a single entry in the bucket authUsers
 public struct User: Hashable, Sendable {
-    public var name: [UInt8]
-    public var password: [UInt8]
-    public var roles: [String]
-    public var options: UserAddOptions?
+    public var name: [UInt8] = []
+    public var password: [UInt8] = []
+    public var roles: [String] = []
+    public var options: UserAddOptions? = nil
 
-    public init(
-        name: [UInt8] = [],
-        password: [UInt8] = [],
-        roles: [String] = [],
-        options: UserAddOptions? = nil
-    ) {
-        self.name = name
-        self.password = password
-        self.roles = roles
-        self.options = options
+    public init(name: [UInt8] = [], password: [UInt8] = [], roles: [String] = [], options: UserAddOptions? = nil) {
+        (self.name, self.password, self.roles, self.options) = (name, password, roles, options)
     }
 }
 
 extension User: ProtobufCConvertible {
     public static let cInit = authpb__user__init
 
-    public init(c: Authpb__User) {
-        name = ProtobufC.bytes(c.name)
-        password = ProtobufC.bytes(c.password)
-        roles = ProtobufC.repeated(c.roles, count: c.n_roles)
-        options = ProtobufC.message(c.options)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Authpb__User, in arena: CArena) {
-        c.name = arena.bytes(name)
-        c.password = arena.bytes(password)
-        (c.n_roles, c.roles) = arena.repeated(roles)
-        c.options = arena.message(options)
+    public mutating func map(_ c: inout ProtobufCFields<Authpb__User>) {
+        c.field(&name, \.name)
+        c.field(&password, \.password)
+        c.repeated(&roles, \.roles, count: \.n_roles)
+        c.field(&options, \.options)
     }
 }
 
@@ -76,61 +59,44 @@ public struct Permission: Hashable, Sendable {
         case readwrite = 2
     }
 
-    public var permtype: Permission.PermissionType
-    public var key: [UInt8]
-    public var rangeEnd: [UInt8]
+    public var permtype: Permission.PermissionType = .read
+    public var key: [UInt8] = []
+    public var rangeEnd: [UInt8] = []
 
-    public init(
-        permtype: Permission.PermissionType = .read,
-        key: [UInt8] = [],
-        rangeEnd: [UInt8] = []
-    ) {
-        self.permtype = permtype
-        self.key = key
-        self.rangeEnd = rangeEnd
+    public init(permtype: Permission.PermissionType = .read, key: [UInt8] = [], rangeEnd: [UInt8] = []) {
+        (self.permtype, self.key, self.rangeEnd) = (permtype, key, rangeEnd)
     }
 }
 
 extension Permission: ProtobufCConvertible {
     public static let cInit = authpb__permission__init
 
-    public init(c: Authpb__Permission) {
-        permtype = Permission.PermissionType(c: c.permtype)
-        key = ProtobufC.bytes(c.key)
-        rangeEnd = ProtobufC.bytes(c.range_end)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Authpb__Permission, in arena: CArena) {
-        c.permtype = permtype.cValue
-        c.key = arena.bytes(key)
-        c.range_end = arena.bytes(rangeEnd)
+    public mutating func map(_ c: inout ProtobufCFields<Authpb__Permission>) {
+        c.field(&permtype, \.permtype)
+        c.field(&key, \.key)
+        c.field(&rangeEnd, \.range_end)
     }
 }
 
 /// `authpb.Role`: Role is a single entry in the bucket authRoles
 public struct Role: Hashable, Sendable {
-    public var name: [UInt8]
-    public var keypermission: [Permission]
+    public var name: [UInt8] = []
+    public var keypermission: [Permission] = []
 
-    public init(
-        name: [UInt8] = [],
-        keypermission: [Permission] = []
-    ) {
-        self.name = name
-        self.keypermission = keypermission
+    public init(name: [UInt8] = [], keypermission: [Permission] = []) {
+        (self.name, self.keypermission) = (name, keypermission)
     }
 }
 
 extension Role: ProtobufCConvertible {
     public static let cInit = authpb__role__init
 
-    public init(c: Authpb__Role) {
-        name = ProtobufC.bytes(c.name)
-        keypermission = ProtobufC.repeated(c.keypermission, count: c.n_keypermission)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Authpb__Role, in arena: CArena) {
-        c.name = arena.bytes(name)
-        (c.n_keypermission, c.keypermission) = arena.repeated(keypermission)
+    public mutating func map(_ c: inout ProtobufCFields<Authpb__Role>) {
+        c.field(&name, \.name)
+        c.repeated(&keypermission, \.keypermission, count: \.n_keypermission)
     }
 }

@@ -7,58 +7,43 @@ import RPCProtobufC
 /// `mvccpb.KeyValue`: 
 public struct KeyValue: Hashable, Sendable {
     /// key is the key in bytes. An empty key is not allowed.
-    public var key: [UInt8]
+    public var key: [UInt8] = []
     /// create_revision is the revision of last creation on this key.
-    public var createRevision: Int64
+    public var createRevision: Int64 = 0
     /// mod_revision is the revision of last modification on this key.
-    public var modRevision: Int64
+    public var modRevision: Int64 = 0
     /// version is the version of the key. A deletion resets
     /// the version to zero and any modification of the key
     /// increases its version.
-    public var version: Int64
+    public var version: Int64 = 0
     /// value is the value held by the key, in bytes.
-    public var value: [UInt8]
+    public var value: [UInt8] = []
     /// lease is the ID of the lease that attached to key.
     /// When the attached lease expires, the key will be deleted.
     /// If lease is 0, then no lease is attached to the key.
-    public var lease: Int64
+    public var lease: Int64 = 0
 
     public init(
-        key: [UInt8] = [],
-        createRevision: Int64 = 0,
-        modRevision: Int64 = 0,
-        version: Int64 = 0,
-        value: [UInt8] = [],
+        key: [UInt8] = [], createRevision: Int64 = 0, modRevision: Int64 = 0, version: Int64 = 0, value: [UInt8] = [],
         lease: Int64 = 0
     ) {
-        self.key = key
-        self.createRevision = createRevision
-        self.modRevision = modRevision
-        self.version = version
-        self.value = value
-        self.lease = lease
+        (self.key, self.createRevision, self.modRevision, self.version, self.value, self.lease) =
+            (key, createRevision, modRevision, version, value, lease)
     }
 }
 
 extension KeyValue: ProtobufCConvertible {
     public static let cInit = mvccpb__key_value__init
 
-    public init(c: Mvccpb__KeyValue) {
-        key = ProtobufC.bytes(c.key)
-        createRevision = c.create_revision
-        modRevision = c.mod_revision
-        version = c.version
-        value = ProtobufC.bytes(c.value)
-        lease = c.lease
-    }
+    public init() {}
 
-    public func fill(_ c: inout Mvccpb__KeyValue, in arena: CArena) {
-        c.key = arena.bytes(key)
-        c.create_revision = createRevision
-        c.mod_revision = modRevision
-        c.version = version
-        c.value = arena.bytes(value)
-        c.lease = lease
+    public mutating func map(_ c: inout ProtobufCFields<Mvccpb__KeyValue>) {
+        c.field(&key, \.key)
+        c.field(&createRevision, \.create_revision)
+        c.field(&modRevision, \.mod_revision)
+        c.field(&version, \.version)
+        c.field(&value, \.value)
+        c.field(&lease, \.lease)
     }
 }
 
@@ -75,39 +60,29 @@ public struct Event: Hashable, Sendable {
     /// type is the kind of event. If type is a PUT, it indicates
     /// new data has been stored to the key. If type is a DELETE,
     /// it indicates the key was deleted.
-    public var type: Event.EventType
+    public var type: Event.EventType = .put
     /// kv holds the KeyValue for the event.
     /// A PUT event contains current kv pair.
     /// A PUT event with kv.Version=1 indicates the creation of a key.
     /// A DELETE/EXPIRE event contains the deleted key with
     /// its modification revision set to the revision of deletion.
-    public var kv: KeyValue?
+    public var kv: KeyValue? = nil
     /// prev_kv holds the key-value pair before the event happens.
-    public var prevKv: KeyValue?
+    public var prevKv: KeyValue? = nil
 
-    public init(
-        type: Event.EventType = .put,
-        kv: KeyValue? = nil,
-        prevKv: KeyValue? = nil
-    ) {
-        self.type = type
-        self.kv = kv
-        self.prevKv = prevKv
+    public init(type: Event.EventType = .put, kv: KeyValue? = nil, prevKv: KeyValue? = nil) {
+        (self.type, self.kv, self.prevKv) = (type, kv, prevKv)
     }
 }
 
 extension Event: ProtobufCConvertible {
     public static let cInit = mvccpb__event__init
 
-    public init(c: Mvccpb__Event) {
-        type = Event.EventType(c: c.type)
-        kv = ProtobufC.message(c.kv)
-        prevKv = ProtobufC.message(c.prev_kv)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Mvccpb__Event, in arena: CArena) {
-        c.type = type.cValue
-        c.kv = arena.message(kv)
-        c.prev_kv = arena.message(prevKv)
+    public mutating func map(_ c: inout ProtobufCFields<Mvccpb__Event>) {
+        c.field(&type, \.type)
+        c.field(&kv, \.kv)
+        c.field(&prevKv, \.prev_kv)
     }
 }

@@ -6,14 +6,14 @@ import RPCCore
 import RPCProtobufC
 
 /// The methods of `etcdserverpb.KV`.
-public enum KVMethods {
+public enum KVMethods: ServiceMethods {
     /// `etcdserverpb.KV`.
     public static let serviceName = "etcdserverpb.KV"
 
     /// Range gets the keys in the range from the key-value store.
     ///
     /// ``RangeRequest`` → ``RangeResponse``.
-    public static let range = MethodDescriptor(service: serviceName, method: "Range")
+    public static let range = method("Range")
 
     /// RangeStream gets the keys in the range from the key-value store.
     ///
@@ -22,21 +22,21 @@ public enum KVMethods {
     /// are not a good fit for standard JSON/REST semantics.
     ///
     /// ``RangeRequest`` → stream ``RangeStreamResponse``.
-    public static let rangeStream = MethodDescriptor(service: serviceName, method: "RangeStream")
+    public static let rangeStream = method("RangeStream")
 
     /// Put puts the given key into the key-value store.
     /// A put request increments the revision of the key-value store
     /// and generates one event in the event history.
     ///
     /// ``PutRequest`` → ``PutResponse``.
-    public static let put = MethodDescriptor(service: serviceName, method: "Put")
+    public static let put = method("Put")
 
     /// DeleteRange deletes the given range from the key-value store.
     /// A delete request increments the revision of the key-value store
     /// and generates a delete event in the event history for every deleted key.
     ///
     /// ``DeleteRangeRequest`` → ``DeleteRangeResponse``.
-    public static let deleteRange = MethodDescriptor(service: serviceName, method: "DeleteRange")
+    public static let deleteRange = method("DeleteRange")
 
     /// Txn processes multiple requests in a single transaction.
     /// A txn request increments the revision of the key-value store
@@ -44,21 +44,21 @@ public enum KVMethods {
     /// It is not allowed to modify the same key several times within one txn.
     ///
     /// ``TxnRequest`` → ``TxnResponse``.
-    public static let txn = MethodDescriptor(service: serviceName, method: "Txn")
+    public static let txn = method("Txn")
 
     /// Compact compacts the event history in the etcd key-value store. The key-value
     /// store should be periodically compacted or the event history will continue to grow
     /// indefinitely.
     ///
     /// ``CompactionRequest`` → ``CompactionResponse``.
-    public static let compact = MethodDescriptor(service: serviceName, method: "Compact")
+    public static let compact = method("Compact")
 
     /// Every method of `etcdserverpb.KV`, in the .proto's order.
     public static let all: [MethodDescriptor] = [range, rangeStream, put, deleteRange, txn, compact]
 }
 
 /// The methods of `etcdserverpb.Watch`.
-public enum WatchMethods {
+public enum WatchMethods: ServiceMethods {
     /// `etcdserverpb.Watch`.
     public static let serviceName = "etcdserverpb.Watch"
 
@@ -69,14 +69,14 @@ public enum WatchMethods {
     /// last compaction revision.
     ///
     /// stream ``WatchRequest`` → stream ``WatchResponse``.
-    public static let watch = MethodDescriptor(service: serviceName, method: "Watch")
+    public static let watch = method("Watch")
 
     /// Every method of `etcdserverpb.Watch`, in the .proto's order.
     public static let all: [MethodDescriptor] = [watch]
 }
 
 /// The methods of `etcdserverpb.Lease`.
-public enum LeaseMethods {
+public enum LeaseMethods: ServiceMethods {
     /// `etcdserverpb.Lease`.
     public static let serviceName = "etcdserverpb.Lease"
 
@@ -85,86 +85,86 @@ public enum LeaseMethods {
     /// deleted if the lease expires. Each expired key generates a delete event in the event history.
     ///
     /// ``LeaseGrantRequest`` → ``LeaseGrantResponse``.
-    public static let leaseGrant = MethodDescriptor(service: serviceName, method: "LeaseGrant")
+    public static let leaseGrant = method("LeaseGrant")
 
     /// LeaseRevoke revokes a lease. All keys attached to the lease will expire and be deleted.
     ///
     /// ``LeaseRevokeRequest`` → ``LeaseRevokeResponse``.
-    public static let leaseRevoke = MethodDescriptor(service: serviceName, method: "LeaseRevoke")
+    public static let leaseRevoke = method("LeaseRevoke")
 
     /// LeaseKeepAlive keeps the lease alive by streaming keep alive requests from the client
     /// to the server and streaming keep alive responses from the server to the client.
     ///
     /// stream ``LeaseKeepAliveRequest`` → stream ``LeaseKeepAliveResponse``.
-    public static let leaseKeepAlive = MethodDescriptor(service: serviceName, method: "LeaseKeepAlive")
+    public static let leaseKeepAlive = method("LeaseKeepAlive")
 
     /// LeaseTimeToLive retrieves lease information.
     ///
     /// ``LeaseTimeToLiveRequest`` → ``LeaseTimeToLiveResponse``.
-    public static let leaseTimeToLive = MethodDescriptor(service: serviceName, method: "LeaseTimeToLive")
+    public static let leaseTimeToLive = method("LeaseTimeToLive")
 
     /// LeaseLeases lists all existing leases.
     ///
     /// ``LeaseLeasesRequest`` → ``LeaseLeasesResponse``.
-    public static let leaseLeases = MethodDescriptor(service: serviceName, method: "LeaseLeases")
+    public static let leaseLeases = method("LeaseLeases")
 
     /// Every method of `etcdserverpb.Lease`, in the .proto's order.
     public static let all: [MethodDescriptor] = [leaseGrant, leaseRevoke, leaseKeepAlive, leaseTimeToLive, leaseLeases]
 }
 
 /// The methods of `etcdserverpb.Cluster`.
-public enum ClusterMethods {
+public enum ClusterMethods: ServiceMethods {
     /// `etcdserverpb.Cluster`.
     public static let serviceName = "etcdserverpb.Cluster"
 
     /// MemberAdd adds a member into the cluster.
     ///
     /// ``MemberAddRequest`` → ``MemberAddResponse``.
-    public static let memberAdd = MethodDescriptor(service: serviceName, method: "MemberAdd")
+    public static let memberAdd = method("MemberAdd")
 
     /// MemberRemove removes an existing member from the cluster.
     ///
     /// ``MemberRemoveRequest`` → ``MemberRemoveResponse``.
-    public static let memberRemove = MethodDescriptor(service: serviceName, method: "MemberRemove")
+    public static let memberRemove = method("MemberRemove")
 
     /// MemberUpdate updates the member configuration.
     ///
     /// ``MemberUpdateRequest`` → ``MemberUpdateResponse``.
-    public static let memberUpdate = MethodDescriptor(service: serviceName, method: "MemberUpdate")
+    public static let memberUpdate = method("MemberUpdate")
 
     /// MemberList lists all the members in the cluster.
     ///
     /// ``MemberListRequest`` → ``MemberListResponse``.
-    public static let memberList = MethodDescriptor(service: serviceName, method: "MemberList")
+    public static let memberList = method("MemberList")
 
     /// MemberPromote promotes a member from raft learner (non-voting) to raft voting member.
     ///
     /// ``MemberPromoteRequest`` → ``MemberPromoteResponse``.
-    public static let memberPromote = MethodDescriptor(service: serviceName, method: "MemberPromote")
+    public static let memberPromote = method("MemberPromote")
 
     /// Every method of `etcdserverpb.Cluster`, in the .proto's order.
     public static let all: [MethodDescriptor] = [memberAdd, memberRemove, memberUpdate, memberList, memberPromote]
 }
 
 /// The methods of `etcdserverpb.Maintenance`.
-public enum MaintenanceMethods {
+public enum MaintenanceMethods: ServiceMethods {
     /// `etcdserverpb.Maintenance`.
     public static let serviceName = "etcdserverpb.Maintenance"
 
     /// Alarm activates, deactivates, and queries alarms regarding cluster health.
     ///
     /// ``AlarmRequest`` → ``AlarmResponse``.
-    public static let alarm = MethodDescriptor(service: serviceName, method: "Alarm")
+    public static let alarm = method("Alarm")
 
     /// Status gets the status of the member.
     ///
     /// ``StatusRequest`` → ``StatusResponse``.
-    public static let status = MethodDescriptor(service: serviceName, method: "Status")
+    public static let status = method("Status")
 
     /// Defragment defragments a member's backend database to recover storage space.
     ///
     /// ``DefragmentRequest`` → ``DefragmentResponse``.
-    public static let defragment = MethodDescriptor(service: serviceName, method: "Defragment")
+    public static let defragment = method("Defragment")
 
     /// Hash computes the hash of whole backend keyspace,
     /// including key, lease, and other buckets in storage.
@@ -174,30 +174,30 @@ public enum MaintenanceMethods {
     /// Use "HashKV" API instead for "key" bucket consistency checks.
     ///
     /// ``HashRequest`` → ``HashResponse``.
-    public static let hash = MethodDescriptor(service: serviceName, method: "Hash")
+    public static let hash = method("Hash")
 
     /// HashKV computes the hash of all MVCC keys up to a given revision.
     /// It only iterates "key" bucket in backend storage.
     ///
     /// ``HashKVRequest`` → ``HashKVResponse``.
-    public static let hashKV = MethodDescriptor(service: serviceName, method: "HashKV")
+    public static let hashKV = method("HashKV")
 
     /// Snapshot sends a snapshot of the entire backend from a member over a stream to a client.
     ///
     /// ``SnapshotRequest`` → stream ``SnapshotResponse``.
-    public static let snapshot = MethodDescriptor(service: serviceName, method: "Snapshot")
+    public static let snapshot = method("Snapshot")
 
     /// MoveLeader requests current leader node to transfer its leadership to transferee.
     ///
     /// ``MoveLeaderRequest`` → ``MoveLeaderResponse``.
-    public static let moveLeader = MethodDescriptor(service: serviceName, method: "MoveLeader")
+    public static let moveLeader = method("MoveLeader")
 
     /// Downgrade requests downgrades, verifies feasibility or cancels downgrade
     /// on the cluster version.
     /// Supported since etcd 3.5.
     ///
     /// ``DowngradeRequest`` → ``DowngradeResponse``.
-    public static let downgrade = MethodDescriptor(service: serviceName, method: "Downgrade")
+    public static let downgrade = method("Downgrade")
 
     /// Every method of `etcdserverpb.Maintenance`, in the .proto's order.
     public static let all: [MethodDescriptor] = [
@@ -213,94 +213,94 @@ public enum MaintenanceMethods {
 }
 
 /// The methods of `etcdserverpb.Auth`.
-public enum AuthMethods {
+public enum AuthMethods: ServiceMethods {
     /// `etcdserverpb.Auth`.
     public static let serviceName = "etcdserverpb.Auth"
 
     /// AuthEnable enables authentication.
     ///
     /// ``AuthEnableRequest`` → ``AuthEnableResponse``.
-    public static let authEnable = MethodDescriptor(service: serviceName, method: "AuthEnable")
+    public static let authEnable = method("AuthEnable")
 
     /// AuthDisable disables authentication.
     ///
     /// ``AuthDisableRequest`` → ``AuthDisableResponse``.
-    public static let authDisable = MethodDescriptor(service: serviceName, method: "AuthDisable")
+    public static let authDisable = method("AuthDisable")
 
     /// AuthStatus displays authentication status.
     ///
     /// ``AuthStatusRequest`` → ``AuthStatusResponse``.
-    public static let authStatus = MethodDescriptor(service: serviceName, method: "AuthStatus")
+    public static let authStatus = method("AuthStatus")
 
     /// Authenticate processes an authenticate request.
     ///
     /// ``AuthenticateRequest`` → ``AuthenticateResponse``.
-    public static let authenticate = MethodDescriptor(service: serviceName, method: "Authenticate")
+    public static let authenticate = method("Authenticate")
 
     /// UserAdd adds a new user. User name cannot be empty.
     ///
     /// ``AuthUserAddRequest`` → ``AuthUserAddResponse``.
-    public static let userAdd = MethodDescriptor(service: serviceName, method: "UserAdd")
+    public static let userAdd = method("UserAdd")
 
     /// UserGet gets detailed user information.
     ///
     /// ``AuthUserGetRequest`` → ``AuthUserGetResponse``.
-    public static let userGet = MethodDescriptor(service: serviceName, method: "UserGet")
+    public static let userGet = method("UserGet")
 
     /// UserList gets a list of all users.
     ///
     /// ``AuthUserListRequest`` → ``AuthUserListResponse``.
-    public static let userList = MethodDescriptor(service: serviceName, method: "UserList")
+    public static let userList = method("UserList")
 
     /// UserDelete deletes a specified user.
     ///
     /// ``AuthUserDeleteRequest`` → ``AuthUserDeleteResponse``.
-    public static let userDelete = MethodDescriptor(service: serviceName, method: "UserDelete")
+    public static let userDelete = method("UserDelete")
 
     /// UserChangePassword changes the password of a specified user.
     ///
     /// ``AuthUserChangePasswordRequest`` → ``AuthUserChangePasswordResponse``.
-    public static let userChangePassword = MethodDescriptor(service: serviceName, method: "UserChangePassword")
+    public static let userChangePassword = method("UserChangePassword")
 
     /// UserGrantRole grants a role to a specified user.
     ///
     /// ``AuthUserGrantRoleRequest`` → ``AuthUserGrantRoleResponse``.
-    public static let userGrantRole = MethodDescriptor(service: serviceName, method: "UserGrantRole")
+    public static let userGrantRole = method("UserGrantRole")
 
     /// UserRevokeRole revokes a role of specified user.
     ///
     /// ``AuthUserRevokeRoleRequest`` → ``AuthUserRevokeRoleResponse``.
-    public static let userRevokeRole = MethodDescriptor(service: serviceName, method: "UserRevokeRole")
+    public static let userRevokeRole = method("UserRevokeRole")
 
     /// RoleAdd adds a new role. Role name cannot be empty.
     ///
     /// ``AuthRoleAddRequest`` → ``AuthRoleAddResponse``.
-    public static let roleAdd = MethodDescriptor(service: serviceName, method: "RoleAdd")
+    public static let roleAdd = method("RoleAdd")
 
     /// RoleGet gets detailed role information.
     ///
     /// ``AuthRoleGetRequest`` → ``AuthRoleGetResponse``.
-    public static let roleGet = MethodDescriptor(service: serviceName, method: "RoleGet")
+    public static let roleGet = method("RoleGet")
 
     /// RoleList gets lists of all roles.
     ///
     /// ``AuthRoleListRequest`` → ``AuthRoleListResponse``.
-    public static let roleList = MethodDescriptor(service: serviceName, method: "RoleList")
+    public static let roleList = method("RoleList")
 
     /// RoleDelete deletes a specified role.
     ///
     /// ``AuthRoleDeleteRequest`` → ``AuthRoleDeleteResponse``.
-    public static let roleDelete = MethodDescriptor(service: serviceName, method: "RoleDelete")
+    public static let roleDelete = method("RoleDelete")
 
     /// RoleGrantPermission grants a permission of a specified key or range to a specified role.
     ///
     /// ``AuthRoleGrantPermissionRequest`` → ``AuthRoleGrantPermissionResponse``.
-    public static let roleGrantPermission = MethodDescriptor(service: serviceName, method: "RoleGrantPermission")
+    public static let roleGrantPermission = method("RoleGrantPermission")
 
     /// RoleRevokePermission revokes a key or range permission of a specified role.
     ///
     /// ``AuthRoleRevokePermissionRequest`` → ``AuthRoleRevokePermissionResponse``.
-    public static let roleRevokePermission = MethodDescriptor(service: serviceName, method: "RoleRevokePermission")
+    public static let roleRevokePermission = method("RoleRevokePermission")
 
     /// Every method of `etcdserverpb.Auth`, in the .proto's order.
     public static let all: [MethodDescriptor] = [
@@ -327,46 +327,33 @@ public enum AuthMethods {
 /// `etcdserverpb.ResponseHeader`: 
 public struct ResponseHeader: Hashable, Sendable {
     /// cluster_id is the ID of the cluster which sent the response.
-    public var clusterId: UInt64
+    public var clusterId: UInt64 = 0
     /// member_id is the ID of the member which sent the response.
-    public var memberId: UInt64
+    public var memberId: UInt64 = 0
     /// revision is the key-value store revision when the request was applied, and it's
     /// unset (so 0) in case of calls not interacting with key-value store.
     /// For watch progress responses, the header.revision indicates progress. All future events
     /// received in this stream are guaranteed to have a higher revision number than the
     /// header.revision number.
-    public var revision: Int64
+    public var revision: Int64 = 0
     /// raft_term is the raft term when the request was applied.
-    public var raftTerm: UInt64
+    public var raftTerm: UInt64 = 0
 
-    public init(
-        clusterId: UInt64 = 0,
-        memberId: UInt64 = 0,
-        revision: Int64 = 0,
-        raftTerm: UInt64 = 0
-    ) {
-        self.clusterId = clusterId
-        self.memberId = memberId
-        self.revision = revision
-        self.raftTerm = raftTerm
+    public init(clusterId: UInt64 = 0, memberId: UInt64 = 0, revision: Int64 = 0, raftTerm: UInt64 = 0) {
+        (self.clusterId, self.memberId, self.revision, self.raftTerm) = (clusterId, memberId, revision, raftTerm)
     }
 }
 
 extension ResponseHeader: ProtobufCConvertible {
     public static let cInit = etcdserverpb__response_header__init
 
-    public init(c: Etcdserverpb__ResponseHeader) {
-        clusterId = c.cluster_id
-        memberId = c.member_id
-        revision = c.revision
-        raftTerm = c.raft_term
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__ResponseHeader, in arena: CArena) {
-        c.cluster_id = clusterId
-        c.member_id = memberId
-        c.revision = revision
-        c.raft_term = raftTerm
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__ResponseHeader>) {
+        c.field(&clusterId, \.cluster_id)
+        c.field(&memberId, \.member_id)
+        c.field(&revision, \.revision)
+        c.field(&raftTerm, \.raft_term)
     }
 }
 
@@ -396,62 +383,53 @@ public struct RangeRequest: Hashable, Sendable {
     }
 
     /// key is the first key for the range. If range_end is not given, the request only looks up key.
-    public var key: [UInt8]
+    public var key: [UInt8] = []
     /// range_end is the upper bound on the requested range [key, range_end).
     /// If range_end is '\0', the range is all keys >= key.
     /// If range_end is key plus one (e.g., "aa"+1 == "ab", "a\xff"+1 == "b"),
     /// then the range request gets all keys prefixed with key.
     /// If both key and range_end are '\0', then the range request returns all keys.
-    public var rangeEnd: [UInt8]
+    public var rangeEnd: [UInt8] = []
     /// limit is a limit on the number of keys returned for the request. When limit is set to 0,
     /// it is treated as no limit.
-    public var limit: Int64
+    public var limit: Int64 = 0
     /// revision is the point-in-time of the key-value store to use for the range.
     /// If revision is less or equal to zero, the range is over the newest key-value store.
     /// If the revision has been compacted, ErrCompacted is returned as a response.
-    public var revision: Int64
+    public var revision: Int64 = 0
     /// sort_order is the order for returned sorted results.
-    public var sortOrder: RangeRequest.SortOrder
+    public var sortOrder: RangeRequest.SortOrder = .none
     /// sort_target is the key-value field to use for sorting.
-    public var sortTarget: RangeRequest.SortTarget
+    public var sortTarget: RangeRequest.SortTarget = .key
     /// serializable sets the range request to use serializable member-local reads.
     /// Range requests are linearizable by default; linearizable requests have higher
     /// latency and lower throughput than serializable requests but reflect the current
     /// consensus of the cluster. For better performance, in exchange for possible stale reads,
     /// a serializable range request is served locally without needing to reach consensus
     /// with other nodes in the cluster.
-    public var serializable: Bool
+    public var serializable: Bool = false
     /// keys_only when set returns only the keys and not the values.
-    public var keysOnly: Bool
+    public var keysOnly: Bool = false
     /// count_only when set returns only the count of the keys in the range.
-    public var countOnly: Bool
+    public var countOnly: Bool = false
     /// min_mod_revision is the lower bound for returned key mod revisions; all keys with
     /// lesser mod revisions will be filtered away.
-    public var minModRevision: Int64
+    public var minModRevision: Int64 = 0
     /// max_mod_revision is the upper bound for returned key mod revisions; all keys with
     /// greater mod revisions will be filtered away.
-    public var maxModRevision: Int64
+    public var maxModRevision: Int64 = 0
     /// min_create_revision is the lower bound for returned key create revisions; all keys with
     /// lesser create revisions will be filtered away.
-    public var minCreateRevision: Int64
+    public var minCreateRevision: Int64 = 0
     /// max_create_revision is the upper bound for returned key create revisions; all keys with
     /// greater create revisions will be filtered away.
-    public var maxCreateRevision: Int64
+    public var maxCreateRevision: Int64 = 0
 
     public init(
-        key: [UInt8] = [],
-        rangeEnd: [UInt8] = [],
-        limit: Int64 = 0,
-        revision: Int64 = 0,
-        sortOrder: RangeRequest.SortOrder = .none,
-        sortTarget: RangeRequest.SortTarget = .key,
-        serializable: Bool = false,
-        keysOnly: Bool = false,
-        countOnly: Bool = false,
-        minModRevision: Int64 = 0,
-        maxModRevision: Int64 = 0,
-        minCreateRevision: Int64 = 0,
-        maxCreateRevision: Int64 = 0
+        key: [UInt8] = [], rangeEnd: [UInt8] = [], limit: Int64 = 0, revision: Int64 = 0,
+        sortOrder: RangeRequest.SortOrder = .none, sortTarget: RangeRequest.SortTarget = .key,
+        serializable: Bool = false, keysOnly: Bool = false, countOnly: Bool = false, minModRevision: Int64 = 0,
+        maxModRevision: Int64 = 0, minCreateRevision: Int64 = 0, maxCreateRevision: Int64 = 0
     ) {
         self.key = key
         self.rangeEnd = rangeEnd
@@ -472,243 +450,174 @@ public struct RangeRequest: Hashable, Sendable {
 extension RangeRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__range_request__init
 
-    public init(c: Etcdserverpb__RangeRequest) {
-        key = ProtobufC.bytes(c.key)
-        rangeEnd = ProtobufC.bytes(c.range_end)
-        limit = c.limit
-        revision = c.revision
-        sortOrder = RangeRequest.SortOrder(c: c.sort_order)
-        sortTarget = RangeRequest.SortTarget(c: c.sort_target)
-        serializable = c.serializable != 0
-        keysOnly = c.keys_only != 0
-        countOnly = c.count_only != 0
-        minModRevision = c.min_mod_revision
-        maxModRevision = c.max_mod_revision
-        minCreateRevision = c.min_create_revision
-        maxCreateRevision = c.max_create_revision
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__RangeRequest, in arena: CArena) {
-        c.key = arena.bytes(key)
-        c.range_end = arena.bytes(rangeEnd)
-        c.limit = limit
-        c.revision = revision
-        c.sort_order = sortOrder.cValue
-        c.sort_target = sortTarget.cValue
-        c.serializable = serializable ? 1 : 0
-        c.keys_only = keysOnly ? 1 : 0
-        c.count_only = countOnly ? 1 : 0
-        c.min_mod_revision = minModRevision
-        c.max_mod_revision = maxModRevision
-        c.min_create_revision = minCreateRevision
-        c.max_create_revision = maxCreateRevision
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__RangeRequest>) {
+        c.field(&key, \.key)
+        c.field(&rangeEnd, \.range_end)
+        c.field(&limit, \.limit)
+        c.field(&revision, \.revision)
+        c.field(&sortOrder, \.sort_order)
+        c.field(&sortTarget, \.sort_target)
+        c.field(&serializable, \.serializable)
+        c.field(&keysOnly, \.keys_only)
+        c.field(&countOnly, \.count_only)
+        c.field(&minModRevision, \.min_mod_revision)
+        c.field(&maxModRevision, \.max_mod_revision)
+        c.field(&minCreateRevision, \.min_create_revision)
+        c.field(&maxCreateRevision, \.max_create_revision)
     }
 }
 
 /// `etcdserverpb.RangeResponse`: 
 public struct RangeResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// kvs is the list of key-value pairs matched by the range request.
     /// kvs is empty when count is requested.
-    public var kvs: [KeyValue]
+    public var kvs: [KeyValue] = []
     /// more indicates if there are more keys to return in the requested range.
-    public var more: Bool
+    public var more: Bool = false
     /// count is set to the actual number of keys within the range when requested.
     /// Unlike Kvs, it is unaffected by limits and filters (e.g., Min/Max, Create/Modify, Revisions)
     /// and reflects the full count within the specified range.
-    public var count: Int64
+    public var count: Int64 = 0
 
-    public init(
-        header: ResponseHeader? = nil,
-        kvs: [KeyValue] = [],
-        more: Bool = false,
-        count: Int64 = 0
-    ) {
-        self.header = header
-        self.kvs = kvs
-        self.more = more
-        self.count = count
+    public init(header: ResponseHeader? = nil, kvs: [KeyValue] = [], more: Bool = false, count: Int64 = 0) {
+        (self.header, self.kvs, self.more, self.count) = (header, kvs, more, count)
     }
 }
 
 extension RangeResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__range_response__init
 
-    public init(c: Etcdserverpb__RangeResponse) {
-        header = ProtobufC.message(c.header)
-        kvs = ProtobufC.repeated(c.kvs, count: c.n_kvs)
-        more = c.more != 0
-        count = c.count
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__RangeResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_kvs, c.kvs) = arena.repeated(kvs)
-        c.more = more ? 1 : 0
-        c.count = count
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__RangeResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&kvs, \.kvs, count: \.n_kvs)
+        c.field(&more, \.more)
+        c.field(&count, \.count)
     }
 }
 
 /// `etcdserverpb.PutRequest`: 
 public struct PutRequest: Hashable, Sendable {
     /// key is the key, in bytes, to put into the key-value store.
-    public var key: [UInt8]
+    public var key: [UInt8] = []
     /// value is the value, in bytes, to associate with the key in the key-value store.
-    public var value: [UInt8]
+    public var value: [UInt8] = []
     /// lease is the lease ID to associate with the key in the key-value store. A lease
     /// value of 0 indicates no lease.
-    public var lease: Int64
+    public var lease: Int64 = 0
     /// If prev_kv is set, etcd gets the previous key-value pair before changing it.
     /// The previous key-value pair will be returned in the put response.
-    public var prevKv: Bool
+    public var prevKv: Bool = false
     /// If ignore_value is set, etcd updates the key using its current value.
     /// Returns an error if the key does not exist.
-    public var ignoreValue: Bool
+    public var ignoreValue: Bool = false
     /// If ignore_lease is set, etcd updates the key using its current lease.
     /// Returns an error if the key does not exist.
-    public var ignoreLease: Bool
+    public var ignoreLease: Bool = false
 
     public init(
-        key: [UInt8] = [],
-        value: [UInt8] = [],
-        lease: Int64 = 0,
-        prevKv: Bool = false,
-        ignoreValue: Bool = false,
+        key: [UInt8] = [], value: [UInt8] = [], lease: Int64 = 0, prevKv: Bool = false, ignoreValue: Bool = false,
         ignoreLease: Bool = false
     ) {
-        self.key = key
-        self.value = value
-        self.lease = lease
-        self.prevKv = prevKv
-        self.ignoreValue = ignoreValue
-        self.ignoreLease = ignoreLease
+        (self.key, self.value, self.lease, self.prevKv, self.ignoreValue, self.ignoreLease) =
+            (key, value, lease, prevKv, ignoreValue, ignoreLease)
     }
 }
 
 extension PutRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__put_request__init
 
-    public init(c: Etcdserverpb__PutRequest) {
-        key = ProtobufC.bytes(c.key)
-        value = ProtobufC.bytes(c.value)
-        lease = c.lease
-        prevKv = c.prev_kv != 0
-        ignoreValue = c.ignore_value != 0
-        ignoreLease = c.ignore_lease != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__PutRequest, in arena: CArena) {
-        c.key = arena.bytes(key)
-        c.value = arena.bytes(value)
-        c.lease = lease
-        c.prev_kv = prevKv ? 1 : 0
-        c.ignore_value = ignoreValue ? 1 : 0
-        c.ignore_lease = ignoreLease ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__PutRequest>) {
+        c.field(&key, \.key)
+        c.field(&value, \.value)
+        c.field(&lease, \.lease)
+        c.field(&prevKv, \.prev_kv)
+        c.field(&ignoreValue, \.ignore_value)
+        c.field(&ignoreLease, \.ignore_lease)
     }
 }
 
 /// `etcdserverpb.PutResponse`: 
 public struct PutResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// if prev_kv is set in the request, the previous key-value pair will be returned.
-    public var prevKv: KeyValue?
+    public var prevKv: KeyValue? = nil
 
-    public init(
-        header: ResponseHeader? = nil,
-        prevKv: KeyValue? = nil
-    ) {
-        self.header = header
-        self.prevKv = prevKv
+    public init(header: ResponseHeader? = nil, prevKv: KeyValue? = nil) {
+        (self.header, self.prevKv) = (header, prevKv)
     }
 }
 
 extension PutResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__put_response__init
 
-    public init(c: Etcdserverpb__PutResponse) {
-        header = ProtobufC.message(c.header)
-        prevKv = ProtobufC.message(c.prev_kv)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__PutResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.prev_kv = arena.message(prevKv)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__PutResponse>) {
+        c.field(&header, \.header)
+        c.field(&prevKv, \.prev_kv)
     }
 }
 
 /// `etcdserverpb.DeleteRangeRequest`: 
 public struct DeleteRangeRequest: Hashable, Sendable {
     /// key is the first key to delete in the range.
-    public var key: [UInt8]
+    public var key: [UInt8] = []
     /// range_end is the key following the last key to delete for the range [key, range_end).
     /// If range_end is not given, the range is defined to contain only the key argument.
     /// If range_end is one bit larger than the given key, then the range is all the keys
     /// with the prefix (the given key).
     /// If range_end is '\0', the range is all keys greater than or equal to the key argument.
-    public var rangeEnd: [UInt8]
+    public var rangeEnd: [UInt8] = []
     /// If prev_kv is set, etcd gets the previous key-value pairs before deleting it.
     /// The previous key-value pairs will be returned in the delete response.
-    public var prevKv: Bool
+    public var prevKv: Bool = false
 
-    public init(
-        key: [UInt8] = [],
-        rangeEnd: [UInt8] = [],
-        prevKv: Bool = false
-    ) {
-        self.key = key
-        self.rangeEnd = rangeEnd
-        self.prevKv = prevKv
+    public init(key: [UInt8] = [], rangeEnd: [UInt8] = [], prevKv: Bool = false) {
+        (self.key, self.rangeEnd, self.prevKv) = (key, rangeEnd, prevKv)
     }
 }
 
 extension DeleteRangeRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__delete_range_request__init
 
-    public init(c: Etcdserverpb__DeleteRangeRequest) {
-        key = ProtobufC.bytes(c.key)
-        rangeEnd = ProtobufC.bytes(c.range_end)
-        prevKv = c.prev_kv != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__DeleteRangeRequest, in arena: CArena) {
-        c.key = arena.bytes(key)
-        c.range_end = arena.bytes(rangeEnd)
-        c.prev_kv = prevKv ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__DeleteRangeRequest>) {
+        c.field(&key, \.key)
+        c.field(&rangeEnd, \.range_end)
+        c.field(&prevKv, \.prev_kv)
     }
 }
 
 /// `etcdserverpb.DeleteRangeResponse`: 
 public struct DeleteRangeResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// deleted is the number of keys deleted by the delete range request.
-    public var deleted: Int64
+    public var deleted: Int64 = 0
     /// if prev_kv is set in the request, the previous key-value pairs will be returned.
-    public var prevKvs: [KeyValue]
+    public var prevKvs: [KeyValue] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        deleted: Int64 = 0,
-        prevKvs: [KeyValue] = []
-    ) {
-        self.header = header
-        self.deleted = deleted
-        self.prevKvs = prevKvs
+    public init(header: ResponseHeader? = nil, deleted: Int64 = 0, prevKvs: [KeyValue] = []) {
+        (self.header, self.deleted, self.prevKvs) = (header, deleted, prevKvs)
     }
 }
 
 extension DeleteRangeResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__delete_range_response__init
 
-    public init(c: Etcdserverpb__DeleteRangeResponse) {
-        header = ProtobufC.message(c.header)
-        deleted = c.deleted
-        prevKvs = ProtobufC.repeated(c.prev_kvs, count: c.n_prev_kvs)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__DeleteRangeResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.deleted = deleted
-        (c.n_prev_kvs, c.prev_kvs) = arena.repeated(prevKvs)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__DeleteRangeResponse>) {
+        c.field(&header, \.header)
+        c.field(&deleted, \.deleted)
+        c.repeated(&prevKvs, \.prev_kvs, count: \.n_prev_kvs)
     }
 }
 
@@ -723,11 +632,9 @@ public struct RequestOp: Hashable, Sendable {
     }
 
     /// request is a union of request types accepted by a transaction.
-    public var request: Request?
+    public var request: Request? = nil
 
-    public init(
-        request: Request? = nil
-    ) {
+    public init(request: Request? = nil) {
         self.request = request
     }
 }
@@ -735,37 +642,55 @@ public struct RequestOp: Hashable, Sendable {
 extension RequestOp: ProtobufCConvertible {
     public static let cInit = etcdserverpb__request_op__init
 
-    public init(c: Etcdserverpb__RequestOp) {
-        request = switch c.request_case {
-        case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE:
-            ProtobufC.message(c.request_range).map(Request.requestRange)
-        case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT:
-            ProtobufC.message(c.request_put).map(Request.requestPut)
-        case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE:
-            ProtobufC.message(c.request_delete_range).map(Request.requestDeleteRange)
-        case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN:
-            ProtobufC.message(c.request_txn).map(Request.requestTxn)
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__RequestOp, in arena: CArena) {
-        switch request {
-        case .requestRange(let value)?:
-            c.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE
-            c.request_range = arena.message(value)
-        case .requestPut(let value)?:
-            c.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT
-            c.request_put = arena.message(value)
-        case .requestDeleteRange(let value)?:
-            c.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE
-            c.request_delete_range = arena.message(value)
-        case .requestTxn(let value)?:
-            c.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN
-            c.request_txn = arena.message(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__RequestOp>) {
+        if c.isReading {
+            request = switch c.c.request_case {
+            case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE:
+                .requestRange(c.oneof(\.request_range))
+            case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT:
+                .requestPut(c.oneof(\.request_put))
+            case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE:
+                .requestDeleteRange(c.oneof(\.request_delete_range))
+            case ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN:
+                .requestTxn(c.oneof(\.request_txn))
+            default:
+                nil
+            }
+        } else {
+            switch request {
+            case .requestRange(let value)?:
+                c.oneof(
+                    value,
+                    \.request_range,
+                    selected: \.request_case,
+                    ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE
+                )
+            case .requestPut(let value)?:
+                c.oneof(
+                    value,
+                    \.request_put,
+                    selected: \.request_case,
+                    ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT
+                )
+            case .requestDeleteRange(let value)?:
+                c.oneof(
+                    value,
+                    \.request_delete_range,
+                    selected: \.request_case,
+                    ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE
+                )
+            case .requestTxn(let value)?:
+                c.oneof(
+                    value,
+                    \.request_txn,
+                    selected: \.request_case,
+                    ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN
+                )
+            case nil:
+                break
+            }
         }
     }
 }
@@ -781,11 +706,9 @@ public struct ResponseOp: Hashable, Sendable {
     }
 
     /// response is a union of response types returned by a transaction.
-    public var response: Response?
+    public var response: Response? = nil
 
-    public init(
-        response: Response? = nil
-    ) {
+    public init(response: Response? = nil) {
         self.response = response
     }
 }
@@ -793,37 +716,55 @@ public struct ResponseOp: Hashable, Sendable {
 extension ResponseOp: ProtobufCConvertible {
     public static let cInit = etcdserverpb__response_op__init
 
-    public init(c: Etcdserverpb__ResponseOp) {
-        response = switch c.response_case {
-        case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE:
-            ProtobufC.message(c.response_range).map(Response.responseRange)
-        case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT:
-            ProtobufC.message(c.response_put).map(Response.responsePut)
-        case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_DELETE_RANGE:
-            ProtobufC.message(c.response_delete_range).map(Response.responseDeleteRange)
-        case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_TXN:
-            ProtobufC.message(c.response_txn).map(Response.responseTxn)
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__ResponseOp, in arena: CArena) {
-        switch response {
-        case .responseRange(let value)?:
-            c.response_case = ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE
-            c.response_range = arena.message(value)
-        case .responsePut(let value)?:
-            c.response_case = ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT
-            c.response_put = arena.message(value)
-        case .responseDeleteRange(let value)?:
-            c.response_case = ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_DELETE_RANGE
-            c.response_delete_range = arena.message(value)
-        case .responseTxn(let value)?:
-            c.response_case = ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_TXN
-            c.response_txn = arena.message(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__ResponseOp>) {
+        if c.isReading {
+            response = switch c.c.response_case {
+            case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE:
+                .responseRange(c.oneof(\.response_range))
+            case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT:
+                .responsePut(c.oneof(\.response_put))
+            case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_DELETE_RANGE:
+                .responseDeleteRange(c.oneof(\.response_delete_range))
+            case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_TXN:
+                .responseTxn(c.oneof(\.response_txn))
+            default:
+                nil
+            }
+        } else {
+            switch response {
+            case .responseRange(let value)?:
+                c.oneof(
+                    value,
+                    \.response_range,
+                    selected: \.response_case,
+                    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE
+                )
+            case .responsePut(let value)?:
+                c.oneof(
+                    value,
+                    \.response_put,
+                    selected: \.response_case,
+                    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT
+                )
+            case .responseDeleteRange(let value)?:
+                c.oneof(
+                    value,
+                    \.response_delete_range,
+                    selected: \.response_case,
+                    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_DELETE_RANGE
+                )
+            case .responseTxn(let value)?:
+                c.oneof(
+                    value,
+                    \.response_txn,
+                    selected: \.response_case,
+                    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_TXN
+                )
+            case nil:
+                break
+            }
         }
     }
 }
@@ -869,83 +810,85 @@ public struct Compare: Hashable, Sendable {
     }
 
     /// result is logical comparison operation for this comparison.
-    public var result: Compare.CompareResult
+    public var result: Compare.CompareResult = .equal
     /// target is the key-value field to inspect for the comparison.
-    public var target: Compare.CompareTarget
+    public var target: Compare.CompareTarget = .version
     /// key is the subject key for the comparison operation.
-    public var key: [UInt8]
+    public var key: [UInt8] = []
     /// The `target_union` oneof: at most one of its cases is set.
-    public var targetUnion: TargetUnion?
+    public var targetUnion: TargetUnion? = nil
     /// range_end compares the given target to all keys in the range [key, range_end).
     /// See RangeRequest for more details on key ranges.
     ///
     ///
     /// TODO: fill out with most of the rest of RangeRequest fields when needed.
-    public var rangeEnd: [UInt8]
+    public var rangeEnd: [UInt8] = []
 
     public init(
-        result: Compare.CompareResult = .equal,
-        target: Compare.CompareTarget = .version,
-        key: [UInt8] = [],
-        targetUnion: TargetUnion? = nil,
-        rangeEnd: [UInt8] = []
+        result: Compare.CompareResult = .equal, target: Compare.CompareTarget = .version, key: [UInt8] = [],
+        targetUnion: TargetUnion? = nil, rangeEnd: [UInt8] = []
     ) {
-        self.result = result
-        self.target = target
-        self.key = key
-        self.targetUnion = targetUnion
-        self.rangeEnd = rangeEnd
+        (self.result, self.target, self.key, self.targetUnion, self.rangeEnd) =
+            (result, target, key, targetUnion, rangeEnd)
     }
 }
 
 extension Compare: ProtobufCConvertible {
     public static let cInit = etcdserverpb__compare__init
 
-    public init(c: Etcdserverpb__Compare) {
-        result = Compare.CompareResult(c: c.result)
-        target = Compare.CompareTarget(c: c.target)
-        key = ProtobufC.bytes(c.key)
-        targetUnion = switch c.target_union_case {
-        case ETCDSERVERPB__COMPARE__TARGET_UNION_VERSION:
-            .version(c.version)
-        case ETCDSERVERPB__COMPARE__TARGET_UNION_CREATE_REVISION:
-            .createRevision(c.create_revision)
-        case ETCDSERVERPB__COMPARE__TARGET_UNION_MOD_REVISION:
-            .modRevision(c.mod_revision)
-        case ETCDSERVERPB__COMPARE__TARGET_UNION_VALUE:
-            .value(ProtobufC.bytes(c.value))
-        case ETCDSERVERPB__COMPARE__TARGET_UNION_LEASE:
-            .lease(c.lease)
-        default:
-            nil
-        }
-        rangeEnd = ProtobufC.bytes(c.range_end)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__Compare, in arena: CArena) {
-        c.result = result.cValue
-        c.target = target.cValue
-        c.key = arena.bytes(key)
-        switch targetUnion {
-        case .version(let value)?:
-            c.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_VERSION
-            c.version = value
-        case .createRevision(let value)?:
-            c.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_CREATE_REVISION
-            c.create_revision = value
-        case .modRevision(let value)?:
-            c.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_MOD_REVISION
-            c.mod_revision = value
-        case .value(let value)?:
-            c.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_VALUE
-            c.value = arena.bytes(value)
-        case .lease(let value)?:
-            c.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_LEASE
-            c.lease = value
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__Compare>) {
+        c.field(&result, \.result)
+        c.field(&target, \.target)
+        c.field(&key, \.key)
+        if c.isReading {
+            targetUnion = switch c.c.target_union_case {
+            case ETCDSERVERPB__COMPARE__TARGET_UNION_VERSION:
+                .version(c.oneof(\.version))
+            case ETCDSERVERPB__COMPARE__TARGET_UNION_CREATE_REVISION:
+                .createRevision(c.oneof(\.create_revision))
+            case ETCDSERVERPB__COMPARE__TARGET_UNION_MOD_REVISION:
+                .modRevision(c.oneof(\.mod_revision))
+            case ETCDSERVERPB__COMPARE__TARGET_UNION_VALUE:
+                .value(c.oneof(\.value))
+            case ETCDSERVERPB__COMPARE__TARGET_UNION_LEASE:
+                .lease(c.oneof(\.lease))
+            default:
+                nil
+            }
+        } else {
+            switch targetUnion {
+            case .version(let value)?:
+                c.oneof(
+                    value,
+                    \.version,
+                    selected: \.target_union_case,
+                    ETCDSERVERPB__COMPARE__TARGET_UNION_VERSION
+                )
+            case .createRevision(let value)?:
+                c.oneof(
+                    value,
+                    \.create_revision,
+                    selected: \.target_union_case,
+                    ETCDSERVERPB__COMPARE__TARGET_UNION_CREATE_REVISION
+                )
+            case .modRevision(let value)?:
+                c.oneof(
+                    value,
+                    \.mod_revision,
+                    selected: \.target_union_case,
+                    ETCDSERVERPB__COMPARE__TARGET_UNION_MOD_REVISION
+                )
+            case .value(let value)?:
+                c.oneof(value, \.value, selected: \.target_union_case, ETCDSERVERPB__COMPARE__TARGET_UNION_VALUE)
+            case .lease(let value)?:
+                c.oneof(value, \.lease, selected: \.target_union_case, ETCDSERVERPB__COMPARE__TARGET_UNION_LEASE)
+            case nil:
+                break
+            }
         }
-        c.range_end = arena.bytes(rangeEnd)
+        c.field(&rangeEnd, \.range_end)
     }
 }
 
@@ -970,72 +913,52 @@ public struct TxnRequest: Hashable, Sendable {
     /// and the response will contain their respective responses in order.
     /// If the comparisons fail, then the failure requests will be processed in order,
     /// and the response will contain their respective responses in order.
-    public var compare: [Compare]
+    public var compare: [Compare] = []
     /// success is a list of requests which will be applied when compare evaluates to true.
-    public var success: [RequestOp]
+    public var success: [RequestOp] = []
     /// failure is a list of requests which will be applied when compare evaluates to false.
-    public var failure: [RequestOp]
+    public var failure: [RequestOp] = []
 
-    public init(
-        compare: [Compare] = [],
-        success: [RequestOp] = [],
-        failure: [RequestOp] = []
-    ) {
-        self.compare = compare
-        self.success = success
-        self.failure = failure
+    public init(compare: [Compare] = [], success: [RequestOp] = [], failure: [RequestOp] = []) {
+        (self.compare, self.success, self.failure) = (compare, success, failure)
     }
 }
 
 extension TxnRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__txn_request__init
 
-    public init(c: Etcdserverpb__TxnRequest) {
-        compare = ProtobufC.repeated(c.compare, count: c.n_compare)
-        success = ProtobufC.repeated(c.success, count: c.n_success)
-        failure = ProtobufC.repeated(c.failure, count: c.n_failure)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__TxnRequest, in arena: CArena) {
-        (c.n_compare, c.compare) = arena.repeated(compare)
-        (c.n_success, c.success) = arena.repeated(success)
-        (c.n_failure, c.failure) = arena.repeated(failure)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__TxnRequest>) {
+        c.repeated(&compare, \.compare, count: \.n_compare)
+        c.repeated(&success, \.success, count: \.n_success)
+        c.repeated(&failure, \.failure, count: \.n_failure)
     }
 }
 
 /// `etcdserverpb.TxnResponse`: 
 public struct TxnResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// succeeded is set to true if the compare evaluated to true or false otherwise.
-    public var succeeded: Bool
+    public var succeeded: Bool = false
     /// responses is a list of responses corresponding to the results from applying
     /// success if succeeded is true or failure if succeeded is false.
-    public var responses: [ResponseOp]
+    public var responses: [ResponseOp] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        succeeded: Bool = false,
-        responses: [ResponseOp] = []
-    ) {
-        self.header = header
-        self.succeeded = succeeded
-        self.responses = responses
+    public init(header: ResponseHeader? = nil, succeeded: Bool = false, responses: [ResponseOp] = []) {
+        (self.header, self.succeeded, self.responses) = (header, succeeded, responses)
     }
 }
 
 extension TxnResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__txn_response__init
 
-    public init(c: Etcdserverpb__TxnResponse) {
-        header = ProtobufC.message(c.header)
-        succeeded = c.succeeded != 0
-        responses = ProtobufC.repeated(c.responses, count: c.n_responses)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__TxnResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.succeeded = succeeded ? 1 : 0
-        (c.n_responses, c.responses) = arena.repeated(responses)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__TxnResponse>) {
+        c.field(&header, \.header)
+        c.field(&succeeded, \.succeeded)
+        c.repeated(&responses, \.responses, count: \.n_responses)
     }
 }
 
@@ -1044,42 +967,33 @@ extension TxnResponse: ProtobufCConvertible {
 /// with a revision less than the compaction revision will be removed.
 public struct CompactionRequest: Hashable, Sendable {
     /// revision is the key-value store revision for the compaction operation.
-    public var revision: Int64
+    public var revision: Int64 = 0
     /// physical is set so the RPC will wait until the compaction is physically
     /// applied to the local database such that compacted entries are totally
     /// removed from the backend database.
-    public var physical: Bool
+    public var physical: Bool = false
 
-    public init(
-        revision: Int64 = 0,
-        physical: Bool = false
-    ) {
-        self.revision = revision
-        self.physical = physical
+    public init(revision: Int64 = 0, physical: Bool = false) {
+        (self.revision, self.physical) = (revision, physical)
     }
 }
 
 extension CompactionRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__compaction_request__init
 
-    public init(c: Etcdserverpb__CompactionRequest) {
-        revision = c.revision
-        physical = c.physical != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__CompactionRequest, in arena: CArena) {
-        c.revision = revision
-        c.physical = physical ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__CompactionRequest>) {
+        c.field(&revision, \.revision)
+        c.field(&physical, \.physical)
     }
 }
 
 /// `etcdserverpb.CompactionResponse`: 
 public struct CompactionResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -1087,12 +1001,10 @@ public struct CompactionResponse: Hashable, Sendable {
 extension CompactionResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__compaction_response__init
 
-    public init(c: Etcdserverpb__CompactionResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__CompactionResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__CompactionResponse>) {
+        c.field(&header, \.header)
     }
 }
 
@@ -1104,19 +1016,15 @@ public struct HashRequest: Hashable, Sendable {
 extension HashRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__hash_request__init
 
-    public init(c _: Etcdserverpb__HashRequest) {}
-
-    public func fill(_: inout Etcdserverpb__HashRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__HashRequest>) {}
 }
 
 /// `etcdserverpb.HashKVRequest`: 
 public struct HashKVRequest: Hashable, Sendable {
     /// revision is the key-value store revision for the hash operation.
-    public var revision: Int64
+    public var revision: Int64 = 0
 
-    public init(
-        revision: Int64 = 0
-    ) {
+    public init(revision: Int64 = 0) {
         self.revision = revision
     }
 }
@@ -1124,82 +1032,61 @@ public struct HashKVRequest: Hashable, Sendable {
 extension HashKVRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__hash_kvrequest__init
 
-    public init(c: Etcdserverpb__HashKVRequest) {
-        revision = c.revision
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__HashKVRequest, in arena: CArena) {
-        c.revision = revision
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__HashKVRequest>) {
+        c.field(&revision, \.revision)
     }
 }
 
 /// `etcdserverpb.HashKVResponse`: 
 public struct HashKVResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// hash is the hash value computed from the responding member's MVCC keys up to a given revision.
-    public var hash: UInt32
+    public var hash: UInt32 = 0
     /// compact_revision is the compacted revision of key-value store when hash begins.
-    public var compactRevision: Int64
+    public var compactRevision: Int64 = 0
     /// hash_revision is the revision up to which the hash is calculated.
-    public var hashRevision: Int64
+    public var hashRevision: Int64 = 0
 
-    public init(
-        header: ResponseHeader? = nil,
-        hash: UInt32 = 0,
-        compactRevision: Int64 = 0,
-        hashRevision: Int64 = 0
-    ) {
-        self.header = header
-        self.hash = hash
-        self.compactRevision = compactRevision
-        self.hashRevision = hashRevision
+    public init(header: ResponseHeader? = nil, hash: UInt32 = 0, compactRevision: Int64 = 0, hashRevision: Int64 = 0) {
+        (self.header, self.hash, self.compactRevision, self.hashRevision) =
+            (header, hash, compactRevision, hashRevision)
     }
 }
 
 extension HashKVResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__hash_kvresponse__init
 
-    public init(c: Etcdserverpb__HashKVResponse) {
-        header = ProtobufC.message(c.header)
-        hash = c.hash
-        compactRevision = c.compact_revision
-        hashRevision = c.hash_revision
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__HashKVResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.hash = hash
-        c.compact_revision = compactRevision
-        c.hash_revision = hashRevision
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__HashKVResponse>) {
+        c.field(&header, \.header)
+        c.field(&hash, \.hash)
+        c.field(&compactRevision, \.compact_revision)
+        c.field(&hashRevision, \.hash_revision)
     }
 }
 
 /// `etcdserverpb.HashResponse`: 
 public struct HashResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// hash is the hash value computed from the responding member's KV's backend.
-    public var hash: UInt32
+    public var hash: UInt32 = 0
 
-    public init(
-        header: ResponseHeader? = nil,
-        hash: UInt32 = 0
-    ) {
-        self.header = header
-        self.hash = hash
+    public init(header: ResponseHeader? = nil, hash: UInt32 = 0) {
+        (self.header, self.hash) = (header, hash)
     }
 }
 
 extension HashResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__hash_response__init
 
-    public init(c: Etcdserverpb__HashResponse) {
-        header = ProtobufC.message(c.header)
-        hash = c.hash
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__HashResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.hash = hash
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__HashResponse>) {
+        c.field(&header, \.header)
+        c.field(&hash, \.hash)
     }
 }
 
@@ -1211,53 +1098,38 @@ public struct SnapshotRequest: Hashable, Sendable {
 extension SnapshotRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__snapshot_request__init
 
-    public init(c _: Etcdserverpb__SnapshotRequest) {}
-
-    public func fill(_: inout Etcdserverpb__SnapshotRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__SnapshotRequest>) {}
 }
 
 /// `etcdserverpb.SnapshotResponse`: 
 public struct SnapshotResponse: Hashable, Sendable {
     /// header has the current key-value store information. The first header in the snapshot
     /// stream indicates the point in time of the snapshot.
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// remaining_bytes is the number of blob bytes to be sent after this message
-    public var remainingBytes: UInt64
+    public var remainingBytes: UInt64 = 0
     /// blob contains the next chunk of the snapshot in the snapshot stream.
-    public var blob: [UInt8]
+    public var blob: [UInt8] = []
     /// local version of server that created the snapshot.
     /// In cluster with binaries with different version, each cluster can return different result.
     /// Informs which etcd server version should be used when restoring the snapshot.
-    public var version: String
+    public var version: String = ""
 
-    public init(
-        header: ResponseHeader? = nil,
-        remainingBytes: UInt64 = 0,
-        blob: [UInt8] = [],
-        version: String = ""
-    ) {
-        self.header = header
-        self.remainingBytes = remainingBytes
-        self.blob = blob
-        self.version = version
+    public init(header: ResponseHeader? = nil, remainingBytes: UInt64 = 0, blob: [UInt8] = [], version: String = "") {
+        (self.header, self.remainingBytes, self.blob, self.version) = (header, remainingBytes, blob, version)
     }
 }
 
 extension SnapshotResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__snapshot_response__init
 
-    public init(c: Etcdserverpb__SnapshotResponse) {
-        header = ProtobufC.message(c.header)
-        remainingBytes = c.remaining_bytes
-        blob = ProtobufC.bytes(c.blob)
-        version = ProtobufC.string(c.version)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__SnapshotResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.remaining_bytes = remainingBytes
-        c.blob = arena.bytes(blob)
-        c.version = arena.string(version)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__SnapshotResponse>) {
+        c.field(&header, \.header)
+        c.field(&remainingBytes, \.remaining_bytes)
+        c.field(&blob, \.blob)
+        c.field(&version, \.version)
     }
 }
 
@@ -1271,11 +1143,9 @@ public struct WatchRequest: Hashable, Sendable {
     }
 
     /// request_union is a request to either create a new watcher or cancel an existing watcher.
-    public var requestUnion: RequestUnion?
+    public var requestUnion: RequestUnion? = nil
 
-    public init(
-        requestUnion: RequestUnion? = nil
-    ) {
+    public init(requestUnion: RequestUnion? = nil) {
         self.requestUnion = requestUnion
     }
 }
@@ -1283,32 +1153,46 @@ public struct WatchRequest: Hashable, Sendable {
 extension WatchRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__watch_request__init
 
-    public init(c: Etcdserverpb__WatchRequest) {
-        requestUnion = switch c.request_union_case {
-        case ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST:
-            ProtobufC.message(c.create_request).map(RequestUnion.createRequest)
-        case ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CANCEL_REQUEST:
-            ProtobufC.message(c.cancel_request).map(RequestUnion.cancelRequest)
-        case ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_PROGRESS_REQUEST:
-            ProtobufC.message(c.progress_request).map(RequestUnion.progressRequest)
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__WatchRequest, in arena: CArena) {
-        switch requestUnion {
-        case .createRequest(let value)?:
-            c.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST
-            c.create_request = arena.message(value)
-        case .cancelRequest(let value)?:
-            c.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CANCEL_REQUEST
-            c.cancel_request = arena.message(value)
-        case .progressRequest(let value)?:
-            c.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_PROGRESS_REQUEST
-            c.progress_request = arena.message(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__WatchRequest>) {
+        if c.isReading {
+            requestUnion = switch c.c.request_union_case {
+            case ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST:
+                .createRequest(c.oneof(\.create_request))
+            case ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CANCEL_REQUEST:
+                .cancelRequest(c.oneof(\.cancel_request))
+            case ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_PROGRESS_REQUEST:
+                .progressRequest(c.oneof(\.progress_request))
+            default:
+                nil
+            }
+        } else {
+            switch requestUnion {
+            case .createRequest(let value)?:
+                c.oneof(
+                    value,
+                    \.create_request,
+                    selected: \.request_union_case,
+                    ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST
+                )
+            case .cancelRequest(let value)?:
+                c.oneof(
+                    value,
+                    \.cancel_request,
+                    selected: \.request_union_case,
+                    ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CANCEL_REQUEST
+                )
+            case .progressRequest(let value)?:
+                c.oneof(
+                    value,
+                    \.progress_request,
+                    selected: \.request_union_case,
+                    ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_PROGRESS_REQUEST
+                )
+            case nil:
+                break
+            }
         }
     }
 }
@@ -1326,42 +1210,37 @@ public struct WatchCreateRequest: Hashable, Sendable {
     }
 
     /// key is the key to register for watching.
-    public var key: [UInt8]
+    public var key: [UInt8] = []
     /// range_end is the end of the range [key, range_end) to watch. If range_end is not given,
     /// only the key argument is watched. If range_end is equal to '\0', all keys greater than
     /// or equal to the key argument are watched.
     /// If the range_end is one bit larger than the given key,
     /// then all keys with the prefix (the given key) will be watched.
-    public var rangeEnd: [UInt8]
+    public var rangeEnd: [UInt8] = []
     /// start_revision is an optional revision to watch from (inclusive). No start_revision is "now".
-    public var startRevision: Int64
+    public var startRevision: Int64 = 0
     /// progress_notify is set so that the etcd server will periodically send a WatchResponse with
     /// no events to the new watcher if there are no recent events. It is useful when clients
     /// wish to recover a disconnected watcher starting from a recent known revision.
     /// The etcd server may decide how often it will send notifications based on current load.
-    public var progressNotify: Bool
+    public var progressNotify: Bool = false
     /// filters filter the events at server side before it sends back to the watcher.
-    public var filters: [WatchCreateRequest.FilterType]
+    public var filters: [WatchCreateRequest.FilterType] = []
     /// If prev_kv is set, created watcher gets the previous KV before the event happens.
     /// If the previous KV is already compacted, nothing will be returned.
-    public var prevKv: Bool
+    public var prevKv: Bool = false
     /// If watch_id is provided and non-zero, it will be assigned to this watcher.
     /// Since creating a watcher in etcd is not a synchronous operation,
     /// this can be used ensure that ordering is correct when creating multiple
     /// watchers on the same stream. Creating a watcher with an ID already in
     /// use on the stream will cause an error to be returned.
-    public var watchId: Int64
+    public var watchId: Int64 = 0
     /// fragment enables splitting large revisions into multiple watch responses.
-    public var fragment: Bool
+    public var fragment: Bool = false
 
     public init(
-        key: [UInt8] = [],
-        rangeEnd: [UInt8] = [],
-        startRevision: Int64 = 0,
-        progressNotify: Bool = false,
-        filters: [WatchCreateRequest.FilterType] = [],
-        prevKv: Bool = false,
-        watchId: Int64 = 0,
+        key: [UInt8] = [], rangeEnd: [UInt8] = [], startRevision: Int64 = 0, progressNotify: Bool = false,
+        filters: [WatchCreateRequest.FilterType] = [], prevKv: Bool = false, watchId: Int64 = 0,
         fragment: Bool = false
     ) {
         self.key = key
@@ -1378,37 +1257,26 @@ public struct WatchCreateRequest: Hashable, Sendable {
 extension WatchCreateRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__watch_create_request__init
 
-    public init(c: Etcdserverpb__WatchCreateRequest) {
-        key = ProtobufC.bytes(c.key)
-        rangeEnd = ProtobufC.bytes(c.range_end)
-        startRevision = c.start_revision
-        progressNotify = c.progress_notify != 0
-        filters = ProtobufC.repeated(c.filters, count: c.n_filters)
-        prevKv = c.prev_kv != 0
-        watchId = c.watch_id
-        fragment = c.fragment != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__WatchCreateRequest, in arena: CArena) {
-        c.key = arena.bytes(key)
-        c.range_end = arena.bytes(rangeEnd)
-        c.start_revision = startRevision
-        c.progress_notify = progressNotify ? 1 : 0
-        (c.n_filters, c.filters) = arena.repeated(filters)
-        c.prev_kv = prevKv ? 1 : 0
-        c.watch_id = watchId
-        c.fragment = fragment ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__WatchCreateRequest>) {
+        c.field(&key, \.key)
+        c.field(&rangeEnd, \.range_end)
+        c.field(&startRevision, \.start_revision)
+        c.field(&progressNotify, \.progress_notify)
+        c.repeated(&filters, \.filters, count: \.n_filters)
+        c.field(&prevKv, \.prev_kv)
+        c.field(&watchId, \.watch_id)
+        c.field(&fragment, \.fragment)
     }
 }
 
 /// `etcdserverpb.WatchCancelRequest`: 
 public struct WatchCancelRequest: Hashable, Sendable {
     /// watch_id is the watcher id to cancel so that no more events are transmitted.
-    public var watchId: Int64
+    public var watchId: Int64 = 0
 
-    public init(
-        watchId: Int64 = 0
-    ) {
+    public init(watchId: Int64 = 0) {
         self.watchId = watchId
     }
 }
@@ -1416,12 +1284,10 @@ public struct WatchCancelRequest: Hashable, Sendable {
 extension WatchCancelRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__watch_cancel_request__init
 
-    public init(c: Etcdserverpb__WatchCancelRequest) {
-        watchId = c.watch_id
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__WatchCancelRequest, in arena: CArena) {
-        c.watch_id = watchId
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__WatchCancelRequest>) {
+        c.field(&watchId, \.watch_id)
     }
 }
 
@@ -1435,25 +1301,23 @@ public struct WatchProgressRequest: Hashable, Sendable {
 extension WatchProgressRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__watch_progress_request__init
 
-    public init(c _: Etcdserverpb__WatchProgressRequest) {}
-
-    public func fill(_: inout Etcdserverpb__WatchProgressRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__WatchProgressRequest>) {}
 }
 
 /// `etcdserverpb.WatchResponse`: 
 public struct WatchResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// watch_id is the ID of the watcher that corresponds to the response.
-    public var watchId: Int64
+    public var watchId: Int64 = 0
     /// created is set to true if the response is for a create watch request.
     /// The client should record the watch_id and expect to receive events for
     /// the created watcher from the same stream.
     /// All events sent to the created watcher will attach with the same watch_id.
-    public var created: Bool
+    public var created: Bool = false
     /// canceled is set to true if the response is for a cancel watch request
     /// or if the start_revision has already been compacted.
     /// No further events will be sent to the canceled watcher.
-    public var canceled: Bool
+    public var canceled: Bool = false
     /// compact_revision is set to the minimum index if a watcher tries to watch
     /// at a compacted index.
     ///
@@ -1462,22 +1326,16 @@ public struct WatchResponse: Hashable, Sendable {
     ///
     /// The client should treat the watcher as canceled and should not try to create any
     /// watcher with the same start_revision again.
-    public var compactRevision: Int64
+    public var compactRevision: Int64 = 0
     /// cancel_reason indicates the reason for canceling the watcher.
-    public var cancelReason: String
+    public var cancelReason: String = ""
     /// framgment is true if large watch response was split over multiple responses.
-    public var fragment: Bool
-    public var events: [Event]
+    public var fragment: Bool = false
+    public var events: [Event] = []
 
     public init(
-        header: ResponseHeader? = nil,
-        watchId: Int64 = 0,
-        created: Bool = false,
-        canceled: Bool = false,
-        compactRevision: Int64 = 0,
-        cancelReason: String = "",
-        fragment: Bool = false,
-        events: [Event] = []
+        header: ResponseHeader? = nil, watchId: Int64 = 0, created: Bool = false, canceled: Bool = false,
+        compactRevision: Int64 = 0, cancelReason: String = "", fragment: Bool = false, events: [Event] = []
     ) {
         self.header = header
         self.watchId = watchId
@@ -1493,107 +1351,76 @@ public struct WatchResponse: Hashable, Sendable {
 extension WatchResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__watch_response__init
 
-    public init(c: Etcdserverpb__WatchResponse) {
-        header = ProtobufC.message(c.header)
-        watchId = c.watch_id
-        created = c.created != 0
-        canceled = c.canceled != 0
-        compactRevision = c.compact_revision
-        cancelReason = ProtobufC.string(c.cancel_reason)
-        fragment = c.fragment != 0
-        events = ProtobufC.repeated(c.events, count: c.n_events)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__WatchResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.watch_id = watchId
-        c.created = created ? 1 : 0
-        c.canceled = canceled ? 1 : 0
-        c.compact_revision = compactRevision
-        c.cancel_reason = arena.string(cancelReason)
-        c.fragment = fragment ? 1 : 0
-        (c.n_events, c.events) = arena.repeated(events)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__WatchResponse>) {
+        c.field(&header, \.header)
+        c.field(&watchId, \.watch_id)
+        c.field(&created, \.created)
+        c.field(&canceled, \.canceled)
+        c.field(&compactRevision, \.compact_revision)
+        c.field(&cancelReason, \.cancel_reason)
+        c.field(&fragment, \.fragment)
+        c.repeated(&events, \.events, count: \.n_events)
     }
 }
 
 /// `etcdserverpb.LeaseGrantRequest`: 
 public struct LeaseGrantRequest: Hashable, Sendable {
     /// TTL is the advisory time-to-live in seconds. Expired lease will return -1.
-    public var ttl: Int64
+    public var ttl: Int64 = 0
     /// ID is the requested ID for the lease. If ID is set to 0, the lessor chooses an ID.
-    public var id: Int64
+    public var id: Int64 = 0
 
-    public init(
-        ttl: Int64 = 0,
-        id: Int64 = 0
-    ) {
-        self.ttl = ttl
-        self.id = id
+    public init(ttl: Int64 = 0, id: Int64 = 0) {
+        (self.ttl, self.id) = (ttl, id)
     }
 }
 
 extension LeaseGrantRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_grant_request__init
 
-    public init(c: Etcdserverpb__LeaseGrantRequest) {
-        ttl = c.ttl
-        id = c.id
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseGrantRequest, in arena: CArena) {
-        c.ttl = ttl
-        c.id = id
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseGrantRequest>) {
+        c.field(&ttl, \.ttl)
+        c.field(&id, \.id)
     }
 }
 
 /// `etcdserverpb.LeaseGrantResponse`: 
 public struct LeaseGrantResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// ID is the lease ID for the granted lease.
-    public var id: Int64
+    public var id: Int64 = 0
     /// TTL is the server chosen lease time-to-live in seconds.
-    public var ttl: Int64
-    public var error: String
+    public var ttl: Int64 = 0
+    public var error: String = ""
 
-    public init(
-        header: ResponseHeader? = nil,
-        id: Int64 = 0,
-        ttl: Int64 = 0,
-        error: String = ""
-    ) {
-        self.header = header
-        self.id = id
-        self.ttl = ttl
-        self.error = error
+    public init(header: ResponseHeader? = nil, id: Int64 = 0, ttl: Int64 = 0, error: String = "") {
+        (self.header, self.id, self.ttl, self.error) = (header, id, ttl, error)
     }
 }
 
 extension LeaseGrantResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_grant_response__init
 
-    public init(c: Etcdserverpb__LeaseGrantResponse) {
-        header = ProtobufC.message(c.header)
-        id = c.id
-        ttl = c.ttl
-        error = ProtobufC.string(c.error)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseGrantResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.id = id
-        c.ttl = ttl
-        c.error = arena.string(error)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseGrantResponse>) {
+        c.field(&header, \.header)
+        c.field(&id, \.id)
+        c.field(&ttl, \.ttl)
+        c.field(&error, \.error)
     }
 }
 
 /// `etcdserverpb.LeaseRevokeRequest`: 
 public struct LeaseRevokeRequest: Hashable, Sendable {
     /// ID is the lease ID to revoke. When the ID is revoked, all associated keys will be deleted.
-    public var id: Int64
+    public var id: Int64 = 0
 
-    public init(
-        id: Int64 = 0
-    ) {
+    public init(id: Int64 = 0) {
         self.id = id
     }
 }
@@ -1601,22 +1428,18 @@ public struct LeaseRevokeRequest: Hashable, Sendable {
 extension LeaseRevokeRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_revoke_request__init
 
-    public init(c: Etcdserverpb__LeaseRevokeRequest) {
-        id = c.id
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseRevokeRequest, in arena: CArena) {
-        c.id = id
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseRevokeRequest>) {
+        c.field(&id, \.id)
     }
 }
 
 /// `etcdserverpb.LeaseRevokeResponse`: 
 public struct LeaseRevokeResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -1624,52 +1447,41 @@ public struct LeaseRevokeResponse: Hashable, Sendable {
 extension LeaseRevokeResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_revoke_response__init
 
-    public init(c: Etcdserverpb__LeaseRevokeResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseRevokeResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseRevokeResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.LeaseCheckpoint`: 
 public struct LeaseCheckpoint: Hashable, Sendable {
     /// ID is the lease ID to checkpoint.
-    public var id: Int64
+    public var id: Int64 = 0
     /// Remaining_TTL is the remaining time until expiry of the lease.
-    public var remainingTtl: Int64
+    public var remainingTtl: Int64 = 0
 
-    public init(
-        id: Int64 = 0,
-        remainingTtl: Int64 = 0
-    ) {
-        self.id = id
-        self.remainingTtl = remainingTtl
+    public init(id: Int64 = 0, remainingTtl: Int64 = 0) {
+        (self.id, self.remainingTtl) = (id, remainingTtl)
     }
 }
 
 extension LeaseCheckpoint: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_checkpoint__init
 
-    public init(c: Etcdserverpb__LeaseCheckpoint) {
-        id = c.id
-        remainingTtl = c.remaining_ttl
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseCheckpoint, in arena: CArena) {
-        c.id = id
-        c.remaining_ttl = remainingTtl
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseCheckpoint>) {
+        c.field(&id, \.id)
+        c.field(&remainingTtl, \.remaining_ttl)
     }
 }
 
 /// `etcdserverpb.LeaseCheckpointRequest`: 
 public struct LeaseCheckpointRequest: Hashable, Sendable {
-    public var checkpoints: [LeaseCheckpoint]
+    public var checkpoints: [LeaseCheckpoint] = []
 
-    public init(
-        checkpoints: [LeaseCheckpoint] = []
-    ) {
+    public init(checkpoints: [LeaseCheckpoint] = []) {
         self.checkpoints = checkpoints
     }
 }
@@ -1677,22 +1489,18 @@ public struct LeaseCheckpointRequest: Hashable, Sendable {
 extension LeaseCheckpointRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_checkpoint_request__init
 
-    public init(c: Etcdserverpb__LeaseCheckpointRequest) {
-        checkpoints = ProtobufC.repeated(c.checkpoints, count: c.n_checkpoints)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseCheckpointRequest, in arena: CArena) {
-        (c.n_checkpoints, c.checkpoints) = arena.repeated(checkpoints)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseCheckpointRequest>) {
+        c.repeated(&checkpoints, \.checkpoints, count: \.n_checkpoints)
     }
 }
 
 /// `etcdserverpb.LeaseCheckpointResponse`: 
 public struct LeaseCheckpointResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -1700,23 +1508,19 @@ public struct LeaseCheckpointResponse: Hashable, Sendable {
 extension LeaseCheckpointResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_checkpoint_response__init
 
-    public init(c: Etcdserverpb__LeaseCheckpointResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseCheckpointResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseCheckpointResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.LeaseKeepAliveRequest`: 
 public struct LeaseKeepAliveRequest: Hashable, Sendable {
     /// ID is the lease ID for the lease to keep alive.
-    public var id: Int64
+    public var id: Int64 = 0
 
-    public init(
-        id: Int64 = 0
-    ) {
+    public init(id: Int64 = 0) {
         self.id = id
     }
 }
@@ -1724,124 +1528,91 @@ public struct LeaseKeepAliveRequest: Hashable, Sendable {
 extension LeaseKeepAliveRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_keep_alive_request__init
 
-    public init(c: Etcdserverpb__LeaseKeepAliveRequest) {
-        id = c.id
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseKeepAliveRequest, in arena: CArena) {
-        c.id = id
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseKeepAliveRequest>) {
+        c.field(&id, \.id)
     }
 }
 
 /// `etcdserverpb.LeaseKeepAliveResponse`: 
 public struct LeaseKeepAliveResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// ID is the lease ID from the keep alive request.
-    public var id: Int64
+    public var id: Int64 = 0
     /// TTL is the new time-to-live for the lease.
-    public var ttl: Int64
+    public var ttl: Int64 = 0
 
-    public init(
-        header: ResponseHeader? = nil,
-        id: Int64 = 0,
-        ttl: Int64 = 0
-    ) {
-        self.header = header
-        self.id = id
-        self.ttl = ttl
+    public init(header: ResponseHeader? = nil, id: Int64 = 0, ttl: Int64 = 0) {
+        (self.header, self.id, self.ttl) = (header, id, ttl)
     }
 }
 
 extension LeaseKeepAliveResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_keep_alive_response__init
 
-    public init(c: Etcdserverpb__LeaseKeepAliveResponse) {
-        header = ProtobufC.message(c.header)
-        id = c.id
-        ttl = c.ttl
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseKeepAliveResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.id = id
-        c.ttl = ttl
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseKeepAliveResponse>) {
+        c.field(&header, \.header)
+        c.field(&id, \.id)
+        c.field(&ttl, \.ttl)
     }
 }
 
 /// `etcdserverpb.LeaseTimeToLiveRequest`: 
 public struct LeaseTimeToLiveRequest: Hashable, Sendable {
     /// ID is the lease ID for the lease.
-    public var id: Int64
+    public var id: Int64 = 0
     /// keys is true to query all the keys attached to this lease.
-    public var keys: Bool
+    public var keys: Bool = false
 
-    public init(
-        id: Int64 = 0,
-        keys: Bool = false
-    ) {
-        self.id = id
-        self.keys = keys
+    public init(id: Int64 = 0, keys: Bool = false) {
+        (self.id, self.keys) = (id, keys)
     }
 }
 
 extension LeaseTimeToLiveRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_time_to_live_request__init
 
-    public init(c: Etcdserverpb__LeaseTimeToLiveRequest) {
-        id = c.id
-        keys = c.keys != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseTimeToLiveRequest, in arena: CArena) {
-        c.id = id
-        c.keys = keys ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseTimeToLiveRequest>) {
+        c.field(&id, \.id)
+        c.field(&keys, \.keys)
     }
 }
 
 /// `etcdserverpb.LeaseTimeToLiveResponse`: 
 public struct LeaseTimeToLiveResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// ID is the lease ID from the keep alive request.
-    public var id: Int64
+    public var id: Int64 = 0
     /// TTL is the remaining TTL in seconds for the lease; the lease will expire in under TTL+1 seconds.
-    public var ttl: Int64
+    public var ttl: Int64 = 0
     /// GrantedTTL is the initial granted time in seconds upon lease creation/renewal.
-    public var grantedttl: Int64
+    public var grantedttl: Int64 = 0
     /// Keys is the list of keys attached to this lease.
-    public var keys: [[UInt8]]
+    public var keys: [[UInt8]] = []
 
     public init(
-        header: ResponseHeader? = nil,
-        id: Int64 = 0,
-        ttl: Int64 = 0,
-        grantedttl: Int64 = 0,
-        keys: [[UInt8]] = []
+        header: ResponseHeader? = nil, id: Int64 = 0, ttl: Int64 = 0, grantedttl: Int64 = 0, keys: [[UInt8]] = []
     ) {
-        self.header = header
-        self.id = id
-        self.ttl = ttl
-        self.grantedttl = grantedttl
-        self.keys = keys
+        (self.header, self.id, self.ttl, self.grantedttl, self.keys) = (header, id, ttl, grantedttl, keys)
     }
 }
 
 extension LeaseTimeToLiveResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_time_to_live_response__init
 
-    public init(c: Etcdserverpb__LeaseTimeToLiveResponse) {
-        header = ProtobufC.message(c.header)
-        id = c.id
-        ttl = c.ttl
-        grantedttl = c.grantedttl
-        keys = ProtobufC.repeated(c.keys, count: c.n_keys)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseTimeToLiveResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.id = id
-        c.ttl = ttl
-        c.grantedttl = grantedttl
-        (c.n_keys, c.keys) = arena.repeated(keys)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseTimeToLiveResponse>) {
+        c.field(&header, \.header)
+        c.field(&id, \.id)
+        c.field(&ttl, \.ttl)
+        c.field(&grantedttl, \.grantedttl)
+        c.repeated(&keys, \.keys, count: \.n_keys)
     }
 }
 
@@ -1853,19 +1624,15 @@ public struct LeaseLeasesRequest: Hashable, Sendable {
 extension LeaseLeasesRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_leases_request__init
 
-    public init(c _: Etcdserverpb__LeaseLeasesRequest) {}
-
-    public func fill(_: inout Etcdserverpb__LeaseLeasesRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__LeaseLeasesRequest>) {}
 }
 
 /// `etcdserverpb.LeaseStatus`: 
 public struct LeaseStatus: Hashable, Sendable {
     /// TODO: int64 TTL = 2;
-    public var id: Int64
+    public var id: Int64 = 0
 
-    public init(
-        id: Int64 = 0
-    ) {
+    public init(id: Int64 = 0) {
         self.id = id
     }
 }
@@ -1873,166 +1640,125 @@ public struct LeaseStatus: Hashable, Sendable {
 extension LeaseStatus: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_status__init
 
-    public init(c: Etcdserverpb__LeaseStatus) {
-        id = c.id
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseStatus, in arena: CArena) {
-        c.id = id
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseStatus>) {
+        c.field(&id, \.id)
     }
 }
 
 /// `etcdserverpb.LeaseLeasesResponse`: 
 public struct LeaseLeasesResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
-    public var leases: [LeaseStatus]
+    public var header: ResponseHeader? = nil
+    public var leases: [LeaseStatus] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        leases: [LeaseStatus] = []
-    ) {
-        self.header = header
-        self.leases = leases
+    public init(header: ResponseHeader? = nil, leases: [LeaseStatus] = []) {
+        (self.header, self.leases) = (header, leases)
     }
 }
 
 extension LeaseLeasesResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__lease_leases_response__init
 
-    public init(c: Etcdserverpb__LeaseLeasesResponse) {
-        header = ProtobufC.message(c.header)
-        leases = ProtobufC.repeated(c.leases, count: c.n_leases)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__LeaseLeasesResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_leases, c.leases) = arena.repeated(leases)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__LeaseLeasesResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&leases, \.leases, count: \.n_leases)
     }
 }
 
 /// `etcdserverpb.Member`: 
 public struct Member: Hashable, Sendable {
     /// ID is the member ID for this member.
-    public var id: UInt64
+    public var id: UInt64 = 0
     /// name is the human-readable name of the member. If the member is not started, the name will be an empty
     /// string.
-    public var name: String
+    public var name: String = ""
     /// peerURLs is the list of URLs the member exposes to the cluster for communication.
-    public var peerurls: [String]
+    public var peerurls: [String] = []
     /// clientURLs is the list of URLs the member exposes to clients for communication. If the member is not
     /// started, clientURLs will be empty.
-    public var clienturls: [String]
+    public var clienturls: [String] = []
     /// isLearner indicates if the member is raft learner.
-    public var islearner: Bool
+    public var islearner: Bool = false
 
     public init(
-        id: UInt64 = 0,
-        name: String = "",
-        peerurls: [String] = [],
-        clienturls: [String] = [],
-        islearner: Bool = false
+        id: UInt64 = 0, name: String = "", peerurls: [String] = [], clienturls: [String] = [], islearner: Bool = false
     ) {
-        self.id = id
-        self.name = name
-        self.peerurls = peerurls
-        self.clienturls = clienturls
-        self.islearner = islearner
+        (self.id, self.name, self.peerurls, self.clienturls, self.islearner) =
+            (id, name, peerurls, clienturls, islearner)
     }
 }
 
 extension Member: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member__init
 
-    public init(c: Etcdserverpb__Member) {
-        id = c.id
-        name = ProtobufC.string(c.name)
-        peerurls = ProtobufC.repeated(c.peerurls, count: c.n_peerurls)
-        clienturls = ProtobufC.repeated(c.clienturls, count: c.n_clienturls)
-        islearner = c.islearner != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__Member, in arena: CArena) {
-        c.id = id
-        c.name = arena.string(name)
-        (c.n_peerurls, c.peerurls) = arena.repeated(peerurls)
-        (c.n_clienturls, c.clienturls) = arena.repeated(clienturls)
-        c.islearner = islearner ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__Member>) {
+        c.field(&id, \.id)
+        c.field(&name, \.name)
+        c.repeated(&peerurls, \.peerurls, count: \.n_peerurls)
+        c.repeated(&clienturls, \.clienturls, count: \.n_clienturls)
+        c.field(&islearner, \.islearner)
     }
 }
 
 /// `etcdserverpb.MemberAddRequest`: 
 public struct MemberAddRequest: Hashable, Sendable {
     /// peerURLs is the list of URLs the added member will use to communicate with the cluster.
-    public var peerurls: [String]
+    public var peerurls: [String] = []
     /// isLearner indicates if the added member is raft learner.
-    public var islearner: Bool
+    public var islearner: Bool = false
 
-    public init(
-        peerurls: [String] = [],
-        islearner: Bool = false
-    ) {
-        self.peerurls = peerurls
-        self.islearner = islearner
+    public init(peerurls: [String] = [], islearner: Bool = false) {
+        (self.peerurls, self.islearner) = (peerurls, islearner)
     }
 }
 
 extension MemberAddRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_add_request__init
 
-    public init(c: Etcdserverpb__MemberAddRequest) {
-        peerurls = ProtobufC.repeated(c.peerurls, count: c.n_peerurls)
-        islearner = c.islearner != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberAddRequest, in arena: CArena) {
-        (c.n_peerurls, c.peerurls) = arena.repeated(peerurls)
-        c.islearner = islearner ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberAddRequest>) {
+        c.repeated(&peerurls, \.peerurls, count: \.n_peerurls)
+        c.field(&islearner, \.islearner)
     }
 }
 
 /// `etcdserverpb.MemberAddResponse`: 
 public struct MemberAddResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// member is the member information for the added member.
-    public var member: Member?
+    public var member: Member? = nil
     /// members is a list of all members after adding the new member.
-    public var members: [Member]
+    public var members: [Member] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        member: Member? = nil,
-        members: [Member] = []
-    ) {
-        self.header = header
-        self.member = member
-        self.members = members
+    public init(header: ResponseHeader? = nil, member: Member? = nil, members: [Member] = []) {
+        (self.header, self.member, self.members) = (header, member, members)
     }
 }
 
 extension MemberAddResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_add_response__init
 
-    public init(c: Etcdserverpb__MemberAddResponse) {
-        header = ProtobufC.message(c.header)
-        member = ProtobufC.message(c.member)
-        members = ProtobufC.repeated(c.members, count: c.n_members)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberAddResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.member = arena.message(member)
-        (c.n_members, c.members) = arena.repeated(members)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberAddResponse>) {
+        c.field(&header, \.header)
+        c.field(&member, \.member)
+        c.repeated(&members, \.members, count: \.n_members)
     }
 }
 
 /// `etcdserverpb.MemberRemoveRequest`: 
 public struct MemberRemoveRequest: Hashable, Sendable {
     /// ID is the member ID of the member to remove.
-    public var id: UInt64
+    public var id: UInt64 = 0
 
-    public init(
-        id: UInt64 = 0
-    ) {
+    public init(id: UInt64 = 0) {
         self.id = id
     }
 }
@@ -2040,110 +1766,85 @@ public struct MemberRemoveRequest: Hashable, Sendable {
 extension MemberRemoveRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_remove_request__init
 
-    public init(c: Etcdserverpb__MemberRemoveRequest) {
-        id = c.id
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberRemoveRequest, in arena: CArena) {
-        c.id = id
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberRemoveRequest>) {
+        c.field(&id, \.id)
     }
 }
 
 /// `etcdserverpb.MemberRemoveResponse`: 
 public struct MemberRemoveResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// members is a list of all members after removing the member.
-    public var members: [Member]
+    public var members: [Member] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        members: [Member] = []
-    ) {
-        self.header = header
-        self.members = members
+    public init(header: ResponseHeader? = nil, members: [Member] = []) {
+        (self.header, self.members) = (header, members)
     }
 }
 
 extension MemberRemoveResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_remove_response__init
 
-    public init(c: Etcdserverpb__MemberRemoveResponse) {
-        header = ProtobufC.message(c.header)
-        members = ProtobufC.repeated(c.members, count: c.n_members)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberRemoveResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_members, c.members) = arena.repeated(members)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberRemoveResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&members, \.members, count: \.n_members)
     }
 }
 
 /// `etcdserverpb.MemberUpdateRequest`: 
 public struct MemberUpdateRequest: Hashable, Sendable {
     /// ID is the member ID of the member to update.
-    public var id: UInt64
+    public var id: UInt64 = 0
     /// peerURLs is the new list of URLs the member will use to communicate with the cluster.
-    public var peerurls: [String]
+    public var peerurls: [String] = []
 
-    public init(
-        id: UInt64 = 0,
-        peerurls: [String] = []
-    ) {
-        self.id = id
-        self.peerurls = peerurls
+    public init(id: UInt64 = 0, peerurls: [String] = []) {
+        (self.id, self.peerurls) = (id, peerurls)
     }
 }
 
 extension MemberUpdateRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_update_request__init
 
-    public init(c: Etcdserverpb__MemberUpdateRequest) {
-        id = c.id
-        peerurls = ProtobufC.repeated(c.peerurls, count: c.n_peerurls)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberUpdateRequest, in arena: CArena) {
-        c.id = id
-        (c.n_peerurls, c.peerurls) = arena.repeated(peerurls)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberUpdateRequest>) {
+        c.field(&id, \.id)
+        c.repeated(&peerurls, \.peerurls, count: \.n_peerurls)
     }
 }
 
 /// `etcdserverpb.MemberUpdateResponse`: 
 public struct MemberUpdateResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// members is a list of all members after updating the member.
-    public var members: [Member]
+    public var members: [Member] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        members: [Member] = []
-    ) {
-        self.header = header
-        self.members = members
+    public init(header: ResponseHeader? = nil, members: [Member] = []) {
+        (self.header, self.members) = (header, members)
     }
 }
 
 extension MemberUpdateResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_update_response__init
 
-    public init(c: Etcdserverpb__MemberUpdateResponse) {
-        header = ProtobufC.message(c.header)
-        members = ProtobufC.repeated(c.members, count: c.n_members)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberUpdateResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_members, c.members) = arena.repeated(members)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberUpdateResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&members, \.members, count: \.n_members)
     }
 }
 
 /// `etcdserverpb.MemberListRequest`: 
 public struct MemberListRequest: Hashable, Sendable {
-    public var linearizable: Bool
+    public var linearizable: Bool = false
 
-    public init(
-        linearizable: Bool = false
-    ) {
+    public init(linearizable: Bool = false) {
         self.linearizable = linearizable
     }
 }
@@ -2151,52 +1852,41 @@ public struct MemberListRequest: Hashable, Sendable {
 extension MemberListRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_list_request__init
 
-    public init(c: Etcdserverpb__MemberListRequest) {
-        linearizable = c.linearizable != 0
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberListRequest, in arena: CArena) {
-        c.linearizable = linearizable ? 1 : 0
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberListRequest>) {
+        c.field(&linearizable, \.linearizable)
     }
 }
 
 /// `etcdserverpb.MemberListResponse`: 
 public struct MemberListResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// members is a list of all members associated with the cluster.
-    public var members: [Member]
+    public var members: [Member] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        members: [Member] = []
-    ) {
-        self.header = header
-        self.members = members
+    public init(header: ResponseHeader? = nil, members: [Member] = []) {
+        (self.header, self.members) = (header, members)
     }
 }
 
 extension MemberListResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_list_response__init
 
-    public init(c: Etcdserverpb__MemberListResponse) {
-        header = ProtobufC.message(c.header)
-        members = ProtobufC.repeated(c.members, count: c.n_members)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberListResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_members, c.members) = arena.repeated(members)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberListResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&members, \.members, count: \.n_members)
     }
 }
 
 /// `etcdserverpb.MemberPromoteRequest`: 
 public struct MemberPromoteRequest: Hashable, Sendable {
     /// ID is the member ID of the member to promote.
-    public var id: UInt64
+    public var id: UInt64 = 0
 
-    public init(
-        id: UInt64 = 0
-    ) {
+    public init(id: UInt64 = 0) {
         self.id = id
     }
 }
@@ -2204,41 +1894,32 @@ public struct MemberPromoteRequest: Hashable, Sendable {
 extension MemberPromoteRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_promote_request__init
 
-    public init(c: Etcdserverpb__MemberPromoteRequest) {
-        id = c.id
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberPromoteRequest, in arena: CArena) {
-        c.id = id
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberPromoteRequest>) {
+        c.field(&id, \.id)
     }
 }
 
 /// `etcdserverpb.MemberPromoteResponse`: 
 public struct MemberPromoteResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// members is a list of all members after promoting the member.
-    public var members: [Member]
+    public var members: [Member] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        members: [Member] = []
-    ) {
-        self.header = header
-        self.members = members
+    public init(header: ResponseHeader? = nil, members: [Member] = []) {
+        (self.header, self.members) = (header, members)
     }
 }
 
 extension MemberPromoteResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__member_promote_response__init
 
-    public init(c: Etcdserverpb__MemberPromoteResponse) {
-        header = ProtobufC.message(c.header)
-        members = ProtobufC.repeated(c.members, count: c.n_members)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MemberPromoteResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_members, c.members) = arena.repeated(members)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MemberPromoteResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&members, \.members, count: \.n_members)
     }
 }
 
@@ -2250,18 +1931,14 @@ public struct DefragmentRequest: Hashable, Sendable {
 extension DefragmentRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__defragment_request__init
 
-    public init(c _: Etcdserverpb__DefragmentRequest) {}
-
-    public func fill(_: inout Etcdserverpb__DefragmentRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__DefragmentRequest>) {}
 }
 
 /// `etcdserverpb.DefragmentResponse`: 
 public struct DefragmentResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -2269,23 +1946,19 @@ public struct DefragmentResponse: Hashable, Sendable {
 extension DefragmentResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__defragment_response__init
 
-    public init(c: Etcdserverpb__DefragmentResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__DefragmentResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__DefragmentResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.MoveLeaderRequest`: 
 public struct MoveLeaderRequest: Hashable, Sendable {
     /// targetID is the node ID for the new leader.
-    public var targetid: UInt64
+    public var targetid: UInt64 = 0
 
-    public init(
-        targetid: UInt64 = 0
-    ) {
+    public init(targetid: UInt64 = 0) {
         self.targetid = targetid
     }
 }
@@ -2293,22 +1966,18 @@ public struct MoveLeaderRequest: Hashable, Sendable {
 extension MoveLeaderRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__move_leader_request__init
 
-    public init(c: Etcdserverpb__MoveLeaderRequest) {
-        targetid = c.targetid
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MoveLeaderRequest, in arena: CArena) {
-        c.targetid = targetid
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MoveLeaderRequest>) {
+        c.field(&targetid, \.targetid)
     }
 }
 
 /// `etcdserverpb.MoveLeaderResponse`: 
 public struct MoveLeaderResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -2316,12 +1985,10 @@ public struct MoveLeaderResponse: Hashable, Sendable {
 extension MoveLeaderResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__move_leader_response__init
 
-    public init(c: Etcdserverpb__MoveLeaderResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__MoveLeaderResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__MoveLeaderResponse>) {
+        c.field(&header, \.header)
     }
 }
 
@@ -2351,96 +2018,72 @@ public struct AlarmRequest: Hashable, Sendable {
     /// action is the kind of alarm request to issue. The action
     /// may GET alarm statuses, ACTIVATE an alarm, or DEACTIVATE a
     /// raised alarm.
-    public var action: AlarmRequest.AlarmAction
+    public var action: AlarmRequest.AlarmAction = .get
     /// memberID is the ID of the member associated with the alarm. If memberID is 0, the
     /// alarm request covers all members.
-    public var memberid: UInt64
+    public var memberid: UInt64 = 0
     /// alarm is the type of alarm to consider for this request.
-    public var alarm: AlarmType
+    public var alarm: AlarmType = .none
 
-    public init(
-        action: AlarmRequest.AlarmAction = .get,
-        memberid: UInt64 = 0,
-        alarm: AlarmType = .none
-    ) {
-        self.action = action
-        self.memberid = memberid
-        self.alarm = alarm
+    public init(action: AlarmRequest.AlarmAction = .get, memberid: UInt64 = 0, alarm: AlarmType = .none) {
+        (self.action, self.memberid, self.alarm) = (action, memberid, alarm)
     }
 }
 
 extension AlarmRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__alarm_request__init
 
-    public init(c: Etcdserverpb__AlarmRequest) {
-        action = AlarmRequest.AlarmAction(c: c.action)
-        memberid = c.memberid
-        alarm = AlarmType(c: c.alarm)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AlarmRequest, in arena: CArena) {
-        c.action = action.cValue
-        c.memberid = memberid
-        c.alarm = alarm.cValue
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AlarmRequest>) {
+        c.field(&action, \.action)
+        c.field(&memberid, \.memberid)
+        c.field(&alarm, \.alarm)
     }
 }
 
 /// `etcdserverpb.AlarmMember`: 
 public struct AlarmMember: Hashable, Sendable {
     /// memberID is the ID of the member associated with the raised alarm.
-    public var memberid: UInt64
+    public var memberid: UInt64 = 0
     /// alarm is the type of alarm which has been raised.
-    public var alarm: AlarmType
+    public var alarm: AlarmType = .none
 
-    public init(
-        memberid: UInt64 = 0,
-        alarm: AlarmType = .none
-    ) {
-        self.memberid = memberid
-        self.alarm = alarm
+    public init(memberid: UInt64 = 0, alarm: AlarmType = .none) {
+        (self.memberid, self.alarm) = (memberid, alarm)
     }
 }
 
 extension AlarmMember: ProtobufCConvertible {
     public static let cInit = etcdserverpb__alarm_member__init
 
-    public init(c: Etcdserverpb__AlarmMember) {
-        memberid = c.memberid
-        alarm = AlarmType(c: c.alarm)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AlarmMember, in arena: CArena) {
-        c.memberid = memberid
-        c.alarm = alarm.cValue
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AlarmMember>) {
+        c.field(&memberid, \.memberid)
+        c.field(&alarm, \.alarm)
     }
 }
 
 /// `etcdserverpb.AlarmResponse`: 
 public struct AlarmResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// alarms is a list of alarms associated with the alarm request.
-    public var alarms: [AlarmMember]
+    public var alarms: [AlarmMember] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        alarms: [AlarmMember] = []
-    ) {
-        self.header = header
-        self.alarms = alarms
+    public init(header: ResponseHeader? = nil, alarms: [AlarmMember] = []) {
+        (self.header, self.alarms) = (header, alarms)
     }
 }
 
 extension AlarmResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__alarm_response__init
 
-    public init(c: Etcdserverpb__AlarmResponse) {
-        header = ProtobufC.message(c.header)
-        alarms = ProtobufC.repeated(c.alarms, count: c.n_alarms)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AlarmResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_alarms, c.alarms) = arena.repeated(alarms)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AlarmResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&alarms, \.alarms, count: \.n_alarms)
     }
 }
 
@@ -2458,59 +2101,45 @@ public struct DowngradeRequest: Hashable, Sendable {
     /// action is the kind of downgrade request to issue. The action may
     /// VALIDATE the target version, DOWNGRADE the cluster version,
     /// or CANCEL the current downgrading job.
-    public var action: DowngradeRequest.DowngradeAction
+    public var action: DowngradeRequest.DowngradeAction = .validate
     /// version is the target version to downgrade.
-    public var version: String
+    public var version: String = ""
 
-    public init(
-        action: DowngradeRequest.DowngradeAction = .validate,
-        version: String = ""
-    ) {
-        self.action = action
-        self.version = version
+    public init(action: DowngradeRequest.DowngradeAction = .validate, version: String = "") {
+        (self.action, self.version) = (action, version)
     }
 }
 
 extension DowngradeRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__downgrade_request__init
 
-    public init(c: Etcdserverpb__DowngradeRequest) {
-        action = DowngradeRequest.DowngradeAction(c: c.action)
-        version = ProtobufC.string(c.version)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__DowngradeRequest, in arena: CArena) {
-        c.action = action.cValue
-        c.version = arena.string(version)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__DowngradeRequest>) {
+        c.field(&action, \.action)
+        c.field(&version, \.version)
     }
 }
 
 /// `etcdserverpb.DowngradeResponse`: 
 public struct DowngradeResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// version is the current cluster version.
-    public var version: String
+    public var version: String = ""
 
-    public init(
-        header: ResponseHeader? = nil,
-        version: String = ""
-    ) {
-        self.header = header
-        self.version = version
+    public init(header: ResponseHeader? = nil, version: String = "") {
+        (self.header, self.version) = (header, version)
     }
 }
 
 extension DowngradeResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__downgrade_response__init
 
-    public init(c: Etcdserverpb__DowngradeResponse) {
-        header = ProtobufC.message(c.header)
-        version = ProtobufC.string(c.version)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__DowngradeResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.version = arena.string(version)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__DowngradeResponse>) {
+        c.field(&header, \.header)
+        c.field(&version, \.version)
     }
 }
 
@@ -2519,11 +2148,9 @@ extension DowngradeResponse: ProtobufCConvertible {
 /// target version is less than this version, then the downgrade(online)
 /// or migration(offline) isn't safe, so shouldn't be allowed.
 public struct DowngradeVersionTestRequest: Hashable, Sendable {
-    public var ver: String
+    public var ver: String = ""
 
-    public init(
-        ver: String = ""
-    ) {
+    public init(ver: String = "") {
         self.ver = ver
     }
 }
@@ -2531,12 +2158,10 @@ public struct DowngradeVersionTestRequest: Hashable, Sendable {
 extension DowngradeVersionTestRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__downgrade_version_test_request__init
 
-    public init(c: Etcdserverpb__DowngradeVersionTestRequest) {
-        ver = ProtobufC.string(c.ver)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__DowngradeVersionTestRequest, in arena: CArena) {
-        c.ver = arena.string(ver)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__DowngradeVersionTestRequest>) {
+        c.field(&ver, \.ver)
     }
 }
 
@@ -2548,54 +2173,43 @@ public struct StatusRequest: Hashable, Sendable {
 extension StatusRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__status_request__init
 
-    public init(c _: Etcdserverpb__StatusRequest) {}
-
-    public func fill(_: inout Etcdserverpb__StatusRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__StatusRequest>) {}
 }
 
 /// `etcdserverpb.StatusResponse`: 
 public struct StatusResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// version is the cluster protocol version used by the responding member.
-    public var version: String
+    public var version: String = ""
     /// dbSize is the size of the backend database physically allocated, in bytes, of the responding member.
-    public var dbsize: Int64
+    public var dbsize: Int64 = 0
     /// leader is the member ID which the responding member believes is the current leader.
-    public var leader: UInt64
+    public var leader: UInt64 = 0
     /// raftIndex is the current raft committed index of the responding member.
-    public var raftindex: UInt64
+    public var raftindex: UInt64 = 0
     /// raftTerm is the current raft term of the responding member.
-    public var raftterm: UInt64
+    public var raftterm: UInt64 = 0
     /// raftAppliedIndex is the current raft applied index of the responding member.
-    public var raftappliedindex: UInt64
+    public var raftappliedindex: UInt64 = 0
     /// errors contains alarm/health information and status.
-    public var errors: [String]
+    public var errors: [String] = []
     /// dbSizeInUse is the size of the backend database logically in use, in bytes, of the responding member.
-    public var dbsizeinuse: Int64
+    public var dbsizeinuse: Int64 = 0
     /// isLearner indicates if the member is raft learner.
-    public var islearner: Bool
+    public var islearner: Bool = false
     /// storageVersion is the version of the db file. It might be updated with delay in relationship to the target
     /// cluster version.
-    public var storageversion: String
+    public var storageversion: String = ""
     /// dbSizeQuota is the configured etcd storage quota in bytes (the value passed to etcd instance by flag
     /// --quota-backend-bytes)
-    public var dbsizequota: Int64
+    public var dbsizequota: Int64 = 0
     /// downgradeInfo indicates if there is downgrade process.
-    public var downgradeinfo: DowngradeInfo?
+    public var downgradeinfo: DowngradeInfo? = nil
 
     public init(
-        header: ResponseHeader? = nil,
-        version: String = "",
-        dbsize: Int64 = 0,
-        leader: UInt64 = 0,
-        raftindex: UInt64 = 0,
-        raftterm: UInt64 = 0,
-        raftappliedindex: UInt64 = 0,
-        errors: [String] = [],
-        dbsizeinuse: Int64 = 0,
-        islearner: Bool = false,
-        storageversion: String = "",
-        dbsizequota: Int64 = 0,
+        header: ResponseHeader? = nil, version: String = "", dbsize: Int64 = 0, leader: UInt64 = 0,
+        raftindex: UInt64 = 0, raftterm: UInt64 = 0, raftappliedindex: UInt64 = 0, errors: [String] = [],
+        dbsizeinuse: Int64 = 0, islearner: Bool = false, storageversion: String = "", dbsizequota: Int64 = 0,
         downgradeinfo: DowngradeInfo? = nil
     ) {
         self.header = header
@@ -2617,66 +2231,45 @@ public struct StatusResponse: Hashable, Sendable {
 extension StatusResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__status_response__init
 
-    public init(c: Etcdserverpb__StatusResponse) {
-        header = ProtobufC.message(c.header)
-        version = ProtobufC.string(c.version)
-        dbsize = c.dbsize
-        leader = c.leader
-        raftindex = c.raftindex
-        raftterm = c.raftterm
-        raftappliedindex = c.raftappliedindex
-        errors = ProtobufC.repeated(c.errors, count: c.n_errors)
-        dbsizeinuse = c.dbsizeinuse
-        islearner = c.islearner != 0
-        storageversion = ProtobufC.string(c.storageversion)
-        dbsizequota = c.dbsizequota
-        downgradeinfo = ProtobufC.message(c.downgradeinfo)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__StatusResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.version = arena.string(version)
-        c.dbsize = dbsize
-        c.leader = leader
-        c.raftindex = raftindex
-        c.raftterm = raftterm
-        c.raftappliedindex = raftappliedindex
-        (c.n_errors, c.errors) = arena.repeated(errors)
-        c.dbsizeinuse = dbsizeinuse
-        c.islearner = islearner ? 1 : 0
-        c.storageversion = arena.string(storageversion)
-        c.dbsizequota = dbsizequota
-        c.downgradeinfo = arena.message(downgradeinfo)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__StatusResponse>) {
+        c.field(&header, \.header)
+        c.field(&version, \.version)
+        c.field(&dbsize, \.dbsize)
+        c.field(&leader, \.leader)
+        c.field(&raftindex, \.raftindex)
+        c.field(&raftterm, \.raftterm)
+        c.field(&raftappliedindex, \.raftappliedindex)
+        c.repeated(&errors, \.errors, count: \.n_errors)
+        c.field(&dbsizeinuse, \.dbsizeinuse)
+        c.field(&islearner, \.islearner)
+        c.field(&storageversion, \.storageversion)
+        c.field(&dbsizequota, \.dbsizequota)
+        c.field(&downgradeinfo, \.downgradeinfo)
     }
 }
 
 /// `etcdserverpb.DowngradeInfo`: 
 public struct DowngradeInfo: Hashable, Sendable {
     /// enabled indicates whether the cluster is enabled to downgrade.
-    public var enabled: Bool
+    public var enabled: Bool = false
     /// targetVersion is the target downgrade version.
-    public var targetversion: String
+    public var targetversion: String = ""
 
-    public init(
-        enabled: Bool = false,
-        targetversion: String = ""
-    ) {
-        self.enabled = enabled
-        self.targetversion = targetversion
+    public init(enabled: Bool = false, targetversion: String = "") {
+        (self.enabled, self.targetversion) = (enabled, targetversion)
     }
 }
 
 extension DowngradeInfo: ProtobufCConvertible {
     public static let cInit = etcdserverpb__downgrade_info__init
 
-    public init(c: Etcdserverpb__DowngradeInfo) {
-        enabled = c.enabled != 0
-        targetversion = ProtobufC.string(c.targetversion)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__DowngradeInfo, in arena: CArena) {
-        c.enabled = enabled ? 1 : 0
-        c.targetversion = arena.string(targetversion)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__DowngradeInfo>) {
+        c.field(&enabled, \.enabled)
+        c.field(&targetversion, \.targetversion)
     }
 }
 
@@ -2688,9 +2281,7 @@ public struct AuthEnableRequest: Hashable, Sendable {
 extension AuthEnableRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_enable_request__init
 
-    public init(c _: Etcdserverpb__AuthEnableRequest) {}
-
-    public func fill(_: inout Etcdserverpb__AuthEnableRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__AuthEnableRequest>) {}
 }
 
 /// `etcdserverpb.AuthDisableRequest`: 
@@ -2701,9 +2292,7 @@ public struct AuthDisableRequest: Hashable, Sendable {
 extension AuthDisableRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_disable_request__init
 
-    public init(c _: Etcdserverpb__AuthDisableRequest) {}
-
-    public func fill(_: inout Etcdserverpb__AuthDisableRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__AuthDisableRequest>) {}
 }
 
 /// `etcdserverpb.AuthStatusRequest`: 
@@ -2714,84 +2303,60 @@ public struct AuthStatusRequest: Hashable, Sendable {
 extension AuthStatusRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_status_request__init
 
-    public init(c _: Etcdserverpb__AuthStatusRequest) {}
-
-    public func fill(_: inout Etcdserverpb__AuthStatusRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__AuthStatusRequest>) {}
 }
 
 /// `etcdserverpb.AuthenticateRequest`: 
 public struct AuthenticateRequest: Hashable, Sendable {
-    public var name: String
-    public var password: String
+    public var name: String = ""
+    public var password: String = ""
 
-    public init(
-        name: String = "",
-        password: String = ""
-    ) {
-        self.name = name
-        self.password = password
+    public init(name: String = "", password: String = "") {
+        (self.name, self.password) = (name, password)
     }
 }
 
 extension AuthenticateRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__authenticate_request__init
 
-    public init(c: Etcdserverpb__AuthenticateRequest) {
-        name = ProtobufC.string(c.name)
-        password = ProtobufC.string(c.password)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthenticateRequest, in arena: CArena) {
-        c.name = arena.string(name)
-        c.password = arena.string(password)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthenticateRequest>) {
+        c.field(&name, \.name)
+        c.field(&password, \.password)
     }
 }
 
 /// `etcdserverpb.AuthUserAddRequest`: 
 public struct AuthUserAddRequest: Hashable, Sendable {
-    public var name: String
-    public var password: String
-    public var options: UserAddOptions?
-    public var hashedpassword: String
+    public var name: String = ""
+    public var password: String = ""
+    public var options: UserAddOptions? = nil
+    public var hashedpassword: String = ""
 
-    public init(
-        name: String = "",
-        password: String = "",
-        options: UserAddOptions? = nil,
-        hashedpassword: String = ""
-    ) {
-        self.name = name
-        self.password = password
-        self.options = options
-        self.hashedpassword = hashedpassword
+    public init(name: String = "", password: String = "", options: UserAddOptions? = nil, hashedpassword: String = "") {
+        (self.name, self.password, self.options, self.hashedpassword) = (name, password, options, hashedpassword)
     }
 }
 
 extension AuthUserAddRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_add_request__init
 
-    public init(c: Etcdserverpb__AuthUserAddRequest) {
-        name = ProtobufC.string(c.name)
-        password = ProtobufC.string(c.password)
-        options = ProtobufC.message(c.options)
-        hashedpassword = ProtobufC.string(c.hashedpassword)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserAddRequest, in arena: CArena) {
-        c.name = arena.string(name)
-        c.password = arena.string(password)
-        c.options = arena.message(options)
-        c.hashedpassword = arena.string(hashedpassword)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserAddRequest>) {
+        c.field(&name, \.name)
+        c.field(&password, \.password)
+        c.field(&options, \.options)
+        c.field(&hashedpassword, \.hashedpassword)
     }
 }
 
 /// `etcdserverpb.AuthUserGetRequest`: 
 public struct AuthUserGetRequest: Hashable, Sendable {
-    public var name: String
+    public var name: String = ""
 
-    public init(
-        name: String = ""
-    ) {
+    public init(name: String = "") {
         self.name = name
     }
 }
@@ -2799,23 +2364,19 @@ public struct AuthUserGetRequest: Hashable, Sendable {
 extension AuthUserGetRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_get_request__init
 
-    public init(c: Etcdserverpb__AuthUserGetRequest) {
-        name = ProtobufC.string(c.name)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserGetRequest, in arena: CArena) {
-        c.name = arena.string(name)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserGetRequest>) {
+        c.field(&name, \.name)
     }
 }
 
 /// `etcdserverpb.AuthUserDeleteRequest`: 
 public struct AuthUserDeleteRequest: Hashable, Sendable {
     /// name is the name of the user to delete.
-    public var name: String
+    public var name: String = ""
 
-    public init(
-        name: String = ""
-    ) {
+    public init(name: String = "") {
         self.name = name
     }
 }
@@ -2823,117 +2384,89 @@ public struct AuthUserDeleteRequest: Hashable, Sendable {
 extension AuthUserDeleteRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_delete_request__init
 
-    public init(c: Etcdserverpb__AuthUserDeleteRequest) {
-        name = ProtobufC.string(c.name)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserDeleteRequest, in arena: CArena) {
-        c.name = arena.string(name)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserDeleteRequest>) {
+        c.field(&name, \.name)
     }
 }
 
 /// `etcdserverpb.AuthUserChangePasswordRequest`: 
 public struct AuthUserChangePasswordRequest: Hashable, Sendable {
     /// name is the name of the user whose password is being changed.
-    public var name: String
+    public var name: String = ""
     /// password is the new password for the user. Note that this field will be removed in the API layer.
-    public var password: String
+    public var password: String = ""
     /// hashedPassword is the new password for the user. Note that this field will be initialized in the API layer.
-    public var hashedpassword: String
+    public var hashedpassword: String = ""
 
-    public init(
-        name: String = "",
-        password: String = "",
-        hashedpassword: String = ""
-    ) {
-        self.name = name
-        self.password = password
-        self.hashedpassword = hashedpassword
+    public init(name: String = "", password: String = "", hashedpassword: String = "") {
+        (self.name, self.password, self.hashedpassword) = (name, password, hashedpassword)
     }
 }
 
 extension AuthUserChangePasswordRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_change_password_request__init
 
-    public init(c: Etcdserverpb__AuthUserChangePasswordRequest) {
-        name = ProtobufC.string(c.name)
-        password = ProtobufC.string(c.password)
-        hashedpassword = ProtobufC.string(c.hashedpassword)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserChangePasswordRequest, in arena: CArena) {
-        c.name = arena.string(name)
-        c.password = arena.string(password)
-        c.hashedpassword = arena.string(hashedpassword)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserChangePasswordRequest>) {
+        c.field(&name, \.name)
+        c.field(&password, \.password)
+        c.field(&hashedpassword, \.hashedpassword)
     }
 }
 
 /// `etcdserverpb.AuthUserGrantRoleRequest`: 
 public struct AuthUserGrantRoleRequest: Hashable, Sendable {
     /// user is the name of the user which should be granted a given role.
-    public var user: String
+    public var user: String = ""
     /// role is the name of the role to grant to the user.
-    public var role: String
+    public var role: String = ""
 
-    public init(
-        user: String = "",
-        role: String = ""
-    ) {
-        self.user = user
-        self.role = role
+    public init(user: String = "", role: String = "") {
+        (self.user, self.role) = (user, role)
     }
 }
 
 extension AuthUserGrantRoleRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_grant_role_request__init
 
-    public init(c: Etcdserverpb__AuthUserGrantRoleRequest) {
-        user = ProtobufC.string(c.user)
-        role = ProtobufC.string(c.role)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserGrantRoleRequest, in arena: CArena) {
-        c.user = arena.string(user)
-        c.role = arena.string(role)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserGrantRoleRequest>) {
+        c.field(&user, \.user)
+        c.field(&role, \.role)
     }
 }
 
 /// `etcdserverpb.AuthUserRevokeRoleRequest`: 
 public struct AuthUserRevokeRoleRequest: Hashable, Sendable {
-    public var name: String
-    public var role: String
+    public var name: String = ""
+    public var role: String = ""
 
-    public init(
-        name: String = "",
-        role: String = ""
-    ) {
-        self.name = name
-        self.role = role
+    public init(name: String = "", role: String = "") {
+        (self.name, self.role) = (name, role)
     }
 }
 
 extension AuthUserRevokeRoleRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_revoke_role_request__init
 
-    public init(c: Etcdserverpb__AuthUserRevokeRoleRequest) {
-        name = ProtobufC.string(c.name)
-        role = ProtobufC.string(c.role)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserRevokeRoleRequest, in arena: CArena) {
-        c.name = arena.string(name)
-        c.role = arena.string(role)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserRevokeRoleRequest>) {
+        c.field(&name, \.name)
+        c.field(&role, \.role)
     }
 }
 
 /// `etcdserverpb.AuthRoleAddRequest`: 
 public struct AuthRoleAddRequest: Hashable, Sendable {
     /// name is the name of the role to add to the authentication system.
-    public var name: String
+    public var name: String = ""
 
-    public init(
-        name: String = ""
-    ) {
+    public init(name: String = "") {
         self.name = name
     }
 }
@@ -2941,22 +2474,18 @@ public struct AuthRoleAddRequest: Hashable, Sendable {
 extension AuthRoleAddRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_add_request__init
 
-    public init(c: Etcdserverpb__AuthRoleAddRequest) {
-        name = ProtobufC.string(c.name)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleAddRequest, in arena: CArena) {
-        c.name = arena.string(name)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleAddRequest>) {
+        c.field(&name, \.name)
     }
 }
 
 /// `etcdserverpb.AuthRoleGetRequest`: 
 public struct AuthRoleGetRequest: Hashable, Sendable {
-    public var role: String
+    public var role: String = ""
 
-    public init(
-        role: String = ""
-    ) {
+    public init(role: String = "") {
         self.role = role
     }
 }
@@ -2964,12 +2493,10 @@ public struct AuthRoleGetRequest: Hashable, Sendable {
 extension AuthRoleGetRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_get_request__init
 
-    public init(c: Etcdserverpb__AuthRoleGetRequest) {
-        role = ProtobufC.string(c.role)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleGetRequest, in arena: CArena) {
-        c.role = arena.string(role)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleGetRequest>) {
+        c.field(&role, \.role)
     }
 }
 
@@ -2981,9 +2508,7 @@ public struct AuthUserListRequest: Hashable, Sendable {
 extension AuthUserListRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_list_request__init
 
-    public init(c _: Etcdserverpb__AuthUserListRequest) {}
-
-    public func fill(_: inout Etcdserverpb__AuthUserListRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__AuthUserListRequest>) {}
 }
 
 /// `etcdserverpb.AuthRoleListRequest`: 
@@ -2994,18 +2519,14 @@ public struct AuthRoleListRequest: Hashable, Sendable {
 extension AuthRoleListRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_list_request__init
 
-    public init(c _: Etcdserverpb__AuthRoleListRequest) {}
-
-    public func fill(_: inout Etcdserverpb__AuthRoleListRequest, in _: CArena) {}
+    public mutating func map(_: inout ProtobufCFields<Etcdserverpb__AuthRoleListRequest>) {}
 }
 
 /// `etcdserverpb.AuthRoleDeleteRequest`: 
 public struct AuthRoleDeleteRequest: Hashable, Sendable {
-    public var role: String
+    public var role: String = ""
 
-    public init(
-        role: String = ""
-    ) {
+    public init(role: String = "") {
         self.role = role
     }
 }
@@ -3013,85 +2534,64 @@ public struct AuthRoleDeleteRequest: Hashable, Sendable {
 extension AuthRoleDeleteRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_delete_request__init
 
-    public init(c: Etcdserverpb__AuthRoleDeleteRequest) {
-        role = ProtobufC.string(c.role)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleDeleteRequest, in arena: CArena) {
-        c.role = arena.string(role)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleDeleteRequest>) {
+        c.field(&role, \.role)
     }
 }
 
 /// `etcdserverpb.AuthRoleGrantPermissionRequest`: 
 public struct AuthRoleGrantPermissionRequest: Hashable, Sendable {
     /// name is the name of the role which will be granted the permission.
-    public var name: String
+    public var name: String = ""
     /// perm is the permission to grant to the role.
-    public var perm: Permission?
+    public var perm: Permission? = nil
 
-    public init(
-        name: String = "",
-        perm: Permission? = nil
-    ) {
-        self.name = name
-        self.perm = perm
+    public init(name: String = "", perm: Permission? = nil) {
+        (self.name, self.perm) = (name, perm)
     }
 }
 
 extension AuthRoleGrantPermissionRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_grant_permission_request__init
 
-    public init(c: Etcdserverpb__AuthRoleGrantPermissionRequest) {
-        name = ProtobufC.string(c.name)
-        perm = ProtobufC.message(c.perm)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleGrantPermissionRequest, in arena: CArena) {
-        c.name = arena.string(name)
-        c.perm = arena.message(perm)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleGrantPermissionRequest>) {
+        c.field(&name, \.name)
+        c.field(&perm, \.perm)
     }
 }
 
 /// `etcdserverpb.AuthRoleRevokePermissionRequest`: 
 public struct AuthRoleRevokePermissionRequest: Hashable, Sendable {
-    public var role: String
-    public var key: [UInt8]
-    public var rangeEnd: [UInt8]
+    public var role: String = ""
+    public var key: [UInt8] = []
+    public var rangeEnd: [UInt8] = []
 
-    public init(
-        role: String = "",
-        key: [UInt8] = [],
-        rangeEnd: [UInt8] = []
-    ) {
-        self.role = role
-        self.key = key
-        self.rangeEnd = rangeEnd
+    public init(role: String = "", key: [UInt8] = [], rangeEnd: [UInt8] = []) {
+        (self.role, self.key, self.rangeEnd) = (role, key, rangeEnd)
     }
 }
 
 extension AuthRoleRevokePermissionRequest: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_revoke_permission_request__init
 
-    public init(c: Etcdserverpb__AuthRoleRevokePermissionRequest) {
-        role = ProtobufC.string(c.role)
-        key = ProtobufC.bytes(c.key)
-        rangeEnd = ProtobufC.bytes(c.range_end)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleRevokePermissionRequest, in arena: CArena) {
-        c.role = arena.string(role)
-        c.key = arena.bytes(key)
-        c.range_end = arena.bytes(rangeEnd)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleRevokePermissionRequest>) {
+        c.field(&role, \.role)
+        c.field(&key, \.key)
+        c.field(&rangeEnd, \.range_end)
     }
 }
 
 /// `etcdserverpb.AuthEnableResponse`: 
 public struct AuthEnableResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3099,22 +2599,18 @@ public struct AuthEnableResponse: Hashable, Sendable {
 extension AuthEnableResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_enable_response__init
 
-    public init(c: Etcdserverpb__AuthEnableResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthEnableResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthEnableResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthDisableResponse`: 
 public struct AuthDisableResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3122,85 +2618,64 @@ public struct AuthDisableResponse: Hashable, Sendable {
 extension AuthDisableResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_disable_response__init
 
-    public init(c: Etcdserverpb__AuthDisableResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthDisableResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthDisableResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthStatusResponse`: 
 public struct AuthStatusResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
-    public var enabled: Bool
+    public var header: ResponseHeader? = nil
+    public var enabled: Bool = false
     /// authRevision is the current revision of auth store
-    public var authrevision: UInt64
+    public var authrevision: UInt64 = 0
 
-    public init(
-        header: ResponseHeader? = nil,
-        enabled: Bool = false,
-        authrevision: UInt64 = 0
-    ) {
-        self.header = header
-        self.enabled = enabled
-        self.authrevision = authrevision
+    public init(header: ResponseHeader? = nil, enabled: Bool = false, authrevision: UInt64 = 0) {
+        (self.header, self.enabled, self.authrevision) = (header, enabled, authrevision)
     }
 }
 
 extension AuthStatusResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_status_response__init
 
-    public init(c: Etcdserverpb__AuthStatusResponse) {
-        header = ProtobufC.message(c.header)
-        enabled = c.enabled != 0
-        authrevision = c.authrevision
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthStatusResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.enabled = enabled ? 1 : 0
-        c.authrevision = authrevision
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthStatusResponse>) {
+        c.field(&header, \.header)
+        c.field(&enabled, \.enabled)
+        c.field(&authrevision, \.authrevision)
     }
 }
 
 /// `etcdserverpb.AuthenticateResponse`: 
 public struct AuthenticateResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
     /// token is an authorized token that can be used in succeeding RPCs
-    public var token: String
+    public var token: String = ""
 
-    public init(
-        header: ResponseHeader? = nil,
-        token: String = ""
-    ) {
-        self.header = header
-        self.token = token
+    public init(header: ResponseHeader? = nil, token: String = "") {
+        (self.header, self.token) = (header, token)
     }
 }
 
 extension AuthenticateResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__authenticate_response__init
 
-    public init(c: Etcdserverpb__AuthenticateResponse) {
-        header = ProtobufC.message(c.header)
-        token = ProtobufC.string(c.token)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthenticateResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        c.token = arena.string(token)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthenticateResponse>) {
+        c.field(&header, \.header)
+        c.field(&token, \.token)
     }
 }
 
 /// `etcdserverpb.AuthUserAddResponse`: 
 public struct AuthUserAddResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3208,50 +2683,39 @@ public struct AuthUserAddResponse: Hashable, Sendable {
 extension AuthUserAddResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_add_response__init
 
-    public init(c: Etcdserverpb__AuthUserAddResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserAddResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserAddResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthUserGetResponse`: 
 public struct AuthUserGetResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
-    public var roles: [String]
+    public var header: ResponseHeader? = nil
+    public var roles: [String] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        roles: [String] = []
-    ) {
-        self.header = header
-        self.roles = roles
+    public init(header: ResponseHeader? = nil, roles: [String] = []) {
+        (self.header, self.roles) = (header, roles)
     }
 }
 
 extension AuthUserGetResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_get_response__init
 
-    public init(c: Etcdserverpb__AuthUserGetResponse) {
-        header = ProtobufC.message(c.header)
-        roles = ProtobufC.repeated(c.roles, count: c.n_roles)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserGetResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_roles, c.roles) = arena.repeated(roles)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserGetResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&roles, \.roles, count: \.n_roles)
     }
 }
 
 /// `etcdserverpb.AuthUserDeleteResponse`: 
 public struct AuthUserDeleteResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3259,22 +2723,18 @@ public struct AuthUserDeleteResponse: Hashable, Sendable {
 extension AuthUserDeleteResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_delete_response__init
 
-    public init(c: Etcdserverpb__AuthUserDeleteResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserDeleteResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserDeleteResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthUserChangePasswordResponse`: 
 public struct AuthUserChangePasswordResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3282,22 +2742,18 @@ public struct AuthUserChangePasswordResponse: Hashable, Sendable {
 extension AuthUserChangePasswordResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_change_password_response__init
 
-    public init(c: Etcdserverpb__AuthUserChangePasswordResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserChangePasswordResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserChangePasswordResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthUserGrantRoleResponse`: 
 public struct AuthUserGrantRoleResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3305,22 +2761,18 @@ public struct AuthUserGrantRoleResponse: Hashable, Sendable {
 extension AuthUserGrantRoleResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_grant_role_response__init
 
-    public init(c: Etcdserverpb__AuthUserGrantRoleResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserGrantRoleResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserGrantRoleResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthUserRevokeRoleResponse`: 
 public struct AuthUserRevokeRoleResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3328,22 +2780,18 @@ public struct AuthUserRevokeRoleResponse: Hashable, Sendable {
 extension AuthUserRevokeRoleResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_revoke_role_response__init
 
-    public init(c: Etcdserverpb__AuthUserRevokeRoleResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserRevokeRoleResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserRevokeRoleResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthRoleAddResponse`: 
 public struct AuthRoleAddResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3351,106 +2799,81 @@ public struct AuthRoleAddResponse: Hashable, Sendable {
 extension AuthRoleAddResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_add_response__init
 
-    public init(c: Etcdserverpb__AuthRoleAddResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleAddResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleAddResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthRoleGetResponse`: 
 public struct AuthRoleGetResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
-    public var perm: [Permission]
+    public var header: ResponseHeader? = nil
+    public var perm: [Permission] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        perm: [Permission] = []
-    ) {
-        self.header = header
-        self.perm = perm
+    public init(header: ResponseHeader? = nil, perm: [Permission] = []) {
+        (self.header, self.perm) = (header, perm)
     }
 }
 
 extension AuthRoleGetResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_get_response__init
 
-    public init(c: Etcdserverpb__AuthRoleGetResponse) {
-        header = ProtobufC.message(c.header)
-        perm = ProtobufC.repeated(c.perm, count: c.n_perm)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleGetResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_perm, c.perm) = arena.repeated(perm)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleGetResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&perm, \.perm, count: \.n_perm)
     }
 }
 
 /// `etcdserverpb.AuthRoleListResponse`: 
 public struct AuthRoleListResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
-    public var roles: [String]
+    public var header: ResponseHeader? = nil
+    public var roles: [String] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        roles: [String] = []
-    ) {
-        self.header = header
-        self.roles = roles
+    public init(header: ResponseHeader? = nil, roles: [String] = []) {
+        (self.header, self.roles) = (header, roles)
     }
 }
 
 extension AuthRoleListResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_list_response__init
 
-    public init(c: Etcdserverpb__AuthRoleListResponse) {
-        header = ProtobufC.message(c.header)
-        roles = ProtobufC.repeated(c.roles, count: c.n_roles)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleListResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_roles, c.roles) = arena.repeated(roles)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleListResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&roles, \.roles, count: \.n_roles)
     }
 }
 
 /// `etcdserverpb.AuthUserListResponse`: 
 public struct AuthUserListResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
-    public var users: [String]
+    public var header: ResponseHeader? = nil
+    public var users: [String] = []
 
-    public init(
-        header: ResponseHeader? = nil,
-        users: [String] = []
-    ) {
-        self.header = header
-        self.users = users
+    public init(header: ResponseHeader? = nil, users: [String] = []) {
+        (self.header, self.users) = (header, users)
     }
 }
 
 extension AuthUserListResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_user_list_response__init
 
-    public init(c: Etcdserverpb__AuthUserListResponse) {
-        header = ProtobufC.message(c.header)
-        users = ProtobufC.repeated(c.users, count: c.n_users)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthUserListResponse, in arena: CArena) {
-        c.header = arena.message(header)
-        (c.n_users, c.users) = arena.repeated(users)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthUserListResponse>) {
+        c.field(&header, \.header)
+        c.repeated(&users, \.users, count: \.n_users)
     }
 }
 
 /// `etcdserverpb.AuthRoleDeleteResponse`: 
 public struct AuthRoleDeleteResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3458,22 +2881,18 @@ public struct AuthRoleDeleteResponse: Hashable, Sendable {
 extension AuthRoleDeleteResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_delete_response__init
 
-    public init(c: Etcdserverpb__AuthRoleDeleteResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleDeleteResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleDeleteResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthRoleGrantPermissionResponse`: 
 public struct AuthRoleGrantPermissionResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3481,22 +2900,18 @@ public struct AuthRoleGrantPermissionResponse: Hashable, Sendable {
 extension AuthRoleGrantPermissionResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_grant_permission_response__init
 
-    public init(c: Etcdserverpb__AuthRoleGrantPermissionResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleGrantPermissionResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleGrantPermissionResponse>) {
+        c.field(&header, \.header)
     }
 }
 
 /// `etcdserverpb.AuthRoleRevokePermissionResponse`: 
 public struct AuthRoleRevokePermissionResponse: Hashable, Sendable {
-    public var header: ResponseHeader?
+    public var header: ResponseHeader? = nil
 
-    public init(
-        header: ResponseHeader? = nil
-    ) {
+    public init(header: ResponseHeader? = nil) {
         self.header = header
     }
 }
@@ -3504,12 +2919,10 @@ public struct AuthRoleRevokePermissionResponse: Hashable, Sendable {
 extension AuthRoleRevokePermissionResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__auth_role_revoke_permission_response__init
 
-    public init(c: Etcdserverpb__AuthRoleRevokePermissionResponse) {
-        header = ProtobufC.message(c.header)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__AuthRoleRevokePermissionResponse, in arena: CArena) {
-        c.header = arena.message(header)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__AuthRoleRevokePermissionResponse>) {
+        c.field(&header, \.header)
     }
 }
 
@@ -3526,11 +2939,9 @@ public struct RangeStreamResponse: Hashable, Sendable {
     ///     can rely on io.EOF (end of stream) to detect completion. These
     ///     fields are provided for clients that merge all responses into a
     ///     single RangeResponse.
-    public var rangeResponse: RangeResponse?
+    public var rangeResponse: RangeResponse? = nil
 
-    public init(
-        rangeResponse: RangeResponse? = nil
-    ) {
+    public init(rangeResponse: RangeResponse? = nil) {
         self.rangeResponse = rangeResponse
     }
 }
@@ -3538,11 +2949,9 @@ public struct RangeStreamResponse: Hashable, Sendable {
 extension RangeStreamResponse: ProtobufCConvertible {
     public static let cInit = etcdserverpb__range_stream_response__init
 
-    public init(c: Etcdserverpb__RangeStreamResponse) {
-        rangeResponse = ProtobufC.message(c.range_response)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Etcdserverpb__RangeStreamResponse, in arena: CArena) {
-        c.range_response = arena.message(rangeResponse)
+    public mutating func map(_ c: inout ProtobufCFields<Etcdserverpb__RangeStreamResponse>) {
+        c.field(&rangeResponse, \.range_response)
     }
 }

@@ -32,11 +32,9 @@ public struct AnyValue: Hashable, Sendable {
 
     /// The value is one of the listed fields. It is valid for all values to be unspecified
     /// in which case this AnyValue is considered to be "empty".
-    public var value: Value?
+    public var value: Value? = nil
 
-    public init(
-        value: Value? = nil
-    ) {
+    public init(value: Value? = nil) {
         self.value = value
     }
 }
@@ -44,57 +42,91 @@ public struct AnyValue: Hashable, Sendable {
 extension AnyValue: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__common__v1__any_value__init
 
-    public init(c: Opentelemetry__Proto__Common__V1__AnyValue) {
-        value = switch c.value_case {
-        case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
-            .stringValue(ProtobufC.string(c.string_value))
-        case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
-            .boolValue(c.bool_value != 0)
-        case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
-            .intValue(c.int_value)
-        case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
-            .doubleValue(c.double_value)
-        case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
-            ProtobufC.message(c.array_value).map(Value.arrayValue)
-        case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
-            ProtobufC.message(c.kvlist_value).map(Value.kvlistValue)
-        case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE:
-            .bytesValue(ProtobufC.bytes(c.bytes_value))
-        case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE_STRINDEX:
-            .stringValueStrindex(c.string_value_strindex)
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Common__V1__AnyValue, in arena: CArena) {
-        switch value {
-        case .stringValue(let value)?:
-            c.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
-            c.string_value = arena.string(value)
-        case .boolValue(let value)?:
-            c.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
-            c.bool_value = value ? 1 : 0
-        case .intValue(let value)?:
-            c.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
-            c.int_value = value
-        case .doubleValue(let value)?:
-            c.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
-            c.double_value = value
-        case .arrayValue(let value)?:
-            c.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE
-            c.array_value = arena.message(value)
-        case .kvlistValue(let value)?:
-            c.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE
-            c.kvlist_value = arena.message(value)
-        case .bytesValue(let value)?:
-            c.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE
-            c.bytes_value = arena.bytes(value)
-        case .stringValueStrindex(let value)?:
-            c.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE_STRINDEX
-            c.string_value_strindex = value
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Common__V1__AnyValue>) {
+        if c.isReading {
+            value = switch c.c.value_case {
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
+                .stringValue(c.oneof(\.string_value))
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
+                .boolValue(c.oneof(\.bool_value))
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
+                .intValue(c.oneof(\.int_value))
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
+                .doubleValue(c.oneof(\.double_value))
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
+                .arrayValue(c.oneof(\.array_value))
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
+                .kvlistValue(c.oneof(\.kvlist_value))
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE:
+                .bytesValue(c.oneof(\.bytes_value))
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE_STRINDEX:
+                .stringValueStrindex(c.oneof(\.string_value_strindex))
+            default:
+                nil
+            }
+        } else {
+            switch value {
+            case .stringValue(let value)?:
+                c.oneof(
+                    value,
+                    \.string_value,
+                    selected: \.value_case,
+                    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
+                )
+            case .boolValue(let value)?:
+                c.oneof(
+                    value,
+                    \.bool_value,
+                    selected: \.value_case,
+                    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
+                )
+            case .intValue(let value)?:
+                c.oneof(
+                    value,
+                    \.int_value,
+                    selected: \.value_case,
+                    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
+                )
+            case .doubleValue(let value)?:
+                c.oneof(
+                    value,
+                    \.double_value,
+                    selected: \.value_case,
+                    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
+                )
+            case .arrayValue(let value)?:
+                c.oneof(
+                    value,
+                    \.array_value,
+                    selected: \.value_case,
+                    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE
+                )
+            case .kvlistValue(let value)?:
+                c.oneof(
+                    value,
+                    \.kvlist_value,
+                    selected: \.value_case,
+                    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE
+                )
+            case .bytesValue(let value)?:
+                c.oneof(
+                    value,
+                    \.bytes_value,
+                    selected: \.value_case,
+                    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE
+                )
+            case .stringValueStrindex(let value)?:
+                c.oneof(
+                    value,
+                    \.string_value_strindex,
+                    selected: \.value_case,
+                    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE_STRINDEX
+                )
+            case nil:
+                break
+            }
         }
     }
 }
@@ -104,11 +136,9 @@ extension AnyValue: ProtobufCConvertible {
 /// since oneof in AnyValue does not allow repeated fields.
 public struct ArrayValue: Hashable, Sendable {
     /// Array of values. The array may be empty (contain 0 elements).
-    public var values: [AnyValue]
+    public var values: [AnyValue] = []
 
-    public init(
-        values: [AnyValue] = []
-    ) {
+    public init(values: [AnyValue] = []) {
         self.values = values
     }
 }
@@ -116,12 +146,10 @@ public struct ArrayValue: Hashable, Sendable {
 extension ArrayValue: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__common__v1__array_value__init
 
-    public init(c: Opentelemetry__Proto__Common__V1__ArrayValue) {
-        values = ProtobufC.repeated(c.values, count: c.n_values)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Common__V1__ArrayValue, in arena: CArena) {
-        (c.n_values, c.values) = arena.repeated(values)
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Common__V1__ArrayValue>) {
+        c.repeated(&values, \.values, count: \.n_values)
     }
 }
 
@@ -138,11 +166,9 @@ public struct KeyValueList: Hashable, Sendable {
     /// The keys MUST be unique (it is not allowed to have more than one
     /// value with the same key).
     /// The behavior of software that receives duplicated keys can be unpredictable.
-    public var values: [KeyValue]
+    public var values: [KeyValue] = []
 
-    public init(
-        values: [KeyValue] = []
-    ) {
+    public init(values: [KeyValue] = []) {
         self.values = values
     }
 }
@@ -150,12 +176,10 @@ public struct KeyValueList: Hashable, Sendable {
 extension KeyValueList: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__common__v1__key_value_list__init
 
-    public init(c: Opentelemetry__Proto__Common__V1__KeyValueList) {
-        values = ProtobufC.repeated(c.values, count: c.n_values)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Common__V1__KeyValueList, in arena: CArena) {
-        (c.n_values, c.values) = arena.repeated(values)
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Common__V1__KeyValueList>) {
+        c.repeated(&values, \.values, count: \.n_values)
     }
 }
 
@@ -165,9 +189,9 @@ extension KeyValueList: ProtobufCConvertible {
 public struct KeyValue: Hashable, Sendable {
     /// The key name of the pair.
     /// key_strindex MUST NOT be set if key is used.
-    public var key: String
+    public var key: String = ""
     /// The value of the pair.
-    public var value: AnyValue?
+    public var value: AnyValue? = nil
     /// Reference to the string key in ProfilesDictionary.string_table.
     /// key MUST NOT be set if key_strindex is used.
     ///
@@ -179,32 +203,22 @@ public struct KeyValue: Hashable, Sendable {
     /// empty, ignoring its semantic content for the non-Profiling signal.
     ///
     /// Status: [Alpha]
-    public var keyStrindex: Int32
+    public var keyStrindex: Int32 = 0
 
-    public init(
-        key: String = "",
-        value: AnyValue? = nil,
-        keyStrindex: Int32 = 0
-    ) {
-        self.key = key
-        self.value = value
-        self.keyStrindex = keyStrindex
+    public init(key: String = "", value: AnyValue? = nil, keyStrindex: Int32 = 0) {
+        (self.key, self.value, self.keyStrindex) = (key, value, keyStrindex)
     }
 }
 
 extension KeyValue: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__common__v1__key_value__init
 
-    public init(c: Opentelemetry__Proto__Common__V1__KeyValue) {
-        key = ProtobufC.string(c.key)
-        value = ProtobufC.message(c.value)
-        keyStrindex = c.key_strindex
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Common__V1__KeyValue, in arena: CArena) {
-        c.key = arena.string(key)
-        c.value = arena.message(value)
-        c.key_strindex = keyStrindex
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Common__V1__KeyValue>) {
+        c.field(&key, \.key)
+        c.field(&value, \.value)
+        c.field(&keyStrindex, \.key_strindex)
     }
 }
 
@@ -214,48 +228,38 @@ extension KeyValue: ProtobufCConvertible {
 public struct InstrumentationScope: Hashable, Sendable {
     /// A name denoting the Instrumentation scope.
     /// An empty instrumentation scope name means the name is unknown.
-    public var name: String
+    public var name: String = ""
     /// Defines the version of the instrumentation scope.
     /// An empty instrumentation scope version means the version is unknown.
-    public var version: String
+    public var version: String = ""
     /// Additional attributes that describe the scope. [Optional].
     /// Attribute keys MUST be unique (it is not allowed to have more than one
     /// attribute with the same key).
     /// The behavior of software that receives duplicated keys can be unpredictable.
-    public var attributes: [KeyValue]
+    public var attributes: [KeyValue] = []
     /// The number of attributes that were discarded. Attributes
     /// can be discarded because their keys are too long or because there are too many
     /// attributes. If this value is 0, then no attributes were dropped.
-    public var droppedAttributesCount: UInt32
+    public var droppedAttributesCount: UInt32 = 0
 
     public init(
-        name: String = "",
-        version: String = "",
-        attributes: [KeyValue] = [],
-        droppedAttributesCount: UInt32 = 0
+        name: String = "", version: String = "", attributes: [KeyValue] = [], droppedAttributesCount: UInt32 = 0
     ) {
-        self.name = name
-        self.version = version
-        self.attributes = attributes
-        self.droppedAttributesCount = droppedAttributesCount
+        (self.name, self.version, self.attributes, self.droppedAttributesCount) =
+            (name, version, attributes, droppedAttributesCount)
     }
 }
 
 extension InstrumentationScope: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__common__v1__instrumentation_scope__init
 
-    public init(c: Opentelemetry__Proto__Common__V1__InstrumentationScope) {
-        name = ProtobufC.string(c.name)
-        version = ProtobufC.string(c.version)
-        attributes = ProtobufC.repeated(c.attributes, count: c.n_attributes)
-        droppedAttributesCount = c.dropped_attributes_count
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Common__V1__InstrumentationScope, in arena: CArena) {
-        c.name = arena.string(name)
-        c.version = arena.string(version)
-        (c.n_attributes, c.attributes) = arena.repeated(attributes)
-        c.dropped_attributes_count = droppedAttributesCount
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Common__V1__InstrumentationScope>) {
+        c.field(&name, \.name)
+        c.field(&version, \.version)
+        c.repeated(&attributes, \.attributes, count: \.n_attributes)
+        c.field(&droppedAttributesCount, \.dropped_attributes_count)
     }
 }
 
@@ -275,48 +279,35 @@ public struct EntityRef: Hashable, Sendable {
     /// the schema_url applies to.
     ///
     /// This field obsoletes the schema_url field in ResourceMetrics/ResourceSpans/ResourceLogs.
-    public var schemaUrl: String
+    public var schemaUrl: String = ""
     /// Defines the type of the entity. MUST not change during the lifetime of the entity.
     /// For example: "service" or "host". This field is required and MUST not be empty
     /// for valid entities.
-    public var type: String
+    public var type: String = ""
     /// Attribute Keys that identify the entity.
     /// MUST not change during the lifetime of the entity. The Id must contain at least one attribute.
     /// These keys MUST exist in the containing {message}.attributes.
-    public var idKeys: [String]
+    public var idKeys: [String] = []
     /// Descriptive (non-identifying) attribute keys of the entity.
     /// MAY change over the lifetime of the entity. MAY be empty.
     /// These attribute keys are not part of entity's identity.
     /// These keys MUST exist in the containing {message}.attributes.
-    public var descriptionKeys: [String]
+    public var descriptionKeys: [String] = []
 
-    public init(
-        schemaUrl: String = "",
-        type: String = "",
-        idKeys: [String] = [],
-        descriptionKeys: [String] = []
-    ) {
-        self.schemaUrl = schemaUrl
-        self.type = type
-        self.idKeys = idKeys
-        self.descriptionKeys = descriptionKeys
+    public init(schemaUrl: String = "", type: String = "", idKeys: [String] = [], descriptionKeys: [String] = []) {
+        (self.schemaUrl, self.type, self.idKeys, self.descriptionKeys) = (schemaUrl, type, idKeys, descriptionKeys)
     }
 }
 
 extension EntityRef: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__common__v1__entity_ref__init
 
-    public init(c: Opentelemetry__Proto__Common__V1__EntityRef) {
-        schemaUrl = ProtobufC.string(c.schema_url)
-        type = ProtobufC.string(c.type)
-        idKeys = ProtobufC.repeated(c.id_keys, count: c.n_id_keys)
-        descriptionKeys = ProtobufC.repeated(c.description_keys, count: c.n_description_keys)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Common__V1__EntityRef, in arena: CArena) {
-        c.schema_url = arena.string(schemaUrl)
-        c.type = arena.string(type)
-        (c.n_id_keys, c.id_keys) = arena.repeated(idKeys)
-        (c.n_description_keys, c.description_keys) = arena.repeated(descriptionKeys)
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Common__V1__EntityRef>) {
+        c.field(&schemaUrl, \.schema_url)
+        c.field(&type, \.type)
+        c.repeated(&idKeys, \.id_keys, count: \.n_id_keys)
+        c.repeated(&descriptionKeys, \.description_keys, count: \.n_description_keys)
     }
 }

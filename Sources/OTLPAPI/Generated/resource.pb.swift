@@ -10,40 +10,31 @@ public struct Resource: Hashable, Sendable {
     /// Attribute keys MUST be unique (it is not allowed to have more than one
     /// attribute with the same key).
     /// The behavior of software that receives duplicated keys can be unpredictable.
-    public var attributes: [KeyValue]
+    public var attributes: [KeyValue] = []
     /// The number of dropped attributes. If the value is 0, then
     /// no attributes were dropped.
-    public var droppedAttributesCount: UInt32
+    public var droppedAttributesCount: UInt32 = 0
     /// Set of entities that participate in this Resource.
     ///
     /// Note: keys in the references MUST exist in attributes of this message.
     ///
     /// Status: [Development]
-    public var entityRefs: [EntityRef]
+    public var entityRefs: [EntityRef] = []
 
-    public init(
-        attributes: [KeyValue] = [],
-        droppedAttributesCount: UInt32 = 0,
-        entityRefs: [EntityRef] = []
-    ) {
-        self.attributes = attributes
-        self.droppedAttributesCount = droppedAttributesCount
-        self.entityRefs = entityRefs
+    public init(attributes: [KeyValue] = [], droppedAttributesCount: UInt32 = 0, entityRefs: [EntityRef] = []) {
+        (self.attributes, self.droppedAttributesCount, self.entityRefs) =
+            (attributes, droppedAttributesCount, entityRefs)
     }
 }
 
 extension Resource: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__resource__v1__resource__init
 
-    public init(c: Opentelemetry__Proto__Resource__V1__Resource) {
-        attributes = ProtobufC.repeated(c.attributes, count: c.n_attributes)
-        droppedAttributesCount = c.dropped_attributes_count
-        entityRefs = ProtobufC.repeated(c.entity_refs, count: c.n_entity_refs)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Resource__V1__Resource, in arena: CArena) {
-        (c.n_attributes, c.attributes) = arena.repeated(attributes)
-        c.dropped_attributes_count = droppedAttributesCount
-        (c.n_entity_refs, c.entity_refs) = arena.repeated(entityRefs)
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Resource__V1__Resource>) {
+        c.repeated(&attributes, \.attributes, count: \.n_attributes)
+        c.field(&droppedAttributesCount, \.dropped_attributes_count)
+        c.repeated(&entityRefs, \.entity_refs, count: \.n_entity_refs)
     }
 }

@@ -21,11 +21,9 @@ public struct TracesData: Hashable, Sendable {
     /// one element. Intermediary nodes that receive data from multiple origins
     /// typically batch the data before forwarding further and in that case this
     /// array will contain multiple elements.
-    public var resourceSpans: [ResourceSpans]
+    public var resourceSpans: [ResourceSpans] = []
 
-    public init(
-        resourceSpans: [ResourceSpans] = []
-    ) {
+    public init(resourceSpans: [ResourceSpans] = []) {
         self.resourceSpans = resourceSpans
     }
 }
@@ -33,12 +31,10 @@ public struct TracesData: Hashable, Sendable {
 extension TracesData: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__trace__v1__traces_data__init
 
-    public init(c: Opentelemetry__Proto__Trace__V1__TracesData) {
-        resourceSpans = ProtobufC.repeated(c.resource_spans, count: c.n_resource_spans)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Trace__V1__TracesData, in arena: CArena) {
-        (c.n_resource_spans, c.resource_spans) = arena.repeated(resourceSpans)
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Trace__V1__TracesData>) {
+        c.repeated(&resourceSpans, \.resource_spans, count: \.n_resource_spans)
     }
 }
 
@@ -46,41 +42,31 @@ extension TracesData: ProtobufCConvertible {
 public struct ResourceSpans: Hashable, Sendable {
     /// The resource for the spans in this message.
     /// If this field is not set then no resource info is known.
-    public var resource: Resource?
+    public var resource: Resource? = nil
     /// A list of ScopeSpans that originate from a resource.
-    public var scopeSpans: [ScopeSpans]
+    public var scopeSpans: [ScopeSpans] = []
     /// The Schema URL, if known. This is the identifier of the Schema that the resource data
     /// is recorded in. Notably, the last part of the URL path is the version number of the
     /// schema: http[s]://server[:port]/path/<version>. To learn more about Schema URL see
     /// https://opentelemetry.io/docs/specs/otel/schemas/#schema-url
     /// This schema_url applies to the data in the "resource" field. It does not apply
     /// to the data in the "scope_spans" field which have their own schema_url field.
-    public var schemaUrl: String
+    public var schemaUrl: String = ""
 
-    public init(
-        resource: Resource? = nil,
-        scopeSpans: [ScopeSpans] = [],
-        schemaUrl: String = ""
-    ) {
-        self.resource = resource
-        self.scopeSpans = scopeSpans
-        self.schemaUrl = schemaUrl
+    public init(resource: Resource? = nil, scopeSpans: [ScopeSpans] = [], schemaUrl: String = "") {
+        (self.resource, self.scopeSpans, self.schemaUrl) = (resource, scopeSpans, schemaUrl)
     }
 }
 
 extension ResourceSpans: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__trace__v1__resource_spans__init
 
-    public init(c: Opentelemetry__Proto__Trace__V1__ResourceSpans) {
-        resource = ProtobufC.message(c.resource)
-        scopeSpans = ProtobufC.repeated(c.scope_spans, count: c.n_scope_spans)
-        schemaUrl = ProtobufC.string(c.schema_url)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Trace__V1__ResourceSpans, in arena: CArena) {
-        c.resource = arena.message(resource)
-        (c.n_scope_spans, c.scope_spans) = arena.repeated(scopeSpans)
-        c.schema_url = arena.string(schemaUrl)
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Trace__V1__ResourceSpans>) {
+        c.field(&resource, \.resource)
+        c.repeated(&scopeSpans, \.scope_spans, count: \.n_scope_spans)
+        c.field(&schemaUrl, \.schema_url)
     }
 }
 
@@ -89,41 +75,31 @@ public struct ScopeSpans: Hashable, Sendable {
     /// The instrumentation scope information for the spans in this message.
     /// Semantically when InstrumentationScope isn't set, it is equivalent with
     /// an empty instrumentation scope name (unknown).
-    public var scope: InstrumentationScope?
+    public var scope: InstrumentationScope? = nil
     /// A list of Spans that originate from an instrumentation scope.
-    public var spans: [Span]
+    public var spans: [Span] = []
     /// The Schema URL, if known. This is the identifier of the Schema that the span data
     /// is recorded in. Notably, the last part of the URL path is the version number of the
     /// schema: http[s]://server[:port]/path/<version>. To learn more about Schema URL see
     /// https://opentelemetry.io/docs/specs/otel/schemas/#schema-url
     /// This schema_url applies to the data in the "scope" field and all spans and span
     /// events in the "spans" field.
-    public var schemaUrl: String
+    public var schemaUrl: String = ""
 
-    public init(
-        scope: InstrumentationScope? = nil,
-        spans: [Span] = [],
-        schemaUrl: String = ""
-    ) {
-        self.scope = scope
-        self.spans = spans
-        self.schemaUrl = schemaUrl
+    public init(scope: InstrumentationScope? = nil, spans: [Span] = [], schemaUrl: String = "") {
+        (self.scope, self.spans, self.schemaUrl) = (scope, spans, schemaUrl)
     }
 }
 
 extension ScopeSpans: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__trace__v1__scope_spans__init
 
-    public init(c: Opentelemetry__Proto__Trace__V1__ScopeSpans) {
-        scope = ProtobufC.message(c.scope)
-        spans = ProtobufC.repeated(c.spans, count: c.n_spans)
-        schemaUrl = ProtobufC.string(c.schema_url)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Trace__V1__ScopeSpans, in arena: CArena) {
-        c.scope = arena.message(scope)
-        (c.n_spans, c.spans) = arena.repeated(spans)
-        c.schema_url = arena.string(schemaUrl)
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Trace__V1__ScopeSpans>) {
+        c.field(&scope, \.scope)
+        c.repeated(&spans, \.spans, count: \.n_spans)
+        c.field(&schemaUrl, \.schema_url)
     }
 }
 
@@ -165,29 +141,24 @@ public struct Span: Hashable, Sendable {
     /// text description and key-value pairs.
     public struct Event: Hashable, Sendable {
         /// The time the event occurred.
-        public var timeUnixNano: UInt64
+        public var timeUnixNano: UInt64 = 0
         /// The name of the event.
         /// This field is semantically required to be set to non-empty string.
-        public var name: String
+        public var name: String = ""
         /// A collection of attribute key/value pairs on the event.
         /// Attribute keys MUST be unique (it is not allowed to have more than one
         /// attribute with the same key).
         /// The behavior of software that receives duplicated keys can be unpredictable.
-        public var attributes: [KeyValue]
+        public var attributes: [KeyValue] = []
         /// The number of dropped attributes. If the value is 0,
         /// then no attributes were dropped.
-        public var droppedAttributesCount: UInt32
+        public var droppedAttributesCount: UInt32 = 0
 
         public init(
-            timeUnixNano: UInt64 = 0,
-            name: String = "",
-            attributes: [KeyValue] = [],
-            droppedAttributesCount: UInt32 = 0
+            timeUnixNano: UInt64 = 0, name: String = "", attributes: [KeyValue] = [], droppedAttributesCount: UInt32 = 0
         ) {
-            self.timeUnixNano = timeUnixNano
-            self.name = name
-            self.attributes = attributes
-            self.droppedAttributesCount = droppedAttributesCount
+            (self.timeUnixNano, self.name, self.attributes, self.droppedAttributesCount) =
+                (timeUnixNano, name, attributes, droppedAttributesCount)
         }
     }
 
@@ -199,19 +170,19 @@ public struct Span: Hashable, Sendable {
     public struct Link: Hashable, Sendable {
         /// A unique identifier of a trace that this linked span is part of. The ID is a
         /// 16-byte array.
-        public var traceId: [UInt8]
+        public var traceId: [UInt8] = []
         /// A unique identifier for the linked span. The ID is an 8-byte array.
-        public var spanId: [UInt8]
+        public var spanId: [UInt8] = []
         /// The trace_state associated with the link.
-        public var traceState: String
+        public var traceState: String = ""
         /// A collection of attribute key/value pairs on the link.
         /// Attribute keys MUST be unique (it is not allowed to have more than one
         /// attribute with the same key).
         /// The behavior of software that receives duplicated keys can be unpredictable.
-        public var attributes: [KeyValue]
+        public var attributes: [KeyValue] = []
         /// The number of dropped attributes. If the value is 0,
         /// then no attributes were dropped.
-        public var droppedAttributesCount: UInt32
+        public var droppedAttributesCount: UInt32 = 0
         /// Flags, a bit field.
         ///
         /// Bits 0-7 (8 least significant bits) are the trace flags as defined in W3C Trace
@@ -229,22 +200,14 @@ public struct Span: Hashable, Sendable {
         /// When creating new spans, bits 10-31 (most-significant 22-bits) MUST be zero.
         ///
         /// [Optional].
-        public var flags: UInt32
+        public var flags: UInt32 = 0
 
         public init(
-            traceId: [UInt8] = [],
-            spanId: [UInt8] = [],
-            traceState: String = "",
-            attributes: [KeyValue] = [],
-            droppedAttributesCount: UInt32 = 0,
-            flags: UInt32 = 0
+            traceId: [UInt8] = [], spanId: [UInt8] = [], traceState: String = "", attributes: [KeyValue] = [],
+            droppedAttributesCount: UInt32 = 0, flags: UInt32 = 0
         ) {
-            self.traceId = traceId
-            self.spanId = spanId
-            self.traceState = traceState
-            self.attributes = attributes
-            self.droppedAttributesCount = droppedAttributesCount
-            self.flags = flags
+            (self.traceId, self.spanId, self.traceState, self.attributes, self.droppedAttributesCount, self.flags) =
+                (traceId, spanId, traceState, attributes, droppedAttributesCount, flags)
         }
     }
 
@@ -254,21 +217,21 @@ public struct Span: Hashable, Sendable {
     /// is zero-length and thus is also invalid).
     ///
     /// This field is required.
-    public var traceId: [UInt8]
+    public var traceId: [UInt8] = []
     /// A unique identifier for a span within a trace, assigned when the span
     /// is created. The ID is an 8-byte array. An ID with all zeroes OR of length
     /// other than 8 bytes is considered invalid (empty string in OTLP/JSON
     /// is zero-length and thus is also invalid).
     ///
     /// This field is required.
-    public var spanId: [UInt8]
+    public var spanId: [UInt8] = []
     /// trace_state conveys information about request position in multiple distributed tracing graphs.
     /// It is a trace_state in w3c-trace-context format: https://www.w3.org/TR/trace-context/#tracestate-header
     /// See also https://github.com/w3c/distributed-tracing for more details about this field.
-    public var traceState: String
+    public var traceState: String = ""
     /// The `span_id` of this span's parent span. If this is a root span, then this
     /// field must be empty. The ID is an 8-byte array.
-    public var parentSpanId: [UInt8]
+    public var parentSpanId: [UInt8] = []
     /// Flags, a bit field.
     ///
     /// Bits 0-7 (8 least significant bits) are the trace flags as defined in W3C Trace
@@ -290,7 +253,7 @@ public struct Span: Hashable, Sendable {
     /// Readers MUST NOT assume that bits 10-31 (22 most significant bits) will be zero.
     ///
     /// [Optional].
-    public var flags: UInt32
+    public var flags: UInt32 = 0
     /// A description of the span's operation.
     ///
     /// For example, the name can be a qualified method name or a file name
@@ -302,25 +265,25 @@ public struct Span: Hashable, Sendable {
     /// Empty value is equivalent to an unknown span name.
     ///
     /// This field is required.
-    public var name: String
+    public var name: String = ""
     /// Distinguishes between spans generated in a particular context. For example,
     /// two spans with the same name may be distinguished using `CLIENT` (caller)
     /// and `SERVER` (callee) to identify queueing latency associated with the span.
-    public var kind: Span.SpanKind
+    public var kind: Span.SpanKind = .unspecified
     /// The start time of the span. On the client side, this is the time
     /// kept by the local machine where the span execution starts. On the server side, this
     /// is the time when the server's application handler starts running.
     /// Value is UNIX Epoch time in nanoseconds since 00:00:00 UTC on 1 January 1970.
     ///
     /// This field is semantically required and it is expected that end_time >= start_time.
-    public var startTimeUnixNano: UInt64
+    public var startTimeUnixNano: UInt64 = 0
     /// The end time of the span. On the client side, this is the time
     /// kept by the local machine where the span execution ends. On the server side, this
     /// is the time when the server application handler stops running.
     /// Value is UNIX Epoch time in nanoseconds since 00:00:00 UTC on 1 January 1970.
     ///
     /// This field is semantically required and it is expected that end_time >= start_time.
-    public var endTimeUnixNano: UInt64
+    public var endTimeUnixNano: UInt64 = 0
     /// A collection of key/value pairs. Note, global attributes
     /// like server name can be set using the resource API. Examples of attributes:
     ///
@@ -333,43 +296,32 @@ public struct Span: Hashable, Sendable {
     /// Attribute keys MUST be unique (it is not allowed to have more than one
     /// attribute with the same key).
     /// The behavior of software that receives duplicated keys can be unpredictable.
-    public var attributes: [KeyValue]
+    public var attributes: [KeyValue] = []
     /// The number of attributes that were discarded. Attributes
     /// can be discarded because their keys are too long or because there are too many
     /// attributes. If this value is 0, then no attributes were dropped.
-    public var droppedAttributesCount: UInt32
+    public var droppedAttributesCount: UInt32 = 0
     /// A collection of Event items.
-    public var events: [Span.Event]
+    public var events: [Span.Event] = []
     /// The number of dropped events. If the value is 0, then no
     /// events were dropped.
-    public var droppedEventsCount: UInt32
+    public var droppedEventsCount: UInt32 = 0
     /// A collection of Links, which are references from this span to a span
     /// in the same or different trace.
-    public var links: [Span.Link]
+    public var links: [Span.Link] = []
     /// The number of dropped links after the maximum size was
     /// enforced. If this value is 0, then no links were dropped.
-    public var droppedLinksCount: UInt32
+    public var droppedLinksCount: UInt32 = 0
     /// An optional final status for this span. Semantically when Status isn't set, it means
     /// span's status code is unset, i.e. assume STATUS_CODE_UNSET (code = 0).
-    public var status: Status?
+    public var status: Status? = nil
 
     public init(
-        traceId: [UInt8] = [],
-        spanId: [UInt8] = [],
-        traceState: String = "",
-        parentSpanId: [UInt8] = [],
-        flags: UInt32 = 0,
-        name: String = "",
-        kind: Span.SpanKind = .unspecified,
-        startTimeUnixNano: UInt64 = 0,
-        endTimeUnixNano: UInt64 = 0,
-        attributes: [KeyValue] = [],
-        droppedAttributesCount: UInt32 = 0,
-        events: [Span.Event] = [],
-        droppedEventsCount: UInt32 = 0,
-        links: [Span.Link] = [],
-        droppedLinksCount: UInt32 = 0,
-        status: Status? = nil
+        traceId: [UInt8] = [], spanId: [UInt8] = [], traceState: String = "", parentSpanId: [UInt8] = [],
+        flags: UInt32 = 0, name: String = "", kind: Span.SpanKind = .unspecified, startTimeUnixNano: UInt64 = 0,
+        endTimeUnixNano: UInt64 = 0, attributes: [KeyValue] = [], droppedAttributesCount: UInt32 = 0,
+        events: [Span.Event] = [], droppedEventsCount: UInt32 = 0, links: [Span.Link] = [],
+        droppedLinksCount: UInt32 = 0, status: Status? = nil
     ) {
         self.traceId = traceId
         self.spanId = spanId
@@ -393,82 +345,53 @@ public struct Span: Hashable, Sendable {
 extension Span: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__trace__v1__span__init
 
-    public init(c: Opentelemetry__Proto__Trace__V1__Span) {
-        traceId = ProtobufC.bytes(c.trace_id)
-        spanId = ProtobufC.bytes(c.span_id)
-        traceState = ProtobufC.string(c.trace_state)
-        parentSpanId = ProtobufC.bytes(c.parent_span_id)
-        flags = c.flags
-        name = ProtobufC.string(c.name)
-        kind = Span.SpanKind(c: c.kind)
-        startTimeUnixNano = c.start_time_unix_nano
-        endTimeUnixNano = c.end_time_unix_nano
-        attributes = ProtobufC.repeated(c.attributes, count: c.n_attributes)
-        droppedAttributesCount = c.dropped_attributes_count
-        events = ProtobufC.repeated(c.events, count: c.n_events)
-        droppedEventsCount = c.dropped_events_count
-        links = ProtobufC.repeated(c.links, count: c.n_links)
-        droppedLinksCount = c.dropped_links_count
-        status = ProtobufC.message(c.status)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Trace__V1__Span, in arena: CArena) {
-        c.trace_id = arena.bytes(traceId)
-        c.span_id = arena.bytes(spanId)
-        c.trace_state = arena.string(traceState)
-        c.parent_span_id = arena.bytes(parentSpanId)
-        c.flags = flags
-        c.name = arena.string(name)
-        c.kind = kind.cValue
-        c.start_time_unix_nano = startTimeUnixNano
-        c.end_time_unix_nano = endTimeUnixNano
-        (c.n_attributes, c.attributes) = arena.repeated(attributes)
-        c.dropped_attributes_count = droppedAttributesCount
-        (c.n_events, c.events) = arena.repeated(events)
-        c.dropped_events_count = droppedEventsCount
-        (c.n_links, c.links) = arena.repeated(links)
-        c.dropped_links_count = droppedLinksCount
-        c.status = arena.message(status)
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Trace__V1__Span>) {
+        c.field(&traceId, \.trace_id)
+        c.field(&spanId, \.span_id)
+        c.field(&traceState, \.trace_state)
+        c.field(&parentSpanId, \.parent_span_id)
+        c.field(&flags, \.flags)
+        c.field(&name, \.name)
+        c.field(&kind, \.kind)
+        c.field(&startTimeUnixNano, \.start_time_unix_nano)
+        c.field(&endTimeUnixNano, \.end_time_unix_nano)
+        c.repeated(&attributes, \.attributes, count: \.n_attributes)
+        c.field(&droppedAttributesCount, \.dropped_attributes_count)
+        c.repeated(&events, \.events, count: \.n_events)
+        c.field(&droppedEventsCount, \.dropped_events_count)
+        c.repeated(&links, \.links, count: \.n_links)
+        c.field(&droppedLinksCount, \.dropped_links_count)
+        c.field(&status, \.status)
     }
 }
 
 extension Span.Link: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__trace__v1__span__link__init
 
-    public init(c: Opentelemetry__Proto__Trace__V1__Span__Link) {
-        traceId = ProtobufC.bytes(c.trace_id)
-        spanId = ProtobufC.bytes(c.span_id)
-        traceState = ProtobufC.string(c.trace_state)
-        attributes = ProtobufC.repeated(c.attributes, count: c.n_attributes)
-        droppedAttributesCount = c.dropped_attributes_count
-        flags = c.flags
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Trace__V1__Span__Link, in arena: CArena) {
-        c.trace_id = arena.bytes(traceId)
-        c.span_id = arena.bytes(spanId)
-        c.trace_state = arena.string(traceState)
-        (c.n_attributes, c.attributes) = arena.repeated(attributes)
-        c.dropped_attributes_count = droppedAttributesCount
-        c.flags = flags
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Trace__V1__Span__Link>) {
+        c.field(&traceId, \.trace_id)
+        c.field(&spanId, \.span_id)
+        c.field(&traceState, \.trace_state)
+        c.repeated(&attributes, \.attributes, count: \.n_attributes)
+        c.field(&droppedAttributesCount, \.dropped_attributes_count)
+        c.field(&flags, \.flags)
     }
 }
 
 extension Span.Event: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__trace__v1__span__event__init
 
-    public init(c: Opentelemetry__Proto__Trace__V1__Span__Event) {
-        timeUnixNano = c.time_unix_nano
-        name = ProtobufC.string(c.name)
-        attributes = ProtobufC.repeated(c.attributes, count: c.n_attributes)
-        droppedAttributesCount = c.dropped_attributes_count
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Trace__V1__Span__Event, in arena: CArena) {
-        c.time_unix_nano = timeUnixNano
-        c.name = arena.string(name)
-        (c.n_attributes, c.attributes) = arena.repeated(attributes)
-        c.dropped_attributes_count = droppedAttributesCount
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Trace__V1__Span__Event>) {
+        c.field(&timeUnixNano, \.time_unix_nano)
+        c.field(&name, \.name)
+        c.repeated(&attributes, \.attributes, count: \.n_attributes)
+        c.field(&droppedAttributesCount, \.dropped_attributes_count)
     }
 }
 
@@ -491,30 +414,23 @@ public struct Status: Hashable, Sendable {
     }
 
     /// A developer-facing human readable error message.
-    public var message: String
+    public var message: String = ""
     /// The status code.
-    public var code: Status.StatusCode
+    public var code: Status.StatusCode = .unset
 
-    public init(
-        message: String = "",
-        code: Status.StatusCode = .unset
-    ) {
-        self.message = message
-        self.code = code
+    public init(message: String = "", code: Status.StatusCode = .unset) {
+        (self.message, self.code) = (message, code)
     }
 }
 
 extension Status: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__trace__v1__status__init
 
-    public init(c: Opentelemetry__Proto__Trace__V1__Status) {
-        message = ProtobufC.string(c.message)
-        code = Status.StatusCode(c: c.code)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Opentelemetry__Proto__Trace__V1__Status, in arena: CArena) {
-        c.message = arena.string(message)
-        c.code = code.cValue
+    public mutating func map(_ c: inout ProtobufCFields<Opentelemetry__Proto__Trace__V1__Status>) {
+        c.field(&message, \.message)
+        c.field(&code, \.code)
     }
 }
 

@@ -10,13 +10,13 @@ import RPCProtobufC
 /// Service that can be used to push spans between one Application instrumented with
 /// OpenTelemetry and a collector, or between a collector and a central collector (in this
 /// case spans are sent/received to/from multiple Applications).
-public enum TraceServiceMethods {
+public enum TraceServiceMethods: ServiceMethods {
     /// `opentelemetry.proto.collector.trace.v1.TraceService`.
     public static let serviceName = "opentelemetry.proto.collector.trace.v1.TraceService"
 
     ///
     /// ``ExportTraceServiceRequest`` → ``ExportTraceServiceResponse``.
-    public static let export = MethodDescriptor(service: serviceName, method: "Export")
+    public static let export = method("Export")
 
     /// Every method of `opentelemetry.proto.collector.trace.v1.TraceService`, in the .proto's order.
     public static let all: [MethodDescriptor] = [export]
@@ -29,11 +29,9 @@ public struct ExportTraceServiceRequest: Hashable, Sendable {
     /// element. Intermediary nodes (such as OpenTelemetry Collector) that receive
     /// data from multiple origins typically batch the data before forwarding further and
     /// in that case this array will contain multiple elements.
-    public var resourceSpans: [ResourceSpans]
+    public var resourceSpans: [ResourceSpans] = []
 
-    public init(
-        resourceSpans: [ResourceSpans] = []
-    ) {
+    public init(resourceSpans: [ResourceSpans] = []) {
         self.resourceSpans = resourceSpans
     }
 }
@@ -41,14 +39,12 @@ public struct ExportTraceServiceRequest: Hashable, Sendable {
 extension ExportTraceServiceRequest: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__collector__trace__v1__export_trace_service_request__init
 
-    public init(c: Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest) {
-        resourceSpans = ProtobufC.repeated(c.resource_spans, count: c.n_resource_spans)
-    }
+    public init() {}
 
-    public func fill(
-        _ c: inout Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest, in arena: CArena
+    public mutating func map(
+        _ c: inout ProtobufCFields<Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest>
     ) {
-        (c.n_resource_spans, c.resource_spans) = arena.repeated(resourceSpans)
+        c.repeated(&resourceSpans, \.resource_spans, count: \.n_resource_spans)
     }
 }
 
@@ -69,11 +65,9 @@ public struct ExportTraceServiceResponse: Hashable, Sendable {
     /// A `partial_success` message with an empty value (rejected_<signal> = 0 and
     /// `error_message` = "") is equivalent to it not being set/present. Senders
     /// SHOULD interpret it the same way as in the full success case.
-    public var partialSuccess: ExportTracePartialSuccess?
+    public var partialSuccess: ExportTracePartialSuccess? = nil
 
-    public init(
-        partialSuccess: ExportTracePartialSuccess? = nil
-    ) {
+    public init(partialSuccess: ExportTracePartialSuccess? = nil) {
         self.partialSuccess = partialSuccess
     }
 }
@@ -81,14 +75,12 @@ public struct ExportTraceServiceResponse: Hashable, Sendable {
 extension ExportTraceServiceResponse: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__collector__trace__v1__export_trace_service_response__init
 
-    public init(c: Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse) {
-        partialSuccess = ProtobufC.message(c.partial_success)
-    }
+    public init() {}
 
-    public func fill(
-        _ c: inout Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse, in arena: CArena
+    public mutating func map(
+        _ c: inout ProtobufCFields<Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse>
     ) {
-        c.partial_success = arena.message(partialSuccess)
+        c.field(&partialSuccess, \.partial_success)
     }
 }
 
@@ -98,7 +90,7 @@ public struct ExportTracePartialSuccess: Hashable, Sendable {
     ///
     /// A `rejected_<signal>` field holding a `0` value indicates that the
     /// request was fully accepted.
-    public var rejectedSpans: Int64
+    public var rejectedSpans: Int64 = 0
     /// A developer-facing human-readable message in English. It should be used
     /// either to explain why the server rejected parts of the data during a partial
     /// success or to convey warnings/suggestions during a full success. The message
@@ -106,29 +98,22 @@ public struct ExportTracePartialSuccess: Hashable, Sendable {
     ///
     /// error_message is an optional field. An error_message with an empty value
     /// is equivalent to it not being set.
-    public var errorMessage: String
+    public var errorMessage: String = ""
 
-    public init(
-        rejectedSpans: Int64 = 0,
-        errorMessage: String = ""
-    ) {
-        self.rejectedSpans = rejectedSpans
-        self.errorMessage = errorMessage
+    public init(rejectedSpans: Int64 = 0, errorMessage: String = "") {
+        (self.rejectedSpans, self.errorMessage) = (rejectedSpans, errorMessage)
     }
 }
 
 extension ExportTracePartialSuccess: ProtobufCConvertible {
     public static let cInit = opentelemetry__proto__collector__trace__v1__export_trace_partial_success__init
 
-    public init(c: Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess) {
-        rejectedSpans = c.rejected_spans
-        errorMessage = ProtobufC.string(c.error_message)
-    }
+    public init() {}
 
-    public func fill(
-        _ c: inout Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess, in arena: CArena
+    public mutating func map(
+        _ c: inout ProtobufCFields<Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess>
     ) {
-        c.rejected_spans = rejectedSpans
-        c.error_message = arena.string(errorMessage)
+        c.field(&rejectedSpans, \.rejected_spans)
+        c.field(&errorMessage, \.error_message)
     }
 }

@@ -6,7 +6,7 @@ import RPCCore
 import RPCProtobufC
 
 /// The methods of `grpc.reflection.v1.ServerReflection`.
-public enum ServerReflectionMethods {
+public enum ServerReflectionMethods: ServiceMethods {
     /// `grpc.reflection.v1.ServerReflection`.
     public static let serviceName = "grpc.reflection.v1.ServerReflection"
 
@@ -14,7 +14,7 @@ public enum ServerReflectionMethods {
     /// all related requests go to a single server.
     ///
     /// stream ``ServerReflectionRequest`` → stream ``ServerReflectionResponse``.
-    public static let serverReflectionInfo = MethodDescriptor(service: serviceName, method: "ServerReflectionInfo")
+    public static let serverReflectionInfo = method("ServerReflectionInfo")
 
     /// Every method of `grpc.reflection.v1.ServerReflection`, in the .proto's order.
     public static let all: [MethodDescriptor] = [serverReflectionInfo]
@@ -48,65 +48,79 @@ public struct ServerReflectionRequest: Hashable, Sendable {
         case listServices(String)
     }
 
-    public var host: String
+    public var host: String = ""
     /// To use reflection service, the client should set one of the following
     /// fields in message_request. The server distinguishes requests by their
     /// defined field and then handles them using corresponding methods.
-    public var messageRequest: MessageRequest?
+    public var messageRequest: MessageRequest? = nil
 
-    public init(
-        host: String = "",
-        messageRequest: MessageRequest? = nil
-    ) {
-        self.host = host
-        self.messageRequest = messageRequest
+    public init(host: String = "", messageRequest: MessageRequest? = nil) {
+        (self.host, self.messageRequest) = (host, messageRequest)
     }
 }
 
 extension ServerReflectionRequest: ProtobufCConvertible {
     public static let cInit = grpc__reflection__v1__server_reflection_request__init
 
-    public init(c: Grpc__Reflection__V1__ServerReflectionRequest) {
-        host = ProtobufC.string(c.host)
-        messageRequest = switch c.message_request_case {
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_BY_FILENAME:
-            .fileByFilename(ProtobufC.string(c.file_by_filename))
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_SYMBOL:
-            .fileContainingSymbol(ProtobufC.string(c.file_containing_symbol))
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_EXTENSION:
-            ProtobufC.message(c.file_containing_extension).map(MessageRequest.fileContainingExtension)
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_ALL_EXTENSION_NUMBERS_OF_TYPE:
-            .allExtensionNumbersOfType(ProtobufC.string(c.all_extension_numbers_of_type))
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES:
-            .listServices(ProtobufC.string(c.list_services))
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Grpc__Reflection__V1__ServerReflectionRequest, in arena: CArena) {
-        c.host = arena.string(host)
-        switch messageRequest {
-        case .fileByFilename(let value)?:
-            c.message_request_case = GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_BY_FILENAME
-            c.file_by_filename = arena.string(value)
-        case .fileContainingSymbol(let value)?:
-            c.message_request_case =
-                GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_SYMBOL
-            c.file_containing_symbol = arena.string(value)
-        case .fileContainingExtension(let value)?:
-            c.message_request_case =
-                GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_EXTENSION
-            c.file_containing_extension = arena.message(value)
-        case .allExtensionNumbersOfType(let value)?:
-            c.message_request_case =
-                GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_ALL_EXTENSION_NUMBERS_OF_TYPE
-            c.all_extension_numbers_of_type = arena.string(value)
-        case .listServices(let value)?:
-            c.message_request_case = GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES
-            c.list_services = arena.string(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Grpc__Reflection__V1__ServerReflectionRequest>) {
+        c.field(&host, \.host)
+        if c.isReading {
+            messageRequest = switch c.c.message_request_case {
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_BY_FILENAME:
+                .fileByFilename(c.oneof(\.file_by_filename))
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_SYMBOL:
+                .fileContainingSymbol(c.oneof(\.file_containing_symbol))
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_EXTENSION:
+                .fileContainingExtension(c.oneof(\.file_containing_extension))
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_ALL_EXTENSION_NUMBERS_OF_TYPE:
+                .allExtensionNumbersOfType(c.oneof(\.all_extension_numbers_of_type))
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES:
+                .listServices(c.oneof(\.list_services))
+            default:
+                nil
+            }
+        } else {
+            switch messageRequest {
+            case .fileByFilename(let value)?:
+                c.oneof(
+                    value,
+                    \.file_by_filename,
+                    selected: \.message_request_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_BY_FILENAME
+                )
+            case .fileContainingSymbol(let value)?:
+                c.oneof(
+                    value,
+                    \.file_containing_symbol,
+                    selected: \.message_request_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_SYMBOL
+                )
+            case .fileContainingExtension(let value)?:
+                c.oneof(
+                    value,
+                    \.file_containing_extension,
+                    selected: \.message_request_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_EXTENSION
+                )
+            case .allExtensionNumbersOfType(let value)?:
+                c.oneof(
+                    value,
+                    \.all_extension_numbers_of_type,
+                    selected: \.message_request_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_ALL_EXTENSION_NUMBERS_OF_TYPE
+                )
+            case .listServices(let value)?:
+                c.oneof(
+                    value,
+                    \.list_services,
+                    selected: \.message_request_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES
+                )
+            case nil:
+                break
+            }
         }
     }
 }
@@ -115,29 +129,22 @@ extension ServerReflectionRequest: ProtobufCConvertible {
 /// file_containing_extension.
 public struct ExtensionRequest: Hashable, Sendable {
     /// Fully-qualified type name. The format should be <package>.<type>
-    public var containingType: String
-    public var extensionNumber: Int32
+    public var containingType: String = ""
+    public var extensionNumber: Int32 = 0
 
-    public init(
-        containingType: String = "",
-        extensionNumber: Int32 = 0
-    ) {
-        self.containingType = containingType
-        self.extensionNumber = extensionNumber
+    public init(containingType: String = "", extensionNumber: Int32 = 0) {
+        (self.containingType, self.extensionNumber) = (containingType, extensionNumber)
     }
 }
 
 extension ExtensionRequest: ProtobufCConvertible {
     public static let cInit = grpc__reflection__v1__extension_request__init
 
-    public init(c: Grpc__Reflection__V1__ExtensionRequest) {
-        containingType = ProtobufC.string(c.containing_type)
-        extensionNumber = c.extension_number
-    }
+    public init() {}
 
-    public func fill(_ c: inout Grpc__Reflection__V1__ExtensionRequest, in arena: CArena) {
-        c.containing_type = arena.string(containingType)
-        c.extension_number = extensionNumber
+    public mutating func map(_ c: inout ProtobufCFields<Grpc__Reflection__V1__ExtensionRequest>) {
+        c.field(&containingType, \.containing_type)
+        c.field(&extensionNumber, \.extension_number)
     }
 }
 
@@ -161,64 +168,74 @@ public struct ServerReflectionResponse: Hashable, Sendable {
         case errorResponse(ErrorResponse)
     }
 
-    public var validHost: String
-    public var originalRequest: ServerReflectionRequest?
+    public var validHost: String = ""
+    public var originalRequest: ServerReflectionRequest? = nil
     /// The server sets one of the following fields according to the message_request
     /// in the request.
-    public var messageResponse: MessageResponse?
+    public var messageResponse: MessageResponse? = nil
 
     public init(
-        validHost: String = "",
-        originalRequest: ServerReflectionRequest? = nil,
+        validHost: String = "", originalRequest: ServerReflectionRequest? = nil,
         messageResponse: MessageResponse? = nil
     ) {
-        self.validHost = validHost
-        self.originalRequest = originalRequest
-        self.messageResponse = messageResponse
+        (self.validHost, self.originalRequest, self.messageResponse) = (validHost, originalRequest, messageResponse)
     }
 }
 
 extension ServerReflectionResponse: ProtobufCConvertible {
     public static let cInit = grpc__reflection__v1__server_reflection_response__init
 
-    public init(c: Grpc__Reflection__V1__ServerReflectionResponse) {
-        validHost = ProtobufC.string(c.valid_host)
-        originalRequest = ProtobufC.message(c.original_request)
-        messageResponse = switch c.message_response_case {
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_FILE_DESCRIPTOR_RESPONSE:
-            ProtobufC.message(c.file_descriptor_response).map(MessageResponse.fileDescriptorResponse)
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ALL_EXTENSION_NUMBERS_RESPONSE:
-            ProtobufC.message(c.all_extension_numbers_response).map(MessageResponse.allExtensionNumbersResponse)
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_LIST_SERVICES_RESPONSE:
-            ProtobufC.message(c.list_services_response).map(MessageResponse.listServicesResponse)
-        case GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE:
-            ProtobufC.message(c.error_response).map(MessageResponse.errorResponse)
-        default:
-            nil
-        }
-    }
+    public init() {}
 
-    public func fill(_ c: inout Grpc__Reflection__V1__ServerReflectionResponse, in arena: CArena) {
-        c.valid_host = arena.string(validHost)
-        c.original_request = arena.message(originalRequest)
-        switch messageResponse {
-        case .fileDescriptorResponse(let value)?:
-            c.message_response_case =
-                GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_FILE_DESCRIPTOR_RESPONSE
-            c.file_descriptor_response = arena.message(value)
-        case .allExtensionNumbersResponse(let value)?:
-            c.message_response_case =
-                GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ALL_EXTENSION_NUMBERS_RESPONSE
-            c.all_extension_numbers_response = arena.message(value)
-        case .listServicesResponse(let value)?:
-            c.message_response_case =
-                GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_LIST_SERVICES_RESPONSE
-            c.list_services_response = arena.message(value)
-        case .errorResponse(let value)?:
-            c.message_response_case = GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE
-            c.error_response = arena.message(value)
-        case nil:
-            break
+    public mutating func map(_ c: inout ProtobufCFields<Grpc__Reflection__V1__ServerReflectionResponse>) {
+        c.field(&validHost, \.valid_host)
+        c.field(&originalRequest, \.original_request)
+        if c.isReading {
+            messageResponse = switch c.c.message_response_case {
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_FILE_DESCRIPTOR_RESPONSE:
+                .fileDescriptorResponse(c.oneof(\.file_descriptor_response))
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ALL_EXTENSION_NUMBERS_RESPONSE:
+                .allExtensionNumbersResponse(c.oneof(\.all_extension_numbers_response))
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_LIST_SERVICES_RESPONSE:
+                .listServicesResponse(c.oneof(\.list_services_response))
+            case GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE:
+                .errorResponse(c.oneof(\.error_response))
+            default:
+                nil
+            }
+        } else {
+            switch messageResponse {
+            case .fileDescriptorResponse(let value)?:
+                c.oneof(
+                    value,
+                    \.file_descriptor_response,
+                    selected: \.message_response_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_FILE_DESCRIPTOR_RESPONSE
+                )
+            case .allExtensionNumbersResponse(let value)?:
+                c.oneof(
+                    value,
+                    \.all_extension_numbers_response,
+                    selected: \.message_response_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ALL_EXTENSION_NUMBERS_RESPONSE
+                )
+            case .listServicesResponse(let value)?:
+                c.oneof(
+                    value,
+                    \.list_services_response,
+                    selected: \.message_response_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_LIST_SERVICES_RESPONSE
+                )
+            case .errorResponse(let value)?:
+                c.oneof(
+                    value,
+                    \.error_response,
+                    selected: \.message_response_case,
+                    GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE
+                )
+            case nil:
+                break
+            }
         }
     }
 }
@@ -231,11 +248,9 @@ public struct FileDescriptorResponse: Hashable, Sendable {
     /// Serialized FileDescriptorProto messages. We avoid taking a dependency on
     /// descriptor.proto, which uses proto2 only features, by making them opaque
     /// bytes instead.
-    public var fileDescriptorProto: [[UInt8]]
+    public var fileDescriptorProto: [[UInt8]] = []
 
-    public init(
-        fileDescriptorProto: [[UInt8]] = []
-    ) {
+    public init(fileDescriptorProto: [[UInt8]] = []) {
         self.fileDescriptorProto = fileDescriptorProto
     }
 }
@@ -243,12 +258,10 @@ public struct FileDescriptorResponse: Hashable, Sendable {
 extension FileDescriptorResponse: ProtobufCConvertible {
     public static let cInit = grpc__reflection__v1__file_descriptor_response__init
 
-    public init(c: Grpc__Reflection__V1__FileDescriptorResponse) {
-        fileDescriptorProto = ProtobufC.repeated(c.file_descriptor_proto, count: c.n_file_descriptor_proto)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Grpc__Reflection__V1__FileDescriptorResponse, in arena: CArena) {
-        (c.n_file_descriptor_proto, c.file_descriptor_proto) = arena.repeated(fileDescriptorProto)
+    public mutating func map(_ c: inout ProtobufCFields<Grpc__Reflection__V1__FileDescriptorResponse>) {
+        c.repeated(&fileDescriptorProto, \.file_descriptor_proto, count: \.n_file_descriptor_proto)
     }
 }
 
@@ -257,29 +270,22 @@ extension FileDescriptorResponse: ProtobufCConvertible {
 public struct ExtensionNumberResponse: Hashable, Sendable {
     /// Full name of the base type, including the package name. The format
     /// is <package>.<type>
-    public var baseTypeName: String
-    public var extensionNumber: [Int32]
+    public var baseTypeName: String = ""
+    public var extensionNumber: [Int32] = []
 
-    public init(
-        baseTypeName: String = "",
-        extensionNumber: [Int32] = []
-    ) {
-        self.baseTypeName = baseTypeName
-        self.extensionNumber = extensionNumber
+    public init(baseTypeName: String = "", extensionNumber: [Int32] = []) {
+        (self.baseTypeName, self.extensionNumber) = (baseTypeName, extensionNumber)
     }
 }
 
 extension ExtensionNumberResponse: ProtobufCConvertible {
     public static let cInit = grpc__reflection__v1__extension_number_response__init
 
-    public init(c: Grpc__Reflection__V1__ExtensionNumberResponse) {
-        baseTypeName = ProtobufC.string(c.base_type_name)
-        extensionNumber = ProtobufC.scalars(c.extension_number, count: c.n_extension_number)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Grpc__Reflection__V1__ExtensionNumberResponse, in arena: CArena) {
-        c.base_type_name = arena.string(baseTypeName)
-        (c.n_extension_number, c.extension_number) = (extensionNumber.count, arena.array(extensionNumber))
+    public mutating func map(_ c: inout ProtobufCFields<Grpc__Reflection__V1__ExtensionNumberResponse>) {
+        c.field(&baseTypeName, \.base_type_name)
+        c.repeated(&extensionNumber, \.extension_number, count: \.n_extension_number)
     }
 }
 
@@ -288,11 +294,9 @@ extension ExtensionNumberResponse: ProtobufCConvertible {
 public struct ListServiceResponse: Hashable, Sendable {
     /// The information of each service may be expanded in the future, so we use
     /// ServiceResponse message to encapsulate it.
-    public var service: [ServiceResponse]
+    public var service: [ServiceResponse] = []
 
-    public init(
-        service: [ServiceResponse] = []
-    ) {
+    public init(service: [ServiceResponse] = []) {
         self.service = service
     }
 }
@@ -300,12 +304,10 @@ public struct ListServiceResponse: Hashable, Sendable {
 extension ListServiceResponse: ProtobufCConvertible {
     public static let cInit = grpc__reflection__v1__list_service_response__init
 
-    public init(c: Grpc__Reflection__V1__ListServiceResponse) {
-        service = ProtobufC.repeated(c.service, count: c.n_service)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Grpc__Reflection__V1__ListServiceResponse, in arena: CArena) {
-        (c.n_service, c.service) = arena.repeated(service)
+    public mutating func map(_ c: inout ProtobufCFields<Grpc__Reflection__V1__ListServiceResponse>) {
+        c.repeated(&service, \.service, count: \.n_service)
     }
 }
 
@@ -314,11 +316,9 @@ extension ListServiceResponse: ProtobufCConvertible {
 public struct ServiceResponse: Hashable, Sendable {
     /// Full name of a registered service, including its package name. The format
     /// is <package>.<service>
-    public var name: String
+    public var name: String = ""
 
-    public init(
-        name: String = ""
-    ) {
+    public init(name: String = "") {
         self.name = name
     }
 }
@@ -326,40 +326,31 @@ public struct ServiceResponse: Hashable, Sendable {
 extension ServiceResponse: ProtobufCConvertible {
     public static let cInit = grpc__reflection__v1__service_response__init
 
-    public init(c: Grpc__Reflection__V1__ServiceResponse) {
-        name = ProtobufC.string(c.name)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Grpc__Reflection__V1__ServiceResponse, in arena: CArena) {
-        c.name = arena.string(name)
+    public mutating func map(_ c: inout ProtobufCFields<Grpc__Reflection__V1__ServiceResponse>) {
+        c.field(&name, \.name)
     }
 }
 
 /// `grpc.reflection.v1.ErrorResponse`: The error code and error message sent by the server when an error occurs.
 public struct ErrorResponse: Hashable, Sendable {
     /// This field uses the error codes defined in grpc::StatusCode.
-    public var errorCode: Int32
-    public var errorMessage: String
+    public var errorCode: Int32 = 0
+    public var errorMessage: String = ""
 
-    public init(
-        errorCode: Int32 = 0,
-        errorMessage: String = ""
-    ) {
-        self.errorCode = errorCode
-        self.errorMessage = errorMessage
+    public init(errorCode: Int32 = 0, errorMessage: String = "") {
+        (self.errorCode, self.errorMessage) = (errorCode, errorMessage)
     }
 }
 
 extension ErrorResponse: ProtobufCConvertible {
     public static let cInit = grpc__reflection__v1__error_response__init
 
-    public init(c: Grpc__Reflection__V1__ErrorResponse) {
-        errorCode = c.error_code
-        errorMessage = ProtobufC.string(c.error_message)
-    }
+    public init() {}
 
-    public func fill(_ c: inout Grpc__Reflection__V1__ErrorResponse, in arena: CArena) {
-        c.error_code = errorCode
-        c.error_message = arena.string(errorMessage)
+    public mutating func map(_ c: inout ProtobufCFields<Grpc__Reflection__V1__ErrorResponse>) {
+        c.field(&errorCode, \.error_code)
+        c.field(&errorMessage, \.error_message)
     }
 }
