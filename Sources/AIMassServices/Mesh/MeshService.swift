@@ -71,6 +71,9 @@ public struct MeshService: RPCService {
         // cancelled without a task cancellation (deadline).
         context.onCancel { subscription.cancel() }
         var lastRevision = request.resumeFromRevision
+        let metrics = MeshMetrics.shared
+        metrics.subscribers.increment()
+        defer { metrics.subscribers.decrement() }
         do {
             for try await event in subscription {
                 lastRevision = event.revision
@@ -78,9 +81,13 @@ public struct MeshService: RPCService {
                     try await writer.write(AIMassAPI.MeshEvent(event))
                 } else if let visible = readable?.visible(event) {
                     try await writer.write(AIMassAPI.MeshEvent(visible))
+                } else {
+                    continue
                 }
+                metrics.eventsSent.increment()
             }
         } catch let error as MeshError {
+            metrics.dropped(error)
             logger.debug(
                 "watch ended by the hub",
                 metadata: ["error": "\(error)", "peer": "\(context.remotePeer)", "revision": "\(lastRevision)"])

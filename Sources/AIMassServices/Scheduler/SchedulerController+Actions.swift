@@ -58,6 +58,9 @@ extension SchedulerController {
                     "autoscaling",
                     metadata: ["deployment": "\(spec.id)", "from": "\(deployment.desiredReplicas)", "to": "\(decision.desired)"]
                 )
+                PoolMetrics.autoscaled(
+                    model: spec.model, version: spec.version, from: deployment.desiredReplicas, to: decision.desired
+                )
                 actions += (try? s.core.scale(spec.id, desiredReplicas: decision.desired, now: now)) ?? []
             }
         }

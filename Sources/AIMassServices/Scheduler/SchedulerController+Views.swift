@@ -89,6 +89,7 @@ extension SchedulerController {
             deployments[api.id] = Self.meshDeployment(api)
             for r in api.replicas { replicas[r.id] = Self.meshReplica(r) }
         }
+        PoolMetrics.publish(workers: workers, replicas: replicas, deployments: deployments)
         let old = s.published
         func publish(_ payload: MeshCore.MeshEvent.Payload) { _ = try? mesh.publish(payload) }
         for (id, worker) in workers.sorted(by: { $0.key < $1.key }) {
