@@ -22,6 +22,8 @@ public struct MeshService: RPCService {
     let hub: MeshHub
     let registry: ModelRegistry
     let logger: Logger
+    /// Made with the service, so its series exist (at 0) before the first `Watch`.
+    let metrics = MeshMetrics.shared
 
     /// Creates the service over a hub; `registry` authenticates callers.
     public init(hub: MeshHub, registry: ModelRegistry, logger: Logger = Logger(label: "aimass.mesh")) {
@@ -71,7 +73,7 @@ public struct MeshService: RPCService {
         // cancelled without a task cancellation (deadline).
         context.onCancel { subscription.cancel() }
         var lastRevision = request.resumeFromRevision
-        let metrics = MeshMetrics.shared
+        let metrics = self.metrics
         metrics.subscribers.increment()
         defer { metrics.subscribers.decrement() }
         do {
