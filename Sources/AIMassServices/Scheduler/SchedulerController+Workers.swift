@@ -109,7 +109,7 @@ extension SchedulerController {
                 report.workerId = id.rawValue
                 s.loads[id] = report
                 _ = try? mesh.publish(.loadReported(Self.meshLoadReport(report)))
-                PoolMetrics.loadReported(worker: id.rawValue, utilisation: report.total.utilisation)
+                PoolMetrics.loadReported(worker: id.rawValue, utilisation: report.total?.utilisation ?? 0)
                 return []
             case .status(let status):
                 guard let state = Self.coreState(status.state) else {
