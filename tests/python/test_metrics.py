@@ -272,10 +272,10 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
         assert value(cp_text, "grpc_server_call_started_total", grpc_method="aimass.v1.Scheduler/Join") >= 1
         assert_pool_view(cp_text, cpu_millis=2000)
         # The worker's load reports: its utilisation, a fraction.
-        utilisation = wait_until("the worker's utilisation", lambda: next(
-            (v for (name, _), v in samples(scrape(metrics_address(cp))).items()
-             if name == "aimass_worker_utilisation"), None), timeout=60)
-        assert 0 <= utilisation <= 1
+        utilisation = wait_until("the worker's utilisation", lambda: [  # a list: an idle worker's 0.0 counts
+            v for (name, _), v in samples(scrape(metrics_address(cp))).items() if name == "aimass_worker_utilisation"],
+            timeout=60)
+        assert len(utilisation) == 1 and 0 <= utilisation[0] <= 1
 
         # A Mesh.Watch subscriber is counted while its stream is open, with the events written to it.
         def subscribers():
