@@ -105,7 +105,8 @@ def test_one_trace_across_the_cli_and_the_server(tmp_path, receiver, recommend_p
                      if span.name.endswith("/UploadVersion") or span.name == "registry.upload"}
             return found if len(found) == 2 else None
         uploaded = wait_until("the upload's spans", upload_spans, timeout=60)
-        upload_call, upload = uploaded.pop("registry.upload"), uploaded.popitem()[1]
+        upload = uploaded.pop("registry.upload")
+        upload_call = uploaded.popitem()[1]
         assert upload.trace_id == upload_call.trace_id and upload.parent_span_id == upload_call.span_id
         assert attributes(upload)["aimass.model"] == "dishes" and attributes(upload)["aimass.version"] == 1
         assert attributes(upload)["aimass.bytes"] == DISHES.stat().st_size
