@@ -12,7 +12,7 @@ public enum MetricCatalog {
     ].map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
 
     /// gRFC A66's message-size buckets, in bytes.
-    public static let sizeBuckets: [Double] = [
+    public static let sizeBuckets: [Int64] = [
         0, 1024, 2048, 4096, 16384, 65536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864, 268_435_456,
         1_073_741_824, 4_294_967_296,
     ]
@@ -23,7 +23,7 @@ public enum MetricCatalog {
     }
 
     /// The buckets of a value histogram (sizes, counts); the sizes' by default.
-    public static func valueBuckets(_ name: String) -> [Double] { sizeBuckets }
+    public static func valueBuckets(_ name: String) -> [Int64] { sizeBuckets }
 
     /// The buckets of a duration histogram; A66's latency buckets.
     public static func durationBuckets(_ name: String) -> [Duration] { latencyBuckets }
@@ -65,6 +65,20 @@ public enum MetricCatalog {
         "aimass_admission_queue_seconds": "Time inference calls waited in a replica's admission queue.",
         "aimass_admission_limit": "A replica's current concurrency limit (gradient limiter).",
         "aimass_worker_replicas": "Replicas this worker holds, by model, version and state (loading, ready, draining).",
+        // The control plane's view of the pool (set when it publishes the view to the mesh)
+        "aimass_replicas": "Replicas in the pool, by model, version and state (pending, loading, ready, draining, failed).",
+        "aimass_deployment_replicas_desired": "Replicas a deployment asks for (autoscaler or operator), by model and version.",
+        "aimass_deployment_replicas_ready": "Replicas of a deployment that serve, by model and version.",
+        "aimass_autoscaler_decisions_total":
+            "Autoscaler decisions that changed a deployment's desired replicas, by model, version and direction (up, down).",
+        "aimass_worker_capacity": "What a worker offers, by worker and resource (cpu_millis, memory_bytes, replica_slots).",
+        "aimass_worker_allocated": "What a worker's replicas reserve, by worker and resource.",
+        "aimass_worker_utilisation": "A worker's busy fraction (0 to 1) from its latest load report.",
+        // Mesh Watch streams (control plane)
+        "aimass_mesh_subscribers": "Mesh Watch streams open on the control plane.",
+        "aimass_mesh_events_sent_total": "Mesh events written to Watch streams.",
+        "aimass_mesh_subscribers_dropped_total":
+            "Mesh Watch streams the hub ended, their queued events dropped, by reason (too_slow, shutdown).",
         // Registry
         "aimass_registry_uploads_total": "Model version uploads, by model and outcome (ok, error).",
         "aimass_registry_upload_bytes_total": "Artifact bytes of model versions stored by uploads, by model.",

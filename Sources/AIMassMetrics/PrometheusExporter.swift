@@ -1,7 +1,9 @@
 import Metrics
 import Prometheus
+import RPCCore
 
-/// swift-metrics' factory for AI Mass: swift-prometheus's registry, with each metric's help text and buckets from
+/// swift-metrics' factory for AI Mass: swift-prometheus's registry for counters and gauges, and our own lock-free
+/// ``AtomicHistogram``s for timers and aggregating recorders, with each metric's help text and buckets from
 /// ``MetricCatalog`` (swift-prometheus's own factory exports no help text, which `promtool check metrics` refuses).
 ///
 /// ```swift
@@ -13,13 +15,19 @@ import Prometheus
 public struct PrometheusExporter: MetricsFactory {
     /// Where the metrics live; ``render()`` writes them out.
     public let registry: PrometheusCollectorRegistry
+    /// The histograms (written out after the registry's counters and gauges).
+    let histograms = HistogramRegistry()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
     }
 
     /// Every metric in the Prometheus text exposition format (version 0.0.4).
-    public func render() -> [UInt8] { registry.emitToBuffer() }
+    public func render() -> [UInt8] {
+        var buffer = registry.emitToBuffer()
+        histograms.write(into: &buffer)
+        return buffer
+    }
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         registry.makeCounter(descriptor: Self.descriptor(label), labels: dimensions)
@@ -31,8 +39,9 @@ public struct PrometheusExporter: MetricsFactory {
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         guard aggregate else { return registry.makeGauge(descriptor: Self.descriptor(label), labels: dimensions) }
-        return registry.makeValueHistogram(
-            descriptor: Self.descriptor(label), labels: dimensions, buckets: MetricCatalog.valueBuckets(label)
+        return histograms.histogram(
+            name: label, help: MetricCatalog.help(label), unit: .plain, labels: dimensions,
+            bounds: MetricCatalog.valueBuckets(label)
         )
     }
 
@@ -41,8 +50,9 @@ public struct PrometheusExporter: MetricsFactory {
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.makeDurationHistogram(
-            descriptor: Self.descriptor(label), labels: dimensions, buckets: MetricCatalog.durationBuckets(label)
+        histograms.histogram(
+            name: label, help: MetricCatalog.help(label), unit: .seconds, labels: dimensions,
+            bounds: MetricCatalog.durationBuckets(label).map(\.saturatingNanoseconds)
         )
     }
 
@@ -61,7 +71,7 @@ public struct PrometheusExporter: MetricsFactory {
 
     public func destroyRecorder(_ handler: any RecorderHandler) {
         if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
-        if let histogram = handler as? ValueHistogram { registry.unregisterValueHistogram(histogram) }
+        if let histogram = handler as? AtomicHistogram { histograms.remove(histogram) }
     }
 
     public func destroyMeter(_ handler: any MeterHandler) {
@@ -69,6 +79,6 @@ public struct PrometheusExporter: MetricsFactory {
     }
 
     public func destroyTimer(_ handler: any TimerHandler) {
-        if let histogram = handler as? DurationHistogram { registry.unregisterDurationHistogram(histogram) }
+        if let histogram = handler as? AtomicHistogram { histograms.remove(histogram) }
     }
 }

@@ -86,4 +86,19 @@ extension ServerContext {
             throw error
         }
     }
+
+    /// ``withSpan(_:_:)`` for asynchronous work (an admission wait, an upload's stream): the span ends when `body`
+    /// returns or throws.
+    public func withAsyncSpan<T>(_ name: String, _ body: (RecordingSpan?) async throws -> T) async rethrows -> T {
+        guard let parent = instrumentationContext, let tracer = parent[CallTracerKey.self] else { return try await body(nil) }
+        let span = tracer.startSpan(name, context: parent, ofKind: .internal)
+        defer { span.end() }
+        do {
+            return try await body(span)
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
+        }
+    }
 }

@@ -111,6 +111,31 @@ def client_env(target, token):
     return env
 
 
+def assert_pool_view(text, cpu_millis=None):
+    """The deployed model's replicas by state, desired vs ready, and every worker's capacity and allocation."""
+    assert value(text, "aimass_replicas", model=MODEL, version="1", state="ready") == 1
+    assert value(text, "aimass_deployment_replicas_desired", model=MODEL, version="1") == 1
+    assert value(text, "aimass_deployment_replicas_ready", model=MODEL, version="1") == 1
+    capacity = {dict(labels)["worker"]: v for (name, labels), v in samples(text).items()
+                if name == "aimass_worker_capacity" and ("resource", "cpu_millis") in labels}
+    assert capacity, "no aimass_worker_capacity{resource=\"cpu_millis\"} series"
+    if cpu_millis is not None:
+        assert cpu_millis in capacity.values()
+    for worker in capacity:
+        assert value(text, "aimass_worker_allocated", worker=worker, resource="replica_slots") is not None
+    # One replica of the model holds one slot somewhere.
+    assert sum(v for (name, labels), v in samples(text).items()
+               if name == "aimass_worker_allocated" and ("resource", "replica_slots") in labels) == 1
+
+
+def watch_mesh(target, token):
+    """An open Mesh.Watch stream (an empty WatchRequest: a snapshot, then live events), sent as raw bytes."""
+    channel = grpc.insecure_channel(target)
+    stream = channel.unary_stream("/aimass.v1.Mesh/Watch")(b"", metadata=[("authorization", f"Bearer {token}")])
+    next(stream)  # the snapshot's first event: the stream is subscribed
+    return channel, stream
+
+
 def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
     exe = aimass_binary("aimass")
     data = tmp_path / "data"
@@ -138,6 +163,9 @@ def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
         assert value(text, "aimass_registry_uploads_total", model=MODEL, outcome="ok") == 1
         assert value(text, "aimass_registry_upload_bytes_total", model=MODEL) == artifact.stat().st_size
         assert value(text, "aimass_http2_connections_total") >= 1
+        assert value(text, "aimass_http2_streams_total") >= CALLS
+        # The control plane's view of the pool (the embedded server holds one).
+        assert_pool_view(text)
         # The local worker's own calls to its control plane (Join, downloads) as a client.
         assert any(name == "grpc_client_attempt_started_total" and ("grpc_method", "aimass.v1.Scheduler/Join") in labels
                    for name, labels in samples(text))
@@ -242,6 +270,27 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
         assert value(worker_text, "grpc_client_attempt_started_total", grpc_method="aimass.v1.Scheduler/Join",
                      grpc_target=cp.target) >= 1
         assert value(cp_text, "grpc_server_call_started_total", grpc_method="aimass.v1.Scheduler/Join") >= 1
+        assert_pool_view(cp_text, cpu_millis=2000)
+        # The worker's load reports: its utilisation, a fraction.
+        utilisation = wait_until("the worker's utilisation", lambda: [  # a list: an idle worker's 0.0 counts
+            v for (name, _), v in samples(scrape(metrics_address(cp))).items() if name == "aimass_worker_utilisation"],
+            timeout=60)
+        assert len(utilisation) == 1 and 0 <= utilisation[0] <= 1
+
+        # A Mesh.Watch subscriber is counted while its stream is open, with the events written to it.
+        def subscribers():
+            return value(scrape(metrics_address(cp)), "aimass_mesh_subscribers")
+        before = subscribers()
+        channel, stream = watch_mesh(cp.target, token)
+        try:
+            cp_text = scrape(metrics_address(cp))
+            assert value(cp_text, "aimass_mesh_subscribers") == before + 1
+            assert value(cp_text, "aimass_mesh_events_sent_total") >= 1
+        finally:
+            stream.cancel()
+            channel.close()
+        wait_until("the subscriber gone", lambda: subscribers() == before, timeout=60)
+        promtool_accepts(scrape(metrics_address(cp)), "control plane")
 
         prometheus_bin = shutil.which("prometheus")
         if prometheus_bin is None:

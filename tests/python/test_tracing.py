@@ -1,8 +1,8 @@
 """Traces as an operator sees them in their collector: a grpcio OTLP/gRPC receiver (opentelemetry-proto's
 TraceService) gets the spans of `aimass recommend --otlp-endpoint` (the CLI process: one client span) and of
-`aimass serve --otlp-endpoint` (the server process: the call's server span and the model work inside it), all in one
-trace, the server span a child of the CLI's, the model work a child of the server span with the model and version
-as attributes. A caller's own `traceparent` is continued the same way.
+`aimass serve --otlp-endpoint` (the server process: the call's server span and the work inside it: authorization and the model's top-k), all in
+one trace, the server span a child of the CLI's, the work children of the server span with the model and version
+as attributes. An upload's storage and a registry read are children of their calls' spans too. A caller's own `traceparent` is continued the same way.
 
 Needs AIMASS_BIN_DIR."""
 
@@ -84,7 +84,7 @@ def test_one_trace_across_the_cli_and_the_server(tmp_path, receiver, recommend_p
         root = wait_until("the CLI's span", lambda: next(
             (span for service, span in collector.spans if service == "aimass-cli"), None), timeout=60)
         assert root.name == "aimass recommend" and not root.parent_span_id
-        spans = wait_until("the server's spans of that trace", lambda: (lambda found: found if len(found) >= 3 else None)(
+        spans = wait_until("the server's spans of that trace", lambda: (lambda found: found if len(found) >= 4 else None)(
             collector.trace(root.trace_id)), timeout=60)
         by_name = {span.name: (service, span) for service, span in spans}
         service, call = by_name["aimass.v1.Recommend/Recommend"]
@@ -94,6 +94,34 @@ def test_one_trace_across_the_cli_and_the_server(tmp_path, receiver, recommend_p
         assert work.parent_span_id == call.span_id
         assert attributes(work)["aimass.model"] == "dishes" and attributes(work)["aimass.version"] == 1
         assert call.start_time_unix_nano <= work.start_time_unix_nano <= work.end_time_unix_nano <= call.end_time_unix_nano
+        # The caller's authorization (token, role, version) is its own child span, before the model work.
+        _, authorize = by_name["authorize"]
+        assert authorize.parent_span_id == call.span_id and attributes(authorize)["aimass.model"] == "dishes"
+        assert authorize.end_time_unix_nano <= work.start_time_unix_nano
+
+        # The upload above: the stored bytes are a child span of the UploadVersion call, with the version made.
+        def upload_spans():
+            found = {span.name: span for _, span in collector.spans
+                     if span.name.endswith("/UploadVersion") or span.name == "registry.upload"}
+            return found if len(found) == 2 else None
+        uploaded = wait_until("the upload's spans", upload_spans, timeout=60)
+        upload = uploaded.pop("registry.upload")
+        upload_call = uploaded.popitem()[1]
+        assert upload.trace_id == upload_call.trace_id and upload.parent_span_id == upload_call.span_id
+        assert attributes(upload)["aimass.model"] == "dishes" and attributes(upload)["aimass.version"] == 1
+        assert attributes(upload)["aimass.bytes"] == DISHES.stat().st_size
+
+        # A registry read (GetVersion through `aimass model show --version`) under the CLI's trace.
+        cli(exe, dict(env, AIMASS_OTLP_ENDPOINT=endpoint), "model", "show", "dishes", "--version", "1")
+        show = wait_until("the CLI's model show span", lambda: next(
+            (span for service, span in collector.spans if service == "aimass-cli" and span.name != "aimass recommend"),
+            None), timeout=60)
+        read_trace = wait_until("the registry read's spans", lambda: (lambda found: found if len(found) >= 3 else None)(
+            collector.trace(show.trace_id)), timeout=60)
+        names = {span.name: span for _, span in read_trace}
+        get_call, read = names["aimass.v1.ModelRegistry/GetVersion"], names["registry.read"]
+        assert get_call.parent_span_id == show.span_id and read.parent_span_id == get_call.span_id
+        assert attributes(read)["aimass.model"] == "dishes" and attributes(read)["aimass.version"] == 1
 
         # A grpcio caller's own traceparent is continued; a failure is recorded on the server span.
         pb, pb_grpc = recommend_pb

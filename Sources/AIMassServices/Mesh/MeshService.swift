@@ -22,6 +22,8 @@ public struct MeshService: RPCService {
     let hub: MeshHub
     let registry: ModelRegistry
     let logger: Logger
+    /// Made with the service, so its series exist (at 0) before the first `Watch`.
+    let metrics = MeshMetrics.shared
 
     /// Creates the service over a hub; `registry` authenticates callers.
     public init(hub: MeshHub, registry: ModelRegistry, logger: Logger = Logger(label: "aimass.mesh")) {
@@ -71,6 +73,9 @@ public struct MeshService: RPCService {
         // cancelled without a task cancellation (deadline).
         context.onCancel { subscription.cancel() }
         var lastRevision = request.resumeFromRevision
+        let metrics = self.metrics
+        metrics.subscribers.increment()
+        defer { metrics.subscribers.decrement() }
         do {
             for try await event in subscription {
                 lastRevision = event.revision
@@ -78,9 +83,13 @@ public struct MeshService: RPCService {
                     try await writer.write(AIMassAPI.MeshEvent(event))
                 } else if let visible = readable?.visible(event) {
                     try await writer.write(AIMassAPI.MeshEvent(visible))
+                } else {
+                    continue
                 }
+                metrics.eventsSent.increment()
             }
         } catch let error as MeshError {
+            metrics.dropped(error)
             logger.debug(
                 "watch ended by the hub",
                 metadata: ["error": "\(error)", "peer": "\(context.remotePeer)", "revision": "\(lastRevision)"])

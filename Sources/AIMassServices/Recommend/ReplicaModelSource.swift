@@ -1,7 +1,9 @@
 import AIMassAPI
+import AIMassTracing
 import RPCCore
 import RecommendCore
 import SchedulerCore
+import Tracing
 
 /// Serves calls from a worker's ready replicas (``ReplicaStore``), each call through the replica's
 /// `AdmissionController` first, then on an ``InferenceExecutor`` thread.
@@ -65,7 +67,10 @@ public struct ReplicaModelSource: ModelSource {
         _ body: @escaping @Sendable (ServedModel) throws -> T
     ) async throws -> T {
         guard !model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
-        let version = try await resolve(model, selector, context)
+        let version = try await context.withAsyncSpan("authorize") { span in
+            span?.attributes["aimass.model"] = model
+            return try await resolve(model, selector, context)
+        }
         guard let entry = store.begin(model: model, version: version), let recommender = entry.recommender else {
             if let fallback { return try await fallback.withModel(model, selector, context: context, body) }
             throw noReplica(model, version)
@@ -78,7 +83,7 @@ public struct ReplicaModelSource: ModelSource {
         case .admitted(let admitted):
             ticket = admitted
         case .queued(let handle):
-            ticket = try await waitForTurn(handle, entry: entry)
+            ticket = try await waitForTurn(handle, entry: entry, context: context)
         case .rejected(let code, let retryAfter):
             throw Self.rpcError(AdmissionError(code: code, retryAfter: retryAfter))
         }
@@ -98,7 +103,10 @@ public struct ReplicaModelSource: ModelSource {
         guard !model.isEmpty else { throw RPCError(code: .invalidArgument, message: "model is required") }
         let resolution: Resolution
         do {
-            resolution = try resolveNow?(model, selector, context) ?? .needsLookup
+            resolution = try context.withSpan("authorize") { span in
+                span?.attributes["aimass.model"] = model
+                return try resolveNow?(model, selector, context) ?? .needsLookup
+            }
         } catch {
             throw RPCError(mapping: error)
         }
@@ -146,7 +154,7 @@ public struct ReplicaModelSource: ModelSource {
         case .queued(let handle):
             return .continueAsync {
                 defer { store.finish(entry.id) }
-                let ticket = try await waitForTurn(handle, entry: entry)
+                let ticket = try await waitForTurn(handle, entry: entry, context: context)
                 return try await runAdmitted(ticket, entry: entry, deadline: context.deadline) { try body(served) }
             }
         case .rejected(let code, let retryAfter):
@@ -179,10 +187,16 @@ public struct ReplicaModelSource: ModelSource {
         return decision
     }
 
-    private func waitForTurn(_ handle: AdmissionWaitHandle, entry: ReplicaStore.Entry) async throws -> AdmissionTicket {
+    private func waitForTurn(
+        _ handle: AdmissionWaitHandle, entry: ReplicaStore.Entry, context: ServerContext
+    ) async throws -> AdmissionTicket {
         let queuedAt = MonotonicTime.now()
         do {
-            let ticket = try await entry.admission.wait(for: handle)
+            let ticket = try await context.withAsyncSpan("admission.wait") { span in
+                span?.attributes["aimass.model"] = entry.model
+                span?.attributes["aimass.version"] = Int64(entry.version)
+                return try await entry.admission.wait(for: handle)
+            }
             entry.metrics.admittedFromQueue(after: MonotonicTime.now() - queuedAt)
             return ticket
         } catch let error as AdmissionError {

@@ -1,7 +1,9 @@
 import AIMassAPI
+import AIMassTracing
 import MeshCore
 import ModelRegistry
 import RPCCore
+import Tracing
 
 extension RegistryService {
     func registerVersionMethods(with router: inout RPCRouter) {
@@ -57,47 +59,53 @@ extension RegistryService {
             }
             return upload
         }
-        do {
-            var index = 1
-            while let message = try await messages.next() {
-                switch message.part {
-                case .chunk(let bytes)?:
-                    guard !bytes.isEmpty else {
+        // The bytes' arrival and storage, hashing and publication: the upload's own span.
+        return try await context.withAsyncSpan("registry.upload") { span in
+            span?.attributes["aimass.model"] = header.model
+            do {
+                var index = 1
+                while let message = try await messages.next() {
+                    switch message.part {
+                    case .chunk(let bytes)?:
+                        guard !bytes.isEmpty else {
+                            throw RPCError(
+                                code: .invalidArgument,
+                                message: "UploadVersion to model '\(header.model)': message \(index) is an empty chunk"
+                            )
+                        }
+                        try upload.append(bytes)
+                    case .header?:
                         throw RPCError(
                             code: .invalidArgument,
-                            message: "UploadVersion to model '\(header.model)': message \(index) is an empty chunk"
+                            message: "UploadVersion to model '\(header.model)': message \(index) is a second header"
+                        )
+                    case nil:
+                        throw RPCError(
+                            code: .invalidArgument,
+                            message: "UploadVersion to model '\(header.model)': message \(index) has neither header nor chunk"
                         )
                     }
-                    try upload.append(bytes)
-                case .header?:
-                    throw RPCError(
-                        code: .invalidArgument,
-                        message: "UploadVersion to model '\(header.model)': message \(index) is a second header"
-                    )
-                case nil:
-                    throw RPCError(
-                        code: .invalidArgument,
-                        message: "UploadVersion to model '\(header.model)': message \(index) has neither header nor chunk"
-                    )
+                    index += 1
                 }
-                index += 1
+                if context.isCancelled || Task.isCancelled {
+                    throw RPCError(code: .cancelled, message: "UploadVersion to model '\(header.model)' was cancelled")
+                }
+                let version = try upload.finish()
+                span?.attributes["aimass.version"] = Int64(version.number)
+                span?.attributes["aimass.bytes"] = version.sizeBytes
+                RegistryMetrics.uploaded(model: header.model, bytes: version.sizeBytes)
+                context.logger.info(
+                    "published version",
+                    metadata: ["model": "\(version.model)", "version": "\(version.number)", "bytes": "\(version.sizeBytes)"]
+                )
+                let published = RegistryConversions.apiVersion(version, latestNumber: version.number)
+                onMeshEvent?(MeshCore.MeshEvent.Payload.versionPublished(MeshCore.ModelVersion(published)))
+                return published
+            } catch {
+                upload.abort()
+                RegistryMetrics.uploadFailed(model: header.model)
+                throw error
             }
-            if context.isCancelled || Task.isCancelled {
-                throw RPCError(code: .cancelled, message: "UploadVersion to model '\(header.model)' was cancelled")
-            }
-            let version = try upload.finish()
-            RegistryMetrics.uploaded(model: header.model, bytes: version.sizeBytes)
-            context.logger.info(
-                "published version",
-                metadata: ["model": "\(version.model)", "version": "\(version.number)", "bytes": "\(version.sizeBytes)"]
-            )
-            let published = RegistryConversions.apiVersion(version, latestNumber: version.number)
-            onMeshEvent?(MeshCore.MeshEvent.Payload.versionPublished(MeshCore.ModelVersion(published)))
-            return published
-        } catch {
-            upload.abort()
-            RegistryMetrics.uploadFailed(model: header.model)
-            throw error
         }
     }
 
@@ -105,10 +113,14 @@ extension RegistryService {
         let principal = try registry.principal(for: context)
         try Self.requireName(request.model, field: "model")
         let reference = try RegistryConversions.reference(request.version, model: request.model)
-        return try hidingUnreadable(request.model, principal) {
-            let version = try self.registry.getVersion(model: request.model, reference, by: principal)
-            let latest = try self.registry.getModel(request.model, by: principal).latestVersion
-            return RegistryConversions.apiVersion(version, latestNumber: latest)
+        return try context.withSpan("registry.read") { span in
+            span?.attributes["aimass.model"] = request.model
+            return try hidingUnreadable(request.model, principal) {
+                let version = try self.registry.getVersion(model: request.model, reference, by: principal)
+                span?.attributes["aimass.version"] = Int64(version.number)
+                let latest = try self.registry.getModel(request.model, by: principal).latestVersion
+                return RegistryConversions.apiVersion(version, latestNumber: latest)
+            }
         }
     }
 
@@ -117,7 +129,10 @@ extension RegistryService {
         try Self.requireName(request.model, field: "model")
         return try hidingUnreadable(request.model, principal) {
             // Oldest first from the core; the token is the number of (oldest) versions still to list.
-            let all = try self.registry.listVersions(model: request.model, by: principal)
+            let all = try context.withSpan("registry.read") { span in
+                span?.attributes["aimass.model"] = request.model
+                return try self.registry.listVersions(model: request.model, by: principal)
+            }
             let end = try RegistryConversions.pagePosition(request.pageToken, kind: "v", limit: all.count) ?? all.count
             let start = max(0, end - RegistryConversions.pageSize(request.pageSize))
             let latest = all.last?.number
@@ -154,9 +169,13 @@ extension RegistryService {
         let principal = try registry.principal(for: context)
         try Self.requireName(request.model, field: "model")
         let reference = try RegistryConversions.reference(request.version, model: request.model)
-        let (reader, latest) = try hidingUnreadable(request.model, principal) { () throws -> (ArtifactReader, Int?) in
-            let reader = try self.registry.openArtifact(model: request.model, version: reference, by: principal)
-            return (reader, try self.registry.getModel(request.model, by: principal).latestVersion)
+        let (reader, latest) = try context.withSpan("registry.read") { span in
+            span?.attributes["aimass.model"] = request.model
+            return try hidingUnreadable(request.model, principal) { () throws -> (ArtifactReader, Int?) in
+                let reader = try self.registry.openArtifact(model: request.model, version: reference, by: principal)
+                span?.attributes["aimass.version"] = Int64(reader.version.number)
+                return (reader, try self.registry.getModel(request.model, by: principal).latestVersion)
+            }
         }
         defer { reader.close() }
         let version = reader.version

@@ -27,6 +27,10 @@ extension SchedulerController {
             logger.info(
                 "autoscaling", metadata: ["deployment": "\(change.deployment)", "from": "\(change.from)", "to": "\(change.to)"]
             )
+            if let deployment = s.core.deployment(change.deployment) {
+                PoolMetrics.autoscaled(
+                    model: deployment.spec.model, version: deployment.spec.version, from: change.from, to: change.to)
+            }
             actions += (try? s.core.scale(change.deployment, desiredReplicas: change.to, now: now)) ?? []
         }
         return actions

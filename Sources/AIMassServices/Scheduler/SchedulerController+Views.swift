@@ -41,6 +41,7 @@ extension SchedulerController {
     /// Publishes to the mesh what changed since the last call (called under the lock after every event).
     func publishChanges(_ s: inout State) {
         let view = s.core.view(clockOffset: clockOffset)
+        PoolMetrics.publish(view)
         for change in view.changes(since: s.published, departures: s.departures) {
             _ = try? mesh.publish(MeshEvent.Payload(change))
         }

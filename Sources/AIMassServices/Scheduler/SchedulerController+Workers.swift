@@ -109,6 +109,7 @@ extension SchedulerController {
                     throw RPCError(code: .unavailable, message: "worker \(id) is no longer in the pool (lease expired): join again")
                 }
                 _ = try? mesh.publish(.loadReported(load))
+                PoolMetrics.loadReported(worker: id.rawValue, utilisation: load.total.utilisation)
                 return []
             case .status(let status):
                 guard let state = SchedulerCore.ReplicaState(status.state) else {
