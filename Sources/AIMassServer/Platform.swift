@@ -57,6 +57,8 @@ public final class Platform: Sendable {
         public var tls: TLSServerCredentials? = nil
         /// Metrics and access log of the gRPC server.
         public var observability: Observability = .none
+        /// ``ServerConfiguration/maxConnections`` of the listener; `nil`: its default.
+        public var maxConnections: Int? = nil
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
@@ -224,6 +226,7 @@ public final class Platform: Sendable {
                 $0.host = configuration.host
                 $0.port = configuration.port
                 $0.tls = configuration.tls
+                if let maxConnections = configuration.maxConnections { $0.maxConnections = maxConnections }
             },
             services: [health, reflection] + services,
             interceptors: [audit] + configuration.observability.interceptors,

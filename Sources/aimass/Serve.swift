@@ -100,6 +100,12 @@ struct Serve: AsyncParsableCommand {
     )
     var httpPort: Int?
 
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Client connections held at most; one more closes the oldest idle one first (default 20000, kept below the open-file limit)."
+    )
+    var maxConnections: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -126,6 +132,11 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup(title: "Tracing")
     var tracing: TracingOptions
+
+    func validatedMaxConnections() -> Int? {
+        if let maxConnections, maxConnections < 1 { CLIOutput.fail("--max-connections must be >= 1, got \(maxConnections)") }
+        return maxConnections
+    }
 
     func capacity() -> Capacity {
         var capacity = WorkerServer.machineCapacity()
@@ -190,6 +201,7 @@ struct Serve: AsyncParsableCommand {
             )
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
             configuration.tls = credentials
+            configuration.maxConnections = validatedMaxConnections()
             if credentials != nil, httpPort != nil {
                 // The console's gateway calls this server's gRPC port in plaintext; over TLS it would need the
                 // server's CA and, with mutual TLS, an identity of its own.
@@ -289,6 +301,7 @@ struct Serve: AsyncParsableCommand {
             observability: observability
         )
         configuration.tls = credentials
+        configuration.maxConnections = validatedMaxConnections()
         configuration.controlPlaneTLS = joinTLS.configuration(environment: environment)
         let worker = try await WorkerServer.start(configuration: configuration, logger: logger)
         CLIOutput.write("aimass worker listening on \(host):\(worker.address.port ?? port)\n", to: stdout)

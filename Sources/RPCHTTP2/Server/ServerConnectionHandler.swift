@@ -33,12 +33,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Streams opened and closed since the last report to the server's metrics (see ``reportStreams()``).
     var streamsOpenedUnreported = 0
     var streamsClosedUnreported = 0
+    /// Offences of this connection against the server's ``AbuseLimits``.
+    var abuse: ConnectionAbuseState
+    /// Whether a request was ever made and how many are in flight, for the server's choice of a connection to close.
+    let activity = ConnectionActivity()
 
     init(shared: ServerShared, allocator: ByteBufferAllocator) {
         self.shared = shared
         self.logger = shared.logger
         self.management = ConnectionManagementState(configuration: shared.configuration.connection)
         self.backPressure = BackPressure()
+        self.abuse = ConnectionAbuseState(limits: shared.configuration.abuseLimits, now: .now)
     }
 
     // MARK: Channel events
@@ -89,14 +94,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let buffer = unwrapInboundIn(data)
         management.readHappened()
         shared.spinner?.activity()
-        guard let session else { return }
+        guard let session, !session.isAborted else { return }
         output.isReading = true
         do {
             try buffer.withUnsafeReadableBytes { bytes in try session.receive(bytes) }
             output.isReading = false
         } catch {
             output.isReading = false
-            shared.metrics?.frameRejected()
+            // An abort for abuse was counted and logged where it was decided.
+            if !session.isAborted { shared.metrics?.frameRejected() }
             logger.debug("HTTP/2 protocol error, closing", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
             flush()
             context.close(promise: nil)
