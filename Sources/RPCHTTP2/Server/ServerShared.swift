@@ -1,3 +1,4 @@
+internal import CNGHTTP2
 import Logging
 import NIOCore
 import RPCCore
@@ -31,6 +32,7 @@ final class ServerShared: Sendable {
         var draining = false
         /// ``ServerConfiguration/maxConnections``, lowered at start to fit the open-file limit.
         var maxConnections: Int
+        var memoryTrim = MemoryTrimPolicy()
     }
     private let state: Mutex<State>
     /// What the server refused or closed to protect itself.
@@ -82,6 +84,7 @@ final class ServerShared: Sendable {
                 Connection(handler: NIOLoopBound(handler, eventLoop: eventLoop), eventLoop: eventLoop, activity: handler.activity),
                 id: id
             )
+            state.memoryTrim.opened(count: state.connections.count)
             guard state.connections.countNotEvicting > state.maxConnections else { return (state.draining, nil) }
             let victim = state.connections.chooseToEvict(
                 excluding: id, silent: { $0.activity.isSilent }, idle: { $0.activity.isIdle }
@@ -96,9 +99,18 @@ final class ServerShared: Sendable {
         }
     }
 
-    func connectionClosed(_ handler: ServerConnectionHandler) {
-        let removed = state.withLock { $0.connections.remove(id: ObjectIdentifier(handler)) }
+    func connectionClosed(_ handler: ServerConnectionHandler, eventLoop: any EventLoop) {
+        let (removed, trim) = state.withLock { state -> (Connection?, Bool) in
+            let removed = state.connections.remove(id: ObjectIdentifier(handler))
+            return (removed, state.memoryTrim.closed(count: state.connections.count))
+        }
         if removed != nil { metrics?.connectionClosed() }
+        if trim {
+            eventLoop.scheduleTask(in: .seconds(1)) { [self] in
+                _ = CNGHTTP2_malloc_trim(0)
+                state.withLock { $0.memoryTrim.trimmed(count: $0.connections.count) }
+            }
+        }
     }
 
     /// Lowers the connection limit to what `openFiles` descriptors can hold (less the reserve and a margin for
