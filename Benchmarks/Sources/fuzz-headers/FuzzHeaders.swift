@@ -79,7 +79,7 @@ func fuzzOne(_ input: UnsafeRawBufferPointer) {
 
     let channel = EmbeddedChannel()
     do {
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1), promise: nil)
         try server._serveConnection(on: channel)
     } catch {
         preconditionFailure("the embedded connection failed: \(error)")
