@@ -18,6 +18,7 @@ import RPCHTTP2
 /// A message that is its bytes.
 struct Bytes: WireMessage, Equatable {
     var bytes: [UInt8]
+    init(bytes: [UInt8]) { self.bytes = bytes }
     init(wireBytes: UnsafeRawBufferPointer) throws(RPCError) { bytes = Array(wireBytes) }
     func wireBytes() -> [UInt8] { bytes }
 }

@@ -9,7 +9,7 @@ import FuzzDriver
 import RPCCore
 
 /// The messages fuzzed, in the order the first byte selects them.
-let decoders: [(UnsafeRawBufferPointer) -> Void] = [
+let decoders: [@Sendable (UnsafeRawBufferPointer) -> Void] = [
     { roundTrip(JoinRequest.self, $0) },
     { roundTrip(UploadVersionRequest.self, $0) },
     { roundTrip(WatchRequest.self, $0) },
