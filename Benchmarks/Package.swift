@@ -17,6 +17,7 @@ let dependencies: [Package.Dependency] = [
     .package(name: "aimass", path: "../"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
 ]
 
 /// A library product of the main package.
@@ -31,12 +32,29 @@ let targets: [Target] = [
     ),
 
     // MARK: Fuzzing
-    // libFuzzer target for MessageDeframer + protobuf-c decoding: scripts/fuzz.sh builds it with
-    // `-sanitize=fuzzer,address -DFUZZING` in .build-fuzz; a plain build makes it a corpus replayer. It depends on
-    // nothing but the product's modules, so the sanitized build compiles no more than it fuzzes.
+    // libFuzzer targets: scripts/fuzz.sh builds them with `-sanitize=fuzzer,address -DFUZZING` in .build-fuzz; a
+    // plain build makes each a corpus replayer (FuzzDriver). They depend on nothing but the product's modules, so
+    // the sanitized build compiles no more than it fuzzes.
+    .target(name: "FuzzDriver", swiftSettings: defaultSwiftSettings),
+    // MessageDeframer + protobuf-c decoding of the interop and health messages.
     .executableTarget(
         name: "fuzz-deframer",
-        dependencies: [aimass("RPCCore"), aimass("RPCHTTP2"), aimass("AIMassInterop"), aimass("RPCHealth")],
+        dependencies: ["FuzzDriver", aimass("RPCCore"), aimass("RPCHTTP2"), aimass("AIMassInterop"), aimass("RPCHealth")],
+        swiftSettings: defaultSwiftSettings
+    ),
+    // The aimass.v1 requests that arrive from the network: Join, UploadVersion, Watch, Recommend.
+    .executableTarget(
+        name: "fuzz-messages",
+        dependencies: ["FuzzDriver", aimass("RPCCore"), aimass("AIMassAPI")],
+        swiftSettings: defaultSwiftSettings
+    ),
+    // The server's header path: HPACK decoding in nghttp2, then the request-header handling of RPCHTTP2.
+    .executableTarget(
+        name: "fuzz-headers",
+        dependencies: [
+            "FuzzDriver", aimass("RPCCore"), aimass("RPCHTTP2"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ],
         swiftSettings: defaultSwiftSettings
     ),
 

@@ -1,35 +1,51 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target `fuzz-deframer` of the Benchmarks package (MessageDeframer + protobuf-c decoding,
-# with AddressSanitizer) in its own scratch path, .build-fuzz, and fuzzes it for N seconds.
+# Builds libFuzzer targets of the Benchmarks package (with AddressSanitizer) in their own scratch path, .build-fuzz,
+# and fuzzes each for N seconds (or N runs).
 #
-#   scripts/fuzz.sh [SECONDS]        default 30; exit status non-zero when a crash was found
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     default 30 s, target `deframer`; `all` for every target
+#   FUZZ_RUNS=10000000 scripts/fuzz.sh 0 messages    a number of inputs instead of a time
+#   FUZZ_CONFIG=release scripts/fuzz.sh ...          an optimised build (for long runs)
 #
-# New corpus entries go to .build-fuzz/corpus/deframer (kept between runs); the checked-in seeds in
-# Tests/FuzzCorpus/deframer are read too. A crashing input is written to .build-fuzz/artifacts/;
-# replay it with a plain build: `swift build --package-path Benchmarks --product fuzz-deframer &&
-# Benchmarks/.build/debug/fuzz-deframer FILE`.
+# Targets: deframer (MessageDeframer + protobuf-c decoding of the interop/health messages), messages (the aimass.v1
+# requests: Join, UploadVersion, Watch, Recommend), headers (nghttp2's HPACK decoding + the server's header path).
+# Exit status non-zero when a crash was found. New corpus entries go to .build-fuzz/corpus/TARGET (kept between
+# runs); the checked-in seeds in Tests/FuzzCorpus/TARGET are read too. A crashing input is written to
+# .build-fuzz/artifacts/; replay it with a plain build: `swift build --package-path Benchmarks --product fuzz-TARGET
+# && Benchmarks/.build/debug/fuzz-TARGET FILE`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 DURATION=${1:-30}
+shift || true
+TARGETS=("$@")
+[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(deframer)
+[[ ${TARGETS[0]} == all ]] && TARGETS=(deframer messages headers)
+CONFIG=${FUZZ_CONFIG:-debug}
 SCRATCH=.build-fuzz
 
-swift build -c debug --package-path Benchmarks --product fuzz-deframer \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path "$SCRATCH"
+for target in "${TARGETS[@]}"; do
+    swift build -c "$CONFIG" --package-path Benchmarks --product "fuzz-$target" \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path "$SCRATCH"
+done
 
-CORPUS="$SCRATCH/corpus/deframer"
 ARTIFACTS="$SCRATCH/artifacts"
-mkdir -p "$CORPUS" "$ARTIFACTS"
-SEEDS=()
-[[ -d Tests/FuzzCorpus/deframer ]] && SEEDS=(Tests/FuzzCorpus/deframer)
-
-# -max_len above 64 KiB + 5 so that the size limit itself can be reached.
-exec "$SCRATCH/debug/fuzz-deframer" \
-    -max_total_time="$DURATION" \
-    -max_len=70000 \
-    -len_control=200 \
-    -timeout=10 \
-    -rss_limit_mb=2048 \
-    -print_final_stats=1 \
-    -artifact_prefix="$ARTIFACTS/" \
-    "$CORPUS" "${SEEDS[@]}"
+mkdir -p "$ARTIFACTS"
+LIMIT=(-max_total_time="$DURATION")
+[[ -n ${FUZZ_RUNS:-} ]] && LIMIT=(-runs="$FUZZ_RUNS")
+for target in "${TARGETS[@]}"; do
+    CORPUS="$SCRATCH/corpus/$target"
+    mkdir -p "$CORPUS"
+    SEEDS=()
+    [[ -d Tests/FuzzCorpus/$target ]] && SEEDS=("Tests/FuzzCorpus/$target")
+    echo "== fuzz-$target"
+    # -max_len above 64 KiB + 5 so that the deframer's size limit itself can be reached.
+    "$SCRATCH/$CONFIG/fuzz-$target" \
+        "${LIMIT[@]}" \
+        -max_len=70000 \
+        -len_control=200 \
+        -timeout=10 \
+        -rss_limit_mb=2048 \
+        -print_final_stats=1 \
+        -artifact_prefix="$ARTIFACTS/$target-" \
+        "$CORPUS" "${SEEDS[@]}"
+done

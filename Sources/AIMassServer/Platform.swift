@@ -60,6 +60,8 @@ public final class Platform: Sendable {
         /// Where deployments, drains, cordons and counters are kept; nil: `DATADIR/control-plane.sqlite`. The
         /// high-availability control plane passes its etcd store (the platform closes it on shutdown).
         public var desiredStateStore: (any DesiredStateStore)? = nil
+        /// ``ServerConfiguration/maxConnections`` of the listener; `nil`: its default.
+        public var maxConnections: Int? = nil
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
@@ -229,6 +231,7 @@ public final class Platform: Sendable {
                 $0.host = configuration.host
                 $0.port = configuration.port
                 $0.tls = configuration.tls
+                if let maxConnections = configuration.maxConnections { $0.maxConnections = maxConnections }
             },
             services: [health, reflection] + services,
             interceptors: [audit] + configuration.observability.interceptors,

@@ -118,6 +118,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Control plane with --etcd: the HOST:PORT the other control planes send clients to (default: --host and the port).")
     var advertise: String?
 
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Client connections held at most; one more closes the oldest idle one first (default 20000, kept below the open-file limit)."
+    )
+    var maxConnections: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -144,6 +150,11 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup(title: "Tracing")
     var tracing: TracingOptions
+
+    func validatedMaxConnections() -> Int? {
+        if let maxConnections, maxConnections < 1 { CLIOutput.fail("--max-connections must be >= 1, got \(maxConnections)") }
+        return maxConnections
+    }
 
     func capacity() -> Capacity {
         var capacity = WorkerServer.machineCapacity()
@@ -208,6 +219,7 @@ struct Serve: AsyncParsableCommand {
             )
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
             configuration.tls = credentials
+            configuration.maxConnections = validatedMaxConnections()
             if let etcd {
                 try await runHighlyAvailable(etcd: etcd, configuration: configuration, logger: logger)
                 break
@@ -372,6 +384,7 @@ struct Serve: AsyncParsableCommand {
             observability: observability
         )
         configuration.tls = credentials
+        configuration.maxConnections = validatedMaxConnections()
         configuration.controlPlaneTLS = joinTLS.configuration(environment: environment)
         configuration.otherControlPlanes = Array(planes.dropFirst())
         let worker = try await WorkerServer.start(configuration: configuration, logger: logger)

@@ -3,20 +3,12 @@
 // every message they complete is decoded as SimpleRequest, StreamingOutputCallRequest and
 // HealthCheckRequest. Errors are expected; crashes, sanitizer reports and broken invariants are bugs.
 //
-// Built for fuzzing by scripts/fuzz.sh (`-sanitize=fuzzer,address -DFUZZING`): libFuzzer then
-// runs the fuzzing loop (through `LLVMFuzzerRunDriver`, see `FuzzMain`) and calls `LLVMFuzzerTestOneInput`. In a plain `swift build` the same target is
-// a corpus replayer: `fuzz-deframer FILE_OR_DIR...` runs each file through ``fuzzOne(_:)``.
+// Built for fuzzing by scripts/fuzz.sh; in a plain build a corpus replayer (see FuzzDriver).
 import AIMassInterop
+import FuzzDriver
 import RPCCore
 import RPCHTTP2
 import RPCHealth
-
-#if canImport(Glibc)
-import Glibc
-#endif
-#if !FUZZING
-import Foundation
-#endif
 
 /// Largest message the fuzzed deframer accepts (after decompression).
 let maxMessageSize = 64 * 1024
@@ -76,63 +68,9 @@ func roundTrip<Message: WireMessage & Equatable>(_ type: Message.Type, _ bytes: 
     precondition(again == message, "\(Message.self) changed through a re-encoding")
 }
 
-/// The libFuzzer entry point.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    fuzzOne(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
-
-#if FUZZING
-/// libFuzzer's driver (from libclang_rt.fuzzer, linked by `-sanitize=fuzzer`).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-/// SwiftPM links executables with `main` renamed to this module's entry point, so libFuzzer's own
-/// `main` is never used: this one hands the command line to libFuzzer's driver instead.
 @main
-enum FuzzMain {
+enum FuzzDeframer {
     static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data, size) }
-        exit(status)
+        FuzzDriver.run(name: "fuzz-deframer", fuzzOne)
     }
 }
-#else
-/// Without libFuzzer: replays files (or every file of directories) given as arguments.
-@main
-enum Replayer {
-    static func main() {
-        var count = 0
-        for argument in CommandLine.arguments.dropFirst() {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-                FileHandle.standardError.write(Data("fuzz-deframer: no such file \(argument)\n".utf8))
-                exit(2)
-            }
-            let paths =
-                isDirectory.boolValue
-                ? ((try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []).sorted().map { "\(argument)/\($0)" }
-                : [argument]
-            for path in paths {
-                guard let data = FileManager.default.contents(atPath: path) else { continue }
-                let bytes = [UInt8](data)
-                bytes.withUnsafeBufferPointer { buffer in
-                    if let base = buffer.baseAddress {
-                        _ = fuzz(base, buffer.count)
-                    } else {
-                        fuzzOne(UnsafeRawBufferPointer(start: nil, count: 0))
-                    }
-                }
-                count += 1
-            }
-        }
-        print("fuzz-deframer: replayed \(count) input(s)")
-    }
-}
-#endif

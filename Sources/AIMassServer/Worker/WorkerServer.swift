@@ -34,6 +34,8 @@ public final class WorkerServer: Sendable {
         public var keepalive: ClientConfiguration.Keepalive?
         /// TLS for this worker's listener (mutual when it has a client CA); `nil`: plaintext.
         public var tls: TLSServerCredentials? = nil
+        /// ``ServerConfiguration/maxConnections`` of the listener; `nil`: its default.
+        public var maxConnections: Int? = nil
         /// TLS towards the control plane (Join, downloads, token checks); `nil`: plaintext.
         public var controlPlaneTLS: ClientTLSConfiguration? = nil
         /// More control planes of a highly available pool (`--join A,B,C`; see ``WorkerAgent/Configuration``).
@@ -144,6 +146,7 @@ public final class WorkerServer: Sendable {
                 $0.host = configuration.host
                 $0.port = configuration.port
                 $0.tls = configuration.tls
+                if let maxConnections = configuration.maxConnections { $0.maxConnections = maxConnections }
             },
             services: [
                 health, reflection, RecommendService(source: source, registry: nil),

@@ -24,10 +24,13 @@ protocol HTTP2SessionDelegate: AnyObject {
     func sessionPing(ack: Bool)
     /// nghttp2 refused a frame (a protocol error on a stream or the connection); `errorCode` is its error.
     func sessionInvalidFrame(streamID: Int32, errorCode: Int32)
+    /// The peer reset a stream (RST_STREAM); called before ``sessionStreamClosed(streamID:errorCode:)``.
+    func sessionPeerReset(streamID: Int32, errorCode: UInt32)
 }
 
 extension HTTP2SessionDelegate {
     func sessionInvalidFrame(streamID: Int32, errorCode: Int32) {}
+    func sessionPeerReset(streamID: Int32, errorCode: UInt32) {}
 }
 
 /// Owns one `nghttp2_session *` and keeps it I/O-agnostic: bytes in with ``receive(_:)``, bytes out
@@ -58,6 +61,8 @@ final class HTTP2Session {
     private let raw: OpaquePointer
     private let isServer: Bool
     unowned(unsafe) var delegate: (any HTTP2SessionDelegate)?
+    /// ``abort(errorCode:debugData:)`` was called: the session reads nothing more.
+    private(set) var isAborted = false
 
     /// Creates a server or client session. No SETTINGS are queued until ``start(settings:)``.
     init(isServer: Bool) throws(NGHTTP2Error) {
@@ -217,6 +222,17 @@ final class HTTP2Session {
         }
     }
 
+    /// Ends the connection from inside a callback: queues GOAWAY and makes the running ``receive(_:)`` stop and
+    /// throw, so not one more byte of the peer's is processed; the owner then flushes the GOAWAY and closes.
+    func abort(errorCode: HTTP2ErrorCode, debugData: String) {
+        guard !isAborted else { return }
+        isAborted = true
+        submitGoAway(errorCode: errorCode, debugData: debugData)
+    }
+
+    /// What a receiving callback returns: 0, or a failure that stops `nghttp2_session_mem_recv` once aborted.
+    fileprivate var callbackResult: Int32 { isAborted ? NGHTTP2_ERR_CALLBACK_FAILURE.rawValue : 0 }
+
     /// Sends a PING.
     func submitPing() {
         _ = nghttp2_submit_ping(raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
@@ -281,23 +297,25 @@ final class HTTP2Session {
             return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
         }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
-            guard let frame, let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }
+            guard let frame, let owner = HTTP2Session.session(userData), let delegate = owner.delegate else { return 0 }
             delegate.sessionBeginHeaders(streamID: frame.pointee.hd.stream_id)
-            return 0
+            return owner.callbackResult
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
-            guard let frame, let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }
+            guard let frame, let owner = HTTP2Session.session(userData), let delegate = owner.delegate else { return 0 }
             let accepted = delegate.sessionHeader(
                 streamID: frame.pointee.hd.stream_id,
                 name: UnsafeRawBufferPointer(start: name, count: nameLength),
                 value: UnsafeRawBufferPointer(start: value, count: valueLength)
             )
-            // Temporal failure resets only this stream, with INTERNAL_ERROR.
+            if owner.isAborted { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+            // Temporal failure resets only this stream, with INTERNAL_ERROR, and nghttp2 decodes the rest of the
+            // header block without calling back (nor checking each field): a refused block costs little more.
             return accepted ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
-            guard let frame, let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }
+            guard let frame, let owner = HTTP2Session.session(userData), let delegate = owner.delegate else { return 0 }
             let header = frame.pointee.hd
             let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
             switch UInt32(header.type) {
@@ -312,21 +330,23 @@ final class HTTP2Session {
                 )
             case NGHTTP2_PING.rawValue:
                 delegate.sessionPing(ack: header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0)
+            case NGHTTP2_RST_STREAM.rawValue:
+                delegate.sessionPeerReset(streamID: header.stream_id, errorCode: frame.pointee.rst_stream.error_code)
             default:
                 break
             }
-            return 0
+            return owner.callbackResult
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
             _, _, streamID, data, length, userData in
-            guard let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }
+            guard let owner = HTTP2Session.session(userData), let delegate = owner.delegate else { return 0 }
             delegate.sessionData(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
-            return 0
+            return owner.callbackResult
         }
         nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(callbacks) { _, frame, errorCode, userData in
-            guard let frame, let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }
+            guard let frame, let owner = HTTP2Session.session(userData), let delegate = owner.delegate else { return 0 }
             delegate.sessionInvalidFrame(streamID: frame.pointee.hd.stream_id, errorCode: errorCode)
-            return 0
+            return owner.callbackResult
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             guard let delegate = HTTP2Session.session(userData)?.delegate else { return 0 }

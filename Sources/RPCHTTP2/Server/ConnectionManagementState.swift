@@ -90,7 +90,9 @@ extension ServerConnectionHandler {
         let configuration = shared.configuration.connection
         let intervals = [configuration.keepaliveInterval, configuration.maxIdle, configuration.maxAge].compactMap { $0 }
         guard let shortest = intervals.min() else { return }
-        let tick = max(Duration.milliseconds(50), min(shortest / 4, .seconds(1)))
+        // A quarter of the shortest interval, at most 30 s: with gRPC's 2-hour keepalive, 10,000 idle connections
+        // then wake 333 times a second instead of 10,000 (each tick is a timer in the event loop's heap).
+        let tick = max(Duration.milliseconds(50), min(shortest / 4, .seconds(30)))
         let opened = ContinuousClock.now
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let timer = context.eventLoop.scheduleRepeatedTask(

@@ -59,9 +59,14 @@ public final class RPCServer: Sendable {
         let shared = self.shared
         let limits = FileDescriptorLimit.raiseSoftToHard()
         shared.logger.debug("open file limit", metadata: ["soft": "\(limits.soft)", "hard": "\(limits.hard)"])
+        if limits.soft > 0 { shared.fitConnectionLimit(openFiles: limits.soft) }
         let reserve = FileDescriptorReserve(size: shared.configuration.fileDescriptorReserve)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            // A burst of connections beyond the backlog has its SYNs dropped, and each client waits for the kernel's
+            // 1 s retransmission (the 1,020 ms first call of issue 14): the kernel caps this at somaxconn (4,096).
+            .serverChannelOption(.backlog, value: 4096)
+            // Accept many connections per wake-up, not NIO's default 4.
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
@@ -111,6 +116,16 @@ public final class RPCServer: Sendable {
                 channel.eventLoop.makeCompletedFuture { try Self.installHandlers(on: channel, shared: shared, tls: nil) }
             }
             .withConnectedSocket(socket).get()
+    }
+
+    /// What the server refused or closed to protect itself (abusive connections, connections closed for room).
+    public var abuseCounters: AbuseCounters { shared.abuseCounters }
+
+    /// Serves one connection on a channel the caller made, as if it had been accepted, in plaintext: how the header
+    /// path is fuzzed (on an `EmbeddedChannel`, Benchmarks/Sources/fuzz-headers). Not API: listeners do this
+    /// themselves.
+    public func _serveConnection(on channel: any Channel) throws {
+        try Self.installHandlers(on: channel, shared: shared, tls: nil)
     }
 
     /// The address the server listens on, once started.

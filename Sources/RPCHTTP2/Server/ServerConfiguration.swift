@@ -11,7 +11,9 @@ public struct ServerConfiguration: Sendable {
     public var maxReceiveMessageSize: Int
     /// SETTINGS_MAX_CONCURRENT_STREAMS: streams a client may have open on one connection.
     public var maxConcurrentStreams: UInt32
-    /// SETTINGS_MAX_HEADER_LIST_SIZE, also enforced on received header blocks.
+    /// SETTINGS_MAX_HEADER_LIST_SIZE, also enforced while received header blocks are decoded: a request whose
+    /// header list passes it is answered RESOURCE_EXHAUSTED and its stream reset at that point, and the rest of
+    /// its block is skipped.
     public var maxHeaderListSize: UInt32
     /// SETTINGS_INITIAL_WINDOW_SIZE: bytes a client may send on a stream before we read them.
     public var initialStreamWindowSize: UInt32
@@ -32,6 +34,13 @@ public struct ServerConfiguration: Sendable {
     /// File descriptors held in reserve: when the process runs out, they are given back so the listener still
     /// accepts, and the oldest idle connection is closed to make room. 0 disables it.
     public var fileDescriptorReserve: Int
+    /// Connections held open at most. Accepting one more closes an old one first (GOAWAY, then close): the oldest
+    /// that never sent a request, else the oldest with no call in flight, else the oldest (its calls finish first).
+    /// New clients are thus always accepted. The server also keeps this below its open-file limit (less the
+    /// reserve and a margin), so that it never runs out of descriptors while holding idle connections.
+    public var maxConnections: Int
+    /// What one connection may do wrong or cost before it is sent GOAWAY(ENHANCE_YOUR_CALM) and closed.
+    public var abuseLimits: AbuseLimits
 
     /// Keepalive pings and connection lifetime limits.
     public struct ConnectionManagement: Sendable {
@@ -95,6 +104,8 @@ public struct ServerConfiguration: Sendable {
         self.tls = nil
         self.tlsHandshakeTimeout = .seconds(10)
         self.fileDescriptorReserve = 8
+        self.maxConnections = 20_000
+        self.abuseLimits = .defaults
     }
 
     public static var defaults: Self { Self() }

@@ -5,7 +5,12 @@ import RPCCore
 /// The request side: headers, dispatch, DATA and the end of streams, as nghttp2 reports them.
 extension ServerConnectionHandler: HTTP2SessionDelegate {
     func sessionBeginHeaders(streamID: Int32) {
-        guard streams[streamID] == nil else { return }  // trailers from the client: nothing to set up
+        abuse.headerBlockStarted(now: .now)
+        if let stream = streams[streamID] {
+            stream.headerListSize = 0  // trailers from the client: a new header list, nothing else to set up
+            return
+        }
+        activity.streamOpened()
         let stream = ServerStream(id: streamID)
         #if DEBUG
         stream.countedIn = shared
@@ -16,12 +21,18 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
     }
 
     func sessionHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        guard let stream = streams[streamID], stream.context == nil, stream.inlineHandler == nil else { return true }
-        stream.headerListSize += name.count + value.count + 32
-        if stream.headerListSize > Int(shared.configuration.maxHeaderListSize) {
-            stream.malformedHeader = "header list larger than \(shared.configuration.maxHeaderListSize) bytes"
-            return true
+        // Counted as SETTINGS_MAX_HEADER_LIST_SIZE counts: name, value and 32 bytes of overhead per field.
+        let size = name.count + value.count + 32
+        if abuse.headerDecoded(size: size) {
+            closeForAbuse(.headerDecoding)
+            return false
         }
+        guard let stream = streams[streamID] else { return true }
+        stream.headerListSize += size
+        if stream.headerListSize > Int(shared.configuration.maxHeaderListSize) {
+            return headerListTooLarge(stream)
+        }
+        guard stream.context == nil, stream.inlineHandler == nil else { return true }
         // Compared as bytes: making Strings of every header costs more than the rest of a call.
         switch RequestHeader(name) {
         case .method: stream.isPost = value.elementsEqualBytes("POST")
@@ -38,7 +49,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             guard !Metadata.isReserved(name) else { break }
             if Metadata.isBinaryKey(name) {
                 guard let bytes = Base64.decode(String(decoding: value, as: UTF8.self)) else {
-                    stream.malformedHeader = "metadata \(name) is not valid base64"
+                    stream.headerProblem = RPCError(code: .internalError, message: "metadata \(name) is not valid base64")
                     break
                 }
                 stream.metadata.add(binary: bytes, forKey: name)
@@ -95,6 +106,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
         }
         failDrainWaiters(stream)
         stream.release()
+        activity.streamClosed()
         management.streamClosed()
         streamsClosedUnreported += 1
         if draining && streams.isEmpty { flush() }
@@ -102,6 +114,47 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
 
     func sessionInvalidFrame(streamID: Int32, errorCode: Int32) {
         shared.metrics?.frameRejected()
+        shared.abuseCounters.invalidFrame()
+        if let offence = abuse.record(.invalidFrame, now: .now) { closeForAbuse(offence) }
+    }
+
+    func sessionPeerReset(streamID: Int32, errorCode: UInt32) {
+        // A reset of a call not yet answered: the work it started is thrown away (CVE-2023-44487's rapid reset).
+        guard let stream = streams[streamID], !stream.finished else { return }
+        shared.abuseCounters.rapidReset()
+        if let offence = abuse.record(.rapidReset, now: .now) { closeForAbuse(offence) }
+    }
+
+    /// A header list passed ``ServerConfiguration/maxHeaderListSize``. Up to twice the limit the request is answered
+    /// RESOURCE_EXHAUSTED once its block is in (a clear status for metadata a little too large; the fields past the
+    /// limit are dropped unread). Beyond that, or for trailers, the stream is reset at once (INTERNAL_ERROR) and
+    /// nghttp2 decodes the rest of the block without calling back or checking each field: an HPACK bomb (thousands
+    /// of references to a 4 KiB table entry) then costs little more than its bytes on the wire. Returns `false` to
+    /// reset.
+    private func headerListTooLarge(_ stream: ServerStream) -> Bool {
+        let limit = Int(shared.configuration.maxHeaderListSize)
+        if !stream.headerListTooLarge {
+            stream.headerListTooLarge = true
+            shared.abuseCounters.oversizedHeaderList()
+            stream.headerProblem = RPCError(code: .resourceExhausted, message: "header list larger than \(limit) bytes")
+            if let offence = abuse.record(.oversizedHeaderList, now: .now) {
+                closeForAbuse(offence)
+                return false
+            }
+        }
+        let isRequest = stream.context == nil && stream.inlineHandler == nil
+        return isRequest && stream.headerListSize <= 2 * limit
+    }
+
+    /// Sends GOAWAY(ENHANCE_YOUR_CALM) naming the offence and stops reading; the connection closes once the
+    /// GOAWAY is written (see ``HTTP2Session/abort(errorCode:debugData:)``). Calls in flight are cancelled.
+    func closeForAbuse(_ offence: ConnectionAbuseState.Offence) {
+        guard let session, !session.isAborted else { return }
+        shared.abuseCounters.closed(for: offence)
+        logger.info(
+            "closing an abusive connection", metadata: ["peer": "\(remotePeer)", "reason": "\(offence.goAwayDebugData)"]
+        )
+        session.abort(errorCode: .enhanceYourCalm, debugData: offence.goAwayDebugData)
     }
 
     func sessionReadOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2Session.OutboundRead {
@@ -136,8 +189,8 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
     // MARK: Dispatch
 
     private func startCall(_ stream: ServerStream) {
-        if let problem = stream.malformedHeader {
-            return reject(stream, httpStatus: nil, status: RPCError(code: .internalError, message: problem))
+        if let problem = stream.headerProblem {
+            return reject(stream, httpStatus: nil, status: problem)
         }
         guard stream.isPost else {
             return reject(

@@ -30,15 +30,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     var backPressure: BackPressure
     /// NIO asked for a read while reading was paused.
     var readPending = false
+    /// The connection is closing after a GOAWAY for an error: what the peer still sends is dropped.
+    var lingering = false
     /// Streams opened and closed since the last report to the server's metrics (see ``reportStreams()``).
     var streamsOpenedUnreported = 0
     var streamsClosedUnreported = 0
+    /// Offences of this connection against the server's ``AbuseLimits``.
+    var abuse: ConnectionAbuseState
+    /// Whether a request was ever made and how many are in flight, for the server's choice of a connection to close.
+    let activity = ConnectionActivity()
 
     init(shared: ServerShared, allocator: ByteBufferAllocator) {
         self.shared = shared
         self.logger = shared.logger
         self.management = ConnectionManagementState(configuration: shared.configuration.connection)
         self.backPressure = BackPressure()
+        self.abuse = ConnectionAbuseState(limits: shared.configuration.abuseLimits, now: .now)
     }
 
     // MARK: Channel events
@@ -79,7 +86,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         reportStreams()
         streams.removeAll()
         management.cancelTimers()
-        shared.connectionClosed(self)
+        shared.connectionClosed(self, eventLoop: context.eventLoop)
         session?.delegate = nil
         session = nil
         channelContext = nil
@@ -89,19 +96,34 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let buffer = unwrapInboundIn(data)
         management.readHappened()
         shared.spinner?.activity()
-        guard let session else { return }
+        guard let session, !lingering else { return }
         output.isReading = true
         do {
             try buffer.withUnsafeReadableBytes { bytes in try session.receive(bytes) }
             output.isReading = false
         } catch {
             output.isReading = false
-            shared.metrics?.frameRejected()
+            // An abort for abuse was counted and logged where it was decided.
+            if !session.isAborted { shared.metrics?.frameRejected() }
             logger.debug("HTTP/2 protocol error, closing", metadata: ["peer": "\(remotePeer)", "error": "\(error)"])
-            flush()
-            context.close(promise: nil)
+            closeAfterGoAway(context: context)
             return
         }
+    }
+
+    /// Closes after a connection error (nghttp2's, or an abuse limit): the GOAWAY is written, then the write side
+    /// is shut and what the peer still sends is read and dropped for up to a second. Closing at once with its bytes
+    /// unread would make the kernel answer with a TCP reset, and the peer would lose the GOAWAY that says why.
+    func closeAfterGoAway(context: ChannelHandlerContext) {
+        guard !lingering else { return }
+        lingering = true
+        flush()
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let closeOutput = context.eventLoop.makePromise(of: Void.self)
+        // A channel that cannot half-close (TLS, say) closes at once.
+        closeOutput.futureResult.whenFailure { _ in handler.value.channelContext?.close(promise: nil) }
+        context.close(mode: .output, promise: closeOutput)
+        context.eventLoop.scheduleTask(in: .seconds(1)) { handler.value.channelContext?.close(promise: nil) }
     }
 
     /// Flushes once the event loop has read every connection that was ready, not at once.
@@ -147,7 +169,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         defer { reportStreams() }  // after the writes: nghttp2 closes streams as it sends their last frames
         guard let session, let context = channelContext else { return }
         let nested = output.isBusy
-        guard output.flush(session, to: context), !nested else { return }
+        guard output.flush(session, to: context), !nested, !lingering else { return }
         if !session.isAlive || (draining && streams.isEmpty) {
             context.close(promise: nil)
         }

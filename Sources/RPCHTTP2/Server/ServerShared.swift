@@ -1,3 +1,4 @@
+internal import CNGHTTP2
 import Logging
 import NIOCore
 import RPCCore
@@ -24,15 +25,18 @@ final class ServerShared: Sendable {
     private struct Connection {
         let handler: NIOLoopBound<ServerConnectionHandler>
         let eventLoop: any EventLoop
-        /// Order of opening: the lowest is the oldest.
-        let sequence: UInt64
+        let activity: ConnectionActivity
     }
     private struct State {
-        var connections: [ObjectIdentifier: Connection] = [:]
+        var connections = ConnectionTable<Connection>()
         var draining = false
-        var opened: UInt64 = 0
+        /// ``ServerConfiguration/maxConnections``, lowered at start to fit the open-file limit.
+        var maxConnections: Int
+        var memoryTrim = MemoryTrimPolicy()
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    /// What the server refused or closed to protect itself.
+    let abuseCounters = AbuseCounters()
     /// Handler tasks started and not yet done with the event loop (an atomic: touched twice per task-based call).
     private let runningTasks = Atomic<Int>(0)
     #if DEBUG
@@ -55,6 +59,7 @@ final class ServerShared: Sendable {
         self.logger = logger
         self.spinner = configuration.busyPollWindow.map { IdleSpinner(window: $0) }
         self.metrics = metrics
+        self.state = Mutex(State(maxConnections: max(1, configuration.maxConnections)))
         let installedGate = self.gate
         self.methods = Dictionary(
             uniqueKeysWithValues: router.paths.compactMap { path in
@@ -73,48 +78,72 @@ final class ServerShared: Sendable {
     }
 
     func connectionOpened(_ handler: ServerConnectionHandler, eventLoop: any EventLoop) {
-        let draining = state.withLock { state in
-            state.opened += 1
-            state.connections[ObjectIdentifier(handler)] = Connection(
-                handler: NIOLoopBound(handler, eventLoop: eventLoop), eventLoop: eventLoop, sequence: state.opened
+        let id = ObjectIdentifier(handler)
+        let (draining, evict) = state.withLock { state -> (Bool, Connection?) in
+            state.connections.insert(
+                Connection(handler: NIOLoopBound(handler, eventLoop: eventLoop), eventLoop: eventLoop, activity: handler.activity),
+                id: id
             )
-            return state.draining
+            state.memoryTrim.opened(count: state.connections.count)
+            guard state.connections.countNotEvicting > state.maxConnections else { return (state.draining, nil) }
+            let victim = state.connections.chooseToEvict(
+                excluding: id, silent: { $0.activity.isSilent }, idle: { $0.activity.isIdle }
+            )
+            return (state.draining, victim)
         }
         metrics?.connectionOpened()
         if draining { handler.beginDraining() }
+        if let evict {
+            abuseCounters.evicted()
+            evict.eventLoop.execute { evict.handler.value.closeForRoom() }
+        }
     }
 
-    func connectionClosed(_ handler: ServerConnectionHandler) {
-        let removed = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(handler)) }
+    func connectionClosed(_ handler: ServerConnectionHandler, eventLoop: any EventLoop) {
+        let (removed, trim) = state.withLock { state -> (Connection?, Bool) in
+            let removed = state.connections.remove(id: ObjectIdentifier(handler))
+            return (removed, state.memoryTrim.closed(count: state.connections.count))
+        }
         if removed != nil { metrics?.connectionClosed() }
+        if trim {
+            eventLoop.scheduleTask(in: .seconds(1)) { [self] in
+                _ = CNGHTTP2_malloc_trim(0)
+                state.withLock { $0.memoryTrim.trimmed(count: $0.connections.count) }
+            }
+        }
+    }
+
+    /// Lowers the connection limit to what `openFiles` descriptors can hold (less the reserve and a margin for
+    /// the listener, the event loops and the server's own files).
+    func fitConnectionLimit(openFiles: UInt64) {
+        let room = Int(clamping: openFiles) - configuration.fileDescriptorReserve - 32
+        let limit = max(1, min(configuration.maxConnections, room))
+        state.withLock { $0.maxConnections = limit }
+        logger.debug("connection limit", metadata: ["max_connections": "\(limit)"])
     }
 
     /// Sends GOAWAY on every connection, and on each one accepted from now on.
     func beginDrainingAll() {
         let connections = state.withLock { state -> [Connection] in
             state.draining = true
-            return Array(state.connections.values)
+            return state.connections.connections
         }
         for connection in connections {
             connection.eventLoop.execute { connection.handler.value.beginDraining() }
         }
     }
 
-    /// Closes (GOAWAY, then close) the oldest connection with no call in flight, if one of the oldest few hundred
-    /// is; to make room when the process runs out of file descriptors. Rare, so it asks each candidate in turn on
-    /// its own event loop.
+    /// Closes (GOAWAY, then close) a connection to make room when the process runs out of file descriptors: the
+    /// oldest that never sent a request, else the oldest with no call in flight, else the oldest, once its calls end.
     func closeOldestIdleConnection() {
-        let candidates = state.withLock { state in
-            state.connections.values.sorted { $0.sequence < $1.sequence }.prefix(256)
+        let victim = state.withLock { state -> Connection? in
+            state.connections.chooseToEvict(
+                excluding: nil, silent: { $0.activity.isSilent }, idle: { $0.activity.isIdle }
+            )
         }
-        Self.closeFirstIdle(of: candidates)
-    }
-
-    private static func closeFirstIdle(of candidates: ArraySlice<Connection>) {
-        guard let first = candidates.first else { return }
-        first.eventLoop.submit { first.handler.value.closeIfIdle() }.whenSuccess { closed in
-            if !closed { closeFirstIdle(of: candidates.dropFirst()) }
-        }
+        guard let victim else { return }
+        abuseCounters.evicted()
+        victim.eventLoop.execute { victim.handler.value.closeForRoom() }
     }
 
     /// Connections still open.
@@ -135,7 +164,7 @@ final class ServerShared: Sendable {
 
     /// Closes every connection at once.
     func closeAll() {
-        let connections = state.withLock { Array($0.connections.values) }
+        let connections = state.withLock { $0.connections.connections }
         for connection in connections {
             connection.eventLoop.execute { connection.handler.value.closeNow() }
         }
@@ -159,11 +188,12 @@ extension ServerConnectionHandler {
         if streams.isEmpty { channelContext?.close(promise: nil) }
     }
 
-    /// Drains the connection if it has no call in flight; returns whether it did.
-    func closeIfIdle() -> Bool {
-        guard streams.isEmpty, !draining, channelContext != nil else { return false }
+    /// Closes the connection to make room for new ones: at once when no call is in flight, else after its calls
+    /// (GOAWAY first either way, so the client knows to reconnect).
+    func closeForRoom() {
+        guard channelContext != nil else { return }
+        logger.debug("closing a connection to make room", metadata: ["peer": "\(remotePeer)", "calls": "\(streams.count)"])
         beginDraining()
-        return true
     }
 
     func closeNow() {

@@ -21,7 +21,10 @@ final class ServerStream {
     var acceptsGzip = false
     var metadata = Metadata()
     var headerListSize = 0
-    var malformedHeader: String?
+    /// The header list passed the server's limit (its fields past the limit were dropped).
+    var headerListTooLarge = false
+    /// Why the request headers are refused, if they are: the call ends with this status once they are in.
+    var headerProblem: RPCError?
 
     // The call.
     var context: ServerContext?

@@ -1,0 +1,30 @@
+/// When to give the memory of closed connections back to the kernel (`malloc_trim`): glibc's `free` keeps it in the
+/// allocator's arenas, so after thousands of connections close (an idle-connection flood, say) the resident size
+/// would stay at its peak. A trim is due once `threshold` connections closed since the last one (or since the peak),
+/// and runs a moment later so that one trim covers a whole burst. A pure state machine; ``ServerShared`` does the I/O.
+struct MemoryTrimPolicy {
+    let threshold: Int
+    private var peak = 0
+    private var scheduled = false
+
+    init(threshold: Int = 256) {
+        self.threshold = threshold
+    }
+
+    mutating func opened(count: Int) {
+        peak = max(peak, count)
+    }
+
+    /// A connection closed, `count` remain; returns `true` when the caller should schedule a trim.
+    mutating func closed(count: Int) -> Bool {
+        guard !scheduled, peak - count >= threshold else { return false }
+        scheduled = true
+        return true
+    }
+
+    /// The scheduled trim ran with `count` connections open.
+    mutating func trimmed(count: Int) {
+        scheduled = false
+        peak = count
+    }
+}
