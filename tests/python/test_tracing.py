@@ -129,13 +129,13 @@ def test_one_trace_across_the_cli_and_the_server(tmp_path, receiver, recommend_p
         with grpc.insecure_channel(server.target) as channel:
             with pytest.raises(grpc.RpcError):
                 pb_grpc.RecommendStub(channel).Recommend(
-                    pb.RecommendRequest(model="dishes", seed_items=["no-such-dish"], k=3),
+                    pb.RecommendRequest(model="no-such-model", seed_items=["tofu"], k=3),
                     metadata=[("authorization", f"Bearer {token}"),
                               ("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01")], timeout=30)
         continued = wait_until("the continued trace", lambda: collector.trace(bytes.fromhex(trace_id)) or None,
                                timeout=60)
         _, span = next((s for s in continued if s[1].name == "aimass.v1.Recommend/Recommend"))
         assert span.parent_span_id == bytes.fromhex("00f067aa0ba902b7")
-        assert attributes(span)["rpc.grpc.status_code"] != 0
+        assert attributes(span)["rpc.grpc.status_code"] == 5  # NOT_FOUND
     finally:
         stop_server(server)
