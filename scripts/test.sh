@@ -18,4 +18,4 @@ swift build --package-path Benchmarks
 swift build -c release
 AIMASS_BIN_DIR="$(swift build --show-bin-path)" \
     AIMASS_BENCH_BIN_DIR="$(swift build --package-path Benchmarks --show-bin-path)" \
-    .venv/bin/python -m pytest -q -n 2 --dist loadgroup tests/python  # two files at a time (docs/testing.md)
+    .venv/bin/python -m pytest -q tests/python  # serially: see docs/testing.md on -n 2

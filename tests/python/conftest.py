@@ -52,11 +52,12 @@ HEALTH_TIMEOUT = 10.0
 VENV_FILES = {"test_example_client.py", "test_python_client.py", "test_run_demo.py", "test_run_serving.py"}
 
 
-def pytest_collection_modifyitems(config, items):
-    """One xdist group a file (each file runs whole on one worker, its module fixtures made once), VENV_FILES one."""
-    for item in items:
-        name = item.path.name
-        item.add_marker(pytest.mark.xdist_group("venv" if name in VENV_FILES else name))
+def pytest_itemcollected(item):
+    """One xdist group a file (each file runs whole on one worker, its module fixtures made once), VENV_FILES one.
+    Marked as each item is collected: xdist reads the marks in its pytest_collection_modifyitems, which may run
+    before any of ours."""
+    name = item.path.name
+    item.add_marker(pytest.mark.xdist_group("venv" if name in VENV_FILES else name))
 
 
 # -- stubs -------------------------------------------------------------------------------------
