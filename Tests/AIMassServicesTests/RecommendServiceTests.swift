@@ -1,5 +1,6 @@
 import AIMassAPI
 import AIMassServer
+import AIMassServices
 import Foundation
 import RPCCore
 import RPCHTTP2
@@ -21,9 +22,9 @@ struct RecommendServiceTests {
         let options: CallOptions
         let directory: URL
 
-        static func start() async throws -> Fixture {
+        static func start(scheduler: SchedulerController.Configuration = .defaults) async throws -> Fixture {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aimass-rec-\(UUID().uuidString)")
-            let platform = try await Platform.start(configuration: .init(port: 0, dataDirectory: directory.path))
+            let platform = try await Platform.start(configuration: .init(port: 0, dataDirectory: directory.path, scheduler: scheduler))
             let token = try String(contentsOfFile: platform.registry.adminTokenPath, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let admin = try platform.registry.authenticate(token: token)

@@ -101,7 +101,9 @@ struct SchedulerDrainRejoinTests {
 
     @Test("A worker whose stream broke rejoins with its id and keeps its replica; one it does not know is removed")
     func rejoinKeepsReplicas() async throws {
-        try await S.withFixture { fixture in
+        // A lease far longer than the test: the worker must stay NOT_SERVING until it rejoins, however slowly a
+        // loaded machine runs the steps between (with the 5 s default, CI once saw the lease expire first).
+        try await S.withFixture(scheduler: .init(lease: 600)) { fixture in
             let hello = WorkerHello(address: "127.0.0.1:1", capacity: Capacity(cpuMillis: 4000, memoryBytes: 4 << 30, replicaSlots: 4))
             func open() async throws -> ClientCall<JoinRequest, JoinResponse> {
                 try await fixture.client.makeCall(

@@ -1,5 +1,6 @@
 import AIMassAPI
 import AIMassServer
+import AIMassServices
 import Foundation
 import RPCCore
 import RPCHTTP2
@@ -35,8 +36,10 @@ struct SchedulerServiceTests {
         }
     }
 
-    static func withFixture(_ body: (Fixture) async throws -> Void) async throws {
-        let fixture = try await Fixture.start()
+    static func withFixture(
+        scheduler: SchedulerController.Configuration = .defaults, _ body: (Fixture) async throws -> Void
+    ) async throws {
+        let fixture = try await Fixture.start(scheduler: scheduler)
         do {
             try await body(fixture)
         } catch {
