@@ -5,6 +5,7 @@
 # Prints one table and the issue's ratios; see scripts/bench_serving.py for the columns.
 # Usage: scripts/bench-serving.sh [--duration S] [--repeat N] [--loads 1x1,4x1,...] [--no-peer]
 #        scripts/bench-serving.sh --metrics [...]: aimass with Prometheus metrics off and on, alternating (no peer)
+#        (add --perf: the share of the metrics-on server's CPU samples in metrics code, by perf)
 #        (CONFIG=debug for a debug build; SERVER_CPU / CLIENT_CPU override the pinning)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

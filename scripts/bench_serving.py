@@ -169,6 +169,41 @@ def scrape_count(port, method):
     return int(found.group(1)) if found else None
 
 
+# Functions that exist only because metrics are on (the gRPC instruments, swift-metrics' API, the exporter, the
+# histograms) and the clock reads that time calls. The clock is also read for other reasons (deadlines, the gate,
+# connection management), so its share is an upper bound on what metrics add to it.
+METRICS_SYMBOLS = re.compile(r"Metric|Prometheus|Histogram|StatusSlots|Instruments|recordEnd", re.IGNORECASE)
+CLOCK_SYMBOLS = re.compile(r"clock_gettime|ContinuousClock")
+
+
+def metrics_share(args, target, workload, body, load, workdir):
+    """Share of the server's CPU samples (perf, cpu-clock) in metrics code and in clock reads during one run."""
+    clients, streams = load
+    data = os.path.join(workdir, f"perf.{workload}.{clients}x{streams}.data")
+    command = ["taskset", "-c", args.client_cpu, "h2load", "-t", "1", "-c", str(clients), "-m", str(streams),
+               "-D", str(args.duration + 2), "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers",
+               "-H", f"authorization: Bearer {target.token}", f"http://127.0.0.1:{target.port}{WORKLOADS[workload]}"]
+    load_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # a measurement window inside the load, not a synchronisation
+    subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4999", "-p", str(target.process.pid), "-o", data,
+                    "--", "sleep", str(args.duration)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    load_process.wait(timeout=args.duration + 120)
+    report = subprocess.run(["perf", "report", "-i", data, "--sort", "symbol", "--stdio"], capture_output=True,
+                            text=True, check=True).stdout
+    metrics = clock = 0.0
+    for line in report.splitlines():
+        parts = line.split()
+        if line.startswith("#") or len(parts) < 3 or not parts[0].endswith("%"):
+            continue
+        share = float(parts[0].rstrip("%"))
+        symbol = " ".join(parts[2:])
+        if METRICS_SYMBOLS.search(symbol):
+            metrics += share
+        elif CLOCK_SYMBOLS.search(symbol):
+            clock += share
+    return metrics, clock
+
+
 def compare_metrics(args, workdir, bodies):
     """Metrics off and on, in one run: rows alternate between the two servers."""
     metrics_port = free_port()
@@ -176,6 +211,7 @@ def compare_metrics(args, workdir, bodies):
                start_aimass(args, workdir, "metrics-on", ["--metrics-port", str(metrics_port)])]
     scraper = Scraper(args, metrics_port)
     rows = []
+    shares = []
     try:
         sizes = {(t.name, w): success_bytes(args, t, w, bodies[w]) for t in targets for w in WORKLOADS}
         plan = [("recommend", load) for load in parse_loads(args.loads)]
@@ -187,6 +223,9 @@ def compare_metrics(args, workdir, bodies):
                     runs[target.name].append(
                         measure(args, target, workload, bodies[workload], sizes[(target.name, workload)], load,
                                 workdir))
+            if args.perf:
+                shares.append((workload, load, *metrics_share(args, targets[1], workload, bodies[workload], load,
+                                                              workdir)))
             for target in targets:
                 ordered = sorted(runs[target.name], key=lambda row: row["cpu_us_per_ok"])
                 row = ordered[len(ordered) // 2]
@@ -210,6 +249,14 @@ def compare_metrics(args, workdir, bodies):
               f"| {difference:+.1f} % | {off['ok_per_s']:.0f} | {on['ok_per_s']:.0f} |")
     print()
     print(f"metrics-on server: grpc_server_call_duration_seconds_count of Recommend OK = {counted}")
+    if shares:
+        print()
+        print("perf (cpu-clock samples of the metrics-on server, one run of each load, scraped once a second):")
+        print()
+        print("| call | load | samples in metrics code | samples in clock reads (all uses) |")
+        print("|---|---|---:|---:|")
+        for workload, (clients, streams), metrics, clock in shares:
+            print(f"| {workload} | {clients}x{streams} | {metrics:.2f} % | {clock:.2f} % |")
 
 
 def start_peer(args, workdir):
@@ -329,6 +376,8 @@ def main():
     parser.add_argument("--serve-arg", action="append", default=[], help="extra argument of aimass serve")
     parser.add_argument("--metrics", action="store_true",
                         help="compare aimass with Prometheus metrics off and on (no peer)")
+    parser.add_argument("--perf", action="store_true",
+                        help="with --metrics: also the share of the metrics-on server's CPU samples in metrics code")
     args = parser.parse_args()
     for tool in ("h2load", "nghttp", "taskset"):
         if not shutil.which(tool):
