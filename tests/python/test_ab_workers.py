@@ -166,6 +166,9 @@ def test_workers_serve_and_attribute_an_ab_split(pool, pb, tmp_path):
     for version in (1, 2):
         assert rows[version]["views"] == sent[version]["views"], (version, rows[version], sent[version])
         assert rows[version]["clicks"] == sent[version]["clicks"], (version, rows[version], sent[version])
+    print(f"users per version {dict(counts)}; report " + "; ".join(
+        f"v{v}: {rows[v]['views']} views, {rows[v]['clicks']} clicks, CTR {rows[v]['click_through']:.4f} "
+        f"[{rows[v]['click_through_ci95'][0]:.4f}, {rows[v]['click_through_ci95'][1]:.4f}]" for v in (1, 2)))
 
     with grpc.insecure_channel(workers[0].target) as channel:
         feedback = fgrpc.FeedbackStub(channel)
