@@ -32,6 +32,21 @@ public struct DeploymentSpec: Hashable, Sendable {
     public var priority: Int
     /// In-flight calls per ready replica the autoscaler aims at; also each replica's concurrency limit.
     public var targetConcurrency: Int
+    /// The challenger of the A/B split on the alias the deployment follows; 0 = none. While it is set (and differs
+    /// from ``version``) the deployment keeps as many replicas of it as of ``version``, spread the same way, so that
+    /// a worker serving the alias can serve either version (``SchedulerState/split(_:challenger:now:)``).
+    public var challengerVersion: UInt32 = 0
+
+    /// The challenger replicas are kept for: ``challengerVersion`` unless it is 0 or the deployment's own version
+    /// (a promoted challenger is simply the version).
+    public var activeChallenger: UInt32? {
+        challengerVersion != 0 && challengerVersion != version ? challengerVersion : nil
+    }
+
+    /// Whether a replica of `version` is one this deployment wants: its version or its active challenger.
+    public func serves(_ version: UInt32) -> Bool {
+        version == self.version || version == activeChallenger
+    }
 
     /// Creates a spec; defaults follow `DeployRequest` (min 1, max = min, target concurrency 4, priority 0).
     public init(

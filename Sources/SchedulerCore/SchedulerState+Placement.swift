@@ -54,18 +54,22 @@ extension SchedulerState {
         }
     }
 
-    /// Spread first (the fewest replicas of the same deployment), then best fit on the request's dominant resource
-    /// (the smallest leftover share of that resource), then the worker id.
+    /// Spread first (the fewest replicas of the same deployment and version, then of the same deployment), then
+    /// best fit on the request's dominant resource (the smallest leftover share of that resource), then the worker
+    /// id. Spreading each version on its own puts an A/B challenger's replicas beside the champion's.
     private func chooseWorker(for replica: Replica, free: [WorkerID: Capacity]) -> WorkerID? {
+        var sameVersion: [WorkerID: Int] = [:]
         var sameDeployment: [WorkerID: Int] = [:]
         for other in replicas.values where other.deploymentID == replica.deploymentID && other.state.isLive {
-            if let worker = other.workerID { sameDeployment[worker, default: 0] += 1 }
+            guard let worker = other.workerID else { continue }
+            sameDeployment[worker, default: 0] += 1
+            if other.version == replica.version { sameVersion[worker, default: 0] += 1 }
         }
-        var best: (key: (Int, Double, WorkerID), worker: WorkerID)?
+        var best: (key: (Int, Int, Double, WorkerID), worker: WorkerID)?
         for (worker, room) in free where room.fits(replica.resources) {
             guard let capacity = workers[worker]?.capacity else { continue }
             let leftover = dominantLeftover(replica.resources, room: room, capacity: capacity)
-            let key = (sameDeployment[worker, default: 0], leftover, worker)
+            let key = (sameVersion[worker, default: 0], sameDeployment[worker, default: 0], leftover, worker)
             if best.map({ key < $0.key }) ?? true { best = (key, worker) }
         }
         return best?.worker

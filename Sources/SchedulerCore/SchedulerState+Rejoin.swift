@@ -130,7 +130,7 @@ extension SchedulerState {
         // A cordoned worker (drained before a restart) keeps what it holds until replacements elsewhere are ready.
         guard replicas[held.id] == nil, held.state.isLive, held.state != .pending,
             let host = workers[worker], !host.drained,
-            let record = deployments[held.deploymentID], !record.deleting, record.spec.version == held.version,
+            let record = deployments[held.deploymentID], !record.deleting, record.spec.serves(held.version),
             freeCapacity()[worker]?.fits(record.spec.resources) == true
         else {
             actions.append(remove)
@@ -138,7 +138,7 @@ extension SchedulerState {
         }
         let spec = record.spec
         var adopted = Replica(
-            id: held.id, deploymentID: spec.id, model: spec.model, version: spec.version, workerID: worker,
+            id: held.id, deploymentID: spec.id, model: spec.model, version: held.version, workerID: worker,
             state: held.state, updatedAt: now, resources: spec.resources, targetConcurrency: spec.targetConcurrency
         )
         adopted.evacuating = host.cordoned

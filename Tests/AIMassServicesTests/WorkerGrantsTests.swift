@@ -56,6 +56,41 @@ struct WorkerGrantsTests {
     }
 }
 
+@Suite("Worker grants: A/B splits")
+struct WorkerGrantSplitTests {
+    /// The split's bucket from its definition (FNV-1a 64 of `model\0alias\0user`, modulo 100), written here.
+    static func bucket(_ text: String) -> UInt64 {
+        text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 } % 100
+    }
+
+    @Test("A pushed split routes each user by the control plane's hash; no split, an unknown alias or model: nil")
+    func routes() {
+        let grants = WorkerGrants()
+        grants.replace(
+            AccessGrants(models: [
+                ModelGrant(
+                    model: "movies", readers: ["bob"], aliases: ["production": 3, "staging": 4], latestVersion: 5,
+                    splits: [SplitGrant(alias: "production", challengerVersion: 5, percent: 20)])
+            ]))
+        let users = (0..<1000).map { "user-\($0)" }
+        for user in users {
+            let expected: UInt32 = Self.bucket("movies\u{0}production\u{0}\(user)") < 20 ? 5 : 3
+            #expect(grants.splitVersion(model: "movies", alias: "production", user: user) == expected)
+        }
+        let share = users.count { grants.splitVersion(model: "movies", alias: "production", user: $0) == 5 }
+        #expect((150...250).contains(share))
+        #expect(grants.splitVersion(model: "movies", alias: "staging", user: "user-1") == nil)
+        #expect(grants.splitVersion(model: "movies", alias: "canary", user: "user-1") == nil)
+        #expect(grants.splitVersion(model: "books", alias: "production", user: "user-1") == nil)
+        #expect(grants.aliasVersion(model: "movies", alias: "staging") == 4)
+        #expect(grants.aliasVersion(model: "movies", alias: "latest") == 5)
+        #expect(grants.aliasVersion(model: "movies", alias: "canary") == nil)
+        // The next push ends the split.
+        grants.replace(AccessGrants(models: [ModelGrant(model: "movies", aliases: ["production": 3])]))
+        #expect(grants.splitVersion(model: "movies", alias: "production", user: "user-1") == nil)
+    }
+}
+
 @Suite("Worker grants: token limits")
 struct WorkerGrantLimitTests {
     @Test("an expired token is refused, and a scoped one sees only its models, with no round trip")

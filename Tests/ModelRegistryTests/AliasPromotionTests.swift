@@ -83,8 +83,21 @@ struct AliasPromotionTests {
             try registry.setAliasSplit(model: "m", alias: "production", challenger: 2, percent: 10, by: reader)
         }
 
+        // What workers get pushed, and what a call or an event naming the alias is served / attributed by.
+        let pushed = try registry.accessSnapshot().models.first { $0.name == "m" }
+        #expect(pushed?.splits == [split].compactMap { $0 })
+        #expect(try (0..<200).allSatisfy {
+            try registry.servingVersion(model: "m", alias: "production", user: "user-\($0)", by: reader) == served[$0]
+        })
+        #expect(try registry.servingVersion(model: "m", alias: "latest", user: "user-1", by: reader) == 3)
+
         try registry.setAlias(model: "m", alias: "production", version: 3, by: alice)
         #expect(try registry.aliasSplit(model: "m", alias: "production", by: reader) == nil)
+        #expect(try registry.accessSnapshot().models.first { $0.name == "m" }?.splits.isEmpty == true)
+        #expect(try registry.servingVersion(model: "m", alias: "production", user: "user-1", by: reader) == 3)
+        #expect(throws: RegistryError.self) {
+            try registry.servingVersion(model: "m", alias: "staging", user: "user-1", by: reader)
+        }
         try registry.setAliasSplit(model: "m", alias: "production", challenger: 2, percent: 50, by: alice)
         #expect(try registry.setAliasSplit(model: "m", alias: "production", challenger: 2, percent: 0, by: alice) == nil)
         #expect(try registry.aliasSplits(model: "m", by: reader).isEmpty)

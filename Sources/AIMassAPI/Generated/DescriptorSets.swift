@@ -304,33 +304,34 @@ public enum DescriptorSets {
                 "aimass.v1.Feedback.ListFeedback", "aimass.v1.Feedback.Record", "aimass.v1.FeedbackEvent",
                 "aimass.v1.FeedbackEvent.at_ms", "aimass.v1.FeedbackEvent.event_id", "aimass.v1.FeedbackEvent.item_id",
                 "aimass.v1.FeedbackEvent.kind", "aimass.v1.FeedbackEvent.model",
-                "aimass.v1.FeedbackEvent.served_version", "aimass.v1.FeedbackEvent.user_id",
-                "aimass.v1.FeedbackEvent.value", "aimass.v1.FeedbackKind", "aimass.v1.ListFeedbackRequest",
-                "aimass.v1.ListFeedbackRequest.after_sequence", "aimass.v1.ListFeedbackRequest.model",
-                "aimass.v1.ListFeedbackRequest.page_size", "aimass.v1.ListFeedbackResponse",
-                "aimass.v1.ListFeedbackResponse.events", "aimass.v1.RecordFeedbackRequest",
-                "aimass.v1.RecordFeedbackRequest.events", "aimass.v1.RecordFeedbackResponse",
-                "aimass.v1.RecordFeedbackResponse.duplicates", "aimass.v1.RecordFeedbackResponse.recorded",
-                "aimass.v1.RecordedFeedback", "aimass.v1.RecordedFeedback.event",
-                "aimass.v1.RecordedFeedback.recorded_at_ms", "aimass.v1.RecordedFeedback.sequence",
+                "aimass.v1.FeedbackEvent.served_alias", "aimass.v1.FeedbackEvent.served_version",
+                "aimass.v1.FeedbackEvent.user_id", "aimass.v1.FeedbackEvent.value", "aimass.v1.FeedbackKind",
+                "aimass.v1.ListFeedbackRequest", "aimass.v1.ListFeedbackRequest.after_sequence",
+                "aimass.v1.ListFeedbackRequest.model", "aimass.v1.ListFeedbackRequest.page_size",
+                "aimass.v1.ListFeedbackResponse", "aimass.v1.ListFeedbackResponse.events",
+                "aimass.v1.RecordFeedbackRequest", "aimass.v1.RecordFeedbackRequest.events",
+                "aimass.v1.RecordFeedbackResponse", "aimass.v1.RecordFeedbackResponse.duplicates",
+                "aimass.v1.RecordFeedbackResponse.recorded", "aimass.v1.RecordedFeedback",
+                "aimass.v1.RecordedFeedback.event", "aimass.v1.RecordedFeedback.recorded_at_ms",
+                "aimass.v1.RecordedFeedback.sequence",
             ],
             extensions: [],
             base64: """
-            ChhhaW1hc3MvdjEvZmVlZGJhY2sucHJvdG8SCWFpbWFzcy52MSLxAQoNRmVlZGJhY2tFdmVudBIZCghldmVudF9pZBgBIAEoCVIHZXZl\
+            ChhhaW1hc3MvdjEvZmVlZGJhY2sucHJvdG8SCWFpbWFzcy52MSKUAgoNRmVlZGJhY2tFdmVudBIZCghldmVudF9pZBgBIAEoCVIHZXZl\
             bnRJZBIUCgVtb2RlbBgCIAEoCVIFbW9kZWwSFwoHdXNlcl9pZBgDIAEoCVIGdXNlcklkEhcKB2l0ZW1faWQYBCABKAlSBml0ZW1JZBIr\
             CgRraW5kGAUgASgOMhcuYWltYXNzLnYxLkZlZWRiYWNrS2luZFIEa2luZBIUCgV2YWx1ZRgGIAEoAVIFdmFsdWUSEwoFYXRfbXMYByAB\
-            KANSBGF0TXMSJQoOc2VydmVkX3ZlcnNpb24YCCABKA1SDXNlcnZlZFZlcnNpb24iSQoVUmVjb3JkRmVlZGJhY2tSZXF1ZXN0EjAKBmV2\
-            ZW50cxgBIAMoCzIYLmFpbWFzcy52MS5GZWVkYmFja0V2ZW50UgZldmVudHMiVAoWUmVjb3JkRmVlZGJhY2tSZXNwb25zZRIaCghyZWNv\
-            cmRlZBgBIAEoBFIIcmVjb3JkZWQSHgoKZHVwbGljYXRlcxgCIAEoBFIKZHVwbGljYXRlcyJvChNMaXN0RmVlZGJhY2tSZXF1ZXN0EhQK\
-            BW1vZGVsGAEgASgJUgVtb2RlbBIlCg5hZnRlcl9zZXF1ZW5jZRgCIAEoBFINYWZ0ZXJTZXF1ZW5jZRIbCglwYWdlX3NpemUYAyABKA1S\
-            CHBhZ2VTaXplIoQBChBSZWNvcmRlZEZlZWRiYWNrEhoKCHNlcXVlbmNlGAEgASgEUghzZXF1ZW5jZRIuCgVldmVudBgCIAEoCzIYLmFp\
-            bWFzcy52MS5GZWVkYmFja0V2ZW50UgVldmVudBIkCg5yZWNvcmRlZF9hdF9tcxgDIAEoA1IMcmVjb3JkZWRBdE1zIksKFExpc3RGZWVk\
-            YmFja1Jlc3BvbnNlEjMKBmV2ZW50cxgBIAMoCzIbLmFpbWFzcy52MS5SZWNvcmRlZEZlZWRiYWNrUgZldmVudHMqlAEKDEZlZWRiYWNr\
-            S2luZBIdChlGRUVEQkFDS19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSRkVFREJBQ0tfS0lORF9WSUVXEAESFwoTRkVFREJBQ0tfS0lORF9D\
-            TElDSxACEhoKFkZFRURCQUNLX0tJTkRfUFVSQ0hBU0UQAxIYChRGRUVEQkFDS19LSU5EX1JBVElORxAEMqwBCghGZWVkYmFjaxJPCgZS\
-            ZWNvcmQSIC5haW1hc3MudjEuUmVjb3JkRmVlZGJhY2tSZXF1ZXN0GiEuYWltYXNzLnYxLlJlY29yZEZlZWRiYWNrUmVzcG9uc2UoARJP\
-            CgxMaXN0RmVlZGJhY2sSHi5haW1hc3MudjEuTGlzdEZlZWRiYWNrUmVxdWVzdBofLmFpbWFzcy52MS5MaXN0RmVlZGJhY2tSZXNwb25z\
-            ZUIfWh1haW1hc3MvZ2VuL2FpbWFzcy92MTthaW1hc3N2MWIGcHJvdG8z
+            KANSBGF0TXMSJQoOc2VydmVkX3ZlcnNpb24YCCABKA1SDXNlcnZlZFZlcnNpb24SIQoMc2VydmVkX2FsaWFzGAkgASgJUgtzZXJ2ZWRB\
+            bGlhcyJJChVSZWNvcmRGZWVkYmFja1JlcXVlc3QSMAoGZXZlbnRzGAEgAygLMhguYWltYXNzLnYxLkZlZWRiYWNrRXZlbnRSBmV2ZW50\
+            cyJUChZSZWNvcmRGZWVkYmFja1Jlc3BvbnNlEhoKCHJlY29yZGVkGAEgASgEUghyZWNvcmRlZBIeCgpkdXBsaWNhdGVzGAIgASgEUgpk\
+            dXBsaWNhdGVzIm8KE0xpc3RGZWVkYmFja1JlcXVlc3QSFAoFbW9kZWwYASABKAlSBW1vZGVsEiUKDmFmdGVyX3NlcXVlbmNlGAIgASgE\
+            Ug1hZnRlclNlcXVlbmNlEhsKCXBhZ2Vfc2l6ZRgDIAEoDVIIcGFnZVNpemUihAEKEFJlY29yZGVkRmVlZGJhY2sSGgoIc2VxdWVuY2UY\
+            ASABKARSCHNlcXVlbmNlEi4KBWV2ZW50GAIgASgLMhguYWltYXNzLnYxLkZlZWRiYWNrRXZlbnRSBWV2ZW50EiQKDnJlY29yZGVkX2F0\
+            X21zGAMgASgDUgxyZWNvcmRlZEF0TXMiSwoUTGlzdEZlZWRiYWNrUmVzcG9uc2USMwoGZXZlbnRzGAEgAygLMhsuYWltYXNzLnYxLlJl\
+            Y29yZGVkRmVlZGJhY2tSBmV2ZW50cyqUAQoMRmVlZGJhY2tLaW5kEh0KGUZFRURCQUNLX0tJTkRfVU5TUEVDSUZJRUQQABIWChJGRUVE\
+            QkFDS19LSU5EX1ZJRVcQARIXChNGRUVEQkFDS19LSU5EX0NMSUNLEAISGgoWRkVFREJBQ0tfS0lORF9QVVJDSEFTRRADEhgKFEZFRURC\
+            QUNLX0tJTkRfUkFUSU5HEAQyrAEKCEZlZWRiYWNrEk8KBlJlY29yZBIgLmFpbWFzcy52MS5SZWNvcmRGZWVkYmFja1JlcXVlc3QaIS5h\
+            aW1hc3MudjEuUmVjb3JkRmVlZGJhY2tSZXNwb25zZSgBEk8KDExpc3RGZWVkYmFjaxIeLmFpbWFzcy52MS5MaXN0RmVlZGJhY2tSZXF1\
+            ZXN0Gh8uYWltYXNzLnYxLkxpc3RGZWVkYmFja1Jlc3BvbnNlQh9aHWFpbWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
             """
         ),
         ReflectionFile(
@@ -373,30 +374,32 @@ public enum DescriptorSets {
                 "aimass.v1.LoadReport.worker_id", "aimass.v1.ModelGrant", "aimass.v1.ModelGrant.AliasesEntry",
                 "aimass.v1.ModelGrant.AliasesEntry.key", "aimass.v1.ModelGrant.AliasesEntry.value",
                 "aimass.v1.ModelGrant.aliases", "aimass.v1.ModelGrant.latest_version", "aimass.v1.ModelGrant.model",
-                "aimass.v1.ModelGrant.readers", "aimass.v1.PlaceReplica", "aimass.v1.PlaceReplica.ManifestEntry",
-                "aimass.v1.PlaceReplica.ManifestEntry.key", "aimass.v1.PlaceReplica.ManifestEntry.value",
-                "aimass.v1.PlaceReplica.deployment_id", "aimass.v1.PlaceReplica.epoch",
-                "aimass.v1.PlaceReplica.manifest", "aimass.v1.PlaceReplica.model", "aimass.v1.PlaceReplica.replica_id",
-                "aimass.v1.PlaceReplica.resources", "aimass.v1.PlaceReplica.sha256",
-                "aimass.v1.PlaceReplica.size_bytes", "aimass.v1.PlaceReplica.target_concurrency",
-                "aimass.v1.PlaceReplica.version", "aimass.v1.REPLICA_STATE_DOWNLOADING",
-                "aimass.v1.REPLICA_STATE_DRAINING", "aimass.v1.REPLICA_STATE_FAILED",
-                "aimass.v1.REPLICA_STATE_LOADING", "aimass.v1.REPLICA_STATE_PENDING", "aimass.v1.REPLICA_STATE_READY",
-                "aimass.v1.REPLICA_STATE_REMOVED", "aimass.v1.REPLICA_STATE_UNSPECIFIED", "aimass.v1.RemoveReplica",
-                "aimass.v1.RemoveReplica.drain", "aimass.v1.RemoveReplica.epoch", "aimass.v1.RemoveReplica.replica_id",
-                "aimass.v1.Replica", "aimass.v1.Replica.deployment_id", "aimass.v1.Replica.epoch",
-                "aimass.v1.Replica.error", "aimass.v1.Replica.id", "aimass.v1.Replica.model",
-                "aimass.v1.Replica.state", "aimass.v1.Replica.updated_at_ms", "aimass.v1.Replica.version",
-                "aimass.v1.Replica.worker_id", "aimass.v1.ReplicaState", "aimass.v1.ReplicaStatus",
-                "aimass.v1.ReplicaStatus.deployment_id", "aimass.v1.ReplicaStatus.epoch",
-                "aimass.v1.ReplicaStatus.error", "aimass.v1.ReplicaStatus.replica_id", "aimass.v1.ReplicaStatus.state",
-                "aimass.v1.ReplicaStatus.version", "aimass.v1.ScaleRequest", "aimass.v1.ScaleRequest.desired_replicas",
-                "aimass.v1.ScaleRequest.id", "aimass.v1.ScaleRequest.max_replicas",
-                "aimass.v1.ScaleRequest.min_replicas", "aimass.v1.Scheduler", "aimass.v1.Scheduler.Deploy",
-                "aimass.v1.Scheduler.DrainWorker", "aimass.v1.Scheduler.GetDeployment", "aimass.v1.Scheduler.GetPool",
-                "aimass.v1.Scheduler.Join", "aimass.v1.Scheduler.ListDeployments", "aimass.v1.Scheduler.Scale",
-                "aimass.v1.Scheduler.UncordonWorker", "aimass.v1.Scheduler.Undeploy", "aimass.v1.TokenGrant",
-                "aimass.v1.TokenGrant.admin", "aimass.v1.TokenGrant.expires_at_ms", "aimass.v1.TokenGrant.models",
+                "aimass.v1.ModelGrant.readers", "aimass.v1.ModelGrant.splits", "aimass.v1.PlaceReplica",
+                "aimass.v1.PlaceReplica.ManifestEntry", "aimass.v1.PlaceReplica.ManifestEntry.key",
+                "aimass.v1.PlaceReplica.ManifestEntry.value", "aimass.v1.PlaceReplica.deployment_id",
+                "aimass.v1.PlaceReplica.epoch", "aimass.v1.PlaceReplica.manifest", "aimass.v1.PlaceReplica.model",
+                "aimass.v1.PlaceReplica.replica_id", "aimass.v1.PlaceReplica.resources",
+                "aimass.v1.PlaceReplica.sha256", "aimass.v1.PlaceReplica.size_bytes",
+                "aimass.v1.PlaceReplica.target_concurrency", "aimass.v1.PlaceReplica.version",
+                "aimass.v1.REPLICA_STATE_DOWNLOADING", "aimass.v1.REPLICA_STATE_DRAINING",
+                "aimass.v1.REPLICA_STATE_FAILED", "aimass.v1.REPLICA_STATE_LOADING", "aimass.v1.REPLICA_STATE_PENDING",
+                "aimass.v1.REPLICA_STATE_READY", "aimass.v1.REPLICA_STATE_REMOVED",
+                "aimass.v1.REPLICA_STATE_UNSPECIFIED", "aimass.v1.RemoveReplica", "aimass.v1.RemoveReplica.drain",
+                "aimass.v1.RemoveReplica.epoch", "aimass.v1.RemoveReplica.replica_id", "aimass.v1.Replica",
+                "aimass.v1.Replica.deployment_id", "aimass.v1.Replica.epoch", "aimass.v1.Replica.error",
+                "aimass.v1.Replica.id", "aimass.v1.Replica.model", "aimass.v1.Replica.state",
+                "aimass.v1.Replica.updated_at_ms", "aimass.v1.Replica.version", "aimass.v1.Replica.worker_id",
+                "aimass.v1.ReplicaState", "aimass.v1.ReplicaStatus", "aimass.v1.ReplicaStatus.deployment_id",
+                "aimass.v1.ReplicaStatus.epoch", "aimass.v1.ReplicaStatus.error", "aimass.v1.ReplicaStatus.replica_id",
+                "aimass.v1.ReplicaStatus.state", "aimass.v1.ReplicaStatus.version", "aimass.v1.ScaleRequest",
+                "aimass.v1.ScaleRequest.desired_replicas", "aimass.v1.ScaleRequest.id",
+                "aimass.v1.ScaleRequest.max_replicas", "aimass.v1.ScaleRequest.min_replicas", "aimass.v1.Scheduler",
+                "aimass.v1.Scheduler.Deploy", "aimass.v1.Scheduler.DrainWorker", "aimass.v1.Scheduler.GetDeployment",
+                "aimass.v1.Scheduler.GetPool", "aimass.v1.Scheduler.Join", "aimass.v1.Scheduler.ListDeployments",
+                "aimass.v1.Scheduler.Scale", "aimass.v1.Scheduler.UncordonWorker", "aimass.v1.Scheduler.Undeploy",
+                "aimass.v1.SplitGrant", "aimass.v1.SplitGrant.alias", "aimass.v1.SplitGrant.challenger_version",
+                "aimass.v1.SplitGrant.percent", "aimass.v1.TokenGrant", "aimass.v1.TokenGrant.admin",
+                "aimass.v1.TokenGrant.expires_at_ms", "aimass.v1.TokenGrant.models",
                 "aimass.v1.TokenGrant.requests_per_second", "aimass.v1.TokenGrant.sha256",
                 "aimass.v1.TokenGrant.token_id", "aimass.v1.TokenGrant.user", "aimass.v1.UncordonWorkerRequest",
                 "aimass.v1.UncordonWorkerRequest.worker_id", "aimass.v1.UndeployRequest",
@@ -463,10 +466,12 @@ public enum DescriptorSets {
             bkdyYW50UgZ0b2tlbnMSLQoGbW9kZWxzGAIgAygLMhUuYWltYXNzLnYxLk1vZGVsR3JhbnRSBm1vZGVscyLVAQoKVG9rZW5HcmFudBIW\
             CgZzaGEyNTYYASABKAlSBnNoYTI1NhISCgR1c2VyGAIgASgJUgR1c2VyEhQKBWFkbWluGAMgASgIUgVhZG1pbhIiCg1leHBpcmVzX2F0\
             X21zGAQgASgDUgtleHBpcmVzQXRNcxIWCgZtb2RlbHMYBSADKAlSBm1vZGVscxIZCgh0b2tlbl9pZBgGIAEoA1IHdG9rZW5JZBIuChNy\
-            ZXF1ZXN0c19wZXJfc2Vjb25kGAcgASgNUhFyZXF1ZXN0c1BlclNlY29uZCLdAQoKTW9kZWxHcmFudBIUCgVtb2RlbBgBIAEoCVIFbW9k\
+            ZXF1ZXN0c19wZXJfc2Vjb25kGAcgASgNUhFyZXF1ZXN0c1BlclNlY29uZCKMAgoKTW9kZWxHcmFudBIUCgVtb2RlbBgBIAEoCVIFbW9k\
             ZWwSGAoHcmVhZGVycxgCIAMoCVIHcmVhZGVycxI8CgdhbGlhc2VzGAMgAygLMiIuYWltYXNzLnYxLk1vZGVsR3JhbnQuQWxpYXNlc0Vu\
-            dHJ5UgdhbGlhc2VzEiUKDmxhdGVzdF92ZXJzaW9uGAQgASgNUg1sYXRlc3RWZXJzaW9uGjoKDEFsaWFzZXNFbnRyeRIQCgNrZXkYASAB\
-            KAlSA2tleRIUCgV2YWx1ZRgCIAEoDVIFdmFsdWU6AjgBIlcKB1dlbGNvbWUSGwoJd29ya2VyX2lkGAEgASgJUgh3b3JrZXJJZBIZCghs\
+            dHJ5UgdhbGlhc2VzEiUKDmxhdGVzdF92ZXJzaW9uGAQgASgNUg1sYXRlc3RWZXJzaW9uEi0KBnNwbGl0cxgFIAMoCzIVLmFpbWFzcy52\
+            MS5TcGxpdEdyYW50UgZzcGxpdHMaOgoMQWxpYXNlc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgNUgV2YWx1ZToC\
+            OAEiawoKU3BsaXRHcmFudBIUCgVhbGlhcxgBIAEoCVIFYWxpYXMSLQoSY2hhbGxlbmdlcl92ZXJzaW9uGAIgASgNUhFjaGFsbGVuZ2Vy\
+            VmVyc2lvbhIYCgdwZXJjZW50GAMgASgNUgdwZXJjZW50IlcKB1dlbGNvbWUSGwoJd29ya2VyX2lkGAEgASgJUgh3b3JrZXJJZBIZCghs\
             ZWFzZV9tcxgCIAEoA1IHbGVhc2VNcxIUCgVlcG9jaBgDIAEoBFIFZXBvY2gisgMKDFBsYWNlUmVwbGljYRIdCgpyZXBsaWNhX2lkGAEg\
             ASgJUglyZXBsaWNhSWQSIwoNZGVwbG95bWVudF9pZBgCIAEoCVIMZGVwbG95bWVudElkEhQKBW1vZGVsGAMgASgJUgVtb2RlbBIYCgd2\
             ZXJzaW9uGAQgASgNUgd2ZXJzaW9uEhYKBnNoYTI1NhgFIAEoCVIGc2hhMjU2Eh0KCnNpemVfYnl0ZXMYBiABKANSCXNpemVCeXRlcxJB\

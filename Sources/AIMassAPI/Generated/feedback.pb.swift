@@ -62,13 +62,27 @@ public struct FeedbackEvent: Hashable, Sendable {
     public var atMs: Int64 = 0
     /// The version that served the recommendation; 0 = unknown.
     public var servedVersion: UInt32 = 0
+    /// The alias the recommendation was asked for (e.g. `production`). With
+    /// `served_version` 0 the server that receives the event (control plane or
+    /// worker) records as `served_version` the version that alias serves this
+    /// user now: its own, or its A/B split's challenger for the users the split
+    /// sends there (the same sticky choice Recommend makes). Not stored.
+    public var servedAlias: String = ""
 
     public init(
         eventId: String = "", model: String = "", userId: String = "", itemId: String = "",
-        kind: FeedbackKind = .unspecified, value: Double = 0, atMs: Int64 = 0, servedVersion: UInt32 = 0
+        kind: FeedbackKind = .unspecified, value: Double = 0, atMs: Int64 = 0, servedVersion: UInt32 = 0,
+        servedAlias: String = ""
     ) {
-        (self.eventId, self.model, self.userId, self.itemId, self.kind, self.value, self.atMs, self.servedVersion) =
-            (eventId, model, userId, itemId, kind, value, atMs, servedVersion)
+        self.eventId = eventId
+        self.model = model
+        self.userId = userId
+        self.itemId = itemId
+        self.kind = kind
+        self.value = value
+        self.atMs = atMs
+        self.servedVersion = servedVersion
+        self.servedAlias = servedAlias
     }
 }
 
@@ -86,6 +100,7 @@ extension FeedbackEvent: ProtobufCConvertible {
         c.field(&value, \.value)
         c.field(&atMs, \.at_ms)
         c.field(&servedVersion, \.served_version)
+        c.field(&servedAlias, \.served_alias)
     }
 }
 

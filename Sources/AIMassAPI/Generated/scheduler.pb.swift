@@ -1048,11 +1048,18 @@ public struct ModelGrant: Hashable, Sendable {
     public var aliases: [String: UInt32] = [:]
     /// Its highest version number (what `latest` names); 0 without versions.
     public var latestVersion: UInt32 = 0
+    /// The aliases with an A/B split (ModelRegistry.SetAliasSplit): a worker
+    /// serves a call for such an alias with a `user_id` from the challenger
+    /// when the user's bucket (the same hash as the control plane's) is under
+    /// `percent`, and deployments following the alias hold replicas of it.
+    public var splits: [SplitGrant] = []
 
     public init(
-        model: String = "", readers: [String] = [], aliases: [String: UInt32] = [:], latestVersion: UInt32 = 0
+        model: String = "", readers: [String] = [], aliases: [String: UInt32] = [:], latestVersion: UInt32 = 0,
+        splits: [SplitGrant] = []
     ) {
-        (self.model, self.readers, self.aliases, self.latestVersion) = (model, readers, aliases, latestVersion)
+        (self.model, self.readers, self.aliases, self.latestVersion, self.splits) =
+            (model, readers, aliases, latestVersion, splits)
     }
 }
 
@@ -1066,6 +1073,33 @@ extension ModelGrant: ProtobufCConvertible {
         c.repeated(&readers, \.readers, count: \.n_readers)
         c.map(&aliases, \.aliases, count: \.n_aliases)
         c.field(&latestVersion, \.latest_version)
+        c.repeated(&splits, \.splits, count: \.n_splits)
+    }
+}
+
+/// `aimass.v1.SplitGrant`: One alias's A/B split as workers route by it.
+public struct SplitGrant: Hashable, Sendable {
+    /// The alias (its own version is in `ModelGrant.aliases`).
+    public var alias: String = ""
+    /// The version that serves the split's share of users.
+    public var challengerVersion: UInt32 = 0
+    /// Share of users the challenger serves, 1-100.
+    public var percent: UInt32 = 0
+
+    public init(alias: String = "", challengerVersion: UInt32 = 0, percent: UInt32 = 0) {
+        (self.alias, self.challengerVersion, self.percent) = (alias, challengerVersion, percent)
+    }
+}
+
+extension SplitGrant: ProtobufCConvertible {
+    public static let cInit = aimass__v1__split_grant__init
+
+    public init() {}
+
+    public mutating func map(_ c: inout ProtobufCFields<Aimass__V1__SplitGrant>) {
+        c.field(&alias, \.alias)
+        c.field(&challengerVersion, \.challenger_version)
+        c.field(&percent, \.percent)
     }
 }
 

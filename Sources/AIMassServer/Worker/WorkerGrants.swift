@@ -80,6 +80,30 @@ final class WorkerGrants: Sendable {
         return .denied(.quotaExceeded(tokenID: quota.id, requestsPerSecond: quota.rate, retryAfter: wait))
     }
 
+    /// The version of `model` that the A/B split of `alias` (as last pushed) sends `user` to, by the control plane's
+    /// own rule (``SplitRule``'s `version(model:user:)`); nil when the rules list no split of that alias. It decides
+    /// nothing about access: the call is then authorized for the version it names.
+    func splitVersion(model: String, alias: String, user: String) -> UInt32? {
+        index.withLock { index -> UInt32? in
+            guard let grant = index?.models[model]?.grant, let champion = grant.aliases[alias],
+                let split = grant.splits.first(where: { $0.alias == alias && $0.percent > 0 && $0.challengerVersion > 0 })
+            else { return nil }
+            let rule = SplitRule(
+                alias: alias, version: Int(champion), challengerVersion: Int(split.challengerVersion),
+                percent: Int(split.percent))
+            return UInt32(clamping: rule.version(model: model, user: user))
+        }
+    }
+
+    /// The version `alias` of `model` points at (`latest`: the newest); nil when the rules do not list them.
+    func aliasVersion(model: String, alias: String) -> UInt32? {
+        index.withLock { index -> UInt32? in
+            guard let grant = index?.models[model]?.grant else { return nil }
+            if alias == "latest" { return grant.latestVersion > 0 ? grant.latestVersion : nil }
+            return grant.aliases[alias]
+        }
+    }
+
     /// Milliseconds since 1970, as `expires_at_ms` counts them.
     static func nowMs() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))

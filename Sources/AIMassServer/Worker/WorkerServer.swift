@@ -9,7 +9,9 @@ import RPCHealth
 import Synchronization
 
 /// A worker process (`aimass serve --role worker`): its own ``RPCServer`` with `aimass.v1.Recommend`
-/// (Recommend and SimilarItems from its ready replicas, through admission control), the Open Inference Protocol
+/// (Recommend and SimilarItems from its ready replicas, through admission control; an alias with an A/B split is
+/// routed per user as the control plane routes it), `aimass.v1.Feedback/Record` (forwarded to the control plane,
+/// attributed to the version that served, see ``WorkerFeedbackService``), the Open Inference Protocol
 /// (`inference.GRPCInferenceService`, the same serving path), health and server reflection, plus a
 /// ``WorkerAgent`` that joins the control plane. Recommend and SimilarItems also pass the server's
 /// ``AdmissionCallGate``, which sheds overload on the event loop before a handler task exists.
@@ -95,7 +97,10 @@ public final class WorkerServer: Sendable {
     /// Starts serving, then joins the control plane (in the background, retrying until it answers).
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass.worker")) async throws -> WorkerServer {
         let reflection = try ServedAPI.reflection(
-            services: [HealthService.serviceName, RecommendService.serviceName, InferenceService.serviceName]
+            services: [
+                HealthService.serviceName, RecommendService.serviceName, InferenceService.serviceName,
+                WorkerFeedbackService.serviceName,
+            ]
         )
         let store = ReplicaStore()
         let authClient = RPCClient(
@@ -105,7 +110,8 @@ public final class WorkerServer: Sendable {
         let grants = WorkerGrants()
         // Asks the control plane the worker is joined to (with several, the leader), once the agent exists.
         let joined = JoinedAgent()
-        let authorizer = ControlPlaneAuthorizer(client: { joined.agent.withLock { $0?.client } ?? authClient }, grants: grants)
+        let controlPlane: @Sendable () -> RPCClient = { joined.agent.withLock { $0?.client } ?? authClient }
+        let authorizer = ControlPlaneAuthorizer(client: controlPlane, grants: grants)
         let inference = WorkerInference(cpuMillis: configuration.capacity.cpuMillis, queueBudget: configuration.queueBudget)
         // A number pins the version, an alias is resolved by the control plane (cached per caller for the
         // authorizer's TTL), and no selector takes the newest version held. The version chosen must be held here,
@@ -134,6 +140,17 @@ public final class WorkerServer: Sendable {
             try await authorizer.authorize(model: model, context: context)
             return pinned(selector)
         }
+        // A/B splits as the control plane pushed them, by its hash (a user gets the same version as there); until
+        // the split's version is ready here, the alias's own version serves everyone, as before the split.
+        let splitRoute: @Sendable (String, String, String) -> UInt32? = { model, alias, user in
+            guard let version = grants.splitVersion(model: model, alias: alias, user: user),
+                store.hasReady(model: model, version: version)
+            else { return nil }
+            return version
+        }
+        let servingVersion: @Sendable (String, String, String) -> UInt32? = { model, alias, user in
+            splitRoute(model, alias, user) ?? grants.aliasVersion(model: model, alias: alias)
+        }
         let health = HealthService()
         let gate = inference.gate
         let inferenceModels = InferenceModels(
@@ -149,8 +166,10 @@ public final class WorkerServer: Sendable {
                 if let maxConnections = configuration.maxConnections { $0.maxConnections = maxConnections }
             },
             services: [
-                health, reflection, RecommendService(source: source, registry: nil),
+                health, reflection,
+                RecommendService(source: source, registry: nil) { model, alias, user, _ in splitRoute(model, alias, user) },
                 InferenceService(source: source, models: inferenceModels),
+                WorkerFeedbackService(client: controlPlane, servingVersion: servingVersion),
             ],
             interceptors: configuration.observability.interceptors,
             callGate: gate,

@@ -45,10 +45,13 @@ public struct FeedbackService: RPCService {
             var batch: [FeedbackStore.Event] = []
             batch.reserveCapacity(message.events.count)
             for event in message.events {
-                let domain = try Self.domainEvent(event, index: index)
+                var domain = try Self.domainEvent(event, index: index)
                 if !writable.contains(domain.model) {
                     try requireRole(.writer, principal, model: domain.model)
                     writable.insert(domain.model)
+                }
+                if domain.servedVersion == 0, !event.servedAlias.isEmpty {
+                    domain.servedVersion = try servedVersion(event, index: index, principal: principal)
                 }
                 batch.append(domain)
                 index += 1
@@ -101,6 +104,20 @@ public struct FeedbackService: RPCService {
             eventId: event.eventID, model: event.model, userId: event.userID, itemId: event.itemID,
             kind: FeedbackKind(rawValue: Int32(event.kind.rawValue)) ?? .unspecified, value: event.value,
             atMs: event.atMs, servedVersion: event.servedVersion)
+    }
+
+    /// The version the event's `served_alias` serves its user (see ``AIMassAPI/FeedbackEvent/attributed(by:)``); an
+    /// alias the model does not have is the event's error.
+    private func servedVersion(_ event: FeedbackEvent, index: Int, principal: Principal) throws -> UInt32 {
+        do {
+            return try event.attributed { model, alias, user in
+                UInt32(clamping: try registry.servingVersion(model: model, alias: alias, user: user, by: principal))
+            }.servedVersion
+        } catch let error as RegistryError where error.code == .notFound || error.code == .invalidArgument {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "event \(index) (id '\(event.eventId)'): served_alias '\(event.servedAlias)': \(error.message)")
+        }
     }
 
     /// The role check, with a model the caller cannot read reported as missing (as the registry's calls do).

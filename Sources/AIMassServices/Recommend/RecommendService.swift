@@ -17,8 +17,14 @@ import RecommendCore
 public struct RecommendService: RPCService {
     public static let serviceName = RecommendMethods.serviceName
 
+    /// Which version an alias with an A/B split serves a user (the split's sticky choice), or nil when no split of
+    /// that alias is known here (the alias is then resolved as any other).
+    public typealias SplitRouter =
+        @Sendable (_ model: String, _ alias: String, _ user: String, _ context: ServerContext) throws(RPCError) -> UInt32?
+
     let registry: ModelRegistry?
     let source: any ModelSource
+    let splits: SplitRouter?
 
     /// The embedded default: lazy loading from the registry, plus `Evaluate`.
     public init(
@@ -27,12 +33,28 @@ public struct RecommendService: RPCService {
     ) {
         self.registry = registry
         self.source = RegistryModelSource(registry: registry, cache: cache, workerID: workerID, executor: executor)
+        self.splits = Self.splitRouter(registry)
     }
 
-    /// A service whose models come from `source`; `Evaluate` is registered only when `registry` is given.
-    public init(source: any ModelSource, registry: ModelRegistry?) {
+    /// A service whose models come from `source`; `Evaluate` is registered only when `registry` is given. A/B splits
+    /// are routed by `splits` (a worker: the splits the control plane pushed), else by the registry's.
+    public init(source: any ModelSource, registry: ModelRegistry?, splits: SplitRouter? = nil) {
         self.registry = registry
         self.source = source
+        self.splits = splits ?? registry.map(Self.splitRouter)
+    }
+
+    /// The registry's A/B splits, read from its access cache (no SQLite on a hit) under the caller's principal.
+    public static func splitRouter(_ registry: ModelRegistry) -> SplitRouter {
+        { (model, alias, user, context) throws(RPCError) -> UInt32? in
+            do {
+                let principal = try registry.principal(for: context)
+                guard let split = try registry.aliasSplit(model: model, alias: alias, by: principal) else { return nil }
+                return UInt32(clamping: split.version(model: model, user: user))
+            } catch {
+                throw RPCError(mapping: error)
+            }
+        }
     }
 
     public func registerMethods(with router: inout RPCRouter) {
@@ -78,23 +100,17 @@ public struct RecommendService: RPCService {
     }
 
     /// The version that serves this user when the request names an alias with an A/B split (sticky by the user's
-    /// hash, see ``AliasSplit/version(model:user:)``); otherwise the request's selector. Only where the registry is
-    /// (the control plane and the embedded process): a worker process serves the alias's own version.
+    /// hash, see ``AliasSplit/version(model:user:)``); otherwise the request's selector. On the control plane and
+    /// the embedded process the registry's splits decide, on a worker the ones the control plane pushed: the same
+    /// rule, so a user gets the same version wherever the call lands.
     func splitSelector(_ request: RecommendRequest, context: ServerContext) throws(RPCError) -> VersionSelector? {
-        guard let registry, !request.userId.isEmpty, let selector = request.version, selector.number == 0,
-            !selector.alias.isEmpty, selector.alias != "latest"
+        guard let splits, !request.userId.isEmpty, let selector = request.version, selector.number == 0,
+            !selector.alias.isEmpty, selector.alias != "latest",
+            let version = try splits(request.model, selector.alias, request.userId, context)
         else {
             return request.version
         }
-        do {
-            let principal = try registry.principal(for: context)
-            guard let split = try registry.aliasSplit(model: request.model, alias: selector.alias, by: principal) else {
-                return request.version
-            }
-            return VersionSelector(number: UInt32(clamping: split.version(model: request.model, user: request.userId)))
-        } catch {
-            throw RPCError(mapping: error)
-        }
+        return VersionSelector(number: version)
     }
 
     static func servingPath(_ path: RecommendCore.ServingPath) -> AIMassAPI.ServingPath {

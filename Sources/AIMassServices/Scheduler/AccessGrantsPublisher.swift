@@ -55,7 +55,12 @@ public final class AccessGrantsPublisher: Sendable {
             models: snapshot.models.map {
                 ModelGrant(
                     model: $0.name, readers: $0.readers, aliases: $0.aliases.mapValues { UInt32(clamping: $0) },
-                    latestVersion: UInt32(clamping: $0.latestVersion)
+                    latestVersion: UInt32(clamping: $0.latestVersion),
+                    splits: $0.splits.map {
+                        SplitGrant(
+                            alias: $0.alias, challengerVersion: UInt32(clamping: $0.challengerVersion),
+                            percent: UInt32(clamping: $0.percent))
+                    }
                 )
             }
         )

@@ -76,13 +76,15 @@ extension SchedulerController {
     }
 
     /// New access rules (from ``AccessGrantsPublisher``): sent down every connected Join stream now, and to each
-    /// worker that joins later right after its Welcome. Identical rules are not sent again.
+    /// worker that joins later right after its Welcome. Identical rules are not sent again. Their A/B splits decide
+    /// which challengers the deployments hold (``applySplits(_:)``).
     public func publishGrants(_ grants: AccessGrants) {
         state.withLock { s in
             guard s.grants != grants else { return }
             s.grants = grants
             for (id, _) in s.sessions { send(.message(JoinResponse(payload: .grants(grants))), to: id, &s) }
         }
+        applySplits(grants)
     }
 
     /// A message from a worker after its hello: a load report (renews the lease) or a replica status.

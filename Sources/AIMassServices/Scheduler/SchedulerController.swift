@@ -185,6 +185,8 @@ public final class SchedulerController: Sendable {
             s.artifacts[Self.key(spec.model, spec.version)] = artifact
             return actions
         }
+        // A deployment of an alias that already has an A/B split holds its challenger from the start.
+        if !spec.selector.alias.isEmpty, let grants = state.withLock({ $0.grants }) { applySplits(grants) }
         return try existing(spec.id)
     }
 

@@ -30,6 +30,8 @@ public struct AccessSnapshot: Sendable, Hashable {
         public var aliases: [String: Int]
         /// The highest version number; 0 without versions.
         public var latestVersion: Int
+        /// The aliases with an A/B split, by alias name.
+        public var splits: [AliasSplit] = []
     }
 
     /// Valid (not revoked) tokens, sorted by hash.
@@ -76,8 +78,15 @@ extension ModelRegistry {
             )
             for row in granted { readers[row.int64(0), default: []].insert(row.string(1)) }
             var aliases: [Int64: [String: Int]] = [:]
-            for row in try database.query("SELECT model_id, name, version FROM aliases") {
+            var splits: [Int64: [AliasSplit]] = [:]
+            for row in try database.query(
+                "SELECT model_id, name, version, challenger_version, challenger_percent FROM aliases ORDER BY name")
+            {
                 aliases[row.int64(0), default: [:]][row.string(1)] = row.int(2)
+                if row.int(4) > 0 {
+                    splits[row.int64(0), default: []].append(
+                        AliasSplit(alias: row.string(1), version: row.int(2), challengerVersion: row.int(3), percent: row.int(4)))
+                }
             }
             var latest: [Int64: Int] = [:]
             for row in try database.query("SELECT model_id, MAX(number) FROM versions GROUP BY model_id") {
@@ -87,7 +96,7 @@ extension ModelRegistry {
                 let id = row.int64(0)
                 return AccessSnapshot.ModelAccess(
                     name: row.string(1), readers: (readers[id] ?? []).sorted(), aliases: aliases[id] ?? [:],
-                    latestVersion: latest[id] ?? 0
+                    latestVersion: latest[id] ?? 0, splits: splits[id] ?? []
                 )
             }
             return AccessSnapshot(tokens: tokens, models: models)

@@ -54,6 +54,18 @@ extension ModelRegistry {
         return split
     }
 
+    /// The version `alias` of `model` serves `user`: its A/B split's sticky choice (``AliasSplit/version(model:user:)``)
+    /// when it has one, else the version it points at. What Recommend serves and what feedback naming the alias is
+    /// attributed to. Needs ``Role/reader``; answered from the access cache on a hit.
+    ///
+    /// - Throws: `notFound` (model, alias), `invalidArgument`, `permissionDenied`.
+    public func servingVersion(model: String, alias: String, user: String, by principal: Principal) throws(RegistryError) -> Int {
+        if alias != "latest", let split = try aliasSplit(model: model, alias: alias, by: principal) {
+            return split.version(model: model, user: user)
+        }
+        return try getVersion(model: model, alias == "latest" ? .latest : .alias(alias), by: principal).number
+    }
+
     /// Every A/B split of a model's aliases, by alias name. Needs ``Role/reader``.
     ///
     /// - Throws: `notFound`, `permissionDenied`.

@@ -72,10 +72,18 @@ struct  Aimass__V1__FeedbackEvent
    * The version that served the recommendation; 0 = unknown.
    */
   uint32_t served_version;
+  /*
+   * The alias the recommendation was asked for (e.g. `production`). With
+   * `served_version` 0 the server that receives the event (control plane or
+   * worker) records as `served_version` the version that alias serves this
+   * user now: its own, or its A/B split's challenger for the users the split
+   * sends there (the same sticky choice Recommend makes). Not stored.
+   */
+  char *served_alias;
 };
 #define AIMASS__V1__FEEDBACK_EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__feedback_event__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AIMASS__V1__FEEDBACK_KIND__FEEDBACK_KIND_UNSPECIFIED, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AIMASS__V1__FEEDBACK_KIND__FEEDBACK_KIND_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*

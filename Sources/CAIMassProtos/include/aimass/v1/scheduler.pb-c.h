@@ -40,6 +40,7 @@ typedef struct Aimass__V1__AccessGrants Aimass__V1__AccessGrants;
 typedef struct Aimass__V1__TokenGrant Aimass__V1__TokenGrant;
 typedef struct Aimass__V1__ModelGrant Aimass__V1__ModelGrant;
 typedef struct Aimass__V1__ModelGrant__AliasesEntry Aimass__V1__ModelGrant__AliasesEntry;
+typedef struct Aimass__V1__SplitGrant Aimass__V1__SplitGrant;
 typedef struct Aimass__V1__Welcome Aimass__V1__Welcome;
 typedef struct Aimass__V1__PlaceReplica Aimass__V1__PlaceReplica;
 typedef struct Aimass__V1__PlaceReplica__ManifestEntry Aimass__V1__PlaceReplica__ManifestEntry;
@@ -917,10 +918,42 @@ struct  Aimass__V1__ModelGrant
    * Its highest version number (what `latest` names); 0 without versions.
    */
   uint32_t latest_version;
+  /*
+   * The aliases with an A/B split (ModelRegistry.SetAliasSplit): a worker
+   * serves a call for such an alias with a `user_id` from the challenger
+   * when the user's bucket (the same hash as the control plane's) is under
+   * `percent`, and deployments following the alias hold replicas of it.
+   */
+  size_t n_splits;
+  Aimass__V1__SplitGrant **splits;
 };
 #define AIMASS__V1__MODEL_GRANT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__model_grant__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0,NULL }
+
+
+/*
+ * One alias's A/B split as workers route by it.
+ */
+struct  Aimass__V1__SplitGrant
+{
+  ProtobufCMessage base;
+  /*
+   * The alias (its own version is in `ModelGrant.aliases`).
+   */
+  char *alias;
+  /*
+   * The version that serves the split's share of users.
+   */
+  uint32_t challenger_version;
+  /*
+   * Share of users the challenger serves, 1-100.
+   */
+  uint32_t percent;
+};
+#define AIMASS__V1__SPLIT_GRANT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__split_grant__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -1507,6 +1540,25 @@ Aimass__V1__ModelGrant *
 void   aimass__v1__model_grant__free_unpacked
                      (Aimass__V1__ModelGrant *message,
                       ProtobufCAllocator *allocator);
+/* Aimass__V1__SplitGrant methods */
+void   aimass__v1__split_grant__init
+                     (Aimass__V1__SplitGrant         *message);
+size_t aimass__v1__split_grant__get_packed_size
+                     (const Aimass__V1__SplitGrant   *message);
+size_t aimass__v1__split_grant__pack
+                     (const Aimass__V1__SplitGrant   *message,
+                      uint8_t             *out);
+size_t aimass__v1__split_grant__pack_to_buffer
+                     (const Aimass__V1__SplitGrant   *message,
+                      ProtobufCBuffer     *buffer);
+Aimass__V1__SplitGrant *
+       aimass__v1__split_grant__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aimass__v1__split_grant__free_unpacked
+                     (Aimass__V1__SplitGrant *message,
+                      ProtobufCAllocator *allocator);
 /* Aimass__V1__Welcome methods */
 void   aimass__v1__welcome__init
                      (Aimass__V1__Welcome         *message);
@@ -1660,6 +1712,9 @@ typedef void (*Aimass__V1__ModelGrant__AliasesEntry_Closure)
 typedef void (*Aimass__V1__ModelGrant_Closure)
                  (const Aimass__V1__ModelGrant *message,
                   void *closure_data);
+typedef void (*Aimass__V1__SplitGrant_Closure)
+                 (const Aimass__V1__SplitGrant *message,
+                  void *closure_data);
 typedef void (*Aimass__V1__Welcome_Closure)
                  (const Aimass__V1__Welcome *message,
                   void *closure_data);
@@ -1800,6 +1855,7 @@ extern const ProtobufCMessageDescriptor aimass__v1__access_grants__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__token_grant__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__model_grant__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__model_grant__aliases_entry__descriptor;
+extern const ProtobufCMessageDescriptor aimass__v1__split_grant__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__welcome__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__place_replica__descriptor;
 extern const ProtobufCMessageDescriptor aimass__v1__place_replica__manifest_entry__descriptor;

@@ -277,7 +277,7 @@ void   aimass__v1__list_feedback_response__free_unpacked
   assert(message->base.descriptor == &aimass__v1__list_feedback_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor aimass__v1__feedback_event__field_descriptors[8] =
+static const ProtobufCFieldDescriptor aimass__v1__feedback_event__field_descriptors[9] =
 {
   {
     "event_id",
@@ -375,6 +375,18 @@ static const ProtobufCFieldDescriptor aimass__v1__feedback_event__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "served_alias",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__FeedbackEvent, served_alias),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__feedback_event__field_indices_by_name[] = {
   6,   /* field[6] = at_ms */
@@ -382,6 +394,7 @@ static const unsigned aimass__v1__feedback_event__field_indices_by_name[] = {
   3,   /* field[3] = item_id */
   4,   /* field[4] = kind */
   1,   /* field[1] = model */
+  8,   /* field[8] = served_alias */
   7,   /* field[7] = served_version */
   2,   /* field[2] = user_id */
   5,   /* field[5] = value */
@@ -389,7 +402,7 @@ static const unsigned aimass__v1__feedback_event__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__feedback_event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor aimass__v1__feedback_event__descriptor =
 {
@@ -399,7 +412,7 @@ const ProtobufCMessageDescriptor aimass__v1__feedback_event__descriptor =
   "Aimass__V1__FeedbackEvent",
   "aimass.v1",
   sizeof(Aimass__V1__FeedbackEvent),
-  8,
+  9,
   aimass__v1__feedback_event__field_descriptors,
   aimass__v1__feedback_event__field_indices_by_name,
   1,  aimass__v1__feedback_event__number_ranges,

@@ -1048,6 +1048,51 @@ void   aimass__v1__model_grant__free_unpacked
   assert(message->base.descriptor == &aimass__v1__model_grant__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aimass__v1__split_grant__init
+                     (Aimass__V1__SplitGrant         *message)
+{
+  static const Aimass__V1__SplitGrant init_value = AIMASS__V1__SPLIT_GRANT__INIT;
+  *message = init_value;
+}
+size_t aimass__v1__split_grant__get_packed_size
+                     (const Aimass__V1__SplitGrant *message)
+{
+  assert(message->base.descriptor == &aimass__v1__split_grant__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aimass__v1__split_grant__pack
+                     (const Aimass__V1__SplitGrant *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aimass__v1__split_grant__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aimass__v1__split_grant__pack_to_buffer
+                     (const Aimass__V1__SplitGrant *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aimass__v1__split_grant__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aimass__V1__SplitGrant *
+       aimass__v1__split_grant__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aimass__V1__SplitGrant *)
+     protobuf_c_message_unpack (&aimass__v1__split_grant__descriptor,
+                                allocator, len, data);
+}
+void   aimass__v1__split_grant__free_unpacked
+                     (Aimass__V1__SplitGrant *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aimass__v1__split_grant__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   aimass__v1__welcome__init
                      (Aimass__V1__Welcome         *message)
 {
@@ -3154,7 +3199,7 @@ const ProtobufCMessageDescriptor aimass__v1__model_grant__aliases_entry__descrip
   (ProtobufCMessageInit) aimass__v1__model_grant__aliases_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__model_grant__field_descriptors[4] =
+static const ProtobufCFieldDescriptor aimass__v1__model_grant__field_descriptors[5] =
 {
   {
     "model",
@@ -3204,17 +3249,30 @@ static const ProtobufCFieldDescriptor aimass__v1__model_grant__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "splits",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aimass__V1__ModelGrant, n_splits),
+    offsetof(Aimass__V1__ModelGrant, splits),
+    &aimass__v1__split_grant__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__model_grant__field_indices_by_name[] = {
   2,   /* field[2] = aliases */
   3,   /* field[3] = latest_version */
   0,   /* field[0] = model */
   1,   /* field[1] = readers */
+  4,   /* field[4] = splits */
 };
 static const ProtobufCIntRange aimass__v1__model_grant__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor aimass__v1__model_grant__descriptor =
 {
@@ -3224,11 +3282,75 @@ const ProtobufCMessageDescriptor aimass__v1__model_grant__descriptor =
   "Aimass__V1__ModelGrant",
   "aimass.v1",
   sizeof(Aimass__V1__ModelGrant),
-  4,
+  5,
   aimass__v1__model_grant__field_descriptors,
   aimass__v1__model_grant__field_indices_by_name,
   1,  aimass__v1__model_grant__number_ranges,
   (ProtobufCMessageInit) aimass__v1__model_grant__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aimass__v1__split_grant__field_descriptors[3] =
+{
+  {
+    "alias",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SplitGrant, alias),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "challenger_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SplitGrant, challenger_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "percent",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__SplitGrant, percent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aimass__v1__split_grant__field_indices_by_name[] = {
+  0,   /* field[0] = alias */
+  1,   /* field[1] = challenger_version */
+  2,   /* field[2] = percent */
+};
+static const ProtobufCIntRange aimass__v1__split_grant__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor aimass__v1__split_grant__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aimass.v1.SplitGrant",
+  "SplitGrant",
+  "Aimass__V1__SplitGrant",
+  "aimass.v1",
+  sizeof(Aimass__V1__SplitGrant),
+  3,
+  aimass__v1__split_grant__field_descriptors,
+  aimass__v1__split_grant__field_indices_by_name,
+  1,  aimass__v1__split_grant__number_ranges,
+  (ProtobufCMessageInit) aimass__v1__split_grant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor aimass__v1__welcome__field_descriptors[3] =
