@@ -170,6 +170,7 @@ def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
         assert value(text, "aimass_admission_limit", model=MODEL, version="1") > 0
         assert value(text, "aimass_worker_replicas", model=MODEL, version="1", state="ready") == 1
         assert value(text, "aimass_gate_admitted_total") == CALLS
+        assert value(text, "aimass_gate_limit") > 0 and value(text, "aimass_gate_in_flight") == 0
         assert value(text, "aimass_registry_uploads_total", model=MODEL, outcome="ok") == 1
         assert value(text, "aimass_registry_upload_bytes_total", model=MODEL) == artifact.stat().st_size
         assert value(text, "aimass_http2_connections_total") >= 1

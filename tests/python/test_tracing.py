@@ -244,6 +244,9 @@ def test_a_call_queued_at_admission_has_its_wait_span(tmp_path, receiver, recomm
         shed = sum(v for (name, _), v in samples(text).items()
                    if name in ("aimass_admission_shed_total", "aimass_gate_shed_total"))
         assert shed == outcomes[grpc.StatusCode.RESOURCE_EXHAUSTED], (shed, outcomes)
+        # Every call has ended: the gate's in-flight gauge is back at 0 (concurrent ends could once leave it above).
+        wait_until("the gate's in-flight gauge at 0", lambda: value(scrape(address), "aimass_gate_in_flight") == 0,
+                   timeout=60)
     finally:
         for channel in channels:
             channel.close()
