@@ -162,11 +162,12 @@ let targets: [Target] = [
     ),
 
     // MARK: Observability: gRPC metrics (gRFC A66) through swift-metrics, the Prometheus exporter and its /metrics
-    // listener, access logs and JSON log lines. Beside the gRPC stack (it implements RPCCore's observer hooks).
+    // listener, access logs and JSON log lines. Beside the gRPC stack (it implements RPCCore's observer hooks and reads
+    // RPCHTTP2's abuse counters).
     .target(
         name: "AIMassMetrics",
         dependencies: [
-            "RPCCore", logging, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
+            "RPCCore", "RPCHTTP2", logging, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ] + nio,
         swiftSettings: defaultSwiftSettings

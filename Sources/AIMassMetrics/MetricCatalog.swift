@@ -47,6 +47,14 @@ public enum MetricCatalog {
         "aimass_http2_streams_total": "HTTP/2 streams (calls) opened on the gRPC server.",
         "aimass_http2_frames_rejected_total":
             "HTTP/2 frames the gRPC server refused as protocol errors (on a stream, or ending the connection).",
+        "aimass_http2_rapid_resets_total": "HTTP/2 streams the clients reset before the gRPC server answered them.",
+        "aimass_http2_invalid_frames_total": "HTTP/2 frames the gRPC server refused as stream errors (invalid frames).",
+        "aimass_http2_header_lists_refused_total":
+            "Request header lists the gRPC server refused for passing its header-list limit (RESOURCE_EXHAUSTED).",
+        "aimass_http2_abuse_goaways_total":
+            "Connections the gRPC server closed with GOAWAY(ENHANCE_YOUR_CALM) for passing an abuse limit, by reason.",
+        "aimass_http2_connections_evicted_total":
+            "Connections the gRPC server closed to make room (its connection cap, or out of file descriptors).",
         // The server-wide call gate (before a request is decoded)
         "aimass_gate_admitted_total": "Inference calls the server's call gate admitted (at once or from its queue).",
         "aimass_gate_queued_total": "Inference calls the server's call gate queued for a slot.",

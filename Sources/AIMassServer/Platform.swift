@@ -239,6 +239,7 @@ public final class Platform: Sendable {
             metrics: configuration.observability.metrics,
             logger: logger
         )
+        configuration.observability.watchAbuseCounters?(server.abuseCounters)
         let address: SocketAddress
         do {
             try scheduler.restore()

@@ -348,7 +348,12 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(exporter)
         ClientMetrics.install(GRPCClientMetrics())
         observability.metrics = GRPCServerMetrics()
-        let server = MetricsHTTPServer(host: host, port: metricsPort, logger: logger) { exporter.render() }
+        let abuse = HTTP2AbuseMetrics()
+        observability.watchAbuseCounters = { abuse.watch($0) }
+        let server = MetricsHTTPServer(host: host, port: metricsPort, logger: logger) {
+            abuse.update()  // the servers' own totals, read when scraped
+            return exporter.render()
+        }
         let boundPort: Int?
         do {
             boundPort = try await server.start().port

@@ -88,13 +88,18 @@ def promtool_accepts(text, role):
 
 
 def recommend_n(target, token, recommend_pb, n=CALLS):
+    """n Recommend calls; returns the message bytes sent and received (as serialized, uncompressed)."""
     pb, pb_grpc = recommend_pb
+    sent = received = 0
     with grpc.insecure_channel(target) as channel:
         stub = pb_grpc.RecommendStub(channel)
         for i in range(n):
-            response = stub.Recommend(pb.RecommendRequest(model=MODEL, user_id=f"u{i % 60}", k=5),
-                                      metadata=[("authorization", f"Bearer {token}")], timeout=60)
+            request = pb.RecommendRequest(model=MODEL, user_id=f"u{i % 60}", k=5)
+            response = stub.Recommend(request, metadata=[("authorization", f"Bearer {token}")], timeout=60)
             assert len(response.items) == 5
+            sent += request.ByteSize()
+            received += response.ByteSize()
+    return sent, received
 
 
 def deploy(exe, env, artifact):
@@ -147,19 +152,25 @@ def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
         token = (data / "admin.token").read_text().strip()
         artifact = ratings(tmp_path / "ratings.tsv")
         deploy(exe, client_env(server.target, token), artifact)
-        recommend_n(server.target, token, recommend_pb)
+        requests, responses = recommend_n(server.target, token, recommend_pb)
 
         text = scrape(address)
         promtool_accepts(text, "embedded server")
         method = "aimass.v1.Recommend/Recommend"
         assert value(text, "grpc_server_call_duration_seconds_count", grpc_method=method, grpc_status="OK") == CALLS
         assert value(text, "grpc_server_call_started_total", grpc_method=method) == CALLS
+        # Message sizes: exactly the bytes grpcio sent and got (no compression asked for).
+        ok = {"grpc_method": method, "grpc_status": "OK"}
+        assert value(text, "grpc_server_call_rcvd_total_compressed_message_size_bytes_count", **ok) == CALLS
+        assert value(text, "grpc_server_call_rcvd_total_compressed_message_size_bytes_sum", **ok) == requests
+        assert value(text, "grpc_server_call_sent_total_compressed_message_size_bytes_sum", **ok) == responses
         assert value(text, "aimass_inference_calls_total", model=MODEL, version="1", outcome="ok") == CALLS
         assert value(text, "aimass_inference_duration_seconds_count", model=MODEL, version="1") == CALLS
         assert value(text, "aimass_admission_admitted_total", model=MODEL, version="1") == CALLS
         assert value(text, "aimass_admission_limit", model=MODEL, version="1") > 0
         assert value(text, "aimass_worker_replicas", model=MODEL, version="1", state="ready") == 1
         assert value(text, "aimass_gate_admitted_total") == CALLS
+        assert value(text, "aimass_gate_limit") > 0 and value(text, "aimass_gate_in_flight") == 0
         assert value(text, "aimass_registry_uploads_total", model=MODEL, outcome="ok") == 1
         assert value(text, "aimass_registry_upload_bytes_total", model=MODEL) == artifact.stat().st_size
         assert value(text, "aimass_http2_connections_total") >= 1
@@ -202,6 +213,43 @@ def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
             assert record["token_id"] == token_id and record["peer"].startswith("ipv4:127.0.0.1:")
             assert float(record["duration_ms"]) > 0
         assert token not in server.stderr_path.read_text()
+    finally:
+        stop_server(server)
+
+
+def test_autoscaler_decision_is_counted(tmp_path):
+    """An operator scales a deployment to 2 that no call loads: the autoscaler (2 s stable window) takes it back to
+    its minimum, and that decision is counted once, `down`, with desired back at 1."""
+    exe = aimass_binary("aimass")
+    data = tmp_path / "data"
+    server = start_server("aimass", [exe, "serve", "--port", "0", "--data-dir", data, "--metrics-port", "0",
+                                     "--autoscale-stable-ms", "2000", "--autoscale-panic-ms", "1000"],
+                          r"aimass listening on (127\.0\.0\.1):(\d+)")
+    try:
+        address = metrics_address(server)
+        env = client_env(server.target, (data / "admin.token").read_text().strip())
+        cli(exe, env, "model", "create", MODEL, *MANIFEST)
+        cli(exe, env, "model", "upload", MODEL, str(ratings(tmp_path / "ratings.tsv")), *MANIFEST)
+        cli(exe, env, "deploy", "--model", MODEL, "--min", "1", "--max", "2")
+        deployment = wait_until("a READY replica", lambda: next(
+            (d for d in json.loads(cli(exe, env, "deployments", "--model", MODEL, "--json").stdout)["deployments"]
+             if d["ready_replicas"] == 1), None), timeout=120)
+        text = scrape(address)
+        assert not [k for k in samples(text) if k[0] == "aimass_autoscaler_decisions_total"], "a decision before any"
+        assert value(text, "aimass_deployment_replicas_desired", model=MODEL, version="1") == 1
+
+        cli(exe, env, "scale", deployment["id"], "--replicas", "2")
+
+        def decided():
+            text = scrape(address)
+            found = [k for k in samples(text) if k[0] == "aimass_autoscaler_decisions_total"]
+            return text if found else None
+        text = wait_until("the autoscaler's decision", decided, timeout=60)
+        assert value(text, "aimass_autoscaler_decisions_total", model=MODEL, version="1", direction="down") == 1
+        assert [dict(k[1])["direction"] for k in samples(text) if k[0] == "aimass_autoscaler_decisions_total"] == ["down"]
+        wait_until("desired back at 1", lambda: value(scrape(address), "aimass_deployment_replicas_desired",
+                                                      model=MODEL, version="1") == 1, timeout=60)
+        promtool_accepts(scrape(address), "embedded server after autoscaling")
     finally:
         stop_server(server)
 
@@ -270,6 +318,12 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
         assert value(worker_text, "grpc_client_attempt_started_total", grpc_method="aimass.v1.Scheduler/Join",
                      grpc_target=cp.target) >= 1
         assert value(cp_text, "grpc_server_call_started_total", grpc_method="aimass.v1.Scheduler/Join") >= 1
+        # The worker's download of the model as a client call that ended, with its attempts.
+        download = {"grpc_method": "aimass.v1.ModelRegistry/DownloadVersion", "grpc_target": cp.target,
+                    "grpc_status": "OK"}
+        assert value(worker_text, "grpc_client_call_duration_seconds_count", **download) >= 1
+        assert value(worker_text, "grpc_client_attempt_duration_seconds_count", **download) == \
+            value(worker_text, "grpc_client_call_duration_seconds_count", **download)
         assert_pool_view(cp_text, cpu_millis=2000)
         # The worker's load reports: its utilisation, a fraction.
         utilisation = wait_until("the worker's utilisation", lambda: [  # a list: an idle worker's 0.0 counts

@@ -176,6 +176,7 @@ public final class WorkerServer: Sendable {
             metrics: configuration.observability.metrics,
             logger: logger
         )
+        configuration.observability.watchAbuseCounters?(server.abuseCounters)
         let address: SocketAddress
         do {
             address = try await server.start()

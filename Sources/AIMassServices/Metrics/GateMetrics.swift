@@ -15,7 +15,9 @@ final class GateMetrics: Sendable {
     let shedDeadlineExceeded: Counter
     let queueTime: Timer
     let limit: Gauge
-    let inFlight: Gauge
+    /// Moved by one on each admission and end (atomic adds): recording the new count instead left the gauge at
+    /// whichever of two concurrent ends recorded last, not at the count.
+    let inFlight: Meter
     /// Whether a metrics backend is bootstrapped (reading the limit takes a lock: done only then).
     let active: Bool
 
@@ -31,7 +33,7 @@ final class GateMetrics: Sendable {
         shedDeadlineExceeded = shed(Self.reason(.deadlineExceeded))
         queueTime = Timer(label: "aimass_gate_queue_seconds", factory: factory)
         limit = Gauge(label: "aimass_gate_limit", factory: factory)
-        inFlight = Gauge(label: "aimass_gate_in_flight", factory: factory)
+        inFlight = Meter(label: "aimass_gate_in_flight", factory: factory)
         active = !(factory is NOOPMetricsHandler)
     }
 

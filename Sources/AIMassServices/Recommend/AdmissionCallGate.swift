@@ -181,13 +181,15 @@ public final class AdmissionCallGate: ServerCallGate {
         if case .admitted = decision {
             admitted.add(1, ordering: .relaxed)
             metrics.admitted.increment()
-            metrics.inFlight.record(inFlight.add(1, ordering: .relaxed).newValue)
+            inFlight.add(1, ordering: .relaxed)
+            metrics.inFlight.increment()
         }
         return decision
     }
 
     public func callEnded(_ token: AdmissionTicket, outcome: GatedCallOutcome) {
-        metrics.inFlight.record(inFlight.subtract(1, ordering: .relaxed).newValue)
+        inFlight.subtract(1, ordering: .relaxed)
+        metrics.inFlight.decrement()
         let nanos = Int(max(outcome.duration.saturatingNanoseconds, 0))
         let latency: Int
         if outcome.succeeded {
