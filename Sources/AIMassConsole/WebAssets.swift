@@ -264,7 +264,7 @@ get("/api/console").then((info) => {
   }
 }, () => { /* an old server: a control plane's console */ }).finally(() => route());
 """##),
-        "chart.js": ("text/javascript; charset=utf-8", "\"77bd15691d15b22c\"", #"""
+        "chart.js": ("text/javascript; charset=utf-8", "\"5bf122b78452990b\"", #"""
 // Charts as SVG: a metric across versions, the trials of a tuning search, click-through per version with intervals.
 import { svg } from "./dom.js";
 
@@ -312,7 +312,7 @@ function frame(width, height, margin, low, high, label, format) {
  * trials: [{index, label, algorithm, value}] (value null when the trial lacks the metric); chosen: an index or -1.
  */
 export function trialsChart(trials, metric, chosen) {
-  const width = 640, height = 240, margin = { left: 56, right: 16, top: 20, bottom: 36 };
+  const width = 640, height = 250, margin = { left: 56, right: 16, top: 20, bottom: 44 };
   const scored = trials.filter((t) => typeof t.value === "number");
   if (scored.length === 0) {
     const root = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img" });
@@ -325,7 +325,8 @@ export function trialsChart(trials, metric, chosen) {
     (v) => v.toPrecision(3));
   const n = trials.length;
   const x = (i) => margin.left + 12 + (n === 1 ? 0 : i / (n - 1) * (width - margin.left - margin.right - 24));
-  for (const i of [0, Math.floor((n - 1) / 2), n - 1]) {
+  const ticks = n <= 12 ? trials.map((t) => t.index) : [0, Math.floor((n - 1) / 2), n - 1];
+  for (const i of ticks) {
     root.append(svg("text", { x: x(i), y: height - margin.bottom + 16, "text-anchor": "middle" }, `trial ${i + 1}`));
   }
   // The running best: where the search stood after each trial.
@@ -352,9 +353,10 @@ export function trialsChart(trials, metric, chosen) {
       "text-anchor": "middle" }, "chosen"));
   }
   const algorithms = [...new Set(scored.map((t) => t.algorithm))];
+  // The legend under the axis labels, so that it never covers a point.
   algorithms.forEach((a, i) => {
-    root.append(svg("circle", { class: `legend ${a}`, cx: width - margin.right - 90, cy: margin.top + i * 14, r: 4 }));
-    root.append(svg("text", { x: width - margin.right - 82, y: margin.top + 4 + i * 14 }, a));
+    root.append(svg("circle", { class: `legend ${a}`, cx: margin.left + 4 + i * 80, cy: height - 6, r: 4 }));
+    root.append(svg("text", { x: margin.left + 12 + i * 80, y: height - 2 }, a));
   });
   return root;
 }
@@ -383,7 +385,7 @@ export function intervalChart(rows) {
       return;
     }
     const [low, upper] = r.click_through_ci95;
-    group.append(svg("rect", { class: "bar", x: centre - barWidth / 2, y: y(r.click_through), width: barWidth,
+    group.append(svg("rect", { class: "ctr-bar", x: centre - barWidth / 2, y: y(r.click_through), width: barWidth,
       height: y(0) - y(r.click_through), "data-ctr": r.click_through },
     svg("title", {}, `${label}: ${r.clicks} clicks / ${r.views} views = ${(r.click_through * 100).toFixed(2)}% ` +
       `(95% ${(low * 100).toFixed(2)}–${(upper * 100).toFixed(2)}%)`)));
@@ -1102,7 +1104,7 @@ function summary(e) {
   return "";
 }
 """##),
-        "style.css": ("text/css; charset=utf-8", "\"0d5a2f20c457981e\"", #"""
+        "style.css": ("text/css; charset=utf-8", "\"a24bafa2504d005c\"", #"""
 :root { --fg: #1d2330; --muted: #667085; --line: #d9dee7; --bg: #f5f7fa; --card: #fff; --accent: #2656c9;
   --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
 * { box-sizing: border-box; }
@@ -1151,7 +1153,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, monospace; font-size: .
 .drop.over { background: #eef3ff; border-color: var(--accent); }
 progress { width: 100%; height: 1rem; }
 .muted { color: var(--muted); font-size: .85rem; }
-svg.chart { width: 100%; height: 220px; background: #fff; }
+svg.chart { width: 100%; height: 240px; background: #fff; }
 svg.chart .axis { stroke: #aab; stroke-width: 1; }
 svg.chart .line { fill: none; stroke: var(--accent); stroke-width: 2; }
 svg.chart circle { fill: var(--accent); }
@@ -1160,8 +1162,8 @@ svg.chart .best { fill: none; stroke: #9aa8c7; stroke-width: 1.5; stroke-dasharr
 svg.chart circle.usercf { fill: #c05621; } svg.chart circle.other { fill: #667085; }
 svg.chart circle.chosen { stroke: #111; stroke-width: 3; }
 svg.chart .chosen-label { font-weight: 700; fill: #111; }
-svg.chart rect.bar { fill: var(--accent); opacity: .75; }
-svg.chart .challenger rect.bar { fill: #c05621; }
+svg.chart rect.ctr-bar { fill: var(--accent); opacity: .75; }
+svg.chart .challenger rect.ctr-bar { fill: #c05621; }
 svg.chart .interval, svg.chart .interval-cap { stroke: #111; stroke-width: 2; }
 tr.chosen td { font-weight: 600; background: #eef3ff; }
 .events { max-height: 16rem; overflow-y: auto; font-family: ui-monospace, monospace; font-size: .8rem; }

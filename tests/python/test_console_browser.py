@@ -286,6 +286,7 @@ def test_tuning_trials_and_ab_outcomes_as_charts(console, browser, shots, tmp_pa
     assert len(ringed) == 1 and int(ringed[0].get_attribute("data-trial")) == chosen
     assert f"chosen trial {chosen}" in text_of(browser, "#tune-summary")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#tune-trials tbody tr")) == len(trials)
+    browser.execute_script("document.getElementById('tuning-card').scrollIntoView()")
     shot(browser, shots, "14-tuning-trials")
 
     # A 50/50 split of production with the tuned version, and feedback served by each: 40 views and 6 clicks for
@@ -302,7 +303,7 @@ def test_tuning_trials_and_ab_outcomes_as_charts(console, browser, shots, tmp_pa
         console.cli("feedback", "send", "--model", MODEL, events)
         report = {r["version"]: r for r in json.loads(console.cli("ab", "report", "--model", MODEL, "--json").stdout)["versions"]}
         browser.refresh()
-        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ab-chart svg rect.bar")) >= 2,
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ab-chart svg rect.ctr-bar")) >= 2,
              "the A/B chart's bars")
         assert f"production: v{champion} 50% · v{number} 50%" in text_of(browser, "#ab-splits")
         groups = browser.find_elements(By.CSS_SELECTOR, "#ab-chart svg g.ab-version")
@@ -312,15 +313,18 @@ def test_tuning_trials_and_ab_outcomes_as_charts(console, browser, shots, tmp_pa
             group = drawn[version]
             assert role in group.get_attribute("class")
             assert (int(group.get_attribute("data-views")), int(group.get_attribute("data-clicks"))) == (views, clicks)
-            bar = group.find_element(By.CSS_SELECTOR, "rect.bar")
+            bar = group.find_element(By.CSS_SELECTOR, "rect.ctr-bar")
             assert float(bar.get_attribute("data-ctr")) == report[version]["click_through"] == clicks / views
             interval = group.find_elements(By.CSS_SELECTOR, "line.interval")
             assert len(interval) == 1
             low, high = float(interval[0].get_attribute("data-low")), float(interval[0].get_attribute("data-high"))
             assert [low, high] == report[version]["click_through_ci95"] and low < clicks / views < high
-            # The whisker spans the bar's top: drawn from low to high around the click-through.
+            # The whisker spans the bar's top: drawn from low to high around the click-through; the bar stands on the
+            # axis (its rendered height is its value's, not a stylesheet's).
             assert float(interval[0].get_attribute("y1")) > float(bar.get_attribute("y")) > float(interval[0].get_attribute("y2"))
+            assert bar.size["height"] > 20, bar.size
         assert len(browser.find_elements(By.CSS_SELECTOR, "#ab-results tbody tr")) == 2
+        browser.execute_script("document.getElementById('ab-card').scrollIntoView()")
         shot(browser, shots, "15-ab-outcomes")
     finally:
         console.cli("ab", "split", "--model", MODEL, "--alias", "production", "--percent", "0")

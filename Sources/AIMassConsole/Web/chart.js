@@ -45,7 +45,7 @@ function frame(width, height, margin, low, high, label, format) {
  * trials: [{index, label, algorithm, value}] (value null when the trial lacks the metric); chosen: an index or -1.
  */
 export function trialsChart(trials, metric, chosen) {
-  const width = 640, height = 240, margin = { left: 56, right: 16, top: 20, bottom: 36 };
+  const width = 640, height = 250, margin = { left: 56, right: 16, top: 20, bottom: 44 };
   const scored = trials.filter((t) => typeof t.value === "number");
   if (scored.length === 0) {
     const root = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img" });
@@ -58,7 +58,8 @@ export function trialsChart(trials, metric, chosen) {
     (v) => v.toPrecision(3));
   const n = trials.length;
   const x = (i) => margin.left + 12 + (n === 1 ? 0 : i / (n - 1) * (width - margin.left - margin.right - 24));
-  for (const i of [0, Math.floor((n - 1) / 2), n - 1]) {
+  const ticks = n <= 12 ? trials.map((t) => t.index) : [0, Math.floor((n - 1) / 2), n - 1];
+  for (const i of ticks) {
     root.append(svg("text", { x: x(i), y: height - margin.bottom + 16, "text-anchor": "middle" }, `trial ${i + 1}`));
   }
   // The running best: where the search stood after each trial.
@@ -85,9 +86,10 @@ export function trialsChart(trials, metric, chosen) {
       "text-anchor": "middle" }, "chosen"));
   }
   const algorithms = [...new Set(scored.map((t) => t.algorithm))];
+  // The legend under the axis labels, so that it never covers a point.
   algorithms.forEach((a, i) => {
-    root.append(svg("circle", { class: `legend ${a}`, cx: width - margin.right - 90, cy: margin.top + i * 14, r: 4 }));
-    root.append(svg("text", { x: width - margin.right - 82, y: margin.top + 4 + i * 14 }, a));
+    root.append(svg("circle", { class: `legend ${a}`, cx: margin.left + 4 + i * 80, cy: height - 6, r: 4 }));
+    root.append(svg("text", { x: margin.left + 12 + i * 80, y: height - 2 }, a));
   });
   return root;
 }
@@ -116,7 +118,7 @@ export function intervalChart(rows) {
       return;
     }
     const [low, upper] = r.click_through_ci95;
-    group.append(svg("rect", { class: "bar", x: centre - barWidth / 2, y: y(r.click_through), width: barWidth,
+    group.append(svg("rect", { class: "ctr-bar", x: centre - barWidth / 2, y: y(r.click_through), width: barWidth,
       height: y(0) - y(r.click_through), "data-ctr": r.click_through },
     svg("title", {}, `${label}: ${r.clicks} clicks / ${r.views} views = ${(r.click_through * 100).toFixed(2)}% ` +
       `(95% ${(low * 100).toFixed(2)}–${(upper * 100).toFixed(2)}%)`)));
