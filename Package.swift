@@ -197,6 +197,8 @@ let targets: [Target] = [
         name: "AIMassConsole",
         dependencies: [
             "RPCCore", "RPCHTTP2", "AIMassAPI", logging, .product(name: "Hummingbird", package: "hummingbird"),
+            // The A/B report (ABReport), shared with `aimass ab report`.
+            "AIMassClient",
             // HTTPS for the console: NIOSSL in Hummingbird's channel (no NIOHTTP2).
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

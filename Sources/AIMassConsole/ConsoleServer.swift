@@ -49,34 +49,31 @@ public final class ConsoleServer: Sendable {
         }
     }
 
-    /// The console's HTTPS certificate: PEM files, read once at start (HTTP/1.1 over TLS 1.2 or later, ALPN
-    /// `http/1.1`; no client certificate is asked for, as a browser has none: the bearer token authenticates).
+    /// The console's HTTPS certificate: the gRPC listener's reloadable credentials (HTTP/1.1 over TLS 1.2 or later,
+    /// ALPN `http/1.1`; no client certificate is asked for, as a browser has none: the bearer token authenticates).
+    /// Each handshake takes the certificate the credentials hold at that moment, so a reload (SIGHUP, or the files
+    /// changing) reaches new HTTPS connections too, while open ones keep theirs.
     public struct TLS: Sendable {
-        /// The certificate, followed by any intermediates.
-        public var certificateChain: String
-        public var privateKey: String
+        public var credentials: TLSServerCredentials
 
-        public init(certificateChain: String, privateKey: String) {
-            self.certificateChain = certificateChain
-            self.privateKey = privateKey
+        public init(credentials: TLSServerCredentials) {
+            self.credentials = credentials
         }
 
-        func serverConfiguration() throws -> TLSConfiguration {
-            let chain: [NIOSSLCertificate]
-            let key: NIOSSLPrivateKey
-            do {
-                chain = try NIOSSLCertificate.fromPEMFile(certificateChain)
-                key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
-            } catch {
-                throw RPCError(code: .invalidArgument, message: "cannot read the console's certificate \(certificateChain) or key \(privateKey): \(error)")
-            }
-            guard !chain.isEmpty else {
-                throw RPCError(code: .invalidArgument, message: "\(certificateChain) holds no PEM certificate")
-            }
+        func serverConfiguration() -> TLSConfiguration {
+            let (chain, key) = credentials.current
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
             configuration.minimumTLSVersion = .tlsv12
             configuration.applicationProtocols = ["http/1.1"]
+            // Called on every client hello: the certificate and key current now replace the ones of the start.
+            configuration.sslContextCallback = { [credentials] _, promise in
+                let (chain, key) = credentials.current
+                var current = NIOSSLContextConfigurationOverride()
+                current.certificateChain = chain.map { .certificate($0) }
+                current.privateKey = .privateKey(key)
+                promise.succeed(current)
+            }
             return configuration
         }
     }
@@ -122,6 +119,7 @@ public final class ConsoleServer: Sendable {
         if let worker = configuration.worker { router.add(middleware: ReadOnlyMiddleware(workerAddress: worker.address)) }
         ConsoleInfoRoute.register(on: router, worker: configuration.worker)
         RegistryRoutes.register(on: router, gateway: gateway)
+        ABReportRoute.register(on: router, gateway: gateway)
         UploadRoute.register(on: router, gateway: gateway)
         PoolRoutes.register(on: router, gateway: gateway)
         RecommendRoutes.register(on: router, gateway: gateway)

@@ -38,7 +38,12 @@ enum JSONForms {
             "input_schema": schema(m.inputSchema), "output_schema": schema(m.outputSchema),
             "metrics": metrics(m.metrics), "dependencies": m.dependencies, "size_bytes": m.sizeBytes,
             "intended_use": m.intendedUse, "annotations": m.annotations, "manifest": m.manifest, "aliases": m.aliases,
+            "alias_splits": m.aliasSplits.map(aliasSplit),
         ]
+    }
+
+    static func aliasSplit(_ s: AliasSplit) -> [String: Any] {
+        ["alias": s.alias, "version": s.version, "challenger_version": s.challengerVersion, "percent": s.percent]
     }
 
     static func version(_ v: Version) -> [String: Any] {

@@ -264,38 +264,140 @@ get("/api/console").then((info) => {
   }
 }, () => { /* an old server: a control plane's console */ }).finally(() => route());
 """##),
-        "chart.js": ("text/javascript; charset=utf-8", "\"a8c399ea70f6041a\"", #"""
-// A line chart of one metric across versions, as SVG.
+        "chart.js": ("text/javascript; charset=utf-8", "\"5bf122b78452990b\"", #"""
+// Charts as SVG: a metric across versions, the trials of a tuning search, click-through per version with intervals.
 import { svg } from "./dom.js";
 
 /** points: [{x: version number, y: value}] in version order. */
 export function lineChart(points, label) {
-  const width = 640, height = 220, left = 56, right = 16, top = 16, bottom = 32;
-  const root = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img",
-    "aria-label": `${label} across versions` });
+  const width = 640, height = 220, margin = { left: 56, right: 16, top: 16, bottom: 32 };
   if (points.length === 0) {
+    const root = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img" });
     root.append(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle" }, `no version has ${label}`));
     return root;
   }
   const ys = points.map((p) => p.y);
   let low = Math.min(...ys), high = Math.max(...ys);
   if (low === high) { low -= Math.abs(low) * 0.1 || 1; high += Math.abs(high) * 0.1 || 1; }
+  const { root, y } = frame(width, height, margin, low, high, `${label} across versions`, (v) => v.toPrecision(3));
   const xs = points.map((p) => p.x);
-  const xLow = Math.min(...xs), xHigh = Math.max(...xs);
-  const x = (v) => left + (xHigh === xLow ? (width - left - right) / 2 : (v - xLow) / (xHigh - xLow) * (width - left - right));
-  const y = (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom);
-  root.append(svg("line", { class: "axis", x1: left, y1: height - bottom, x2: width - right, y2: height - bottom }));
-  root.append(svg("line", { class: "axis", x1: left, y1: top, x2: left, y2: height - bottom }));
-  for (const v of [low, (low + high) / 2, high]) {
-    root.append(svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, v.toPrecision(3)));
-  }
+  const xLow = Math.min(...xs), xHigh = Math.max(...xs), span = width - margin.left - margin.right;
+  const x = (v) => margin.left + (xHigh === xLow ? span / 2 : (v - xLow) / (xHigh - xLow) * span);
   for (const p of points) {
-    root.append(svg("text", { x: x(p.x), y: height - bottom + 16, "text-anchor": "middle" }, "v" + p.x));
+    root.append(svg("text", { x: x(p.x), y: height - margin.bottom + 16, "text-anchor": "middle" }, "v" + p.x));
   }
   root.append(svg("polyline", { class: "line", points: points.map((p) => `${x(p.x)},${y(p.y)}`).join(" ") }));
   for (const p of points) {
     root.append(svg("circle", { cx: x(p.x), cy: y(p.y), r: 4 }, svg("title", {}, `v${p.x}: ${p.y}`)));
   }
+  return root;
+}
+
+/** The frame of a chart: the SVG root, the y scale over [low, high] with three labelled ticks, and the axes. */
+function frame(width, height, margin, low, high, label, format) {
+  const root = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label });
+  const y = (v) => margin.top + (1 - (v - low) / (high - low)) * (height - margin.top - margin.bottom);
+  root.append(svg("line", { class: "axis", x1: margin.left, y1: height - margin.bottom, x2: width - margin.right,
+    y2: height - margin.bottom }));
+  root.append(svg("line", { class: "axis", x1: margin.left, y1: margin.top, x2: margin.left, y2: height - margin.bottom }));
+  for (const v of [low, (low + high) / 2, high]) {
+    root.append(svg("text", { x: margin.left - 6, y: y(v) + 4, "text-anchor": "end" }, format(v)));
+  }
+  return { root, y };
+}
+
+/**
+ * A tuning search, trial by trial: each trial's `metric` (y) in the order the search ran them (x), coloured by
+ * algorithm, the running best as a step line, and the trial the tuned version was made from ringed.
+ * trials: [{index, label, algorithm, value}] (value null when the trial lacks the metric); chosen: an index or -1.
+ */
+export function trialsChart(trials, metric, chosen) {
+  const width = 640, height = 250, margin = { left: 56, right: 16, top: 20, bottom: 44 };
+  const scored = trials.filter((t) => typeof t.value === "number");
+  if (scored.length === 0) {
+    const root = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img" });
+    root.append(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle" }, `no trial has ${metric}`));
+    return root;
+  }
+  let low = Math.min(...scored.map((t) => t.value)), high = Math.max(...scored.map((t) => t.value));
+  if (low === high) { low -= Math.abs(low) * 0.1 || 1; high += Math.abs(high) * 0.1 || 1; }
+  const { root, y } = frame(width, height, margin, low, high, `${metric} of ${trials.length} tuning trials`,
+    (v) => v.toPrecision(3));
+  const n = trials.length;
+  const x = (i) => margin.left + 12 + (n === 1 ? 0 : i / (n - 1) * (width - margin.left - margin.right - 24));
+  const ticks = n <= 12 ? trials.map((t) => t.index) : [0, Math.floor((n - 1) / 2), n - 1];
+  for (const i of ticks) {
+    root.append(svg("text", { x: x(i), y: height - margin.bottom + 16, "text-anchor": "middle" }, `trial ${i + 1}`));
+  }
+  // The running best: where the search stood after each trial.
+  let best = -Infinity;
+  const steps = [];
+  for (const t of trials) {
+    if (typeof t.value === "number" && t.value > best) {
+      if (steps.length) steps.push(`${x(t.index)},${y(best)}`);
+      best = t.value;
+      steps.push(`${x(t.index)},${y(best)}`);
+    }
+  }
+  steps.push(`${x(n - 1)},${y(best)}`);
+  root.append(svg("polyline", { class: "best", points: steps.join(" ") }));
+  for (const t of scored) {
+    const isChosen = t.index === chosen;
+    root.append(svg("circle", { class: `trial ${t.algorithm}${isChosen ? " chosen" : ""}`, cx: x(t.index), cy: y(t.value),
+      r: isChosen ? 7 : 4, "data-trial": t.index + 1, "data-value": t.value },
+    svg("title", {}, `trial ${t.index + 1}: ${t.label}: ${metric} ${t.value}${isChosen ? " (chosen)" : ""}`)));
+  }
+  const picked = scored.find((t) => t.index === chosen);
+  if (picked) {
+    root.append(svg("text", { class: "chosen-label", x: x(picked.index), y: y(picked.value) - 11,
+      "text-anchor": "middle" }, "chosen"));
+  }
+  const algorithms = [...new Set(scored.map((t) => t.algorithm))];
+  // The legend under the axis labels, so that it never covers a point.
+  algorithms.forEach((a, i) => {
+    root.append(svg("circle", { class: `legend ${a}`, cx: margin.left + 4 + i * 80, cy: height - 6, r: 4 }));
+    root.append(svg("text", { x: margin.left + 12 + i * 80, y: height - 2 }, a));
+  });
+  return root;
+}
+
+/**
+ * Click-through per served version with Wilson's 95% interval: a bar per version, a whisker from low to high.
+ * rows: [{version, views, clicks, click_through (null without views), click_through_ci95: [low, high], role}].
+ */
+export function intervalChart(rows) {
+  const width = 640, height = 240, margin = { left: 56, right: 16, top: 20, bottom: 48 };
+  const high = Math.max(0.01, ...rows.map((r) => r.click_through_ci95[1]));
+  const { root, y } = frame(width, height, margin, 0, high, "click-through per version with 95% intervals",
+    (v) => (v * 100).toFixed(1) + "%");
+  const slot = (width - margin.left - margin.right) / Math.max(1, rows.length);
+  rows.forEach((r, i) => {
+    const centre = margin.left + slot * (i + 0.5), barWidth = Math.min(64, slot * 0.5);
+    const label = r.version === 0 ? "unknown" : "v" + r.version;
+    const group = svg("g", { class: "ab-version" + (r.role ? " " + r.role : ""), "data-version": r.version,
+      "data-views": r.views, "data-clicks": r.clicks });
+    group.append(svg("text", { x: centre, y: height - margin.bottom + 16, "text-anchor": "middle" }, label));
+    group.append(svg("text", { class: "muted", x: centre, y: height - margin.bottom + 30, "text-anchor": "middle" },
+      r.role ? `${r.role} · ${r.views} views` : `${r.views} views`));
+    if (r.click_through === null) {
+      group.append(svg("text", { x: centre, y: y(0) - 6, "text-anchor": "middle" }, "no views"));
+      root.append(group);
+      return;
+    }
+    const [low, upper] = r.click_through_ci95;
+    group.append(svg("rect", { class: "ctr-bar", x: centre - barWidth / 2, y: y(r.click_through), width: barWidth,
+      height: y(0) - y(r.click_through), "data-ctr": r.click_through },
+    svg("title", {}, `${label}: ${r.clicks} clicks / ${r.views} views = ${(r.click_through * 100).toFixed(2)}% ` +
+      `(95% ${(low * 100).toFixed(2)}–${(upper * 100).toFixed(2)}%)`)));
+    group.append(svg("line", { class: "interval", x1: centre, x2: centre, y1: y(low), y2: y(upper),
+      "data-low": low, "data-high": upper }));
+    for (const v of [low, upper]) {
+      group.append(svg("line", { class: "interval-cap", x1: centre - 8, x2: centre + 8, y1: y(v), y2: y(v) }));
+    }
+    group.append(svg("text", { x: centre + barWidth / 2 + 4, y: y(r.click_through) + 4 },
+      (r.click_through * 100).toFixed(1) + "%"));
+    root.append(group);
+  });
   return root;
 }
 """#),
@@ -470,6 +572,123 @@ export class PoolState {
   replicasOf(predicate) { return [...this.replicas.values()].filter(predicate); }
 }
 """#),
+        "experiments.js": ("text/javascript; charset=utf-8", "\"f6c6623b7d7b1ccb\"", ##"""
+// A model's experiments: the trials of `aimass tune` (a version's `tune.trials` annotation) and the A/B outcomes
+// per served version while an alias has a split (the same report as `aimass ab report`).
+import { get, enc } from "./api.js";
+import { h, table, fmt } from "./dom.js";
+import { trialsChart, intervalChart } from "./chart.js";
+
+const PREFERRED_METRIC = "holdout.precision@10";
+
+/** A manifest in a few words: `itemcf cosine implicit K50 iuf`, then any other setting as key=value. */
+export function describeManifest(m) {
+  const known = ["algorithm", "similarity", "feedback", "neighbours", "weighting"];
+  const parts = [m.algorithm || "?", m.similarity || "cosine", m.feedback || "implicit", "K" + (m.neighbours || "20")];
+  if (m.weighting) parts.push(m.weighting);
+  for (const [k, v] of Object.entries(m).sort()) if (!known.includes(k)) parts.push(`${k}=${v}`);
+  return parts.join(" ");
+}
+
+/** The trials of a tuned version, or an error text when its annotation is not the JSON `aimass tune` writes. */
+function trialsOf(version) {
+  try {
+    const trials = JSON.parse(version.annotations["tune.trials"]);
+    if (!Array.isArray(trials)) return "is not a list";
+    return trials.map((t) => ({ manifest: (t && t.manifest) || {}, metrics: (t && t.metrics) || {} }));
+  } catch (error) {
+    return "is not valid JSON";
+  }
+}
+
+/** The trial the version was made from: the one whose settings are the version's (every key any trial sets). */
+function chosenTrial(trials, version) {
+  const keys = [...new Set(trials.flatMap((t) => Object.keys(t.manifest)))];
+  return trials.findIndex((t) => keys.every((k) => t.manifest[k] === version.manifest[k]));
+}
+
+/** The tuning card (null when no version was tuned): pick a tuned version and a metric, see every trial. */
+export function tuningCard(versions) {
+  const tuned = versions.filter((v) => v.annotations && "tune.trials" in v.annotations);
+  if (!tuned.length) return null;
+  const versionSelect = h("select", { id: "tune-version", onchange: () => draw() },
+    tuned.map((v) => h("option", { value: v.number }, "v" + v.number)));
+  const metricSelect = h("select", { id: "tune-metric", onchange: () => draw(false) });
+  const holder = h("div", { id: "tune-chart" });
+  const summary = h("p", { id: "tune-summary", class: "muted" });
+  const details = h("details", { id: "tune-trials" });
+  function draw(newVersion = true) {
+    const version = tuned.find((v) => String(v.number) === versionSelect.value);
+    const trials = trialsOf(version);
+    if (typeof trials === "string") {
+      holder.replaceChildren(h("p", { class: "muted" }, `The tune.trials annotation of v${version.number} ${trials}.`));
+      summary.replaceChildren(); details.replaceChildren();
+      return;
+    }
+    if (newVersion) {
+      const keys = [...new Set(trials.flatMap((t) => Object.keys(t.metrics)))].sort();
+      metricSelect.replaceChildren(...keys.map((k) => h("option", { value: k }, k)));
+      metricSelect.value = keys.includes(PREFERRED_METRIC) ? PREFERRED_METRIC : keys[0] || "";
+    }
+    const metric = metricSelect.value;
+    const chosen = chosenTrial(trials, version);
+    const points = trials.map((t, index) => ({ index, label: describeManifest(t.manifest),
+      algorithm: t.manifest.algorithm || "other", value: typeof t.metrics[metric] === "number" ? t.metrics[metric] : null }));
+    holder.replaceChildren(trialsChart(points, metric, chosen));
+    const source = version.annotations["tune.source_version"];
+    summary.replaceChildren(`v${version.number}: ${trials.length} trials on the data of v${source || "?"}; `,
+      chosen >= 0 ? `chosen trial ${chosen + 1}: ${points[chosen].label}, ${metric} ${fmt(points[chosen].value)}`
+        : "no trial has this version's settings");
+    details.replaceChildren(h("summary", {}, "Every trial"), table(["#", "Settings", metric], points.map((p) =>
+      h("tr", { class: p.index === chosen ? "chosen" : null, "data-trial": p.index + 1 },
+        h("td", { class: "num" }, p.index + 1 + (p.index === chosen ? " ✓" : "")), h("td", { class: "mono" }, p.label),
+        h("td", { class: "num" }, fmt(p.value))))));
+  }
+  draw();
+  return h("div", { class: "card", id: "tuning-card" }, h("h2", {}, "Tuning trials"),
+    h("form", { class: "inline" }, h("label", {}, "Tuned version", versionSelect), h("label", {}, "Metric", metricSelect)),
+    holder, summary, details);
+}
+
+/**
+ * The A/B card (null without a split): each split, and click-through per served version with Wilson's 95% interval,
+ * from /api/models/M/ab. Loads after the page is drawn (it reads every recorded event).
+ */
+export function abCard(ctx, model) {
+  const splits = (model.alias_splits || []).filter((s) => s.challenger_version && s.percent);
+  if (!splits.length) return null;
+  const roles = new Map();
+  for (const s of splits) {
+    roles.set(s.version, "champion");
+    roles.set(s.challenger_version, "challenger");
+  }
+  const holder = h("div", { id: "ab-chart" }, h("p", { class: "muted" }, "Reading the recorded feedback…"));
+  const rowsHolder = h("div", { id: "ab-results" });
+  (async () => {
+    const report = await ctx.run(() => get(`/api/models/${enc(model.name)}/ab`));
+    if (!report) { holder.replaceChildren(); return; }
+    const rows = report.versions.map((r) => ({ ...r, role: roles.get(r.version) || "" }));
+    if (!rows.length) {
+      holder.replaceChildren(h("p", { class: "muted", id: "ab-empty" },
+        "No feedback recorded yet: clients record a view per recommended item shown and a click per item clicked."));
+      return;
+    }
+    holder.replaceChildren(intervalChart(rows));
+    rowsHolder.replaceChildren(table(["Version", "Role", "Views", "Clicks", "Click-through", "95% interval", "Purchases",
+      "Ratings", "Mean rating"], rows.map((r) => h("tr", { "data-version": r.version },
+      h("td", { class: "num" }, r.version ? "v" + r.version : "unknown"), h("td", {}, r.role),
+      h("td", { class: "num" }, r.views), h("td", { class: "num" }, r.clicks),
+      h("td", { class: "num" }, r.click_through === null ? "—" : (r.click_through * 100).toFixed(2) + "%"),
+      h("td", { class: "num" }, r.views ? r.click_through_ci95.map((v) => (v * 100).toFixed(2) + "%").join(" – ") : "—"),
+      h("td", { class: "num" }, r.purchases), h("td", { class: "num" }, r.ratings),
+      h("td", { class: "num" }, r.mean_rating === null ? "—" : fmt(r.mean_rating))))));
+  })();
+  return h("div", { class: "card", id: "ab-card" }, h("h2", {}, "A/B outcomes"),
+    h("p", { id: "ab-splits" }, splits.map((s) => h("span", { class: "tag" },
+      `${s.alias}: v${s.version} ${100 - s.percent}% · v${s.challenger_version} ${s.percent}%`))),
+    holder, rowsHolder);
+}
+"""##),
         "index.html": ("text/html; charset=utf-8", "\"b6238fc6cea4670a\"", ##"""
 <!doctype html>
 <html lang="en">
@@ -510,11 +729,12 @@ export class PoolState {
 </body>
 </html>
 """##),
-        "model.js": ("text/javascript; charset=utf-8", "\"b4ffb2591e53a5a2\"", ##"""
-// #/models/NAME: versions with metrics (table and chart), diff, aliases and their history, upload, permissions.
+        "model.js": ("text/javascript; charset=utf-8", "\"c3d08cd2b5ee34d2\"", ##"""
+// #/models/NAME: versions with metrics (table and chart), tuning trials and A/B outcomes, diff, aliases and their history, upload, permissions.
 import { get, post, put, enc, upload, sha256Hex } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
 import { lineChart } from "./chart.js";
+import { tuningCard, abCard } from "./experiments.js";
 
 /** The last upload's outcome, shown again when the page is redrawn after it (the new version in the table). */
 let lastUpload = null;
@@ -671,10 +891,11 @@ export async function modelView(ctx, name) {
   const readOnly = canWrite ? null : h("p", { class: "notice", id: "read-only" }, ctx.console.read_only
     ? `This is the read-only console of worker ${ctx.console.worker_address}: uploads, alias moves and evaluations are made on the control plane's console.`
     : `Your token may read ${name} but not change it (it needs WRITER): uploads, alias moves and evaluations are hidden.`);
-  ctx.render(header, readOnly, versionsCard, chartCard, canWrite ? uploadCard : null, aliasCard, diffCard, permCard);
+  ctx.render(header, readOnly, versionsCard, chartCard, tuningCard(versions), abCard(ctx, model),
+    canWrite ? uploadCard : null, aliasCard, diffCard, permCard);
 }
 """##),
-        "models.js": ("text/javascript; charset=utf-8", "\"32115af1bd3775f3\"", ##"""
+        "models.js": ("text/javascript; charset=utf-8", "\"232586de081483d1\"", ##"""
 // #/models: search by name, tag and author; create a model.
 import { get, post, enc } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
@@ -712,9 +933,11 @@ export async function modelsView(ctx) {
     h("label", {}, "Algorithm", algorithm), h("label", {}, "Neighbours", neighbours),
     h("button", { type: "submit" }, "Create"));
 
-  // Any authenticated user may create a model; not on a worker's read-only console.
+  // Only for a token CreateModel accepts (Access.WhoAmI says: not one scoped to reading or to some models), and not
+  // on a worker's read-only console.
+  const mayCreate = !ctx.console.read_only && ctx.me && ctx.me.may_create_models;
   ctx.render(h("h1", {}, "Models"), h("div", { class: "card" }, search), results,
-    ctx.console.read_only ? null : h("details", { class: "card" }, h("summary", {}, "Create a model"), create));
+    mayCreate ? h("details", { class: "card", id: "create-card" }, h("summary", {}, "Create a model"), create) : null);
 
   const listing = await ctx.run(() => get("/api/models?" + new URLSearchParams(
     Object.fromEntries([["name", query.get("name")], ["tag", query.get("tag")], ["author", query.get("author")]]
@@ -881,7 +1104,7 @@ function summary(e) {
   return "";
 }
 """##),
-        "style.css": ("text/css; charset=utf-8", "\"cb18a516a495905e\"", #"""
+        "style.css": ("text/css; charset=utf-8", "\"a24bafa2504d005c\"", #"""
 :root { --fg: #1d2330; --muted: #667085; --line: #d9dee7; --bg: #f5f7fa; --card: #fff; --accent: #2656c9;
   --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
 * { box-sizing: border-box; }
@@ -930,11 +1153,19 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, monospace; font-size: .
 .drop.over { background: #eef3ff; border-color: var(--accent); }
 progress { width: 100%; height: 1rem; }
 .muted { color: var(--muted); font-size: .85rem; }
-svg.chart { width: 100%; height: 220px; background: #fff; }
+svg.chart { width: 100%; height: 240px; background: #fff; }
 svg.chart .axis { stroke: #aab; stroke-width: 1; }
 svg.chart .line { fill: none; stroke: var(--accent); stroke-width: 2; }
 svg.chart circle { fill: var(--accent); }
 svg.chart text { font-size: 11px; fill: #556; }
+svg.chart .best { fill: none; stroke: #9aa8c7; stroke-width: 1.5; stroke-dasharray: 4 3; }
+svg.chart circle.usercf { fill: #c05621; } svg.chart circle.other { fill: #667085; }
+svg.chart circle.chosen { stroke: #111; stroke-width: 3; }
+svg.chart .chosen-label { font-weight: 700; fill: #111; }
+svg.chart rect.ctr-bar { fill: var(--accent); opacity: .75; }
+svg.chart .challenger rect.ctr-bar { fill: #c05621; }
+svg.chart .interval, svg.chart .interval-cap { stroke: #111; stroke-width: 2; }
+tr.chosen td { font-weight: 600; background: #eef3ff; }
 .events { max-height: 16rem; overflow-y: auto; font-family: ui-monospace, monospace; font-size: .8rem; }
 .events div { border-bottom: 1px solid #eef; padding: .15rem 0; }
 .kind-ADDED { color: var(--ok); } .kind-REMOVED { color: var(--bad); } .kind-CHANGED { color: var(--warn); }

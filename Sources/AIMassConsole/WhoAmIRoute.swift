@@ -5,7 +5,8 @@ import RPCCore
 /// `GET /api/whoami[?models=a,b]`: who the caller's token is and what it may do on some models (`Access.WhoAmI`), so
 /// the page shows only the controls that can work (the server still decides every call).
 ///
-/// Answer: `{"user": "ana", "admin": false, "groups": ["editors"], "roles": {"movies": "WRITER"}}`; roles are
+/// Answer: `{"user": "ana", "admin": false, "groups": ["editors"], "roles": {"movies": "WRITER"},
+/// "may_create_models": true}`; roles are
 /// `OWNER`, `WRITER`, `READER` or `NONE` (not readable, or no such model), the user's groups and the token's scope
 /// applied; an admin has `OWNER` on every model.
 enum WhoAmIRoute {
@@ -20,7 +21,7 @@ enum WhoAmIRoute {
                 return JSONResponse.make(
                     [
                         "user": answer.user?.name ?? "", "admin": answer.admin, "groups": answer.user?.groups ?? [],
-                        "roles": roles,
+                        "roles": roles, "may_create_models": answer.mayCreateModels,
                     ] as [String: Any])
             }
         }

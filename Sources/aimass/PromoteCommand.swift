@@ -1,4 +1,5 @@
 import AIMassAPI
+import AIMassClient
 import ArgumentParser
 @preconcurrency import Foundation
 import RPCCore
@@ -109,30 +110,16 @@ struct ABCommand: AsyncParsableCommand {
 
         func run() async throws {
             await options.run { client in
-                var outcomes: [UInt32: ABOutcome] = [:]
-                for recorded in try await allFeedback(client: client, model: model) {
-                    guard let event = recorded.event else { continue }
-                    outcomes[event.servedVersion, default: ABOutcome()].count(event)
+                let report = try await ABReport.read(model: model) { request in
+                    try await client.unary(FeedbackMethods.listFeedback, request)
                 }
-                let rows = outcomes.sorted { $0.key < $1.key }
                 if options.json {
-                    CLIOutput.printJSON([
-                        "model": model,
-                        "versions": rows.map { version, outcome -> [String: Any] in
-                            let (low, high) = outcome.clickThroughInterval
-                            return [
-                                "version": version, "views": outcome.views, "clicks": outcome.clicks,
-                                "purchases": outcome.purchases, "ratings": outcome.ratings,
-                                "mean_rating": outcome.meanRating as Any, "click_through": outcome.clickThrough as Any,
-                                "click_through_ci95": [low, high],
-                            ]
-                        },
-                    ])
+                    CLIOutput.printJSON(report.jsonObject(model: model))
                     return
                 }
                 CLIOutput.printTable(
                     ["VERSION", "VIEWS", "CLICKS", "CTR", "95% CI", "PURCHASES", "RATINGS"],
-                    rows.map { version, outcome in
+                    report.rows.map { version, outcome in
                         let (low, high) = outcome.clickThroughInterval
                         return [
                             version == 0 ? "unknown" : String(version), String(outcome.views), String(outcome.clicks),
@@ -143,42 +130,5 @@ struct ABCommand: AsyncParsableCommand {
                     })
             }
         }
-    }
-}
-
-/// One version's feedback counts in an A/B report.
-struct ABOutcome {
-    var views = 0
-    var clicks = 0
-    var purchases = 0
-    var ratings = 0
-    var ratingSum = 0.0
-
-    mutating func count(_ event: FeedbackEvent) {
-        switch event.kind {
-        case .view: views += 1
-        case .click: clicks += 1
-        case .purchase: purchases += 1
-        case .rating:
-            ratings += 1
-            ratingSum += event.value
-        default: break
-        }
-    }
-
-    /// Clicks per view, when there were views.
-    var clickThrough: Double? { views == 0 ? nil : Double(clicks) / Double(views) }
-
-    var meanRating: Double? { ratings == 0 ? nil : ratingSum / Double(ratings) }
-
-    /// Wilson's 95% score interval of the click-through (clicks capped at views); (0, 0) without views.
-    var clickThroughInterval: (Double, Double) {
-        guard views > 0 else { return (0, 0) }
-        let n = Double(views)
-        let p = min(Double(clicks), n) / n
-        let z = 1.959963984540054
-        let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
-        return (max(0, centre - half), min(1, centre + half))
     }
 }

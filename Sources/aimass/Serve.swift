@@ -227,7 +227,7 @@ struct Serve: AsyncParsableCommand {
             let platform = try await Platform.start(configuration: configuration, logger: logger)
             let grpcPort = platform.address.port ?? port
             CLIOutput.write("aimass listening on \(host):\(grpcPort)\n", to: stdout)
-            let console = try await startConsole(grpcPort: grpcPort, logger: logger)
+            let console = try await startConsole(grpcPort: grpcPort, credentials: credentials, logger: logger)
             await TerminationSignal.wait()
             await console?.shutdown()
             await platform.shutdown()
@@ -286,17 +286,18 @@ struct Serve: AsyncParsableCommand {
     /// Starts the web console when `--http-port` is given; it calls this server's gRPC port over loopback (and a
     /// worker's console the control plane for its read-only views).
     private func startConsole(
-        grpcPort: Int, logger: Logger, worker: ConsoleServer.WorkerConsole? = nil
+        grpcPort: Int, credentials: TLSServerCredentials?, logger: Logger, worker: ConsoleServer.WorkerConsole? = nil
     ) async throws -> ConsoleServer? {
         guard let httpPort else { return nil }
         // A wildcard bind address is reached on loopback; any other is called as given.
         let grpcHost = ["0.0.0.0", ""].contains(host) ? "127.0.0.1" : host == "::" ? "::1" : host
         var configuration = ConsoleServer.Configuration(
             host: host, port: httpPort, grpcHost: grpcHost, grpcPort: grpcPort, worker: worker)
-        if let certificateChain = tls.certificateFile, let privateKey = tls.keyFile {
-            // HTTPS with the listener's certificate; the gateway calls the gRPC port over TLS, trusting --ca-file (or
-            // the system's CAs) and, when clients must present a certificate, presenting --cert-file.
-            configuration.tls = .init(certificateChain: certificateChain, privateKey: privateKey)
+        if let credentials {
+            // HTTPS with the listener's certificate, reloaded with it; the gateway calls the gRPC port over TLS,
+            // trusting --ca-file (or the system's CAs) and, when clients must present a certificate, presenting
+            // --cert-file.
+            configuration.tls = .init(credentials: credentials)
             let gateway = joinTLS.configuration(environment: ProcessInfo.processInfo.environment)
             if tls.clientCAFile != nil, joinTLS.certificateFile == nil {
                 CLIOutput.fail(
@@ -397,7 +398,7 @@ struct Serve: AsyncParsableCommand {
         CLIOutput.write("aimass worker listening on \(host):\(workerPort)\n", to: stdout)
         // The worker's console: read-only views read from the control plane, "try it" served here.
         let console = try await startConsole(
-            grpcPort: workerPort, logger: logger,
+            grpcPort: workerPort, credentials: credentials, logger: logger,
             worker: .init(
                 address: "\(host):\(workerPort)", controlPlaneHost: configuration.controlPlaneHost,
                 controlPlanePort: configuration.controlPlanePort, controlPlaneTLS: configuration.controlPlaneTLS))

@@ -29,6 +29,26 @@ struct TokenScopeTests {
         #expect(errorCode { try registry.checkRole(scoped, model: "elsewhere", required: .reader) } == .permissionDenied)
     }
 
+    @Test("a token scoped to reading or to some models cannot create models; an unscoped or writer one can")
+    func creatingModels() throws {
+        let fixture = try Fixture()
+        let registry = fixture.registry
+        let ana = try fixture.user("ana")
+        func token(_ scope: TokenScope) throws -> Principal {
+            try registry.authenticate(token: try registry.createToken(for: "ana", scope: scope, by: ana).token)
+        }
+        let reading = try token(TokenScope(roleCeiling: .reader))
+        let someModels = try token(TokenScope(roleCeiling: .owner, models: ["mine"]))
+        let writing = try token(TokenScope(roleCeiling: .writer))
+        #expect(!reading.scope.allowsCreatingModels && !someModels.scope.allowsCreatingModels)
+        #expect(writing.scope.allowsCreatingModels && ana.scope.allowsCreatingModels)
+        #expect(errorCode { _ = try registry.createModel(Model(name: "read"), by: reading) } == .permissionDenied)
+        #expect(errorCode { _ = try registry.createModel(Model(name: "mine"), by: someModels) } == .permissionDenied)
+        #expect(errorCode { _ = try registry.getModel("read", by: ana) } == .notFound, "nothing was created")
+        #expect(try registry.createModel(Model(name: "written"), by: writing).name == "written")
+        #expect(try registry.role(of: ana, model: "written") == .owner)
+    }
+
     @Test("an expired token fails even when its principal is cached; an expiry in the past is refused")
     func expiry() throws {
         let fixture = try Fixture()

@@ -34,11 +34,11 @@ class Console:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}/"
 
-    def cli(self, *args, check=True):
+    def cli(self, *args, check=True, timeout=HTTP_TIMEOUT):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
         env.update(AIMASS_SERVER=self.grpc_target, AIMASS_TOKEN=self.admin_token)
         out = subprocess.run([str(aimass_binary("aimass")), *map(str, args)], capture_output=True, text=True,
-                             env=env, timeout=HTTP_TIMEOUT)
+                             env=env, timeout=timeout)
         if check and out.returncode != 0:
             raise AssertionError(f"aimass {' '.join(map(str, args))} failed ({out.returncode}):\n{out.stderr}")
         return out

@@ -71,10 +71,12 @@ def test_reader_reads_but_gets_403_on_writes(console):
 
 def test_whoami_names_the_token_and_its_roles(console):
     status, body, _ = console.request("GET", f"/api/whoami?models={MODEL}")
-    assert status == 200 and body == {"user": "admin", "admin": True, "groups": [], "roles": {MODEL: "OWNER"}}, body
+    assert status == 200 and body == {"user": "admin", "admin": True, "groups": [], "roles": {MODEL: "OWNER"},
+                                      "may_create_models": True}, body
     status, body, _ = console.request("GET", f"/api/whoami?models={MODEL},no-such-model", token="reader")
+    # A READER grant on one model does not stop an unscoped token from creating others.
     assert status == 200 and body == {"user": "reader", "admin": False, "groups": [],
-                                      "roles": {MODEL: "READER", "no-such-model": "NONE"}}, body
+                                      "roles": {MODEL: "READER", "no-such-model": "NONE"}, "may_create_models": True}, body
     status, body, _ = console.request("GET", "/api/whoami", token="aimass_wrong")
     assert status == 401 and body["code"] == "UNAUTHENTICATED"
     # A group's grant counts for its members only, and a scoped token's ceiling caps it.
@@ -84,11 +86,19 @@ def test_whoami_names_the_token_and_its_roles(console):
     try:
         status, body, _ = console.request("GET", f"/api/whoami?models={MODEL}", token=ana)
         assert status == 200 and body == {"user": "ana", "admin": False, "groups": ["editors"],
-                                          "roles": {MODEL: "WRITER"}}, body
+                                          "roles": {MODEL: "WRITER"}, "may_create_models": True}, body
         assert console.request("GET", f"/api/whoami?models={MODEL}", token="reader")[1]["roles"] == {MODEL: "READER"}
-        assert console.request("GET", f"/api/whoami?models={MODEL}", token=ana_reading)[1]["roles"] == {MODEL: "READER"}
+        reading = console.request("GET", f"/api/whoami?models={MODEL}", token=ana_reading)[1]
+        assert reading["roles"] == {MODEL: "READER"} and reading["may_create_models"] is False, reading
     finally:
         console.cli("model", "revoke", MODEL, "group:editors")
+    # What WhoAmI says is what CreateModel does: the token capped at reader is refused, ana's unscoped one is not.
+    status, body, _ = console.request("POST", "/api/models", body={"name": "ana-reads"}, token=ana_reading)
+    assert (status, body["code"]) == (403, "PERMISSION_DENIED") and "cannot create models" in body["message"], body
+    assert console.request("GET", "/api/models/ana-reads")[0] == 404  # nothing was created
+    status, body, _ = console.request("POST", "/api/models", body={"name": "ana-writes"}, token=ana)
+    assert status == 201 and body["author"] == "user:ana", body
+    console.cli("model", "delete", "ana-writes")  # the other tests list the one MovieLens model
     assert console.request("GET", f"/api/whoami?models={MODEL}", token=ana)[1]["roles"] == {MODEL: "NONE"}
 
 
@@ -169,6 +179,30 @@ def test_upload_evaluate_diff_and_alias_history(console):
     assert [(c["version"], c["reason"], c["principal"]) for c in history["changes"]] == \
         [(number, "try the half model", "user:admin")]
     status, body, _ = console.request("PUT", f"/api/models/{MODEL}/aliases/staging", body={"version": 999})
+    assert (status, body["code"]) == (404, "NOT_FOUND")
+
+
+def test_ab_report_is_the_clis(console, tmp_path):
+    """GET /api/models/M/ab is `aimass ab report --json`: the same Feedback.ListFeedback read, grouped by the version
+    that served, click-through with Wilson's 95% interval; READER may read it, as over gRPC."""
+    lines = [f"u{i}\t{100 + i}\tview\t1\t1" for i in range(25)] + [f"u{i}\t{100 + i}\tclick\t1\t1" for i in range(4)]
+    lines += ["u1\t101\tpurchase\t1\t1", "u2\t102\trating\t4\t1", "u3\t103\trating\t5\t1"]
+    lines += [f"w{i}\t{200 + i}\tview" for i in range(5)]  # served by an unknown version (0)
+    events = tmp_path / "feedback.tsv"
+    events.write_text("\n".join(lines) + "\n")
+    console.cli("feedback", "send", "--model", MODEL, events)
+    expected = json.loads(console.cli("ab", "report", "--model", MODEL, "--json").stdout)
+    status, body, _ = console.request("GET", f"/api/models/{MODEL}/ab")
+    assert status == 200 and body == expected, (body, expected)
+    rows = {r["version"]: r for r in body["versions"]}
+    assert (rows[1]["views"], rows[1]["clicks"], rows[1]["purchases"], rows[1]["ratings"]) == (25, 4, 1, 2)
+    assert rows[1]["click_through"] == 4 / 25 and rows[1]["mean_rating"] == 4.5
+    low, high = rows[1]["click_through_ci95"]
+    assert 0 < low < 4 / 25 < high < 1
+    assert (rows[0]["views"], rows[0]["clicks"], rows[0]["mean_rating"]) == (5, 0, None)
+    assert console.request("GET", f"/api/models/{MODEL}/ab", token="reader")[1] == expected
+    assert console.request("GET", f"/api/models/{MODEL}/ab", token=None)[0] == 401
+    status, body, _ = console.request("GET", "/api/models/no-such-model/ab")
     assert (status, body["code"]) == (404, "NOT_FOUND")
 
 

@@ -3,7 +3,8 @@ real `aimass serve --http-port` with MovieLens-100k deployed: a wrong token show
 printed link logs in, the MovieLens model is listed, a new version is uploaded with progress and its metrics
 shown, an alias is moved and the pool view follows the rollout live (no reload), recommendations come back with
 the worker and version that served them; a reader's token sees no write control (upload, alias move, evaluate,
-grants, deploy, scale, drain) and a write it is no longer allowed gets PERMISSION_DENIED.
+grants, deploy, scale, drain) and a write it is no longer allowed gets PERMISSION_DENIED; "Create a model" only for
+a token that may; a tuned version's trials and an A/B split's click-through with intervals drawn as charts.
 
 Screenshots of each page go to $AIMASS_ARTIFACT_DIR (default: a temporary directory, printed) for a human look."""
 import os
@@ -245,3 +246,85 @@ def test_reader_token_sees_no_write_controls_and_gets_permission_denied(console,
     wait(browser, lambda d: "nothing was stored" in text_of(d, "#upload-status"), "the failed upload says so")
     assert "PERMISSION_DENIED" in text_of(browser, "#error")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr")) == versions_before
+
+
+def test_create_model_only_for_tokens_that_may(console, browser, shots):
+    """"Create a model" is offered to a token CreateModel accepts (Access.WhoAmI's may_create_models): the admin's
+    and the reader user's own unscoped token, not a token capped at reader."""
+    capped = console.cli("token", "create", "--user", "reader", "--role", "reader").stdout.strip().splitlines()[-1]
+    for token, offered in [(console.admin_token, True), (console.reader_token, True), (capped, False)]:
+        browser.get("about:blank")  # a new page load, so that the token of the fragment is the one used
+        browser.get(console.url + "#token=" + token)
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-model="{MODEL}"]'), "the models page")
+        assert bool(browser.find_elements(By.ID, "create-form")) == offered, (token == capped, offered)
+    shot(browser, shots, "13-reader-capped-no-create")
+
+
+def test_tuning_trials_and_ab_outcomes_as_charts(console, browser, shots, tmp_path):
+    """A version made by `aimass tune` shows each trial's holdout P@10 in the order the search ran them, the chosen
+    trial ringed; with an A/B split on the alias, click-through per served version is drawn as two bars with their
+    Wilson 95% intervals, the figures of `aimass ab report`."""
+    import json
+    # Four holdout evaluations of ML-100k: a bound for a loaded machine, against hangs only.
+    tuned = json.loads(console.cli("tune", "--model", MODEL, "--version", "1", "--budget", "4", "--json",
+                                   timeout=600).stdout)
+    trials, number = tuned["trials"], tuned["version"]
+    assert len(trials) == 4 and number > 1
+    chosen = next(i for i, t in enumerate(trials) if t["manifest"] == tuned["manifest"]) + 1
+    metric = "holdout.precision@10"
+
+    browser.get(console.url + "#token=" + console.admin_token)
+    browser.execute_script(f"location.hash = '#/models/{MODEL}'")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#tune-chart svg"), "the tuning card")
+    Select(browser.find_element(By.ID, "tune-version")).select_by_value(str(number))
+    assert Select(browser.find_element(By.ID, "tune-metric")).first_selected_option.text == metric
+    points = browser.find_elements(By.CSS_SELECTOR, "#tune-chart svg circle.trial")
+    assert len(points) == len(trials)  # one point per trial the CLI ran
+    values = {int(p.get_attribute("data-trial")): float(p.get_attribute("data-value")) for p in points}
+    assert values == {i + 1: t["metrics"][metric] for i, t in enumerate(trials)}
+    ringed = browser.find_elements(By.CSS_SELECTOR, "#tune-chart svg circle.chosen")
+    assert len(ringed) == 1 and int(ringed[0].get_attribute("data-trial")) == chosen
+    assert f"chosen trial {chosen}" in text_of(browser, "#tune-summary")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#tune-trials tbody tr")) == len(trials)
+    browser.execute_script("document.getElementById('tuning-card').scrollIntoView()")
+    shot(browser, shots, "14-tuning-trials")
+
+    # A 50/50 split of production with the tuned version, and feedback served by each: 40 views and 6 clicks for
+    # the alias's version, 30 views and 9 clicks for the challenger.
+    champion = console.request("GET", f"/api/models/{MODEL}")[1]["aliases"]["production"]
+    console.cli("ab", "split", "--model", MODEL, "--alias", "production", "--challenger", number, "--percent", "50")
+    try:
+        lines = []
+        for version, views, clicks in [(champion, 40, 6), (number, 30, 9)]:
+            lines += [f"ab{version}-{i}\t{1 + i}\tview\t1\t{version}" for i in range(views)]
+            lines += [f"ab{version}-{i}\t{1 + i}\tclick\t1\t{version}" for i in range(clicks)]
+        events = tmp_path / "ab.tsv"
+        events.write_text("\n".join(lines) + "\n")
+        console.cli("feedback", "send", "--model", MODEL, events)
+        report = {r["version"]: r for r in json.loads(console.cli("ab", "report", "--model", MODEL, "--json").stdout)["versions"]}
+        browser.refresh()
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ab-chart svg rect.ctr-bar")) >= 2,
+             "the A/B chart's bars")
+        assert f"production: v{champion} 50% · v{number} 50%" in text_of(browser, "#ab-splits")
+        groups = browser.find_elements(By.CSS_SELECTOR, "#ab-chart svg g.ab-version")
+        drawn = {int(g.get_attribute("data-version")): g for g in groups}
+        assert set(drawn) == set(report) == {champion, number}
+        for version, role, views, clicks in [(champion, "champion", 40, 6), (number, "challenger", 30, 9)]:
+            group = drawn[version]
+            assert role in group.get_attribute("class")
+            assert (int(group.get_attribute("data-views")), int(group.get_attribute("data-clicks"))) == (views, clicks)
+            bar = group.find_element(By.CSS_SELECTOR, "rect.ctr-bar")
+            assert float(bar.get_attribute("data-ctr")) == report[version]["click_through"] == clicks / views
+            interval = group.find_elements(By.CSS_SELECTOR, "line.interval")
+            assert len(interval) == 1
+            low, high = float(interval[0].get_attribute("data-low")), float(interval[0].get_attribute("data-high"))
+            assert [low, high] == report[version]["click_through_ci95"] and low < clicks / views < high
+            # The whisker spans the bar's top: drawn from low to high around the click-through; the bar stands on the
+            # axis (its rendered height is its value's, not a stylesheet's).
+            assert float(interval[0].get_attribute("y1")) > float(bar.get_attribute("y")) > float(interval[0].get_attribute("y2"))
+            assert bar.size["height"] > 20, bar.size
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#ab-results tbody tr")) == 2
+        browser.execute_script("document.getElementById('ab-card').scrollIntoView()")
+        shot(browser, shots, "15-ab-outcomes")
+    finally:
+        console.cli("ab", "split", "--model", MODEL, "--alias", "production", "--percent", "0")

@@ -2,9 +2,11 @@
 console is HTTPS with the same certificate (Python `requests` trusting only the test CA), and a worker that joins it
 over TLS with `--http-port`, whose console is read-only: the pool, the models and the events come from the control
 plane, "try it" and the Open Inference Protocol's REST form are served by the worker itself, and every write is a
-405 saying where writes are done. A small interactions file stands in for MovieLens (this is about the console)."""
+405 saying where writes are done. A small interactions file stands in for MovieLens (this is about the console).
+The console's HTTPS follows the gRPC listener's certificate reloads (SIGHUP, and the files changing)."""
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +16,7 @@ import requests
 
 from conftest import aimass_binary, start_server, stop_server
 from test_console_browser import browser, shot, shots, text_of, wait  # noqa: F401 (fixtures)
-from tls_certs import CertificateAuthority
+from tls_certs import CertificateAuthority, peer_certificate_serial
 
 MODEL = "tiny"
 # Bounds that only catch hangs on a loaded 2-core machine.
@@ -198,3 +200,54 @@ def test_worker_console_page_shows_that_worker_read_only(setup, browser, shots):
     wait(browser, lambda d: "read-only console of worker" in text_of(d, "#read-only"), "the model page, read-only")
     assert not browser.find_elements(By.ID, "alias-form") and not browser.find_elements(By.ID, "upload-drop")
     shot(browser, shots, "12-worker-model")
+
+
+@pytest.mark.parametrize("trigger", ["sighup", "file-change"])
+def test_console_https_serves_a_rotated_certificate_without_restart(tmp_path, trigger):
+    """The certificate files are replaced while the server runs: after SIGHUP (files not watched) or by the file
+    watch alone, a new HTTPS connection to the console gets the new certificate (as a new gRPC connection does), and
+    a broken replacement leaves the last good one in service."""
+    ca = CertificateAuthority(tmp_path / "pki")
+    live = tmp_path / "live"
+    live.mkdir()
+    first = ca.issue("rotating", server=True, cert_path=live / "server.pem", key_path=live / "server.key")
+    check_ms = "0" if trigger == "sighup" else "200"
+    server = start_server(
+        "console-tls-reload",
+        [aimass_binary("aimass"), "serve", "--port", "0", "--http-port", "0", "--data-dir", tmp_path / "data",
+         "--tls-cert", first.cert, "--tls-key", first.key, "--ca-file", ca.cert_path, "--tls-reload-check-ms", check_ms],
+        r"aimass console on https://(127\.0\.0\.1):(\d+)/")
+    grpc_port = int(next(l for l in server.stdout_lines if l.startswith("aimass listening on ")).rsplit(":", 1)[1])
+    https = f"https://127.0.0.1:{server.port}"
+    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    console_serial = lambda: peer_certificate_serial("127.0.0.1", server.port, ca.cert_path, alpn="http/1.1")  # noqa: E731
+    grpc_serial = lambda: peer_certificate_serial("127.0.0.1", grpc_port, ca.cert_path)  # noqa: E731
+
+    def wait_for(what, predicate):
+        deadline = time.monotonic() + TIMEOUT
+        while not predicate():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.2)  # polling a condition, bounded by the deadline
+
+    try:
+        assert console_serial() == first.serial == grpc_serial()
+        second = ca.issue("rotating", server=True, cert_path=live / "server.pem", key_path=live / "server.key")
+        assert second.serial != first.serial
+        if trigger == "sighup":
+            server.proc.send_signal(signal.SIGHUP)
+        wait_for("a new HTTPS connection to get the new certificate", lambda: console_serial() == second.serial)
+        assert grpc_serial() == second.serial  # the same reload, on both listeners
+        # The console works on the new certificate: the page, and the gateway's call over TLS with the token.
+        models = requests.get(https + "/api/models", headers={"Authorization": f"Bearer {token}"},
+                              verify=str(ca.cert_path), timeout=TIMEOUT)
+        assert models.status_code == 200 and models.json()["models"] == [], models.text
+        # A broken replacement is refused; both listeners keep serving the last good certificate.
+        (live / "server.key").write_text("not a key\n")
+        if trigger == "sighup":
+            server.proc.send_signal(signal.SIGHUP)
+        wait_for("the failed reload in the log", lambda: "reload failed" in server.stderr_path.read_text())
+        assert console_serial() == second.serial
+        assert requests.get(https + "/", verify=str(ca.cert_path), timeout=TIMEOUT).status_code == 200
+        server.assert_alive()
+    finally:
+        stop_server(server)

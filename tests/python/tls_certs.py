@@ -88,15 +88,15 @@ def _write_atomically(path: Path, data: bytes):
 
 
 def peer_certificate_serial(host: str, port: int, ca: Path, server_name: str = "localhost",
-                            timeout: float = 10.0) -> int:
-    """Opens a new TLS connection (ALPN h2) and returns the serial of the certificate the server presented."""
+                            timeout: float = 10.0, alpn: str = "h2") -> int:
+    """Opens a new TLS connection (ALPN `alpn`) and returns the serial of the certificate the server presented."""
     import socket
     import ssl
 
     ctx = ssl.create_default_context(cafile=str(ca))
-    ctx.set_alpn_protocols(["h2"])
+    ctx.set_alpn_protocols([alpn])
     with socket.create_connection((host, port), timeout=timeout) as raw:
         with ctx.wrap_socket(raw, server_hostname=server_name) as tls:
             der = tls.getpeercert(binary_form=True)
-            assert tls.selected_alpn_protocol() == "h2", f"ALPN: {tls.selected_alpn_protocol()!r}"
+            assert tls.selected_alpn_protocol() == alpn, f"ALPN: {tls.selected_alpn_protocol()!r}"
     return x509.load_der_x509_certificate(der).serial_number

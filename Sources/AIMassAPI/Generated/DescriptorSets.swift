@@ -257,8 +257,8 @@ public enum DescriptorSets {
                 "aimass.v1.TokenScope.role_ceiling", "aimass.v1.User", "aimass.v1.User.admin",
                 "aimass.v1.User.created_at_ms", "aimass.v1.User.groups", "aimass.v1.User.name",
                 "aimass.v1.WhoAmIRequest", "aimass.v1.WhoAmIRequest.models", "aimass.v1.WhoAmIResponse",
-                "aimass.v1.WhoAmIResponse.admin", "aimass.v1.WhoAmIResponse.roles", "aimass.v1.WhoAmIResponse.token",
-                "aimass.v1.WhoAmIResponse.user",
+                "aimass.v1.WhoAmIResponse.admin", "aimass.v1.WhoAmIResponse.may_create_models",
+                "aimass.v1.WhoAmIResponse.roles", "aimass.v1.WhoAmIResponse.token", "aimass.v1.WhoAmIResponse.user",
             ],
             extensions: [],
             base64: """
@@ -282,17 +282,17 @@ public enum DescriptorSets {
             dEF1ZGl0RXZlbnRzUmVxdWVzdBISCgR1c2VyGAEgASgJUgR1c2VyEhYKBm1ldGhvZBgCIAEoCVIGbWV0aG9kEhkKCGFmdGVyX2lkGAMg\
             ASgDUgdhZnRlcklkEhsKCXBhZ2Vfc2l6ZRgEIAEoDVIIcGFnZVNpemUiSAoXTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USLQoGZXZlbnRz\
             GAEgAygLMhUuYWltYXNzLnYxLkF1ZGl0RXZlbnRSBmV2ZW50cyInCg1XaG9BbUlSZXF1ZXN0EhYKBm1vZGVscxgBIAMoCVIGbW9kZWxz\
-            Ip8BCg5XaG9BbUlSZXNwb25zZRIjCgR1c2VyGAEgASgLMg8uYWltYXNzLnYxLlVzZXJSBHVzZXISFAoFYWRtaW4YAiABKAhSBWFkbWlu\
+            IssBCg5XaG9BbUlSZXNwb25zZRIjCgR1c2VyGAEgASgLMg8uYWltYXNzLnYxLlVzZXJSBHVzZXISFAoFYWRtaW4YAiABKAhSBWFkbWlu\
             EiYKBXRva2VuGAMgASgLMhAuYWltYXNzLnYxLlRva2VuUgV0b2tlbhIqCgVyb2xlcxgEIAMoCzIULmFpbWFzcy52MS5Nb2RlbFJvbGVS\
-            BXJvbGVzIkYKCU1vZGVsUm9sZRIUCgVtb2RlbBgBIAEoCVIFbW9kZWwSIwoEcm9sZRgCIAEoDjIPLmFpbWFzcy52MS5Sb2xlUgRyb2xl\
-            Mv8DCgZBY2Nlc3MSOwoKQ3JlYXRlVXNlchIcLmFpbWFzcy52MS5DcmVhdGVVc2VyUmVxdWVzdBoPLmFpbWFzcy52MS5Vc2VyEkYKCUxp\
-            c3RVc2VycxIbLmFpbWFzcy52MS5MaXN0VXNlcnNSZXF1ZXN0GhwuYWltYXNzLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlEkwKC0NyZWF0ZVRv\
-            a2VuEh0uYWltYXNzLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBoeLmFpbWFzcy52MS5DcmVhdGVUb2tlblJlc3BvbnNlEkkKCkxpc3RUb2tl\
-            bnMSHC5haW1hc3MudjEuTGlzdFRva2Vuc1JlcXVlc3QaHS5haW1hc3MudjEuTGlzdFRva2Vuc1Jlc3BvbnNlEj4KC1Jldm9rZVRva2Vu\
-            Eh0uYWltYXNzLnYxLlJldm9rZVRva2VuUmVxdWVzdBoQLmFpbWFzcy52MS5Ub2tlbhJYCg9MaXN0QXVkaXRFdmVudHMSIS5haW1hc3Mu\
-            djEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBoiLmFpbWFzcy52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRI9CgZXaG9BbUkSGC5haW1h\
-            c3MudjEuV2hvQW1JUmVxdWVzdBoZLmFpbWFzcy52MS5XaG9BbUlSZXNwb25zZUIfWh1haW1hc3MvZ2VuL2FpbWFzcy92MTthaW1hc3N2\
-            MWIGcHJvdG8z
+            BXJvbGVzEioKEW1heV9jcmVhdGVfbW9kZWxzGAUgASgIUg9tYXlDcmVhdGVNb2RlbHMiRgoJTW9kZWxSb2xlEhQKBW1vZGVsGAEgASgJ\
+            UgVtb2RlbBIjCgRyb2xlGAIgASgOMg8uYWltYXNzLnYxLlJvbGVSBHJvbGUy/wMKBkFjY2VzcxI7CgpDcmVhdGVVc2VyEhwuYWltYXNz\
+            LnYxLkNyZWF0ZVVzZXJSZXF1ZXN0Gg8uYWltYXNzLnYxLlVzZXISRgoJTGlzdFVzZXJzEhsuYWltYXNzLnYxLkxpc3RVc2Vyc1JlcXVl\
+            c3QaHC5haW1hc3MudjEuTGlzdFVzZXJzUmVzcG9uc2USTAoLQ3JlYXRlVG9rZW4SHS5haW1hc3MudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0\
+            Gh4uYWltYXNzLnYxLkNyZWF0ZVRva2VuUmVzcG9uc2USSQoKTGlzdFRva2VucxIcLmFpbWFzcy52MS5MaXN0VG9rZW5zUmVxdWVzdBod\
+            LmFpbWFzcy52MS5MaXN0VG9rZW5zUmVzcG9uc2USPgoLUmV2b2tlVG9rZW4SHS5haW1hc3MudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GhAu\
+            YWltYXNzLnYxLlRva2VuElgKD0xpc3RBdWRpdEV2ZW50cxIhLmFpbWFzcy52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GiIuYWltYXNz\
+            LnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEj0KBldob0FtSRIYLmFpbWFzcy52MS5XaG9BbUlSZXF1ZXN0GhkuYWltYXNzLnYxLldo\
+            b0FtSVJlc3BvbnNlQh9aHWFpbWFzcy9nZW4vYWltYXNzL3YxO2FpbWFzc3YxYgZwcm90bzM=
             """
         ),
         ReflectionFile(

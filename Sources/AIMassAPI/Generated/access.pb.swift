@@ -494,9 +494,17 @@ public struct WhoAmIResponse: Hashable, Sendable {
     /// the token's scope. ROLE_NONE for a model the caller cannot read and for
     /// one that does not exist: the two are not told apart.
     public var roles: [ModelRole] = []
+    /// Whether ModelRegistry.CreateModel accepts this token: any user may
+    /// create models, but not through a token scoped to reading or to a set
+    /// of models.
+    public var mayCreateModels: Bool = false
 
-    public init(user: User? = nil, admin: Bool = false, token: Token? = nil, roles: [ModelRole] = []) {
-        (self.user, self.admin, self.token, self.roles) = (user, admin, token, roles)
+    public init(
+        user: User? = nil, admin: Bool = false, token: Token? = nil, roles: [ModelRole] = [],
+        mayCreateModels: Bool = false
+    ) {
+        (self.user, self.admin, self.token, self.roles, self.mayCreateModels) =
+            (user, admin, token, roles, mayCreateModels)
     }
 }
 
@@ -510,6 +518,7 @@ extension WhoAmIResponse: ProtobufCConvertible {
         c.field(&admin, \.admin)
         c.field(&token, \.token)
         c.repeated(&roles, \.roles, count: \.n_roles)
+        c.field(&mayCreateModels, \.may_create_models)
     }
 }
 

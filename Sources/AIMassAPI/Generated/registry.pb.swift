@@ -16,7 +16,7 @@ public enum ModelRegistryMethods: ServiceMethods {
     /// ignored. Returns the stored model.
     /// Errors: INVALID_ARGUMENT (bad name or field, a manifest key or value
     /// Model.manifest does not allow), ALREADY_EXISTS (name taken),
-    /// UNAUTHENTICATED.
+    /// PERMISSION_DENIED (a scoped token), UNAUTHENTICATED.
     ///
     /// ``CreateModelRequest`` → ``Model``.
     public static let createModel = method("CreateModel")

@@ -1,7 +1,8 @@
-// #/models/NAME: versions with metrics (table and chart), diff, aliases and their history, upload, permissions.
+// #/models/NAME: versions with metrics (table and chart), tuning trials and A/B outcomes, diff, aliases and their history, upload, permissions.
 import { get, post, put, enc, upload, sha256Hex } from "./api.js";
 import { h, table, time, bytes, fmt } from "./dom.js";
 import { lineChart } from "./chart.js";
+import { tuningCard, abCard } from "./experiments.js";
 
 /** The last upload's outcome, shown again when the page is redrawn after it (the new version in the table). */
 let lastUpload = null;
@@ -158,5 +159,6 @@ export async function modelView(ctx, name) {
   const readOnly = canWrite ? null : h("p", { class: "notice", id: "read-only" }, ctx.console.read_only
     ? `This is the read-only console of worker ${ctx.console.worker_address}: uploads, alias moves and evaluations are made on the control plane's console.`
     : `Your token may read ${name} but not change it (it needs WRITER): uploads, alias moves and evaluations are hidden.`);
-  ctx.render(header, readOnly, versionsCard, chartCard, canWrite ? uploadCard : null, aliasCard, diffCard, permCard);
+  ctx.render(header, readOnly, versionsCard, chartCard, tuningCard(versions), abCard(ctx, model),
+    canWrite ? uploadCard : null, aliasCard, diffCard, permCard);
 }

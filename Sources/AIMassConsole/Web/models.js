@@ -35,9 +35,11 @@ export async function modelsView(ctx) {
     h("label", {}, "Algorithm", algorithm), h("label", {}, "Neighbours", neighbours),
     h("button", { type: "submit" }, "Create"));
 
-  // Any authenticated user may create a model; not on a worker's read-only console.
+  // Only for a token CreateModel accepts (Access.WhoAmI says: not one scoped to reading or to some models), and not
+  // on a worker's read-only console.
+  const mayCreate = !ctx.console.read_only && ctx.me && ctx.me.may_create_models;
   ctx.render(h("h1", {}, "Models"), h("div", { class: "card" }, search), results,
-    ctx.console.read_only ? null : h("details", { class: "card" }, h("summary", {}, "Create a model"), create));
+    mayCreate ? h("details", { class: "card", id: "create-card" }, h("summary", {}, "Create a model"), create) : null);
 
   const listing = await ctx.run(() => get("/api/models?" + new URLSearchParams(
     Object.fromEntries([["name", query.get("name")], ["tag", query.get("tag")], ["author", query.get("author")]]

@@ -111,6 +111,6 @@ public struct AccessService: RPCService {
         }
         return WhoAmIResponse(
             user: AccessConversions.apiUser(user), admin: principal.isAdmin, token: token.map(AccessConversions.apiToken),
-            roles: roles)
+            roles: roles, mayCreateModels: principal.scope.allowsCreatingModels)
     }
 }

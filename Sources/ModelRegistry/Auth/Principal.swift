@@ -57,6 +57,10 @@ public struct TokenScope: Sendable, Hashable, Codable {
 
     public var isUnrestricted: Bool { roleCeiling == nil && models.isEmpty }
 
+    /// Whether a token with this scope may create models: not one capped at reader (creating is a write that makes
+    /// its caller the new model's owner), nor one limited to a set of models (the new model would be outside it).
+    public var allowsCreatingModels: Bool { models.isEmpty && (roleCeiling.map { $0 >= .writer } ?? true) }
+
     /// Whether the token may reach `model` at all.
     public func allows(model: String) -> Bool { models.isEmpty || models.contains(model) }
 

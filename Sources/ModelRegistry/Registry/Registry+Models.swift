@@ -1,14 +1,21 @@
 extension ModelRegistry {
     /// Registers a new model; its creator becomes its owner.
     ///
-    /// Any authenticated user may create models. Output-only fields of `model` (``Model/createdAt`` …) are ignored.
+    /// Any authenticated user may create models, through a token whose scope allows it
+    /// (``TokenScope/allowsCreatingModels``). Output-only fields of `model` (``Model/createdAt`` …) are ignored.
     /// - Parameters:
     ///   - model: The name and metadata. Tags are stored de-duplicated and sorted.
     ///   - principal: The caller; gets the ``Role/owner`` role on the new model.
     /// - Returns: The stored model.
-    /// - Throws: `invalidArgument` for a bad name or field, `alreadyExists` if the name is taken.
+    /// - Throws: `invalidArgument` for a bad name or field, `alreadyExists` if the name is taken, `permissionDenied`
+    ///   for a token scoped to reading or to a set of models.
     public func createModel(_ model: Model, by principal: Principal) throws(RegistryError) -> Model {
         let model = try Validate.model(model)
+        guard principal.scope.allowsCreatingModels else {
+            let scope = principal.scope
+            let limit = scope.models.isEmpty ? "capped at \(scope.roleCeiling.map(\.description) ?? "")" : "limited to \(scope.models.joined(separator: ", "))"
+            throw .permissionDenied("this token is \(limit) and cannot create models; create '\(model.name)' with an unscoped token")
+        }
         return try self.withDatabase { (database) throws(RegistryError) -> Model in
             try database.requireUser(principal)
             let now = Timestamp.now()

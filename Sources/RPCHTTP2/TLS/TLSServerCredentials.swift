@@ -34,6 +34,8 @@ public final class TLSServerCredentials: Sendable {
         var context: NIOSSLContext
         var serial: String
         var stamps: [TLSFiles.Stamp?]
+        var chain: [NIOSSLCertificate]
+        var key: NIOSSLPrivateKey
     }
 
     public let files: Files
@@ -47,6 +49,12 @@ public final class TLSServerCredentials: Sendable {
 
     /// The serial number (hex) of the certificate new connections get.
     public var certificateSerial: String { loaded.withLock { $0.serial } }
+
+    /// The certificate chain and key new connections get: for another listener that serves the same certificate with
+    /// TLS settings of its own (the web console's HTTPS, ALPN `http/1.1`) and follows every reload.
+    public var current: (certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey) {
+        loaded.withLock { ($0.chain, $0.key) }
+    }
 
     /// Reads the files again and serves the new certificate on new connections; returns its serial.
     /// On error nothing changes.
@@ -120,6 +128,6 @@ public final class TLSServerCredentials: Sendable {
                 problem: "cannot serve \(files.certificateChain) with this key (does the key match the certificate?): \(error)"
             )
         }
-        return Loaded(context: context, serial: chain[0].serialHex, stamps: stamps)
+        return Loaded(context: context, serial: chain[0].serialHex, stamps: stamps, chain: chain, key: key)
     }
 }

@@ -426,10 +426,16 @@ struct  Aimass__V1__WhoAmIResponse
    */
   size_t n_roles;
   Aimass__V1__ModelRole **roles;
+  /*
+   * Whether ModelRegistry.CreateModel accepts this token: any user may
+   * create models, but not through a token scoped to reading or to a set
+   * of models.
+   */
+  protobuf_c_boolean may_create_models;
 };
 #define AIMASS__V1__WHO_AM_IRESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aimass__v1__who_am_iresponse__descriptor) \
-    , NULL, 0, NULL, 0,NULL }
+    , NULL, 0, NULL, 0,NULL, 0 }
 
 
 /*

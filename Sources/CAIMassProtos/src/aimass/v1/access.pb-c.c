@@ -1699,7 +1699,7 @@ const ProtobufCMessageDescriptor aimass__v1__who_am_irequest__descriptor =
   (ProtobufCMessageInit) aimass__v1__who_am_irequest__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aimass__v1__who_am_iresponse__field_descriptors[4] =
+static const ProtobufCFieldDescriptor aimass__v1__who_am_iresponse__field_descriptors[5] =
 {
   {
     "user",
@@ -1749,9 +1749,22 @@ static const ProtobufCFieldDescriptor aimass__v1__who_am_iresponse__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "may_create_models",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Aimass__V1__WhoAmIResponse, may_create_models),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aimass__v1__who_am_iresponse__field_indices_by_name[] = {
   1,   /* field[1] = admin */
+  4,   /* field[4] = may_create_models */
   3,   /* field[3] = roles */
   2,   /* field[2] = token */
   0,   /* field[0] = user */
@@ -1759,7 +1772,7 @@ static const unsigned aimass__v1__who_am_iresponse__field_indices_by_name[] = {
 static const ProtobufCIntRange aimass__v1__who_am_iresponse__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor aimass__v1__who_am_iresponse__descriptor =
 {
@@ -1769,7 +1782,7 @@ const ProtobufCMessageDescriptor aimass__v1__who_am_iresponse__descriptor =
   "Aimass__V1__WhoAmIResponse",
   "aimass.v1",
   sizeof(Aimass__V1__WhoAmIResponse),
-  4,
+  5,
   aimass__v1__who_am_iresponse__field_descriptors,
   aimass__v1__who_am_iresponse__field_indices_by_name,
   1,  aimass__v1__who_am_iresponse__number_ranges,
