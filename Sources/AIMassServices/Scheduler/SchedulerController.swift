@@ -144,7 +144,11 @@ public final class SchedulerController: Sendable {
         // The start time (Unix ms): greater after a restart unless the clock went back; ``restore()`` raises it above
         // the store's persisted counter.
         core.epoch = UInt64(max(MeshHub.unixMilliseconds(), 1))
-        self.state = Mutex(State(core: core, autoscaling: PoolAutoscaler(configuration: configuration.autoscaler)))
+        var state = State(core: core, autoscaling: PoolAutoscaler(configuration: configuration.autoscaler))
+        // A hub restored from a previous leader's journal already tells watchers about the pool: changes are
+        // published relative to that (empty for a new hub).
+        state.published = PoolView(mesh.state)
+        self.state = Mutex(state)
     }
 
     /// Starts the periodic tick.
