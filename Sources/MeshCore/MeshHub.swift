@@ -230,10 +230,12 @@ public final class MeshHub: Sendable {
     }
 
     /// Ends every subscription with ``MeshError/shuttingDown(lastDeliveredRevision:)`` and refuses new ones the same
-    /// way; ``health`` turns `overall` to draining.
+    /// way; ``health`` turns `overall` to draining. A hub with a journal also stops publishing: what a leader that
+    /// steps down sees next (its workers' streams closing) is not the pool's state, and must not reach its successor.
     public func shutdown() {
         let subscribers = self.inner.withLock { inner -> [Subscriber] in
             inner.shuttingDown = true
+            if self.journal != nil { inner.halted = true }
             defer { inner.subscribers = [:] }
             return Array(inner.subscribers.values)
         }

@@ -98,4 +98,19 @@ struct MeshJournalTests {
         #expect(try hub.publish(Fixture.worker("w3")) == nil)
         #expect(journal.recorded.withLock { $0.map(\.revision) } == [1])
     }
+
+    @Test("A leader's hub records nothing after shutdown: its workers' streams closing is not news for its successor")
+    func nothingAfterShutdown() throws {
+        let journal = MemoryJournal()
+        let hub = MeshHub(journal: journal)
+        try hub.publish(Fixture.worker("w1"))
+        hub.shutdown()
+        #expect(try hub.publish(.healthChanged(HealthChanged(workerId: "w1", health: .notServing))) == nil)
+        #expect(journal.recorded.withLock { $0.map(\.revision) } == [1])
+        // Without a journal (one control plane) shutdown leaves publishing as it was.
+        let plain = MeshHub()
+        try plain.publish(Fixture.worker("w1"))
+        plain.shutdown()
+        #expect(try plain.publish(.healthChanged(HealthChanged(workerId: "w1", health: .notServing))) != nil)
+    }
 }
