@@ -373,6 +373,13 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
             watcher.stop()
         if balanced is not None:
             balanced.stop()
+        # The processes' logs and the watcher's events stay in the test's directory for a post-mortem.
+        for sp in [worker, *cps]:
+            if sp is not None and sp.stderr_path.exists():
+                shutil.copy(sp.stderr_path, tmp_path / f"{sp.name}.stderr")
+        if watcher is not None:
+            (tmp_path / "watcher-events.txt").write_text(
+                "\n".join(f"{watcher.kind(e)} r{e.revision} {str(e).replace(chr(10), ' ')[:300]}" for e in watcher.events))
         if worker is not None:
             stop_server(worker, expect_alive=False)
         for cp in cps:

@@ -106,6 +106,8 @@ public final class SchedulerController: Sendable {
         var nextWorker = 1
         var nextSession: UInt64 = 1
         var stopped = false
+        /// When the last tick ran (monotonic seconds): a much later tick means the controller was stalled.
+        var lastTick: Double?
         /// What the store holds (see ``persist(_:)``).
         var persisted = Durable()
         /// The access rules workers authorize with (``publishGrants(_:)``); nil before the first.
