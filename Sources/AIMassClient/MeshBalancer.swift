@@ -136,7 +136,8 @@ public final class MeshBalancer: Sendable {
     /// when the method is idempotent, the failure is `UNAVAILABLE` or `RESOURCE_EXHAUSTED`, and the budget allows.
     ///
     /// - Parameter deadline: when the call must end by; default now + `options.timeout`.
-    /// - Throws: ``RPCError``: the call's own, or `UNAVAILABLE` when no worker is eligible.
+    /// - Throws: ``RPCError``: the call's own (also when a retry finds no other worker), or `UNAVAILABLE` when no
+    ///   worker is eligible.
     public func unary<Request: WireMessage, Response: WireMessage>(
         model: String, method: MethodDescriptor, request: Request, options: CallOptions = .defaults,
         deadline: ContinuousClock.Instant? = nil
@@ -146,8 +147,11 @@ public final class MeshBalancer: Sendable {
         let cap = configuration.retryBudgetCap
         state.mutex.withLock { $0.tokens = min(cap, $0.tokens + ratio) }
         var excluded = Set<String>()
+        var lastFailure: RPCError?
         while true {
             guard let endpoint = choose(model: model, excluding: excluded, reserve: true) else {
+                // No other worker to retry on: the caller gets the failure it had, not a misleading "no worker".
+                if let lastFailure { throw lastFailure }
                 throw RPCError(code: .unavailable, message: "no serving worker holds a ready replica of \(model)")
             }
             let started = ContinuousClock.now
@@ -166,6 +170,7 @@ public final class MeshBalancer: Sendable {
                     state.mutex.withLock({ $0.takeRetryToken() })
                 else { throw failure }
                 excluded.insert(endpoint.workerId)
+                lastFailure = failure
             }
         }
     }

@@ -27,8 +27,13 @@ public final class EtcdClient: Sendable {
 
     /// - Parameters:
     ///   - endpoints: The members to try, in order (at least one).
+    ///   - tls: How the `https://` endpoints are reached (the CA that signs the members' certificates, and a client
+    ///     certificate when etcd runs with `--client-cert-auth`); `http://` endpoints stay plaintext.
     ///   - timeout: The deadline of each attempt of a unary call.
-    public init(endpoints: [EtcdEndpoint], timeout: Duration = .seconds(5), logger: Logger = Logger(label: "aimass.etcd")) {
+    public init(
+        endpoints: [EtcdEndpoint], tls: ClientTLSConfiguration? = nil, timeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "aimass.etcd")
+    ) {
         precondition(!endpoints.isEmpty, "EtcdClient needs at least one endpoint")
         self.endpoints = endpoints
         self.timeout = timeout
@@ -43,6 +48,8 @@ public final class EtcdClient: Sendable {
                     $0.connectTimeout = .seconds(2)
                     // A member that goes silent (no RST) is noticed within seconds, not at TCP's timeout.
                     $0.keepalive = .init(interval: .seconds(2), timeout: .seconds(2), permitWithoutCalls: false)
+                    // Without a configuration an https:// member is checked against the system's CAs (no files to fail).
+                    if endpoint.tls { $0.tls = tls ?? (try? ClientTLSConfiguration()) }
                 })
         }
     }

@@ -60,6 +60,10 @@ public final class Platform: Sendable {
         /// Where deployments, drains, cordons and counters are kept; nil: `DATADIR/control-plane.sqlite`. The
         /// high-availability control plane passes its etcd store (the platform closes it on shutdown).
         public var desiredStateStore: (any DesiredStateStore)? = nil
+        /// Where the Mesh is recorded as it is published, so a successor continues its revisions and history (the
+        /// high-availability control plane's etcd journal); nil: revisions are reserved in blocks in the desired
+        /// state store and the events of a previous run are not kept.
+        public var meshJournal: (any MeshJournal)? = nil
         /// ``ServerConfiguration/maxConnections`` of the listener; `nil`: its default.
         public var maxConnections: Int? = nil
 
@@ -139,10 +143,13 @@ public final class Platform: Sendable {
         // Deployments, drains, cordons and counters survive a restart (graceful or kill -9) in the data directory.
         let desired: any DesiredStateStore
         let firstRevision: UInt64
+        let restoredMesh: (state: MeshState, history: [MeshCore.MeshEvent])?
         do {
             desired = try configuration.desiredStateStore ?? ControlPlaneStore.open(dataDirectory: configuration.dataDirectory)
             do {
                 firstRevision = try Self.startingRevision(desired)
+                // A journal older than the reserved revisions (a leader without one ran since) is not continued.
+                restoredMesh = try configuration.meshJournal?.restore().flatMap { $0.state.revision + 1 >= firstRevision ? $0 : nil }
             } catch {
                 desired.close()
                 throw error
@@ -152,10 +159,15 @@ public final class Platform: Sendable {
             registry.close()
             throw error
         }
+        if let restoredMesh {
+            logger.info(
+                "mesh continues the previous leader's journal",
+                metadata: ["revision": "\(restoredMesh.state.revision)", "history": "\(restoredMesh.history.count)"])
+        }
         let mesh = MeshHub(
-            configuration: configuration.mesh, state: MeshState(revision: firstRevision),
-            // In etcd (high availability) every revision is reserved before it is issued: the next leader then
-            // continues at exactly the next revision, and a watcher's sequence has no gap across the failover.
+            configuration: configuration.mesh, state: restoredMesh?.state ?? MeshState(revision: firstRevision),
+            // Without a journal, revisions are reserved in blocks before they are issued, so a restart continues past
+            // them (the hub ignores the reservation when it has a journal: every event is recorded instead).
             reservation: .init(block: configuration.desiredStateStore == nil ? 1_000 : 1) { reserved in
                 do {
                     try desired.apply([
@@ -164,7 +176,8 @@ public final class Platform: Sendable {
                 } catch {
                     logger.error("cannot reserve Mesh revisions", metadata: ["error": "\(error)"])
                 }
-            }
+            },
+            journal: configuration.meshJournal, history: restoredMesh?.history ?? []
         )
         let scheduler = SchedulerController(
             configuration: configuration.scheduler, mesh: mesh, store: desired, logger: logger

@@ -71,6 +71,8 @@ public final class MeshHub: Sendable {
         var subscribers: [UInt64: Subscriber] = [:]
         var nextSubscriberId: UInt64 = 1
         var shuttingDown = false
+        /// An event could not be recorded in the journal: nothing more is published (see ``isHalted``).
+        var halted = false
     }
 
     /// The configuration the hub was made with.
@@ -78,19 +80,36 @@ public final class MeshHub: Sendable {
     private let inner: Mutex<Inner>
     private let wallClock: @Sendable () -> Int64
     private let reservation: RevisionReservation?
+    private let journal: (any MeshJournal)?
 
     /// Creates a hub starting from `state` (empty by default); `wallClock` gives Unix milliseconds for
     /// `occurredAtMs`; `reservation` persists revision blocks so that a restart continues the revisions.
+    ///
+    /// With a `journal` (high availability) every state event is recorded before it is issued, and `history` (the
+    /// journal's recent events, consecutive and ending at `state.revision`) is kept for resume, so a watcher of the
+    /// previous leader resumes here without a reset. Events of `history` that do not lead to `state.revision` are
+    /// ignored.
     public init(
         configuration: Configuration = .defaults, state: MeshState = MeshState(),
-        reservation: RevisionReservation? = nil,
+        reservation: RevisionReservation? = nil, journal: (any MeshJournal)? = nil, history: [MeshEvent] = [],
         wallClock: @escaping @Sendable () -> Int64 = MeshHub.unixMilliseconds
     ) {
         self.configuration = configuration
-        self.reservation = reservation
-        self.inner = Mutex(
-            Inner(reservedThrough: state.revision, state: state, log: EventLog(capacity: configuration.logCapacity)))
+        self.reservation = journal == nil ? reservation : nil
+        self.journal = journal
+        var log = EventLog(capacity: configuration.logCapacity)
+        for event in Self.consecutive(history, endingAt: state.revision) { log.append(event) }
+        self.inner = Mutex(Inner(reservedThrough: state.revision, state: state, log: log))
         self.wallClock = wallClock
+    }
+
+    /// The longest run of state events of `history` with consecutive revisions that ends at `revision`.
+    static func consecutive(_ history: [MeshEvent], endingAt revision: UInt64) -> ArraySlice<MeshEvent> {
+        let events = history.filter(\.kind.isStateChange)
+        guard let last = events.last, last.revision == revision else { return [] }
+        var start = events.count - 1
+        while start > 0, events[start - 1].revision + 1 == events[start].revision { start -= 1 }
+        return events[start...]
     }
 
     /// The system clock in Unix milliseconds.
@@ -107,14 +126,23 @@ public final class MeshHub: Sendable {
     @discardableResult
     public func publish(_ payload: MeshEvent.Payload) throws(MeshError) -> MeshEvent? {
         let occurredAtMs = self.wallClock()
-        let (event, wakes) = try self.inner.withLock { inner throws(MeshError) -> (MeshEvent?, [UnsafeContinuation<Void, Never>]) in
-            guard let applied = try inner.state.apply(payload) else { return (nil, []) }
+        let (event, wakes, halted) = try self.inner.withLock {
+            inner throws(MeshError) -> (MeshEvent?, [UnsafeContinuation<Void, Never>], [Subscriber]) in
+            guard !inner.halted, let applied = try inner.state.apply(payload) else { return (nil, [], []) }
             if let reservation, inner.state.revision > inner.reservedThrough {
                 inner.reservedThrough = inner.state.revision + reservation.block - 1
                 reservation.persist(inner.reservedThrough)
             }
             let event = MeshEvent(revision: inner.state.revision, occurredAtMs: occurredAtMs, payload: applied)
             if applied.kind.isStateChange {
+                // Recorded before anyone sees it; unrecorded, it is never delivered: the hub halts and its watchers
+                // resume on the next leader, which continues from the last recorded revision.
+                if let journal, !journal.record(event, state: inner.state) {
+                    inner.halted = true
+                    inner.shuttingDown = true
+                    defer { inner.subscribers = [:] }
+                    return (nil, [], Array(inner.subscribers.values))
+                }
                 inner.log.append(event)
             }
             var wakes: [UnsafeContinuation<Void, Never>] = []
@@ -127,10 +155,13 @@ public final class MeshHub: Sendable {
             for id in ended {
                 inner.subscribers.removeValue(forKey: id)
             }
-            return (event, wakes)
+            return (event, wakes, [])
         }
         for wake in wakes {
             wake.resume()
+        }
+        for subscriber in halted {
+            subscriber.end(.failed(.shuttingDown(lastDeliveredRevision: subscriber.deliveredRevision)))
         }
         return event
     }
@@ -199,10 +230,12 @@ public final class MeshHub: Sendable {
     }
 
     /// Ends every subscription with ``MeshError/shuttingDown(lastDeliveredRevision:)`` and refuses new ones the same
-    /// way; ``health`` turns `overall` to draining.
+    /// way; ``health`` turns `overall` to draining. A hub with a journal also stops publishing: what a leader that
+    /// steps down sees next (its workers' streams closing) is not the pool's state, and must not reach its successor.
     public func shutdown() {
         let subscribers = self.inner.withLock { inner -> [Subscriber] in
             inner.shuttingDown = true
+            if self.journal != nil { inner.halted = true }
             defer { inner.subscribers = [:] }
             return Array(inner.subscribers.values)
         }
@@ -210,6 +243,10 @@ public final class MeshHub: Sendable {
             subscriber.end(.failed(.shuttingDown(lastDeliveredRevision: subscriber.deliveredRevision)))
         }
     }
+
+    /// Whether an event could not be recorded in the journal: the hub publishes nothing more and refuses watchers
+    /// (as when shutting down); the process is expected to step down.
+    public var isHalted: Bool { self.inner.withLock { $0.halted } }
 
     /// The current revision.
     public var revision: UInt64 { self.inner.withLock { $0.state.revision } }

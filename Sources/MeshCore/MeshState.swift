@@ -36,6 +36,17 @@ public struct MeshState: Sendable, Hashable {
         self.revision = revision
     }
 
+    /// The state a journal recorded (``MeshJournal``): the snapshot's workers, deployments and replicas, the published
+    /// versions and aliases, at `revision`.
+    public init(restoring snapshot: Snapshot, versions: [String: Set<UInt32>], aliases: [String: [String: UInt32]], revision: UInt64) {
+        self.revision = revision
+        self.workers = Dictionary(snapshot.workers.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { $1 })
+        self.deployments = Dictionary(snapshot.deployments.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { $1 })
+        self.replicas = Dictionary(snapshot.replicas.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { $1 })
+        self.versions = versions
+        self.aliases = aliases
+    }
+
     /// Applies a change.
     ///
     /// - Returns: the payload to broadcast (normalised: `HealthChanged.previous` and `AliasChange.previousVersion`
@@ -109,5 +120,21 @@ public struct MeshState: Sendable, Hashable {
             deployments: self.deployments.sorted { $0.key < $1.key }.map(\.value).filter { filter.matches(model: $0.model) },
             replicas: self.replicas.sorted { $0.key < $1.key }.map(\.value).filter { filter.matches(model: $0.model) }
         )
+    }
+}
+
+extension PoolView {
+    /// The pool as `state` tells it (without load reports): what a control plane that takes over from a previous
+    /// leader's Mesh (``MeshJournal``) starts from, so that it publishes only what differs from what watchers know.
+    public init(_ state: MeshState) {
+        var workers: [WorkerID: Worker] = [:]
+        for var worker in state.workers.values {
+            worker.load = nil
+            workers[worker.id] = worker
+        }
+        self.init(
+            workers: workers,
+            deployments: Dictionary(state.deployments.values.map { ($0.id, $0) }, uniquingKeysWith: { $1 }),
+            replicas: Dictionary(state.replicas.values.map { ($0.id, $0) }, uniquingKeysWith: { $1 }))
     }
 }

@@ -107,6 +107,17 @@ public struct SchedulerState: Sendable {
         return actions + reconcile(now: now)
     }
 
+    /// The control plane could not listen for `seconds` up to `now` (a slow store write held its lock, or the
+    /// process was paused): the workers' messages could not be processed meanwhile, so their leases do not run for
+    /// that time, and no worker is declared gone because the control plane itself was not listening.
+    public mutating func creditStall(_ seconds: Double, now: Double) {
+        guard seconds > 0 else { return }
+        for id in workers.keys {
+            guard let seen = workers[id]?.lastSeen else { continue }
+            workers[id]?.lastSeen = min(seen + seconds, max(seen, now))
+        }
+    }
+
     private mutating func forget(worker id: WorkerID, reason: WorkerLossReason) -> SchedulerAction {
         workers[id] = nil
         let lost = replicas.values.filter { $0.workerID == id }.map(\.id).sorted()

@@ -11,6 +11,7 @@ struct AIMassCommand: AsyncParsableCommand {
             UserCommand.self, AuditCommand.self, FeedbackCommand.self, TuneCommand.self, RetrainCommand.self,
             PromoteCommand.self, ABCommand.self,
             DeployCommand.self, UndeployCommand.self, ScaleCommand.self, DeploymentsCommand.self, PoolCommand.self, WatchCommand.self,
+            RecommendLoadCommand.self,
         ]
     )
 }

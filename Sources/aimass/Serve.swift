@@ -102,12 +102,21 @@ struct Serve: AsyncParsableCommand {
     var httpPort: Int?
 
     @Option(
-        help: "Control plane: run highly available on this etcd cluster, http://HOST:PORT[,...] (one leader among every control plane given the same endpoints and --etcd-prefix; share --data-dir)."
+        help: "Control plane: run highly available on this etcd cluster, http://HOST:PORT or https://HOST:PORT[,...] (one leader among every control plane given the same endpoints and --etcd-prefix; share --data-dir)."
     )
     var etcd: String?
 
     @Option(name: .customLong("etcd-prefix"), help: "Control plane with --etcd: the prefix of every etcd key (default /aimass).")
     var etcdPrefix: String = "/aimass"
+
+    @Option(name: .customLong("etcd-ca-file"), help: "Control plane with https:// --etcd endpoints: PEM CAs that sign the etcd members' certificates (default: the system's).")
+    var etcdCAFile: String?
+
+    @Option(name: .customLong("etcd-cert-file"), help: "Control plane with https:// --etcd endpoints: PEM client certificate, for etcd with --client-cert-auth.")
+    var etcdCertFile: String?
+
+    @Option(name: .customLong("etcd-key-file"), help: "The PEM private key of --etcd-cert-file.")
+    var etcdKeyFile: String?
 
     @Option(
         name: .customLong("leader-ttl-s"),
@@ -237,6 +246,21 @@ struct Serve: AsyncParsableCommand {
         await metricsServer?.shutdown()
     }
 
+    /// TLS to the `https://` etcd endpoints from `--etcd-ca-file`, `--etcd-cert-file`, `--etcd-key-file`; exits with
+    /// a clear message when they are given for plaintext endpoints only, or a file cannot be used.
+    private func etcdTLSConfiguration(_ endpoints: [EtcdEndpoint]) -> ClientTLSConfiguration? {
+        let given = etcdCAFile != nil || etcdCertFile != nil || etcdKeyFile != nil
+        guard endpoints.contains(where: \.tls) else {
+            if given { CLIOutput.fail("--etcd-ca-file, --etcd-cert-file and --etcd-key-file need https:// --etcd endpoints") }
+            return nil
+        }
+        do {
+            return try ClientTLSConfiguration(caFile: etcdCAFile, certificateFile: etcdCertFile, keyFile: etcdKeyFile)
+        } catch {
+            CLIOutput.fail("TLS to etcd: \(error)")
+        }
+    }
+
     /// `--etcd`: a standby until elected, then the leader, until the lease is lost (exits 1) or a signal arrives.
     private func runHighlyAvailable(etcd: String, configuration: Platform.Configuration, logger: Logger) async throws {
         guard role == "control-plane" else { CLIOutput.fail("--etcd needs --role control-plane") }
@@ -253,9 +277,12 @@ struct Serve: AsyncParsableCommand {
         } catch {
             CLIOutput.fail("--etcd: \(error)")
         }
+        let etcdTLS = etcdTLSConfiguration(endpoints)
         let controlPlane = HighAvailableControlPlane(
             configuration: configuration,
-            options: .init(endpoints: endpoints, prefix: etcdPrefix, leaseTTLSeconds: leaderTTLSeconds, advertisedAddress: advertise),
+            options: .init(
+                endpoints: endpoints, prefix: etcdPrefix, leaseTTLSeconds: leaderTTLSeconds, advertisedAddress: advertise,
+                etcdTLS: etcdTLS),
             logger: logger)
         let host = self.host
         let running = Task {

@@ -1,4 +1,7 @@
+import AIMassAPI
 import AIMassEtcd
+import AIMassServices
+import MeshCore
 import EtcdAPI
 import ModelRegistry
 import RPCCore
@@ -62,5 +65,31 @@ struct HighAvailabilityTests {
             RequestOp(request: .requestDeleteRange(DeleteRangeRequest(key: Array("/aimass/state/worker/w-1".utf8)))),
         ])
         #expect(request.failure.isEmpty)
+    }
+
+    @Test("A Mesh event is recorded in one fenced transaction; a checkpoint drops the events beyond the retained ones")
+    func journalTransaction() throws {
+        let fence = LeaderElection.Fence(key: Array("/aimass/leader".utf8), createRevision: 42, lease: 7)
+        let event = MeshCore.MeshEvent(revision: 1500, occurredAtMs: 1, payload: .workerLeft(.init(workerId: "w1")))
+        let plain = EtcdMeshJournal.transaction(
+            event, state: MeshState(revision: 1500), checkpoint: false, retained: 1000, eventPrefix: "/aimass/mesh/event/",
+            checkpointKey: Array("/aimass/mesh/checkpoint".utf8), fence: fence)
+        #expect(plain.compare == [fence.compare])
+        guard case .requestPut(let put) = try #require(plain.success.first?.request), plain.success.count == 1 else {
+            Issue.record("expected one put, got \(plain.success)")
+            return
+        }
+        #expect(String(decoding: put.key, as: UTF8.self) == "/aimass/mesh/event/00000000000000001500")
+        #expect(try MeshCore.MeshEvent(AIMassAPI.MeshEvent(wireBytes: put.value)) == event)
+        let checkpoint = EtcdMeshJournal.transaction(
+            event, state: MeshState(revision: 1500), checkpoint: true, retained: 1000, eventPrefix: "/aimass/mesh/event/",
+            checkpointKey: Array("/aimass/mesh/checkpoint".utf8), fence: fence)
+        #expect(checkpoint.success.count == 3)
+        guard case .requestDeleteRange(let dropped) = try #require(checkpoint.success.last?.request) else {
+            Issue.record("expected a range deletion last")
+            return
+        }
+        #expect(String(decoding: dropped.key, as: UTF8.self) == "/aimass/mesh/event/00000000000000000000")
+        #expect(String(decoding: dropped.rangeEnd, as: UTF8.self) == "/aimass/mesh/event/00000000000000000501")
     }
 }

@@ -75,4 +75,39 @@ struct SchedulerPersistenceTests {
         #expect(other.workerID != session.workerID)
         second.shutdown()
     }
+
+    @Test("A successor on the previous leader's Mesh keeps the awaited worker's replicas published, then adopts them")
+    func successorKeepsTheMesh() throws {
+        let directory = NSTemporaryDirectory() + "aimass-scheduler-successor-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var store = try ControlPlaneStore.open(dataDirectory: directory)
+        let first = Self.controller(store)
+        let session = try first.attach(Self.hello())
+        let spec = DeploymentSpec(id: "movies@1", model: "movies", version: 1)
+        _ = try first.deploy(spec, selector: VersionSelector(number: 1), artifact: Self.artifact)
+        let replica = try #require(first.deployment("movies@1")?.replicas.first)
+        for state in [AIMassAPI.ReplicaState.downloading, .loading, .ready] {
+            try first.receive(JoinRequest(payload: .status(ReplicaStatus(replicaId: replica.id.rawValue, state: state))), from: session)
+        }
+        let told = first.mesh.state
+        #expect(told.replicas[replica.id.rawValue]?.state == .ready)
+        first.shutdown()
+        store.close()
+
+        store = try ControlPlaneStore.open(dataDirectory: directory)
+        defer { store.close() }
+        let successor = SchedulerController(
+            configuration: .init(restartGrace: 30), mesh: MeshHub(state: told), store: store, lookup: { _, _ in Self.artifact })
+        try successor.restore()
+        // Its pool is empty until the worker rejoins, but the Mesh keeps telling clients where the replica serves.
+        #expect(successor.pool.isEmpty)
+        #expect(successor.mesh.state.workers[session.workerID.rawValue] != nil)
+        #expect(successor.mesh.state.replicas[replica.id.rawValue]?.state == .ready)
+        let held = ReplicaStatus(replicaId: replica.id.rawValue, state: .ready, deploymentId: "movies@1", version: 1)
+        _ = try successor.attach(Self.hello(session.workerID.rawValue, holding: [held]))
+        #expect(successor.mesh.state.replicas[replica.id.rawValue]?.state == .ready)
+        #expect(successor.mesh.state.workers.keys.sorted() == [session.workerID.rawValue])
+        #expect(successor.mesh.revision > told.revision)
+        successor.shutdown()
+    }
 }

@@ -11,6 +11,17 @@ struct LifecycleTests {
         return pool
     }
 
+    @Test("Time the control plane was stalled does not count against a worker's lease")
+    func stallIsCredited() throws {
+        var pool = try threeWorkers()
+        // Heard at 0; the control plane then could not listen from 1 to 5.5 (a slow store write under its lock).
+        pool.creditStall(4.5, now: 5.5)
+        #expect(pool.tick(now: 5.5).isEmpty)
+        #expect(pool.tick(now: 9).isEmpty)
+        // Without word from the workers after it, their leases run out as usual.
+        #expect(pool.tick(now: 9.6).count >= 3)
+    }
+
     @Test("A worker whose lease expires is gone and its replicas are re-placed")
     func workerLoss() throws {
         var pool = try threeWorkers()

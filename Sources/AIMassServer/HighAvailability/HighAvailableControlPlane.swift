@@ -9,7 +9,8 @@ import RPCHTTP2
 /// It campaigns for leadership on an etcd lease (``LeaderElection``). Until it wins it serves as a standby on its
 /// port (every call answered `UNAVAILABLE` with the leader's address in `aimass-leader`); once it wins it starts the
 /// whole ``Platform`` on the same port with its desired state in etcd (``EtcdDesiredStateStore``, every write
-/// fenced by its leadership) and the registry in the shared data directory. Losing the lease ends ``run(onLeading:)``
+/// fenced by its leadership), its Mesh recorded there as it is published (``EtcdMeshJournal``: the next leader
+/// continues the same revisions and history) and the registry in the shared data directory. Losing the lease ends ``run(onLeading:)``
 /// with an error, so the process exits rather than lead twice (a supervisor restarts it as a standby).
 public struct HighAvailableControlPlane: Sendable {
     /// How to reach etcd and what to elect on.
@@ -22,12 +23,18 @@ public struct HighAvailableControlPlane: Sendable {
         public var leaseTTLSeconds: Int64
         /// The address the others and the clients reach this control plane at; nil: the listening host and port.
         public var advertisedAddress: String?
+        /// TLS to the `https://` endpoints (CA, and a client certificate when etcd requires one).
+        public var etcdTLS: ClientTLSConfiguration?
 
-        public init(endpoints: [EtcdEndpoint], prefix: String = "/aimass", leaseTTLSeconds: Int64 = 10, advertisedAddress: String? = nil) {
+        public init(
+            endpoints: [EtcdEndpoint], prefix: String = "/aimass", leaseTTLSeconds: Int64 = 10,
+            advertisedAddress: String? = nil, etcdTLS: ClientTLSConfiguration? = nil
+        ) {
             self.endpoints = endpoints
             self.prefix = prefix
             self.leaseTTLSeconds = leaseTTLSeconds
             self.advertisedAddress = advertisedAddress
+            self.etcdTLS = etcdTLS
         }
     }
 
@@ -48,7 +55,7 @@ public struct HighAvailableControlPlane: Sendable {
         onStandby: @escaping @Sendable (SocketAddress) -> Void = { _ in },
         onLeading: @escaping @Sendable (Platform) async -> Void = { _ in }
     ) async throws {
-        let etcd = EtcdClient(endpoints: options.endpoints, logger: logger)
+        let etcd = EtcdClient(endpoints: options.endpoints, tls: options.etcdTLS, logger: logger)
         let warm = etcd.keepConnectionsWarm()
         defer {
             warm.cancel()
@@ -88,6 +95,9 @@ public struct HighAvailableControlPlane: Sendable {
                     etcd: etcd, prefix: options.prefix, fence: fence
                 ) { [logger] in
                     logger.critical("a fenced write failed: another control plane leads; stepping down")
+                    campaign.cancel()
+                }
+                leading.meshJournal = EtcdMeshJournal(etcd: etcd, prefix: options.prefix, fence: fence, logger: logger) {
                     campaign.cancel()
                 }
                 let started = try await startPlatform(leading)

@@ -8,6 +8,16 @@ extension SchedulerController {
         state.withLock { s in
             guard !s.stopped else { return }
             let now = MonotonicTime.now()
+            // A tick far later than its interval: the controller was stalled (an etcd write waiting out a dead
+            // member under this lock, a paused process) and could not hear the workers; their leases do not run
+            // for that time (with a 3 s lease, a 5 s etcd attempt would otherwise drop every worker).
+            if let last = s.lastTick {
+                let interval = Double(configuration.tickInterval.components.seconds)
+                    + Double(configuration.tickInterval.components.attoseconds) / 1e18
+                let stall = now - last - interval
+                if stall > 0.5 { s.core.creditStall(stall, now: now) }
+            }
+            s.lastTick = now
             let holding = s.core.isHoldingAfterRestart(now: now)
             var actions = s.core.tick(now: now)
             if holding, !s.core.isHoldingAfterRestart(now: now) {

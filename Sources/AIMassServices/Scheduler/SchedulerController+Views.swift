@@ -40,8 +40,20 @@ extension SchedulerController {
 
     /// Publishes to the mesh what changed since the last call (called under the lock after every event).
     func publishChanges(_ s: inout State) {
-        let view = s.core.view(clockOffset: clockOffset)
+        var view = s.core.view(clockOffset: clockOffset)
         PoolMetrics.publish(view)
+        // While a restarted control plane (or a new leader) waits for the workers known before, what the Mesh was
+        // told about them stays: they keep serving their replicas, so clients keep routing to them. Those not back
+        // when the hold ends leave then.
+        if s.core.isHoldingAfterRestart(now: MonotonicTime.now()) {
+            for id in s.core.awaitedWorkers where view.workers[id] == nil {
+                guard let worker = s.published.workers[id] else { continue }
+                view.workers[id] = worker
+                for replica in s.published.replicas.values where replica.workerID == id && view.replicas[replica.id] == nil {
+                    view.replicas[replica.id] = replica
+                }
+            }
+        }
         for change in view.changes(since: s.published, departures: s.departures) {
             _ = try? mesh.publish(MeshEvent.Payload(change))
         }

@@ -106,6 +106,8 @@ public final class SchedulerController: Sendable {
         var nextWorker = 1
         var nextSession: UInt64 = 1
         var stopped = false
+        /// When the last tick ran (monotonic seconds): a much later tick means the controller was stalled.
+        var lastTick: Double?
         /// What the store holds (see ``persist(_:)``).
         var persisted = Durable()
         /// The access rules workers authorize with (``publishGrants(_:)``); nil before the first.
@@ -144,7 +146,11 @@ public final class SchedulerController: Sendable {
         // The start time (Unix ms): greater after a restart unless the clock went back; ``restore()`` raises it above
         // the store's persisted counter.
         core.epoch = UInt64(max(MeshHub.unixMilliseconds(), 1))
-        self.state = Mutex(State(core: core, autoscaling: PoolAutoscaler(configuration: configuration.autoscaler)))
+        var state = State(core: core, autoscaling: PoolAutoscaler(configuration: configuration.autoscaler))
+        // A hub restored from a previous leader's journal already tells watchers about the pool: changes are
+        // published relative to that (empty for a new hub).
+        state.published = PoolView(mesh.state)
+        self.state = Mutex(state)
     }
 
     /// Starts the periodic tick.
