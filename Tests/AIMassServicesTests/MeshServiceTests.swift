@@ -27,7 +27,8 @@ struct MeshServiceTests {
             let token = try String(contentsOfFile: platform.registry.adminTokenPath, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let client = RPCClient(host: "127.0.0.1", port: platform.address.port ?? 0)
-            let options = CallOptions(timeout: .seconds(20), metadata: ["authorization": .string("Bearer \(token)")])
+            // A bound against hangs only: the whole suite in parallel on 2 cores kept one watch waiting past 20 s.
+            let options = CallOptions(timeout: .seconds(120), metadata: ["authorization": .string("Bearer \(token)")])
             return Fixture(platform: platform, client: client, options: options, directory: directory)
         }
 

@@ -39,7 +39,7 @@ struct RecommendAccessCacheTests {
             try registry.setPermission(model: "dishes", grantee: .user("carol"), role: .reader, by: admin)
             try registry.setAlias(model: "dishes", alias: "prod", version: .number(1), by: admin)
 
-            var options = CallOptions(timeout: .seconds(30))
+            var options = CallOptions(timeout: .seconds(120))
             options.metadata.add("Bearer \(token.token)", forKey: "authorization")
             func served() async throws -> UInt32? {
                 let response: RecommendResponse = try await fixture.client.unary(

@@ -43,7 +43,8 @@ struct RecommendServiceTests {
             try upload.append(bytes)
             _ = try upload.finish()
             let client = RPCClient(host: "127.0.0.1", port: platform.address.port ?? 0)
-            var options = CallOptions(timeout: .seconds(30))
+            // A bound against hangs only: the whole suite in parallel on 2 cores kept one watch waiting past 20 s.
+            var options = CallOptions(timeout: .seconds(120))
             options.metadata.add("Bearer \(token)", forKey: "authorization")
             return Fixture(platform: platform, client: client, options: options, directory: directory)
         }

@@ -36,7 +36,7 @@ struct WorkerAliasTests {
                 capacity: Capacity(cpuMillis: 4000, memoryBytes: 4 << 30, replicaSlots: 4), token: token))
         let control = RPCClient(host: "127.0.0.1", port: platform.address.port ?? 0)
         let client = RPCClient(host: "127.0.0.1", port: worker.address.port ?? 0)
-        var options = CallOptions(timeout: .seconds(30))
+        var options = CallOptions(timeout: .seconds(120))
         options.metadata.add("Bearer \(token)", forKey: "authorization")
         func recommend(_ selector: VersionSelector) async throws -> RecommendResponse {
             try await client.unary(
