@@ -16,6 +16,5 @@ swift build --package-path Benchmarks
 # The release configuration too: optimised builds have broken what debug builds did not (a protobuf-c struct
 # packed from a copy), and the README's first command runs it (tests/python/test_run_serving.py).
 swift build -c release
-AIMASS_BIN_DIR="$(swift build --show-bin-path)" \
-    AIMASS_BENCH_BIN_DIR="$(swift build --package-path Benchmarks --show-bin-path)" \
-    .venv/bin/python -m pytest -q tests/python  # serially: see docs/testing.md on -n 2
+# Two files at a time, each whole on one worker (docs/testing.md).
+scripts/test-python.sh
