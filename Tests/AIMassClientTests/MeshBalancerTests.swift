@@ -16,10 +16,12 @@ struct MeshBalancerTests {
         return response.servedBy?.workerId ?? ""
     }
 
-    static func withBalancer(_ body: (MeshFixture, MeshBalancer) async throws -> Void) async throws {
+    static func withBalancer(
+        _ configuration: MeshBalancer.Configuration = .defaults, _ body: (MeshFixture, MeshBalancer) async throws -> Void
+    ) async throws {
         let fixture = try await MeshFixture.start()
         let watcher = fixture.watcher()
-        let balancer = MeshBalancer(watcher: watcher)
+        let balancer = MeshBalancer(watcher: watcher, configuration: configuration)
         let watching = Task { await watcher.run() }
         let running = Task { await balancer.run() }
         do {
@@ -56,7 +58,13 @@ struct MeshBalancerTests {
 
     @Test("a failing worker is ejected; its failed calls are retried elsewhere")
     func ejectsFailingWorker() async throws {
-        try await Self.withBalancer { fixture, balancer in
+        // An ejection far longer than the test: with the default (a second or so), the 100 calls below outlasted it
+        // beside a CPU hog, and the worker, back on probation, rightly got calls again.
+        let longEjection = MeshBalancer.Configuration.defaults {
+            $0.baseEjection = .seconds(600)
+            $0.maxEjection = .seconds(600)
+        }
+        try await Self.withBalancer(longEjection) { fixture, balancer in
             for index in 0..<3 { try fixture.join(index) }
             #expect(await eventually { balancer.watcher.view.eligibleWorkers(model: "movies").count == 3 })
             fixture.workers[1].set(mode: .unavailable)
