@@ -34,7 +34,7 @@ commit() {
   git diff --quiet HEAD -- . && echo "$head" || echo "$head+dirty"
 }
 
-# record RUN SUITE START SECONDS STATUS OUTPUT: one line of the log; the failing tests taken from the suite's output.
+# record RUN SUITE START SECONDS STATUS OUTPUT COMMIT: one line of the log; the failing tests taken from the output.
 record() {
   local failing=""
   if [[ $5 != 0 ]]; then
@@ -45,22 +45,22 @@ record() {
     fi
     [[ -n $failing ]] || failing="exit status $5, see $6"
   fi
-  printf '%s\t%s\t%s\t%s\t%ss\tload %s\t%s\t%s\n' "$1" "$2" "$(commit)" "$3" "$4" "$(cut -d' ' -f1 /proc/loadavg)" \
+  printf '%s\t%s\t%s\t%s\t%ss\tload %s\t%s\t%s\n' "$1" "$2" "$7" "$3" "$4" "$(cut -d' ' -f1 /proc/loadavg)" \
     "$([[ $5 == 0 ]] && echo pass || echo FAIL)" "$failing" | tee -a "$LOG"
 }
 
 echo "# soak of $N runs from $(date -u +%FT%TZ), $(nproc) hogs, pytest args: $*" | tee -a "$LOG"
 for run in $(seq 1 "$N"); do
-  start=$(date -u +%FT%TZ); t0=$SECONDS
+  start=$(date -u +%FT%TZ); t0=$SECONDS; rev=$(commit)
   swift test --skip-build >"$DIR/$run-swift.log" 2>&1
   status=$?
-  record "$run" swift "$start" $((SECONDS - t0)) $status "$DIR/$run-swift.log"
+  record "$run" swift "$start" $((SECONDS - t0)) $status "$DIR/$run-swift.log" "$rev"
   [[ $status == 0 ]] || exit 1
 
-  start=$(date -u +%FT%TZ); t0=$SECONDS
+  start=$(date -u +%FT%TZ); t0=$SECONDS; rev=$(commit)
   scripts/test-python.sh "$@" >"$DIR/$run-python.log" 2>&1
   status=$?
-  record "$run" python "$start" $((SECONDS - t0)) $status "$DIR/$run-python.log"
+  record "$run" python "$start" $((SECONDS - t0)) $status "$DIR/$run-python.log" "$rev"
   [[ $status == 0 ]] || exit 1
 done
 echo "# $N consecutive clean runs of both suites" | tee -a "$LOG"
