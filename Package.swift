@@ -148,7 +148,7 @@ let targets: [Target] = [
         name: "AIMassServicesTests",
         dependencies: [
             "AIMassServices", "AIMassServer", "RPCHTTP2", "AIMassAPI", "ModelRegistry", "RPCCore", "SchedulerCore",
-            "MeshCore", "RPCHealth", "AIMassEtcd", "EtcdAPI",
+            "MeshCore", "RPCHealth", "AIMassEtcd", "EtcdAPI", "TestSupport",
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -188,6 +188,7 @@ let targets: [Target] = [
         name: "AIMassClientTests",
         dependencies: [
             "AIMassClient", "AIMassServer", "AIMassServices", "MeshCore", "SchedulerCore", "RPCHTTP2", "AIMassAPI", "RPCCore",
+            "TestSupport",
         ],
         swiftSettings: defaultSwiftSettings
     ),

@@ -62,11 +62,13 @@ upload_model() {
 
 upload_model dishes examples/dishes/interactions.tsv algorithm=itemcf neighbours=5
 # MovieLens travels as one sectioned artifact: the ratings, the users (cold start) and the items (titles).
+# Written to a file of its own and renamed into place: two runs at once (the tests run two) must not write one file.
 BUNDLE="$ROOT/data/ml-100k.bundle"
+BUNDLE_TMP=$(mktemp "$BUNDLE.XXXXXX")
 { echo '#%section interactions'; cat data/ml-100k.inter
   echo '#%section users'; cat data/ml-100k.user
-  echo '#%section items'; cat data/ml-100k.item; } >"$BUNDLE.tmp"
-cmp -s "$BUNDLE.tmp" "$BUNDLE" 2>/dev/null && rm "$BUNDLE.tmp" || mv "$BUNDLE.tmp" "$BUNDLE"
+  echo '#%section items'; cat data/ml-100k.item; } >"$BUNDLE_TMP"
+if cmp -s "$BUNDLE_TMP" "$BUNDLE" 2>/dev/null; then rm "$BUNDLE_TMP"; else chmod 644 "$BUNDLE_TMP"; mv "$BUNDLE_TMP" "$BUNDLE"; fi
 upload_model movielens-itemcf "$BUNDLE" algorithm=itemcf neighbours=50 weighting=iuf
 
 # deploy_model NAME : deploys the model's newest version on the pool (the local worker) unless a

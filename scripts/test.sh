@@ -16,6 +16,6 @@ swift build --package-path Benchmarks
 # The release configuration too: optimised builds have broken what debug builds did not (a protobuf-c struct
 # packed from a copy), and the README's first command runs it (tests/python/test_run_serving.py).
 swift build -c release
-AIMASS_BIN_DIR="$(swift build --show-bin-path)" \
-    AIMASS_BENCH_BIN_DIR="$(swift build --package-path Benchmarks --show-bin-path)" \
-    .venv/bin/python -m pytest -q tests/python  # serially: see docs/testing.md on -n 2
+# Serially still: the parallel form (drop AIMASS_TEST_WORKERS=0) passed once whole and once with one load-shed call
+# beside a CPU hog; docs/testing.md says what is left before CI switches to it.
+AIMASS_TEST_WORKERS=0 scripts/test-python.sh

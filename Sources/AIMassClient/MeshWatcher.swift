@@ -194,7 +194,7 @@ public final class MeshWatcher: Sendable {
         } catch {
             return (false, RPCError(mapping: error))
         }
-        let lastReceived = Mutex(ContinuousClock.now)
+        let lastReceived = Mutex<ContinuousClock.Instant?>(nil)
         let proceed = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.currentCall = { call.cancel() }
@@ -204,11 +204,14 @@ public final class MeshWatcher: Sendable {
             call.cancel()
             return (false, RPCError(code: .cancelled, message: "the watcher is closed"))
         }
-        // A watchdog ends a stream that stays silent for three heartbeat intervals (a dead peer).
+        // A watchdog ends a stream that stays silent for three heartbeat intervals after its first event (a dead
+        // peer). Not before: a loaded control plane may take longer than that to send the snapshot, and cancelling
+        // it there made the watcher start over and over without ever getting one (seen in the Swift suite beside a
+        // CPU hog); a dead peer before the first event is noticed by the connection's keepalive PINGs.
         let watchdog = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                if ContinuousClock.now - lastReceived.withLock({ $0 }) > interval * 3 {
+                if let last = lastReceived.withLock({ $0 }), ContinuousClock.now - last > interval * 3 {
                     call.cancel()
                     return
                 }

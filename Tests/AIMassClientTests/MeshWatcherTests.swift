@@ -4,6 +4,7 @@ import MeshCore
 import RPCCore
 import SchedulerCore
 import Synchronization
+import TestSupport
 import Testing
 
 /// The watcher against a real control plane: snapshot then ordered changes; a cut stream resumes without a gap or a

@@ -157,11 +157,3 @@ struct MeshFixture {
     }
 }
 
-/// Waits up to 5 s for `condition`.
-func eventually(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<500 {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
-}

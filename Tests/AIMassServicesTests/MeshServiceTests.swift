@@ -7,6 +7,7 @@ import RPCCore
 import RPCHTTP2
 import RPCHealth
 import SchedulerCore
+import TestSupport
 import Testing
 
 /// `Mesh/Watch` over a real socket: events published into `platform.mesh` reach a watcher in order, resume works,
@@ -172,21 +173,13 @@ struct MeshServiceTests {
         try fixture.publish(.workerJoined(SchedulerCore.Worker(id: "w1", address: "127.0.0.1:1")))
         try fixture.publish(.healthChanged(MeshCore.HealthChanged(workerId: "w1", health: .serving)))
         try fixture.publish(.replicaReady(Self.replica("r1", on: "w1")))
-        #expect(await Self.eventually { fixture.platform.health.status(of: "worker/w1") == .serving })
-        #expect(await Self.eventually { fixture.platform.health.status(of: "model/movies") == .serving })
+        #expect(await eventually { fixture.platform.health.status(of: "worker/w1") == .serving })
+        #expect(await eventually { fixture.platform.health.status(of: "model/movies") == .serving })
         try fixture.publish(.healthChanged(MeshCore.HealthChanged(workerId: "w1", health: .draining)))
-        #expect(await Self.eventually { fixture.platform.health.status(of: "worker/w1") == .notServing })
-        #expect(await Self.eventually { fixture.platform.health.status(of: "model/movies") == .notServing })
+        #expect(await eventually { fixture.platform.health.status(of: "worker/w1") == .notServing })
+        #expect(await eventually { fixture.platform.health.status(of: "model/movies") == .notServing })
         try fixture.publish(.workerLeft(MeshCore.WorkerLeft(workerId: "w1")))
         #expect(fixture.platform.health.status(of: "") == .serving)
         await fixture.stop()
-    }
-
-    static func eventually(_ condition: () -> Bool) async -> Bool {
-        for _ in 0..<200 {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
     }
 }

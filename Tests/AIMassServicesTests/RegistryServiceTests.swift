@@ -31,7 +31,9 @@ import Testing
         let token = try String(contentsOfFile: platform.registry.adminTokenPath, encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let client = RPCClient(host: "127.0.0.1", port: platform.address.port!)
-        let admin = CallOptions(timeout: .seconds(30), metadata: ["authorization": .string("Bearer \(token)")])
+        // A bound against hangs only: beside a CPU hog, with the whole suite running at once, a CreateModel once took
+        // longer than 30 s.
+        let admin = CallOptions(timeout: .seconds(120), metadata: ["authorization": .string("Bearer \(token)")])
         do {
             try await body(platform, client, admin)
         } catch {

@@ -46,18 +46,18 @@ HEALTH_TIMEOUT = 10.0
 
 # -- parallel runs (pytest-xdist) ---------------------------------------------------------------
 
-# Files that import the .venv's `aimass` package (clients/python) or reinstall it (scripts/run.sh runs
-# install-deps.sh, which reruns venv.sh: pip, and apt-get): under `-n 2 --dist loadgroup` they share one worker, so
-# that no test imports the package while another reinstalls it, and no two pip or apt-get runs overlap.
-VENV_FILES = {"test_example_client.py", "test_python_client.py", "test_run_demo.py", "test_run_serving.py"}
+# scripts/test-python.sh runs the suite with `-n 2 --dist loadfile --no-loadscope-reorder`: each file whole on one
+# worker (its module fixtures made once), files handed out in collection order as workers free up. The files that
+# take longest go first, so that none of them starts last and leaves one worker idle while it finishes (measured
+# durations in docs/testing.md). The order of the others is unchanged.
+SLOW_FILES_FIRST = ("test_fuzz_short.py", "test_run_serving.py", "test_tune.py", "test_run_demo.py", "test_improve.py",
+                    "test_control_plane_restart.py", "test_pool.py", "test_etcd_ha.py", "test_recommend_similarity.py",
+                    "test_interop_tls.py", "test_recommend_reference.py", "test_python_client.py")
 
 
-def pytest_itemcollected(item):
-    """One xdist group a file (each file runs whole on one worker, its module fixtures made once), VENV_FILES one.
-    Marked as each item is collected: xdist reads the marks in its pytest_collection_modifyitems, which may run
-    before any of ours."""
-    name = item.path.name
-    item.add_marker(pytest.mark.xdist_group("venv" if name in VENV_FILES else name))
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 # -- stubs -------------------------------------------------------------------------------------

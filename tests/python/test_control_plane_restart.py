@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import threading
 import time
 
@@ -28,6 +27,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from conftest import start_server, stop_server
+from roles import PARTITION_KEEPALIVE_MS, partitionable_pool
 from test_mesh_pool import mesh_stubs  # noqa: F401 (the fixture)
 from test_pool import DATA, cli, ready_holders, restartable_control_plane, wait_until
 
@@ -217,146 +217,64 @@ def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb,
         stop_server(cp, expect_alive=False)
 
 
-class SilenceableProxy:
-    """A loopback TCP proxy the test controls: it forwards both ways until silence(), then drops every byte in both
-    directions without closing anything (as a partition that loses packets without a reset: no FIN, no RST reach
-    either side; new connections are accepted and black-holed too). heal() closes the connections made so far and
-    forwards again."""
-
-    def __init__(self, upstream_port):
-        self.upstream_port = upstream_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.flowing = True
-        self.lock = threading.Lock()
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-                upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            except OSError:
-                return
-            with self.lock:
-                self.sockets += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), name="proxy-pump", daemon=True).start()
-
-    def _pump(self, src, dst):
-        while True:
-            try:
-                data = src.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                if self.flowing:  # a real close travels while the link is up, never during the partition
-                    for s in (src, dst):
-                        try:
-                            s.shutdown(socket.SHUT_RDWR)
-                        except OSError:
-                            pass
-                return
-            if self.flowing:
-                try:
-                    dst.sendall(data)
-                except OSError:
-                    return
-
-    def silence(self):
-        self.flowing = False
-
-    def heal(self):
-        with self.lock:
-            stale, self.sockets = self.sockets, []
-        for s in stale:
-            try:
-                s.close()
-            except OSError:
-                pass
-        self.flowing = True
-
-    def close(self):
-        self.heal()
-        self.listener.close()
-
-
-KEEPALIVE_MS = 2000
-
-
 @pytest.mark.timeout(900)
 def test_silent_partition_between_worker_and_control_plane(tmp_path, recommend_pb):
     """A worker joined through a proxy that goes silent: the worker notices within 3x its keepalive interval
     (health aimass.worker.ControlPlane NOT_SERVING) and the control plane within its lease (the worker leaves the
     pool); calls on the worker keep being answered by the same replica throughout; once the link heals the
     worker rejoins and its replica is adopted with the same id."""
-    exe, data, argv, ready = restartable_control_plane(tmp_path)
-    cp = start_server("control-plane", argv, ready)
-    proxy = worker = client = None
-    try:
-        token = (data / "admin.token").read_text().strip()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
-        proxy = SilenceableProxy(cp.port)
-        worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", f"127.0.0.1:{proxy.port}",
-                                         "--port", "0", "--token", token, "--keepalive-ms", str(KEEPALIVE_MS),
-                                         "--capacity-cpu-millis", "2000", "--capacity-memory-bytes", str(4 << 30),
-                                         "--capacity-replicas", "4"],
-                              r"aimass worker listening on (127\.0\.0\.1):(\d+)")
-        worker_id, replica_id = deploy_movies(exe, env)
-        client = PacedClient(worker.target, token, recommend_pb)
-        client.start()
-        wait_until("the client's first answer", lambda: any(c[1] == grpc.StatusCode.OK for c in client.calls), 30)
+    client = None
+    with partitionable_pool(tmp_path) as pool:
+        try:
+            exe, env, worker = pool.exe, pool.env, pool.worker
+            worker_id, replica_id = deploy_movies(exe, env)
+            client = PacedClient(worker.target, pool.token, recommend_pb)
+            client.start()
+            wait_until("the client's first answer", lambda: any(c[1] == grpc.StatusCode.OK for c in client.calls), 30)
 
-        t_silent = time.monotonic()
-        proxy.silence()
-        bound = 3 * KEEPALIVE_MS / 1000
-        wait_until("the worker to notice the silent control plane",
-                   lambda: worker_health(worker.target, CONTROL_PLANE_HEALTH)
-                   == health_pb2.HealthCheckResponse.NOT_SERVING, bound)
-        worker_noticed = time.monotonic() - t_silent
-        wait_until("the control plane to drop the silent worker",
-                   lambda: worker_id not in {w["id"] for w in json.loads(cli(exe, env, "pool", "--json").stdout)[
-                       "workers"]}, bound)
-        cp_noticed = time.monotonic() - t_silent
-        # The partition lasts a while after both sides noticed (a measurement window, not a wait).
-        time.sleep(max(0.0, t_silent + 10 - time.monotonic()))
+            t_silent = time.monotonic()
+            pool.proxy.silence()
+            bound = 3 * PARTITION_KEEPALIVE_MS / 1000
+            wait_until("the worker to notice the silent control plane",
+                       lambda: worker_health(worker.target, CONTROL_PLANE_HEALTH)
+                       == health_pb2.HealthCheckResponse.NOT_SERVING, bound)
+            worker_noticed = time.monotonic() - t_silent
+            wait_until("the control plane to drop the silent worker",
+                       lambda: worker_id not in {w["id"] for w in json.loads(cli(exe, env, "pool", "--json").stdout)[
+                           "workers"]}, bound)
+            cp_noticed = time.monotonic() - t_silent
+            # The partition lasts a while after both sides noticed (a measurement window, not a wait).
+            time.sleep(max(0.0, t_silent + 10 - time.monotonic()))
 
-        t_heal = time.monotonic()
-        proxy.heal()
+            t_heal = time.monotonic()
+            pool.proxy.heal()
 
-        def adopted():
-            workers = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]
-            return [(w["id"], [(r["id"], r["state"]) for r in w["replicas"]]) for w in workers] == [
-                (worker_id, [(replica_id, "READY")])]
-        wait_until("the worker back with the same READY replica", adopted, 60)
-        wait_until("the worker to report itself joined again",
-                   lambda: worker_health(worker.target, CONTROL_PLANE_HEALTH)
-                   == health_pb2.HealthCheckResponse.SERVING, 30)
-        rejoined = time.monotonic() - t_heal
-        time.sleep(max(0.0, t_heal + 5 - time.monotonic()))
-        client.stop()
-
-        during = client.between(t_silent, t_heal)
-        after = client.between(t_heal, time.monotonic())
-        print(f"\nkeepalive {KEEPALIVE_MS} ms: worker noticed after {worker_noticed:.1f} s, control plane after "
-              f"{cp_noticed:.1f} s (bound {bound:.0f} s); rejoined {rejoined:.1f} s after the heal")
-        print(f"| partition | {sum(c[1] != grpc.StatusCode.OK for c in during)} / {len(during)} |")
-        print(f"| after it healed | {sum(c[1] != grpc.StatusCode.OK for c in after)} / {len(after)} |")
-        for name, calls in (("during the partition", during), ("after it healed", after)):
-            failed = [c for c in calls if c[1] != grpc.StatusCode.OK]
-            assert not failed, f"{name}: {len(failed)} of {len(calls)} failed, first: {failed[:3]}"
-            assert len(calls) >= 20, f"{name}: only {len(calls)} calls made"
-            assert {c[2] for c in calls} == {replica_id}
-    finally:
-        if client is not None:
+            def adopted():
+                workers = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]
+                return [(w["id"], [(r["id"], r["state"]) for r in w["replicas"]]) for w in workers] == [
+                    (worker_id, [(replica_id, "READY")])]
+            wait_until("the worker back with the same READY replica", adopted, 60)
+            wait_until("the worker to report itself joined again",
+                       lambda: worker_health(worker.target, CONTROL_PLANE_HEALTH)
+                       == health_pb2.HealthCheckResponse.SERVING, 30)
+            rejoined = time.monotonic() - t_heal
+            time.sleep(max(0.0, t_heal + 5 - time.monotonic()))
             client.stop()
-        if worker is not None:
-            stop_server(worker, expect_alive=False)
-        if proxy is not None:
-            proxy.close()
-        stop_server(cp, expect_alive=False)
+
+            during = client.between(t_silent, t_heal)
+            after = client.between(t_heal, time.monotonic())
+            print(f"\nkeepalive {PARTITION_KEEPALIVE_MS} ms: worker noticed after {worker_noticed:.1f} s, control plane "
+                  f"after {cp_noticed:.1f} s (bound {bound:.0f} s); rejoined {rejoined:.1f} s after the heal")
+            print(f"| partition | {sum(c[1] != grpc.StatusCode.OK for c in during)} / {len(during)} |")
+            print(f"| after it healed | {sum(c[1] != grpc.StatusCode.OK for c in after)} / {len(after)} |")
+            for name, calls in (("during the partition", during), ("after it healed", after)):
+                failed = [c for c in calls if c[1] != grpc.StatusCode.OK]
+                assert not failed, f"{name}: {len(failed)} of {len(calls)} failed, first: {failed[:3]}"
+                assert len(calls) >= 20, f"{name}: only {len(calls)} calls made"
+                assert {c[2] for c in calls} == {replica_id}
+        finally:
+            if client is not None:
+                client.stop()
 
 
 @pytest.mark.timeout(900)

@@ -13,21 +13,15 @@ epoch."""
 from __future__ import annotations
 
 import importlib
-import os
-import signal
 import time
-from pathlib import Path
 
 import grpc
 import pytest
 
-import protogen
-from conftest import start_server, stop_server
-from test_control_plane_restart import SilenceableProxy, recommend_once
+from roles import partitionable_pool
+from test_control_plane_restart import recommend_once
 from test_mesh_pool import mesh_stubs  # noqa: F401 (the fixture)
-from test_pool import DATA, cli, ready_holders, restartable_control_plane, wait_until
-
-KEEPALIVE_MS = 2000
+from test_pool import DATA, cli, ready_holders, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -44,52 +38,39 @@ def pool(target, token, stubs):
             pb.GetPoolRequest(), metadata=[("authorization", f"Bearer {token}")], timeout=10).workers)
 
 
-def start_worker(exe, token, join, name):
-    return start_server(name, [exe, "serve", "--role", "worker", "--join", join, "--port", "0", "--token", token,
-                               "--keepalive-ms", str(KEEPALIVE_MS), "--capacity-cpu-millis", "2000",
-                               "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4"],
-                        r"aimass worker listening on (127\.0\.0\.1):(\d+)")
-
-
 @pytest.mark.timeout(900)
 def test_healed_partition_leaves_one_version_with_the_new_epoch(tmp_path, recommend_pb, scheduler_stubs):
-    exe, data, argv, ready = restartable_control_plane(tmp_path)
-    cp = start_server("control-plane", argv, ready)
-    proxy = w1 = w2 = None
-    try:
-        token = (data / "admin.token").read_text().strip()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
-        proxy = SilenceableProxy(cp.port)
-        w1 = start_worker(exe, token, f"127.0.0.1:{proxy.port}", "worker-1")
+    with partitionable_pool(tmp_path) as cluster:
+        exe, env, token, w1 = cluster.exe, cluster.env, cluster.token, cluster.worker
+
+        def workers_now():
+            return pool(cluster.control_plane.target, token, scheduler_stubs)
         manifest = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=50"]
         cli(exe, env, "model", "create", "movies", *manifest)
         cli(exe, env, "model", "upload", "movies", str(DATA), *manifest)
         cli(exe, env, "model", "alias", "movies", "production", "1")
         cli(exe, env, "deploy", "--model", "movies", "--alias", "production", "--min", "1")
         wait_until("a READY replica on worker 1", lambda: ready_holders(exe, env, "movies@production"), 120)
-        [first] = pool(cp.target, token, scheduler_stubs)
+        [first] = workers_now()
         [stale] = first.replicas
         epoch_before = stale.epoch
         assert epoch_before > 0, "placements carry the control plane's epoch"
         assert recommend_once(w1.target, token, recommend_pb) == (grpc.StatusCode.OK, stale.id)
-        w2 = start_worker(exe, token, cp.target, "worker-2")
-        wait_until("worker 2 in the pool", lambda: len(pool(cp.target, token, scheduler_stubs)) == 2, 30)
+        cluster.add_worker(cluster.control_plane.target, "worker-2")
+        wait_until("worker 2 in the pool", lambda: len(workers_now()) == 2, 30)
 
-        proxy.silence()
+        cluster.proxy.silence()
 
         def replaced():
-            workers = pool(cp.target, token, scheduler_stubs)
+            workers = workers_now()
             return (len(workers) == 1 and workers[0].id != first.id
                     and [r.state for r in workers[0].replicas] == [4])  # READY
         wait_until("the control plane to drop worker 1 and re-place its replica on worker 2", replaced, 120)
 
-        cp.proc.send_signal(signal.SIGKILL)
-        cp.proc.wait(10)
-        cp = start_server("control-plane-again", argv, ready)
+        cluster.kill_and_restart_control_plane()
 
         def confirmed():
-            workers = pool(cp.target, token, scheduler_stubs)
+            workers = workers_now()
             replicas = [r for w in workers for r in w.replicas]
             return (len(replicas) == 1 and replicas[0].state == 4 and replicas[0].epoch > epoch_before
                     and replicas[0])
@@ -100,17 +81,17 @@ def test_healed_partition_leaves_one_version_with_the_new_epoch(tmp_path, recomm
         cli(exe, env, "model", "alias", "movies", "production", "2")
 
         def rolled():
-            replicas = [r for w in pool(cp.target, token, scheduler_stubs) for r in w.replicas]
+            replicas = [r for w in workers_now() for r in w.replicas]
             return [(r.version, r.state) for r in replicas] == [(2, 4)]
         wait_until("the deployment rolled to v2 on worker 2", rolled, 120)
         # Worker 1 is still cut off and keeps serving what it holds: v1, placed under the old epoch.
         assert recommend_once(w1.target, token, recommend_pb) == (grpc.StatusCode.OK, stale.id)
 
         t_heal = time.monotonic()
-        proxy.heal()
+        cluster.proxy.heal()
 
         def healed():
-            workers = {w.id: w for w in pool(cp.target, token, scheduler_stubs)}
+            workers = {w.id: w for w in workers_now()}
             return (first.id in workers and not workers[first.id].replicas
                     and recommend_once(w1.target, token, recommend_pb)[0] != grpc.StatusCode.OK and workers)
         workers = wait_until("worker 1 back, its stale v1 replica removed", healed, 60)
@@ -118,10 +99,3 @@ def test_healed_partition_leaves_one_version_with_the_new_epoch(tmp_path, recomm
               f"{time.monotonic() - t_heal:.1f} s after the heal")
         replicas = [r for w in workers.values() for r in w.replicas]
         assert [(r.version, r.epoch) for r in replicas] == [(2, epoch_after)], replicas
-    finally:
-        for worker in (w1, w2):
-            if worker is not None:
-                stop_server(worker, expect_alive=False)
-        if proxy is not None:
-            proxy.close()
-        stop_server(cp, expect_alive=False)

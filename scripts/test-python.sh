@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the Python suite (tests/python) against the debug build, as CI does: two pytest-xdist workers, each file
+# whole on one worker (`--dist loadfile`), the slowest files first (conftest.py). Arguments go on to pytest, e.g.
+#   scripts/test-python.sh --deselect test_fuzz_short.py::test_fuzz_every_target_15s     (ids relative to tests/python)
+#   scripts/test-python.sh tests/python/test_pool.py                                       (only these files)
+# AIMASS_BIN_DIR and AIMASS_BENCH_BIN_DIR default to the debug builds of this checkout and of Benchmarks/;
+# AIMASS_TEST_WORKERS=0 runs the files one at a time in one process.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export AIMASS_BIN_DIR=${AIMASS_BIN_DIR:-$(swift build --show-bin-path)}
+export AIMASS_BENCH_BIN_DIR=${AIMASS_BENCH_BIN_DIR:-$(swift build --package-path Benchmarks --show-bin-path)}
+WORKERS=${AIMASS_TEST_WORKERS:-2}
+PARALLEL=()
+[[ $WORKERS != 0 ]] && PARALLEL=(-n "$WORKERS" --dist loadfile --no-loadscope-reorder)
+# The whole suite, unless files or folders are named.
+SUITE=(tests/python)
+for arg in "$@"; do [[ -e $arg ]] && SUITE=() && break; done
+exec .venv/bin/python -m pytest -q -rfE "${PARALLEL[@]}" "${SUITE[@]}" "$@"
