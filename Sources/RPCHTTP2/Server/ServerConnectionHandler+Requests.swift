@@ -247,6 +247,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             remotePeer: remotePeer,
             peerAcceptsGzip: stream.acceptsGzip,
             recordsAnnotations: !shared.interceptors.isEmpty,
+            connection: activity,
             logger: logger
         )
         stream.context = context
