@@ -37,6 +37,19 @@ struct ConnectionAbuseStateTests {
         }
     }
 
+    @Test("header lists past twice the limit (HPACK bombs) close the connection after maxHeaderBombs, per window")
+    func headerBombs() {
+        let limits = AbuseLimits(window: .seconds(10), maxOversizedHeaderLists: 20, maxHeaderBombs: 2)
+        var state = ConnectionAbuseState(limits: limits, now: start)
+        let first = [state.recordHeaderBomb(now: start), state.recordHeaderBomb(now: start + .seconds(1))]
+        #expect(first == [nil, nil])
+        #expect(state.recordHeaderBomb(now: start + .seconds(11)) == nil, "a new window")
+        #expect(state.recordHeaderBomb(now: start + .seconds(12)) == nil)
+        #expect(state.recordHeaderBomb(now: start + .seconds(12)) == .oversizedHeaderList)
+        #expect(state.offence == .oversizedHeaderList)
+        #expect(state.recordHeaderBomb(now: start + .seconds(12)) == nil, "once decided, nothing more is reported")
+    }
+
     @Test("counts start again when the window has passed")
     func windowRolls() {
         var state = ConnectionAbuseState(limits: limits, now: start)
