@@ -3,6 +3,7 @@
 
     h2abuse.py ATTACK HOST PORT [--seconds S] [--connections N]    one attack; prints a JSON summary
     h2abuse.py legit HOST PORT [--seconds S] [--rate R] [--fresh]    grpcio Health/Check calls; JSON latencies
+                                                                     (and, on one channel, the connections it made)
 
 Attacks (each for --seconds, reconnecting whenever the server closes a connection):
   hpack-bomb          header blocks of ~65,000 one-byte references to a 4 KiB dynamic-table entry
@@ -438,7 +439,12 @@ def legit(host: str, port: int, seconds: float, rate: float, fresh: bool) -> dic
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     target = f"{host}:{port}"
-    channel = None if fresh else grpc.insecure_channel(target)
+    channel = None if fresh else grpc.insecure_channel(target)  # grpcio's default options (BDP pings on)
+    # Each time the steady channel becomes READY is one connection: more than one means the server closed it (a
+    # GOAWAY, too_many_pings say) and grpcio reconnected.
+    ready = []
+    if channel is not None:
+        channel.subscribe(lambda state: ready.append(1) if state == grpc.ChannelConnectivity.READY else None)
     latencies, failures = [], []
     end = time.monotonic() + seconds
     next_call = time.monotonic()
@@ -457,9 +463,11 @@ def legit(host: str, port: int, seconds: float, rate: float, fresh: bool) -> dic
         finally:
             if fresh:
                 ch.close()
+    summary = summarize(latencies, failures)
     if channel is not None:
+        summary["connections"] = len(ready)
         channel.close()
-    return summarize(latencies, failures)
+    return summary
 
 
 def summarize(latencies: list[float], failures: list[str]) -> dict:

@@ -61,6 +61,7 @@ extension ModelRegistry {
         } catch {
             throw error.rpcError
         }
+        context.markAuthenticated()
         if let wait = admitRequest(of: principal) {
             throw .quotaExceeded(
                 tokenID: principal.tokenID ?? 0, requestsPerSecond: principal.requestsPerSecond, retryAfter: wait)

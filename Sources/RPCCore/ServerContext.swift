@@ -41,6 +41,9 @@ public final class ServerContext: Sendable {
         var annotations: [(key: String, value: String)] = []
     }
     private let state = Mutex(State())
+    private let authenticated = Atomic<Bool>(false)
+    /// The transport's connection, told when a call on it is authenticated.
+    private let connection: (any ConnectionAuthenticationObserver)?
 
     public init(
         descriptor: MethodDescriptor,
@@ -49,8 +52,10 @@ public final class ServerContext: Sendable {
         remotePeer: String,
         peerAcceptsGzip: Bool,
         recordsAnnotations: Bool = false,
+        connection: (any ConnectionAuthenticationObserver)? = nil,
         logger: Logger
     ) {
+        self.connection = connection
         self.recordsAnnotations = recordsAnnotations
         self.descriptor = descriptor
         self.requestMetadata = requestMetadata
@@ -106,6 +111,18 @@ public final class ServerContext: Sendable {
     /// The facts handlers added with ``annotate(_:_:)``, in order.
     public var annotations: [(key: String, value: String)] { state.withLock { $0.annotations } }
 
+    /// Records that the caller's credentials were checked and accepted (a known token): called by the code that
+    /// authenticates. The transport then ranks the call's connection among those of known callers, which are closed
+    /// last when the server needs room for new connections.
+    public func markAuthenticated() {
+        guard !authenticated.load(ordering: .relaxed) else { return }
+        authenticated.store(true, ordering: .relaxed)
+        connection?.callerAuthenticated()
+    }
+
+    /// Whether ``markAuthenticated()`` was called for this call.
+    public var isAuthenticated: Bool { authenticated.load(ordering: .relaxed) }
+
     /// Whether the peer cancelled the call, or its deadline passed.
     public var isCancelled: Bool { state.withLock { $0.cancelled } }
 
@@ -129,4 +146,11 @@ public final class ServerContext: Sendable {
         }
         for handler in handlers { handler() }
     }
+}
+
+/// What a transport's connection learns from its calls' contexts: that a caller on it was authenticated (see
+/// ``ServerContext/markAuthenticated()``).
+public protocol ConnectionAuthenticationObserver: AnyObject, Sendable {
+    /// A call on this connection presented credentials the server accepted.
+    func callerAuthenticated()
 }

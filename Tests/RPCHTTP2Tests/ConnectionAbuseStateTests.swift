@@ -37,6 +37,19 @@ struct ConnectionAbuseStateTests {
         }
     }
 
+    @Test("header lists past twice the limit (HPACK bombs) close the connection after maxHeaderBombs, per window")
+    func headerBombs() {
+        let limits = AbuseLimits(window: .seconds(10), maxOversizedHeaderLists: 20, maxHeaderBombs: 2)
+        var state = ConnectionAbuseState(limits: limits, now: start)
+        let first = [state.recordHeaderBomb(now: start), state.recordHeaderBomb(now: start + .seconds(1))]
+        #expect(first == [nil, nil])
+        #expect(state.recordHeaderBomb(now: start + .seconds(11)) == nil, "a new window")
+        #expect(state.recordHeaderBomb(now: start + .seconds(12)) == nil)
+        #expect(state.recordHeaderBomb(now: start + .seconds(12)) == .oversizedHeaderList)
+        #expect(state.offence == .oversizedHeaderList)
+        #expect(state.recordHeaderBomb(now: start + .seconds(12)) == nil, "once decided, nothing more is reported")
+    }
+
     @Test("counts start again when the window has passed")
     func windowRolls() {
         var state = ConnectionAbuseState(limits: limits, now: start)
@@ -95,10 +108,12 @@ struct ConnectionTableTests {
         let name: String
         var silent: Bool
         var idle: Bool
-        init(_ name: String, silent: Bool = false, idle: Bool = false) {
+        var authenticated: Bool
+        init(_ name: String, silent: Bool = false, idle: Bool = false, authenticated: Bool = false) {
             self.name = name
             self.silent = silent
             self.idle = idle
+            self.authenticated = authenticated
         }
     }
 
@@ -109,7 +124,21 @@ struct ConnectionTableTests {
     }
 
     func choose(_ table: inout ConnectionTable<Fake>, excluding: Fake? = nil) -> String? {
-        table.chooseToEvict(excluding: excluding.map(ObjectIdentifier.init), silent: \.silent, idle: \.idle)?.name
+        table.chooseToEvict(
+            excluding: excluding.map(ObjectIdentifier.init), silent: \.silent, unauthenticated: { !$0.authenticated },
+            idle: \.idle
+        )?.name
+    }
+
+    @Test("a connection that never carried an authenticated call goes before idle ones of known callers")
+    func unauthenticatedBeforeIdle() {
+        let all = [
+            Fake("known-idle", idle: true, authenticated: true), Fake("known-busy", authenticated: true),
+            Fake("anonymous-busy"), Fake("anonymous-idle", idle: true),
+        ]
+        var connections = table(all)
+        let order = (0..<4).map { _ in choose(&connections) }
+        #expect(order == ["anonymous-busy", "anonymous-idle", "known-idle", "known-busy"])
     }
 
     @Test("the oldest silent connection first, even behind older idle ones")

@@ -85,13 +85,16 @@ final class ControlPlaneAuthorizer: Sendable {
     func authorize(model: String, context: ServerContext) async throws {
         let header = try Self.authorization(context)
         switch grants.decide(authorization: header, model: model, alias: nil) {
-        case .allowed: return
+        case .allowed:
+            context.markAuthenticated()
+            return
         case .denied(let error): throw error
         case .unknown: break
         }
         let key = Key(authorization: header, model: model)
         let answer = try await answer(key)
         if let error = answer.error { throw error }
+        context.markAuthenticated()
     }
 
     /// The cached version `alias` of `model` points at for this caller, without waiting: nil when nothing usable is
@@ -99,12 +102,15 @@ final class ControlPlaneAuthorizer: Sendable {
     func cachedVersion(model: String, alias: String, context: ServerContext) throws(RPCError) -> UInt32? {
         let header = try Self.authorization(context)
         switch grants.decide(authorization: header, model: model, alias: alias) {
-        case .allowed(let version): return version
+        case .allowed(let version):
+            context.markAuthenticated()
+            return version
         case .denied(let error): throw error
         case .unknown: break
         }
         guard let answer = usable(Key(authorization: header, model: model, alias: alias)) else { return nil }
         if let error = answer.error { throw error }
+        context.markAuthenticated()
         return answer.version
     }
 
@@ -113,12 +119,15 @@ final class ControlPlaneAuthorizer: Sendable {
     func resolve(model: String, alias: String, context: ServerContext) async throws -> UInt32 {
         let header = try Self.authorization(context)
         switch grants.decide(authorization: header, model: model, alias: alias) {
-        case .allowed(let version): return version ?? 0
+        case .allowed(let version):
+            context.markAuthenticated()
+            return version ?? 0
         case .denied(let error): throw error
         case .unknown: break
         }
         let answer = try await answer(Key(authorization: header, model: model, alias: alias))
         if let error = answer.error { throw error }
+        context.markAuthenticated()
         return answer.version ?? 0
     }
 

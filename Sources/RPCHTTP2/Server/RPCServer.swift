@@ -95,7 +95,9 @@ public final class RPCServer: Sendable {
     }
 
     /// The pipeline of one connection: TLS and its ALPN guard when `tls` is set, then HTTP/2.
-    private static func installHandlers(on channel: any Channel, shared: ServerShared, tls: TLSServerCredentials?) throws {
+    private static func installHandlers(
+        on channel: any Channel, shared: ServerShared, tls: TLSServerCredentials?, inProcess: Bool = false
+    ) throws {
         if let tls {
             let guardHandler = TLSHandshakeGuard(
                 handshake: channel.eventLoop.makePromise(),
@@ -104,7 +106,9 @@ public final class RPCServer: Sendable {
             )
             try channel.pipeline.syncOperations.addHandlers([tls.makeHandler(), guardHandler])
         }
-        try channel.pipeline.syncOperations.addHandler(ServerConnectionHandler(shared: shared, allocator: channel.allocator))
+        try channel.pipeline.syncOperations.addHandler(
+            ServerConnectionHandler(shared: shared, allocator: channel.allocator, inProcess: inProcess)
+        )
     }
 
     /// Serves one end of a socket pair made in this process, without TLS (both ends are in this process, so
@@ -113,7 +117,9 @@ public final class RPCServer: Sendable {
         let shared = self.shared
         _ = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try Self.installHandlers(on: channel, shared: shared, tls: nil) }
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.installHandlers(on: channel, shared: shared, tls: nil, inProcess: true)
+                }
             }
             .withConnectedSocket(socket).get()
     }

@@ -129,8 +129,8 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
     /// RESOURCE_EXHAUSTED once its block is in (a clear status for metadata a little too large; the fields past the
     /// limit are dropped unread). Beyond that, or for trailers, the stream is reset at once (INTERNAL_ERROR) and
     /// nghttp2 decodes the rest of the block without calling back or checking each field: an HPACK bomb (thousands
-    /// of references to a 4 KiB table entry) then costs little more than its bytes on the wire. Returns `false` to
-    /// reset.
+    /// of references to a 4 KiB table entry) then costs little more than its bytes on the wire, and a connection that
+    /// sends more than ``AbuseLimits/maxHeaderBombs`` such blocks is closed. Returns `false` to reset.
     private func headerListTooLarge(_ stream: ServerStream) -> Bool {
         let limit = Int(shared.configuration.maxHeaderListSize)
         if !stream.headerListTooLarge {
@@ -143,7 +143,11 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             }
         }
         let isRequest = stream.context == nil && stream.inlineHandler == nil
-        return isRequest && stream.headerListSize <= 2 * limit
+        if isRequest && stream.headerListSize <= 2 * limit { return true }
+        // A bomb: closing the connection (the default) stops decoding at once; a reset alone would leave nghttp2 to
+        // decode the rest of the block without calling back (one lookup per byte on the wire: ~65,000 for a bomb).
+        if let offence = abuse.recordHeaderBomb(now: .now) { closeForAbuse(offence) }
+        return false
     }
 
     /// Sends GOAWAY(ENHANCE_YOUR_CALM) naming the offence and stops reading; the connection closes once the
@@ -247,6 +251,7 @@ extension ServerConnectionHandler: HTTP2SessionDelegate {
             remotePeer: remotePeer,
             peerAcceptsGzip: stream.acceptsGzip,
             recordsAnnotations: !shared.interceptors.isEmpty,
+            connection: activity,
             logger: logger
         )
         stream.context = context

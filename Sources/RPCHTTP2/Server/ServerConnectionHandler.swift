@@ -37,11 +37,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     var streamsClosedUnreported = 0
     /// Offences of this connection against the server's ``AbuseLimits``.
     var abuse: ConnectionAbuseState
-    /// Whether a request was ever made and how many are in flight, for the server's choice of a connection to close.
-    let activity = ConnectionActivity()
+    /// Whether a request was ever made, by a known caller, and how many are in flight, for the server's choice of a
+    /// connection to close.
+    let activity: ConnectionActivity
 
-    init(shared: ServerShared, allocator: ByteBufferAllocator) {
+    /// `inProcess` for a connection made inside this process (``RPCServer/serveInProcess(socket:)``).
+    init(shared: ServerShared, allocator: ByteBufferAllocator, inProcess: Bool = false) {
         self.shared = shared
+        self.activity = ConnectionActivity(trusted: inProcess)
         self.logger = shared.logger
         self.management = ConnectionManagementState(configuration: shared.configuration.connection)
         self.backPressure = BackPressure()

@@ -87,7 +87,8 @@ final class ServerShared: Sendable {
             state.memoryTrim.opened(count: state.connections.count)
             guard state.connections.countNotEvicting > state.maxConnections else { return (state.draining, nil) }
             let victim = state.connections.chooseToEvict(
-                excluding: id, silent: { $0.activity.isSilent }, idle: { $0.activity.isIdle }
+                excluding: id, silent: { $0.activity.isSilent },
+                unauthenticated: { $0.activity.isUnauthenticated }, idle: { $0.activity.isIdle }
             )
             return (state.draining, victim)
         }
@@ -134,11 +135,13 @@ final class ServerShared: Sendable {
     }
 
     /// Closes (GOAWAY, then close) a connection to make room when the process runs out of file descriptors: the
-    /// oldest that never sent a request, else the oldest with no call in flight, else the oldest, once its calls end.
+    /// oldest that never sent a request, else the oldest that never completed an authenticated call, else the oldest
+    /// with no call in flight, else the oldest, once its calls end.
     func closeOldestIdleConnection() {
         let victim = state.withLock { state -> Connection? in
             state.connections.chooseToEvict(
-                excluding: nil, silent: { $0.activity.isSilent }, idle: { $0.activity.isIdle }
+                excluding: nil, silent: { $0.activity.isSilent },
+                unauthenticated: { $0.activity.isUnauthenticated }, idle: { $0.activity.isIdle }
             )
         }
         guard let victim else { return }

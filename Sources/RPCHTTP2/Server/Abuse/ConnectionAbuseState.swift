@@ -24,6 +24,7 @@ struct ConnectionAbuseState {
     private var rapidResets = 0
     private var invalidFrames = 0
     private var oversizedHeaderLists = 0
+    private var headerBombs = 0
     private var headerBytes = 0
     /// Set once a limit was passed: the connection is going away, nothing more is counted.
     private(set) var offence: Offence?
@@ -56,6 +57,17 @@ struct ConnectionAbuseState {
         return over ? kind : nil
     }
 
+    /// A header list passed twice the size limit (its stream reset mid-block: see ``AbuseLimits/maxHeaderBombs``);
+    /// returns ``Offence/oversizedHeaderList`` when the connection must close. Already counted as oversized.
+    mutating func recordHeaderBomb(now: ContinuousClock.Instant) -> Offence? {
+        guard offence == nil else { return nil }
+        roll(now: now)
+        headerBombs += 1
+        guard headerBombs > limits.maxHeaderBombs else { return nil }
+        offence = .oversizedHeaderList
+        return .oversizedHeaderList
+    }
+
     /// A header block starts: the window moves on if it has passed.
     mutating func headerBlockStarted(now: ContinuousClock.Instant) {
         roll(now: now)
@@ -75,6 +87,7 @@ struct ConnectionAbuseState {
         rapidResets = 0
         invalidFrames = 0
         oversizedHeaderLists = 0
+        headerBombs = 0
         headerBytes = 0
     }
 }

@@ -40,15 +40,18 @@ struct ConnectionTable<Connection> {
     }
 
     /// Chooses the connection to close to make room, and marks it so that it is not chosen twice: among the
-    /// `scanLimit` oldest not yet chosen, the oldest `silent` one (it never sent a request), else the oldest `idle`
+    /// `scanLimit` oldest not yet chosen, the oldest `silent` one (it never sent a request), else the oldest
+    /// `unauthenticated` one (no call of it completed with credentials the server accepted), else the oldest `idle`
     /// one (no call in flight), else the oldest. Never `excluding` (the connection just accepted), if given.
     mutating func chooseToEvict(
         excluding: ObjectIdentifier?,
         scanLimit: Int = 4096,
         silent: (Connection) -> Bool,
+        unauthenticated: (Connection) -> Bool,
         idle: (Connection) -> Bool
     ) -> Connection? {
         dropClosedAtHead()
+        var firstUnauthenticated: ObjectIdentifier?
         var firstIdle: ObjectIdentifier?
         var oldest: ObjectIdentifier?
         var chosen: ObjectIdentifier?
@@ -64,9 +67,10 @@ struct ConnectionTable<Connection> {
                 chosen = id
                 break
             }
+            if firstUnauthenticated == nil, unauthenticated(entry.connection) { firstUnauthenticated = id }
             if firstIdle == nil, idle(entry.connection) { firstIdle = id }
         }
-        guard let victim = chosen ?? firstIdle ?? oldest else { return nil }
+        guard let victim = chosen ?? firstUnauthenticated ?? firstIdle ?? oldest else { return nil }
         entries[victim]?.evicting = true
         evictingCount += 1
         return entries[victim]?.connection
