@@ -35,7 +35,8 @@ class WatchedChannel:
     whether it ever left READY afterwards (a GOAWAY from the server makes it go IDLE)."""
 
     def __init__(self, target: str):
-        self.channel = grpc.insecure_channel(target)
+        # Its own subchannel pool: otherwise grpcio shares one TCP connection among every channel to the target.
+        self.channel = grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
         self.lock = threading.Lock()
         self.ready = 0
         self.left_ready = False
@@ -59,8 +60,9 @@ def wait_until(what: str, predicate) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.xfail(reason="open: with `aimass serve --max-connections 4` no connection was closed at all (9 grpcio "
-                          "channels all stayed READY, 2026-12-07); the ranking itself is tested in ConnectionTableTests")
+@pytest.mark.xfail(strict=True, reason="open bug (2026-12-07): under `--max-connections 4` the authenticated client's "
+                                       "connection is closed too (5 of 8 anonymous ones and it), although the ranking "
+                                       "unit test (ConnectionTableTests) passes; not yet diagnosed")
 def test_cap_closes_anonymous_connections_before_an_authenticated_one(tmp_path, access_pb):
     access_pb2, access_pb2_grpc = access_pb
     sp = start_aimass(tmp_path, name="aimass-cap", extra=["--max-connections", "4"])
