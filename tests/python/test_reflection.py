@@ -20,7 +20,9 @@ EMBEDDED = {
     "aimass.v1.Feedback",
     "inference.GRPCInferenceService", "grpc.health.v1.Health",
 } | REFLECTION
-WORKER = {"aimass.v1.Recommend", "inference.GRPCInferenceService", "grpc.health.v1.Health"} | REFLECTION
+# A worker serves Feedback/Record too (forwarded to the control plane, attributed to the version it served).
+WORKER = {"aimass.v1.Recommend", "aimass.v1.Feedback", "inference.GRPCInferenceService",
+          "grpc.health.v1.Health"} | REFLECTION
 
 
 class V1Channel:
