@@ -124,4 +124,11 @@ cat <<EOT
 EOT
 # A trapped signal makes `wait` return at once: wait again until the server has drained and exited.
 while kill -0 $SERVER 2>/dev/null; do wait $SERVER || true; done
+# The server bounds its own stop (it exits with status 1 if a graceful shutdown does not finish): say so.
+STATUS=0
+wait $SERVER 2>/dev/null || STATUS=$?
+if [[ $STATUS -ne 0 ]]; then
+  echo "== aimass serve exited with status $STATUS; the end of its log:" >&2
+  tail -n 5 "$LOG.err" >&2
+fi
 rm -f "$LOG" "$LOG.err"

@@ -237,7 +237,7 @@ struct Serve: AsyncParsableCommand {
             let grpcPort = platform.address.port ?? port
             CLIOutput.write("aimass listening on \(host):\(grpcPort)\n", to: stdout)
             let console = try await startConsole(grpcPort: grpcPort, credentials: credentials, logger: logger)
-            await TerminationSignal.wait()
+            await TerminationSignal.wait(forcedExitAfter: Self.shutdownBound, logger: logger)
             await console?.shutdown()
             await platform.shutdown()
         default:
@@ -260,6 +260,10 @@ struct Serve: AsyncParsableCommand {
             CLIOutput.fail("TLS to etcd: \(error)")
         }
     }
+
+    /// How long a stop may take after SIGTERM or SIGINT before the process exits anyway (a graceful drain takes
+    /// seconds; a shutdown stuck on something must not keep a stopped server's process around).
+    static let shutdownBound: Duration = .seconds(60)
 
     /// `--etcd`: a standby until elected, then the leader, until the lease is lost (exits 1) or a signal arrives.
     private func runHighlyAvailable(etcd: String, configuration: Platform.Configuration, logger: Logger) async throws {
@@ -295,7 +299,7 @@ struct Serve: AsyncParsableCommand {
                 })
         }
         let signalled = Task {
-            await TerminationSignal.wait()
+            await TerminationSignal.wait(forcedExitAfter: Self.shutdownBound, logger: logger)
             running.cancel()
         }
         do {
@@ -429,7 +433,7 @@ struct Serve: AsyncParsableCommand {
             worker: .init(
                 address: "\(host):\(workerPort)", controlPlaneHost: configuration.controlPlaneHost,
                 controlPlanePort: configuration.controlPlanePort, controlPlaneTLS: configuration.controlPlaneTLS))
-        await TerminationSignal.wait()
+        await TerminationSignal.wait(forcedExitAfter: Self.shutdownBound, logger: logger)
         await console?.shutdown()
         await worker.shutdown()
     }

@@ -1,4 +1,7 @@
 import Dispatch
+import Foundation
+import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,18 +11,48 @@ import Glibc
 public enum TerminationSignal {
     /// The signal sources stay alive for the whole process; they are only used on their queue.
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    private static let signalsReceived = Atomic<Int>(0)
 
     /// Suspends until the process receives SIGTERM or SIGINT (their default action is disabled).
-    public static func wait() async {
+    ///
+    /// With `forcedExitAfter`, the stop is bounded: if the process is still running that long after the first
+    /// signal (a graceful shutdown that does not finish, or a process too busy to begin it), or when a second signal
+    /// arrives, it logs why and exits at once with status 1. The bound runs on its own thread, so neither a stuck
+    /// event loop nor a saturated task pool can hold it up.
+    public static func wait(forcedExitAfter: Duration? = nil, logger: Logger? = nil) async {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         for signalNumber in [SIGTERM, SIGINT] {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { continuation.yield() }
+            source.setEventHandler {
+                continuation.yield()
+                guard let forcedExitAfter else { return }
+                let received = signalsReceived.add(1, ordering: .relaxed).newValue
+                if received == 1 {
+                    armForcedExit(after: forcedExitAfter, logger: logger)
+                } else {
+                    forceExit("a second termination signal arrived during shutdown", logger: logger)
+                }
+            }
             source.resume()
             sources.append(source)
         }
         for await _ in stream { return }
+    }
+
+    private static func armForcedExit(after limit: Duration, logger: Logger?) {
+        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+        let thread = Thread {
+            Thread.sleep(forTimeInterval: seconds)
+            forceExit("the shutdown did not finish within \(limit) of the termination signal", logger: logger)
+        }
+        thread.start()
+    }
+
+    private static func forceExit(_ reason: String, logger: Logger?) -> Never {
+        logger?.error("exiting without a complete shutdown", metadata: ["reason": "\(reason)"])
+        // _exit: atexit handlers and stream flushes could block on what is stuck.
+        _exit(1)
     }
 }
