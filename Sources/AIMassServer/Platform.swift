@@ -66,6 +66,11 @@ public final class Platform: Sendable {
         public var meshJournal: (any MeshJournal)? = nil
         /// ``ServerConfiguration/maxConnections`` of the listener; `nil`: its default.
         public var maxConnections: Int? = nil
+        /// Where artifacts are stored (`--artifact-dir`); nil: `DATADIR/artifacts`.
+        public var artifactDirectory: String? = nil
+        /// A registry already open on ``dataDirectory`` to serve (the high-availability control plane's replica of
+        /// etcd); nil: the platform opens it. Either way the platform closes it on shutdown.
+        public var registry: ModelRegistry? = nil
 
         public init(
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
@@ -127,11 +132,16 @@ public final class Platform: Sendable {
     /// Opens the data directory, starts every service and listens; the local worker then joins in the background.
     public static func start(configuration: Configuration, logger: Logger = Logger(label: "aimass")) async throws -> Platform {
         let reflection = try ServedAPI.reflection(services: [HealthService.serviceName] + serviceNames)
-        let registry = try ModelRegistry.open(
-            dataDirectory: configuration.dataDirectory,
-            configuration: .defaults { $0.maxArtifactBytes = configuration.maxArtifactBytes },
-            logger: logger
-        )
+        let registry =
+            try configuration.registry
+            ?? ModelRegistry.open(
+                dataDirectory: configuration.dataDirectory,
+                configuration: .defaults {
+                    $0.maxArtifactBytes = configuration.maxArtifactBytes
+                    $0.artifactDirectory = configuration.artifactDirectory
+                },
+                logger: logger
+            )
         let feedback: FeedbackStore
         do {
             feedback = try FeedbackStore.open(dataDirectory: configuration.dataDirectory)

@@ -15,6 +15,7 @@ extension RegistryError: RPCErrorConvertible {
             case .dataLoss: .dataLoss
             case .resourceExhausted: .resourceExhausted
             case .failedPrecondition: .failedPrecondition
+            case .unavailable: .unavailable
             default: .internalError
             }
         return RPCError(code: status, message: message)

@@ -42,6 +42,12 @@ struct Serve: AsyncParsableCommand {
     var dataDirectory: String = "./aimass-data"
 
     @Option(
+        name: .customLong("artifact-dir"),
+        help: "Control plane: where model artifacts are stored (default DATA-DIR/artifacts); with --etcd, a directory every control plane reads and writes (content-addressed, so concurrent writers are safe)."
+    )
+    var artifactDirectory: String?
+
+    @Option(
         name: .customLong("max-artifact-mb"),
         help: "Control plane: the largest model artifact an upload may store, in MiB."
     )
@@ -102,7 +108,7 @@ struct Serve: AsyncParsableCommand {
     var httpPort: Int?
 
     @Option(
-        help: "Control plane: run highly available on this etcd cluster, http://HOST:PORT or https://HOST:PORT[,...] (one leader among every control plane given the same endpoints and --etcd-prefix; share --data-dir)."
+        help: "Control plane: run highly available on this etcd cluster, http://HOST:PORT or https://HOST:PORT[,...] (one leader among every control plane given the same endpoints and --etcd-prefix; each its own --data-dir, one shared --artifact-dir)."
     )
     var etcd: String?
 
@@ -126,6 +132,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Control plane with --etcd: the HOST:PORT the other control planes send clients to (default: --host and the port).")
     var advertise: String?
+
+    @Option(
+        name: .customLong("etcd-max-txn-ops"),
+        help: "Control plane with --etcd: etcd's --max-txn-ops, the most registry rows one change may touch (default 128, etcd's default)."
+    )
+    var etcdMaxTxnOps: Int = 128
 
     @Option(
         name: .customLong("max-connections"),
@@ -229,6 +241,7 @@ struct Serve: AsyncParsableCommand {
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
             configuration.tls = credentials
             configuration.maxConnections = validatedMaxConnections()
+            configuration.artifactDirectory = artifactDirectory
             if let etcd {
                 try await runHighlyAvailable(etcd: etcd, configuration: configuration, logger: logger)
                 break
@@ -275,6 +288,11 @@ struct Serve: AsyncParsableCommand {
             CLIOutput.fail("--etcd-prefix must start with / and not end with one, got '\(etcdPrefix)'")
         }
         guard httpPort == nil else { CLIOutput.fail("--http-port does not work with --etcd yet") }
+        guard etcdMaxTxnOps >= 3 else { CLIOutput.fail("--etcd-max-txn-ops must be at least 3, got \(etcdMaxTxnOps)") }
+        if artifactDirectory == nil {
+            logger.warning(
+                "--etcd without --artifact-dir: versions uploaded through another control plane cannot be downloaded through this one")
+        }
         let endpoints: [EtcdEndpoint]
         do {
             endpoints = try EtcdEndpoint.parseList(etcd)
@@ -286,7 +304,7 @@ struct Serve: AsyncParsableCommand {
             configuration: configuration,
             options: .init(
                 endpoints: endpoints, prefix: etcdPrefix, leaseTTLSeconds: leaderTTLSeconds, advertisedAddress: advertise,
-                etcdTLS: etcdTLS),
+                etcdTLS: etcdTLS, maxTxnOps: etcdMaxTxnOps),
             logger: logger)
         let host = self.host
         let running = Task {

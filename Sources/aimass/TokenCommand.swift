@@ -252,6 +252,7 @@ extension RegistryError.Code {
         case .dataLoss: "DATA_LOSS"
         case .resourceExhausted: "RESOURCE_EXHAUSTED"
         case .failedPrecondition: "FAILED_PRECONDITION"
+        case .unavailable: "UNAVAILABLE"
         default: "INTERNAL"
         }
     }

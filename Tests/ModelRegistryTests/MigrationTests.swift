@@ -57,13 +57,13 @@ struct MigrationTests {
 
         let registry = try ModelRegistry.open(dataDirectory: directory)
         defer { registry.close() }
-        #expect(registry.recovery.appliedMigrations == [2, 3, 4])
+        #expect(registry.recovery.appliedMigrations == [2, 3, 4, 5])
         #expect(!registry.recovery.createdAdmin)
         let userVersion = try registry.withDatabase { (database) throws(RegistryError) -> Int in
             try Migrations.userVersion(database)
         }
         #expect(userVersion == Migrations.latestVersion)
-        #expect(Migrations.latestVersion == 4)
+        #expect(Migrations.latestVersion == 5)
 
         let admin = try registry.authenticate(token: try Fixture.adminToken(in: directory))
         let old = try registry.aliasHistory(model: "m", by: admin)

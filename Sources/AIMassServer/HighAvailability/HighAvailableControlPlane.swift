@@ -10,8 +10,11 @@ import RPCHTTP2
 /// port (every call answered `UNAVAILABLE` with the leader's address in `aimass-leader`); once it wins it starts the
 /// whole ``Platform`` on the same port with its desired state in etcd (``EtcdDesiredStateStore``, every write
 /// fenced by its leadership), its Mesh recorded there as it is published (``EtcdMeshJournal``: the next leader
-/// continues the same revisions and history) and the registry in the shared data directory. Losing the lease ends ``run(onLeading:)``
-/// with an error, so the process exits rather than lead twice (a supervisor restarts it as a standby).
+/// continues the same revisions and history) and its registry metadata there too (``EtcdRegistryReplication``).
+/// Every control plane keeps its own data directory, whose registry is a replica of etcd's rows
+/// (``RegistryReplica``), current while it stands by and reloaded when it wins; artifacts are in a directory all of
+/// them share (`--artifact-dir`). Losing the lease ends ``run(onLeading:)`` with an error, so the process exits
+/// rather than lead twice (a supervisor restarts it as a standby).
 public struct HighAvailableControlPlane: Sendable {
     /// How to reach etcd and what to elect on.
     public struct Options: Sendable {
@@ -25,11 +28,14 @@ public struct HighAvailableControlPlane: Sendable {
         public var advertisedAddress: String?
         /// TLS to the `https://` endpoints (CA, and a client certificate when etcd requires one).
         public var etcdTLS: ClientTLSConfiguration?
+        /// etcd's `--max-txn-ops`: the most rows one registry transaction may change (default 128, etcd's default).
+        public var maxTxnOps: Int
 
         public init(
             endpoints: [EtcdEndpoint], prefix: String = "/aimass", leaseTTLSeconds: Int64 = 10,
-            advertisedAddress: String? = nil, etcdTLS: ClientTLSConfiguration? = nil
+            advertisedAddress: String? = nil, etcdTLS: ClientTLSConfiguration? = nil, maxTxnOps: Int = 128
         ) {
+            self.maxTxnOps = maxTxnOps
             self.endpoints = endpoints
             self.prefix = prefix
             self.leaseTTLSeconds = leaseTTLSeconds
@@ -61,14 +67,34 @@ public struct HighAvailableControlPlane: Sendable {
             warm.cancel()
             Task { await etcd.close() }
         }
+        // The local replica of the registry; artifacts are in a directory other control planes write too, so this
+        // one never sweeps it, and the admin user comes from etcd (or from the seed, if this one seeds it).
+        let registry = try ModelRegistry.open(
+            dataDirectory: configuration.dataDirectory,
+            configuration: .defaults {
+                $0.maxArtifactBytes = configuration.maxArtifactBytes
+                $0.artifactDirectory = configuration.artifactDirectory
+                $0.sweepsArtifacts = false
+                $0.createAdminUser = false
+            },
+            logger: logger)
+        let replica = RegistryReplica(etcd: etcd, prefix: options.prefix, registry: registry, logger: logger)
         let standby = StandbyServer(
             configuration: .defaults {
                 $0.host = configuration.host
                 $0.port = configuration.port
                 $0.tls = configuration.tls
             },
-            logger: logger)
-        let bound = try await standby.start()
+            replica: registry, logger: logger)
+        let following = Task { await replica.keepCurrent() }
+        let bound: SocketAddress
+        do {
+            bound = try await standby.start()
+        } catch {
+            following.cancel()
+            registry.close()
+            throw error
+        }
         let port = bound.port ?? configuration.port
         onStandby(bound)
         let advertised = options.advertisedAddress ?? "\(Self.reachableHost(configuration.host)):\(port)"
@@ -88,9 +114,23 @@ public struct HighAvailableControlPlane: Sendable {
             try await withTaskCancellationHandler {
                 var iterator = won.makeAsyncIterator()
                 guard let fence = await iterator.next() else { return }
+                following.cancel()
+                await following.value
+                // Every write of the previous leader has a lower revision than this one's leader key: read now,
+                // the replica has them all. An unseeded prefix is seeded from this data directory.
+                if try await replica.resync() == nil {
+                    try await replica.seed(fence: fence, maxTxnOps: options.maxTxnOps)
+                }
+                registry.setReplication(
+                    EtcdRegistryReplication(etcd: etcd, prefix: options.prefix, fence: fence, maxTxnOps: options.maxTxnOps) {
+                        [logger] in
+                        logger.critical("a fenced registry write failed: another control plane leads; stepping down")
+                        campaign.cancel()
+                    })
                 await standby.shutdown()
                 var leading = configuration
                 leading.port = port
+                leading.registry = registry
                 leading.desiredStateStore = EtcdDesiredStateStore(
                     etcd: etcd, prefix: options.prefix, fence: fence
                 ) { [logger] in
@@ -100,7 +140,7 @@ public struct HighAvailableControlPlane: Sendable {
                 leading.meshJournal = EtcdMeshJournal(etcd: etcd, prefix: options.prefix, fence: fence, logger: logger) {
                     campaign.cancel()
                 }
-                let started = try await startPlatform(leading)
+                let started = try await Platform.start(configuration: leading, logger: logger)
                 platform = started
                 await onLeading(started)
                 // Leads until the lease is lost (the campaign throws) or this task is cancelled.
@@ -110,26 +150,18 @@ public struct HighAvailableControlPlane: Sendable {
                 wonContinuation.finish()
             }
         } catch {
+            following.cancel()
             await platform?.shutdown(gracePeriod: .seconds(1))
+            if platform == nil { registry.close() }
             throw error
         }
+        following.cancel()
         await platform?.shutdown()
-        if platform == nil { await standby.shutdown() }
-        _ = try? await campaign.value
-    }
-
-    /// Starts the platform; the data directory's lock may still be held for a moment by the previous leader on this
-    /// machine, so a held lock is retried for one lease TTL.
-    private func startPlatform(_ configuration: Platform.Configuration) async throws -> Platform {
-        let deadline = ContinuousClock.now + .seconds(options.leaseTTLSeconds)
-        while true {
-            do {
-                return try await Platform.start(configuration: configuration, logger: logger)
-            } catch let error as RegistryError where error.code == .failedPrecondition && ContinuousClock.now < deadline {
-                logger.info("data directory still locked; retrying", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(200))
-            }
+        if platform == nil {
+            await standby.shutdown()
+            registry.close()
         }
+        _ = try? await campaign.value
     }
 
     /// The host others dial for a bind address (a wildcard is reached on loopback).

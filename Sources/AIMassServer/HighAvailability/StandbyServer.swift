@@ -1,14 +1,17 @@
 import AIMassAPI
+import AIMassServices
 import Logging
+import ModelRegistry
 import NIOCore
 import RPCCore
 import RPCHTTP2
 import RPCHealth
 import Synchronization
 
-/// What a control plane that does not lead serves on its port: every method of the platform's API answers
-/// `UNAVAILABLE` with the leader's address in the trailing metadata (``leaderMetadataKey``), which the CLI, the
-/// client library and workers follow; health reports NOT_SERVING so a load balancer prefers the leader.
+/// What a control plane that does not lead serves on its port: the registry's reads (``readMethods``) from its
+/// replica of etcd, and for every other method of the platform's API `UNAVAILABLE` with the leader's address in the
+/// trailing metadata (``leaderMetadataKey``), which the CLI, the client library and workers follow; health reports
+/// NOT_SERVING so a load balancer prefers the leader.
 final class StandbyServer: Sendable {
     /// The trailing metadata key that names the leader (`HOST:PORT`).
     static let leaderMetadataKey = "aimass-leader"
@@ -26,7 +29,16 @@ final class StandbyServer: Sendable {
         ModelRegistryMethods.all + RecommendMethods.all + SchedulerMethods.all + MeshMethods.all + AccessMethods.all
         + FeedbackMethods.all + GRPCInferenceServiceMethods.all
 
-    init(configuration: ServerConfiguration, logger: Logger) {
+    /// The calls a standby answers from its replica: they read the registry and change nothing in it (a replica
+    /// follows the leader by milliseconds, so a read right after a write on the leader may not see it yet).
+    static let readMethods: [MethodDescriptor] = [
+        ModelRegistryMethods.getModel, ModelRegistryMethods.listModels, ModelRegistryMethods.getVersion,
+        ModelRegistryMethods.listVersions, ModelRegistryMethods.downloadVersion, ModelRegistryMethods.diffVersions,
+        ModelRegistryMethods.listAliasHistory, ModelRegistryMethods.getPermissions, AccessMethods.whoAmI,
+    ]
+
+    /// - Parameter replica: The registry replica the reads are answered from; nil: every call is redirected.
+    init(configuration: ServerConfiguration, replica: ModelRegistry?, logger: Logger) {
         let leader = Leader()
         self.leader = leader
         let health = HealthService()
@@ -34,6 +46,12 @@ final class StandbyServer: Sendable {
         var router = RPCRouter(services: [health])
         for method in Self.methods {
             router.register(method, handler: .streaming { _, _, _ in throw Self.redirect(leader.address.withLock { $0 }) })
+        }
+        if let replica {
+            let reads = RPCRouter(services: [RegistryService(registry: replica, logger: logger), AccessService(registry: replica)])
+            for method in Self.readMethods {
+                if let route = reads.route(forPath: method.path) { router.register(route.descriptor, handler: route.handler) }
+            }
         }
         self.server = RPCServer(configuration: configuration, router: router, logger: logger)
     }

@@ -33,7 +33,7 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable, Hashable {
             case invalidArgument, notFound, alreadyExists, permissionDenied, unauthenticated
-            case dataLoss, resourceExhausted, failedPrecondition, `internal`
+            case dataLoss, resourceExhausted, failedPrecondition, `internal`, unavailable
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -57,6 +57,9 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let failedPrecondition = Code(.failedPrecondition)
         /// A bug or an unexpected failure of SQLite or the file system. Maps to `INTERNAL`.
         public static let `internal` = Code(.internal)
+        /// The registry's replication store (etcd) refused or did not answer; nothing was written. Maps to
+        /// `UNAVAILABLE`: the call may be retried, on the leader.
+        public static let unavailable = Code(.unavailable)
 
         public var description: String { self.value.rawValue }
     }
@@ -72,4 +75,5 @@ extension RegistryError {
     static func resourceExhausted(_ message: String) -> RegistryError { RegistryError(.resourceExhausted, message) }
     static func failedPrecondition(_ message: String) -> RegistryError { RegistryError(.failedPrecondition, message) }
     static func `internal`(_ message: String) -> RegistryError { RegistryError(.internal, message) }
+    static func unavailable(_ message: String) -> RegistryError { RegistryError(.unavailable, message) }
 }

@@ -17,6 +17,14 @@ extension ModelRegistry {
         /// The memo of authentication, authorization and version resolution that keeps SQLite off the path of
         /// inference calls. Default: 2 s, 10 000 entries per table.
         public var accessCaching: AccessCaching
+        /// Where artifacts are stored (`DIR/sha256/…`, uploads in progress in `DIR/tmp/`); nil: `DATADIR/artifacts`.
+        /// Several registries may share one directory (control planes on etcd): files are content-addressed and
+        /// installed by rename, so concurrent writers are safe.
+        public var artifactDirectory: String? = nil
+        /// Whether opening removes interrupted uploads and artifacts no version references. Default `true`; turn it
+        /// off for an artifact directory other registries share (their uploads and versions are not in this one's
+        /// database).
+        public var sweepsArtifacts: Bool = true
 
         /// Creates a configuration.
         public init(

@@ -41,10 +41,15 @@ public final class ModelRegistry: Sendable {
     let tokenQuotas = TokenQuotas<Int64>()
     private let state: Mutex<State>
 
-    /// The mutable part: the connection and the data-directory lock, both released by ``close()``.
+    /// The replicated tables of this schema (see ``RegistryReplication``).
+    let replicatedTables: ReplicatedTables
+
+    /// The mutable part: the connection and the data-directory lock, both released by ``close()``; the replication
+    /// hook of a leader on etcd.
     struct State {
         var database: Database?
         var lock: FileLock?
+        var replication: (any RegistryReplication)?
     }
 
     /// Opens (creating on first use) the registry stored under `dataDirectory`.
@@ -85,7 +90,7 @@ public final class ModelRegistry: Sendable {
         guard configuration.maxArtifactBytes >= 0 else {
             throw .invalidArgument("maxArtifactBytes must not be negative")
         }
-        let layout = DataDirectory(dataDirectory)
+        let layout = DataDirectory(dataDirectory, artifactRoot: configuration.artifactDirectory)
         try FileSystem.makeDirectories(layout.root)
         let lock = try FileLock(path: layout.lockPath)
         let store = ArtifactStore(layout: layout)
@@ -94,7 +99,10 @@ public final class ModelRegistry: Sendable {
         try self.configure(database, configuration: configuration)
         var report = RecoveryReport()
         report.appliedMigrations = try Migrations.migrate(database, to: schemaVersion)
-        try Recovery.run(database: database, store: store, logger: logger, report: &report)
+        if configuration.sweepsArtifacts {
+            try Recovery.run(database: database, store: store, logger: logger, report: &report)
+        }
+        let replicatedTables = try ReplicatedTables.load(database)
         if configuration.createAdminUser {
             report.createdAdmin = try Bootstrap.createAdminIfNeeded(database, layout: layout, logger: logger)
         }
@@ -105,6 +113,7 @@ public final class ModelRegistry: Sendable {
             database: database,
             lock: lock,
             recovery: report,
+            replicatedTables: replicatedTables,
             logger: logger
         )
     }
@@ -116,8 +125,10 @@ public final class ModelRegistry: Sendable {
         database: sending Database,
         lock: sending FileLock,
         recovery: RecoveryReport,
+        replicatedTables: ReplicatedTables,
         logger: Logger
     ) {
+        self.replicatedTables = replicatedTables
         self.dataDirectory = layout.root
         self.layout = layout
         self.configuration = configuration
@@ -168,6 +179,12 @@ public final class ModelRegistry: Sendable {
         }
     }
 
+    /// Replicates every later write transaction through `replication` before it commits (nil: stop). The
+    /// high-availability control plane sets it once it leads, after its replica has caught up with etcd.
+    public func setReplication(_ replication: (any RegistryReplication)?) {
+        self.state.withLock { $0.replication = replication }
+    }
+
     /// Runs `body` with the connection while holding the registry's mutex.
     ///
     /// If `body` changed any row (SQLite's total change count moved, whether or not it then threw or rolled
@@ -179,8 +196,11 @@ public final class ModelRegistry: Sendable {
 
     /// ``withDatabase(_:)`` for the writes no cached answer depends on (when a token was last used, the audit log):
     /// they leave the access cache as it is, so that recording them does not cost every caller a cache miss.
+    ///
+    /// With a replication hook (``setReplication(_:)``) every write transaction of `body` is replicated before it
+    /// commits, unless `replicated` is false (a control plane's own bookkeeping: when its tokens were last used).
     func withDatabase<T: Sendable>(
-        invalidatingCaches: Bool, _ body: (Database) throws(RegistryError) -> T
+        invalidatingCaches: Bool, replicated: Bool = true, _ body: (Database) throws(RegistryError) -> T
     ) throws(RegistryError) -> T {
         self.databaseEntries.add(1, ordering: .relaxed)
         return try self.state.withLock { (state) throws(RegistryError) -> T in
@@ -188,7 +208,9 @@ public final class ModelRegistry: Sendable {
                 throw .failedPrecondition("the registry at \(self.dataDirectory) is closed")
             }
             let changesBefore = database.totalChanges
+            database.replication = replicated ? state.replication.map { ChangeRecorder(hook: $0, tables: self.replicatedTables) } : nil
             defer {
+                database.replication = nil
                 if invalidatingCaches, database.totalChanges != changesBefore { self.accessCache.invalidate() }
             }
             return try body(database)

@@ -109,7 +109,8 @@ extension ModelRegistry {
     public func persistTokenUses() throws(RegistryError) {
         let uses = self.tokenUses.take()
         guard !uses.isEmpty else { return }
-        try self.withDatabase(invalidatingCaches: false) { (database) throws(RegistryError) in
+        // Not replicated: each control plane keeps its own record of last uses (see docs/operations.md).
+        try self.withDatabase(invalidatingCaches: false, replicated: false) { (database) throws(RegistryError) in
             try database.transaction { () throws(RegistryError) in
                 for (tokenID, at) in uses {
                     try database.execute(

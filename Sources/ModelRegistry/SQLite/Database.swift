@@ -13,6 +13,9 @@ final class Database {
     private var handle: OpaquePointer?
     private var statements: [String: Statement] = [:]
     let path: String
+    /// Set while a replicated registry call runs: every write transaction then hands its row changes to the
+    /// recorder's hook before it commits (see ``transaction(_:)``).
+    var replication: ChangeRecorder?
 
     /// Opens (creating if needed) the database file at `path` with `sqlite3_open_v2`.
     init(path: String) throws(RegistryError) {
@@ -89,6 +92,10 @@ final class Database {
 
     private func run(_ sql: String, _ bindings: [SQLiteValue], limit: Int) throws(RegistryError) -> [Row] {
         let statement = try self.statement(sql)
+        // A write outside an explicit transaction would commit on its own, unreplicated: give it one.
+        if self.replication != nil, !statement.isReadOnly, let handle = self.handle, sqlite3_get_autocommit(handle) != 0 {
+            return try self.transaction { () throws(RegistryError) -> [Row] in try self.run(sql, bindings, limit: limit) }
+        }
         defer { statement.reset() }
         try statement.bind(bindings)
         var rows: [Row] = []
@@ -119,10 +126,17 @@ final class Database {
 
     /// Runs `body` in one transaction: `BEGIN IMMEDIATE` (takes the write lock up front, so a transaction never
     /// fails half-way with `SQLITE_BUSY` on lock upgrade), `COMMIT` on success, `ROLLBACK` on any error.
+    ///
+    /// With a ``replication`` recorder, a session records the transaction's rows and the recorder's hook gets them
+    /// before `COMMIT`; if the hook throws, the transaction rolls back.
     func transaction<T>(_ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
         try self.executeScript("BEGIN IMMEDIATE")
         do throws(RegistryError) {
+            let session = try self.replication.map { _ throws(RegistryError) in try Session(connection: try self.connection()) }
             let result = try body()
+            if let session, let recorder = self.replication {
+                try recorder.replicate(try session.changedRows(), from: self)
+            }
             try self.executeScript("COMMIT")
             return result
         } catch {

@@ -26,6 +26,9 @@ final class Statement {
         sqlite3_finalize(self.handle)
     }
 
+    /// Whether the statement makes no direct change to the database (`sqlite3_stmt_readonly`).
+    var isReadOnly: Bool { sqlite3_stmt_readonly(self.handle) != 0 }
+
     /// Binds `values` to parameters 1...n, after clearing old bindings.
     func bind(_ values: [SQLiteValue]) throws(RegistryError) {
         sqlite3_clear_bindings(self.handle)

@@ -13,6 +13,7 @@ enum Migrations {
         Migration(version: 2, summary: "alias_history.reason", sql: SchemaV2.sql),
         Migration(version: 3, summary: "token expiry, scope and last use; audit log", sql: SchemaV3.sql),
         Migration(version: 4, summary: "alias A/B splits", sql: SchemaV4.sql),
+        Migration(version: 5, summary: "permissions.id primary key (for replication)", sql: SchemaV5.sql),
     ]
 
     /// The schema version this build writes.

@@ -7,18 +7,29 @@
 /// DATADIR/tmp/upload-<random>        uploads in progress (deleted on open)
 /// DATADIR/artifacts/sha256/ab/abcd…  artifacts, named by their SHA-256
 /// ```
+///
+/// With an artifact directory of its own (``ModelRegistry/Configuration/artifactDirectory``), artifacts live in
+/// `ARTIFACTDIR/sha256/…` and uploads in progress in `ARTIFACTDIR/tmp/` (the same file system, so the final rename
+/// works).
 struct DataDirectory: Sendable {
     let root: String
+    /// `ARTIFACTDIR`, if given.
+    let artifactRoot: String?
 
-    init(_ root: String) {
-        var root = root
-        while root.count > 1, root.hasSuffix("/") { root.removeLast() }
-        self.root = root
+    init(_ root: String, artifactRoot: String? = nil) {
+        self.root = Self.trimmed(root)
+        self.artifactRoot = artifactRoot.map(Self.trimmed)
+    }
+
+    private static func trimmed(_ path: String) -> String {
+        var path = path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path
     }
 
     var databasePath: String { self.root + "/registry.sqlite" }
     var lockPath: String { self.root + "/registry.lock" }
     var adminTokenPath: String { self.root + "/admin.token" }
-    var temporaryDirectory: String { self.root + "/tmp" }
-    var artifactsDirectory: String { self.root + "/artifacts/sha256" }
+    var temporaryDirectory: String { self.artifactRoot.map { $0 + "/tmp" } ?? self.root + "/tmp" }
+    var artifactsDirectory: String { (self.artifactRoot ?? self.root + "/artifacts") + "/sha256" }
 }
