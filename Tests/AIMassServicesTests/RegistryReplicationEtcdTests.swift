@@ -66,7 +66,8 @@ struct RegistryReplicationEtcdTests {
     func seedSplit() {
         let rows = (1...300).map { RegistryRowChange(key: "audit_events/i\($0)", value: Array(repeating: 1, count: 10)) }
         let transactions = RegistryKeys.seed(rows, prefix: "/aimass", fence: Self.fence, maxTxnOps: 128)
-        #expect(transactions.count == 3)  // 1 + 300 + 1 operations, 128 a transaction
+        #expect(transactions.count == 4)  // the clear alone, then 300 + 1 operations, 128 a transaction
+        #expect(transactions.first?.success.count == 1)
         #expect(transactions.allSatisfy { $0.compare == [Self.fence.compare] && $0.success.count <= 128 })
         let operations = transactions.flatMap(\.success)
         guard case .requestDeleteRange(let clear)? = operations.first?.request else {
@@ -81,7 +82,8 @@ struct RegistryReplicationEtcdTests {
         // Large rows: split by bytes too.
         let large = (1...10).map { RegistryRowChange(key: "versions/i1/i\($0)", value: Array(repeating: 1, count: 300_000)) }
         let bySize = RegistryKeys.seed(large, prefix: "/aimass", fence: Self.fence, maxTxnOps: 128)
-        #expect(bySize.count >= 3)
+        #expect(bySize.count >= 4)
         #expect(bySize.flatMap(\.success).count == 12)
+        #expect(bySize.dropFirst().allSatisfy { $0.success.count <= 4 })  // 300 kB rows, 1 MiB a transaction
     }
 }

@@ -1,11 +1,15 @@
 """High availability on etcd (issue 13, item 5), with real processes: a 3-member etcd cluster (Debian's `etcd`) on
-loopback ports in temporary directories, three `aimass serve --role control-plane --etcd ...` sharing one data
-directory (registry and artifacts; only the leader opens it), and one worker given all three (`--join A,B,C`).
+loopback ports in temporary directories, three `aimass serve --role control-plane --etcd ...`, each with its own
+data directory (its registry a replica of the rows in etcd) and one shared `--artifact-dir`, and two workers given
+all three (`--join A,B,C`).
 
 What a user checks:
-- exactly one control plane leads; the others answer UNAVAILABLE naming the leader (`aimass-leader` trailer);
+- exactly one control plane leads; the others answer UNAVAILABLE naming the leader (`aimass-leader` trailer), except
+  registry reads, which a standby answers from its replica;
 - `kill -9` of the leader: another one leads after at most about the lease TTL (measured), the worker rejoins it,
-  its replica is adopted under the same id and the deployment is restored from etcd; a grpcio client calling the
+  its replica is adopted under the same id and the deployment is restored from etcd; what was written on the
+  killed leader is there on its successor, from etcd (a user and its token, a grant, an alias move, an upload:
+  its artifact downloads from the shared directory); a grpcio client calling the
   worker at 50 calls/s sees no failure, nor does `aimass recommend-load` (20 calls/s through the Swift
   `MeshBalancer`, routed by Mesh/Watch on all three control planes); an upload, an alias move and a Deploy issued after the failover succeed,
   and the CLI pointed at a standby follows the leader it names;
@@ -207,19 +211,22 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
     ensure_ml100k()
     exe = aimass_binary("aimass")
     etcd = EtcdCluster(tmp_path)
-    data = tmp_path / "data"
-    cps, worker, client, watcher, balanced = [], None, None, None, None
+    data = [tmp_path / f"data-{i}" for i in range(3)]
+    artifacts = tmp_path / "artifacts"
+    cps, workers, client, watcher, balanced = [], [], None, None, None
     try:
         cp_ports = free_ports(3)
-        argvs = [[exe, "serve", "--role", "control-plane", "--port", str(p), "--data-dir", data, "--etcd",
-                  etcd.endpoints, "--leader-ttl-s", str(LEASE_TTL_S), "--lease-ms", "3000"] for p in cp_ports]
+        argvs = [[exe, "serve", "--role", "control-plane", "--port", str(p), "--data-dir", data[i], "--artifact-dir",
+                  artifacts, "--etcd", etcd.endpoints, "--leader-ttl-s", str(LEASE_TTL_S), "--lease-ms", "3000"]
+                 for i, p in enumerate(cp_ports)]
         for i, argv in enumerate(argvs):
             cps.append(start_server(f"control-plane-{i}", argv, STANDBY_RE))
         leader = wait_until("one leader", lambda: len(leaders(cps)) == 1 and leaders(cps)[0], 60)
         held = etcd.ctl(["get", "/aimass/leader", "--print-value-only"]).stdout.strip()
         assert held == leader.target, (held, leader.target)
-        token = wait_until("the admin token", lambda: (data / "admin.token").exists()
-                           and (data / "admin.token").read_text().strip(), 30)
+        # The first leader seeded the registry in etcd, with the admin user: its token file is in its data directory.
+        seeded = data[cps.index(leader)] / "admin.token"
+        token = wait_until("the admin token", lambda: seeded.exists() and seeded.read_text().strip(), 30)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
         env.update(AIMASS_SERVER=leader.target, AIMASS_TOKEN=token)
 
@@ -233,16 +240,36 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         assert ("aimass-leader", leader.target) in tuple(refused.value.trailing_metadata()), refused.value
 
         join = ",".join(cp.target for cp in cps)
-        worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", join, "--port", "0",
-                                         "--token", token, "--capacity-cpu-millis", "2000",
-                                         "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4"],
-                              r"aimass worker listening on (127\.0\.0\.1):(\d+)")
+        for i in range(2):
+            workers.append(start_server(
+                f"worker-{i}", [exe, "serve", "--role", "worker", "--join", join, "--port", "0", "--token", token,
+                                "--capacity-cpu-millis", "2000", "--capacity-memory-bytes", str(4 << 30),
+                                "--capacity-replicas", "4"],
+                r"aimass worker listening on (127\.0\.0\.1):(\d+)"))
         cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
         cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
             "--manifest", "neighbours=50")
         cli(exe, env, "deploy", "--model", "movies", "--min", "1")
         wait_until("a READY replica", lambda: ready_holders(exe, env, "movies@1"), 120)
-        replica_id = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"][0]["replicas"][0]["id"]
+        pool = json.loads(cli(exe, env, "pool", "--json").stdout)["workers"]
+        holder = next(w for w in pool if w["replicas"])
+        replica_id = holder["replicas"][0]["id"]
+        worker = next(w for w in workers if w.target == holder["address"])
+
+        # Registry writes on this leader, to be found on its successor: a user with a token and a role, an alias.
+        carol = cli(exe, env, "token", "create", "--user", "carol").stdout.strip().splitlines()[-1]
+        cli(exe, env, "model", "grant", "movies", "user:carol", "reader")
+        cli(exe, env, "model", "alias", "movies", "production", "1")
+        rows = etcd.ctl(["get", "/aimass/registry/", "--prefix", "--keys-only"]).stdout.split()
+        assert any(k.startswith("/aimass/registry/aliases/") for k in rows), rows
+        assert any(k.startswith("/aimass/registry/users/") for k in rows), rows
+        # A standby answers registry reads from its replica (no redirect), as soon as the watch brought the rows.
+        def read_on_standby():
+            out = cli(exe, {**env, "AIMASS_SERVER": standby.target, "AIMASS_TOKEN": carol}, "model", "show", "movies",
+                      "--version", "production", "--json", check=False)
+            return out.returncode == 0 and out
+        shown = wait_until("a standby to serve the alias from its replica", read_on_standby, 60)
+        assert json.loads(shown.stdout)["number"] == 1 and "following the leader" not in shown.stderr, shown.stderr
 
         watcher = ResumingWatcher([cp.target for cp in cps], token, mesh_stubs)
         client = PacedClient(worker.target, token, recommend_pb)
@@ -262,7 +289,7 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         held = etcd.ctl(["get", "/aimass/leader", "--print-value-only"]).stdout.strip()
         assert held == successor.target, (held, successor.target)
 
-        # Writes right after the failover (before the worker is back): an upload (shared data directory), a Deploy
+        # Writes right after the failover (before the worker is back): an upload (shared artifact directory), a Deploy
         # (desired state in etcd; placed once the hold for the known worker ends) and an alias move.
         t_writes = time.monotonic()
         cli(exe, env, "model", "create", "movies2", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=20")
@@ -273,12 +300,21 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         writes_s = time.monotonic() - t_writes
         production = json.loads(cli(exe, env, "model", "show", "movies2", "--version", "production", "--json").stdout)
         assert production["number"] == 1, production
+        # What the killed leader wrote: carol's token authenticates here, her grant and the alias hold, and the
+        # version uploaded there downloads (the artifact from the shared directory, checked against its sha256).
+        as_carol = {**env, "AIMASS_TOKEN": carol}
+        shown = json.loads(cli(exe, as_carol, "model", "show", "movies", "--version", "production", "--json").stdout)
+        assert shown["number"] == 1, shown
+        downloaded = tmp_path / "movies-v1.bin"
+        cli(exe, as_carol, "model", "download", "movies", "--version", "1", "-o", str(downloaded))
+        assert downloaded.read_bytes() == DATA.read_bytes()
 
         def adopted():
-            workers = json.loads(cli(exe, env, "pool", "--json", check=False).stdout or '{"workers": []}')["workers"]
-            # (movies2, deployed right after the failover, may be placed there too)
-            return len(workers) == 1 and (replica_id, "READY") in [(r["id"], r["state"]) for r in workers[0]["replicas"]]
-        wait_until("the worker rejoined with the same READY replica", adopted, 120)
+            joined = json.loads(cli(exe, env, "pool", "--json", check=False).stdout or '{"workers": []}')["workers"]
+            # (movies2, deployed right after the failover, may be placed on either)
+            return len(joined) == 2 and (replica_id, "READY") in [(r["id"], r["state"]) for w in joined
+                                                                  for r in w["replicas"]]
+        wait_until("both workers rejoined, the same replica READY", adopted, 120)
         rejoined_s = time.monotonic() - t_kill
         deployments = json.loads(cli(exe, env, "deployments", "--json").stdout)["deployments"]
         # movies@1 restored from etcd, movies2@1 deployed right after the failover
@@ -314,7 +350,7 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         wait_until("the last standby to lead", lambda: third in leaders(cps), 120)
         handover_s = time.monotonic() - t_term
         env["AIMASS_SERVER"] = third.target
-        wait_until("the worker rejoined the third leader with the same READY replica", adopted, 120)
+        wait_until("both workers rejoined the third leader, the same replica READY", adopted, 120)
         t_end, wall_end = time.monotonic(), time.time()
         client.stop()
         watcher.stop()
@@ -374,14 +410,14 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         if balanced is not None:
             balanced.stop()
         # The processes' logs and the watcher's events stay in the test's directory for a post-mortem.
-        for sp in [worker, *cps]:
+        for sp in [*workers, *cps]:
             if sp is not None and sp.stderr_path.exists():
                 shutil.copy(sp.stderr_path, tmp_path / f"{sp.name}.stderr")
         if watcher is not None:
             (tmp_path / "watcher-events.txt").write_text(
                 "\n".join(f"{watcher.kind(e)} r{e.revision} {str(e).replace(chr(10), ' ')[:300]}" for e in watcher.events))
-        if worker is not None:
-            stop_server(worker, expect_alive=False)
+        for w in workers:
+            stop_server(w, expect_alive=False)
         for cp in cps:
             stop_server(cp, expect_alive=False)
         etcd.stop()

@@ -97,20 +97,20 @@ enum RegistryKeys {
     }
 
     /// The fenced transactions that seed an empty prefix with `rows`: the first clears what a seed interrupted
-    /// earlier left, the last writes the seeded marker; each holds at most `maxTxnOps` operations and about
-    /// `maxBytes` of keys and values. Splitting is safe here: no replica reads the rows before the marker exists.
+    /// earlier left (alone: etcd refuses a transaction that deletes and puts the same key), the last writes the
+    /// seeded marker; each holds at most `maxTxnOps` operations and about `maxBytes` of keys and values. Splitting
+    /// is safe here: no replica reads the rows before the marker exists.
     static func seed(
         _ rows: [RegistryRowChange], prefix: String, fence: LeaderElection.Fence, maxTxnOps: Int,
         maxBytes: Int = 1 << 20
     ) -> [TxnRequest] {
         let keyPrefix = rowPrefix(prefix)
         let prefixBytes = Array(keyPrefix.utf8)
-        var operations = [
-            (RequestOp(request: .requestDeleteRange(DeleteRangeRequest(key: prefixBytes, rangeEnd: EtcdClient.prefixEnd(prefixBytes)))), 0)
-        ]
-        operations += rows.map { (operation($0, keyPrefix: keyPrefix), keyPrefix.utf8.count + $0.key.utf8.count + ($0.value?.count ?? 0)) }
+        let clear = RequestOp(
+            request: .requestDeleteRange(DeleteRangeRequest(key: prefixBytes, rangeEnd: EtcdClient.prefixEnd(prefixBytes))))
+        var operations = rows.map { (operation($0, keyPrefix: keyPrefix), keyPrefix.utf8.count + $0.key.utf8.count + ($0.value?.count ?? 0)) }
         operations.append((RequestOp(request: .requestPut(PutRequest(key: seededKey(prefix), value: Array("1".utf8)))), 0))
-        var transactions: [TxnRequest] = []
+        var transactions = [TxnRequest(compare: [fence.compare], success: [clear])]
         var current: [RequestOp] = []
         var bytes = 0
         for (operation, size) in operations {
