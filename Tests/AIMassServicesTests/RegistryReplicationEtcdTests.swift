@@ -10,6 +10,7 @@ import Testing
 @Suite("Registry replication to etcd")
 struct RegistryReplicationEtcdTests {
     static let fence = LeaderElection.Fence(key: Array("/aimass/leader".utf8), createRevision: 42, lease: 7)
+    static let guardKey = (key: RegistryKeys.guardKey("/aimass"), revision: Int64(17), id: "abc")
 
     static func key(_ op: RequestOp) -> String {
         switch op.request {
@@ -26,10 +27,14 @@ struct RegistryReplicationEtcdTests {
             RegistryRowChange(key: "aliases/i1/tproduction", value: nil),
         ]
         let request = try EtcdRegistryReplication.transaction(
-            changes, keyPrefix: RegistryKeys.rowPrefix("/aimass"), fence: Self.fence, maxTxnOps: 128,
-            maxRequestBytes: 1_572_864)
-        #expect(request.compare == [Self.fence.compare])
-        #expect(request.success.map(Self.key) == ["/aimass/registry/models/i1", "/aimass/registry/aliases/i1/tproduction"])
+            changes, keyPrefix: RegistryKeys.rowPrefix("/aimass"), fence: Self.fence, guard: Self.guardKey,
+            maxTxnOps: 128, maxRequestBytes: 1_572_864)
+        // The fence, and the guard: the last registry transaction's key unchanged since this leader wrote it.
+        #expect(request.compare == [Self.fence.compare, RegistryKeys.guardCompare(Self.guardKey.key, revision: 17)])
+        #expect(request.compare.last?.target == .mod)
+        #expect(request.success.map(Self.key) == [
+            "/aimass/registry/models/i1", "/aimass/registry/aliases/i1/tproduction", "/aimass/registry-txn",
+        ])
         guard case .requestPut(let put)? = request.success[0].request else {
             Issue.record("first operation is not a put")
             return
@@ -44,20 +49,23 @@ struct RegistryReplicationEtcdTests {
 
     @Test("A transaction over etcd's operation or size limit fails clearly instead of being split")
     func limits() {
-        let many = (1...129).map { RegistryRowChange(key: "alias_history/i\($0)", value: nil) }
+        let many = (1...128).map { RegistryRowChange(key: "alias_history/i\($0)", value: nil) }
         let tooMany = #expect(throws: RegistryError.self) {
             try EtcdRegistryReplication.transaction(
-                many, keyPrefix: "/p/registry/", fence: Self.fence, maxTxnOps: 128, maxRequestBytes: 1_572_864)
+                many, keyPrefix: "/p/registry/", fence: Self.fence, guard: Self.guardKey, maxTxnOps: 128,
+                maxRequestBytes: 1_572_864)
         }
         #expect(tooMany?.code == .resourceExhausted)
         #expect(tooMany?.message.contains("--max-txn-ops") == true)
+        // 127 rows and the guard's put: 128 operations, etcd's default.
         #expect((try? EtcdRegistryReplication.transaction(
-            Array(many.prefix(128)), keyPrefix: "/p/registry/", fence: Self.fence, maxTxnOps: 128,
-            maxRequestBytes: 1_572_864)) != nil)
+            Array(many.prefix(127)), keyPrefix: "/p/registry/", fence: Self.fence, guard: Self.guardKey, maxTxnOps: 128,
+            maxRequestBytes: 1_572_864))?.success.count == 128)
         let big = [RegistryRowChange(key: "versions/i1/i1", value: Array(repeating: 7, count: 2 << 20))]
         let tooBig = #expect(throws: RegistryError.self) {
             try EtcdRegistryReplication.transaction(
-                big, keyPrefix: "/p/registry/", fence: Self.fence, maxTxnOps: 128, maxRequestBytes: 1_572_864)
+                big, keyPrefix: "/p/registry/", fence: Self.fence, guard: Self.guardKey, maxTxnOps: 128,
+                maxRequestBytes: 1_572_864)
         }
         #expect(tooBig?.code == .resourceExhausted)
     }

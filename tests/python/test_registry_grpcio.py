@@ -14,14 +14,17 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import threading
 import uuid
 
 import grpc
 import pytest
 
 from conftest import aimass_binary, start_aimass, start_server, stop_server
+from test_pool import wait_until
 
 MiB = 1 << 20
 TIMEOUT = 60
@@ -61,9 +64,17 @@ def etcd_ready(endpoint: str) -> bool:
 @pytest.fixture(scope="module")
 def etcd_endpoint(tmp_path_factory):
     """One etcd member (Debian's `etcd`) on free loopback ports for this module; each test takes a prefix of its own."""
+    proc, endpoint = start_etcd(tmp_path_factory.mktemp("etcd"))
+    try:
+        yield endpoint
+    finally:
+        stop_etcd(proc)
+
+
+def start_etcd(root):
+    """A single-member etcd in `root`, healthy; returns the process and its client URL."""
     etcd = shutil.which("etcd")
     assert etcd and shutil.which("etcdctl"), "etcd and etcdctl are missing: scripts/install-deps.sh installs etcd-server"
-    root = tmp_path_factory.mktemp("etcd")
     sockets = [socket.socket() for _ in range(2)]
     for s in sockets:
         s.bind(("127.0.0.1", 0))
@@ -71,27 +82,28 @@ def etcd_endpoint(tmp_path_factory):
     for s in sockets:
         s.close()
     endpoint = f"http://127.0.0.1:{client}"
-    log = open(root / "etcd.log", "w")
-    proc = subprocess.Popen([etcd, "--name", "m0", "--data-dir", str(root / "member"), "--listen-client-urls", endpoint,
-                             "--advertise-client-urls", endpoint, "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-                             "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-                             "--initial-cluster", f"m0=http://127.0.0.1:{peer}"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    with open(root / "etcd.log", "w") as log:
+        proc = subprocess.Popen([etcd, "--name", "m0", "--data-dir", str(root / "member"), "--listen-client-urls",
+                                 endpoint, "--advertise-client-urls", endpoint, "--listen-peer-urls",
+                                 f"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+                                 "--initial-cluster", f"m0=http://127.0.0.1:{peer}"],
+                                stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(120):  # bounded: etcd is up in a second or two (each check waits up to 5 s)
+        if etcd_ready(endpoint):
+            return proc, endpoint
+        if proc.poll() is not None:
+            break
+    stop_etcd(proc)
+    pytest.fail(f"etcd did not become healthy: {(root / 'etcd.log').read_text()[-2000:]}")
+
+
+def stop_etcd(proc):
+    proc.terminate()
     try:
-        for _ in range(120):  # bounded: etcd is up in a second or two
-            if etcd_ready(endpoint):
-                break
-            assert proc.poll() is None, (root / "etcd.log").read_text()[-2000:]
-        else:
-            pytest.fail("etcd did not become healthy")
-        yield endpoint
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 @pytest.fixture(params=["sqlite", "etcd"])
@@ -392,3 +404,88 @@ def test_alias_moves_cost(registry, aimass_stubs, request):
     took.sort()
     print(f"\n[{request.node.callspec.params['registry']}] SetAlias: median {statistics.median(took):.1f} ms, "
           f"p90 {took[26]:.1f} ms, max {took[-1]:.1f} ms over 30 moves")
+
+
+def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs):
+    """A control plane on etcd whose etcd stops answering (SIGSTOP: no RST, a silent member).
+    - Its first write (it has not read the guard key yet): UNAVAILABLE, nothing written in SQLite or etcd.
+    - A write whose etcd transaction was sent but not answered fails with UNAVAILABLE (outcome unknown), and every
+      write after it too, until etcd answers again (SIGCONT, sent when the control plane logs that it is settling
+      it) and the control plane has settled it: then the model is in etcd and in the control plane's SQLite, or in
+      neither; never in one only.
+    The lease TTL (60 s) outlasts the pauses, so the control plane keeps leading throughout."""
+    (tmp_path / "etcd").mkdir()
+    proc, endpoint = start_etcd(tmp_path / "etcd")
+    sp = None
+    try:
+        data, prefix = tmp_path / "data", "/paused"
+        sp = start_server("aimass-etcd", [aimass_binary("aimass"), "serve", "--role", "control-plane", "--port", "0",
+                                          "--data-dir", data, "--artifact-dir", data / "artifacts", "--etcd", endpoint,
+                                          "--etcd-prefix", prefix, "--leader-ttl-s", "60"],
+                          r"aimass leader listening on (127\.0\.0\.1):(\d+)")
+        admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+        pb = aimass_stubs.registry_pb2
+
+        def models_in_etcd():
+            out = subprocess.run([shutil.which("etcdctl"), f"--endpoints={endpoint}", "get", f"{prefix}/registry/models/",
+                                  "--prefix", "--print-value-only=false", "--keys-only"], capture_output=True, text=True,
+                                 timeout=30, env={**os.environ, "ETCDCTL_API": "3"})
+            return len(out.stdout.split())
+
+        with grpc.insecure_channel(sp.target) as channel:
+            stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
+
+            def create(name):
+                return stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name=name, manifest={"algorithm": "usercf"})),
+                                        metadata=admin, timeout=120)
+
+            def exists(name):
+                try:
+                    stub.GetModel(pb.GetModelRequest(name=name), metadata=admin, timeout=120)
+                    return True
+                except grpc.RpcError as error:
+                    assert error.code() == grpc.StatusCode.NOT_FOUND, error
+                    return False
+
+            proc.send_signal(signal.SIGSTOP)
+            try:
+                with pytest.raises(grpc.RpcError) as err:
+                    create("first")
+            finally:
+                proc.send_signal(signal.SIGCONT)
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE and "etcd" in err.value.details(), err.value
+            assert not exists("first") and models_in_etcd() == 0
+
+            create("second")  # the guard is known from here on
+            assert models_in_etcd() == 1
+            proc.send_signal(signal.SIGSTOP)
+            try:
+                with pytest.raises(grpc.RpcError) as unknown:
+                    create("paused")
+                wait_until("the control plane to settle the unanswered etcd transaction",
+                           lambda: "outcome unknown; settling it" in sp.stderr_path.read_text(), 120)
+            finally:
+                proc.send_signal(signal.SIGCONT)
+            assert unknown.value.code() == grpc.StatusCode.UNAVAILABLE, unknown.value
+            assert "may or may not" in unknown.value.details(), unknown.value.details()
+
+            def write_after():  # refused while the change is being settled, accepted once it is
+                try:
+                    create("after")
+                    return True
+                except grpc.RpcError as error:
+                    assert error.code() == grpc.StatusCode.UNAVAILABLE, error
+                    return False
+            wait_until("a write accepted once settled", write_after, 120)
+            settled = [line for line in sp.stderr_path.read_text().splitlines() if "registry change settled" in line]
+            applied = models_in_etcd() == 3
+            print(f"\nwrite with etcd stopped, then resumed: applied in etcd: {applied}; {settled}")
+            assert len(settled) == 1 and ("had applied it" in settled[0]) == applied, settled
+            assert exists("paused") == applied and exists("after")
+            assert models_in_etcd() == 2 + applied
+        assert sp.alive(), sp.report()
+    finally:
+        if sp is not None:
+            shutil.copy(sp.stderr_path, tmp_path / "aimass.stderr")  # kept for a post-mortem
+            stop_server(sp, expect_alive=False)
+        stop_etcd(proc)

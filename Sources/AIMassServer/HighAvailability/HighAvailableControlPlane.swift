@@ -122,11 +122,13 @@ public struct HighAvailableControlPlane: Sendable {
                     try await replica.seed(fence: fence, maxTxnOps: options.maxTxnOps)
                 }
                 registry.setReplication(
-                    EtcdRegistryReplication(etcd: etcd, prefix: options.prefix, fence: fence, maxTxnOps: options.maxTxnOps) {
-                        [logger] in
-                        logger.critical("a fenced registry write failed: another control plane leads; stepping down")
-                        campaign.cancel()
-                    })
+                    EtcdRegistryReplication(
+                        etcd: etcd, prefix: options.prefix, fence: fence, maxTxnOps: options.maxTxnOps, logger: logger,
+                        onFenced: { [logger] in
+                            logger.critical("a fenced registry write failed: another control plane leads; stepping down")
+                            campaign.cancel()
+                        },
+                        onApplied: { _ = try await replica.resync() }))
                 await standby.shutdown()
                 var leading = configuration
                 leading.port = port
