@@ -57,8 +57,8 @@ public struct AuditFilter: Sendable, Hashable {
 
 extension ModelRegistry {
     /// Appends events to the audit log, in transactions of at most ``auditBatch`` events (each one replicated
-    /// whole, within etcd's default 128 operations a transaction). The log is append-only: nothing here edits or
-    /// deletes.
+    /// whole, within etcd's default 128 operations a transaction); when one fails, the batches before it are
+    /// written. The log is append-only: nothing here edits or deletes.
     public func appendAuditEvents(_ events: [AuditEvent]) throws(RegistryError) {
         for start in stride(from: 0, to: events.count, by: Self.auditBatch) {
             try self.appendAuditBatch(events[start..<min(start + Self.auditBatch, events.count)])
@@ -66,7 +66,7 @@ extension ModelRegistry {
     }
 
     /// The most audit events written in one transaction.
-    static let auditBatch = 100
+    public static let auditBatch = 100
 
     private func appendAuditBatch(_ events: ArraySlice<AuditEvent>) throws(RegistryError) {
         try self.withDatabase(invalidatingCaches: false) { (database) throws(RegistryError) in
