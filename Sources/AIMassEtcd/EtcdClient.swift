@@ -66,6 +66,11 @@ public final class EtcdClient: Sendable {
         try await unary(KVMethods.range, RangeRequest(key: key, rangeEnd: rangeEnd))
     }
 
+    /// A range as `request` describes it (a limit, a past revision, …).
+    public func range(_ request: RangeRequest) async throws -> RangeResponse {
+        try await unary(KVMethods.range, request)
+    }
+
     /// Every key that starts with `prefix`.
     public func range(prefix: [UInt8]) async throws -> RangeResponse {
         try await range(prefix, rangeEnd: Self.prefixEnd(prefix))

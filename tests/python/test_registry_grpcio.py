@@ -489,3 +489,63 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
             shutil.copy(sp.stderr_path, tmp_path / "aimass.stderr")  # kept for a post-mortem
             stop_server(sp, expect_alive=False)
         stop_etcd(proc)
+
+
+def test_standby_replica_reads_every_row_in_pages(tmp_path, aimass_stubs, etcd_endpoint):
+    """A second control plane on the same prefix stands by with a replica of its own data directory: it loads more
+    rows than one etcd range page (500) holds (600 alias moves: 600 history rows, besides the rest), then follows the
+    watch; its answers to registry reads match the leader's."""
+    import re
+
+    prefix = f"/t{uuid.uuid4().hex}"
+    exe = aimass_binary("aimass")
+    argv = [exe, "serve", "--role", "control-plane", "--port", "0", "--etcd", etcd_endpoint, "--etcd-prefix", prefix,
+            "--artifact-dir", tmp_path / "artifacts"]
+    leader = start_server("aimass-leader", [*argv, "--data-dir", tmp_path / "a"],
+                          r"aimass leader listening on (127\.0\.0\.1):(\d+)")
+    standby = None
+    try:
+        admin = [("authorization", f"Bearer {(tmp_path / 'a' / 'admin.token').read_text().strip()}")]
+        pb = aimass_stubs.registry_pb2
+        with grpc.insecure_channel(leader.target) as channel:
+            stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
+            stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="paged", manifest={"algorithm": "usercf"})),
+                             metadata=admin, timeout=TIMEOUT)
+            for payload in (b"u1 i1\n", b"u1 i2\n"):
+                stub.UploadVersion(upload_requests(pb, "paged", payload), metadata=admin, timeout=TIMEOUT)
+            for i in range(600):
+                stub.SetAlias(pb.SetAliasRequest(model="paged", alias="production", version=1 + i % 2),
+                              metadata=admin, timeout=TIMEOUT)
+        standby = start_server("aimass-standby", [*argv, "--data-dir", tmp_path / "b"],
+                               r"aimass standby listening on (127\.0\.0\.1):(\d+)")
+        with grpc.insecure_channel(standby.target) as channel:
+            stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
+
+            def history():
+                try:
+                    changes = []
+                    token = ""
+                    while True:
+                        page = stub.ListAliasHistory(pb.ListAliasHistoryRequest(
+                            model="paged", alias="production", page_size=500, page_token=token), metadata=admin,
+                            timeout=TIMEOUT)
+                        changes += page.changes
+                        token = page.next_page_token
+                        if not token:
+                            return changes
+                except grpc.RpcError as error:  # the replica not loaded yet: the token is unknown there
+                    assert error.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.NOT_FOUND), error
+                    return []
+            moves = wait_until("the standby's replica to hold every move", lambda: len(history()) == 600 and history(),
+                               120)
+            loaded = [int(n) for n in re.findall(r"rows=(\d+) \[AIMassServer\] registry replica loaded",
+                                                 standby.stderr_path.read_text())]
+            assert loaded and loaded[0] > 600, loaded  # one load, in pages
+            assert {m.version for m in moves} == {1, 2}
+            version = stub.GetVersion(pb.GetVersionRequest(model="paged", version=aimass_stubs.common_pb2.VersionSelector(
+                alias="production")), metadata=admin, timeout=TIMEOUT)
+            assert version.number == 2  # the last move (i = 599) went to version 2
+    finally:
+        for sp in (standby, leader):
+            if sp is not None:
+                stop_server(sp)

@@ -16,24 +16,36 @@ struct RegistryReplica: Sendable {
     let registry: ModelRegistry
     let logger: Logger
 
+    /// Rows read per etcd range call: far below the client's 4 MiB message limit even for large rows.
+    static let pageSize: Int64 = 500
+
     /// Replaces the local registry with etcd's rows; returns the revision read, or nil when the prefix was never
-    /// seeded (the local registry is then left as it is).
+    /// seeded (the local registry is then left as it is). The rows are read in pages, all at the revision of the
+    /// first (the seeded marker is read in the same transaction as it).
     func resync() async throws -> Int64? {
         let rows = Array(RegistryKeys.rowPrefix(prefix).utf8)
+        let end = EtcdClient.prefixEnd(rows)
         let response = try await etcd.txn(
             TxnRequest(success: [
                 RequestOp(request: .requestRange(RangeRequest(key: RegistryKeys.seededKey(prefix)))),
-                RequestOp(request: .requestRange(RangeRequest(key: rows, rangeEnd: EtcdClient.prefixEnd(rows)))),
+                RequestOp(request: .requestRange(RangeRequest(key: rows, rangeEnd: end, limit: Self.pageSize))),
             ]))
         guard response.responses.count == 2, case .responseRange(let marker)? = response.responses[0].response,
-            case .responseRange(let stored)? = response.responses[1].response
+            case .responseRange(var page)? = response.responses[1].response
         else { throw EtcdError.unavailable("etcd answered the registry read without its two ranges") }
         guard !marker.kvs.isEmpty else { return nil }
-        let changes = stored.kvs.map { kv in
-            RegistryRowChange(key: String(decoding: kv.key.dropFirst(rows.count), as: UTF8.self), value: kv.value)
+        let revision = response.header?.revision ?? 0
+        var changes: [RegistryRowChange] = []
+        while true {
+            changes += page.kvs.map { kv in
+                RegistryRowChange(key: String(decoding: kv.key.dropFirst(rows.count), as: UTF8.self), value: kv.value)
+            }
+            guard page.more, let last = page.kvs.last else { break }
+            // The next key after the last one read, at the same revision.
+            page = try await etcd.range(
+                RangeRequest(key: last.key + [0], rangeEnd: end, limit: Self.pageSize, revision: revision))
         }
         try registry.replaceReplicated(with: changes)
-        let revision = response.header?.revision ?? 0
         logger.info("registry replica loaded from etcd", metadata: ["rows": "\(changes.count)", "revision": "\(revision)"])
         return revision
     }
