@@ -549,3 +549,30 @@ def test_standby_replica_reads_every_row_in_pages(tmp_path, aimass_stubs, etcd_e
         for sp in (standby, leader):
             if sp is not None:
                 stop_server(sp)
+
+
+def test_change_over_etcd_txn_limit_fails_clearly_and_keeps_everything(registry, aimass_stubs, request):
+    """Deleting a model deletes its rows in one transaction; on etcd that is one etcd transaction, which takes at most
+    128 operations (etcd's --max-txn-ops). A model with 130 alias moves cannot be deleted there: RESOURCE_EXHAUSTED
+    naming the limit, and the model is still whole. On SQLite alone it is deleted."""
+    stub, admin, _, _ = registry
+    pb = aimass_stubs.registry_pb2
+    stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name="long", manifest={"algorithm": "usercf"})),
+                     metadata=admin, timeout=TIMEOUT)
+    for payload in (b"u1 i1\n", b"u1 i2\n"):
+        stub.UploadVersion(upload_requests(pb, "long", payload), metadata=admin, timeout=TIMEOUT)
+    for i in range(130):
+        stub.SetAlias(pb.SetAliasRequest(model="long", alias="production", version=1 + i % 2), metadata=admin,
+                      timeout=TIMEOUT)
+    if request.node.callspec.params["registry"] == "sqlite":
+        stub.DeleteModel(pb.DeleteModelRequest(name="long"), metadata=admin, timeout=TIMEOUT)
+        return
+    with pytest.raises(grpc.RpcError) as err:
+        stub.DeleteModel(pb.DeleteModelRequest(name="long"), metadata=admin, timeout=TIMEOUT)
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, err.value
+    assert "--max-txn-ops" in err.value.details(), err.value.details()
+    versions = stub.ListVersions(pb.ListVersionsRequest(model="long"), metadata=admin, timeout=TIMEOUT).versions
+    assert sorted(v.number for v in versions) == [1, 2]
+    history = stub.ListAliasHistory(pb.ListAliasHistoryRequest(model="long", alias="production", page_size=500),
+                                    metadata=admin, timeout=TIMEOUT).changes
+    assert len(history) == 130
