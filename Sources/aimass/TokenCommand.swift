@@ -139,6 +139,12 @@ struct TokenCommand: AsyncParsableCommand {
             let directory =
                 options.dataDirectory ?? ProcessInfo.processInfo.environment["AIMASS_DATA_DIR"] ?? "./aimass-data"
             guard let user else { throw ValidationError("--offline needs --user") }
+            if let prefix = ModelRegistry.replicatedPrefix(dataDirectory: directory) {
+                CLIOutput.fail(
+                    "FAILED_PRECONDITION: \(directory) holds a copy of the registry in etcd (prefix \(prefix)): a token "
+                        + "written there alone would be lost at the copy's next reload; create it with `aimass token "
+                        + "create` against the control planes (--server)")
+            }
             let scope = RegistryTokenScope(
                 roleCeiling: try role.map { name throws(ValidationError) in
                     guard let role = RegistryRole(name: name) else {

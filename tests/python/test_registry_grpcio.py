@@ -243,6 +243,20 @@ def test_register_upload_list_diff_alias_and_refuse(registry, aimass_stubs):
                                                 timeout=TIMEOUT).versions] == [2, 1]
 
 
+def test_offline_token_refused_while_the_directory_is_in_use(registry, request):
+    """`aimass token create --offline` on the data directory of a running server fails and says why: with SQLite the
+    server holds the directory; on etcd the directory is a copy of etcd's registry, where a token written alone would
+    be lost at the copy's next reload, so it is refused even before the lock is tried."""
+    *_, data_dir = registry
+    out = subprocess.run([str(aimass_binary("aimass")), "token", "create", "--offline", "--user", "carol",
+                          "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and out.stdout == "", out
+    if request.node.callspec.params["registry"] == "etcd":
+        assert "holds a copy of the registry in etcd" in out.stderr, out.stderr
+    else:
+        assert "stop it first" in out.stderr, out.stderr
+
+
 def test_upload_errors_store_nothing(registry, aimass_stubs):
     stub, admin, _, data_dir = registry
     pb = aimass_stubs.registry_pb2

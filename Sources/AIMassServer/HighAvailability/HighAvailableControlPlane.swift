@@ -78,6 +78,12 @@ public struct HighAvailableControlPlane: Sendable {
                 $0.createAdminUser = false
             },
             logger: logger)
+        do {
+            try registry.markReplica(of: options.prefix)
+        } catch {
+            registry.close()
+            throw error
+        }
         let replica = RegistryReplica(etcd: etcd, prefix: options.prefix, registry: registry, logger: logger)
         let standby = StandbyServer(
             configuration: .defaults {

@@ -31,3 +31,20 @@ extension ModelRegistry {
         }
     }
 }
+
+extension ModelRegistry {
+    /// Records in `DATADIR/replica-of` that this registry is a copy of the rows under the etcd prefix `prefix`: what
+    /// is written to the local database alone (an offline command) is lost at the copy's next reload, so the
+    /// offline commands refuse such a directory (``replicatedPrefix(dataDirectory:)``).
+    public func markReplica(of prefix: String) throws(RegistryError) {
+        try FileSystem.writeFileAtomically(self.layout.replicaMarkerPath, bytes: Array((prefix + "\n").utf8), mode: 0o644)
+    }
+
+    /// The etcd prefix whose registry the data directory holds a copy of (see ``markReplica(of:)``), or nil for a
+    /// registry of its own.
+    public static func replicatedPrefix(dataDirectory: String) -> String? {
+        let path = DataDirectory(dataDirectory).replicaMarkerPath
+        guard FileSystem.exists(path), let bytes = try? FileSystem.readFile(path) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+    }
+}

@@ -4,6 +4,7 @@
 /// DATADIR/registry.sqlite            metadata (SQLite, WAL: also registry.sqlite-wal, -shm)
 /// DATADIR/registry.lock              flock'ed while a registry has the directory open
 /// DATADIR/admin.token                the bootstrap admin token (mode 0600)
+/// DATADIR/replica-of                 the etcd prefix whose registry this one copies (control planes on etcd)
 /// DATADIR/tmp/upload-<random>        uploads in progress (deleted on open)
 /// DATADIR/artifacts/sha256/ab/abcd…  artifacts, named by their SHA-256
 /// ```
@@ -30,6 +31,7 @@ struct DataDirectory: Sendable {
     var databasePath: String { self.root + "/registry.sqlite" }
     var lockPath: String { self.root + "/registry.lock" }
     var adminTokenPath: String { self.root + "/admin.token" }
+    var replicaMarkerPath: String { self.root + "/replica-of" }
     var temporaryDirectory: String { self.artifactRoot.map { $0 + "/tmp" } ?? self.root + "/tmp" }
     var artifactsDirectory: String { (self.artifactRoot ?? self.root + "/artifacts") + "/sha256" }
 }
