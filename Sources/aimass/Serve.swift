@@ -327,7 +327,9 @@ struct Serve: AsyncParsableCommand {
             signalled.cancel()
         } catch {
             signalled.cancel()
-            logger.critical("leadership lost; exiting", metadata: ["error": "\(error)"])
+            // Losing the lease ends the run this way, and so does any failure to start or keep leading (etcd
+            // unreachable, the registry's seed refused): the error says which.
+            logger.critical("the control plane stopped leading or standing by; exiting", metadata: ["error": "\(error)"])
             CLIOutput.fail("control plane stopped: \(error)")
         }
     }
