@@ -132,8 +132,9 @@ def one_run(args, attack: str, connections: int, open_files: int | None) -> dict
         base_steady, base_fresh = result(steady, args.seconds + 60), result(fresh, args.seconds + 60)
         steady, fresh = legit_pair(server.port, args.client_cpu, args.seconds)
         cpu_before, overflows_before, started = cpu_seconds(server.proc.pid), listen_overflows(), time.monotonic()
-        attacker = python(args.client_cpu, [attack, "127.0.0.1", str(server.port), "--seconds", str(args.seconds),
-                                            "--connections", str(connections)], nice=10)
+        attacker = python(args.attacker_cpu or args.client_cpu,
+                          [attack, "127.0.0.1", str(server.port), "--seconds", str(args.seconds),
+                           "--connections", str(connections)], nice=args.attacker_nice)
         perf = None
         if args.perf:  # where the server's time goes under this attack (call graphs, 999 samples a second)
             perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", f"{args.perf}.{attack}.data",
@@ -209,6 +210,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--server-cpu", default=os.environ.get("SERVER_CPU", "0"))
     parser.add_argument("--client-cpu", default=os.environ.get("CLIENT_CPU", "1"))
+    parser.add_argument("--attacker-cpu", default=os.environ.get("ATTACKER_CPU"),
+                        help="the attacker's CPU (default: the clients'); with the server's CPU and a high "
+                             "--attacker-nice, the attacker takes only what the server leaves and does not compete "
+                             "with the legitimate clients")
+    parser.add_argument("--attacker-nice", type=int, default=int(os.environ.get("ATTACKER_NICE", "10")))
     parser.add_argument("--json", help="also write every run's raw figures here")
     parser.add_argument("--perf", help="perf record the server during each attack into PREFIX.ATTACK.data")
     parser.add_argument("specs", nargs="+")
