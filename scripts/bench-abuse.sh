@@ -7,7 +7,8 @@
 #
 # Usage: scripts/bench-abuse.sh [SPEC...]     (default: the rows of issue 14's table; CONFIG=debug for a debug build)
 # Environment: REPEATS (default 3), SECONDS_PER_RUN (default 10), IDLE_CONNECTIONS (default 10000), PING_SECONDS
-# (default 60), SERVER_CPU, CLIENT_CPU, JSON (a file for every run's raw figures).
+# (default 60), SERVER_CPU, CLIENT_CPU, ATTACKER_CPU (default: CLIENT_CPU), ATTACKER_NICE (default 10), JSON (a file
+# for every run's raw figures).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

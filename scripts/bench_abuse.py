@@ -7,7 +7,10 @@ connection for each call 5 times a second) run first for --seconds with no attac
 for --seconds beside the attacker (its own process, on the clients' core at `nice 10`, so that what the legitimate
 client measures is the server rather than the attacker's share of its core). The server's RSS is read before the
 baseline and after the attack (waiting up to 10 s for it to come back within 20 %). Each row is the median over
-the repetitions, the baseline and the attack taken in the same run, so a noisy shared machine moves both.
+the repetitions, the baseline and the attack taken in the same run, so a noisy shared machine moves both. Each run
+also records the server's CPU use while the attack ran (user + system time over wall time: 100 % is its whole core)
+and how many SYNs the kernel dropped because a listen queue was full (TcpExt ListenOverflows, machine-wide): what
+tells a server that was busy from a machine that was.
 
 The bar of issue 14 per attack: legit p99 within 3x of its baseline, no legit call fails, new connections served
 throughout, RSS back within 20 % of the baseline. `grpcio-default:SECONDS` is the ping row: one grpcio channel with
@@ -81,6 +84,26 @@ class Server:
         self.out.close()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time the process has used (/proc/PID/stat, clock ticks)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def listen_overflows() -> int | None:
+    """The kernel's count of connections dropped because a listen queue was full (TcpExt ListenOverflows): each
+    such SYN makes its client wait for the 1 s (then 3 s) retransmission."""
+    try:
+        header, values = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines()
+                          if line.startswith("TcpExt:")][:2]
+        return int(values[header.index("ListenOverflows")])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def python(cpu: str, args: list[str], nice: int = 0) -> subprocess.Popen:
     command = ["taskset", "-c", cpu, sys.executable, str(ATTACKER), *args]
     if nice:
@@ -108,8 +131,10 @@ def one_run(args, attack: str, connections: int, open_files: int | None) -> dict
         steady, fresh = legit_pair(server.port, args.client_cpu, args.seconds)
         base_steady, base_fresh = result(steady, args.seconds + 60), result(fresh, args.seconds + 60)
         steady, fresh = legit_pair(server.port, args.client_cpu, args.seconds)
-        attacker = python(args.client_cpu, [attack, "127.0.0.1", str(server.port), "--seconds", str(args.seconds),
-                                            "--connections", str(connections)], nice=10)
+        cpu_before, overflows_before, started = cpu_seconds(server.proc.pid), listen_overflows(), time.monotonic()
+        attacker = python(args.attacker_cpu or args.client_cpu,
+                          [attack, "127.0.0.1", str(server.port), "--seconds", str(args.seconds),
+                           "--connections", str(connections)], nice=args.attacker_nice)
         perf = None
         if args.perf:  # where the server's time goes under this attack (call graphs, 999 samples a second)
             perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", f"{args.perf}.{attack}.data",
@@ -117,6 +142,12 @@ def one_run(args, attack: str, connections: int, open_files: int | None) -> dict
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         attack_steady, attack_fresh = result(steady, args.seconds + 120), result(fresh, args.seconds + 120)
         seen = result(attacker, args.seconds + 120)
+        # The server's share of its core while the legitimate clients ran beside the attacker, and SYNs the kernel
+        # dropped meanwhile (machine-wide: nothing else here opens connections that fast).
+        cpu_after, overflows_after = cpu_seconds(server.proc.pid), listen_overflows()
+        server_cpu = (None if cpu_before is None or cpu_after is None
+                      else round((cpu_after - cpu_before) / (time.monotonic() - started), 3))
+        overflows = None if overflows_before is None or overflows_after is None else overflows_after - overflows_before
         if perf is not None:
             perf.wait()
         alive = server.alive
@@ -126,7 +157,8 @@ def one_run(args, attack: str, connections: int, open_files: int | None) -> dict
             waited += 0.5
             after = rss_kib(server.proc.pid)
         return {"base": base_steady, "base_fresh": base_fresh, "steady": attack_steady, "fresh": attack_fresh,
-                "attack": seen, "alive": alive, "rss_before": before, "rss_after": after}
+                "attack": seen, "alive": alive, "rss_before": before, "rss_after": after, "server_cpu": server_cpu,
+                "listen_overflows": overflows}
     finally:
         server.stop()
 
@@ -160,7 +192,10 @@ def row_attack(spec: str, runs: list[dict]) -> str:
     rss_mib = median([r["rss_before"] / 1024 for r in runs if r["rss_before"]])
     attack = runs[len(runs) // 2]["attack"]
     seen = (f"{attack['connections']} conns, {attack['closed_by_server']} closed by server, units {attack['units']}, "
-            f"GOAWAYs {attack['goaways']}")
+            f"GOAWAYs {attack['goaways']}; server CPU (each run) "
+            + "/".join(f"{r['server_cpu']:.0%}" if r.get("server_cpu") is not None else "?" for r in runs)
+            + ", SYNs dropped (each run) "
+            + "/".join(str(r.get("listen_overflows", "?")) for r in runs))
     alive = "" if all(r["alive"] for r in runs) else " **server died**"
     ratios = "/".join(f"{r['steady']['p99_ms'] / r['base']['p99_ms']:.1f}" for r in runs)
     return (f"| {spec}{alive} | {base_p50:.2f} / {base_p99:.2f} ms | {p50:.2f} / {p99:.2f} ms | ×{ratio:.1f} ({ratios}) "
@@ -175,6 +210,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--server-cpu", default=os.environ.get("SERVER_CPU", "0"))
     parser.add_argument("--client-cpu", default=os.environ.get("CLIENT_CPU", "1"))
+    parser.add_argument("--attacker-cpu", default=os.environ.get("ATTACKER_CPU"),
+                        help="the attacker's CPU (default: the clients'); with the server's CPU and a high "
+                             "--attacker-nice, the attacker takes only what the server leaves and does not compete "
+                             "with the legitimate clients")
+    parser.add_argument("--attacker-nice", type=int, default=int(os.environ.get("ATTACKER_NICE", "10")))
     parser.add_argument("--json", help="also write every run's raw figures here")
     parser.add_argument("--perf", help="perf record the server during each attack into PREFIX.ATTACK.data")
     parser.add_argument("specs", nargs="+")

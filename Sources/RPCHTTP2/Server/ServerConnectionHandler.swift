@@ -75,6 +75,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
+        logger.debug("connection opened", metadata: ["peer": "\(remotePeer)"])
         shared.connectionOpened(self, eventLoop: context.eventLoop)
         startManagementTimers(context: context)
         flush()

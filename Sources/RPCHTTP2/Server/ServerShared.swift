@@ -195,7 +195,13 @@ extension ServerConnectionHandler {
     /// (GOAWAY first either way, so the client knows to reconnect).
     func closeForRoom() {
         guard channelContext != nil else { return }
-        logger.debug("closing a connection to make room", metadata: ["peer": "\(remotePeer)", "calls": "\(streams.count)"])
+        logger.debug(
+            "closing a connection to make room",
+            metadata: [
+                "peer": "\(remotePeer)", "calls": "\(streams.count)", "silent": "\(activity.isSilent)",
+                "authenticated": "\(!activity.isUnauthenticated)",
+            ]
+        )
         beginDraining()
     }
 
