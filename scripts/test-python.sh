@@ -13,7 +13,14 @@ export AIMASS_BENCH_BIN_DIR=${AIMASS_BENCH_BIN_DIR:-$(swift build --package-path
 WORKERS=${AIMASS_TEST_WORKERS:-2}
 PARALLEL=()
 [[ $WORKERS != 0 ]] && PARALLEL=(-n "$WORKERS" --dist loadfile --no-loadscope-reorder)
-# The whole suite, unless files or folders are named.
+# The whole suite, unless files or folders are named (a path that is the value of an option, as in
+# `--ignore tests/python/test_x.py`, names nothing to run).
 SUITE=(tests/python)
-for arg in "$@"; do [[ -e $arg ]] && SUITE=() && break; done
+previous=""
+for arg in "$@"; do
+  case $previous in --ignore | --ignore-glob | --deselect | -k | -m | -p | -c | -o | --rootdir | --basetemp) ;;
+    *) [[ -e $arg ]] && SUITE=() && break ;;
+  esac
+  previous=$arg
+done
 exec .venv/bin/python -m pytest -q -rfE "${PARALLEL[@]}" "${SUITE[@]}" "$@"
