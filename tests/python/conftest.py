@@ -46,13 +46,14 @@ HEALTH_TIMEOUT = 10.0
 
 # -- parallel runs (pytest-xdist) ---------------------------------------------------------------
 
-# scripts/test-python.sh runs the suite with `-n 2 --dist loadfile --no-loadscope-reorder`: each file whole on one
+# scripts/test-python.sh runs the suite with `-n 3 --dist loadfile --no-loadscope-reorder`: each file whole on one
 # worker (its module fixtures made once), files handed out in collection order as workers free up. The files that
 # take longest go first, so that none of them starts last and leaves one worker idle while it finishes (measured
 # durations in docs/testing.md). The order of the others is unchanged.
-SLOW_FILES_FIRST = ("test_fuzz_short.py", "test_run_serving.py", "test_tune.py", "test_run_demo.py", "test_improve.py",
-                    "test_control_plane_restart.py", "test_pool.py", "test_etcd_ha.py", "test_recommend_similarity.py",
-                    "test_interop_tls.py", "test_recommend_reference.py", "test_python_client.py")
+SLOW_FILES_FIRST = ("test_fuzz_short.py", "test_run_serving.py", "test_recommend_similarity.py",
+                    "test_recommend_similarity_usercf.py", "test_recommend_reference.py", "test_abuse.py", "test_tune.py",
+                    "test_improve.py", "test_python_client.py", "test_run_demo.py", "test_control_plane_restart.py",
+                    "test_console_browser.py", "test_interop_tls.py", "test_pool.py", "test_etcd_ha.py")
 
 
 def pytest_collection_modifyitems(config, items):
