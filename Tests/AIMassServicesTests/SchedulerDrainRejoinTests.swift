@@ -134,6 +134,9 @@ struct SchedulerDrainRejoinTests {
                 return
             }
             let firstBeat = heartbeat(first, welcome.workerId)
+            // The platform's local worker joins in the background: until it has, the raw worker is the only one and
+            // would get both replicas (it acknowledges one only, so readyReplicas stayed 1: a rare timeout below).
+            _ = try await Self.waitForPool(fixture, "the local worker and the raw one") { $0.count == 2 }
             // Two replicas: spread puts one on the local worker and one on this raw worker.
             let deployed: Deployment = try await S.scheduler(fixture, SchedulerMethods.deploy, DeployRequest(model: "dishes", minReplicas: 2))
             guard case .place(let place)? = try await instruction(first) else {

@@ -46,18 +46,64 @@ HEALTH_TIMEOUT = 10.0
 
 # -- parallel runs (pytest-xdist) ---------------------------------------------------------------
 
-# scripts/test-python.sh runs the suite with `-n 2 --dist loadfile --no-loadscope-reorder`: each file whole on one
+# scripts/test-python.sh runs the suite with `-n 3 --dist loadfile --no-loadscope-reorder`: each file whole on one
 # worker (its module fixtures made once), files handed out in collection order as workers free up. The files that
 # take longest go first, so that none of them starts last and leaves one worker idle while it finishes (measured
 # durations in docs/testing.md). The order of the others is unchanged.
-SLOW_FILES_FIRST = ("test_fuzz_short.py", "test_run_serving.py", "test_tune.py", "test_run_demo.py", "test_improve.py",
-                    "test_control_plane_restart.py", "test_pool.py", "test_etcd_ha.py", "test_recommend_similarity.py",
-                    "test_interop_tls.py", "test_recommend_reference.py", "test_python_client.py")
+SLOW_FILES_FIRST = ("test_fuzz_short.py", "test_run_serving.py", "test_recommend_similarity.py",
+                    "test_recommend_similarity_usercf.py", "test_recommend_reference.py", "test_abuse.py", "test_tune.py",
+                    "test_improve.py", "test_python_client.py", "test_run_demo.py", "test_control_plane_restart.py",
+                    "test_console_browser.py", "test_interop_tls.py", "test_pool.py", "test_etcd_ha.py")
 
 
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
+# -- fixed ports -------------------------------------------------------------------------------
+
+# A server that must come back on the same port (a restarted control plane) or a cluster whose members name each
+# other's ports up front (etcd) cannot listen on port 0. A port taken from the kernel (bind to 0, close) races: the
+# kernel hands the same range out again to any bind(0) or outgoing connection, and the other xdist worker takes
+# ports from it all the time. So fixed ports come from below the ephemeral range, which the kernel never hands out,
+# from a slice of it of this worker's own (gw0, gw1, ...), and are checked free before use.
+_FIXED_PORTS_LOW = 20000
+_FIXED_PORT_SLICES = 8
+_handed_out: set = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def reserved_ports(n: int) -> list:
+    """n free loopback ports that no other test of this run can be handed, outside the kernel's ephemeral range."""
+    import random
+    import socket
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    size = (_ephemeral_low() - _FIXED_PORTS_LOW) // _FIXED_PORT_SLICES
+    first = _FIXED_PORTS_LOW + (index % _FIXED_PORT_SLICES) * size
+    ports: list = []
+    candidates = list(range(first, first + size))
+    random.shuffle(candidates)  # another checkout's suite may run beside this one: do not all start at one end
+    for port in candidates:
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        ports.append(port)
+        if len(ports) == n:
+            return ports
+    pytest.fail(f"no {n} free ports in {first}-{first + size - 1}", pytrace=False)
 
 
 # -- stubs -------------------------------------------------------------------------------------

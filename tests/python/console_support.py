@@ -83,7 +83,8 @@ class Console:
         raise AssertionError(f"{model} not ready within {READY_TIMEOUT}s: {json.dumps(last, indent=1)}")
 
 
-def start_console(tmp_path: Path) -> Console:
+def start_console(tmp_path: Path, extra=()) -> Console:
+    """`aimass serve` with its console (`--http-port 0`) and `extra` flags, MovieLens deployed (see below)."""
     ensure_ml100k()
     exe = aimass_binary("aimass")
     data = tmp_path / "data"
@@ -95,7 +96,8 @@ def start_console(tmp_path: Path) -> Console:
     grouped = subprocess.run([str(exe), "token", "group", "editors", "--member", "ana", "--data-dir", str(data)],
                              capture_output=True, text=True, timeout=HTTP_TIMEOUT)
     assert grouped.returncode == 0, grouped.stderr
-    server = start_server("aimass-console", [exe, "serve", "--port", "0", "--http-port", "0", "--data-dir", data],
+    server = start_server("aimass-console", [exe, "serve", "--port", "0", "--http-port", "0", "--data-dir", data,
+                                             *extra],
                           r"aimass console on http://(127\.0\.0\.1):(\d+)/")
     grpc_line = next(line for line in server.stdout_lines if line.startswith("aimass listening on "))
     console = Console(server=server, http_port=server.port, grpc_target=grpc_line.split()[-1],

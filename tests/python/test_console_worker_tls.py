@@ -189,10 +189,15 @@ def test_worker_console_page_shows_that_worker_read_only(setup, browser, shots):
     assert text_of(browser, "#console-role") == f"worker {setup.worker_grpc} · read-only"
     assert not browser.find_elements(By.ID, "create-form")
     browser.execute_script("location.hash = '#/pool'")
-    wait(browser, lambda d: "READY" in text_of(d, "#workers .worker") and d.find_elements(By.CSS_SELECTOR, "#deployments-table"),
-         "the worker's card with its ready replica")
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#workers .worker")) == 1
-    assert setup.worker_grpc in text_of(browser, "#workers .worker") and f"{MODEL}@v1" in text_of(browser, "#workers .worker")
+
+    def one_card(d):
+        # One wait for all of it: the page redraws the card on every pool event, and text_of reads "" meanwhile (a
+        # read after the wait once met the redraw and failed).
+        text = text_of(d, "#workers .worker")
+        return (len(d.find_elements(By.CSS_SELECTOR, "#workers .worker")) == 1 and "READY" in text
+                and setup.worker_grpc in text and f"{MODEL}@v1" in text
+                and d.find_elements(By.CSS_SELECTOR, "#deployments-table"))
+    wait(browser, one_card, f"the worker's one card, with its address and its ready replica of {MODEL}@v1")
     assert not browser.find_element(By.ID, "deploy-card").is_displayed()
     assert not browser.find_elements(By.CSS_SELECTOR, ".scale-form") and not browser.find_elements(By.CSS_SELECTOR, "#workers button")
     shot(browser, shots, "11-worker-pool")

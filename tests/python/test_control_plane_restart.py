@@ -27,7 +27,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from conftest import start_server, stop_server
-from roles import PARTITION_KEEPALIVE_MS, partitionable_pool
+from roles import PACED_QUEUE_BUDGET_MS, PARTITION_KEEPALIVE_MS, partitionable_pool
 from test_mesh_pool import mesh_stubs  # noqa: F401 (the fixture)
 from test_pool import DATA, cli, ready_holders, restartable_control_plane, wait_until
 
@@ -144,7 +144,8 @@ def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb,
         env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
         worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0",
                                          "--token", token, "--capacity-cpu-millis", "2000",
-                                         "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4"],
+                                         "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4",
+                                         "--queue-budget-ms", str(PACED_QUEUE_BUDGET_MS)],
                               r"aimass worker listening on (127\.0\.0\.1):(\d+)")
         worker_id, replica_id = deploy_movies(exe, env, grant_reader="bob")
         assert worker_health(worker.target, CONTROL_PLANE_HEALTH) == health_pb2.HealthCheckResponse.SERVING

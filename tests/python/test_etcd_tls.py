@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from conftest import aimass_binary, start_server, stop_server
-from test_etcd_ha import STANDBY_RE, free_ports, leaders
+from conftest import aimass_binary, reserved_ports, start_server, stop_server
+from test_etcd_ha import STANDBY_RE, leaders
 from test_pool import DATA, cli, ensure_ml100k, wait_until
 from tls_certs import CertificateAuthority
 
@@ -24,7 +24,7 @@ class TLSEtcd:
     def __init__(self, root, ca, server):
         self.etcd, self.etcdctl = shutil.which("etcd"), shutil.which("etcdctl")
         assert self.etcd and self.etcdctl, "etcd and etcdctl are missing: scripts/install-deps.sh installs etcd-server"
-        self.client_port, peer_port = free_ports(2)
+        self.client_port, peer_port = reserved_ports(2)
         self.ca = ca
         self.client = ca.issue("etcdctl", server=False)
         self.log = open(root / "etcd-tls.log", "w")
@@ -83,7 +83,7 @@ def test_control_plane_on_etcd_over_tls_with_client_certificates(tmp_path):
             "--etcd", etcd.endpoint, "--etcd-ca-file", ca.cert_path, "--leader-ttl-s", "5"], STANDBY_RE)
         cps.append(anonymous)
 
-        port = free_ports(1)[0]
+        port = reserved_ports(1)[0]
         cp = start_server("control-plane-tls", [
             exe, "serve", "--role", "control-plane", "--port", str(port), "--data-dir", data,
             "--etcd", etcd.endpoint, "--etcd-ca-file", ca.cert_path, "--etcd-cert-file", plane_client.cert,

@@ -281,12 +281,6 @@ def test_alert_rules_and_dashboard_queries_are_valid_promql(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.timeout(600)
 def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
     exe = aimass_binary("aimass")
@@ -349,25 +343,25 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
         prometheus_bin = shutil.which("prometheus")
         if prometheus_bin is None:
             pytest.fail("prometheus is missing: run scripts/install-deps.sh", pytrace=False)
-        port = free_port()
         targets = [f"{h}:{p}" for h, p in (metrics_address(cp), metrics_address(worker))]
         config = tmp_path / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                           "scrape_configs:\n  - job_name: aimass\n    static_configs:\n"
                           f"      - targets: {json.dumps(targets)}\n")
-        log = open(tmp_path / "prometheus.log", "w")
-        prometheus = subprocess.Popen([prometheus_bin, f"--config.file={config}",
-                                       f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                                       f"--web.listen-address=127.0.0.1:{port}"],
-                                      stdout=log, stderr=subprocess.STDOUT)
-        api = f"http://127.0.0.1:{port}/api/v1"
+        # On port 0, its address read from its log (it logs to stderr: the shell sends that to stdout), so that no
+        # port picked beforehand can be taken by another test first.
+        prometheus = start_server("prometheus", ["sh", "-c", 'exec "$0" "$@" 2>&1', prometheus_bin,
+                                                 f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                                                 "--web.listen-address=127.0.0.1:0"],
+                                  r'msg="Listening on" address=(127\.0\.0\.1):(\d+)', timeout=120)
+        api = f"http://{prometheus.target}/api/v1"
 
         def get(path, **params):
             try:
                 with urllib.request.urlopen(f"{api}/{path}?{urllib.parse.urlencode(params)}", timeout=10) as r:
                     return json.loads(r.read())["data"]
             except OSError:
-                assert prometheus.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
+                assert prometheus.alive(), "\n".join(prometheus.stdout_lines[-30:])
                 return None
 
         def all_up():
@@ -398,8 +392,6 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
                 assert json.loads(r.read())["status"] == "success", expr
     finally:
         if prometheus is not None:
-            prometheus.terminate()
-            prometheus.wait(30)
-            log.close()
+            stop_server(prometheus, expect_alive=False)
         for server in reversed(servers):
             stop_server(server)

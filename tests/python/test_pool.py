@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, reserved_ports, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "ml-100k.inter"
@@ -73,9 +72,7 @@ def restartable_control_plane(tmp_path):
     ensure_ml100k()
     exe = aimass_binary("aimass")
     data = tmp_path / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = reserved_ports(1)[0]
     argv = [exe, "serve", "--role", "control-plane", "--port", str(port), "--data-dir", data, "--lease-ms", str(LEASE_MS)]
     return exe, data, argv, r"aimass listening on (127\.0\.0\.1):(\d+)"
 

@@ -1,6 +1,7 @@
 """The README's first command, `scripts/run.sh`, run with --demo-only in a temporary data directory:
 it must upload and deploy both models, print an evaluation line, similar dishes and recommendations obtained
-over gRPC, and a second run must not duplicate anything."""
+over gRPC, and a second run must not duplicate anything. It runs the build under test (AIMASS_BIN_DIR, given to
+run.sh as AIMASS_EXE) instead of having run.sh build: test_run_serving.py runs run.sh whole, its build included."""
 
 import os
 import re
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import aimass_binary
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(data_dir: Path) -> str:
     env = dict(os.environ, AIMASS_DATA_DIR=str(data_dir), AIMASS_PORT="0", AIMASS_HTTP_PORT="0",
-               AIMASS_BUILD_CONFIG=os.environ.get("AIMASS_BUILD_CONFIG", "debug"))
+               AIMASS_EXE=str(aimass_binary("aimass")))
     r = subprocess.run([str(REPO / "scripts" / "run.sh"), "--demo-only"], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, f"run.sh failed ({r.returncode})\n--- stdout ---\n{r.stdout}\n--- stderr ---\n{r.stderr}"

@@ -33,7 +33,8 @@ def listening(host: str, port: int) -> bool:
 def test_run_script_keeps_serving_in_release_until_interrupted(tmp_path, recommend_pb):
     pb, pb_grpc = recommend_pb
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if k not in ("AIMASS_BUILD_CONFIG", "AIMASS_SERVER", "AIMASS_TOKEN")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("AIMASS_BUILD_CONFIG", "AIMASS_EXE", "AIMASS_SERVER", "AIMASS_TOKEN")}
     env.update(AIMASS_DATA_DIR=str(data), AIMASS_PORT="0", AIMASS_HTTP_PORT="0")
     script = subprocess.Popen([str(REPO / "scripts" / "run.sh")], cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
