@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -35,24 +34,14 @@ import time
 import grpc
 import pytest
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, reserved_ports, start_server, stop_server
 from test_control_plane_restart import PacedClient
 from test_mesh_pool import EPHEMERAL, mesh_stubs  # noqa: F401 (the fixture)
+from roles import PACED_QUEUE_BUDGET_MS
 from test_pool import DATA, cli, ensure_ml100k, ready_holders, wait_until
 
 LEASE_TTL_S = 10
 STANDBY_RE = r"aimass standby listening on (127\.0\.0\.1):(\d+)"
-
-
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 class EtcdCluster:
@@ -62,7 +51,7 @@ class EtcdCluster:
         self.etcd = shutil.which("etcd")
         self.etcdctl = shutil.which("etcdctl")
         assert self.etcd and self.etcdctl, "etcd and etcdctl are missing: scripts/install-deps.sh installs etcd-server"
-        ports = free_ports(6)
+        ports = reserved_ports(6)
         self.client_ports, peer_ports = ports[:3], ports[3:]
         cluster = ",".join(f"m{i}=http://127.0.0.1:{p}" for i, p in enumerate(peer_ports))
         self.procs, self.logs = [], []
@@ -215,7 +204,7 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
     artifacts = tmp_path / "artifacts"
     cps, workers, client, watcher, balanced = [], [], None, None, None
     try:
-        cp_ports = free_ports(3)
+        cp_ports = reserved_ports(3)
         argvs = [[exe, "serve", "--role", "control-plane", "--port", str(p), "--data-dir", data[i], "--artifact-dir",
                   artifacts, "--etcd", etcd.endpoints, "--leader-ttl-s", str(LEASE_TTL_S), "--lease-ms", "3000"]
                  for i, p in enumerate(cp_ports)]
@@ -244,7 +233,7 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
             workers.append(start_server(
                 f"worker-{i}", [exe, "serve", "--role", "worker", "--join", join, "--port", "0", "--token", token,
                                 "--capacity-cpu-millis", "2000", "--capacity-memory-bytes", str(4 << 30),
-                                "--capacity-replicas", "4"],
+                                "--capacity-replicas", "4", "--queue-budget-ms", str(PACED_QUEUE_BUDGET_MS)],
                 r"aimass worker listening on (127\.0\.0\.1):(\d+)"))
         cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
         cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
@@ -355,29 +344,24 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         client.stop()
         watcher.stop()
         balanced_calls = [c for c in balanced.stop() if wall_kill * 1000 <= c["at_ms"] < wall_end * 1000]
-        balanced_shed = [c for c in balanced_calls if c["code"] == "RESOURCE_EXHAUSTED"
-                         and "overloaded" in c.get("message", "")]
-        balanced_failed = [c for c in balanced_calls if c["code"] != "OK" and c not in balanced_shed]
+        balanced_failed = [c for c in balanced_calls if c["code"] != "OK"]
 
         calls = client.between(t_kill, t_end)
-        # A call the worker's overload protection sheds (RESOURCE_EXHAUSTED, "server overloaded") is not a failover
-        # failure: it is the worker protecting its latency on a busy machine (this test shares 2 cores with builds),
-        # and clients retry it after a back-off. Every other failure counts.
-        shed = [c for c in calls if c[1] == grpc.StatusCode.RESOURCE_EXHAUSTED and "overloaded" in c[3]]
-        failed = [c for c in calls if c[1] != grpc.StatusCode.OK and c not in shed]
+        # Every call that did not succeed counts, a shed one too: the workers queue calls over their limit for up to
+        # PACED_QUEUE_BUDGET_MS instead of shedding them at once, as on a machine shared with builds the adaptive
+        # limit can fall to a few calls while a paced client needs every call answered.
+        failed = [c for c in calls if c[1] != grpc.StatusCode.OK]
         revisions = watcher.state_revisions()
         print(f"\nleader {leader.target} killed: {successor.target} leads after {failover_s:.1f} s "
               f"(lease TTL {LEASE_TTL_S} s); the worker's replica {replica_id} adopted after {rejoined_s:.1f} s")
-        print(f"calls on the worker from the kill to the end: {len(failed)} failed / {len(calls)} "
-              f"(+ {len(shed)} shed by overload protection at s {[round(c[0] - t_kill, 1) for c in shed]})")
+        print(f"calls on the worker from the kill to the end: {len(failed)} failed / {len(calls)}")
         print(f"undeploy with etcd member m0 killed: done after {member_write_s:.1f} s")
         print(f"graceful stop of the leader: {third.target} leads after {handover_s:.1f} s")
         print(f"watcher connections: {watcher.connections}; state events: {len(revisions)}, "
               f"revisions {revisions[0][1]}..{revisions[-1][1]}; resets: "
               f"{[(k, r) for k, r, reset in revisions if reset]}")
         print(f"calls through MeshBalancer (aimass recommend-load) from the kill to the end: {len(balanced_failed)} "
-              f"failed / {len(balanced_calls)} (+ {len(balanced_shed)} shed by overload protection at s "
-              f"{[round(c['at_ms'] / 1000 - wall_kill, 1) for c in balanced_shed]})")
+              f"failed / {len(balanced_calls)}")
         phases = {"kill": 0.0, "new leader": failover_s, "adopted": rejoined_s, "etcd member killed": t_member - t_kill,
                   "SIGTERM of the leader": t_term - t_kill, "end": t_end - t_kill}
         print(f"phases (s after the kill): {phases}")
