@@ -11,6 +11,10 @@ import Glibc
 public enum TerminationSignal {
     /// The signal sources stay alive for the whole process; they are only used on their queue.
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    /// The sources' own serial queue: a global queue is where Swift's task pool runs on Linux, so with its threads
+    /// busy or blocked the sources' registration (and their handlers) could wait there for seconds, and the signals
+    /// `wait` ignores until then were lost (`scripts/run.sh`'s SIGTERM once, under load: the server kept running).
+    private static let queue = DispatchQueue(label: "aimass.termination-signal")
     private static let signalsReceived = Atomic<Int>(0)
 
     /// Suspends until the process receives SIGTERM or SIGINT (their default action is disabled).
@@ -24,7 +28,7 @@ public enum TerminationSignal {
         signal(SIGINT, SIG_IGN)
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         for signalNumber in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler {
                 continuation.yield()
                 guard let forcedExitAfter else { return }
