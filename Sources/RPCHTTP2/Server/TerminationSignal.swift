@@ -17,15 +17,15 @@ public enum TerminationSignal {
     private static let queue = DispatchQueue(label: "aimass.termination-signal")
     private static let signalsReceived = Atomic<Int>(0)
 
-    /// Suspends until the process receives SIGTERM or SIGINT (their default action is disabled).
+    /// Suspends until the process receives SIGTERM or SIGINT. Their default action (ending the process) is not
+    /// turned off first: the sources take the signals once registered, moments later, and a signal in between
+    /// still ends the process, where ignoring it until then lost it (the process then ran on).
     ///
     /// With `forcedExitAfter`, the stop is bounded: if the process is still running that long after the first
     /// signal (a graceful shutdown that does not finish, or a process too busy to begin it), or when a second signal
     /// arrives, it logs why and exits at once with status 1. The bound runs on its own thread, so neither a stuck
     /// event loop nor a saturated task pool can hold it up.
     public static func wait(forcedExitAfter: Duration? = nil, logger: Logger? = nil) async {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         for signalNumber in [SIGTERM, SIGINT] {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
