@@ -138,3 +138,4 @@ if [[ $STATUS -ne 0 ]]; then
   tail -n 5 "$LOG.err" >&2
 fi
 rm -f "$LOG" "$LOG.err"
+exit "$STATUS"

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,15 +14,20 @@ public enum TerminationSignal {
     /// busy or blocked the sources' registration (and their handlers) could wait there for seconds, and the signals
     /// `wait` ignores until then were lost (`scripts/run.sh`'s SIGTERM once, under load: the server kept running).
     private static let queue = DispatchQueue(label: "aimass.termination-signal")
-    private static let signalsReceived = Atomic<Int>(0)
+    /// When the first signal arrived; read and written only on `queue`.
+    nonisolated(unsafe) private static var firstSignalAt: ContinuousClock.Instant?
+    /// Signals this close to the first one are the same request to stop: Ctrl-C in a terminal sends SIGINT to the
+    /// whole foreground process group, so a server started by a script (`scripts/run.sh`) gets it directly and then
+    /// the SIGTERM its script forwards, moments later.
+    static let sameRequestWindow: Duration = .seconds(1)
 
     /// Suspends until the process receives SIGTERM or SIGINT. Their default action (ending the process) is not
     /// turned off first: the sources take the signals once registered, moments later, and a signal in between
     /// still ends the process, where ignoring it until then lost it (the process then ran on).
     ///
     /// With `forcedExitAfter`, the stop is bounded: if the process is still running that long after the first
-    /// signal (a graceful shutdown that does not finish, or a process too busy to begin it), or when a second signal
-    /// arrives, it logs why and exits at once with status 1. The bound runs on its own thread, so neither a stuck
+    /// signal (a graceful shutdown that does not finish, or a process too busy to begin it), or when another signal
+    /// arrives more than `sameRequestWindow` after the first, it logs why and exits at once with status 1. The bound runs on its own thread, so neither a stuck
     /// event loop nor a saturated task pool can hold it up.
     public static func wait(forcedExitAfter: Duration? = nil, logger: Logger? = nil) async {
         let (stream, continuation) = AsyncStream<Void>.makeStream()
@@ -32,16 +36,20 @@ public enum TerminationSignal {
             source.setEventHandler {
                 continuation.yield()
                 guard let forcedExitAfter else { return }
-                let received = signalsReceived.add(1, ordering: .relaxed).newValue
-                if received == 1 {
+                let now = ContinuousClock.now
+                guard let first = firstSignalAt else {
+                    firstSignalAt = now
                     armForcedExit(after: forcedExitAfter, logger: logger)
-                } else {
+                    return
+                }
+                if now - first > sameRequestWindow {
                     forceExit("a second termination signal arrived during shutdown", logger: logger)
                 }
             }
             source.resume()
             sources.append(source)
         }
+        logger?.info("stops gracefully at SIGTERM or SIGINT")
         for await _ in stream { return }
     }
 
