@@ -15,11 +15,7 @@ import Synchronization
 public final class RPCServer: Sendable {
     let shared: ServerShared
     private let group: MultiThreadedEventLoopGroup
-    /// The listener's own event loop: it accepts while the connections' loops are busy (see ``AcceptOrder``).
-    private let acceptGroup: MultiThreadedEventLoopGroup
     private let channelBox = ChannelBox()
-    /// How many accepted connections may be waiting for their event loop's setup at once.
-    static let acceptWindow = 16
 
     /// Creates a server; nothing listens until ``start()``.
     ///
@@ -40,7 +36,6 @@ public final class RPCServer: Sendable {
             logger: logger
         )
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
-        self.acceptGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
     /// Creates a server for a set of services.
@@ -66,8 +61,7 @@ public final class RPCServer: Sendable {
         shared.logger.debug("open file limit", metadata: ["soft": "\(limits.soft)", "hard": "\(limits.hard)"])
         if limits.soft > 0 { shared.fitConnectionLimit(openFiles: limits.soft) }
         let reserve = FileDescriptorReserve(size: shared.configuration.fileDescriptorReserve)
-        let acceptCapacity = shared.configuration.maxConnections
-        let bootstrap = ServerBootstrap(group: acceptGroup, childGroup: group)
+        let bootstrap = ServerBootstrap(group: group)
             // A burst of connections beyond the backlog has its SYNs dropped, and each client waits for the kernel's
             // 1 s retransmission (the 1,020 ms first call of issue 14): the kernel caps this at somaxconn (4,096).
             .serverChannelOption(.backlog, value: 4096)
@@ -80,7 +74,6 @@ public final class RPCServer: Sendable {
                         // A short pause before retrying accept after an error, so that running out of descriptors
                         // with nothing idle to close does not spin the loop.
                         AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { _ in .milliseconds(20) },
-                        AcceptOrderHandler(window: Self.acceptWindow, capacity: max(1, acceptCapacity)),
                     ])
                 }
             }
@@ -156,7 +149,6 @@ public final class RPCServer: Sendable {
         await Self.wait(upTo: .seconds(2)) { self.shared.runningHandlerTasks == 0 }
         shared.spinner?.stop()
         try? await group.shutdownGracefully()
-        try? await acceptGroup.shutdownGracefully()
     }
 
     /// Polls `done` every 5 ms until it holds or `limit` passes (only at shutdown, so polling costs nothing).
