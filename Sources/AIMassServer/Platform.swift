@@ -233,7 +233,9 @@ public final class Platform: Sendable {
             readyVersions: { store.readyVersions(of: $0) },
             serverReady: { health.status(of: "") == .serving }
         )
-        let services: [any RPCService] = [
+        // Registry, scheduler and access calls write the registry and the desired state synchronously, under their
+        // locks, and with etcd wait for it there (seconds during an election): off Swift's cooperative pool.
+        let blockingServices: [any RPCService] = [
             RegistryService(
                 registry: registry, logger: logger,
                 versionInUse: { model, version in scheduler.deploymentServing(model: model, version: version) },
@@ -241,13 +243,17 @@ public final class Platform: Sendable {
             ) { model, alias, version in
                 scheduler.aliasMoved(model: model, alias: alias, version: version)
             },
-            RecommendService(source: source, registry: registry),
             SchedulerService(registry: registry, controller: scheduler, logger: logger),
-            MeshService(hub: mesh, registry: registry, logger: logger),
             AccessService(registry: registry),
+        ]
+        let services: [any RPCService] = [
+            RecommendService(source: source, registry: registry),
+            MeshService(hub: mesh, registry: registry, logger: logger),
             FeedbackService(registry: registry, store: feedback),
             InferenceService(source: source, models: inferenceModels),
         ]
+        var router = RPCRouter(services: [health, reflection] + services)
+        router.merge(RPCRouter(services: blockingServices).preferringExecutor(BlockingTaskExecutor.shared))
         let audit = AuditLog(registry: registry, logger: logger)
         let server = RPCServer(
             configuration: .defaults {
@@ -256,7 +262,7 @@ public final class Platform: Sendable {
                 $0.tls = configuration.tls
                 if let maxConnections = configuration.maxConnections { $0.maxConnections = maxConnections }
             },
-            services: [health, reflection] + services,
+            router: router,
             interceptors: [audit] + configuration.observability.interceptors,
             callGate: gate,
             metrics: configuration.observability.metrics,

@@ -17,6 +17,27 @@ public enum MethodHandler: Sendable {
     )
 }
 
+extension MethodHandler {
+    /// The same handler, its task part run with a preference for `executor`.
+    func preferringExecutor(_ executor: any TaskExecutor) -> MethodHandler {
+        switch self {
+        case .inlineUnary(let body):
+            return .inlineUnary { (request, context) throws(RPCError) in
+                switch try body(request, context) {
+                case .response(let response):
+                    return .response(response)
+                case .continueAsync(let rest):
+                    return .continueAsync { try await withTaskExecutorPreference(executor) { try await rest() } }
+                }
+            }
+        case .streaming(let body):
+            return .streaming { requests, responses, context in
+                try await withTaskExecutorPreference(executor) { try await body(requests, responses, context) }
+            }
+        }
+    }
+}
+
 /// What the inline part of a unary method decided (see ``RPCRouter/registerUnary(_:inlineFirst:)``).
 public enum UnaryOutcome<Response: Sendable>: Sendable {
     /// The call is answered now, on the I/O thread.
@@ -69,6 +90,22 @@ public struct RPCRouter: Sendable {
 
     /// Every registered path.
     public var paths: [String] { handlers.keys.sorted() }
+
+    /// This router with every method that runs as a task (all but the inline part of inline-first unary methods)
+    /// preferring `executor` over Swift's cooperative pool: for services whose handlers block their thread (see
+    /// ``BlockingTaskExecutor``). Tasks the handlers start themselves keep their own preference.
+    public func preferringExecutor(_ executor: any TaskExecutor) -> RPCRouter {
+        var router = RPCRouter()
+        for route in handlers.values {
+            router.register(route.descriptor, handler: route.handler.preferringExecutor(executor))
+        }
+        return router
+    }
+
+    /// Adds every route of `other` (a route of the same path is replaced).
+    public mutating func merge(_ other: RPCRouter) {
+        handlers.merge(other.handlers) { _, new in new }
+    }
 
     /// Registers a raw handler.
     public mutating func register(_ descriptor: MethodDescriptor, handler: MethodHandler) {

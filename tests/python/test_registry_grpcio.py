@@ -25,6 +25,7 @@ import pytest
 
 from conftest import aimass_binary, start_aimass, start_server, stop_server
 from test_pool import wait_until
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 MiB = 1 << 20
 TIMEOUT = 60
@@ -590,3 +591,62 @@ def test_change_over_etcd_txn_limit_fails_clearly_and_keeps_everything(registry,
     history = stub.ListAliasHistory(pb.ListAliasHistoryRequest(model="long", alias="production", page_size=500),
                                     metadata=admin, timeout=TIMEOUT).changes
     assert len(history) == 130
+
+
+def test_writes_waiting_for_etcd_leave_the_other_calls_served(tmp_path, aimass_stubs):
+    """Registry writes wait for etcd synchronously (under the registry's lock), for up to 10 s when etcd does not
+    answer. They wait on threads of their own (`BlockingTaskExecutor`), not on Swift's cooperative pool, whose one
+    thread per core serves every other call: with more writes waiting than the pool has threads, a Health.Watch (a
+    streaming call, run as a task) still gets its first answer while every one of those writes is still waiting."""
+    from test_metrics import metrics_address, scrape, value
+
+    (tmp_path / "etcd").mkdir()
+    proc, endpoint = start_etcd(tmp_path / "etcd")
+    sp = None
+    try:
+        data = tmp_path / "data"
+        sp = start_server("aimass-etcd", [aimass_binary("aimass"), "serve", "--role", "control-plane", "--port", "0",
+                                          "--data-dir", data, "--artifact-dir", data / "artifacts", "--etcd", endpoint,
+                                          "--etcd-prefix", "/blocked", "--leader-ttl-s", "60", "--metrics-port", "0"],
+                          r"aimass leader listening on (127\.0\.0\.1):(\d+)")
+        admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+        pb = aimass_stubs.registry_pb2
+        method = "aimass.v1.ModelRegistry/CreateModel"
+        writers = max(4, 2 * (os.cpu_count() or 2))  # more than the cooperative pool's threads
+        with grpc.insecure_channel(sp.target) as channel:
+            stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
+
+            def create(name):
+                return stub.CreateModel.future(
+                    pb.CreateModelRequest(model=pb.Model(name=name, manifest={"algorithm": "usercf"})),
+                    metadata=admin, timeout=120)
+
+            create("before").result()  # etcd answering; the guard key is known from here on
+            proc.send_signal(signal.SIGSTOP)
+            try:
+                writes = [create(f"blocked-{i}") for i in range(writers)]
+                wait_until(f"the server to start {writers + 1} CreateModel calls",
+                           lambda: value(scrape(metrics_address(sp)), "grpc_server_call_started_total",
+                                         grpc_method=method) >= writers + 1, 120)
+                watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""),
+                                                                  timeout=120)
+                first = next(watch)
+                pending = sum(not write.done() for write in writes)
+                watch.cancel()
+            finally:
+                proc.send_signal(signal.SIGCONT)
+            assert first.status == health_pb2.HealthCheckResponse.SERVING
+            assert pending == writers, f"Health.Watch answered only after {writers - pending} writes had ended"
+            outcomes = []
+            for write in writes:
+                try:
+                    write.result()
+                    outcomes.append("OK")
+                except grpc.RpcError as error:
+                    outcomes.append(error.code().name)
+            assert set(outcomes) <= {"OK", "UNAVAILABLE"}, outcomes
+        assert sp.alive(), sp.report()
+    finally:
+        if sp is not None:
+            stop_server(sp, expect_alive=False)
+        stop_etcd(proc)
