@@ -17,6 +17,8 @@ public final class BlockingTaskExecutor: TaskExecutor, @unchecked Sendable {
 
     /// How many threads run jobs: as many blocked handlers as this can wait at once before the next waits for one.
     public let threads: Int
+    /// Names the executor's threads.
+    public let name: String
     // The queue's lock and the idle threads' wait in one.
     private let condition = NSCondition()
     // Only touched with `condition` locked.
@@ -25,6 +27,7 @@ public final class BlockingTaskExecutor: TaskExecutor, @unchecked Sendable {
     /// Starts `threads` threads (at least one) named `name-N`.
     public init(threads: Int, name: String) {
         self.threads = max(1, threads)
+        self.name = name
         for index in 0..<self.threads {
             let thread = Thread { [self] in runJobs() }
             thread.name = "\(name)-\(index)"
@@ -40,7 +43,17 @@ public final class BlockingTaskExecutor: TaskExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether the calling thread is one of this executor's.
+    var ownsCurrentThread: Bool {
+        Thread.current.threadDictionary[Self.threadKey] as? String == name
+    }
+
+    private static let threadKey = "aimass.blocking-task-executor"
+
     private func runJobs() {
+        // Foundation does not apply a name set before `start` on Linux (threads keep the name of the thread that
+        // made them); the dictionary tells this executor's threads apart.
+        Thread.current.threadDictionary[Self.threadKey] = name
         while true {
             condition.lock()
             while jobs.isEmpty { condition.wait() }

@@ -27,14 +27,18 @@ extension MethodHandler {
                 case .response(let response):
                     return .response(response)
                 case .continueAsync(let rest):
-                    return .continueAsync { try await withTaskExecutorPreference(executor) { try await rest() } }
+                    return .continueAsync { try await Self.run(on: executor, rest) }
                 }
             }
         case .streaming(let body):
             return .streaming { requests, responses, context in
-                try await withTaskExecutorPreference(executor) { try await body(requests, responses, context) }
+                try await Self.run(on: executor) { try await body(requests, responses, context) }
             }
         }
+    }
+
+    private static func run<T>(on executor: any TaskExecutor, _ body: () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(executor) { try await body() }
     }
 }
 
