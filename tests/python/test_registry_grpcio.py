@@ -107,22 +107,32 @@ def stop_etcd(proc):
         proc.wait(10)
 
 
+def start_control_plane(data, endpoint: str, prefix: str, *extra, name: str = "aimass-etcd"):
+    """`aimass serve --role control-plane` on etcd with DATA as its data directory (artifacts in DATA/artifacts
+    unless EXTRA names another); returns once it leads."""
+    artifacts = [] if "--artifact-dir" in map(str, extra) else ["--artifact-dir", data / "artifacts"]
+    return start_server(name, [aimass_binary("aimass"), "serve", "--role", "control-plane", "--port", "0",
+                               "--data-dir", data, *artifacts, "--etcd", endpoint, "--etcd-prefix", prefix, *extra],
+                        r"aimass leader listening on (127\.0\.0\.1):(\d+)")
+
+
+def admin_metadata(data) -> list:
+    """The admin token of data directory DATA, as call metadata."""
+    return [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+
+
 @pytest.fixture(params=["sqlite", "etcd"])
 def registry(request, tmp_path, aimass_stubs):
     data = tmp_path / "data"
     reader_token = create_token(data, "bob")
     if request.param == "etcd":
         endpoint = request.getfixturevalue("etcd_endpoint")
-        sp = start_server("aimass-etcd", [aimass_binary("aimass"), "serve", "--role", "control-plane", "--port", "0",
-                                          "--data-dir", data, "--artifact-dir", data / "artifacts", "--etcd",
-                                          endpoint, "--etcd-prefix", f"/t{uuid.uuid4().hex}"],
-                          r"aimass leader listening on (127\.0\.0\.1):(\d+)")
+        sp = start_control_plane(data, endpoint, f"/t{uuid.uuid4().hex}")
     else:
         sp = start_aimass(data)
-    admin_token = (data / "admin.token").read_text().strip()
     channel = grpc.insecure_channel(sp.target)
     stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
-    yield stub, [("authorization", f"Bearer {admin_token}")], [("authorization", f"Bearer {reader_token}")], data
+    yield stub, admin_metadata(data), [("authorization", f"Bearer {reader_token}")], data
     channel.close()
     stop_server(sp)
 
@@ -307,7 +317,7 @@ def test_max_artifact_mb_limits_uploads(tmp_path, aimass_stubs):
     data = tmp_path / "data"
     sp = start_aimass(data, extra=("--max-artifact-mb", "1"))
     try:
-        admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+        admin = admin_metadata(data)
         pb = aimass_stubs.registry_pb2
         with grpc.insecure_channel(sp.target) as channel:
             stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
@@ -344,7 +354,7 @@ def test_group_role_applies_to_its_members(tmp_path, aimass_stubs):
     assert out.returncode == 0, out.stderr
     sp = start_aimass(data)
     try:
-        admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+        admin = admin_metadata(data)
         pb = aimass_stubs.registry_pb2
         with grpc.insecure_channel(sp.target) as channel:
             stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
@@ -434,11 +444,8 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
     sp = None
     try:
         data, prefix = tmp_path / "data", "/paused"
-        sp = start_server("aimass-etcd", [aimass_binary("aimass"), "serve", "--role", "control-plane", "--port", "0",
-                                          "--data-dir", data, "--artifact-dir", data / "artifacts", "--etcd", endpoint,
-                                          "--etcd-prefix", prefix, "--leader-ttl-s", "60"],
-                          r"aimass leader listening on (127\.0\.0\.1):(\d+)")
-        admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+        sp = start_control_plane(data, endpoint, prefix, "--leader-ttl-s", "60")
+        admin = admin_metadata(data)
         pb = aimass_stubs.registry_pb2
 
         def models_in_etcd():
@@ -513,14 +520,11 @@ def test_standby_replica_reads_every_row_in_pages(tmp_path, aimass_stubs, etcd_e
     import re
 
     prefix = f"/t{uuid.uuid4().hex}"
-    exe = aimass_binary("aimass")
-    argv = [exe, "serve", "--role", "control-plane", "--port", "0", "--etcd", etcd_endpoint, "--etcd-prefix", prefix,
-            "--artifact-dir", tmp_path / "artifacts"]
-    leader = start_server("aimass-leader", [*argv, "--data-dir", tmp_path / "a"],
-                          r"aimass leader listening on (127\.0\.0\.1):(\d+)")
+    shared = ("--artifact-dir", tmp_path / "artifacts")
+    leader = start_control_plane(tmp_path / "a", etcd_endpoint, prefix, *shared, name="aimass-leader")
     standby = None
     try:
-        admin = [("authorization", f"Bearer {(tmp_path / 'a' / 'admin.token').read_text().strip()}")]
+        admin = admin_metadata(tmp_path / "a")
         pb = aimass_stubs.registry_pb2
         with grpc.insecure_channel(leader.target) as channel:
             stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
@@ -531,7 +535,9 @@ def test_standby_replica_reads_every_row_in_pages(tmp_path, aimass_stubs, etcd_e
             for i in range(600):
                 stub.SetAlias(pb.SetAliasRequest(model="paged", alias="production", version=1 + i % 2),
                               metadata=admin, timeout=TIMEOUT)
-        standby = start_server("aimass-standby", [*argv, "--data-dir", tmp_path / "b"],
+        standby = start_server("aimass-standby", [aimass_binary("aimass"), "serve", "--role", "control-plane",
+                                                  "--port", "0", "--data-dir", tmp_path / "b", "--etcd", etcd_endpoint,
+                                                  "--etcd-prefix", prefix, *shared],
                                r"aimass standby listening on (127\.0\.0\.1):(\d+)")
         with grpc.insecure_channel(standby.target) as channel:
             stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
@@ -605,11 +611,8 @@ def test_writes_waiting_for_etcd_leave_the_other_calls_served(tmp_path, aimass_s
     sp = None
     try:
         data = tmp_path / "data"
-        sp = start_server("aimass-etcd", [aimass_binary("aimass"), "serve", "--role", "control-plane", "--port", "0",
-                                          "--data-dir", data, "--artifact-dir", data / "artifacts", "--etcd", endpoint,
-                                          "--etcd-prefix", "/blocked", "--leader-ttl-s", "60", "--metrics-port", "0"],
-                          r"aimass leader listening on (127\.0\.0\.1):(\d+)")
-        admin = [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
+        sp = start_control_plane(data, endpoint, "/blocked", "--leader-ttl-s", "60", "--metrics-port", "0")
+        admin = admin_metadata(data)
         pb = aimass_stubs.registry_pb2
         method = "aimass.v1.ModelRegistry/CreateModel"
         writers = max(4, 2 * (os.cpu_count() or 2))  # more than the cooperative pool's threads
