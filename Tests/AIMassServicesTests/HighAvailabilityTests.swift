@@ -1,10 +1,13 @@
 import AIMassAPI
 import AIMassEtcd
 import AIMassServices
+import Foundation
+import Logging
 import MeshCore
 import EtcdAPI
 import ModelRegistry
 import RPCCore
+import RPCHTTP2
 import Testing
 
 @testable import AIMassServer
@@ -41,6 +44,39 @@ struct HighAvailabilityTests {
         #expect(known.metadata.firstString(forKey: "aimass-leader") == "127.0.0.1:7001")
         let unknown = StandbyServer.redirect("")
         #expect(unknown.code == .unavailable && unknown.metadata.firstString(forKey: "aimass-leader") == nil)
+    }
+
+    @Test("A standby redirects registry reads until its replica is loaded from etcd, then answers them itself")
+    func standbyReadsWaitForTheReplica() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aimass-standby-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let replica = try ModelRegistry.open(
+            dataDirectory: directory, configuration: .defaults { $0.createAdminUser = false }, logger: Logger(label: "test"))
+        defer { replica.close() }
+        let standby = StandbyServer(
+            configuration: .defaults { $0.port = 0 }, replica: replica, logger: Logger(label: "test"))
+        let address = try await standby.start()
+        standby.setLeader("127.0.0.1:7001")
+        let client = RPCClient(host: "127.0.0.1", port: address.port ?? 0)
+        let options = CallOptions(timeout: .seconds(120), metadata: ["authorization": .string("Bearer some-token")])
+        func read() async -> RPCError? {
+            do {
+                let _: AIMassAPI.Model = try await client.unary(
+                    ModelRegistryMethods.getModel, request: GetModelRequest(name: "movies"), options: options)
+                return nil
+            } catch {
+                return error as? RPCError
+            }
+        }
+        let before = await read()
+        standby.replicaLoaded()
+        let after = await read()
+        await client.close()
+        await standby.shutdown()
+        // Before: the empty replica would have refused the token; the caller is sent to the leader instead.
+        #expect(before?.code == .unavailable && before?.message.contains("not loaded") == true, "\(String(describing: before))")
+        #expect(before?.metadata.firstString(forKey: "aimass-leader") == "127.0.0.1:7001")
+        #expect(after?.code == .unauthenticated, "the loaded replica judges the token itself: \(String(describing: after))")
     }
 
     @Test("A standby answers for every method of the platform's API")

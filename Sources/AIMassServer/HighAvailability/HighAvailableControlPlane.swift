@@ -92,7 +92,7 @@ public struct HighAvailableControlPlane: Sendable {
                 $0.tls = configuration.tls
             },
             replica: registry, logger: logger)
-        let following = Task { await replica.keepCurrent() }
+        let following = Task { await replica.keepCurrent { standby.replicaLoaded() } }
         let bound: SocketAddress
         do {
             bound = try await standby.start()

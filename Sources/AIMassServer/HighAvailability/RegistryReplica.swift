@@ -75,11 +75,12 @@ struct RegistryReplica: Sendable {
     }
 
     /// A standby's loop: resync, then follow; after a failure (etcd unreachable, compaction) resync again. Waits
-    /// while the prefix is unseeded. Returns when cancelled.
-    func keepCurrent() async {
+    /// while the prefix is unseeded. Calls `loaded` after each resync. Returns when cancelled.
+    func keepCurrent(loaded: @Sendable () -> Void = {}) async {
         while !Task.isCancelled {
             do {
                 if let revision = try await resync() {
+                    loaded()
                     try await follow(from: revision + 1)
                 } else {
                     try await Task.sleep(for: .seconds(1))  // no leader has seeded the registry yet

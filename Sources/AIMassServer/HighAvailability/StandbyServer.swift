@@ -24,6 +24,14 @@ final class StandbyServer: Sendable {
         let address = Mutex("")
     }
 
+    /// Whether the replica has been loaded from etcd since this process started: until then it may be empty (a
+    /// fresh data directory) or stale (a previous run's), and its reads would refuse valid tokens or show old rows.
+    private final class ReplicaReadiness: Sendable {
+        let loaded = Atomic<Bool>(false)
+    }
+
+    private let replicaReadiness = ReplicaReadiness()
+
     /// The services a standby answers for (the platform's, without health and reflection).
     static let methods: [MethodDescriptor] =
         ModelRegistryMethods.all + RecommendMethods.all + SchedulerMethods.all + MeshMethods.all + AccessMethods.all
@@ -49,21 +57,50 @@ final class StandbyServer: Sendable {
         }
         if let replica {
             let reads = RPCRouter(services: [RegistryService(registry: replica, logger: logger), AccessService(registry: replica)])
+            let readiness = replicaReadiness
             for method in Self.readMethods {
-                if let route = reads.route(forPath: method.path) { router.register(route.descriptor, handler: route.handler) }
+                guard let route = reads.route(forPath: method.path) else { continue }
+                router.register(route.descriptor, handler: Self.once(readiness, route.handler, else: leader))
             }
         }
         self.server = RPCServer(configuration: configuration, router: router, logger: logger)
     }
 
-    /// The error every call gets: where the leader is, if known.
-    static func redirect(_ leader: String) -> RPCError {
+    /// The error every call gets (and a read, while the replica is not loaded): where the leader is, if known.
+    static func redirect(_ leader: String, replicaNotLoaded: Bool = false) -> RPCError {
+        let standby =
+            replicaNotLoaded
+            ? "this control plane is a standby whose copy of the registry is not loaded from etcd yet"
+            : "this control plane is a standby"
         guard !leader.isEmpty else {
-            return RPCError(code: .unavailable, message: "this control plane is a standby and no leader is known yet")
+            return RPCError(code: .unavailable, message: "\(standby) and no leader is known yet")
         }
         return RPCError(
-            code: .unavailable, message: "this control plane is a standby; the leader is \(leader)",
+            code: .unavailable, message: "\(standby); the leader is \(leader)",
             metadata: [leaderMetadataKey: .string(leader)])
+    }
+
+    /// The replica has been loaded from etcd: reads are answered from it from now on.
+    func replicaLoaded() { replicaReadiness.loaded.store(true, ordering: .releasing) }
+
+    /// `handler` once the replica is loaded; before, the redirect.
+    private static func once(_ readiness: ReplicaReadiness, _ handler: MethodHandler, else leader: Leader) -> MethodHandler {
+        let notLoaded = { @Sendable () -> RPCError? in
+            readiness.loaded.load(ordering: .acquiring)
+                ? nil : Self.redirect(leader.address.withLock { $0 }, replicaNotLoaded: true)
+        }
+        switch handler {
+        case .streaming(let body):
+            return .streaming { requests, responses, context in
+                if let error = notLoaded() { throw error }
+                try await body(requests, responses, context)
+            }
+        case .inlineUnary(let body):
+            return .inlineUnary { (request, context) throws(RPCError) in
+                if let error = notLoaded() { throw error }
+                return try body(request, context)
+            }
+        }
     }
 
     /// Binds and listens.
