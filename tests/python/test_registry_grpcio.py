@@ -554,8 +554,9 @@ def test_standby_replica_reads_every_row_in_pages(tmp_path, aimass_stubs, etcd_e
                         token = page.next_page_token
                         if not token:
                             return changes
-                except grpc.RpcError as error:  # the replica not loaded yet: the token is unknown there
-                    assert error.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.NOT_FOUND), error
+                except grpc.RpcError as error:  # the replica not loaded yet: the standby names the leader
+                    assert (error.code() == grpc.StatusCode.UNAVAILABLE and "not loaded" in error.details()
+                            and dict(error.trailing_metadata()).get("aimass-leader") == leader.target), error
                     return []
             moves = wait_until("the standby's replica to hold every move", lambda: len(history()) == 600 and history(),
                                120)
