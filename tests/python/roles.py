@@ -111,8 +111,9 @@ class SilenceableProxy:
 PARTITION_KEEPALIVE_MS = 2000
 # How long a call over the worker's concurrency limit waits for a slot before it is shed (the default is 5 ms). The
 # paced clients of these tests require every call to succeed; beside a CPU hog the worker's adaptive limit can fall
-# below what their 50 calls/s keep in flight, and a shed call there says nothing about what they check.
-PACED_QUEUE_BUDGET_MS = 2000
+# below what their 50 calls/s keep in flight, and a shed call there says nothing about what they check. 2 s was not
+# enough once (a soak run beside the hog and other builds, load 6: 2 of 804 calls of test_etcd_ha shed after 2 s).
+PACED_QUEUE_BUDGET_MS = 10000
 
 
 class PartitionablePool:

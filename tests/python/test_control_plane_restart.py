@@ -62,7 +62,7 @@ class PacedClient:
                 time.sleep(delay)
             sent = time.monotonic()
             try:
-                response = self.stub.Recommend(self.request, metadata=self.metadata, timeout=5)
+                response = self.stub.Recommend(self.request, metadata=self.metadata, timeout=30)
                 self.calls.append((sent, grpc.StatusCode.OK, response.served_by.replica_id, ""))
             except grpc.RpcError as error:
                 self.calls.append((sent, error.code(), "", error.details() or ""))
