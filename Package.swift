@@ -217,7 +217,7 @@ let targets: [Target] = [
         dependencies: [
             // ModelRegistry for `aimass token` (opens the data directory directly); COpenSSLCrypto for the
             // SHA-256 of uploads and downloads.
-            "AIMassServer", "AIMassAPI", "AIMassClient", "AIMassConsole", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth",
+            "AIMassServer", "AIMassServices", "AIMassAPI", "AIMassClient", "AIMassConsole", "ModelRegistry", "RPCCore", "RPCHTTP2", "RPCHealth",
             "AIMassEtcd",
             logging, "AIMassMetrics", metrics, "AIMassTracing", tracing, .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],

@@ -51,7 +51,7 @@ public final class Platform: Sendable {
         /// History, buffer bounds and heartbeats of the mesh hub behind `Mesh/Watch`.
         public var mesh: MeshHub.Configuration
         /// The longest an inference call over the local worker's limit waits for a slot before it is shed.
-        public var queueBudget: Duration
+        public var queueBudget: QueueBudget
         /// TLS for the listener (mutual when it has a client CA); `nil`: plaintext. The embedded worker joins
         /// through an in-process connection either way.
         public var tls: TLSServerCredentials? = nil
@@ -76,7 +76,7 @@ public final class Platform: Sendable {
             host: String = "127.0.0.1", port: Int = 50051, dataDirectory: String, maxArtifactBytes: Int64 = 4 << 30,
             role: Role = .embedded, scheduler: SchedulerController.Configuration = .defaults,
             localWorkerCapacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(),
-            mesh: MeshHub.Configuration = .defaults, queueBudget: Duration = .milliseconds(5),
+            mesh: MeshHub.Configuration = .defaults, queueBudget: QueueBudget = .default,
             observability: Observability = .none
         ) {
             self.queueBudget = queueBudget

@@ -2,6 +2,7 @@ import AIMassAPI
 import AIMassConsole
 import AIMassEtcd
 import AIMassMetrics
+import AIMassServices
 import AIMassServer
 import AIMassTracing
 import ArgumentParser
@@ -85,9 +86,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("queue-budget-ms"),
-        help: "Worker: how long a Recommend call over the limit may wait for a slot before it is shed (default 5; 0: shed at once)."
+        help: "Worker: how long a Recommend call over the limit may wait for a slot before it is shed (0: shed at once; default: 5, and no longer than a typical call takes)."
     )
-    var queueBudgetMs: Int = 5
+    var queueBudgetMs: Int?
+
+    /// `--queue-budget-ms` as given (waited in full), or the default budget.
+    var queueBudget: QueueBudget { queueBudgetMs.map { .exactly(.milliseconds($0)) } ?? .default }
 
     @Option(
         name: .customLong("restart-grace-ms"),
@@ -197,8 +201,8 @@ struct Serve: AsyncParsableCommand {
         if let httpPort, httpPort < 0 || httpPort > 65535 {
             CLIOutput.fail("--http-port must be between 0 and 65535, got \(httpPort)")
         }
-        guard queueBudgetMs >= 0, queueBudgetMs <= 60_000 else {
-            CLIOutput.fail("--queue-budget-ms must be between 0 and 60000, got \(queueBudgetMs)")
+        guard (0...60_000).contains(queueBudgetMs ?? 0) else {
+            CLIOutput.fail("--queue-budget-ms must be between 0 and 60000, got \(queueBudgetMs ?? 0)")
         }
         var logger = Logger(label: "aimass")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -235,7 +239,7 @@ struct Serve: AsyncParsableCommand {
                     lease: Double(leaseMs) / 1000, autoscalerStableWindow: Double(autoscaleStableMs) / 1000,
                     autoscalerPanicWindow: Double(autoscalePanicMs) / 1000
                 ),
-                localWorkerCapacity: capacity(), queueBudget: .milliseconds(queueBudgetMs),
+                localWorkerCapacity: capacity(), queueBudget: queueBudget,
                 observability: observability
             )
             configuration.scheduler.restartGrace = Double(restartGraceMs) / 1000
@@ -437,7 +441,7 @@ struct Serve: AsyncParsableCommand {
             ? nil : ClientConfiguration.Keepalive(interval: .milliseconds(keepaliveMs), timeout: .milliseconds(keepaliveMs))
         var configuration = WorkerServer.Configuration(
             host: host, port: port, controlPlaneHost: first.host, controlPlanePort: first.port,
-            capacity: capacity(), token: token, queueBudget: .milliseconds(queueBudgetMs), keepalive: keepalive,
+            capacity: capacity(), token: token, queueBudget: queueBudget, keepalive: keepalive,
             observability: observability
         )
         configuration.tls = credentials

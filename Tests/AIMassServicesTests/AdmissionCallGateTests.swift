@@ -188,7 +188,7 @@ struct AdmissionCallGateQueueTests {
     static let recommend = AdmissionCallGateTests.recommend
 
     /// A gate that runs one call at a time (no wait budget) and lets others wait up to `queueBudget`.
-    static func oneAtATime(queueBudget: Duration = .seconds(1000)) -> AdmissionCallGate {
+    static func oneAtATime(queueBudget: Duration = .seconds(1000), capWaitAtTypicalCall: Bool = true) -> AdmissionCallGate {
         AdmissionCallGate(
             gatedPaths: [recommend.path],
             configuration: .defaults {
@@ -197,7 +197,7 @@ struct AdmissionCallGateQueueTests {
                 $0.maxLimit = 1
                 $0.classShares = [1, 1, 1]
             },
-            queueBudget: queueBudget
+            queueBudget: queueBudget, capWaitAtTypicalCall: capWaitAtTypicalCall
         )
     }
 
@@ -276,6 +276,32 @@ struct AdmissionCallGateQueueTests {
         #expect(error.code == .resourceExhausted && error.message.contains("queue budget"))
         #expect(error.metadata.firstString(forKey: "retry-after-ms") != nil)
         #expect(gate.counters.shed == 1)
+    }
+
+    @Test("the default budget's wait is cut to a typical call; a budget set exactly is waited in full", arguments: [true, false])
+    func typicalCallCap(capped: Bool) throws {
+        let gate = Self.oneAtATime(queueBudget: .seconds(1000), capWaitAtTypicalCall: capped)
+        let outcomes = Outcomes()
+        // A typical call of 1 ms, measured.
+        guard case .admit(let first) = gate.admit(call("first", outcomes)) else { throw Failure("not admitted") }
+        gate.callEnded(first, outcome: GatedCallOutcome(duration: .milliseconds(1), code: .ok))
+        guard case .admit(let running) = gate.admit(call("running", outcomes)) else { throw Failure("not admitted") }
+        // Waiting for 100 ms when the slot frees: 100 typical calls, a ten-thousandth of the budget.
+        var waiting = call("waiting", outcomes)
+        waiting.now = .now - .milliseconds(100)
+        guard case .queued = gate.admit(waiting) else { throw Failure("not queued") }
+        gate.callEnded(running, outcome: GatedCallOutcome(duration: .milliseconds(1), code: .ok))
+        let log = outcomes.log.withLock { $0 }
+        #expect(log.count == 1)
+        switch log.first?.result {
+        case .success?:
+            #expect(!capped, "admitted after 100 ms although the wait is cut to a typical call")
+        case .failure(let error)?:
+            #expect(capped, "shed although the budget is 1000 s: \(error)")
+            #expect(error.message.contains("queue budget (1") && error.message.contains(" ms)"), "\(error.message)")
+        case nil:
+            Issue.record("the queued call was neither admitted nor shed")
+        }
     }
 
     @Test("no queue budget, or no waiter: shed at once, as before")

@@ -10,7 +10,7 @@ struct WorkerInference: Sendable {
 
     /// Inference for a worker offering `cpuMillis` (0: every core the process may use), whose gate lets a call over
     /// its limit wait up to `queueBudget` for a slot.
-    init(cpuMillis: Int64, queueBudget: Duration = .milliseconds(5)) {
+    init(cpuMillis: Int64, queueBudget: QueueBudget = .default) {
         let cores = Self.threads(cpuMillis: cpuMillis)
         executor = cores == InferenceExecutor.usableCores ? .shared : InferenceExecutor(threads: cores)
         gate = AdmissionCallGate.recommendInference(cores: cores, queueBudget: queueBudget)

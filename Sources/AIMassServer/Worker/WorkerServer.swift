@@ -31,7 +31,7 @@ public final class WorkerServer: Sendable {
         /// Admin token for Join and downloads.
         public var token: String
         /// The longest an inference call over the worker's limit waits for a slot before it is shed.
-        public var queueBudget: Duration
+        public var queueBudget: QueueBudget
         /// Keepalive PINGs on the connection to the control plane (the Join stream); nil sends none.
         public var keepalive: ClientConfiguration.Keepalive?
         /// TLS for this worker's listener (mutual when it has a client CA); `nil`: plaintext.
@@ -49,7 +49,7 @@ public final class WorkerServer: Sendable {
         public init(
             host: String = "127.0.0.1", port: Int = 0, controlPlaneHost: String, controlPlanePort: Int,
             capacity: AIMassAPI.Capacity = WorkerServer.machineCapacity(), token: String,
-            queueBudget: Duration = .milliseconds(5), keepalive: ClientConfiguration.Keepalive? = .streams,
+            queueBudget: QueueBudget = .default, keepalive: ClientConfiguration.Keepalive? = .streams,
             observability: Observability = .none
         ) {
             self.keepalive = keepalive

@@ -36,7 +36,7 @@ extension AdmissionCallGate {
                 shed.add(1, ordering: .relaxed)
                 if !inTime { shedForDeadline.add(1, ordering: .relaxed) }
                 (inTime ? metrics.shedQueueTimeout : metrics.shedDeadlineExceeded).increment()
-                resumed.append((expired.item.waiter, .failure(Self.waitedTooLong(budget: queueBudget, deadlinePassed: !inTime))))
+                resumed.append((expired.item.waiter, .failure(Self.waitedTooLong(budget: maxWait, deadlinePassed: !inTime))))
             }
             admitting: while let next = queue.first {
                 switch tryAdmit(priority: next.priority, deadline: next.item.deadline, now: now) {
@@ -98,13 +98,13 @@ extension AdmissionCallGate {
 
     var typicalSeconds: Double { Double(typicalNanos.load(ordering: .relaxed)) / 1e9 }
 
-    /// The longest a call may wait now: the queue budget, and no longer than a typical call lasts (once one has been
-    /// measured): under sustained overload every admitted call waits about this long, so it bounds their latency at
-    /// about twice the unloaded one (the heavy model of docs/scheduler.md: admitted p99 2.0x unloaded with waits up
-    /// to the 5 ms budget, 1.3 ms calls).
+    /// The longest a call may wait now: the queue budget, and (with `capWaitAtTypicalCall`, the default budget's way)
+    /// no longer than a typical call lasts once one has been measured: under sustained overload every admitted call
+    /// waits about this long, so it bounds their latency at about twice the unloaded one (the heavy model of
+    /// docs/scheduler.md: admitted p99 2.0x unloaded with waits up to the 5 ms budget, 1.3 ms calls).
     var maxWait: Double {
         let typical = typicalSeconds
-        return typical > 0 ? min(queueBudget, typical) : queueBudget
+        return capWaitAtTypicalCall && typical > 0 ? min(queueBudget, typical) : queueBudget
     }
 
     func notePressure(now: Double) {
@@ -120,13 +120,19 @@ extension AdmissionCallGate {
         return .reject(Self.rpcError(code: code, retryAfter: retryAfter))
     }
 
+    /// `seconds` in milliseconds for a message: whole above 10 ms, one decimal below.
+    static func milliseconds(_ seconds: Double) -> String {
+        let ms = seconds * 1000
+        return ms >= 10 ? String(Int(ms.rounded())) : String(Double((ms * 10).rounded()) / 10)
+    }
+
     /// The status of a queued call that could not start in time.
     static func waitedTooLong(budget: Double, deadlinePassed: Bool) -> RPCError {
         if deadlinePassed {
             return RPCError(code: .deadlineExceeded, message: "deadline exceeded while queued for a slot")
         }
         var error = rpcError(code: .queueFull, retryAfter: budget)
-        error.message = "server overloaded: no slot within the queue budget (\(Int((budget * 1000).rounded())) ms)"
+        error.message = "server overloaded: no slot within the queue budget (\(Self.milliseconds(budget)) ms)"
         return error
     }
 }

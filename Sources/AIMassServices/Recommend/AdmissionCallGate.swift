@@ -57,6 +57,8 @@ public final class AdmissionCallGate: ServerCallGate {
     let typicalNanos = Atomic<Int>(0)
     /// The longest a call waits in the queue, in seconds (0: no queue).
     let queueBudget: Double
+    /// Whether a queued call's wait is also cut to a typical call's duration (``maxWait``).
+    let capWaitAtTypicalCall: Bool
     /// Calls waiting for a slot, with when they queued (seconds) and how to resume them.
     let waiting: Mutex<DeadlineQueue<Waiting>>
     /// Mirrors `waiting.count`, so that the hot path reads it without the lock.
@@ -85,12 +87,14 @@ public final class AdmissionCallGate: ServerCallGate {
     ///     call may wait longer than a batch one); `nil` for no such bound.
     ///   - queueBudget: The longest a call may wait in the queue for a slot (a deadline can only shorten it); zero
     ///     or `nil` for no queue (calls over the limit are shed at once).
+    ///   - capWaitAtTypicalCall: Whether a wait is also cut to a typical call's duration (``QueueBudget``).
     ///   - queueCapacity: The most calls that wait at once.
     public init(
         gatedPaths: Set<String>, configuration: AdmissionController.Configuration, waitBudget: Duration? = nil,
-        cores: Int = 1, queueBudget: Duration? = nil, queueCapacity: Int = 4096
+        cores: Int = 1, queueBudget: Duration? = nil, capWaitAtTypicalCall: Bool = true, queueCapacity: Int = 4096
     ) {
         self.queueBudget = Double(max(queueBudget?.saturatingNanoseconds ?? 0, 0)) / 1e9
+        self.capWaitAtTypicalCall = capWaitAtTypicalCall
         self.waiting = Mutex(DeadlineQueue(capacity: queueCapacity))
         var configuration = configuration
         configuration.queueCapacity = 0
@@ -123,6 +127,13 @@ public final class AdmissionCallGate: ServerCallGate {
     public static func recommendInference(
         cores: Int = InferenceExecutor.usableCores, queueBudget: Duration = .milliseconds(5)
     ) -> AdmissionCallGate {
+        recommendInference(cores: cores, queueBudget: QueueBudget(limit: queueBudget, capsAtTypicalCall: true))
+    }
+
+    /// The gate of a worker whose queue waits `queueBudget` (see the other `recommendInference`).
+    public static func recommendInference(
+        cores: Int = InferenceExecutor.usableCores, queueBudget: QueueBudget
+    ) -> AdmissionCallGate {
         let cores = max(cores, 1)
         let paths: Set<String> = [
             RecommendMethods.recommend.path, RecommendMethods.similarItems.path,
@@ -135,7 +146,8 @@ public final class AdmissionCallGate: ServerCallGate {
                 $0.minLimit = 16 * cores
                 $0.maxLimit = 256 * cores
             },
-            waitBudget: .milliseconds(5), cores: cores, queueBudget: queueBudget
+            waitBudget: .milliseconds(5), cores: cores, queueBudget: queueBudget.limit,
+            capWaitAtTypicalCall: queueBudget.capsAtTypicalCall
         )
     }
 
