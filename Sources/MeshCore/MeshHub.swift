@@ -173,7 +173,8 @@ public final class MeshHub: Sendable {
     /// - An older revision (or one never issued): a snapshot with `reset = true`, then live events.
     ///
     /// The snapshot holds every worker and the deployments and replicas `filter` lets through. Load reports and
-    /// heartbeats are not replayed. `heartbeatInterval` (default: the configuration's) sends a heartbeat when nothing
+    /// heartbeats are not in the log: a replay is followed by each worker's latest load report instead, so a watcher
+    /// that resumes after a cut does not keep the loads it had before the cut until the workers next report. `heartbeatInterval` (default: the configuration's) sends a heartbeat when nothing
     /// was sent for that long. The subscription ends when the consuming task is cancelled, the subscription is
     /// dropped, or with an error (too slow, shutting down).
     public func subscribe(
@@ -191,7 +192,12 @@ public final class MeshHub: Sendable {
             let backlog: [MeshEvent]
             let delivered: UInt64
             if let replay {
-                backlog = replay.filter { filter.matches($0.payload) }
+                let loads = inner.state.workers.keys.sorted().compactMap { id in
+                    inner.state.workers[id]?.load.map {
+                        MeshEvent(revision: revision, occurredAtMs: wallMs, payload: .loadReported($0))
+                    }
+                }
+                backlog = (replay + loads).filter { filter.matches($0.payload) }
                 delivered = fromRevision
             } else {
                 let snapshot = inner.state.snapshot(filter: filter, reset: fromRevision != 0)

@@ -113,6 +113,20 @@ import Testing
         #expect(hub.state.workers["w1"]?.load?.total.inFlight == 1_000)
     }
 
+    @Test func resumeIsFollowedByEachWorkersLatestLoad() async throws {
+        let hub = Fixture.hub(log: 100)
+        try hub.publish(Fixture.worker("w1"))
+        try hub.publish(Fixture.worker("w2"))
+        try hub.publish(Fixture.load("w2", inFlight: 3))
+        try hub.publish(Fixture.load("w2", inFlight: 5))
+        try hub.publish(Fixture.ready("r1", model: "m"))
+        var events = hub.subscribe(fromRevision: 2).makeAsyncIterator()
+        let received = try await events.take(2)
+        #expect(received.map(\.kind) == [.replicaReady, .loadReported])
+        #expect(received.last?.load?.workerId == "w2" && received.last?.load?.total.inFlight == 5)
+        #expect(received.map(\.revision) == [3, 3])
+    }
+
     @Test func pendingLoadReportOfAWorkerThatLeftIsDropped() async throws {
         let hub = Fixture.hub()
         try hub.publish(Fixture.worker("w1"))
