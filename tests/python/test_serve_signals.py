@@ -5,27 +5,24 @@ its script forwards. That is one request to stop, and the server drains and exit
 
 import os
 import signal
-import time
 
 from conftest import start_aimass
+from test_pool import wait_until
 
 HANG_TIMEOUT = 120  # catches a hang only
 
 
-def wait_for_log(sp, text: str):
-    deadline = time.monotonic() + HANG_TIMEOUT
-    while time.monotonic() < deadline:
-        if text in sp.stderr_path.read_text(errors="replace"):
-            return
-        sp.assert_alive()
-        time.sleep(0.05)
-    raise AssertionError(f"the server never logged {text!r}:\n{sp.report()}")
+def logged(sp, text: str) -> bool:
+    """Whether the server has logged `text`; fails at once if it died meanwhile."""
+    sp.assert_alive()
+    return text in sp.stderr_path.read_text(errors="replace")
 
 
 def test_sigint_then_forwarded_sigterm_is_one_graceful_stop(tmp_path):
     sp = start_aimass(tmp_path / "data", extra=["--http-port", "0"])
     try:
-        wait_for_log(sp, "stops gracefully at SIGTERM or SIGINT")
+        wait_until("the server's signal handlers", lambda: logged(sp, "stops gracefully at SIGTERM or SIGINT"),
+                   HANG_TIMEOUT)
         os.kill(sp.proc.pid, signal.SIGINT)
         os.kill(sp.proc.pid, signal.SIGTERM)
         assert sp.proc.wait(HANG_TIMEOUT) == 0, sp.report()
