@@ -12,6 +12,7 @@ replicated to etcd; the data directory made offline first is the seed, so the ad
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -24,7 +25,7 @@ import grpc
 import pytest
 
 from conftest import aimass_binary, start_aimass, start_server, stop_server
-from test_pool import wait_until
+from test_pool import cli, wait_until
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 MiB = 1 << 20
@@ -96,6 +97,23 @@ def start_etcd(root):
             break
     stop_etcd(proc)
     pytest.fail(f"etcd did not become healthy: {(root / 'etcd.log').read_text()[-2000:]}")
+
+
+def pause_etcd(proc):
+    """SIGSTOPs etcd and waits until every one of its threads is stopped. kill(2) only queues a stop: one thread,
+    once scheduled, stops the others, and on a loaded machine etcd can answer a request or two before then."""
+    proc.send_signal(signal.SIGSTOP)
+
+    def stopped():
+        states = []
+        for task in os.listdir(f"/proc/{proc.pid}/task"):
+            try:
+                with open(f"/proc/{proc.pid}/task/{task}/stat") as stat:
+                    states.append(stat.read().rsplit(")", 1)[1].split()[0])
+            except FileNotFoundError:  # a thread that has just exited
+                pass
+        return states and all(state == "T" for state in states)
+    wait_until("every etcd thread to stop", stopped, 120)
 
 
 def stop_etcd(proc):
@@ -469,7 +487,7 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
                     assert error.code() == grpc.StatusCode.NOT_FOUND, error
                     return False
 
-            proc.send_signal(signal.SIGSTOP)
+            pause_etcd(proc)
             try:
                 with pytest.raises(grpc.RpcError) as err:
                     create("first")
@@ -480,7 +498,14 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
 
             create("second")  # the guard is known from here on
             assert models_in_etcd() == 1
-            proc.send_signal(signal.SIGSTOP)
+            # The audit log writes through the registry too, in the background: it must hold both calls before etcd
+            # stops, or its write, not the next CreateModel, may be the one whose answer is lost.
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+            env.update(AIMASS_SERVER=sp.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
+            wait_until("both CreateModel calls in the audit log", lambda: len(json.loads(cli(
+                aimass_binary("aimass"), env, "audit", "--method", "aimass.v1.ModelRegistry/CreateModel",
+                "--json").stdout)) == 2, 120)
+            pause_etcd(proc)
             try:
                 with pytest.raises(grpc.RpcError) as unknown:
                     create("paused")
@@ -627,7 +652,7 @@ def test_writes_waiting_for_etcd_leave_the_other_calls_served(tmp_path, aimass_s
                     metadata=admin, timeout=120)
 
             create("before").result()  # etcd answering; the guard key is known from here on
-            proc.send_signal(signal.SIGSTOP)
+            pause_etcd(proc)
             try:
                 writes = [create(f"blocked-{i}") for i in range(writers)]
                 wait_until(f"the server to start {writers + 1} CreateModel calls",
