@@ -151,6 +151,13 @@ def aimass_binary(name: str) -> Path:
     return path
 
 
+def cli_environment(**values) -> dict:
+    """The environment for an `aimass` CLI process: this process's, without any `AIMASS_*` variable that could point
+    the CLI elsewhere, plus `values` (`AIMASS_SERVER=…`, `AIMASS_TOKEN=…`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
+    env.update(values)
+    return env
+
 def bench_binary(name: str) -> Path:
     """An executable of the Benchmarks package (overload-bench, recommend-bench, ...), built beforehand."""
     bin_dir = os.environ.get("AIMASS_BENCH_BIN_DIR")

@@ -6,13 +6,12 @@ second user `reader` who holds the READER role on the model, and a group `editor
 the reader's (made with `aimass token create --offline` before the server starts)."""
 import http.client
 import json
-import os
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, cli_environment, start_server, stop_server
 from test_pool import DATA, ensure_ml100k
 
 MODEL = "movielens"
@@ -35,8 +34,7 @@ class Console:
         return f"http://127.0.0.1:{self.http_port}/"
 
     def cli(self, *args, check=True, timeout=HTTP_TIMEOUT):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=self.grpc_target, AIMASS_TOKEN=self.admin_token)
+        env = cli_environment(AIMASS_SERVER=self.grpc_target, AIMASS_TOKEN=self.admin_token)
         out = subprocess.run([str(aimass_binary("aimass")), *map(str, args)], capture_output=True, text=True,
                              env=env, timeout=timeout)
         if check and out.returncode != 0:

@@ -3,13 +3,12 @@ that need every role of `aimass serve`; and the same across a link the test can 
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import threading
 from contextlib import contextmanager
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, cli_environment, start_server, stop_server
 from test_pool import cli, restartable_control_plane
 
 
@@ -25,8 +24,7 @@ def control_plane_with_worker(tmp_path):
         token = (data / "admin.token").read_text().strip()
         worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0",
                                          "--token", token], r"aimass worker listening on (127\.0\.0\.1):(\d+)")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
+        env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
         yield cp, worker, token, env
     finally:
         if worker is not None:
@@ -130,8 +128,7 @@ class PartitionablePool:
     def _start(self):
         self.control_plane = start_server("control-plane", self.argv, self.ready)
         self.token = (self.data / "admin.token").read_text().strip()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        self.env.update(AIMASS_SERVER=self.control_plane.target, AIMASS_TOKEN=self.token)
+        self.env = cli_environment(AIMASS_SERVER=self.control_plane.target, AIMASS_TOKEN=self.token)
         self.proxy = SilenceableProxy(self.control_plane.port)
         self.worker = self.add_worker(f"127.0.0.1:{self.proxy.port}", "worker")
 

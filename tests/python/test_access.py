@@ -8,13 +8,12 @@ Needs AIMASS_BIN_DIR."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import grpc
 import pytest
 
-from conftest import aimass_binary, start_aimass, stop_server
+from conftest import aimass_binary, cli_environment, start_aimass, stop_server
 from protogen import generate_aimass
 from roles import control_plane_with_worker, deploy_model
 from test_pool import cli, wait_until
@@ -43,8 +42,7 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("access-data")
     sp = start_aimass(data)
     admin = (data / "admin.token").read_text().strip()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    env.update(AIMASS_SERVER=sp.target, AIMASS_TOKEN=admin)
+    env = cli_environment(AIMASS_SERVER=sp.target, AIMASS_TOKEN=admin)
     try:
         manifest = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=5"]
         for model in ("dishes", "other"):

@@ -5,7 +5,6 @@ plane, "try it" and the Open Inference Protocol's REST form are served by the wo
 405 saying where writes are done. A small interactions file stands in for MovieLens (this is about the console).
 The console's HTTPS follows the gRPC listener's certificate reloads (SIGHUP, and the files changing)."""
 import json
-import os
 import signal
 import subprocess
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, cli_environment, start_server, stop_server
 from test_console_browser import browser, shot, shots, text_of, wait  # noqa: F401 (fixtures)
 from tls_certs import CertificateAuthority, peer_certificate_serial
 
@@ -63,8 +62,7 @@ class Setup:
             raise
 
     def cli(self, *args):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=self.grpc, AIMASS_TOKEN=self.token, AIMASS_CA_FILE=str(self.ca.cert_path))
+        env = cli_environment(AIMASS_SERVER=self.grpc, AIMASS_TOKEN=self.token, AIMASS_CA_FILE=str(self.ca.cert_path))
         out = subprocess.run([str(self.exe), *map(str, args)], capture_output=True, text=True, env=env, timeout=TIMEOUT)
         assert out.returncode == 0, f"aimass {' '.join(map(str, args))}: {out.stderr}"
         return out

@@ -17,7 +17,6 @@ Prints the phases table (calls failed / made) that docs/operations.md quotes."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 import time
@@ -26,7 +25,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import start_server, stop_server
+from conftest import cli_environment, start_server, stop_server
 from roles import PACED_QUEUE_BUDGET_MS, PARTITION_KEEPALIVE_MS, partitionable_pool
 from test_mesh_pool import mesh_stubs  # noqa: F401 (the fixture)
 from test_pool import DATA, cli, ready_holders, restartable_control_plane, wait_until
@@ -140,8 +139,7 @@ def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb,
     worker = client = None
     try:
         token = (data / "admin.token").read_text().strip()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
+        env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
         worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0",
                                          "--token", token, "--capacity-cpu-millis", "2000",
                                          "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4",
@@ -296,8 +294,7 @@ def test_embedded_restart_replaces_its_replicas_at_once(tmp_path):
     argv = [a for a in argv if a not in ("--role", "control-plane")]
     server = start_server("embedded", argv, ready)
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=server.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
+        env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
         local_id, old_replica = deploy_movies(exe, env)
 
         server.proc.send_signal(signal.SIGKILL)

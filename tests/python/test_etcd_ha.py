@@ -34,7 +34,7 @@ import time
 import grpc
 import pytest
 
-from conftest import aimass_binary, reserved_ports, start_server, stop_server
+from conftest import aimass_binary, cli_environment, reserved_ports, start_server, stop_server
 from test_control_plane_restart import PacedClient
 from test_mesh_pool import EPHEMERAL, mesh_stubs  # noqa: F401 (the fixture)
 from roles import PACED_QUEUE_BUDGET_MS
@@ -216,8 +216,7 @@ def test_control_planes_on_etcd_survive_leader_and_member_loss(tmp_path, recomme
         # The first leader seeded the registry in etcd, with the admin user: its token file is in its data directory.
         seeded = data[cps.index(leader)] / "admin.token"
         token = wait_until("the admin token", lambda: seeded.exists() and seeded.read_text().strip(), 30)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=leader.target, AIMASS_TOKEN=token)
+        env = cli_environment(AIMASS_SERVER=leader.target, AIMASS_TOKEN=token)
 
         # A standby answers UNAVAILABLE and names the leader.
         standby = next(cp for cp in cps if cp is not leader)

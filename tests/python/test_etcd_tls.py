@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import aimass_binary, reserved_ports, start_server, stop_server
+from conftest import aimass_binary, cli_environment, reserved_ports, start_server, stop_server
 from test_etcd_ha import STANDBY_RE, leaders
 from test_pool import DATA, cli, ensure_ml100k, wait_until
 from tls_certs import CertificateAuthority
@@ -95,8 +95,7 @@ def test_control_plane_on_etcd_over_tls_with_client_certificates(tmp_path):
 
         token = wait_until("the admin token", lambda: (data / "admin.token").exists()
                            and (data / "admin.token").read_text().strip(), 30)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
+        env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
         cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
         cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",
             "--manifest", "neighbours=50")

@@ -7,7 +7,6 @@ Needs AIMASS_BIN_DIR."""
 from __future__ import annotations
 
 import importlib
-import os
 import signal
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import aimass_binary, start_aimass, stop_server
+from conftest import aimass_binary, cli_environment, start_aimass, stop_server
 from protogen import generate_aimass
 from test_pool import cli
 
@@ -42,8 +41,7 @@ def test_feedback_is_recorded_once_validated_and_durable(tmp_path, pb):
     data = tmp_path / "data"
     server = start_aimass(data)
     admin = (data / "admin.token").read_text().strip()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    env.update(AIMASS_SERVER=server.target, AIMASS_TOKEN=admin)
+    env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=admin)
     try:
         cli(exe, env, "model", "create", "dishes", "--manifest", "algorithm=itemcf")
         cli(exe, env, "user", "create", "viewer")

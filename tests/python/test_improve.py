@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import os
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -27,7 +26,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import aimass_binary, start_aimass, stop_server
+from conftest import aimass_binary, cli_environment, start_aimass, stop_server
 from protogen import generate_aimass
 from test_pool import cli, wait_until
 
@@ -121,8 +120,7 @@ def bearer(token):
 def start(tmp_path):
     server = start_aimass(tmp_path / "data")
     token = (tmp_path / "data" / "admin.token").read_text().strip()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    env.update(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
+    env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
     return server, token, env
 
 

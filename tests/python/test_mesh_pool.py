@@ -18,7 +18,6 @@ Needs data/ml-100k.inter (fetched by scripts/fetch-ml100k.sh when missing, as te
 from __future__ import annotations
 
 import importlib
-import os
 import signal
 import threading
 import time
@@ -28,7 +27,7 @@ import grpc
 import pytest
 
 import protogen
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, cli_environment, start_server, stop_server
 from test_pool import DATA, cli, ensure_ml100k
 
 LEASE_MS = 3000
@@ -134,8 +133,7 @@ def test_mesh_watch_pool(tmp_path, mesh_stubs):
                                         "--lease-ms", str(LEASE_MS)],
                       r"aimass listening on (127\.0\.0\.1):(\d+)")
     token = (data / "admin.token").read_text().strip()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
+    env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
     workers = []
     channel = grpc.insecure_channel(cp.target)
     watchers = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import socket
@@ -26,7 +25,7 @@ import grpc
 import pytest
 import yaml
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, cli_environment, start_server, stop_server
 from test_pool import cli, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,8 +110,7 @@ def deploy(exe, env, artifact):
 
 
 def client_env(target, token):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    env.update(AIMASS_SERVER=target, AIMASS_TOKEN=token)
+    env = cli_environment(AIMASS_SERVER=target, AIMASS_TOKEN=token)
     return env
 
 

@@ -6,7 +6,6 @@ Needs AIMASS_BIN_DIR and data/ml-100k.inter (fetched when missing)."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import grpc
@@ -16,7 +15,7 @@ import tritonclient.grpc as triton
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
-from conftest import aimass_binary
+from conftest import aimass_binary, cli_environment
 from roles import control_plane_with_worker, deploy_model
 from test_pool import DATA, cli, ensure_ml100k, wait_until
 from test_serving_path import deployed  # noqa: F401 (the module's fixture: movies deployed, one ready replica)
@@ -75,8 +74,7 @@ def test_model_ready(client):
 def test_a_model_without_ready_replicas_is_not_ready(client, deployed):  # noqa: F811
     target, token = deployed
     client, headers = client
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    env.update(AIMASS_SERVER=target, AIMASS_TOKEN=token)
+    env = cli_environment(AIMASS_SERVER=target, AIMASS_TOKEN=token)
     cli(aimass_binary("aimass"), env, "model", "create", "undeployed")
     assert not client.is_model_ready("undeployed", headers=headers)
     assert client.get_model_metadata("undeployed", headers=headers, as_json=True).get("versions", []) == []

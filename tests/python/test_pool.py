@@ -24,7 +24,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import aimass_binary, reserved_ports, start_server, stop_server
+from conftest import aimass_binary, cli_environment, reserved_ports, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "ml-100k.inter"
@@ -57,8 +57,7 @@ def pool(tmp_path):
                 [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0", "--token", token,
                  "--capacity-cpu-millis", "2000", "--capacity-memory-bytes", str(4 << 30), "--capacity-replicas", "4"],
                 r"aimass worker listening on (127\.0\.0\.1):(\d+)"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
+        env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
         yield cp, workers, env, exe
     finally:
         for w in workers:
@@ -277,8 +276,7 @@ def test_worker_rejoins_restarted_control_plane(tmp_path):
     worker = None
     try:
         token = (data / "admin.token").read_text().strip()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
+        env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
 
         def start_worker(name):
             return start_server(name, [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0", "--token",

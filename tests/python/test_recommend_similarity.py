@@ -12,12 +12,11 @@ Needs AIMASS_BIN_DIR, AIMASS_BENCH_BIN_DIR and data/ml-100k.{inter,user,item} (s
 """
 
 import json
-import os
 import subprocess
 
 import pytest
 
-from conftest import aimass_binary, start_aimass, stop_server
+from conftest import aimass_binary, cli_environment, start_aimass, stop_server
 from test_recommend_reference import (DATA, TOLERANCE, assert_matches_reference, bench, reference_cf, run_ours,
                                       tied_positions)
 
@@ -121,8 +120,7 @@ def test_service_evaluates_a_sectioned_artifact_like_the_reference(pairs, tmp_pa
     data = tmp_path / "data"
     sp = start_aimass(data)
     exe = str(aimass_binary("aimass"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    env["AIMASS_SERVER"] = sp.target
+    env = cli_environment(AIMASS_SERVER=sp.target)
 
     def cli(*args, check=True):
         out = subprocess.run([exe, *args, "--data-dir", str(data)], capture_output=True, text=True, timeout=600,

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 
-from conftest import aimass_binary, start_aimass, stop_server
+from conftest import aimass_binary, cli_environment, start_aimass, stop_server
 
 
 def test_cli_create_upload_list_versions_download(tmp_path):
     data = tmp_path / "data"
     sp = start_aimass(data)
     exe = str(aimass_binary("aimass"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    env["AIMASS_SERVER"] = sp.target  # the CLI's default server comes from the environment
+    env = cli_environment(AIMASS_SERVER=sp.target)  # the CLI's default server comes from the environment
 
     def cli(*args, check=True):
         out = subprocess.run([exe, "model", *args, "--data-dir", str(data)], capture_output=True, text=True,

@@ -24,7 +24,7 @@ import uuid
 import grpc
 import pytest
 
-from conftest import aimass_binary, start_aimass, start_server, stop_server
+from conftest import aimass_binary, cli_environment, start_aimass, start_server, stop_server
 from test_pool import cli, wait_until
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -500,8 +500,7 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
             assert models_in_etcd() == 1
             # The audit log writes through the registry too, in the background: it must hold both calls before etcd
             # stops, or its write, not the next CreateModel, may be the one whose answer is lost.
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-            env.update(AIMASS_SERVER=sp.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
+            env = cli_environment(AIMASS_SERVER=sp.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
             wait_until("both CreateModel calls in the audit log", lambda: len(json.loads(cli(
                 aimass_binary("aimass"), env, "audit", "--method", "aimass.v1.ModelRegistry/CreateModel",
                 "--json").stdout)) == 2, 120)

@@ -10,14 +10,13 @@ Needs AIMASS_BIN_DIR and data/ml-100k.inter (fetched when missing)."""
 from __future__ import annotations
 
 import importlib
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, cli_environment, start_server, stop_server
 from test_pool import DATA, cli, ensure_ml100k, wait_until
 
 USERS = [str(u) for u in (1, 7, 42, 100, 196, 305, 450, 601, 777, 900)]
@@ -32,8 +31,7 @@ def deployed(tmp_path_factory):
                           r"aimass listening on (127\.0\.0\.1):(\d+)")
     try:
         token = (data / "admin.token").read_text().strip()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
+        env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
         manifest = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=50", "--manifest", "weighting=iuf"]
         cli(exe, env, "model", "create", "movies", *manifest)
         cli(exe, env, "model", "upload", "movies", str(DATA), *manifest)

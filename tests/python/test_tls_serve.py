@@ -6,7 +6,6 @@ refused on a non-loopback address unless --insecure."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -15,7 +14,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import aimass_binary, cli_environment, start_server, stop_server
 from tls_certs import CertificateAuthority, peer_certificate_serial
 
 WAIT = 60  # seconds: only catches hangs
@@ -53,8 +52,7 @@ def health(target, ca=None, client=None, override=None):
 
 
 def cli(*args, env=None, timeout=WAIT):
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-    base.update(env or {})
+    base = cli_environment(**(env or {}))
     return subprocess.run([str(aimass_binary("aimass")), *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env=base, stdin=subprocess.DEVNULL)
 

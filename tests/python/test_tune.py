@@ -8,13 +8,12 @@ Needs AIMASS_BIN_DIR; MovieLens-100k (with ml-100k.user) is fetched when missing
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import aimass_binary, start_aimass, stop_server
+from conftest import aimass_binary, cli_environment, start_aimass, stop_server
 from test_pool import cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,8 +31,8 @@ def test_tune_finds_and_stores_a_model_above_the_bar(tmp_path):
     exe = aimass_binary("aimass")
     server = start_aimass(tmp_path / "data")
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=server.target, AIMASS_TOKEN=(tmp_path / "data" / "admin.token").read_text().strip())
+        env = cli_environment(AIMASS_SERVER=server.target,
+                              AIMASS_TOKEN=(tmp_path / "data" / "admin.token").read_text().strip())
         cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=usercf")
         cli(exe, env, "model", "upload", "movies", str(bundle), "--manifest", "algorithm=usercf")
 
@@ -71,8 +70,7 @@ def test_manifest_overrides_need_a_dry_run_and_a_valid_manifest(tmp_path, recomm
     server = start_aimass(tmp_path / "data")
     try:
         token = (tmp_path / "data" / "admin.token").read_text().strip()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIMASS_")}
-        env.update(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
+        env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
         dishes = REPO / "examples" / "dishes" / "interactions.tsv"
         cli(exe, env, "model", "create", "dishes", "--manifest", "algorithm=itemcf")
         cli(exe, env, "model", "upload", "dishes", str(dishes), "--manifest", "algorithm=itemcf")
