@@ -204,7 +204,7 @@ let targets: [Target] = [
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio + nioSSL,
-        exclude: ["Web"],  // embedded as WebAssets.swift by scripts/gen-console-assets.py
+        exclude: ["Web"],  // embedded as WebAssets/*.swift by scripts/gen-console-assets.py
         swiftSettings: defaultSwiftSettings
     ),
     .testTarget(

@@ -24,7 +24,7 @@ def console(tmp_path_factory):
 
 
 def test_embedded_page_is_current():
-    """The binary embeds Sources/AIMassConsole/Web as WebAssets.swift: the generated file matches the files."""
+    """The binary embeds Sources/AIMassConsole/Web as WebAssets/*.swift: the generated files match the files."""
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, str(root / "scripts" / "gen-console-assets.py"), "--check"],
                          capture_output=True, text=True, timeout=60)
