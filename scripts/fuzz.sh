@@ -5,6 +5,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     default 30 s, target `deframer`; `all` for every target
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh 0 messages    a number of inputs instead of a time
 #   FUZZ_CONFIG=release scripts/fuzz.sh ...          an optimised build (for long runs)
+#   FUZZ_FORKS=2 ...                                 libFuzzer's fork mode: that many worker processes, one corpus;
+#                                                    FUZZ_RUNS then counts the inputs of all of them together
 #
 # Targets: deframer (MessageDeframer + protobuf-c decoding of the interop/health messages), messages (the aimass.v1
 # requests: Join, UploadVersion, Watch, Recommend), headers (nghttp2's HPACK decoding + the server's header path).
@@ -37,6 +39,7 @@ ARTIFACTS="$SCRATCH/artifacts"
 mkdir -p "$ARTIFACTS"
 LIMIT=(-max_total_time="$DURATION")
 [[ -n ${FUZZ_RUNS:-} ]] && LIMIT=(-runs="$FUZZ_RUNS")
+[[ -n ${FUZZ_FORKS:-} ]] && LIMIT+=(-fork="$FUZZ_FORKS")
 for target in "${TARGETS[@]}"; do
     CORPUS="$SCRATCH/corpus/$target"
     mkdir -p "$CORPUS"
