@@ -47,6 +47,18 @@ struct RegistryReplicationEtcdTests {
         #expect(delete.rangeEnd.isEmpty)  // that key alone
     }
 
+    @Test("An unsettled transaction is named by the tables it changed, each once, sorted")
+    func unsettledTables() {
+        let changes = [
+            RegistryRowChange(key: "aliases/i1/tproduction", value: [1]),
+            RegistryRowChange(key: "alias_history/i1/i9", value: [2]),
+            RegistryRowChange(key: "aliases/i2/tstaging", value: nil),
+        ]
+        #expect(EtcdRegistryReplication.tables(of: changes) == "alias_history, aliases")
+        #expect(EtcdRegistryReplication.tables(of: [RegistryRowChange(key: "audit_events/i7", value: [3])])
+            == "audit_events")
+    }
+
     @Test("A transaction over etcd's operation or size limit fails clearly instead of being split")
     func limits() {
         let many = (1...128).map { RegistryRowChange(key: "alias_history/i\($0)", value: nil) }

@@ -521,6 +521,9 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
                     return True
                 except grpc.RpcError as error:
                     assert error.code() == grpc.StatusCode.UNAVAILABLE, error
+                    # A refusal names whose change it waits for: the paused CreateModel's.
+                    details = error.details()
+                    assert "being settled" not in details or "models" in details.split("(to ")[-1], details
                     return False
             wait_until("a write accepted once settled", write_after, 120)
             settled = [line for line in sp.stderr_path.read_text().splitlines() if "registry change settled" in line]

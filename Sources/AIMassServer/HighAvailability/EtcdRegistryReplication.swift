@@ -41,8 +41,10 @@ public final class EtcdRegistryReplication: RegistryReplication {
     private struct State {
         /// Its modification revision as this leader last wrote (or read) it; nil: not read yet.
         var revision: Int64?
-        /// A transaction whose outcome is being settled (its id, and the guard revision it expected).
-        var unsettled: (id: String, expected: Int64)?
+        /// A transaction whose outcome is being settled: its id, the guard revision it expected, and the tables it
+        /// changed (so that a refused writer learns whose change it waits for: often the audit log's, in the
+        /// background).
+        var unsettled: (id: String, expected: Int64, tables: String)?
     }
 
     /// - Parameters:
@@ -78,10 +80,11 @@ public final class EtcdRegistryReplication: RegistryReplication {
         do {
             response = try bridge.run { try await etcd.txn(request) }
         } catch {
-            state.withLock { $0.unsettled = (id, revision) }
+            let tables = Self.tables(of: changes)
+            state.withLock { $0.unsettled = (id, revision, tables) }
             logger.warning(
                 "registry change: etcd did not answer, outcome unknown; settling it",
-                metadata: ["error": "\(error)", "txn": "\(id)"])
+                metadata: ["error": "\(error)", "txn": "\(id)", "tables": "\(tables)"])
             Task { await self.settle(id: id, expected: revision) }
             throw RegistryError(
                 .unavailable,
@@ -97,10 +100,11 @@ public final class EtcdRegistryReplication: RegistryReplication {
     }
 
     private func currentGuardRevision() throws(RegistryError) -> Int64 {
-        let known = state.withLock { ($0.revision, $0.unsettled != nil) }
-        guard !known.1 else {
+        let known = state.withLock { ($0.revision, $0.unsettled?.tables) }
+        if let tables = known.1 {
             throw RegistryError(
-                .unavailable, "an earlier registry change is being settled with etcd (it did not answer); retry shortly")
+                .unavailable,
+                "an earlier registry change (to \(tables)) is being settled with etcd (it did not answer); retry shortly")
         }
         if let revision = known.0 { return revision }
         let etcd = self.etcd
@@ -151,6 +155,11 @@ public final class EtcdRegistryReplication: RegistryReplication {
     }
 
     static func newID() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 16) }
+
+    /// The tables that `changes` touch, sorted and comma-separated (`audit_events`, `aliases, alias_history`).
+    static func tables(of changes: [RegistryRowChange]) -> String {
+        Set(changes.map { $0.key.prefix(while: { $0 != "/" }) }).sorted().joined(separator: ", ")
+    }
 
     /// The fenced transaction of one registry transaction, after checking etcd's limits.
     static func transaction(
