@@ -44,14 +44,15 @@ def deploy_model(exe, env, model, data, neighbours):
 class SilenceableProxy:
     """A loopback TCP proxy the test controls: it forwards both ways until silence(), then drops every byte in both
     directions without closing anything (as a partition that loses packets without a reset: no FIN, no RST reach
-    either side; new connections are accepted and black-holed too). heal() closes the connections made so far and
-    forwards again."""
+    either side; new connections are accepted and black-holed too). silence_answers() drops only what the upstream
+    sends (its requests reach the server, which acts on them, but no answer comes back). heal() closes the
+    connections made so far and forwards again."""
 
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.flowing = True
+        self.requests_flow = self.answers_flow = True
         self.lock = threading.Lock()
         self.sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
@@ -65,31 +66,37 @@ class SilenceableProxy:
                 return
             with self.lock:
                 self.sockets += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), name="proxy-pump", daemon=True).start()
+            for src, dst, answers in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(target=self._pump, args=(src, dst, answers), name="proxy-pump", daemon=True).start()
 
-    def _pump(self, src, dst):
+    def _flowing(self, answers: bool) -> bool:
+        return self.answers_flow if answers else self.requests_flow
+
+    def _pump(self, src, dst, answers):
         while True:
             try:
                 data = src.recv(65536)
             except OSError:
                 data = b""
             if not data:
-                if self.flowing:  # a real close travels while the link is up, never during the partition
+                if self._flowing(answers):  # a real close travels while the link is up, never during the partition
                     for s in (src, dst):
                         try:
                             s.shutdown(socket.SHUT_RDWR)
                         except OSError:
                             pass
                 return
-            if self.flowing:
+            if self._flowing(answers):
                 try:
                     dst.sendall(data)
                 except OSError:
                     return
 
     def silence(self):
-        self.flowing = False
+        self.requests_flow = self.answers_flow = False
+
+    def silence_answers(self):
+        self.answers_flow = False
 
     def heal(self):
         with self.lock:
@@ -99,7 +106,7 @@ class SilenceableProxy:
                 s.close()
             except OSError:
                 pass
-        self.flowing = True
+        self.requests_flow = self.answers_flow = True
 
     def close(self):
         self.heal()

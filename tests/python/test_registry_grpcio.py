@@ -134,6 +134,29 @@ def start_control_plane(data, endpoint: str, prefix: str, *extra, name: str = "a
                         r"aimass leader listening on (127\.0\.0\.1):(\d+)")
 
 
+def etcd_model_count(endpoint: str, prefix: str) -> int:
+    """How many models the registry rows in etcd under PREFIX hold (read with etcdctl, not through aimass)."""
+    out = subprocess.run([shutil.which("etcdctl"), f"--endpoints={endpoint}", "get", f"{prefix}/registry/models/",
+                          "--prefix", "--keys-only"], capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "ETCDCTL_API": "3"})
+    return len(out.stdout.split())
+
+
+def create_usercf_model(stub, pb, admin, name: str):
+    return stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name=name, manifest={"algorithm": "usercf"})),
+                            metadata=admin, timeout=120)
+
+
+def wait_for_audited_creates(sp, data, count: int):
+    """Waits until the audit log of control plane SP lists COUNT CreateModel calls. The audit log writes through the
+    registry too, in the background: a test that makes etcd lose an answer waits for it first, or the audit log's
+    write, not the test's own call, may be the one whose answer is lost."""
+    env = cli_environment(AIMASS_SERVER=sp.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
+    wait_until(f"{count} CreateModel calls in the audit log", lambda: len(json.loads(cli(
+        aimass_binary("aimass"), env, "audit", "--method", "aimass.v1.ModelRegistry/CreateModel",
+        "--json").stdout)) == count, 120)
+
+
 def admin_metadata(data) -> list:
     """The admin token of data directory DATA, as call metadata."""
     return [("authorization", f"Bearer {(data / 'admin.token').read_text().strip()}")]
@@ -467,17 +490,13 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
         pb = aimass_stubs.registry_pb2
 
         def models_in_etcd():
-            out = subprocess.run([shutil.which("etcdctl"), f"--endpoints={endpoint}", "get", f"{prefix}/registry/models/",
-                                  "--prefix", "--print-value-only=false", "--keys-only"], capture_output=True, text=True,
-                                 timeout=30, env={**os.environ, "ETCDCTL_API": "3"})
-            return len(out.stdout.split())
+            return etcd_model_count(endpoint, prefix)
 
         with grpc.insecure_channel(sp.target) as channel:
             stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
 
             def create(name):
-                return stub.CreateModel(pb.CreateModelRequest(model=pb.Model(name=name, manifest={"algorithm": "usercf"})),
-                                        metadata=admin, timeout=120)
+                return create_usercf_model(stub, pb, admin, name)
 
             def exists(name):
                 try:
@@ -498,12 +517,7 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
 
             create("second")  # the guard is known from here on
             assert models_in_etcd() == 1
-            # The audit log writes through the registry too, in the background: it must hold both calls before etcd
-            # stops, or its write, not the next CreateModel, may be the one whose answer is lost.
-            env = cli_environment(AIMASS_SERVER=sp.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
-            wait_until("both CreateModel calls in the audit log", lambda: len(json.loads(cli(
-                aimass_binary("aimass"), env, "audit", "--method", "aimass.v1.ModelRegistry/CreateModel",
-                "--json").stdout)) == 2, 120)
+            wait_for_audited_creates(sp, data, 2)
             pause_etcd(proc)
             try:
                 with pytest.raises(grpc.RpcError) as unknown:
@@ -537,6 +551,59 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
         if sp is not None:
             shutil.copy(sp.stderr_path, tmp_path / "aimass.stderr")  # kept for a post-mortem
             stop_server(sp, expect_alive=False)
+        stop_etcd(proc)
+
+
+def test_write_applied_by_etcd_whose_answer_is_lost_is_found_applied(tmp_path, aimass_stubs):
+    """A control plane reaches etcd through a proxy that, for a while, lets its requests through but drops every
+    answer: etcd applies the CreateModel's transaction, the control plane never hears so. The call fails with
+    UNAVAILABLE (outcome unknown); once answers flow again the control plane finds its transaction's id in the guard
+    key, reloads its registry from etcd, and the model is there, in etcd and in the control plane, as if the call had
+    succeeded."""
+    from roles import SilenceableProxy
+
+    (tmp_path / "etcd").mkdir()
+    proc, endpoint = start_etcd(tmp_path / "etcd")
+    proxy = SilenceableProxy(int(endpoint.rsplit(":", 1)[1]))
+    sp = None
+    try:
+        data, prefix = tmp_path / "data", "/lost-answer"
+        sp = start_control_plane(data, f"http://127.0.0.1:{proxy.port}", prefix, "--leader-ttl-s", "60")
+        admin = admin_metadata(data)
+        pb = aimass_stubs.registry_pb2
+
+        with grpc.insecure_channel(sp.target) as channel:
+            stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
+            create_usercf_model(stub, pb, admin, "before")
+            wait_for_audited_creates(sp, data, 1)
+            proxy.silence_answers()
+            try:
+                with pytest.raises(grpc.RpcError) as unknown:
+                    create_usercf_model(stub, pb, admin, "lost-answer")
+                wait_until("the control plane to settle the unanswered etcd transaction",
+                           lambda: "outcome unknown; settling it" in sp.stderr_path.read_text(), 120)
+                assert etcd_model_count(endpoint, prefix) == 2, "etcd did not apply the transaction it did not answer"
+            finally:
+                proxy.heal()
+            assert unknown.value.code() == grpc.StatusCode.UNAVAILABLE, unknown.value
+            assert "may or may not" in unknown.value.details(), unknown.value.details()
+
+            def settled():
+                return [line for line in sp.stderr_path.read_text().splitlines() if "registry change settled" in line]
+            wait_until("the control plane to find its transaction applied", settled, 120)
+            assert len(settled()) == 1 and "had applied it" in settled()[0], settled()
+            model = stub.GetModel(pb.GetModelRequest(name="lost-answer"), metadata=admin, timeout=120)
+            assert model.name == "lost-answer" and model.manifest["algorithm"] == "usercf", model
+            create_usercf_model(stub, pb, admin, "after")
+            assert etcd_model_count(endpoint, prefix) == 3
+            listed = stub.ListModels(pb.ListModelsRequest(), metadata=admin, timeout=120).models
+            assert {m.name for m in listed} == {"before", "lost-answer", "after"}, listed
+        assert sp.alive(), sp.report()
+    finally:
+        if sp is not None:
+            shutil.copy(sp.stderr_path, tmp_path / "aimass.stderr")  # kept for a post-mortem
+            stop_server(sp, expect_alive=False)
+        proxy.close()
         stop_etcd(proc)
 
 
