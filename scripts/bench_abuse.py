@@ -49,7 +49,9 @@ def rss_kib(pid: int) -> int | None:
 
 
 class Server:
-    def __init__(self, binary: str, cpu: str, open_files: int | None):
+    """`aimass-interop server` on a free port, pinned to CPU `cpu`, with `extra` arguments (TLS, say)."""
+
+    def __init__(self, binary: str, cpu: str, open_files: int | None, extra: tuple[str, ...] = ()):
         def limit():
             if open_files:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
@@ -59,7 +61,7 @@ class Server:
 
         self.out = tempfile.NamedTemporaryFile("w+", prefix="bench-abuse-server-")
         # stdout to a file, not a pipe: nobody reads a pipe after the start, and a full one would stall the server.
-        self.proc = subprocess.Popen(["taskset", "-c", cpu, binary, "server", "--port", "0"], preexec_fn=limit,
+        self.proc = subprocess.Popen(["taskset", "-c", cpu, binary, "server", "--port", "0", *extra], preexec_fn=limit,
                                      stdout=self.out, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         self.port = None
