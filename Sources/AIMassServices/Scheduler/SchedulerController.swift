@@ -156,7 +156,9 @@ public final class SchedulerController: Sendable {
     /// Starts the periodic tick.
     public func start() {
         let interval = configuration.tickInterval
-        let task = Task { [weak self] in
+        // On the blocking executor, not Swift's cooperative pool: a tick persists through the store, which with etcd
+        // may wait out a silent member for seconds, holding the thread it runs on.
+        let task = Task(executorPreference: BlockingTaskExecutor.shared) { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let self else { return }
