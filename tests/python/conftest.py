@@ -158,6 +158,7 @@ def cli_environment(**values) -> dict:
     env.update(values)
     return env
 
+
 def bench_binary(name: str) -> Path:
     """An executable of the Benchmarks package (overload-bench, recommend-bench, ...), built beforehand."""
     bin_dir = os.environ.get("AIMASS_BENCH_BIN_DIR")

@@ -147,6 +147,11 @@ def create_usercf_model(stub, pb, admin, name: str):
                             metadata=admin, timeout=120)
 
 
+def settle_log_lines(sp) -> list[str]:
+    """The lines in which control plane SP logged how it settled an etcd transaction whose answer it lost."""
+    return [line for line in sp.stderr_path.read_text().splitlines() if "registry change settled" in line]
+
+
 def wait_for_audited_creates(sp, data, count: int):
     """Waits until the audit log of control plane SP lists COUNT CreateModel calls. The audit log writes through the
     registry too, in the background: a test that makes etcd lose an answer waits for it first, or the audit log's
@@ -489,14 +494,8 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
         admin = admin_metadata(data)
         pb = aimass_stubs.registry_pb2
 
-        def models_in_etcd():
-            return etcd_model_count(endpoint, prefix)
-
         with grpc.insecure_channel(sp.target) as channel:
             stub = aimass_stubs.registry_pb2_grpc.ModelRegistryStub(channel)
-
-            def create(name):
-                return create_usercf_model(stub, pb, admin, name)
 
             def exists(name):
                 try:
@@ -509,19 +508,19 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
             pause_etcd(proc)
             try:
                 with pytest.raises(grpc.RpcError) as err:
-                    create("first")
+                    create_usercf_model(stub, pb, admin, "first")
             finally:
                 proc.send_signal(signal.SIGCONT)
             assert err.value.code() == grpc.StatusCode.UNAVAILABLE and "etcd" in err.value.details(), err.value
-            assert not exists("first") and models_in_etcd() == 0
+            assert not exists("first") and etcd_model_count(endpoint, prefix) == 0
 
-            create("second")  # the guard is known from here on
-            assert models_in_etcd() == 1
+            create_usercf_model(stub, pb, admin, "second")  # the guard is known from here on
+            assert etcd_model_count(endpoint, prefix) == 1
             wait_for_audited_creates(sp, data, 2)
             pause_etcd(proc)
             try:
                 with pytest.raises(grpc.RpcError) as unknown:
-                    create("paused")
+                    create_usercf_model(stub, pb, admin, "paused")
                 wait_until("the control plane to settle the unanswered etcd transaction",
                            lambda: "outcome unknown; settling it" in sp.stderr_path.read_text(), 120)
             finally:
@@ -531,7 +530,7 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
 
             def write_after():  # refused while the change is being settled, accepted once it is
                 try:
-                    create("after")
+                    create_usercf_model(stub, pb, admin, "after")
                     return True
                 except grpc.RpcError as error:
                     assert error.code() == grpc.StatusCode.UNAVAILABLE, error
@@ -540,12 +539,12 @@ def test_writes_while_etcd_is_stopped_fail_or_apply_whole(tmp_path, aimass_stubs
                     assert "being settled" not in details or "models" in details.split("(to ")[-1], details
                     return False
             wait_until("a write accepted once settled", write_after, 120)
-            settled = [line for line in sp.stderr_path.read_text().splitlines() if "registry change settled" in line]
-            applied = models_in_etcd() == 3
+            settled = settle_log_lines(sp)
+            applied = etcd_model_count(endpoint, prefix) == 3
             print(f"\nwrite with etcd stopped, then resumed: applied in etcd: {applied}; {settled}")
             assert len(settled) == 1 and ("had applied it" in settled[0]) == applied, settled
             assert exists("paused") == applied and exists("after")
-            assert models_in_etcd() == 2 + applied
+            assert etcd_model_count(endpoint, prefix) == 2 + applied
         assert sp.alive(), sp.report()
     finally:
         if sp is not None:
@@ -588,10 +587,9 @@ def test_write_applied_by_etcd_whose_answer_is_lost_is_found_applied(tmp_path, a
             assert unknown.value.code() == grpc.StatusCode.UNAVAILABLE, unknown.value
             assert "may or may not" in unknown.value.details(), unknown.value.details()
 
-            def settled():
-                return [line for line in sp.stderr_path.read_text().splitlines() if "registry change settled" in line]
-            wait_until("the control plane to find its transaction applied", settled, 120)
-            assert len(settled()) == 1 and "had applied it" in settled()[0], settled()
+            wait_until("the control plane to find its transaction applied", lambda: settle_log_lines(sp), 120)
+            settled = settle_log_lines(sp)
+            assert len(settled) == 1 and "had applied it" in settled[0], settled
             model = stub.GetModel(pb.GetModelRequest(name="lost-answer"), metadata=admin, timeout=120)
             assert model.name == "lost-answer" and model.manifest["algorithm"] == "usercf", model
             create_usercf_model(stub, pb, admin, "after")
