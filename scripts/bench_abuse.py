@@ -205,6 +205,33 @@ def row_attack(spec: str, runs: list[dict]) -> str:
             f"| {seen} |")
 
 
+def phase(summary: dict, since: float, held: bool) -> dict:
+    """The steady client's p50/p99 over the calls it started before (`held` False) or after `since`."""
+    ordered = sorted(ms for start, ms in summary.get("samples", []) if (start >= since) == held)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
+
+    return {"calls": len(ordered), "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+
+
+def phase_rows(spec: str, runs: list[dict]) -> list[str]:
+    """For an attack that opens its connections and then holds them (idle): the steady client's p99 while the
+    connections were being opened and answered, and once all of them were held, each against the run's baseline."""
+    if not all(r["attack"].get("held_since") for r in runs):
+        return []
+    rows = []
+    for held, label in ((False, "opening (until every connection is answered)"), (True, "held (every connection open)")):
+        phases = [phase(r["steady"], r["attack"]["held_since"], held) for r in runs]
+        ratios = [p["p99_ms"] / r["base"]["p99_ms"] for p, r in zip(phases, runs)]
+        rows.append(f"| {spec}, {label} | {median([r['base']['p50_ms'] for r in runs]):.2f} / "
+                    f"{median([r['base']['p99_ms'] for r in runs]):.2f} ms | "
+                    f"{median([p['p50_ms'] for p in phases]):.2f} / {median([p['p99_ms'] for p in phases]):.2f} ms | "
+                    f"×{median(ratios):.1f} ({'/'.join(f'{x:.1f}' for x in ratios)}) | | | | | steady calls in this "
+                    f"phase (each run): {'/'.join(str(p['calls']) for p in phases)} |")
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", required=True)
@@ -243,6 +270,8 @@ def main() -> int:
         runs = [one_run(args, name, connections, open_files) for _ in range(args.repeats)]
         raw[spec] = runs
         print(row_attack(spec, runs), flush=True)
+        for row in phase_rows(spec, runs):
+            print(row, flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(raw, indent=1))
     if args.json:

@@ -191,6 +191,7 @@ class Tally:
         self.closed_by_server = 0
         self.goaways: Counter = Counter()
         self.units = 0  # what the attack counts (blocks, resets, frames, ...)
+        self.held_since: float | None = None  # idle: wall-clock time by which every connection was answered
 
     def opened(self, host: str, port: int) -> RawConnection | None:
         try:
@@ -212,7 +213,8 @@ class Tally:
 
     def summary(self) -> dict:
         return {"attack": self.attack, "connections": self.connections, "refused": self.refused,
-                "closed_by_server": self.closed_by_server, "goaways": dict(self.goaways), "units": self.units}
+                "closed_by_server": self.closed_by_server, "goaways": dict(self.goaways), "units": self.units,
+                "held_since": self.held_since}
 
 
 def repeat_on_connections(host, port, seconds, count, tally, step, read: bool = True) -> None:
@@ -398,6 +400,7 @@ def attack_idle(host, port, seconds, connections, tally):
                 if key.data == "waiting":
                     pending -= 1
     tally.units = len(answered)
+    tally.held_since = time.time()
     hold_end = time.monotonic() + seconds
     while time.monotonic() < hold_end:
         for key, _ in selector.select(timeout=0.2):
@@ -434,7 +437,8 @@ ATTACKS = {
 # -- the legitimate client ---------------------------------------------------------------------
 
 def legit(host: str, port: int, seconds: float, rate: float, fresh: bool) -> dict:
-    """grpcio Health/Check calls at `rate` a second (a new channel per call with `fresh`); latencies in ms."""
+    """grpcio Health/Check calls at `rate` a second (a new channel per call with `fresh`); latencies in ms, and each
+    successful call as [wall-clock start, ms] (`samples`), so that a run can be split into phases."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -445,7 +449,7 @@ def legit(host: str, port: int, seconds: float, rate: float, fresh: bool) -> dic
     ready = []
     if channel is not None:
         channel.subscribe(lambda state: ready.append(1) if state == grpc.ChannelConnectivity.READY else None)
-    latencies, failures = [], []
+    latencies, samples, failures = [], [], []
     end = time.monotonic() + seconds
     next_call = time.monotonic()
     while time.monotonic() < end:
@@ -454,16 +458,18 @@ def legit(host: str, port: int, seconds: float, rate: float, fresh: bool) -> dic
             time.sleep(next_call - now)
         next_call += 1.0 / rate
         ch = grpc.insecure_channel(target) if fresh else channel
-        start = time.perf_counter()
+        start, started_at = time.perf_counter(), time.time()
         try:
             health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=10)
             latencies.append((time.perf_counter() - start) * 1000)
+            samples.append([round(started_at, 4), round(latencies[-1], 3)])
         except grpc.RpcError as error:
             failures.append(f"{error.code()}: {error.details()}")
         finally:
             if fresh:
                 ch.close()
     summary = summarize(latencies, failures)
+    summary["samples"] = samples
     if channel is not None:
         summary["connections"] = len(ready)
         channel.close()
