@@ -10,7 +10,8 @@ struct ConnectionManagementState {
     private var awaitingPingAck = false
     private var lastRead = ContinuousClock.now
     private var lastStreamClosed = ContinuousClock.now
-    var repeatedTask: RepeatedTask?
+    /// When the connection was set up: its age counts from here.
+    private let opened = ContinuousClock.now
 
     init(configuration: ServerConfiguration.ConnectionManagement) {
         self.configuration = configuration
@@ -57,9 +58,9 @@ struct ConnectionManagementState {
         case drain
     }
 
-    /// Called every tick; `age` is how long the connection has existed.
-    mutating func tick(age: Duration) -> Action {
-        let now = ContinuousClock.now
+    /// Called every tick of the connection's ``ConnectionTicker``.
+    mutating func tick(now: ContinuousClock.Instant) -> Action {
+        let age = now - opened
         if let maxAge = configuration.maxAge {
             if age > maxAge + configuration.maxAgeGrace { return .close }
             if age > maxAge { return .drain }
@@ -77,35 +78,12 @@ struct ConnectionManagementState {
         }
         return .none
     }
-
-    mutating func cancelTimers() {
-        repeatedTask?.cancel()
-        repeatedTask = nil
-    }
 }
 
 extension ServerConnectionHandler {
-    /// Starts the periodic keepalive / idle / age check, if any of them is configured.
-    func startManagementTimers(context: ChannelHandlerContext) {
-        let configuration = shared.configuration.connection
-        let intervals = [configuration.keepaliveInterval, configuration.maxIdle, configuration.maxAge].compactMap { $0 }
-        guard let shortest = intervals.min() else { return }
-        // A quarter of the shortest interval, at most 30 s: with gRPC's 2-hour keepalive, 10,000 idle connections
-        // then wake 333 times a second instead of 10,000 (each tick is a timer in the event loop's heap).
-        let tick = max(Duration.milliseconds(50), min(shortest / 4, .seconds(30)))
-        let opened = ContinuousClock.now
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let timer = context.eventLoop.scheduleRepeatedTask(
-            initialDelay: TimeAmount(tick),
-            delay: TimeAmount(tick)
-        ) { _ in
-            handler.value.managementTick(age: ContinuousClock.now - opened)
-        }
-        management.repeatedTask = timer
-    }
-
-    func managementTick(age: Duration) {
-        switch management.tick(age: age) {
+    /// Runs the keepalive / idle / age check (from the event loop's ``ConnectionTicker``).
+    func managementTick(now: ContinuousClock.Instant) {
+        switch management.tick(now: now) {
         case .none: return
         case .sendPing:
             session?.submitPing()

@@ -23,6 +23,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// A flush is scheduled for the end of this event-loop tick (see `channelReadComplete`).
     var flushScheduled = false
     var management: ConnectionManagementState
+    /// Runs `management`'s checks, with those of the event loop's other connections.
+    var ticker: ConnectionTicker?
     /// Streams of this connection running or queued at the call gate, and of those, queued.
     var gatedCallsHeld = 0
     var gatedCallsQueued = 0
@@ -77,7 +79,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
         logger.debug("connection opened", metadata: ["peer": "\(remotePeer)"])
         shared.connectionOpened(self, eventLoop: context.eventLoop)
-        startManagementTimers(context: context)
+        ticker = shared.ticker(for: context.eventLoop)
+        ticker?.add(self)
         // No flush here: the server's SETTINGS wait in nghttp2 for the flush after the client's preface is read and
         // go out in one write with the ACK of the client's SETTINGS. Setting up a connection then costs one socket
         // write instead of two (on loopback a write also wakes the peer): a quarter of a setup's CPU was writes.
@@ -91,7 +94,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
         reportStreams()
         streams.removeAll()
-        management.cancelTimers()
+        ticker?.remove(self)
+        ticker = nil
         shared.connectionClosed(self, eventLoop: context.eventLoop)
         session?.delegate = nil
         session = nil

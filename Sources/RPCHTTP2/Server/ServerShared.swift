@@ -33,6 +33,8 @@ final class ServerShared: Sendable {
         /// ``ServerConfiguration/maxConnections``, lowered at start to fit the open-file limit.
         var maxConnections: Int
         var memoryTrim = MemoryTrimPolicy()
+        /// One ``ConnectionTicker`` per event loop that has had a connection.
+        var tickers: [ObjectIdentifier: NIOLoopBound<ConnectionTicker>] = [:]
     }
     private let state: Mutex<State>
     /// What the server refused or closed to protect itself.
@@ -112,6 +114,18 @@ final class ServerShared: Sendable {
                 state.withLock { $0.memoryTrim.trimmed(count: $0.connections.count) }
             }
         }
+    }
+
+    /// The ticker of the connections on `eventLoop` (called on it); `nil` when no keepalive, idle or age limit is set.
+    func ticker(for eventLoop: any EventLoop) -> ConnectionTicker? {
+        guard let interval = ConnectionTicker.interval(for: configuration.connection) else { return nil }
+        return state.withLock { state in
+            let id = ObjectIdentifier(eventLoop)
+            if let ticker = state.tickers[id] { return ticker }
+            let ticker = NIOLoopBound(ConnectionTicker(eventLoop: eventLoop, interval: interval), eventLoop: eventLoop)
+            state.tickers[id] = ticker
+            return ticker
+        }.value
     }
 
     /// Lowers the connection limit to what `openFiles` descriptors can hold (less the reserve and a margin for
