@@ -51,7 +51,7 @@ def rss_kib(pid: int) -> int | None:
 class Server:
     """`aimass-interop server` on a free port, pinned to CPU `cpu`, with `extra` arguments (TLS, say)."""
 
-    def __init__(self, binary: str, cpu: str, open_files: int | None, extra: tuple[str, ...] = ()):
+    def __init__(self, binary: str, cpu: str, open_files: int | None, extra: tuple[str, ...] = (), nice: int = 0):
         def limit():
             if open_files:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
@@ -61,7 +61,8 @@ class Server:
 
         self.out = tempfile.NamedTemporaryFile("w+", prefix="bench-abuse-server-")
         # stdout to a file, not a pipe: nobody reads a pipe after the start, and a full one would stall the server.
-        self.proc = subprocess.Popen(["taskset", "-c", cpu, binary, "server", "--port", "0", *extra], preexec_fn=limit,
+        self.proc = subprocess.Popen(["nice", "-n", str(nice), "taskset", "-c", cpu, binary, "server", "--port", "0",
+                                      *extra], preexec_fn=limit,
                                      stdout=self.out, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         self.port = None
@@ -127,6 +128,10 @@ def legit_pair(port: int, cpu: str, seconds: float) -> tuple[subprocess.Popen, s
 
 def one_run(args, attack: str, connections: int, open_files: int | None) -> dict:
     server = Server(args.bin, args.server_cpu, open_files)
+    # --decoy: the attacker hits a second server (on the same core at nice 19, so it takes only what the measured one
+    # leaves) while the legitimate clients measure the first: what the attack costs them when the measured server
+    # does none of its work.
+    decoy = Server(args.bin, args.server_cpu, open_files, nice=19) if args.decoy else None
     try:
         result(python(args.client_cpu, ["legit", "127.0.0.1", str(server.port), "--seconds", "1"]), 60)  # warm-up
         before = rss_kib(server.proc.pid)
@@ -135,7 +140,7 @@ def one_run(args, attack: str, connections: int, open_files: int | None) -> dict
         steady, fresh = legit_pair(server.port, args.client_cpu, args.seconds)
         cpu_before, overflows_before, started = cpu_seconds(server.proc.pid), listen_overflows(), time.monotonic()
         attacker = python(args.attacker_cpu or args.client_cpu,
-                          [attack, "127.0.0.1", str(server.port), "--seconds", str(args.seconds),
+                          [attack, "127.0.0.1", str((decoy or server).port), "--seconds", str(args.seconds),
                            "--connections", str(connections)], nice=args.attacker_nice)
         perf = None
         if args.perf:  # where the server's time goes under this attack (call graphs, 999 samples a second)
@@ -163,6 +168,8 @@ def one_run(args, attack: str, connections: int, open_files: int | None) -> dict
                 "listen_overflows": overflows}
     finally:
         server.stop()
+        if decoy is not None:
+            decoy.stop()
 
 
 def ping_run(args, seconds: float) -> dict:
@@ -206,29 +213,37 @@ def row_attack(spec: str, runs: list[dict]) -> str:
 
 
 def phase(summary: dict, since: float, held: bool) -> dict:
-    """The steady client's p50/p99 over the calls it started before (`held` False) or after `since`."""
+    """A legitimate client's p50/p99/max over the calls it started before (`held` False) or after `since`."""
     ordered = sorted(ms for start, ms in summary.get("samples", []) if (start >= since) == held)
 
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
 
-    return {"calls": len(ordered), "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+    return {"calls": len(ordered), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+            "max_ms": ordered[-1] if ordered else float("nan")}
 
 
 def phase_rows(spec: str, runs: list[dict]) -> list[str]:
-    """For an attack that opens its connections and then holds them (idle): the steady client's p99 while the
-    connections were being opened and answered, and once all of them were held, each against the run's baseline."""
+    """For an attack that opens its connections and then holds them (idle): the legitimate clients' figures while
+    the connections were being opened and answered, and once all of them were held, each against the run's
+    baseline (steady p50/p99 and its ratio; the new-connection client's p99 and its calls in the phase)."""
     if not all(r["attack"].get("held_since") for r in runs):
         return []
     rows = []
     for held, label in ((False, "opening (until every connection is answered)"), (True, "held (every connection open)")):
         phases = [phase(r["steady"], r["attack"]["held_since"], held) for r in runs]
+        fresh = [phase(r["fresh"], r["attack"]["held_since"], held) for r in runs]
+        if not any(p["calls"] for p in phases):
+            continue  # e.g. every connection was open before the first steady call
         ratios = [p["p99_ms"] / r["base"]["p99_ms"] for p, r in zip(phases, runs)]
         rows.append(f"| {spec}, {label} | {median([r['base']['p50_ms'] for r in runs]):.2f} / "
                     f"{median([r['base']['p99_ms'] for r in runs]):.2f} ms | "
                     f"{median([p['p50_ms'] for p in phases]):.2f} / {median([p['p99_ms'] for p in phases]):.2f} ms | "
-                    f"×{median(ratios):.1f} ({'/'.join(f'{x:.1f}' for x in ratios)}) | | | | | steady calls in this "
-                    f"phase (each run): {'/'.join(str(p['calls']) for p in phases)} |")
+                    f"×{median(ratios):.1f} ({'/'.join(f'{x:.1f}' for x in ratios)}) | "
+                    f"{median([r['base_fresh']['p99_ms'] for r in runs]):.1f} / "
+                    f"{median([p['p99_ms'] for p in fresh]):.1f} ms (max {max(p['max_ms'] for p in fresh):.1f}) | "
+                    f"{'/'.join(str(p['calls']) for p in fresh)} | | | steady calls in this phase (each run): "
+                    f"{'/'.join(str(p['calls']) for p in phases)} |")
     return rows
 
 
@@ -244,6 +259,9 @@ def main() -> int:
                              "--attacker-nice, the attacker takes only what the server leaves and does not compete "
                              "with the legitimate clients")
     parser.add_argument("--attacker-nice", type=int, default=int(os.environ.get("ATTACKER_NICE", "10")))
+    parser.add_argument("--decoy", action="store_true",
+                        help="a control: the attacker hits a second server (same core, nice 19) instead of the measured "
+                             "one, so what the legitimate clients lose is what the attack costs their own side")
     parser.add_argument("--json", help="also write every run's raw figures here")
     parser.add_argument("--perf", help="perf record the server during each attack into PREFIX.ATTACK.data")
     parser.add_argument("specs", nargs="+")

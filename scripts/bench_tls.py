@@ -7,7 +7,10 @@ and TLS with an RSA-2048 one (self-signed, made here with openssl). h2load, pinn
   warm-up: calls per second and the server's CPU (user + system, /proc) per call;
 - **per connection**: --connections connections opened at once, one Health/Check on each, then closed
   (`-c N -n N`): the server's CPU per connection, which is accept, the TLS handshake (TLS 1.3, h2load's default
-  X25519 key share, no session resumption), the HTTP/2 setup, one call and the close.
+  X25519 key share, no session resumption), the HTTP/2 setup, one call and the close;
+- **per handshake, full and resumed** (TLS servers): --connections connections one after another from Python's
+  `ssl` (TLS 1.3), each sending the HTTP/2 preface, reading the server's SETTINGS and closing; once offering no
+  session, once offering the session (ticket) of the connection before: the server's CPU per connection.
 The servers run alternately, --repeat times; each row is the median. The ratios compare each TLS server with
 plaintext in the same run.
 
@@ -19,6 +22,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import socket
+import ssl
 import statistics
 import subprocess
 import tempfile
@@ -28,6 +33,7 @@ from bench_abuse import Server, cpu_seconds
 
 HEALTH = "/grpc.health.v1.Health/Check"
 EMPTY_REQUEST = b"\x00\x00\x00\x00\x00"  # a gRPC message frame holding an empty HealthCheckRequest
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # and an empty SETTINGS
 
 
 def make_certificate(directory: Path, algorithm: str) -> tuple[Path, Path]:
@@ -56,7 +62,30 @@ def h2load(cpu: str, url: str, body: Path, clients: int, streams: int, *, second
     return int(succeeded.group(1)), seconds_run, tls
 
 
-def measure(args, server: Server, scheme: str, body: Path) -> dict:
+def handshakes(port: int, certificate: Path, count: int, resume: bool) -> tuple[int, str]:
+    """`count` TLS connections one after another (preface, the server's SETTINGS, close), each offering the session
+    of the one before when `resume`; returns how many were resumed and the TLS version."""
+    context = ssl.create_default_context(cafile=str(certificate))
+    context.set_alpn_protocols(["h2"])
+    session, resumed, version = None, 0, ""
+    for _ in range(count):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
+                tls.sendall(PREFACE)
+                received = b""
+                while len(received) < 9:  # the server's SETTINGS frame; its session tickets came before it
+                    chunk = tls.recv(65536)
+                    if not chunk:
+                        raise SystemExit("the server closed a connection before its SETTINGS")
+                    received += chunk
+                resumed += tls.session_reused
+                version = tls.version() or ""
+                if resume:
+                    session = tls.session
+    return resumed, version
+
+
+def measure(args, server: Server, scheme: str, body: Path, certificate: Path | None) -> dict:
     url = f"{scheme}://127.0.0.1:{server.port}{HEALTH}"
     h2load(args.client_cpu, url, body, 4, 1, seconds=1)  # warm-up
     before = cpu_seconds(server.proc.pid)
@@ -67,8 +96,16 @@ def measure(args, server: Server, scheme: str, body: Path) -> dict:
     connection_cpu = cpu_seconds(server.proc.pid) - before
     if connected != args.connections:
         raise SystemExit(f"{scheme}: {args.connections - connected} of {args.connections} one-call connections failed")
-    return {"calls_per_s": calls / elapsed, "us_per_call": 1e6 * call_cpu / calls,
-            "us_per_connection": 1e6 * connection_cpu / args.connections, "tls": tls}
+    figures = {"calls_per_s": calls / elapsed, "us_per_call": 1e6 * call_cpu / calls,
+               "us_per_connection": 1e6 * connection_cpu / args.connections, "tls": tls}
+    if certificate is not None:
+        for key, resume in (("us_per_full_handshake", False), ("us_per_resumed_handshake", True)):
+            before = cpu_seconds(server.proc.pid)
+            resumed, version = handshakes(server.port, certificate, args.connections, resume)
+            figures[key] = 1e6 * (cpu_seconds(server.proc.pid) - before) / args.connections
+            if resumed != (args.connections - 1 if resume else 0):
+                raise SystemExit(f"{version}: {resumed} of {args.connections} connections resumed (resume={resume})")
+    return figures
 
 
 def main() -> None:
@@ -85,17 +122,18 @@ def main() -> None:
         directory = Path(work)
         body = directory / "health.bin"
         body.write_bytes(EMPTY_REQUEST)
-        variants = {"plaintext": ("http", ())}
+        os.sched_setaffinity(0, {int(args.client_cpu)})  # the handshakes' client; servers and h2load are pinned apart
+        variants = {"plaintext": ("http", (), None)}
         for algorithm in ("ecdsa", "rsa"):
             certificate, key = make_certificate(directory, algorithm)
             variants[f"TLS, {algorithm}"] = ("https", ("--use_tls=true", "--tls-cert", str(certificate),
-                                                      "--tls-key", str(key)))
+                                                      "--tls-key", str(key)), certificate)
         runs: dict[str, list[dict]] = {name: [] for name in variants}
         for _ in range(args.repeat):
-            for name, (scheme, extra) in variants.items():
+            for name, (scheme, extra, certificate) in variants.items():
                 server = Server(args.bin, args.server_cpu, None, extra)
                 try:
-                    runs[name].append(measure(args, server, scheme, body))
+                    runs[name].append(measure(args, server, scheme, body, certificate))
                 finally:
                     server.stop()
 
@@ -117,6 +155,13 @@ def main() -> None:
         print(f"| {name} | {median(name, 'calls_per_s'):,.0f} | {per_call:.1f} µs "
               f"| {per_call / median('plaintext', 'us_per_call'):.2f} | {per_connection:.0f} µs "
               f"| {per_connection / median('plaintext', 'us_per_connection'):.2f} |")
+    print()
+    print("| server | server CPU per TLS 1.3 connection, full handshake | resumed (session ticket) | resumed / full |")
+    print("|---|---:|---:|---:|")
+    for name in variants:
+        if "us_per_full_handshake" in runs[name][0]:
+            full, resumed = median(name, "us_per_full_handshake"), median(name, "us_per_resumed_handshake")
+            print(f"| {name} | {full:.0f} µs | {resumed:.0f} µs | {resumed / full:.2f} |")
 
 
 if __name__ == "__main__":

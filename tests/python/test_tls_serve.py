@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import ssl
 import subprocess
 import time
 
@@ -15,7 +16,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from conftest import aimass_binary, cli_environment, start_server, stop_server
-from tls_certs import CertificateAuthority, peer_certificate_serial
+from tls_certs import CertificateAuthority, SessionProbe, peer_certificate_serial
 
 WAIT = 60  # seconds: only catches hangs
 
@@ -195,6 +196,39 @@ def test_rotated_certificate_is_served_without_restart(tmp_path, pki, trigger):
             sp.proc.send_signal(signal.SIGHUP)
         wait_until("the failed reload in the log", lambda: "reload failed" in sp.stderr_path.read_text())
         assert peer_certificate_serial(sp.host, sp.port, ca.cert_path) == second.serial
+    finally:
+        stop_server(sp)
+
+
+def test_tls_sessions_resume_until_the_certificate_is_reloaded(tmp_path, pki):
+    """A reconnecting client resumes its TLS session (TLS 1.3 tickets, TLS 1.2 too) instead of a full handshake; a
+    session from before a certificate reload is not resumed after it, so every new connection then gets the new
+    certificate (and, with a client CA, the new CA's check)."""
+    ca = pki["ca"]
+    live = tmp_path / "live"
+    live.mkdir()
+    first = ca.issue("resumed", server=True, cert_path=live / "server.pem", key_path=live / "server.key")
+    sp = serve(tmp_path / "data", "--tls-cert", first.cert, "--tls-key", first.key, "--tls-reload-check-ms", "0")
+    try:
+        sessions = {}
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            probe = SessionProbe(sp.host, sp.port, ca.cert_path, max_version=version)
+            session, reused, negotiated, serial = probe.connect()
+            assert (reused, negotiated, serial) == (False, version.name.replace("_", "."), first.serial)
+            for _ in range(2):
+                _, reused, _, serial = probe.connect(session)
+                assert reused, f"{negotiated}: the session was not resumed"
+                assert serial == first.serial
+            sessions[version] = (probe, session)
+        assert health(sp.target, ca.cert_path) == health_pb2.HealthCheckResponse.SERVING
+        second = ca.issue("resumed", server=True, cert_path=live / "server.pem", key_path=live / "server.key")
+        sp.proc.send_signal(signal.SIGHUP)
+        wait_until("a new connection to see the new certificate",
+                   lambda: peer_certificate_serial(sp.host, sp.port, ca.cert_path) == second.serial)
+        for version, (probe, session) in sessions.items():
+            _, reused, _, serial = probe.connect(session)
+            assert (reused, serial) == (False, second.serial), f"{version.name}: resumed across a reload"
+        sp.assert_alive()
     finally:
         stop_server(sp)
 

@@ -100,3 +100,37 @@ def peer_certificate_serial(host: str, port: int, ca: Path, server_name: str = "
             der = tls.getpeercert(binary_form=True)
             assert tls.selected_alpn_protocol() == alpn, f"ALPN: {tls.selected_alpn_protocol()!r}"
     return x509.load_der_x509_certificate(der).serial_number
+
+
+class SessionProbe:
+    """TLS connections (ALPN h2) from one client context, which can offer a session to resume.
+
+    Each `connect` sends the HTTP/2 preface and reads the server's first frame: a TLS 1.3 server sends its session
+    tickets with its first write, so the session returned is resumable from then on."""
+
+    PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # and an empty SETTINGS
+
+    def __init__(self, host: str, port: int, ca: Path, *, max_version=None, server_name: str = "localhost",
+                 timeout: float = 10.0):
+        import ssl
+
+        self.host, self.port, self.server_name, self.timeout = host, port, server_name, timeout
+        self.context = ssl.create_default_context(cafile=str(ca))  # a session resumes only with the context it came from
+        self.context.set_alpn_protocols(["h2"])
+        if max_version is not None:
+            self.context.maximum_version = max_version
+
+    def connect(self, session=None):
+        """(the session to offer next time, whether this one was resumed, the TLS version, the certificate's serial)."""
+        import socket
+
+        with socket.create_connection((self.host, self.port), timeout=self.timeout) as raw:
+            with self.context.wrap_socket(raw, server_hostname=self.server_name, session=session) as tls:
+                tls.sendall(self.PREFACE)
+                received = b""
+                while len(received) < 9:  # the server's SETTINGS frame header
+                    chunk = tls.recv(65536)
+                    assert chunk, "the server closed the connection before its SETTINGS"
+                    received += chunk
+                der = tls.getpeercert(binary_form=True)
+                return tls.session, tls.session_reused, tls.version(), x509.load_der_x509_certificate(der).serial_number
