@@ -70,6 +70,7 @@ def handshakes(port: int, certificate: Path, count: int, resume: bool) -> tuple[
     session, resumed, version = None, 0, ""
     for _ in range(count):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as gRPC clients do; else Nagle holds the preface
             with context.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
                 tls.sendall(PREFACE)
                 received = b""

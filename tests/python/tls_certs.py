@@ -125,6 +125,7 @@ class SessionProbe:
         import socket
 
         with socket.create_connection((self.host, self.port), timeout=self.timeout) as raw:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as gRPC clients do
             with self.context.wrap_socket(raw, server_hostname=self.server_name, session=session) as tls:
                 tls.sendall(self.PREFACE)
                 received = b""
