@@ -81,7 +81,7 @@ public final class RPCServer: Sendable {
             }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.maxMessagesPerRead, value: ReadAllowance.usualReadsPerTurn)  // once trusted (ReadAllowance)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.installHandlers(on: channel, shared: shared, tls: shared.configuration.tls)

@@ -39,6 +39,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     var streamsClosedUnreported = 0
     /// Offences of this connection against the server's ``AbuseLimits``.
     var abuse: ConnectionAbuseState
+    /// How much NIO reads from this connection each time it is ready.
+    var readAllowance = ReadAllowance()
     /// Whether a request was ever made, by a known caller, and how many are in flight, for the server's choice of a
     /// connection to close.
     let activity: ConnectionActivity
@@ -57,6 +59,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         channelContext = context
+        context.channel.applyReadAllowance(readAllowance.size)
         remotePeer = Self.describe(context.channel.remoteAddress)
         do {
             let session = try HTTP2Session(isServer: true)
@@ -142,6 +145,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// sleeping peer cost ~10 µs of this server's CPU per write on the measured VMs) finds the next ones already
     /// there. Responses written outside a read (handler tasks, timers) still flush at once.
     func channelReadComplete(context: ChannelHandlerContext) {
+        if let size = readAllowance.turnEnded(suspect: abuse.isSuspect) {
+            context.channel.applyReadAllowance(size)
+        }
         guard !flushScheduled else { return }
         flushScheduled = true
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)

@@ -29,6 +29,15 @@ struct ConnectionAbuseState {
     /// Set once a limit was passed: the connection is going away, nothing more is counted.
     private(set) var offence: Offence?
 
+    /// Whether the connection offended ``suspectAfter`` times in the window (a correct client never does), or was
+    /// told to go: it then reads a little at a time (see ``ReadAllowance``).
+    var isSuspect: Bool {
+        offence != nil || rapidResets + invalidFrames + oversizedHeaderLists >= Self.suspectAfter
+    }
+
+    /// Offences in a window after which a connection is a suspect.
+    static let suspectAfter = 8
+
     init(limits: AbuseLimits, now: ContinuousClock.Instant) {
         self.limits = limits
         self.windowStart = now
