@@ -12,6 +12,11 @@ also records the server's CPU use while the attack ran (user + system time over 
 and how many SYNs the kernel dropped because a listen queue was full (TcpExt ListenOverflows, machine-wide): what
 tells a server that was busy from a machine that was.
 
+For an attack that opens connections and holds them (idle), two more rows split the legitimate clients' calls at the
+moment the attacker had every connection answered: "opening" and "held". `--decoy` is a control: the attacker hits a
+second server (same core as the measured one, nice 19), so what the legitimate clients lose is what the attack costs
+their side of the machine, the measured server doing none of its work.
+
 The bar of issue 14 per attack: legit p99 within 3x of its baseline, no legit call fails, new connections served
 throughout, RSS back within 20 % of the baseline. `grpcio-default:SECONDS` is the ping row: one grpcio channel with
 default options (BDP pings on) calling 100 times a second; the bar is one connection (no GOAWAY) for the whole run.
