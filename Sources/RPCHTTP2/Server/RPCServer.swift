@@ -59,7 +59,12 @@ public final class RPCServer: Sendable {
         let shared = self.shared
         let limits = FileDescriptorLimit.raiseSoftToHard()
         shared.logger.debug("open file limit", metadata: ["soft": "\(limits.soft)", "hard": "\(limits.hard)"])
-        if limits.soft > 0 { shared.fitConnectionLimit(openFiles: limits.soft) }
+        if limits.soft > 0 {
+            let descriptors = shared.fitConnectionLimit(openFiles: limits.soft)
+            if !FileDescriptorLimit.presizeTable(toHold: descriptors) {
+                shared.logger.debug("could not presize the descriptor table", metadata: ["descriptors": "\(descriptors)"])
+            }
+        }
         let reserve = FileDescriptorReserve(size: shared.configuration.fileDescriptorReserve)
         let bootstrap = ServerBootstrap(group: group)
             // A burst of connections beyond the backlog has its SYNs dropped, and each client waits for the kernel's

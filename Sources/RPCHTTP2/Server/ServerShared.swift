@@ -129,12 +129,16 @@ final class ServerShared: Sendable {
     }
 
     /// Lowers the connection limit to what `openFiles` descriptors can hold (less the reserve and a margin for
-    /// the listener, the event loops and the server's own files).
-    func fitConnectionLimit(openFiles: UInt64) {
-        let room = Int(clamping: openFiles) - configuration.fileDescriptorReserve - 32
+    /// the listener, the event loops and the server's own files); returns the descriptors the server may then use
+    /// (its connections, the reserve and that margin).
+    @discardableResult
+    func fitConnectionLimit(openFiles: UInt64) -> Int {
+        let margin = configuration.fileDescriptorReserve + 32
+        let room = Int(clamping: openFiles) - margin
         let limit = max(1, min(configuration.maxConnections, room))
         state.withLock { $0.maxConnections = limit }
         logger.debug("connection limit", metadata: ["max_connections": "\(limit)"])
+        return min(limit + margin, Int(clamping: openFiles))
     }
 
     /// Sends GOAWAY on every connection, and on each one accepted from now on.
