@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from h2abuse import summarize
+
 ROOT = Path(__file__).resolve().parent.parent
 ATTACKER = ROOT / "scripts" / "h2abuse.py"
 
@@ -218,14 +220,9 @@ def row_attack(spec: str, runs: list[dict]) -> str:
 
 
 def phase(summary: dict, since: float, held: bool) -> dict:
-    """A legitimate client's p50/p99/max over the calls it started before (`held` False) or after `since`."""
-    ordered = sorted(ms for start, ms in summary.get("samples", []) if (start >= since) == held)
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
-
-    return {"calls": len(ordered), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-            "max_ms": ordered[-1] if ordered else float("nan")}
+    """A legitimate client's calls, p50/p99/max (h2abuse's summary) over the calls it started before (`held` False)
+    or after `since`."""
+    return summarize([ms for start, ms in summary.get("samples", []) if (start >= since) == held], [])
 
 
 def phase_rows(spec: str, runs: list[dict]) -> list[str]:
@@ -246,7 +243,8 @@ def phase_rows(spec: str, runs: list[dict]) -> list[str]:
                     f"{median([p['p50_ms'] for p in phases]):.2f} / {median([p['p99_ms'] for p in phases]):.2f} ms | "
                     f"×{median(ratios):.1f} ({'/'.join(f'{x:.1f}' for x in ratios)}) | "
                     f"{median([r['base_fresh']['p99_ms'] for r in runs]):.1f} / "
-                    f"{median([p['p99_ms'] for p in fresh]):.1f} ms (max {max(p['max_ms'] for p in fresh):.1f}) | "
+                    f"{median([p['p99_ms'] for p in fresh]):.1f} ms "
+                    f"(max {max((p['max_ms'] for p in fresh if p['max_ms'] is not None), default=float('nan')):.1f}) | "
                     f"{'/'.join(str(p['calls']) for p in fresh)} | | | steady calls in this phase (each run): "
                     f"{'/'.join(str(p['calls']) for p in phases)} |")
     return rows

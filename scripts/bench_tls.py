@@ -30,10 +30,10 @@ import tempfile
 from pathlib import Path
 
 from bench_abuse import Server, cpu_seconds
+from h2abuse import PREFACE, SETTINGS, frame
 
 HEALTH = "/grpc.health.v1.Health/Check"
 EMPTY_REQUEST = b"\x00\x00\x00\x00\x00"  # a gRPC message frame holding an empty HealthCheckRequest
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # and an empty SETTINGS
 
 
 def make_certificate(directory: Path, algorithm: str) -> tuple[Path, Path]:
@@ -72,7 +72,7 @@ def handshakes(port: int, certificate: Path, count: int, resume: bool) -> tuple[
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as gRPC clients do; else Nagle holds the preface
             with context.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
-                tls.sendall(PREFACE)
+                tls.sendall(PREFACE + frame(SETTINGS, 0, 0))
                 received = b""
                 while len(received) < 9:  # the server's SETTINGS frame; its session tickets came before it
                     chunk = tls.recv(65536)
