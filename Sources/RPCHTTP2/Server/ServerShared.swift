@@ -21,6 +21,8 @@ final class ServerShared: Sendable {
     let methods: [String: ServedMethod]
     /// The instruments of calls to paths the server does not serve (A66's `other`).
     let unknownMethodInstruments: (any ServerCallInstruments)?
+    /// How often each event loop's ``ConnectionTicker`` runs its connections' checks; `nil` when there are none.
+    let tickInterval: Duration?
 
     private struct Connection {
         let handler: NIOLoopBound<ServerConnectionHandler>
@@ -77,6 +79,7 @@ final class ServerShared: Sendable {
             }
         )
         self.unknownMethodInstruments = metrics?.instruments(for: nil)
+        self.tickInterval = ConnectionTicker.interval(for: configuration.connection)
     }
 
     func connectionOpened(_ handler: ServerConnectionHandler, eventLoop: any EventLoop) {
@@ -118,7 +121,7 @@ final class ServerShared: Sendable {
 
     /// The ticker of the connections on `eventLoop` (called on it); `nil` when no keepalive, idle or age limit is set.
     func ticker(for eventLoop: any EventLoop) -> ConnectionTicker? {
-        guard let interval = ConnectionTicker.interval(for: configuration.connection) else { return nil }
+        guard let interval = tickInterval else { return nil }
         return state.withLock { state in
             let id = ObjectIdentifier(eventLoop)
             if let ticker = state.tickers[id] { return ticker }
