@@ -61,4 +61,36 @@ struct MemoryTrimPolicyTests {
         }
         #expect(lastTrimAt == 0, "the last trim ran with \(lastTrimAt.map(String.init) ?? "none") still open")
     }
+
+    @Test("connections that come and go one at a time are trimmed after every `threshold` closes, not never")
+    func churn() {
+        var policy = MemoryTrimPolicy(threshold: 10)
+        var trims = 0
+        for _ in 0..<95 {
+            policy.opened(count: 3)
+            if policy.closed(count: 2) {
+                trims += 1
+                policy.trimmed(count: 2)
+            }
+        }
+        #expect(trims == 9, "\(trims) trims for 95 closes")
+    }
+
+    @Test("the end of a churn is trimmed: a trim that saw closes while it waited is followed by another")
+    func churnTail() {
+        var policy = MemoryTrimPolicy(threshold: 16)
+        var scheduledAt: Int?
+        var lastTrimAt: Int?
+        for close in 1...50 {
+            policy.opened(count: 3)
+            if policy.closed(count: 2) { scheduledAt = close }
+            // Each trim runs after 4 more closes, or when the timer fires after the last one.
+            if let at = scheduledAt, close - at >= 4 || close == 50 {
+                policy.trimmed(count: 2)
+                lastTrimAt = close
+                scheduledAt = nil
+            }
+        }
+        #expect(lastTrimAt == 50, "the last trim ran after close \(lastTrimAt.map(String.init) ?? "none") of 50")
+    }
 }

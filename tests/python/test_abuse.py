@@ -143,6 +143,7 @@ def under_attack(attack: str, connections: int = 1, open_files: int | None = Non
         sp.assert_alive()
         assert health_check(sp.target) == health_pb2.HealthCheckResponse.SERVING
         rss = wait_rss_back(sp, baseline)
+        print(f"{attack}: RSS {baseline / 2**20:.1f} MiB before, {rss / 2**20:.1f} MiB after")
         assert rss <= baseline * 1.2 + 2 * 1024 * 1024, (
             f"RSS {rss / 2**20:.1f} MiB after {attack} did not come back near its baseline {baseline / 2**20:.1f} MiB")
         return summary, figures
