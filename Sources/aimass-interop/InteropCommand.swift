@@ -56,6 +56,9 @@ struct InteropCommand: AsyncParsableCommand {
         @Option(name: .customLong("busy_poll_us"), help: "Keep the core out of idle this long after each read (0: off).")
         var busyPollMicroseconds: Int = 0
 
+        @Option(name: .customLong("defer_accept_s"), help: "Accept a silent connection only after this long (0: at once).")
+        var deferAcceptSeconds: Int = 10
+
         /// The listener's TLS credentials when --use_tls=true.
         func credentials() throws -> TLSServerCredentials? {
             guard useTLS else {
@@ -99,6 +102,7 @@ struct InteropCommand: AsyncParsableCommand {
                     $0.connection = management
                     $0.tls = tls
                     if busyPollMicroseconds > 0 { $0.busyPollWindow = .microseconds(busyPollMicroseconds) }
+                    $0.deferAccept = deferAcceptSeconds > 0 ? .seconds(deferAcceptSeconds) : nil
                 },
                 services: [TestService(), HealthService(), reflection],
                 logger: logger

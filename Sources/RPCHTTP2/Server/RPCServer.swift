@@ -85,10 +85,13 @@ public final class RPCServer: Sendable {
                 }
             }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(Self.deferAccept, value: Self.seconds(shared.configuration.deferAccept))
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: ReadAllowance.usualReadsPerTurn)  // once trusted (ReadAllowance)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let gate = FirstReadGateHandler(gate: shared.firstReadGate(for: channel.eventLoop))
+                    try channel.pipeline.syncOperations.addHandler(gate)
                     try Self.installHandlers(on: channel, shared: shared, tls: shared.configuration.tls)
                 }
             }
@@ -99,6 +102,19 @@ public final class RPCServer: Sendable {
         }
         shared.logger.info("listening", metadata: ["address": "\(address)"])
         return address
+    }
+
+    /// `TCP_DEFER_ACCEPT` (``ServerConfiguration/deferAccept``): a connection is handed to `accept` once its first
+    /// bytes arrived, not when its handshake completes, so connections opened and left silent cost the server
+    /// nothing until they speak (or this long has passed: the kernel then hands them over anyway).
+    private static let deferAccept = ChannelOptions.Types.SocketOption(
+        level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(TCP_DEFER_ACCEPT))
+    )
+
+    /// Whole seconds, at least 1, for `TCP_DEFER_ACCEPT`; 0 (off) for `nil`.
+    private static func seconds(_ duration: Duration?) -> SocketOptionValue {
+        guard let duration else { return 0 }
+        return SocketOptionValue(clamping: max(1, duration.components.seconds))
     }
 
     /// The pipeline of one connection: TLS and its ALPN guard when `tls` is set, then HTTP/2.

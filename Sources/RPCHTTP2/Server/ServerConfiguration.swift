@@ -41,6 +41,10 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections: Int
     /// What one connection may do wrong or cost before it is sent GOAWAY(ENHANCE_YOUR_CALM) and closed.
     public var abuseLimits: AbuseLimits
+    /// How long the kernel holds a connection that has sent nothing before handing it to the server
+    /// (`TCP_DEFER_ACCEPT`; HTTP/2 and TLS clients speak first). `nil` hands over every connection at once. Either
+    /// way the server reads a connection only once it has sent something (see ``SilentConnectionQueue``).
+    public var deferAccept: Duration?
 
     /// Keepalive pings and connection lifetime limits.
     public struct ConnectionManagement: Sendable {
@@ -106,6 +110,7 @@ public struct ServerConfiguration: Sendable {
         self.fileDescriptorReserve = 8
         self.maxConnections = 20_000
         self.abuseLimits = .defaults
+        self.deferAccept = .seconds(10)
     }
 
     public static var defaults: Self { Self() }

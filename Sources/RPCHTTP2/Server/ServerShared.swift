@@ -37,6 +37,8 @@ final class ServerShared: Sendable {
         var memoryTrim = MemoryTrimPolicy()
         /// One ``ConnectionTicker`` per event loop that has had a connection.
         var tickers: [ObjectIdentifier: NIOLoopBound<ConnectionTicker>] = [:]
+        /// One ``FirstReadGate`` per event loop that has accepted a connection.
+        var firstReadGates: [ObjectIdentifier: NIOLoopBound<FirstReadGate>] = [:]
     }
     private let state: Mutex<State>
     /// What the server refused or closed to protect itself.
@@ -122,13 +124,25 @@ final class ServerShared: Sendable {
     /// The ticker of the connections on `eventLoop` (called on it); `nil` when no keepalive, idle or age limit is set.
     func ticker(for eventLoop: any EventLoop) -> ConnectionTicker? {
         guard let interval = tickInterval else { return nil }
-        return state.withLock { state in
-            let id = ObjectIdentifier(eventLoop)
-            if let ticker = state.tickers[id] { return ticker }
-            let ticker = NIOLoopBound(ConnectionTicker(eventLoop: eventLoop, interval: interval), eventLoop: eventLoop)
-            state.tickers[id] = ticker
-            return ticker
-        }.value
+        return loopLocal(\.tickers, on: eventLoop) { ConnectionTicker(eventLoop: eventLoop, interval: interval) }
+    }
+
+    /// The gate of new connections' first reads on `eventLoop` (called on it).
+    func firstReadGate(for eventLoop: any EventLoop) -> FirstReadGate {
+        loopLocal(\.firstReadGates, on: eventLoop) { FirstReadGate(eventLoop: eventLoop) }
+    }
+
+    /// The object of `eventLoop` kept at `path`, made the first time it is asked for (called on that loop, so only
+    /// that loop makes it).
+    private func loopLocal<Object>(
+        _ path: any WritableKeyPath<State, [ObjectIdentifier: NIOLoopBound<Object>]> & Sendable, on eventLoop: any EventLoop,
+        make: () -> Object
+    ) -> Object {
+        let id = ObjectIdentifier(eventLoop)
+        if let object = state.withLock({ $0[keyPath: path][id] }) { return object.value }
+        let object = NIOLoopBound(make(), eventLoop: eventLoop)
+        state.withLock { $0[keyPath: path][id] = object }
+        return object.value
     }
 
     /// Lowers the connection limit to what `openFiles` descriptors can hold (less the reserve and a margin for
