@@ -8,22 +8,25 @@ struct SilentConnectionQueueTests {
         SilentConnectionQueue(perCheck: perCheck, shortestPause: .milliseconds(1), longestPause: .milliseconds(8))
     }
 
-    @Test("the first silent arrival schedules the checks; later ones join them")
+    @Test("every arrival asks for a round within the shortest pause")
     func arrival() {
         var queue = Self.queue()
         #expect(queue.arrived(1) == .milliseconds(1))
-        #expect(queue.arrived(2) == nil && queue.count == 2)
+        #expect(queue.arrived(2) == .milliseconds(1) && queue.count == 2)
     }
 
-    @Test("each round checks at most `perCheck`, oldest first; the silent go to the back")
+    @Test("a round checks every recent arrival, then at most `perCheck` older ones, oldest first; the silent go back")
     func rounds() {
-        var queue = Self.queue()
+        var queue = Self.queue(perCheck: 2)
         for id in 1...5 { _ = queue.arrived(id) }
-        #expect(queue.round() == [1, 2, 3])
-        _ = queue.checked(stillSilent: [1, 3], spoke: 1)
-        #expect(queue.round() == [4, 5, 1])
-        _ = queue.checked(stillSilent: [4, 5, 1], spoke: 0)
-        #expect(queue.round() == [3, 4, 5])
+        #expect(queue.round() == [1, 2, 3, 4, 5], "the first check of each arrival is not rationed")
+        _ = queue.checked(stillSilent: [1, 2, 3, 4, 5], spoke: 0)
+        #expect(queue.round() == [1, 2])
+        _ = queue.checked(stillSilent: [1], spoke: 1)
+        _ = queue.arrived(6)
+        #expect(queue.round() == [6, 3, 4], "a newcomer is checked before the older ones")
+        _ = queue.checked(stillSilent: [6, 3, 4], spoke: 0)
+        #expect(queue.round() == [5, 1])
     }
 
     @Test("the pause doubles while nobody speaks, up to the longest, and is short again after someone spoke")
@@ -41,21 +44,21 @@ struct SilentConnectionQueueTests {
         #expect(queue.checked(stillSilent: [], spoke: 1) == .milliseconds(1))
     }
 
-    @Test("with nobody left the checks stop, and the next silent arrival starts them again")
+    @Test("with nobody left the rounds stop; a connection that left is never checked")
     func stop() {
         var queue = Self.queue()
         _ = queue.arrived(1)
         _ = queue.arrived(2)
         queue.left(2)
-        #expect(queue.round() == [1], "a connection that left is not checked")
-        #expect(queue.checked(stillSilent: [], spoke: 1) == nil && !queue.checking)
-        #expect(queue.arrived(3) == .milliseconds(1))
+        #expect(queue.round() == [1])
+        #expect(queue.checked(stillSilent: [], spoke: 1) == nil && queue.count == 0)
     }
 
     @Test("thousands waiting, most leaving: every one still waiting is checked once per pass")
     func manyLeave() {
         var queue = Self.queue(perCheck: 64)
         for id in 0..<5_000 { _ = queue.arrived(id) }
+        _ = queue.checked(stillSilent: queue.round(), spoke: 0)
         for id in stride(from: 0, to: 5_000, by: 2) { queue.left(id) }
         var checkedInOrder: [Int] = []
         while checkedInOrder.count < 2_500 {

@@ -1,14 +1,15 @@
 import NIOCore
 
 /// The ``SilentConnectionQueue`` of one event loop with its rounds' timer: a new connection whose bytes have arrived
-/// is read at once; a silent one is checked for them now and then (``SilentConnectionQueue``). Used only on its
-/// event loop.
+/// is read at once; a silent one is checked for them at the next round, then now and then. Used only on its loop.
 final class FirstReadGate {
     private let eventLoop: any EventLoop
     private var queue = SilentConnectionQueue<ObjectIdentifier>(
         perCheck: 32, shortestPause: .milliseconds(1), longestPause: .milliseconds(200)
     )
     private var waiting: [ObjectIdentifier: FirstReadGateHandler] = [:]
+    /// The next round, when one is scheduled.
+    private var nextRound: (due: NIODeadline, task: Scheduled<Void>)?
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -19,7 +20,7 @@ final class FirstReadGate {
         guard !handler.hasSpoken() else { return handler.open() }
         let id = ObjectIdentifier(handler)
         waiting[id] = handler
-        if let pause = queue.arrived(id) { schedule(after: pause) }
+        scheduleRound(within: queue.arrived(id))
     }
 
     /// `handler`'s connection closed before it spoke.
@@ -29,12 +30,17 @@ final class FirstReadGate {
         queue.left(id)
     }
 
-    private func schedule(after pause: Duration) {
+    /// Makes sure a round runs within `pause`: keeps the scheduled one if it is due by then, else replaces it.
+    private func scheduleRound(within pause: Duration) {
+        let due = NIODeadline.now() + TimeAmount(pause)
+        if let nextRound, nextRound.due <= due { return }
+        nextRound?.task.cancel()
         let gate = NIOLoopBound(self, eventLoop: eventLoop)
-        eventLoop.scheduleTask(in: TimeAmount(pause)) { gate.value.check() }
+        nextRound = (due, eventLoop.scheduleTask(deadline: due) { gate.value.check() })
     }
 
     private func check() {
+        nextRound = nil
         var silent: [ObjectIdentifier] = []
         var spoke = 0
         for id in queue.round() {
@@ -47,6 +53,6 @@ final class FirstReadGate {
                 silent.append(id)
             }
         }
-        if let pause = queue.checked(stillSilent: silent, spoke: spoke) { schedule(after: pause) }
+        if let pause = queue.checked(stillSilent: silent, spoke: spoke) { scheduleRound(within: pause) }
     }
 }
