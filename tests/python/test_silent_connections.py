@@ -29,6 +29,15 @@ def open_descriptors(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def server_end_open(server_port: int, client_port: int) -> bool:
+    """Whether the server still holds its end of the loopback connection from `client_port` (ESTABLISHED, or
+    CLOSE_WAIT: the client closed and the server has not), from the kernel's table (/proc/net/tcp)."""
+    local, remote = f"0100007F:{server_port:04X}", f"0100007F:{client_port:04X}"
+    with open("/proc/net/tcp") as table:
+        return any(fields[1] == local and fields[2] == remote and fields[3] in ("01", "08")
+                   for fields in (line.split() for line in table.readlines()[1:]))
+
+
 def wait_for(condition, what: str):
     deadline = time.monotonic() + WAIT
     while not condition():
@@ -88,10 +97,12 @@ def test_silent_connections_accepted_at_once_are_answered_once_they_speak():
             early = None
         assert early is None, f"a silent connection was answered: {early!r}"
         assert health_check(sp.target) == health_pb2.HealthCheckResponse.SERVING
-        # One leaves without a word: its descriptor is released.
+        # One leaves without a word: the server closes its end too.
         leaving = socks.pop()
+        client_port = leaving.getsockname()[1]
+        assert server_end_open(sp.port, client_port)
         leaving.close()
-        wait_for(lambda: open_descriptors(sp.proc.pid) < before + 300, "the server to close a silent connection")
+        wait_for(lambda: not server_end_open(sp.port, client_port), "the server to close a silent connection's end")
         # All the others speak at once: every one is answered.
         for sock in socks:
             sock.sendall(PREFACE)
