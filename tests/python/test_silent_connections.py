@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 
 from grpc_health.v1 import health_pb2
 
-from conftest import aimass_binary, start_server, stop_server
+from conftest import REPO_ROOT, aimass_binary, start_server, stop_server
 from test_abuse import health_check
 
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+from h2abuse import PREFACE, SETTINGS, frame  # noqa: E402
+
 WAIT = 20.0  # a bound that only catches hangs
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # and an empty SETTINGS
-SETTINGS = 4
+HELLO = PREFACE + frame(SETTINGS, 0, 0)  # the client's preface and an empty SETTINGS
 
 
 def start_interop(*extra: str):
@@ -42,7 +45,7 @@ def wait_for(condition, what: str):
     deadline = time.monotonic() + WAIT
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+        time.sleep(0.05)  # paces the polling of /proc: the kernel's tables offer no event to wait on
 
 
 def answered_with_settings(sock: socket.socket) -> bool:
@@ -69,11 +72,11 @@ def test_silent_connections_hold_no_descriptor_until_they_speak():
         # A connection that speaks after them is accepted after any of them that the kernel would hand over.
         marker = socket.create_connection((sp.host, sp.port), timeout=WAIT)
         socks.append(marker)
-        marker.sendall(PREFACE)
+        marker.sendall(HELLO)
         assert answered_with_settings(marker)
         assert open_descriptors(sp.proc.pid) < before + 10, "silent connections were accepted"
         for sock in socks[:-1]:
-            sock.sendall(PREFACE)
+            sock.sendall(HELLO)
         assert all(answered_with_settings(sock) for sock in socks[:-1]), "a connection that spoke was not answered"
         assert health_check(sp.target) == health_pb2.HealthCheckResponse.SERVING
     finally:
@@ -105,7 +108,7 @@ def test_silent_connections_accepted_at_once_are_answered_once_they_speak():
         wait_for(lambda: not server_end_open(sp.port, client_port), "the server to close a silent connection's end")
         # All the others speak at once: every one is answered.
         for sock in socks:
-            sock.sendall(PREFACE)
+            sock.sendall(HELLO)
         answered = sum(answered_with_settings(sock) for sock in socks)
         assert answered == len(socks), f"{len(socks) - answered} of {len(socks)} connections were not answered"
         assert health_check(sp.target) == health_pb2.HealthCheckResponse.SERVING

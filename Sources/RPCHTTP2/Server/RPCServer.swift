@@ -62,7 +62,9 @@ public final class RPCServer: Sendable {
         if limits.soft > 0 {
             let descriptors = shared.fitConnectionLimit(openFiles: limits.soft)
             if !FileDescriptorLimit.presizeTable(toHold: descriptors) {
-                shared.logger.debug("could not presize the descriptor table", metadata: ["descriptors": "\(descriptors)"])
+                shared.logger.debug(
+                    "could not presize the descriptor table", metadata: ["descriptors": "\(descriptors)"]
+                )
             }
         }
         let reserve = FileDescriptorReserve(size: shared.configuration.fileDescriptorReserve)

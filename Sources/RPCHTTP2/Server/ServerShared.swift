@@ -135,8 +135,8 @@ final class ServerShared: Sendable {
     /// The object of `eventLoop` kept at `path`, made the first time it is asked for (called on that loop, so only
     /// that loop makes it).
     private func loopLocal<Object>(
-        _ path: any WritableKeyPath<State, [ObjectIdentifier: NIOLoopBound<Object>]> & Sendable, on eventLoop: any EventLoop,
-        make: () -> Object
+        _ path: any WritableKeyPath<State, [ObjectIdentifier: NIOLoopBound<Object>]> & Sendable,
+        on eventLoop: any EventLoop, make: () -> Object
     ) -> Object {
         let id = ObjectIdentifier(eventLoop)
         if let object = state.withLock({ $0[keyPath: path][id] }) { return object.value }

@@ -3,10 +3,10 @@
 /// would stay at its peak. A trim is due once the open count fell `threshold` below its peak, or once `threshold`
 /// connections closed since the last trim however many stayed open (churn: attackers that reconnect after every
 /// GOAWAY close tens of thousands of connections one at a time, each leaving its freed buffers behind, and never
-/// make a burst), and runs a moment later so that one trim covers a whole burst. While a burst is still closing when its trim runs,
-/// the next close schedules another, until a trim finds the closing over: a burst that closes slowly (a loaded
-/// machine) would otherwise leave up to `threshold` connections' memory untrimmed after its last trim (seen: 3,000
-/// idle connections closed, RSS 42 MiB against a 31 MiB baseline). Churn is followed up the same way: a trim that saw
+/// make a burst), and runs a moment later so that one trim covers a whole burst. While a burst is still closing
+/// when its trim runs, the next close schedules another, until a trim finds the closing over: a burst that closes
+/// slowly (a loaded machine) would otherwise leave up to `threshold` connections' memory untrimmed after its last
+/// trim (seen: 3,000 idle connections closed, RSS 42 MiB against a 31 MiB baseline). Churn is followed up the same way: a trim that saw
 /// at least `threshold / 16` closes while it waited leaves the next close to schedule another, so the attack's last
 /// few hundred connections are trimmed too (seen: 600 rapid-reset connections in 4 s, RSS 40 MiB against 31).
 ///

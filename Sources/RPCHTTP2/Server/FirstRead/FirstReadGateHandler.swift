@@ -69,8 +69,10 @@ final class FirstReadGateHandler: ChannelDuplexHandler, RemovableChannelHandler 
 /// buffer first, so a kernel too old for these fields (before 4.1) leaves `tcpi_max_pacing_rate` zero, which no newer
 /// kernel reports (its default is "unlimited", all ones).
 struct TCPInfoPrefix: Sendable {
-    private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var words: (
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64
+    ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     /// `tcpi_max_pacing_rate` (offset 112).
     var maxPacingRate: UInt64 { words.14 }
