@@ -22,6 +22,7 @@ throughout, RSS back within 20 % of the baseline. `grpcio-default:SECONDS` is th
 default options (BDP pings on) calling 100 times a second; the bar is one connection (no GOAWAY) for the whole run.
 
     bench_abuse.py --bin PATH/aimass-interop [--repeats N] [--seconds S] SPEC...
+    bench_abuse.py --peer --bin PATH/go_peer ... SPEC...   the same against a gRPC peer (../shared/bench/peers)
     SPEC: ATTACK[:CONNECTIONS[:OPEN_FILE_LIMIT]] (e.g. rapid-reset:10, idle:1000:1024) or grpcio-default:60
 """
 
@@ -32,6 +33,7 @@ import json
 import os
 import re
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -67,18 +69,20 @@ class Server:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
         self.out = tempfile.NamedTemporaryFile("w+", prefix="bench-abuse-server-")
+        # A peer (`--peer`) takes its port as its only argument and says "... on 127.0.0.1:PORT" once it listens.
+        peer_port = free_port() if PEER else None
+        command = [binary, str(peer_port)] if PEER else [binary, "server", "--port", "0", *extra]
         # stdout to a file, not a pipe: nobody reads a pipe after the start, and a full one would stall the server.
-        self.proc = subprocess.Popen(["nice", "-n", str(nice), "taskset", "-c", cpu, binary, "server", "--port", "0",
-                                      *extra], preexec_fn=limit,
+        self.proc = subprocess.Popen(["nice", "-n", str(nice), "taskset", "-c", cpu, *command], preexec_fn=limit,
                                      stdout=self.out, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         self.port = None
         while self.port is None and time.monotonic() < deadline and self.proc.poll() is None:
-            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", Path(self.out.name).read_text())
+            match = re.search(r" on 127\.0\.0\.1:(\d+)", Path(self.out.name).read_text())
             if match:
                 self.port = int(match.group(1))
             else:
-                time.sleep(0.05)
+                time.sleep(0.05)  # polls the server's output file, which gives no event to wait on
         if self.port is None:
             self.stop()
             raise SystemExit("the server did not start")
@@ -92,6 +96,16 @@ class Server:
             self.proc.kill()
         self.proc.wait()
         self.out.close()
+
+
+# Set by --peer: the servers measured are a gRPC peer's (../shared/bench/peers), not aimass-interop.
+PEER = False
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -265,10 +279,15 @@ def main() -> int:
     parser.add_argument("--decoy", action="store_true",
                         help="a control: the attacker hits a second server (same core, nice 19) instead of the measured "
                              "one, so what the legitimate clients lose is what the attack costs their own side")
+    parser.add_argument("--peer", action="store_true",
+                        help="--bin is a gRPC peer of ../shared/bench/peers (e.g. grpc-go's go_peer, run as BIN PORT), "
+                             "to compare what the same attacks do to it")
     parser.add_argument("--json", help="also write every run's raw figures here")
     parser.add_argument("--perf", help="perf record the server during each attack into PREFIX.ATTACK.data")
     parser.add_argument("specs", nargs="+")
     args = parser.parse_args()
+    global PEER
+    PEER = args.peer
     raw = {}
     print("| attack | baseline p50 / p99 | under attack p50 / p99 | p99 ratio (each run) | new-connection p99 "
           "baseline / attack | new-connection calls served (each run) | legit failures | RSS baseline, after/before "
