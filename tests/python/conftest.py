@@ -328,6 +328,11 @@ def start_aimass(data_dir: Path, name: str = "aimass", extra=()) -> ServerProces
                         r"aimass listening on (127\.0\.0\.1):(\d+)")
 
 
+def admin_token(data_dir: Path) -> str:
+    """The admin token `aimass serve` wrote into its data directory on first start."""
+    return (data_dir / "admin.token").read_text().strip()
+
+
 @pytest.fixture(scope="module")
 def aimass_server(tmp_path_factory):
     """`aimass serve` on a free port with an empty data dir of its own (one per test module)."""

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import aimass_binary, cli_environment, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_server, stop_server
 from test_pool import DATA, ensure_ml100k
 
 MODEL = "movielens"
@@ -99,7 +99,7 @@ def start_console(tmp_path: Path, extra=()) -> Console:
                           r"aimass console on http://(127\.0\.0\.1):(\d+)/")
     grpc_line = next(line for line in server.stdout_lines if line.startswith("aimass listening on "))
     console = Console(server=server, http_port=server.port, grpc_target=grpc_line.split()[-1],
-                      admin_token=(data / "admin.token").read_text().strip(), reader_token=reader_token,
+                      admin_token=admin_token(data), reader_token=reader_token,
                       data_dir=data)
     try:
         console.cli("model", "create", MODEL, "--description", "MovieLens-100k, item-based CF", "--tag", "movies",

@@ -8,7 +8,7 @@ import socket
 import threading
 from contextlib import contextmanager
 
-from conftest import aimass_binary, cli_environment, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_server, stop_server
 from test_pool import cli, restartable_control_plane
 
 
@@ -21,7 +21,7 @@ def control_plane_with_worker(tmp_path):
                       r"aimass listening on (127\.0\.0\.1):(\d+)")
     worker = None
     try:
-        token = (data / "admin.token").read_text().strip()
+        token = admin_token(data)
         worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0",
                                          "--token", token], r"aimass worker listening on (127\.0\.0\.1):(\d+)")
         env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
@@ -134,7 +134,7 @@ class PartitionablePool:
 
     def _start(self):
         self.control_plane = start_server("control-plane", self.argv, self.ready)
-        self.token = (self.data / "admin.token").read_text().strip()
+        self.token = admin_token(self.data)
         self.env = cli_environment(AIMASS_SERVER=self.control_plane.target, AIMASS_TOKEN=self.token)
         self.proxy = SilenceableProxy(self.control_plane.port)
         self.worker = self.add_worker(f"127.0.0.1:{self.proxy.port}", "worker")

@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import aimass_binary, cli_environment, start_aimass, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_aimass, stop_server
 from protogen import generate_aimass
 from roles import control_plane_with_worker, deploy_model
 from test_pool import cli, wait_until
@@ -41,7 +41,7 @@ def server(tmp_path_factory):
     exe = aimass_binary("aimass")
     data = tmp_path_factory.mktemp("access-data")
     sp = start_aimass(data)
-    admin = (data / "admin.token").read_text().strip()
+    admin = admin_token(data)
     env = cli_environment(AIMASS_SERVER=sp.target, AIMASS_TOKEN=admin)
     try:
         manifest = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=5"]

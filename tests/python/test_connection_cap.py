@@ -20,7 +20,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import start_aimass, stop_server
+from conftest import admin_token, start_aimass, stop_server
 from protogen import generate_aimass
 
 WAIT = 30.0  # a bound that only catches hangs
@@ -80,7 +80,7 @@ def test_cap_closes_anonymous_connections_before_an_authenticated_one(tmp_path, 
     log = ServerLog(sp.stderr_path)
     channels: list[grpc.Channel] = []
     try:
-        admin = (tmp_path / "admin.token").read_text().strip()
+        admin = admin_token(tmp_path)
         auth = [("authorization", f"Bearer {admin}")]
         # The oldest connection of the test: a known caller, idle after its call. Before connections were ranked by
         # authentication, it was the first to go (the oldest with no call in flight).

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import aimass_binary, cli_environment, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_server, stop_server
 from test_console_browser import browser, shot, shots, text_of, wait  # noqa: F401 (fixtures)
 from tls_certs import CertificateAuthority, peer_certificate_serial
 
@@ -41,7 +41,7 @@ class Setup:
              "--tls-cert", self.server_cert.cert, "--tls-key", self.server_cert.key, "--ca-file", self.ca.cert_path],
             r"aimass console on https://(127\.0\.0\.1):(\d+)/")
         self.grpc = next(l for l in self.cp.stdout_lines if l.startswith("aimass listening on ")).split()[-1]
-        self.token = (data / "admin.token").read_text().strip()
+        self.token = admin_token(data)
         self.https = f"https://127.0.0.1:{self.cp.port}"
         self.worker = None
         try:
@@ -222,7 +222,7 @@ def test_console_https_serves_a_rotated_certificate_without_restart(tmp_path, tr
         r"aimass console on https://(127\.0\.0\.1):(\d+)/")
     grpc_port = int(next(l for l in server.stdout_lines if l.startswith("aimass listening on ")).rsplit(":", 1)[1])
     https = f"https://127.0.0.1:{server.port}"
-    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    token = admin_token(tmp_path / "data")
     console_serial = lambda: peer_certificate_serial("127.0.0.1", server.port, ca.cert_path, alpn="http/1.1")  # noqa: E731
     grpc_serial = lambda: peer_certificate_serial("127.0.0.1", grpc_port, ca.cert_path)  # noqa: E731
 

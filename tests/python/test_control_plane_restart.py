@@ -25,7 +25,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import cli_environment, start_server, stop_server
+from conftest import admin_token, cli_environment, start_server, stop_server
 from roles import PACED_QUEUE_BUDGET_MS, PARTITION_KEEPALIVE_MS, partitionable_pool
 from test_mesh_pool import mesh_stubs  # noqa: F401 (the fixture)
 from test_pool import DATA, cli, ready_holders, restartable_control_plane, wait_until
@@ -138,7 +138,7 @@ def test_serving_survives_control_plane_kill_and_restart(tmp_path, recommend_pb,
     cp = start_server("control-plane", argv, ready)
     worker = client = None
     try:
-        token = (data / "admin.token").read_text().strip()
+        token = admin_token(data)
         env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
         worker = start_server("worker", [exe, "serve", "--role", "worker", "--join", cp.target, "--port", "0",
                                          "--token", token, "--capacity-cpu-millis", "2000",
@@ -294,7 +294,7 @@ def test_embedded_restart_replaces_its_replicas_at_once(tmp_path):
     argv = [a for a in argv if a not in ("--role", "control-plane")]
     server = start_server("embedded", argv, ready)
     try:
-        env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
+        env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=admin_token(data))
         local_id, old_replica = deploy_movies(exe, env)
 
         server.proc.send_signal(signal.SIGKILL)

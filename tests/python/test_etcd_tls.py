@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import aimass_binary, cli_environment, reserved_ports, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, reserved_ports, start_server, stop_server
 from test_etcd_ha import STANDBY_RE, leaders
 from test_pool import DATA, cli, ensure_ml100k, wait_until
 from tls_certs import CertificateAuthority
@@ -94,7 +94,7 @@ def test_control_plane_on_etcd_over_tls_with_client_certificates(tmp_path):
         assert held.stdout.strip() == cp.target, held
 
         token = wait_until("the admin token", lambda: (data / "admin.token").exists()
-                           and (data / "admin.token").read_text().strip(), 30)
+                           and admin_token(data), 30)
         env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
         cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=itemcf", "--manifest", "neighbours=50")
         cli(exe, env, "model", "upload", "movies", str(DATA), "--manifest", "algorithm=itemcf",

@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import aimass_binary, cli_environment, start_aimass, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_aimass, stop_server
 from protogen import generate_aimass
 from test_pool import cli
 
@@ -40,7 +40,7 @@ def test_feedback_is_recorded_once_validated_and_durable(tmp_path, pb):
     exe = aimass_binary("aimass")
     data = tmp_path / "data"
     server = start_aimass(data)
-    admin = (data / "admin.token").read_text().strip()
+    admin = admin_token(data)
     env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=admin)
     try:
         cli(exe, env, "model", "create", "dishes", "--manifest", "algorithm=itemcf")

@@ -26,7 +26,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import aimass_binary, cli_environment, start_aimass, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_aimass, stop_server
 from protogen import generate_aimass
 from test_pool import cli, wait_until
 
@@ -119,7 +119,7 @@ def bearer(token):
 
 def start(tmp_path):
     server = start_aimass(tmp_path / "data")
-    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    token = admin_token(tmp_path / "data")
     env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
     return server, token, env
 

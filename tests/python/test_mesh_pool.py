@@ -27,7 +27,7 @@ import grpc
 import pytest
 
 import protogen
-from conftest import aimass_binary, cli_environment, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_server, stop_server
 from test_pool import DATA, cli, ensure_ml100k
 
 LEASE_MS = 3000
@@ -132,7 +132,7 @@ def test_mesh_watch_pool(tmp_path, mesh_stubs):
     cp = start_server("control-plane", [exe, "serve", "--role", "control-plane", "--port", "0", "--data-dir", data,
                                         "--lease-ms", str(LEASE_MS)],
                       r"aimass listening on (127\.0\.0\.1):(\d+)")
-    token = (data / "admin.token").read_text().strip()
+    token = admin_token(data)
     env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
     workers = []
     channel = grpc.insecure_channel(cp.target)

@@ -25,7 +25,7 @@ import grpc
 import pytest
 import yaml
 
-from conftest import aimass_binary, cli_environment, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_server, stop_server
 from test_pool import cli, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +147,7 @@ def test_embedded_metrics_access_log_and_json_logs(tmp_path, recommend_pb):
                           r"aimass listening on (127\.0\.0\.1):(\d+)")
     try:
         address = metrics_address(server)
-        token = (data / "admin.token").read_text().strip()
+        token = admin_token(data)
         artifact = ratings(tmp_path / "ratings.tsv")
         deploy(exe, client_env(server.target, token), artifact)
         requests, responses = recommend_n(server.target, token, recommend_pb)
@@ -225,7 +225,7 @@ def test_autoscaler_decision_is_counted(tmp_path):
                           r"aimass listening on (127\.0\.0\.1):(\d+)")
     try:
         address = metrics_address(server)
-        env = client_env(server.target, (data / "admin.token").read_text().strip())
+        env = client_env(server.target, admin_token(data))
         cli(exe, env, "model", "create", MODEL, *MANIFEST)
         cli(exe, env, "model", "upload", MODEL, str(ratings(tmp_path / "ratings.tsv")), *MANIFEST)
         cli(exe, env, "deploy", "--model", MODEL, "--min", "1", "--max", "2")
@@ -286,7 +286,7 @@ def test_pool_roles_and_a_real_prometheus(tmp_path, recommend_pb):
     cp = start_server("control-plane", [exe, "serve", "--role", "control-plane", "--port", "0", "--data-dir", data,
                                         "--metrics-port", "0"],
                       r"aimass listening on (127\.0\.0\.1):(\d+)")
-    token = (data / "admin.token").read_text().strip()
+    token = admin_token(data)
     servers = [cp]
     prometheus = None
     try:

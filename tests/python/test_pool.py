@@ -24,7 +24,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import aimass_binary, cli_environment, reserved_ports, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, reserved_ports, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "ml-100k.inter"
@@ -48,7 +48,7 @@ def pool(tmp_path):
     cp = start_server("control-plane", [exe, "serve", "--role", "control-plane", "--port", "0", "--data-dir", data,
                                         "--lease-ms", str(LEASE_MS)],
                       r"aimass listening on (127\.0\.0\.1):(\d+)")
-    token = (data / "admin.token").read_text().strip()
+    token = admin_token(data)
     workers = []
     try:
         for i in range(3):
@@ -275,7 +275,7 @@ def test_worker_rejoins_restarted_control_plane(tmp_path):
     cp = start_server("control-plane", argv, ready)
     worker = None
     try:
-        token = (data / "admin.token").read_text().strip()
+        token = admin_token(data)
         env = cli_environment(AIMASS_SERVER=cp.target, AIMASS_TOKEN=token)
 
         def start_worker(name):

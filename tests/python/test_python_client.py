@@ -27,7 +27,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import REPO_ROOT, aimass_binary, start_aimass, stop_server
+from conftest import REPO_ROOT, admin_token, aimass_binary, start_aimass, stop_server
 
 try:
     import aimass
@@ -57,7 +57,7 @@ _spec.loader.exec_module(reference_cf)
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("aimass-data")
     sp = start_aimass(data_dir, name="aimass-pyclient")
-    sp.token = (data_dir / "admin.token").read_text().strip()
+    sp.token = admin_token(data_dir)
     yield sp
     stop_server(sp)
 
@@ -369,8 +369,8 @@ def test_a_reader_may_read_but_not_upload(tmp_path):
     bob_token = made.stdout.strip().splitlines()[-1]
     sp = start_aimass(data_dir, name="aimass-perm")
     try:
-        admin_token = (data_dir / "admin.token").read_text().strip()
-        with aimass.Client(sp.target, token=admin_token) as admin, aimass.Client(sp.target, token=bob_token) as bob:
+        with aimass.Client(sp.target, token=admin_token(data_dir)) as admin, \
+                aimass.Client(sp.target, token=bob_token) as bob:
             admin.create_model("shared", manifest=MANIFEST)
             admin.create_model("private", manifest=MANIFEST)
             assert admin.grant("shared", "user:bob", "reader") == {"user:admin": "owner", "user:bob": "reader"}

@@ -24,7 +24,7 @@ import uuid
 import grpc
 import pytest
 
-from conftest import aimass_binary, cli_environment, start_aimass, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_aimass, start_server, stop_server
 from test_pool import cli, wait_until
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -156,7 +156,7 @@ def wait_for_audited_creates(sp, data, count: int):
     """Waits until the audit log of control plane SP lists COUNT CreateModel calls. The audit log writes through the
     registry too, in the background: a test that makes etcd lose an answer waits for it first, or the audit log's
     write, not the test's own call, may be the one whose answer is lost."""
-    env = cli_environment(AIMASS_SERVER=sp.target, AIMASS_TOKEN=(data / "admin.token").read_text().strip())
+    env = cli_environment(AIMASS_SERVER=sp.target, AIMASS_TOKEN=admin_token(data))
     wait_until(f"{count} CreateModel calls in the audit log", lambda: len(json.loads(cli(
         aimass_binary("aimass"), env, "audit", "--method", "aimass.v1.ModelRegistry/CreateModel",
         "--json").stdout)) == count, 120)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import aimass_binary
+from conftest import admin_token, aimass_binary
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def _run(data_dir: Path) -> str:
 @pytest.mark.timeout(1900)
 def test_run_script_demo_then_rerun_is_safe(tmp_path):
     out = _run(tmp_path / "data")
-    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    token = admin_token(tmp_path / "data")
     assert re.search(r"== Web console: http://127\.0\.0\.1:\d+/#token=" + re.escape(token) + "$", out, re.M), out[:2000]
     assert "uploaded dishes version 1" in out
     assert "uploaded movielens-itemcf version 1" in out

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from conftest import admin_token
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def test_run_script_keeps_serving_in_release_until_interrupted(tmp_path, recomme
         output = "".join(lines)
         assert "/release/aimass" in output, "the demo did not use the release build"
         address = re.search(r"keeps serving on (\S+)\.", output).group(1)
-        token = (data / "admin.token").read_text().strip()
+        token = admin_token(data)
         with grpc.insecure_channel(address) as channel:
             response = pb_grpc.RecommendStub(channel).Recommend(
                 pb.RecommendRequest(model="movielens-itemcf", user_id="42", k=5),

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 
-from conftest import aimass_binary, cli_environment, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_server, stop_server
 from test_pool import DATA, cli, ensure_ml100k, wait_until
 
 USERS = [str(u) for u in (1, 7, 42, 100, 196, 305, 450, 601, 777, 900)]
@@ -30,7 +30,7 @@ def deployed(tmp_path_factory):
     server = start_server("aimass", [exe, "serve", "--port", "0", "--data-dir", data],
                           r"aimass listening on (127\.0\.0\.1):(\d+)")
     try:
-        token = (data / "admin.token").read_text().strip()
+        token = admin_token(data)
         env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
         manifest = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=50", "--manifest", "weighting=iuf"]
         cli(exe, env, "model", "create", "movies", *manifest)

@@ -15,7 +15,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import aimass_binary, cli_environment, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_server, stop_server
 from tls_certs import CertificateAuthority, SessionProbe, peer_certificate_serial
 
 WAIT = 60  # seconds: only catches hangs
@@ -79,7 +79,7 @@ def test_tls_serve_with_grpcio_and_cli(tmp_path, pki):
     sp = serve(tmp_path / "data", "--tls-cert", server.cert, "--tls-key", server.key)
     try:
         assert health(sp.target, ca.cert_path) == health_pb2.HealthCheckResponse.SERVING
-        token = (tmp_path / "data" / "admin.token").read_text().strip()
+        token = admin_token(tmp_path / "data")
         # the CLI: --ca-file, and the same through AIMASS_CA_FILE
         out = cli("model", "list", "--server", sp.target, "--token", token, "--ca-file", ca.cert_path)
         assert out.returncode == 0, out.stderr
@@ -116,7 +116,7 @@ def test_mutual_tls_requires_a_client_certificate(tmp_path, pki):
         with pytest.raises(grpc.RpcError) as info:
             health(sp.target, ca.cert_path, stranger)
         assert info.value.code() == grpc.StatusCode.UNAVAILABLE
-        token = (tmp_path / "data" / "admin.token").read_text().strip()
+        token = admin_token(tmp_path / "data")
         out = cli("model", "list", "--server", sp.target, "--token", token, "--ca-file", ca.cert_path,
                   "--cert-file", client.cert, "--key-file", client.key)
         assert out.returncode == 0, out.stderr
@@ -141,7 +141,7 @@ def test_worker_joins_control_plane_over_mutual_tls(tmp_path, pki):
     ca, server, client = pki["ca"], pki["server"], pki["client"]
     cp = serve(tmp_path / "data", "--role", "control-plane", "--tls-cert", server.cert, "--tls-key", server.key,
                "--tls-client-ca", ca.cert_path, name="control-plane-tls")
-    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    token = admin_token(tmp_path / "data")
     tls_args = ["--ca-file", ca.cert_path, "--cert-file", client.cert, "--key-file", client.key]
     workers = []
     try:

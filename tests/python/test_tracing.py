@@ -18,7 +18,7 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from conftest import aimass_binary, cli_environment, start_server, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_server, stop_server
 from test_metrics import metrics_address, samples, scrape, value
 from test_pool import DATA as ML100K, cli, ensure_ml100k, wait_until
 
@@ -70,7 +70,7 @@ def test_one_trace_across_the_cli_and_the_server(tmp_path, receiver, recommend_p
                                      "--otlp-endpoint", endpoint],
                           r"aimass listening on (127\.0\.0\.1):(\d+)")
     try:
-        token = (tmp_path / "data" / "admin.token").read_text().strip()
+        token = admin_token(tmp_path / "data")
         env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
         cli(exe, env, "model", "create", "dishes", "--manifest", "algorithm=itemcf")
         cli(exe, env, "model", "upload", "dishes", str(DISHES), "--manifest", "algorithm=itemcf")
@@ -157,7 +157,7 @@ def test_a_call_queued_at_admission_has_its_wait_span(tmp_path, receiver, recomm
                           r"aimass listening on (127\.0\.0\.1):(\d+)")
     channels = []
     try:
-        token = (data / "admin.token").read_text().strip()
+        token = admin_token(data)
         env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
         manifest = ["--manifest", "algorithm=itemcf", "--manifest", "neighbours=50"]
         cli(exe, env, "model", "create", "movies", *manifest)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import aimass_binary, cli_environment, start_aimass, stop_server
+from conftest import admin_token, aimass_binary, cli_environment, start_aimass, stop_server
 from test_pool import cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def test_tune_finds_and_stores_a_model_above_the_bar(tmp_path):
     server = start_aimass(tmp_path / "data")
     try:
         env = cli_environment(AIMASS_SERVER=server.target,
-                              AIMASS_TOKEN=(tmp_path / "data" / "admin.token").read_text().strip())
+                              AIMASS_TOKEN=admin_token(tmp_path / "data"))
         cli(exe, env, "model", "create", "movies", "--manifest", "algorithm=usercf")
         cli(exe, env, "model", "upload", "movies", str(bundle), "--manifest", "algorithm=usercf")
 
@@ -69,7 +69,7 @@ def test_manifest_overrides_need_a_dry_run_and_a_valid_manifest(tmp_path, recomm
     exe = aimass_binary("aimass")
     server = start_aimass(tmp_path / "data")
     try:
-        token = (tmp_path / "data" / "admin.token").read_text().strip()
+        token = admin_token(tmp_path / "data")
         env = cli_environment(AIMASS_SERVER=server.target, AIMASS_TOKEN=token)
         dishes = REPO / "examples" / "dishes" / "interactions.tsv"
         cli(exe, env, "model", "create", "dishes", "--manifest", "algorithm=itemcf")
