@@ -129,6 +129,7 @@ public struct RPCRouter: Sendable {
     }
 
     /// Registers a unary method answered on the I/O thread; `body` must never block.
+    @inlinable  // specialised where the message types are known: no generic metadata looked up per call
     public mutating func registerInlineUnary<Request: WireMessage, Response: WireMessage>(
         _ descriptor: MethodDescriptor,
         _ body: @escaping @Sendable (Request, ServerContext) throws(RPCError) -> Response
@@ -150,6 +151,7 @@ public struct RPCRouter: Sendable {
     ///     return .continueAsync { try await store.lookup(request.key) }
     /// })
     /// ```
+    @inlinable  // specialised where the message types are known: no generic metadata looked up per call
     public mutating func registerUnary<Request: WireMessage, Response: WireMessage>(
         _ descriptor: MethodDescriptor,
         inlineFirst body: @escaping @Sendable (Request, ServerContext) throws(RPCError) -> UnaryOutcome<Response>

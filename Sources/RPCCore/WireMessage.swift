@@ -13,6 +13,7 @@ public protocol WireMessage: Sendable {
 
 extension WireMessage {
     /// Decodes a message from a byte array.
+    @inlinable
     public init(wireBytes bytes: [UInt8]) throws(RPCError) {
         var result: Result<Self, RPCError> = .failure(RPCError(code: .internalError, message: "unreachable"))
         bytes.withUnsafeBytes { raw in
