@@ -60,7 +60,8 @@ def rss_kib(pid: int) -> int | None:
 class Server:
     """`aimass-interop server` on a free port, pinned to CPU `cpu`, with `extra` arguments (TLS, say)."""
 
-    def __init__(self, binary: str, cpu: str, open_files: int | None, extra: tuple[str, ...] = (), nice: int = 0):
+    def __init__(self, binary: str, cpu: str, open_files: int | None, extra: tuple[str, ...] = (), nice: int = 0,
+                 peer: bool = False):
         def limit():
             if open_files:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
@@ -70,8 +71,7 @@ class Server:
 
         self.out = tempfile.NamedTemporaryFile("w+", prefix="bench-abuse-server-")
         # A peer (`--peer`) takes its port as its only argument and says "... on 127.0.0.1:PORT" once it listens.
-        peer_port = free_port() if PEER else None
-        command = [binary, str(peer_port)] if PEER else [binary, "server", "--port", "0", *extra]
+        command = [binary, str(free_port())] if peer else [binary, "server", "--port", "0", *extra]
         # stdout to a file, not a pipe: nobody reads a pipe after the start, and a full one would stall the server.
         self.proc = subprocess.Popen(["nice", "-n", str(nice), "taskset", "-c", cpu, *command], preexec_fn=limit,
                                      stdout=self.out, stderr=subprocess.DEVNULL)
@@ -96,10 +96,6 @@ class Server:
             self.proc.kill()
         self.proc.wait()
         self.out.close()
-
-
-# Set by --peer: the servers measured are a gRPC peer's (../shared/bench/peers), not aimass-interop.
-PEER = False
 
 
 def free_port() -> int:
@@ -148,11 +144,11 @@ def legit_pair(port: int, cpu: str, seconds: float) -> tuple[subprocess.Popen, s
 
 
 def one_run(args, attack: str, connections: int, open_files: int | None) -> dict:
-    server = Server(args.bin, args.server_cpu, open_files)
+    server = Server(args.bin, args.server_cpu, open_files, peer=args.peer)
     # --decoy: the attacker hits a second server (on the same core at nice 19, so it takes only what the measured one
     # leaves) while the legitimate clients measure the first: what the attack costs them when the measured server
     # does none of its work.
-    decoy = Server(args.bin, args.server_cpu, open_files, nice=19) if args.decoy else None
+    decoy = Server(args.bin, args.server_cpu, open_files, nice=19, peer=args.peer) if args.decoy else None
     try:
         result(python(args.client_cpu, ["legit", "127.0.0.1", str(server.port), "--seconds", "1"]), 60)  # warm-up
         before = rss_kib(server.proc.pid)
@@ -194,7 +190,7 @@ def one_run(args, attack: str, connections: int, open_files: int | None) -> dict
 
 
 def ping_run(args, seconds: float) -> dict:
-    server = Server(args.bin, args.server_cpu, None)
+    server = Server(args.bin, args.server_cpu, None, peer=args.peer)
     try:
         steady = result(python(args.client_cpu, ["legit", "127.0.0.1", str(server.port), "--seconds", str(seconds)]),
                         seconds + 60)
@@ -286,8 +282,6 @@ def main() -> int:
     parser.add_argument("--perf", help="perf record the server during each attack into PREFIX.ATTACK.data")
     parser.add_argument("specs", nargs="+")
     args = parser.parse_args()
-    global PEER
-    PEER = args.peer
     raw = {}
     print("| attack | baseline p50 / p99 | under attack p50 / p99 | p99 ratio (each run) | new-connection p99 "
           "baseline / attack | new-connection calls served (each run) | legit failures | RSS baseline, after/before "
