@@ -33,7 +33,6 @@ import json
 import os
 import re
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_serving import free_port
 from h2abuse import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,8 @@ def rss_kib(pid: int) -> int | None:
 
 
 class Server:
-    """`aimass-interop server` on a free port, pinned to CPU `cpu`, with `extra` arguments (TLS, say)."""
+    """`aimass-interop server` on a free port, pinned to CPU `cpu`, with `extra` arguments (TLS, say); with `peer`, the
+    gRPC peer `binary` (../shared/bench/peers) instead."""
 
     def __init__(self, binary: str, cpu: str, open_files: int | None, extra: tuple[str, ...] = (), nice: int = 0,
                  peer: bool = False):
@@ -96,12 +97,6 @@ class Server:
             self.proc.kill()
         self.proc.wait()
         self.out.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float | None:
