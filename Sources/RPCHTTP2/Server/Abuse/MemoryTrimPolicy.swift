@@ -6,9 +6,10 @@
 /// make a burst), and runs a moment later so that one trim covers a whole burst. While a burst is still closing
 /// when its trim runs, the next close schedules another, until a trim finds the closing over: a burst that closes
 /// slowly (a loaded machine) would otherwise leave up to `threshold` connections' memory untrimmed after its last
-/// trim (seen: 3,000 idle connections closed, RSS 42 MiB against a 31 MiB baseline). Churn is followed up the same way: a trim that saw
-/// at least `threshold / 16` closes while it waited leaves the next close to schedule another, so the attack's last
-/// few hundred connections are trimmed too (seen: 600 rapid-reset connections in 4 s, RSS 40 MiB against 31).
+/// trim (seen: 3,000 idle connections closed, RSS 42 MiB against a 31 MiB baseline). Churn is followed up the same
+/// way: a trim that saw at least `threshold / 16` closes while it waited leaves the next close to schedule another,
+/// so the attack's last few hundred connections are trimmed too (seen: 600 rapid-reset connections in 4 s, RSS
+/// 40 MiB against 31).
 ///
 /// A pure state machine; ``ServerShared`` does the I/O.
 struct MemoryTrimPolicy {
